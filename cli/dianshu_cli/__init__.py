@@ -1,0 +1,1 @@
+"""The `dianshu` command: the composition root, which may import every package."""

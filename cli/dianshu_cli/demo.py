@@ -1,0 +1,166 @@
+"""The demo pipeline: migrate, provision the pilot city, import hospitals through real jobs run
+by an in-process Dramatiq worker, print tokens and an example query, serve the API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from dianshu.config import Settings
+from dianshu.db.session import Database, scoped_session
+from dianshu.jobs import service as jobs
+from dianshu.jobs.models import Job, JobStatus
+from dianshu.scope import Role, Scope
+from dianshu.tenancy import pilot
+from dianshu.tenancy.jobs import IMPORT_HOSPITALS
+from dianshu.tenancy.models import Hospital
+from dianshu_cli.migrate import upgrade
+from dianshu_tenants.identity import TokenCodec
+from dianshu_tenants.provisioning import ensure_service_account, ensure_tenants
+
+DEMO_INTEGRATOR = "svc-demo-integrator"
+
+
+def run_demo(settings: Settings, console: Console, *, serve_api: bool, host: str, port: int, n_hospitals: int) -> None:
+    console.rule("[bold]Dianshu demo: pilot city 金华市 (330700)")
+    where = "embedded PostgreSQL" if settings.embedded_database else "DATABASE_URL"
+    broker = "embedded Redis" if settings.embedded_broker else ("REDIS_URL" if settings.redis_url else "AMQP_URL")
+    console.print(f"database: {where}; broker: {broker}; state: {settings.state_dir.resolve()}")
+    upgrade(settings)
+    console.print("[green]✓[/green] migrations applied")
+
+    from dianshu_workers.main import start_in_process
+
+    worker = start_in_process(threads=2)
+    try:
+        summary = asyncio.run(_provision(settings, console, n_hospitals))
+    finally:
+        worker.stop()
+    _print_summary(console, summary)
+    tokens = _print_tokens(settings, console, summary, host, port)
+    if serve_api:
+        _serve(settings, console, host, port, tokens)
+
+
+async def _provision(settings: Settings, console: Console, n_hospitals: int) -> dict:
+    owner = Database(settings.owner_url(), pool_size=1)
+    db = Database(settings.runtime_url(), pool_size=4)
+    try:
+        created = await ensure_tenants(owner, pilot.CITY, [(c, n) for c, n, _ in pilot.REGIONS])
+        console.print(f"[green]✓[/green] tenant registry: city + {len(pilot.REGIONS)} regions ({created} new)")
+        await ensure_service_account(
+            owner, DEMO_INTEGRATOR, "Demo third-party team", [pilot.REGIONS[0][0], pilot.REGIONS[1][0]]
+        )
+        roster = pilot.hospitals(n_hospitals)
+        by_region: dict[str, list[dict]] = {}
+        for h in roster:
+            by_region.setdefault(h.tenant_id, []).append(
+                {"id": h.id, "name": h.name, "level": h.level, "type": h.type, "coefficient": "1.0",
+                 "alliance_id": h.alliance_id}
+            )
+        submitted: list[tuple[str, uuid.UUID]] = []
+        for code, rows in by_region.items():
+            scope = Scope(Role.region_admin, (code,), "*", actor=f"demo@{code}")
+            async with scoped_session(db, scope) as s:
+                job, _ = await jobs.submit(
+                    s, db, scope, code, IMPORT_HOSPITALS, {"hospitals": rows},
+                    idempotency_key=f"demo-roster-{code}-{jobs.params_hash({'hospitals': rows})[:16]}",
+                )
+            submitted.append((code, job.id))
+        await _wait(db, console, submitted)
+        all_codes = [pilot.CITY[0]] + [c for c, _, _ in pilot.REGIONS]
+        async with scoped_session(db, Scope.system(all_codes)) as s:
+            counts = dict((await s.execute(select(Hospital.tenant_id, func.count()).group_by(Hospital.tenant_id))).all())
+            first_hospital = (await s.execute(select(Hospital).where(Hospital.tenant_id == pilot.REGIONS[0][0])
+                                              .order_by(Hospital.id).limit(1))).scalar_one()
+        return {"counts": counts, "hospital": first_hospital.id}
+    finally:
+        await db.dispose()
+        await owner.dispose()
+
+
+async def _wait(db: Database, console: Console, submitted: list[tuple[str, uuid.UUID]]) -> None:
+    codes = tuple(c for c, _ in submitted)
+    ids = [j for _, j in submitted]
+    with Progress(
+        TextColumn("importing hospital rosters"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=False,
+    ) as bar:
+        task = bar.add_task("jobs", total=len(ids))
+        for _ in range(1200):
+            async with scoped_session(db, Scope.system(codes)) as s:
+                rows = (await s.execute(select(Job.status, Job.error).where(Job.id.in_(ids)))).all()
+            done = [r for r in rows if JobStatus(r.status).final]
+            bar.update(task, completed=len(done))
+            failed = [r for r in rows if r.status == JobStatus.failed.value]
+            if failed:
+                raise RuntimeError(f"hospital import failed: {failed[0].error}")
+            if len(done) == len(ids):
+                return
+            await asyncio.sleep(0.1)
+    raise TimeoutError("hospital import jobs did not finish in 120 s")
+
+
+def _print_summary(console: Console, summary: dict) -> None:
+    table = Table(title="Pilot city 金华市: hospitals per pooling region")
+    table.add_column("code")
+    table.add_column("region")
+    table.add_column("hospitals", justify="right")
+    for code, name, _ in pilot.REGIONS:
+        table.add_row(code, name, str(summary["counts"].get(code, 0)))
+    table.add_row("", "total", str(sum(summary["counts"].values())))
+    console.print(table)
+
+
+def _print_tokens(settings: Settings, console: Console, summary: dict, host: str, port: int) -> dict[str, str]:
+    codec = TokenCodec(settings)
+    region = pilot.REGIONS[0][0]
+    tokens = {
+        "city_admin": codec.encode(subject="demo-city-admin", role=Role.city_admin, tenant_ids=[pilot.CITY[0]]),
+        "region_admin": codec.encode(subject="demo-region-admin", role=Role.region_admin, tenant_ids=[region]),
+        "hospital_user": codec.encode(
+            subject="demo-hospital-user", role=Role.hospital_user, tenant_ids=[region], hospital_id=summary["hospital"]
+        ),
+        "integrator": codec.encode(
+            subject="demo-integrator", role=Role.integrator, tenant_ids=[region], service_account=DEMO_INTEGRATOR
+        ),
+    }
+    token_file = settings.state_dir / "demo-tokens.json"
+    token_file.write_text(json.dumps(tokens, indent=2))
+    table = Table(title=f"Tokens (also in {token_file})")
+    table.add_column("role")
+    table.add_column("scope")
+    table.add_row("city_admin", f"{pilot.CITY[0]} and all regions")
+    table.add_row("region_admin", region)
+    table.add_row("hospital_user", f"{region} / {summary['hospital']}")
+    table.add_row("integrator", f"{region} via {DEMO_INTEGRATOR}")
+    console.print(table)
+    query = '{ me { role tenantCodes } hospitals(first: 5) { nodes { code name level type } pageInfo { hasNextPage endCursor } } }'
+    console.print("Example query:")
+    console.print(
+        f"  curl -s http://{host}:{port}/graphql -H 'Content-Type: application/json' "
+        f"-H \"Authorization: Bearer $(jq -r .region_admin {token_file})\" "
+        f"-d '{json.dumps({'query': query})}'",
+        soft_wrap=True,
+    )
+    return tokens
+
+
+def _serve(settings: Settings, console: Console, host: str, port: int, tokens: dict[str, str]) -> None:
+    import uvicorn
+
+    from dianshu_graphql.app import create_app
+    from dianshu_workers.main import start_in_process
+
+    worker = start_in_process(threads=2)
+    console.print(f"[bold green]API on http://{host}:{port}/graphql[/bold green] (Ctrl-C to stop)")
+    try:
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, log_level="info")
+    finally:
+        worker.stop()

@@ -1,0 +1,213 @@
+"""dianshu: migrate, serve, worker, token, accounts, demo, sweep, schema, embedded."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from dianshu.config import ConfigError, get_settings
+from dianshu.scope import Role
+
+app = typer.Typer(help="Dianshu (点数): DRG point-method payment platform.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Integrator service accounts.", no_args_is_help=True)
+embedded_app = typer.Typer(help="The embedded PostgreSQL and Redis.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(embedded_app, name="embedded")
+console = Console(stderr=True)
+
+
+def _settings():
+    from dianshu.logs import configure
+
+    try:
+        settings = get_settings()
+    except ConfigError as e:
+        console.print(f"[red]configuration error:[/red] {e}")
+        raise typer.Exit(2) from e
+    configure(settings.profile, logging.INFO)
+    return settings
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (as the owner role)."""
+    from dianshu_cli.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings)
+    console.print("[green]migrations applied[/green]")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the API (uvicorn)."""
+    import uvicorn
+
+    from dianshu_graphql.app import create_app
+    from dianshu_workers.actors import ACTORS  # noqa: F401  (configures the job dispatcher)
+
+    settings = _settings()
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+
+
+@app.command()
+def worker(
+    processes: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Threads per process.")] = None,
+) -> None:
+    """Run Dramatiq workers (refuses a database role that bypasses row-level security)."""
+    from dianshu.db.guard import UnsafeRoleError
+    from dianshu_workers.main import run_worker
+
+    _settings()
+    try:
+        run_worker(processes, threads)
+    except UnsafeRoleError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(3) from e
+
+
+@app.command()
+def token(
+    role: Annotated[Role, typer.Option(help="Role of the token.")],
+    tenant: Annotated[list[str], typer.Option(help="Tenant code (repeat for several).")],
+    hospital: Annotated[str | None, typer.Option(help="Hospital code (hospital_user).")] = None,
+    subject: Annotated[str | None, typer.Option(help="Subject (user id).")] = None,
+    service_account: Annotated[str | None, typer.Option(help="Service account id (integrator).")] = None,
+    ttl_hours: Annotated[int | None, typer.Option(help="Lifetime in hours.")] = None,
+) -> None:
+    """Mint a development token and print it."""
+    from dianshu_tenants.identity import AuthError, TokenCodec, principal_from_claims
+
+    settings = _settings()
+    if role is Role.system:
+        console.print("[red]role system is not for tokens[/red]")
+        raise typer.Exit(2)
+    claims = {"role": role.value, "tenants": tenant, "hospital": hospital, "sa": service_account, "sub": "x"}
+    try:
+        principal_from_claims({k: v for k, v in claims.items() if v is not None})
+        codec = TokenCodec(settings)
+        print(
+            codec.encode(
+                subject=subject or f"{role.value}@{tenant[0]}" + (f"/{hospital}" if hospital else ""),
+                role=role, tenant_ids=tenant, hospital_id=hospital, service_account=service_account,
+                ttl_seconds=ttl_hours * 3600 if ttl_hours else None,
+            )
+        )
+    except AuthError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from e
+
+
+@accounts_app.command("add")
+def accounts_add(
+    account_id: Annotated[str, typer.Argument(help="Account id, e.g. svc-acme.")],
+    name: Annotated[str, typer.Option(help="Team or product name.")],
+    tenant: Annotated[list[str], typer.Option(help="Tenant code it may act for (repeat).")],
+    hospital: Annotated[str | None, typer.Option(help="Limit to one hospital.")] = None,
+) -> None:
+    """Create or update an integrator service account."""
+    from dianshu.db.session import Database
+    from dianshu_tenants.provisioning import ensure_service_account
+
+    settings = _settings()
+
+    async def run() -> None:
+        db = Database(settings.owner_url(), pool_size=1)
+        try:
+            await ensure_service_account(db, account_id, name, tenant, hospital)
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    console.print(f"service account {account_id} active for {', '.join(tenant)}")
+
+
+@accounts_app.command("deactivate")
+def accounts_deactivate(account_id: str) -> None:
+    """Deactivate an integrator service account (its tokens stop working)."""
+    from dianshu.db.session import Database
+    from dianshu_tenants.provisioning import deactivate_service_account
+
+    settings = _settings()
+
+    async def run() -> None:
+        db = Database(settings.owner_url(), pool_size=1)
+        try:
+            await deactivate_service_account(db, account_id)
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+    console.print(f"service account {account_id} deactivated")
+
+
+@app.command()
+def sweep() -> None:
+    """Re-send jobs left unsent or stuck with a dead worker."""
+    from dianshu.db.session import Database
+    from dianshu.jobs.service import sweep as do_sweep
+    from dianshu_workers.actors import ACTORS  # noqa: F401
+
+    settings = _settings()
+
+    async def run() -> int:
+        db = Database(settings.runtime_url(), pool_size=1)
+        try:
+            return await do_sweep(db, stale_after_s=settings.job_stale_after_s)
+        finally:
+            await db.dispose()
+
+    console.print(f"re-sent {asyncio.run(run())} jobs")
+
+
+@app.command()
+def schema(
+    output: Annotated[Path | None, typer.Option(help="Write the SDL here instead of stdout.")] = None,
+) -> None:
+    """Print (or write) the GraphQL SDL."""
+    from dianshu_graphql.schema import sdl
+
+    text = sdl()
+    if output:
+        output.write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+@embedded_app.command("stop")
+def embedded_stop() -> None:
+    """Stop the embedded PostgreSQL."""
+    from dianshu.embedded import stop_embedded_postgres
+
+    settings = _settings()
+    stop_embedded_postgres(settings.state_dir)
+    console.print("embedded PostgreSQL stopped")
+
+
+@app.command()
+def demo(
+    serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the API afterwards.")] = True,
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    hospitals: Annotated[int, typer.Option(help="Hospitals in the pilot city.")] = 150,
+) -> None:
+    """Run the pilot: migrate, provision Jinhua and its regions and hospitals through the job
+    path, print tokens and an example query, then serve the API."""
+    from dianshu_cli.demo import run_demo
+
+    settings = _settings()
+    run_demo(settings, console, serve_api=serve_api, host=host, port=port, n_hospitals=hospitals)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,207 @@
+"""The Starlette app: /graphql (bearer token required), /healthz, /readyz, /metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from dianshu.config import Profile, Settings, get_settings
+from dianshu.db.guard import check_runtime_role
+from dianshu.db.session import Database
+from dianshu.jobs import service as jobs
+from dianshu_graphql.context import Context
+from dianshu_graphql.schema import build_schema
+from dianshu_tenants.context import TenantRegistry, resolve_scope
+from dianshu_tenants.identity import AuthError, Principal, TokenCodec, bearer_token
+
+log = logging.getLogger(__name__)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "dianshu_http_requests_total", "HTTP requests", ["path", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "dianshu_http_request_seconds", "HTTP request latency", ["path"], registry=self.registry
+        )
+        self.auth_failures = Counter(
+            "dianshu_auth_failures_total", "Refused bearer tokens", registry=self.registry
+        )
+
+
+class DianshuGraphQL(GraphQL):
+    def __init__(self, services: Services, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.services = services
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        principal: Principal = request.scope["dianshu.principal"]
+        services = self.services
+        scope = await resolve_scope(services.db, services.registry, principal)
+        return Context(
+            request=request, response=response, settings=services.settings, db=services.db,
+            registry=services.registry, principal=principal, scope=scope,
+        )
+
+
+class Services:
+    """What the app holds for its lifetime."""
+
+    def __init__(self, settings: Settings, db: Database | None = None) -> None:
+        self.settings = settings
+        self.db = db or Database(settings.runtime_url(), pool_size=settings.db_pool_size)
+        self.registry = TenantRegistry(self.db)
+        self.codec = TokenCodec(settings)
+        self.metrics = Metrics()
+
+
+class RequireBearer:
+    """Anonymous requests get nothing but health: /graphql needs a valid bearer token (GraphiQL's
+    HTML page excepted in dev). The principal is resolved here once; its scope in get_context."""
+
+    def __init__(self, app: ASGIApp, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        if (
+            request.method == "GET"
+            and self.services.settings.profile is Profile.dev
+            and "text/html" in request.headers.get("accept", "")
+            and not request.query_params.get("query")
+        ):
+            await self.app(scope, receive, send)
+            return
+        try:
+            token = bearer_token(request.headers.get("authorization"))
+            if token is None:
+                raise AuthError("authentication required: send 'Authorization: Bearer <token>'")
+            principal = self.services.codec.decode(token)
+            # Resolve the scope now so a token naming an unknown tenant/hospital is a 401, not a 200.
+            await resolve_scope(self.services.db, self.services.registry, principal)
+        except AuthError as e:
+            self.services.metrics.auth_failures.inc()
+            response = JSONResponse(
+                {"errors": [{"message": str(e), "extensions": {"code": "UNAUTHENTICATED"}}]},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="dianshu"'},
+            )
+            await response(scope, receive, send)
+            return
+        scope["dianshu.principal"] = principal
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None, check_role: bool = True) -> Starlette:
+    settings = settings or get_settings()
+    services = Services(settings, db)
+    schema = build_schema(settings)
+    dev = settings.profile is Profile.dev
+    graphql_app = DianshuGraphQL(
+        services,
+        schema=schema,
+        graphql_ide="graphiql" if dev else None,
+        allow_queries_via_get=dev,
+        multipart_uploads_enabled=True,
+    )
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        try:
+            async with services.db.session(None) as s:
+                await s.execute(text("select 1 from alembic_version"))
+        except Exception as e:
+            return JSONResponse({"status": "unavailable", "reason": type(e).__name__}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    async def metrics(request: Request) -> Response:
+        header = request.headers.get("authorization", "")
+        token = header.removeprefix("Bearer ").strip()
+        allowed = False
+        if settings.metrics_token and token == settings.metrics_token:
+            allowed = True
+        elif token:
+            try:
+                allowed = services.codec.decode(token).role.is_city
+            except AuthError:
+                allowed = False
+        if not allowed:
+            return JSONResponse({"error": "metrics need the metrics token or a city role token"}, status_code=401)
+        return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if check_role:
+            check_runtime_role(settings.runtime_url())
+        # Re-send what a crash left in the outbox.
+        try:
+            n = await jobs.sweep(services.db, stale_after_s=settings.job_stale_after_s)
+            if n:
+                log.info("startup sweep re-sent %d jobs", n)
+        except Exception:
+            log.exception("startup sweep failed")
+        yield
+        await services.db.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+            Route("/graphql", RequireBearer(graphql_app, services), methods=["GET", "POST"]),
+        ],
+        middleware=[Middleware(CountRequests, metrics=services.metrics)],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    return app
+
+
+class CountRequests:
+    """Request counts and latency per known path (pure ASGI, so responses stream untouched)."""
+
+    PATHS = ("/graphql", "/healthz", "/readyz", "/metrics")
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"] if scope["path"] in self.PATHS else "other"
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_wrapper(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            self.metrics.requests.labels(path, str(status["code"])).inc()
+            self.metrics.latency.labels(path).observe(time.perf_counter() - started)

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from dianshu_graphql.types.identity import Me
+
+
+@strawberry.type
+class IdentityQuery:
+    @strawberry.field(description="Who you are and what your scope covers.")
+    def me(self, info: Info) -> Me:
+        p, s = info.context.principal, info.context.scope
+        return Me(
+            subject=p.subject, role=p.role.value, tenant_codes=list(s.tenant_ids),
+            hospital_code=s.hospital_id if s.hospital_id not in (None, "*") else None,
+            service_account=p.service_account,
+        )

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+import strawberry
+
+
+@strawberry.type(description="The caller, as its token and scope say.")
+class Me:
+    subject: str
+    role: str
+    tenant_codes: list[str] = strawberry.field(description="Every tenant the caller's scope covers.")
+    hospital_code: str | None
+    service_account: str | None

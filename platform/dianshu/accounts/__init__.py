@@ -1,0 +1,1 @@
+"""Integrator service accounts: named credentials of third-party technical teams."""

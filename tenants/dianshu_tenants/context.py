@@ -1,0 +1,96 @@
+"""From a principal to the database scope its requests run under.
+
+City roles get an explicit list of their city's tenants (never a bypass); a region role its one
+region; a hospital user its region and hospital; an integrator the tenants both its token and its
+service account name; an expert its tenants but no hospital rows (review assignments come later)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+
+from dianshu.accounts.models import ServiceAccount
+from dianshu.db.session import Database
+from dianshu.scope import ALL_HOSPITALS, Role, Scope
+from dianshu.tenancy.models import Tenant
+from dianshu_tenants.identity import AuthError, Principal
+
+
+@dataclass(frozen=True)
+class TenantInfo:
+    code: str
+    name: str
+    kind: str
+    parent_code: str | None
+
+
+class TenantRegistry:
+    """The tenant registry, cached briefly in-process (it is small reference data)."""
+
+    def __init__(self, db: Database, ttl_seconds: float = 30.0) -> None:
+        self.db = db
+        self.ttl = ttl_seconds
+        self._loaded_at = 0.0
+        self._tenants: dict[str, TenantInfo] = {}
+
+    async def all(self) -> dict[str, TenantInfo]:
+        if time.monotonic() - self._loaded_at > self.ttl:
+            async with self.db.session(None) as s:
+                rows = (await s.execute(select(Tenant.code, Tenant.name, Tenant.kind, Tenant.parent_code))).all()
+            self._tenants = {r.code: TenantInfo(r.code, r.name, r.kind, r.parent_code) for r in rows}
+            self._loaded_at = time.monotonic()
+        return self._tenants
+
+    def invalidate(self) -> None:
+        self._loaded_at = 0.0
+
+
+async def resolve_scope(db: Database, registry: TenantRegistry, principal: Principal) -> Scope:
+    tenants = await registry.all()
+    for code in principal.tenant_ids:
+        if code not in tenants:
+            raise AuthError(f"token names unknown tenant {code}")
+    role, actor = principal.role, principal.subject
+    if role.is_city:
+        cities = [c for c in principal.tenant_ids if tenants[c].kind == "city"]
+        if len(cities) != len(principal.tenant_ids):
+            raise AuthError(f"a {role.value} token names city tenants only")
+        scope_ids = [c for c in cities] + sorted(t.code for t in tenants.values() if t.parent_code in cities)
+        return Scope(role, tuple(scope_ids), ALL_HOSPITALS, actor)
+    if role.is_region:
+        (code,) = principal.tenant_ids
+        if tenants[code].kind != "region":
+            raise AuthError(f"a {role.value} token names a region, not {code}")
+        return Scope(role, (code,), ALL_HOSPITALS, actor)
+    if role is Role.hospital_user:
+        (code,) = principal.tenant_ids
+        scope = Scope(role, (code,), principal.hospital_id, actor)
+        if not await _hospital_exists(db, scope, principal.hospital_id or ""):
+            raise AuthError(f"token names hospital {principal.hospital_id}, not a hospital of tenant {code}")
+        return scope
+    if role is Role.integrator:
+        async with db.session(None) as s:
+            account = await s.get(ServiceAccount, principal.service_account)
+        if account is None or not account.active:
+            raise AuthError(f"service account {principal.service_account} is unknown or deactivated")
+        allowed = [t for t in principal.tenant_ids if t in account.tenant_ids]
+        if not allowed:
+            raise AuthError(f"service account {account.id} may not act for {','.join(principal.tenant_ids)}")
+        hospital = account.hospital_id or principal.hospital_id or ALL_HOSPITALS
+        if account.hospital_id and principal.hospital_id and principal.hospital_id != account.hospital_id:
+            raise AuthError(f"service account {account.id} is limited to hospital {account.hospital_id}")
+        return Scope(role, tuple(allowed), hospital, actor)
+    if role is Role.expert:
+        return Scope(role, principal.tenant_ids, None, actor)
+    raise AuthError(f"role {role.value} cannot call the API")
+
+
+async def _hospital_exists(db: Database, scope: Scope, hospital_id: str) -> bool:
+    async with db.session(scope) as s, s.begin():
+        found = await s.execute(
+            text("select 1 from hospital where tenant_id = :t and id = :h"),
+            {"t": scope.tenant_ids[0], "h": hospital_id},
+        )
+        return found.first() is not None

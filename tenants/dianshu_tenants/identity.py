@@ -1,0 +1,141 @@
+"""Bearer JWTs. Dev: HS256 with a secret (generated per state directory when unset).
+Prod: RS256, verified with a public key file or a JWKS file (keys chosen by `kid`).
+
+Claims: iss, aud, sub, iat, exp, role, tenants (list of tenant codes), hospital (hospital_user,
+optional for integrator), sa (integrator service account id)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from dianshu.config import Settings
+from dianshu.scope import HUMAN_ROLES, Role
+
+
+class AuthError(Exception):
+    """Authentication failed or the token's claims are inconsistent; the message says why."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    tenant_ids: tuple[str, ...]
+    hospital_id: str | None = None
+    service_account: str | None = None
+
+
+class TokenCodec:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.algorithm = settings.jwt_algorithm
+        self._verify_keys: dict[str | None, Any] = {}
+        if self.algorithm == "HS256":
+            self._secret = settings.dev_jwt_secret()
+        else:
+            if settings.jwt_jwks_file:
+                jwks = jwt.PyJWKSet.from_dict(json.loads(Path(settings.jwt_jwks_file).read_text()))
+                self._verify_keys = {k.key_id: k.key for k in jwks.keys}
+            if settings.jwt_public_key_file:
+                self._verify_keys[None] = Path(settings.jwt_public_key_file).read_text()
+            if not self._verify_keys:
+                raise AuthError("RS256 needs DIANSHU_JWT_PUBLIC_KEY_FILE or DIANSHU_JWT_JWKS_FILE")
+
+    def encode(
+        self,
+        *,
+        subject: str,
+        role: Role,
+        tenant_ids: list[str] | tuple[str, ...],
+        hospital_id: str | None = None,
+        service_account: str | None = None,
+        ttl_seconds: int | None = None,
+    ) -> str:
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.settings.jwt_issuer,
+            "aud": self.settings.jwt_audience,
+            "sub": subject,
+            "iat": now,
+            "exp": now + (ttl_seconds or self.settings.token_ttl_hours * 3600),
+            "role": role.value,
+            "tenants": list(tenant_ids),
+        }
+        if hospital_id:
+            claims["hospital"] = hospital_id
+        if service_account:
+            claims["sa"] = service_account
+        if self.algorithm == "HS256":
+            return jwt.encode(claims, self._secret, algorithm="HS256")
+        if not self.settings.jwt_private_key_file:
+            raise AuthError("minting RS256 tokens needs DIANSHU_JWT_PRIVATE_KEY_FILE (normally the IdP mints them)")
+        key = Path(self.settings.jwt_private_key_file).read_text()
+        return jwt.encode(claims, key, algorithm="RS256")
+
+    def decode(self, token: str) -> Principal:
+        try:
+            if self.algorithm == "HS256":
+                key: Any = self._secret
+            else:
+                kid = jwt.get_unverified_header(token).get("kid")
+                key = self._verify_keys.get(kid) or self._verify_keys.get(None)
+                if key is None:
+                    raise AuthError(f"token signed with unknown key id {kid!r}")
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[self.algorithm],
+                audience=self.settings.jwt_audience,
+                issuer=self.settings.jwt_issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as e:
+            raise AuthError("token expired") from e
+        except jwt.InvalidTokenError as e:
+            raise AuthError(f"invalid token: {e}") from e
+        return principal_from_claims(claims)
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    try:
+        role = Role(claims.get("role"))
+    except ValueError as e:
+        raise AuthError(f"token claim role={claims.get('role')!r} is not a known role") from e
+    if role not in HUMAN_ROLES:
+        raise AuthError(f"token claim role={role.value} cannot be used by a client")
+    tenants = claims.get("tenants")
+    if not isinstance(tenants, list) or not tenants or not all(isinstance(t, str) and t for t in tenants):
+        raise AuthError("token claim tenants must be a non-empty list of tenant codes")
+    hospital = claims.get("hospital")
+    if hospital is not None and not isinstance(hospital, str):
+        raise AuthError("token claim hospital must be a hospital code")
+    if role is Role.hospital_user and (not hospital or len(tenants) != 1):
+        raise AuthError("a hospital_user token names exactly one tenant and its hospital")
+    if role in (Role.region_admin, Role.region_viewer) and len(tenants) != 1:
+        raise AuthError(f"a {role.value} token names exactly one tenant")
+    if role is not Role.hospital_user and role is not Role.integrator and hospital:
+        raise AuthError(f"a {role.value} token cannot name a hospital")
+    if role is Role.integrator and not claims.get("sa"):
+        raise AuthError("an integrator token names its service account (claim sa)")
+    return Principal(
+        subject=str(claims["sub"]),
+        role=role,
+        tenant_ids=tuple(dict.fromkeys(tenants)),
+        hospital_id=hospital,
+        service_account=claims.get("sa"),
+    )
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise AuthError("Authorization header must be 'Bearer <token>'")
+    return value.strip()

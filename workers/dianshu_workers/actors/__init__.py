@@ -1,0 +1,12 @@
+"""Every actor, declared against the configured broker. Import this module to get them all."""
+
+from dianshu_workers.broker import setup_broker
+
+setup_broker()
+
+from dianshu_workers.actors import tenancy  # noqa: E402
+from dianshu_workers.actors.base import ACTORS, SweeperMiddleware  # noqa: E402
+
+setup_broker().add_middleware(SweeperMiddleware())
+
+__all__ = ["ACTORS", "tenancy"]
