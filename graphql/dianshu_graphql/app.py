@@ -49,8 +49,11 @@ class DianshuGraphQL(GraphQL):
         super().__init__(**kwargs)
         self.services = services
 
-    async def get_context(self, request: Any, response: Any) -> Context:
-        principal: Principal = request.scope["dianshu.principal"]
+    async def get_context(self, request: Any, response: Any) -> Context | None:
+        principal: Principal | None = request.scope.get("dianshu.principal")
+        if principal is None:
+            # Only the dev GraphiQL page gets here unauthenticated (RequireBearer); no query runs.
+            return None
         services = self.services
         scope = await resolve_scope(services.db, services.registry, principal)
         return Context(

@@ -19,6 +19,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+# Tables shared by every tenant (Citus reference tables). Anything else must carry tenant_id.
+CITY_WIDE_TABLES = frozenset({"tenant", "service_account", "alembic_version"})
+
+
 def tenant_tables() -> list[str]:
     """Names of mapped tables that are tenant-scoped (have a tenant_id column)."""
     return sorted(t.name for t in Base.metadata.sorted_tables if "tenant_id" in t.c)
