@@ -20,8 +20,9 @@ class Api:
         self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://test")
 
     def token(self, role: Role, tenants: list[str], hospital: str | None = None, sa: str | None = None) -> str:
-        return self.codec.encode(subject=f"t-{role.value}", role=role, tenant_ids=tenants, hospital_id=hospital,
-                                 service_account=sa)
+        return self.codec.encode(
+            subject=f"t-{role.value}", role=role, tenant_ids=tenants, hospital_id=hospital, service_account=sa
+        )
 
     async def post(self, token: str | None, query: str, variables: dict | None = None) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}

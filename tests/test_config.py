@@ -8,8 +8,16 @@ from dianshu.config import ConfigError, Settings
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch):
     """Other tests set DATABASE_URL and friends for the session; these tests need them unset."""
-    for name in ("DATABASE_URL", "APP_DATABASE_URL", "REDIS_URL", "AMQP_URL", "DIANSHU_JWT_SECRET",
-                 "DIANSHU_PROFILE", "DIANSHU_CONFIG_FILE", "DIANSHU_JWT_ALGORITHM"):
+    for name in (
+        "DATABASE_URL",
+        "APP_DATABASE_URL",
+        "REDIS_URL",
+        "AMQP_URL",
+        "DIANSHU_JWT_SECRET",
+        "DIANSHU_PROFILE",
+        "DIANSHU_CONFIG_FILE",
+        "DIANSHU_JWT_ALGORITHM",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -47,8 +47,18 @@ def test_expired_wrong_audience_wrong_key_and_tampered_tokens_are_refused():
     with pytest.raises(AuthError, match="expired"):
         codec.decode(expired)
     other_aud = jwt.encode(
-        {"sub": "u", "iss": "dianshu", "aud": "other", "iat": int(time.time()), "exp": int(time.time()) + 60,
-         "role": "city_admin", "tenants": ["330700"]}, SECRET, algorithm="HS256")
+        {
+            "sub": "u",
+            "iss": "dianshu",
+            "aud": "other",
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 60,
+            "role": "city_admin",
+            "tenants": ["330700"],
+        },
+        SECRET,
+        algorithm="HS256",
+    )
     with pytest.raises(AuthError, match="invalid token"):
         codec.decode(other_aud)
     good = codec.encode(subject="u", role=Role.city_admin, tenant_ids=["330700"])
@@ -74,10 +84,12 @@ def _rsa_pair(tmp_path):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     priv = tmp_path / "priv.pem"
     pub = tmp_path / "pub.pem"
-    priv.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-    pub.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
-                                                  serialization.PublicFormat.SubjectPublicKeyInfo))
+    priv.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    pub.write_bytes(
+        key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     return key, priv, pub
 
 
@@ -87,9 +99,19 @@ def test_rs256_with_public_key_file(tmp_path):
     tok = codec.encode(subject="u", role=Role.region_viewer, tenant_ids=["330703"])
     assert codec.decode(tok).role is Role.region_viewer
     # An HS256 token signed with the public key as secret (key-confusion attack) is refused.
-    forged = jwt.encode({"sub": "u", "iss": "dianshu", "aud": "dianshu-api", "iat": int(time.time()),
-                         "exp": int(time.time()) + 60, "role": "city_admin", "tenants": ["330700"]},
-                        "a" * 40, algorithm="HS256")
+    forged = jwt.encode(
+        {
+            "sub": "u",
+            "iss": "dianshu",
+            "aud": "dianshu-api",
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 60,
+            "role": "city_admin",
+            "tenants": ["330700"],
+        },
+        "a" * 40,
+        algorithm="HS256",
+    )
     with pytest.raises(AuthError):
         codec.decode(forged)
 
@@ -102,8 +124,15 @@ def test_rs256_with_jwks_file_selects_key_by_kid(tmp_path):
     jwks.write_text(json.dumps({"keys": [jwk]}))
     codec = TokenCodec(Settings(jwt_algorithm="RS256", jwt_jwks_file=jwks))
     now = int(time.time())
-    claims = {"sub": "idp-user", "iss": "dianshu", "aud": "dianshu-api", "iat": now, "exp": now + 60,
-              "role": "region_admin", "tenants": ["330702"]}
+    claims = {
+        "sub": "idp-user",
+        "iss": "dianshu",
+        "aud": "dianshu-api",
+        "iat": now,
+        "exp": now + 60,
+        "role": "region_admin",
+        "tenants": ["330702"],
+    }
     tok = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
     assert codec.decode(tok).subject == "idp-user"
     wrong_kid = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k2"})

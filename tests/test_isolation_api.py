@@ -25,11 +25,16 @@ async def seed_jobs(db, city) -> dict[str, tuple[str, str | None]]:
     for tenant, hospitals in ((city.a, (city.a1, city.a2)), (city.b, (city.b1,))):
         async with scoped_session(db, Scope.system((tenant,))) as s:
             for h in (*hospitals, None):
-                jid = (await s.execute(text("""
+                jid = (
+                    await s.execute(
+                        text("""
                     insert into job (tenant_id, id, kind, params, params_hash, hospital_id, created_by,
                                      created_role, status, progress_done, attempts)
                     values (:t, gen_random_uuid(), 'test', '{}', 'x', :h, 'seed', 'system', 'queued', 0, 0)
-                    returning id"""), {"t": tenant, "h": h})).scalar()
+                    returning id"""),
+                        {"t": tenant, "h": h},
+                    )
+                ).scalar()
                 out[str(jid)] = (tenant, h)
     return out
 
@@ -49,8 +54,14 @@ def principals(api: Api, city) -> dict[str, tuple[str | None, callable]]:
 
 
 TENANT_SCOPE = {
-    "city_admin": "city+all", "city_viewer": "city+all", "region_admin_A": "a", "region_viewer_B": "b",
-    "hospital_A1": "a", "hospital_A2": "a", "integrator_A": "a", "expert_A": "a",
+    "city_admin": "city+all",
+    "city_viewer": "city+all",
+    "region_admin_A": "a",
+    "region_viewer_B": "b",
+    "hospital_A1": "a",
+    "hospital_A2": "a",
+    "integrator_A": "a",
+    "expert_A": "a",
 }
 
 QUERY = """
@@ -77,8 +88,9 @@ async def test_isolation_matrix(api, db, owner_db, city):
         assert got_j == {j for j, (t, h) in jobs.items() if _job_visible(name, city, t, h)}, name
         # Point lookups agree with the lists: nothing outside the scope resolves.
         for tenant, code in hospitals:
-            d = await api.gql(token, "query($t:String!,$c:String!){ hospital(tenant:$t, code:$c){ code } }",
-                              {"t": tenant, "c": code})
+            d = await api.gql(
+                token, "query($t:String!,$c:String!){ hospital(tenant:$t, code:$c){ code } }", {"t": tenant, "c": code}
+            )
             assert (d["hospital"] is not None) == sees(tenant, code), (name, tenant, code)
         for jid, (t, h) in jobs.items():
             d = await api.gql(token, "query($id:ID!){ job(id:$id){ id } }", {"id": jid})
@@ -122,7 +134,9 @@ async def test_anonymous_and_bad_tokens_get_nothing_but_health(api, owner_db, ci
     token = api.token(Role.integrator, [city.a], sa=f"svc-x-{city.a}")
     assert (await api.post(token, "{ me { role } }")).status_code == 200
     # An integrator naming a tenant its account does not cover is refused.
-    assert (await api.post(api.token(Role.integrator, [city.b], sa=f"svc-x-{city.a}"), "{ me { role } }")).status_code == 401
+    assert (
+        await api.post(api.token(Role.integrator, [city.b], sa=f"svc-x-{city.a}"), "{ me { role } }")
+    ).status_code == 401
     await deactivate_service_account(owner_db, f"svc-x-{city.a}")
     assert (await api.post(token, "{ me { role } }")).status_code == 401
 

@@ -2,6 +2,7 @@
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from dianshu.db.session import Database, scoped_session
 from dianshu.scope import Role, Scope
@@ -18,11 +19,13 @@ async def _seed_rows(db, city):
         system = Scope.system((tenant,))
         async with scoped_session(db, system) as s:
             for h in (*hospitals, None):
-                await s.execute(text("""
+                await s.execute(
+                    text("""
                     insert into job (tenant_id, id, kind, params, params_hash, hospital_id, created_by,
                                      created_role, status, progress_done, attempts)
                     values (:t, gen_random_uuid(), 'test', '{}', 'x', :h, 'seed', 'system', 'queued', 0, 0)"""),
-                    {"t": tenant, "h": h})
+                    {"t": tenant, "h": h},
+                )
                 await record(s, system, tenant, "seed", hospital_id=h)
 
 
@@ -67,14 +70,26 @@ async def test_writes_outside_the_scope_are_refused(db, city):
     hospital_a1 = scope_for(Role.hospital_user, (city.a,), city.a1)
     region_a = scope_for(Role.region_admin, (city.a,))
     attempts = [
-        (region_a, "insert into hospital (tenant_id, id, name, level, type, coefficient) "
-                   f"values ('{city.b}', 'HX', 'x', 1, 'general', 1)"),
-        (hospital_a1, "insert into hospital (tenant_id, id, name, level, type, coefficient) "
-                      f"values ('{city.a}', 'HY', 'x', 1, 'general', 1)"),
-        (hospital_a1, "insert into audit_log (tenant_id, actor, role, hospital_id, action, details) "
-                      f"values ('{city.a}', 'x', 'x', '{city.a2}', 'x', '{{}}')"),
-        (region_a, "insert into audit_log (tenant_id, actor, role, action, details) "
-                   f"values ('{city.b}', 'x', 'x', 'x', '{{}}')"),
+        (
+            region_a,
+            "insert into hospital (tenant_id, id, name, level, type, coefficient) "
+            f"values ('{city.b}', 'HX', 'x', 1, 'general', 1)",
+        ),
+        (
+            hospital_a1,
+            "insert into hospital (tenant_id, id, name, level, type, coefficient) "
+            f"values ('{city.a}', 'HY', 'x', 1, 'general', 1)",
+        ),
+        (
+            hospital_a1,
+            "insert into audit_log (tenant_id, actor, role, hospital_id, action, details) "
+            f"values ('{city.a}', 'x', 'x', '{city.a2}', 'x', '{{}}')",
+        ),
+        (
+            region_a,
+            "insert into audit_log (tenant_id, actor, role, action, details) "
+            f"values ('{city.b}', 'x', 'x', 'x', '{{}}')",
+        ),
     ]
     for scope, stmt in attempts:
         with pytest.raises(Exception, match="row-level security"):
@@ -107,7 +122,7 @@ async def test_a_pool_of_one_never_carries_a_scope_into_the_next_transaction(tes
             rows = (await s.execute(text("select tenant_id, id from hospital"))).all()
             assert {tuple(r) for r in rows} == {(city.b, city.b1)}
         # A transaction that failed mid-way leaves nothing behind either.
-        with pytest.raises(Exception):
+        with pytest.raises(DBAPIError, match="division by zero"):
             async with scoped_session(one, scope_for(Role.region_admin, (city.a,))) as s:
                 await s.execute(text("select 1/0"))
         async with one.session(None) as s, s.begin():

@@ -7,7 +7,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 FORBIDDEN = {
-    "platform/dianshu": {"dianshu_graphql", "dianshu_workers", "dianshu_tenants", "dianshu_cli", "dramatiq", "strawberry", "starlette"},
+    "platform/dianshu": {
+        "dianshu_graphql",
+        "dianshu_workers",
+        "dianshu_tenants",
+        "dianshu_cli",
+        "dramatiq",
+        "strawberry",
+        "starlette",
+    },
     "tenants/dianshu_tenants": {"dianshu_graphql", "dianshu_workers", "dianshu_cli", "dramatiq", "strawberry"},
     "graphql/dianshu_graphql": {"dianshu_workers", "dianshu_cli", "dramatiq"},
     "workers/dianshu_workers": {"dianshu_graphql", "dianshu_cli", "strawberry"},

@@ -61,24 +61,40 @@ async def _provision(settings: Settings, console: Console, n_hospitals: int) -> 
         by_region: dict[str, list[dict]] = {}
         for h in roster:
             by_region.setdefault(h.tenant_id, []).append(
-                {"id": h.id, "name": h.name, "level": h.level, "type": h.type, "coefficient": "1.0",
-                 "alliance_id": h.alliance_id}
+                {
+                    "id": h.id,
+                    "name": h.name,
+                    "level": h.level,
+                    "type": h.type,
+                    "coefficient": "1.0",
+                    "alliance_id": h.alliance_id,
+                }
             )
         submitted: list[tuple[str, uuid.UUID]] = []
         for code, rows in by_region.items():
             scope = Scope(Role.region_admin, (code,), "*", actor=f"demo@{code}")
             async with scoped_session(db, scope) as s:
                 job, _ = await jobs.submit(
-                    s, db, scope, code, IMPORT_HOSPITALS, {"hospitals": rows},
+                    s,
+                    db,
+                    scope,
+                    code,
+                    IMPORT_HOSPITALS,
+                    {"hospitals": rows},
                     idempotency_key=f"demo-roster-{code}-{jobs.params_hash({'hospitals': rows})[:16]}",
                 )
             submitted.append((code, job.id))
         await _wait(db, console, submitted)
         all_codes = [pilot.CITY[0]] + [c for c, _, _ in pilot.REGIONS]
         async with scoped_session(db, Scope.system(all_codes)) as s:
-            counts = dict((await s.execute(select(Hospital.tenant_id, func.count()).group_by(Hospital.tenant_id))).all())
-            first_hospital = (await s.execute(select(Hospital).where(Hospital.tenant_id == pilot.REGIONS[0][0])
-                                              .order_by(Hospital.id).limit(1))).scalar_one()
+            counts = dict(
+                (await s.execute(select(Hospital.tenant_id, func.count()).group_by(Hospital.tenant_id))).all()
+            )
+            first_hospital = (
+                await s.execute(
+                    select(Hospital).where(Hospital.tenant_id == pilot.REGIONS[0][0]).order_by(Hospital.id).limit(1)
+                )
+            ).scalar_one()
         return {"counts": counts, "hospital": first_hospital.id}
     finally:
         await db.dispose()
@@ -89,8 +105,12 @@ async def _wait(db: Database, console: Console, submitted: list[tuple[str, uuid.
     codes = tuple(c for c, _ in submitted)
     ids = [j for _, j in submitted]
     with Progress(
-        TextColumn("importing hospital rosters"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=False,
+        TextColumn("importing hospital rosters"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     ) as bar:
         task = bar.add_task("jobs", total=len(ids))
         for _ in range(1200):
@@ -141,11 +161,14 @@ def _print_tokens(settings: Settings, console: Console, summary: dict, host: str
     table.add_row("hospital_user", f"{region} / {summary['hospital']}")
     table.add_row("integrator", f"{region} via {DEMO_INTEGRATOR}")
     console.print(table)
-    query = '{ me { role tenantCodes } hospitals(first: 5) { nodes { code name level type } pageInfo { hasNextPage endCursor } } }'
+    query = (
+        "{ me { role tenantCodes } "
+        "hospitals(first: 5) { nodes { code name level type } pageInfo { hasNextPage endCursor } } }"
+    )
     console.print("Example query:")
     console.print(
         f"  curl -s http://{host}:{port}/graphql -H 'Content-Type: application/json' "
-        f"-H \"Authorization: Bearer $(jq -r .region_admin {token_file})\" "
+        f'-H "Authorization: Bearer $(jq -r .region_admin {token_file})" '
         f"-d '{json.dumps({'query': query})}'",
         soft_wrap=True,
     )

@@ -99,7 +99,10 @@ def token(
         print(
             codec.encode(
                 subject=subject or f"{role.value}@{tenant[0]}" + (f"/{hospital}" if hospital else ""),
-                role=role, tenant_ids=tenant, hospital_id=hospital, service_account=service_account,
+                role=role,
+                tenant_ids=tenant,
+                hospital_id=hospital,
+                service_account=service_account,
                 ttl_seconds=ttl_hours * 3600 if ttl_hours else None,
             )
         )

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -39,9 +39,7 @@ class Metrics:
         self.latency = Histogram(
             "dianshu_http_request_seconds", "HTTP request latency", ["path"], registry=self.registry
         )
-        self.auth_failures = Counter(
-            "dianshu_auth_failures_total", "Refused bearer tokens", registry=self.registry
-        )
+        self.auth_failures = Counter("dianshu_auth_failures_total", "Refused bearer tokens", registry=self.registry)
 
 
 class DianshuGraphQL(GraphQL):
@@ -57,8 +55,13 @@ class DianshuGraphQL(GraphQL):
         services = self.services
         scope = await resolve_scope(services.db, services.registry, principal)
         return Context(
-            request=request, response=response, settings=services.settings, db=services.db,
-            registry=services.registry, principal=principal, scope=scope,
+            request=request,
+            response=response,
+            settings=services.settings,
+            db=services.db,
+            registry=services.registry,
+            principal=principal,
+            scope=scope,
         )
 
 

@@ -60,9 +60,13 @@ def page_size(first: int | None) -> int:
     return n
 
 
-def build(rows: Sequence[Any], limit: int, key: Callable[[Any], Sequence[Any]], convert: Callable[[Any], T]) -> Connection[T]:
+def build(
+    rows: Sequence[Any], limit: int, key: Callable[[Any], Sequence[Any]], convert: Callable[[Any], T]
+) -> Connection[T]:
     """`rows` was fetched with limit+1 to learn whether another page exists."""
     has_next = len(rows) > limit
     rows = rows[:limit]
     edges = [Edge(cursor=encode_cursor(key(r)), node=convert(r)) for r in rows]
-    return Connection(edges=edges, page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None))
+    return Connection(
+        edges=edges, page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None)
+    )

@@ -33,7 +33,11 @@ class HasRole(BasePermission):
     @classmethod
     def of(cls, *roles: Role) -> type[HasRole]:
         names = frozenset(r.value for r in roles)
-        return type(f"HasRole_{'_'.join(sorted(names))}", (cls,), {"roles": names, "message": f"allowed for {', '.join(sorted(names))} only"})
+        return type(
+            f"HasRole_{'_'.join(sorted(names))}",
+            (cls,),
+            {"roles": names, "message": f"allowed for {', '.join(sorted(names))} only"},
+        )
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.scope.role.value in self.roles

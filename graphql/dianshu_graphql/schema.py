@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaskErrors,
@@ -23,6 +22,7 @@ from dianshu_graphql.domains.identity import IdentityQuery
 from dianshu_graphql.domains.jobs import JobsQuery
 from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
 from dianshu_graphql.errors import EXPECTED
+from graphql import GraphQLError
 
 Query = merge_types("Query", (IdentityQuery, TenancyQuery, JobsQuery))
 Mutation = merge_types("Mutation", (TenancyMutation,))

@@ -42,9 +42,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     profile: Profile = Field(default=Profile.dev, validation_alias=AliasChoices("DIANSHU_PROFILE", "profile"))
-    state_dir: Path = Field(
-        default=Path(".dianshu"), validation_alias=AliasChoices("DIANSHU_STATE_DIR", "state_dir")
-    )
+    state_dir: Path = Field(default=Path(".dianshu"), validation_alias=AliasChoices("DIANSHU_STATE_DIR", "state_dir"))
 
     # Database. DATABASE_URL is the owner/migration connection; the API and workers connect as the
     # runtime role (APP_DATABASE_URL, or DATABASE_URL with the runtime role's name and password).
@@ -85,19 +83,30 @@ class Settings(BaseSettings):
     jwt_audience: str = Field(
         default="dianshu-api", validation_alias=AliasChoices("DIANSHU_JWT_AUDIENCE", "jwt_audience")
     )
-    token_ttl_hours: int = Field(default=12, validation_alias=AliasChoices("DIANSHU_TOKEN_TTL_HOURS", "token_ttl_hours"))
+    token_ttl_hours: int = Field(
+        default=12, validation_alias=AliasChoices("DIANSHU_TOKEN_TTL_HOURS", "token_ttl_hours")
+    )
 
     # API hardening (production profile; also enforced in dev, where only GraphiQL/introspection differ).
-    max_query_depth: int = Field(default=10, validation_alias=AliasChoices("DIANSHU_MAX_QUERY_DEPTH", "max_query_depth"))
+    max_query_depth: int = Field(
+        default=10, validation_alias=AliasChoices("DIANSHU_MAX_QUERY_DEPTH", "max_query_depth")
+    )
     max_aliases: int = Field(default=20, validation_alias=AliasChoices("DIANSHU_MAX_ALIASES", "max_aliases"))
     max_tokens: int = Field(default=3000, validation_alias=AliasChoices("DIANSHU_MAX_TOKENS", "max_tokens"))
-    metrics_token: str | None = Field(default=None, validation_alias=AliasChoices("DIANSHU_METRICS_TOKEN", "metrics_token"))
+    metrics_token: str | None = Field(
+        default=None, validation_alias=AliasChoices("DIANSHU_METRICS_TOKEN", "metrics_token")
+    )
 
     # Jobs.
-    worker_processes: int = Field(default=1, validation_alias=AliasChoices("DIANSHU_WORKER_PROCESSES", "worker_processes"))
+    worker_processes: int = Field(
+        default=1, validation_alias=AliasChoices("DIANSHU_WORKER_PROCESSES", "worker_processes")
+    )
     worker_threads: int = Field(default=4, validation_alias=AliasChoices("DIANSHU_WORKER_THREADS", "worker_threads"))
     job_stale_after_s: int = Field(
         default=120, validation_alias=AliasChoices("DIANSHU_JOB_STALE_AFTER_S", "job_stale_after_s")
+    )
+    sweep_interval_s: float = Field(
+        default=15.0, validation_alias=AliasChoices("DIANSHU_SWEEP_INTERVAL_S", "sweep_interval_s")
     )
     # Fault-injection for drills only: a pause between a job's steps so a drill can kill a worker mid-job.
     job_step_delay_ms: int = Field(
@@ -134,9 +143,7 @@ class Settings(BaseSettings):
             if self.jwt_algorithm == "HS256" and not self.jwt_secret:
                 raise ConfigError("profile prod: DIANSHU_JWT_SECRET is required with HS256")
             if self.jwt_algorithm == "RS256" and not (self.jwt_public_key_file or self.jwt_jwks_file):
-                raise ConfigError(
-                    "profile prod: RS256 needs DIANSHU_JWT_PUBLIC_KEY_FILE or DIANSHU_JWT_JWKS_FILE"
-                )
+                raise ConfigError("profile prod: RS256 needs DIANSHU_JWT_PUBLIC_KEY_FILE or DIANSHU_JWT_JWKS_FILE")
         if self.redis_url and self.amqp_url:
             raise ConfigError("set only one of REDIS_URL and AMQP_URL")
         return self

@@ -19,7 +19,8 @@ async def ensure_tenants(owner_db: Database, city: tuple[str, str], regions: Ite
     rows += [{"code": c, "name": n, "kind": "region", "parent_code": city[0]} for c, n in regions]
     async with owner_db.session(None) as s, s.begin():
         existing = {
-            r.code: r for r in (await s.execute(select(Tenant).where(Tenant.code.in_([r["code"] for r in rows])))).scalars()
+            r.code: r
+            for r in (await s.execute(select(Tenant).where(Tenant.code.in_([r["code"] for r in rows])))).scalars()
         }
         for r in rows:
             old = existing.get(r["code"])

@@ -13,12 +13,18 @@ def run_worker(processes: int | None = None, threads: int | None = None) -> None
     settings = get_settings()
     check_runtime_role(settings.runtime_url())
     args = [
-        sys.executable, "-m", "dramatiq", "dianshu_workers.actors",
-        "--processes", str(processes or settings.worker_processes),
-        "--threads", str(threads or settings.worker_threads),
-        "--queues", "jobs",
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "dianshu_workers.actors",
+        "--processes",
+        str(processes or settings.worker_processes),
+        "--threads",
+        str(threads or settings.worker_threads),
+        "--queues",
+        "jobs",
     ]
-    os.execv(sys.executable, args)
+    os.execv(sys.executable, args)  # noqa: S606  (replace this process with Dramatiq's manager)
 
 
 def start_in_process(threads: int = 2):

@@ -12,7 +12,9 @@ class IdentityQuery:
     def me(self, info: Info) -> Me:
         p, s = info.context.principal, info.context.scope
         return Me(
-            subject=p.subject, role=p.role.value, tenant_codes=list(s.tenant_ids),
+            subject=p.subject,
+            role=p.role.value,
+            tenant_codes=list(s.tenant_ids),
             hospital_code=s.hospital_id if s.hospital_id not in (None, "*") else None,
             service_account=p.service_account,
         )

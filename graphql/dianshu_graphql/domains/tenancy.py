@@ -32,7 +32,9 @@ ImportHospitalsResult = Annotated[
 @strawberry.type
 class TenancyQuery:
     @strawberry.field(description="The tenants in your scope (the city and its regions for city roles).")
-    async def tenants(self, info: Info, first: int | None = 50, after: str | None = None) -> pagination.Connection[Tenant]:
+    async def tenants(
+        self, info: Info, first: int | None = 50, after: str | None = None
+    ) -> pagination.Connection[Tenant]:
         limit = pagination.page_size(first)
         cursor = pagination.decode_cursor(after)
         async with info.context.session() as s:
@@ -63,8 +65,12 @@ class TenancyQuery:
         cursor = pagination.decode_cursor(after)
         async with info.context.session() as s:
             rows = await service.list_hospitals(
-                s, tenant_id=tenant, level=level, type=type.value if type else None,
-                after=(cursor[0], cursor[1]) if cursor else None, limit=limit + 1,
+                s,
+                tenant_id=tenant,
+                level=level,
+                type=type.value if type else None,
+                after=(cursor[0], cursor[1]) if cursor else None,
+                limit=limit + 1,
             )
         return pagination.build(rows, limit, lambda h: [h.tenant_id, h.id], Hospital.of)
 
@@ -95,7 +101,12 @@ class TenancyMutation:
         try:
             async with ctx.session() as s:
                 job, created = await jobs.submit(
-                    s, ctx.db, ctx.scope, input.tenant, IMPORT_HOSPITALS, {"hospitals": rows},
+                    s,
+                    ctx.db,
+                    ctx.scope,
+                    input.tenant,
+                    IMPORT_HOSPITALS,
+                    {"hospitals": rows},
                     idempotency_key=input.idempotency_key,
                 )
         except IdempotencyConflictErr as e:

@@ -54,10 +54,21 @@ class Job:
     @classmethod
     def of(cls, j: models.Job) -> Job:
         return cls(
-            id=strawberry.ID(str(j.id)), tenant_code=j.tenant_id, kind=j.kind, status=JobStatus(j.status),
-            progress_done=j.progress_done, progress_total=j.progress_total, message=j.message,
-            result=j.result, error=j.error, attempts=j.attempts, idempotency_key=j.idempotency_key,
-            created_by=j.created_by, created_at=j.created_at, started_at=j.started_at, finished_at=j.finished_at,
+            id=strawberry.ID(str(j.id)),
+            tenant_code=j.tenant_id,
+            kind=j.kind,
+            status=JobStatus(j.status),
+            progress_done=j.progress_done,
+            progress_total=j.progress_total,
+            message=j.message,
+            result=j.result,
+            error=j.error,
+            attempts=j.attempts,
+            idempotency_key=j.idempotency_key,
+            created_by=j.created_by,
+            created_at=j.created_at,
+            started_at=j.started_at,
+            finished_at=j.finished_at,
         )
 
 

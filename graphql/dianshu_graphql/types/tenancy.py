@@ -53,8 +53,13 @@ class Hospital:
     @classmethod
     def of(cls, h: models.Hospital) -> Hospital:
         return cls(
-            tenant_code=h.tenant_id, code=strawberry.ID(h.id), name=h.name, level=h.level,
-            type=HospitalType(h.type), coefficient=h.coefficient, alliance_code=h.alliance_id,
+            tenant_code=h.tenant_id,
+            code=strawberry.ID(h.id),
+            name=h.name,
+            level=h.level,
+            type=HospitalType(h.type),
+            coefficient=h.coefficient,
+            alliance_code=h.alliance_id,
         )
 
 
@@ -69,8 +74,12 @@ class HospitalInput:
 
     def as_row(self) -> dict:
         return {
-            "id": self.code, "name": self.name, "level": self.level, "type": self.type.value,
-            "coefficient": str(self.coefficient), "alliance_id": self.alliance_code,
+            "id": self.code,
+            "name": self.name,
+            "level": self.level,
+            "type": self.type.value,
+            "coefficient": str(self.coefficient),
+            "alliance_id": self.alliance_code,
         }
 
 

@@ -49,6 +49,4 @@ def runtime_role_problems(conn_row: tuple[str, bool, bool]) -> list[str]:
     return problems
 
 
-CURRENT_ROLE_SQL = (
-    "select rolname, rolsuper, rolbypassrls from pg_roles where rolname = current_user"
-)
+CURRENT_ROLE_SQL = "select rolname, rolsuper, rolbypassrls from pg_roles where rolname = current_user"

@@ -37,9 +37,7 @@ class JobContext:
         if message is not None:
             values["message"] = message[:500]
         async with self.db.session(self._progress_scope or self.scope) as s, s.begin():
-            await s.execute(
-                update(Job).where(Job.tenant_id == self.tenant_id, Job.id == self.job_id).values(**values)
-            )
+            await s.execute(update(Job).where(Job.tenant_id == self.tenant_id, Job.id == self.job_id).values(**values))
         if self.step_delay_s:
             await asyncio.sleep(self.step_delay_s)
 

@@ -15,9 +15,7 @@ class IdempotencyConflict(Exception):
     """The same idempotency key was used before with other content."""
 
     def __init__(self, kind: str, key: str) -> None:
-        super().__init__(
-            f"idempotency key {key!r} was already used for a {kind} job with different parameters"
-        )
+        super().__init__(f"idempotency key {key!r} was already used for a {kind} job with different parameters")
         self.kind = kind
         self.key = key
 

@@ -115,9 +115,7 @@ async def dispatch(db: Database, tenant_id: str, kind: str, job_id: uuid.UUID) -
     if sent is not None:
         await sent
     async with db.session(Scope.system((tenant_id,))) as s, s.begin():
-        await s.execute(
-            update(Job).where(Job.tenant_id == tenant_id, Job.id == job_id).values(enqueued_at=func.now())
-        )
+        await s.execute(update(Job).where(Job.tenant_id == tenant_id, Job.id == job_id).values(enqueued_at=func.now()))
 
 
 def _job_scope(job: Job) -> Scope:
@@ -147,19 +145,25 @@ async def execute(db: Database, tenant_id: str, job_id: uuid.UUID, *, step_delay
         async with session.begin():
             lock_key = f"job:{tenant_id}:{job_id}"
             got = (
-                await session.execute(text("select pg_try_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": lock_key})
+                await session.execute(
+                    text("select pg_try_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": lock_key}
+                )
             ).scalar_one()
             if not got:
                 raise JobBusy(f"job {job_id} is running elsewhere")
-            job = (
-                await session.execute(select(Job).where(Job.tenant_id == tenant_id, Job.id == job_id))
-            ).scalar_one()
+            job = (await session.execute(select(Job).where(Job.tenant_id == tenant_id, Job.id == job_id))).scalar_one()
             if JobStatus(job.status).final:
                 return "already-final"
             await _mark_running(db, system, tenant_id, job_id)
             ctx = JobContext(
-                db=db, session=session, scope=scope, tenant_id=tenant_id, job_id=job_id,
-                kind=job.kind, params=dict(job.params), step_delay_s=step_delay_s,
+                db=db,
+                session=session,
+                scope=scope,
+                tenant_id=tenant_id,
+                job_id=job_id,
+                kind=job.kind,
+                params=dict(job.params),
+                step_delay_s=step_delay_s,
             )
             result = await kind.handler(ctx)
             await session.execute(
@@ -207,9 +211,7 @@ async def _mark_running(db: Database, scope: Scope, tenant_id: str, job_id: uuid
 
 async def _attempts(db: Database, scope: Scope, tenant_id: str, job_id: uuid.UUID) -> int:
     async with db.session(scope) as s, s.begin():
-        return (
-            await s.execute(select(Job.attempts).where(Job.tenant_id == tenant_id, Job.id == job_id))
-        ).scalar_one()
+        return (await s.execute(select(Job.attempts).where(Job.tenant_id == tenant_id, Job.id == job_id))).scalar_one()
 
 
 async def _record_failure(

@@ -31,7 +31,13 @@ async def import_hospitals(ctx: JobContext) -> dict[str, Any]:
         inserted, updated = inserted + i, updated + u
         await ctx.progress(min(start + CHUNK, len(clean)), len(clean))
     await audit.record(
-        ctx.session, ctx.scope, ctx.tenant_id, "hospitals.imported", f"job:{ctx.job_id}",
-        rows=len(clean), inserted=inserted, updated=updated,
+        ctx.session,
+        ctx.scope,
+        ctx.tenant_id,
+        "hospitals.imported",
+        f"job:{ctx.job_id}",
+        rows=len(clean),
+        inserted=inserted,
+        updated=updated,
     )
     return {"rows": len(clean), "inserted": inserted, "updated": updated, "unchanged": len(clean) - inserted - updated}

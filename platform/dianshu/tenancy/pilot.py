@@ -34,8 +34,28 @@ class HospitalSpec:
 _TERTIARY = ("第一人民医院", "中心医院", "人民医院")
 _SECONDARY = ("第二人民医院", "中医院", "妇幼保健院", "第三人民医院", "骨伤科医院", "精神卫生中心", "康复医院")
 _PRIMARY = ("社区卫生服务中心", "中心卫生院", "卫生院")
-_TOWNS = ("城东", "城西", "城南", "城北", "江南", "新城", "白龙桥", "罗店", "孝顺", "塘雅", "汤溪", "琅琊",
-          "蒋堂", "洋埠", "岭下", "赤松", "曹宅", "澧浦", "傅村", "源东")
+_TOWNS = (
+    "城东",
+    "城西",
+    "城南",
+    "城北",
+    "江南",
+    "新城",
+    "白龙桥",
+    "罗店",
+    "孝顺",
+    "塘雅",
+    "汤溪",
+    "琅琊",
+    "蒋堂",
+    "洋埠",
+    "岭下",
+    "赤松",
+    "曹宅",
+    "澧浦",
+    "傅村",
+    "源东",
+)
 
 
 def _type_for(name: str) -> str:
@@ -50,7 +70,7 @@ def hospitals(total: int = 150, seed: int = 7) -> list[HospitalSpec]:
     """A roster of `total` hospitals spread over the regions by their shares. Codes follow the
     national designated-institution pattern H + region code + 5 digits. Each county hospital
     leads a medical alliance (医共体) of the region's primary hospitals."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311  (reproducible synthetic data, not security)
     out: list[HospitalSpec] = []
     counts = [max(3, round(total * share)) for _, _, share in REGIONS]
     counts[-1] += total - sum(counts)

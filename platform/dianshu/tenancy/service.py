@@ -103,12 +103,21 @@ def validate_roster(tenant_id: str, rows: Sequence[dict[str, Any]]) -> list[dict
             if not coef.is_finite() or coef <= 0 or coef.as_tuple().exponent < -4:  # type: ignore[operator]
                 raise InvalidOperation
         except (InvalidOperation, ValueError):
-            errors.append(FieldError(rec, "coefficient", f"must be a positive decimal with at most 4 places (got {raw_coef!r})"))
+            errors.append(
+                FieldError(rec, "coefficient", f"must be a positive decimal with at most 4 places (got {raw_coef!r})")
+            )
             coef = Decimal(1)
         alliance = row.get("alliance_id") or row.get("allianceId")
         clean.append(
-            {"tenant_id": tenant_id, "id": code, "name": name, "level": level, "type": htype,
-             "coefficient": coef, "alliance_id": alliance}
+            {
+                "tenant_id": tenant_id,
+                "id": code,
+                "name": name,
+                "level": level,
+                "type": htype,
+                "coefficient": coef,
+                "alliance_id": alliance,
+            }
         )
     if errors:
         raise ValidationFailed(errors)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 import uuid
+
 import dramatiq
 from dramatiq.middleware import Middleware
 
@@ -62,8 +63,8 @@ set_dispatcher(send_job)
 class SweeperMiddleware(Middleware):
     """Runs the outbox/stale-job sweep in each worker process: once at boot, then periodically."""
 
-    def __init__(self, interval_s: float = 15.0) -> None:
-        self.interval_s = interval_s
+    def __init__(self, interval_s: float | None = None) -> None:
+        self.interval_s = interval_s if interval_s is not None else get_settings().sweep_interval_s
         self._stop = threading.Event()
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:

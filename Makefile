@@ -1,0 +1,34 @@
+# Two commands do everything on a fresh machine (Python 3.11+ and a C compiler):
+#   make demo   the pilot pipeline on the embedded PostgreSQL and Redis, then the API
+#   make test   the test suite (embedded PostgreSQL unless DIANSHU_TEST_DATABASE_URL is set)
+# The virtual environment is created on first use and refreshed when the dependencies change.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+
+.PHONY: demo test lint schema bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+demo: $(STAMP)
+	$(BIN)/dianshu demo $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/pytest $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+schema: $(STAMP)
+	$(BIN)/dianshu schema --output schema.graphql
+
+clean:
+	-$(BIN)/dianshu embedded stop 2>/dev/null
+	rm -rf $(VENV) .dianshu

@@ -1,0 +1,77 @@
+"""The CLI end to end: the demo pipeline (twice: it is safe to re-run) and token minting."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from dianshu.scope import Role
+from dianshu.tenancy import pilot
+from dianshu_tenants.identity import TokenCodec
+from tests.api import Api
+from tests.conftest import TEST_STATE
+
+DIANSHU = str(Path(sys.executable).parent / "dianshu")
+
+
+def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [DIANSHU, *args], env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=300
+    )
+
+
+async def test_demo_provisions_the_pilot_city_through_jobs_and_is_idempotent(settings, db):
+    first = run("demo", "--no-serve")
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "9/9" in first.stderr and "150" in first.stderr
+    second = run("demo", "--no-serve")
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "(0 new)" in second.stderr
+    tokens = json.loads((TEST_STATE / "demo-tokens.json").read_text())
+    api = Api(settings, db)
+    try:
+        city = await api.gql(tokens["city_admin"], "{ tenants(first: 20) { nodes { code } } }")
+        assert {t["code"] for t in city["tenants"]["nodes"]} == {pilot.CITY[0], *(c for c, _, _ in pilot.REGIONS)}
+        q = "{ hospitals(first: 100) { nodes { code tenantCode } pageInfo { hasNextPage } } }"
+        region = await api.gql(tokens["region_admin"], q)
+        expected = [h for h in pilot.hospitals(150) if h.tenant_id == pilot.REGIONS[0][0]]
+        assert {h["code"] for h in region["hospitals"]["nodes"]} == {h.id for h in expected}
+        hospital = await api.gql(tokens["hospital_user"], q)
+        assert [h["code"] for h in hospital["hospitals"]["nodes"]] == [expected[0].id]
+        integrator = await api.gql(tokens["integrator"], "{ me { role tenantCodes serviceAccount } }")
+        assert integrator["me"] == {
+            "role": "integrator",
+            "tenantCodes": [pilot.REGIONS[0][0]],
+            "serviceAccount": "svc-demo-integrator",
+        }
+        # Re-running imported nothing twice: one succeeded roster job per region.
+        jobs = await api.gql(
+            tokens["city_admin"],
+            '{ jobs(first: 100, kind: "tenancy.import_hospitals") { nodes { tenantCode status } } }',
+        )
+        per_region = [j["tenantCode"] for j in jobs["jobs"]["nodes"] if j["tenantCode"].startswith("3307")]
+        assert sorted(per_region) == sorted(c for c, _, _ in pilot.REGIONS)
+    finally:
+        await api.client.aclose()
+
+
+def test_token_command_mints_verifiable_tokens_and_refuses_bad_claims(settings):
+    ok = run("token", "--role", "hospital_user", "--tenant", "330702", "--hospital", "H33070200001")
+    assert ok.returncode == 0, ok.stderr
+    p = TokenCodec(settings).decode(ok.stdout.strip())
+    assert (p.role, p.tenant_ids, p.hospital_id) == (Role.hospital_user, ("330702",), "H33070200001")
+    bad = run("token", "--role", "hospital_user", "--tenant", "330702")
+    assert bad.returncode == 2 and "exactly one tenant and its hospital" in bad.stderr
+
+
+def test_pilot_roster_is_deterministic_and_well_formed():
+    a, b = pilot.hospitals(150), pilot.hospitals(150)
+    assert a == b and len(a) == 150
+    assert len({h.id for h in a}) == 150
+    assert {h.level for h in a} == {1, 2, 3} and {h.type for h in a} == {"general", "tcm", "specialist"}
+    assert {h.tenant_id for h in a} == {c for c, _, _ in pilot.REGIONS}
+    for h in a:
+        assert h.id.startswith("H" + h.tenant_id) and len(h.id) == 12

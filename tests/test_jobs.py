@@ -1,0 +1,190 @@
+"""Jobs: idempotent submission, the after-commit outbox, idempotent execution, retries, sweep."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select, text, update
+
+from dianshu.audit.models import AuditEntry
+from dianshu.db.session import scoped_session
+from dianshu.jobs import service as jobs
+from dianshu.jobs.errors import IdempotencyConflict, JobRejected
+from dianshu.jobs.models import Job
+from dianshu.scope import Role, Scope
+from dianshu.tenancy.jobs import IMPORT_HOSPITALS
+from dianshu.tenancy.models import Hospital
+from tests.conftest import scope_for
+
+ROSTER = [
+    {"id": "HJ1", "name": "J one", "level": 1, "type": "general"},
+    {"id": "HJ2", "name": "J two", "level": 3, "type": "tcm", "coefficient": "1.0500"},
+]
+
+
+async def submit(db, scope, tenant, params, key=None):
+    async with scoped_session(db, scope) as s:
+        job, created = await jobs.submit(s, db, scope, tenant, IMPORT_HOSPITALS, params, idempotency_key=key)
+    return job, created
+
+
+async def job_row(db, tenant, job_id) -> Job:
+    async with scoped_session(db, Scope.system((tenant,))) as s:
+        return (await s.execute(select(Job).where(Job.id == job_id))).scalar_one()
+
+
+async def test_same_key_same_content_is_the_same_job_other_content_is_refused(db, city, dispatcher):
+    scope = scope_for(Role.region_admin, (city.a,))
+    first, created1 = await submit(db, scope, city.a, {"hospitals": ROSTER}, key="k1")
+    again, created2 = await submit(db, scope, city.a, {"hospitals": list(ROSTER)}, key="k1")
+    assert created1 and not created2 and first.id == again.id
+    assert len(dispatcher.sent) == 1, "a repeated request sends nothing"
+    with pytest.raises(IdempotencyConflict, match="k1"):
+        await submit(db, scope, city.a, {"hospitals": ROSTER[:1]}, key="k1")
+    # The key is per tenant: region B may use the same key.
+    _, created_b = await submit(db, scope_for(Role.region_admin, (city.b,)), city.b, {"hospitals": []}, key="k1")
+    assert created_b
+
+
+async def test_message_is_sent_only_after_commit(db, city, dispatcher):
+    scope = scope_for(Role.region_admin, (city.a,))
+    with pytest.raises(RuntimeError, match="caller failed"):
+        async with scoped_session(db, scope) as s:
+            await jobs.submit(s, db, scope, city.a, IMPORT_HOSPITALS, {"hospitals": ROSTER})
+            assert dispatcher.sent == []  # not before commit
+            raise RuntimeError("caller failed")
+    assert dispatcher.sent == []
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        assert (await s.execute(select(func.count()).select_from(Job))).scalar() == 0
+    job, _ = await submit(db, scope, city.a, {"hospitals": ROSTER})
+    assert dispatcher.sent == [(city.a, IMPORT_HOSPITALS, job.id)]
+    assert (await job_row(db, city.a, job.id)).enqueued_at is not None
+
+
+async def test_execute_commits_effect_with_completion_and_is_idempotent(db, city, dispatcher):
+    job, _ = await submit(db, scope_for(Role.region_admin, (city.a,)), city.a, {"hospitals": ROSTER})
+    assert await jobs.execute(db, city.a, job.id) == "succeeded"
+    row = await job_row(db, city.a, job.id)
+    assert row.status == "succeeded" and row.attempts == 1
+    assert row.result == {"rows": 2, "inserted": 2, "updated": 0, "unchanged": 0}
+    assert (row.progress_done, row.progress_total) == (2, 2)
+    # A redelivered message does nothing.
+    assert await jobs.execute(db, city.a, job.id) == "already-final"
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        audits = (
+            await s.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.target == f"job:{job.id}"))
+        ).scalar()
+        coef = (await s.execute(select(Hospital.coefficient).where(Hospital.id == "HJ2"))).scalar()
+    assert audits == 1
+    assert str(coef) == "1.0500"
+    # Re-importing the same roster through a new job changes nothing.
+    job2, _ = await submit(db, scope_for(Role.region_admin, (city.a,)), city.a, {"hospitals": ROSTER})
+    await jobs.execute(db, city.a, job2.id)
+    assert (await job_row(db, city.a, job2.id)).result == {"rows": 2, "inserted": 0, "updated": 0, "unchanged": 2}
+
+
+async def test_invalid_input_fails_permanently_with_field_errors(db, city, dispatcher):
+    bad = [
+        {"id": "HB1", "name": "", "level": 4, "type": "general"},
+        {"id": "HB1", "name": "x", "level": 1, "type": "x"},
+    ]
+    job, _ = await submit(db, scope_for(Role.region_admin, (city.a,)), city.a, {"hospitals": bad})
+    assert await jobs.execute(db, city.a, job.id) == "failed"
+    row = await job_row(db, city.a, job.id)
+    assert row.status == "failed" and row.attempts == 1
+    errors = {(e["record"], e["field"]) for e in row.error["errors"]}
+    assert errors == {
+        ("hospital #1 (HB1)", "name"),
+        ("hospital #1 (HB1)", "level"),
+        ("hospital #2 (HB1)", "code"),
+        ("hospital #2 (HB1)", "type"),
+    }
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        assert (await s.execute(select(func.count()).select_from(Hospital).where(Hospital.id == "HB1"))).scalar() == 0
+
+
+async def test_transient_errors_roll_back_and_retry_until_the_limit(db, city, dispatcher, monkeypatch):
+    from dianshu.tenancy import jobs as tenancy_jobs
+
+    calls = {"n": 0}
+    real = tenancy_jobs.upsert_hospitals
+
+    async def flaky(session, rows):
+        calls["n"] += 1
+        await real(session, rows)  # the write happens, then the job dies: it must roll back
+        raise ConnectionError("database went away")
+
+    monkeypatch.setattr(tenancy_jobs, "upsert_hospitals", flaky)
+    job, _ = await submit(db, scope_for(Role.region_admin, (city.a,)), city.a, {"hospitals": ROSTER})
+    for attempt in range(1, jobs.MAX_ATTEMPTS):
+        with pytest.raises(ConnectionError):
+            await jobs.execute(db, city.a, job.id)
+        row = await job_row(db, city.a, job.id)
+        assert (row.status, row.attempts) == ("queued", attempt)
+        assert "database went away" in row.error["message"]
+    assert await jobs.execute(db, city.a, job.id) == "failed"
+    assert (await job_row(db, city.a, job.id)).attempts == jobs.MAX_ATTEMPTS
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        assert (
+            await s.execute(select(func.count()).select_from(Hospital).where(Hospital.id.in_(["HJ1", "HJ2"])))
+        ).scalar() == 0
+    # After the fault is gone, a new job does the work once.
+    monkeypatch.setattr(tenancy_jobs, "upsert_hospitals", real)
+    job2, _ = await submit(db, scope_for(Role.region_admin, (city.a,)), city.a, {"hospitals": ROSTER})
+    assert await jobs.execute(db, city.a, job2.id) == "succeeded"
+
+
+async def test_a_job_without_a_tenant_or_unknown_is_refused(db, city):
+    with pytest.raises(JobRejected, match="without a tenant"):
+        await jobs.execute(db, "", uuid.uuid4())
+    with pytest.raises(JobRejected, match="does not exist"):
+        await jobs.execute(db, city.a, uuid.uuid4())
+
+
+async def test_hospital_job_runs_under_the_hospital_scope(db, city, dispatcher):
+    """A job carries its creator's scope: a hospital user's job sees only that hospital's rows."""
+    seen = {}
+
+    from dianshu.jobs.registry import job_kind
+
+    @job_kind("test.count_hospitals", roles={"hospital_user"})
+    async def count(ctx):
+        seen["n"] = (await ctx.session.execute(text("select count(*) from hospital"))).scalar()
+        return {}
+
+    scope = scope_for(Role.hospital_user, (city.a,), city.a1)
+    async with scoped_session(db, scope) as s:
+        job, _ = await jobs.submit(s, db, scope, city.a, "test.count_hospitals", {})
+    assert job.hospital_id == city.a1
+    assert await jobs.execute(db, city.a, job.id) == "succeeded"
+    assert seen["n"] == 1
+
+
+async def test_sweep_resends_unsent_and_stale_jobs(db, city, dispatcher):
+    scope = scope_for(Role.region_admin, (city.a,))
+    jobs.set_dispatcher(None)  # simulate a crash between commit and send
+    unsent, _ = await submit(db, scope, city.a, {"hospitals": ROSTER})
+    stale, _ = await submit(db, scope, city.a, {"hospitals": ROSTER[:1]})
+    fresh, _ = await submit(db, scope, city.a, {"hospitals": []})
+    jobs.set_dispatcher(dispatcher)
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        await s.execute(
+            update(Job)
+            .where(Job.id.in_([unsent.id, stale.id]))
+            .values(created_at=func.now() - text("interval '1 hour'"))
+        )
+        await s.execute(
+            update(Job)
+            .where(Job.id == stale.id)
+            .values(status="running", enqueued_at=func.now(), heartbeat_at=func.now() - text("interval '1 hour'"))
+        )
+    await jobs.sweep(db, unsent_grace_s=10, stale_after_s=120)
+    sent = {j for t, _, j in dispatcher.sent if t == city.a}
+    assert unsent.id in sent and stale.id in sent
+    assert fresh.id not in sent  # inside its grace period: the normal path may still send it
+    assert (await job_row(db, city.a, unsent.id)).enqueued_at is not None
+    # A second sweep right away re-sends nothing of these.
+    dispatcher.sent.clear()
+    await jobs.sweep(db, unsent_grace_s=10, stale_after_s=120)
+    assert not {j for t, _, j in dispatcher.sent if t == city.a} & {unsent.id, stale.id}
