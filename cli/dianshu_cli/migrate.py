@@ -5,8 +5,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import create_engine, pool, text
+from sqlalchemy.engine import make_url
 
 from dianshu.config import Settings
+from dianshu.db.session import sync_url
 
 
 def migrations_dir() -> Path:
@@ -17,9 +20,32 @@ def migrations_dir() -> Path:
     return path
 
 
+def ensure_database(url: str) -> bool:
+    """Create the URL's database when it does not exist (for a first run against a bare server).
+    Returns True when it was created."""
+    target = make_url(url)
+    name = target.database
+    maintenance = create_engine(
+        sync_url(target.set(database="postgres").render_as_string(hide_password=False)),
+        isolation_level="AUTOCOMMIT",
+        poolclass=pool.NullPool,
+    )
+    try:
+        with maintenance.connect() as c:
+            if c.execute(text("select 1 from pg_database where datname = :d"), {"d": name}).first():
+                return False
+            c.execute(text(f'create database "{name}"'))
+            return True
+    finally:
+        maintenance.dispose()
+
+
 def upgrade(settings: Settings, owner_url: str | None = None, revision: str = "head") -> None:
     """Apply migrations as the owner role (alembic's env.py bootstraps the roles first)."""
+    url = owner_url or settings.owner_url()
+    if not settings.embedded_database or owner_url:
+        ensure_database(url)
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
-    cfg.attributes["owner_url"] = owner_url or settings.owner_url()
+    cfg.attributes["owner_url"] = url
     command.upgrade(cfg, revision)

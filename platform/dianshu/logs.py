@@ -35,3 +35,6 @@ def configure(profile: Profile, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Chatty libraries: their INFO lines are connection bookkeeping.
+    for noisy in ("pika", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
