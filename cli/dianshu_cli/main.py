@@ -155,6 +155,26 @@ def accounts_deactivate(account_id: str) -> None:
 
 
 @app.command()
+def group(
+    standard: Annotated[str, typer.Option(help="chs_drg_11, zhejiang_2022, or a folder in the same table layout.")],
+    input: Annotated[str, typer.Option("--input", help="JSON Lines file of records ('-' for stdin).")],
+    output: Annotated[str, typer.Option("--output", help="JSON Lines results ('-' for stdout).")] = "-",
+    trace: Annotated[bool, typer.Option("--trace", help="Include every step tried and why.")] = False,
+) -> None:
+    """Group records offline with a scheme's tables (no database needed)."""
+    from dianshu.standards.tables import SchemeTableError
+    from dianshu_cli.group import run
+
+    try:
+        counts = run(standard, input, output, trace)
+    except (SchemeTableError, KeyError, FileNotFoundError) as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from e
+    if counts["invalid"]:
+        raise typer.Exit(1)
+
+
+@app.command()
 def sweep() -> None:
     """Re-send jobs left unsent or stuck with a dead worker."""
     from dianshu.db.session import Database

@@ -170,7 +170,7 @@ class _Parser:
         raise ConditionError(f"expected a literal, found {value!r}")
 
     def atom(self) -> Node:
-        kind, word = self.take(kind="word")
+        _, word = self.take(kind="word")
         if word in FLAGS:
             return Flag(word)
         if word == "SS_VALID":

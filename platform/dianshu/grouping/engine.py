@@ -15,7 +15,8 @@ Documented decisions (options of a standard version, see GrouperOptions):
   is ICU or its ICU hours reach `icu_min_hours` (default 24).
 - HIV (CHS-DRG 1.1): MDCY is entered on a principal *or secondary* HIV diagnosis, as the CHS-DRG text
   says (`mdc_entry_overrides`: MDCY -> `ANY_DX IN mdc_zd`; ZJ-DRG's table already says so).
-- Ambiguous groups (xQY) are off as published; `qy_enabled` turns them on.
+- Ambiguous groups (xQY) are off as published; `qy_enabled` turns them on, in MDCs entered on a
+  diagnosis only (an AQY in MDCA, which any OR procedure enters, would capture every surgical case).
 - Ventilation is grouped on the coded procedure (96.7201 ≥ 96 h); `vent_hours` that contradict the
   code are reported, never used to change it.
 - A grey or unknown principal diagnosis makes the record ungroupable (0000) with the reason; grey or
@@ -256,9 +257,12 @@ class Grouper:
                 text = overrides[m.mdc]
                 node = parse(text)
             items: list[CompiledAdrg] = []
+            # xQY only where the MDC was entered on a diagnosis: MDCA is entered by any OR procedure,
+            # so an AQY there would swallow every surgical case before its organ MDC is tried.
+            diagnosis_entry = any(x.field in ("PDX", "ANY_DX") for x in required_memberships(node))
             for code in m.adrg_order:
                 if code.endswith("QY"):
-                    if self.options.qy_enabled:
+                    if self.options.qy_enabled and diagnosis_entry:
                         qy_env = Env({"SS_VALID": ss_valid}, {})
                         qy_node = parse("MAIN_PROC IN SS_VALID")
                         items.append(
