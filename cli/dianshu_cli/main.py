@@ -19,6 +19,8 @@ accounts_app = typer.Typer(help="Integrator service accounts.", no_args_is_help=
 embedded_app = typer.Typer(help="The embedded PostgreSQL and Redis.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(embedded_app, name="embedded")
+standards_app = typer.Typer(help="DRG grouping schemes and their versions.", no_args_is_help=True)
+app.add_typer(standards_app, name="standards")
 console = Console(stderr=True)
 
 
@@ -205,6 +207,44 @@ def schema(
         output.write_text(text)
     else:
         sys.stdout.write(text)
+
+
+@standards_app.command("load")
+def standards_load(
+    scheme: Annotated[str, typer.Option(help="Scheme code, e.g. chs_drg_11 or zhejiang_2022.")],
+    label: Annotated[str, typer.Option(help="Version label, e.g. 1.1 or 2022.")],
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Folder in the standards table layout (default: the built-in copy of the scheme)."),
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="Scheme name.")] = None,
+    publish: Annotated[str | None, typer.Option(help="Publish at once, effective from this date (YYYY-MM-DD).")] = None,
+) -> None:
+    """Load a scheme's tables as a new draft version (the same files again: no-op)."""
+    from dianshu_cli.standards import load
+
+    settings = _settings()
+    load(settings, console, scheme=scheme, label=label, directory=directory, name=name, publish=publish)
+
+
+@standards_app.command("list")
+def standards_list() -> None:
+    """List schemes and versions."""
+    from dianshu_cli.standards import show
+
+    show(_settings(), console)
+
+
+@standards_app.command("publish")
+def standards_publish(
+    version: Annotated[str, typer.Argument(help="Version id.")],
+    effective_from: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    effective_to: Annotated[str | None, typer.Option(help="YYYY-MM-DD (exclusive)")] = None,
+) -> None:
+    """Publish a draft version (it becomes immutable)."""
+    from dianshu_cli.standards import publish
+
+    publish(_settings(), console, version, effective_from, effective_to)
 
 
 @embedded_app.command("stop")

@@ -20,11 +20,12 @@ from strawberry.tools import merge_types
 from dianshu.config import Profile, Settings
 from dianshu_graphql.domains.identity import IdentityQuery
 from dianshu_graphql.domains.jobs import JobsQuery
+from dianshu_graphql.domains.standards import StandardsQuery
 from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
 from dianshu_graphql.errors import EXPECTED
 from graphql import GraphQLError
 
-Query = merge_types("Query", (IdentityQuery, TenancyQuery, JobsQuery))
+Query = merge_types("Query", (IdentityQuery, TenancyQuery, JobsQuery, StandardsQuery))
 Mutation = merge_types("Mutation", (TenancyMutation,))
 
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"

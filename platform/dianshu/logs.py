@@ -36,5 +36,5 @@ def configure(profile: Profile, level: int = logging.INFO) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Chatty libraries: their INFO lines are connection bookkeeping.
-    for noisy in ("pika", "asyncio"):
+    for noisy in ("pika", "asyncio", "pgserver"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

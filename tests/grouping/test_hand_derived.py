@@ -280,3 +280,11 @@ def test_trace_explains_each_step(chs):
     assert r.trace[-1].startswith("  -> ES31")
     untraced = chs.group(rec(diagnoses=["J18.900", "I50.900"]))
     assert (untraced.drg, untraced.trace) == ("ES31", None)
+
+
+def test_a_code_in_two_trauma_regions_is_one_injury(zj):
+    # zhejiang_2022/mdc_pdx_table.csv lists S12.910 under 头颈部创伤 and 躯干、脊柱和骨盆创伤.
+    assert zj.tables.trauma_region["S12.910"] == frozenset({"头颈部创伤", "躯干、脊柱和骨盆创伤"})
+    alone = zj.group(rec(diagnoses=["S12.910"]), trace=True)
+    assert alone.mdc != "MDCZ"
+    assert any("MDCZ: not entered" in s and "trauma body regions: 1" in s for s in alone.trace)

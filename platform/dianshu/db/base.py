@@ -20,7 +20,25 @@ class Base(DeclarativeBase):
 
 
 # Tables shared by every tenant (Citus reference tables). Anything else must carry tenant_id.
-CITY_WIDE_TABLES = frozenset({"tenant", "service_account", "alembic_version"})
+CITY_WIDE_TABLES = frozenset(
+    {
+        "tenant",
+        "service_account",
+        "alembic_version",
+        # DRG standards and payment standards (SPEC section 1: city-wide, shared by all tenants).
+        "drg_scheme",
+        "drg_scheme_version",
+        "drg_mdc",
+        "drg_mdc_dx",
+        "drg_adrg",
+        "drg_adrg_code",
+        "drg_group",
+        "drg_complication",
+        "drg_or_procedure",
+        "payment_standard",
+        "payment_standard_drg",
+    }
+)
 
 
 def tenant_tables() -> list[str]:

@@ -3,6 +3,36 @@
 from dianshu.accounts.models import ServiceAccount
 from dianshu.audit.models import AuditEntry
 from dianshu.jobs.models import Job
+from dianshu.standards.models import (
+    DrgAdrg,
+    DrgAdrgCode,
+    DrgComplication,
+    DrgGroup,
+    DrgMdc,
+    DrgMdcDx,
+    DrgOrProcedure,
+    DrgScheme,
+    DrgSchemeVersion,
+    PaymentStandard,
+    PaymentStandardDrg,
+)
 from dianshu.tenancy.models import Hospital, Tenant
 
-__all__ = ["AuditEntry", "Hospital", "Job", "ServiceAccount", "Tenant"]
+__all__ = [
+    "AuditEntry",
+    "DrgAdrg",
+    "DrgAdrgCode",
+    "DrgComplication",
+    "DrgGroup",
+    "DrgMdc",
+    "DrgMdcDx",
+    "DrgOrProcedure",
+    "DrgScheme",
+    "DrgSchemeVersion",
+    "Hospital",
+    "Job",
+    "PaymentStandard",
+    "PaymentStandardDrg",
+    "ServiceAccount",
+    "Tenant",
+]

@@ -38,3 +38,68 @@ def protect(table: str, hospital_column: str | None = None) -> list[str]:
 
 def grant(table: str, app_role: str, privileges: str) -> str:
     return f'grant {privileges} on {table} to "{app_role}"'
+
+
+# ---- immutability of published reference data ---------------------------------------------------
+
+VERSION_GUARD_FUNCTION = """
+create or replace function dianshu_version_guard() returns trigger language plpgsql as $$
+declare
+  frozen text[] := array['status', 'retired_at', 'effective_to', 'published_at'];
+begin
+  if tg_op = 'DELETE' then
+    if old.status <> 'draft' then
+      raise exception '% % is %: only a draft can be deleted', tg_table_name, old.id, old.status
+        using errcode = 'P0001';
+    end if;
+    return old;
+  end if;
+  if old.status = 'retired' then
+    raise exception '% % is retired: it is immutable', tg_table_name, old.id using errcode = 'P0001';
+  end if;
+  if old.status = 'published' then
+    if new.status = 'draft' then
+      raise exception '% % is published: it cannot return to draft', tg_table_name, old.id using errcode = 'P0001';
+    end if;
+    if (to_jsonb(new) - frozen) is distinct from (to_jsonb(old) - frozen)
+       or new.published_at is distinct from old.published_at then
+      raise exception '% % is published: only retiring it is allowed', tg_table_name, old.id using errcode = 'P0001';
+    end if;
+  end if;
+  return new;
+end $$;
+
+create or replace function dianshu_version_rows_guard() returns trigger language plpgsql as $$
+declare
+  parent text := tg_argv[0];
+  fk text := tg_argv[1];
+  bad text;
+begin
+  execute format(
+    'select p.id::text || '' ('' || p.status || '')'' from %I p where p.status <> ''draft'' and p.id in '
+    '(select (to_jsonb(r) ->> %L)::uuid from changed r) limit 1', parent, fk) into bad;
+  if bad is not null then
+    raise exception 'rows of % % are immutable (only a draft can change)', parent, bad using errcode = 'P0001';
+  end if;
+  return null;
+end $$;
+"""
+
+
+def guard_versioned(parent: str) -> list[str]:
+    return [
+        f"create trigger {parent}_guard before update or delete on {parent} "
+        f"for each row execute function dianshu_version_guard()"
+    ]
+
+
+def guard_rows(table: str, parent: str, fk: str) -> list[str]:
+    """Statement-level checks (one query per statement, so bulk loads stay fast)."""
+    out = []
+    for event, ref in (("insert", "new"), ("update", "new"), ("delete", "old")):
+        out.append(
+            f"create trigger {table}_{event}_guard after {event} on {table} "
+            f"referencing {ref} table as changed for each statement "
+            f"execute function dianshu_version_rows_guard('{parent}', '{fk}')"
+        )
+    return out

@@ -19,6 +19,8 @@ Documented decisions (options of a standard version, see GrouperOptions):
   diagnosis only (an AQY in MDCA, which any OR procedure enters, would capture every surgical case).
 - Ventilation is grouped on the coded procedure (96.7201 ≥ 96 h); `vent_hours` that contradict the
   code are reported, never used to change it.
+- Multiple trauma (MDCZ special): at least two trauma diagnoses covering at least two body regions;
+  ZJ-DRG lists S12.910 under two regions, which alone is one injury, not multiple trauma.
 - A grey or unknown principal diagnosis makes the record ungroupable (0000) with the reason; grey or
   unknown secondary codes and procedures are reported and kept as sent.
 """
@@ -157,8 +159,13 @@ class RecordFacts:
         return self._cc or ()
 
     def trauma_regions(self) -> int:
+        """Distinct body regions of the trauma diagnoses, counted only when there are at least two
+        such diagnoses (one code listed under two regions is still one injury)."""
         regions = self._scheme.tables.trauma_region
-        return len({regions[d] for d in self.dxs if d in regions})
+        hit = [regions[d] for d in self.dx_set if d in regions]
+        if len(hit) < 2:
+            return len(hit)
+        return len(frozenset().union(*hit))
 
 
 class Guard:

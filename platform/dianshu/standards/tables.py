@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,7 +83,7 @@ class SchemeTables:
     content_hash: str
     mdcs: list[MdcRule]
     mdc_dx: dict[str, frozenset[str]]
-    trauma_region: dict[str, str]
+    trauma_region: dict[str, frozenset[str]]  # a code may sit in two regions (ZJ-DRG S12.910)
     adrgs: dict[str, AdrgRule]
     adrg_lists: dict[str, dict[str, frozenset[str]]]
     adrg_tags: dict[str, dict[str, frozenset[str]]]
@@ -105,6 +106,18 @@ def content_hash(directory: Path) -> str:
         h.update(name.encode())
         h.update((directory / name).read_bytes())
     return h.hexdigest()
+
+
+RowSource = Callable[[str, list[TableProblem]], Iterable[tuple[int, dict[str, str]]]]
+
+
+def folder_rows(directory: Path) -> RowSource:
+    """Rows of the CSV files in a folder, with their line numbers."""
+
+    def rows(name: str, problems: list[TableProblem]) -> Iterable[tuple[int, dict[str, str]]]:
+        return _rows(directory, name, problems)
+
+    return rows
 
 
 def _rows(directory: Path, name: str, problems: list[TableProblem]):
@@ -139,13 +152,26 @@ def _cond(text: str, name: str, line: int, problems: list[TableProblem]) -> Node
 def load_scheme(directory: Path | str, code: str | None = None) -> SchemeTables:
     """Read every table of a scheme folder; raises SchemeTableError listing every problem."""
     directory = Path(directory)
-    code = code or directory.name
+    if not directory.is_dir():
+        raise SchemeTableError([TableProblem(str(directory), 0, "no such folder")])
+    return build_scheme(code or directory.name, content_hash_or_none(directory), folder_rows(directory))
+
+
+def content_hash_or_none(directory: Path) -> str:
+    try:
+        return content_hash(directory)
+    except FileNotFoundError:
+        return ""
+
+
+def build_scheme(code: str, digest: str, source: RowSource) -> SchemeTables:
+    """Validate and assemble a scheme from a row source (a folder, or a version in the database)."""
     problems: list[TableProblem] = []
 
     warnings: list[TableProblem] = []
     lines: dict[tuple[str, str], int] = {}  # where each MDC / ADRG row is, for cross-reference errors
     mdcs: list[MdcRule] = []
-    for line, r in _rows(directory, "mdc_rules.csv", problems):
+    for line, r in source("mdc_rules.csv", problems):
         entry = _cond(r["entry_condition"], "mdc_rules.csv", line, problems)
         special = _cond(r["special"], "mdc_rules.csv", line, problems) if r["special"] else None
         try:
@@ -163,14 +189,14 @@ def load_scheme(directory: Path | str, code: str | None = None) -> SchemeTables:
         problems.append(TableProblem("mdc_rules.csv", 0, "eval_order values repeat"))
 
     mdc_dx: dict[str, set[str]] = {}
-    trauma: dict[str, str] = {}
-    for _line, r in _rows(directory, "mdc_pdx_table.csv", problems):
+    trauma: dict[str, set[str]] = {}
+    for _line, r in source("mdc_pdx_table.csv", problems):
         mdc_dx.setdefault(r["mdc"], set()).add(r["dx_code"])
         if r["trauma_body_region"]:
-            trauma[r["dx_code"]] = r["trauma_body_region"]
+            trauma.setdefault(r["dx_code"], set()).add(r["trauma_body_region"])
 
     adrgs: dict[str, AdrgRule] = {}
-    for line, r in _rows(directory, "adrg_rules.csv", problems):
+    for line, r in source("adrg_rules.csv", problems):
         entry = _cond(r["entry_condition"], "adrg_rules.csv", line, problems)
         if r["adrg"] in adrgs:
             problems.append(TableProblem("adrg_rules.csv", line, f"ADRG {r['adrg']} appears twice"))
@@ -187,7 +213,7 @@ def load_scheme(directory: Path | str, code: str | None = None) -> SchemeTables:
 
     lists: dict[str, dict[str, set[str]]] = {}
     tags: dict[str, dict[str, set[str]]] = {}
-    for line, r in _rows(directory, "adrg_code_lists.csv", problems):
+    for line, r in source("adrg_code_lists.csv", problems):
         if r["list"] not in ADRG_LISTS:
             problems.append(TableProblem("adrg_code_lists.csv", line, f"unknown list {r['list']!r}"))
             continue
@@ -202,13 +228,13 @@ def load_scheme(directory: Path | str, code: str | None = None) -> SchemeTables:
             tags.setdefault(r["adrg"], {}).setdefault(r["proc_tag"], set()).add(r["code"])
 
     drg_names: dict[str, str] = {}
-    for line, r in _rows(directory, "drg_groups.csv", problems):
+    for line, r in source("drg_groups.csv", problems):
         if r["drg_code"] in drg_names:
             problems.append(TableProblem("drg_groups.csv", line, f"DRG {r['drg_code']} appears twice"))
         drg_names[r["drg_code"]] = r["drg_name"]
 
     drg_rules: dict[str, list[DrgRule]] = {}
-    for line, r in _rows(directory, "drg_split_rules.csv", problems):
+    for line, r in source("drg_split_rules.csv", problems):
         cond = _cond(r["condition"], "drg_split_rules.csv", line, problems)
         if r["adrg"] not in adrgs:
             problems.append(TableProblem("drg_split_rules.csv", line, f"ADRG {r['adrg']} is not in adrg_rules.csv"))
@@ -221,7 +247,7 @@ def load_scheme(directory: Path | str, code: str | None = None) -> SchemeTables:
 
     def exclusion_table(name: str, key: str) -> dict[str, str]:
         out: dict[str, str] = {}
-        for line, r in _rows(directory, name, problems):
+        for line, r in source(name, problems):
             if not r["exclusion_table"]:
                 problems.append(TableProblem(name, line, f"{r[key]}: exclusion_table is empty"))
             if r[key] in out and out[r[key]] != r["exclusion_table"]:
@@ -232,7 +258,7 @@ def load_scheme(directory: Path | str, code: str | None = None) -> SchemeTables:
     mcc = exclusion_table("mcc_list.csv", "dx_code")
     cc = exclusion_table("cc_list.csv", "dx_code")
     exclusion = exclusion_table("cc_exclusion_by_pdx.csv", "pdx_code")
-    ss_valid = {r["proc_code"]: r["proc_name"] for _, r in _rows(directory, "or_procedures_ss_valid.csv", problems)}
+    ss_valid = {r["proc_code"]: r["proc_name"] for _, r in source("or_procedures_ss_valid.csv", problems)}
 
     # Cross-references: every ADRG an MDC lists exists there, every DRG an ADRG lists has a rule,
     # every list a condition names exists for its ADRG or MDC.
@@ -271,10 +297,10 @@ def load_scheme(directory: Path | str, code: str | None = None) -> SchemeTables:
         raise SchemeTableError(problems)
     return SchemeTables(
         code=code,
-        content_hash=content_hash(directory),
+        content_hash=digest,
         mdcs=mdcs,
         mdc_dx={k: frozenset(v) for k, v in mdc_dx.items()},
-        trauma_region=trauma,
+        trauma_region={k: frozenset(v) for k, v in trauma.items()},
         adrgs=adrgs,
         adrg_lists={a: {k: frozenset(v) for k, v in ls.items()} for a, ls in lists.items()},
         adrg_tags={a: {k: frozenset(v) for k, v in ts.items()} for a, ts in tags.items()},

@@ -1,0 +1,108 @@
+"""`dianshu standards ...` commands (as the owner role: loading reference data is a platform act)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from dianshu.config import Settings
+from dianshu.db.session import Database, scoped_session
+from dianshu.standards.models import DrgSchemeVersion
+from dianshu.standards.service import StandardsError, load_version_from_folder, publish_version
+from dianshu.standards.tables import BUILTIN_SCHEMES, SchemeTableError, builtin_dir
+
+SCHEME_NAMES = {"chs_drg_11": "CHS-DRG 1.1 (国家医保版)", "zhejiang_2022": "ZJ-DRG 2022 (浙江省)"}
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as e:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) from e
+
+
+def load(
+    settings: Settings,
+    console: Console,
+    *,
+    scheme: str,
+    label: str,
+    directory: Path | None,
+    name: str | None,
+    publish: str | None,
+) -> uuid.UUID:
+    folder = directory or (builtin_dir(scheme) if scheme in BUILTIN_SCHEMES else None)
+    if folder is None:
+        raise typer.BadParameter(f"{scheme} is not built in: give --dir", param_hint="--dir")
+    effective = _date(publish, "--publish")
+    try:
+        with console.status(f"validating and loading {folder} ..."):
+            result = load_version_from_folder(
+                settings.owner_url(), folder, scheme, name or SCHEME_NAMES.get(scheme, scheme), label, "cli"
+            )
+    except (SchemeTableError, StandardsError) as e:
+        problems = getattr(e, "problems", None)
+        for p in problems or [e]:
+            console.print(f"[red]refused[/red] {p}")
+        raise typer.Exit(2) from e
+    for w in result.warnings:
+        console.print(f"[yellow]warning[/yellow] {w}")
+    what = "loaded" if result.created else "already loaded (same files): nothing changed"
+    console.print(f"{scheme} {result.label}: {result.drg_count} DRGs, version {result.version_id}: {what}")
+    if effective is not None:
+        publish(settings, console, str(result.version_id), publish, None)
+    return result.version_id
+
+
+def publish(settings: Settings, console: Console, version: str, effective_from: str, effective_to: str | None) -> None:
+    start, end = _date(effective_from, "--effective-from"), _date(effective_to, "--effective-to")
+
+    async def run() -> DrgSchemeVersion:
+        db = Database(settings.owner_url(), pool_size=1)
+        try:
+            async with scoped_session(db, None) as s:
+                return await publish_version(s, uuid.UUID(version), start, end)  # type: ignore[arg-type]
+        finally:
+            await db.dispose()
+
+    try:
+        v = asyncio.run(run())
+    except (StandardsError, ValueError) as e:
+        console.print(f"[red]refused[/red] {e}")
+        raise typer.Exit(2) from e
+    console.print(f"{v.scheme_code} {v.label} published, effective {v.effective_from}")
+
+
+def show(settings: Settings, console: Console) -> None:
+    async def run():
+        db = Database(settings.owner_url(), pool_size=1)
+        try:
+            async with db.session(None) as s:
+                return (
+                    (
+                        await s.execute(
+                            select(DrgSchemeVersion).order_by(DrgSchemeVersion.scheme_code, DrgSchemeVersion.loaded_at)
+                        )
+                    )
+                    .scalars()
+                    .all()
+                )
+        finally:
+            await db.dispose()
+
+    table = Table(title="DRG standard versions")
+    for col in ("scheme", "label", "status", "effective", "DRGs", "id"):
+        table.add_column(col)
+    for v in asyncio.run(run()):
+        period = f"{v.effective_from or ''} – {v.effective_to or ''}"
+        table.add_row(v.scheme_code, v.label, v.status, period, str(v.drg_count), str(v.id))
+    console.print(table)
