@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import date
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -17,6 +18,7 @@ from dianshu.db.session import Database, scoped_session
 from dianshu.jobs import service as jobs
 from dianshu.jobs.models import Job, JobStatus
 from dianshu.scope import Role, Scope
+from dianshu.standards.service import ensure_builtin_standards
 from dianshu.tenancy import pilot
 from dianshu.tenancy.jobs import IMPORT_HOSPITALS
 from dianshu.tenancy.models import Hospital
@@ -25,6 +27,7 @@ from dianshu_tenants.identity import TokenCodec
 from dianshu_tenants.provisioning import ensure_service_account, ensure_tenants
 
 DEMO_INTEGRATOR = "svc-demo-integrator"
+DEMO_EFFECTIVE = date(2024, 1, 1)
 
 
 def run_demo(settings: Settings, console: Console, *, serve_api: bool, host: str, port: int, n_hospitals: int) -> None:
@@ -57,6 +60,9 @@ async def _provision(settings: Settings, console: Console, n_hospitals: int) -> 
         await ensure_service_account(
             owner, DEMO_INTEGRATOR, "Demo third-party team", [pilot.REGIONS[0][0], pilot.REGIONS[1][0]]
         )
+        with console.status("loading the DRG standards (CHS-DRG 1.1, ZJ-DRG 2022) ..."):
+            versions = await ensure_builtin_standards(owner, settings.owner_url(), DEMO_EFFECTIVE, "demo")
+        console.print(f"[green]✓[/green] DRG standards published: {', '.join(versions)}")
         roster = pilot.hospitals(n_hospitals)
         by_region: dict[str, list[dict]] = {}
         for h in roster:

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from dianshu.config import Settings
 from dianshu.db.session import Database, scoped_session
 from dianshu.standards.models import DrgSchemeVersion
-from dianshu.standards.service import StandardsError, load_version_from_folder, publish_version
+from dianshu.standards.service import BUILTIN_NAMES, StandardsError, load_version_from_folder, publish_version
 from dianshu.standards.tables import BUILTIN_SCHEMES, SchemeTableError, builtin_dir
 
-SCHEME_NAMES = {"chs_drg_11": "CHS-DRG 1.1 (国家医保版)", "zhejiang_2022": "ZJ-DRG 2022 (浙江省)"}
+SCHEME_NAMES = BUILTIN_NAMES
 
 
 def _date(value: str | None, option: str) -> date | None:

@@ -244,3 +244,29 @@ async def retire_version(session: AsyncSession, version_id: uuid.UUID, effective
         .where(DrgSchemeVersion.id == version_id)
         .values(status="retired", effective_to=effective_to, retired_at=text("now()"))
     )
+
+
+BUILTIN_LABELS = {"chs_drg_11": "1.1", "zhejiang_2022": "2022"}
+BUILTIN_NAMES = {"chs_drg_11": "CHS-DRG 1.1 (国家医保版)", "zhejiang_2022": "ZJ-DRG 2022 (浙江省)"}
+
+
+async def ensure_builtin_standards(
+    owner_db: Any, owner_url: str, effective_from: date, loaded_by: str
+) -> dict[str, uuid.UUID]:
+    """Load the built-in schemes and publish them (idempotent); returns scheme -> version id."""
+    import asyncio
+
+    from dianshu.db.session import scoped_session
+    from dianshu.standards.tables import builtin_dir
+
+    out: dict[str, uuid.UUID] = {}
+    for code, label in BUILTIN_LABELS.items():
+        result = await asyncio.to_thread(
+            load_version_from_folder, owner_url, builtin_dir(code), code, BUILTIN_NAMES[code], label, loaded_by
+        )
+        async with scoped_session(owner_db, None) as s:
+            v = await s.get(DrgSchemeVersion, result.version_id)
+            if v is not None and v.status == "draft":
+                await publish_version(s, result.version_id, effective_from)
+        out[code] = result.version_id
+    return out
