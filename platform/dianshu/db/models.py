@@ -2,6 +2,7 @@
 
 from dianshu.accounts.models import ServiceAccount
 from dianshu.audit.models import AuditEntry
+from dianshu.cases.models import CaseRecord, IngestionBatch, IngestionError, Upload, UploadChunk
 from dianshu.jobs.models import Job
 from dianshu.standards.models import (
     DrgAdrg,
@@ -20,6 +21,7 @@ from dianshu.tenancy.models import Hospital, Tenant
 
 __all__ = [
     "AuditEntry",
+    "CaseRecord",
     "DrgAdrg",
     "DrgAdrgCode",
     "DrgComplication",
@@ -30,9 +32,13 @@ __all__ = [
     "DrgScheme",
     "DrgSchemeVersion",
     "Hospital",
+    "IngestionBatch",
+    "IngestionError",
     "Job",
     "PaymentStandard",
     "PaymentStandardDrg",
     "ServiceAccount",
     "Tenant",
+    "Upload",
+    "UploadChunk",
 ]

@@ -1,0 +1,1 @@
+"""Settlement lists (医保结算清单): the case model, validated idempotent ingestion, recall."""

@@ -1,0 +1,461 @@
+"""Ingestion: an upload becomes a batch; a job validates it and merges the good rows.
+
+Per row (Python, streaming): layout, types, codes, dates, sums (validation.RowValidator). Good rows
+go by binary COPY into a temporary staging table; then set-wise in SQL: hospitals in the sender's
+scope, repeats within the batch, the correction rule against accepted versions, and the merge. The
+batch's effect and the job's completion commit together (jobs/service.py), so a retried or killed
+job never leaves half a batch."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dianshu.audit import service as audit
+from dianshu.cases.models import IngestionBatch, Upload, UploadChunk
+from dianshu.cases.parsing import LayoutError, RowParser, sniff_format
+from dianshu.cases.validation import RowValidator
+from dianshu.codes.codebook import load_codebook
+from dianshu.jobs.context import JobContext
+from dianshu.jobs.errors import JobRejected
+from dianshu.jobs.registry import job_kind
+from dianshu.scope import ALL_HOSPITALS, Scope
+
+INGEST = "cases.ingest"
+CHUNK_BYTES = 1 << 20
+FLUSH_ROWS = 5000
+
+# The staging / case columns a row carries (content columns: all but row_no and correction).
+STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("row_no", "integer"),
+    ("list_id", "text"),
+    ("hospital_id", "text"),
+    ("mrn", "text"),
+    ("patient_id", "text"),
+    ("sex", "smallint"),
+    ("birth_date", "date"),
+    ("age_years", "smallint"),
+    ("age_days", "smallint"),
+    ("birth_weight_g", "integer"),
+    ("admit_weight_g", "integer"),
+    ("fund_type", "text"),
+    ("insured_place", "smallint"),
+    ("admission_route", "smallint"),
+    ("admit_time", "timestamp"),
+    ("discharge_time", "timestamp"),
+    ("admit_dept", "text"),
+    ("discharge_dept", "text"),
+    ("los_days", "integer"),
+    ("discharge_way", "smallint"),
+    ("readmit_planned", "boolean"),
+    ("coding", "text"),
+    ("diagnoses", "text[]"),
+    ("dx_admit_cond", "smallint[]"),
+    ("procedures", "text[]"),
+    ("proc_dates", "date[]"),
+    ("proc_levels", "smallint[]"),
+    ("vent_hours", "numeric(8,2)"),
+    ("icu_hours", "numeric(8,2)"),
+    ("charges", "numeric(12,2)[]"),
+    ("total_cost", "numeric(12,2)"),
+    ("fund_pay", "numeric(12,2)"),
+    ("self_pay", "numeric(12,2)"),
+    ("own_pay", "numeric(12,2)"),
+    ("discharge_month", "date"),
+    ("correction", "boolean"),
+)
+STAGE_NAMES = tuple(n for n, _ in STAGE_COLUMNS)
+CONTENT = tuple(n for n in STAGE_NAMES if n not in ("row_no", "correction"))
+
+
+def content_hash_sql(alias: str) -> str:
+    """md5 over a row's content columns: equal for equal content, whichever file format carried it."""
+    return "md5(row(" + ", ".join(f"{alias}.{c}" for c in CONTENT) + ")::text)"
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    tenant_id: str
+    filename: str
+    idempotency_key: str
+    mode: str = "partial"  # partial | all_or_nothing
+    control_rows: int | None = None
+    control_total: Decimal | None = None
+
+
+class IngestRefused(ValueError):
+    """The request is refused before any job runs (field and reason)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
+async def store_upload(
+    session: AsyncSession, scope: Scope, tenant_id: str, filename: str, chunks: AsyncIterator[bytes] | Iterable[bytes]
+) -> Upload:
+    """Store a file in the database in 1 MiB chunks (readable by any worker); streamed, never whole."""
+    hospital = scope.hospital_id if scope.hospital_id not in (None, ALL_HOSPITALS) else None
+    upload_id = uuid.uuid4()
+    digest, size, seq, buffer, head = hashlib.sha256(), 0, 0, bytearray(), b""
+
+    async def flush(data: bytes) -> None:
+        nonlocal seq
+        await session.execute(
+            insert(UploadChunk).values(
+                tenant_id=tenant_id, upload_id=upload_id, seq=seq, hospital_id=hospital, data=data
+            )
+        )
+        seq += 1
+
+    # The upload row first (chunks reference it); its size and hash are set at the end.
+    await session.execute(
+        insert(Upload).values(
+            tenant_id=tenant_id,
+            id=upload_id,
+            hospital_id=hospital,
+            filename=filename[:255],
+            format="csv",
+            compressed=False,
+            size=0,
+            sha256="",
+            created_by=scope.actor,
+        )
+    )
+
+    async def each() -> AsyncIterator[bytes]:
+        if hasattr(chunks, "__aiter__"):
+            async for c in chunks:  # type: ignore[union-attr]
+                yield c
+        else:
+            for c in chunks:  # type: ignore[union-attr]
+                yield c
+
+    async for piece in each():
+        if not head:
+            head = bytes(piece[:4])
+        digest.update(piece)
+        size += len(piece)
+        buffer += piece
+        while len(buffer) >= CHUNK_BYTES:
+            await flush(bytes(buffer[:CHUNK_BYTES]))
+            del buffer[:CHUNK_BYTES]
+    if buffer:
+        await flush(bytes(buffer))
+    if size == 0:
+        raise IngestRefused("file", "is empty")
+    fmt, compressed = sniff_format(filename, head)
+    await session.execute(
+        update(Upload)
+        .where(Upload.tenant_id == tenant_id, Upload.id == upload_id)
+        .values(format=fmt, compressed=compressed, size=size, sha256=digest.hexdigest())
+    )
+    return (
+        await session.execute(select(Upload).where(Upload.tenant_id == tenant_id, Upload.id == upload_id))
+    ).scalar_one()
+
+
+def batch_hash(upload: Upload, req: BatchRequest) -> str:
+    """What an idempotency key stands for: the file's bytes and the options that change the result."""
+    basis = f"{upload.sha256}|{req.mode}|{req.control_rows}|{req.control_total}"
+    return hashlib.sha256(basis.encode()).hexdigest()
+
+
+async def upload_chunks(session: AsyncSession, tenant_id: str, upload_id: uuid.UUID) -> AsyncIterator[bytes]:
+    seq = 0
+    while True:
+        data = (
+            await session.execute(
+                select(UploadChunk.data).where(
+                    UploadChunk.tenant_id == tenant_id, UploadChunk.upload_id == upload_id, UploadChunk.seq == seq
+                )
+            )
+        ).scalar_one_or_none()
+        if data is None:
+            return
+        yield data
+        seq += 1
+
+
+@job_kind(INGEST, roles={"city_admin", "region_admin", "hospital_user", "integrator"})
+async def ingest(ctx: JobContext) -> dict[str, Any]:
+    batch_id = uuid.UUID(ctx.params["batch_id"])
+    s = ctx.session
+    batch = (
+        await s.execute(
+            select(IngestionBatch).where(IngestionBatch.tenant_id == ctx.tenant_id, IngestionBatch.id == batch_id)
+        )
+    ).scalar_one_or_none()
+    if batch is None:
+        raise JobRejected(f"ingestion batch {batch_id} not found")
+    upload = (
+        await s.execute(select(Upload).where(Upload.tenant_id == ctx.tenant_id, Upload.id == batch.upload_id))
+    ).scalar_one()
+    validator = RowValidator(load_codebook())
+    cols = ", ".join(f"{n} {t}" for n, t in STAGE_COLUMNS)
+    await s.execute(text(f"create temporary table ingest_rows ({cols}) on commit drop"))
+    await s.execute(
+        text(
+            "create temporary table ingest_refused (row_no integer, seq smallint, list_id text, "
+            "row_hospital text, field text, reason text) on commit drop"
+        )
+    )
+    raw = await (await s.connection()).get_raw_connection()
+    pg = raw.driver_connection  # asyncpg: binary COPY
+    rows: list[tuple[Any, ...]] = []
+    refused: list[tuple[Any, ...]] = []
+    n_rows, total_sum = 0, Decimal("0.00")
+
+    async def flush() -> None:
+        if rows:
+            await pg.copy_records_to_table("ingest_rows", records=rows, columns=list(STAGE_NAMES))
+            rows.clear()
+        if refused:
+            await pg.copy_records_to_table(
+                "ingest_refused",
+                records=refused,
+                columns=["row_no", "seq", "list_id", "row_hospital", "field", "reason"],
+            )
+            refused.clear()
+
+    parser = RowParser(upload.format, upload.compressed)
+    await ctx.progress(0, upload.size, "validating rows")
+    try:
+        async for data in upload_chunks(s, ctx.tenant_id, upload.id):
+            for row_no, item in parser.feed(data):
+                n_rows += 1
+                if isinstance(item, str):
+                    refused.append((row_no, 1, None, None, "row", item))
+                    continue
+                try:
+                    total_sum += Decimal(str(item.get("medfee_sumamt") or "0").strip())
+                except ArithmeticError:
+                    pass
+                values, errors = validator.validate(item)
+                if errors:
+                    lid, hid = item.get("setl_id"), item.get("fixmedins_code")
+                    for i, err in enumerate(errors, start=1):
+                        refused.append(
+                            (
+                                row_no,
+                                i,
+                                None if lid is None else str(lid)[:50],
+                                None if hid is None else str(hid)[:20],
+                                err.field,
+                                err.reason,
+                            )
+                        )
+                else:
+                    rows.append(tuple(row_no if n == "row_no" else values[n] for n in STAGE_NAMES))
+                if len(rows) >= FLUSH_ROWS or len(refused) >= FLUSH_ROWS:
+                    await flush()
+            await ctx.progress(parser.bytes_in, upload.size, f"{n_rows:,} rows read")
+        for row_no, item in parser.feed(b"", final=True):
+            n_rows += 1
+            refused.append((row_no, 1, None, None, "row", item if isinstance(item, str) else "truncated last row"))
+        await flush()
+    except LayoutError as e:
+        return await _finish(ctx, batch, refused_reason=f"file: {e}")
+
+    # Control totals supplied by the sender: a mismatch means a truncated or wrong file.
+    problems = []
+    if batch.control_rows is not None and batch.control_rows != n_rows:
+        problems.append(f"control row count {batch.control_rows} but the file has {n_rows} rows")
+    if batch.control_total is not None and batch.control_total != total_sum:
+        problems.append(f"control total cost {batch.control_total} but the rows sum to {total_sum}")
+    if problems:
+        return await _finish(ctx, batch, refused_reason="; ".join(problems), rows_total=n_rows)
+
+    await ctx.progress(upload.size, upload.size, "checking hospitals, repeats and corrections")
+    await _setwise_checks(ctx, batch)
+    n_refused_rows = (await s.execute(text("select count(distinct row_no) from ingest_refused"))).scalar_one()
+    if batch.mode == "all_or_nothing" and n_refused_rows:
+        await _store_errors(ctx, batch)
+        return await _finish(
+            ctx,
+            batch,
+            refused_reason=f"{n_refused_rows} rows refused and the batch was sent all-or-nothing: nothing was accepted",
+            rows_total=n_rows,
+            rows_refused=n_refused_rows,
+        )
+    await ctx.progress(upload.size, upload.size, "merging")
+    counts = await _merge(ctx, batch)
+    await _store_errors(ctx, batch)
+    return await _finish(ctx, batch, rows_total=n_rows, rows_refused=n_refused_rows, **counts)
+
+
+async def _setwise_checks(ctx: JobContext, batch: IngestionBatch) -> None:
+    s, scope = ctx.session, ctx.scope
+    # 1. The row's hospital must be a hospital of this tenant within the sender's scope (RLS hides the rest).
+    outside = (
+        (
+            await s.execute(
+                text("""
+        insert into ingest_refused (row_no, seq, list_id, row_hospital, field, reason)
+        select r.row_no, 0, r.list_id, r.hospital_id, 'fixmedins_code',
+               'hospital ' || r.hospital_id || ' is not a hospital of ' || :tenant || ' within your scope'
+        from ingest_rows r where not exists (select 1 from hospital h where h.tenant_id = :tenant and h.id = r.hospital_id)
+        returning row_hospital"""),
+                {"tenant": ctx.tenant_id},
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if outside:
+        counts: dict[str, int] = {}
+        for h in outside:
+            counts[h] = counts.get(h, 0) + 1
+        await audit.record(
+            s,
+            scope,
+            ctx.tenant_id,
+            "cases.ingest.refused_hospital",
+            f"batch:{batch.id}",
+            hospitals=counts,
+            sender_hospital=batch.hospital_id,
+        )
+    # 2. A list id repeated within the batch: the first is considered, the rest refused.
+    await s.execute(
+        text("""
+        insert into ingest_refused (row_no, seq, list_id, row_hospital, field, reason)
+        select row_no, 0, list_id, hospital_id, 'setl_id',
+               'list id ' || list_id || ' of ' || hospital_id || ' appears again in this batch (first at row ' || first_row || ')'
+        from (select row_no, list_id, hospital_id,
+                     first_value(row_no) over w as first_row, row_number() over w as n
+              from ingest_rows window w as (partition by hospital_id, list_id order by row_no)) x
+        where n > 1""")
+    )
+    # 3. Against accepted versions: equal content is unchanged; other content needs the correction
+    #    flag; a correction of a list id never accepted is refused.
+    await s.execute(
+        text(f"""
+        insert into ingest_refused (row_no, seq, list_id, row_hospital, field, reason)
+        select r.row_no, 0, r.list_id, r.hospital_id, 'correction',
+               'list id ' || r.list_id || ' was already accepted with other content (version ' || c.version ||
+               '); send it with correction=1 to replace it'
+        from ingest_rows r join case_record c
+          on c.tenant_id = :tenant and c.hospital_id = r.hospital_id and c.list_id = r.list_id and c.is_current
+        where not r.correction and c.content_hash <> {content_hash_sql("r")}
+          and not exists (select 1 from ingest_refused x where x.row_no = r.row_no)"""),
+        {"tenant": ctx.tenant_id},
+    )
+    await s.execute(
+        text("""
+        insert into ingest_refused (row_no, seq, list_id, row_hospital, field, reason)
+        select r.row_no, 0, r.list_id, r.hospital_id, 'correction',
+               'correction of list id ' || r.list_id || ', which was never accepted'
+        from ingest_rows r
+        where r.correction and not exists (select 1 from case_record c where c.tenant_id = :tenant
+              and c.hospital_id = r.hospital_id and c.list_id = r.list_id and c.is_current)
+          and not exists (select 1 from ingest_refused x where x.row_no = r.row_no)"""),
+        {"tenant": ctx.tenant_id},
+    )
+
+
+async def _merge(ctx: JobContext, batch: IngestionBatch) -> dict[str, int]:
+    s = ctx.session
+    await s.execute(text("delete from ingest_rows r using ingest_refused x where x.row_no = r.row_no"))
+    unchanged = (
+        await s.execute(
+            text(f"""
+        delete from ingest_rows r using case_record c
+        where c.tenant_id = :tenant and c.hospital_id = r.hospital_id and c.list_id = r.list_id and c.is_current
+          and c.content_hash = {content_hash_sql("r")}"""),
+            {"tenant": ctx.tenant_id},
+        )
+    ).rowcount
+    # Corrections: the accepted version is kept, no longer current.
+    corrected = (
+        await s.execute(
+            text("""
+        update case_record c set is_current = false, status = 'superseded', superseded_at = now()
+        from ingest_rows r
+        where c.tenant_id = :tenant and c.hospital_id = r.hospital_id and c.list_id = r.list_id and c.is_current
+          and r.correction"""),
+            {"tenant": ctx.tenant_id},
+        )
+    ).rowcount
+    content = ", ".join(CONTENT)
+    inserted = (
+        await s.execute(
+            text(f"""
+        insert into case_record (tenant_id, batch_id, row_no, version, is_current, status, content_hash, {content})
+        select cast(:tenant as varchar), cast(:batch as uuid), r.row_no,
+               coalesce((select max(c.version) from case_record c where c.tenant_id = :tenant
+                         and c.hospital_id = r.hospital_id and c.list_id = r.list_id), 0) + 1,
+               true, 'active', {content_hash_sql("r")}, {", ".join("r." + c for c in CONTENT)}
+        from ingest_rows r"""),
+            {"tenant": ctx.tenant_id, "batch": batch.id},
+        )
+    ).rowcount
+    return {"rows_accepted": inserted - corrected, "rows_corrected": corrected, "rows_unchanged": unchanged}
+
+
+async def _store_errors(ctx: JobContext, batch: IngestionBatch) -> None:
+    await ctx.session.execute(
+        text("""
+        insert into ingestion_error (tenant_id, batch_id, row_no, seq, hospital_id, list_id, row_hospital, field, reason)
+        select :tenant, :batch, row_no, row_number() over (partition by row_no order by seq, field) - 1,
+               :sender, list_id, row_hospital, field, reason
+        from ingest_refused"""),
+        {"tenant": ctx.tenant_id, "batch": batch.id, "sender": batch.hospital_id},
+    )
+
+
+async def _finish(
+    ctx: JobContext,
+    batch: IngestionBatch,
+    *,
+    refused_reason: str | None = None,
+    rows_total: int = 0,
+    rows_accepted: int = 0,
+    rows_corrected: int = 0,
+    rows_unchanged: int = 0,
+    rows_refused: int = 0,
+) -> dict[str, Any]:
+    status = "refused" if refused_reason else "done"
+    await ctx.session.execute(
+        update(IngestionBatch)
+        .where(IngestionBatch.tenant_id == ctx.tenant_id, IngestionBatch.id == batch.id)
+        .values(
+            status=status,
+            reason=refused_reason,
+            rows_total=rows_total,
+            rows_accepted=rows_accepted,
+            rows_corrected=rows_corrected,
+            rows_unchanged=rows_unchanged,
+            rows_refused=rows_refused,
+            finished_at=func.now(),
+        )
+    )
+    await audit.record(
+        ctx.session,
+        ctx.scope,
+        ctx.tenant_id,
+        f"cases.batch.{status}",
+        f"batch:{batch.id}",
+        rows=rows_total,
+        accepted=rows_accepted,
+        corrected=rows_corrected,
+        unchanged=rows_unchanged,
+        refused=rows_refused,
+        reason=refused_reason,
+    )
+    return {
+        "batch_id": str(batch.id),
+        "status": status,
+        "reason": refused_reason,
+        "rows": rows_total,
+        "accepted": rows_accepted,
+        "corrected": rows_corrected,
+        "unchanged": rows_unchanged,
+        "refused": rows_refused,
+    }
