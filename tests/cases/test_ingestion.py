@@ -208,7 +208,7 @@ async def test_a_file_that_cannot_be_read_refuses_the_batch(db, city, dispatcher
     bad_header = b"setl_id,fixmedins_code,bogus\nL1,H,x\n"
     _, _, result, batch = await send(db, region, city.a, bad_header, "hdr")
     assert batch.status == "refused" and "header: unknown column(s) bogus" in batch.reason
-    _, _, result, batch = await send(db, region, city.a, b"\x1f\x8bnot gzip at all", "gz", filename="x.csv.gz")
+    _, _, _, batch = await send(db, region, city.a, b"\x1f\x8bnot gzip at all", "gz", filename="x.csv.gz")
     assert batch.status == "refused" and "not a valid gzip file" in batch.reason
     async with scoped_session(db, Scope.system((city.a,))) as s:
         assert (await s.execute(select(func.count()).select_from(CaseRecord))).scalar() == 0

@@ -301,7 +301,8 @@ async def _setwise_checks(ctx: JobContext, batch: IngestionBatch) -> None:
         insert into ingest_refused (row_no, seq, list_id, row_hospital, field, reason)
         select r.row_no, 0, r.list_id, r.hospital_id, 'fixmedins_code',
                'hospital ' || r.hospital_id || ' is not a hospital of ' || :tenant || ' within your scope'
-        from ingest_rows r where not exists (select 1 from hospital h where h.tenant_id = :tenant and h.id = r.hospital_id)
+        from ingest_rows r
+        where not exists (select 1 from hospital h where h.tenant_id = :tenant and h.id = r.hospital_id)
         returning row_hospital"""),
                 {"tenant": ctx.tenant_id},
             )
@@ -327,7 +328,8 @@ async def _setwise_checks(ctx: JobContext, batch: IngestionBatch) -> None:
         text("""
         insert into ingest_refused (row_no, seq, list_id, row_hospital, field, reason)
         select row_no, 0, list_id, hospital_id, 'setl_id',
-               'list id ' || list_id || ' of ' || hospital_id || ' appears again in this batch (first at row ' || first_row || ')'
+               'list id ' || list_id || ' of ' || hospital_id
+                 || ' appears again in this batch (first at row ' || first_row || ')'
         from (select row_no, list_id, hospital_id,
                      first_value(row_no) over w as first_row, row_number() over w as n
               from ingest_rows window w as (partition by hospital_id, list_id order by row_no)) x
@@ -402,7 +404,8 @@ async def _merge(ctx: JobContext, batch: IngestionBatch) -> dict[str, int]:
 async def _store_errors(ctx: JobContext, batch: IngestionBatch) -> None:
     await ctx.session.execute(
         text("""
-        insert into ingestion_error (tenant_id, batch_id, row_no, seq, hospital_id, list_id, row_hospital, field, reason)
+        insert into ingestion_error
+               (tenant_id, batch_id, row_no, seq, hospital_id, list_id, row_hospital, field, reason)
         select :tenant, :batch, row_no, row_number() over (partition by row_no order by seq, field) - 1,
                :sender, list_id, row_hospital, field, reason
         from ingest_refused"""),
