@@ -206,7 +206,7 @@ async def test_formats(db, city, dispatcher, fmt, gz):
 async def test_a_file_that_cannot_be_read_refuses_the_batch(db, city, dispatcher):
     region = scope_for(Role.region_admin, (city.a,))
     bad_header = b"setl_id,fixmedins_code,bogus\nL1,H,x\n"
-    _, _, result, batch = await send(db, region, city.a, bad_header, "hdr")
+    _, _, _, batch = await send(db, region, city.a, bad_header, "hdr")
     assert batch.status == "refused" and "header: unknown column(s) bogus" in batch.reason
     _, _, _, batch = await send(db, region, city.a, b"\x1f\x8bnot gzip at all", "gz", filename="x.csv.gz")
     assert batch.status == "refused" and "not a valid gzip file" in batch.reason
