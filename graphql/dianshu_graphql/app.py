@@ -22,6 +22,7 @@ from dianshu.config import Profile, Settings, get_settings
 from dianshu.db.guard import check_runtime_role
 from dianshu.db.session import Database
 from dianshu.jobs import service as jobs
+from dianshu_graphql import rest
 from dianshu_graphql.context import Context
 from dianshu_graphql.schema import build_schema
 from dianshu_tenants.context import TenantRegistry, resolve_scope
@@ -176,6 +177,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             Route("/graphql", RequireBearer(graphql_app, services), methods=["GET", "POST"]),
+            Route("/ingest/{tenant}", rest.ingest_stream, methods=["POST"]),
+            Route("/ingest/{tenant}/batches/{batch}/errors.csv", rest.errors_csv, methods=["GET"]),
         ],
         middleware=[Middleware(CountRequests, metrics=services.metrics)],
         lifespan=lifespan,
@@ -187,7 +190,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
 class CountRequests:
     """Request counts and latency per known path (pure ASGI, so responses stream untouched)."""
 
-    PATHS = ("/graphql", "/healthz", "/readyz", "/metrics")
+    PATHS = ("/graphql", "/healthz", "/readyz", "/metrics", "/ingest")
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -197,7 +200,7 @@ class CountRequests:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope["path"] if scope["path"] in self.PATHS else "other"
+        path = next((p for p in self.PATHS if scope["path"] == p or scope["path"].startswith(p + "/")), "other")
         started = time.perf_counter()
         status = {"code": 500}
 

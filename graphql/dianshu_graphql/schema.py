@@ -18,6 +18,7 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 
 from dianshu.config import Profile, Settings
+from dianshu_graphql.domains.cases import CasesMutation, CasesQuery
 from dianshu_graphql.domains.identity import IdentityQuery
 from dianshu_graphql.domains.jobs import JobsQuery
 from dianshu_graphql.domains.standards import StandardsQuery
@@ -25,8 +26,8 @@ from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
 from dianshu_graphql.errors import EXPECTED
 from graphql import GraphQLError
 
-Query = merge_types("Query", (IdentityQuery, TenancyQuery, JobsQuery, StandardsQuery))
-Mutation = merge_types("Mutation", (TenancyMutation,))
+Query = merge_types("Query", (IdentityQuery, TenancyQuery, JobsQuery, StandardsQuery, CasesQuery))
+Mutation = merge_types("Mutation", (TenancyMutation, CasesMutation))
 
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"
 

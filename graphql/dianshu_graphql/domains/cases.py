@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Annotated
+
+import strawberry
+from sqlalchemy import select, tuple_
+from strawberry.types import Info
+
+from dianshu.cases import models
+from dianshu.cases.ingest import INGEST, BatchRequest, IngestRefused
+from dianshu.cases.parsing import LayoutError
+from dianshu.cases.service import RecallRefused, recall_case, submit_batch
+from dianshu.jobs.errors import IdempotencyConflict as IdempotencyConflictErr
+from dianshu.jobs.registry import get_kind
+from dianshu.scope import Role
+from dianshu_graphql import pagination
+from dianshu_graphql.errors import (
+    ExpectedError,
+    FieldError,
+    Forbidden,
+    IdempotencyConflict,
+    PermissionDenied,
+    ValidationError,
+)
+from dianshu_graphql.permissions import require_roles, require_tenant
+from dianshu_graphql.types.cases import (
+    BatchPayload,
+    Case,
+    CaseStatus,
+    IngestionBatch,
+    RowError,
+    UploadCasesInput,
+)
+
+UploadCasesResult = Annotated[
+    BatchPayload | ValidationError | PermissionDenied | IdempotencyConflict, strawberry.union("UploadCasesResult")
+]
+
+
+@strawberry.type
+class RecallPayload:
+    case: Case
+
+
+RecallResult = Annotated[RecallPayload | ValidationError | PermissionDenied, strawberry.union("RecallResult")]
+
+
+def _month(value: str | None, field: str) -> datetime.date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(value + "-01")
+    except ValueError as e:
+        raise ExpectedError(f"{field}: {value!r} is not a month (YYYY-MM)") from e
+
+
+@strawberry.type
+class CasesQuery:
+    @strawberry.field(description="Current versions of cases you may see, newest discharge first.")
+    async def cases(
+        self, info: Info, tenant: str | None = None, hospital: str | None = None, month: str | None = None,
+        status: CaseStatus | None = None, first: int | None = 50, after: str | None = None,
+    ) -> pagination.Connection[Case]:
+        limit = pagination.page_size(first)
+        cursor = pagination.decode_cursor(after)
+        q = (select(models.CaseRecord).where(models.CaseRecord.is_current)
+             .order_by(models.CaseRecord.tenant_id, models.CaseRecord.id).limit(limit + 1))
+        if tenant:
+            q = q.where(models.CaseRecord.tenant_id == tenant)
+        if hospital:
+            q = q.where(models.CaseRecord.hospital_id == hospital)
+        if (m := _month(month, "month")) is not None:
+            q = q.where(models.CaseRecord.discharge_month == m)
+        if status:
+            q = q.where(models.CaseRecord.status == status.value)
+        if cursor:
+            q = q.where(tuple_(models.CaseRecord.tenant_id, models.CaseRecord.id) > tuple_(cursor[0], int(cursor[1])))
+        async with info.context.session() as s:
+            rows = list((await s.execute(q)).scalars())
+        return pagination.build(rows, limit, lambda c: [c.tenant_id, c.id], Case.of)
+
+    @strawberry.field(description="Every version of one list id, oldest first.")
+    async def case_versions(self, info: Info, tenant: str, hospital: str, list_id: str) -> list[Case]:
+        async with info.context.session() as s:
+            rows = (await s.execute(select(models.CaseRecord).where(
+                models.CaseRecord.tenant_id == tenant, models.CaseRecord.hospital_id == hospital,
+                models.CaseRecord.list_id == list_id).order_by(models.CaseRecord.version))).scalars()
+            return [Case.of(c) for c in rows]
+
+    @strawberry.field(description="Ingestion batches you may see, newest first.")
+    async def ingestion_batches(self, info: Info, tenant: str | None = None, first: int | None = 50,
+                                after: str | None = None) -> pagination.Connection[IngestionBatch]:
+        limit = pagination.page_size(first)
+        cursor = pagination.decode_cursor(after)
+        q = (select(models.IngestionBatch).order_by(models.IngestionBatch.created_at.desc(),
+                                                    models.IngestionBatch.id.desc()).limit(limit + 1))
+        if tenant:
+            q = q.where(models.IngestionBatch.tenant_id == tenant)
+        if cursor:
+            q = q.where(tuple_(models.IngestionBatch.created_at, models.IngestionBatch.id)
+                        < tuple_(datetime.datetime.fromisoformat(cursor[0]), uuid.UUID(cursor[1])))
+        async with info.context.session() as s:
+            rows = list((await s.execute(q)).scalars())
+        return pagination.build(rows, limit, lambda b: [b.created_at.isoformat(), str(b.id)], IngestionBatch.of)
+
+    @strawberry.field(description="The refused rows of a batch, by row number.")
+    async def ingestion_errors(self, info: Info, batch: strawberry.ID, first: int | None = 100,
+                               after: str | None = None) -> pagination.Connection[RowError]:
+        limit = pagination.page_size(first)
+        cursor = pagination.decode_cursor(after)
+        try:
+            bid = uuid.UUID(str(batch))
+        except ValueError as e:
+            raise ExpectedError(f"batch: {batch!r} is not a batch id") from e
+        E = models.IngestionError
+        q = select(E).where(E.batch_id == bid).order_by(E.row_no, E.seq).limit(limit + 1)
+        if cursor:
+            q = q.where(tuple_(E.row_no, E.seq) > tuple_(int(cursor[0]), int(cursor[1])))
+        async with info.context.session() as s:
+            rows = list((await s.execute(q)).scalars())
+        return pagination.build(rows, limit, lambda e: [e.row_no, e.seq],
+                                lambda e: RowError(row_no=e.row_no, list_id=e.list_id, hospital_code=e.row_hospital,
+                                                   field=e.field, reason=e.reason))
+
+
+@strawberry.type
+class CasesMutation:
+    @strawberry.mutation(description="Upload settlement lists (a job validates and merges them; idempotent by key).")
+    async def upload_cases(self, info: Info, input: UploadCasesInput) -> UploadCasesResult:
+        try:
+            require_roles(info, get_kind(INGEST).roles)
+            require_tenant(info, input.tenant)
+        except Forbidden as e:
+            return PermissionDenied(message=str(e))
+        file = input.file
+
+        async def chunks():
+            while data := await file.read(1 << 20):
+                yield data
+
+        req = BatchRequest(input.tenant, file.filename or "upload.csv", input.idempotency_key, input.mode.value,
+                           input.control_rows, input.control_total)
+        try:
+            sub = await submit_batch(info.context.db, info.context.scope, req, chunks())
+        except IngestRefused as e:
+            return ValidationError(message=str(e), errors=[FieldError(record="upload", field=e.field, reason=e.reason)])
+        except LayoutError as e:
+            return ValidationError(message=str(e), errors=[FieldError(record="upload", field="file", reason=str(e))])
+        except IdempotencyConflictErr as e:
+            return IdempotencyConflict(message=str(e), idempotency_key=e.key)
+        return BatchPayload(batch=IngestionBatch.of(sub.batch), created=sub.created)
+
+    @strawberry.mutation(description="Recall (召回) a case: it leaves points and settlement, and stays in history.")
+    async def recall_case(self, info: Info, tenant: str, hospital: str, list_id: str, reason: str) -> RecallResult:
+        try:
+            require_roles(info, {Role.hospital_user, Role.region_admin, Role.integrator})
+            require_tenant(info, tenant)
+        except Forbidden as e:
+            return PermissionDenied(message=str(e))
+        try:
+            async with info.context.session() as s:
+                case = await recall_case(s, info.context.scope, tenant, hospital, list_id, reason)
+        except RecallRefused as e:
+            return ValidationError(message=str(e), errors=[FieldError(record=f"case {list_id}", field="listId",
+                                                                      reason=str(e))])
+        return RecallPayload(case=Case.of(case))

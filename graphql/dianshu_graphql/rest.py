@@ -1,0 +1,113 @@
+"""Plain-HTTP paths for integrators: stream a file in (no multipart, any size) and download the
+refused rows of a batch as CSV. Same bearer tokens and scopes as /graphql."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from dianshu.cases.ingest import INGEST, BatchRequest, IngestRefused
+from dianshu.cases.models import IngestionBatch, IngestionError
+from dianshu.cases.parsing import LayoutError
+from dianshu.cases.service import submit_batch
+from dianshu.db.session import scoped_session
+from dianshu.jobs.errors import IdempotencyConflict
+from dianshu.jobs.registry import get_kind
+from dianshu.scope import Scope
+from dianshu_tenants.context import resolve_scope
+from dianshu_tenants.identity import AuthError, bearer_token
+
+
+def _problem(status: int, field: str, reason: str) -> JSONResponse:
+    return JSONResponse({"errors": [{"field": field, "reason": reason}]}, status_code=status)
+
+
+async def authenticate(request: Request) -> Scope:
+    services = request.app.state.services
+    token = bearer_token(request.headers.get("authorization"))
+    if token is None:
+        raise AuthError("authentication required: send 'Authorization: Bearer <token>'")
+    principal = services.codec.decode(token)
+    return await resolve_scope(services.db, services.registry, principal)
+
+
+def _unauthorized(e: AuthError) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": str(e), "extensions": {"code": "UNAUTHENTICATED"}}]},
+                        status_code=401, headers={"WWW-Authenticate": 'Bearer realm="dianshu"'})
+
+
+async def ingest_stream(request: Request) -> Response:
+    """POST /ingest/{tenant}?filename=cases.csv.gz&mode=partial&control_rows=..&control_total=..
+    with header Idempotency-Key; the body is the file, streamed."""
+    try:
+        scope = await authenticate(request)
+    except AuthError as e:
+        return _unauthorized(e)
+    tenant = request.path_params["tenant"]
+    if scope.role.value not in get_kind(INGEST).roles:
+        return _problem(403, "role", f"role {scope.role.value} may not upload cases")
+    if not scope.sees_tenant(tenant):
+        return _problem(403, "tenant", f"tenant {tenant} is outside your scope")
+    q: dict[str, Any] = dict(request.query_params)
+    try:
+        control_rows = int(q["control_rows"]) if q.get("control_rows") else None
+        control_total = Decimal(q["control_total"]) if q.get("control_total") else None
+    except (ValueError, InvalidOperation):
+        return _problem(400, "control_rows/control_total", "must be a whole number / an amount")
+    req = BatchRequest(tenant, q.get("filename", "upload.csv"),
+                       request.headers.get("idempotency-key") or q.get("idempotency_key", ""),
+                       q.get("mode", "partial"), control_rows, control_total)
+    try:
+        sub = await submit_batch(request.app.state.services.db, scope, req, request.stream())
+    except IngestRefused as e:
+        return _problem(400, e.field, e.reason)
+    except LayoutError as e:
+        return _problem(400, "filename", str(e))
+    except IdempotencyConflict as e:
+        return _problem(409, "Idempotency-Key", str(e))
+    body = {"batch": str(sub.batch.id), "job": str(sub.job.id), "created": sub.created, "status": sub.batch.status}
+    return JSONResponse(body, status_code=202 if sub.created else 200)
+
+
+async def errors_csv(request: Request) -> Response:
+    """GET /ingest/{tenant}/batches/{batch}/errors.csv"""
+    try:
+        scope = await authenticate(request)
+    except AuthError as e:
+        return _unauthorized(e)
+    tenant = request.path_params["tenant"]
+    try:
+        batch_id = uuid.UUID(request.path_params["batch"])
+    except ValueError:
+        return _problem(404, "batch", "not a batch id")
+    db = request.app.state.services.db
+    async with scoped_session(db, scope) as s:
+        batch = (await s.execute(select(IngestionBatch).where(IngestionBatch.tenant_id == tenant,
+                                                              IngestionBatch.id == batch_id))).scalar_one_or_none()
+        if batch is None:
+            return _problem(404, "batch", f"no batch {batch_id} of {tenant} that you may see")
+        rows = (await s.execute(select(IngestionError).where(IngestionError.tenant_id == tenant,
+                                                             IngestionError.batch_id == batch_id)
+                                .order_by(IngestionError.row_no, IngestionError.seq))).scalars().all()
+
+    def generate():
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["row", "setl_id", "fixmedins_code", "field", "reason"])
+        for e in rows:
+            w.writerow([e.row_no, e.list_id or "", e.row_hospital or "", e.field, e.reason])
+            if buf.tell() > 1 << 16:
+                yield buf.getvalue().encode("utf-8")
+                buf.seek(0)
+                buf.truncate()
+        yield buf.getvalue().encode("utf-8")
+
+    return StreamingResponse(generate(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-errors.csv"'})

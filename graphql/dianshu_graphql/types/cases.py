@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from enum import Enum
+
+import strawberry
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from dianshu.cases import models
+from dianshu_graphql.loaders import hospital_loader
+from dianshu_graphql.types.tenancy import Hospital
+
+
+@strawberry.enum
+class CaseStatus(Enum):
+    active = "active"
+    recalled = "recalled"
+    superseded = "superseded"
+
+
+@strawberry.enum
+class IngestMode(Enum):
+    partial = "partial"
+    all_or_nothing = "all_or_nothing"
+
+
+@strawberry.type(description="One version of one inpatient stay (医保结算清单). Money as decimal strings.")
+class Case:
+    id: strawberry.ID
+    tenant_code: str
+    hospital_code: str
+    list_id: str
+    version: int
+    is_current: bool
+    status: CaseStatus
+    mrn: str
+    patient_id: str
+    sex: int
+    age_years: int
+    age_days: int | None
+    birth_weight_g: int | None
+    fund_type: str
+    insured_place: int
+    admit_time: datetime.datetime
+    discharge_time: datetime.datetime
+    discharge_dept: str | None
+    los_days: int
+    discharge_way: int
+    readmit_planned: bool
+    coding: str
+    diagnoses: list[str]
+    procedures: list[str]
+    vent_hours: Decimal | None
+    icu_hours: Decimal | None
+    charges: list[Decimal] = strawberry.field(description="The 14 national charge categories, in order.")
+    total_cost: Decimal
+    fund_pay: Decimal
+    self_pay: Decimal
+    own_pay: Decimal
+    discharge_month: datetime.date
+    batch_id: strawberry.ID
+    row_no: int
+    recalled_at: datetime.datetime | None
+    recall_reason: str | None
+
+    @strawberry.field
+    async def hospital(self, info: Info) -> Hospital | None:
+        h = await info.context.loader("hospital", hospital_loader).load((self.tenant_code, self.hospital_code))
+        return Hospital.of(h) if h else None
+
+    @classmethod
+    def of(cls, c: models.CaseRecord) -> Case:
+        return cls(
+            id=strawberry.ID(f"{c.tenant_id}:{c.id}"), tenant_code=c.tenant_id, hospital_code=c.hospital_id,
+            list_id=c.list_id, version=c.version, is_current=c.is_current, status=CaseStatus(c.status), mrn=c.mrn,
+            patient_id=c.patient_id, sex=c.sex, age_years=c.age_years, age_days=c.age_days,
+            birth_weight_g=c.birth_weight_g, fund_type=c.fund_type, insured_place=c.insured_place,
+            admit_time=c.admit_time, discharge_time=c.discharge_time, discharge_dept=c.discharge_dept,
+            los_days=c.los_days, discharge_way=c.discharge_way, readmit_planned=c.readmit_planned, coding=c.coding,
+            diagnoses=list(c.diagnoses), procedures=list(c.procedures), vent_hours=c.vent_hours,
+            icu_hours=c.icu_hours, charges=list(c.charges), total_cost=c.total_cost, fund_pay=c.fund_pay,
+            self_pay=c.self_pay, own_pay=c.own_pay, discharge_month=c.discharge_month,
+            batch_id=strawberry.ID(str(c.batch_id)), row_no=c.row_no, recalled_at=c.recalled_at,
+            recall_reason=c.recall_reason,
+        )
+
+
+@strawberry.type(description="A refused row of an ingestion batch.")
+class RowError:
+    row_no: int
+    list_id: str | None
+    hospital_code: str | None
+    field: str
+    reason: str
+
+
+@strawberry.type(description="An ingestion batch: what was sent and what became of it.")
+class IngestionBatch:
+    id: strawberry.ID
+    tenant_code: str
+    idempotency_key: str
+    mode: IngestMode
+    status: str = strawberry.field(description="pending | done | refused (the whole batch)")
+    reason: str | None
+    rows_total: int
+    rows_accepted: int
+    rows_corrected: int
+    rows_unchanged: int
+    rows_refused: int
+    control_rows: int | None
+    control_total: Decimal | None
+    job_id: strawberry.ID | None
+    created_by: str
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+
+    @strawberry.field(description="Where to download the refused rows as CSV (with your bearer token).")
+    def errors_csv_url(self) -> str:
+        return f"/ingest/{self.tenant_code}/batches/{self.id}/errors.csv"
+
+    @classmethod
+    def of(cls, b: models.IngestionBatch) -> IngestionBatch:
+        return cls(
+            id=strawberry.ID(str(b.id)), tenant_code=b.tenant_id, idempotency_key=b.idempotency_key,
+            mode=IngestMode(b.mode), status=b.status, reason=b.reason, rows_total=b.rows_total,
+            rows_accepted=b.rows_accepted, rows_corrected=b.rows_corrected, rows_unchanged=b.rows_unchanged,
+            rows_refused=b.rows_refused, control_rows=b.control_rows, control_total=b.control_total,
+            job_id=strawberry.ID(str(b.job_id)) if b.job_id else None, created_by=b.created_by,
+            created_at=b.created_at, finished_at=b.finished_at,
+        )
+
+
+@strawberry.input
+class UploadCasesInput:
+    tenant: str
+    file: Upload = strawberry.field(description="CSV or JSON Lines (optionally .gz) in the layout of the README.")
+    idempotency_key: str
+    mode: IngestMode = IngestMode.partial
+    control_rows: int | None = None
+    control_total: Decimal | None = None
+
+
+@strawberry.type
+class BatchPayload:
+    batch: IngestionBatch
+    created: bool = strawberry.field(description="False when an identical earlier upload returned its batch.")

@@ -1,0 +1,159 @@
+"""Cases through the API: multipart upload, the streaming path, refused rows as CSV, queries
+scoped by role, recall."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dianshu.jobs import service as jobs
+from dianshu.scope import Role
+from tests.api import Api
+from tests.cases.rows import csv_bytes, row
+
+UPLOAD = """
+mutation($input: UploadCasesInput!) {
+  uploadCases(input: $input) {
+    __typename
+    ... on BatchPayload { created batch { id status jobId errorsCsvUrl } }
+    ... on PermissionDenied { message }
+    ... on ValidationError { message errors { field reason } }
+    ... on IdempotencyConflict { message }
+  }
+}"""
+
+
+@pytest.fixture
+async def api(settings, db):
+    a = Api(settings, db)
+    yield a
+    await a.client.aclose()
+
+
+async def upload(api: Api, token: str, tenant: str, data: bytes, key: str, filename="cases.csv") -> dict:
+    operations = {"query": UPLOAD, "variables": {"input": {"tenant": tenant, "file": None, "idempotencyKey": key}}}
+    r = await api.client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.input.file"]})},
+        files={"0": (filename, data, "text/csv")},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 200, r.text
+    return r.json()["data"]["uploadCases"]
+
+
+async def test_upload_run_and_query_by_role(api, db, city, dispatcher):
+    region = api.token(Role.region_admin, [city.a])
+    data = csv_bytes([row("A1", city.a1), row("A2", city.a2), row("BAD", city.a1, gend="9")])
+    res = await upload(api, region, city.a, data, "api-1")
+    assert res["__typename"] == "BatchPayload" and res["created"] and res["batch"]["status"] == "pending"
+    assert await jobs.execute(db, city.a, __import__("uuid").UUID(res["batch"]["jobId"])) == "succeeded"
+    again = await upload(api, region, city.a, data, "api-1")
+    assert again["__typename"] == "BatchPayload" and not again["created"] and again["batch"]["id"] == res["batch"]["id"]
+
+    q = "{ cases(first: 100) { nodes { listId hospitalCode totalCost charges diagnoses status } } }"
+    seen = {c["listId"] for c in (await api.gql(region, q))["cases"]["nodes"]}
+    assert seen == {"A1", "A2"}
+    a1 = api.token(Role.hospital_user, [city.a], city.a1)
+    assert {c["listId"] for c in (await api.gql(a1, q))["cases"]["nodes"]} == {"A1"}
+    assert (await api.gql(api.token(Role.region_admin, [city.b]), q))["cases"]["nodes"] == []
+    assert (await api.gql(api.token(Role.expert, [city.a]), q))["cases"]["nodes"] == []
+    node = (await api.gql(a1, q))["cases"]["nodes"][0]
+    assert node["totalCost"] == "8000.00" and node["charges"][0] == "400.00"
+
+    errs = await api.gql(
+        region,
+        "query($b: ID!) { ingestionErrors(batch: $b) { nodes { rowNo field reason } } }",
+        {"b": res["batch"]["id"]},
+    )
+    assert errs["ingestionErrors"]["nodes"] == [{"rowNo": 3, "field": "gend", "reason": "must be one of 1, 2 (got 9)"}]
+    csv_resp = await api.client.get(res["batch"]["errorsCsvUrl"], headers={"Authorization": f"Bearer {region}"})
+    assert csv_resp.status_code == 200
+    assert csv_resp.text.splitlines() == [
+        "row,setl_id,fixmedins_code,field,reason",
+        f'3,BAD,{city.a1},gend,"must be one of 1, 2 (got 9)"',
+    ]
+    # Another region cannot download it.
+    other = await api.client.get(
+        res["batch"]["errorsCsvUrl"], headers={"Authorization": f"Bearer {api.token(Role.region_admin, [city.b])}"}
+    )
+    assert other.status_code == 404
+
+
+async def test_upload_permissions(api, city, dispatcher):
+    data = csv_bytes([row("P1", city.a1)])
+    for token in (
+        api.token(Role.region_viewer, [city.a]),
+        api.token(Role.expert, [city.a]),
+        api.token(Role.region_admin, [city.b]),
+    ):
+        res = await upload(api, token, city.a, data, "perm")
+        assert res["__typename"] == "PermissionDenied", res
+    res = await upload(api, api.token(Role.region_admin, [city.a]), city.a, data, "perm", filename="cases.txt")
+    assert res["__typename"] == "ValidationError" and "name it .csv or .jsonl" in res["message"]
+
+
+async def test_streaming_path_for_integrators(api, db, owner_db, city, dispatcher):
+    from dianshu_tenants.provisioning import ensure_service_account
+
+    await ensure_service_account(owner_db, f"svc-s-{city.a}", "team", [city.a])
+    token = api.token(Role.integrator, [city.a], sa=f"svc-s-{city.a}")
+    data = csv_bytes([row("S1", city.a1), row("S2", city.a2)])
+
+    async def body():
+        for i in range(0, len(data), 100):
+            yield data[i : i + 100]
+
+    r = await api.client.post(
+        f"/ingest/{city.a}?filename=cases.csv&control_rows=2",
+        content=body(),
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "stream-1"},
+    )
+    assert r.status_code == 202, r.text
+    import uuid
+
+    assert await jobs.execute(db, city.a, uuid.UUID(r.json()["job"])) == "succeeded"
+    r2 = await api.client.post(
+        f"/ingest/{city.a}?filename=cases.csv&control_rows=2",
+        content=data,
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "stream-1"},
+    )
+    assert r2.status_code == 200 and r2.json()["batch"] == r.json()["batch"] and not r2.json()["created"]
+    r3 = await api.client.post(
+        f"/ingest/{city.a}?filename=cases.csv",
+        content=csv_bytes([row("S3", city.a1)]),
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "stream-1"},
+    )
+    assert r3.status_code == 409
+    r4 = await api.client.post(
+        f"/ingest/{city.b}?filename=cases.csv",
+        content=data,
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "x"},
+    )
+    assert r4.status_code in (401, 403)
+    assert (await api.client.post(f"/ingest/{city.a}", content=data)).status_code == 401
+
+
+async def test_recall_through_the_api(api, db, city, dispatcher):
+    a1 = api.token(Role.hospital_user, [city.a], city.a1)
+    res = await upload(api, a1, city.a, csv_bytes([row("R1", city.a1)]), "rc")
+    import uuid
+
+    await jobs.execute(db, city.a, uuid.UUID(res["batch"]["jobId"]))
+    m = """mutation($t: String!, $h: String!) { recallCase(tenant: $t, hospital: $h, listId: "R1", reason: "wrong code")
+           { __typename ... on RecallPayload { case { status recallReason } } ... on ValidationError { message } } }"""
+    out = await api.gql(a1, m, {"t": city.a, "h": city.a1})
+    assert out["recallCase"] == {
+        "__typename": "RecallPayload",
+        "case": {"status": "recalled", "recallReason": "wrong code"},
+    }
+    a2 = api.token(Role.hospital_user, [city.a], city.a2)
+    out = await api.gql(a2, m, {"t": city.a, "h": city.a1})
+    assert out["recallCase"]["__typename"] == "ValidationError"
+    versions = await api.gql(
+        a1,
+        'query($t: String!, $h: String!) { caseVersions(tenant: $t, hospital: $h, listId: "R1") { version status } }',
+        {"t": city.a, "h": city.a1},
+    )
+    assert versions["caseVersions"] == [{"version": 1, "status": "recalled"}]
