@@ -177,6 +177,65 @@ def group(
 
 
 @app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Output folder (one .csv.gz per year and region + manifest.json).")],
+    year: Annotated[list[int], typer.Option(help="Year to generate (repeat for up to three).")] = [2025],  # noqa: B006
+    stays: Annotated[int, typer.Option(help="Stays per year (city-wide).")] = 20_000,
+    hospitals: Annotated[int, typer.Option(help="Hospitals in the city.")] = 150,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = 2026,
+    processes: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    check: Annotated[bool, typer.Option(help="Group every stay and print the profile.")] = False,
+) -> None:
+    """Generate a synthetic pilot city's settlement lists in the ingestion format."""
+    from dianshu.synthetic.city import GenerateOptions
+    from dianshu_cli.cases import generate as run
+
+    if not 1 <= len(year) <= 3:
+        raise typer.BadParameter("give one to three --year", param_hint="--year")
+    _settings()
+    run(
+        console,
+        out,
+        GenerateOptions(years=tuple(year), stays_per_year=stays, hospitals=hospitals, seed=seed, processes=processes),
+        check,
+    )
+
+
+@app.command()
+def ingest(
+    tenant: Annotated[str | None, typer.Option(help="Tenant (region code) of a single file.")] = None,
+    file: Annotated[Path | None, typer.Option(help="One CSV / JSON Lines file (optionally .gz).")] = None,
+    directory: Annotated[Path | None, typer.Option("--dir", help="A folder written by `dianshu generate`.")] = None,
+    key: Annotated[str | None, typer.Option(help="Idempotency key prefix (default: derived from the files).")] = None,
+) -> None:
+    """Ingest settlement lists through the job path (an in-process worker runs the jobs)."""
+    from dianshu.db.session import Database
+    from dianshu_cli.cases import ingest_files, manifest_items, print_batches
+    from dianshu_workers.main import start_in_process
+
+    settings = _settings()
+    if directory:
+        items = manifest_items(directory)
+    elif tenant and file:
+        items = [(tenant, file, None, None)]
+    else:
+        raise typer.BadParameter("give --dir, or --tenant and --file")
+    worker = start_in_process(threads=2)
+
+    async def run():
+        db = Database(settings.runtime_url(), pool_size=4)
+        try:
+            return await ingest_files(db, console, items, "cli", key or "cli")
+        finally:
+            await db.dispose()
+
+    try:
+        print_batches(console, asyncio.run(run()))
+    finally:
+        worker.stop()
+
+
+@app.command()
 def sweep() -> None:
     """Re-send jobs left unsent or stuck with a dead worker."""
     from dianshu.db.session import Database
@@ -263,13 +322,15 @@ def demo(
     host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     hospitals: Annotated[int, typer.Option(help="Hospitals in the pilot city.")] = 150,
+    stays: Annotated[int, typer.Option(help="Stays in the generated 2025 city year.")] = 5000,
 ) -> None:
-    """Run the pilot: migrate, provision Jinhua and its regions and hospitals through the job
-    path, print tokens and an example query, then serve the API."""
+    """Run the pilot: migrate, load the DRG standards, provision Jinhua with its regions and
+    hospitals, generate a city year and ingest it through the job path, print tokens and an
+    example query, then serve the API."""
     from dianshu_cli.demo import run_demo
 
     settings = _settings()
-    run_demo(settings, console, serve_api=serve_api, host=host, port=port, n_hospitals=hospitals)
+    run_demo(settings, console, serve_api=serve_api, host=host, port=port, n_hospitals=hospitals, stays=stays)
 
 
 if __name__ == "__main__":

@@ -39,8 +39,11 @@ async def authenticate(request: Request) -> Scope:
 
 
 def _unauthorized(e: AuthError) -> JSONResponse:
-    return JSONResponse({"errors": [{"message": str(e), "extensions": {"code": "UNAUTHENTICATED"}}]},
-                        status_code=401, headers={"WWW-Authenticate": 'Bearer realm="dianshu"'})
+    return JSONResponse(
+        {"errors": [{"message": str(e), "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="dianshu"'},
+    )
 
 
 async def ingest_stream(request: Request) -> Response:
@@ -61,9 +64,14 @@ async def ingest_stream(request: Request) -> Response:
         control_total = Decimal(q["control_total"]) if q.get("control_total") else None
     except (ValueError, InvalidOperation):
         return _problem(400, "control_rows/control_total", "must be a whole number / an amount")
-    req = BatchRequest(tenant, q.get("filename", "upload.csv"),
-                       request.headers.get("idempotency-key") or q.get("idempotency_key", ""),
-                       q.get("mode", "partial"), control_rows, control_total)
+    req = BatchRequest(
+        tenant,
+        q.get("filename", "upload.csv"),
+        request.headers.get("idempotency-key") or q.get("idempotency_key", ""),
+        q.get("mode", "partial"),
+        control_rows,
+        control_total,
+    )
     try:
         sub = await submit_batch(request.app.state.services.db, scope, req, request.stream())
     except IngestRefused as e:
@@ -89,13 +97,24 @@ async def errors_csv(request: Request) -> Response:
         return _problem(404, "batch", "not a batch id")
     db = request.app.state.services.db
     async with scoped_session(db, scope) as s:
-        batch = (await s.execute(select(IngestionBatch).where(IngestionBatch.tenant_id == tenant,
-                                                              IngestionBatch.id == batch_id))).scalar_one_or_none()
+        batch = (
+            await s.execute(
+                select(IngestionBatch).where(IngestionBatch.tenant_id == tenant, IngestionBatch.id == batch_id)
+            )
+        ).scalar_one_or_none()
         if batch is None:
             return _problem(404, "batch", f"no batch {batch_id} of {tenant} that you may see")
-        rows = (await s.execute(select(IngestionError).where(IngestionError.tenant_id == tenant,
-                                                             IngestionError.batch_id == batch_id)
-                                .order_by(IngestionError.row_no, IngestionError.seq))).scalars().all()
+        rows = (
+            (
+                await s.execute(
+                    select(IngestionError)
+                    .where(IngestionError.tenant_id == tenant, IngestionError.batch_id == batch_id)
+                    .order_by(IngestionError.row_no, IngestionError.seq)
+                )
+            )
+            .scalars()
+            .all()
+        )
 
     def generate():
         buf = io.StringIO()
@@ -109,5 +128,8 @@ async def errors_csv(request: Request) -> Response:
                 buf.truncate()
         yield buf.getvalue().encode("utf-8")
 
-    return StreamingResponse(generate(), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-errors.csv"'})
+    return StreamingResponse(
+        generate(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-errors.csv"'},
+    )

@@ -60,13 +60,23 @@ def _month(value: str | None, field: str) -> datetime.date | None:
 class CasesQuery:
     @strawberry.field(description="Current versions of cases you may see, newest discharge first.")
     async def cases(
-        self, info: Info, tenant: str | None = None, hospital: str | None = None, month: str | None = None,
-        status: CaseStatus | None = None, first: int | None = 50, after: str | None = None,
+        self,
+        info: Info,
+        tenant: str | None = None,
+        hospital: str | None = None,
+        month: str | None = None,
+        status: CaseStatus | None = None,
+        first: int | None = 50,
+        after: str | None = None,
     ) -> pagination.Connection[Case]:
         limit = pagination.page_size(first)
         cursor = pagination.decode_cursor(after)
-        q = (select(models.CaseRecord).where(models.CaseRecord.is_current)
-             .order_by(models.CaseRecord.tenant_id, models.CaseRecord.id).limit(limit + 1))
+        q = (
+            select(models.CaseRecord)
+            .where(models.CaseRecord.is_current)
+            .order_by(models.CaseRecord.tenant_id, models.CaseRecord.id)
+            .limit(limit + 1)
+        )
         if tenant:
             q = q.where(models.CaseRecord.tenant_id == tenant)
         if hospital:
@@ -84,30 +94,45 @@ class CasesQuery:
     @strawberry.field(description="Every version of one list id, oldest first.")
     async def case_versions(self, info: Info, tenant: str, hospital: str, list_id: str) -> list[Case]:
         async with info.context.session() as s:
-            rows = (await s.execute(select(models.CaseRecord).where(
-                models.CaseRecord.tenant_id == tenant, models.CaseRecord.hospital_id == hospital,
-                models.CaseRecord.list_id == list_id).order_by(models.CaseRecord.version))).scalars()
+            rows = (
+                await s.execute(
+                    select(models.CaseRecord)
+                    .where(
+                        models.CaseRecord.tenant_id == tenant,
+                        models.CaseRecord.hospital_id == hospital,
+                        models.CaseRecord.list_id == list_id,
+                    )
+                    .order_by(models.CaseRecord.version)
+                )
+            ).scalars()
             return [Case.of(c) for c in rows]
 
     @strawberry.field(description="Ingestion batches you may see, newest first.")
-    async def ingestion_batches(self, info: Info, tenant: str | None = None, first: int | None = 50,
-                                after: str | None = None) -> pagination.Connection[IngestionBatch]:
+    async def ingestion_batches(
+        self, info: Info, tenant: str | None = None, first: int | None = 50, after: str | None = None
+    ) -> pagination.Connection[IngestionBatch]:
         limit = pagination.page_size(first)
         cursor = pagination.decode_cursor(after)
-        q = (select(models.IngestionBatch).order_by(models.IngestionBatch.created_at.desc(),
-                                                    models.IngestionBatch.id.desc()).limit(limit + 1))
+        q = (
+            select(models.IngestionBatch)
+            .order_by(models.IngestionBatch.created_at.desc(), models.IngestionBatch.id.desc())
+            .limit(limit + 1)
+        )
         if tenant:
             q = q.where(models.IngestionBatch.tenant_id == tenant)
         if cursor:
-            q = q.where(tuple_(models.IngestionBatch.created_at, models.IngestionBatch.id)
-                        < tuple_(datetime.datetime.fromisoformat(cursor[0]), uuid.UUID(cursor[1])))
+            q = q.where(
+                tuple_(models.IngestionBatch.created_at, models.IngestionBatch.id)
+                < tuple_(datetime.datetime.fromisoformat(cursor[0]), uuid.UUID(cursor[1]))
+            )
         async with info.context.session() as s:
             rows = list((await s.execute(q)).scalars())
         return pagination.build(rows, limit, lambda b: [b.created_at.isoformat(), str(b.id)], IngestionBatch.of)
 
     @strawberry.field(description="The refused rows of a batch, by row number.")
-    async def ingestion_errors(self, info: Info, batch: strawberry.ID, first: int | None = 100,
-                               after: str | None = None) -> pagination.Connection[RowError]:
+    async def ingestion_errors(
+        self, info: Info, batch: strawberry.ID, first: int | None = 100, after: str | None = None
+    ) -> pagination.Connection[RowError]:
         limit = pagination.page_size(first)
         cursor = pagination.decode_cursor(after)
         try:
@@ -120,9 +145,14 @@ class CasesQuery:
             q = q.where(tuple_(E.row_no, E.seq) > tuple_(int(cursor[0]), int(cursor[1])))
         async with info.context.session() as s:
             rows = list((await s.execute(q)).scalars())
-        return pagination.build(rows, limit, lambda e: [e.row_no, e.seq],
-                                lambda e: RowError(row_no=e.row_no, list_id=e.list_id, hospital_code=e.row_hospital,
-                                                   field=e.field, reason=e.reason))
+        return pagination.build(
+            rows,
+            limit,
+            lambda e: [e.row_no, e.seq],
+            lambda e: RowError(
+                row_no=e.row_no, list_id=e.list_id, hospital_code=e.row_hospital, field=e.field, reason=e.reason
+            ),
+        )
 
 
 @strawberry.type
@@ -140,8 +170,14 @@ class CasesMutation:
             while data := await file.read(1 << 20):
                 yield data
 
-        req = BatchRequest(input.tenant, file.filename or "upload.csv", input.idempotency_key, input.mode.value,
-                           input.control_rows, input.control_total)
+        req = BatchRequest(
+            input.tenant,
+            file.filename or "upload.csv",
+            input.idempotency_key,
+            input.mode.value,
+            input.control_rows,
+            input.control_total,
+        )
         try:
             sub = await submit_batch(info.context.db, info.context.scope, req, chunks())
         except IngestRefused as e:
@@ -163,6 +199,7 @@ class CasesMutation:
             async with info.context.session() as s:
                 case = await recall_case(s, info.context.scope, tenant, hospital, list_id, reason)
         except RecallRefused as e:
-            return ValidationError(message=str(e), errors=[FieldError(record=f"case {list_id}", field="listId",
-                                                                      reason=str(e))])
+            return ValidationError(
+                message=str(e), errors=[FieldError(record=f"case {list_id}", field="listId", reason=str(e))]
+            )
         return RecallPayload(case=Case.of(case))
