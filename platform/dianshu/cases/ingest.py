@@ -9,6 +9,7 @@ job never leaves half a batch."""
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -70,14 +71,34 @@ STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("own_pay", "numeric(12,2)"),
     ("discharge_month", "date"),
     ("correction", "boolean"),
+    ("chash", "text"),
 )
 STAGE_NAMES = tuple(n for n, _ in STAGE_COLUMNS)
-CONTENT = tuple(n for n in STAGE_NAMES if n not in ("row_no", "correction"))
+CONTENT = tuple(n for n in STAGE_NAMES if n not in ("row_no", "correction", "chash"))
 
 
-def content_hash_sql(alias: str) -> str:
-    """md5 over a row's content columns: equal for equal content, whichever file format carried it."""
-    return "md5(row(" + ", ".join(f"{alias}.{c}" for c in CONTENT) + ")::text)"
+_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_ARRAY_SPECIAL = set('{}",\\ ')
+
+
+def _array_item(x: Any) -> str:
+    t = "NULL" if x is None else str(x)
+    if x is not None and (not t or _ARRAY_SPECIAL & set(t) or t.upper() == "NULL"):
+        t = '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return t
+
+
+def copy_text(value: Any) -> str:
+    """A value in PostgreSQL's COPY text format (arrays as literals; \\N for NULL)."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, list):
+        return ("{" + ",".join(_array_item(x) for x in value) + "}").translate(_ESCAPE)
+    return str(value).translate(_ESCAPE)
 
 
 @dataclass(frozen=True)
@@ -200,7 +221,10 @@ async def ingest(ctx: JobContext) -> dict[str, Any]:
     ).scalar_one()
     validator = RowValidator(load_codebook())
     cols = ", ".join(f"{n} {t}" for n, t in STAGE_COLUMNS)
-    await s.execute(text(f"create temporary table ingest_rows ({cols}) on commit drop"))
+    # prev_*: the accepted current version of the same list id, filled in one join before merging.
+    await s.execute(
+        text(f"create temporary table ingest_rows ({cols}, prev_version smallint, prev_hash text) on commit drop")
+    )
     await s.execute(
         text(
             "create temporary table ingest_refused (row_no integer, seq smallint, list_id text, "
@@ -209,13 +233,18 @@ async def ingest(ctx: JobContext) -> dict[str, Any]:
     )
     raw = await (await s.connection()).get_raw_connection()
     pg = raw.driver_connection  # asyncpg: binary COPY
-    rows: list[tuple[Any, ...]] = []
+    rows: list[str] = []  # COPY text lines: cheaper to build than binary records
     refused: list[tuple[Any, ...]] = []
     n_rows, total_sum = 0, Decimal("0.00")
 
     async def flush() -> None:
         if rows:
-            await pg.copy_records_to_table("ingest_rows", records=rows, columns=list(STAGE_NAMES))
+            await pg.copy_to_table(
+                "ingest_rows",
+                source=io.BytesIO("".join(rows).encode("utf-8")),
+                columns=list(STAGE_NAMES),
+                format="text",
+            )
             rows.clear()
         if refused:
             await pg.copy_records_to_table(
@@ -253,7 +282,11 @@ async def ingest(ctx: JobContext) -> dict[str, Any]:
                             )
                         )
                 else:
-                    rows.append(tuple(row_no if n == "row_no" else values[n] for n in STAGE_NAMES))
+                    content = "\t".join([copy_text(values[n]) for n in CONTENT])
+                    # The content hash: md5 of the canonical COPY text of the content columns.
+                    digest = hashlib.md5(content.encode("utf-8"), usedforsecurity=False).hexdigest()
+                    flag = "t" if values["correction"] else "f"
+                    rows.append(f"{row_no}\t{content}\t{flag}\t{digest}\n")
                 if len(rows) >= FLUSH_ROWS or len(refused) >= FLUSH_ROWS:
                     await flush()
             await ctx.progress(parser.bytes_in, upload.size, f"{n_rows:,} rows read")
@@ -292,24 +325,13 @@ async def ingest(ctx: JobContext) -> dict[str, Any]:
 
 
 async def _setwise_checks(ctx: JobContext, batch: IngestionBatch) -> None:
-    s, scope = ctx.session, ctx.scope
+    s, scope, tenant = ctx.session, ctx.scope, {"tenant": ctx.tenant_id}
+    await s.execute(text("analyze ingest_rows"))
+    # Each staged row learns its list id's accepted current version in one hash join; every later
+    # step reads prev_* instead of probing case_record row by row.
+    await s.execute(text(SQL_PREVIOUS), tenant)
     # 1. The row's hospital must be a hospital of this tenant within the sender's scope (RLS hides the rest).
-    outside = (
-        (
-            await s.execute(
-                text("""
-        insert into ingest_refused (row_no, seq, list_id, row_hospital, field, reason)
-        select r.row_no, 0, r.list_id, r.hospital_id, 'fixmedins_code',
-               'hospital ' || r.hospital_id || ' is not a hospital of ' || :tenant || ' within your scope'
-        from ingest_rows r
-        where not exists (select 1 from hospital h where h.tenant_id = :tenant and h.id = r.hospital_id)
-        returning row_hospital"""),
-                {"tenant": ctx.tenant_id},
-            )
-        )
-        .scalars()
-        .all()
-    )
+    outside = (await s.execute(text(SQL_OUTSIDE_SCOPE), tenant)).scalars().all()
     if outside:
         counts: dict[str, int] = {}
         for h in outside:
@@ -324,81 +346,76 @@ async def _setwise_checks(ctx: JobContext, batch: IngestionBatch) -> None:
             sender_hospital=batch.hospital_id,
         )
     # 2. A list id repeated within the batch: the first is considered, the rest refused.
-    await s.execute(
-        text("""
-        insert into ingest_refused (row_no, seq, list_id, row_hospital, field, reason)
-        select row_no, 0, list_id, hospital_id, 'setl_id',
-               'list id ' || list_id || ' of ' || hospital_id
-                 || ' appears again in this batch (first at row ' || first_row || ')'
-        from (select row_no, list_id, hospital_id,
-                     first_value(row_no) over w as first_row, row_number() over w as n
-              from ingest_rows window w as (partition by hospital_id, list_id order by row_no)) x
-        where n > 1""")
-    )
-    # 3. Against accepted versions: equal content is unchanged; other content needs the correction
-    #    flag; a correction of a list id never accepted is refused.
-    await s.execute(
-        text(f"""
-        insert into ingest_refused (row_no, seq, list_id, row_hospital, field, reason)
-        select r.row_no, 0, r.list_id, r.hospital_id, 'correction',
-               'list id ' || r.list_id || ' was already accepted with other content (version ' || c.version ||
-               '); send it with correction=1 to replace it'
-        from ingest_rows r join case_record c
-          on c.tenant_id = :tenant and c.hospital_id = r.hospital_id and c.list_id = r.list_id and c.is_current
-        where not r.correction and c.content_hash <> {content_hash_sql("r")}
-          and not exists (select 1 from ingest_refused x where x.row_no = r.row_no)"""),
-        {"tenant": ctx.tenant_id},
-    )
-    await s.execute(
-        text("""
-        insert into ingest_refused (row_no, seq, list_id, row_hospital, field, reason)
-        select r.row_no, 0, r.list_id, r.hospital_id, 'correction',
-               'correction of list id ' || r.list_id || ', which was never accepted'
-        from ingest_rows r
-        where r.correction and not exists (select 1 from case_record c where c.tenant_id = :tenant
-              and c.hospital_id = r.hospital_id and c.list_id = r.list_id and c.is_current)
-          and not exists (select 1 from ingest_refused x where x.row_no = r.row_no)"""),
-        {"tenant": ctx.tenant_id},
-    )
+    await s.execute(text(SQL_REPEATED))
+    # 3. Other content for an accepted list id needs the correction flag; a correction needs something to correct.
+    await s.execute(text(SQL_NEEDS_CORRECTION))
+    await s.execute(text(SQL_NOTHING_TO_CORRECT))
 
 
 async def _merge(ctx: JobContext, batch: IngestionBatch) -> dict[str, int]:
-    s = ctx.session
+    s, tenant = ctx.session, {"tenant": ctx.tenant_id}
     await s.execute(text("delete from ingest_rows r using ingest_refused x where x.row_no = r.row_no"))
-    unchanged = (
-        await s.execute(
-            text(f"""
-        delete from ingest_rows r using case_record c
-        where c.tenant_id = :tenant and c.hospital_id = r.hospital_id and c.list_id = r.list_id and c.is_current
-          and c.content_hash = {content_hash_sql("r")}"""),
-            {"tenant": ctx.tenant_id},
-        )
-    ).rowcount
+    unchanged = (await s.execute(text(SQL_UNCHANGED))).rowcount
     # Corrections: the accepted version is kept, no longer current.
-    corrected = (
-        await s.execute(
-            text("""
-        update case_record c set is_current = false, status = 'superseded', superseded_at = now()
-        from ingest_rows r
-        where c.tenant_id = :tenant and c.hospital_id = r.hospital_id and c.list_id = r.list_id and c.is_current
-          and r.correction"""),
-            {"tenant": ctx.tenant_id},
-        )
-    ).rowcount
-    content = ", ".join(CONTENT)
-    inserted = (
-        await s.execute(
-            text(f"""
-        insert into case_record (tenant_id, batch_id, row_no, version, is_current, status, content_hash, {content})
-        select cast(:tenant as varchar), cast(:batch as uuid), r.row_no,
-               coalesce((select max(c.version) from case_record c where c.tenant_id = :tenant
-                         and c.hospital_id = r.hospital_id and c.list_id = r.list_id), 0) + 1,
-               true, 'active', {content_hash_sql("r")}, {", ".join("r." + c for c in CONTENT)}
-        from ingest_rows r"""),
-            {"tenant": ctx.tenant_id, "batch": batch.id},
-        )
-    ).rowcount
+    corrected = (await s.execute(text(SQL_SUPERSEDE), tenant)).rowcount
+    inserted = (await s.execute(text(SQL_INSERT), {**tenant, "batch": batch.id})).rowcount
     return {"rows_accepted": inserted - corrected, "rows_corrected": corrected, "rows_unchanged": unchanged}
+
+
+SQL_PREVIOUS = """
+    update ingest_rows r set prev_version = c.version, prev_hash = c.content_hash
+    from case_record c
+    where c.tenant_id = :tenant and c.hospital_id = r.hospital_id and c.list_id = r.list_id and c.is_current"""
+
+SQL_OUTSIDE_SCOPE = """
+    insert into ingest_refused (row_no, seq, list_id, row_hospital, field, reason)
+    select r.row_no, 0, r.list_id, r.hospital_id, 'fixmedins_code',
+           'hospital ' || r.hospital_id || ' is not a hospital of ' || :tenant || ' within your scope'
+    from ingest_rows r
+    where not exists (select 1 from hospital h where h.tenant_id = :tenant and h.id = r.hospital_id)
+    returning row_hospital"""
+
+SQL_REPEATED = """
+    insert into ingest_refused (row_no, seq, list_id, row_hospital, field, reason)
+    select row_no, 0, list_id, hospital_id, 'setl_id',
+           'list id ' || list_id || ' of ' || hospital_id
+             || ' appears again in this batch (first at row ' || first_row || ')'
+    from (select row_no, list_id, hospital_id,
+                 first_value(row_no) over w as first_row, row_number() over w as n
+          from ingest_rows window w as (partition by hospital_id, list_id order by row_no)) x
+    where n > 1"""
+
+SQL_NEEDS_CORRECTION = """
+    insert into ingest_refused (row_no, seq, list_id, row_hospital, field, reason)
+    select r.row_no, 0, r.list_id, r.hospital_id, 'correction',
+           'list id ' || r.list_id || ' was already accepted with other content (version ' || r.prev_version
+             || '); send it with correction=1 to replace it'
+    from ingest_rows r
+    where r.prev_hash is not null and not r.correction and r.prev_hash <> r.chash
+      and r.row_no not in (select row_no from ingest_refused)"""
+
+SQL_NOTHING_TO_CORRECT = """
+    insert into ingest_refused (row_no, seq, list_id, row_hospital, field, reason)
+    select r.row_no, 0, r.list_id, r.hospital_id, 'correction',
+           'correction of list id ' || r.list_id || ', which was never accepted'
+    from ingest_rows r
+    where r.correction and r.prev_hash is null and r.row_no not in (select row_no from ingest_refused)"""
+
+SQL_UNCHANGED = """
+    delete from ingest_rows r where r.prev_hash is not null and r.prev_hash = r.chash"""
+
+SQL_SUPERSEDE = """
+    update case_record c set is_current = false, status = 'superseded', superseded_at = now()
+    from ingest_rows r
+    where c.tenant_id = :tenant and c.hospital_id = r.hospital_id and c.list_id = r.list_id and c.is_current
+      and r.correction"""
+
+SQL_INSERT = f"""
+    insert into case_record (tenant_id, batch_id, row_no, version, is_current, status, content_hash,
+                             {", ".join(CONTENT)})
+    select cast(:tenant as varchar), cast(:batch as uuid), r.row_no, coalesce(r.prev_version, 0) + 1,
+           true, 'active', r.chash, {", ".join("r." + c for c in CONTENT)}
+    from ingest_rows r"""
 
 
 async def _store_errors(ctx: JobContext, batch: IngestionBatch) -> None:

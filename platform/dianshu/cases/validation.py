@@ -17,6 +17,7 @@ from dianshu.codes.codebook import CodeBook
 CENT = Decimal("0.01")
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$")
 _ID = re.compile(r"^[0-9A-Za-z_.\-]{1,50}$")
+_AMOUNT = re.compile(r"^\d{1,10}(?:\.\d{1,2})?$")  # the common, well-formed case: no further checks
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,8 @@ class RowValidator:
 
     def __init__(self, codebook: CodeBook) -> None:
         self.cb = codebook
+        self.plain_dx = codebook.diagnoses.plain
+        self.plain_px = codebook.procedures.plain
 
     def validate(self, raw: dict[str, Any]) -> tuple[dict[str, Any] | None, list[FieldError]]:
         e: list[FieldError] = []
@@ -87,6 +90,9 @@ class RowValidator:
 
         def money(name: str, required: bool) -> Decimal | None:
             x = raw.get(name)
+            if isinstance(x, str) and _AMOUNT.match(x):
+                # Canonical two places ("8000" and "8000.00" are the same content).
+                return Decimal(x) if x[-3:-2] == "." else Decimal(x).quantize(CENT)
             if x is None or str(x).strip() == "":
                 if required:
                     e.append(FieldError(name, "required"))
@@ -116,7 +122,7 @@ class RowValidator:
             except InvalidOperation:
                 e.append(FieldError(name, f"must be a number of hours ≥ 0 (got {str(x)[:20]!r})"))
                 return None
-            return d
+            return d.quantize(CENT)
 
         def when(name: str, required: bool) -> datetime | None:
             x = text(name, required, _TIME, 25)
@@ -166,7 +172,10 @@ class RowValidator:
         dxs = parts["diag_codes"]
         if not dxs or not dxs[0]:
             e.append(FieldError("diag_codes", "required: at least the principal diagnosis"))
+        plain_dx = self.plain_dx if coding == "yibao" else frozenset()
         for i, code in enumerate(dxs, start=1):
+            if code in plain_dx and (i > 1 or code[:1] not in "VWXY"):
+                continue  # a valid, non-grey 医保版 code (and not an external cause as principal)
             st = self.cb.diagnoses.check(code, coding)
             label = "principal diagnosis" if i == 1 else f"diagnosis {i}"
             if not code:
@@ -185,7 +194,10 @@ class RowValidator:
         elif conds and any(c not in ("1", "2", "3", "4") for c in conds):
             e.append(FieldError("adm_cond_types", "each must be 1, 2, 3 or 4"))
         procs = parts["oprn_oprt_codes"]
+        plain_px = self.plain_px if coding == "yibao" else frozenset()
         for i, code in enumerate(procs, start=1):
+            if code in plain_px:
+                continue
             st = self.cb.procedures.check(code, coding)
             if not code:
                 e.append(FieldError("oprn_oprt_codes", f"procedure {i} is empty"))

@@ -3,6 +3,7 @@
 from dianshu.accounts.models import ServiceAccount
 from dianshu.audit.models import AuditEntry
 from dianshu.cases.models import CaseRecord, IngestionBatch, IngestionError, Upload, UploadChunk
+from dianshu.grouping.models import CaseGrouping, GroupingComparison
 from dianshu.jobs.models import Job
 from dianshu.standards.models import (
     DrgAdrg,
@@ -21,6 +22,7 @@ from dianshu.tenancy.models import Hospital, Tenant
 
 __all__ = [
     "AuditEntry",
+    "CaseGrouping",
     "CaseRecord",
     "DrgAdrg",
     "DrgAdrgCode",
@@ -31,6 +33,7 @@ __all__ = [
     "DrgOrProcedure",
     "DrgScheme",
     "DrgSchemeVersion",
+    "GroupingComparison",
     "Hospital",
     "IngestionBatch",
     "IngestionError",

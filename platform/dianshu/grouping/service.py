@@ -1,0 +1,270 @@
+"""Grouping a tenant's cases (job), and comparing how cases move between two schemes."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dianshu.audit import service as audit
+from dianshu.cases.ingest import copy_text
+from dianshu.grouping.engine import Grouper
+from dianshu.grouping.records import GroupInput
+from dianshu.jobs.context import JobContext
+from dianshu.jobs.errors import JobRejected
+from dianshu.jobs.registry import job_kind
+from dianshu.standards.models import DrgSchemeVersion, PaymentStandard
+from dianshu.standards.service import grouper_for
+
+GROUP_CASES = "grouping.group_cases"
+FETCH = 20_000
+RESULT_COLUMNS = ("case_id", "hospital_id", "mdc", "adrg", "drg", "status", "mcc", "cc", "messages")
+
+
+def month(value: str, field: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value + "-01")
+    except (TypeError, ValueError):
+        raise JobRejected(f"{field}: {value!r} is not a month (YYYY-MM)", field=field) from None
+
+
+async def default_version(session: AsyncSession, city: str | None, on: datetime.date) -> uuid.UUID | None:
+    """The scheme version of the city's payment standard in force on `on`, else the newest
+    published ZJ-DRG version (the pilot city's scheme)."""
+    if city:
+        v = (
+            await session.execute(
+                select(PaymentStandard.scheme_version_id)
+                .where(
+                    PaymentStandard.city_code == city,
+                    PaymentStandard.status == "published",
+                    PaymentStandard.effective_from <= on,
+                    or_(PaymentStandard.effective_to.is_(None), PaymentStandard.effective_to > on),
+                )
+                .order_by(PaymentStandard.effective_from.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if v:
+            return v
+    return (
+        await session.execute(
+            select(DrgSchemeVersion.id)
+            .where(
+                DrgSchemeVersion.scheme_code == "zhejiang_2022",
+                DrgSchemeVersion.status == "published",
+            )
+            .order_by(DrgSchemeVersion.effective_from.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+def case_input(row: Any) -> GroupInput:
+    return GroupInput(
+        id=str(row.id),
+        sex=row.sex,
+        age_years=row.age_years,
+        age_days=row.age_days,
+        birth_weight_g=row.birth_weight_g,
+        los_days=row.los_days,
+        discharge_way=row.discharge_way,
+        diagnoses=tuple(row.diagnoses),
+        procedures=tuple(row.procedures),
+        vent_hours=float(row.vent_hours) if row.vent_hours is not None else None,
+        icu_hours=float(row.icu_hours) if row.icu_hours is not None else None,
+        dept=row.discharge_dept,
+        coding=row.coding,
+    )
+
+
+CASE_FIELDS = (
+    "id, hospital_id, sex, age_years, age_days, birth_weight_g, los_days, discharge_way, diagnoses, "
+    "procedures, vent_hours, icu_hours, discharge_dept, coding"
+)
+
+
+@job_kind(GROUP_CASES, roles={"city_admin", "region_admin", "integrator"})
+async def group_cases(ctx: JobContext) -> dict[str, Any]:
+    """Group (or regroup) the tenant's current, active cases discharged in [from, to] under one or
+    two scheme versions. Results replace earlier ones for the same case and version."""
+    p = ctx.params
+    start, end = period(p)
+    return await group_period(ctx, [uuid.UUID(v) for v in p.get("versions") or []], start, end)
+
+
+def period(p: dict[str, Any]) -> tuple[datetime.date, datetime.date]:
+    start, end = month(p.get("from"), "from"), month(p.get("to") or p.get("from"), "to")
+    if end < start:
+        raise JobRejected("to: the period ends before it starts", field="to")
+    return start, end
+
+
+async def group_period(
+    ctx: JobContext, versions: list[uuid.UUID], start: datetime.date, end: datetime.date
+) -> dict[str, Any]:
+    s = ctx.session
+    if not versions:
+        tenants = await s.execute(text("select parent_code from tenant where code = :t"), {"t": ctx.tenant_id})
+        city = tenants.scalar_one_or_none()
+        v = await default_version(s, city, end)
+        if v is None:
+            raise JobRejected("no scheme version to group with: publish a standard or name one", field="versions")
+        versions = [v]
+    groupers: dict[uuid.UUID, Grouper] = {}
+    for v in versions:
+        status = (await s.execute(select(DrgSchemeVersion.status).where(DrgSchemeVersion.id == v))).scalar_one_or_none()
+        if status is None:
+            raise JobRejected(f"versions: no scheme version {v}", field="versions")
+        groupers[v] = await grouper_for(s, v)
+    total = (
+        await s.execute(
+            text(
+                "select count(*) from case_record where tenant_id = :t and is_current and status = 'active' "
+                "and discharge_month between :a and :b"
+            ),
+            {"t": ctx.tenant_id, "a": start, "b": end},
+        )
+    ).scalar_one()
+    await ctx.progress(0, total * len(versions), "grouping")
+    await s.execute(
+        text(
+            "create temporary table grouping_results (version_id uuid, case_id bigint, hospital_id text, "
+            "mdc text, adrg text, drg text, status text, mcc text[], cc text[], messages jsonb) "
+            "on commit drop"
+        )
+    )
+    raw = await (await s.connection()).get_raw_connection()
+    pg = raw.driver_connection
+    done, last_id, counts = 0, 0, {str(v): {"grouped": 0, "ungroupable": 0, "ambiguous": 0} for v in versions}
+    while True:
+        rows = (
+            await s.execute(
+                text(
+                    f"select {CASE_FIELDS} from case_record where tenant_id = :t and is_current and status = 'active' "
+                    "and discharge_month between :a and :b and id > :last order by id limit :n"
+                ),
+                {"t": ctx.tenant_id, "a": start, "b": end, "last": last_id, "n": FETCH},
+            )
+        ).all()
+        if not rows:
+            break
+        last_id = rows[-1].id
+        lines = []
+        for row in rows:
+            rec = case_input(row)
+            for v, g in groupers.items():
+                r = g.group(rec)
+                counts[str(v)][r.status] += 1
+                msgs = json.dumps([m.as_dict() for m in r.messages], ensure_ascii=False) if r.messages else "[]"
+                lines.append(
+                    "\t".join(
+                        copy_text(x)
+                        for x in (
+                            v,
+                            row.id,
+                            row.hospital_id,
+                            r.mdc,
+                            r.adrg,
+                            r.drg,
+                            r.status,
+                            list(r.mcc),
+                            list(r.cc),
+                            msgs,
+                        )
+                    )
+                    + "\n"
+                )
+        await pg.copy_to_table(
+            "grouping_results",
+            source=io.BytesIO("".join(lines).encode("utf-8")),
+            columns=["version_id", *RESULT_COLUMNS],
+            format="text",
+        )
+        done += len(rows) * len(versions)
+        await ctx.progress(done, total * len(versions), f"{done:,} groupings")
+    await s.execute(
+        text(f"""
+        insert into case_grouping (tenant_id, version_id, {", ".join(RESULT_COLUMNS)}, job_id, grouped_at)
+        select cast(:t as varchar), version_id, {", ".join(RESULT_COLUMNS)}, cast(:job as uuid), now()
+        from grouping_results
+        on conflict (tenant_id, case_id, version_id) do update set
+          hospital_id = excluded.hospital_id, mdc = excluded.mdc, adrg = excluded.adrg, drg = excluded.drg,
+          status = excluded.status, mcc = excluded.mcc, cc = excluded.cc, messages = excluded.messages,
+          job_id = excluded.job_id, grouped_at = excluded.grouped_at"""),
+        {"t": ctx.tenant_id, "job": ctx.job_id},
+    )
+    await audit.record(
+        s,
+        ctx.scope,
+        ctx.tenant_id,
+        "grouping.grouped",
+        f"job:{ctx.job_id}",
+        period=[str(start), str(end)],
+        cases=total,
+        versions=[str(v) for v in versions],
+    )
+    return {"cases": total, "from": str(start), "to": str(end), "versions": counts}
+
+
+COMPARE = "grouping.compare"
+
+
+@job_kind(COMPARE, roles={"city_admin", "region_admin"})
+async def compare_schemes(ctx: JobContext) -> dict[str, Any]:
+    """How the period's cases move between a base scheme (the city's) and another (the national):
+    group under both, then count transitions by ADRG and by DRG, per hospital."""
+    p = ctx.params
+    start, end = period(p)
+    try:
+        base, other = uuid.UUID(p["base"]), uuid.UUID(p["other"])
+    except (KeyError, ValueError):
+        raise JobRejected("base, other: two scheme version ids are required", field="base") from None
+    if base == other:
+        raise JobRejected("other: compare two different versions", field="other")
+    grouped = await group_period(ctx, [base, other], start, end)
+    s = ctx.session
+    params = {"t": ctx.tenant_id, "job": ctx.job_id, "base": base, "other": other, "a": start, "b": end}
+    for level in ("drg", "adrg"):
+        await s.execute(
+            text(f"""
+            insert into grouping_comparison (tenant_id, job_id, level, hospital_id, from_code, to_code, cases)
+            select cast(:t as varchar), cast(:job as uuid), '{level}', a.hospital_id,
+                   coalesce(a.{level}, a.drg), coalesce(b.{level}, b.drg), count(*)
+            from case_grouping a
+            join case_grouping b on b.tenant_id = a.tenant_id and b.case_id = a.case_id and b.version_id = :other
+            join case_record c on c.tenant_id = a.tenant_id and c.id = a.case_id
+            where a.tenant_id = :t and a.version_id = :base and c.is_current and c.status = 'active'
+              and c.discharge_month between :a and :b
+            group by 1, 2, 3, 4, 5, 6"""),
+            params,
+        )
+    summary = (
+        await s.execute(
+            text("""
+        select level, sum(cases) as cases, sum(cases) filter (where from_code = to_code) as same
+        from grouping_comparison where tenant_id = :t and job_id = :job group by level"""),
+            params,
+        )
+    ).all()
+    shares = {
+        r.level: {
+            "cases": int(r.cases),
+            "same": int(r.same or 0),
+            "agreement": round(float((r.same or 0) / r.cases), 4) if r.cases else None,
+        }
+        for r in summary
+    }
+    return {
+        "from": str(start),
+        "to": str(end),
+        "base": str(base),
+        "other": str(other),
+        "grouped": grouped,
+        "by_level": shares,
+    }

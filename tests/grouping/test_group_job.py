@@ -1,0 +1,109 @@
+"""The grouping job over stored cases: both schemes, regrouping, recalls, periods, scope."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from dianshu.cases.service import recall_case
+from dianshu.db.session import scoped_session
+from dianshu.grouping.models import CaseGrouping
+from dianshu.grouping.service import GROUP_CASES
+from dianshu.jobs import service as jobs
+from dianshu.jobs.models import Job
+from dianshu.scope import Role, Scope
+from tests.cases.rows import csv_bytes, row
+from tests.cases.test_ingestion import send
+from tests.conftest import scope_for
+from tests.test_standards_db import builtin_versions  # noqa: F401
+
+
+async def run_group(db, scope, tenant, params):
+    async with scoped_session(db, scope) as s:
+        job, _ = await jobs.submit(s, db, scope, tenant, GROUP_CASES, params)
+    outcome = await jobs.execute(db, tenant, job.id)
+    async with scoped_session(db, Scope.system((tenant,))) as s:
+        job = (await s.execute(select(Job).where(Job.id == job.id))).scalar_one()
+    return outcome, job
+
+
+async def results(db, scope):
+    async with scoped_session(db, scope) as s:
+        rows = (await s.execute(select(CaseGrouping))).scalars().all()
+    return rows
+
+
+async def test_group_and_regroup_under_two_schemes(db, city, dispatcher, builtin_versions):  # noqa: F811
+    region = scope_for(Role.region_admin, (city.a,))
+    rows = [
+        row("P1", city.a1),  # J18.900 + I10.x00x002: CHS ES35, ZJ ES25 (adult)
+        row("P2", city.a2, diag_codes="J18.900|I50.900", adm_cond_types="1|3"),  # CHS: I50.900 an MCC -> ES31
+        row("P3", city.a1, adm_time="2024-05-01 09:00", dscg_time="2024-05-06 10:00"),  # May: outside March
+        row("P4", city.a1, diag_codes="I63.900", adm_cond_types="1", dscg_caty="ICU"),  # ZJ: BR29 (ICU)
+    ]
+    await send(db, region, city.a, csv_bytes(rows), "grp")
+    async with scoped_session(db, region) as s:
+        await recall_case(s, region, city.a, city.a1, "P1", "resend")
+    chs, zj = str(builtin_versions["chs_drg_11"]), str(builtin_versions["zhejiang_2022"])
+    outcome, job = await run_group(db, region, city.a, {"from": "2024-03", "to": "2024-03", "versions": [zj, chs]})
+    assert outcome == "succeeded", job.error
+    assert job.result["cases"] == 2  # P1 recalled, P3 in May
+    got = {(r.case_id, str(r.version_id)): r for r in await results(db, Scope.system((city.a,)))}
+    by_list = {}
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        from dianshu.cases.models import CaseRecord
+
+        for c in (await s.execute(select(CaseRecord))).scalars():
+            by_list[c.list_id] = c.id
+    assert got[(by_list["P2"], chs)].drg == "ES31" and got[(by_list["P2"], chs)].mcc == ["I50.900"]
+    assert got[(by_list["P4"], zj)].drg == "BR29"
+    assert (by_list["P1"], chs) not in got and (by_list["P3"], chs) not in got
+    # Regrouping replaces (same rows, new job id), never duplicates.
+    outcome, job2 = await run_group(db, region, city.a, {"from": "2024-03", "versions": [zj, chs]})
+    again = await results(db, Scope.system((city.a,)))
+    assert len(again) == 4 and {r.job_id for r in again} == {job2.id}
+    # A hospital user sees only its own hospital's groupings.
+    a2 = await results(db, scope_for(Role.hospital_user, (city.a,), city.a2))
+    assert {r.case_id for r in a2} == {by_list["P2"]}
+    assert await results(db, scope_for(Role.region_admin, (city.b,))) == []
+
+
+async def test_default_version_and_refusals(db, city, dispatcher, builtin_versions):  # noqa: F811
+    region = scope_for(Role.region_admin, (city.a,))
+    await send(db, region, city.a, csv_bytes([row("D1", city.a1)]), "dflt")
+    outcome, job = await run_group(db, region, city.a, {"from": "2024-03"})
+    assert outcome == "succeeded" and list(job.result["versions"]) == [str(builtin_versions["zhejiang_2022"])]
+    outcome, job = await run_group(db, region, city.a, {"from": "2024-13"})
+    assert outcome == "failed" and "from: '2024-13' is not a month" in job.error["message"]
+    outcome, job = await run_group(db, region, city.a, {"from": "2024-03", "to": "2024-01"})
+    assert outcome == "failed" and "ends before it starts" in job.error["message"]
+
+
+async def test_scheme_comparison_counts_transitions(db, city, dispatcher, builtin_versions):  # noqa: F811
+    from dianshu.grouping.models import GroupingComparison
+    from dianshu.grouping.service import COMPARE
+
+    region = scope_for(Role.region_admin, (city.a,))
+    rows = [
+        row("C1", city.a1),
+        row("C2", city.a1),
+        row("C3", city.a2),
+        row("C4", city.a2, diag_codes="I63.900", adm_cond_types="1"),
+    ]
+    await send(db, region, city.a, csv_bytes(rows), "cmp")
+    zj, chs = str(builtin_versions["zhejiang_2022"]), str(builtin_versions["chs_drg_11"])
+    async with scoped_session(db, region) as s:
+        job, _ = await jobs.submit(s, db, region, city.a, COMPARE, {"from": "2024-03", "base": zj, "other": chs})
+    assert await jobs.execute(db, city.a, job.id) == "succeeded"
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        done = (await s.execute(select(Job).where(Job.id == job.id))).scalar_one()
+        cmp_rows = (
+            (await s.execute(select(GroupingComparison).where(GroupingComparison.job_id == job.id))).scalars().all()
+        )
+    drg = {(r.hospital_id, r.from_code, r.to_code): r.cases for r in cmp_rows if r.level == "drg"}
+    # Pneumonia J18.900 + I10.x00x002: zhejiang_2022/cc_list.csv has I10.x00x002 (table 77, not J18.900's
+    # 86): a CC, so ZJ ES23; chs_drg_11 lists it nowhere: ES35. The stroke I63.900 alone is BR25 in both.
+    assert drg == {(city.a1, "ES23", "ES35"): 2, (city.a2, "ES23", "ES35"): 1, (city.a2, "BR25", "BR25"): 1}
+    adrg = {(r.hospital_id, r.from_code, r.to_code): r.cases for r in cmp_rows if r.level == "adrg"}
+    assert adrg == {(city.a1, "ES2", "ES3"): 2, (city.a2, "ES2", "ES3"): 1, (city.a2, "BR2", "BR2"): 1}
+    assert done.result["by_level"]["drg"] == {"cases": 4, "same": 1, "agreement": 0.25}
+    assert done.result["by_level"]["adrg"] == {"cases": 4, "same": 1, "agreement": 0.25}
