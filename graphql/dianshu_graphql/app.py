@@ -179,6 +179,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
             Route("/graphql", RequireBearer(graphql_app, services), methods=["GET", "POST"]),
             Route("/ingest/{tenant}", rest.ingest_stream, methods=["POST"]),
             Route("/ingest/{tenant}/batches/{batch}/errors.csv", rest.errors_csv, methods=["GET"]),
+            Route("/grouping/{tenant}/comparisons/{job}.csv", rest.comparison_csv, methods=["GET"]),
         ],
         middleware=[Middleware(CountRequests, metrics=services.metrics)],
         lifespan=lifespan,
@@ -190,7 +191,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
 class CountRequests:
     """Request counts and latency per known path (pure ASGI, so responses stream untouched)."""
 
-    PATHS = ("/graphql", "/healthz", "/readyz", "/metrics", "/ingest")
+    PATHS = ("/graphql", "/healthz", "/readyz", "/metrics", "/ingest", "/grouping")
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app

@@ -133,3 +133,46 @@ async def errors_csv(request: Request) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-errors.csv"'},
     )
+
+
+async def comparison_csv(request: Request) -> Response:
+    """GET /grouping/{tenant}/comparisons/{job}.csv?level=drg"""
+    from dianshu.grouping.models import GroupingComparison
+
+    try:
+        scope = await authenticate(request)
+    except AuthError as e:
+        return _unauthorized(e)
+    tenant, level = request.path_params["tenant"], request.query_params.get("level", "drg")
+    if level not in ("drg", "adrg"):
+        return _problem(400, "level", "must be drg or adrg")
+    try:
+        job_id = uuid.UUID(request.path_params["job"])
+    except ValueError:
+        return _problem(404, "job", "not a job id")
+    async with scoped_session(request.app.state.services.db, scope) as s:
+        rows = (
+            (
+                await s.execute(
+                    select(GroupingComparison)
+                    .where(
+                        GroupingComparison.tenant_id == tenant,
+                        GroupingComparison.job_id == job_id,
+                        GroupingComparison.level == level,
+                    )
+                    .order_by(GroupingComparison.hospital_id, GroupingComparison.cases.desc())
+                )
+            )
+            .scalars()
+            .all()
+        )
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["fixmedins_code", f"from_{level}", f"to_{level}", "cases"])
+    for r in rows:
+        w.writerow([r.hospital_id, r.from_code, r.to_code, r.cases])
+    return Response(
+        buf.getvalue().encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="comparison-{job_id}-{level}.csv"'},
+    )

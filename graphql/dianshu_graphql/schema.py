@@ -19,6 +19,7 @@ from strawberry.tools import merge_types
 
 from dianshu.config import Profile, Settings
 from dianshu_graphql.domains.cases import CasesMutation, CasesQuery
+from dianshu_graphql.domains.grouping import GroupingMutation, GroupingQuery
 from dianshu_graphql.domains.identity import IdentityQuery
 from dianshu_graphql.domains.jobs import JobsQuery
 from dianshu_graphql.domains.standards import StandardsQuery
@@ -26,8 +27,8 @@ from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
 from dianshu_graphql.errors import EXPECTED
 from graphql import GraphQLError
 
-Query = merge_types("Query", (IdentityQuery, TenancyQuery, JobsQuery, StandardsQuery, CasesQuery))
-Mutation = merge_types("Mutation", (TenancyMutation, CasesMutation))
+Query = merge_types("Query", (IdentityQuery, TenancyQuery, JobsQuery, StandardsQuery, CasesQuery, GroupingQuery))
+Mutation = merge_types("Mutation", (TenancyMutation, CasesMutation, GroupingMutation))
 
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"
 

@@ -218,13 +218,24 @@ async def test_awkward_text_survives_exactly(db, city, dispatcher):
     """Values go to staging in COPY text format: tabs, backslashes, quotes and braces must not."""
     region = scope_for(Role.region_admin, (city.a,))
     dept = 'ICU\t"东院"\\{1},2 NULL'
-    _, _, result, _ = await send(db, region, city.a, jsonl_bytes([{**row("Q1", city.a1), "dscg_caty": dept,
-                                                                   "medcasno": "MR\\N"}]), "awk",
-                                 filename="x.jsonl")
+    _, _, result, _ = await send(
+        db,
+        region,
+        city.a,
+        jsonl_bytes([{**row("Q1", city.a1), "dscg_caty": dept, "medcasno": "MR\\N"}]),
+        "awk",
+        filename="x.jsonl",
+    )
     assert result["accepted"] == 1
     c = (await cases(db, city.a, list_id="Q1"))[0]
     assert c.discharge_dept == dept and c.mrn == "MR\\N"
     # Sent again: recognised as the same content.
-    _, _, again, _ = await send(db, region, city.a, jsonl_bytes([{**row("Q1", city.a1), "dscg_caty": dept,
-                                                                  "medcasno": "MR\\N"}]), "awk2", filename="x.jsonl")
+    _, _, again, _ = await send(
+        db,
+        region,
+        city.a,
+        jsonl_bytes([{**row("Q1", city.a1), "dscg_caty": dept, "medcasno": "MR\\N"}]),
+        "awk2",
+        filename="x.jsonl",
+    )
     assert again["unchanged"] == 1

@@ -66,6 +66,8 @@ class CasesQuery:
         hospital: str | None = None,
         month: str | None = None,
         status: CaseStatus | None = None,
+        drg: str | None = None,
+        version: strawberry.ID | None = None,
         first: int | None = 50,
         after: str | None = None,
     ) -> pagination.Connection[Case]:
@@ -85,6 +87,20 @@ class CasesQuery:
             q = q.where(models.CaseRecord.discharge_month == m)
         if status:
             q = q.where(models.CaseRecord.status == status.value)
+        if drg:
+            from dianshu.grouping.models import CaseGrouping
+
+            if not version:
+                raise ExpectedError("version: required with drg (the scheme version the DRG belongs to)")
+            try:
+                vid = uuid.UUID(str(version))
+            except ValueError as e:
+                raise ExpectedError(f"version: {version!r} is not an id") from e
+            q = q.join(
+                CaseGrouping,
+                (CaseGrouping.tenant_id == models.CaseRecord.tenant_id)
+                & (CaseGrouping.case_id == models.CaseRecord.id),
+            ).where(CaseGrouping.version_id == vid, CaseGrouping.drg == drg)
         if cursor:
             q = q.where(tuple_(models.CaseRecord.tenant_id, models.CaseRecord.id) > tuple_(cursor[0], int(cursor[1])))
         async with info.context.session() as s:
