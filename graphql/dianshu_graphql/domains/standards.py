@@ -204,3 +204,58 @@ class StandardsQuery:
         async with info.context.session() as s:
             grouper = await service.grouper_for(s, v.id)
         return Grouping.of(grouper.group(record, trace=trace), v.scheme_code, v.label)
+
+
+@strawberry.input
+class CalibrateInput:
+    city: str
+    version: strawberry.ID = strawberry.field(description="The scheme version to group the history with.")
+    years: list[int] = strawberry.field(description="One to three history years.")
+    year_weights: list[str] | None = strawberry.field(default=None, description="Default 1:2:7, newest last.")
+    label: str | None = None
+    idempotency_key: str | None = None
+
+
+@strawberry.type
+class PaymentStandardPayload:
+    standard: PaymentStandardType
+
+
+@strawberry.type
+class StandardsMutation:
+    @strawberry.mutation(description="Calibrate a draft payment standard from history years (a job).")
+    async def calibrate_standard(self, info: Info, input: CalibrateInput) -> strawberry.scalars.JSON:
+        from dianshu.jobs import service as jobs
+        from dianshu.standards.jobs import CALIBRATE
+        from dianshu_graphql.permissions import require_tenant
+
+        require_roles(info, {Role.city_admin})
+        require_tenant(info, input.city)
+        params = {
+            "version": str(input.version),
+            "years": input.years,
+            "label": input.label,
+            "year_weights": input.year_weights,
+        }
+        ctx = info.context
+        async with ctx.session() as s:
+            job, created = await jobs.submit(
+                s, ctx.db, ctx.scope, input.city, CALIBRATE, params, idempotency_key=input.idempotency_key
+            )
+        return {"job": str(job.id), "created": created}
+
+    @strawberry.mutation(description="Publish a draft payment standard; it becomes immutable.")
+    async def publish_payment_standard(
+        self, info: Info, id: strawberry.ID, effective_from: datetime.date, effective_to: datetime.date | None = None
+    ) -> PaymentStandardType:
+        require_roles(info, {Role.city_admin})
+        sid = _uuid(id, "id")
+        async with info.context.session() as s:
+            ps = await s.get(PaymentStandard, sid)
+            if ps is None or ps.city_code not in await _cities_of(info, list(info.context.scope.tenant_ids)):
+                raise ExpectedError(f"id: no payment standard {id} of your city")
+            try:
+                ps = await service.publish_payment_standard(s, sid, effective_from, effective_to)
+            except service.StandardsError as e:
+                raise ExpectedError(str(e)) from e
+            return PaymentStandardType.of(ps)

@@ -25,7 +25,7 @@ from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import IdempotencyConflict, JobBusy, JobRejected
 from dianshu.jobs.models import Job, JobStatus
 from dianshu.jobs.registry import get_kind
-from dianshu.scope import ALL_HOSPITALS, Scope
+from dianshu.scope import ALL_HOSPITALS, Role, Scope
 from dianshu.tenancy.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -118,10 +118,17 @@ async def dispatch(db: Database, tenant_id: str, kind: str, job_id: uuid.UUID) -
         await s.execute(update(Job).where(Job.tenant_id == tenant_id, Job.id == job_id).values(enqueued_at=func.now()))
 
 
-def _job_scope(job: Job) -> Scope:
-    return Scope.system((job.tenant_id,), actor=f"job:{job.id}").narrowed(
-        job.tenant_id, job.hospital_id or ALL_HOSPITALS
-    )
+async def _job_scope(db: Database, job: Job) -> Scope:
+    """The creator's scope: its tenant (and hospital); a city role's job on the city tenant also
+    covers the city's regions, listed explicitly, as the city role's own requests do."""
+    tenants = [job.tenant_id]
+    if job.created_role in ("city_admin", "city_viewer"):
+        async with db.session(None) as s:
+            tenants += sorted(
+                (await s.execute(select(Tenant.code).where(Tenant.parent_code == job.tenant_id))).scalars()
+            )
+    hospital = job.hospital_id or ALL_HOSPITALS
+    return Scope(Role.system, tuple(tenants), hospital, actor=f"job:{job.id}")
 
 
 async def execute(db: Database, tenant_id: str, job_id: uuid.UUID, *, step_delay_s: float = 0.0) -> str:
@@ -138,7 +145,7 @@ async def execute(db: Database, tenant_id: str, job_id: uuid.UUID, *, step_delay
     if JobStatus(peek.status).final:
         return "already-final"
     kind = get_kind(peek.kind)
-    scope = _job_scope(peek)
+    scope = await _job_scope(db, peek)
 
     session = db.session(scope)
     try:

@@ -270,3 +270,29 @@ async def ensure_builtin_standards(
                 await publish_version(s, result.version_id, effective_from)
         out[code] = result.version_id
     return out
+
+
+async def publish_payment_standard(
+    session: AsyncSession, standard_id: uuid.UUID, effective_from: date, effective_to: date | None = None
+) -> Any:
+    """Publish a draft payment standard (then immutable); a retried publish is a no-op."""
+    from dianshu.standards.models import PaymentStandard
+
+    ps = (
+        await session.execute(select(PaymentStandard).where(PaymentStandard.id == standard_id).with_for_update())
+    ).scalar_one_or_none()
+    if ps is None:
+        raise StandardsError(f"no payment standard {standard_id}")
+    if ps.status == "published" and ps.effective_from == effective_from and ps.effective_to == effective_to:
+        return ps
+    if ps.status != "draft":
+        raise StandardsError(f"payment standard {ps.label} is {ps.status}: only a draft can be published")
+    await session.execute(
+        update(PaymentStandard)
+        .where(PaymentStandard.id == standard_id)
+        .values(
+            status="published", effective_from=effective_from, effective_to=effective_to, published_at=text("now()")
+        )
+    )
+    await session.refresh(ps)
+    return ps
