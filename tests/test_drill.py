@@ -156,3 +156,70 @@ def test_worker_refuses_a_role_that_bypasses_rls(test_database):
     proc = subprocess.run([DIANSHU, "worker"], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 3
     assert "refusing to start" in proc.stderr and "superuser" in proc.stderr
+
+
+@pytest.mark.drill
+async def test_worker_killed_during_ingestion_ends_with_exactly_the_rows_sent(db, city, test_database):
+    """An ingestion job killed part-way (after some 1 MiB chunks were validated and staged) is rolled
+    back whole; the restarted worker ingests the batch once: exactly the rows sent, one version each."""
+    from dianshu.cases.ingest import BatchRequest
+    from dianshu.cases.models import CaseRecord, IngestionBatch
+    from dianshu.cases.service import submit_batch
+    from tests.cases.rows import csv_bytes, row
+
+    kind = "embedded"
+    env = {
+        **os.environ,
+        **broker_env(kind),
+        "DIANSHU_JOB_STEP_DELAY_MS": "150",
+        "DIANSHU_BROKER_HEARTBEAT_MS": "2000",
+        "DIANSHU_JOB_STALE_AFTER_S": "2",
+        "DIANSHU_SWEEP_INTERVAL_S": "0.5",
+    }
+    for k in ("REDIS_URL", "AMQP_URL"):
+        env.pop(k, None)
+    broker = make_broker(Settings(broker_namespace=env["DIANSHU_BROKER_NAMESPACE"]))
+
+    def send(tenant_id, kind, job_id):
+        broker.enqueue(
+            Message(queue_name=JOBS_QUEUE, actor_name=kind, args=(tenant_id, str(job_id)), kwargs={}, options={})
+        )
+
+    jobs.set_dispatcher(send)
+    n = 25_000
+    data = csv_bytes([row(f"K{i:06d}", city.a1 if i % 2 else city.a2) for i in range(n)])
+    try:
+        sub = await submit_batch(
+            db,
+            scope_for(Role.region_admin, (city.a,)),
+            BatchRequest(city.a, "drill.csv", "drill", control_rows=n),
+            [data],
+        )
+        worker = start_worker(env)
+        try:
+            row_ = await wait_for(
+                db,
+                city.a,
+                sub.job.id,
+                lambda r: r.status == "running" and r.progress_done >= 3 * (1 << 20),
+                timeout_s=60,
+            )
+            kill(worker)
+            async with scoped_session(db, Scope.system((city.a,))) as s:
+                partial = (await s.execute(select(func.count()).select_from(CaseRecord))).scalar()
+            assert partial == 0, "a killed ingestion leaves nothing behind"
+            worker = start_worker(env)
+            row_ = await wait_for(db, city.a, sub.job.id, lambda r: r.status in ("succeeded", "failed"), timeout_s=120)
+        finally:
+            kill(worker)
+        assert row_.status == "succeeded", row_.error
+        assert row_.attempts >= 2
+        async with scoped_session(db, Scope.system((city.a,))) as s:
+            count = (await s.execute(select(func.count()).select_from(CaseRecord))).scalar()
+            distinct = (await s.execute(select(func.count(func.distinct(CaseRecord.list_id))))).scalar()
+            batch = (await s.execute(select(IngestionBatch).where(IngestionBatch.id == sub.batch.id))).scalar_one()
+        assert count == distinct == n
+        assert (batch.status, batch.rows_accepted, batch.rows_refused) == ("done", n, 0)
+    finally:
+        jobs.set_dispatcher(None)
+        broker.close()

@@ -11,7 +11,7 @@ from datetime import date
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from dianshu.config import Settings
 from dianshu.db.session import Database, scoped_session
@@ -110,11 +110,13 @@ async def _provision(settings: Settings, console: Console, n_hospitals: int) -> 
         await owner.dispose()
 
 
-async def _wait(db: Database, console: Console, submitted: list[tuple[str, uuid.UUID]]) -> None:
+async def _wait(
+    db: Database, console: Console, submitted: list[tuple[str, uuid.UUID]], what: str = "importing hospital rosters"
+) -> None:
     codes = tuple(c for c, _ in submitted)
     ids = [j for _, j in submitted]
     with Progress(
-        TextColumn("importing hospital rosters"),
+        TextColumn(what),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -129,11 +131,11 @@ async def _wait(db: Database, console: Console, submitted: list[tuple[str, uuid.
             bar.update(task, completed=len(done))
             failed = [r for r in rows if r.status == JobStatus.failed.value]
             if failed:
-                raise RuntimeError(f"hospital import failed: {failed[0].error}")
+                raise RuntimeError(f"{what} failed: {failed[0].error}")
             if len(done) == len(ids):
                 return
             await asyncio.sleep(0.1)
-    raise TimeoutError("hospital import jobs did not finish in 120 s")
+    raise TimeoutError(f"{what}: jobs did not finish in 120 s")
 
 
 async def _cases(settings: Settings, console: Console, n_hospitals: int, stays: int) -> list:
@@ -150,6 +152,7 @@ async def _cases(settings: Settings, console: Console, n_hospitals: int, stays: 
         batches = await ingest_files(db, console, manifest_items(out), "demo", "demo")
     finally:
         await db.dispose()
+    await _group(db_url=settings.runtime_url(), console=console)
     accepted = sum(b.rows_accepted for b in batches)
     console.print(
         f"[green]✓[/green] settlement lists ingested: {sum(b.rows_total for b in batches):,} rows, "
@@ -157,6 +160,70 @@ async def _cases(settings: Settings, console: Console, n_hospitals: int, stays: 
         f"{sum(b.rows_refused for b in batches):,} refused"
     )
     return batches
+
+
+async def _group(db_url: str, console: Console) -> None:
+    """Group the year under the city's scheme (ZJ-DRG) and the national one (CHS-DRG), per region."""
+    from dianshu.grouping.service import GROUP_CASES
+    from dianshu.standards.models import DrgSchemeVersion
+
+    db = Database(db_url, pool_size=4)
+    try:
+        async with db.session(None) as s:
+            versions = dict(
+                (
+                    await s.execute(
+                        select(DrgSchemeVersion.scheme_code, DrgSchemeVersion.id).where(
+                            DrgSchemeVersion.status == "published"
+                        )
+                    )
+                ).all()
+            )
+        params = {
+            "from": "2025-01",
+            "to": "2025-12",
+            "versions": [str(versions["zhejiang_2022"]), str(versions["chs_drg_11"])],
+        }
+        submitted = []
+        for code, _, _ in pilot.REGIONS:
+            scope = Scope(Role.region_admin, (code,), "*", actor=f"demo@{code}")
+            async with scoped_session(db, scope) as s:
+                job, _ = await jobs.submit(
+                    s,
+                    db,
+                    scope,
+                    code,
+                    GROUP_CASES,
+                    params,
+                    idempotency_key=f"demo-group-2025-{jobs.params_hash(params)[:12]}",
+                )
+            submitted.append((code, job.id))
+        await _wait(db, console, submitted, "grouping under ZJ-DRG 2022 and CHS-DRG 1.1")
+        codes = tuple(c for c, _, _ in pilot.REGIONS)
+        async with scoped_session(db, Scope.system(codes)) as s:
+            rows = (
+                await s.execute(
+                    text("""
+                select v.scheme_code, g.drg, count(*) as n, sum(count(*)) over (partition by v.scheme_code) as total,
+                       sum(count(*)) filter (where g.status = 'grouped') over (partition by v.scheme_code) as grouped
+                from case_grouping g join drg_scheme_version v on v.id = g.version_id
+                group by v.scheme_code, g.drg, g.status order by v.scheme_code, n desc""")
+                )
+            ).all()
+        table = Table(title="Grouping of 2025: rate and the five largest DRGs per scheme")
+        for col in ("scheme", "grouped", "DRG", "stays"):
+            table.add_column(col, justify="right")
+        seen: dict[str, int] = {}
+        for r in rows:
+            if r.drg == "0000":
+                continue
+            seen[r.scheme_code] = seen.get(r.scheme_code, 0) + 1
+            if seen[r.scheme_code] <= 5:
+                rate = f"{(r.grouped or 0) / r.total:.1%}" if seen[r.scheme_code] == 1 else ""
+                table.add_row(r.scheme_code if seen[r.scheme_code] == 1 else "", rate, r.drg, f"{r.n:,}")
+        console.print(table)
+    finally:
+        await db.dispose()
 
 
 def _print_summary(console: Console, summary: dict) -> None:
