@@ -188,3 +188,22 @@ async def test_sweep_resends_unsent_and_stale_jobs(db, city, dispatcher):
     dispatcher.sent.clear()
     await jobs.sweep(db, unsent_grace_s=10, stale_after_s=120)
     assert not {j for t, _, j in dispatcher.sent if t == city.a} & {unsent.id, stale.id}
+
+
+async def test_a_job_finishes_after_it_starts(db, city, dispatcher):
+    """Completion is stamped with the clock, not with now() (the job transaction's start)."""
+    import asyncio
+
+    from dianshu.jobs.registry import job_kind
+
+    @job_kind("test.slow", roles={"region_admin"})
+    async def slow(ctx):
+        await asyncio.sleep(0.3)
+        return {}
+
+    scope = scope_for(Role.region_admin, (city.a,))
+    async with scoped_session(db, scope) as s:
+        job, _ = await jobs.submit(s, db, scope, city.a, "test.slow", {})
+    await jobs.execute(db, city.a, job.id)
+    row = await job_row(db, city.a, job.id)
+    assert (row.finished_at - row.started_at).total_seconds() >= 0.25

@@ -121,7 +121,9 @@ def print_batches(console: Console, batches: list[IngestionBatch]) -> None:
 
 def manifest_items(directory: Path) -> list[tuple[str, Path, int | None, str | None]]:
     manifest = json.loads((directory / "manifest.json").read_text())
-    return [(f["tenant"], directory / f["path"], f["rows"], f["total_cost"]) for f in manifest["files"]]
+    # Largest first: with N workers, the big batches start early and the small ones fill the gaps.
+    files = sorted(manifest["files"], key=lambda f: -f["rows"])
+    return [(f["tenant"], directory / f["path"], f["rows"], f["total_cost"]) for f in files]
 
 
 def new_key() -> str:

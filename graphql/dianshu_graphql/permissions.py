@@ -41,3 +41,15 @@ class HasRole(BasePermission):
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return info.context.scope.role.value in self.roles
+
+
+def denied(info: Info, roles: set[Role] | frozenset[str], tenant: str):  # -> PermissionDenied | None
+    """The typed error a mutation returns when the role or the tenant is not the caller's."""
+    from dianshu_graphql.errors import PermissionDenied
+
+    try:
+        require_roles(info, roles)
+        require_tenant(info, tenant)
+    except Forbidden as e:
+        return PermissionDenied(message=str(e))
+    return None

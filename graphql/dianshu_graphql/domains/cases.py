@@ -19,12 +19,11 @@ from dianshu_graphql import pagination
 from dianshu_graphql.errors import (
     ExpectedError,
     FieldError,
-    Forbidden,
     IdempotencyConflict,
     PermissionDenied,
     ValidationError,
 )
-from dianshu_graphql.permissions import require_roles, require_tenant
+from dianshu_graphql.permissions import denied
 from dianshu_graphql.types.cases import (
     BatchPayload,
     Case,
@@ -175,11 +174,8 @@ class CasesQuery:
 class CasesMutation:
     @strawberry.mutation(description="Upload settlement lists (a job validates and merges them; idempotent by key).")
     async def upload_cases(self, info: Info, input: UploadCasesInput) -> UploadCasesResult:
-        try:
-            require_roles(info, get_kind(INGEST).roles)
-            require_tenant(info, input.tenant)
-        except Forbidden as e:
-            return PermissionDenied(message=str(e))
+        if (refused := denied(info, get_kind(INGEST).roles, input.tenant)) is not None:
+            return refused
         file = input.file
 
         async def chunks():
@@ -206,11 +202,8 @@ class CasesMutation:
 
     @strawberry.mutation(description="Recall (召回) a case: it leaves points and settlement, and stays in history.")
     async def recall_case(self, info: Info, tenant: str, hospital: str, list_id: str, reason: str) -> RecallResult:
-        try:
-            require_roles(info, {Role.hospital_user, Role.region_admin, Role.integrator})
-            require_tenant(info, tenant)
-        except Forbidden as e:
-            return PermissionDenied(message=str(e))
+        if (refused := denied(info, {Role.hospital_user, Role.region_admin, Role.integrator}, tenant)) is not None:
+            return refused
         try:
             async with info.context.session() as s:
                 case = await recall_case(s, info.context.scope, tenant, hospital, list_id, reason)

@@ -15,8 +15,8 @@ from dianshu.jobs.registry import get_kind
 from dianshu.standards.models import DrgSchemeVersion
 from dianshu.standards.service import grouper_for
 from dianshu_graphql import pagination
-from dianshu_graphql.errors import ExpectedError, Forbidden, IdempotencyConflict, PermissionDenied
-from dianshu_graphql.permissions import require_roles, require_tenant
+from dianshu_graphql.errors import ExpectedError, IdempotencyConflict, PermissionDenied
+from dianshu_graphql.permissions import denied
 from dianshu_graphql.types.jobs import Job, JobPayload
 from dianshu_graphql.types.standards import Grouping
 
@@ -64,11 +64,8 @@ class CaseGroupingResult:
 
 
 async def _submit(info: Info, tenant: str, kind: str, params: dict, key: str | None) -> JobResult:
-    try:
-        require_roles(info, get_kind(kind).roles)
-        require_tenant(info, tenant)
-    except Forbidden as e:
-        return PermissionDenied(message=str(e))
+    if (refused := denied(info, get_kind(kind).roles, tenant)) is not None:
+        return refused
     ctx = info.context
     try:
         async with ctx.session() as s:

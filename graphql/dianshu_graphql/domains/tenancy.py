@@ -13,13 +13,12 @@ from dianshu.tenancy.jobs import IMPORT_HOSPITALS
 from dianshu_graphql import pagination
 from dianshu_graphql.errors import (
     FieldError,
-    Forbidden,
     IdempotencyConflict,
     PermissionDenied,
     ValidationError,
 )
 from dianshu_graphql.loaders import hospital_loader
-from dianshu_graphql.permissions import require_roles, require_tenant
+from dianshu_graphql.permissions import denied
 from dianshu_graphql.types.jobs import Job, JobPayload
 from dianshu_graphql.types.tenancy import Hospital, HospitalType, ImportHospitalsInput, Tenant
 
@@ -84,11 +83,8 @@ class TenancyQuery:
 class TenancyMutation:
     @strawberry.mutation(description="Import or update a region's hospital roster (a job; idempotent).")
     async def import_hospitals(self, info: Info, input: ImportHospitalsInput) -> ImportHospitalsResult:
-        try:
-            require_roles(info, get_kind(IMPORT_HOSPITALS).roles)
-            require_tenant(info, input.tenant)
-        except Forbidden as e:
-            return PermissionDenied(message=str(e))
+        if (refused := denied(info, get_kind(IMPORT_HOSPITALS).roles, input.tenant)) is not None:
+            return refused
         rows = [h.as_row() for h in input.hospitals]
         try:
             service.validate_roster(input.tenant, rows)

@@ -8,8 +8,10 @@ job never leaves half a batch."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -78,26 +80,34 @@ CONTENT = tuple(n for n in STAGE_NAMES if n not in ("row_no", "correction", "cha
 
 
 _ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_ARRAY_SPECIAL = set('{}",\\ ')
+_ARRAY_QUOTE = re.compile(r'[{}",\\\s]|^$|^[Nn][Uu][Ll][Ll]$')  # array items PostgreSQL would misread bare
+_PLAIN = (int, Decimal, datetime.date, datetime.datetime, uuid.UUID)  # their str() needs no escaping
 
 
 def _array_item(x: Any) -> str:
-    t = "NULL" if x is None else str(x)
-    if x is not None and (not t or _ARRAY_SPECIAL & set(t) or t.upper() == "NULL"):
-        t = '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if x is None:
+        return "NULL"
+    t = str(x)
+    if type(x) is str and _ARRAY_QUOTE.search(t):
+        return '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return t
 
 
 def copy_text(value: Any) -> str:
     """A value in PostgreSQL's COPY text format (arrays as literals; \\N for NULL)."""
+    t = type(value)
+    if t in _PLAIN:
+        return str(value)
     if value is None:
         return "\\N"
     if value is True:
         return "t"
     if value is False:
         return "f"
-    if isinstance(value, list):
-        return ("{" + ",".join(_array_item(x) for x in value) + "}").translate(_ESCAPE)
+    if t is list:
+        if all(type(x) in _PLAIN for x in value):  # charges, dates: nothing to quote or escape
+            return "{" + ",".join(map(str, value)) + "}"
+        return ("{" + ",".join([_array_item(x) for x in value]) + "}").translate(_ESCAPE)
     return str(value).translate(_ESCAPE)
 
 
@@ -453,7 +463,7 @@ async def _finish(
             rows_corrected=rows_corrected,
             rows_unchanged=rows_unchanged,
             rows_refused=rows_refused,
-            finished_at=func.now(),
+            finished_at=func.clock_timestamp(),
         )
     )
     await audit.record(

@@ -90,9 +90,11 @@ class RowValidator:
 
         def money(name: str, required: bool) -> Decimal | None:
             x = raw.get(name)
+            # The common case, "12345.67", checked without a regex; canonical two places.
+            if type(x) is str and x[-3:-2] == "." and x[-2:].isdigit() and x[:-3].isdigit() and len(x) <= 13:
+                return Decimal(x)
             if isinstance(x, str) and _AMOUNT.match(x):
-                # Canonical two places ("8000" and "8000.00" are the same content).
-                return Decimal(x) if x[-3:-2] == "." else Decimal(x).quantize(CENT)
+                return Decimal(x).quantize(CENT)  # "8000" and "8000.00" are the same content
             if x is None or str(x).strip() == "":
                 if required:
                     e.append(FieldError(name, "required"))

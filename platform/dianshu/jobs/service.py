@@ -180,8 +180,8 @@ async def execute(db: Database, tenant_id: str, job_id: uuid.UUID, *, step_delay
                     status=JobStatus.succeeded.value,
                     result=result,
                     error=None,
-                    finished_at=func.now(),
-                    heartbeat_at=func.now(),
+                    finished_at=func.clock_timestamp(),  # now() would be the transaction's start
+                    heartbeat_at=func.clock_timestamp(),
                     message="done",
                 )
             )

@@ -210,27 +210,32 @@ async def grouper_for(session: AsyncSession, version_id: uuid.UUID) -> Grouper:
     return _GROUPERS[version_id]
 
 
-async def publish_version(
-    session: AsyncSession, version_id: uuid.UUID, effective_from: date, effective_to: date | None = None
-) -> DrgSchemeVersion:
-    v = (
-        await session.execute(select(DrgSchemeVersion).where(DrgSchemeVersion.id == version_id).with_for_update())
-    ).scalar_one_or_none()
-    if v is None:
-        raise StandardsError(f"no standard version {version_id}")
-    if v.status == "published" and v.effective_from == effective_from and v.effective_to == effective_to:
-        return v  # retried: nothing to do
-    if v.status != "draft":
-        raise StandardsError(f"version {v.scheme_code} {v.label} is {v.status}: only a draft can be published")
+async def _publish(
+    session: AsyncSession, model: Any, row_id: uuid.UUID, what: str, effective_from: date, effective_to: date | None
+) -> Any:
+    """draft -> published (then immutable); publishing again with the same period is a no-op."""
+    row = (await session.execute(select(model).where(model.id == row_id).with_for_update())).scalar_one_or_none()
+    if row is None:
+        raise StandardsError(f"no {what} {row_id}")
+    if row.status == "published" and row.effective_from == effective_from and row.effective_to == effective_to:
+        return row  # retried: nothing to do
+    if row.status != "draft":
+        raise StandardsError(f"{what} {row.label} is {row.status}: only a draft can be published")
     await session.execute(
-        update(DrgSchemeVersion)
-        .where(DrgSchemeVersion.id == version_id)
+        update(model)
+        .where(model.id == row_id)
         .values(
             status="published", effective_from=effective_from, effective_to=effective_to, published_at=text("now()")
         )
     )
-    await session.refresh(v)
-    return v
+    await session.refresh(row)
+    return row
+
+
+async def publish_version(
+    session: AsyncSession, version_id: uuid.UUID, effective_from: date, effective_to: date | None = None
+) -> DrgSchemeVersion:
+    return await _publish(session, DrgSchemeVersion, version_id, "standard version", effective_from, effective_to)
 
 
 async def retire_version(session: AsyncSession, version_id: uuid.UUID, effective_to: date) -> None:
@@ -278,21 +283,4 @@ async def publish_payment_standard(
     """Publish a draft payment standard (then immutable); a retried publish is a no-op."""
     from dianshu.standards.models import PaymentStandard
 
-    ps = (
-        await session.execute(select(PaymentStandard).where(PaymentStandard.id == standard_id).with_for_update())
-    ).scalar_one_or_none()
-    if ps is None:
-        raise StandardsError(f"no payment standard {standard_id}")
-    if ps.status == "published" and ps.effective_from == effective_from and ps.effective_to == effective_to:
-        return ps
-    if ps.status != "draft":
-        raise StandardsError(f"payment standard {ps.label} is {ps.status}: only a draft can be published")
-    await session.execute(
-        update(PaymentStandard)
-        .where(PaymentStandard.id == standard_id)
-        .values(
-            status="published", effective_from=effective_from, effective_to=effective_to, published_at=text("now()")
-        )
-    )
-    await session.refresh(ps)
-    return ps
+    return await _publish(session, PaymentStandard, standard_id, "payment standard", effective_from, effective_to)

@@ -1,0 +1,114 @@
+"""Regroup a city year through the grouping jobs, database included.
+
+    .venv/bin/python -m benchmarks.regroup [--processes 2] [--versions 1]
+
+Runs on the database left by benchmarks/ingest.py (`dianshu_bench_ingest`, 1,000,000 stays of 2025):
+loads the built-in standards, starts `dianshu worker --processes N`, submits one grouping job per
+region (under ZJ-DRG 2022, and CHS-DRG 1.1 too with --versions 2) and waits for all of them."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from benchmarks.ingest import children, peak_rss_mb
+from dianshu.config import Settings, reset_settings
+from dianshu.db.session import Database, scoped_session
+from dianshu.grouping.service import GROUP_CASES
+from dianshu.jobs import service as jobs
+from dianshu.jobs.models import Job
+from dianshu.scope import Role, Scope
+from dianshu.standards.service import ensure_builtin_standards
+from dianshu.tenancy import pilot
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--versions", type=int, default=1, choices=(1, 2))
+    a = ap.parse_args()
+    base = Settings()
+    os.environ["DATABASE_URL"] = (
+        make_url(base.owner_url()).set(database="dianshu_bench_ingest").render_as_string(hide_password=False)
+    )
+    reset_settings()
+    settings = Settings()
+    from dianshu_workers.actors import ACTORS  # noqa: F401  (the dispatcher sends to the broker)
+
+    async def prepare() -> dict[str, object]:
+        owner = Database(settings.owner_url(), pool_size=1)
+        try:
+            return await ensure_builtin_standards(owner, settings.owner_url(), date(2024, 1, 1), "bench")
+        finally:
+            await owner.dispose()
+
+    versions = asyncio.run(prepare())
+    chosen = [str(versions["zhejiang_2022"])] + ([str(versions["chs_drg_11"])] if a.versions == 2 else [])
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dianshu"), "worker", "--processes", str(a.processes), "--threads", "1"],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+    time.sleep(3)  # let the workers boot (each compiles its groupers on first use, inside the timing)
+
+    async def run() -> tuple[float, int, float]:
+        db = Database(settings.runtime_url(), pool_size=4)
+        try:
+            t0 = time.perf_counter()
+            ids = []
+            stamp = str(time.time())
+            for code, _, _ in pilot.REGIONS:
+                scope = Scope(Role.region_admin, (code,), "*", actor="bench")
+                async with scoped_session(db, scope) as s:
+                    job, _ = await jobs.submit(
+                        s,
+                        db,
+                        scope,
+                        code,
+                        GROUP_CASES,
+                        {"from": "2025-01", "to": "2025-12", "versions": chosen, "run": stamp},
+                    )
+                ids.append(job.id)
+            codes = tuple(c for c, _, _ in pilot.REGIONS)
+            peak = 0.0
+            while True:
+                peak = max(peak, peak_rss_mb(children(worker.pid)))
+                async with scoped_session(db, Scope.system(codes)) as s:
+                    rows = (await s.execute(select(Job.status, Job.result).where(Job.id.in_(ids)))).all()
+                if all(r.status in ("succeeded", "failed") for r in rows):
+                    break
+                await asyncio.sleep(0.5)
+            elapsed = time.perf_counter() - t0
+            failed = [r for r in rows if r.status == "failed"]
+            if failed:
+                raise SystemExit(f"grouping jobs failed: {failed[0]}")
+            return elapsed, sum(r.result["cases"] for r in rows), peak
+        finally:
+            await db.dispose()
+
+    try:
+        elapsed, cases, peak = asyncio.run(run())
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+    print(
+        f"regroup: {cases:,} cases × {a.versions} scheme(s) through {len(pilot.REGIONS)} jobs on {a.processes} "
+        f"worker processes in {elapsed:.1f}s = {cases * a.versions / elapsed:,.0f} groupings/s (database included); "
+        f"peak worker memory {peak:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
