@@ -1,0 +1,86 @@
+"""Every tenant-scoped table, filled through the real paths (roster, ingestion with a refused row,
+grouping, comparison), read as the runtime role from every other scope: another region sees none
+of the tenant's rows, another hospital none of the hospital's, and a scope with no tenants nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, pool, text
+
+from dianshu.db.session import scoped_session, sync_url
+from dianshu.grouping.service import COMPARE
+from dianshu.jobs import service as jobs
+from dianshu.scope import Role, Scope
+from tests.cases.rows import csv_bytes, row
+from tests.cases.test_ingestion import send
+from tests.conftest import scope_for
+from tests.test_standards_db import builtin_versions  # noqa: F401
+
+
+def tenant_tables(owner_url: str) -> dict[str, bool]:
+    """table -> has a hospital_id column (every table with tenant_id)."""
+    engine = create_engine(sync_url(owner_url), poolclass=pool.NullPool)
+    with engine.connect() as c:
+        rows = c.execute(
+            text("""
+            select c.relname,
+                   exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'hospital_id'
+                           and not a.attisdropped) as has_hospital
+            from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = 'public' and c.relkind = 'r' and exists (
+              select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped)
+        """)
+        ).all()
+    engine.dispose()
+    return {r.relname: r.has_hospital for r in rows}
+
+
+async def test_every_tenant_table_against_every_other_scope(db, test_database, city, dispatcher, builtin_versions):  # noqa: F811
+    a1 = scope_for(Role.hospital_user, (city.a,), city.a1)
+    region_a = scope_for(Role.region_admin, (city.a,))
+    # Hospital A1 sends its own cases (one refused row); region A compares the schemes.
+    await send(db, a1, city.a, csv_bytes([row("I1", city.a1), row("I2", city.a1, gend="9")]), "iso")
+    async with scoped_session(db, region_a) as s:
+        job, _ = await jobs.submit(
+            s,
+            db,
+            region_a,
+            city.a,
+            COMPARE,
+            {
+                "from": "2024-03",
+                "base": str(builtin_versions["zhejiang_2022"]),
+                "other": str(builtin_versions["chs_drg_11"]),
+            },
+        )
+    assert await jobs.execute(db, city.a, job.id) == "succeeded"
+
+    tables = tenant_tables(test_database.owner_url)
+    assert {
+        "case_record",
+        "case_grouping",
+        "grouping_comparison",
+        "upload",
+        "upload_chunk",
+        "ingestion_batch",
+        "ingestion_error",
+        "hospital",
+        "job",
+        "audit_log",
+    } <= set(tables)
+
+    async def count(scope, table, where=""):
+        async with scoped_session(db, scope) as s:
+            return (
+                await s.execute(text(f"select count(*) from {table} where tenant_id = :t {where}"), {"t": city.a})
+            ).scalar()
+
+    for table, has_hospital in tables.items():
+        assert await count(Scope.system((city.a,)), table) > 0, f"{table}: the test left it empty"
+        assert await count(scope_for(Role.region_admin, (city.b,)), table) == 0, f"{table}: region B sees A"
+        assert await count(scope_for(Role.city_admin, (city.b,)), table) == 0, table
+        assert await count(Scope(Role.region_admin, (), "*"), table) == 0, f"{table}: an empty scope sees rows"
+        if has_hospital or table == "hospital":
+            col = "id" if table == "hospital" else "hospital_id"
+            a2 = scope_for(Role.hospital_user, (city.a,), city.a2)
+            assert await count(a2, table, f"and {col} = '{city.a1}'") == 0, f"{table}: hospital A2 sees A1"
+            assert await count(scope_for(Role.expert, (city.a,), None), table) == 0, f"{table}: expert sees rows"
