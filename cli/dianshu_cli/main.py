@@ -236,6 +236,32 @@ def ingest(
 
 
 @app.command()
+def simulate(
+    input: Annotated[Path, typer.Option("--input", help="Scenario JSON (decimals as strings).")],
+    output: Annotated[Path | None, typer.Option("--output", help="Result JSON (default: stdout).")] = None,
+) -> None:
+    """Compute a scenario's case points and annual clearing (no database needed)."""
+    import json
+
+    from dianshu.settlement.simulate import ScenarioError
+    from dianshu.settlement.simulate import simulate as run
+
+    try:
+        result = run(json.loads(input.read_text(encoding="utf-8")))
+    except json.JSONDecodeError as e:
+        console.print(f"[red]{input}: not valid JSON: {e}[/red]")
+        raise typer.Exit(2) from e
+    except ScenarioError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from e
+    text = json.dumps(result, ensure_ascii=False, indent=2)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@app.command()
 def sweep() -> None:
     """Re-send jobs left unsent or stuck with a dead worker."""
     from dianshu.db.session import Database

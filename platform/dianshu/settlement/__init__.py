@@ -1,0 +1,1 @@
+"""Points and money: case points, budgets, monthly pre-settlement, annual clearing, simulation."""

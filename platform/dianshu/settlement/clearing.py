@@ -1,0 +1,73 @@
+"""Annual clearing arithmetic (SPEC section 6), exact in Decimal. Money is rounded half-up to the
+fen once, at the end; the point value is kept unrounded in the arithmetic and shown to 6 places."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, localcontext
+
+from dianshu.settlement.policy import Policy
+
+FEN = Decimal("0.01")
+PV_SHOWN = Decimal("0.000001")
+EXACT = Context(prec=50)
+
+
+def fen(x: Decimal) -> Decimal:
+    return x.quantize(FEN, ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Budget:
+    T: Decimal  # the ledger's total
+    R: Decimal  # reserve (调剂金)
+    B: Decimal  # points budget
+
+
+def budget(total: Decimal, policy: Policy, reserve_ratio: Decimal | None = None) -> Budget:
+    ratio = policy.reserve_ratio if reserve_ratio is None else reserve_ratio
+    t = fen(total)
+    r = fen(t * ratio)
+    return Budget(t, r, t - r)
+
+
+def fund_total(e: Decimal, b: Budget, policy: Policy) -> Decimal:
+    """F: E ≤ B: E + 0.85 (B − E) (hospitals keep 85% of the saving);
+    E > B: B + min(0.15 (E − B), R) (the fund's share of the overspend, never above the reserve)."""
+    with localcontext(EXACT):
+        if e <= b.B:
+            return fen(e + policy.saving_share_hospitals * (b.B - e))
+        return fen(b.B + min(policy.overspend_share_fund * (e - b.B), b.R))
+
+
+def point_value(f: Decimal, s: Decimal, p: Decimal) -> Decimal:
+    """PV = (F + S) / P, unrounded (50 significant digits)."""
+    if p <= 0:
+        raise ValueError("the ledger has no points: the point value is undefined")
+    with localcontext(EXACT):
+        return (f + s) / p
+
+
+def allocate(raw: dict[str, Decimal], total: Decimal) -> dict[str, Decimal]:
+    """Round each amount down to the fen, then give the fen still missing to reach `total` one each
+    to the largest remainders (ties by code). Σ result = total exactly."""
+    with localcontext(EXACT):
+        floors = {k: v.quantize(FEN, ROUND_FLOOR) for k, v in raw.items()}
+        missing = int((total - sum(floors.values(), Decimal(0))) / FEN)
+        if not 0 <= missing <= len(raw):
+            raise ValueError(f"cannot allocate {total}: the amounts sum to {sum(raw.values())}")
+        order = sorted(raw, key=lambda k: (-(raw[k] - floors[k]), k))
+        for k in order[:missing]:
+            floors[k] += FEN
+        return floors
+
+
+def balance(due: Decimal, prepaid: Decimal, score: Decimal | None, policy: Policy) -> Decimal:
+    """D × (r + (1 − r) × score / 100) − prepaid; the withheld rest stays in the fund."""
+    s = Decimal(100) if score is None else score
+    with localcontext(EXACT):
+        return fen(due * (policy.prepay_ratio + (1 - policy.prepay_ratio) * s / 100) - prepaid)
+
+
+def pv_shown(pv: Decimal) -> Decimal:
+    return pv.quantize(PV_SHOWN, ROUND_HALF_UP)
