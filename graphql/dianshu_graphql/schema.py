@@ -22,13 +22,18 @@ from dianshu_graphql.domains.cases import CasesMutation, CasesQuery
 from dianshu_graphql.domains.grouping import GroupingMutation, GroupingQuery
 from dianshu_graphql.domains.identity import IdentityQuery
 from dianshu_graphql.domains.jobs import JobsQuery
+from dianshu_graphql.domains.settlement import SettlementMutation, SettlementQuery
 from dianshu_graphql.domains.standards import StandardsMutation, StandardsQuery
 from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
 from dianshu_graphql.errors import EXPECTED
 from graphql import GraphQLError
 
-Query = merge_types("Query", (IdentityQuery, TenancyQuery, JobsQuery, StandardsQuery, CasesQuery, GroupingQuery))
-Mutation = merge_types("Mutation", (TenancyMutation, CasesMutation, GroupingMutation, StandardsMutation))
+Query = merge_types(
+    "Query", (IdentityQuery, TenancyQuery, JobsQuery, StandardsQuery, CasesQuery, GroupingQuery, SettlementQuery)
+)
+Mutation = merge_types(
+    "Mutation", (TenancyMutation, CasesMutation, GroupingMutation, StandardsMutation, SettlementMutation)
+)
 
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"
 

@@ -5,6 +5,7 @@ from dianshu.audit.models import AuditEntry
 from dianshu.cases.models import CaseRecord, IngestionBatch, IngestionError, Upload, UploadChunk
 from dianshu.grouping.models import CaseGrouping, GroupingComparison
 from dianshu.jobs.models import Job
+from dianshu.settlement.models import PolicyDefault, PolicyVersion
 from dianshu.standards.models import (
     DrgAdrg,
     DrgAdrgCode,
@@ -40,6 +41,8 @@ __all__ = [
     "Job",
     "PaymentStandard",
     "PaymentStandardDrg",
+    "PolicyDefault",
+    "PolicyVersion",
     "ServiceAccount",
     "Tenant",
     "Upload",

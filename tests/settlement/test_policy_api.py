@@ -1,0 +1,90 @@
+"""Policy parameters through the API: SPEC defaults, the city's defaults, a region's own; checked,
+versioned, audited, safe to retry, and visible only within scope."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from dianshu.audit.models import AuditEntry
+from dianshu.db.session import scoped_session
+from dianshu.scope import Role, Scope
+from tests.api import Api
+from tests.settlement.test_simulate import SCENARIO
+
+SET = """mutation($i: SetPolicyInput!) { setPolicy(input: $i) { __typename
+  ... on PolicyPayload { policy { parameters cityVersion regionVersion changes { level version reason } } }
+  ... on ValidationError { message errors { field reason } } ... on PermissionDenied { message } } }"""
+GET = "query($t: String!) { policy(tenant: $t, year: 2025) { parameters cityVersion regionVersion } }"
+
+
+@pytest.fixture
+async def api(settings, db):
+    a = Api(settings, db)
+    yield a
+    await a.client.aclose()
+
+
+def inp(tenant, params, reason="2025 negotiation"):
+    return {"i": {"tenant": tenant, "year": 2025, "ledger": "employee", "parameters": params, "reason": reason}}
+
+
+async def test_defaults_city_then_region(api, db, city):
+    city_admin = api.token(Role.city_admin, [city.city])
+    region_a = api.token(Role.region_admin, [city.a])
+    got = (await api.gql(region_a, GET, {"t": city.a}))["policy"]
+    assert got["parameters"]["prepay_ratio"] == "0.95" and got["cityVersion"] is None  # SPEC defaults
+    out = await api.gql(city_admin, SET, inp(city.city, {"prepay_ratio": "0.9", "reserve_ratio": "0.06"}))
+    assert out["setPolicy"]["policy"]["cityVersion"] == 1
+    out = await api.gql(region_a, SET, inp(city.a, {"reserve_ratio": "0.04"}, "county budget"))
+    policy = out["setPolicy"]["policy"]
+    # Region A: the city's prepay ratio, its own reserve ratio.
+    assert (policy["parameters"]["prepay_ratio"], policy["parameters"]["reserve_ratio"]) == ("0.9", "0.04")
+    assert [(c["level"], c["version"]) for c in policy["changes"]] == [("city", 1), ("region", 1)]
+    # Region B gets the city's defaults only.
+    b = (await api.gql(api.token(Role.region_viewer, [city.b]), GET, {"t": city.b}))["policy"]
+    assert (b["parameters"]["reserve_ratio"], b["regionVersion"]) == ("0.06", None)
+    # A hospital of region A reads its region's policy.
+    h = (await api.gql(api.token(Role.hospital_user, [city.a], city.a1), GET, {"t": city.a}))["policy"]
+    assert h["parameters"]["reserve_ratio"] == "0.04"
+
+
+async def test_retry_validation_permissions_and_audit(api, db, city):
+    region_a = api.token(Role.region_admin, [city.a])
+    first = await api.gql(region_a, SET, inp(city.a, {"high_k_1": "2.5"}))
+    again = await api.gql(region_a, SET, inp(city.a, {"high_k_1": "2.5"}))
+    assert first["setPolicy"]["policy"]["regionVersion"] == again["setPolicy"]["policy"]["regionVersion"] == 1
+    bad = await api.gql(region_a, SET, inp(city.a, {"prepay_ratio": "0.5"}))
+    assert bad["setPolicy"]["__typename"] == "ValidationError"
+    assert bad["setPolicy"]["errors"][0]["field"] == "parameters" and "never below 0.85" in bad["setPolicy"]["message"]
+    unknown = await api.gql(region_a, SET, inp(city.a, {"bogus": "1"}))
+    assert "policy.bogus: not a parameter" in unknown["setPolicy"]["message"]
+    noreason = await api.gql(region_a, SET, inp(city.a, {"high_k_1": "2"}, reason=" "))
+    assert noreason["setPolicy"]["errors"][0]["field"] == "reason"
+    for token, tenant in (
+        (region_a, city.b),
+        (region_a, city.city),
+        (api.token(Role.region_viewer, [city.a]), city.a),
+        (api.token(Role.hospital_user, [city.a], city.a1), city.a),
+        (api.token(Role.city_admin, [city.city]), city.a),
+    ):
+        out = await api.gql(token, SET, inp(tenant, {"high_k_1": "2"}))
+        assert out["setPolicy"]["__typename"] == "PermissionDenied", (tenant, out)
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        entries = (await s.execute(select(AuditEntry).where(AuditEntry.action == "policy.changed"))).scalars().all()
+    assert len(entries) == 1 and entries[0].details["parameters"] == {"high_k_1": "2.5"}
+    # Another region cannot read region A's policy.
+    r = await api.post(api.token(Role.region_admin, [city.b]), GET, {"t": city.a})
+    assert "outside your scope" in r.json()["errors"][0]["message"]
+
+
+async def test_simulate_through_graphql(api, city):
+    token = api.token(Role.region_admin, [city.a])
+    out = await api.gql(token, "query($s: JSON!) { simulate(scenario: $s) }", {"s": SCENARIO})
+    assert out["simulate"]["ledgers"]["employee"]["hospitals"]["H1"]["due"] == "71937.50"
+    r = await api.post(token, "query($s: JSON!) { simulate(scenario: $s) }", {"s": {**SCENARIO, "standard": {}}})
+    assert "standard.avg_cost_all" in r.json()["errors"][0]["message"]
+    r = await api.post(
+        api.token(Role.hospital_user, [city.a], city.a1), "query($s: JSON!) { simulate(scenario: $s) }", {"s": SCENARIO}
+    )
+    assert "may not do this" in r.json()["errors"][0]["message"]
