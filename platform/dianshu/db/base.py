@@ -37,6 +37,8 @@ CITY_WIDE_TABLES = frozenset(
         "drg_or_procedure",
         "payment_standard",
         "payment_standard_drg",
+        # A city's default policy parameters, read by all its regions.
+        "policy_default",
     }
 )
 
