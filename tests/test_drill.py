@@ -69,23 +69,24 @@ async def _sleep(s):
     await asyncio.sleep(s)
 
 
-@pytest.mark.drill
-@pytest.mark.parametrize("broker_kind", list(BROKER_ENVS))
-async def test_worker_killed_mid_job_loses_nothing_and_does_nothing_twice(db, city, test_database, broker_kind):
+def drill_setup(kind: str, step_delay_ms: int):
+    """A worker environment that makes a kill drill quick (slow steps, short heartbeats, a fast
+    sweep) and a broker in this process that sends the job messages to it."""
+    broker_vars = broker_env(kind)
     env = {
         **os.environ,
-        **broker_env(broker_kind),
-        "DIANSHU_JOB_STEP_DELAY_MS": "80",
+        **broker_vars,
+        "DIANSHU_JOB_STEP_DELAY_MS": str(step_delay_ms),
         "DIANSHU_BROKER_HEARTBEAT_MS": "2000",
         "DIANSHU_JOB_STALE_AFTER_S": "2",
         "DIANSHU_SWEEP_INTERVAL_S": "0.5",
     }
     for k in ("REDIS_URL", "AMQP_URL"):
-        if k not in broker_env(broker_kind):
+        if k not in broker_vars:
             env.pop(k, None)
     settings = Settings(
-        **{k.lower(): v for k, v in broker_env(broker_kind).items() if k != "DIANSHU_BROKER_NAMESPACE"},
-        broker_namespace=env["DIANSHU_BROKER_NAMESPACE"],
+        **{k.lower(): v for k, v in broker_vars.items() if k != "DIANSHU_BROKER_NAMESPACE"},
+        broker_namespace=broker_vars["DIANSHU_BROKER_NAMESPACE"],
     )
     broker = make_broker(settings)
 
@@ -95,6 +96,13 @@ async def test_worker_killed_mid_job_loses_nothing_and_does_nothing_twice(db, ci
         )
 
     jobs.set_dispatcher(send)
+    return env, broker
+
+
+@pytest.mark.drill
+@pytest.mark.parametrize("broker_kind", list(BROKER_ENVS))
+async def test_worker_killed_mid_job_loses_nothing_and_does_nothing_twice(db, city, test_database, broker_kind):
+    env, broker = drill_setup(broker_kind, step_delay_ms=80)
     roster = [
         {"id": f"HD{i:05d}", "name": f"Drill {i}", "level": 1 + i % 3, "type": "general"} for i in range(N_HOSPITALS)
     ]
@@ -167,25 +175,7 @@ async def test_worker_killed_during_ingestion_ends_with_exactly_the_rows_sent(db
     from dianshu.cases.service import submit_batch
     from tests.cases.rows import csv_bytes, row
 
-    kind = "embedded"
-    env = {
-        **os.environ,
-        **broker_env(kind),
-        "DIANSHU_JOB_STEP_DELAY_MS": "150",
-        "DIANSHU_BROKER_HEARTBEAT_MS": "2000",
-        "DIANSHU_JOB_STALE_AFTER_S": "2",
-        "DIANSHU_SWEEP_INTERVAL_S": "0.5",
-    }
-    for k in ("REDIS_URL", "AMQP_URL"):
-        env.pop(k, None)
-    broker = make_broker(Settings(broker_namespace=env["DIANSHU_BROKER_NAMESPACE"]))
-
-    def send(tenant_id, kind, job_id):
-        broker.enqueue(
-            Message(queue_name=JOBS_QUEUE, actor_name=kind, args=(tenant_id, str(job_id)), kwargs={}, options={})
-        )
-
-    jobs.set_dispatcher(send)
+    env, broker = drill_setup("embedded", step_delay_ms=150)
     n = 25_000
     data = csv_bytes([row(f"K{i:06d}", city.a1 if i % 2 else city.a2) for i in range(n)])
     try:

@@ -79,20 +79,14 @@ async def _provision(settings: Settings, console: Console, n_hospitals: int) -> 
                     "alliance_id": h.alliance_id,
                 }
             )
-        submitted: list[tuple[str, uuid.UUID]] = []
-        for code, rows in by_region.items():
-            scope = Scope(Role.region_admin, (code,), "*", actor=f"demo@{code}")
-            async with scoped_session(db, scope) as s:
-                job, _ = await jobs.submit(
-                    s,
-                    db,
-                    scope,
-                    code,
-                    IMPORT_HOSPITALS,
-                    {"hospitals": rows},
-                    idempotency_key=f"demo-roster-{code}-{jobs.params_hash({'hospitals': rows})[:16]}",
-                )
-            submitted.append((code, job.id))
+        submitted = await _submit_per_region(
+            db,
+            IMPORT_HOSPITALS,
+            {
+                code: ({"hospitals": rows}, f"demo-roster-{code}-{jobs.params_hash({'hospitals': rows})[:16]}")
+                for code, rows in by_region.items()
+            },
+        )
         await _wait(db, console, submitted)
         all_codes = [pilot.CITY[0]] + [c for c, _, _ in pilot.REGIONS]
         async with scoped_session(db, Scope.system(all_codes)) as s:
@@ -108,6 +102,19 @@ async def _provision(settings: Settings, console: Console, n_hospitals: int) -> 
     finally:
         await db.dispose()
         await owner.dispose()
+
+
+async def _submit_per_region(
+    db: Database, kind: str, per_region: dict[str, tuple[dict, str]]
+) -> list[tuple[str, uuid.UUID]]:
+    """Submit one job of `kind` per region, as that region's admin (idempotent by key)."""
+    submitted = []
+    for code, (params, key) in per_region.items():
+        scope = Scope(Role.region_admin, (code,), "*", actor=f"demo@{code}")
+        async with scoped_session(db, scope) as s:
+            job, _ = await jobs.submit(s, db, scope, code, kind, params, idempotency_key=key)
+        submitted.append((code, job.id))
+    return submitted
 
 
 async def _wait(
@@ -184,20 +191,8 @@ async def _group(db_url: str, console: Console) -> None:
             "to": "2025-12",
             "versions": [str(versions["zhejiang_2022"]), str(versions["chs_drg_11"])],
         }
-        submitted = []
-        for code, _, _ in pilot.REGIONS:
-            scope = Scope(Role.region_admin, (code,), "*", actor=f"demo@{code}")
-            async with scoped_session(db, scope) as s:
-                job, _ = await jobs.submit(
-                    s,
-                    db,
-                    scope,
-                    code,
-                    GROUP_CASES,
-                    params,
-                    idempotency_key=f"demo-group-2025-{jobs.params_hash(params)[:12]}",
-                )
-            submitted.append((code, job.id))
+        key = f"demo-group-2025-{jobs.params_hash(params)[:12]}"
+        submitted = await _submit_per_region(db, GROUP_CASES, {code: (params, key) for code, _, _ in pilot.REGIONS})
         await _wait(db, console, submitted, "grouping under ZJ-DRG 2022 and CHS-DRG 1.1")
         codes = tuple(c for c, _, _ in pilot.REGIONS)
         async with scoped_session(db, Scope.system(codes)) as s:
