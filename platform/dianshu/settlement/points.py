@@ -26,6 +26,7 @@ class DrgParams:
     base_group: bool = False
     bed_day: bool = False
     base_points_per_day: Decimal | None = None
+    tcm: bool = False  # a TCM-advantage group
 
 
 @dataclass(frozen=True)

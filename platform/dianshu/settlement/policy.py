@@ -36,6 +36,14 @@ class Policy:
     itemized_factor: Decimal = D("1.0")  # f for unstable, ungroupable and QY cases
     bed_day_min_los: int = 60
     readmission_factor: Decimal = D("0.5")  # the first stay's points are halved
+    readmission_days: int = 15
+    # Groups exempt from the readmission rule: chemotherapy, radiotherapy, dialysis (ADRG codes of
+    # both shipped schemes).
+    readmission_exempt_adrgs: tuple[str, ...] = ("LL1", "RB1", "RB2", "RC1", "RE1", "RV1")
+    # New-technology add-on: the share of the technology's cost paid in points, by its year.
+    new_technology_taper: tuple[Decimal, ...] = (D("1.0"), D("0.7"), D("0.4"))
+    # TCM-advantage groups treated with TCM are paid at the Western-medicine equivalent (同病同效同价).
+    tcm_equivalence: bool = True
     violation_multiples: dict[str, Decimal] = field(default_factory=lambda: dict(VIOLATION_MULTIPLES))
     # Whether withdrawn and deducted points leave the region's total P (the money is shared among
     # all hospitals) or stay in it (the money stays in the fund).
@@ -47,6 +55,15 @@ class Policy:
     prepay_ratio: Decimal = D("0.95")
     min_prepay_ratio: Decimal = D("0.85")
     merge_ledgers: bool = False
+    # Monthly pre-settlement: the provisional point value is last year's final one; this value is
+    # used when there is none (a first year) or when `provisional_pv_rule` is "fixed".
+    provisional_pv_rule: str = "last_year_final"
+    provisional_point_value: Decimal = D(0)
+    # Special review (SPEC section 7).
+    review_quota_ratio: Decimal = D("0.05")  # of a hospital's DRG discharges in the year
+    review_min_experts: int = 3
+    review_small_group_cases: int = 5  # DRGs with fewer cases than this are eligible
+    review_long_stay_days: int = 60  # stays longer than this are eligible
 
     def k(self, base_points: Decimal) -> Decimal:
         if base_points <= self.high_band_1_max_points:
@@ -74,8 +91,17 @@ class Policy:
                     changes[name] = D(str(value))
                 elif isinstance(current, int):
                     changes[name] = int(value)
+                elif isinstance(current, str):
+                    if not isinstance(value, str):
+                        raise ValueError
+                    changes[name] = value
                 elif isinstance(current, tuple):
-                    changes[name] = tuple(int(x) for x in value)
+                    if isinstance(value, str | bytes) or not current:
+                        raise ValueError
+                    kind = type(current[0])
+                    changes[name] = tuple(
+                        D(str(x)) if kind is Decimal else str(x) if kind is str else int(x) for x in value
+                    )
                 elif isinstance(current, dict):
                     changes[name] = {**current, **{k: D(str(v)) for k, v in value.items()}}
             except (ValueError, TypeError, InvalidOperation):
@@ -89,6 +115,16 @@ class Policy:
             v = getattr(self, name)
             if not D(0) <= v <= D(1):
                 raise ValueError(f"policy.{name}: must be between 0 and 1 (got {v})")
+        if self.provisional_pv_rule not in ("last_year_final", "fixed"):
+            raise ValueError(f"policy.provisional_pv_rule: last_year_final or fixed (got {self.provisional_pv_rule!r})")
+        if self.provisional_point_value < 0:
+            raise ValueError("policy.provisional_point_value: must not be negative")
+        if any(not D(0) <= x <= D(1) for x in self.new_technology_taper):
+            raise ValueError("policy.new_technology_taper: each share must be between 0 and 1")
+        if not D(0) <= self.review_quota_ratio <= D(1):
+            raise ValueError("policy.review_quota_ratio: must be between 0 and 1")
+        if self.review_min_experts < 1 or self.readmission_days < 0:
+            raise ValueError("policy.review_min_experts / readmission_days: out of range")
         if self.prepay_ratio < self.min_prepay_ratio:
             raise ValueError(f"policy.prepay_ratio: never below {self.min_prepay_ratio} (got {self.prepay_ratio})")
 
@@ -100,7 +136,7 @@ class Policy:
                 if isinstance(v, Decimal)
                 else {a: str(b) for a, b in v.items()}
                 if isinstance(v, dict)
-                else list(v)
+                else [str(x) if isinstance(x, Decimal) else x for x in v]
                 if isinstance(v, tuple)
                 else v
             )

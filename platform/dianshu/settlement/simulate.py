@@ -1,18 +1,31 @@
 """Simulation: a scenario (plain JSON, decimals as strings) in, one year's case points and annual
-clearing out, with no database. The same arithmetic the runs use (points.py, clearing.py)."""
+clearing out, with no database. It parses into the same typed inputs the database runs build and
+calls the same engine (engine.settle_year), so a simulated year and a real run agree to the fen."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from dianshu.settlement.clearing import allocate, balance, budget, fen, fund_total, point_value, pv_shown
-from dianshu.settlement.points import DrgParams, PointsCase, case_points, q4
+from dianshu.settlement.clearing import budget, pv_shown
+from dianshu.settlement.engine import (
+    AllianceIn,
+    CaseIn,
+    HospitalIn,
+    LedgerBudget,
+    NewTechnology,
+    Review,
+    SettlementInputError,
+    Violation,
+    YearInputs,
+    YearResult,
+    settle_year,
+)
+from dianshu.settlement.points import DrgParams
 from dianshu.settlement.policy import Policy
 
 FUND_TYPES = ("employee", "resident")
+REVIEW_OUTCOMES = ("keep", "add_points", "pay_by_item", "refuse")
 
 
 class ScenarioError(ValueError):
@@ -35,21 +48,18 @@ def _dec(value: Any, where: str, *, positive: bool = False, nonneg: bool = True)
     return d
 
 
-@dataclass
-class _Case:
-    id: str
-    hospital: str
-    fund: str
-    self_pay: Decimal
-    points: Decimal
-    original: Decimal
-    type: str
-    reason: str
-    base_points: Decimal | None
-    deduction: Decimal = Decimal(0)
+def _int(value: Any, where: str, default: int) -> int:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ScenarioError(where, f"must be a whole number (got {value!r})")
+    try:
+        return int(value)
+    except ValueError:
+        raise ScenarioError(where, f"must be a whole number (got {value!r})") from None
 
 
-def simulate(scenario: dict[str, Any]) -> dict[str, Any]:
+def parse_scenario(scenario: dict[str, Any]) -> YearInputs:
     if not isinstance(scenario, dict):
         raise ScenarioError("scenario", "must be a JSON object")
     try:
@@ -73,152 +83,178 @@ def simulate(scenario: dict[str, Any]) -> dict[str, Any]:
             base_group=bool(g.get("base_group", False)),
             bed_day=bool(g.get("bed_day", False)),
             base_points_per_day=_dec(bpd, f"{where}.base_points_per_day") if bpd is not None else None,
+            tcm=bool(g.get("tcm", False)),
         )
-    hospitals: dict[str, dict[str, Any]] = {}
+    hospitals: dict[str, HospitalIn] = {}
     for i, h in enumerate(scenario.get("hospitals") or []):
         code = h.get("code")
         where = f"hospitals[{i}] ({code})"
         if not code:
             raise ScenarioError(f"hospitals[{i}]", "code: required")
         score = h.get("evaluation_score")
-        hospitals[code] = {
-            "coefficient": _dec(h.get("coefficient", "1"), f"{where}.coefficient", positive=True),
-            "score": _dec(score, f"{where}.evaluation_score") if score is not None else None,
-            "prepaid": {f: _dec((h.get("prepaid") or {}).get(f, "0"), f"{where}.prepaid.{f}") for f in FUND_TYPES},
-        }
-        if hospitals[code]["score"] is not None and hospitals[code]["score"] > 100:
+        s = _dec(score, f"{where}.evaluation_score") if score is not None else None
+        if s is not None and s > 100:
             raise ScenarioError(f"{where}.evaluation_score", "at most 100")
+        prepaid = h.get("prepaid") or {}
+        hospitals[code] = HospitalIn(
+            code=code,
+            coefficient=_dec(h.get("coefficient", "1"), f"{where}.coefficient", positive=True),
+            type=str(h.get("type") or "general"),
+            score=s,
+            prepaid={
+                ledger: sum(
+                    (
+                        _dec(prepaid.get(f, "0"), f"{where}.prepaid.{f}")
+                        for f in FUND_TYPES
+                        if policy.merge_ledgers or f == ledger
+                    ),
+                    Decimal(0),
+                )
+                for ledger in (("all",) if policy.merge_ledgers else FUND_TYPES)
+            },
+        )
+    alliances = []
+    for i, a in enumerate(scenario.get("alliances") or []):
+        where = f"alliances[{i}] ({a.get('id')})"
+        if not a.get("id") or not a.get("lead"):
+            raise ScenarioError(where, "id and lead: required")
+        shares = a.get("shares") or {}
+        alliances.append(AllianceIn(a["id"], a["lead"], {m: _dec(r, f"{where}.shares.{m}") for m, r in shares.items()}))
 
-    cases: dict[str, _Case] = {}
+    cases: list[CaseIn] = []
+    ids: set[str] = set()
     raw_cases = scenario.get("cases") or []
     for i, c in enumerate(raw_cases):
         cid = c.get("id")
         where = f"cases[{i}] ({cid})"
-        if not cid or cid in cases:
+        if not cid or cid in ids:
             raise ScenarioError(where, "id: required and unique")
+        ids.add(cid)
         if c.get("hospital") not in hospitals:
             raise ScenarioError(f"{where}.hospital", f"{c.get('hospital')!r} is not in hospitals")
         fund = c.get("fund_type")
         if fund not in FUND_TYPES:
             raise ScenarioError(f"{where}.fund_type", f"must be employee or resident (got {fund!r})")
-        srp = c.get("special_review_points")
-        pc = PointsCase(
-            id=cid,
-            drg=str(c.get("drg") or ""),
-            total_cost=_dec(c.get("total_cost"), f"{where}.total_cost"),
-            los_days=int(c.get("los_days") or 0),
-            discharge_way=int(c.get("discharge_way") or 1),
-            special_review_points=_dec(srp, f"{where}.special_review_points") if srp is not None else None,
-        )
-        if not pc.drg:
+        drg = str(c.get("drg") or "")
+        if not drg:
             raise ScenarioError(f"{where}.drg", "required (0000 when ungroupable)")
-        cp = case_points(pc, groups.get(pc.drg), avg_all, hospitals[c["hospital"]]["coefficient"], policy)
-        cases[cid] = _Case(
-            cid,
-            c["hospital"],
-            fund,
-            _dec(c.get("self_pay", "0"), f"{where}.self_pay"),
-            cp.points,
-            cp.points,
-            cp.type,
-            cp.reason,
-            cp.base_points,
+        review = None
+        if c.get("special_review_points") is not None:
+            review = Review("add_points", _dec(c["special_review_points"], f"{where}.special_review_points"))
+        elif c.get("special_review"):
+            sr = c["special_review"]
+            outcome = sr.get("outcome")
+            if outcome not in REVIEW_OUTCOMES:
+                raise ScenarioError(f"{where}.special_review.outcome", f"must be one of {', '.join(REVIEW_OUTCOMES)}")
+            pts = sr.get("points")
+            if outcome == "add_points" and pts is None:
+                raise ScenarioError(f"{where}.special_review.points", "required when the outcome is add_points")
+            review = Review(outcome, _dec(pts, f"{where}.special_review.points") if pts is not None else None)
+        violation = None
+        if c.get("violation"):
+            v = c["violation"]
+            if v.get("kind") not in policy.violation_multiples:
+                raise ScenarioError(
+                    f"{where}.violation.kind", f"must be one of {', '.join(policy.violation_multiples)}"
+                )
+            violation = Violation(v["kind"], bool(v.get("serious")))
+        techs = tuple(
+            NewTechnology(
+                str(t.get("code") or f"T{j}"),
+                _dec(t.get("cost"), f"{where}.new_technologies[{j}].cost"),
+                _int(t.get("year"), f"{where}.new_technologies[{j}].year", 1),
+            )
+            for j, t in enumerate(c.get("new_technologies") or [])
         )
+        cases.append(
+            CaseIn(
+                id=cid,
+                hospital=c["hospital"],
+                drg=drg,
+                total_cost=_dec(c.get("total_cost"), f"{where}.total_cost"),
+                los_days=_int(c.get("los_days"), f"{where}.los_days", 0),
+                discharge_way=_int(c.get("discharge_way"), f"{where}.discharge_way", 1),
+                self_pay=_dec(c.get("self_pay", "0"), f"{where}.self_pay"),
+                fund_type=fund,
+                fund_pay=_dec(c.get("fund_pay", "0"), f"{where}.fund_pay"),
+                month=_int(c.get("month"), f"{where}.month", 12),
+                readmission_of=c.get("readmission_of") or None,
+                violation=violation,
+                review=review,
+                new_technologies=techs,
+                tcm_treatment=bool(c.get("tcm_treatment", False)),
+            )
+        )
+    for i, c in enumerate(cases):
+        if c.readmission_of and c.readmission_of not in ids:
+            raise ScenarioError(f"cases[{i}] ({c.id}).readmission_of", f"no case {c.readmission_of!r}")
 
-    # Penalties, after the points: readmission halving, then confirmed violations.
-    for i, c in enumerate(raw_cases):
-        first = c.get("readmission_of")
-        if first:
-            if first not in cases:
-                raise ScenarioError(f"cases[{i}] ({c['id']}).readmission_of", f"no case {first!r}")
-            f = cases[first]
-            f.points = q4(f.points * policy.readmission_factor)
-            f.reason += f"; readmitted within 15 days by {c['id']}: × {policy.readmission_factor}"
-    for i, c in enumerate(raw_cases):
-        v = c.get("violation")
-        if not v:
-            continue
-        kind = v.get("kind")
-        where = f"cases[{i}] ({c['id']}).violation"
-        if kind not in policy.violation_multiples:
-            raise ScenarioError(f"{where}.kind", f"must be one of {', '.join(policy.violation_multiples)}")
-        case = cases[c["id"]]
-        case.points = Decimal("0.0000")
-        case.reason += f"; confirmed {kind}: points not counted"
-        if v.get("serious"):
-            b = case.base_points if case.base_points is not None else case.original
-            case.deduction = q4(policy.violation_multiples[kind] * b)
-            case.reason += f"; serious: {policy.violation_multiples[kind]} × {b} deducted from the hospital"
-
-    ledgers_of = (lambda fund: "all") if policy.merge_ledgers else (lambda fund: fund)
-    budgets = scenario.get("budget") or {}
-    ledgers: dict[str, Any] = {}
-    by_ledger: dict[str, list[_Case]] = defaultdict(list)
-    for case in cases.values():
-        by_ledger[ledgers_of(case.fund)].append(case)
-    for name in sorted(by_ledger):
-        spec = budgets.get(name)
-        if spec is None:
-            raise ScenarioError(f"budget.{name}", "required: a ledger has cases")
+    budgets: dict[str, LedgerBudget] = {}
+    for name, spec in (scenario.get("budget") or {}).items():
         b = budget(
             _dec(spec.get("amount"), f"budget.{name}.amount", positive=True),
             policy,
             _dec(spec["reserve_ratio"], f"budget.{name}.reserve_ratio") if "reserve_ratio" in spec else None,
         )
-        e = _dec(spec.get("fee_for_service_fund"), f"budget.{name}.fee_for_service_fund")
-        f_total = fund_total(e, b, policy)
-        points: dict[str, Decimal] = defaultdict(Decimal)
-        selfpay: dict[str, Decimal] = defaultdict(Decimal)
-        for case in by_ledger[name]:
-            points[case.hospital] += case.points - case.deduction
-            selfpay[case.hospital] += case.self_pay
-        total_points = sum(points.values(), Decimal(0))
-        if not policy.withdrawn_points_leave_total:
-            total_points = sum((c.original for c in by_ledger[name]), Decimal(0))
-        s_total = sum(selfpay.values(), Decimal(0))
-        pv = point_value(f_total, s_total, total_points)
-        raw = {h: points[h] * pv - selfpay[h] for h in points}
-        target = (
-            f_total if policy.withdrawn_points_leave_total else sum(raw.values(), Decimal(0)).quantize(Decimal("0.01"))
-        )
-        due = allocate(raw, target)
-        ledgers[name] = {
-            "T": str(b.T),
-            "R": str(b.R),
-            "B": str(b.B),
-            "E": str(fen(e)),
-            "F": str(f_total),
-            "P": str(total_points),
-            "S": str(s_total),
-            "PV": str(pv_shown(pv)),
-            "hospitals": {
-                h: {
-                    "points": str(points[h]),
-                    "self_pay": str(selfpay[h]),
-                    "due": str(due[h]),
-                    "balance": str(
-                        balance(
-                            due[h],
-                            sum((hospitals[h]["prepaid"][f] for f in FUND_TYPES if ledgers_of(f) == name), Decimal(0)),
-                            hospitals[h]["score"],
-                            policy,
-                        )
-                    ),
-                }
-                for h in sorted(points)
-            },
-        }
+        budgets[name] = LedgerBudget(b, _dec(spec.get("fee_for_service_fund"), f"budget.{name}.fee_for_service_fund"))
+    return YearInputs(policy, avg_all, groups, hospitals, alliances, cases, budgets)
+
+
+def result_json(inp: YearInputs, result: YearResult) -> dict[str, Any]:
     return {
-        "policy": policy.as_dict(),
+        "policy": inp.policy.as_dict(),
         "cases": [
             {
                 "id": c.id,
                 "points": str(c.points),
                 "type": c.type,
                 "reason": c.reason,
+                **({"addon": str(c.addon)} if c.addon else {}),
                 **({"deduction": str(c.deduction)} if c.deduction else {}),
             }
-            for c in cases.values()
+            for c in result.cases.values()
         ],
-        "ledgers": ledgers,
+        "ledgers": {
+            name: {
+                "T": str(led.T),
+                "R": str(led.R),
+                "B": str(led.B),
+                "E": str(led.E),
+                "F": str(led.F),
+                "P": str(led.P),
+                "S": str(led.S),
+                "PV": str(pv_shown(led.PV)),
+                "hospitals": {
+                    h: {
+                        "points": str(line.points),
+                        "deductions": str(line.deductions),
+                        "self_pay": str(line.self_pay),
+                        "due": str(line.due),
+                        "prepaid": str(line.prepaid),
+                        "balance": str(line.balance),
+                        **({"alliance": line.alliance} if line.alliance else {}),
+                    }
+                    for h, line in led.hospitals.items()
+                },
+                **(
+                    {
+                        "alliances": {
+                            a: {"points": str(x.points), "due": str(x.due), "surplus": str(x.surplus)}
+                            for a, x in led.alliances.items()
+                        }
+                    }
+                    if led.alliances
+                    else {}
+                ),
+            }
+            for name, led in result.ledgers.items()
+        },
     }
+
+
+def simulate(scenario: dict[str, Any]) -> dict[str, Any]:
+    inp = parse_scenario(scenario)
+    try:
+        return result_json(inp, settle_year(inp))
+    except SettlementInputError as e:
+        raise ScenarioError(e.where, e.reason) from e
