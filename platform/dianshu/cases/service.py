@@ -160,6 +160,14 @@ async def recall_case(
         raise RecallRefused(f"no accepted case {list_id} of hospital {hospital_id} in {tenant_id} (or not yours)")
     if case.status == "recalled":
         return case
+    from dianshu.settlement.runs import month_settled  # settlement reads cases: imported here, not at the top
+
+    settled = await month_settled(session, tenant_id, case.discharge_month)
+    if settled is not None:
+        raise RecallRefused(
+            f"case {list_id} of hospital {hospital_id} was discharged in {case.discharge_month:%Y-%m}, already settled "
+            f"by the published {settled.kind} run {settled.id} (version {settled.version}): it cannot be recalled"
+        )
     await session.execute(
         update(CaseRecord)
         .where(CaseRecord.tenant_id == tenant_id, CaseRecord.id == case.id)

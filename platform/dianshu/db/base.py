@@ -33,6 +33,7 @@ CITY_WIDE_TABLES = frozenset(
         "drg_adrg",
         "drg_adrg_code",
         "drg_group",
+        "new_technology",
         "drg_complication",
         "drg_or_procedure",
         "payment_standard",

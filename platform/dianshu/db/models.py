@@ -5,7 +5,20 @@ from dianshu.audit.models import AuditEntry
 from dianshu.cases.models import CaseRecord, IngestionBatch, IngestionError, Upload, UploadChunk
 from dianshu.grouping.models import CaseGrouping, GroupingComparison
 from dianshu.jobs.models import Job
-from dianshu.settlement.models import PolicyDefault, PolicyVersion
+from dianshu.reviews.models import ExpertPool, ReviewAssignment, ReviewEvent, SpecialReview
+from dianshu.settlement.models import (
+    Alliance,
+    Budget,
+    CasePoint,
+    CaseViolation,
+    EvaluationScore,
+    PointsMonth,
+    PointsRun,
+    PolicyDefault,
+    PolicyVersion,
+    SettlementLine,
+    SettlementRun,
+)
 from dianshu.standards.models import (
     DrgAdrg,
     DrgAdrgCode,
@@ -16,15 +29,20 @@ from dianshu.standards.models import (
     DrgOrProcedure,
     DrgScheme,
     DrgSchemeVersion,
+    NewTechnology,
     PaymentStandard,
     PaymentStandardDrg,
 )
 from dianshu.tenancy.models import Hospital, Tenant
 
 __all__ = [
+    "Alliance",
     "AuditEntry",
+    "Budget",
     "CaseGrouping",
+    "CasePoint",
     "CaseRecord",
+    "CaseViolation",
     "DrgAdrg",
     "DrgAdrgCode",
     "DrgComplication",
@@ -34,16 +52,26 @@ __all__ = [
     "DrgOrProcedure",
     "DrgScheme",
     "DrgSchemeVersion",
+    "EvaluationScore",
+    "ExpertPool",
     "GroupingComparison",
     "Hospital",
     "IngestionBatch",
     "IngestionError",
     "Job",
+    "NewTechnology",
     "PaymentStandard",
     "PaymentStandardDrg",
+    "PointsMonth",
+    "PointsRun",
     "PolicyDefault",
     "PolicyVersion",
+    "ReviewAssignment",
+    "ReviewEvent",
     "ServiceAccount",
+    "SettlementLine",
+    "SettlementRun",
+    "SpecialReview",
     "Tenant",
     "Upload",
     "UploadChunk",

@@ -49,4 +49,5 @@ def all_kinds() -> dict[str, JobKind]:
 def load_all() -> None:
     """Import every domain module that registers job kinds."""
     import dianshu.cases.ingest
+    import dianshu.settlement.runs
     import dianshu.tenancy.jobs  # noqa: F401

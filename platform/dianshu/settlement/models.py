@@ -1,17 +1,23 @@
-"""Policy parameters in the database: a city's defaults (city-wide, readable by its regions) and each
+"""Settlement in the database: policy parameters: a city's defaults (city-wide, readable by its regions) and each
 region's own overrides, per year and ledger; every change is a new version, never an edit."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
+    Index,
     Integer,
+    Numeric,
     SmallInteger,
     String,
     Text,
@@ -65,3 +71,209 @@ class PolicyVersion(Base):
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+POINTS = Numeric(16, 4)
+MONEY = Numeric(16, 2)
+RATIO = Numeric(8, 6)
+
+
+class Budget(Base):
+    """A region's budget for a year and ledger (SPEC section 6): T = last year's spending × (1 + g)
+    − carve-outs, R = T × reserve ratio, B = T − R. Each change is a new version."""
+
+    __tablename__ = "budget"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "year", "ledger", "version"),
+        CheckConstraint(LEDGERS, name="ledger"),
+        CheckConstraint("total = reserve + points_budget", name="parts"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.code"), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    ledger: Mapped[str] = mapped_column(String(10))
+    version: Mapped[int] = mapped_column(Integer)
+    last_year_spending: Mapped[Decimal] = mapped_column(MONEY)
+    spending_source: Mapped[str] = mapped_column(String(10))  # cases | entered
+    growth_rate: Mapped[Decimal] = mapped_column(RATIO)
+    carve_outs: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    reserve_ratio: Mapped[Decimal] = mapped_column(RATIO)
+    total: Mapped[Decimal] = mapped_column(MONEY)  # T
+    reserve: Mapped[Decimal] = mapped_column(MONEY)  # R
+    points_budget: Mapped[Decimal] = mapped_column(MONEY)  # B
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Alliance(Base):
+    """A medical alliance (医联体/医共体) settled as one budget holder with its lead hospital; its
+    surplus is shared among members by `shares` (hospital → ratio, summing to 1)."""
+
+    __tablename__ = "alliance"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.code"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lead_hospital: Mapped[str] = mapped_column(String(20))
+    settle_as_one: Mapped[bool] = mapped_column(Boolean, default=True)
+    shares: Mapped[dict[str, str]] = mapped_column(JSONB)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CaseViolation(Base):
+    """A confirmed violation on a case (SPEC section 5): the case's points are not counted and, when
+    serious, multiple × b is deducted from the hospital. Keyed by the list id so it follows
+    corrections of the case."""
+
+    __tablename__ = "case_violation"
+    __table_args__ = (UniqueConstraint("tenant_id", "hospital_id", "list_id"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.code"), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    hospital_id: Mapped[str] = mapped_column(String(20))
+    list_id: Mapped[str] = mapped_column(String(50))
+    kind: Mapped[str] = mapped_column(String(20))
+    serious: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text)
+    confirmed_by: Mapped[str] = mapped_column(String(200))
+    confirmed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PointsRun(Base):
+    """One computation of a region's case points for a year up to a month, with its inputs. Never
+    changed: a re-run is a new version."""
+
+    __tablename__ = "points_run"
+    __table_args__ = (UniqueConstraint("tenant_id", "year", "through_month", "version"),)
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.code"), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    through_month: Mapped[int] = mapped_column(SmallInteger)
+    version: Mapped[int] = mapped_column(Integer)
+    standard_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    scheme_version_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSONB)  # policy, case set, reviews, violations
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CasePoint(Base):
+    """A case's points in one points run: type, reason, add-on and deduction."""
+
+    __tablename__ = "case_point"
+    __table_args__ = (Index("ix_case_point_hospital", "tenant_id", "run_id", "hospital_id"),)
+
+    tenant_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hospital_id: Mapped[str] = mapped_column(String(20))
+    list_id: Mapped[str] = mapped_column(String(50))
+    ledger: Mapped[str] = mapped_column(String(10))
+    month: Mapped[int] = mapped_column(SmallInteger)
+    drg: Mapped[str] = mapped_column(String(8))
+    type: Mapped[str] = mapped_column(String(16))
+    points: Mapped[Decimal] = mapped_column(POINTS)
+    original: Mapped[Decimal] = mapped_column(POINTS)
+    addon: Mapped[Decimal] = mapped_column(POINTS)
+    deduction: Mapped[Decimal] = mapped_column(POINTS)
+    self_pay: Mapped[Decimal] = mapped_column(MONEY)
+    fund_pay: Mapped[Decimal] = mapped_column(MONEY)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class PointsMonth(Base):
+    """A hospital's totals in one points run, ledger and discharge month."""
+
+    __tablename__ = "points_month"
+
+    tenant_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    hospital_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    ledger: Mapped[str] = mapped_column(String(10), primary_key=True)
+    month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer)
+    points: Mapped[Decimal] = mapped_column(POINTS)
+    original: Mapped[Decimal] = mapped_column(POINTS)
+    deductions: Mapped[Decimal] = mapped_column(POINTS)
+    self_pay: Mapped[Decimal] = mapped_column(MONEY)
+    fund_pay: Mapped[Decimal] = mapped_column(MONEY)
+
+
+class SettlementRun(Base):
+    """A monthly pre-settlement or an annual clearing of one ledger: draft, then published (frozen).
+    `inputs` names everything it used so a published figure can be reproduced."""
+
+    __tablename__ = "settlement_run"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "kind", "year", "month", "ledger", "version"),
+        CheckConstraint("kind in ('monthly', 'annual')", name="kind"),
+        CheckConstraint("status in ('draft', 'published')", name="status"),
+        CheckConstraint(LEDGERS, name="ledger"),
+        ForeignKeyConstraint(["tenant_id", "points_run_id"], ["points_run.tenant_id", "points_run.id"]),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.code"), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(8))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    month: Mapped[int] = mapped_column(SmallInteger)
+    ledger: Mapped[str] = mapped_column(String(10))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    points_run_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    budget_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    figures: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    published_by: Mapped[str | None] = mapped_column(String(200))
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SettlementLine(Base):
+    """One hospital's figures in a settlement run."""
+
+    __tablename__ = "settlement_line"
+
+    tenant_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    run_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    hospital_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    alliance_id: Mapped[str | None] = mapped_column(String(20))
+    cases: Mapped[int] = mapped_column(Integer)
+    points: Mapped[Decimal] = mapped_column(POINTS)  # after deductions
+    deductions: Mapped[Decimal] = mapped_column(POINTS)
+    self_pay: Mapped[Decimal] = mapped_column(MONEY)
+    fund_pay: Mapped[Decimal] = mapped_column(MONEY)
+    due: Mapped[Decimal] = mapped_column(MONEY)
+    # Monthly: payable = due × r, holdback = due − payable, payment = payable − paid before.
+    # Annual: prepaid, score, balance, withheld.
+    payable: Mapped[Decimal | None] = mapped_column(MONEY)
+    holdback: Mapped[Decimal | None] = mapped_column(MONEY)
+    paid_before: Mapped[Decimal | None] = mapped_column(MONEY)
+    payment: Mapped[Decimal | None] = mapped_column(MONEY)
+    prepaid: Mapped[Decimal | None] = mapped_column(MONEY)
+    score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    balance: Mapped[Decimal | None] = mapped_column(MONEY)
+    withheld: Mapped[Decimal | None] = mapped_column(MONEY)
+
+
+class EvaluationScore(Base):
+    """A hospital's evaluation score for a year (0–100), entered by the region until the evaluation
+    module computes it; releases the quality holdback at clearing."""
+
+    __tablename__ = "evaluation_score"
+
+    tenant_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    hospital_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    score: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    source: Mapped[str] = mapped_column(String(20))  # entered | evaluation
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

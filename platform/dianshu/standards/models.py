@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -191,3 +192,20 @@ class PaymentStandardDrg(Base):
     avg_daily_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     base_points_per_day: Mapped[Decimal | None] = mapped_column(Numeric(12, 4))
     tcm: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class NewTechnology(Base):
+    """A new medical technology admitted by the city for add-on points (SPEC section 5): cases with
+    its procedure code get taper[year − first_year] × cost / avg_cost_all × 100 points on top."""
+
+    __tablename__ = "new_technology"
+    __table_args__ = (UniqueConstraint("city_code", "procedure_code"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    city_code: Mapped[str] = mapped_column(ForeignKey("tenant.code"))
+    procedure_code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    first_year: Mapped[int] = mapped_column(SmallInteger)
+    cost: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

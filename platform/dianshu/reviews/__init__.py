@@ -1,0 +1,1 @@
+"""Special case review (特病单议, SPEC section 7)."""

@@ -1,0 +1,171 @@
+"""Budgets (SPEC section 6): per region, ledger and year,
+T = last year's actual inpatient fund spending in the region × (1 + g) − carve-outs,
+R = T × reserve ratio (the region's policy, default 5%), B = T − R.
+
+Last year's spending is the fund payments of the region's current, active cases discharged that
+year (in-province out-of-area patients treated in the region included), unless the region enters
+it (a first year on the platform). Carve-outs are items paid outside the points: named amounts, and
+optionally the cross-province cases of last year. Each change is a new version, audited; setting
+the same figures again adds nothing."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dianshu.audit import service as audit
+from dianshu.scope import Scope
+from dianshu.settlement.clearing import budget as budget_figures
+from dianshu.settlement.clearing import fen
+from dianshu.settlement.models import Budget
+from dianshu.settlement.policies import LEDGERS, effective_policy
+
+
+class BudgetRefused(ValueError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
+def _dec(value: Any, field: str) -> Decimal:
+    if isinstance(value, float | bool):
+        raise BudgetRefused(field, f"decimals travel as strings (got {value!r})")
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        raise BudgetRefused(field, f"{value!r} is not a decimal") from None
+    if not d.is_finite():
+        raise BudgetRefused(field, f"{value!r} is not a decimal")
+    return d
+
+
+async def spending(
+    session: AsyncSession, tenant: str, year: int, ledger: str, insured_place: int | None = None
+) -> Decimal:
+    q = (
+        "select coalesce(sum(fund_pay), 0) from case_record where tenant_id = :t and is_current "
+        "and status = 'active' and discharge_month between :a and :b"
+    )
+    params: dict[str, Any] = {"t": tenant, "a": datetime.date(year, 1, 1), "b": datetime.date(year, 12, 1)}
+    if ledger != "all":
+        q += " and fund_type = :f"
+        params["f"] = ledger
+    if insured_place is not None:
+        q += " and insured_place = :p"
+        params["p"] = insured_place
+    return (await session.execute(text(q), params)).scalar_one()
+
+
+async def set_budget(
+    session: AsyncSession,
+    scope: Scope,
+    city: str,
+    tenant: str,
+    year: int,
+    ledger: str,
+    *,
+    growth_rate: Any,
+    reason: str,
+    last_year_spending: Any = None,
+    carve_outs: list[dict[str, Any]] | None = None,
+    carve_out_cross_province: bool = False,
+) -> Budget:
+    if ledger not in LEDGERS:
+        raise BudgetRefused("ledger", f"must be one of {', '.join(LEDGERS)} (got {ledger!r})")
+    if not 2000 <= year <= 2100:
+        raise BudgetRefused("year", f"must be a year (got {year})")
+    if not reason.strip():
+        raise BudgetRefused("reason", "required: say why the budget is set")
+    g = _dec(growth_rate, "growth_rate")
+    if not Decimal("-0.5") <= g <= Decimal("0.5"):
+        raise BudgetRefused("growth_rate", f"must be between -0.5 and 0.5 (got {g})")
+    items: list[dict[str, str]] = []
+    for i, c in enumerate(carve_outs or []):
+        if not isinstance(c, dict) or not str(c.get("item") or "").strip():
+            raise BudgetRefused(f"carve_outs[{i}].item", "required: name what is paid outside the points")
+        amount = _dec(c.get("amount"), f"carve_outs[{i}].amount")
+        if amount < 0:
+            raise BudgetRefused(f"carve_outs[{i}].amount", f"must not be negative (got {amount})")
+        items.append({"item": str(c["item"]).strip(), "amount": str(fen(amount))})
+    if last_year_spending is None:
+        spent, source = await spending(session, tenant, year - 1, ledger), "cases"
+        if spent <= 0:
+            raise BudgetRefused(
+                "last_year_spending", f"no {ledger} cases of {year - 1} in {tenant}: enter last year's spending"
+            )
+    else:
+        spent, source = _dec(last_year_spending, "last_year_spending"), "entered"
+        if spent <= 0:
+            raise BudgetRefused("last_year_spending", f"must be positive (got {spent})")
+    if carve_out_cross_province:
+        items.append(
+            {
+                "item": f"cross-province cases of {year - 1}",
+                "amount": str(await spending(session, tenant, year - 1, ledger, insured_place=3)),
+            }
+        )
+    total = fen(spent * (1 + g)) - sum((Decimal(c["amount"]) for c in items), Decimal(0))
+    if total <= 0:
+        raise BudgetRefused("carve_outs", f"the carve-outs leave no budget (T = {total})")
+    policy = (await effective_policy(session, city, tenant, year, ledger)).policy
+    figures = budget_figures(total, policy)
+
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"budget:{tenant}:{year}:{ledger}", 0)))
+    )
+    latest = (
+        await session.execute(
+            select(Budget)
+            .where(Budget.tenant_id == tenant, Budget.year == year, Budget.ledger == ledger)
+            .order_by(Budget.version.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    same = latest is not None and (
+        latest.last_year_spending,
+        latest.growth_rate,
+        latest.carve_outs,
+        latest.reserve_ratio,
+        latest.total,
+    ) == (fen(spent), g, items, policy.reserve_ratio, figures.T)
+    if same:
+        return latest  # a retried request
+    row = Budget(
+        tenant_id=tenant,
+        year=year,
+        ledger=ledger,
+        version=(latest.version + 1) if latest else 1,
+        last_year_spending=fen(spent),
+        spending_source=source,
+        growth_rate=g,
+        carve_outs=items,
+        reserve_ratio=policy.reserve_ratio,
+        total=figures.T,
+        reserve=figures.R,
+        points_budget=figures.B,
+        reason=reason.strip()[:1000],
+        created_by=scope.actor,
+    )
+    session.add(row)
+    await session.flush()
+    await audit.record(
+        session,
+        scope,
+        tenant,
+        "budget.set",
+        f"budget:{year}/{ledger}",
+        version=row.version,
+        T=str(figures.T),
+        R=str(figures.R),
+        B=str(figures.B),
+        growth_rate=str(g),
+        last_year_spending=str(fen(spent)),
+        spending_source=source,
+        carve_outs=items,
+        reason=reason.strip()[:1000],
+    )
+    return row

@@ -1,0 +1,306 @@
+"""Reading a region's year from the database into the engine's typed inputs: the payment standard
+in force, the effective policy per ledger, hospitals, alliances, scores, and every current, active,
+grouped case with its readmissions, confirmed violations, decided reviews and new technologies."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import hashlib
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dianshu.jobs.errors import JobRejected
+from dianshu.settlement.engine import (
+    AllianceIn,
+    CaseIn,
+    HospitalIn,
+    NewTechnology,
+    Review,
+    Stay,
+    Violation,
+    find_readmissions,
+)
+from dianshu.settlement.models import Alliance, CaseViolation, EvaluationScore
+from dianshu.settlement.points import DrgParams
+from dianshu.settlement.policies import EffectivePolicy, effective_policy
+from dianshu.settlement.policy import Policy
+from dianshu.standards.models import NewTechnology as NewTechnologyRow
+from dianshu.standards.models import PaymentStandard, PaymentStandardDrg
+
+FUND_TYPES = ("employee", "resident")
+
+
+def month_end(year: int, month: int) -> datetime.date:
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def check_period(year: Any, month: Any) -> tuple[int, int]:
+    try:
+        y, m = int(year), int(month)
+    except (TypeError, ValueError):
+        raise JobRejected("year, month: whole numbers are required", field="year") from None
+    if not 2000 <= y <= 2100:
+        raise JobRejected(f"year: {y} is not a settlement year", field="year")
+    if not 1 <= m <= 12:
+        raise JobRejected(f"month: must be 1 to 12 (got {m})", field="month")
+    return y, m
+
+
+async def city_of(session: AsyncSession, tenant: str) -> str:
+    city = (await session.execute(text("select parent_code from tenant where code = :t"), {"t": tenant})).scalar()
+    if not city:
+        raise JobRejected(f"tenant: {tenant} is not a region of a city", field="tenant")
+    return city
+
+
+async def standard_in_force(session: AsyncSession, city: str, on: datetime.date) -> PaymentStandard:
+    std = (
+        await session.execute(
+            select(PaymentStandard)
+            .where(
+                PaymentStandard.city_code == city,
+                PaymentStandard.status == "published",
+                PaymentStandard.effective_from <= on,
+                or_(PaymentStandard.effective_to.is_(None), PaymentStandard.effective_to > on),
+            )
+            .order_by(PaymentStandard.effective_from.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if std is None:
+        raise JobRejected(
+            f"no published payment standard of {city} is in force on {on}: calibrate and publish one first",
+            field="standard",
+        )
+    return std
+
+
+@dataclass
+class PolicySet:
+    """The policy of each ledger; `merged` when the region settles both fund types as one."""
+
+    by_ledger: dict[str, EffectivePolicy]
+    merged: bool
+
+    def ledger_of(self, fund_type: str) -> str:
+        return "all" if self.merged else fund_type
+
+    def policy(self, ledger: str) -> Policy:
+        return self.by_ledger[ledger].policy
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            k: {"parameters": v.policy.as_dict(), "city_version": v.city_version, "region_version": v.region_version}
+            for k, v in self.by_ledger.items()
+        }
+
+
+async def policy_set(session: AsyncSession, city: str, tenant: str, year: int) -> PolicySet:
+    merged = await effective_policy(session, city, tenant, year, "all")
+    if merged.policy.merge_ledgers:
+        return PolicySet({"all": merged}, True)
+    return PolicySet({f: await effective_policy(session, city, tenant, year, f) for f in FUND_TYPES}, False)
+
+
+async def drg_params(session: AsyncSession, standard_id: uuid.UUID) -> dict[str, DrgParams]:
+    rows = (
+        await session.execute(select(PaymentStandardDrg).where(PaymentStandardDrg.standard_id == standard_id))
+    ).scalars()
+    return {
+        r.drg: DrgParams(
+            r.drg,
+            r.avg_cost,
+            r.base_points,
+            stable=r.stable,
+            base_group=r.base_group,
+            bed_day=r.bed_day,
+            base_points_per_day=r.base_points_per_day,
+            tcm=r.tcm,
+        )
+        for r in rows
+    }
+
+
+async def hospitals_of(session: AsyncSession, tenant: str, year: int) -> dict[str, HospitalIn]:
+    scores = {
+        r.hospital_id: r.score
+        for r in (
+            await session.execute(
+                select(EvaluationScore).where(EvaluationScore.tenant_id == tenant, EvaluationScore.year == year)
+            )
+        ).scalars()
+    }
+    rows = await session.execute(
+        text("select id, coefficient, type from hospital where tenant_id = :t order by id"), {"t": tenant}
+    )
+    return {r.id: HospitalIn(r.id, r.coefficient, r.type, scores.get(r.id)) for r in rows}
+
+
+async def alliances_of(session: AsyncSession, tenant: str) -> list[AllianceIn]:
+    rows = (
+        await session.execute(
+            select(Alliance).where(Alliance.tenant_id == tenant, Alliance.settle_as_one).order_by(Alliance.id)
+        )
+    ).scalars()
+    return [AllianceIn(a.id, a.lead_hospital, {h: Decimal(v) for h, v in a.shares.items()}) for a in rows]
+
+
+@dataclass
+class LoadedCase:
+    case: CaseIn
+    list_id: str
+    drg: str
+
+
+@dataclass
+class PointsInputs:
+    tenant: str
+    year: int
+    through_month: int
+    standard: PaymentStandard
+    groups: dict[str, DrgParams]
+    hospitals: dict[str, HospitalIn]
+    policies: PolicySet
+    cases: dict[int, LoadedCase]
+    fingerprints: dict[str, Any] = field(default_factory=dict)
+
+
+CASES_SQL = """
+select c.id, c.hospital_id, c.list_id, c.patient_id, c.fund_type, c.admit_time, c.discharge_time, c.los_days,
+       c.discharge_way, c.readmit_planned, c.total_cost, c.fund_pay, c.discharge_month, c.content_hash,
+       g.drg, g.adrg, case when :tech then c.procedures end as procedures
+from case_record c
+join case_grouping g on g.tenant_id = c.tenant_id and g.case_id = c.id and g.version_id = :v
+where c.tenant_id = :t and c.is_current and c.status = 'active' and c.discharge_month between :a and :b
+order by c.id
+"""
+
+
+async def ungrouped_count(
+    session: AsyncSession, tenant: str, version: uuid.UUID, start: datetime.date, end: datetime.date
+) -> int:
+    return (
+        await session.execute(
+            text(
+                "select count(*) from case_record c where c.tenant_id = :t and c.is_current and c.status = 'active' "
+                "and c.discharge_month between :a and :b and not exists (select 1 from case_grouping g "
+                "where g.tenant_id = c.tenant_id and g.case_id = c.id and g.version_id = :v)"
+            ),
+            {"t": tenant, "a": start, "b": end, "v": version},
+        )
+    ).scalar_one()
+
+
+async def load_points_inputs(session: AsyncSession, tenant: str, year: int, through_month: int) -> PointsInputs:
+    city = await city_of(session, tenant)
+    start, end = datetime.date(year, 1, 1), datetime.date(year, through_month, 1)
+    cutoff = month_end(year, through_month)
+    std = await standard_in_force(session, city, cutoff)
+    missing = await ungrouped_count(session, tenant, std.scheme_version_id, start, end)
+    if missing:
+        raise JobRejected(
+            f"{missing} current cases of {year}-01..{year}-{through_month:02d} are not grouped under the standard's "
+            f"scheme version {std.scheme_version_id}: run grouping for the period first",
+            field="cases",
+        )
+    groups = await drg_params(session, std.id)
+    hospitals = await hospitals_of(session, tenant, year)
+    policies = await policy_set(session, city, tenant, year)
+
+    techs = (
+        await session.execute(
+            select(NewTechnologyRow).where(NewTechnologyRow.city_code == city, NewTechnologyRow.first_year <= year)
+        )
+    ).scalars()
+    tech_of = {t.procedure_code: t for t in techs}
+    # Confirmed violations count whenever they were found; review decisions land in the month decided,
+    # and the year's clearing (through December) takes every decision made by the time it runs.
+    violations = {
+        (v.hospital_id, v.list_id): Violation(v.kind, v.serious)
+        for v in (await session.execute(select(CaseViolation).where(CaseViolation.tenant_id == tenant))).scalars()
+    }
+    decided_by = end if through_month < 12 else datetime.date(2100, 1, 1)
+    reviews = {
+        (r.hospital_id, r.list_id): Review(r.outcome, r.decided_points)
+        for r in await session.execute(
+            text(
+                "select hospital_id, list_id, outcome, decided_points from special_review where tenant_id = :t "
+                "and state in ('decided', 'appealed', 'final') and outcome is not null and decided_month <= :m"
+            ),
+            {"t": tenant, "m": decided_by},
+        )
+    }
+
+    rows = (
+        await session.execute(
+            text(CASES_SQL),
+            {"t": tenant, "v": std.scheme_version_id, "a": start, "b": end, "tech": bool(tech_of)},
+        )
+    ).all()
+    digest = hashlib.sha256()
+    stays_by_ledger: dict[str, list[Stay]] = defaultdict(list)
+    for r in rows:
+        digest.update(f"{r.id}:{r.content_hash}:{r.drg};".encode())
+        stays_by_ledger[policies.ledger_of(r.fund_type)].append(
+            Stay(
+                str(r.id), r.hospital_id, r.patient_id, r.admit_time, r.discharge_time, r.drg, r.adrg, r.readmit_planned
+            )
+        )
+    readmits: dict[str, str] = {}
+    for ledger, stays in stays_by_ledger.items():
+        readmits.update(find_readmissions(stays, policies.policy(ledger)))
+    cases: dict[int, LoadedCase] = {}
+    for r in rows:
+        key = (r.hospital_id, r.list_id)
+        new_tech: tuple[NewTechnology, ...] = ()
+        if tech_of and r.procedures:
+            new_tech = tuple(
+                NewTechnology(p, tech_of[p].cost, year - tech_of[p].first_year + 1)
+                for p in r.procedures
+                if p in tech_of
+            )
+        cases[r.id] = LoadedCase(
+            CaseIn(
+                id=str(r.id),
+                hospital=r.hospital_id,
+                drg=r.drg,
+                total_cost=r.total_cost,
+                los_days=r.los_days,
+                discharge_way=r.discharge_way,
+                self_pay=r.total_cost - r.fund_pay,
+                fund_type=r.fund_type,
+                fund_pay=r.fund_pay,
+                month=r.discharge_month.month,
+                readmission_of=readmits.get(str(r.id)),
+                violation=violations.get(key),
+                review=reviews.get(key),
+                new_technologies=new_tech,
+            ),
+            r.list_id,
+            r.drg,
+        )
+    return PointsInputs(
+        tenant,
+        year,
+        through_month,
+        std,
+        groups,
+        hospitals,
+        policies,
+        cases,
+        {
+            "cases": len(cases),
+            "case_set_sha256": digest.hexdigest(),
+            "violations": len(violations),
+            "reviews": len(reviews),
+            "new_technologies": sorted(tech_of),
+            "readmissions": len(readmits),
+        },
+    )

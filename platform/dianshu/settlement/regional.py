@@ -1,0 +1,174 @@
+"""What a region enters for its settlement besides budgets: medical alliances and their sharing
+ratios, hospitals' evaluation scores (until the evaluation module computes them) and confirmed
+violations. Each change is checked, audited and safe to retry."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dianshu.audit import service as audit
+from dianshu.scope import Scope
+from dianshu.settlement.models import Alliance, CaseViolation, EvaluationScore
+from dianshu.settlement.policy import VIOLATION_MULTIPLES
+
+
+class RegionalRefused(ValueError):
+    def __init__(self, record: str, field: str, reason: str) -> None:
+        super().__init__(f"{record}.{field}: {reason}")
+        self.record, self.field, self.reason = record, field, reason
+
+
+def _dec(value: Any, record: str, field: str) -> Decimal:
+    if isinstance(value, float | bool):
+        raise RegionalRefused(record, field, f"decimals travel as strings (got {value!r})")
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        raise RegionalRefused(record, field, f"{value!r} is not a decimal") from None
+    if not d.is_finite():
+        raise RegionalRefused(record, field, f"{value!r} is not a decimal")
+    return d
+
+
+async def _hospitals(session: AsyncSession, tenant: str) -> set[str]:
+    return set((await session.execute(text("select id from hospital where tenant_id = :t"), {"t": tenant})).scalars())
+
+
+async def set_alliance(
+    session: AsyncSession,
+    scope: Scope,
+    tenant: str,
+    alliance_id: str,
+    name: str,
+    lead: str,
+    shares: dict[str, Any],
+    settle_as_one: bool = True,
+) -> Alliance:
+    record = f"alliance {alliance_id}"
+    if not alliance_id.strip() or len(alliance_id) > 20:
+        raise RegionalRefused(record, "id", "required, at most 20 characters")
+    known = await _hospitals(session, tenant)
+    ratios = {}
+    for h, v in (shares or {}).items():
+        if h not in known:
+            raise RegionalRefused(record, f"shares.{h}", f"not a hospital of {tenant}")
+        r = _dec(v, record, f"shares.{h}")
+        if not Decimal(0) <= r <= Decimal(1):
+            raise RegionalRefused(record, f"shares.{h}", f"must be between 0 and 1 (got {r})")
+        ratios[h] = r
+    if len(ratios) < 2:
+        raise RegionalRefused(record, "shares", "an alliance has at least two member hospitals")
+    if sum(ratios.values(), Decimal(0)) != 1:
+        raise RegionalRefused(record, "shares", f"the ratios must sum to 1 (got {sum(ratios.values(), Decimal(0))})")
+    if lead not in ratios:
+        raise RegionalRefused(record, "lead", f"{lead} is not a member")
+    others = (
+        await session.execute(select(Alliance).where(Alliance.tenant_id == tenant, Alliance.id != alliance_id))
+    ).scalars()
+    for a in others:
+        taken = set(a.shares) & set(ratios)
+        if taken:
+            raise RegionalRefused(record, "shares", f"{', '.join(sorted(taken))} already in alliance {a.id}")
+    values = {
+        "name": name.strip() or alliance_id,
+        "lead_hospital": lead,
+        "settle_as_one": settle_as_one,
+        "shares": {h: str(r) for h, r in sorted(ratios.items())},
+        "updated_by": scope.actor,
+    }
+    await session.execute(
+        insert(Alliance)
+        .values(tenant_id=tenant, id=alliance_id, **values)
+        .on_conflict_do_update(index_elements=["tenant_id", "id"], set_={**values, "updated_at": text("now()")})
+    )
+    await session.execute(
+        text(
+            "update hospital set alliance_id = case when id = any(:m) then :a else null end "
+            "where tenant_id = :t and (id = any(:m) or alliance_id = :a)"
+        ),
+        {"t": tenant, "a": alliance_id, "m": list(ratios)},
+    )
+    await audit.record(session, scope, tenant, "alliance.set", f"alliance:{alliance_id}", **values)
+    return (
+        await session.execute(select(Alliance).where(Alliance.tenant_id == tenant, Alliance.id == alliance_id))
+    ).scalar_one()
+
+
+async def set_evaluation_score(
+    session: AsyncSession, scope: Scope, tenant: str, hospital: str, year: int, score: Any
+) -> EvaluationScore:
+    record = f"score {hospital}/{year}"
+    if hospital not in await _hospitals(session, tenant):
+        raise RegionalRefused(record, "hospital", f"not a hospital of {tenant}")
+    s = _dec(score, record, "score")
+    if not Decimal(0) <= s <= Decimal(100):
+        raise RegionalRefused(record, "score", f"must be between 0 and 100 (got {s})")
+    await session.execute(
+        insert(EvaluationScore)
+        .values(tenant_id=tenant, hospital_id=hospital, year=year, score=s, source="entered", updated_by=scope.actor)
+        .on_conflict_do_update(
+            index_elements=["tenant_id", "hospital_id", "year"],
+            set_={"score": s, "source": "entered", "updated_by": scope.actor, "updated_at": text("now()")},
+        )
+    )
+    await audit.record(session, scope, tenant, "evaluation.score", f"hospital:{hospital}", year=year, score=str(s))
+    return (
+        await session.execute(
+            select(EvaluationScore).where(
+                EvaluationScore.tenant_id == tenant,
+                EvaluationScore.hospital_id == hospital,
+                EvaluationScore.year == year,
+            )
+        )
+    ).scalar_one()
+
+
+async def confirm_violation(
+    session: AsyncSession, scope: Scope, tenant: str, hospital: str, list_id: str, kind: str, serious: bool, reason: str
+) -> CaseViolation:
+    record = f"case {hospital}/{list_id}"
+    if kind not in VIOLATION_MULTIPLES:
+        raise RegionalRefused(record, "kind", f"must be one of {', '.join(VIOLATION_MULTIPLES)}")
+    if not reason.strip():
+        raise RegionalRefused(record, "reason", "required: say what was found")
+    exists = (
+        await session.execute(
+            text("select 1 from case_record where tenant_id = :t and hospital_id = :h and list_id = :l limit 1"),
+            {"t": tenant, "h": hospital, "l": list_id},
+        )
+    ).first()
+    if exists is None:
+        raise RegionalRefused(record, "list_id", f"no such case in {tenant}")
+    await session.execute(
+        insert(CaseViolation)
+        .values(
+            tenant_id=tenant,
+            hospital_id=hospital,
+            list_id=list_id,
+            kind=kind,
+            serious=serious,
+            reason=reason.strip()[:1000],
+            confirmed_by=scope.actor,
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "hospital_id", "list_id"])
+    )
+    row = (
+        await session.execute(
+            select(CaseViolation).where(
+                CaseViolation.tenant_id == tenant,
+                CaseViolation.hospital_id == hospital,
+                CaseViolation.list_id == list_id,
+            )
+        )
+    ).scalar_one()
+    if (row.kind, row.serious) != (kind, serious):
+        raise RegionalRefused(record, "kind", f"a {row.kind} violation is already confirmed on this case")
+    await audit.record(
+        session, scope, tenant, "violation.confirmed", f"case:{hospital}/{list_id}", kind=kind, serious=serious
+    )
+    return row

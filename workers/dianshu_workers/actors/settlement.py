@@ -1,0 +1,7 @@
+"""Actors of the settlement domain."""
+
+from dianshu.settlement.runs import POINTS, SETTLE
+from dianshu_workers.actors.base import job_actor
+
+points = job_actor(POINTS, time_limit_s=30 * 60, max_retries=3)
+settle = job_actor(SETTLE, time_limit_s=30 * 60, max_retries=3)
