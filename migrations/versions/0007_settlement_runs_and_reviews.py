@@ -327,12 +327,9 @@ def upgrade() -> None:
         f"dianshu_hospital_visible(hospital_id) or ({expert} and exists (select 1 from review_assignment a "
         f"where a.tenant_id = special_review.tenant_id and a.review_id = special_review.id and a.expert = {actor}))))"
         f" with check ({tenant} and dianshu_hospital_visible(hospital_id))",
-        "alter table review_event enable row level security",
-        "alter table review_event force row level security",
-        f"create policy review_event_read on review_event for select using ({tenant} and "
-        "dianshu_hospital_visible(hospital_id))",
-        f"create policy review_event_write on review_event for insert with check ({tenant} and "
-        f"(dianshu_hospital_visible(hospital_id) or ({expert} and actor = {actor})))",
+        # The trail: the hospital and the region read it; experts' opinions are kept in their
+        # assignments (with who, when and why), so an expert never reads another's step.
+        *rls.protect("review_event", "hospital_id"),
         # Runs, points and lines are added, never edited; a published run is frozen.
         *rls.guard_versioned("settlement_run"),
         rls.grant("points_run", app, "select, insert"),

@@ -123,6 +123,7 @@ async def drg_params(session: AsyncSession, standard_id: uuid.UUID) -> dict[str,
             bed_day=r.bed_day,
             base_points_per_day=r.base_points_per_day,
             tcm=r.tcm,
+            cases=r.cases,
         )
         for r in rows
     }

@@ -27,6 +27,7 @@ class DrgParams:
     bed_day: bool = False
     base_points_per_day: Decimal | None = None
     tcm: bool = False  # a TCM-advantage group
+    cases: int = 0  # cases behind the group's figures in the standard
 
 
 @dataclass(frozen=True)
