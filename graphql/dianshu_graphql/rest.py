@@ -176,3 +176,36 @@ async def comparison_csv(request: Request) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="comparison-{job_id}-{level}.csv"'},
     )
+
+
+async def statement_file(request: Request) -> Response:
+    """GET /statements/{tenant}/{run}/{hospital}.{json|csv|html}: a hospital's settlement statement
+    (row-level security: a hospital user gets only its own)."""
+    from dianshu.settlement.runs import statement_data
+    from dianshu.settlement.statements import to_csv, to_html
+
+    try:
+        scope = await authenticate(request)
+    except AuthError as e:
+        return _unauthorized(e)
+    tenant, hospital, fmt = (request.path_params[k] for k in ("tenant", "hospital", "fmt"))
+    if fmt not in ("json", "csv", "html"):
+        return _problem(404, "format", "json, csv or html")
+    try:
+        run_id = uuid.UUID(request.path_params["run"])
+    except ValueError:
+        return _problem(404, "run", "not a run id")
+    async with scoped_session(request.app.state.services.db, scope) as s:
+        data = await statement_data(s, tenant, run_id, hospital)
+    if data is None:
+        return _problem(404, "statement", f"no statement of {hospital} in run {run_id} (or not yours)")
+    name = f"statement-{data['run']['year']}-{data['run']['kind']}-{hospital}"
+    if fmt == "json":
+        return JSONResponse(data)
+    if fmt == "csv":
+        return Response(
+            to_csv(data).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return Response(to_html(data), media_type="text/html; charset=utf-8")

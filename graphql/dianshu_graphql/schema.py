@@ -22,17 +22,43 @@ from dianshu_graphql.domains.cases import CasesMutation, CasesQuery
 from dianshu_graphql.domains.grouping import GroupingMutation, GroupingQuery
 from dianshu_graphql.domains.identity import IdentityQuery
 from dianshu_graphql.domains.jobs import JobsQuery
-from dianshu_graphql.domains.settlement import SettlementMutation, SettlementQuery
+from dianshu_graphql.domains.reviews import ReviewsMutation, ReviewsQuery
+from dianshu_graphql.domains.settlement import (
+    SettlementMutation,
+    SettlementQuery,
+    SettlementRunsMutation,
+    SettlementRunsQuery,
+)
 from dianshu_graphql.domains.standards import StandardsMutation, StandardsQuery
 from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
 from dianshu_graphql.errors import EXPECTED
 from graphql import GraphQLError
 
 Query = merge_types(
-    "Query", (IdentityQuery, TenancyQuery, JobsQuery, StandardsQuery, CasesQuery, GroupingQuery, SettlementQuery)
+    "Query",
+    (
+        IdentityQuery,
+        TenancyQuery,
+        JobsQuery,
+        StandardsQuery,
+        CasesQuery,
+        GroupingQuery,
+        SettlementQuery,
+        SettlementRunsQuery,
+        ReviewsQuery,
+    ),
 )
 Mutation = merge_types(
-    "Mutation", (TenancyMutation, CasesMutation, GroupingMutation, StandardsMutation, SettlementMutation)
+    "Mutation",
+    (
+        TenancyMutation,
+        CasesMutation,
+        GroupingMutation,
+        StandardsMutation,
+        SettlementMutation,
+        SettlementRunsMutation,
+        ReviewsMutation,
+    ),
 )
 
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"

@@ -63,7 +63,7 @@ class CaseGroupingResult:
     cc: list[str]
 
 
-async def _submit(info: Info, tenant: str, kind: str, params: dict, key: str | None) -> JobResult:
+async def submit_job(info: Info, tenant: str, kind: str, params: dict, key: str | None) -> JobResult:
     if (refused := denied(info, get_kind(kind).roles, tenant)) is not None:
         return refused
     ctx = info.context
@@ -84,7 +84,7 @@ class GroupingMutation:
             "to": input.to_month or input.from_month,
             "versions": [str(v) for v in input.versions or []],
         }
-        return await _submit(info, input.tenant, GROUP_CASES, params, input.idempotency_key)
+        return await submit_job(info, input.tenant, GROUP_CASES, params, input.idempotency_key)
 
     @strawberry.mutation(description="Compare two schemes over a period: transitions by ADRG and DRG (a job).")
     async def compare_schemes(self, info: Info, input: CompareSchemesInput) -> JobResult:
@@ -94,7 +94,7 @@ class GroupingMutation:
             "base": str(input.base),
             "other": str(input.other),
         }
-        return await _submit(info, input.tenant, COMPARE, params, input.idempotency_key)
+        return await submit_job(info, input.tenant, COMPARE, params, input.idempotency_key)
 
 
 @strawberry.type

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import datetime
-from typing import Annotated
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
@@ -9,10 +11,21 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from dianshu.scope import Role
-from dianshu.settlement import policies
-from dianshu.settlement.models import PolicyDefault, PolicyVersion
+from dianshu.settlement import budgets, policies, regional
+from dianshu.settlement.compare import CompareRefused, simulate_against_run
+from dianshu.settlement.models import (
+    Budget,
+    CasePoint,
+    PointsRun,
+    PolicyDefault,
+    PolicyVersion,
+    SettlementLine,
+    SettlementRun,
+)
+from dianshu.settlement.runs import POINTS, SETTLE, RunRefused, publish_run, statement_data
 from dianshu.settlement.simulate import ScenarioError
 from dianshu.settlement.simulate import simulate as run_simulation
+from dianshu_graphql.domains.grouping import JobResult, submit_job
 from dianshu_graphql.errors import ExpectedError, FieldError, PermissionDenied, ValidationError
 from dianshu_graphql.permissions import denied, require_roles, require_tenant
 
@@ -163,3 +176,487 @@ class SettlementMutation:
                 errors=[FieldError(record=f"policy {input.year}/{input.ledger}", field=e.field, reason=e.reason)],
             )
         return PolicyPayload(policy=await _load(info, input.tenant, input.year, input.ledger))
+
+
+# ---- budgets, runs, lines, statements, side-by-side simulation ----------------------------------
+
+BUREAU = {Role.city_admin, Role.city_viewer, Role.region_admin, Role.region_viewer}
+
+
+@strawberry.type(description="A region's budget for a year and ledger: T = spending × (1 + g) − carve-outs.")
+class BudgetVersion:
+    tenant: str
+    year: int
+    ledger: str
+    version: int
+    last_year_spending: Decimal
+    spending_source: str = strawberry.field(description="cases (computed) or entered")
+    growth_rate: Decimal
+    carve_outs: JSON
+    reserve_ratio: Decimal
+    total: Decimal = strawberry.field(description="T")
+    reserve: Decimal = strawberry.field(description="R = T × reserve ratio")
+    points_budget: Decimal = strawberry.field(description="B = T − R")
+    reason: str
+    created_by: str
+    created_at: datetime.datetime
+
+    @classmethod
+    def of(cls, b: Budget) -> BudgetVersion:
+        return cls(
+            tenant=b.tenant_id,
+            year=b.year,
+            ledger=b.ledger,
+            version=b.version,
+            last_year_spending=b.last_year_spending,
+            spending_source=b.spending_source,
+            growth_rate=b.growth_rate,
+            carve_outs=b.carve_outs,
+            reserve_ratio=b.reserve_ratio,
+            total=b.total,
+            reserve=b.reserve,
+            points_budget=b.points_budget,
+            reason=b.reason,
+            created_by=b.created_by,
+            created_at=b.created_at,
+        )
+
+
+@strawberry.type(description="A hospital's figures in a run (a hospital sees only its own line).")
+class SettlementLineOut:
+    hospital: str
+    alliance: str | None
+    cases: int
+    points: Decimal
+    deductions: Decimal
+    self_pay: Decimal
+    fund_pay: Decimal
+    due: Decimal
+    payable: Decimal | None
+    holdback: Decimal | None
+    paid_before: Decimal | None
+    payment: Decimal | None
+    prepaid: Decimal | None
+    score: Decimal | None
+    balance: Decimal | None
+    withheld: Decimal | None
+
+
+@strawberry.type(description="A monthly pre-settlement or an annual clearing of one ledger.")
+class SettlementRunOut:
+    id: strawberry.ID
+    tenant: str
+    kind: str
+    year: int
+    month: int
+    ledger: str
+    version: int
+    status: str
+    points_run: strawberry.ID
+    figures: JSON
+    inputs: JSON
+    created_by: str
+    created_at: datetime.datetime
+    published_at: datetime.datetime | None
+
+    @strawberry.field(description="Per-hospital lines (row-level security: a hospital gets its own).")
+    async def lines(self, info: Info) -> list[SettlementLineOut]:
+        async with info.context.session() as s:
+            rows = (
+                await s.execute(
+                    select(SettlementLine)
+                    .where(SettlementLine.tenant_id == self.tenant, SettlementLine.run_id == uuid.UUID(str(self.id)))
+                    .order_by(SettlementLine.hospital_id)
+                )
+            ).scalars()
+            return [
+                SettlementLineOut(
+                    hospital=r.hospital_id,
+                    alliance=r.alliance_id,
+                    cases=r.cases,
+                    points=r.points,
+                    deductions=r.deductions,
+                    self_pay=r.self_pay,
+                    fund_pay=r.fund_pay,
+                    due=r.due,
+                    payable=r.payable,
+                    holdback=r.holdback,
+                    paid_before=r.paid_before,
+                    payment=r.payment,
+                    prepaid=r.prepaid,
+                    score=r.score,
+                    balance=r.balance,
+                    withheld=r.withheld,
+                )
+                for r in rows
+            ]
+
+    @classmethod
+    def of(cls, r: SettlementRun) -> SettlementRunOut:
+        return cls(
+            id=strawberry.ID(str(r.id)),
+            tenant=r.tenant_id,
+            kind=r.kind,
+            year=r.year,
+            month=r.month,
+            ledger=r.ledger,
+            version=r.version,
+            status=r.status,
+            points_run=strawberry.ID(str(r.points_run_id)),
+            figures=r.figures,
+            inputs=r.inputs,
+            created_by=r.created_by,
+            created_at=r.created_at,
+            published_at=r.published_at,
+        )
+
+
+@strawberry.type(description="A computation of case points for a year up to a month, with its inputs.")
+class PointsRunOut:
+    id: strawberry.ID
+    tenant: str
+    year: int
+    through_month: int
+    version: int
+    summary: JSON
+    inputs: JSON
+    created_at: datetime.datetime
+
+
+@strawberry.type(description="One case's points in a points run.")
+class CasePointOut:
+    case_id: int
+    list_id: str
+    hospital: str
+    ledger: str
+    month: int
+    drg: str
+    type: str
+    points: Decimal
+    addon: Decimal
+    deduction: Decimal
+    reason: str
+
+
+@strawberry.input
+class SetBudgetInput:
+    tenant: str
+    year: int
+    ledger: str = "employee"
+    growth_rate: Decimal = strawberry.field(description="g, e.g. 0.05")
+    reason: str
+    last_year_spending: Decimal | None = strawberry.field(
+        default=None, description="Leave empty to take last year's fund payments from the region's cases."
+    )
+    carve_outs: JSON | None = strawberry.field(default=None, description='[{"item": "...", "amount": "..."}]')
+    carve_out_cross_province: bool = False
+
+
+@strawberry.input
+class RunSettlementInput:
+    tenant: str
+    kind: str = strawberry.field(description="monthly (year to date through month) or annual")
+    year: int
+    month: int = 12
+    points_run: strawberry.ID | None = strawberry.field(
+        default=None, description="Settle an existing points run; empty computes fresh points."
+    )
+    idempotency_key: str | None = None
+
+
+@strawberry.input
+class SetAllianceInput:
+    tenant: str
+    id: str
+    name: str
+    lead: str
+    shares: JSON = strawberry.field(description='hospital -> ratio, summing to 1: {"H1": "0.6", "H2": "0.4"}')
+    settle_as_one: bool = True
+
+
+@strawberry.input
+class ConfirmViolationInput:
+    tenant: str
+    hospital: str
+    list_id: str
+    kind: str
+    serious: bool = False
+    reason: str
+
+
+def _refused(record: str, field: str, reason: str, message: str) -> ValidationError:
+    return ValidationError(message=message, errors=[FieldError(record=record, field=field, reason=reason)])
+
+
+@strawberry.type
+class BudgetPayload:
+    budget: BudgetVersion
+
+
+@strawberry.type
+class RunPayload:
+    run: SettlementRunOut
+
+
+@strawberry.type
+class Done:
+    ok: bool
+    message: str
+
+
+SetBudgetResult = Annotated[BudgetPayload | ValidationError | PermissionDenied, strawberry.union("SetBudgetResult")]
+PublishRunResult = Annotated[RunPayload | ValidationError | PermissionDenied, strawberry.union("PublishRunResult")]
+RegionalResult = Annotated[Done | ValidationError | PermissionDenied, strawberry.union("RegionalResult")]
+
+
+@strawberry.type
+class SettlementRunsQuery:
+    @strawberry.field(description="Budget versions of a region (newest first).")
+    async def budgets(self, info: Info, tenant: str, year: int) -> list[BudgetVersion]:
+        require_tenant(info, tenant)
+        async with info.context.session() as s:
+            rows = (
+                await s.execute(
+                    select(Budget)
+                    .where(Budget.tenant_id == tenant, Budget.year == year)
+                    .order_by(Budget.ledger, Budget.version.desc())
+                )
+            ).scalars()
+            return [BudgetVersion.of(b) for b in rows]
+
+    @strawberry.field(description="Settlement runs of a region and year (monthly and annual, every version).")
+    async def settlement_runs(
+        self, info: Info, tenant: str, year: int, kind: str | None = None
+    ) -> list[SettlementRunOut]:
+        require_tenant(info, tenant)
+        async with info.context.session() as s:
+            q = select(SettlementRun).where(SettlementRun.tenant_id == tenant, SettlementRun.year == year)
+            if kind:
+                q = q.where(SettlementRun.kind == kind)
+            rows = (
+                await s.execute(
+                    q.order_by(SettlementRun.kind, SettlementRun.month, SettlementRun.ledger, SettlementRun.version)
+                )
+            ).scalars()
+            return [SettlementRunOut.of(r) for r in rows]
+
+    @strawberry.field(description="One settlement run.")
+    async def settlement_run(self, info: Info, tenant: str, id: strawberry.ID) -> SettlementRunOut | None:
+        require_tenant(info, tenant)
+        async with info.context.session() as s:
+            r = (
+                await s.execute(
+                    select(SettlementRun).where(SettlementRun.tenant_id == tenant, SettlementRun.id == _uuid(id))
+                )
+            ).scalar_one_or_none()
+            return SettlementRunOut.of(r) if r else None
+
+    @strawberry.field(description="Points runs of a region and year.")
+    async def points_runs(self, info: Info, tenant: str, year: int) -> list[PointsRunOut]:
+        require_tenant(info, tenant)
+        async with info.context.session() as s:
+            rows = (
+                await s.execute(
+                    select(PointsRun)
+                    .where(PointsRun.tenant_id == tenant, PointsRun.year == year)
+                    .order_by(PointsRun.through_month, PointsRun.version)
+                )
+            ).scalars()
+            return [
+                PointsRunOut(
+                    id=strawberry.ID(str(r.id)),
+                    tenant=r.tenant_id,
+                    year=r.year,
+                    through_month=r.through_month,
+                    version=r.version,
+                    summary=r.summary,
+                    inputs=r.inputs,
+                    created_at=r.created_at,
+                )
+                for r in rows
+            ]
+
+    @strawberry.field(description="Case points of a points run (a hospital sees its own), at most 500 a page.")
+    async def case_points(
+        self,
+        info: Info,
+        tenant: str,
+        points_run: strawberry.ID,
+        hospital: str | None = None,
+        type: str | None = None,
+        after_case: int = 0,
+        first: int = 100,
+    ) -> list[CasePointOut]:
+        require_tenant(info, tenant)
+        async with info.context.session() as s:
+            q = select(CasePoint).where(
+                CasePoint.tenant_id == tenant, CasePoint.run_id == _uuid(points_run), CasePoint.case_id > after_case
+            )
+            if hospital:
+                q = q.where(CasePoint.hospital_id == hospital)
+            if type:
+                q = q.where(CasePoint.type == type)
+            rows = (await s.execute(q.order_by(CasePoint.case_id).limit(max(1, min(first, 500))))).scalars()
+            return [
+                CasePointOut(
+                    case_id=r.case_id,
+                    list_id=r.list_id,
+                    hospital=r.hospital_id,
+                    ledger=r.ledger,
+                    month=r.month,
+                    drg=r.drg,
+                    type=r.type,
+                    points=r.points,
+                    addon=r.addon,
+                    deduction=r.deduction,
+                    reason=r.reason,
+                )
+                for r in rows
+            ]
+
+    @strawberry.field(
+        description="A hospital's statement for a run (also as /statements/{tenant}/{run}/{hospital}.csv|.html)."
+    )
+    async def statement(self, info: Info, tenant: str, run: strawberry.ID, hospital: str) -> JSON | None:
+        require_tenant(info, tenant)
+        async with info.context.session() as s:
+            return await statement_data(s, tenant, _uuid(run), hospital)
+
+    @strawberry.field(
+        description="Simulate the region's real year on changed parameters and compare it, hospital by hospital, "
+        "with an annual clearing run. Nothing is stored."
+    )
+    async def simulate_against_run(
+        self,
+        info: Info,
+        tenant: str,
+        run: strawberry.ID,
+        parameters: JSON | None = None,
+        coefficients: JSON | None = None,
+        growth_rate: Decimal | None = None,
+    ) -> JSON:
+        require_roles(info, BUREAU)
+        require_tenant(info, tenant)
+        try:
+            async with info.context.session() as s:
+                return await simulate_against_run(
+                    s, tenant, _uuid(run), parameters=parameters, coefficients=coefficients, growth_rate=growth_rate
+                )
+        except CompareRefused as e:
+            raise ExpectedError(str(e)) from e
+
+
+def _uuid(value: Any) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ExpectedError(f"id: {value!r} is not an id") from None
+
+
+@strawberry.type
+class SettlementRunsMutation:
+    @strawberry.mutation(
+        description="Set a region's budget for a year and ledger (a new version; retries add nothing)."
+    )
+    async def set_budget(self, info: Info, input: SetBudgetInput) -> SetBudgetResult:
+        if (refused := denied(info, {Role.region_admin}, input.tenant)) is not None:
+            return refused
+        tenants = await info.context.registry.all()
+        t = tenants.get(input.tenant)
+        if t is None or t.kind == "city":
+            return _refused("budget", "tenant", "not a region", f"tenant: {input.tenant} is not a region")
+        try:
+            async with info.context.session() as s:
+                b = await budgets.set_budget(
+                    s,
+                    info.context.scope,
+                    t.parent_code or "",
+                    input.tenant,
+                    input.year,
+                    input.ledger,
+                    growth_rate=input.growth_rate,
+                    reason=input.reason,
+                    last_year_spending=input.last_year_spending,
+                    carve_outs=input.carve_outs,
+                    carve_out_cross_province=input.carve_out_cross_province,
+                )
+                return BudgetPayload(budget=BudgetVersion.of(b))
+        except budgets.BudgetRefused as e:
+            return _refused(f"budget {input.year}/{input.ledger}", e.field, e.reason, str(e))
+
+    @strawberry.mutation(description="Compute a region's case points for a year up to a month (a job).")
+    async def compute_points(
+        self, info: Info, tenant: str, year: int, month: int = 12, idempotency_key: str | None = None
+    ) -> JobResult:
+        return await submit_job(info, tenant, POINTS, {"year": year, "month": month}, idempotency_key)
+
+    @strawberry.mutation(description="Run a monthly pre-settlement or the annual clearing (a job; draft runs).")
+    async def run_settlement(self, info: Info, input: RunSettlementInput) -> JobResult:
+        params: dict[str, Any] = {"kind": input.kind, "year": input.year, "month": input.month}
+        if input.points_run:
+            params["points_run"] = str(input.points_run)
+        return await submit_job(info, input.tenant, SETTLE, params, input.idempotency_key)
+
+    @strawberry.mutation(description="Publish a draft run: it is frozen from then on (publishing again is a no-op).")
+    async def publish_settlement_run(self, info: Info, tenant: str, id: strawberry.ID) -> PublishRunResult:
+        if (refused := denied(info, {Role.region_admin}, tenant)) is not None:
+            return refused
+        try:
+            async with info.context.session() as s:
+                run = await publish_run(s, info.context.scope, tenant, _uuid(id))
+                return RunPayload(run=SettlementRunOut.of(run))
+        except RunRefused as e:
+            return _refused(f"run {id}", e.field, e.reason, str(e))
+
+    @strawberry.mutation(description="Configure a medical alliance settled as one budget holder.")
+    async def set_alliance(self, info: Info, input: SetAllianceInput) -> RegionalResult:
+        if (refused := denied(info, {Role.region_admin}, input.tenant)) is not None:
+            return refused
+        try:
+            async with info.context.session() as s:
+                await regional.set_alliance(
+                    s,
+                    info.context.scope,
+                    input.tenant,
+                    input.id,
+                    input.name,
+                    input.lead,
+                    input.shares or {},
+                    input.settle_as_one,
+                )
+        except regional.RegionalRefused as e:
+            return _refused(e.record, e.field, e.reason, str(e))
+        return Done(ok=True, message=f"alliance {input.id} set")
+
+    @strawberry.mutation(description="Enter a hospital's evaluation score for a year (releases the holdback).")
+    async def set_evaluation_score(
+        self, info: Info, tenant: str, hospital: str, year: int, score: Decimal
+    ) -> RegionalResult:
+        if (refused := denied(info, {Role.region_admin}, tenant)) is not None:
+            return refused
+        try:
+            async with info.context.session() as s:
+                await regional.set_evaluation_score(s, info.context.scope, tenant, hospital, year, score)
+        except regional.RegionalRefused as e:
+            return _refused(e.record, e.field, e.reason, str(e))
+        return Done(ok=True, message=f"{hospital} {year}: {score}")
+
+    @strawberry.mutation(description="Confirm a violation on a case: its points are not counted (serious: deducted).")
+    async def confirm_violation(self, info: Info, input: ConfirmViolationInput) -> RegionalResult:
+        if (refused := denied(info, {Role.region_admin}, input.tenant)) is not None:
+            return refused
+        try:
+            async with info.context.session() as s:
+                await regional.confirm_violation(
+                    s,
+                    info.context.scope,
+                    input.tenant,
+                    input.hospital,
+                    input.list_id,
+                    input.kind,
+                    input.serious,
+                    input.reason,
+                )
+        except regional.RegionalRefused as e:
+            return _refused(e.record, e.field, e.reason, str(e))
+        return Done(ok=True, message=f"{input.kind} confirmed on {input.hospital}/{input.list_id}")

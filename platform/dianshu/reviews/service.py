@@ -282,8 +282,13 @@ async def assign(session: AsyncSession, scope: Scope, tenant: str, review_id: uu
     if review.state == "in_review":
         return review  # retried
     city = await _city(session, tenant)
-    policy = (await policy_set(session, city, tenant, review.year)).by_ledger
-    need = max(p.policy.review_min_experts for p in policy.values())
+    policies = await policy_set(session, city, tenant, review.year)
+    fund_type = (
+        await session.execute(
+            select(CaseRecord.fund_type).where(CaseRecord.tenant_id == tenant, CaseRecord.id == review.case_id)
+        )
+    ).scalar_one()
+    need = policies.policy(policies.ledger_of(fund_type)).review_min_experts
     pool = list(
         (
             await session.execute(

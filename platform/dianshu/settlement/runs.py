@@ -597,3 +597,66 @@ async def month_settled(session: AsyncSession, tenant: str, month: datetime.date
             .limit(1)
         )
     ).scalar_one_or_none()
+
+
+async def statement_data(session: AsyncSession, tenant: str, run_id: uuid.UUID, hospital: str) -> dict[str, Any] | None:
+    """A hospital's statement for a run (None when the run or the hospital's line is not visible)."""
+    from dianshu.settlement.statements import statement
+
+    run = (
+        await session.execute(
+            select(SettlementRun).where(SettlementRun.tenant_id == tenant, SettlementRun.id == run_id)
+        )
+    ).scalar_one_or_none()
+    if run is None:
+        return None
+    line = (
+        await session.execute(
+            select(SettlementLine).where(
+                SettlementLine.tenant_id == tenant,
+                SettlementLine.run_id == run_id,
+                SettlementLine.hospital_id == hospital,
+            )
+        )
+    ).scalar_one_or_none()
+    if line is None:
+        return None
+    by_month = {
+        r.month: r
+        for r in await session.execute(
+            text(
+                "select month, sum(cases) as cases, sum(points - deductions) as points, sum(self_pay) as self_pay "
+                "from points_month where tenant_id = :t and run_id = :r and hospital_id = :h and ledger = :l "
+                "group by month"
+            ),
+            {"t": tenant, "r": run.points_run_id, "h": hospital, "l": run.ledger},
+        )
+    }
+    payments = {
+        r.month: r.payment
+        for r in await session.execute(
+            text(
+                "select distinct on (r.month) r.month, l.payment from settlement_run r "
+                "join settlement_line l on l.tenant_id = r.tenant_id and l.run_id = r.id and l.hospital_id = :h "
+                "where r.tenant_id = :t and r.kind = 'monthly' and r.status = 'published' and r.year = :y "
+                "and r.ledger = :l order by r.month, r.published_at desc"
+            ),
+            {"t": tenant, "h": hospital, "y": run.year, "l": run.ledger},
+        )
+    }
+    months = [
+        {
+            "month": f"{run.year}-{m:02d}",
+            "cases": by_month[m].cases if m in by_month else 0,
+            "points": by_month[m].points if m in by_month else Decimal("0.0000"),
+            "self_pay": by_month[m].self_pay if m in by_month else Decimal("0.00"),
+            "payment": payments.get(m, Decimal("0.00")),
+        }
+        for m in range(1, run.month + 1)
+    ]
+    name = (
+        await session.execute(
+            text("select name from hospital where tenant_id = :t and id = :h"), {"t": tenant, "h": hospital}
+        )
+    ).scalar_one_or_none()
+    return statement(run, line, months, name or hospital)

@@ -1,0 +1,149 @@
+"""A region's real year simulated on changed parameters (growth rate, policy thresholds and sharing
+ratios, hospital coefficients) and set side by side with a published clearing, for budget
+negotiation (预算协商谈判). Nothing is stored: the same engine as the runs, on the year's cases as
+they stand now."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dianshu.jobs.errors import JobRejected
+from dianshu.settlement.clearing import budget, fen, pv_shown
+from dianshu.settlement.engine import (
+    LedgerBudget,
+    SettlementInputError,
+    case_results,
+    check_alliances,
+    clear_ledger,
+    totals_by_hospital,
+)
+from dianshu.settlement.inputs import alliances_of, load_points_inputs
+from dianshu.settlement.models import Budget, SettlementLine, SettlementRun
+
+
+class CompareRefused(ValueError):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+
+def _dec(v: Any, field: str) -> Decimal:
+    if isinstance(v, float | bool):
+        raise CompareRefused(field, f"decimals travel as strings (got {v!r})")
+    try:
+        d = Decimal(str(v))
+    except InvalidOperation:
+        raise CompareRefused(field, f"{v!r} is not a decimal") from None
+    if not d.is_finite():
+        raise CompareRefused(field, f"{v!r} is not a decimal")
+    return d
+
+
+async def simulate_against_run(
+    session: AsyncSession,
+    tenant: str,
+    run_id: uuid.UUID,
+    *,
+    parameters: dict[str, Any] | None = None,
+    coefficients: dict[str, Any] | None = None,
+    growth_rate: Any = None,
+) -> dict[str, Any]:
+    run = (
+        await session.execute(
+            select(SettlementRun).where(SettlementRun.tenant_id == tenant, SettlementRun.id == run_id)
+        )
+    ).scalar_one_or_none()
+    if run is None or run.kind != "annual":
+        raise CompareRefused("run", f"no annual clearing run {run_id} in {tenant}")
+    b = (
+        await session.execute(select(Budget).where(Budget.tenant_id == tenant, Budget.id == run.budget_id))
+    ).scalar_one()
+    try:
+        inp = await load_points_inputs(session, tenant, run.year, 12)
+    except JobRejected as e:
+        raise CompareRefused(e.details.get("field", "run"), str(e)) from e
+    ledger = run.ledger
+    try:
+        policy = inp.policies.policy(ledger).with_overrides(parameters)
+    except (KeyError, ValueError) as e:
+        raise CompareRefused("parameters", str(e)) from e
+    hospitals = dict(inp.hospitals)
+    for code, c in (coefficients or {}).items():
+        if code not in hospitals:
+            raise CompareRefused(f"coefficients.{code}", f"not a hospital of {tenant}")
+        coef = _dec(c, f"coefficients.{code}")
+        if coef <= 0:
+            raise CompareRefused(f"coefficients.{code}", f"must be positive (got {coef})")
+        hospitals[code] = replace(hospitals[code], coefficient=coef)
+    lines = {
+        x.hospital_id: x
+        for x in (
+            await session.execute(
+                select(SettlementLine).where(SettlementLine.tenant_id == tenant, SettlementLine.run_id == run.id)
+            )
+        ).scalars()
+    }
+    hospitals = {
+        h: replace(x, prepaid={ledger: lines[h].prepaid if h in lines and lines[h].prepaid else Decimal(0)})
+        for h, x in hospitals.items()
+    }
+    g = b.growth_rate if growth_rate is None else _dec(growth_rate, "growth_rate")
+    carved = sum((Decimal(c["amount"]) for c in b.carve_outs), Decimal(0))
+    figures = budget(fen(b.last_year_spending * (1 + g)) - carved, policy)
+    cases = [lc.case for lc in inp.cases.values() if inp.policies.ledger_of(lc.case.fund_type) == ledger]
+    alliances = await alliances_of(session, tenant)
+    try:
+        check_alliances(alliances, hospitals)
+        results = case_results(cases, inp.groups, inp.standard.avg_cost_all, hospitals, policy)
+        totals = totals_by_hospital(results.values()).get(ledger, {})
+        e = sum((t.fund_pay for t in totals.values()), Decimal(0))
+        sim = clear_ledger(ledger, totals, LedgerBudget(figures, e), hospitals, alliances, policy)
+    except (SettlementInputError, ValueError) as err:
+        raise CompareRefused("settlement", str(err)) from err
+    published = run.figures
+    simulated = {
+        "T": str(sim.T),
+        "R": str(sim.R),
+        "B": str(sim.B),
+        "E": str(sim.E),
+        "F": str(sim.F),
+        "P": str(sim.P),
+        "S": str(sim.S),
+        "PV": str(pv_shown(sim.PV)),
+    }
+    rows = []
+    for h in sorted(set(lines) | set(sim.hospitals)):
+        old, new = lines.get(h), sim.hospitals.get(h)
+        old_due = old.due if old else Decimal("0.00")
+        new_due = new.due if new else Decimal("0.00")
+        rows.append(
+            {
+                "hospital": h,
+                "published_points": str(old.points) if old else "0",
+                "simulated_points": str(new.points) if new else "0",
+                "published_due": str(old_due),
+                "simulated_due": str(new_due),
+                "difference": str(new_due - old_due),
+                "published_balance": str(old.balance) if old and old.balance is not None else None,
+                "simulated_balance": str(new.balance) if new else None,
+            }
+        )
+    return {
+        "run": str(run.id),
+        "status": run.status,
+        "ledger": ledger,
+        "year": run.year,
+        "changes": {
+            "parameters": parameters or {},
+            "coefficients": {k: str(v) for k, v in (coefficients or {}).items()},
+            "growth_rate": str(g),
+        },
+        "figures": {k: {"published": published.get(k), "simulated": v} for k, v in simulated.items()},
+        "hospitals": rows,
+    }

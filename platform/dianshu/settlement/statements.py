@@ -1,0 +1,136 @@
+"""A hospital's settlement statement: the run's figures, its own line, and its points and money by
+month, rendered as JSON-ready data, CSV or a printable HTML page with an inline SVG chart (no
+JavaScript, no external assets: it prints and archives as it is)."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from decimal import Decimal
+from typing import Any
+
+LINE_FIELDS = (
+    "cases",
+    "points",
+    "deductions",
+    "self_pay",
+    "fund_pay",
+    "due",
+    "payable",
+    "holdback",
+    "paid_before",
+    "payment",
+    "prepaid",
+    "score",
+    "balance",
+    "withheld",
+)
+
+
+def statement(run: Any, line: Any, months: list[dict[str, Any]], hospital_name: str) -> dict[str, Any]:
+    """`months`: one dict a month: month, cases, points, self_pay, payment (published monthly runs)."""
+    return {
+        "tenant": run.tenant_id,
+        "hospital": line.hospital_id,
+        "hospital_name": hospital_name,
+        "run": {
+            "id": str(run.id),
+            "kind": run.kind,
+            "year": run.year,
+            "month": run.month,
+            "ledger": run.ledger,
+            "version": run.version,
+            "status": run.status,
+            "published_at": run.published_at.isoformat() if run.published_at else None,
+        },
+        "figures": {k: v for k, v in run.figures.items() if k != "alliances"},
+        "alliance": line.alliance_id,
+        "line": {f: (str(getattr(line, f)) if getattr(line, f) is not None else None) for f in LINE_FIELDS},
+        "months": [{k: str(v) for k, v in m.items()} for m in months],
+    }
+
+
+def to_csv(data: dict[str, Any]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["section", "item", "value"])
+    for k, v in data["run"].items():
+        w.writerow(["run", k, v])
+    for k, v in data["figures"].items():
+        w.writerow(["region", k, v])
+    w.writerow(["hospital", "code", data["hospital"]])
+    w.writerow(["hospital", "alliance", data["alliance"] or ""])
+    for k, v in data["line"].items():
+        w.writerow(["hospital", k, "" if v is None else v])
+    w.writerow([])
+    w.writerow(["month", "cases", "points", "self_pay", "payment"])
+    for m in data["months"]:
+        w.writerow([m["month"], m["cases"], m["points"], m["self_pay"], m["payment"]])
+    return buf.getvalue()
+
+
+def _bars_svg(months: list[dict[str, Any]]) -> str:
+    """Points as bars (left axis) and payments as a line (right axis), one slot a month."""
+    w, h, pad = 640, 260, 48
+    pts = [Decimal(m["points"]) for m in months]
+    pay = [Decimal(m["payment"]) for m in months]
+    pmax = max([*pts, Decimal(1)])
+    ymin, ymax = min([*pay, Decimal(0)]), max([*pay, Decimal(1)])
+    slot = (w - 2 * pad) / max(len(months), 1)
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" '
+        f'aria-label="Points and payments by month">',
+        f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#333"/>',
+    ]
+    line = []
+    for i, m in enumerate(months):
+        x = pad + i * slot
+        bh = float(pts[i] / pmax) * (h - 2 * pad)
+        out.append(
+            f'<rect x="{x + slot * 0.15:.1f}" y="{h - pad - bh:.1f}" width="{slot * 0.7:.1f}" height="{bh:.1f}" '
+            f'fill="#7aa6d6"><title>{html.escape(m["month"])}: {m["points"]} points</title></rect>'
+        )
+        out.append(
+            f'<text x="{x + slot / 2:.1f}" y="{h - pad + 16}" font-size="11" text-anchor="middle">'
+            f"{html.escape(m['month'][-2:])}</text>"
+        )
+        y = h - pad - float((pay[i] - ymin) / ((ymax - ymin) or 1)) * (h - 2 * pad)
+        line.append(f"{x + slot / 2:.1f},{y:.1f}")
+    if line:
+        out.append(f'<polyline points="{" ".join(line)}" fill="none" stroke="#c0392b" stroke-width="2"/>')
+    out.append(f'<text x="{pad}" y="{pad - 16}" font-size="12" fill="#2c5d8f">■ points (max {pmax})</text>')
+    out.append(f'<text x="{w - pad}" y="{pad - 16}" font-size="12" fill="#c0392b" text-anchor="end">— payment</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def to_html(data: dict[str, Any]) -> str:
+    e = html.escape
+    run, line = data["run"], data["line"]
+    title = f"{data['hospital_name']} ({data['hospital']}): {run['kind']} settlement {run['year']}"
+    if run["kind"] == "monthly":
+        title += f"-{int(run['month']):02d}"
+    rows = "".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in data["figures"].items())
+    mine = "".join(f"<tr><th>{e(k)}</th><td>{e('' if v is None else v)}</td></tr>" for k, v in line.items())
+    months = "".join(
+        f"<tr><td>{e(m['month'])}</td><td>{e(m['cases'])}</td><td>{e(m['points'])}</td>"
+        f"<td>{e(m['self_pay'])}</td><td>{e(m['payment'])}</td></tr>"
+        for m in data["months"]
+    )
+    return f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{e(title)}</title>
+<style>body{{font:14px system-ui,sans-serif;margin:2em;max-width:60em}}table{{border-collapse:collapse;margin:1em 0}}
+th,td{{border:1px solid #ccc;padding:.25em .6em;text-align:right}}th{{text-align:left;background:#f4f4f4}}
+@media print{{body{{margin:0}}}}</style></head><body>
+<h1>{e(title)}</h1>
+<p>Ledger {e(run["ledger"])}, run {e(run["id"])} version {e(str(run["version"]))}, {e(run["status"])}
+{e("published " + run["published_at"]) if run["published_at"] else "(draft: not final)"}.
+{e("Alliance " + data["alliance"]) if data["alliance"] else ""}</p>
+<h2>Points and money by month</h2>
+{_bars_svg(data["months"])}
+<table><tr><th>month</th><th>cases</th><th>points</th><th>self pay</th><th>payment</th></tr>{months}</table>
+<h2>This hospital</h2><table>{mine}</table>
+<h2>The region's ledger</h2><table>{rows}</table>
+</body></html>
+"""

@@ -1,0 +1,164 @@
+"""The settlement API end to end on the hand-settled year of tests/settlement/world.py: budget,
+runs, publishing, lines per role, statements (JSON, CSV, HTML), a review, and a simulation side by
+side with the published clearing."""
+
+from __future__ import annotations
+
+import uuid
+
+from dianshu.jobs import service as jobs
+from dianshu.scope import Role
+from tests.api import Api
+from tests.settlement.world import load_year, publish_standard
+from tests.test_standards_db import builtin_versions  # noqa: F401
+
+RUN = """mutation($i: RunSettlementInput!) { runSettlement(input: $i) {
+  ... on JobPayload { job { id } } ... on PermissionDenied { message } } }"""
+RUNS = """query($t: String!) { settlementRuns(tenant: $t, year: 2025) { id kind month status figures
+  lines { hospital points due payable balance } } }"""
+
+
+async def run(api, db, token, tenant, **inp):
+    out = await api.gql(token, RUN, {"i": {"tenant": tenant, "year": 2025, **inp}})
+    job = out["runSettlement"]["job"]["id"]
+    assert await jobs.execute(db, tenant, uuid.UUID(job)) == "succeeded"
+
+
+async def test_settlement_through_the_api(settings, db, city, dispatcher, builtin_versions):  # noqa: F811
+    zj = builtin_versions["zhejiang_2022"]
+    await publish_standard(db, city, zj)
+    await load_year(db, city, zj)
+    api = Api(settings, db)
+    try:
+        region = api.token(Role.region_admin, [city.a])
+        budget = await api.gql(
+            region,
+            """mutation($t: String!) { setBudget(input: {tenant: $t, year: 2025, growthRate: "0",
+                 lastYearSpending: "60000", reason: "negotiated"}) {
+               ... on BudgetPayload { budget { version total reserve pointsBudget } }
+               ... on ValidationError { message } } }""",
+            {"t": city.a},
+        )
+        assert budget["setBudget"]["budget"] == {
+            "version": 1,
+            "total": "60000.00",
+            "reserve": "3000.00",
+            "pointsBudget": "57000.00",
+        }
+        bad = await api.gql(
+            region,
+            """mutation($t: String!) { setBudget(input: {tenant: $t, year: 2025, growthRate: "0.9", reason: "x"}) {
+               ... on ValidationError { errors { record field reason } } } }""",
+            {"t": city.a},
+        )
+        assert bad["setBudget"]["errors"][0]["field"] == "growth_rate"
+        await api.gql(
+            region,
+            """mutation($t: String!) { setPolicy(input: {tenant: $t, year: 2025, ledger: "employee",
+                 parameters: {provisional_point_value: "100", review_quota_ratio: "1", review_min_experts: 1},
+                 reason: "first year"}) { __typename } }""",
+            {"t": city.a},
+        )
+        await run(api, db, region, city.a, kind="monthly", month=4)
+        await run(api, db, region, city.a, kind="annual")
+        runs = (await api.gql(region, RUNS, {"t": city.a}))["settlementRuns"]
+        annual = next(r for r in runs if r["kind"] == "annual")
+        monthly = next(r for r in runs if r["kind"] == "monthly")
+        assert annual["figures"]["F"] == "56850.00" and annual["status"] == "draft"
+        pub = await api.gql(
+            region,
+            "mutation($t: String!, $i: ID!) { publishSettlementRun(tenant: $t, id: $i) "
+            "{ ... on RunPayload { run { status } } } }",
+            {"t": city.a, "i": monthly["id"]},
+        )
+        assert pub["publishSettlementRun"]["run"]["status"] == "published"
+
+        # A hospital sees its own line only; region B sees no runs of A; a hospital cannot publish.
+        a1 = api.token(Role.hospital_user, [city.a], city.a1)
+        mine = (await api.gql(a1, RUNS, {"t": city.a}))["settlementRuns"]
+        assert all([x["hospital"] for x in r["lines"]] == [city.a1] for r in mine)
+        denied = await api.post(api.token(Role.region_admin, [city.b]), RUNS, {"t": city.a})
+        assert "errors" in denied.json()
+        refused = await api.gql(
+            a1,
+            "mutation($t: String!, $i: ID!) { publishSettlementRun(tenant: $t, id: $i) "
+            "{ ... on PermissionDenied { message } } }",
+            {"t": city.a, "i": annual["id"]},
+        )
+        assert refused["publishSettlementRun"]["message"]
+
+        # Statements: JSON, CSV and a printable HTML page with its chart; not another hospital's.
+        base = f"/statements/{city.a}/{monthly['id']}/{city.a1}"
+        headers = {"Authorization": f"Bearer {a1}"}
+        js = (await api.client.get(base + ".json", headers=headers)).json()
+        assert js["line"]["due"] == "16000.00" and [m["payment"] for m in js["months"]] == [
+            "0.00",
+            "0.00",
+            "0.00",
+            "15200.00",
+        ]
+        assert js["months"][2]["points"] == "200.0000"  # March: A-1 and A-2
+        csv_text = (await api.client.get(base + ".csv", headers=headers)).text
+        assert "hospital,due,16000.00" in csv_text
+        page = (await api.client.get(base + ".html", headers=headers)).text
+        assert "<svg" in page and "16000.00" in page
+        other = await api.client.get(f"/statements/{city.a}/{monthly['id']}/{city.a2}.json", headers=headers)
+        assert other.status_code == 404
+
+        # Side by side: growth 10% instead of 0. T 66,000, R 3,300, B 62,700; E 56,000:
+        # F = 56,000 + 0.85 × 6,700 = 61,695.00; PV = (61,695 + 8,000) / 600 = 116.158333…
+        # a1: 300 × PV − 6,000 = 28,847.50 (published 26,425.00: +2,422.50).
+        sim = await api.gql(
+            region,
+            'query($t: String!, $r: ID!) { simulateAgainstRun(tenant: $t, run: $r, growthRate: "0.10") }',
+            {"t": city.a, "r": annual["id"]},
+        )
+        s = sim["simulateAgainstRun"]
+        assert s["figures"]["F"] == {"published": "56850.00", "simulated": "61695.00"}
+        row = next(h for h in s["hospitals"] if h["hospital"] == city.a1)
+        assert (row["published_due"], row["simulated_due"], row["difference"]) == ("26425.00", "28847.50", "2422.50")
+        hosp_sim = await api.post(
+            a1,
+            'query($t: String!, $r: ID!) { simulateAgainstRun(tenant: $t, run: $r, growthRate: "0.10") }',
+            {"t": city.a, "r": annual["id"]},
+        )
+        assert "errors" in hosp_sim.json()
+
+        # A review through the API: a2 applies, the region prechecks and draws the one expert, who decides.
+        a2 = api.token(Role.hospital_user, [city.a], city.a2)
+        await api.gql(
+            region,
+            'mutation($t: String!) { addReviewExpert(tenant: $t, expert: "t-expert", name: "E") }',
+            {"t": city.a},
+        )
+        applied = await api.gql(
+            a2,
+            """mutation($t: String!, $h: String!) { applyForReview(input: {tenant: $t, hospital: $h, listId: "A-4",
+                 request: "ECMO"}) { ... on ReviewPayload { review { id state grounds } } } }""",
+            {"t": city.a, "h": city.a2},
+        )
+        rid = applied["applyForReview"]["review"]["id"]
+        assert applied["applyForReview"]["review"]["grounds"] == ["high outlier"]
+        step = """mutation($i: ReviewStepInput!) { %s(input: $i) { ... on ReviewPayload { review { state } }
+                  ... on ValidationError { message } ... on PermissionDenied { message } } }"""
+        i = {"tenant": city.a, "review": rid, "reason": "ok"}
+        assert (await api.gql(region, step % "precheckReview", {"i": i}))["precheckReview"]["review"][
+            "state"
+        ] == "prechecked"
+        assert (await api.gql(region, step % "assignReviewExperts", {"i": i}))["assignReviewExperts"]["review"][
+            "state"
+        ] == "in_review"
+        expert = api.token(Role.expert, [city.a])
+        seen = await api.gql(
+            expert, "query($t: String!) { reviews(tenant: $t) { id hospital listId case } }", {"t": city.a}
+        )
+        assert seen["reviews"][0]["hospital"] is None and seen["reviews"][0]["case"]["drg"] == "ES23"
+        decide = (
+            """mutation($i: ReviewDecisionInput!) { %s(input: $i) { ... on ReviewPayload { review { state } } } }"""
+        )
+        d = {**i, "outcome": "add_points", "points": "350"}
+        await api.gql(expert, decide % "giveReviewOpinion", {"i": d})
+        out = await api.gql(region, decide % "decideReview", {"i": d})
+        assert out["decideReview"]["review"]["state"] == "decided"
+    finally:
+        await api.client.aclose()
