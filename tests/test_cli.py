@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from decimal import Decimal as D
 from pathlib import Path
 
 from dianshu.scope import Role
@@ -30,6 +31,8 @@ async def test_demo_provisions_the_pilot_city_through_jobs_and_is_idempotent(set
     second = run("demo", "--no-serve")
     assert second.returncode == 0, second.stderr[-3000:]
     assert "(0 new)" in second.stderr
+    assert "Annual clearing 2025" in first.stderr and "statement of" in first.stderr
+    assert list((TEST_STATE / "statements").glob("*.html"))
     tokens = json.loads((TEST_STATE / "demo-tokens.json").read_text())
     api = Api(settings, db)
     try:
@@ -47,6 +50,21 @@ async def test_demo_provisions_the_pilot_city_through_jobs_and_is_idempotent(set
             "tenantCodes": [pilot.REGIONS[0][0]],
             "serviceAccount": "svc-demo-integrator",
         }
+        # The year was settled once: the second demo run added no run versions (jobs keyed, retries no-ops).
+        runs = await api.gql(
+            tokens["region_admin"],
+            "query($t: String!) { settlementRuns(tenant: $t, year: 2025) { kind month ledger version status figures } }",
+            {"t": pilot.REGIONS[0][0]},
+        )
+        got = sorted((r["kind"], r["month"], r["ledger"], r["version"], r["status"]) for r in runs["settlementRuns"])
+        assert got == [
+            ("annual", 12, "employee", 1, "draft"),
+            ("annual", 12, "resident", 1, "draft"),
+            ("monthly", 6, "employee", 1, "published"),
+            ("monthly", 6, "resident", 1, "published"),
+        ]
+        annual = [r for r in runs["settlementRuns"] if r["kind"] == "annual"]
+        assert all(D(r["figures"]["F"]) > 0 and D(r["figures"]["PV"]) > 0 for r in annual)
         # Re-running imported nothing twice: one succeeded roster job per region.
         jobs = await api.gql(
             tokens["city_admin"],

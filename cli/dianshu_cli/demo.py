@@ -7,6 +7,7 @@ import asyncio
 import json
 import uuid
 from datetime import date
+from decimal import Decimal
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -46,6 +47,7 @@ def run_demo(
     try:
         summary = asyncio.run(_provision(settings, console, n_hospitals))
         summary["batches"] = asyncio.run(_cases(settings, console, n_hospitals, stays))
+        asyncio.run(_settle(settings, console, summary))
     finally:
         worker.stop()
     _print_summary(console, summary)
@@ -283,3 +285,138 @@ def _serve(settings: Settings, console: Console, host: str, port: int, tokens: d
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None, log_level="info")
     finally:
         worker.stop()
+
+
+async def _settle(settings: Settings, console: Console, summary: dict) -> None:
+    """Calibrate and publish the city's payment standard on the year, set every region's budgets,
+    run and publish the June pre-settlement, then the annual clearing of each region (all through
+    the real jobs, idempotent by key), and write one hospital's statement as HTML."""
+    from dianshu.settlement import budgets, policies
+    from dianshu.settlement.models import SettlementRun
+    from dianshu.settlement.runs import SETTLE, publish_run, statement_data
+    from dianshu.settlement.statements import to_html
+    from dianshu.standards.jobs import CALIBRATE
+    from dianshu.standards.models import DrgSchemeVersion, PaymentStandard
+    from dianshu.standards.service import publish_payment_standard
+
+    city = pilot.CITY[0]
+    codes = tuple(c for c, _, _ in pilot.REGIONS)
+    admin = Scope(Role.city_admin, (city, *codes), "*", actor="demo@city")
+    db = Database(settings.runtime_url(), pool_size=4)
+    try:
+        async with scoped_session(db, admin) as s:
+            std = (
+                await s.execute(
+                    select(PaymentStandard).where(
+                        PaymentStandard.city_code == city, PaymentStandard.status == "published"
+                    )
+                )
+            ).scalar_one_or_none()
+            zj = (
+                await s.execute(
+                    select(DrgSchemeVersion.id).where(
+                        DrgSchemeVersion.scheme_code == "zhejiang_2022", DrgSchemeVersion.status == "published"
+                    )
+                )
+            ).scalar_one()
+        if std is None:
+            async with scoped_session(db, admin) as s:
+                job, _ = await jobs.submit(
+                    s, db, admin, city, CALIBRATE, {"version": str(zj), "years": [2025]}, idempotency_key="demo-calib"
+                )
+            await _wait(db, console, [(city, job.id)], "calibrating the payment standard on 2025")
+            async with scoped_session(db, admin) as s:
+                sid = (
+                    await s.execute(select(PaymentStandard.id).where(PaymentStandard.city_code == city).limit(1))
+                ).scalar_one()
+                std = await publish_payment_standard(s, sid, date(2025, 1, 1))
+        # A first year: no clearing of 2024 to take the provisional point value from. Points are
+        # cost / avg_cost_all × 100, so a point is worth about avg_cost_all / 100 yuan.
+        pv = (std.avg_cost_all / 100).quantize(Decimal("0.01"))
+        for ledger in ("employee", "resident"):
+            async with scoped_session(db, admin) as s:
+                await policies.set_city_defaults(
+                    s, admin, city, 2025, ledger, {"provisional_point_value": str(pv)}, "demo: first year"
+                )
+        for code in codes:
+            region = Scope(Role.region_admin, (code,), "*", actor=f"demo@{code}")
+            async with scoped_session(db, region) as s:
+                for ledger in ("employee", "resident"):
+                    spent = await budgets.spending(s, code, 2025, ledger)
+                    await budgets.set_budget(
+                        s,
+                        region,
+                        city,
+                        code,
+                        2025,
+                        ledger,
+                        growth_rate="0.03",
+                        last_year_spending=str(spent or 1),
+                        reason="demo: last year's spending × 1.03",
+                    )
+        for kind, month in (("monthly", 6), ("annual", 12)):
+            params = {"kind": kind, "year": 2025, "month": month}
+            submitted = await _submit_per_region(db, SETTLE, {c: (params, f"demo-{kind}-2025-{month}") for c in codes})
+            await _wait(
+                db,
+                console,
+                submitted,
+                f"{kind} settlement of 2025" + (f" through month {month}" if kind == "monthly" else ""),
+            )
+            if kind == "monthly":
+                for code in codes:
+                    region = Scope(Role.region_admin, (code,), "*", actor=f"demo@{code}")
+                    async with scoped_session(db, region) as s:
+                        runs = (
+                            (
+                                await s.execute(
+                                    select(SettlementRun.id).where(
+                                        SettlementRun.tenant_id == code,
+                                        SettlementRun.kind == "monthly",
+                                        SettlementRun.month == month,
+                                        SettlementRun.status == "draft",
+                                    )
+                                )
+                            )
+                            .scalars()
+                            .all()
+                        )
+                        for run_id in runs:
+                            await publish_run(s, region, code, run_id)
+        async with scoped_session(db, Scope.system(codes)) as s:
+            runs = (
+                (
+                    await s.execute(
+                        select(SettlementRun)
+                        .where(SettlementRun.kind == "annual", SettlementRun.year == 2025)
+                        .order_by(SettlementRun.tenant_id, SettlementRun.ledger, SettlementRun.version.desc())
+                        .distinct(SettlementRun.tenant_id, SettlementRun.ledger)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        table = Table(title="Annual clearing 2025 (drafts): budget, fund total and point value per region and ledger")
+        for col in ("region", "ledger", "T", "B", "E (fee for service)", "F", "P", "PV", "hospitals"):
+            table.add_column(col, justify="right")
+        for r in runs:
+            f = r.figures
+            table.add_row(r.tenant_id, r.ledger, f["T"], f["B"], f["E"], f["F"], f["P"], f["PV"], str(f["hospitals"]))
+        console.print(table)
+        first = runs[0] if runs else None
+        if first is not None:
+            async with scoped_session(db, Scope.system((first.tenant_id,))) as s:
+                hospital = (
+                    await s.execute(
+                        text("select hospital_id from settlement_line where run_id = :r order by due desc limit 1"),
+                        {"r": first.id},
+                    )
+                ).scalar_one()
+                data = await statement_data(s, first.tenant_id, first.id, hospital)
+            out = settings.state_dir / "statements"
+            out.mkdir(parents=True, exist_ok=True)
+            path = out / f"{first.tenant_id}-{hospital}-2025-{first.ledger}.html"
+            path.write_text(to_html(data), encoding="utf-8")
+            console.print(f"[green]✓[/green] statement of {hospital} (with its chart by month): {path}")
+    finally:
+        await db.dispose()

@@ -1,0 +1,248 @@
+"""Settlement benchmark: case points for a city year, the annual clearing of every region, and a
+100,000-case simulation.
+
+    .venv/bin/python -m benchmarks.ingest          # 1,000,000 stays of 2025 into dianshu_bench_ingest
+    .venv/bin/python -m benchmarks.regroup         # group them under ZJ-DRG 2022
+    .venv/bin/python -m benchmarks.settlement [--processes 2] [--repeat 3]
+
+On that database it calibrates and publishes a payment standard from the year (once), sets every
+region's budget, then times:
+  points     one points job per region through `dianshu worker --processes N` (database included);
+  clearing   the annual clearing of every region and ledger from those points runs (in process);
+  simulate   simulate() on a generated 100,000-case scenario (pure, no database).
+Each is repeated and the median reported."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+
+from benchmarks.ingest import children, peak_rss_mb
+from dianshu.config import Settings, reset_settings
+from dianshu.db.session import Database, scoped_session
+from dianshu.jobs import service as jobs
+from dianshu.jobs.models import Job
+from dianshu.scope import Role, Scope
+from dianshu.settlement import budgets
+from dianshu.settlement.runs import POINTS, SETTLE
+from dianshu.settlement.simulate import simulate
+from dianshu.standards.jobs import CALIBRATE
+from dianshu.standards.models import PaymentStandard
+from dianshu.standards.service import ensure_builtin_standards, publish_payment_standard
+from dianshu.tenancy import pilot
+
+CODES = tuple(c for c, _, _ in pilot.REGIONS)
+
+
+def scenario(cases: int, seed: int = 7) -> dict[str, Any]:
+    rnd = random.Random(seed)
+    groups = [
+        {"drg": f"G{i:03d}", "avg_cost": str(rnd.randint(3000, 60000)), "base_points": str(rnd.randint(30, 600))}
+        for i in range(600)
+    ]
+    for g in groups[:30]:
+        g["stable"] = False
+    hospitals = [{"code": f"H{i:02d}", "coefficient": str(Decimal(rnd.randint(90, 115)) / 100)} for i in range(50)]
+    out = []
+    for i in range(cases):
+        g = groups[rnd.randrange(600)] if rnd.random() > 0.01 else {"drg": "0000", "avg_cost": "10000"}
+        cost = int(Decimal(g["avg_cost"]) * Decimal(rnd.lognormvariate(0, 0.5)))
+        out.append(
+            {
+                "id": f"C{i}",
+                "hospital": f"H{rnd.randrange(50):02d}",
+                "drg": g["drg"],
+                "total_cost": str(cost),
+                "los_days": rnd.randint(1, 30),
+                "discharge_way": rnd.choice((1, 1, 1, 1, 2, 5)),
+                "self_pay": str(cost // 4),
+                "fund_type": rnd.choice(("employee", "resident")),
+            }
+        )
+    return {
+        "standard": {"avg_cost_all": "12000"},
+        "groups": groups,
+        "hospitals": hospitals,
+        "cases": out,
+        "budget": {
+            "employee": {"amount": "900000000", "fee_for_service_fund": "850000000"},
+            "resident": {"amount": "900000000", "fee_for_service_fund": "950000000"},
+        },
+    }
+
+
+async def prepare(settings: Settings, db: Database) -> None:
+    """A published payment standard calibrated on the year, and every region's budget."""
+    owner = Database(settings.owner_url(), pool_size=1)
+    try:
+        versions = await ensure_builtin_standards(owner, settings.owner_url(), date(2024, 1, 1), "bench")
+    finally:
+        await owner.dispose()
+    city = Scope(Role.city_admin, (pilot.CITY[0], *CODES), "*", actor="bench")
+    async with scoped_session(db, city) as s:
+        published = (await s.execute(select(PaymentStandard.id).where(PaymentStandard.status == "published"))).first()
+    if published is None:
+        print("calibrating a payment standard on 2025 …", flush=True)
+        async with scoped_session(db, city) as s:
+            job, _ = await jobs.submit(
+                s, db, city, pilot.CITY[0], CALIBRATE, {"version": str(versions["zhejiang_2022"]), "years": [2025]}
+            )
+        assert await jobs.execute(db, pilot.CITY[0], job.id) == "succeeded"
+        async with scoped_session(db, city) as s:
+            sid = (await s.execute(select(PaymentStandard.id).order_by(PaymentStandard.created_at.desc()))).scalar()
+            await publish_payment_standard(s, sid, date(2025, 1, 1))
+    for code in CODES:
+        region = Scope(Role.region_admin, (code,), "*", actor="bench")
+        async with scoped_session(db, region) as s:
+            for ledger in ("employee", "resident"):
+                spent = await budgets.spending(s, code, 2025, ledger)
+                await budgets.set_budget(
+                    s,
+                    region,
+                    pilot.CITY[0],
+                    code,
+                    2025,
+                    ledger,
+                    growth_rate="0.03",
+                    last_year_spending=str(spent),
+                    reason="benchmark",
+                )
+
+
+async def time_points(db: Database, worker_pid: int) -> tuple[float, int, float, dict[str, str]]:
+    t0 = time.perf_counter()
+    ids = []
+    stamp = str(time.time())
+    for code in CODES:
+        scope = Scope(Role.region_admin, (code,), "*", actor="bench")
+        async with scoped_session(db, scope) as s:
+            job, _ = await jobs.submit(s, db, scope, code, POINTS, {"year": 2025, "month": 12, "run": stamp})
+        ids.append(job.id)
+    peak = 0.0
+    while True:
+        peak = max(peak, peak_rss_mb(children(worker_pid)))
+        async with scoped_session(db, Scope.system(CODES)) as s:
+            rows = (
+                await s.execute(select(Job.tenant_id, Job.status, Job.result, Job.error).where(Job.id.in_(ids)))
+            ).all()
+        if all(r.status in ("succeeded", "failed") for r in rows):
+            break
+        await asyncio.sleep(0.25)
+    elapsed = time.perf_counter() - t0
+    failed = [r for r in rows if r.status == "failed"]
+    if failed:
+        raise SystemExit(f"points jobs failed: {failed[0].error}")
+    return elapsed, sum(r.result["cases"] for r in rows), peak, {r.tenant_id: r.result["points_run"] for r in rows}
+
+
+async def time_clearing(db: Database, runs: dict[str, str]) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    n = 0
+    for code in CODES:
+        scope = Scope(Role.region_admin, (code,), "*", actor="bench")
+        async with scoped_session(db, scope) as s:
+            job, _ = await jobs.submit(
+                s, db, scope, code, SETTLE, {"kind": "annual", "year": 2025, "points_run": runs[code]}
+            )
+        assert await jobs.execute(db, code, job.id) == "succeeded"
+        async with scoped_session(db, Scope.system((code,))) as s:
+            n += (
+                await s.execute(
+                    text(
+                        "select count(*) from settlement_line where run_id in "
+                        "(select id from settlement_run where job_id = :j)"
+                    ),
+                    {"j": job.id},
+                )
+            ).scalar_one()
+    return time.perf_counter() - t0, n
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--scenario-cases", type=int, default=100_000)
+    a = ap.parse_args()
+
+    sc = scenario(a.scenario_cases)
+    sims = []
+    for _ in range(a.repeat):
+        t0 = time.perf_counter()
+        simulate(sc)
+        sims.append(time.perf_counter() - t0)
+    print(
+        f"simulate: {a.scenario_cases:,} cases, median {statistics.median(sims):.2f}s "
+        f"(runs {', '.join(f'{x:.2f}' for x in sims)})",
+        flush=True,
+    )
+
+    base = Settings()
+    os.environ["DATABASE_URL"] = (
+        make_url(base.owner_url()).set(database="dianshu_bench_ingest").render_as_string(hide_password=False)
+    )
+    reset_settings()
+    settings = Settings()
+    from dianshu_workers.actors import ACTORS  # noqa: F401  (the dispatcher sends to the broker)
+
+    async def setup() -> None:
+        db = Database(settings.runtime_url(), pool_size=2)
+        try:
+            await prepare(settings, db)
+        finally:
+            await db.dispose()
+
+    asyncio.run(setup())
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dianshu"), "worker", "--processes", str(a.processes), "--threads", "1"],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+    time.sleep(3)
+
+    async def run() -> None:
+        db = Database(settings.runtime_url(), pool_size=4)
+        points, clears = [], []
+        try:
+            for _ in range(a.repeat):
+                elapsed, cases, peak, runs = await time_points(db, worker.pid)
+                points.append(elapsed)
+                print(
+                    f"points: {cases:,} cases in {elapsed:.1f}s ({cases / elapsed:,.0f}/s), peak worker {peak:.0f} MB",
+                    flush=True,
+                )
+                c_elapsed, lines = await time_clearing(db, runs)
+                clears.append(c_elapsed)
+                print(f"clearing: {len(CODES)} regions, {lines} hospital lines in {c_elapsed:.2f}s", flush=True)
+        finally:
+            await db.dispose()
+        print(
+            f"medians: points {statistics.median(points):.1f}s for the city year; clearing of all regions "
+            f"{statistics.median(clears):.2f}s; simulation of {a.scenario_cases:,} cases {statistics.median(sims):.2f}s"
+        )
+
+    try:
+        asyncio.run(run())
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
