@@ -53,7 +53,8 @@ async def test_demo_provisions_the_pilot_city_through_jobs_and_is_idempotent(set
         # The year was settled once: the second demo run added no run versions (jobs keyed, retries no-ops).
         runs = await api.gql(
             tokens["region_admin"],
-            "query($t: String!) { settlementRuns(tenant: $t, year: 2025) { kind month ledger version status figures } }",
+            "query($t: String!) { settlementRuns(tenant: $t, year: 2025) "
+            "{ kind month ledger version status figures } }",
             {"t": pilot.REGIONS[0][0]},
         )
         got = sorted((r["kind"], r["month"], r["ledger"], r["version"], r["status"]) for r in runs["settlementRuns"])
