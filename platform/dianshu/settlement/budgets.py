@@ -11,7 +11,7 @@ the same figures again adds nothing."""
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, text
@@ -23,6 +23,7 @@ from dianshu.settlement.clearing import budget as budget_figures
 from dianshu.settlement.clearing import fen
 from dianshu.settlement.models import Budget
 from dianshu.settlement.policies import LEDGERS, effective_policy
+from dianshu.settlement.values import parse_decimal
 
 
 class BudgetRefused(ValueError):
@@ -32,15 +33,10 @@ class BudgetRefused(ValueError):
 
 
 def _dec(value: Any, field: str) -> Decimal:
-    if isinstance(value, float | bool):
-        raise BudgetRefused(field, f"decimals travel as strings (got {value!r})")
     try:
-        d = Decimal(str(value))
-    except InvalidOperation:
-        raise BudgetRefused(field, f"{value!r} is not a decimal") from None
-    if not d.is_finite():
-        raise BudgetRefused(field, f"{value!r} is not a decimal")
-    return d
+        return parse_decimal(value)
+    except ValueError as e:
+        raise BudgetRefused(field, str(e)) from None
 
 
 async def spending(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -25,6 +25,7 @@ from dianshu.settlement.engine import (
 )
 from dianshu.settlement.inputs import alliances_of, load_points_inputs
 from dianshu.settlement.models import Budget, SettlementLine, SettlementRun
+from dianshu.settlement.values import parse_decimal
 
 
 class CompareRefused(ValueError):
@@ -33,16 +34,11 @@ class CompareRefused(ValueError):
         self.field, self.reason = field, reason
 
 
-def _dec(v: Any, field: str) -> Decimal:
-    if isinstance(v, float | bool):
-        raise CompareRefused(field, f"decimals travel as strings (got {v!r})")
+def _dec(value: Any, field: str) -> Decimal:
     try:
-        d = Decimal(str(v))
-    except InvalidOperation:
-        raise CompareRefused(field, f"{v!r} is not a decimal") from None
-    if not d.is_finite():
-        raise CompareRefused(field, f"{v!r} is not a decimal")
-    return d
+        return parse_decimal(value)
+    except ValueError as e:
+        raise CompareRefused(field, str(e)) from None
 
 
 async def simulate_against_run(

@@ -4,7 +4,7 @@ violations. Each change is checked, audited and safe to retry."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, text
@@ -15,6 +15,7 @@ from dianshu.audit import service as audit
 from dianshu.scope import Scope
 from dianshu.settlement.models import Alliance, CaseViolation, EvaluationScore
 from dianshu.settlement.policy import VIOLATION_MULTIPLES
+from dianshu.settlement.values import parse_decimal
 
 
 class RegionalRefused(ValueError):
@@ -24,15 +25,10 @@ class RegionalRefused(ValueError):
 
 
 def _dec(value: Any, record: str, field: str) -> Decimal:
-    if isinstance(value, float | bool):
-        raise RegionalRefused(record, field, f"decimals travel as strings (got {value!r})")
     try:
-        d = Decimal(str(value))
-    except InvalidOperation:
-        raise RegionalRefused(record, field, f"{value!r} is not a decimal") from None
-    if not d.is_finite():
-        raise RegionalRefused(record, field, f"{value!r} is not a decimal")
-    return d
+        return parse_decimal(value)
+    except ValueError as e:
+        raise RegionalRefused(record, field, str(e)) from None
 
 
 async def _hospitals(session: AsyncSession, tenant: str) -> set[str]:

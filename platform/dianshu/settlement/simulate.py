@@ -4,7 +4,7 @@ calls the same engine (engine.settle_year), so a simulated year and a real run a
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from dianshu.settlement.clearing import budget, pv_shown
@@ -23,6 +23,7 @@ from dianshu.settlement.engine import (
 )
 from dianshu.settlement.points import DrgParams
 from dianshu.settlement.policy import Policy
+from dianshu.settlement.values import parse_decimal
 
 FUND_TYPES = ("employee", "resident")
 REVIEW_OUTCOMES = ("keep", "add_points", "pay_by_item", "refuse")
@@ -37,13 +38,11 @@ class ScenarioError(ValueError):
 
 
 def _dec(value: Any, where: str, *, positive: bool = False, nonneg: bool = True) -> Decimal:
-    if isinstance(value, float) or isinstance(value, bool):
-        raise ScenarioError(where, f"decimals travel as strings, not {type(value).__name__} ({value!r})")
     try:
-        d = Decimal(str(value))
-    except InvalidOperation:
-        raise ScenarioError(where, f"{value!r} is not a decimal") from None
-    if not d.is_finite() or (positive and d <= 0) or (nonneg and d < 0):
+        d = parse_decimal(value)
+    except ValueError as e:
+        raise ScenarioError(where, str(e)) from None
+    if (positive and d <= 0) or (nonneg and d < 0):
         raise ScenarioError(where, f"must be {'positive' if positive else 'non-negative'} (got {value})")
     return d
 
