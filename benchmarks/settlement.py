@@ -8,7 +8,7 @@
 On that database it calibrates and publishes a payment standard from the year (once), sets every
 region's budget, then times:
   points     one points job per region through `dianshu worker --processes N` (database included);
-  clearing   the annual clearing of every region and ledger from those points runs (in process);
+  clearing   the annual clearing of every region and ledger from those points runs (through the workers);
   simulate   simulate() on a generated 100,000-case scenario (pure, no database).
 Each is repeated and the median reported."""
 
@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from benchmarks.ingest import children, peak_rss_mb
@@ -123,14 +123,16 @@ async def prepare(settings: Settings, db: Database) -> None:
                 )
 
 
-async def time_points(db: Database, worker_pid: int) -> tuple[float, int, float, dict[str, str]]:
+async def through_workers(
+    db: Database, worker_pid: int, kind: str, params: dict[str, dict[str, Any]]
+) -> tuple[float, list[Any], float]:
+    """Submit one job per region, wait for all; (seconds, job rows, peak worker memory)."""
     t0 = time.perf_counter()
     ids = []
-    stamp = str(time.time())
     for code in CODES:
         scope = Scope(Role.region_admin, (code,), "*", actor="bench")
         async with scoped_session(db, scope) as s:
-            job, _ = await jobs.submit(s, db, scope, code, POINTS, {"year": 2025, "month": 12, "run": stamp})
+            job, _ = await jobs.submit(s, db, scope, code, kind, params[code])
         ids.append(job.id)
     peak = 0.0
     while True:
@@ -141,35 +143,25 @@ async def time_points(db: Database, worker_pid: int) -> tuple[float, int, float,
             ).all()
         if all(r.status in ("succeeded", "failed") for r in rows):
             break
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(0.1)
     elapsed = time.perf_counter() - t0
     failed = [r for r in rows if r.status == "failed"]
     if failed:
-        raise SystemExit(f"points jobs failed: {failed[0].error}")
+        raise SystemExit(f"{kind} jobs failed: {failed[0].error}")
+    return elapsed, rows, peak
+
+
+async def time_points(db: Database, worker_pid: int) -> tuple[float, int, float, dict[str, str]]:
+    stamp = str(time.time())
+    params = {c: {"year": 2025, "month": 12, "run": stamp} for c in CODES}
+    elapsed, rows, peak = await through_workers(db, worker_pid, POINTS, params)
     return elapsed, sum(r.result["cases"] for r in rows), peak, {r.tenant_id: r.result["points_run"] for r in rows}
 
 
-async def time_clearing(db: Database, runs: dict[str, str]) -> tuple[float, int]:
-    t0 = time.perf_counter()
-    n = 0
-    for code in CODES:
-        scope = Scope(Role.region_admin, (code,), "*", actor="bench")
-        async with scoped_session(db, scope) as s:
-            job, _ = await jobs.submit(
-                s, db, scope, code, SETTLE, {"kind": "annual", "year": 2025, "points_run": runs[code]}
-            )
-        assert await jobs.execute(db, code, job.id) == "succeeded"
-        async with scoped_session(db, Scope.system((code,))) as s:
-            n += (
-                await s.execute(
-                    text(
-                        "select count(*) from settlement_line where run_id in "
-                        "(select id from settlement_run where job_id = :j)"
-                    ),
-                    {"j": job.id},
-                )
-            ).scalar_one()
-    return time.perf_counter() - t0, n
+async def time_clearing(db: Database, worker_pid: int, runs: dict[str, str]) -> tuple[float, int]:
+    params = {c: {"kind": "annual", "year": 2025, "points_run": runs[c]} for c in CODES}
+    elapsed, rows, _ = await through_workers(db, worker_pid, SETTLE, params)
+    return elapsed, sum(run["hospitals"] for r in rows for run in r.result["runs"])
 
 
 def main() -> None:
@@ -227,7 +219,7 @@ def main() -> None:
                     f"points: {cases:,} cases in {elapsed:.1f}s ({cases / elapsed:,.0f}/s), peak worker {peak:.0f} MB",
                     flush=True,
                 )
-                c_elapsed, lines = await time_clearing(db, runs)
+                c_elapsed, lines = await time_clearing(db, worker.pid, runs)
                 clears.append(c_elapsed)
                 print(f"clearing: {len(CODES)} regions, {lines} hospital lines in {c_elapsed:.2f}s", flush=True)
         finally:

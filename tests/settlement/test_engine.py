@@ -1,6 +1,7 @@
 """The year engine: add-ons, TCM equivalence, special-review outcomes, readmission detection and
 medical alliances, each with its arithmetic written out."""
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal as D
 
@@ -234,7 +235,7 @@ def test_sum_of_dues_is_F_and_one_hospitals_cases_touch_no_other(rows, t, e):
     assert settle_year(inp) == res
     # Change every case of the first hospital: the others' points do not move.
     first = rows[0][0]
-    changed = [CaseIn(**{**c.__dict__, "total_cost": c.total_cost * 3}) if c.hospital == first else c for c in cases]
+    changed = [replace(c, total_cost=c.total_cost * 3) if c.hospital == first else c for c in cases]
     res2 = settle_year(YearInputs(P, AVG_ALL, GROUPS, hospitals, [], changed, inp.budgets))
     for h, line in res2.ledgers["employee"].hospitals.items():
         if h != first:

@@ -66,7 +66,7 @@ class Review:
     points: Decimal | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a million are built per city year, and frozen init is slow
 class CaseIn:
     id: str
     hospital: str
@@ -110,7 +110,7 @@ class LedgerBudget:
     fee_for_service_fund: Decimal  # E
 
 
-@dataclass
+@dataclass(slots=True)
 class CaseResult:
     id: str
     hospital: str
@@ -428,7 +428,7 @@ def check_alliances(alliances: Iterable[AllianceIn], hospitals: dict[str, Hospit
             raise SettlementInputError(f"{where}.shares", f"must sum to 1 (got {sum(a.shares.values(), ZERO)})")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Stay:
     """What readmission detection needs of a stay."""
 

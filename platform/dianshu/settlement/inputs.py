@@ -153,7 +153,7 @@ async def alliances_of(session: AsyncSession, tenant: str) -> list[AllianceIn]:
     return [AllianceIn(a.id, a.lead_hospital, {h: Decimal(v) for h, v in a.shares.items()}) for a in rows]
 
 
-@dataclass
+@dataclass(slots=True)
 class LoadedCase:
     case: CaseIn
     list_id: str
@@ -173,13 +173,14 @@ class PointsInputs:
     fingerprints: dict[str, Any] = field(default_factory=dict)
 
 
+# Positional: the loop in load_points_inputs unpacks these 17 columns in this order.
 CASES_SQL = """
 select c.id, c.hospital_id, c.list_id, c.patient_id, c.fund_type, c.admit_time, c.discharge_time, c.los_days,
        c.discharge_way, c.readmit_planned, c.total_cost, c.fund_pay, c.discharge_month, c.content_hash,
-       g.drg, g.adrg, case when :tech then c.procedures end as procedures
+       g.drg, g.adrg, case when $5 then c.procedures end as procedures
 from case_record c
-join case_grouping g on g.tenant_id = c.tenant_id and g.case_id = c.id and g.version_id = :v
-where c.tenant_id = :t and c.is_current and c.status = 'active' and c.discharge_month between :a and :b
+join case_grouping g on g.tenant_id = c.tenant_id and g.case_id = c.id and g.version_id = $2
+where c.tenant_id = $1 and c.is_current and c.status = 'active' and c.discharge_month between $3 and $4
 order by c.id
 """
 
@@ -239,53 +240,49 @@ async def load_points_inputs(session: AsyncSession, tenant: str, year: int, thro
         )
     }
 
-    rows = (
-        await session.execute(
-            text(CASES_SQL),
-            {"t": tenant, "v": std.scheme_version_id, "a": start, "b": end, "tech": bool(tech_of)},
-        )
-    ).all()
+    # The year's cases through asyncpg directly (in the same transaction, so under the same scope):
+    # a million rows cost seconds less than through result rows.
+    pg = (await (await session.connection()).get_raw_connection()).driver_connection
+    rows = await pg.fetch(CASES_SQL, tenant, std.scheme_version_id, start, end, bool(tech_of))
     digest = hashlib.sha256()
     stays_by_ledger: dict[str, list[Stay]] = defaultdict(list)
+    ledger_of = policies.ledger_of
     for r in rows:
-        digest.update(f"{r.id}:{r.content_hash}:{r.drg};".encode())
-        stays_by_ledger[policies.ledger_of(r.fund_type)].append(
-            Stay(
-                str(r.id), r.hospital_id, r.patient_id, r.admit_time, r.discharge_time, r.drg, r.adrg, r.readmit_planned
-            )
-        )
+        digest.update(f"{r[0]}:{r[13]}:{r[14]};".encode())
+        stays_by_ledger[ledger_of(r[4])].append(Stay(str(r[0]), r[1], r[3], r[5], r[6], r[14], r[15], r[9]))
     readmits: dict[str, str] = {}
     for ledger, stays in stays_by_ledger.items():
         readmits.update(find_readmissions(stays, policies.policy(ledger)))
     cases: dict[int, LoadedCase] = {}
+    no_tech: tuple[NewTechnology, ...] = ()
     for r in rows:
-        key = (r.hospital_id, r.list_id)
-        new_tech: tuple[NewTechnology, ...] = ()
-        if tech_of and r.procedures:
+        (cid, hospital, list_id, _, fund_type, _, _, los, way, _, total, fund_pay, month, _, drg, _, procs) = r
+        key = (hospital, list_id)
+        new_tech = no_tech
+        if tech_of and procs:
             new_tech = tuple(
-                NewTechnology(p, tech_of[p].cost, year - tech_of[p].first_year + 1)
-                for p in r.procedures
-                if p in tech_of
+                NewTechnology(p, tech_of[p].cost, year - tech_of[p].first_year + 1) for p in procs if p in tech_of
             )
-        cases[r.id] = LoadedCase(
+        sid = str(cid)
+        cases[cid] = LoadedCase(
             CaseIn(
-                id=str(r.id),
-                hospital=r.hospital_id,
-                drg=r.drg,
-                total_cost=r.total_cost,
-                los_days=r.los_days,
-                discharge_way=r.discharge_way,
-                self_pay=r.total_cost - r.fund_pay,
-                fund_type=r.fund_type,
-                fund_pay=r.fund_pay,
-                month=r.discharge_month.month,
-                readmission_of=readmits.get(str(r.id)),
-                violation=violations.get(key),
-                review=reviews.get(key),
-                new_technologies=new_tech,
+                sid,
+                hospital,
+                drg,
+                total,
+                los,
+                way,
+                total - fund_pay,
+                fund_type,
+                fund_pay,
+                month.month,
+                readmits.get(sid),
+                violations.get(key),
+                reviews.get(key),
+                new_tech,
             ),
-            r.list_id,
-            r.drg,
+            list_id,
+            drg,
         )
     return PointsInputs(
         tenant,

@@ -110,35 +110,20 @@ async def compute_points(ctx: JobContext, year: int, through_month: int) -> Poin
             )
         except SettlementInputError as e:
             raise JobRejected(str(e), field=e.where) from e
-        buf = io.StringIO()
+        lines = []
         for cid in ids:
             r = results[str(cid)]
+            lc = inp.cases[cid]
             types[r.type] += 1
             points_by_ledger[ledger] += r.points - r.deduction
-            buf.write(
-                "\t".join(
-                    copy_text(x)
-                    for x in (
-                        cid,
-                        r.hospital,
-                        inp.cases[cid].list_id,
-                        ledger,
-                        r.month,
-                        inp.cases[cid].drg,
-                        r.type,
-                        r.points,
-                        r.original,
-                        r.addon,
-                        r.deduction,
-                        r.self_pay,
-                        r.fund_pay,
-                        r.reason,
-                    )
-                )
-                + "\n"
+            # Codes, numbers and the ledger need no COPY escaping; the list id and the reason might.
+            lines.append(
+                f"{cid}\t{r.hospital}\t{copy_text(lc.list_id)}\t{ledger}\t{r.month}\t{lc.drg}\t{r.type}\t"
+                f"{r.points}\t{r.original}\t{r.addon}\t{r.deduction}\t{r.self_pay}\t{r.fund_pay}\t"
+                f"{copy_text(r.reason)}\n"
             )
         await pg.copy_to_table(
-            "points_stage", source=io.BytesIO(buf.getvalue().encode("utf-8")), columns=POINT_COLUMNS, format="text"
+            "points_stage", source=io.BytesIO("".join(lines).encode("utf-8")), columns=POINT_COLUMNS, format="text"
         )
         done += len(ids)
         await ctx.progress(done, total, f"{done:,} case points")
