@@ -33,6 +33,11 @@ async def test_demo_provisions_the_pilot_city_through_jobs_and_is_idempotent(set
     assert "(0 new)" in second.stderr
     assert "Annual clearing 2025" in first.stderr and "statement of" in first.stderr
     assert list((TEST_STATE / "statements").glob("*.html"))
+    page = TEST_STATE / "overview.html"
+    report = run("settlement", "report", "--year", "2025", "--html", str(page))
+    assert report.returncode == 0, report.stderr[-3000:]
+    assert "Annual clearing 2025: region by region" in report.stderr
+    assert "<svg" in page.read_text() and all(c in page.read_text() for c, _, _ in pilot.REGIONS)
     tokens = json.loads((TEST_STATE / "demo-tokens.json").read_text())
     api = Api(settings, db)
     try:

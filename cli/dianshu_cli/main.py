@@ -21,6 +21,10 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(embedded_app, name="embedded")
 standards_app = typer.Typer(help="DRG grouping schemes and their versions.", no_args_is_help=True)
 app.add_typer(standards_app, name="standards")
+
+from dianshu_cli.settlement import app as settlement_app  # noqa: E402
+
+app.add_typer(settlement_app, name="settlement")
 console = Console(stderr=True)
 
 

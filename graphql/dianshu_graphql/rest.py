@@ -209,3 +209,34 @@ async def statement_file(request: Request) -> Response:
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     return Response(to_html(data), media_type="text/html; charset=utf-8")
+
+
+async def overview_file(request: Request) -> Response:
+    """GET /reports/{city}/settlement/{year}.{csv|html}: the regions' clearing side by side (city and
+    region roles; a region sees its own row)."""
+    from dianshu.scope import Role
+    from dianshu.settlement.overview import overview_csv, overview_html
+    from dianshu.settlement.runs import city_overview
+
+    try:
+        scope = await authenticate(request)
+    except AuthError as e:
+        return _unauthorized(e)
+    if scope.role not in (Role.city_admin, Role.city_viewer, Role.region_admin, Role.region_viewer):
+        return _problem(403, "role", f"a {scope.role.value} may not read the city's overview")
+    city, fmt = request.path_params["city"], request.path_params["fmt"]
+    try:
+        year = int(request.path_params["year"])
+    except ValueError:
+        return _problem(404, "year", "not a year")
+    async with scoped_session(request.app.state.services.db, scope) as s:
+        rows = await city_overview(s, city, year)
+    if fmt == "csv":
+        return Response(
+            overview_csv(rows).encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="settlement-{city}-{year}.csv"'},
+        )
+    if fmt == "html":
+        return Response(overview_html(city, year, rows), media_type="text/html; charset=utf-8")
+    return _problem(404, "format", "csv or html")

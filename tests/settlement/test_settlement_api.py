@@ -73,6 +73,30 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
         )
         assert pub["publishSettlementRun"]["run"]["status"] == "published"
 
+        # The city sees the regions side by side (a table, CSV and a page with a chart); region B sees
+        # none of A's; a hospital may not read the overview.
+        viewer = api.token(Role.city_viewer, [city.city])
+        q = "query($c: String!) { settlementOverview(city: $c, year: 2025) }"
+        ov = (await api.gql(viewer, q, {"c": city.city}))["settlementOverview"]
+        assert [(r["region"], r["ledger"], r["F"], r["PV"], r["status"]) for r in ov] == [
+            (city.a, "employee", "56850.00", "108.083333", "draft")
+        ]
+        assert (await api.gql(api.token(Role.region_viewer, [city.b]), q, {"c": city.city}))["settlementOverview"] == []
+        page = await api.client.get(
+            f"/reports/{city.city}/settlement/2025.html", headers={"Authorization": f"Bearer {viewer}"}
+        )
+        assert page.status_code == 200 and "<svg" in page.text and city.a in page.text
+        table = await api.client.get(
+            f"/reports/{city.city}/settlement/2025.csv", headers={"Authorization": f"Bearer {viewer}"}
+        )
+        assert table.text.splitlines()[1].startswith(f"{city.a},")
+        hosp = api.token(Role.hospital_user, [city.a], city.a1)
+        assert (
+            await api.client.get(
+                f"/reports/{city.city}/settlement/2025.html", headers={"Authorization": f"Bearer {hosp}"}
+            )
+        ).status_code == 403
+
         # A hospital sees its own line only; region B sees no runs of A; a hospital cannot publish.
         a1 = api.token(Role.hospital_user, [city.a], city.a1)
         mine = (await api.gql(a1, RUNS, {"t": city.a}))["settlementRuns"]

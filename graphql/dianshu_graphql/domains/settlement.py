@@ -22,7 +22,7 @@ from dianshu.settlement.models import (
     SettlementLine,
     SettlementRun,
 )
-from dianshu.settlement.runs import POINTS, SETTLE, RunRefused, publish_run, statement_data
+from dianshu.settlement.runs import POINTS, SETTLE, RunRefused, city_overview, publish_run, statement_data
 from dianshu.settlement.simulate import ScenarioError
 from dianshu.settlement.simulate import simulate as run_simulation
 from dianshu_graphql.domains.grouping import JobResult, submit_job
@@ -521,6 +521,15 @@ class SettlementRunsQuery:
         require_tenant(info, tenant)
         async with info.context.session() as s:
             return await statement_data(s, tenant, _uuid(run), hospital)
+
+    @strawberry.field(
+        description="Every region's clearing of a year side by side (published, else the newest draft); "
+        "also as /reports/{city}/settlement/{year}.html|.csv with a chart."
+    )
+    async def settlement_overview(self, info: Info, city: str, year: int) -> JSON:
+        require_roles(info, BUREAU)
+        async with info.context.session() as s:
+            return await city_overview(s, city, year)
 
     @strawberry.field(
         description="Simulate the region's real year on changed parameters and compare it, hospital by hospital, "

@@ -645,3 +645,29 @@ async def statement_data(session: AsyncSession, tenant: str, run_id: uuid.UUID, 
         )
     ).scalar_one_or_none()
     return statement(run, line, months, name or hospital)
+
+
+async def city_overview(session: AsyncSession, city: str, year: int) -> list[dict[str, Any]]:
+    """Each region's clearing of `year` side by side, per ledger: the published run, else the newest
+    draft (row-level security leaves a region only its own)."""
+    rows = await session.execute(
+        text("""
+        select distinct on (r.tenant_id, r.ledger) r.tenant_id, t.name, r.ledger, r.id, r.version, r.status,
+               r.figures
+        from settlement_run r join tenant t on t.code = r.tenant_id
+        where t.parent_code = :c and r.kind = 'annual' and r.year = :y
+        order by r.tenant_id, r.ledger, (r.status = 'published') desc, r.version desc"""),
+        {"c": city, "y": year},
+    )
+    return [
+        {
+            "region": r.tenant_id,
+            "name": r.name,
+            "ledger": r.ledger,
+            "run": str(r.id),
+            "version": r.version,
+            "status": r.status,
+            **{k: r.figures.get(k) for k in ("T", "R", "B", "E", "F", "P", "S", "PV", "hospitals")},
+        }
+        for r in rows
+    ]

@@ -10,6 +10,8 @@ import io
 from decimal import Decimal
 from typing import Any
 
+from dianshu.settlement.charts import svg_chart
+
 LINE_FIELDS = (
     "cases",
     "points",
@@ -70,41 +72,6 @@ def to_csv(data: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
-def _bars_svg(months: list[dict[str, Any]]) -> str:
-    """Points as bars (left axis) and payments as a line (right axis), one slot a month."""
-    w, h, pad = 640, 260, 48
-    pts = [Decimal(m["points"]) for m in months]
-    pay = [Decimal(m["payment"]) for m in months]
-    pmax = max([*pts, Decimal(1)])
-    ymin, ymax = min([*pay, Decimal(0)]), max([*pay, Decimal(1)])
-    slot = (w - 2 * pad) / max(len(months), 1)
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img" '
-        f'aria-label="Points and payments by month">',
-        f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#333"/>',
-    ]
-    line = []
-    for i, m in enumerate(months):
-        x = pad + i * slot
-        bh = float(pts[i] / pmax) * (h - 2 * pad)
-        out.append(
-            f'<rect x="{x + slot * 0.15:.1f}" y="{h - pad - bh:.1f}" width="{slot * 0.7:.1f}" height="{bh:.1f}" '
-            f'fill="#7aa6d6"><title>{html.escape(m["month"])}: {m["points"]} points</title></rect>'
-        )
-        out.append(
-            f'<text x="{x + slot / 2:.1f}" y="{h - pad + 16}" font-size="11" text-anchor="middle">'
-            f"{html.escape(m['month'][-2:])}</text>"
-        )
-        y = h - pad - float((pay[i] - ymin) / ((ymax - ymin) or 1)) * (h - 2 * pad)
-        line.append(f"{x + slot / 2:.1f},{y:.1f}")
-    if line:
-        out.append(f'<polyline points="{" ".join(line)}" fill="none" stroke="#c0392b" stroke-width="2"/>')
-    out.append(f'<text x="{pad}" y="{pad - 16}" font-size="12" fill="#2c5d8f">■ points (max {pmax})</text>')
-    out.append(f'<text x="{w - pad}" y="{pad - 16}" font-size="12" fill="#c0392b" text-anchor="end">— payment</text>')
-    out.append("</svg>")
-    return "".join(out)
-
-
 def to_html(data: dict[str, Any]) -> str:
     e = html.escape
     run, line = data["run"], data["line"]
@@ -128,7 +95,15 @@ th,td{{border:1px solid #ccc;padding:.25em .6em;text-align:right}}th{{text-align
 {e("published " + run["published_at"]) if run["published_at"] else "(draft: not final)"}.
 {e("Alliance " + data["alliance"]) if data["alliance"] else ""}</p>
 <h2>Points and money by month</h2>
-{_bars_svg(data["months"])}
+{
+        svg_chart(
+            [m["month"][-2:] for m in data["months"]],
+            [Decimal(m["points"]) for m in data["months"]],
+            "points",
+            [Decimal(m["payment"]) for m in data["months"]],
+            "payment",
+        )
+    }
 <table><tr><th>month</th><th>cases</th><th>points</th><th>self pay</th><th>payment</th></tr>{months}</table>
 <h2>This hospital</h2><table>{mine}</table>
 <h2>The region's ledger</h2><table>{rows}</table>

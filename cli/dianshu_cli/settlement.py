@@ -1,0 +1,152 @@
+"""`dianshu settlement run | publish | report`: settle regions through the real jobs (an in-process
+worker runs them), publish runs, and print or write the city's year region by region."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from dianshu.config import get_settings
+from dianshu.db.session import Database, scoped_session
+from dianshu.scope import Role, Scope
+from dianshu.tenancy import pilot
+
+console = Console(stderr=True)
+app = typer.Typer(help="Monthly pre-settlement, annual clearing and the city's overview.", no_args_is_help=True)
+
+
+async def _regions(db: Database, city: str) -> list[str]:
+    from sqlalchemy import text
+
+    async with db.session(None) as s:
+        return list(
+            (await s.execute(text("select code from tenant where parent_code = :c order by code"), {"c": city}))
+            .scalars()
+            .all()
+        )
+
+
+@app.command("run")
+def run(
+    kind: Annotated[str, typer.Option(help="monthly (year to date) or annual")],
+    year: Annotated[int, typer.Option()],
+    month: Annotated[int, typer.Option(help="Through this month (monthly runs).")] = 12,
+    tenant: Annotated[list[str] | None, typer.Option(help="Region (repeat); default every region of the city.")] = None,
+    city: Annotated[str, typer.Option()] = pilot.CITY[0],
+) -> None:
+    """Run a settlement for regions as a job each (draft runs; publish them after checking)."""
+    from dianshu.jobs import service as jobs
+    from dianshu.settlement.runs import SETTLE
+    from dianshu_cli.demo import _wait
+    from dianshu_workers.main import start_in_process
+
+    if kind not in ("monthly", "annual"):
+        raise typer.BadParameter("monthly or annual", param_hint="--kind")
+    settings = get_settings()
+    worker = start_in_process(threads=2)
+
+    async def go() -> None:
+        db = Database(settings.runtime_url(), pool_size=4)
+        try:
+            codes = tenant or await _regions(db, city)
+            submitted = []
+            for code in codes:
+                scope = Scope(Role.region_admin, (code,), "*", actor="cli")
+                async with scoped_session(db, scope) as s:
+                    job, _ = await jobs.submit(
+                        s,
+                        db,
+                        scope,
+                        code,
+                        SETTLE,
+                        {"kind": kind, "year": year, "month": month if kind == "monthly" else 12},
+                    )
+                submitted.append((code, job.id))
+            await _wait(db, console, submitted, f"{kind} settlement {year}")
+            await _print(db, city, year, codes)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(go())
+    finally:
+        worker.stop()
+
+
+@app.command("publish")
+def publish(
+    tenant: Annotated[str, typer.Option(help="Region")],
+    run_id: Annotated[str, typer.Argument(help="Settlement run id")],
+) -> None:
+    """Publish a draft run (it is frozen from then on)."""
+    from dianshu.settlement.runs import RunRefused, publish_run
+
+    settings = get_settings()
+
+    async def go() -> None:
+        db = Database(settings.runtime_url(), pool_size=1)
+        scope = Scope(Role.region_admin, (tenant,), "*", actor="cli")
+        try:
+            async with scoped_session(db, scope) as s:
+                r = await publish_run(s, scope, tenant, uuid.UUID(run_id))
+            console.print(f"[green]✓[/green] {r.kind} run {r.id} v{r.version} of {tenant}: {r.status}")
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(go())
+    except (RunRefused, ValueError) as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from e
+
+
+async def _print(db: Database, city: str, year: int, codes: list[str] | None = None) -> list[dict]:
+    from dianshu.settlement.runs import city_overview
+
+    codes = codes or await _regions(db, city)
+    async with scoped_session(db, Scope(Role.city_viewer, (city, *codes), "*", actor="cli")) as s:
+        rows = await city_overview(s, city, year)
+    table = Table(title=f"Annual clearing {year}: region by region (published, else the newest draft)")
+    for col in ("region", "ledger", "status", "T", "B", "E", "F", "P", "PV", "hospitals"):
+        table.add_column(col, justify="right")
+    for r in rows:
+        if r["region"] in codes:
+            table.add_row(
+                *(str(r[c]) for c in ("region", "ledger", "status", "T", "B", "E", "F", "P", "PV", "hospitals"))
+            )
+    console.print(table)
+    return rows
+
+
+@app.command("report")
+def report(
+    year: Annotated[int, typer.Option()],
+    city: Annotated[str, typer.Option()] = pilot.CITY[0],
+    html: Annotated[Path | None, typer.Option(help="Write the printable page (table and chart) here.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write the table as CSV here.")] = None,
+) -> None:
+    """The city's year side by side: budget, fund total and point value of every region."""
+    from dianshu.settlement.overview import overview_csv, overview_html
+
+    settings = get_settings()
+
+    async def go() -> list[dict]:
+        db = Database(settings.runtime_url(), pool_size=1)
+        try:
+            return await _print(db, city, year)
+        finally:
+            await db.dispose()
+
+    rows = asyncio.run(go())
+    if html:
+        html.write_text(overview_html(city, year, rows), encoding="utf-8")
+        console.print(f"[green]✓[/green] {html}")
+    if csv:
+        csv.write_text(overview_csv(rows), encoding="utf-8")
+        console.print(f"[green]✓[/green] {csv}")
