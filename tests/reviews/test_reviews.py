@@ -127,6 +127,8 @@ async def test_review_from_application_to_final_decision_and_into_points(db, cit
     assert (r.state, r.appealed) == ("appealed", True)
     async with scoped_session(db, region) as s:
         r = await reviews.assign(s, region, city.a, r.id, "appeal round")
+    # While the appeal is reviewed, the first decision stays in force (350 points, P = 650).
+    assert (await settle(db, region, city.a, "annual"))["runs"][0]["P"] == "650.0000"
     async with scoped_session(db, Scope.system((city.a,))) as s:
         second = sorted(
             (

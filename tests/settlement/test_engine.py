@@ -113,9 +113,9 @@ def test_readmission_detection():
         Stay("d1", "H1", "P4", t(2026, 1, 1), t(2026, 1, 3), "G1", "G1", False),
         Stay("d2", "H1", "P4", t(2026, 1, 5), t(2026, 1, 7), "G2", "G2", False),
         Stay("d3", "H2", "P4", t(2026, 1, 9), t(2026, 1, 10), "G2", "G2", False),
-        # P5: exactly 15 days counts.
+        # P5: 15 calendar days counts, whatever the hours (discharged 2 Jan 12:00, back 17 Jan 18:00).
         Stay("e1", "H1", "P5", t(2026, 1, 1), t(2026, 1, 2, 12), "G1", "G1", False),
-        Stay("e2", "H1", "P5", t(2026, 1, 17, 12), t(2026, 1, 20), "G1", "G1", False),
+        Stay("e2", "H1", "P5", t(2026, 1, 17, 18), t(2026, 1, 20), "G1", "G1", False),
     ]
     assert find_readmissions(stays, P) == {"a2": "a1", "e2": "e1"}
     # A 20-day window catches a3 (17 days) too; c2 (chemotherapy) stays exempt whatever the window.
@@ -240,3 +240,19 @@ def test_sum_of_dues_is_F_and_one_hospitals_cases_touch_no_other(rows, t, e):
     for h, line in res2.ledgers["employee"].hospitals.items():
         if h != first:
             assert line.points == led.hospitals[h].points
+
+
+def test_a_prepaid_hospital_without_cases_pays_back():
+    # H2 was prepaid 5,000 but has no case left in the ledger: due 0, balance −5,000.00. H1 alone:
+    # T 100,000, B 95,000, E 95,000: F = 95,000; 10 cases × 100 points: PV 95; due 95,000.
+    hospitals = {
+        "H1": HospitalIn("H1", prepaid={"employee": D(90000)}),
+        "H2": HospitalIn("H2", prepaid={"employee": D(5000)}),
+    }
+    from dianshu.settlement.engine import PointsTotals, clear_ledger, totals_by_hospital
+
+    results = case_results([case(id=f"C{i}") for i in range(10)], GROUPS, AVG_ALL, {"H1": HospitalIn("H1")}, P)
+    totals = totals_by_hospital(results.values())["employee"] | {"H2": PointsTotals()}
+    led = clear_ledger("employee", totals, LedgerBudget(budget(D(100000), P), D(95000)), hospitals, [], P)
+    assert (led.hospitals["H1"].due, led.hospitals["H1"].balance) == (D(95000), D(5000))
+    assert (led.hospitals["H2"].due, led.hospitals["H2"].balance) == (D(0), D(-5000))

@@ -36,3 +36,25 @@ def test_prepay_ratio_and_rounding():
     assert monthly_settlement({"H": HospitalYtd(D(333), D(0))}, PV, Policy())["H"].payable == D("3954.38")
     with pytest.raises(ValueError, match="positive"):
         monthly_settlement({}, D(0), Policy())
+
+
+def test_due_and_payable_are_each_rounded_once_from_the_exact_due():
+    # 8.0004 points × 12.5 = 100.005: due 100.005 → 100.01 (half-up); payable 100.005 × 0.95 = 95.00475
+    # → 95.00 (not 100.01 × 0.95 = 95.0095 → 95.01, which would round twice); holdback 5.01.
+    line = monthly_settlement({"H": HospitalYtd(D("8.0004"), D(0))}, PV, Policy())["H"]
+    assert (line.due, line.payable, line.holdback) == (D("100.01"), D("95.00"), D("5.01"))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"itemized_factor": "-1"}, "itemized_factor: must not be negative"),
+        ({"readmission_factor": "-1"}, "readmission_factor: must be between 0 and 1"),
+        ({"violation_multiples": {"fraud": "-5"}}, "violation_multiples.fraud"),
+        ({"min_prepay_ratio": "0", "prepay_ratio": "0.1"}, "min_prepay_ratio: SPEC.s floor is 0.85"),
+        ({"low_ratio": "1.5"}, "low_ratio: must be between 0 and 1"),
+    ],
+)
+def test_policy_bounds_keep_points_non_negative_and_the_prepay_floor(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        Policy().with_overrides(overrides)

@@ -88,6 +88,11 @@ async def test_a_year_monthly_then_annual_by_hand(db, city, year):
         D("26600.00"),
     )
     await publish(db, region, city.a, april["runs"][0]["id"])
+    # April is paid: a re-run of April is a new draft version, but the month cannot be paid twice.
+    again = await settle(db, region, city.a, "monthly", month=4)
+    assert again["runs"][0]["version"] == 2
+    with pytest.raises(RunRefused, match="2025-04 of employee is already published"):
+        await publish(db, region, city.a, again["runs"][0]["id"])
 
     # Annual clearing. T 60,000 (g 0), R 3,000, B 57,000. E = 3 × 6,000 + 38,000 = 56,000 ≤ B:
     # F = 56,000 + 0.85 × (57,000 − 56,000) = 56,850.00. P = 600, S = 8,000:
@@ -188,3 +193,47 @@ async def test_settlement_refuses_clearly(db, city, dispatcher, builtin_versions
     async with scoped_session(db, Scope.system((city.a,))) as s:
         err = (await s.execute(text("select error from job where id = :i"), {"i": job.id})).scalar_one()
     assert err["field"] == "standard" and "no published payment standard" in err["message"]
+
+
+async def test_merged_ledgers_settle_as_one(db, city, year):
+    region = year
+    async with scoped_session(db, region) as s:
+        await policies.set_region_policy(s, region, city.city, city.a, 2025, "all", {"merge_ledgers": True}, "merge")
+        await budgets.set_budget(
+            s, region, city.city, city.a, 2025, "all", growth_rate="0", last_year_spending="60000", reason="merged"
+        )
+    # One ledger, "all": the same year as the employee ledger alone (every case here is an employee's).
+    (run,) = (await settle(db, region, city.a, "annual"))["runs"]
+    assert (run["ledger"], run["F"], run["PV"]) == ("all", "56850.00", "108.083333")
+
+
+async def test_cross_province_cases_carved_out_leave_the_points(db, city, year, builtin_versions):  # noqa: F811
+    from tests.cases.rows import csv_bytes
+    from tests.cases.test_ingestion import send
+    from tests.settlement.world import GROUP_CASES, run_job, stay
+
+    region = year
+    # a cross-province patient (insured place 3) treated by a1 in June.
+    await send(db, region, city.a, csv_bytes([stay("A-9", city.a1, 8000, 6) | {"insu_place": "3"}]), "cross")
+    await run_job(
+        db, region, city.a, GROUP_CASES, {"from": "2025-06", "versions": [str(builtin_versions["zhejiang_2022"])]}
+    )
+    async with scoped_session(db, region) as s:
+        await policies.set_region_policy(
+            s,
+            region,
+            city.city,
+            city.a,
+            2025,
+            "employee",
+            {"provisional_point_value": "100", "carve_out_cross_province": True},
+            "carve out",
+        )
+        b = await budgets.set_budget(
+            s, region, city.city, city.a, 2025, "employee", growth_rate="0", last_year_spending="60000", reason="again"
+        )
+    # No cross-province cases in 2024: the carve-out line is there, for 0.00.
+    assert b.carve_outs == [{"item": "cross-province cases of 2024", "amount": "0.00"}] and b.total == D("60000.00")
+    # A-9 leaves the points and E: the same year as without it (P 600, E 56,000, F 56,850).
+    run = (await settle(db, region, city.a, "annual"))["runs"][0]
+    assert (run["P"], run["E"], run["F"]) == ("600.0000", "56000.00", "56850.00")

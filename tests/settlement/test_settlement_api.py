@@ -14,7 +14,7 @@ from tests.test_standards_db import builtin_versions  # noqa: F401
 
 RUN = """mutation($i: RunSettlementInput!) { runSettlement(input: $i) {
   ... on JobPayload { job { id } } ... on PermissionDenied { message } } }"""
-RUNS = """query($t: String!) { settlementRuns(tenant: $t, year: 2025) { id kind month status figures
+RUNS = """query($t: String!) { settlementRuns(tenant: $t, year: 2025) { id kind month status figures inputs
   lines { hospital points due payable balance } } }"""
 
 
@@ -101,6 +101,9 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
         a1 = api.token(Role.hospital_user, [city.a], city.a1)
         mine = (await api.gql(a1, RUNS, {"t": city.a}))["settlementRuns"]
         assert all([x["hospital"] for x in r["lines"]] == [city.a1] for r in mine)
+        # ... and none of the run's per-hospital inputs (scores, coefficients, alliances' dues).
+        assert all(r["inputs"] == {} and "alliances" not in r["figures"] for r in mine)
+        assert "policy" in annual["inputs"] and "alliances" in annual["figures"]
         denied = await api.post(api.token(Role.region_admin, [city.b]), RUNS, {"t": city.a})
         assert "errors" in denied.json()
         refused = await api.gql(

@@ -129,6 +129,10 @@ def test_the_same_inputs_give_the_same_figures():
         (lambda s: s["cases"][4]["violation"].update(kind="theft"), "violation.kind: must be one of"),
         (lambda s: s.update(policy={"prepay_ratio": "0.5"}), "policy: policy.prepay_ratio: never below"),
         (lambda s: s["budget"].pop("employee"), "budget.employee: required"),
+        (
+            lambda s: s["groups"].append({"drg": "BD", "avg_cost": "1", "base_points": "1", "bed_day": True}),
+            "groups[1] (BD).base_points_per_day: required for a bed-day group",
+        ),
     ],
 )
 def test_bad_scenarios_name_the_record_and_field(edit, message):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from dianshu.scope import Role
+from dianshu.scope import ALL_HOSPITALS, Role
 from dianshu.settlement import budgets, policies, regional
 from dianshu.settlement.compare import CompareRefused, simulate_against_run
 from dianshu.settlement.models import (
@@ -292,7 +292,8 @@ class SettlementRunOut:
             ]
 
     @classmethod
-    def of(cls, r: SettlementRun) -> SettlementRunOut:
+    def of(cls, r: SettlementRun, info: Info) -> SettlementRunOut:
+        whole = sees_every_hospital(info)
         return cls(
             id=strawberry.ID(str(r.id)),
             tenant=r.tenant_id,
@@ -303,8 +304,10 @@ class SettlementRunOut:
             version=r.version,
             status=r.status,
             points_run=strawberry.ID(str(r.points_run_id)),
-            figures=r.figures,
-            inputs=r.inputs,
+            # Per-hospital figures (alliances' dues, scores, coefficients) only for callers who see
+            # every hospital: a hospital user gets the region's totals and its own line.
+            figures=r.figures if whole else {k: v for k, v in r.figures.items() if k != "alliances"},
+            inputs=r.inputs if whole else {},
             created_by=r.created_by,
             created_at=r.created_at,
             published_at=r.published_at,
@@ -348,8 +351,11 @@ class SetBudgetInput:
     last_year_spending: Decimal | None = strawberry.field(
         default=None, description="Leave empty to take last year's fund payments from the region's cases."
     )
-    carve_outs: JSON | None = strawberry.field(default=None, description='[{"item": "...", "amount": "..."}]')
-    carve_out_cross_province: bool = False
+    carve_outs: JSON | None = strawberry.field(
+        default=None,
+        description='[{"item": "...", "amount": "..."}]; last year\'s cross-province cases are carved out too when '
+        "the policy parameter carve_out_cross_province is set.",
+    )
 
 
 @strawberry.input
@@ -438,7 +444,7 @@ class SettlementRunsQuery:
                     q.order_by(SettlementRun.kind, SettlementRun.month, SettlementRun.ledger, SettlementRun.version)
                 )
             ).scalars()
-            return [SettlementRunOut.of(r) for r in rows]
+            return [SettlementRunOut.of(r, info) for r in rows]
 
     @strawberry.field(description="One settlement run.")
     async def settlement_run(self, info: Info, tenant: str, id: strawberry.ID) -> SettlementRunOut | None:
@@ -449,7 +455,7 @@ class SettlementRunsQuery:
                     select(SettlementRun).where(SettlementRun.tenant_id == tenant, SettlementRun.id == _uuid(id))
                 )
             ).scalar_one_or_none()
-            return SettlementRunOut.of(r) if r else None
+            return SettlementRunOut.of(r, info) if r else None
 
     @strawberry.field(description="Points runs of a region and year.")
     async def points_runs(self, info: Info, tenant: str, year: int) -> list[PointsRunOut]:
@@ -470,7 +476,7 @@ class SettlementRunsQuery:
                     through_month=r.through_month,
                     version=r.version,
                     summary=r.summary,
-                    inputs=r.inputs,
+                    inputs=r.inputs if sees_every_hospital(info) else {},
                     created_at=r.created_at,
                 )
                 for r in rows
@@ -555,6 +561,10 @@ class SettlementRunsQuery:
             raise ExpectedError(str(e)) from e
 
 
+def sees_every_hospital(info: Info) -> bool:
+    return info.context.scope.hospital_id == ALL_HOSPITALS
+
+
 def _uuid(value: Any) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
@@ -587,7 +597,6 @@ class SettlementRunsMutation:
                     reason=input.reason,
                     last_year_spending=input.last_year_spending,
                     carve_outs=input.carve_outs,
-                    carve_out_cross_province=input.carve_out_cross_province,
                 )
                 return BudgetPayload(budget=BudgetVersion.of(b))
         except budgets.BudgetRefused as e:
@@ -613,7 +622,7 @@ class SettlementRunsMutation:
         try:
             async with info.context.session() as s:
                 run = await publish_run(s, info.context.scope, tenant, _uuid(id))
-                return RunPayload(run=SettlementRunOut.of(run))
+                return RunPayload(run=SettlementRunOut.of(run, info))
         except RunRefused as e:
             return _refused(f"run {id}", e.field, e.reason, str(e))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import secrets
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select, text, update
@@ -187,6 +187,18 @@ async def submit(
             )
         )
     ).scalar_one()
+    # The year's discharges are known at its end; until then the basis is the larger of this year's
+    # so far and last year's, so early applications are not refused for a small count.
+    last_year = (
+        await session.execute(
+            text(
+                "select count(*) from case_record where tenant_id = :t and hospital_id = :h and is_current "
+                "and status = 'active' and discharge_month between :a and :b"
+            ),
+            {"t": tenant, "h": hospital, "a": datetime.date(year - 1, 1, 1), "b": datetime.date(year - 1, 12, 1)},
+        )
+    ).scalar_one()
+    discharges = max(discharges, last_year)
     allowed = quota(discharges, policy.review_quota_ratio)
     if used >= allowed:
         raise ReviewRefused(
@@ -383,7 +395,7 @@ def _points(outcome: str, points: Any, record: str) -> Decimal | None:
         raise ReviewRefused(record, "points", f"add_points needs the points the review sets (got {points!r})") from None
     if not d.is_finite() or d < 0:
         raise ReviewRefused(record, "points", f"must not be negative (got {points})")
-    return d.quantize(Decimal("0.0001"))
+    return d.quantize(Decimal("0.0001"), ROUND_HALF_UP)
 
 
 async def decide(

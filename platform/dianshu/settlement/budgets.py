@@ -5,7 +5,8 @@ R = T × reserve ratio (the region's policy, default 5%), B = T − R.
 Last year's spending is the fund payments of the region's current, active cases discharged that
 year (in-province out-of-area patients treated in the region included), unless the region enters
 it (a first year on the platform). Carve-outs are items paid outside the points: named amounts, and
-optionally the cross-province cases of last year. Each change is a new version, audited; setting
+last year's cross-province cases when the policy carves them out (`carve_out_cross_province`, which
+also keeps this year's out of the points runs). Each change is a new version, audited; setting
 the same figures again adds nothing."""
 
 from __future__ import annotations
@@ -68,7 +69,6 @@ async def set_budget(
     reason: str,
     last_year_spending: Any = None,
     carve_outs: list[dict[str, Any]] | None = None,
-    carve_out_cross_province: bool = False,
 ) -> Budget:
     if ledger not in LEDGERS:
         raise BudgetRefused("ledger", f"must be one of {', '.join(LEDGERS)} (got {ledger!r})")
@@ -97,17 +97,17 @@ async def set_budget(
         spent, source = _dec(last_year_spending, "last_year_spending"), "entered"
         if spent <= 0:
             raise BudgetRefused("last_year_spending", f"must be positive (got {spent})")
-    if carve_out_cross_province:
+    policy = (await effective_policy(session, city, tenant, year, ledger)).policy
+    if policy.carve_out_cross_province:
         items.append(
             {
                 "item": f"cross-province cases of {year - 1}",
-                "amount": str(await spending(session, tenant, year - 1, ledger, insured_place=3)),
+                "amount": str(fen(await spending(session, tenant, year - 1, ledger, insured_place=3))),
             }
         )
     total = fen(spent * (1 + g)) - sum((Decimal(c["amount"]) for c in items), Decimal(0))
     if total <= 0:
         raise BudgetRefused("carve_outs", f"the carve-outs leave no budget (T = {total})")
-    policy = (await effective_policy(session, city, tenant, year, ledger)).policy
     figures = budget_figures(total, policy)
 
     await session.execute(

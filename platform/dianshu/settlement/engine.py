@@ -15,13 +15,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, localcontext
 from itertools import pairwise
 
 from dianshu.settlement.clearing import (
     EXACT,
-    FEN,
     Budget,
     allocate,
     balance,
@@ -363,7 +362,7 @@ def clear_ledger(
         holder_self[holder_of[h]] += t.self_pay
     with localcontext(EXACT):
         raw = {k: holder_points[k] * pv - holder_self[k] for k in holder_points}
-        target = f_total if policy.withdrawn_points_leave_total else sum(raw.values(), ZERO).quantize(FEN)
+        target = f_total if policy.withdrawn_points_leave_total else fen(sum(raw.values(), ZERO))
     due = allocate(raw, target)
 
     # Members of an alliance: their own fee-for-service fund payment plus their share of the surplus.
@@ -443,13 +442,12 @@ class Stay:
 
 
 def find_readmissions(stays: Iterable[Stay], policy: Policy) -> dict[str, str]:
-    """later stay id → the earlier stay it readmits: the same patient at the same hospital, admitted
-    within `readmission_days` of the earlier discharge to the same DRG, not planned, and not in an
-    exempt group (chemotherapy, radiotherapy, dialysis)."""
-    window = timedelta(days=policy.readmission_days)
+    """later stay id → the earlier stay it readmits: the same patient (at the same hospital, by
+    default), admitted within `readmission_days` calendar days of the earlier discharge to the same
+    DRG, not planned, and not in an exempt group (chemotherapy, radiotherapy, dialysis)."""
     by_patient: dict[tuple[str, str], list[Stay]] = defaultdict(list)
     for s in stays:
-        by_patient[(s.hospital, s.patient)].append(s)
+        by_patient[(s.hospital if policy.readmission_same_hospital else "", s.patient)].append(s)
     out: dict[str, str] = {}
     exempt = set(policy.readmission_exempt_adrgs)
     for seq in by_patient.values():
@@ -463,7 +461,8 @@ def find_readmissions(stays: Iterable[Stay], policy: Policy) -> dict[str, str]:
                 and nxt.drg != "0000"
                 and not nxt.drg.endswith("QY")
                 and (nxt.adrg or "") not in exempt
-                and timedelta(0) <= nxt.admitted - prev.discharged <= window
+                # Calendar days: discharged on the 1st, back on the 16th is within 15 days.
+                and 0 <= (nxt.admitted.date() - prev.discharged.date()).days <= policy.readmission_days
             ):
                 out[nxt.id] = prev.id
     return out

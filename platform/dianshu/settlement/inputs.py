@@ -110,9 +110,19 @@ async def policy_set(session: AsyncSession, city: str, tenant: str, year: int) -
 
 
 async def drg_params(session: AsyncSession, standard_id: uuid.UUID) -> dict[str, DrgParams]:
+    """The standard's per-DRG parameters; a bed-day group without its points per day is refused
+    (it would silently be priced as an ordinary DRG)."""
     rows = (
-        await session.execute(select(PaymentStandardDrg).where(PaymentStandardDrg.standard_id == standard_id))
-    ).scalars()
+        (await session.execute(select(PaymentStandardDrg).where(PaymentStandardDrg.standard_id == standard_id)))
+        .scalars()
+        .all()
+    )
+    for r in rows:
+        if r.bed_day and r.base_points_per_day is None:
+            raise JobRejected(
+                f"payment standard {standard_id}, DRG {r.drg}: a bed-day group needs base_points_per_day",
+                field="base_points_per_day",
+            )
     return {
         r.drg: DrgParams(
             r.drg,
@@ -173,11 +183,11 @@ class PointsInputs:
     fingerprints: dict[str, Any] = field(default_factory=dict)
 
 
-# Positional: the loop in load_points_inputs unpacks these 17 columns in this order.
+# Positional: the loop in load_points_inputs unpacks these 18 columns in this order.
 CASES_SQL = """
 select c.id, c.hospital_id, c.list_id, c.patient_id, c.fund_type, c.admit_time, c.discharge_time, c.los_days,
        c.discharge_way, c.readmit_planned, c.total_cost, c.fund_pay, c.discharge_month, c.content_hash,
-       g.drg, g.adrg, case when $5 then c.procedures end as procedures
+       g.drg, g.adrg, case when $5 then c.procedures end as procedures, c.insured_place
 from case_record c
 join case_grouping g on g.tenant_id = c.tenant_id and g.case_id = c.id and g.version_id = $2
 where c.tenant_id = $1 and c.is_current and c.status = 'active' and c.discharge_month between $3 and $4
@@ -234,7 +244,8 @@ async def load_points_inputs(session: AsyncSession, tenant: str, year: int, thro
         for r in await session.execute(
             text(
                 "select hospital_id, list_id, outcome, decided_points from special_review where tenant_id = :t "
-                "and state in ('decided', 'appealed', 'final') and outcome is not null and decided_month <= :m"
+                # A decision stays in force through an appeal's review until the appeal decides.
+                "and state <> 'rejected' and outcome is not null and decided_month <= :m"
             ),
             {"t": tenant, "m": decided_by},
         )
@@ -244,9 +255,15 @@ async def load_points_inputs(session: AsyncSession, tenant: str, year: int, thro
     # a million rows cost seconds less than through result rows.
     pg = (await (await session.connection()).get_raw_connection()).driver_connection
     rows = await pg.fetch(CASES_SQL, tenant, std.scheme_version_id, start, end, bool(tech_of))
+    # Cross-province cases carved out of the budget are paid outside the points: they leave the run.
+    carved = {ledger for ledger, p in policies.by_ledger.items() if p.policy.carve_out_cross_province}
+    ledger_of = policies.ledger_of
+    carved_out = 0
+    if carved:
+        kept = [r for r in rows if not (r[17] == 3 and ledger_of(r[4]) in carved)]
+        carved_out, rows = len(rows) - len(kept), kept
     digest = hashlib.sha256()
     stays_by_ledger: dict[str, list[Stay]] = defaultdict(list)
-    ledger_of = policies.ledger_of
     for r in rows:
         digest.update(f"{r[0]}:{r[13]}:{r[14]};".encode())
         stays_by_ledger[ledger_of(r[4])].append(Stay(str(r[0]), r[1], r[3], r[5], r[6], r[14], r[15], r[9]))
@@ -256,7 +273,7 @@ async def load_points_inputs(session: AsyncSession, tenant: str, year: int, thro
     cases: dict[int, LoadedCase] = {}
     no_tech: tuple[NewTechnology, ...] = ()
     for r in rows:
-        (cid, hospital, list_id, _, fund_type, _, _, los, way, _, total, fund_pay, month, _, drg, _, procs) = r
+        (cid, hospital, list_id, _, fund_type, _, _, los, way, _, total, fund_pay, month, _, drg, _, procs, _) = r
         key = (hospital, list_id)
         new_tech = no_tech
         if tech_of and procs:
@@ -300,5 +317,6 @@ async def load_points_inputs(session: AsyncSession, tenant: str, year: int, thro
             "reviews": len(reviews),
             "new_technologies": sorted(tech_of),
             "readmissions": len(readmits),
+            "carved_out_cross_province": carved_out,
         },
     )

@@ -2,8 +2,8 @@
 corrections, recalls and reviews flow in.
 
 For each hospital, year to date: due = P_h × PV − S_h − audit deductions (PV the provisional point
-value, by default last year's final one), rounded half-up to the fen; payable = due × r (r the
-prepay ratio, default 0.95: a 5% quality holdback), rounded half-up; this month's payment =
+value, by default last year's final one); payable = due × r (r the prepay ratio, default 0.95: a 5%
+quality holdback); each rounded half-up to the fen once, from the exact due; this month's payment =
 payable − what was paid before (negative: the fund recovers an overpayment)."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def monthly_settlement(
     out = {}
     with localcontext(EXACT):
         for code, h in sorted(hospitals.items()):
-            due = fen(h.points * provisional_pv - h.self_pay - h.audit_deductions)
-            payable = fen(due * policy.prepay_ratio)
+            raw = h.points * provisional_pv - h.self_pay - h.audit_deductions
+            due, payable = fen(raw), fen(raw * policy.prepay_ratio)  # each rounded once, from the exact due
             out[code] = MonthlyLine(due, payable, due - payable, payable - h.paid_before)
     return out

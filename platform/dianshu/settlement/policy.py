@@ -11,6 +11,8 @@ from typing import Any
 
 D = Decimal
 
+FLOOR_PREPAY_RATIO = D("0.85")  # monthly payments never below 85% of what is due
+
 VIOLATION_MULTIPLES = {
     "split_admission": D(1),
     "bed_hanging": D(1),
@@ -39,7 +41,9 @@ class Policy:
     readmission_days: int = 15
     # Groups exempt from the readmission rule: chemotherapy, radiotherapy, dialysis (ADRG codes of
     # both shipped schemes).
-    readmission_exempt_adrgs: tuple[str, ...] = ("LL1", "RB1", "RB2", "RC1", "RE1", "RV1")
+    # (ZJ-DRG RU1/RU2 and CHS-DRG RG1: chemotherapy, targeted and immunotherapy of malignancies.)
+    readmission_exempt_adrgs: tuple[str, ...] = ("LL1", "RB1", "RB2", "RC1", "RE1", "RG1", "RU1", "RU2", "RV1")
+    readmission_same_hospital: bool = True  # the readmission is to the hospital of the first stay
     # New-technology add-on: the share of the technology's cost paid in points, by its year.
     new_technology_taper: tuple[Decimal, ...] = (D("1.0"), D("0.7"), D("0.4"))
     # TCM-advantage groups treated with TCM are paid at the Western-medicine equivalent (同病同效同价).
@@ -55,6 +59,9 @@ class Policy:
     prepay_ratio: Decimal = D("0.95")
     min_prepay_ratio: Decimal = D("0.85")
     merge_ledgers: bool = False
+    # Cross-province cases paid outside the points: last year's are carved out of the budget and
+    # this year's leave the points run (they are paid by item, outside the region's points).
+    carve_out_cross_province: bool = False
     # Monthly pre-settlement: the provisional point value is last year's final one; this value is
     # used when there is none (a first year) or when `provisional_pv_rule` is "fixed".
     provisional_pv_rule: str = "last_year_final"
@@ -111,6 +118,21 @@ class Policy:
         return policy
 
     def check(self) -> None:
+        for name in ("itemized_factor", "high_k_1", "high_k_2", "high_k_3", "incomplete_max_ratio"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"policy.{name}: must not be negative (got {getattr(self, name)})")
+        for name in ("readmission_factor", "low_ratio"):
+            if not D(0) <= getattr(self, name) <= D(1):
+                raise ValueError(f"policy.{name}: must be between 0 and 1 (got {getattr(self, name)})")
+        if not self.high_band_1_max_points <= self.high_band_2_max_points:
+            raise ValueError("policy.high_band_1_max_points: must not exceed high_band_2_max_points")
+        for kind, m in self.violation_multiples.items():
+            if kind not in VIOLATION_MULTIPLES or m < 0:
+                raise ValueError(f"policy.violation_multiples.{kind}: a known kind with a multiple ≥ 0 (got {m})")
+        if self.min_prepay_ratio < FLOOR_PREPAY_RATIO:
+            raise ValueError(
+                f"policy.min_prepay_ratio: SPEC's floor is {FLOOR_PREPAY_RATIO} (got {self.min_prepay_ratio})"
+            )
         for name in ("reserve_ratio", "saving_share_hospitals", "overspend_share_fund", "prepay_ratio"):
             v = getattr(self, name)
             if not D(0) <= v <= D(1):

@@ -376,6 +376,9 @@ async def _monthly(
         )
     before = await latest_published(s, ctx.tenant_id, "monthly", year, ledger, before_month=month)
     paid_before = await _line_values(s, ctx.tenant_id, before, "payable")
+    for h, paid in paid_before.items():  # paid before but no case left (all recalled): recovered
+        if h not in totals and paid:
+            totals[h] = PointsTotals()
     ytd = {
         h: HospitalYtd(t.points - t.deductions, t.self_pay, Decimal("0.00"), paid_before.get(h, Decimal("0.00")))
         for h, t in totals.items()
@@ -442,6 +445,9 @@ async def _annual(
     prepaid_run = await latest_published(s, ctx.tenant_id, "monthly", year, ledger)
     prepaid = await _line_values(s, ctx.tenant_id, prepaid_run, "payable")
     hospitals = {h: replace(x, prepaid={ledger: prepaid.get(h, Decimal("0.00"))}) for h, x in hospitals.items()}
+    for h, paid in prepaid.items():  # prepaid but no case left (all recalled): the balance recovers it
+        if h not in totals and paid:
+            totals[h] = PointsTotals()
     e = sum((t.fund_pay for t in totals.values()), Decimal(0))
     try:
         check_alliances(alliances, hospitals)
@@ -518,7 +524,8 @@ async def _annual(
 
 async def publish_run(session: AsyncSession, scope: Scope, tenant: str, run_id: uuid.UUID) -> SettlementRun:
     """Publish a draft run: it is then frozen (a database trigger refuses any change). Publishing a
-    published run again is a no-op; only the newest version of a period may be published."""
+    published run again is a no-op; only the newest version of a period may be published, and a
+    period is published once."""
     run = (
         await session.execute(
             select(SettlementRun).where(SettlementRun.tenant_id == tenant, SettlementRun.id == run_id).with_for_update()
@@ -553,8 +560,11 @@ async def publish_run(session: AsyncSession, scope: Scope, tenant: str, run_id: 
             )
         )
     ).first()
-    if published is not None and run.kind == "annual":
-        raise RunRefused("run", f"the {run.year} clearing of {run.ledger} is already published ({published[0]})")
+    if published is not None:
+        # A published period's money is final: corrections flow into the next month's year-to-date
+        # run (and the year's clearing); publishing a second version would pay the month twice.
+        what = f"the {run.year} clearing" if run.kind == "annual" else f"{run.year}-{run.month:02d}"
+        raise RunRefused("run", f"{what} of {run.ledger} is already published ({published[0]})")
     await session.execute(
         update(SettlementRun)
         .where(SettlementRun.tenant_id == tenant, SettlementRun.id == run_id)

@@ -74,6 +74,8 @@ def parse_scenario(scenario: dict[str, Any]) -> YearInputs:
         if not g.get("drg"):
             raise ScenarioError(f"groups[{i}]", "drg: required")
         bpd = g.get("base_points_per_day")
+        if g.get("bed_day") and bpd is None:
+            raise ScenarioError(f"{where}.base_points_per_day", "required for a bed-day group")
         groups[g["drg"]] = DrgParams(
             drg=g["drg"],
             avg_cost=_dec(g.get("avg_cost"), f"{where}.avg_cost", positive=True),
