@@ -14,10 +14,10 @@ from dianshu.reviews import service as reviews
 from dianshu.reviews.models import ReviewAssignment, ReviewEvent, SpecialReview
 from dianshu.reviews.workflow import ReviewRefused, grounds, quota
 from dianshu.scope import Role, Scope
-from dianshu.settlement import budgets, policies
+from dianshu.settlement import policies
 from tests.conftest import scope_for
 from tests.settlement.test_runs import lines
-from tests.settlement.world import load_year, publish_standard, settle
+from tests.settlement.world import budgeted_year, settle
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
 
@@ -44,17 +44,11 @@ def expert(city, n):
 
 @pytest.fixture
 async def world(db, city, dispatcher, builtin_versions):  # noqa: F811
-    zj = builtin_versions["zhejiang_2022"]
-    await publish_standard(db, city, zj)
-    region = await load_year(db, city, zj)
+    # a2 has one discharge: a quota of 1 needs a ratio of 1 (the default 5% allows none).
+    region = await budgeted_year(
+        db, city, builtin_versions["zhejiang_2022"], {"review_quota_ratio": "1"}, "small test year"
+    )
     async with scoped_session(db, region) as s:
-        # a2 has one discharge: a quota of 1 needs a ratio of 1 (the default 5% allows none).
-        await policies.set_region_policy(
-            s, region, city.city, city.a, 2025, "employee", {"review_quota_ratio": "1"}, "small test year"
-        )
-        await budgets.set_budget(
-            s, region, city.city, city.a, 2025, "employee", growth_rate="0", last_year_spending="60000", reason="2025"
-        )
         for n in range(1, 6):
             await reviews.add_expert(s, region, city.a, f"expert-{n}", f"Expert {n}")
     return region

@@ -16,7 +16,7 @@ from dianshu.settlement import budgets, policies, regional
 from dianshu.settlement.models import SettlementLine, SettlementRun
 from dianshu.settlement.runs import RunRefused, publish_run
 from tests.conftest import scope_for
-from tests.settlement.world import load_year, publish_standard, settle
+from tests.settlement.world import budgeted_year, settle
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
 
@@ -39,17 +39,11 @@ async def publish(db, scope, tenant, run_id):
 
 @pytest.fixture
 async def year(db, city, dispatcher, builtin_versions):  # noqa: F811
-    zj = builtin_versions["zhejiang_2022"]
-    await publish_standard(db, city, zj)
-    region = await load_year(db, city, zj)
+    # A first year: no clearing of 2024 to take the provisional point value from.
+    region = await budgeted_year(
+        db, city, builtin_versions["zhejiang_2022"], {"provisional_point_value": "100"}, "first year"
+    )
     async with scoped_session(db, region) as s:
-        # A first year: no clearing of 2024 to take the provisional point value from.
-        await policies.set_region_policy(
-            s, region, city.city, city.a, 2025, "employee", {"provisional_point_value": "100"}, "first year"
-        )
-        await budgets.set_budget(
-            s, region, city.city, city.a, 2025, "employee", growth_rate="0", last_year_spending="60000", reason="2025"
-        )
         await regional.set_evaluation_score(s, region, city.a, city.a2, 2025, "90")
     return region
 

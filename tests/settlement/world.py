@@ -90,3 +90,18 @@ async def load_year(db, city, zj, rows=None):
 
 async def settle(db, scope, tenant, kind, **params):
     return await run_job(db, scope, tenant, SETTLE, {"kind": kind, "year": 2025, **params})
+
+
+async def budgeted_year(db, city, zj, policy: dict, why: str):
+    """The year loaded and grouped, the standard published, region A's employee policy set to
+    `policy` and its budget T = 60,000 (g 0): R 3,000, B 57,000. Returns the region admin's scope."""
+    from dianshu.settlement import budgets, policies
+
+    await publish_standard(db, city, zj)
+    region = await load_year(db, city, zj)
+    async with scoped_session(db, region) as s:
+        await policies.set_region_policy(s, region, city.city, city.a, 2025, "employee", policy, why)
+        await budgets.set_budget(
+            s, region, city.city, city.a, 2025, "employee", growth_rate="0", last_year_spending="60000", reason="2025"
+        )
+    return region

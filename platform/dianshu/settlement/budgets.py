@@ -57,6 +57,17 @@ async def spending(
     return (await session.execute(text(q), params)).scalar_one()
 
 
+async def latest_budget(session: AsyncSession, tenant: str, year: int, ledger: str) -> Budget | None:
+    return (
+        await session.execute(
+            select(Budget)
+            .where(Budget.tenant_id == tenant, Budget.year == year, Budget.ledger == ledger)
+            .order_by(Budget.version.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
 async def set_budget(
     session: AsyncSession,
     scope: Scope,
@@ -113,14 +124,7 @@ async def set_budget(
     await session.execute(
         select(func.pg_advisory_xact_lock(func.hashtextextended(f"budget:{tenant}:{year}:{ledger}", 0)))
     )
-    latest = (
-        await session.execute(
-            select(Budget)
-            .where(Budget.tenant_id == tenant, Budget.year == year, Budget.ledger == ledger)
-            .order_by(Budget.version.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
+    latest = await latest_budget(session, tenant, year, ledger)
     same = latest is not None and (
         latest.last_year_spending,
         latest.growth_rate,

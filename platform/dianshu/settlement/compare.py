@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.jobs.errors import JobRejected
-from dianshu.settlement.clearing import budget, fen, pv_shown
+from dianshu.settlement.clearing import budget, fen
 from dianshu.settlement.engine import (
     LedgerBudget,
     SettlementInputError,
@@ -103,16 +103,7 @@ async def simulate_against_run(
     except (SettlementInputError, ValueError) as err:
         raise CompareRefused("settlement", str(err)) from err
     published = run.figures
-    simulated = {
-        "T": str(sim.T),
-        "R": str(sim.R),
-        "B": str(sim.B),
-        "E": str(sim.E),
-        "F": str(sim.F),
-        "P": str(sim.P),
-        "S": str(sim.S),
-        "PV": str(pv_shown(sim.PV)),
-    }
+    simulated = sim.figures()
     rows = []
     for h in sorted(set(lines) | set(sim.hospitals)):
         old, new = lines.get(h), sim.hospitals.get(h)

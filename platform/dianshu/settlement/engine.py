@@ -27,6 +27,7 @@ from dianshu.settlement.clearing import (
     fen,
     fund_total,
     point_value,
+    pv_shown,
 )
 from dianshu.settlement.points import HUNDRED, CasePoints, DrgParams, PointsCase, case_points, q4
 from dianshu.settlement.policy import Policy
@@ -166,6 +167,11 @@ class LedgerResult:
     PV: Decimal  # unrounded
     hospitals: dict[str, HospitalLine]
     alliances: dict[str, AllianceLine]
+
+    def figures(self) -> dict[str, str]:
+        """The ledger's figures as shown: money to the fen, points to 4 places, PV to 6."""
+        shown = {k: str(getattr(self, k)) for k in ("T", "R", "B", "E", "F", "P", "S")}
+        return {**shown, "PV": str(pv_shown(self.PV))}
 
 
 def ledger_of(fund_type: str, policy: Policy) -> str:

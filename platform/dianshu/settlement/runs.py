@@ -25,6 +25,7 @@ from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.registry import job_kind
 from dianshu.scope import Scope
+from dianshu.settlement.budgets import latest_budget
 from dianshu.settlement.clearing import Budget as BudgetFigures
 from dianshu.settlement.clearing import pv_shown
 from dianshu.settlement.engine import (
@@ -43,7 +44,7 @@ from dianshu.settlement.inputs import (
     load_points_inputs,
     policy_set,
 )
-from dianshu.settlement.models import Budget, PointsRun, SettlementLine, SettlementRun
+from dianshu.settlement.models import PointsRun, SettlementLine, SettlementRun
 from dianshu.settlement.monthly import HospitalYtd, monthly_settlement
 
 POINTS = "settlement.points"
@@ -70,6 +71,11 @@ class RunRefused(ValueError):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
         self.field, self.reason = field, reason
+
+
+async def _next_version(session: AsyncSession, model: Any, *where: Any) -> int:
+    """The next version number of a run (callers hold the period's advisory lock)."""
+    return (await session.execute(select(func.coalesce(func.max(model.version), 0)).where(*where))).scalar_one() + 1
 
 
 async def _lock(session: AsyncSession, key: str) -> None:
@@ -133,13 +139,13 @@ async def compute_points(ctx: JobContext, year: int, through_month: int) -> Poin
         "points": {k: str(v) for k, v in points_by_ledger.items()},
     }
     await _lock(s, f"points:{ctx.tenant_id}:{year}:{through_month}")
-    version = (
-        await s.execute(
-            select(func.coalesce(func.max(PointsRun.version), 0)).where(
-                PointsRun.tenant_id == ctx.tenant_id, PointsRun.year == year, PointsRun.through_month == through_month
-            )
-        )
-    ).scalar_one() + 1
+    version = await _next_version(
+        s,
+        PointsRun,
+        PointsRun.tenant_id == ctx.tenant_id,
+        PointsRun.year == year,
+        PointsRun.through_month == through_month,
+    )
     run = PointsRun(
         tenant_id=ctx.tenant_id,
         id=uuid.uuid4(),
@@ -200,17 +206,6 @@ async def points_job(ctx: JobContext) -> dict[str, Any]:
 
 
 # ---- settlement runs ------------------------------------------------------------------------------
-
-
-async def latest_budget(session: AsyncSession, tenant: str, year: int, ledger: str) -> Budget | None:
-    return (
-        await session.execute(
-            select(Budget)
-            .where(Budget.tenant_id == tenant, Budget.year == year, Budget.ledger == ledger)
-            .order_by(Budget.version.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
 
 
 async def latest_published(
@@ -316,17 +311,15 @@ async def _new_run(
 ) -> SettlementRun:
     s = ctx.session
     await _lock(s, f"run:{ctx.tenant_id}:{kind}:{year}:{month}:{ledger}")
-    version = (
-        await s.execute(
-            select(func.coalesce(func.max(SettlementRun.version), 0)).where(
-                SettlementRun.tenant_id == ctx.tenant_id,
-                SettlementRun.kind == kind,
-                SettlementRun.year == year,
-                SettlementRun.month == month,
-                SettlementRun.ledger == ledger,
-            )
-        )
-    ).scalar_one() + 1
+    version = await _next_version(
+        s,
+        SettlementRun,
+        SettlementRun.tenant_id == ctx.tenant_id,
+        SettlementRun.kind == kind,
+        SettlementRun.year == year,
+        SettlementRun.month == month,
+        SettlementRun.ledger == ledger,
+    )
     run = SettlementRun(
         tenant_id=ctx.tenant_id,
         id=uuid.uuid4(),
@@ -462,14 +455,7 @@ async def _annual(
     except (SettlementInputError, ValueError) as err:
         raise JobRejected(str(err), field="settlement") from err
     figures = {
-        "T": str(led.T),
-        "R": str(led.R),
-        "B": str(led.B),
-        "E": str(led.E),
-        "F": str(led.F),
-        "P": str(led.P),
-        "S": str(led.S),
-        "PV": str(pv_shown(led.PV)),
+        **led.figures(),
         "PV_exact": str(led.PV),
         "due": str(sum((x.due for x in led.hospitals.values()), Decimal(0))),
         "balance": str(sum((x.balance for x in led.hospitals.values()), Decimal(0))),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from dianshu.settlement.clearing import budget, pv_shown
+from dianshu.settlement.clearing import budget
 from dianshu.settlement.engine import (
     AllianceIn,
     CaseIn,
@@ -217,14 +217,7 @@ def result_json(inp: YearInputs, result: YearResult) -> dict[str, Any]:
         ],
         "ledgers": {
             name: {
-                "T": str(led.T),
-                "R": str(led.R),
-                "B": str(led.B),
-                "E": str(led.E),
-                "F": str(led.F),
-                "P": str(led.P),
-                "S": str(led.S),
-                "PV": str(pv_shown(led.PV)),
+                **led.figures(),
                 "hospitals": {
                     h: {
                         "points": str(line.points),
