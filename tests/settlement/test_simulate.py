@@ -163,3 +163,12 @@ def test_simulate_command(tmp_path):
     src.write_text(json.dumps(bad))
     p = subprocess.run([dianshu, "simulate", "--input", str(src)], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and "standard.avg_cost_all: must be positive" in p.stderr
+
+
+@pytest.mark.parametrize(("mode", "balance"), [("half_up", "1218.13"), ("half_even", "1218.12"), ("down", "1218.12")])
+def test_the_rounding_parameter(mode, balance):
+    # H1's balance is 71937.50 × 0.99 − 70000 = 1218.125 exactly: the policy's rounding decides the fen.
+    r = simulate({**SCENARIO, "policy": {"rounding": mode}})
+    assert r["ledgers"]["employee"]["hospitals"]["H1"]["balance"] == balance
+    with pytest.raises(ScenarioError, match=r"policy\.rounding: half_up, half_even or down"):
+        simulate({**SCENARIO, "policy": {"rounding": "up"}})

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dianshu.audit import service as audit
 from dianshu.scope import Scope
 from dianshu.settlement.clearing import budget as budget_figures
-from dianshu.settlement.clearing import fen
 from dianshu.settlement.models import Budget
 from dianshu.settlement.policies import LEDGERS, effective_policy
+from dianshu.settlement.rounding import money
 from dianshu.settlement.values import parse_decimal
 
 
@@ -87,6 +87,7 @@ async def set_budget(
         raise BudgetRefused("year", f"must be a year (got {year})")
     if not reason.strip():
         raise BudgetRefused("reason", "required: say why the budget is set")
+    policy = (await effective_policy(session, city, tenant, year, ledger)).policy
     g = _dec(growth_rate, "growth_rate")
     if not Decimal("-0.5") <= g <= Decimal("0.5"):
         raise BudgetRefused("growth_rate", f"must be between -0.5 and 0.5 (got {g})")
@@ -97,7 +98,7 @@ async def set_budget(
         amount = _dec(c.get("amount"), f"carve_outs[{i}].amount")
         if amount < 0:
             raise BudgetRefused(f"carve_outs[{i}].amount", f"must not be negative (got {amount})")
-        items.append({"item": str(c["item"]).strip(), "amount": str(fen(amount))})
+        items.append({"item": str(c["item"]).strip(), "amount": str(money(amount, policy))})
     if last_year_spending is None:
         spent, source = await spending(session, tenant, year - 1, ledger), "cases"
         if spent <= 0:
@@ -108,15 +109,14 @@ async def set_budget(
         spent, source = _dec(last_year_spending, "last_year_spending"), "entered"
         if spent <= 0:
             raise BudgetRefused("last_year_spending", f"must be positive (got {spent})")
-    policy = (await effective_policy(session, city, tenant, year, ledger)).policy
     if policy.carve_out_cross_province:
         items.append(
             {
                 "item": f"cross-province cases of {year - 1}",
-                "amount": str(fen(await spending(session, tenant, year - 1, ledger, insured_place=3))),
+                "amount": str(money(await spending(session, tenant, year - 1, ledger, insured_place=3), policy)),
             }
         )
-    total = fen(spent * (1 + g)) - sum((Decimal(c["amount"]) for c in items), Decimal(0))
+    total = money(spent * (1 + g), policy) - sum((Decimal(c["amount"]) for c in items), Decimal(0))
     if total <= 0:
         raise BudgetRefused("carve_outs", f"the carve-outs leave no budget (T = {total})")
     figures = budget_figures(total, policy)
@@ -131,7 +131,7 @@ async def set_budget(
         latest.carve_outs,
         latest.reserve_ratio,
         latest.total,
-    ) == (fen(spent), g, items, policy.reserve_ratio, figures.T)
+    ) == (money(spent, policy), g, items, policy.reserve_ratio, figures.T)
     if same:
         return latest  # a retried request
     row = Budget(
@@ -139,7 +139,7 @@ async def set_budget(
         year=year,
         ledger=ledger,
         version=(latest.version + 1) if latest else 1,
-        last_year_spending=fen(spent),
+        last_year_spending=money(spent, policy),
         spending_source=source,
         growth_rate=g,
         carve_outs=items,
@@ -163,7 +163,7 @@ async def set_budget(
         R=str(figures.R),
         B=str(figures.B),
         growth_rate=str(g),
-        last_year_spending=str(fen(spent)),
+        last_year_spending=str(money(spent, policy)),
         spending_source=source,
         carve_outs=items,
         reason=reason.strip()[:1000],

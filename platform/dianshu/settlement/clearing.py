@@ -7,14 +7,10 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, localcontext
 
 from dianshu.settlement.policy import Policy
+from dianshu.settlement.rounding import FEN, fen, rounding
 
-FEN = Decimal("0.01")
 PV_SHOWN = Decimal("0.000001")
 EXACT = Context(prec=50)
-
-
-def fen(x: Decimal) -> Decimal:
-    return x.quantize(FEN, ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -26,15 +22,16 @@ class Budget:
 
 def budget(total: Decimal, policy: Policy, reserve_ratio: Decimal | None = None) -> Budget:
     ratio = policy.reserve_ratio if reserve_ratio is None else reserve_ratio
-    t = fen(total)
-    r = fen(t * ratio)
+    with rounding(policy):
+        t = fen(total)
+        r = fen(t * ratio)
     return Budget(t, r, t - r)
 
 
 def fund_total(e: Decimal, b: Budget, policy: Policy) -> Decimal:
     """F: E ≤ B: E + 0.85 (B − E) (hospitals keep 85% of the saving);
     E > B: B + min(0.15 (E − B), R) (the fund's share of the overspend, never above the reserve)."""
-    with localcontext(EXACT):
+    with localcontext(EXACT), rounding(policy):
         if e <= b.B:
             return fen(e + policy.saving_share_hospitals * (b.B - e))
         return fen(b.B + min(policy.overspend_share_fund * (e - b.B), b.R))
@@ -65,7 +62,7 @@ def allocate(raw: dict[str, Decimal], total: Decimal) -> dict[str, Decimal]:
 def balance(due: Decimal, prepaid: Decimal, score: Decimal | None, policy: Policy) -> Decimal:
     """D × (r + (1 − r) × score / 100) − prepaid; the withheld rest stays in the fund."""
     s = Decimal(100) if score is None else score
-    with localcontext(EXACT):
+    with localcontext(EXACT), rounding(policy):
         return fen(due * (policy.prepay_ratio + (1 - policy.prepay_ratio) * s / 100) - prepaid)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.jobs.errors import JobRejected
-from dianshu.settlement.clearing import budget, fen
+from dianshu.settlement.clearing import budget
 from dianshu.settlement.engine import (
     LedgerBudget,
     SettlementInputError,
@@ -25,6 +25,7 @@ from dianshu.settlement.engine import (
 )
 from dianshu.settlement.inputs import alliances_of, load_points_inputs
 from dianshu.settlement.models import Budget, SettlementLine, SettlementRun
+from dianshu.settlement.rounding import money
 from dianshu.settlement.values import parse_decimal
 
 
@@ -91,7 +92,7 @@ async def simulate_against_run(
     }
     g = b.growth_rate if growth_rate is None else _dec(growth_rate, "growth_rate")
     carved = sum((Decimal(c["amount"]) for c in b.carve_outs), Decimal(0))
-    figures = budget(fen(b.last_year_spending * (1 + g)) - carved, policy)
+    figures = budget(money(b.last_year_spending * (1 + g), policy) - carved, policy)
     cases = [lc.case for lc in inp.cases.values() if inp.policies.ledger_of(lc.case.fund_type) == ledger]
     alliances = await alliances_of(session, tenant)
     try:

@@ -31,6 +31,7 @@ from dianshu.settlement.clearing import (
 )
 from dianshu.settlement.points import HUNDRED, CasePoints, DrgParams, PointsCase, case_points, q4
 from dianshu.settlement.policy import Policy
+from dianshu.settlement.rounding import rounding
 
 ZERO = Decimal(0)
 ZERO4 = Decimal("0.0000")
@@ -235,6 +236,17 @@ def case_results(
 ) -> dict[str, CaseResult]:
     """Every case's points, add-ons and penalties. Pure and deterministic: a case's result depends
     only on itself, its DRG, its hospital, the policy and the stays that readmit it."""
+    with rounding(policy):
+        return _case_results(cases, groups, avg_cost_all, hospitals, policy)
+
+
+def _case_results(
+    cases: Iterable[CaseIn],
+    groups: dict[str, DrgParams],
+    avg_cost_all: Decimal,
+    hospitals: dict[str, HospitalIn],
+    policy: Policy,
+) -> dict[str, CaseResult]:
     out: dict[str, CaseResult] = {}
     readmitted: dict[str, list[str]] = defaultdict(list)
     violations: list[tuple[str, Violation]] = []
@@ -339,6 +351,18 @@ def clear_ledger(
     policy: Policy,
 ) -> LedgerResult:
     """Annual clearing of one ledger from its hospitals' point totals (SPEC section 6)."""
+    with rounding(policy):
+        return _clear_ledger(ledger, totals, lb, hospitals, alliances, policy)
+
+
+def _clear_ledger(
+    ledger: str,
+    totals: dict[str, PointsTotals],
+    lb: LedgerBudget,
+    hospitals: dict[str, HospitalIn],
+    alliances: Iterable[AllianceIn],
+    policy: Policy,
+) -> LedgerResult:
     if not totals:
         raise SettlementInputError(f"ledger {ledger}", "no cases: nothing to clear")
     b = lb.budget

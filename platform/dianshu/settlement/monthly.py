@@ -13,6 +13,7 @@ from decimal import Decimal, localcontext
 
 from dianshu.settlement.clearing import EXACT, fen
 from dianshu.settlement.policy import Policy
+from dianshu.settlement.rounding import rounding
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ def monthly_settlement(
     if provisional_pv <= 0:
         raise ValueError("the provisional point value must be positive")
     out = {}
-    with localcontext(EXACT):
+    with localcontext(EXACT), rounding(policy):
         for code, h in sorted(hospitals.items()):
             raw = h.points * provisional_pv - h.self_pay - h.audit_deductions
             due, payable = fen(raw), fen(raw * policy.prepay_ratio)  # each rounded once, from the exact due

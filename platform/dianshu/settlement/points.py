@@ -1,20 +1,17 @@
 """Case points (SPEC section 5): a pure function from a grouped case, its DRG's parameters and the
-policy to points, a case type and the reason. Points are Decimal with 4 places (half-up); case
+policy to points, a case type and the reason. Points are Decimal with 4 places (rounded by the
+policy: callers set `rounding(policy)`, as engine.case_results does); case
 points are never negative (penalties are separate deduction lines)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from dianshu.settlement.policy import Policy
+from dianshu.settlement.rounding import POINT, q4  # noqa: F401  (q4 re-exported)
 
-POINT = Decimal("0.0001")
 HUNDRED = Decimal(100)
-
-
-def q4(x: Decimal) -> Decimal:
-    return x.quantize(POINT, ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)

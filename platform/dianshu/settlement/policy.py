@@ -59,6 +59,9 @@ class Policy:
     prepay_ratio: Decimal = D("0.95")
     min_prepay_ratio: Decimal = D("0.85")
     merge_ledgers: bool = False
+    # Money to the fen and points to 4 places, rounded once at the end: half_up (四舍五入),
+    # half_even or down.
+    rounding: str = "half_up"
     # Cross-province cases paid outside the points: last year's are carved out of the budget and
     # this year's leave the points run (they are paid by item, outside the region's points).
     carve_out_cross_province: bool = False
@@ -137,6 +140,8 @@ class Policy:
             v = getattr(self, name)
             if not D(0) <= v <= D(1):
                 raise ValueError(f"policy.{name}: must be between 0 and 1 (got {v})")
+        if self.rounding not in ("half_up", "half_even", "down"):
+            raise ValueError(f"policy.rounding: half_up, half_even or down (got {self.rounding!r})")
         if self.provisional_pv_rule not in ("last_year_final", "fixed"):
             raise ValueError(f"policy.provisional_pv_rule: last_year_final or fixed (got {self.provisional_pv_rule!r})")
         if self.provisional_point_value < 0:
