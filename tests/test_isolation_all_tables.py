@@ -118,6 +118,7 @@ async def fill_settlement_tables(db, city, zj):
         await regional.set_evaluation_score(s, region, city.a, city.a1, 2025, "95")
         await regional.set_alliance(s, region, city.a, "M1", "Alliance", city.a1, {city.a1: "0.5", city.a2: "0.5"})
         await regional.confirm_violation(s, region, city.a, city.a1, "A-2", "bed_hanging", False, "t")
+        await regional.record_audit_deduction(s, region, city.a, city.a1, 2025, 3, "employee", "10.00", "ISO-1", "t")
         for n in range(3):
             await reviews.add_expert(s, region, city.a, f"iso-expert-{n}", f"Expert {n}")
     a2 = scope_for(Role.hospital_user, (city.a,), city.a2)

@@ -231,3 +231,35 @@ async def test_cross_province_cases_carved_out_leave_the_points(db, city, year, 
     # A-9 leaves the points and E: the same year as without it (P 600, E 56,000, F 56,850).
     run = (await settle(db, region, city.a, "annual"))["runs"][0]
     assert (run["P"], run["E"], run["F"]) == ("600.0000", "56000.00", "56850.00")
+
+
+async def test_audit_deductions_come_off_the_due_and_stay_off(db, city, year):
+    region = year
+    async with scoped_session(db, region) as s:
+        await regional.record_audit_deduction(
+            s, region, city.a, city.a1, 2025, 3, "employee", "500.00", "AUD-2025-031", "duplicate charges"
+        )
+        await regional.record_audit_deduction(  # retried: a no-op
+            s, region, city.a, city.a1, 2025, 3, "employee", "500.00", "AUD-2025-031", "duplicate charges"
+        )
+    with pytest.raises(regional.RegionalRefused, match="already recorded with other figures"):
+        async with scoped_session(db, region) as s:
+            await regional.record_audit_deduction(
+                s, region, city.a, city.a1, 2025, 3, "employee", "600.00", "AUD-2025-031", "changed"
+            )
+    # March: a1's due = 200 × 100 − 4,000 − 500 = 15,500.00; payable 95% = 14,725.00.
+    march = (await settle(db, region, city.a, "monthly", month=3))["runs"][0]
+    a1 = (await lines(db, city.a, march["id"]))[city.a1]
+    assert (a1.due, a1.payable, a1.audit_deductions) == (D("15500.00"), D("14725.00"), D("500.00"))
+    await publish(db, region, city.a, march["id"])
+    # The clearing: a1's due is 26,425.00 as before (the deduction is money, not points); prepaid
+    # 14,725.00; balance = 26,425.00 − 14,725.00 − 500.00 = 11,200.00: the 500 stays deducted.
+    annual = (await settle(db, region, city.a, "annual"))["runs"][0]
+    a1 = (await lines(db, city.a, annual["id"]))[city.a1]
+    assert (a1.due, a1.prepaid, a1.audit_deductions, a1.balance) == (
+        D("26425.00"),
+        D("14725.00"),
+        D("500.00"),
+        D("11200.00"),
+    )
+    assert annual["F"] == "56850.00"

@@ -240,6 +240,7 @@ class SettlementLineOut:
     score: Decimal | None
     balance: Decimal | None
     withheld: Decimal | None
+    audit_deductions: Decimal = strawberry.field(description="Money deducted by audits, year to date")
 
 
 @strawberry.type(description="A monthly pre-settlement or an annual clearing of one ledger.")
@@ -287,6 +288,7 @@ class SettlementRunOut:
                     score=r.score,
                     balance=r.balance,
                     withheld=r.withheld,
+                    audit_deductions=r.audit_deductions,
                 )
                 for r in rows
             ]
@@ -378,6 +380,18 @@ class SetAllianceInput:
     lead: str
     shares: JSON = strawberry.field(description='hospital -> ratio, summing to 1: {"H1": "0.6", "H2": "0.4"}')
     settle_as_one: bool = True
+
+
+@strawberry.input
+class AuditDeductionInput:
+    tenant: str
+    hospital: str
+    year: int
+    month: int
+    ledger: str = "employee"
+    amount: Decimal
+    reference: str = strawberry.field(description="The audit's own number: recording it again is a no-op.")
+    reason: str
 
 
 @strawberry.input
@@ -658,6 +672,28 @@ class SettlementRunsMutation:
         except regional.RegionalRefused as e:
             return _refused(e.record, e.field, e.reason, str(e))
         return Done(ok=True, message=f"{hospital} {year}: {score}")
+
+    @strawberry.mutation(description="Record money an audit deducts from a hospital (off its due, year to date).")
+    async def record_audit_deduction(self, info: Info, input: AuditDeductionInput) -> RegionalResult:
+        if (refused := denied(info, {Role.region_admin}, input.tenant)) is not None:
+            return refused
+        try:
+            async with info.context.session() as s:
+                await regional.record_audit_deduction(
+                    s,
+                    info.context.scope,
+                    input.tenant,
+                    input.hospital,
+                    input.year,
+                    input.month,
+                    input.ledger,
+                    input.amount,
+                    input.reference,
+                    input.reason,
+                )
+        except regional.RegionalRefused as e:
+            return _refused(e.record, e.field, e.reason, str(e))
+        return Done(ok=True, message=f"{input.amount} deducted from {input.hospital} ({input.reference})")
 
     @strawberry.mutation(description="Confirm a violation on a case: its points are not counted (serious: deducted).")
     async def confirm_violation(self, info: Info, input: ConfirmViolationInput) -> RegionalResult:

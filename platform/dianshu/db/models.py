@@ -8,6 +8,7 @@ from dianshu.jobs.models import Job
 from dianshu.reviews.models import ExpertPool, ReviewAssignment, ReviewEvent, SpecialReview
 from dianshu.settlement.models import (
     Alliance,
+    AuditDeduction,
     Budget,
     CasePoint,
     CaseViolation,
@@ -37,6 +38,7 @@ from dianshu.tenancy.models import Hospital, Tenant
 
 __all__ = [
     "Alliance",
+    "AuditDeduction",
     "AuditEntry",
     "Budget",
     "CaseGrouping",

@@ -87,7 +87,11 @@ async def simulate_against_run(
         ).scalars()
     }
     hospitals = {
-        h: replace(x, prepaid={ledger: lines[h].prepaid if h in lines and lines[h].prepaid else Decimal(0)})
+        h: replace(
+            x,
+            prepaid={ledger: lines[h].prepaid if h in lines and lines[h].prepaid else Decimal(0)},
+            audit_deductions={ledger: lines[h].audit_deductions if h in lines else Decimal(0)},
+        )
         for h, x in hospitals.items()
     }
     g = b.growth_rate if growth_rate is None else _dec(growth_rate, "growth_rate")

@@ -93,6 +93,7 @@ class HospitalIn:
     type: str = "general"  # general | tcm | specialist
     score: Decimal | None = None  # evaluation score 0..100, None = 100
     prepaid: dict[str, Decimal] = field(default_factory=dict)  # per ledger
+    audit_deductions: dict[str, Decimal] = field(default_factory=dict)  # the year's, per ledger
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ class HospitalLine:
     score: Decimal | None
     balance: Decimal
     withheld: Decimal  # due × (1 − r) × (1 − score/100): stays in the fund
+    audit_deductions: Decimal = ZERO  # the year's money deducted by audits (off the balance)
 
 
 @dataclass(frozen=True)
@@ -419,7 +421,9 @@ def _clear_ledger(
         d = member_due[h] if h in member_due else due[h]
         hosp = hospitals.get(h) or HospitalIn(h)
         prepaid = hosp.prepaid.get(ledger, ZERO)
-        bal = balance(d, prepaid, hosp.score, policy)
+        deducted = hosp.audit_deductions.get(ledger, ZERO)
+        # Audit deductions came off the monthly payments; they stay off at the clearing.
+        bal = balance(d, prepaid, hosp.score, policy) - deducted
         lines[h] = HospitalLine(
             h,
             holder_of.get(h) if holder_of.get(h) != h else None,
@@ -432,7 +436,8 @@ def _clear_ledger(
             prepaid,
             hosp.score,
             bal,
-            d - prepaid - bal,
+            d - prepaid - bal - deducted,
+            deducted,
         )
     return LedgerResult(
         ledger, b.T, b.R, b.B, fen(lb.fee_for_service_fund), f_total, p_total, s_total, pv, lines, alliance_lines

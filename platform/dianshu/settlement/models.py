@@ -262,6 +262,7 @@ class SettlementLine(Base):
     score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     balance: Mapped[Decimal | None] = mapped_column(MONEY)
     withheld: Mapped[Decimal | None] = mapped_column(MONEY)
+    audit_deductions: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))  # year to date
 
 
 class EvaluationScore(Base):
@@ -277,3 +278,29 @@ class EvaluationScore(Base):
     source: Mapped[str] = mapped_column(String(20))  # entered | evaluation
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AuditDeduction(Base):
+    """Money an audit deducts from a hospital (审核扣款) in a month and ledger: it comes off that
+    month's year-to-date due and stays off at the year's clearing. `reference` (the audit's own
+    number) makes recording it safe to retry."""
+
+    __tablename__ = "audit_deduction"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "reference"),
+        CheckConstraint(LEDGERS, name="ledger"),
+        CheckConstraint("amount > 0", name="amount"),
+        CheckConstraint("month between 1 and 12", name="month"),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.code"), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    hospital_id: Mapped[str] = mapped_column(String(20))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    month: Mapped[int] = mapped_column(SmallInteger)
+    ledger: Mapped[str] = mapped_column(String(10))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    reference: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
 from dianshu.scope import Scope
-from dianshu.settlement.models import Alliance, CaseViolation, EvaluationScore
+from dianshu.settlement.models import Alliance, AuditDeduction, CaseViolation, EvaluationScore
 from dianshu.settlement.policy import VIOLATION_MULTIPLES
 from dianshu.settlement.values import parse_decimal
 
@@ -166,5 +166,71 @@ async def confirm_violation(
         raise RegionalRefused(record, "kind", f"a {row.kind} violation is already confirmed on this case")
     await audit.record(
         session, scope, tenant, "violation.confirmed", f"case:{hospital}/{list_id}", kind=kind, serious=serious
+    )
+    return row
+
+
+async def record_audit_deduction(
+    session: AsyncSession,
+    scope: Scope,
+    tenant: str,
+    hospital: str,
+    year: int,
+    month: int,
+    ledger: str,
+    amount: Any,
+    reference: str,
+    reason: str,
+) -> AuditDeduction:
+    """Money an audit takes off a hospital's due. The audit's `reference` makes a retry a no-op; the
+    same reference with other figures is refused."""
+    record = f"audit deduction {reference}"
+    if not reference.strip() or len(reference) > 100:
+        raise RegionalRefused(record, "reference", "required (the audit's own number), at most 100 characters")
+    if hospital not in await _hospitals(session, tenant):
+        raise RegionalRefused(record, "hospital", f"not a hospital of {tenant}")
+    if ledger not in ("employee", "resident", "all"):
+        raise RegionalRefused(record, "ledger", f"employee, resident or all (got {ledger!r})")
+    if not 2000 <= year <= 2100 or not 1 <= month <= 12:
+        raise RegionalRefused(record, "month", f"{year}-{month} is not a settlement month")
+    value = _dec(amount, record, "amount")
+    if value <= 0 or value != value.quantize(Decimal("0.01")):
+        raise RegionalRefused(record, "amount", f"a positive amount in fen (got {value})")
+    if not reason.strip():
+        raise RegionalRefused(record, "reason", "required: say what the audit found")
+    await session.execute(
+        insert(AuditDeduction)
+        .values(
+            tenant_id=tenant,
+            hospital_id=hospital,
+            year=year,
+            month=month,
+            ledger=ledger,
+            amount=value,
+            reference=reference.strip(),
+            reason=reason.strip()[:2000],
+            created_by=scope.actor,
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "reference"])
+    )
+    row = (
+        await session.execute(
+            select(AuditDeduction).where(
+                AuditDeduction.tenant_id == tenant, AuditDeduction.reference == reference.strip()
+            )
+        )
+    ).scalar_one()
+    if (row.hospital_id, row.year, row.month, row.ledger, row.amount) != (hospital, year, month, ledger, value):
+        raise RegionalRefused(record, "reference", "already recorded with other figures")
+    await audit.record(
+        session,
+        scope,
+        tenant,
+        "audit_deduction.recorded",
+        f"hospital:{hospital}",
+        reference=reference.strip(),
+        amount=str(value),
+        month=f"{year}-{month:02d}",
+        ledger=ledger,
     )
     return row

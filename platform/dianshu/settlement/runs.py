@@ -237,6 +237,18 @@ async def _line_values(
     return {h: v or Decimal("0.00") for h, v in rows}
 
 
+async def _deductions(session: AsyncSession, tenant: str, year: int, month: int, ledger: str) -> dict[str, Decimal]:
+    """Audit deductions per hospital, year to date through `month` (a merged ledger takes both)."""
+    rows = await session.execute(
+        text(
+            "select hospital_id, sum(amount) from audit_deduction where tenant_id = :t and year = :y "
+            "and month <= :m and (ledger = :l or :l = 'all') group by hospital_id"
+        ),
+        {"t": tenant, "y": year, "m": month, "l": ledger},
+    )
+    return {h: v for h, v in rows}
+
+
 async def _totals(session: AsyncSession, tenant: str, points_run: uuid.UUID, ledger: str) -> dict[str, PointsTotals]:
     rows = await session.execute(
         text(
@@ -369,11 +381,13 @@ async def _monthly(
         )
     before = await latest_published(s, ctx.tenant_id, "monthly", year, ledger, before_month=month)
     paid_before = await _line_values(s, ctx.tenant_id, before, "payable")
-    for h, paid in paid_before.items():  # paid before but no case left (all recalled): recovered
-        if h not in totals and paid:
+    deducted = await _deductions(s, ctx.tenant_id, year, month, ledger)
+    for h in (*paid_before, *deducted):  # paid before or deducted, but no case left: still a line
+        if h not in totals:
             totals[h] = PointsTotals()
+    zero = Decimal("0.00")
     ytd = {
-        h: HospitalYtd(t.points - t.deductions, t.self_pay, Decimal("0.00"), paid_before.get(h, Decimal("0.00")))
+        h: HospitalYtd(t.points - t.deductions, t.self_pay, deducted.get(h, zero), paid_before.get(h, zero))
         for h, t in totals.items()
     }
     lines = monthly_settlement(ytd, pv, policy)
@@ -399,7 +413,7 @@ async def _monthly(
             "policy": policies.snapshot()[ledger],
             "provisional_pv_source": pv_source,
             "paid_before_run": str(before.id) if before else None,
-            "audit_deductions": "none recorded",
+            "audit_deductions": {h: str(v) for h, v in sorted(deducted.items())},
         },
         figures,
     )
@@ -418,6 +432,7 @@ async def _monthly(
             holdback=x.holdback,
             paid_before=ytd[h].paid_before,
             payment=x.payment,
+            audit_deductions=ytd[h].audit_deductions,
         )
         for h, x in lines.items()
     )
@@ -437,9 +452,14 @@ async def _annual(
     alliances = await alliances_of(s, ctx.tenant_id)
     prepaid_run = await latest_published(s, ctx.tenant_id, "monthly", year, ledger)
     prepaid = await _line_values(s, ctx.tenant_id, prepaid_run, "payable")
-    hospitals = {h: replace(x, prepaid={ledger: prepaid.get(h, Decimal("0.00"))}) for h, x in hospitals.items()}
-    for h, paid in prepaid.items():  # prepaid but no case left (all recalled): the balance recovers it
-        if h not in totals and paid:
+    deducted = await _deductions(s, ctx.tenant_id, year, 12, ledger)
+    zero = Decimal("0.00")
+    hospitals = {
+        h: replace(x, prepaid={ledger: prepaid.get(h, zero)}, audit_deductions={ledger: deducted.get(h, zero)})
+        for h, x in hospitals.items()
+    }
+    for h in (*prepaid, *deducted):  # prepaid or deducted but no case left: the balance settles it
+        if h not in totals and (prepaid.get(h) or deducted.get(h)):
             totals[h] = PointsTotals()
     e = sum((t.fund_pay for t in totals.values()), Decimal(0))
     try:
@@ -477,6 +497,7 @@ async def _annual(
             "policy": policies.snapshot()[ledger],
             "budget": {"id": str(b.id), "version": b.version},
             "prepaid_run": str(prepaid_run.id) if prepaid_run else None,
+            "audit_deductions": {h: str(v) for h, v in sorted(deducted.items())},
             "scores": {h: str(x.score) for h, x in hospitals.items() if x.score is not None},
             "alliances": {
                 a.id: {"lead": a.lead, "shares": {m: str(r) for m, r in a.shares.items()}} for a in alliances
@@ -501,6 +522,7 @@ async def _annual(
             score=x.score,
             balance=x.balance,
             withheld=x.withheld,
+            audit_deductions=x.audit_deductions,
         )
         for h, x in led.hospitals.items()
     )

@@ -27,6 +27,7 @@ LINE_FIELDS = (
     "score",
     "balance",
     "withheld",
+    "audit_deductions",
 )
 
 
