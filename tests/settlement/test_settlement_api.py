@@ -59,6 +59,23 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
                  reason: "first year"}) { __typename } }""",
             {"t": city.a},
         )
+        # The region's other inputs: typed refusals name the record and field; a hospital may not.
+        regional = """mutation($t: String!, $h: String!) {
+          setEvaluationScore(tenant: $t, hospital: $h, year: 2025, score: "101") { __typename
+            ... on ValidationError { errors { record field reason } } ... on Done { ok } }
+          setAlliance(input: {tenant: $t, id: "M1", name: "M", lead: $h, shares: {}}) { __typename
+            ... on ValidationError { errors { record field } } }
+          recordAuditDeduction(input: {tenant: $t, hospital: $h, year: 2025, month: 9, amount: "0.50",
+            reference: "A-1", reason: "double billing"}) { __typename ... on Done { ok message } }
+        }"""
+        out = await api.gql(region, regional, {"t": city.a, "h": city.a1})
+        assert out["setEvaluationScore"]["errors"] == [
+            {"record": f"score {city.a1}/2025", "field": "score", "reason": "must be between 0 and 100 (got 101)"}
+        ]
+        assert out["setAlliance"]["errors"] == [{"record": "alliance M1", "field": "shares"}]
+        assert out["recordAuditDeduction"]["ok"] is True
+        refused = await api.gql(api.token(Role.hospital_user, [city.a], city.a1), regional, {"t": city.a, "h": city.a1})
+        assert {v["__typename"] for v in refused.values()} == {"PermissionDenied"}
         await run(api, db, region, city.a, kind="monthly", month=4)
         await run(api, db, region, city.a, kind="annual")
         runs = (await api.gql(region, RUNS, {"t": city.a}))["settlementRuns"]

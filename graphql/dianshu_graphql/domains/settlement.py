@@ -575,6 +575,18 @@ class SettlementRunsQuery:
             raise ExpectedError(str(e)) from e
 
 
+async def _regional(info: Info, tenant: str, done: str, fn: Any, *args: Any) -> RegionalResult:
+    """A region admin's settlement input (regional.py): the typed refusal names record, field, reason."""
+    if (refused := denied(info, {Role.region_admin}, tenant)) is not None:
+        return refused
+    try:
+        async with info.context.session() as s:
+            await fn(s, info.context.scope, tenant, *args)
+    except regional.RegionalRefused as e:
+        return _refused(e.record, e.field, e.reason, str(e))
+    return Done(ok=True, message=done)
+
+
 def sees_every_hospital(info: Info) -> bool:
     return info.context.scope.hospital_id == ALL_HOSPITALS
 
@@ -642,75 +654,52 @@ class SettlementRunsMutation:
 
     @strawberry.mutation(description="Configure a medical alliance settled as one budget holder.")
     async def set_alliance(self, info: Info, input: SetAllianceInput) -> RegionalResult:
-        if (refused := denied(info, {Role.region_admin}, input.tenant)) is not None:
-            return refused
-        try:
-            async with info.context.session() as s:
-                await regional.set_alliance(
-                    s,
-                    info.context.scope,
-                    input.tenant,
-                    input.id,
-                    input.name,
-                    input.lead,
-                    input.shares or {},
-                    input.settle_as_one,
-                )
-        except regional.RegionalRefused as e:
-            return _refused(e.record, e.field, e.reason, str(e))
-        return Done(ok=True, message=f"alliance {input.id} set")
+        return await _regional(
+            info,
+            input.tenant,
+            f"alliance {input.id} set",
+            regional.set_alliance,
+            input.id,
+            input.name,
+            input.lead,
+            input.shares or {},
+            input.settle_as_one,
+        )
 
     @strawberry.mutation(description="Enter a hospital's evaluation score for a year (releases the holdback).")
     async def set_evaluation_score(
         self, info: Info, tenant: str, hospital: str, year: int, score: Decimal
     ) -> RegionalResult:
-        if (refused := denied(info, {Role.region_admin}, tenant)) is not None:
-            return refused
-        try:
-            async with info.context.session() as s:
-                await regional.set_evaluation_score(s, info.context.scope, tenant, hospital, year, score)
-        except regional.RegionalRefused as e:
-            return _refused(e.record, e.field, e.reason, str(e))
-        return Done(ok=True, message=f"{hospital} {year}: {score}")
+        return await _regional(
+            info, tenant, f"{hospital} {year}: {score}", regional.set_evaluation_score, hospital, year, score
+        )
 
     @strawberry.mutation(description="Record money an audit deducts from a hospital (off its due, year to date).")
     async def record_audit_deduction(self, info: Info, input: AuditDeductionInput) -> RegionalResult:
-        if (refused := denied(info, {Role.region_admin}, input.tenant)) is not None:
-            return refused
-        try:
-            async with info.context.session() as s:
-                await regional.record_audit_deduction(
-                    s,
-                    info.context.scope,
-                    input.tenant,
-                    input.hospital,
-                    input.year,
-                    input.month,
-                    input.ledger,
-                    input.amount,
-                    input.reference,
-                    input.reason,
-                )
-        except regional.RegionalRefused as e:
-            return _refused(e.record, e.field, e.reason, str(e))
-        return Done(ok=True, message=f"{input.amount} deducted from {input.hospital} ({input.reference})")
+        return await _regional(
+            info,
+            input.tenant,
+            f"{input.amount} deducted from {input.hospital} ({input.reference})",
+            regional.record_audit_deduction,
+            input.hospital,
+            input.year,
+            input.month,
+            input.ledger,
+            input.amount,
+            input.reference,
+            input.reason,
+        )
 
     @strawberry.mutation(description="Confirm a violation on a case: its points are not counted (serious: deducted).")
     async def confirm_violation(self, info: Info, input: ConfirmViolationInput) -> RegionalResult:
-        if (refused := denied(info, {Role.region_admin}, input.tenant)) is not None:
-            return refused
-        try:
-            async with info.context.session() as s:
-                await regional.confirm_violation(
-                    s,
-                    info.context.scope,
-                    input.tenant,
-                    input.hospital,
-                    input.list_id,
-                    input.kind,
-                    input.serious,
-                    input.reason,
-                )
-        except regional.RegionalRefused as e:
-            return _refused(e.record, e.field, e.reason, str(e))
-        return Done(ok=True, message=f"{input.kind} confirmed on {input.hospital}/{input.list_id}")
+        return await _regional(
+            info,
+            input.tenant,
+            f"{input.kind} confirmed on {input.hospital}/{input.list_id}",
+            regional.confirm_violation,
+            input.hospital,
+            input.list_id,
+            input.kind,
+            input.serious,
+            input.reason,
+        )
