@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from datetime import date
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, pool, text
+from sqlalchemy import create_engine, pool, select, text
 from sqlalchemy.engine import make_url
 
 from dianshu.config import Settings, reset_settings
 from dianshu.db.session import Database, scoped_session, sync_url
-from dianshu.scope import Scope
+from dianshu.jobs import service as jobs
+from dianshu.jobs.models import Job
+from dianshu.scope import Role, Scope
 from dianshu.tenancy import pilot
 from dianshu.tenancy.service import upsert_hospitals, validate_roster
 
@@ -68,3 +73,56 @@ def provision_pilot(settings: Settings, hospitals: int = 150, standards: bool = 
             await owner.dispose()
 
     asyncio.run(run())
+
+
+def peak_rss_mb(pids: set[int]) -> float:
+    peak = 0.0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) / 1024)
+        except OSError:
+            pass
+    return peak
+
+
+def children(pid: int) -> set[int]:
+    out = {pid}
+    try:
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            out |= children(int(child))
+    except OSError:
+        pass
+    return out
+
+
+CODES = tuple(c for c, _, _ in pilot.REGIONS)
+
+
+async def through_workers(
+    db: Database, worker_pid: int, kind: str, params: dict[str, dict[str, Any]]
+) -> tuple[float, list[Any], float]:
+    """Submit one job per region, wait for all; (seconds, job rows, peak worker memory)."""
+    t0 = time.perf_counter()
+    ids = []
+    for code in CODES:
+        scope = Scope(Role.region_admin, (code,), "*", actor="bench")
+        async with scoped_session(db, scope) as s:
+            job, _ = await jobs.submit(s, db, scope, code, kind, params[code])
+        ids.append(job.id)
+    peak = 0.0
+    while True:
+        peak = max(peak, peak_rss_mb(children(worker_pid)))
+        async with scoped_session(db, Scope.system(CODES)) as s:
+            rows = (
+                await s.execute(select(Job.tenant_id, Job.status, Job.result, Job.error).where(Job.id.in_(ids)))
+            ).all()
+        if all(r.status in ("succeeded", "failed") for r in rows):
+            break
+        await asyncio.sleep(0.1)
+    elapsed = time.perf_counter() - t0
+    failed = [r for r in rows if r.status == "failed"]
+    if failed:
+        raise SystemExit(f"{kind} jobs failed: {failed[0].error}")
+    return elapsed, rows, peak

@@ -19,35 +19,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from benchmarks.common import fresh_database, provision_pilot
+from benchmarks.common import children, fresh_database, peak_rss_mb, provision_pilot
 from dianshu.cases.models import IngestionBatch
 from dianshu.db.session import Database, scoped_session
 from dianshu.jobs.models import Job
 from dianshu.scope import Scope
 from dianshu.synthetic.city import GenerateOptions, generate_city
 from dianshu.tenancy import pilot
-
-
-def peak_rss_mb(pids: set[int]) -> float:
-    peak = 0.0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]) / 1024)
-        except OSError:
-            pass
-    return peak
-
-
-def children(pid: int) -> set[int]:
-    out = {pid}
-    try:
-        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-            out |= children(int(child))
-    except OSError:
-        pass
-    return out
 
 
 def main() -> None:

@@ -18,16 +18,12 @@ import time
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from benchmarks.ingest import children, peak_rss_mb
+from benchmarks.common import CODES, through_workers
 from dianshu.config import Settings, reset_settings
-from dianshu.db.session import Database, scoped_session
+from dianshu.db.session import Database
 from dianshu.grouping.service import GROUP_CASES
-from dianshu.jobs import service as jobs
-from dianshu.jobs.models import Job
-from dianshu.scope import Role, Scope
 from dianshu.standards.service import ensure_builtin_standards
 from dianshu.tenancy import pilot
 
@@ -66,34 +62,9 @@ def main() -> None:
     async def run() -> tuple[float, int, float]:
         db = Database(settings.runtime_url(), pool_size=4)
         try:
-            t0 = time.perf_counter()
-            ids = []
             stamp = str(time.time())
-            for code, _, _ in pilot.REGIONS:
-                scope = Scope(Role.region_admin, (code,), "*", actor="bench")
-                async with scoped_session(db, scope) as s:
-                    job, _ = await jobs.submit(
-                        s,
-                        db,
-                        scope,
-                        code,
-                        GROUP_CASES,
-                        {"from": "2025-01", "to": "2025-12", "versions": chosen, "run": stamp},
-                    )
-                ids.append(job.id)
-            codes = tuple(c for c, _, _ in pilot.REGIONS)
-            peak = 0.0
-            while True:
-                peak = max(peak, peak_rss_mb(children(worker.pid)))
-                async with scoped_session(db, Scope.system(codes)) as s:
-                    rows = (await s.execute(select(Job.status, Job.result).where(Job.id.in_(ids)))).all()
-                if all(r.status in ("succeeded", "failed") for r in rows):
-                    break
-                await asyncio.sleep(0.5)
-            elapsed = time.perf_counter() - t0
-            failed = [r for r in rows if r.status == "failed"]
-            if failed:
-                raise SystemExit(f"grouping jobs failed: {failed[0]}")
+            params = {"from": "2025-01", "to": "2025-12", "versions": chosen, "run": stamp}
+            elapsed, rows, peak = await through_workers(db, worker.pid, GROUP_CASES, {c: params for c in CODES})
             return elapsed, sum(r.result["cases"] for r in rows), peak
         finally:
             await db.dispose()

@@ -31,11 +31,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from benchmarks.ingest import children, peak_rss_mb
+from benchmarks.common import CODES, through_workers
 from dianshu.config import Settings, reset_settings
 from dianshu.db.session import Database, scoped_session
 from dianshu.jobs import service as jobs
-from dianshu.jobs.models import Job
 from dianshu.scope import Role, Scope
 from dianshu.settlement import budgets
 from dianshu.settlement.runs import POINTS, SETTLE
@@ -44,8 +43,6 @@ from dianshu.standards.jobs import CALIBRATE
 from dianshu.standards.models import PaymentStandard
 from dianshu.standards.service import ensure_builtin_standards, publish_payment_standard
 from dianshu.tenancy import pilot
-
-CODES = tuple(c for c, _, _ in pilot.REGIONS)
 
 
 def scenario(cases: int, seed: int = 7) -> dict[str, Any]:
@@ -121,34 +118,6 @@ async def prepare(settings: Settings, db: Database) -> None:
                     last_year_spending=str(spent),
                     reason="benchmark",
                 )
-
-
-async def through_workers(
-    db: Database, worker_pid: int, kind: str, params: dict[str, dict[str, Any]]
-) -> tuple[float, list[Any], float]:
-    """Submit one job per region, wait for all; (seconds, job rows, peak worker memory)."""
-    t0 = time.perf_counter()
-    ids = []
-    for code in CODES:
-        scope = Scope(Role.region_admin, (code,), "*", actor="bench")
-        async with scoped_session(db, scope) as s:
-            job, _ = await jobs.submit(s, db, scope, code, kind, params[code])
-        ids.append(job.id)
-    peak = 0.0
-    while True:
-        peak = max(peak, peak_rss_mb(children(worker_pid)))
-        async with scoped_session(db, Scope.system(CODES)) as s:
-            rows = (
-                await s.execute(select(Job.tenant_id, Job.status, Job.result, Job.error).where(Job.id.in_(ids)))
-            ).all()
-        if all(r.status in ("succeeded", "failed") for r in rows):
-            break
-        await asyncio.sleep(0.1)
-    elapsed = time.perf_counter() - t0
-    failed = [r for r in rows if r.status == "failed"]
-    if failed:
-        raise SystemExit(f"{kind} jobs failed: {failed[0].error}")
-    return elapsed, rows, peak
 
 
 async def time_points(db: Database, worker_pid: int) -> tuple[float, int, float, dict[str, str]]:

@@ -89,7 +89,7 @@ async def _provision(settings: Settings, console: Console, n_hospitals: int) -> 
                 for code, rows in by_region.items()
             },
         )
-        await _wait(db, console, submitted)
+        await wait_for_jobs(db, console, submitted)
         all_codes = [pilot.CITY[0]] + [c for c, _, _ in pilot.REGIONS]
         async with scoped_session(db, Scope.system(all_codes)) as s:
             counts = dict(
@@ -119,7 +119,7 @@ async def _submit_per_region(
     return submitted
 
 
-async def _wait(
+async def wait_for_jobs(
     db: Database, console: Console, submitted: list[tuple[str, uuid.UUID]], what: str = "importing hospital rosters"
 ) -> None:
     codes = tuple(c for c, _ in submitted)
@@ -195,7 +195,7 @@ async def _group(db_url: str, console: Console) -> None:
         }
         key = f"demo-group-2025-{jobs.params_hash(params)[:12]}"
         submitted = await _submit_per_region(db, GROUP_CASES, {code: (params, key) for code, _, _ in pilot.REGIONS})
-        await _wait(db, console, submitted, "grouping under ZJ-DRG 2022 and CHS-DRG 1.1")
+        await wait_for_jobs(db, console, submitted, "grouping under ZJ-DRG 2022 and CHS-DRG 1.1")
         codes = tuple(c for c, _, _ in pilot.REGIONS)
         async with scoped_session(db, Scope.system(codes)) as s:
             rows = (
@@ -293,11 +293,12 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
     the real jobs, idempotent by key), and write one hospital's statement as HTML."""
     from dianshu.settlement import budgets, policies
     from dianshu.settlement.models import SettlementRun
-    from dianshu.settlement.runs import SETTLE, publish_run, statement_data
+    from dianshu.settlement.runs import SETTLE, city_overview, publish_run, statement_data
     from dianshu.settlement.statements import to_html
     from dianshu.standards.jobs import CALIBRATE
     from dianshu.standards.models import DrgSchemeVersion, PaymentStandard
     from dianshu.standards.service import publish_payment_standard
+    from dianshu_cli.settlement import print_overview
 
     city = pilot.CITY[0]
     codes = tuple(c for c, _, _ in pilot.REGIONS)
@@ -324,7 +325,7 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
                 job, _ = await jobs.submit(
                     s, db, admin, city, CALIBRATE, {"version": str(zj), "years": [2025]}, idempotency_key="demo-calib"
                 )
-            await _wait(db, console, [(city, job.id)], "calibrating the payment standard on 2025")
+            await wait_for_jobs(db, console, [(city, job.id)], "calibrating the payment standard on 2025")
             async with scoped_session(db, admin) as s:
                 sid = (
                     await s.execute(select(PaymentStandard.id).where(PaymentStandard.city_code == city).limit(1))
@@ -357,7 +358,7 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
         for kind, month in (("monthly", 6), ("annual", 12)):
             params = {"kind": kind, "year": 2025, "month": month}
             submitted = await _submit_per_region(db, SETTLE, {c: (params, f"demo-{kind}-2025-{month}") for c in codes})
-            await _wait(
+            await wait_for_jobs(
                 db,
                 console,
                 submitted,
@@ -383,26 +384,20 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
                         )
                         for run_id in runs:
                             await publish_run(s, region, code, run_id)
+        async with scoped_session(db, Scope(Role.city_viewer, (city, *codes), "*", actor="demo")) as s:
+            overview = await city_overview(s, city, 2025)
+        print_overview(console, 2025, overview)
         async with scoped_session(db, Scope.system(codes)) as s:
             runs = (
                 (
                     await s.execute(
-                        select(SettlementRun)
-                        .where(SettlementRun.kind == "annual", SettlementRun.year == 2025)
-                        .order_by(SettlementRun.tenant_id, SettlementRun.ledger, SettlementRun.version.desc())
-                        .distinct(SettlementRun.tenant_id, SettlementRun.ledger)
+                        select(SettlementRun).where(SettlementRun.id.in_([uuid.UUID(r["run"]) for r in overview]))
                     )
                 )
                 .scalars()
                 .all()
             )
-        table = Table(title="Annual clearing 2025 (drafts): budget, fund total and point value per region and ledger")
-        for col in ("region", "ledger", "T", "B", "E (fee for service)", "F", "P", "PV", "hospitals"):
-            table.add_column(col, justify="right")
-        for r in runs:
-            f = r.figures
-            table.add_row(r.tenant_id, r.ledger, f["T"], f["B"], f["E"], f["F"], f["P"], f["PV"], str(f["hospitals"]))
-        console.print(table)
+        runs.sort(key=lambda r: (r.tenant_id, r.ledger))
         first = runs[0] if runs else None
         if first is not None:
             async with scoped_session(db, Scope.system((first.tenant_id,))) as s:

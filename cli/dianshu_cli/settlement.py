@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -43,7 +45,7 @@ def run(
     """Run a settlement for regions as a job each (draft runs; publish them after checking)."""
     from dianshu.jobs import service as jobs
     from dianshu.settlement.runs import SETTLE
-    from dianshu_cli.demo import _wait
+    from dianshu_cli.demo import wait_for_jobs
     from dianshu_workers.main import start_in_process
 
     if kind not in ("monthly", "annual"):
@@ -68,7 +70,7 @@ def run(
                         {"kind": kind, "year": year, "month": month if kind == "monthly" else 12},
                     )
                 submitted.append((code, job.id))
-            await _wait(db, console, submitted, f"{kind} settlement {year}")
+            await wait_for_jobs(db, console, submitted, f"{kind} settlement {year}")
             await _print(db, city, year, codes)
         finally:
             await db.dispose()
@@ -106,21 +108,41 @@ def publish(
         raise typer.Exit(2) from e
 
 
+def _wan(value: str) -> str:
+    """Money in 万元 (10,000 yuan), as bureaus read budgets."""
+    return f"{Decimal(value) / 10000:,.1f}"
+
+
+def print_overview(console: Console, year: int, rows: list[dict]) -> None:
+    """The regions' clearing side by side, narrow enough for an 80-column terminal (money in 万元
+    for reading; the runs keep it to the fen)."""
+    table = Table(
+        title=f"Annual clearing {year}: region by region (published, else the newest draft; T, E, F in 万元)",
+        box=box.SIMPLE_HEAD,
+    )
+    for col in ("region", "ledger", "status", "T", "E", "F", "PV", "hosp."):
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(
+            r["region"],
+            r["ledger"][:3],
+            r["status"],
+            _wan(r["T"]),
+            _wan(r["E"]),
+            _wan(r["F"]),
+            r["PV"],
+            str(r["hospitals"]),
+        )
+    console.print(table)
+
+
 async def _print(db: Database, city: str, year: int, codes: list[str] | None = None) -> list[dict]:
     from dianshu.settlement.runs import city_overview
 
     codes = codes or await _regions(db, city)
     async with scoped_session(db, Scope(Role.city_viewer, (city, *codes), "*", actor="cli")) as s:
         rows = await city_overview(s, city, year)
-    table = Table(title=f"Annual clearing {year}: region by region (published, else the newest draft)")
-    for col in ("region", "ledger", "status", "T", "B", "E", "F", "P", "PV", "hospitals"):
-        table.add_column(col, justify="right")
-    for r in rows:
-        if r["region"] in codes:
-            table.add_row(
-                *(str(r[c]) for c in ("region", "ledger", "status", "T", "B", "E", "F", "P", "PV", "hospitals"))
-            )
-    console.print(table)
+    print_overview(console, year, [r for r in rows if r["region"] in codes])
     return rows
 
 

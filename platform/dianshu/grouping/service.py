@@ -20,6 +20,7 @@ from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.registry import job_kind
 from dianshu.standards.models import DrgSchemeVersion, PaymentStandard
 from dianshu.standards.service import grouper_for
+from dianshu.tenancy.service import parent_city
 
 GROUP_CASES = "grouping.group_cases"
 FETCH = 20_000
@@ -110,9 +111,7 @@ async def group_period(
 ) -> dict[str, Any]:
     s = ctx.session
     if not versions:
-        tenants = await s.execute(text("select parent_code from tenant where code = :t"), {"t": ctx.tenant_id})
-        city = tenants.scalar_one_or_none()
-        v = await default_version(s, city, end)
+        v = await default_version(s, await parent_city(s, ctx.tenant_id), end)
         if v is None:
             raise JobRejected("no scheme version to group with: publish a standard or name one", field="versions")
         versions = [v]

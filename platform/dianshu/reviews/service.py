@@ -23,6 +23,7 @@ from dianshu.scope import Scope
 from dianshu.settlement.engine import CaseIn, HospitalIn, score_case
 from dianshu.settlement.inputs import drg_params, policy_set, standard_in_force
 from dianshu.standards.models import NewTechnology
+from dianshu.tenancy.service import parent_city
 
 _random = secrets.SystemRandom()
 
@@ -68,7 +69,10 @@ async def get_review(session: AsyncSession, tenant: str, review_id: uuid.UUID, l
 
 
 async def _city(session: AsyncSession, tenant: str) -> str:
-    return (await session.execute(text("select parent_code from tenant where code = :t"), {"t": tenant})).scalar_one()
+    city = await parent_city(session, tenant)
+    if city is None:
+        raise ReviewRefused(f"tenant {tenant}", "tenant", "special review happens in a region, not a city")
+    return city
 
 
 async def submit(

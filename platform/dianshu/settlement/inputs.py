@@ -33,6 +33,7 @@ from dianshu.settlement.policies import EffectivePolicy, effective_policy
 from dianshu.settlement.policy import Policy
 from dianshu.standards.models import NewTechnology as NewTechnologyRow
 from dianshu.standards.models import PaymentStandard, PaymentStandardDrg
+from dianshu.tenancy.service import parent_city
 
 FUND_TYPES = ("employee", "resident")
 
@@ -54,7 +55,7 @@ def check_period(year: Any, month: Any) -> tuple[int, int]:
 
 
 async def city_of(session: AsyncSession, tenant: str) -> str:
-    city = (await session.execute(text("select parent_code from tenant where code = :t"), {"t": tenant})).scalar()
+    city = await parent_city(session, tenant)
     if not city:
         raise JobRejected(f"tenant: {tenant} is not a region of a city", field="tenant")
     return city

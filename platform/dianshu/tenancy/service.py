@@ -153,3 +153,8 @@ async def upsert_hospitals(session: AsyncSession, rows: list[dict[str, Any]]) ->
     result = (await session.execute(stmt)).all()
     inserted = sum(1 for r in result if r.inserted)
     return inserted, len(result) - inserted
+
+
+async def parent_city(session: AsyncSession, tenant: str) -> str | None:
+    """The city a region belongs to (None for a city or an unknown tenant)."""
+    return (await session.execute(select(Tenant.parent_code).where(Tenant.code == tenant))).scalar_one_or_none()
