@@ -107,7 +107,7 @@ async def through_workers(
     t0 = time.perf_counter()
     ids = []
     for code in CODES:
-        scope = Scope(Role.region_admin, (code,), "*", actor="bench")
+        scope = Scope(Role.region_admin, (code,), all_hospitals=True, actor="bench")
         async with scoped_session(db, scope) as s:
             job, _ = await jobs.submit(s, db, scope, code, kind, params[code])
         ids.append(job.id)

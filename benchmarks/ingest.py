@@ -63,7 +63,7 @@ def main() -> None:
             t0 = time.perf_counter()
             subs = []
             for tenant, path, rows, total in manifest_items(out):
-                scope = Scope(Role.region_admin, (tenant,), "*", actor="bench")
+                scope = Scope(Role.region_admin, (tenant,), all_hospitals=True, actor="bench")
 
                 def chunks(path=path):
                     with path.open("rb") as fh:

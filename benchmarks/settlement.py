@@ -89,7 +89,7 @@ async def prepare(settings: Settings, db: Database) -> None:
         versions = await ensure_builtin_standards(owner, settings.owner_url(), date(2024, 1, 1), "bench")
     finally:
         await owner.dispose()
-    city = Scope(Role.city_admin, (pilot.CITY[0], *CODES), "*", actor="bench")
+    city = Scope(Role.city_admin, (pilot.CITY[0], *CODES), all_hospitals=True, actor="bench")
     async with scoped_session(db, city) as s:
         published = (await s.execute(select(PaymentStandard.id).where(PaymentStandard.status == "published"))).first()
     if published is None:
@@ -103,7 +103,7 @@ async def prepare(settings: Settings, db: Database) -> None:
             sid = (await s.execute(select(PaymentStandard.id).order_by(PaymentStandard.created_at.desc()))).scalar()
             await publish_payment_standard(s, sid, date(2025, 1, 1))
     for code in CODES:
-        region = Scope(Role.region_admin, (code,), "*", actor="bench")
+        region = Scope(Role.region_admin, (code,), all_hospitals=True, actor="bench")
         async with scoped_session(db, region) as s:
             for ledger in ("employee", "resident"):
                 spent = await budgets.spending(s, code, 2025, ledger)

@@ -4,6 +4,7 @@ so tests never see each other's rows."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 import uuid
@@ -106,8 +107,13 @@ class City:
         return (self.city, self.a, self.b)
 
 
+_CODES = itertools.count(100001)
+
+
 def _code() -> str:
-    return "T" + secrets.token_hex(3)
+    # Division-shaped (6 digits) so hospital codes of the default shape can name it; each run has a
+    # fresh database, so a counter is unique enough.
+    return f"{next(_CODES):06d}"
 
 
 async def provision_city(owner_db: Database, db: Database) -> City:
@@ -117,7 +123,7 @@ async def provision_city(owner_db: Database, db: Database) -> City:
 
     city, a, b = _code(), _code(), _code()
     await ensure_tenants(owner_db, (city, f"City {city}"), [(a, f"Region {a}"), (b, f"Region {b}")])
-    c = City(city, a, b, f"H{a}01", f"H{a}02", f"H{b}01")
+    c = City(city, a, b, f"H{a}00001", f"H{a}00002", f"H{b}00001")
     for tenant, codes in ((a, (c.a1, c.a2)), (b, (c.b1,))):
         rows = validate_roster(
             tenant, [{"id": h, "name": f"Hospital {h}", "level": 2, "type": "general"} for h in codes]
@@ -150,5 +156,11 @@ def dispatcher() -> Iterator[RecordingDispatcher]:
     jobs.set_dispatcher(None)
 
 
-def scope_for(role: Role, tenants: tuple[str, ...], hospital: str | None = "*") -> Scope:
+ALL = object()  # scope_for's default: every hospital of the tenants
+
+
+def scope_for(role: Role, tenants: tuple[str, ...], hospital: str | object | None = ALL) -> Scope:
+    if hospital is ALL:
+        return Scope(role, tenants, None, actor=f"test-{role.value}", all_hospitals=True)
+    assert hospital is None or isinstance(hospital, str)
     return Scope(role, tenants, hospital, actor=f"test-{role.value}")

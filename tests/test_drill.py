@@ -104,7 +104,8 @@ def drill_setup(kind: str, step_delay_ms: int):
 async def test_worker_killed_mid_job_loses_nothing_and_does_nothing_twice(db, city, test_database, broker_kind):
     env, broker = drill_setup(broker_kind, step_delay_ms=80)
     roster = [
-        {"id": f"HD{i:05d}", "name": f"Drill {i}", "level": 1 + i % 3, "type": "general"} for i in range(N_HOSPITALS)
+        {"id": f"H{city.a}{10000 + i:05d}", "name": f"Drill {i}", "level": 1 + i % 3, "type": "general"}
+        for i in range(N_HOSPITALS)
     ]
     scope = scope_for(Role.region_admin, (city.a,))
     try:
@@ -130,7 +131,7 @@ async def test_worker_killed_mid_job_loses_nothing_and_does_nothing_twice(db, ci
                 assert row.status != "succeeded"
                 async with scoped_session(db, Scope.system((city.a,))) as s:
                     partial = (
-                        await s.execute(select(func.count()).select_from(Hospital).where(Hospital.id.like("HD%")))
+                        await s.execute(select(func.count()).select_from(Hospital).where(Hospital.name.like("Drill %")))
                     ).scalar()
                 assert partial == 0, "a killed job's partial writes must roll back"
                 worker = start_worker(env)
@@ -143,7 +144,7 @@ async def test_worker_killed_mid_job_loses_nothing_and_does_nothing_twice(db, ci
         assert row.result["inserted"] == N_HOSPITALS
         async with scoped_session(db, Scope.system((city.a,))) as s:
             count = (
-                await s.execute(select(func.count()).select_from(Hospital).where(Hospital.id.like("HD%")))
+                await s.execute(select(func.count()).select_from(Hospital).where(Hospital.name.like("Drill %")))
             ).scalar()
             audits = (
                 await s.execute(

@@ -19,9 +19,9 @@ def hs() -> TokenCodec:
 
 def test_round_trip_hospital_user():
     codec = hs()
-    tok = codec.encode(subject="u1", role=Role.hospital_user, tenant_ids=["330702"], hospital_id="H1")
+    tok = codec.encode(subject="u1", role=Role.hospital_user, tenant_ids=["330702"], hospital_id="H33070200001")
     p = codec.decode(tok)
-    assert (p.subject, p.role, p.tenant_ids, p.hospital_id) == ("u1", Role.hospital_user, ("330702",), "H1")
+    assert (p.subject, p.role, p.tenant_ids, p.hospital_id) == ("u1", Role.hospital_user, ("330702",), "H33070200001")
 
 
 @pytest.mark.parametrize(

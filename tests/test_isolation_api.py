@@ -158,7 +158,7 @@ async def test_roster_mutation_by_every_role_into_each_region(api, owner_db, cit
     allowed = {("city_admin", city.a), ("city_admin", city.b), ("region_admin_A", city.a), ("integrator_A", city.a)}
     for name, (token, _) in principals(api, city).items():
         for tenant in (city.a, city.b):
-            hospitals = [{"code": f"HN{tenant}", "name": "New", "level": 1, "type": "general"}]
+            hospitals = [{"code": f"H{tenant}00099", "name": "New", "level": 1, "type": "general"}]
             data = await api.gql(token, MUTATION, {"input": {"tenant": tenant, "hospitals": hospitals}})
             typename = data["importHospitals"]["__typename"]
             if (name, tenant) in allowed:

@@ -48,7 +48,7 @@ async def test_each_scope_sees_exactly_its_rows(db, city):
         "hospital A1": (scope_for(Role.hospital_user, (city.a,), city.a1), lambda t, h: t == city.a and h == city.a1),
         "hospital A2": (scope_for(Role.hospital_user, (city.a,), city.a2), lambda t, h: t == city.a and h == city.a2),
         "expert": (scope_for(Role.expert, (city.a,), None), lambda t, h: False),
-        "no tenants": (Scope(Role.region_admin, (), "*"), lambda t, h: False),
+        "no tenants": (Scope(Role.region_admin, (), all_hospitals=True), lambda t, h: False),
     }
     for name, (scope, expect) in cases.items():
         seen = await _visible(db, scope)

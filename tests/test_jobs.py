@@ -17,10 +17,12 @@ from dianshu.tenancy.jobs import IMPORT_HOSPITALS
 from dianshu.tenancy.models import Hospital
 from tests.conftest import scope_for
 
-ROSTER = [
-    {"id": "HJ1", "name": "J one", "level": 1, "type": "general"},
-    {"id": "HJ2", "name": "J two", "level": 3, "type": "tcm", "coefficient": "1.0500"},
-]
+
+def roster(tenant: str) -> list[dict]:
+    return [
+        {"id": f"H{tenant}00091", "name": "J one", "level": 1, "type": "general"},
+        {"id": f"H{tenant}00092", "name": "J two", "level": 3, "type": "tcm", "coefficient": "1.0500"},
+    ]
 
 
 async def submit(db, scope, tenant, params, key=None):
@@ -36,12 +38,12 @@ async def job_row(db, tenant, job_id) -> Job:
 
 async def test_same_key_same_content_is_the_same_job_other_content_is_refused(db, city, dispatcher):
     scope = scope_for(Role.region_admin, (city.a,))
-    first, created1 = await submit(db, scope, city.a, {"hospitals": ROSTER}, key="k1")
-    again, created2 = await submit(db, scope, city.a, {"hospitals": list(ROSTER)}, key="k1")
+    first, created1 = await submit(db, scope, city.a, {"hospitals": roster(city.a)}, key="k1")
+    again, created2 = await submit(db, scope, city.a, {"hospitals": roster(city.a)}, key="k1")
     assert created1 and not created2 and first.id == again.id
     assert len(dispatcher.sent) == 1, "a repeated request sends nothing"
     with pytest.raises(IdempotencyConflict, match="k1"):
-        await submit(db, scope, city.a, {"hospitals": ROSTER[:1]}, key="k1")
+        await submit(db, scope, city.a, {"hospitals": roster(city.a)[:1]}, key="k1")
     # The key is per tenant: region B may use the same key.
     _, created_b = await submit(db, scope_for(Role.region_admin, (city.b,)), city.b, {"hospitals": []}, key="k1")
     assert created_b
@@ -51,19 +53,19 @@ async def test_message_is_sent_only_after_commit(db, city, dispatcher):
     scope = scope_for(Role.region_admin, (city.a,))
     with pytest.raises(RuntimeError, match="caller failed"):
         async with scoped_session(db, scope) as s:
-            await jobs.submit(s, db, scope, city.a, IMPORT_HOSPITALS, {"hospitals": ROSTER})
+            await jobs.submit(s, db, scope, city.a, IMPORT_HOSPITALS, {"hospitals": roster(city.a)})
             assert dispatcher.sent == []  # not before commit
             raise RuntimeError("caller failed")
     assert dispatcher.sent == []
     async with scoped_session(db, Scope.system((city.a,))) as s:
         assert (await s.execute(select(func.count()).select_from(Job))).scalar() == 0
-    job, _ = await submit(db, scope, city.a, {"hospitals": ROSTER})
+    job, _ = await submit(db, scope, city.a, {"hospitals": roster(city.a)})
     assert dispatcher.sent == [(city.a, IMPORT_HOSPITALS, job.id)]
     assert (await job_row(db, city.a, job.id)).enqueued_at is not None
 
 
 async def test_execute_commits_effect_with_completion_and_is_idempotent(db, city, dispatcher):
-    job, _ = await submit(db, scope_for(Role.region_admin, (city.a,)), city.a, {"hospitals": ROSTER})
+    job, _ = await submit(db, scope_for(Role.region_admin, (city.a,)), city.a, {"hospitals": roster(city.a)})
     assert await jobs.execute(db, city.a, job.id) == "succeeded"
     row = await job_row(db, city.a, job.id)
     assert row.status == "succeeded" and row.attempts == 1
@@ -75,19 +77,20 @@ async def test_execute_commits_effect_with_completion_and_is_idempotent(db, city
         audits = (
             await s.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.target == f"job:{job.id}"))
         ).scalar()
-        coef = (await s.execute(select(Hospital.coefficient).where(Hospital.id == "HJ2"))).scalar()
+        coef = (await s.execute(select(Hospital.coefficient).where(Hospital.id == f"H{city.a}00092"))).scalar()
     assert audits == 1
     assert str(coef) == "1.0500"
     # Re-importing the same roster through a new job changes nothing.
-    job2, _ = await submit(db, scope_for(Role.region_admin, (city.a,)), city.a, {"hospitals": ROSTER})
+    job2, _ = await submit(db, scope_for(Role.region_admin, (city.a,)), city.a, {"hospitals": roster(city.a)})
     await jobs.execute(db, city.a, job2.id)
     assert (await job_row(db, city.a, job2.id)).result == {"rows": 2, "inserted": 0, "updated": 0, "unchanged": 2}
 
 
 async def test_invalid_input_fails_permanently_with_field_errors(db, city, dispatcher):
+    hb1 = f"H{city.a}00081"
     bad = [
-        {"id": "HB1", "name": "", "level": 4, "type": "general"},
-        {"id": "HB1", "name": "x", "level": 1, "type": "x"},
+        {"id": hb1, "name": "", "level": 4, "type": "general"},
+        {"id": hb1, "name": "x", "level": 1, "type": "x"},
     ]
     job, _ = await submit(db, scope_for(Role.region_admin, (city.a,)), city.a, {"hospitals": bad})
     assert await jobs.execute(db, city.a, job.id) == "failed"
@@ -95,13 +98,13 @@ async def test_invalid_input_fails_permanently_with_field_errors(db, city, dispa
     assert row.status == "failed" and row.attempts == 1
     errors = {(e["record"], e["field"]) for e in row.error["errors"]}
     assert errors == {
-        ("hospital #1 (HB1)", "name"),
-        ("hospital #1 (HB1)", "level"),
-        ("hospital #2 (HB1)", "code"),
-        ("hospital #2 (HB1)", "type"),
+        (f"hospital #1 ({hb1})", "name"),
+        (f"hospital #1 ({hb1})", "level"),
+        (f"hospital #2 ({hb1})", "code"),
+        (f"hospital #2 ({hb1})", "type"),
     }
     async with scoped_session(db, Scope.system((city.a,))) as s:
-        assert (await s.execute(select(func.count()).select_from(Hospital).where(Hospital.id == "HB1"))).scalar() == 0
+        assert (await s.execute(select(func.count()).select_from(Hospital).where(Hospital.id == hb1))).scalar() == 0
 
 
 async def test_transient_errors_roll_back_and_retry_until_the_limit(db, city, dispatcher, monkeypatch):
@@ -116,7 +119,7 @@ async def test_transient_errors_roll_back_and_retry_until_the_limit(db, city, di
         raise ConnectionError("database went away")
 
     monkeypatch.setattr(tenancy_jobs, "upsert_hospitals", flaky)
-    job, _ = await submit(db, scope_for(Role.region_admin, (city.a,)), city.a, {"hospitals": ROSTER})
+    job, _ = await submit(db, scope_for(Role.region_admin, (city.a,)), city.a, {"hospitals": roster(city.a)})
     for attempt in range(1, jobs.MAX_ATTEMPTS):
         with pytest.raises(ConnectionError):
             await jobs.execute(db, city.a, job.id)
@@ -126,12 +129,11 @@ async def test_transient_errors_roll_back_and_retry_until_the_limit(db, city, di
     assert await jobs.execute(db, city.a, job.id) == "failed"
     assert (await job_row(db, city.a, job.id)).attempts == jobs.MAX_ATTEMPTS
     async with scoped_session(db, Scope.system((city.a,))) as s:
-        assert (
-            await s.execute(select(func.count()).select_from(Hospital).where(Hospital.id.in_(["HJ1", "HJ2"])))
-        ).scalar() == 0
+        codes = [h["id"] for h in roster(city.a)]
+        assert (await s.execute(select(func.count()).select_from(Hospital).where(Hospital.id.in_(codes)))).scalar() == 0
     # After the fault is gone, a new job does the work once.
     monkeypatch.setattr(tenancy_jobs, "upsert_hospitals", real)
-    job2, _ = await submit(db, scope_for(Role.region_admin, (city.a,)), city.a, {"hospitals": ROSTER})
+    job2, _ = await submit(db, scope_for(Role.region_admin, (city.a,)), city.a, {"hospitals": roster(city.a)})
     assert await jobs.execute(db, city.a, job2.id) == "succeeded"
 
 
@@ -164,8 +166,8 @@ async def test_hospital_job_runs_under_the_hospital_scope(db, city, dispatcher):
 async def test_sweep_resends_unsent_and_stale_jobs(db, city, dispatcher):
     scope = scope_for(Role.region_admin, (city.a,))
     jobs.set_dispatcher(None)  # simulate a crash between commit and send
-    unsent, _ = await submit(db, scope, city.a, {"hospitals": ROSTER})
-    stale, _ = await submit(db, scope, city.a, {"hospitals": ROSTER[:1]})
+    unsent, _ = await submit(db, scope, city.a, {"hospitals": roster(city.a)})
+    stale, _ = await submit(db, scope, city.a, {"hospitals": roster(city.a)[:1]})
     fresh, _ = await submit(db, scope, city.a, {"hospitals": []})
     jobs.set_dispatcher(dispatcher)
     async with scoped_session(db, Scope.system((city.a,))) as s:

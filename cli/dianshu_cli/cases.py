@@ -52,7 +52,7 @@ async def ingest_files(
     """Submit each (tenant, file, control rows, control total) as a batch and wait for its job."""
     submitted: list[Submitted] = []
     for tenant, path, control_rows, control_total in items:
-        scope = Scope(Role.region_admin, (tenant,), "*", actor=actor)
+        scope = Scope(Role.region_admin, (tenant,), all_hospitals=True, actor=actor)
 
         def chunks(path: Path = path):
             with path.open("rb") as fh:

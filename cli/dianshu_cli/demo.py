@@ -112,7 +112,7 @@ async def _submit_per_region(
     """Submit one job of `kind` per region, as that region's admin (idempotent by key)."""
     submitted = []
     for code, (params, key) in per_region.items():
-        scope = Scope(Role.region_admin, (code,), "*", actor=f"demo@{code}")
+        scope = Scope(Role.region_admin, (code,), all_hospitals=True, actor=f"demo@{code}")
         async with scoped_session(db, scope) as s:
             job, _ = await jobs.submit(s, db, scope, code, kind, params, idempotency_key=key)
         submitted.append((code, job.id))
@@ -302,7 +302,7 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
 
     city = pilot.CITY[0]
     codes = tuple(c for c, _, _ in pilot.REGIONS)
-    admin = Scope(Role.city_admin, (city, *codes), "*", actor="demo@city")
+    admin = Scope(Role.city_admin, (city, *codes), all_hospitals=True, actor="demo@city")
     db = Database(settings.runtime_url(), pool_size=4)
     try:
         async with scoped_session(db, admin) as s:
@@ -340,7 +340,7 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
                     s, admin, city, 2025, ledger, {"provisional_point_value": str(pv)}, "demo: first year"
                 )
         for code in codes:
-            region = Scope(Role.region_admin, (code,), "*", actor=f"demo@{code}")
+            region = Scope(Role.region_admin, (code,), all_hospitals=True, actor=f"demo@{code}")
             async with scoped_session(db, region) as s:
                 for ledger in ("employee", "resident"):
                     spent = await budgets.spending(s, code, 2025, ledger)
@@ -366,7 +366,7 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
             )
             if kind == "monthly":
                 for code in codes:
-                    region = Scope(Role.region_admin, (code,), "*", actor=f"demo@{code}")
+                    region = Scope(Role.region_admin, (code,), all_hospitals=True, actor=f"demo@{code}")
                     async with scoped_session(db, region) as s:
                         runs = (
                             (
@@ -384,7 +384,7 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
                         )
                         for run_id in runs:
                             await publish_run(s, region, code, run_id)
-        async with scoped_session(db, Scope(Role.city_viewer, (city, *codes), "*", actor="demo")) as s:
+        async with scoped_session(db, Scope(Role.city_viewer, (city, *codes), all_hospitals=True, actor="demo")) as s:
             overview = await city_overview(s, city, 2025)
         print_overview(console, 2025, overview)
         async with scoped_session(db, Scope.system(codes)) as s:

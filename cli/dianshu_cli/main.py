@@ -100,7 +100,9 @@ def token(
         raise typer.Exit(2)
     claims = {"role": role.value, "tenants": tenant, "hospital": hospital, "sa": service_account, "sub": "x"}
     try:
-        principal_from_claims({k: v for k, v in claims.items() if v is not None})
+        principal_from_claims(
+            {k: v for k, v in claims.items() if v is not None}, hospital_pattern=settings.hospital_code_pattern
+        )
         codec = TokenCodec(settings)
         print(
             codec.encode(
@@ -137,7 +139,11 @@ def accounts_add(
         finally:
             await db.dispose()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except ValueError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from e
     console.print(f"service account {account_id} active for {', '.join(tenant)}")
 
 

@@ -59,7 +59,7 @@ def run(
             codes = tenant or await _regions(db, city)
             submitted = []
             for code in codes:
-                scope = Scope(Role.region_admin, (code,), "*", actor="cli")
+                scope = Scope(Role.region_admin, (code,), all_hospitals=True, actor="cli")
                 async with scoped_session(db, scope) as s:
                     job, _ = await jobs.submit(
                         s,
@@ -93,7 +93,7 @@ def publish(
 
     async def go() -> None:
         db = Database(settings.runtime_url(), pool_size=1)
-        scope = Scope(Role.region_admin, (tenant,), "*", actor="cli")
+        scope = Scope(Role.region_admin, (tenant,), all_hospitals=True, actor="cli")
         try:
             async with scoped_session(db, scope) as s:
                 r = await publish_run(s, scope, tenant, uuid.UUID(run_id))
@@ -140,7 +140,7 @@ async def _print(db: Database, city: str, year: int, codes: list[str] | None = N
     from dianshu.settlement.runs import city_overview
 
     codes = codes or await _regions(db, city)
-    async with scoped_session(db, Scope(Role.city_viewer, (city, *codes), "*", actor="cli")) as s:
+    async with scoped_session(db, Scope(Role.city_viewer, (city, *codes), all_hospitals=True, actor="cli")) as s:
         rows = await city_overview(s, city, year)
     print_overview(console, year, [r for r in rows if r["region"] in codes])
     return rows

@@ -87,6 +87,14 @@ class Settings(BaseSettings):
         default=12, validation_alias=AliasChoices("DIANSHU_TOKEN_TTL_HOURS", "token_ttl_hours")
     )
 
+    # Hospital codes (定点医药机构编号): the deployment's shape, a regular expression whose named group
+    # `division` must equal the region's (tenant's) code. Default: H + 6-digit division + 5-digit
+    # sequence, e.g. H33070200001.
+    hospital_code_pattern: str = Field(
+        default=r"^H(?P<division>\d{6})\d{5}$",
+        validation_alias=AliasChoices("DIANSHU_HOSPITAL_CODE_PATTERN", "hospital_code_pattern"),
+    )
+
     # API hardening (production profile; also enforced in dev, where only GraphiQL/introspection differ).
     max_query_depth: int = Field(
         default=10, validation_alias=AliasChoices("DIANSHU_MAX_QUERY_DEPTH", "max_query_depth")
@@ -144,6 +152,12 @@ class Settings(BaseSettings):
                 raise ConfigError("profile prod: DIANSHU_JWT_SECRET is required with HS256")
             if self.jwt_algorithm == "RS256" and not (self.jwt_public_key_file or self.jwt_jwks_file):
                 raise ConfigError("profile prod: RS256 needs DIANSHU_JWT_PUBLIC_KEY_FILE or DIANSHU_JWT_JWKS_FILE")
+        from dianshu.tenancy.codes import compile_hospital_pattern
+
+        try:
+            compile_hospital_pattern(self.hospital_code_pattern)
+        except ValueError as e:
+            raise ConfigError(str(e)) from e
         if self.redis_url and self.amqp_url:
             raise ConfigError("set only one of REDIS_URL and AMQP_URL")
         return self

@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 
 from dianshu.accounts.models import ServiceAccount
 from dianshu.db.session import Database
-from dianshu.scope import ALL_HOSPITALS, Role, Scope
+from dianshu.scope import Role, Scope
 from dianshu.tenancy.models import Tenant
 from dianshu_tenants.identity import AuthError, Principal
 
@@ -58,16 +58,16 @@ async def resolve_scope(db: Database, registry: TenantRegistry, principal: Princ
         if len(cities) != len(principal.tenant_ids):
             raise AuthError(f"a {role.value} token names city tenants only")
         scope_ids = [c for c in cities] + sorted(t.code for t in tenants.values() if t.parent_code in cities)
-        return Scope(role, tuple(scope_ids), ALL_HOSPITALS, actor)
+        return Scope(role, tuple(scope_ids), None, actor, all_hospitals=True)
     if role.is_region:
         (code,) = principal.tenant_ids
         if tenants[code].kind != "region":
             raise AuthError(f"a {role.value} token names a region, not {code}")
-        return Scope(role, (code,), ALL_HOSPITALS, actor)
+        return Scope(role, (code,), None, actor, all_hospitals=True)
     if role is Role.hospital_user:
         (code,) = principal.tenant_ids
-        scope = Scope(role, (code,), principal.hospital_id, actor)
-        if not await _hospital_exists(db, scope, principal.hospital_id or ""):
+        scope = _scope(role, (code,), principal.hospital_id, actor)
+        if not await _hospital_tenants(db, scope):
             raise AuthError(f"token names hospital {principal.hospital_id}, not a hospital of tenant {code}")
         return scope
     if role is Role.integrator:
@@ -78,19 +78,35 @@ async def resolve_scope(db: Database, registry: TenantRegistry, principal: Princ
         allowed = [t for t in principal.tenant_ids if t in account.tenant_ids]
         if not allowed:
             raise AuthError(f"service account {account.id} may not act for {','.join(principal.tenant_ids)}")
-        hospital = account.hospital_id or principal.hospital_id or ALL_HOSPITALS
         if account.hospital_id and principal.hospital_id and principal.hospital_id != account.hospital_id:
             raise AuthError(f"service account {account.id} is limited to hospital {account.hospital_id}")
-        return Scope(role, tuple(allowed), hospital, actor)
+        hospital = account.hospital_id or principal.hospital_id
+        if hospital is None:
+            return Scope(role, tuple(allowed), None, actor, all_hospitals=True)
+        # A hospital-bound credential acts for that hospital, in its own region only.
+        owners = await _hospital_tenants(db, _scope(role, tuple(allowed), hospital, actor))
+        if not owners:
+            raise AuthError(
+                f"service account {account.id} names hospital {hospital}, not a hospital of {','.join(allowed)}"
+            )
+        return Scope(role, tuple(owners), hospital, actor)
     if role is Role.expert:
         return Scope(role, principal.tenant_ids, None, actor)
     raise AuthError(f"role {role.value} cannot call the API")
 
 
-async def _hospital_exists(db: Database, scope: Scope, hospital_id: str) -> bool:
+def _scope(role: Role, tenant_ids: tuple[str, ...], hospital: str | None, actor: str) -> Scope:
+    try:
+        return Scope(role, tenant_ids, hospital, actor)
+    except ValueError as e:  # a code the scope cannot hold is the token's fault: 401, not 500
+        raise AuthError(f"token scope refused: {e}") from e
+
+
+async def _hospital_tenants(db: Database, scope: Scope) -> list[str]:
+    """The tenants of `scope` that have the scope's hospital (row-level security compares by equality)."""
     async with db.session(scope) as s, s.begin():
         found = await s.execute(
-            text("select 1 from hospital where tenant_id = :t and id = :h"),
-            {"t": scope.tenant_ids[0], "h": hospital_id},
+            text("select tenant_id from hospital where tenant_id = any(:t) and id = :h order by tenant_id"),
+            {"t": list(scope.tenant_ids), "h": scope.hospital_id},
         )
-        return found.first() is not None
+        return list(found.scalars())

@@ -14,8 +14,9 @@ from typing import Any
 
 import jwt
 
-from dianshu.config import Settings
+from dianshu.config import Settings, get_settings
 from dianshu.scope import HUMAN_ROLES, Role
+from dianshu.tenancy.codes import hospital_code_problem, plain_code
 
 
 class AuthError(Exception):
@@ -99,10 +100,12 @@ class TokenCodec:
             raise AuthError("token expired") from e
         except jwt.InvalidTokenError as e:
             raise AuthError(f"invalid token: {e}") from e
-        return principal_from_claims(claims)
+        return principal_from_claims(claims, hospital_pattern=self.settings.hospital_code_pattern)
 
 
-def principal_from_claims(claims: dict[str, Any]) -> Principal:
+def principal_from_claims(claims: dict[str, Any], *, hospital_pattern: str | None = None) -> Principal:
+    """The principal a token's claims describe; AuthError when they are inconsistent. The hospital
+    claim must be a hospital code of one of the token's tenants (never a wildcard or a list)."""
     try:
         role = Role(claims.get("role"))
     except ValueError as e:
@@ -110,7 +113,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     if role not in HUMAN_ROLES:
         raise AuthError(f"token claim role={role.value} cannot be used by a client")
     tenants = claims.get("tenants")
-    if not isinstance(tenants, list) or not tenants or not all(isinstance(t, str) and t for t in tenants):
+    if not isinstance(tenants, list) or not tenants or not all(isinstance(t, str) and plain_code(t) for t in tenants):
         raise AuthError("token claim tenants must be a non-empty list of tenant codes")
     hospital = claims.get("hospital")
     if hospital is not None and not isinstance(hospital, str):
@@ -123,6 +126,11 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         raise AuthError(f"a {role.value} token cannot name a hospital")
     if role is Role.integrator and not claims.get("sa"):
         raise AuthError("an integrator token names its service account (claim sa)")
+    if hospital:
+        pattern = hospital_pattern or get_settings().hospital_code_pattern
+        problems = [hospital_code_problem(hospital, t, pattern) for t in tenants]
+        if all(problems):
+            raise AuthError(f"token claim hospital: {problems[0]}")
     return Principal(
         subject=str(claims["sub"]),
         role=role,

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from dianshu.accounts.models import ServiceAccount
+from dianshu.config import get_settings
 from dianshu.db.session import Database
+from dianshu.scope import Scope
+from dianshu.tenancy.codes import hospital_code_problem
 from dianshu.tenancy.models import Tenant
 
 
@@ -35,7 +38,20 @@ async def ensure_tenants(owner_db: Database, city: tuple[str, str], regions: Ite
 async def ensure_service_account(
     owner_db: Database, account_id: str, name: str, tenant_ids: list[str], hospital_id: str | None = None
 ) -> ServiceAccount:
-    """Create or update an integrator service account (idempotent)."""
+    """Create or update an integrator service account (idempotent). A hospital it is limited to
+    must be an existing hospital of one of its tenants (ValueError otherwise)."""
+    if hospital_id is not None:
+        pattern = get_settings().hospital_code_pattern
+        problems = [hospital_code_problem(hospital_id, t, pattern) for t in tenant_ids]
+        if all(problems):
+            raise ValueError(f"hospital: {problems[0]}")
+        async with owner_db.session(Scope.system(tenant_ids)) as s, s.begin():
+            found = await s.execute(
+                text("select 1 from hospital where tenant_id = any(:t) and id = :h"),
+                {"t": tenant_ids, "h": hospital_id},
+            )
+            if found.first() is None:
+                raise ValueError(f"hospital: {hospital_id} is not a hospital of {', '.join(tenant_ids)}")
     async with owner_db.session(None) as s, s.begin():
         stmt = insert(ServiceAccount).values(
             id=account_id, name=name, tenant_ids=tenant_ids, hospital_id=hospital_id, active=True

@@ -15,6 +15,6 @@ class IdentityQuery:
             subject=p.subject,
             role=p.role.value,
             tenant_codes=list(s.tenant_ids),
-            hospital_code=s.hospital_id if s.hospital_id not in (None, "*") else None,
+            hospital_code=s.hospital_id,
             service_account=p.service_account,
         )

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from dianshu.scope import ALL_HOSPITALS, Role
+from dianshu.scope import Role
 from dianshu.settlement import budgets, policies, regional
 from dianshu.settlement.compare import CompareRefused, simulate_against_run
 from dianshu.settlement.models import (
@@ -588,7 +588,7 @@ async def _regional(info: Info, tenant: str, done: str, fn: Any, *args: Any) -> 
 
 
 def sees_every_hospital(info: Info) -> bool:
-    return info.context.scope.hospital_id == ALL_HOSPITALS
+    return info.context.scope.all_hospitals
 
 
 def _uuid(value: Any) -> uuid.UUID:

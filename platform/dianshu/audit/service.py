@@ -6,7 +6,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit.models import AuditEntry
-from dianshu.scope import ALL_HOSPITALS, Scope
+from dianshu.scope import Scope
 
 
 async def record(
@@ -20,7 +20,7 @@ async def record(
     **details: Any,
 ) -> None:
     """Append an audit entry in the caller's transaction (it commits or rolls back with the act)."""
-    if hospital_id is None and scope.hospital_id not in (None, ALL_HOSPITALS):
+    if hospital_id is None and scope.hospital_id is not None:
         hospital_id = scope.hospital_id
     await session.execute(
         insert(AuditEntry).values(

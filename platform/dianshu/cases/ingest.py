@@ -29,7 +29,7 @@ from dianshu.codes.codebook import load_codebook
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.registry import job_kind
-from dianshu.scope import ALL_HOSPITALS, Scope
+from dianshu.scope import Scope
 
 INGEST = "cases.ingest"
 CHUNK_BYTES = 1 << 20
@@ -133,7 +133,7 @@ async def store_upload(
     session: AsyncSession, scope: Scope, tenant_id: str, filename: str, chunks: AsyncIterator[bytes] | Iterable[bytes]
 ) -> Upload:
     """Store a file in the database in 1 MiB chunks (readable by any worker); streamed, never whole."""
-    hospital = scope.hospital_id if scope.hospital_id not in (None, ALL_HOSPITALS) else None
+    hospital = scope.hospital_id
     upload_id = uuid.uuid4()
     digest, size, seq, buffer, head = hashlib.sha256(), 0, 0, bytearray(), b""
 

@@ -17,7 +17,7 @@ from dianshu.db.session import Database, scoped_session
 from dianshu.jobs import service as jobs
 from dianshu.jobs.errors import IdempotencyConflict
 from dianshu.jobs.models import Job
-from dianshu.scope import ALL_HOSPITALS, Scope
+from dianshu.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ async def submit_batch(
     _check(req)
     if not scope.sees_tenant(req.tenant_id):
         raise PermissionError(f"tenant {req.tenant_id} is outside your scope")
-    hospital = scope.hospital_id if scope.hospital_id not in (None, ALL_HOSPITALS) else None
+    hospital = scope.hospital_id
     try:
         async with scoped_session(db, scope) as s:
             upload = await store_upload(s, scope, req.tenant_id, req.filename, chunks)

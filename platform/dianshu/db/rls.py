@@ -3,11 +3,15 @@
 Policies read the per-transaction settings through two SQL functions (created once by the first
 migration) so that every policy has the same, inlinable shape:
   tenant_id = ANY (dianshu_tenant_ids())                        the tenants in scope
-  dianshu_hospital_visible(<hospital column>)                   '*' = all hospitals of those tenants
-An unset or empty setting means no rows: the absence of a scope is never a bypass."""
+  dianshu_hospital_visible(<hospital column>)                   the hospital in scope, or all of them
+                                                                when app.all_hospitals = 'on'
+An unset or empty setting means no rows: the absence of a scope is never a bypass. The hospital
+setting is compared by equality only: no value of it means "all" (migration 0008)."""
 
 from __future__ import annotations
 
+# As the first migration created them (its 'all hospitals' was a value of app.hospital_id);
+# migration 0008 replaces dianshu_hospital_visible with HOSPITAL_VISIBLE below.
 SCOPE_FUNCTIONS = """
 create or replace function dianshu_tenant_ids() returns text[]
 language sql stable parallel safe as $$
@@ -20,6 +24,19 @@ language sql stable parallel safe as $$
     nullif(pg_catalog.current_setting('app.hospital_id', true), '') = '*'
     or h = nullif(pg_catalog.current_setting('app.hospital_id', true), ''),
     false)
+$$;
+"""
+
+HOSPITAL_VISIBLE = """
+create or replace function dianshu_all_hospitals() returns boolean
+language sql stable parallel safe as $$
+  select coalesce(pg_catalog.current_setting('app.all_hospitals', true) = 'on', false)
+$$;
+
+create or replace function dianshu_hospital_visible(h text) returns boolean
+language sql stable parallel safe as $$
+  select dianshu_all_hospitals()
+    or coalesce(h = nullif(pg_catalog.current_setting('app.hospital_id', true), ''), false)
 $$;
 """
 

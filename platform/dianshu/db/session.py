@@ -17,6 +17,7 @@ from dianshu.scope import Scope
 _SET_SCOPE = text(
     "select set_config('app.tenant_ids', :tenants, true),"
     " set_config('app.hospital_id', :hospital, true),"
+    " set_config('app.all_hospitals', :all_hospitals, true),"
     " set_config('app.role', :role, true),"
     " set_config('app.actor', :actor, true)"
 )
@@ -45,6 +46,8 @@ def _apply_scope(session: Session, transaction: Any, connection: Any) -> None:
         {
             "tenants": ",".join(scope.tenant_ids),
             "hospital": scope.hospital_id or "",
+            # Its own setting: the hospital setting is data, compared only by equality.
+            "all_hospitals": "on" if scope.all_hospitals else "",
             "role": scope.role.value,
             "actor": scope.actor,
         },

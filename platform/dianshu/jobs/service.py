@@ -25,7 +25,7 @@ from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import IdempotencyConflict, JobBusy, JobRejected
 from dianshu.jobs.models import Job, JobStatus
 from dianshu.jobs.registry import get_kind
-from dianshu.scope import ALL_HOSPITALS, Role, Scope
+from dianshu.scope import Role, Scope
 from dianshu.tenancy.models import Tenant
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ async def submit(
     if not scope.sees_tenant(tenant_id):
         raise PermissionError(f"tenant {tenant_id} is outside the caller's scope")
     digest = params_hash(params)
-    hospital = scope.hospital_id if scope.hospital_id not in (None, ALL_HOSPITALS) else None
+    hospital = scope.hospital_id
     job_id = uuid.uuid4()
     stmt = (
         insert(Job)
@@ -127,8 +127,10 @@ async def _job_scope(db: Database, job: Job) -> Scope:
             tenants += sorted(
                 (await s.execute(select(Tenant.code).where(Tenant.parent_code == job.tenant_id))).scalars()
             )
-    hospital = job.hospital_id or ALL_HOSPITALS
-    return Scope(Role.system, tuple(tenants), hospital, actor=f"job:{job.id}")
+    # A job without a hospital was created by a region-wide (or city) caller: it sees them all.
+    return Scope(
+        Role.system, tuple(tenants), job.hospital_id, actor=f"job:{job.id}", all_hospitals=job.hospital_id is None
+    )
 
 
 async def execute(db: Database, tenant_id: str, job_id: uuid.UUID, *, step_delay_s: float = 0.0) -> str:

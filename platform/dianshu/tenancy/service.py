@@ -13,6 +13,7 @@ from sqlalchemy import func, literal_column, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dianshu.tenancy.codes import hospital_code_problem
 from dianshu.tenancy.models import HOSPITAL_LEVELS, HOSPITAL_TYPES, Hospital, Tenant
 
 
@@ -72,9 +73,16 @@ async def get_hospitals(session: AsyncSession, keys: Sequence[tuple[str, str]]) 
     return {(h.tenant_id, h.id): h for h in rows.scalars()}
 
 
-def validate_roster(tenant_id: str, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def validate_roster(
+    tenant_id: str, rows: Sequence[dict[str, Any]], *, code_pattern: str | None = None
+) -> list[dict[str, Any]]:
     """Check a roster of hospitals; returns clean rows or raises ValidationFailed naming each bad
-    record (by position and code), field and reason. Nothing is changed silently."""
+    record (by position and code), field and reason. Nothing is changed silently. A code must have
+    the deployment's hospital-code shape (setting hospital_code_pattern) and this region's division."""
+    if code_pattern is None:
+        from dianshu.config import get_settings
+
+        code_pattern = get_settings().hospital_code_pattern
     errors: list[FieldError] = []
     clean: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -85,6 +93,8 @@ def validate_roster(tenant_id: str, rows: Sequence[dict[str, Any]]) -> list[dict
             errors.append(FieldError(rec, "code", "required"))
         elif len(code) > 20:
             errors.append(FieldError(rec, "code", "longer than 20 characters"))
+        elif (problem := hospital_code_problem(code, tenant_id, code_pattern)) is not None:
+            errors.append(FieldError(rec, "code", problem))
         elif code in seen:
             errors.append(FieldError(rec, "code", "appears twice in this roster"))
         seen.add(code)
