@@ -120,6 +120,7 @@ async def set_budget(
     if total <= 0:
         raise BudgetRefused("carve_outs", f"the carve-outs leave no budget (T = {total})")
     figures = budget_figures(total, policy)
+    shown = figures.shown(policy)
 
     await session.execute(
         select(func.pg_advisory_xact_lock(func.hashtextextended(f"budget:{tenant}:{year}:{ledger}", 0)))
@@ -145,8 +146,9 @@ async def set_budget(
         carve_outs=items,
         reserve_ratio=policy.reserve_ratio,
         total=figures.T,
-        reserve=figures.R,
-        points_budget=figures.B,
+        # Shown to the fen; clearing recomputes the exact R and B from T and the ratio (clearing.budget).
+        reserve=shown.R,
+        points_budget=shown.B,
         reason=reason.strip()[:1000],
         created_by=scope.actor,
     )
@@ -160,8 +162,8 @@ async def set_budget(
         f"budget:{year}/{ledger}",
         version=row.version,
         T=str(figures.T),
-        R=str(figures.R),
-        B=str(figures.B),
+        R=str(shown.R),
+        B=str(shown.B),
         growth_rate=str(g),
         last_year_spending=str(money(spent, policy)),
         spending_source=source,

@@ -15,17 +15,27 @@ EXACT = Context(prec=50)
 
 @dataclass(frozen=True)
 class Budget:
-    T: Decimal  # the ledger's total
-    R: Decimal  # reserve (调剂金)
-    B: Decimal  # points budget
+    """R and B are exact (unrounded): F is computed from them and rounded once; `shown()` gives
+    them to the fen for statements and the budget table."""
+
+    T: Decimal  # the ledger's total (an amount in fen: the budget as set)
+    R: Decimal  # reserve (调剂金), T × reserve ratio, unrounded
+    B: Decimal  # points budget, T − R, unrounded
+
+    def shown(self, policy: Policy) -> Budget:
+        # R to the fen; B shown as T − R so the shown parts add up to T (the budget table checks it).
+        with rounding(policy):
+            r = fen(self.R)
+        return Budget(self.T, r, self.T - r)
 
 
 def budget(total: Decimal, policy: Policy, reserve_ratio: Decimal | None = None) -> Budget:
     ratio = policy.reserve_ratio if reserve_ratio is None else reserve_ratio
     with rounding(policy):
         t = fen(total)
-        r = fen(t * ratio)
-    return Budget(t, r, t - r)
+    with localcontext(EXACT):
+        r = t * ratio  # not rounded here: rounding R (and so B) first moved F by a fen
+        return Budget(t, r, t - r)
 
 
 def fund_total(e: Decimal, b: Budget, policy: Policy) -> Decimal:

@@ -200,7 +200,12 @@ def score_case(
     cp = case_points(pc, params, avg_cost_all, hospital.coefficient, policy)
     if case.review is not None and review_points is not None:
         cp = CasePoints(
-            cp.id, cp.points, cp.type, f"special review {case.review.outcome}: {cp.points} points", cp.base_points
+            cp.id,
+            cp.points,
+            cp.type,
+            f"special review {case.review.outcome}: {cp.points} points",
+            cp.base_points,
+            cp.exact,
         )
     if cp.type == "low_outlier" and policy.tcm_equivalence and tcm_equivalent(case, params, hospital):
         assert params is not None
@@ -212,6 +217,7 @@ def score_case(
             f"TCM-advantage group paid at the Western-medicine equivalent: {params.base_points} × {c}"
             f" (not a low outlier: {cp.reason})",
             cp.base_points,
+            params.base_points * c,
         )
     return cp
 
@@ -252,16 +258,20 @@ def _case_results(
     out: dict[str, CaseResult] = {}
     readmitted: dict[str, list[str]] = defaultdict(list)
     violations: list[tuple[str, Violation]] = []
+    unrounded: dict[str, Decimal] = {}  # a case's points before rounding, for the readmission halving
     for case in cases:
         hospital = hospitals[case.hospital]
         params = groups.get(case.drg)
         cp = score_case(case, params, avg_cost_all, hospital, policy)
         points, reason = cp.points, cp.reason
+        exact = cp.unrounded
         addon = ZERO4
         if case.new_technologies and cp.type not in ("itemized", "special_review"):
             addon, why = addon_points(case, avg_cost_all, policy)
             if addon:
                 points, reason = points + addon, f"{reason}; {why}"
+                exact += addon
+        unrounded[case.id] = exact
         out[case.id] = CaseResult(
             case.id,
             case.hospital,
@@ -284,7 +294,8 @@ def _case_results(
         r = out.get(first)
         if r is None:
             raise SettlementInputError(f"case {by[0]}.readmission_of", f"no case {first!r}")
-        r.points = q4(r.points * policy.readmission_factor)
+        # Halved from the unrounded points and rounded once (q4 then halve then q4 drifted in the 4th place).
+        r.points = q4(unrounded[first] * policy.readmission_factor)
         r.reason += (
             f"; readmitted within {policy.readmission_days} days by {', '.join(by)}: × {policy.readmission_factor}"
         )
@@ -439,8 +450,10 @@ def _clear_ledger(
             d - prepaid - bal - deducted,
             deducted,
         )
+    shown = b.shown(policy)
     return LedgerResult(
-        ledger, b.T, b.R, b.B, fen(lb.fee_for_service_fund), f_total, p_total, s_total, pv, lines, alliance_lines
+        ledger, shown.T, shown.R, shown.B, fen(lb.fee_for_service_fund), f_total, p_total, s_total, pv, lines,
+        alliance_lines,
     )
 
 

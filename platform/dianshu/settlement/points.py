@@ -44,6 +44,13 @@ class CasePoints:
     type: str  # normal | high_outlier | low_outlier | incomplete | itemized | bed_day | special_review
     reason: str
     base_points: Decimal | None  # b of the case's DRG (for deductions), None when it has none
+    # The points before rounding to 4 places: a later step (the readmission halving) starts from
+    # these, so the halved points are rounded once, not twice.
+    exact: Decimal | None = None
+
+    @property
+    def unrounded(self) -> Decimal:
+        return self.points if self.exact is None else self.exact
 
 
 def case_points(
@@ -54,7 +61,7 @@ def case_points(
     b = params.base_points if params is not None else None
     if case.special_review_points is not None:
         pts = max(Decimal(0), case.special_review_points)
-        return CasePoints(case.id, q4(pts), "special_review", f"special review decided {q4(pts)} points", b)
+        return CasePoints(case.id, q4(pts), "special_review", f"special review decided {q4(pts)} points", b, pts)
     itemized_why = None
     if case.drg == "0000":
         itemized_why = "ungroupable (0000)"
@@ -72,20 +79,26 @@ def case_points(
             "itemized",
             f"{itemized_why}: cost {case.total_cost} / {avg_cost_all} × 100 × {policy.itemized_factor}",
             b,
+            pts,
         )
     assert params is not None and b is not None
     c = Decimal(1) if params.base_group else coefficient
     if params.bed_day and case.los_days >= policy.bed_day_min_los and params.base_points_per_day is not None:
         pts = params.base_points_per_day * case.los_days
         return CasePoints(
-            case.id, q4(pts), "bed_day", f"bed-day group: {params.base_points_per_day} × {case.los_days} days", b
+            case.id, q4(pts), "bed_day", f"bed-day group: {params.base_points_per_day} × {case.los_days} days", b, pts
         )
     ratio = case.total_cost / params.avg_cost
     k = policy.k(b)
     if ratio > k:
         pts = b * c + b * (ratio - k)
         return CasePoints(
-            case.id, q4(pts), "high_outlier", f"cost ratio {q4(ratio)} > {k}: {b} × {c} + {b} × ({q4(ratio)} − {k})", b
+            case.id,
+            q4(pts),
+            "high_outlier",
+            f"cost ratio {q4(ratio)} > {k}: {b} × {c} + {b} × ({q4(ratio)} − {k})",
+            b,
+            pts,
         )
     if case.discharge_way in policy.incomplete_discharge_ways and ratio < policy.incomplete_max_ratio:
         pts = min(b * c * ratio, b)
@@ -95,10 +108,11 @@ def case_points(
             "incomplete",
             f"discharge way {case.discharge_way}, ratio {q4(ratio)} < 1: min({b} × {c} × ratio, {b})",
             b,
+            pts,
         )
     if ratio < policy.low_ratio:
         pts = min(b * ratio, b)
         return CasePoints(
-            case.id, q4(pts), "low_outlier", f"cost ratio {q4(ratio)} < {policy.low_ratio}: {b} × ratio", b
+            case.id, q4(pts), "low_outlier", f"cost ratio {q4(ratio)} < {policy.low_ratio}: {b} × ratio", b, pts
         )
-    return CasePoints(case.id, q4(b * c), "normal", f"{b} × coefficient {c}", b)
+    return CasePoints(case.id, q4(b * c), "normal", f"{b} × coefficient {c}", b, b * c)

@@ -26,7 +26,7 @@ from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.registry import job_kind
 from dianshu.scope import Scope
 from dianshu.settlement.budgets import latest_budget
-from dianshu.settlement.clearing import Budget as BudgetFigures
+from dianshu.settlement.clearing import budget as budget_figures
 from dianshu.settlement.clearing import pv_shown
 from dianshu.settlement.engine import (
     LedgerBudget,
@@ -467,7 +467,8 @@ async def _annual(
         led = clear_ledger(
             ledger,
             totals,
-            LedgerBudget(BudgetFigures(b.total, b.reserve, b.points_budget), e),
+            # The stored R and B are rounded for display: F needs the exact ones, from T and the ratio.
+            LedgerBudget(budget_figures(b.total, policy, b.reserve_ratio), e),
             hospitals,
             alliances,
             policy,
