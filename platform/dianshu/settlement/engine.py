@@ -452,7 +452,16 @@ def _clear_ledger(
         )
     shown = b.shown(policy)
     return LedgerResult(
-        ledger, shown.T, shown.R, shown.B, fen(lb.fee_for_service_fund), f_total, p_total, s_total, pv, lines,
+        ledger,
+        shown.T,
+        shown.R,
+        shown.B,
+        fen(lb.fee_for_service_fund),
+        f_total,
+        p_total,
+        s_total,
+        pv,
+        lines,
         alliance_lines,
     )
 
