@@ -59,6 +59,28 @@ async def test_each_scope_sees_exactly_its_rows(db, city):
     assert len(all_rows["job"]) == 5 and len(all_rows["hospital"]) == 3
 
 
+async def test_no_hospital_setting_is_a_wildcard(db, city):
+    """Settings written by hand (a bug, an injection): only app.all_hospitals = 'on' means every
+    hospital; app.hospital_id is compared by equality, so `*`, a comma list or another region's
+    hospital sees no rows of region A."""
+    await _seed_rows(db, city)
+    for hospital in ("*", f"{city.a1},{city.a2}", city.b1, "%", "on"):
+        async with db.session(None) as s, s.begin():
+            await s.execute(
+                text("select set_config('app.tenant_ids', :t, true), set_config('app.hospital_id', :h, true)"),
+                {"t": city.a, "h": hospital},
+            )
+            for table in TABLE_HOSPITAL_COLUMN:
+                seen = (await s.execute(text(f"select count(*) from {table}"))).scalar()
+                assert seen == 0, f"app.hospital_id={hospital!r} sees {seen} rows of {table}"
+    async with db.session(None) as s, s.begin():
+        await s.execute(
+            text("select set_config('app.tenant_ids', :t, true), set_config('app.all_hospitals', 'on', true)"),
+            {"t": city.a},
+        )
+        assert (await s.execute(text("select count(*) from hospital"))).scalar() == 2
+
+
 async def test_no_scope_at_all_sees_nothing(db, city):
     await _seed_rows(db, city)
     async with db.session(None) as s, s.begin():

@@ -77,19 +77,29 @@ async def set_alliance(
         "shares": {h: str(r) for h, r in sorted(ratios.items())},
         "updated_by": scope.actor,
     }
-    await session.execute(
-        insert(Alliance)
-        .values(tenant_id=tenant, id=alliance_id, **values)
-        .on_conflict_do_update(index_elements=["tenant_id", "id"], set_={**values, "updated_at": text("now()")})
+    stmt = insert(Alliance).values(tenant_id=tenant, id=alliance_id, **values)
+    ex = stmt.excluded
+    changed = await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["tenant_id", "id"],
+            set_={**values, "updated_at": text("now()")},
+            # Only a real change writes (and is audited); the row lock serializes concurrent repeats.
+            where=(Alliance.name != ex.name)
+            | (Alliance.lead_hospital != ex.lead_hospital)
+            | (Alliance.settle_as_one != ex.settle_as_one)
+            | (Alliance.shares != ex.shares),
+        ).returning(Alliance.id)
     )
-    await session.execute(
+    members = await session.execute(
         text(
             "update hospital set alliance_id = case when id = any(:m) then :a else null end "
-            "where tenant_id = :t and (id = any(:m) or alliance_id = :a)"
+            "where tenant_id = :t and (id = any(:m) or alliance_id = :a) "
+            "and alliance_id is distinct from (case when id = any(:m) then :a else null end)"
         ),
         {"t": tenant, "a": alliance_id, "m": list(ratios)},
     )
-    await audit.record(session, scope, tenant, "alliance.set", f"alliance:{alliance_id}", **values)
+    if changed.first() is not None or members.rowcount:
+        await audit.record(session, scope, tenant, "alliance.set", f"alliance:{alliance_id}", **values)
     return (
         await session.execute(select(Alliance).where(Alliance.tenant_id == tenant, Alliance.id == alliance_id))
     ).scalar_one()
@@ -104,15 +114,20 @@ async def set_evaluation_score(
     s = _dec(score, record, "score")
     if not Decimal(0) <= s <= Decimal(100):
         raise RegionalRefused(record, "score", f"must be between 0 and 100 (got {s})")
-    await session.execute(
+    changed = await session.execute(
         insert(EvaluationScore)
         .values(tenant_id=tenant, hospital_id=hospital, year=year, score=s, source="entered", updated_by=scope.actor)
         .on_conflict_do_update(
             index_elements=["tenant_id", "hospital_id", "year"],
             set_={"score": s, "source": "entered", "updated_by": scope.actor, "updated_at": text("now()")},
+            # The same score again changes nothing and is not audited (also when sent concurrently:
+            # the conflicting insert waits for the row and re-checks this on the committed value).
+            where=(EvaluationScore.score != s) | (EvaluationScore.source != "entered"),
         )
+        .returning(EvaluationScore.hospital_id)
     )
-    await audit.record(session, scope, tenant, "evaluation.score", f"hospital:{hospital}", year=year, score=str(s))
+    if changed.first() is not None:
+        await audit.record(session, scope, tenant, "evaluation.score", f"hospital:{hospital}", year=year, score=str(s))
     return (
         await session.execute(
             select(EvaluationScore).where(
@@ -140,7 +155,7 @@ async def confirm_violation(
     ).first()
     if exists is None:
         raise RegionalRefused(record, "list_id", f"no such case in {tenant}")
-    await session.execute(
+    inserted = await session.execute(
         insert(CaseViolation)
         .values(
             tenant_id=tenant,
@@ -152,7 +167,9 @@ async def confirm_violation(
             confirmed_by=scope.actor,
         )
         .on_conflict_do_nothing(index_elements=["tenant_id", "hospital_id", "list_id"])
+        .returning(CaseViolation.list_id)
     )
+    created = inserted.first() is not None
     row = (
         await session.execute(
             select(CaseViolation).where(
@@ -164,9 +181,10 @@ async def confirm_violation(
     ).scalar_one()
     if (row.kind, row.serious) != (kind, serious):
         raise RegionalRefused(record, "kind", f"a {row.kind} violation is already confirmed on this case")
-    await audit.record(
-        session, scope, tenant, "violation.confirmed", f"case:{hospital}/{list_id}", kind=kind, serious=serious
-    )
+    if created:  # a repeat (even a concurrent one) inserted nothing: nothing to audit
+        await audit.record(
+            session, scope, tenant, "violation.confirmed", f"case:{hospital}/{list_id}", kind=kind, serious=serious
+        )
     return row
 
 
@@ -198,7 +216,7 @@ async def record_audit_deduction(
         raise RegionalRefused(record, "amount", f"a positive amount in fen (got {value})")
     if not reason.strip():
         raise RegionalRefused(record, "reason", "required: say what the audit found")
-    await session.execute(
+    inserted = await session.execute(
         insert(AuditDeduction)
         .values(
             tenant_id=tenant,
@@ -212,7 +230,9 @@ async def record_audit_deduction(
             created_by=scope.actor,
         )
         .on_conflict_do_nothing(index_elements=["tenant_id", "reference"])
+        .returning(AuditDeduction.reference)
     )
+    created = inserted.first() is not None
     row = (
         await session.execute(
             select(AuditDeduction).where(
@@ -222,15 +242,16 @@ async def record_audit_deduction(
     ).scalar_one()
     if (row.hospital_id, row.year, row.month, row.ledger, row.amount) != (hospital, year, month, ledger, value):
         raise RegionalRefused(record, "reference", "already recorded with other figures")
-    await audit.record(
-        session,
-        scope,
-        tenant,
-        "audit_deduction.recorded",
-        f"hospital:{hospital}",
-        reference=reference.strip(),
-        amount=str(value),
-        month=f"{year}-{month:02d}",
-        ledger=ledger,
-    )
+    if created:  # only the call that inserted the deduction records it; retries (even concurrent) add none
+        await audit.record(
+            session,
+            scope,
+            tenant,
+            "audit_deduction.recorded",
+            f"hospital:{hospital}",
+            reference=reference.strip(),
+            amount=str(value),
+            month=f"{year}-{month:02d}",
+            ledger=ledger,
+        )
     return row

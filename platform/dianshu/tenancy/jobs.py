@@ -30,14 +30,15 @@ async def import_hospitals(ctx: JobContext) -> dict[str, Any]:
         i, u = await upsert_hospitals(ctx.session, clean[start : start + CHUNK])
         inserted, updated = inserted + i, updated + u
         await ctx.progress(min(start + CHUNK, len(clean)), len(clean))
-    await audit.record(
-        ctx.session,
-        ctx.scope,
-        ctx.tenant_id,
-        "hospitals.imported",
-        f"job:{ctx.job_id}",
-        rows=len(clean),
-        inserted=inserted,
-        updated=updated,
-    )
+    if inserted or updated:  # re-importing the same roster changes nothing and adds no entry
+        await audit.record(
+            ctx.session,
+            ctx.scope,
+            ctx.tenant_id,
+            "hospitals.imported",
+            f"job:{ctx.job_id}",
+            rows=len(clean),
+            inserted=inserted,
+            updated=updated,
+        )
     return {"rows": len(clean), "inserted": inserted, "updated": updated, "unchanged": len(clean) - inserted - updated}
