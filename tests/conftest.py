@@ -70,6 +70,13 @@ def test_database() -> Iterator[TestDatabase]:
         with engine.connect() as c:
             c.execute(text(f'drop database if exists "{name}" with (force)'))
         engine.dispose()
+        if not os.environ.get("DIANSHU_TEST_DATABASE_URL"):
+            # Stop the embedded server this run used, unless another live process (a concurrent
+            # run in this worktree) still holds a handle on it.
+            from dianshu.embedded import stop_embedded_postgres
+
+            outcome = stop_embedded_postgres(TEST_STATE, only_if_unused=True)
+            print(f"\n{outcome.message}")
 
 
 @pytest.fixture(scope="session")

@@ -348,8 +348,11 @@ def embedded_stop() -> None:
     from dianshu.embedded import stop_embedded_postgres
 
     settings = _settings()
-    stop_embedded_postgres(settings.state_dir)
-    console.print("embedded PostgreSQL stopped")
+    outcome = stop_embedded_postgres(settings.state_dir)
+    # Said only after checking the server's process is gone; non-zero when it is not.
+    console.print(outcome.message, soft_wrap=True, highlight=False)
+    if not outcome.ok:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -116,6 +116,13 @@ class Settings(BaseSettings):
     sweep_interval_s: float = Field(
         default=15.0, validation_alias=AliasChoices("DIANSHU_SWEEP_INTERVAL_S", "sweep_interval_s")
     )
+    # On SIGTERM a worker stops taking messages and gives its running jobs this long to finish; a job
+    # still running then is given back (its message is not acknowledged, so it is redelivered and the
+    # job, idempotent, is done again). Keep it below the platform's grace period (Kubernetes: 30 s).
+    worker_shutdown_timeout_s: float = Field(
+        default=25.0,
+        validation_alias=AliasChoices("DIANSHU_WORKER_SHUTDOWN_TIMEOUT_S", "worker_shutdown_timeout_s"),
+    )
     # Fault-injection for drills only: a pause between a job's steps so a drill can kill a worker mid-job.
     job_step_delay_ms: int = Field(
         default=0, validation_alias=AliasChoices("DIANSHU_JOB_STEP_DELAY_MS", "job_step_delay_ms")

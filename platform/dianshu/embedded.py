@@ -3,7 +3,12 @@ state directory, started on first use and reused across runs and processes."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 _SOCKET_PATH_LIMIT = 100  # unix socket paths are limited to ~107 bytes
@@ -28,6 +33,8 @@ def embedded_postgres_url(state_dir: Path, database: str = "dianshu") -> str:
 
         pgdata = _pgdata(state_dir)
         pgdata.parent.mkdir(parents=True, exist_ok=True)
+        if pgdata.exists():
+            _live_handles(pgdata)  # forget processes that died without releasing the server
         # cleanup_mode=None: the server outlives this process, so the worker, the API and the
         # next run share it; it is stopped by `dianshu embedded stop`.
         server = pgserver.get_server(pgdata, cleanup_mode=None)
@@ -37,14 +44,85 @@ def embedded_postgres_url(state_dir: Path, database: str = "dianshu") -> str:
     return f"postgresql://postgres:@/{database}?host={pgdata}"
 
 
-def stop_embedded_postgres(state_dir: Path) -> None:
+@dataclass(frozen=True)
+class Stopped:
+    """What stopping the embedded PostgreSQL did: `ok` is True only when no server runs afterwards."""
+
+    ok: bool
+    pid: int | None  # the postmaster that was running, if any
+    message: str
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _running_pid(pgdata: Path) -> int | None:
+    """The postmaster's pid when one is running on `pgdata` (postmaster.pid names it)."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+    except (FileNotFoundError, ValueError, IndexError):
+        return None
+    return pid if _alive(pid) else None
+
+
+def _live_handles(pgdata: Path, drop: int | None = None) -> list[int]:
+    """pgserver's handle file lists the processes using the server; remove the dead (a process
+    killed without its exit hook stays listed forever) and `drop`; return the live ones."""
+    path = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return []
+    live = [p for p in pids if isinstance(p, int) and p != drop and _alive(p)]
+    if live != pids:
+        path.write_text(json.dumps(live))
+    return live
+
+
+def stop_embedded_postgres(state_dir: Path, *, only_if_unused: bool = False, timeout_s: float = 20.0) -> Stopped:
+    """Stop the embedded PostgreSQL of `state_dir` and check that it is gone.
+
+    `only_if_unused`: release this process's handle and stop the server only when no other live
+    process holds one (the test session, which may share the server with a concurrent run)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pgserver
+        from pgserver import _commands
 
-        pgdata = _pgdata(state_dir)
-        if pgdata.exists():
-            pgserver.get_server(pgdata, cleanup_mode="stop").cleanup()
+    pgdata = _pgdata(state_dir)
+    lock = pgserver.PostgresServer._lock  # the inter-process lock pgserver takes to start a server
+    with lock:
+        others = _live_handles(pgdata, drop=os.getpid()) if pgdata.exists() else []
+        pid = _running_pid(pgdata)
+        if pid is None:
+            return Stopped(True, None, f"embedded PostgreSQL ({pgdata}) is not running")
+        if only_if_unused and others:
+            return Stopped(False, pid, f"embedded PostgreSQL (pid {pid}) left running: in use by {others}")
+        user = "pgserver" if os.geteuid() == 0 else None  # pgserver runs the server as this user under root
+        deadline = time.monotonic() + timeout_s
+        for mode in ("fast", "immediate"):  # fast: roll back sessions; immediate only if that hangs
+            try:
+                _commands.pg_ctl(
+                    ["-w", "-t", str(max(1, int(deadline - time.monotonic()) // 2)), "-m", mode, "stop"],
+                    pgdata=pgdata,
+                    user=user,
+                )
+            except subprocess.CalledProcessError:
+                pass  # pg_ctl says it did not stop in time (or was already stopping): the poll below decides
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if not _alive(pid):
+                break
+        if _alive(pid):
+            return Stopped(False, pid, f"embedded PostgreSQL (pid {pid}) did not stop within {timeout_s:.0f}s")
+        _live_handles(pgdata)
+        return Stopped(True, pid, f"embedded PostgreSQL (pid {pid}) stopped")
 
 
 def embedded_redis(state_dir: Path):

@@ -8,6 +8,8 @@ import sys
 from dianshu.config import get_settings
 from dianshu.db.guard import check_runtime_role
 
+GIVE_BACK_ENV = "DIANSHU_WORKER_GIVES_BACK"
+
 
 def run_worker(processes: int | None = None, threads: int | None = None) -> None:
     settings = get_settings()
@@ -23,7 +25,13 @@ def run_worker(processes: int | None = None, threads: int | None = None) -> None
         str(threads or settings.worker_threads),
         "--queues",
         "jobs",
+        # Dramatiq's default waits 10 minutes for running jobs: past any grace period, so the
+        # platform would kill the worker mid-job. GracefulShutdown gives back what is still running.
+        "--worker-shutdown-timeout",
+        str(int(settings.worker_shutdown_timeout_s * 1000)),
     ]
+    # Only Dramatiq's own worker processes give running jobs back by exiting (not the demo's in-process worker).
+    os.environ[GIVE_BACK_ENV] = "1"
     os.execv(sys.executable, args)  # noqa: S606  (replace this process with Dramatiq's manager)
 
 

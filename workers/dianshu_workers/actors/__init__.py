@@ -5,8 +5,9 @@ from dianshu_workers.broker import setup_broker
 setup_broker()
 
 from dianshu_workers.actors import cases, grouping, settlement, standards, tenancy  # noqa: E402
-from dianshu_workers.actors.base import ACTORS, SweeperMiddleware  # noqa: E402
+from dianshu_workers.actors.base import ACTORS, GracefulShutdown, SweeperMiddleware  # noqa: E402
 
 setup_broker().add_middleware(SweeperMiddleware())
+setup_broker().add_middleware(GracefulShutdown())
 
 __all__ = ["ACTORS", "cases", "grouping", "settlement", "standards", "tenancy"]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 import threading
+import time
 import uuid
 
 import dramatiq
@@ -61,34 +64,92 @@ set_dispatcher(send_job)
 
 
 class SweeperMiddleware(Middleware):
-    """Runs the outbox/stale-job sweep in each worker process: once at boot, then periodically."""
+    """Runs the outbox/stale-job sweep in each worker process: once at boot, then periodically.
+
+    Its thread owns its event loop and database and waits on an Event (no executor), so at shutdown
+    it finishes the sweep under way, disposes of its connections and is joined before the process
+    exits: nothing is left to run while the interpreter shuts down."""
+
+    JOIN_TIMEOUT_S = 10.0
 
     def __init__(self, interval_s: float | None = None) -> None:
         self.interval_s = interval_s if interval_s is not None else get_settings().sweep_interval_s
         self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self._stop.clear()
-        threading.Thread(target=self._loop, name="dianshu-sweeper", daemon=True).start()
+        self._thread = threading.Thread(target=self._loop, name="dianshu-sweeper", daemon=True)
+        self._thread.start()
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self._stop.set()
+        if self._thread is not None:
+            self._thread.join(self.JOIN_TIMEOUT_S)
+            self._thread = None
 
     def _loop(self) -> None:
         settings = get_settings()
-
-        async def main() -> None:
-            db = Database(settings.runtime_url(), pool_size=1)
+        loop = asyncio.new_event_loop()
+        db = Database(settings.runtime_url(), pool_size=1)
+        try:
+            while not self._stop.is_set():
+                try:
+                    n = loop.run_until_complete(sweep(db, stale_after_s=settings.job_stale_after_s))
+                    if n:
+                        log.info("sweeper re-sent %d jobs", n)
+                except Exception:
+                    log.exception("sweep failed")
+                self._stop.wait(self.interval_s)
+        finally:
             try:
-                while not self._stop.is_set():
-                    try:
-                        n = await sweep(db, stale_after_s=settings.job_stale_after_s)
-                        if n:
-                            log.info("sweeper re-sent %d jobs", n)
-                    except Exception:
-                        log.exception("sweep failed")
-                    await asyncio.get_running_loop().run_in_executor(None, self._stop.wait, self.interval_s)
+                loop.run_until_complete(db.dispose())
             finally:
-                await db.dispose()
+                loop.close()
 
-        asyncio.run(main())
+
+class GracefulShutdown(Middleware):
+    """A worker given SIGTERM stops taking messages and lets running jobs finish within
+    `worker_shutdown_timeout_s` (Dramatiq's --worker-shutdown-timeout). A job still running then is
+    given back: the process exits without acknowledging its message, so the broker redelivers it
+    (Redis once this worker's heartbeat expires, RabbitMQ when the connection closes) and the job,
+    whose effect commits with its completion, is done again from the start; its open transaction
+    rolls back when the connection drops. Exiting directly skips tearing down the event loop under a
+    running coroutine, which is what printed tracebacks and kept the process alive."""
+
+    def __init__(self) -> None:
+        self._running = 0
+        self._lock = threading.Lock()
+
+    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+        with self._lock:
+            self._running += 1
+
+    def after_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message, *, result=None, exception=None):
+        with self._lock:
+            self._running -= 1
+
+    after_skip_message = after_process_message
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # Runs before the AsyncIO middleware's after_worker_shutdown stops the event loop: when the
+        # grace has run out with jobs still running, this is the last moment to leave cleanly.
+        threading.Thread(target=self._exit_when_stuck, args=(worker,), name="dianshu-shutdown", daemon=True).start()
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self._give_back_if_running()
+
+    def _exit_when_stuck(self, worker: dramatiq.Worker) -> None:
+        # Dramatiq joins its worker and then its consumer threads, each up to the timeout; past one
+        # timeout (plus a little) with jobs still running, nothing more will finish.
+        time.sleep(get_settings().worker_shutdown_timeout_s + 2.0)
+        self._give_back_if_running()
+
+    def _give_back_if_running(self) -> None:
+        with self._lock:
+            running = self._running
+        if running and os.environ.get("DIANSHU_WORKER_GIVES_BACK") == "1":  # set by main.run_worker
+            log.warning("shutting down with %d running job(s): giving their messages back to the broker", running)
+            logging.shutdown()
+            sys.stderr.flush()
+            os._exit(0)

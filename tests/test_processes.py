@@ -1,0 +1,96 @@
+"""Processes stop when told and say so truthfully: a worker given SIGTERM mid-job exits within its
+grace period without a traceback (the job's message is given back, so another worker redoes it);
+`dianshu embedded stop` leaves no PostgreSQL running and no stale pid in the handle file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from dianshu.db.session import scoped_session
+from dianshu.jobs import service as jobs
+from dianshu.scope import Role
+from dianshu.tenancy.jobs import IMPORT_HOSPITALS
+from tests.conftest import scope_for
+from tests.test_drill import drill_setup, job_state, start_worker, wait_for
+
+DIANSHU = str(Path(sys.executable).parent / "dianshu")
+GRACE_S = 3  # DIANSHU_WORKER_SHUTDOWN_TIMEOUT_S given to the worker below
+
+
+@pytest.mark.drill
+async def test_worker_exits_on_sigterm_mid_job_within_its_grace_without_a_traceback(db, city, test_database):
+    env, _ = drill_setup("embedded", step_delay_ms=2000)  # 15 steps of 2 s: the job outlives the grace
+    env["DIANSHU_WORKER_SHUTDOWN_TIMEOUT_S"] = str(GRACE_S)
+    roster = [{"id": f"H{city.a}{10000 + i:05d}", "name": f"T {i}", "level": 1, "type": "general"} for i in range(3000)]
+    scope = scope_for(Role.region_admin, (city.a,))
+    async with scoped_session(db, scope) as s:
+        job, _ = await jobs.submit(s, db, scope, city.a, IMPORT_HOSPITALS, {"hospitals": roster})
+    worker = start_worker(env)
+    try:
+        await wait_for(db, city.a, job.id, lambda r: r.status == "running", timeout_s=60)
+        sent = time.monotonic()
+        worker.send_signal(signal.SIGTERM)
+        _, err = worker.communicate(timeout=GRACE_S + 12)
+        took = time.monotonic() - sent
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+    stderr = err.decode(errors="replace")
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert worker.returncode == 0, stderr[-3000:]
+    assert took < GRACE_S + 10, f"took {took:.1f}s"
+    # Not done, not lost: the job is still to be done (its message was not acknowledged).
+    assert (await job_state(db, city.a, job.id)).status in ("queued", "running")
+
+
+def _postgres_alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_embedded_stop_stops_postgres_and_cleans_the_handle_file():
+    # Its own state directory (short: unix socket paths are limited), never the suite's server.
+    state = Path(tempfile.mkdtemp(prefix="ds-stop-", dir="/tmp"))
+    env = {**os.environ, "DIANSHU_STATE_DIR": str(state), "DIANSHU_PROFILE": "dev"}
+    for k in ("DATABASE_URL", "APP_DATABASE_URL"):
+        env.pop(k, None)
+    try:
+        started = subprocess.run(
+            [sys.executable, "-c", "from pathlib import Path; import sys; from dianshu.embedded import "
+             "embedded_postgres_url as u; print(u(Path(sys.argv[1])))", str(state)],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert started.returncode == 0, started.stderr
+        pgdata = state / "pg"
+        pid = int((pgdata / "postmaster.pid").read_text().split()[0])
+        assert _postgres_alive(pid)
+        # A stale handle: a process that died without releasing the server (SIGKILL, OOM).
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        (pgdata / ".handle_pids.json").write_text(json.dumps([dead.pid]))
+
+        out = subprocess.run([DIANSHU, "embedded", "stop"], env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert f"embedded PostgreSQL (pid {pid}) stopped" in out.stdout + out.stderr
+        assert not _postgres_alive(pid)
+        assert json.loads((pgdata / ".handle_pids.json").read_text()) == []
+
+        again = subprocess.run([DIANSHU, "embedded", "stop"], env=env, capture_output=True, text=True, timeout=60)
+        assert (again.returncode, "is not running" in again.stdout + again.stderr) == (0, True), again.stderr
+    finally:
+        subprocess.run([DIANSHU, "embedded", "stop"], env=env, capture_output=True, timeout=60)
+        shutil.rmtree(state, ignore_errors=True)
