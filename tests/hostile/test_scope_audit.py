@@ -15,14 +15,17 @@ import pytest
 from sqlalchemy import func, select, text
 
 from dianshu.audit.models import AuditEntry
+from dianshu.cases.ingest import BatchRequest
+from dianshu.cases.service import submit_batch
 from dianshu.db.session import scoped_session
 from dianshu.jobs import service as jobs
 from dianshu.scope import Role, Scope
-from dianshu.settlement.models import AuditDeduction, EvaluationScore
+from dianshu.settlement.models import AuditDeduction, CaseViolation, EvaluationScore
 from dianshu.tenancy.jobs import IMPORT_HOSPITALS
 from dianshu.tenancy.models import Hospital
 from dianshu_tenants.provisioning import ensure_service_account
 from tests.api import Api
+from tests.cases.rows import csv_bytes, row
 from tests.conftest import scope_for
 
 SHAPE = r"^H(?P<division>\d{6})\d{5}$"  # the default hospital_code_pattern
@@ -206,6 +209,13 @@ async def _count(db, tenant: str, model, *where) -> int:
         ).scalar_one()
 
 
+async def _one_case(db, city, list_id: str) -> None:
+    region = scope_for(Role.region_admin, (city.a,))
+    data = csv_bytes([row(list_id, city.a1)])
+    sub = await submit_batch(db, region, BatchRequest(city.a, "cases.csv", f"case-{list_id}"), [data])
+    assert await jobs.execute(db, city.a, sub.job.id) == "succeeded"
+
+
 DEDUCT = """mutation($t: String!, $h: String!) { recordAuditDeduction(input: {tenant: $t, hospital: $h,
   year: 2025, month: 9, amount: "120.50", reference: "AUD-2025-17", reason: "duplicate billing"}) {
   __typename ... on ValidationError { message } } }"""
@@ -217,6 +227,9 @@ BUDGET = """mutation($t: String!) { setBudget(input: {tenant: $t, year: 2026, gr
 POLICY = """mutation($t: String!) { setPolicy(input: {tenant: $t, year: 2026, ledger: "employee",
   parameters: {provisional_point_value: "95"}, reason: "first year"}) {
   __typename ... on ValidationError { message } } }"""
+VIOLATION = """mutation($t: String!, $h: String!) { confirmViolation(input: {tenant: $t, hospital: $h,
+  listId: "V1", kind: "upcoding", serious: true, reason: "coded a higher DRG"}) {
+  __typename ... on ValidationError { message } } }"""
 ALLIANCE = """mutation($t: String!, $h1: String!, $s: JSON!) { setAlliance(input: {tenant: $t, id: "M1",
   name: "Alliance", lead: $h1, shares: $s}) { __typename ... on ValidationError { message } } }"""
 
@@ -227,6 +240,7 @@ MUTATIONS = {
     "setBudget": (BUDGET, "BudgetPayload", "budget.set", None),
     "setPolicy": (POLICY, "PolicyPayload", "policy.changed", None),
     "setAlliance": (ALLIANCE, "Done", "alliance.set", None),
+    "confirmViolation": (VIOLATION, "Done", "violation.confirmed", lambda c: (CaseViolation,)),
 }
 
 
@@ -234,7 +248,7 @@ def _variables(name: str, city) -> tuple[str, dict]:
     query = MUTATIONS[name][0]
     if name == "setAlliance":
         return query, {"t": city.a, "h1": city.a1, "s": {city.a1: "0.6", city.a2: "0.4"}}
-    if name in ("recordAuditDeduction", "setEvaluationScore"):
+    if name in ("recordAuditDeduction", "setEvaluationScore", "confirmViolation"):
         return query, {"t": city.a, "h": city.a1}
     return query, {"t": city.a}
 
@@ -245,6 +259,8 @@ async def test_repeated_mutation_has_one_effect_and_one_audit_entry(api, db, cit
     _, typename, action, effect = MUTATIONS[name]
     query, variables = _variables(name, city)
     token = api.token(Role.region_admin, [city.a])
+    if name == "confirmViolation":  # a violation is confirmed on an accepted case
+        await _one_case(db, city, "V1")
     if concurrent:
         outs = await asyncio.gather(*(api.gql(token, query, variables) for _ in range(10)))
     else:
