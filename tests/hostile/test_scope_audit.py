@@ -290,3 +290,14 @@ async def test_reimporting_a_roster_audits_once(db, city, dispatcher, concurrent
     assert results == ["succeeded"] * len(ids)
     assert await _count(db, city.a, Hospital, Hospital.id == f"H{city.a}00031") == 1
     assert await _audit_count(db, city.a, "hospitals.imported") == 1
+
+
+async def test_control_a_well_formed_claim_of_the_tenant_is_accepted(api, owner_db, city):
+    # The same requests with the tenant's own hospital pass: the rows above fail for their input only.
+    me = "{ me { role tenantCodes hospitalCode } }"
+    out = await api.gql(api.token(Role.hospital_user, [city.a], city.a1), me)
+    assert out["me"] == {"role": "hospital_user", "tenantCodes": [city.a], "hospitalCode": city.a1}
+    # An integrator naming a hospital acts for that hospital in its own region only.
+    await ensure_service_account(owner_db, f"svc-{city.a}", "team", [city.a, city.b])
+    out = await api.gql(api.token(Role.integrator, [city.a, city.b], city.b1, sa=f"svc-{city.a}"), me)
+    assert out["me"] == {"role": "integrator", "tenantCodes": [city.b], "hospitalCode": city.b1}
