@@ -222,7 +222,23 @@ async def upload_chunks(session: AsyncSession, tenant_id: str, upload_id: uuid.U
         seq += 1
 
 
-@job_kind(INGEST, roles={"city_admin", "region_admin", "hospital_user", "integrator"})
+async def batch_failed(session: AsyncSession, tenant_id: str, params: dict[str, Any], message: str) -> None:
+    """The ingestion job failed for good (not for the file's content, which refuses rows or the
+    batch without failing the job): the batch ends `failed` with the reason, and sending the same
+    key and file again retries it (service.submit_batch)."""
+    batch_id = uuid.UUID(params["batch_id"])
+    reason = f"the ingestion job failed (a system error, not the file): {message}; send the same file again to retry"
+    done = await session.execute(
+        update(IngestionBatch)
+        .where(IngestionBatch.tenant_id == tenant_id, IngestionBatch.id == batch_id, IngestionBatch.status == "pending")
+        .values(status="failed", reason=_printable(reason)[:2000], finished_at=func.clock_timestamp())
+    )
+    if done.rowcount:
+        scope = Scope.system((tenant_id,), actor="jobs")
+        await audit.record(session, scope, tenant_id, "cases.batch.failed", f"batch:{batch_id}", reason=reason[:500])
+
+
+@job_kind(INGEST, roles={"city_admin", "region_admin", "hospital_user", "integrator"}, on_failure=batch_failed)
 async def ingest(ctx: JobContext) -> dict[str, Any]:
     batch_id = uuid.UUID(ctx.params["batch_id"])
     s = ctx.session
