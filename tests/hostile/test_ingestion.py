@@ -198,6 +198,12 @@ ROW_CASES = [
         "field age appears twice",
     ),
     Row("padded medcasno is not trimmed", as_csv(medcasno=" MRB1"), "medcasno", "has leading or trailing spaces"),
+    Row(
+        "padded code is not trimmed",
+        as_csv(diag_codes="J18.900 |I10.x00x002"),
+        "diag_codes",
+        "has leading or trailing spaces",
+    ),
     Row("medcasno of 41 characters", as_csv(medcasno="M" * 41), "medcasno", "longer than 40 characters (41)"),
     Row("setl_id of 31 characters", as_csv(setl_id="B" * 31), "setl_id", "longer than 30 characters (31)"),
     Row("psn_no of 41 characters", as_csv(psn_no="P" * 41), "psn_no", "longer than 40 characters (41)"),

@@ -85,9 +85,10 @@ def _scalar_refusal(x: Any) -> str | None:
 
 
 def _text_refusal(x: str) -> str | None:
-    if m := CONTROL_CHARS.search(x):
+    # isprintable() is the fast test (False for every control and surrogate, and a few more).
+    if not x.isprintable() and (m := CONTROL_CHARS.search(x)):
         return f"contains a control character (U+{ord(m.group()):04X}) at position {m.start() + 1}"
-    if x != x.strip():
+    if x[:1].isspace() or x[-1:].isspace():
         return "has leading or trailing spaces"
     return None
 
@@ -116,6 +117,14 @@ class RowValidator:
         # multi-valued), no control characters, no padding. A field refused here is not read again.
         vals: dict[str, str | list[str] | None] = {}
         for name, x in raw.items():
+            if type(x) is str and x.isprintable() and not (x[:1].isspace() or x[-1:].isspace()):
+                # The common case, a clean string (isprintable: no control character, no surrogate).
+                if name not in MULTI:
+                    vals[name] = x or None
+                    continue
+                if "| " not in x and " |" not in x:
+                    vals[name] = x.split("|") if x else None
+                    continue
             if x is None or x == "":
                 vals[name] = None
                 continue
@@ -329,6 +338,12 @@ class RowValidator:
             elif i == 1 and (why := principal_refusal(st.code)):
                 e.append(FieldError("diag_codes", f"principal diagnosis {code}: {why}"))
         conds = parts["adm_cond_types"]
+        # Per-item lists are matched to their codes only when the codes could be read.
+        unread = {err.field for err in e} & {"diag_codes", "oprn_oprt_codes"}
+        if "diag_codes" in unread:
+            conds = []
+        if "oprn_oprt_codes" in unread:
+            parts["oprn_oprt_dates"] = parts["oprn_oprt_lvs"] = []
         if conds and len(conds) != len(dxs):
             e.append(FieldError("adm_cond_types", f"{len(conds)} values for {len(dxs)} diagnoses"))
         elif conds and any(c not in ("1", "2", "3", "4") for c in conds):
