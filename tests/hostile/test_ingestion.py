@@ -483,3 +483,31 @@ async def test_a_system_failure_ends_the_batch_failed_and_the_same_file_retries_
     with pytest.raises(IdempotencyConflict):
         await submit_batch(db, region, req, [csv_bytes([good(city.a1)])])
     assert uuid.UUID(str(third.batch.id)) == sub.batch.id
+
+
+async def test_the_streaming_path_refuses_the_row_and_bad_options_by_name(api, db, owner_db, city, dispatcher):
+    """POST /ingest/{tenant}: a NUL byte refuses its row, the good row lands; a control total the
+    column cannot hold is a 400 naming the option, not a 500."""
+    from dianshu_tenants.provisioning import ensure_service_account
+
+    await ensure_service_account(owner_db, f"svc-h-{city.a}", "team", [city.a])
+    headers = {"Authorization": f"Bearer {api.token(Role.integrator, [city.a], sa=f'svc-h-{city.a}')}"}
+    data = csv_bytes([good(city.a1), bad(city.a1, medcasno="MR\x00B1")])
+    r = await api.client.post(
+        f"/ingest/{city.a}?filename=cases.csv", content=data, headers={**headers, "Idempotency-Key": "nul"}
+    )
+    assert r.status_code == 202, r.text
+    assert await jobs.execute(db, city.a, uuid.UUID(r.json()["job"])) == "succeeded"
+    batch = await _batch_of(db, city.a, uuid.UUID(r.json()["batch"]))
+    assert (batch.status, batch.rows_accepted, batch.rows_refused) == ("done", 1, 1)
+    assert await errors(db, city.a, batch.id) == [
+        (2, "medcasno", "contains a control character (U+0000) at position 3")
+    ]
+    assert _good_values((await cases(db, city.a))[0]) == GOOD_VALUES
+    for total in ("NaN", "100000000000000", "1.001"):
+        r = await api.client.post(
+            f"/ingest/{city.a}?filename=cases.csv&control_total={total}",
+            content=data,
+            headers={**headers, "Idempotency-Key": f"ct-{total}"},
+        )
+        assert r.status_code == 400 and r.json()["errors"][0]["field"] == "controlTotal", r.text

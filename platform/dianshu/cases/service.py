@@ -130,7 +130,8 @@ async def submit_batch(
                     .with_for_update()
                 )
             ).scalar_one()
-            if batch.status == "failed":
+            # Only the sender's own scope reruns it: the job checks the rows against that scope.
+            if batch.status == "failed" and batch.hospital_id == hospital:
                 return await _retry(s, db, scope, batch)
             job = (
                 await s.execute(select(Job).where(Job.tenant_id == req.tenant_id, Job.id == batch.job_id))
