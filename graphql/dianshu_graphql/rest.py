@@ -3,7 +3,6 @@ refused rows of a batch as CSV. Same bearer tokens and scopes as /graphql."""
 
 from __future__ import annotations
 
-import csv
 import io
 import uuid
 from decimal import Decimal, InvalidOperation
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from dianshu import csvcells
 from dianshu.cases.ingest import INGEST, BatchRequest, IngestRefused
 from dianshu.cases.models import IngestionBatch, IngestionError
 from dianshu.cases.parsing import LayoutError
@@ -118,7 +118,7 @@ async def errors_csv(request: Request) -> Response:
 
     def generate():
         buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
+        w = csvcells.writer(buf, lineterminator="\n")
         w.writerow(["row", "setl_id", "fixmedins_code", "field", "reason"])
         for e in rows:
             w.writerow([e.row_no, e.list_id or "", e.row_hospital or "", e.field, e.reason])
@@ -167,7 +167,7 @@ async def comparison_csv(request: Request) -> Response:
             .all()
         )
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csvcells.writer(buf, lineterminator="\n")
     w.writerow(["fixmedins_code", f"from_{level}", f"to_{level}", "cases"])
     for r in rows:
         w.writerow([r.hospital_id, r.from_code, r.to_code, r.cases])

@@ -127,6 +127,14 @@ class Settings(BaseSettings):
     job_step_delay_ms: int = Field(
         default=0, validation_alias=AliasChoices("DIANSHU_JOB_STEP_DELAY_MS", "job_step_delay_ms")
     )
+    # Ingestion: how far past now (Beijing time) an admission, discharge or birth may lie; covers
+    # clock skew between a hospital's system and ours, not real future dates.
+    ingest_future_tolerance_hours: int = Field(
+        default=24,
+        ge=0,
+        le=24 * 31,
+        validation_alias=AliasChoices("DIANSHU_INGEST_FUTURE_TOLERANCE_HOURS", "ingest_future_tolerance_hours"),
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -107,3 +107,40 @@ def test_same_day_stay_counts_one_day(v):
 def test_guolin_codes_are_accepted_and_kept_as_sent(v):
     values, errors = v.validate(row(diag_codes="J10.000x011", adm_cond_types="1", code_ver="guolin"))
     assert errors == [] and values["diagnoses"] == ["J10.000x011"] and values["coding"] == "guolin"
+
+
+def test_the_future_tolerance_is_measured_from_now():
+    """Discharge 2024-03-06 10:00 against now = 2024-03-06 09:00 (Beijing time): one hour ahead."""
+    from datetime import datetime, timedelta
+
+    cb = load_codebook()
+    now = datetime(2024, 3, 6, 9, 0)
+    within = RowValidator(cb, now=now, future_tolerance=timedelta(hours=1))
+    assert within.validate(row())[1] == []
+    strict = RowValidator(cb, now=now, future_tolerance=timedelta(minutes=59))
+    assert [(e.field, e.reason) for e in strict.validate(row())[1]] == [
+        ("dscg_time", "2024-03-06 10:00 is in the future (after 2024-03-06 09:59 Beijing time)")
+    ]
+
+
+def test_the_future_tolerance_is_configured(monkeypatch):
+    from dianshu.config import Settings
+
+    assert Settings().ingest_future_tolerance_hours == 24
+    monkeypatch.setenv("DIANSHU_INGEST_FUTURE_TOLERANCE_HOURS", "2")
+    assert Settings().ingest_future_tolerance_hours == 2
+
+
+def test_hours_may_fill_a_stay_given_by_dates_only(v):
+    """Admission and discharge without a time of day: the stay touches 6 calendar days, 144 hours."""
+    ok, errors = v.validate(row(adm_time="2024-03-01", dscg_time="2024-03-06", scs_cutd_sum_dura="144"))
+    assert errors == [] and str(ok["icu_hours"]) == "144.00"
+    _, errors = v.validate(row(adm_time="2024-03-01", dscg_time="2024-03-06", scs_cutd_sum_dura="144.01"))
+    assert [(e.field, e.reason) for e in errors] == [
+        ("scs_cutd_sum_dura", "144.01 hours, longer than the stay (144.00 hours)")
+    ]
+
+
+def test_a_newborn_keeps_its_days_and_weight(v):
+    values, errors = v.validate(row(age="0", brdy="2024-02-20", nwb_age="10", nwb_bir_wt="3100"))
+    assert errors == [] and (values["age_days"], values["birth_weight_g"]) == (10, 3100)

@@ -127,7 +127,10 @@ class IngestionBatch:
     tenant_code: str
     idempotency_key: str
     mode: IngestMode
-    status: str = strawberry.field(description="pending | done | refused (the whole batch)")
+    status: str = strawberry.field(
+        description="pending | done | refused (the whole batch, for its content) | failed (a system error: "
+        "send it again to retry)"
+    )
     reason: str | None
     rows_total: int
     rows_accepted: int

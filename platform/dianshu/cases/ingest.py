@@ -24,8 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dianshu.audit import service as audit
 from dianshu.cases.models import IngestionBatch, Upload, UploadChunk
 from dianshu.cases.parsing import LayoutError, RowParser, sniff_format
-from dianshu.cases.validation import RowValidator
+from dianshu.cases.validation import CONTROL_CHARS, RowValidator
 from dianshu.codes.codebook import load_codebook
+from dianshu.config import get_settings
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.registry import job_kind
@@ -82,6 +83,12 @@ CONTENT = tuple(n for n in STAGE_NAMES if n not in ("row_no", "correction", "cha
 _ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _ARRAY_QUOTE = re.compile(r'[{}",\\\s]|^$|^[Nn][Uu][Ll][Ll]$')  # array items PostgreSQL would misread bare
 _PLAIN = (int, Decimal, datetime.date, datetime.datetime, uuid.UUID)  # their str() needs no escaping
+
+
+def _printable(t: str) -> str:
+    """Text from a refused row, safe to store and show: controls and lone surrogates (which
+    PostgreSQL or UTF-8 refuse) written as \\uXXXX escapes."""
+    return CONTROL_CHARS.sub(lambda m: f"\\u{ord(m.group()):04x}", t)
 
 
 def _array_item(x: Any) -> str:
@@ -215,7 +222,23 @@ async def upload_chunks(session: AsyncSession, tenant_id: str, upload_id: uuid.U
         seq += 1
 
 
-@job_kind(INGEST, roles={"city_admin", "region_admin", "hospital_user", "integrator"})
+async def batch_failed(session: AsyncSession, tenant_id: str, params: dict[str, Any], message: str) -> None:
+    """The ingestion job failed for good (not for the file's content, which refuses rows or the
+    batch without failing the job): the batch ends `failed` with the reason, and sending the same
+    key and file again retries it (service.submit_batch)."""
+    batch_id = uuid.UUID(params["batch_id"])
+    reason = f"the ingestion job failed (a system error, not the file): {message}; send the same file again to retry"
+    done = await session.execute(
+        update(IngestionBatch)
+        .where(IngestionBatch.tenant_id == tenant_id, IngestionBatch.id == batch_id, IngestionBatch.status == "pending")
+        .values(status="failed", reason=_printable(reason)[:2000], finished_at=func.clock_timestamp())
+    )
+    if done.rowcount:
+        scope = Scope.system((tenant_id,), actor="jobs")
+        await audit.record(session, scope, tenant_id, "cases.batch.failed", f"batch:{batch_id}", reason=reason[:500])
+
+
+@job_kind(INGEST, roles={"city_admin", "region_admin", "hospital_user", "integrator"}, on_failure=batch_failed)
 async def ingest(ctx: JobContext) -> dict[str, Any]:
     batch_id = uuid.UUID(ctx.params["batch_id"])
     s = ctx.session
@@ -229,7 +252,8 @@ async def ingest(ctx: JobContext) -> dict[str, Any]:
     upload = (
         await s.execute(select(Upload).where(Upload.tenant_id == ctx.tenant_id, Upload.id == batch.upload_id))
     ).scalar_one()
-    validator = RowValidator(load_codebook())
+    tolerance = datetime.timedelta(hours=get_settings().ingest_future_tolerance_hours)
+    validator = RowValidator(load_codebook(), future_tolerance=tolerance)
     cols = ", ".join(f"{n} {t}" for n, t in STAGE_COLUMNS)
     # prev_*: the accepted current version of the same list id, filled in one join before merging.
     await s.execute(
@@ -264,45 +288,48 @@ async def ingest(ctx: JobContext) -> dict[str, Any]:
             )
             refused.clear()
 
+    def take(row_no: int, item: dict[str, Any] | str) -> None:
+        nonlocal n_rows, total_sum
+        n_rows += 1
+        if isinstance(item, str):
+            refused.append((row_no, 1, None, None, "row", _printable(item)))
+            return
+        try:
+            total_sum += Decimal(str(item.get("medfee_sumamt") or "0").strip())
+        except ArithmeticError:
+            pass
+        values, errors = validator.validate(item)
+        if errors:
+            lid, hid = item.get("setl_id"), item.get("fixmedins_code")
+            for i, err in enumerate(errors, start=1):
+                refused.append(
+                    (
+                        row_no,
+                        i,
+                        None if lid is None else _printable(str(lid))[:50],
+                        None if hid is None else _printable(str(hid))[:20],
+                        err.field,
+                        _printable(err.reason),
+                    )
+                )
+        else:
+            content = "\t".join([copy_text(values[n]) for n in CONTENT])
+            # The content hash: md5 of the canonical COPY text of the content columns.
+            digest = hashlib.md5(content.encode("utf-8"), usedforsecurity=False).hexdigest()
+            flag = "t" if values["correction"] else "f"
+            rows.append(f"{row_no}\t{content}\t{flag}\t{digest}\n")
+
     parser = RowParser(upload.format, upload.compressed)
     await ctx.progress(0, upload.size, "validating rows")
     try:
         async for data in upload_chunks(s, ctx.tenant_id, upload.id):
             for row_no, item in parser.feed(data):
-                n_rows += 1
-                if isinstance(item, str):
-                    refused.append((row_no, 1, None, None, "row", item))
-                    continue
-                try:
-                    total_sum += Decimal(str(item.get("medfee_sumamt") or "0").strip())
-                except ArithmeticError:
-                    pass
-                values, errors = validator.validate(item)
-                if errors:
-                    lid, hid = item.get("setl_id"), item.get("fixmedins_code")
-                    for i, err in enumerate(errors, start=1):
-                        refused.append(
-                            (
-                                row_no,
-                                i,
-                                None if lid is None else str(lid)[:50],
-                                None if hid is None else str(hid)[:20],
-                                err.field,
-                                err.reason,
-                            )
-                        )
-                else:
-                    content = "\t".join([copy_text(values[n]) for n in CONTENT])
-                    # The content hash: md5 of the canonical COPY text of the content columns.
-                    digest = hashlib.md5(content.encode("utf-8"), usedforsecurity=False).hexdigest()
-                    flag = "t" if values["correction"] else "f"
-                    rows.append(f"{row_no}\t{content}\t{flag}\t{digest}\n")
+                take(row_no, item)
                 if len(rows) >= FLUSH_ROWS or len(refused) >= FLUSH_ROWS:
                     await flush()
             await ctx.progress(parser.bytes_in, upload.size, f"{n_rows:,} rows read")
         for row_no, item in parser.feed(b"", final=True):
-            n_rows += 1
-            refused.append((row_no, 1, None, None, "row", item if isinstance(item, str) else "truncated last row"))
+            take(row_no, item)
         await flush()
     except LayoutError as e:
         return await _finish(ctx, batch, refused_reason=f"file: {e}")

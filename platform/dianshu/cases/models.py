@@ -75,7 +75,8 @@ class IngestionBatch(Base):
         UniqueConstraint("tenant_id", "idempotency_key"),
         ForeignKeyConstraint(["tenant_id", "upload_id"], ["upload.tenant_id", "upload.id"]),
         CheckConstraint("mode in ('partial', 'all_or_nothing')", name="mode"),
-        CheckConstraint("status in ('pending', 'done', 'refused')", name="status"),
+        # failed: the job failed for a system reason (the batch may be sent again to retry).
+        CheckConstraint("status in ('pending', 'done', 'refused', 'failed')", name="status"),
     )
 
     tenant_id: Mapped[str] = mapped_column(String(12), primary_key=True)

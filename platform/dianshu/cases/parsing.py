@@ -1,5 +1,9 @@
 """Stream-parse an upload (CSV or JSON Lines, optionally gzipped) into row dicts, chunk by chunk,
-never holding the file in memory."""
+never holding the file in memory.
+
+A row that cannot be read is refused by its row number; the file as a whole is refused
+(LayoutError) when it cannot be trusted to be complete: a gzip stream without its end marker,
+a last line cut short, an unreadable header."""
 
 from __future__ import annotations
 
@@ -8,11 +12,20 @@ import csv
 import json
 import zlib
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from dianshu.cases.layout import NAMES
 
 GZIP_MAGIC = b"\x1f\x8b"
+# One line is one row; a longer one is refused as a row and skipped, never held whole.
+MAX_LINE_CHARS = 1 << 20
+# Inflate at most this much at a time: a small compressed chunk may expand a thousandfold.
+INFLATE_PIECE = 4 << 20
+# Field lengths are checked by name in validation; the csv module's own 128 KiB cap would raise
+# an exception for the whole file instead. Process-wide, and only ever raised.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_CHARS))
+
 REQUIRED = tuple(
     c
     for c in NAMES
@@ -37,10 +50,19 @@ REQUIRED = tuple(
         "psn_ownpay",
     }
 )
+_TOO_LONG = object()  # stands for a line over MAX_LINE_CHARS
 
 
 class LayoutError(ValueError):
-    """The file as a whole cannot be read (header, encoding, format): the batch is refused."""
+    """The file as a whole cannot be read (header, encoding, format, truncation): the batch is refused."""
+
+
+class _RowError(ValueError):
+    """One line cannot be read as a row; `incomplete` when a line cut short would look like this."""
+
+    def __init__(self, reason: str, incomplete: bool = False) -> None:
+        super().__init__(reason)
+        self.incomplete = incomplete
 
 
 def sniff_format(filename: str, head: bytes) -> tuple[str, bool]:
@@ -54,71 +76,163 @@ def sniff_format(filename: str, head: bytes) -> tuple[str, bool]:
     raise LayoutError(f"file {filename!r}: name it .csv or .jsonl (optionally .gz)")
 
 
+def _no_constant(name: str) -> Any:
+    raise _RowError(f"not valid JSON: {name} is not a number")
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise _RowError(f"field {twice} appears twice")
+    return obj
+
+
 class RowParser:
-    """feed(bytes) -> parsed rows; each row is (row_no, dict) or (row_no, error text)."""
+    """feed(bytes) -> parsed rows; each row is (row_no, dict) or (row_no, error text).
+
+    JSON numbers are read as Decimal (never float, which would round amounts)."""
 
     def __init__(self, fmt: str, compressed: bool) -> None:
         self.fmt = fmt
         self.inflate = zlib.decompressobj(wbits=31) if compressed else None
         self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
         self.pending = ""
+        self.skipping = False  # inside a line over MAX_LINE_CHARS: drop text until its newline
         self.header: list[str] | None = None
         self.row_no = 0
         self.bytes_in = 0
 
     def feed(self, data: bytes, final: bool = False) -> Iterator[tuple[int, dict[str, Any] | str]]:
         self.bytes_in += len(data)
-        if self.inflate is not None:
-            try:
-                data = self.inflate.decompress(data) + (self.inflate.flush() if final else b"")
-            except zlib.error as e:
-                raise LayoutError(f"not a valid gzip file: {e}") from e
+        pieces = self._inflate(data, final) if self.inflate is not None else iter([data])
+        last = b""
+        for piece in pieces:
+            if last:
+                yield from self._text(last, False)
+            last = piece
+        yield from self._text(last, final)
+
+    def _inflate(self, data: bytes, final: bool) -> Iterator[bytes]:
+        """Decompressed pieces of at most INFLATE_PIECE bytes; concatenated gzip members are one
+        stream (RFC 1952); a stream without its end marker is a truncated file."""
+        z = self.inflate
+        assert z is not None
         try:
-            text = self.pending + self.decoder.decode(data, final)
+            while data:
+                yield z.decompress(data, INFLATE_PIECE)
+                data = z.unconsumed_tail
+                if z.eof and not data and z.unused_data:
+                    data = z.unused_data  # the next member starts here
+                    z = self.inflate = zlib.decompressobj(wbits=31)
+            if final:
+                yield z.flush()
+                if not z.eof:
+                    raise LayoutError(
+                        "the compressed file is truncated: the gzip stream ends before its end marker "
+                        "(nothing was accepted; send the whole file again)"
+                    )
+        except zlib.error as e:
+            raise LayoutError(f"not a valid gzip file: {e}") from e
+
+    def _text(self, data: bytes, final: bool) -> Iterator[tuple[int, dict[str, Any] | str]]:
+        try:
+            text = self.decoder.decode(data, final)
         except UnicodeDecodeError as e:
             raise LayoutError(f"not UTF-8 text near row {self.row_no + 1}: {e.reason}") from e
-        lines = text.split("\n")
-        self.pending = "" if final else lines.pop()
-        if self.fmt == "csv":
-            yield from self._csv(lines)
-        else:
-            yield from self._jsonl(lines)
-
-    def _csv(self, lines: list[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
-        # Quoted fields never hold newlines in this layout, so each line is one record.
-        for fields in csv.reader(line.rstrip("\r") for line in lines if line.strip()):
-            if self.header is None:
-                self.header = [h.strip() for h in fields]
-                unknown = [h for h in self.header if h not in NAMES]
-                missing = [c for c in REQUIRED if c not in self.header]
-                if unknown:
-                    raise LayoutError(f"header: unknown column(s) {', '.join(unknown)}")
-                if missing:
-                    raise LayoutError(f"header: missing required column(s) {', '.join(missing)}")
-                if len(set(self.header)) != len(self.header):
-                    raise LayoutError("header: a column appears twice")
-                continue
-            self.row_no += 1
-            if len(fields) != len(self.header):
-                yield self.row_no, f"{len(fields)} fields, the header has {len(self.header)}"
-            else:
-                yield self.row_no, dict(zip(self.header, fields, strict=True))
-
-    def _jsonl(self, lines: list[str]) -> Iterator[tuple[int, dict[str, Any] | str]]:
+        parts = text.split("\n")
+        if self.skipping:
+            if len(parts) == 1:
+                return
+            parts, self.skipping = parts[1:], False
+        parts[0] = self.pending + parts[0]
+        self.pending = parts.pop()
+        lines: list[Any] = [p if len(p) <= MAX_LINE_CHARS else _TOO_LONG for p in parts]
+        if len(self.pending) > MAX_LINE_CHARS:
+            lines.append(_TOO_LONG)
+            self.pending, self.skipping = "", True
         for line in lines:
-            if not line.strip():
-                continue
+            yield from self._line(line, cut=False)
+        if final and self.pending:
+            # The last line has no newline: fine if it is a whole row, a truncated file if not.
+            line, self.pending = self.pending, ""
+            yield from self._line(line, cut=True)
+
+    def _line(self, line: Any, cut: bool) -> Iterator[tuple[int, dict[str, Any] | str]]:
+        if line is _TOO_LONG:
+            if self.header is None and self.fmt == "csv":
+                raise LayoutError(f"header: longer than {MAX_LINE_CHARS:,} characters")
             self.row_no += 1
+            yield self.row_no, f"the line is longer than {MAX_LINE_CHARS:,} characters"
+            return
+        if line.endswith("\r"):  # CRLF
+            line = line[:-1]
+        if not line.strip():
+            return
+        try:
+            if self.fmt == "csv":
+                item = self._csv(line)
+                if item is None:
+                    return
+            else:
+                self.row_no += 1
+                item = self._jsonl(line)
+        except _RowError as e:
+            if cut and e.incomplete:
+                raise LayoutError(
+                    f"the last line (row {self.row_no}) is cut short ({e}) and has no line end: "
+                    "the file looks truncated (nothing was accepted; send the whole file again)"
+                ) from e
+            item = str(e)
+        yield self.row_no, item
+
+    def _csv(self, line: str) -> dict[str, Any] | None:
+        # Quoted fields never hold newlines in this layout, so each line is one record: a stray
+        # quote refuses its own row instead of swallowing the rows after it.
+        if self.header is None:
+            if "\r" in line:
+                raise LayoutError(
+                    "the header line holds a carriage return: the file has CR-only (old Mac) line endings; "
+                    "send it with LF or CRLF line endings"
+                )
             try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield self.row_no, f"not valid JSON: {e.msg} at column {e.colno}"
-                continue
-            if not isinstance(obj, dict):
-                yield self.row_no, "not a JSON object"
-                continue
-            unknown = [k for k in obj if k not in NAMES]
+                fields = next(csv.reader([line], strict=True))
+            except csv.Error as e:
+                raise LayoutError(f"header: cannot be read as CSV: {e}") from e
+            self.header = [h.strip() for h in fields]
+            unknown = [h for h in self.header if h not in NAMES]
+            missing = [c for c in REQUIRED if c not in self.header]
             if unknown:
-                yield self.row_no, f"unknown field(s) {', '.join(unknown[:5])}"
-                continue
-            yield self.row_no, obj
+                raise LayoutError(f"header: unknown column(s) {', '.join(unknown)}")
+            if missing:
+                raise LayoutError(f"header: missing required column(s) {', '.join(missing)}")
+            if len(set(self.header)) != len(self.header):
+                raise LayoutError("header: a column appears twice")
+            return None
+        self.row_no += 1
+        try:
+            fields = next(csv.reader([line], strict=True))
+        except csv.Error as e:
+            reason = "a carriage return (CR) inside the line" if "new-line" in str(e) else str(e)
+            raise _RowError(f"cannot be read as CSV: {reason}", incomplete=True) from e
+        if len(fields) != len(self.header):
+            short = len(fields) < len(self.header)
+            raise _RowError(f"{len(fields)} fields, the header has {len(self.header)}", incomplete=short)
+        return dict(zip(self.header, fields, strict=True))
+
+    def _jsonl(self, line: str) -> dict[str, Any]:
+        try:
+            obj = json.loads(line, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+        except json.JSONDecodeError as e:
+            raise _RowError(f"not valid JSON: {e.msg} at column {e.colno}", incomplete=True) from e
+        except _RowError:
+            raise
+        except ValueError as e:  # digits beyond int's limit
+            raise _RowError(f"not valid JSON: {e}") from e
+        if not isinstance(obj, dict):
+            raise _RowError("not a JSON object")
+        unknown = [k for k in obj if k not in NAMES]
+        if unknown:
+            raise _RowError(f"unknown field(s) {', '.join(unknown[:5])}")
+        return obj

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -37,12 +38,14 @@ def _check(req: BatchRequest) -> None:
         raise IngestRefused("idempotencyKey", "required, at most 200 characters")
     if req.mode not in ("partial", "all_or_nothing"):
         raise IngestRefused("mode", f"must be partial or all_or_nothing (got {req.mode!r})")
-    if req.control_rows is not None and req.control_rows < 0:
-        raise IngestRefused("controlRows", "must be ≥ 0")
-    if req.control_total is not None and (
-        req.control_total < 0 or req.control_total != req.control_total.quantize(req.control_total.__class__("0.01"))
-    ):
-        raise IngestRefused("controlTotal", "must be a non-negative amount with at most 2 decimals")
+    # Bounded by their columns (integer, NUMERIC(16, 2)): a client's mistake, never a database error.
+    if req.control_rows is not None and not 0 <= req.control_rows <= 2**31 - 1:
+        raise IngestRefused("controlRows", "must be a whole number from 0 to 2147483647")
+    t = req.control_total
+    if t is not None and (not t.is_finite() or t < 0 or t >= 10**14 or t != t.quantize(Decimal("0.01"))):
+        raise IngestRefused(
+            "controlTotal", "must be a non-negative amount below 100,000,000,000,000 with at most 2 decimals"
+        )
 
 
 async def submit_batch(
@@ -122,15 +125,43 @@ async def submit_batch(
         async with scoped_session(db, scope) as s:
             batch = (
                 await s.execute(
-                    select(IngestionBatch).where(
-                        IngestionBatch.tenant_id == req.tenant_id, IngestionBatch.id == dup.batch_id
-                    )
+                    select(IngestionBatch)
+                    .where(IngestionBatch.tenant_id == req.tenant_id, IngestionBatch.id == dup.batch_id)
+                    .with_for_update()
                 )
             ).scalar_one()
+            # Only the sender's own scope reruns it: the job checks the rows against that scope.
+            if batch.status == "failed" and batch.hospital_id == hospital:
+                return await _retry(s, db, scope, batch)
             job = (
                 await s.execute(select(Job).where(Job.tenant_id == req.tenant_id, Job.id == batch.job_id))
             ).scalar_one()
             return Submitted(batch, job, False)
+
+
+async def _retry(s: AsyncSession, db: Database, scope: Scope, batch: IngestionBatch) -> Submitted:
+    """A batch whose job failed for a system reason, sent again with the same key and file: a new
+    job runs it from the stored upload. The key is derived from the failed job, so two senders
+    retrying at once share one new job (the batch row is locked meanwhile)."""
+    job, _ = await jobs.submit(
+        s,
+        db,
+        scope,
+        batch.tenant_id,
+        INGEST,
+        {"batch_id": str(batch.id)},
+        idempotency_key=f"batch:{batch.id}:after:{batch.job_id}",
+    )
+    await s.execute(
+        update(IngestionBatch)
+        .where(IngestionBatch.tenant_id == batch.tenant_id, IngestionBatch.id == batch.id)
+        .values(status="pending", reason=None, finished_at=None, job_id=job.id)
+    )
+    await audit.record(
+        s, scope, batch.tenant_id, "cases.batch.retried", f"batch:{batch.id}", failed_job=str(batch.job_id)
+    )
+    await s.refresh(batch)
+    return Submitted(batch, job, True)
 
 
 class RecallRefused(ValueError):

@@ -7,9 +7,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from dianshu.jobs.context import JobContext
 
 Handler = Callable[[JobContext], Awaitable[dict[str, Any]]]
+# Called when a job of the kind fails for good, in the transaction that marks it failed, with the
+# job's tenant, parameters and error message: the domain records what the failure means for its
+# own rows (a batch left pending for ever would look still under way).
+FailureHook = Callable[[AsyncSession, str, dict[str, Any], str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -18,16 +24,17 @@ class JobKind:
     handler: Handler
     # Who may submit it (role values); the API checks this, RLS checks the rows.
     roles: frozenset[str]
+    on_failure: FailureHook | None = None
 
 
 _KINDS: dict[str, JobKind] = {}
 
 
-def job_kind(name: str, *, roles: set[str]) -> Callable[[Handler], Handler]:
+def job_kind(name: str, *, roles: set[str], on_failure: FailureHook | None = None) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         if name in _KINDS and _KINDS[name].handler is not fn:
             raise RuntimeError(f"job kind {name} registered twice")
-        _KINDS[name] = JobKind(name, fn, frozenset(roles))
+        _KINDS[name] = JobKind(name, fn, frozenset(roles), on_failure)
         return fn
 
     return register

@@ -24,7 +24,7 @@ from dianshu.db.session import Database, after_commit
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import IdempotencyConflict, JobBusy, JobRejected
 from dianshu.jobs.models import Job, JobStatus
-from dianshu.jobs.registry import get_kind
+from dianshu.jobs.registry import JobKind, get_kind
 from dianshu.scope import Role, Scope
 from dianshu.tenancy.models import Tenant
 
@@ -191,11 +191,11 @@ async def execute(db: Database, tenant_id: str, job_id: uuid.UUID, *, step_delay
     except JobBusy:
         raise
     except JobRejected as e:
-        await _record_failure(db, system, tenant_id, job_id, str(e), e.details, final=True)
+        await _record_failure(db, system, tenant_id, job_id, str(e), e.details, final=True, kind=kind)
         return "failed"
     except Exception as e:
         final = await _attempts(db, system, tenant_id, job_id) >= MAX_ATTEMPTS
-        await _record_failure(db, system, tenant_id, job_id, f"{type(e).__name__}: {e}", {}, final=final)
+        await _record_failure(db, system, tenant_id, job_id, f"{type(e).__name__}: {e}", {}, final=final, kind=kind)
         if final:
             return "failed"
         raise
@@ -224,9 +224,22 @@ async def _attempts(db: Database, scope: Scope, tenant_id: str, job_id: uuid.UUI
 
 
 async def _record_failure(
-    db: Database, scope: Scope, tenant_id: str, job_id: uuid.UUID, message: str, details: dict[str, Any], *, final: bool
+    db: Database,
+    scope: Scope,
+    tenant_id: str,
+    job_id: uuid.UUID,
+    message: str,
+    details: dict[str, Any],
+    *,
+    final: bool,
+    kind: JobKind | None = None,
 ) -> None:
     async with db.session(scope) as s, s.begin():
+        if final and kind is not None and kind.on_failure is not None:
+            params = (
+                await s.execute(select(Job.params).where(Job.tenant_id == tenant_id, Job.id == job_id))
+            ).scalar_one()
+            await kind.on_failure(s, tenant_id, dict(params), message)
         await s.execute(
             update(Job)
             .where(Job.tenant_id == tenant_id, Job.id == job_id)

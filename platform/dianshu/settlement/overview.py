@@ -3,12 +3,12 @@ side, as CSV or a printable HTML page with a chart (rows from runs.city_overview
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 from decimal import Decimal
 from typing import Any
 
+from dianshu import csvcells
 from dianshu.settlement.charts import svg_chart
 
 COLUMNS = ("region", "name", "ledger", "status", "version", "T", "R", "B", "E", "F", "P", "S", "PV", "hospitals")
@@ -16,7 +16,7 @@ COLUMNS = ("region", "name", "ledger", "status", "version", "T", "R", "B", "E", 
 
 def overview_csv(rows: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csvcells.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
     for r in rows:
         w.writerow([r.get(c, "") for c in COLUMNS])

@@ -4,12 +4,12 @@ JavaScript, no external assets: it prints and archives as it is)."""
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 from decimal import Decimal
 from typing import Any
 
+from dianshu import csvcells
 from dianshu.settlement.charts import svg_chart
 
 LINE_FIELDS = (
@@ -56,7 +56,7 @@ def statement(run: Any, line: Any, months: list[dict[str, Any]], hospital_name: 
 
 def to_csv(data: dict[str, Any]) -> str:
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    w = csvcells.writer(buf, lineterminator="\n")
     w.writerow(["section", "item", "value"])
     for k, v in data["run"].items():
         w.writerow(["run", k, v])

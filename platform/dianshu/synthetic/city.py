@@ -306,7 +306,10 @@ class StayMaker:
             "oprn_oprt_dates": proc_dates,
             "oprn_oprt_lvs": "|".join(rng.choice("234") for _ in stay["procs"]),
             "vent_used_dura": "",
-            "scs_cutd_sum_dura": "48" if stay["dept"] == "ICU" else "",
+            # ICU hours: two days, or the whole stay when shorter (hours never exceed the stay).
+            "scs_cutd_sum_dura": str(min(48, int((stay["discharge"] - stay["admit"]).total_seconds()) // 3600))
+            if stay["dept"] == "ICU"
+            else "",
             "medfee_sumamt": _fmt(cents),
             "fund_pay_sumamt": _fmt(fund),
             "psn_selfpay": _fmt(self_pay),
