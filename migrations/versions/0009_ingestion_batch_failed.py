@@ -1,7 +1,7 @@
 """ingestion batch: status failed (the job failed for a system reason; the batch may be re-sent)
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01
 """
 
