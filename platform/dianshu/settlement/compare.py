@@ -27,6 +27,7 @@ from dianshu.settlement.inputs import alliances_of, load_points_inputs
 from dianshu.settlement.models import Budget, SettlementLine, SettlementRun
 from dianshu.settlement.rounding import money
 from dianshu.settlement.values import parse_decimal
+from dianshu.strict import Invalid
 
 
 class CompareRefused(ValueError):
@@ -66,10 +67,15 @@ async def simulate_against_run(
     except JobRejected as e:
         raise CompareRefused(e.details.get("field", "run"), str(e)) from e
     ledger = run.ledger
+    if ledger not in inp.policies.by_ledger:
+        raise CompareRefused("run", f"no policy for the run's ledger {ledger}")
     try:
         policy = inp.policies.policy(ledger).with_overrides(parameters)
-    except (KeyError, ValueError) as e:
-        raise CompareRefused("parameters", str(e)) from e
+    except Invalid as e:  # the first refused parameter, by its argument's path
+        first = e.issues[0]
+        raise CompareRefused(first.path.replace("policy", "parameters", 1), first.reason) from None
+    if coefficients is not None and not isinstance(coefficients, dict):
+        raise CompareRefused("coefficients", "must be a JSON object of hospital code -> coefficient")
     hospitals = dict(inp.hospitals)
     for code, c in (coefficients or {}).items():
         if code not in hospitals:
