@@ -5,6 +5,7 @@ path and its reason. The scenario and the policy parameters both read through he
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import types
 import typing
@@ -42,7 +43,7 @@ def _strict_decimal(value: Any) -> Decimal:
         raise ValueError("too large")
     if not isinstance(value, str | int) or isinstance(value, bool):
         if isinstance(value, float):
-            raise ValueError(f"decimals travel as strings, not float ({value!r})")
+            raise ValueError(f"decimals travel as strings, not float ({_show(value)})")
         raise ValueError(f"must be a decimal as a string or an integer (got {_kind(value)})")
     return parse_decimal(value)
 
@@ -117,9 +118,13 @@ def _kind(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
+    """A refused value as the client wrote it in JSON ("false", true, -1), shortened."""
     if isinstance(value, dict | list):
         return _kind(value)
-    text = repr(value)
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
