@@ -16,8 +16,6 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt, StrictStr, WithJsonSchema
 from pydantic import ValidationError as PydanticError
 
-from dianshu.settlement.values import parse_decimal
-
 __all__ = [
     "Dec",
     "Invalid",
@@ -37,15 +35,19 @@ _DECIMAL = re.compile(r"-?\d{1,30}(\.\d{1,10})?")
 
 
 def _strict_decimal(value: Any) -> Decimal:
-    if isinstance(value, str) and not _DECIMAL.fullmatch(value):
+    # Called for every amount of a scenario: the common cases first and cheap.
+    kind = type(value)
+    if kind is str:
+        if _DECIMAL.fullmatch(value):
+            return Decimal(value)
         raise ValueError(f"{value!r} is not a decimal in plain notation (e.g. \"1234.56\")")
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**30:
-        raise ValueError("too large")
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        if isinstance(value, float):
-            raise ValueError(f"decimals travel as strings, not float ({_show(value)})")
-        raise ValueError(f"must be a decimal as a string or an integer (got {_kind(value)})")
-    return parse_decimal(value)
+    if kind is int:
+        if abs(value) >= 10**30:
+            raise ValueError(f"too large ({value})")
+        return Decimal(value)
+    if kind is float:
+        raise ValueError(f"decimals travel as strings, not float ({_show(value)})")
+    raise ValueError(f"must be a decimal as a string or an integer (got {_kind(value)})")
 
 
 Dec = Annotated[
