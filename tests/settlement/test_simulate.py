@@ -162,7 +162,7 @@ def test_simulate_command(tmp_path):
     bad = dict(SCENARIO, standard={"avg_cost_all": "0"})
     src.write_text(json.dumps(bad))
     p = subprocess.run([dianshu, "simulate", "--input", str(src)], capture_output=True, text=True, timeout=60)
-    assert p.returncode == 2 and "standard.avg_cost_all: must be > 0 (got '0')" in p.stderr
+    assert p.returncode == 2 and 'standard.avg_cost_all: must be > 0 (got "0")' in p.stderr
 
 
 @pytest.mark.parametrize(("mode", "balance"), [("half_up", "1218.13"), ("half_even", "1218.12"), ("down", "1218.12")])

@@ -33,6 +33,8 @@ FUND_TYPES = ("employee", "resident")
 REVIEW_OUTCOMES = ("keep", "add_points", "pay_by_item", "refuse")
 MAX_LOS_DAYS = 3660  # ten years in hospital: anything longer is a typing error, not a stay
 UNGROUPABLE = "0000"
+MAX_GROUPS = 10_000
+MAX_HOSPITALS = 10_000
 
 Positive = Annotated[Dec, Field(gt=0)]
 NonNegative = Annotated[Dec, Field(ge=0)]
@@ -106,7 +108,7 @@ class Case(StrictModel):
     violation: ViolationIn | None = None
     special_review_points: NonNegative | None = None
     special_review: SpecialReview | None = None
-    new_technologies: list[NewTechnologyIn] = Field(default_factory=list)
+    new_technologies: list[NewTechnologyIn] = Field(default_factory=list, max_length=20)
     tcm_treatment: StrictBool = False
 
 
@@ -131,9 +133,10 @@ class Scenario(StrictModel):
         default=None, description="Parameters changed from the SPEC defaults (the same names as setPolicy)."
     )
     standard: Standard
-    groups: list[Group] = Field(default_factory=list)
-    hospitals: list[Hospital] = Field(min_length=1)
-    alliances: list[Alliance] = Field(default_factory=list)
+    # Far above any real scheme (CHS-DRG has 628 groups) or region: the cases are the only large part.
+    groups: list[Group] = Field(default_factory=list, max_length=MAX_GROUPS)
+    hospitals: list[Hospital] = Field(min_length=1, max_length=MAX_HOSPITALS)
+    alliances: list[Alliance] = Field(default_factory=list, max_length=MAX_HOSPITALS)
     cases: list[Case] = Field(min_length=1)
     budget: Budgets
 
