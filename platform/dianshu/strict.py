@@ -40,10 +40,10 @@ def _strict_decimal(value: Any) -> Decimal:
     if kind is str:
         if _DECIMAL.fullmatch(value):
             return Decimal(value)
-        raise ValueError(f"{value!r} is not a decimal in plain notation (e.g. \"1234.56\")")
+        raise ValueError(f"{_show(value)} is not a plain decimal (digits, at most 10 after the point: \"1234.56\")")
     if kind is int:
         if abs(value) >= 10**30:
-            raise ValueError(f"too large ({value})")
+            raise ValueError("too large (at most 30 digits)")
         return Decimal(value)
     if kind is float:
         raise ValueError(f"decimals travel as strings, not float ({_show(value)})")

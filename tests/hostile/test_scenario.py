@@ -172,7 +172,17 @@ HOSTILE: list[tuple[str, Any, tuple[str, str]]] = [
     (
         "decimal in exponent notation",
         _set(("cases", 0, "self_pay"), "2e3"),
-        ("cases[0].self_pay", "'2e3' is not a decimal in plain notation (e.g. \"1234.56\")"),
+        ("cases[0].self_pay", '"2e3" is not a plain decimal (digits, at most 10 after the point: "1234.56")'),
+    ),
+    (
+        "decimal with 11 places",
+        _set(("cases", 0, "self_pay"), "0.12345678901"),
+        ("cases[0].self_pay", '"0.12345678901" is not a plain decimal (digits, at most 10 after the point: "1234.56")'),
+    ),
+    (
+        "a 31-digit integer",
+        _set(("cases", 0, "total_cost"), 10**30),
+        ("cases[0].total_cost", "too large (at most 30 digits)"),
     ),
 ]
 IDS = [h[0] for h in HOSTILE]
