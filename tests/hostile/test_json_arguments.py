@@ -96,12 +96,13 @@ async def test_set_alliance_refuses_malformed_shares_by_field(api, city, shares,
         ({"reserve_rate": "1"}, None, "parameters.reserve_rate", "unknown key (did you mean reserve_ratio?)"),
         ({"prepay_ratio": 0.9}, None, "parameters.prepay_ratio", "decimals travel as strings, not float (0.9)"),
         (None, None, "run", "no annual clearing run {run} in {tenant}"),
+        (None, None, "run", "not an id"),
     ],
 )
 async def test_simulate_against_run_refuses_malformed_arguments_by_field(
     api, city, parameters, coefficients, field, reason
 ):
-    run = str(uuid.uuid4())
+    run = "R-1" if reason == "not an id" else str(uuid.uuid4())
     variables = {"t": city.a, "r": run, "p": parameters, "c": coefficients}
     out = await api.gql(api.token(Role.region_admin, [city.a]), AGAINST_RUN, variables)
     assert out["simulateAgainstRun"] == {

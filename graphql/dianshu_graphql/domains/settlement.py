@@ -11,6 +11,7 @@ from sqlalchemy import select
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from dianshu.jobs.registry import get_kind
 from dianshu.scope import ALL_HOSPITALS, Role
 from dianshu.settlement import budgets, policies, regional
 from dianshu.settlement.compare import CompareRefused, simulate_against_run
@@ -600,9 +601,13 @@ class SettlementRunsQuery:
         if (refused := denied(info, BUREAU, tenant)) is not None:
             return refused
         try:
+            run_id = uuid.UUID(str(run))
+        except ValueError:
+            return _refused(f"run {run}", "run", "not an id", f"run: {run!r} is not an id")
+        try:
             async with info.context.session() as s:
                 result = await simulate_against_run(
-                    s, tenant, _uuid(run), parameters=parameters, coefficients=coefficients, growth_rate=growth_rate
+                    s, tenant, run_id, parameters=parameters, coefficients=coefficients, growth_rate=growth_rate
                 )
         except CompareRefused as e:
             return _refused(f"run {run}", e.field, e.reason, str(e))
@@ -708,6 +713,8 @@ class SettlementRunsMutation:
     async def start_simulation(
         self, info: Info, tenant: str, scenario: JSON, idempotency_key: str | None = None
     ) -> StartSimulationResult:
+        if (refused := denied(info, get_kind(SIMULATE).roles, tenant)) is not None:
+            return refused
         if not isinstance(scenario, dict):
             return _refused("scenario", "scenario", "must be a JSON object", "scenario: must be a JSON object")
         if (why := too_many_cases(scenario, info.context.settings.simulate_job_max_cases)) is not None:
