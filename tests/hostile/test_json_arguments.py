@@ -9,6 +9,7 @@ import pytest
 
 from dianshu.scope import Role
 from tests.api import Api
+from tests.conftest import provision_city
 
 SET_POLICY = """mutation($t: String!, $p: JSON!) {
   setPolicy(input: {tenant: $t, year: 2025, ledger: "employee", parameters: $p, reason: "test"}) { __typename
@@ -21,11 +22,17 @@ AGAINST_RUN = """query($t: String!, $r: ID!, $p: JSON, $c: JSON) {
     ... on ValidationError { errors { record field reason } } } }"""
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def api(settings, db):
     a = Api(settings, db)
     yield a
     await a.client.aclose()
+
+
+@pytest.fixture(scope="module")
+async def city(owner_db, db):
+    # Every call here is refused: one city serves the whole module.
+    return await provision_city(owner_db, db)
 
 
 @pytest.mark.parametrize(
