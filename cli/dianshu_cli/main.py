@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -247,23 +247,43 @@ def ingest(
 
 @app.command()
 def simulate(
-    input: Annotated[Path, typer.Option("--input", help="Scenario JSON (decimals as strings).")],
+    input: Annotated[
+        Path | None, typer.Option("--input", help="Scenario JSON (docs/scenario.schema.json; decimals as strings).")
+    ] = None,
     output: Annotated[Path | None, typer.Option("--output", help="Result JSON (default: stdout).")] = None,
+    schema: Annotated[
+        bool, typer.Option("--schema", help="Write the scenario's JSON Schema instead (docs/scenario.schema.json).")
+    ] = False,
 ) -> None:
-    """Compute a scenario's case points and annual clearing (no database needed)."""
+    """Compute a scenario's case points and annual clearing (no database needed). A refused scenario:
+    one line per JSON path on stderr, exit code 2."""
     import json
 
+    from dianshu.settlement.scenario import json_schema
     from dianshu.settlement.simulate import ScenarioError
     from dianshu.settlement.simulate import simulate as run
 
-    try:
-        result = run(json.loads(input.read_text(encoding="utf-8")))
-    except json.JSONDecodeError as e:
-        console.print(f"[red]{input}: not valid JSON: {e}[/red]")
-        raise typer.Exit(2) from e
-    except ScenarioError as e:
-        console.print(f"[red]{e}[/red]")
-        raise typer.Exit(2) from e
+    def refuse(*lines: str) -> NoReturn:
+        sys.stderr.write("".join(f"{line}\n" for line in lines))
+        raise typer.Exit(2)
+
+    if schema:
+        result: Any = json_schema()
+    else:
+        if input is None:
+            refuse("--input: required (or --schema)")
+        try:
+            text = input.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            refuse(f"{input}: cannot read: {getattr(e, 'strerror', None) or e}")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            refuse(f"{input}: not valid JSON: {e}")
+        try:
+            result = run(data)
+        except ScenarioError as e:
+            refuse(*(f"{input}: {issue}" for issue in e.issues))
     text = json.dumps(result, ensure_ascii=False, indent=2)
     if output:
         output.write_text(text + "\n", encoding="utf-8")

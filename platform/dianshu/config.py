@@ -123,6 +123,16 @@ class Settings(BaseSettings):
         default=25.0,
         validation_alias=AliasChoices("DIANSHU_WORKER_SHUTDOWN_TIMEOUT_S", "worker_shutdown_timeout_s"),
     )
+    # Simulation: a synchronous `simulate` takes at most this many cases (larger ones run as the job
+    # settlement.simulate, `startSimulation`), which takes at most the second.
+    simulate_max_cases: int = Field(
+        default=20_000, ge=1, validation_alias=AliasChoices("DIANSHU_SIMULATE_MAX_CASES", "simulate_max_cases")
+    )
+    simulate_job_max_cases: int = Field(
+        default=2_000_000,
+        ge=1,
+        validation_alias=AliasChoices("DIANSHU_SIMULATE_JOB_MAX_CASES", "simulate_job_max_cases"),
+    )
     # Fault-injection for drills only: a pause between a job's steps so a drill can kill a worker mid-job.
     job_step_delay_ms: int = Field(
         default=0, validation_alias=AliasChoices("DIANSHU_JOB_STEP_DELAY_MS", "job_step_delay_ms")

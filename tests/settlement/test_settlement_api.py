@@ -154,19 +154,21 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
         # a1: 300 × PV − 6,000 = 28,847.50 (published 26,425.00: +2,422.50).
         sim = await api.gql(
             region,
-            'query($t: String!, $r: ID!) { simulateAgainstRun(tenant: $t, run: $r, growthRate: "0.10") }',
+            'query($t: String!, $r: ID!) { simulateAgainstRun(tenant: $t, run: $r, growthRate: "0.10") '
+            "{ __typename ... on SimulationPayload { result } } }",
             {"t": city.a, "r": annual["id"]},
         )
-        s = sim["simulateAgainstRun"]
+        s = sim["simulateAgainstRun"]["result"]
         assert s["figures"]["F"] == {"published": "56850.00", "simulated": "61695.00"}
         row = next(h for h in s["hospitals"] if h["hospital"] == city.a1)
         assert (row["published_due"], row["simulated_due"], row["difference"]) == ("26425.00", "28847.50", "2422.50")
         hosp_sim = await api.post(
             a1,
-            'query($t: String!, $r: ID!) { simulateAgainstRun(tenant: $t, run: $r, growthRate: "0.10") }',
+            'query($t: String!, $r: ID!) { simulateAgainstRun(tenant: $t, run: $r, growthRate: "0.10") '
+            "{ __typename ... on SimulationPayload { result } } }",
             {"t": city.a, "r": annual["id"]},
         )
-        assert "errors" in hosp_sim.json()
+        assert hosp_sim.json()["data"]["simulateAgainstRun"]["__typename"] == "PermissionDenied"
 
         # A review through the API: a2 applies, the region prechecks and draws the one expert, who decides.
         a2 = api.token(Role.hospital_user, [city.a], city.a2)

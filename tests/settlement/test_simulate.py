@@ -123,15 +123,15 @@ def test_the_same_inputs_give_the_same_figures():
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda s: s["cases"][0].update(total_cost=10000.5), "cases[0] (C1).total_cost: decimals travel as strings"),
-        (lambda s: s["cases"][0].update(hospital="H9"), "cases[0] (C1).hospital: 'H9' is not in hospitals"),
-        (lambda s: s["cases"][3].update(readmission_of="C99"), "readmission_of: no case 'C99'"),
-        (lambda s: s["cases"][4]["violation"].update(kind="theft"), "violation.kind: must be one of"),
-        (lambda s: s.update(policy={"prepay_ratio": "0.5"}), "policy: policy.prepay_ratio: never below"),
-        (lambda s: s["budget"].pop("employee"), "budget.employee: required"),
+        (lambda s: s["cases"][0].update(total_cost=10000.5), "cases[0].total_cost: decimals travel as strings"),
+        (lambda s: s["cases"][0].update(hospital="H9"), "cases[0].hospital: 'H9' is not in hospitals"),
+        (lambda s: s["cases"][3].update(readmission_of="C99"), "cases[3].readmission_of: no case 'C99'"),
+        (lambda s: s["cases"][4]["violation"].update(kind="theft"), "cases[4].violation.kind: must be one of "),
+        (lambda s: s.update(policy={"prepay_ratio": "0.5"}), "policy.prepay_ratio: never below 0.85 (got 0.5)"),
+        (lambda s: s["budget"].pop("employee"), "budget.employee: required: there are employee cases"),
         (
             lambda s: s["groups"].append({"drg": "BD", "avg_cost": "1", "base_points": "1", "bed_day": True}),
-            "groups[1] (BD).base_points_per_day: required for a bed-day group",
+            "groups[1].base_points_per_day: required for a bed-day group",
         ),
     ],
 )
@@ -162,7 +162,7 @@ def test_simulate_command(tmp_path):
     bad = dict(SCENARIO, standard={"avg_cost_all": "0"})
     src.write_text(json.dumps(bad))
     p = subprocess.run([dianshu, "simulate", "--input", str(src)], capture_output=True, text=True, timeout=60)
-    assert p.returncode == 2 and "standard.avg_cost_all: must be positive" in p.stderr
+    assert p.returncode == 2 and 'standard.avg_cost_all: must be > 0 (got "0")' in p.stderr
 
 
 @pytest.mark.parametrize(("mode", "balance"), [("half_up", "1218.13"), ("half_even", "1218.12"), ("down", "1218.12")])

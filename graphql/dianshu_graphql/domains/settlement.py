@@ -5,11 +5,13 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Any
 
+import anyio
 import strawberry
 from sqlalchemy import select
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from dianshu.jobs.registry import get_kind
 from dianshu.scope import Role
 from dianshu.settlement import budgets, policies, regional
 from dianshu.settlement.compare import CompareRefused, simulate_against_run
@@ -25,9 +27,11 @@ from dianshu.settlement.models import (
 from dianshu.settlement.runs import POINTS, SETTLE, RunRefused, city_overview, publish_run, statement_data
 from dianshu.settlement.simulate import ScenarioError
 from dianshu.settlement.simulate import simulate as run_simulation
+from dianshu.settlement.simulations import SIMULATE, listed_issues, too_many_cases
 from dianshu_graphql.domains.grouping import JobResult, submit_job
-from dianshu_graphql.errors import ExpectedError, FieldError, PermissionDenied, ValidationError
+from dianshu_graphql.errors import ExpectedError, FieldError, IdempotencyConflict, PermissionDenied, ValidationError
 from dianshu_graphql.permissions import denied, require_roles, require_tenant
+from dianshu_graphql.types.jobs import JobPayload
 
 
 @strawberry.type
@@ -121,6 +125,14 @@ async def _load(info: Info, tenant: str, year: int, ledger: str) -> EffectivePol
     )
 
 
+@strawberry.type(description="A simulation's result: the same JSON as `dianshu simulate` writes.")
+class SimulationPayload:
+    result: JSON
+
+
+SimulateResult = Annotated[SimulationPayload | ValidationError | PermissionDenied, strawberry.union("SimulateResult")]
+
+
 @strawberry.type
 class SettlementQuery:
     @strawberry.field(description="The policy parameters in force for a region (or a city's defaults).")
@@ -130,13 +142,32 @@ class SettlementQuery:
             raise ExpectedError(f"ledger: must be one of {', '.join(policies.LEDGERS)}")
         return await _load(info, tenant, year, ledger)
 
-    @strawberry.field(description="Simulate a scenario: case points and annual clearing, nothing stored.")
-    def simulate(self, info: Info, scenario: JSON) -> JSON:
-        require_roles(info, {Role.city_admin, Role.city_viewer, Role.region_admin, Role.region_viewer})
+    @strawberry.field(
+        description="Simulate a scenario (docs/scenario.schema.json): case points and annual clearing, nothing "
+        "stored. At most DIANSHU_SIMULATE_MAX_CASES cases; larger scenarios run as a job (startSimulation)."
+    )
+    async def simulate(self, info: Info, scenario: JSON) -> SimulateResult:
         try:
-            return run_simulation(scenario)
+            require_roles(info, BUREAU)
+        except ExpectedError as e:
+            return PermissionDenied(message=str(e))
+        limit = info.context.settings.simulate_max_cases
+        if (why := too_many_cases(scenario, limit)) is not None:
+            return _refused("scenario", "cases", f"{why} synchronously: use startSimulation (a job)", f"cases: {why}")
+        try:
+            # Off the event loop: other requests go on while it computes (the size limit bounds the
+            # time the thread holds the GIL).
+            return SimulationPayload(result=await anyio.to_thread.run_sync(run_simulation, scenario))
         except ScenarioError as e:
-            raise ExpectedError(str(e)) from e
+            return scenario_refused(e)
+
+
+def scenario_refused(e: ScenarioError) -> ValidationError:
+    """Every JSON path of a refused scenario as a field error (the first MAX_LISTED_ISSUES)."""
+    return ValidationError(
+        message=f"scenario refused: {len(e.issues)} issue(s), first {e.issues[0]}",
+        errors=[FieldError(record="scenario", field=i["path"], reason=i["reason"]) for i in listed_issues(e)],
+    )
 
 
 @strawberry.type
@@ -171,9 +202,9 @@ class SettlementMutation:
                         input.reason,
                     )
         except policies.PolicyRefused as e:
+            record = f"policy {input.year}/{input.ledger}"
             return ValidationError(
-                message=str(e),
-                errors=[FieldError(record=f"policy {input.year}/{input.ledger}", field=e.field, reason=e.reason)],
+                message=str(e), errors=[FieldError(record=record, field=f, reason=r) for f, r in e.issues]
             )
         return PolicyPayload(policy=await _load(info, input.tenant, input.year, input.ledger))
 
@@ -427,6 +458,9 @@ class Done:
 SetBudgetResult = Annotated[BudgetPayload | ValidationError | PermissionDenied, strawberry.union("SetBudgetResult")]
 PublishRunResult = Annotated[RunPayload | ValidationError | PermissionDenied, strawberry.union("PublishRunResult")]
 RegionalResult = Annotated[Done | ValidationError | PermissionDenied, strawberry.union("RegionalResult")]
+StartSimulationResult = Annotated[
+    JobPayload | ValidationError | PermissionDenied | IdempotencyConflict, strawberry.union("StartSimulationResult")
+]
 
 
 @strawberry.type
@@ -563,16 +597,21 @@ class SettlementRunsQuery:
         parameters: JSON | None = None,
         coefficients: JSON | None = None,
         growth_rate: Decimal | None = None,
-    ) -> JSON:
-        require_roles(info, BUREAU)
-        require_tenant(info, tenant)
+    ) -> SimulateResult:
+        if (refused := denied(info, BUREAU, tenant)) is not None:
+            return refused
+        try:
+            run_id = uuid.UUID(str(run))
+        except ValueError:
+            return _refused(f"run {run}", "run", "not an id", f"run: {run!r} is not an id")
         try:
             async with info.context.session() as s:
-                return await simulate_against_run(
-                    s, tenant, _uuid(run), parameters=parameters, coefficients=coefficients, growth_rate=growth_rate
+                result = await simulate_against_run(
+                    s, tenant, run_id, parameters=parameters, coefficients=coefficients, growth_rate=growth_rate
                 )
         except CompareRefused as e:
-            raise ExpectedError(str(e)) from e
+            return _refused(f"run {run}", e.field, e.reason, str(e))
+        return SimulationPayload(result=result)
 
 
 async def _regional(info: Info, tenant: str, done: str, fn: Any, *args: Any) -> RegionalResult:
@@ -662,9 +701,25 @@ class SettlementRunsMutation:
             input.id,
             input.name,
             input.lead,
-            input.shares or {},
+            input.shares,
             input.settle_as_one,
         )
+
+    @strawberry.mutation(
+        description="Simulate a scenario of any size up to DIANSHU_SIMULATE_JOB_MAX_CASES cases as a job "
+        "(settlement.simulate): poll job(id) for its status; its result is the same JSON as simulate's, a refused "
+        "scenario's paths are in its error."
+    )
+    async def start_simulation(
+        self, info: Info, tenant: str, scenario: JSON, idempotency_key: str | None = None
+    ) -> StartSimulationResult:
+        if (refused := denied(info, get_kind(SIMULATE).roles, tenant)) is not None:
+            return refused
+        if not isinstance(scenario, dict):
+            return _refused("scenario", "scenario", "must be a JSON object", "scenario: must be a JSON object")
+        if (why := too_many_cases(scenario, info.context.settings.simulate_job_max_cases)) is not None:
+            return _refused("scenario", "cases", why, f"cases: {why}")
+        return await submit_job(info, tenant, SIMULATE, {"scenario": scenario}, idempotency_key)
 
     @strawberry.mutation(description="Enter a hospital's evaluation score for a year (releases the holdback).")
     async def set_evaluation_score(

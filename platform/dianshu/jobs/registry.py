@@ -57,4 +57,5 @@ def load_all() -> None:
     """Import every domain module that registers job kinds."""
     import dianshu.cases.ingest
     import dianshu.settlement.runs
+    import dianshu.settlement.simulations
     import dianshu.tenancy.jobs  # noqa: F401

@@ -25,8 +25,10 @@ from dianshu.settlement.engine import (
 )
 from dianshu.settlement.inputs import alliances_of, load_points_inputs
 from dianshu.settlement.models import Budget, SettlementLine, SettlementRun
+from dianshu.settlement.policy import overrides_model
 from dianshu.settlement.rounding import money
 from dianshu.settlement.values import parse_decimal
+from dianshu.strict import Invalid, parse
 
 
 class CompareRefused(ValueError):
@@ -51,6 +53,14 @@ async def simulate_against_run(
     coefficients: dict[str, Any] | None = None,
     growth_rate: Any = None,
 ) -> dict[str, Any]:
+    # The arguments' shapes first, before anything is read (their bounds need the region's policy).
+    if coefficients is not None and not isinstance(coefficients, dict):
+        raise CompareRefused("coefficients", "must be a JSON object of hospital code -> coefficient")
+    if parameters is not None:
+        try:
+            parse(overrides_model(), parameters, prefix="parameters", whole="parameters")
+        except Invalid as e:
+            raise CompareRefused(e.issues[0].path, e.issues[0].reason) from None
     run = (
         await session.execute(
             select(SettlementRun).where(SettlementRun.tenant_id == tenant, SettlementRun.id == run_id)
@@ -66,10 +76,13 @@ async def simulate_against_run(
     except JobRejected as e:
         raise CompareRefused(e.details.get("field", "run"), str(e)) from e
     ledger = run.ledger
+    if ledger not in inp.policies.by_ledger:
+        raise CompareRefused("run", f"no policy for the run's ledger {ledger}")
     try:
         policy = inp.policies.policy(ledger).with_overrides(parameters)
-    except (KeyError, ValueError) as e:
-        raise CompareRefused("parameters", str(e)) from e
+    except Invalid as e:  # the first refused parameter, by its argument's path
+        first = e.issues[0]
+        raise CompareRefused(first.path.replace("policy", "parameters", 1), first.reason) from None
     hospitals = dict(inp.hospitals)
     for code, c in (coefficients or {}).items():
         if code not in hospitals:

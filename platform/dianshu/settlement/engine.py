@@ -466,22 +466,30 @@ def _clear_ledger(
     )
 
 
-def check_alliances(alliances: Iterable[AllianceIn], hospitals: dict[str, HospitalIn]) -> None:
+def alliance_problems(alliances: Iterable[AllianceIn], hospitals: Iterable[str]) -> Iterable[tuple[int, str, str]]:
+    """(alliance index, field, reason) for every rule an alliance breaks: the lead is a member,
+    members are hospitals of the region and in one alliance only, ratios ≥ 0 summing to 1."""
+    known = set(hospitals)
     seen: dict[str, str] = {}
-    for a in alliances:
-        where = f"alliance {a.id}"
+    for i, a in enumerate(alliances):
         if a.lead not in a.shares:
-            raise SettlementInputError(f"{where}.lead", f"{a.lead} is not a member")
+            yield i, "lead", f"{a.lead} is not a member"
         for m, ratio in a.shares.items():
-            if m not in hospitals:
-                raise SettlementInputError(f"{where}.shares.{m}", "not a hospital of the region")
+            if m not in known:
+                yield i, f"shares.{m}", "not a hospital of the region"
             if m in seen:
-                raise SettlementInputError(f"{where}.shares.{m}", f"already a member of alliance {seen[m]}")
+                yield i, f"shares.{m}", f"already a member of alliance {seen[m]}"
             if ratio < 0:
-                raise SettlementInputError(f"{where}.shares.{m}", f"must not be negative (got {ratio})")
-            seen[m] = a.id
+                yield i, f"shares.{m}", f"must not be negative (got {ratio})"
+            seen.setdefault(m, a.id)
         if sum(a.shares.values(), ZERO) != 1:
-            raise SettlementInputError(f"{where}.shares", f"must sum to 1 (got {sum(a.shares.values(), ZERO)})")
+            yield i, "shares", f"must sum to 1 (got {sum(a.shares.values(), ZERO)})"
+
+
+def check_alliances(alliances: Iterable[AllianceIn], hospitals: dict[str, HospitalIn]) -> None:
+    listed = list(alliances)
+    for i, field_, reason in alliance_problems(listed, hospitals):
+        raise SettlementInputError(f"alliance {listed[i].id}.{field_}", reason)
 
 
 @dataclass(slots=True)

@@ -15,13 +15,17 @@ from dianshu.audit import service as audit
 from dianshu.scope import Scope
 from dianshu.settlement.models import PolicyDefault, PolicyVersion
 from dianshu.settlement.policy import Policy
+from dianshu.strict import Invalid
 
 LEDGERS = ("employee", "resident", "all")
 
 
 class PolicyRefused(ValueError):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
+    """Refused parameters: `issues` holds every (field, reason); field and reason are the first."""
+
+    def __init__(self, field: str, reason: str, more: list[tuple[str, str]] | None = None) -> None:
+        self.issues = [(field, reason), *(more or [])]
+        super().__init__("; ".join(f"{f}: {r}" for f, r in self.issues))
         self.field, self.reason = field, reason
 
 
@@ -40,11 +44,13 @@ def _check(year: int, ledger: str, parameters: dict[str, Any], reason: str, base
     if not reason.strip():
         raise PolicyRefused("reason", "required: say why the parameters change")
     if not isinstance(parameters, dict):
-        raise PolicyRefused("parameters", "must be an object of parameter names to values")
+        raise PolicyRefused("parameters", "must be a JSON object of parameter names to values")
     try:
         base.with_overrides(parameters)
-    except ValueError as e:
-        raise PolicyRefused("parameters", str(e)) from e
+    except Invalid as e:
+        # The policy's paths (policy.reserve_ratio) as the argument's (parameters.reserve_ratio).
+        issues = [(i.path.replace("policy", "parameters", 1), i.reason) for i in e.issues]
+        raise PolicyRefused(*issues[0], issues[1:]) from None
     return parameters
 
 

@@ -6,8 +6,13 @@ simulation can change any of them."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from functools import cache
 from typing import Any
+
+from pydantic import Field, create_model
+
+from dianshu.strict import Dec, Invalid, StrictBool, StrictInt, StrictModel, StrictStr, parse
 
 D = Decimal
 
@@ -22,6 +27,15 @@ VIOLATION_MULTIPLES = {
     "upcoding": D(2),
     "fraud": D(5),
 }
+
+
+# SPEC section 3 (离院方式): 1 ordered discharge, 2 transfer to hospital, 3 transfer to community,
+# 4 against advice, 5 death, 9 other; the settlement list allows nothing else.
+DISCHARGE_WAYS = (1, 2, 3, 4, 5, 9)
+
+
+def _refuse(name: str, reason: str) -> None:
+    raise Invalid.one(f"policy.{name}", reason)
 
 
 @dataclass(frozen=True)
@@ -82,78 +96,83 @@ class Policy:
             return self.high_k_2
         return self.high_k_3
 
-    def with_overrides(self, overrides: dict[str, Any] | None) -> Policy:
-        """A policy with some parameters changed (decimals as strings); unknown names are refused."""
-        if not overrides:
+    def with_overrides(self, overrides: Any) -> Policy:
+        """A policy with some parameters changed, read strictly (overrides_model): unknown names,
+        inexact types and out-of-range values are refused with their path (policy.<name>)."""
+        if overrides is None or overrides == {}:
             return self
-        known = {f.name: f for f in fields(self)}
+        return self.with_parameters(parse(overrides_model(), overrides, prefix="policy", whole="policy"))
+
+    def with_parameters(self, parsed: StrictModel | None) -> Policy:
+        """A policy with the parameters of an already parsed overrides_model() changed."""
+        if parsed is None:
+            return self
         changes: dict[str, Any] = {}
-        for name, value in overrides.items():
-            if name not in known:
-                raise ValueError(f"policy.{name}: not a parameter (known: {', '.join(sorted(known))})")
-            current = getattr(self, name)
-            try:
-                if isinstance(current, bool):
-                    if not isinstance(value, bool):
-                        raise ValueError
-                    changes[name] = value
-                elif isinstance(current, Decimal):
-                    changes[name] = D(str(value))
-                elif isinstance(current, int):
-                    changes[name] = int(value)
-                elif isinstance(current, str):
-                    if not isinstance(value, str):
-                        raise ValueError
-                    changes[name] = value
-                elif isinstance(current, tuple):
-                    if isinstance(value, str | bytes) or not current:
-                        raise ValueError
-                    kind = type(current[0])
-                    changes[name] = tuple(
-                        D(str(x)) if kind is Decimal else str(x) if kind is str else int(x) for x in value
-                    )
-                elif isinstance(current, dict):
-                    changes[name] = {**current, **{k: D(str(v)) for k, v in value.items()}}
-            except (ValueError, TypeError, InvalidOperation):
-                raise ValueError(f"policy.{name}: {value!r} is not a valid value") from None
+        for name in parsed.model_fields_set:
+            value = getattr(parsed, name)
+            if name == "violation_multiples":
+                changes[name] = {**self.violation_multiples, **value.model_dump(exclude_unset=True)}
+            elif isinstance(value, list):
+                changes[name] = tuple(value)
+            else:
+                changes[name] = value
         policy = replace(self, **changes)
         policy.check()
         return policy
 
     def check(self) -> None:
-        for name in ("itemized_factor", "high_k_1", "high_k_2", "high_k_3", "incomplete_max_ratio"):
+        """Every bound on the parameters, in one place (setPolicy, the runs and the simulation)."""
+        for name in (
+            "itemized_factor",
+            "high_k_1",
+            "high_k_2",
+            "high_k_3",
+            "incomplete_max_ratio",
+            "high_band_1_max_points",
+            "bed_day_min_los",
+            "review_small_group_cases",
+            "review_long_stay_days",
+        ):
             if getattr(self, name) < 0:
-                raise ValueError(f"policy.{name}: must not be negative (got {getattr(self, name)})")
+                _refuse(name, f"must not be negative (got {getattr(self, name)})")
         for name in ("readmission_factor", "low_ratio"):
             if not D(0) <= getattr(self, name) <= D(1):
-                raise ValueError(f"policy.{name}: must be between 0 and 1 (got {getattr(self, name)})")
+                _refuse(name, f"must be between 0 and 1 (got {getattr(self, name)})")
         if not self.high_band_1_max_points <= self.high_band_2_max_points:
-            raise ValueError("policy.high_band_1_max_points: must not exceed high_band_2_max_points")
+            _refuse("high_band_1_max_points", "must not exceed high_band_2_max_points")
         for kind, m in self.violation_multiples.items():
             if kind not in VIOLATION_MULTIPLES or m < 0:
-                raise ValueError(f"policy.violation_multiples.{kind}: a known kind with a multiple ≥ 0 (got {m})")
+                _refuse(f"violation_multiples.{kind}", f"a known kind with a multiple ≥ 0 (got {m})")
         if self.min_prepay_ratio < FLOOR_PREPAY_RATIO:
-            raise ValueError(
-                f"policy.min_prepay_ratio: SPEC's floor is {FLOOR_PREPAY_RATIO} (got {self.min_prepay_ratio})"
-            )
-        for name in ("reserve_ratio", "saving_share_hospitals", "overspend_share_fund", "prepay_ratio"):
+            _refuse("min_prepay_ratio", f"SPEC's floor is {FLOOR_PREPAY_RATIO} (got {self.min_prepay_ratio})")
+        # The reserve is a share of T held back: all of T (1) would leave nothing to pay by points.
+        if not D(0) <= self.reserve_ratio < D(1):
+            _refuse("reserve_ratio", f"must be at least 0 and below 1 (got {self.reserve_ratio})")
+        for name in ("saving_share_hospitals", "overspend_share_fund", "prepay_ratio", "min_prepay_ratio"):
             v = getattr(self, name)
             if not D(0) <= v <= D(1):
-                raise ValueError(f"policy.{name}: must be between 0 and 1 (got {v})")
+                _refuse(name, f"must be between 0 and 1 (got {v})")
         if self.rounding not in ("half_up", "half_even", "down"):
-            raise ValueError(f"policy.rounding: half_up, half_even or down (got {self.rounding!r})")
+            _refuse("rounding", f"half_up, half_even or down (got {self.rounding!r})")
         if self.provisional_pv_rule not in ("last_year_final", "fixed"):
-            raise ValueError(f"policy.provisional_pv_rule: last_year_final or fixed (got {self.provisional_pv_rule!r})")
+            _refuse("provisional_pv_rule", f"last_year_final or fixed (got {self.provisional_pv_rule!r})")
         if self.provisional_point_value < 0:
-            raise ValueError("policy.provisional_point_value: must not be negative")
+            _refuse("provisional_point_value", "must not be negative")
+        if not self.new_technology_taper:
+            _refuse("new_technology_taper", "at least one year's share")
         if any(not D(0) <= x <= D(1) for x in self.new_technology_taper):
-            raise ValueError("policy.new_technology_taper: each share must be between 0 and 1")
+            _refuse("new_technology_taper", "each share must be between 0 and 1")
+        if bad := sorted(set(self.incomplete_discharge_ways) - set(DISCHARGE_WAYS)):
+            ways = ", ".join(map(str, DISCHARGE_WAYS))
+            _refuse("incomplete_discharge_ways", f"discharge ways are {ways} (got {bad})")
         if not D(0) <= self.review_quota_ratio <= D(1):
-            raise ValueError("policy.review_quota_ratio: must be between 0 and 1")
-        if self.review_min_experts < 1 or self.readmission_days < 0:
-            raise ValueError("policy.review_min_experts / readmission_days: out of range")
+            _refuse("review_quota_ratio", "must be between 0 and 1")
+        if self.review_min_experts < 1:
+            _refuse("review_min_experts", f"at least 1 (got {self.review_min_experts})")
+        if self.readmission_days < 0:
+            _refuse("readmission_days", f"must not be negative (got {self.readmission_days})")
         if self.prepay_ratio < self.min_prepay_ratio:
-            raise ValueError(f"policy.prepay_ratio: never below {self.min_prepay_ratio} (got {self.prepay_ratio})")
+            _refuse("prepay_ratio", f"never below {self.min_prepay_ratio} (got {self.prepay_ratio})")
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -169,3 +188,26 @@ class Policy:
             )
             for k, v in d.items()
         }
+
+
+_STRICT = {bool: StrictBool, int: StrictInt, str: StrictStr, Decimal: Dec}
+
+
+@cache
+def overrides_model() -> type[StrictModel]:
+    """The policy parameters as a strict JSON object (every key optional), built from Policy's own
+    fields so a new parameter cannot be forgotten here. Bounds live in Policy.check."""
+    defaults = Policy()
+    spec: dict[str, Any] = {}
+    for f in fields(Policy):
+        current = getattr(defaults, f.name)
+        if isinstance(current, dict):  # violation_multiples: known kinds only
+            kinds = {k: (Dec, None) for k in current}
+            tp: Any = create_model("ViolationMultiples", __base__=StrictModel, **kinds)
+        elif isinstance(current, tuple):
+            tp = list[_STRICT[type(current[0])]]  # type: ignore[misc]
+        else:
+            tp = _STRICT[type(current)]
+        # Not Optional: null is refused like any wrong type; a parameter left out keeps its value.
+        spec[f.name] = (tp, Field(default=None))
+    return create_model("PolicyParameters", __base__=StrictModel, **spec)

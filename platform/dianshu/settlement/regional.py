@@ -48,9 +48,11 @@ async def set_alliance(
     record = f"alliance {alliance_id}"
     if not alliance_id.strip() or len(alliance_id) > 20:
         raise RegionalRefused(record, "id", "required, at most 20 characters")
+    if not isinstance(shares, dict):
+        raise RegionalRefused(record, "shares", 'must be a JSON object of hospital -> ratio: {"H1": "0.6", ...}')
     known = await _hospitals(session, tenant)
     ratios = {}
-    for h, v in (shares or {}).items():
+    for h, v in shares.items():
         if h not in known:
             raise RegionalRefused(record, f"shares.{h}", f"not a hospital of {tenant}")
         r = _dec(v, record, f"shares.{h}")

@@ -1,0 +1,231 @@
+"""Strict reading of client JSON: one base model (unknown keys refused), exact types (JSON booleans,
+whole numbers, decimals as strings or integers, never floats) and one refusal that names each JSON
+path and its reason. The scenario and the policy parameters both read through here."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import types
+import typing
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt, StrictStr, WithJsonSchema
+from pydantic import ValidationError as PydanticError
+
+__all__ = [
+    "Dec",
+    "Invalid",
+    "Issue",
+    "StrictBool",
+    "StrictInt",
+    "StrictModel",
+    "StrictStr",
+    "WholeNumber",
+    "issues_of",
+    "parse",
+    "path_of",
+]
+
+# Plain decimal notation only: no exponent, no spaces, at most 40 characters (no digit bombs).
+_DECIMAL = re.compile(r"-?\d{1,30}(\.\d{1,10})?")
+
+
+def _strict_decimal(value: Any) -> Decimal:
+    # Called for every amount of a scenario: the common cases first and cheap.
+    kind = type(value)
+    if kind is str:
+        if _DECIMAL.fullmatch(value):
+            return Decimal(value)
+        raise ValueError(f"{_show(value)} is not a plain decimal (digits, at most 10 after the point: \"1234.56\")")
+    if kind is int:
+        if abs(value) >= 10**30:
+            raise ValueError("too large (at most 30 digits)")
+        return Decimal(value)
+    if kind is float:
+        raise ValueError(f"decimals travel as strings, not float ({_show(value)})")
+    raise ValueError(f"must be a decimal as a string or an integer (got {_kind(value)})")
+
+
+Dec = Annotated[
+    Decimal,
+    BeforeValidator(_strict_decimal),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "pattern": "^" + _DECIMAL.pattern + "$"}, {"type": "integer"}]},
+        mode="validation",
+    ),
+]
+
+
+def _whole_number(value: Any) -> Any:
+    # Literal[1, 2] alone would take True and 1.0 as 1.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"must be a whole number (got {_show(value)})")
+    return value
+
+
+WholeNumber = BeforeValidator(_whole_number)
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class Issue:
+    path: str  # a JSON path: cases[3].los_days
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+class Invalid(ValueError):
+    """Refused client input: every issue names its JSON path and why."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        more = f" (and {len(issues) - 20} more)" if len(issues) > 20 else ""
+        super().__init__("; ".join(map(str, issues[:20])) + more)
+        self.issues = issues
+
+    @classmethod
+    def one(cls, path: str, reason: str) -> Invalid:
+        return cls([Issue(path, reason)])
+
+    def under(self, prefix: str) -> Invalid:
+        """The same issues with their paths under `prefix` (policy.reserve_ratio -> parameters.reserve_ratio)."""
+        return type(self)([Issue(_join(prefix, i.path), i.reason) for i in self.issues])
+
+
+def _join(prefix: str, path: str) -> str:
+    if not prefix:
+        return path
+    return prefix + path if path.startswith("[") else f"{prefix}.{path}" if path else prefix
+
+
+def path_of(loc: tuple[int | str, ...], root: str = "") -> str:
+    out = ""
+    for part in loc:
+        out = f"{out}[{part}]" if isinstance(part, int) else f"{out}.{part}" if out else str(part)
+    return out or root
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _show(value: Any) -> str:
+    """A refused value as the client wrote it in JSON ("false", true, -1), shortened."""
+    if isinstance(value, dict | list):
+        return _kind(value)
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The model class that the value at `loc` is read as (for naming the keys it allows)."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(part) if isinstance(part, str) else None
+            if field is None:
+                return None
+            current = field.annotation
+        elif typing.get_origin(current) in (list, tuple, dict):
+            args = [a for a in typing.get_args(current) if a is not Ellipsis]
+            current = args[-1] if args else None
+        else:
+            return None
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(tp: Any) -> Any:
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is Annotated:
+            tp = typing.get_args(tp)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+def _unknown_key(root: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    key = str(loc[-1])
+    parent = _model_at(root, loc[:-1])
+    allowed = list(parent.model_fields) if parent is not None else []
+    if len(loc) > 1 and key in root.model_fields:
+        return f"unknown key here: {key} belongs at the top level"
+    close = difflib.get_close_matches(key, allowed, n=1)
+    if close:
+        return f"unknown key (did you mean {close[0]}?)"
+    return f"unknown key (allowed: {', '.join(allowed)})" if allowed else "unknown key"
+
+
+def _reason(root: type[BaseModel], err: Any) -> str:
+    kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return _unknown_key(root, tuple(err["loc"]))
+    if kind == "missing":
+        return "required"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a JSON object (got {_show(value)})"
+    if kind in ("list_type", "tuple_type"):
+        return f"must be a JSON array (got {_show(value)})"
+    if kind == "bool_type":
+        return f"must be a JSON boolean, true or false (got {_show(value)})"
+    if kind in ("int_type", "int_from_float"):
+        return f"must be a whole number (got {_show(value)})"
+    if kind == "string_type":
+        return f"must be a string (got {_show(value)})"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected', '?').replace(chr(39), '')} (got {_show(value)})"
+    bounds = {
+        "greater_than_equal": ("≥", "ge"),
+        "greater_than": (">", "gt"),
+        "less_than_equal": ("≤", "le"),
+        "less_than": ("<", "lt"),
+    }
+    if kind in bounds:
+        sign, key = bounds[kind]
+        return f"must be {sign} {ctx.get(key)} (got {_show(value)})"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_too_long":
+        return f"at most {ctx.get('max_length')} characters"
+    if kind == "too_short":
+        return f"at least {ctx.get('min_length')} item(s)"
+    if kind == "too_long":
+        return f"at most {ctx.get('max_length')} items"
+    if kind == "value_error":
+        return str(ctx.get("error") or err["msg"]).removeprefix("Value error, ")
+    return str(err["msg"])
+
+
+def issues_of(model: type[BaseModel], e: PydanticError, prefix: str, whole: str) -> list[Issue]:
+    return [
+        Issue(_join(prefix, path_of(tuple(err["loc"]), "")) or whole, _reason(model, err))
+        for err in e.errors(include_url=False)
+    ]
+
+
+def parse(model: type[BaseModel], value: Any, *, prefix: str = "", whole: str = "scenario") -> Any:
+    """`value` read strictly as `model`, or Invalid naming every JSON path that is wrong (under
+    `prefix`; `whole` names the value itself when it is wrong as a whole)."""
+    try:
+        return model.model_validate(value)
+    except PydanticError as e:
+        raise Invalid(issues_of(model, e, prefix, whole)) from None

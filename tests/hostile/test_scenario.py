@@ -1,0 +1,270 @@
+"""Hostile scenarios: each is refused with its exact JSON path and reason, by the pure parser, by
+GraphQL `simulate` (a typed ValidationError, never masked) and by `dianshu simulate` (exit 2, one
+line per issue on stderr, no traceback)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from dianshu.scope import Role
+from dianshu.settlement.simulate import ScenarioError, parse_scenario, simulate
+from dianshu_cli.main import app as cli
+from tests.api import Api
+from tests.conftest import provision_city
+from tests.settlement.test_simulate import SCENARIO
+
+CASE_KEYS = (
+    "id, hospital, drg, total_cost, los_days, discharge_way, self_pay, fund_type, fund_pay, month, "
+    "readmission_of, violation, special_review_points, special_review, new_technologies, tcm_treatment"
+)
+TOP_KEYS = "policy, standard, groups, hospitals, alliances, cases, budget"
+
+
+def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict], None]:
+    def edit(s: dict) -> None:
+        target = s
+        for p in path[:-1]:
+            target = target[p]
+        target[path[-1]] = value
+
+    return edit
+
+
+def _move(key: str, to: tuple[str, ...]) -> Callable[[dict], None]:
+    def edit(s: dict) -> None:
+        value = s.pop(key)
+        target = s
+        for p in to[:-1]:
+            target = target[p]
+        target[to[-1]] = value
+
+    return edit
+
+
+def _append(key: str, item: Any) -> Callable[[dict], None]:
+    return lambda s: s[key].append(item)
+
+
+# (id, edit of SCENARIO or a whole replacement, expected (path, reason) among the issues)
+HOSTILE: list[tuple[str, Any, tuple[str, str]]] = [
+    (
+        "groups under standard",
+        _move("groups", ("standard", "groups")),
+        ("standard.groups", "unknown key here: groups belongs at the top level"),
+    ),
+    ("case for cases", _move("cases", ("case",)), ("case", "unknown key (did you mean cases?)")),
+    ("case for cases: cases missing", _move("cases", ("case",)), ("cases", "required")),
+    ("unknown top-level key", _set(("colour",), "blue"), ("colour", f"unknown key (allowed: {TOP_KEYS})")),
+    (
+        "unknown case key",
+        _set(("cases", 2, "colour"), "blue"),
+        ("cases[2].colour", f"unknown key (allowed: {CASE_KEYS})"),
+    ),
+    (
+        "unknown nested key (prepaid)",
+        _set(("hospitals", 0, "prepaid", "employe"), "1"),
+        ("hospitals[0].prepaid.employe", "unknown key (did you mean employee?)"),
+    ),
+    (
+        "unknown policy parameter",
+        _set(("policy",), {"reserve_rate": "0.1"}),
+        ("policy.reserve_rate", "unknown key (did you mean reserve_ratio?)"),
+    ),
+    (
+        "budget reserve_ratio 2",
+        _set(("budget", "employee", "reserve_ratio"), "2"),
+        ("budget.employee.reserve_ratio", 'must be < 1 (got "2")'),
+    ),
+    (
+        "policy reserve_ratio 1",
+        _set(("policy",), {"reserve_ratio": "1"}),
+        ("policy.reserve_ratio", "must be at least 0 and below 1 (got 1)"),
+    ),
+    (
+        "policy prepay below 0.85",
+        _set(("policy",), {"prepay_ratio": "0.8", "min_prepay_ratio": "0.8"}),
+        ("policy.min_prepay_ratio", "SPEC's floor is 0.85 (got 0.8)"),
+    ),
+    (
+        "policy boolean as string",
+        _set(("policy",), {"merge_ledgers": "false"}),
+        ("policy.merge_ledgers", 'must be a JSON boolean, true or false (got "false")'),
+    ),
+    (
+        "duplicate DRG",
+        _append("groups", {"drg": "G1", "avg_cost": "10000", "base_points": "200"}),
+        ("groups[1].drg", "duplicate: 'G1' is also groups[0]"),
+    ),
+    (
+        "duplicate hospital",
+        _append("hospitals", {"code": "H1", "coefficient": "2"}),
+        ("hospitals[2].code", "duplicate: 'H1' is also hospitals[0]"),
+    ),
+    ("duplicate case id", _set(("cases", 1, "id"), "C1"), ("cases[1].id", "duplicate: 'C1' is also cases[0]")),
+    (
+        "stable as a string",
+        _set(("groups", 0, "stable"), "false"),
+        ("groups[0].stable", 'must be a JSON boolean, true or false (got "false")'),
+    ),
+    (
+        "serious as a string",
+        _set(("cases", 4, "violation", "serious"), "false"),
+        ("cases[4].violation.serious", 'must be a JSON boolean, true or false (got "false")'),
+    ),
+    ("negative LOS", _set(("cases", 1, "los_days"), -1), ("cases[1].los_days", "must be ≥ 0 (got -1)")),
+    ("LOS as a string", _set(("cases", 1, "los_days"), "5"), ("cases[1].los_days", 'must be a whole number (got "5")')),
+    ("LOS absurd", _set(("cases", 1, "los_days"), 99999), ("cases[1].los_days", "must be ≤ 3660 (got 99999)")),
+    ("month 13", _set(("cases", 0, "month"), 13), ("cases[0].month", "must be ≤ 12 (got 13)")),
+    (
+        "discharge way 99",
+        _set(("cases", 0, "discharge_way"), 99),
+        ("cases[0].discharge_way", "must be one of 1, 2, 3, 4, 5 or 9 (got 99)"),
+    ),
+    (
+        "discharge way true",
+        _set(("cases", 0, "discharge_way"), True),
+        ("cases[0].discharge_way", "must be a whole number (got true)"),
+    ),
+    (
+        "self-readmission",
+        _set(("cases", 3, "readmission_of"), "C4"),
+        ("cases[3].readmission_of", "a case cannot readmit itself"),
+    ),
+    (
+        "readmission of no case",
+        _set(("cases", 3, "readmission_of"), "C99"),
+        ("cases[3].readmission_of", "no case 'C99'"),
+    ),
+    ("unknown hospital", _set(("cases", 0, "hospital"), "H9"), ("cases[0].hospital", "'H9' is not in hospitals")),
+    (
+        "DRG not in groups",
+        _set(("cases", 0, "drg"), "G9"),
+        ("cases[0].drg", "'G9' is not in groups (0000 for an ungroupable case)"),
+    ),
+    (
+        "alliance member not a hospital",
+        _set(("alliances",), [{"id": "A1", "lead": "H1", "shares": {"H1": "0.5", "H9": "0.5"}}]),
+        ("alliances[0].shares.H9", "not a hospital of the region"),
+    ),
+    ("top level an array", ["not", "an", "object"], ("scenario", "must be a JSON object (got an array)")),
+    ("top level a string", "scenario", ("scenario", 'must be a JSON object (got "scenario")')),
+    ("a case a string", _set(("cases", 1), "C2"), ("cases[1]", 'must be a JSON object (got "C2")')),
+    ("a group a number", _set(("groups", 0), 5), ("groups[0]", "must be a JSON object (got 5)")),
+    ("standard a string", _set(("standard",), "10000"), ("standard", 'must be a JSON object (got "10000")')),
+    ("cases an object", _set(("cases",), {"C1": {}}), ("cases", "must be a JSON array (got an object)")),
+    ("policy a string", _set(("policy",), "strict"), ("policy", 'must be a JSON object (got "strict")')),
+    (
+        "float money",
+        _set(("cases", 0, "total_cost"), 10000.5),
+        ("cases[0].total_cost", "decimals travel as strings, not float (10000.5)"),
+    ),
+    (
+        "float money, whole",
+        _set(("budget", "employee", "amount"), 100000.0),
+        ("budget.employee.amount", "decimals travel as strings, not float (100000.0)"),
+    ),
+    (
+        "decimal in exponent notation",
+        _set(("cases", 0, "self_pay"), "2e3"),
+        ("cases[0].self_pay", '"2e3" is not a plain decimal (digits, at most 10 after the point: "1234.56")'),
+    ),
+    (
+        "decimal with 11 places",
+        _set(("cases", 0, "self_pay"), "0.12345678901"),
+        ("cases[0].self_pay", '"0.12345678901" is not a plain decimal (digits, at most 10 after the point: "1234.56")'),
+    ),
+    (
+        "a 31-digit integer",
+        _set(("cases", 0, "total_cost"), 10**30),
+        ("cases[0].total_cost", "too large (at most 30 digits)"),
+    ),
+]
+IDS = [h[0] for h in HOSTILE]
+
+
+def hostile(edit: Any) -> Any:
+    if not callable(edit):
+        return edit
+    s = copy.deepcopy(SCENARIO)
+    edit(s)
+    return s
+
+
+@pytest.mark.parametrize(("edit", "issue"), [h[1:] for h in HOSTILE], ids=IDS)
+def test_the_parser_names_path_and_reason(edit, issue):
+    with pytest.raises(ScenarioError) as e:
+        parse_scenario(hostile(edit))
+    assert issue in [(i.path, i.reason) for i in e.value.issues]
+
+
+SIM = """query($s: JSON!) { simulate(scenario: $s) { __typename
+  ... on ValidationError { message errors { record field reason } } } }"""
+
+
+@pytest.fixture(scope="module")
+async def api(settings, db, owner_db):
+    a = Api(settings, db)
+    a.region = (await provision_city(owner_db, db)).a
+    yield a
+    await a.client.aclose()
+
+
+@pytest.mark.parametrize(("edit", "issue"), [h[1:] for h in HOSTILE], ids=IDS)
+async def test_graphql_simulate_returns_a_typed_error(api, edit, issue):
+    token = api.token(Role.region_admin, [api.region])
+    out = (await api.gql(token, SIM, {"s": hostile(edit)}))["simulate"]
+    assert out["__typename"] == "ValidationError", out
+    assert {"record": "scenario", "field": issue[0], "reason": issue[1]} in out["errors"]
+
+
+@pytest.mark.parametrize(("edit", "issue"), [h[1:] for h in HOSTILE], ids=IDS)
+def test_the_cli_exits_2_with_one_line_per_issue(tmp_path, edit, issue):
+    src = tmp_path / "scenario.json"
+    src.write_text(json.dumps(hostile(edit)), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["simulate", "--input", str(src)])
+    assert r.exit_code == 2, (r.stdout, r.stderr)
+    assert f"{src}: {issue[0]}: {issue[1]}" in r.stderr.splitlines()
+    assert "Traceback" not in r.stderr + r.stdout and r.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "cannot read: No such file or directory"),
+        ("{", "not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+        ("", "not valid JSON: Expecting value: line 1 column 1 (char 0)"),
+        (b"\xff\xfe{", "cannot read: "),
+    ],
+    ids=["missing file", "truncated JSON", "empty file", "not UTF-8"],
+)
+def test_the_cli_refuses_unreadable_input(tmp_path, content, message):
+    src = tmp_path / "scenario.json"
+    if isinstance(content, bytes):
+        src.write_bytes(content)
+    elif content is not None:
+        src.write_text(content, encoding="utf-8")
+    r = CliRunner().invoke(cli, ["simulate", "--input", str(src)])
+    assert r.exit_code == 2 and r.stderr.startswith(f"{src}: {message}"), r.stderr
+    assert "Traceback" not in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_every_issue_is_reported_not_only_the_first():
+    s = hostile(_set(("cases", 0, "month"), 13))
+    s["cases"][1]["los_days"] = -1
+    s["groups"][0]["stable"] = "no"
+    with pytest.raises(ScenarioError) as e:
+        simulate(s)
+    assert [i.path for i in e.value.issues] == ["groups[0].stable", "cases[0].month", "cases[1].los_days"]
+
+
+def test_a_valid_scenario_is_accepted_unchanged():
+    # The accepted scenario's figures are the hand-computed ones of tests/settlement/test_simulate.py.
+    r = simulate(copy.deepcopy(SCENARIO))
+    assert r["ledgers"]["employee"]["hospitals"]["H1"]["due"] == "71937.50"
+    assert r["ledgers"]["employee"]["PV"] == "273.125000"

@@ -1,0 +1,125 @@
+"""The simulation's limits and its job: a synchronous `simulate` takes at most
+DIANSHU_SIMULATE_MAX_CASES cases and computes off the event loop; larger scenarios run as the job
+settlement.simulate (`startSimulation`), whose result is the same JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from dianshu.jobs import service as jobs
+from dianshu.scope import Role
+from dianshu.settlement.scenario import json_schema
+from dianshu.settlement.simulations import SIMULATE
+from dianshu_graphql.domains import settlement as settlement_api
+from tests.api import Api
+from tests.settlement.test_simulate import SCENARIO
+
+SIM = """query($s: JSON!) { simulate(scenario: $s) { __typename ... on SimulationPayload { result }
+  ... on ValidationError { message errors { record field reason } } } }"""
+START = """mutation($t: String!, $s: JSON!, $k: String) {
+  startSimulation(tenant: $t, scenario: $s, idempotencyKey: $k) { __typename
+  ... on JobPayload { created job { id kind status } }
+  ... on ValidationError { errors { record field reason } } ... on PermissionDenied { message } } }"""
+JOB = "query($id: ID!) { job(id: $id) { kind status result error } }"
+
+
+@pytest.fixture
+async def small_api(settings, db):
+    # The five-case scenario is over a synchronous limit of 3 and under a job limit of 6.
+    a = Api(settings.model_copy(update={"simulate_max_cases": 3, "simulate_job_max_cases": 6}), db)
+    yield a
+    await a.client.aclose()
+
+
+async def test_a_scenario_over_the_limit_is_refused_and_runs_as_a_job(small_api, db, city, dispatcher):
+    api, token = small_api, small_api.token(Role.region_admin, [city.a])
+    out = (await api.gql(token, SIM, {"s": SCENARIO}))["simulate"]
+    assert out["errors"] == [
+        {
+            "record": "scenario",
+            "field": "cases",
+            "reason": "5 cases: more than the 3 allowed synchronously: use startSimulation (a job)",
+        }
+    ]
+    started = (await api.gql(token, START, {"t": city.a, "s": SCENARIO, "k": "sim-1"}))["startSimulation"]
+    assert started["created"] is True and started["job"]["kind"] == SIMULATE == "settlement.simulate"
+    job_id = started["job"]["id"]
+    assert dispatcher.sent == [(city.a, SIMULATE, uuid.UUID(job_id))]
+    again = (await api.gql(token, START, {"t": city.a, "s": SCENARIO, "k": "sim-1"}))["startSimulation"]
+    assert again["created"] is False and again["job"]["id"] == job_id  # a retry starts nothing new
+    assert await jobs.execute(db, city.a, uuid.UUID(job_id)) == "succeeded"
+    job = (await api.gql(token, JOB, {"id": job_id}))["job"]
+    assert job["status"] == "succeeded"
+    # The hand-computed figures of test_simulate.py: D_H1 71937.50, balance 1218.13.
+    assert job["result"]["ledgers"]["employee"]["hospitals"]["H1"]["due"] == "71937.50"
+    assert job["result"]["ledgers"]["employee"]["hospitals"]["H1"]["balance"] == "1218.13"
+
+
+async def test_a_refused_scenario_fails_its_job_with_the_paths(small_api, db, city, dispatcher):
+    api, token = small_api, small_api.token(Role.region_admin, [city.a])
+    bad = copy.deepcopy(SCENARIO)
+    bad["cases"][1]["los_days"] = -1
+    bad["groups"][0]["stable"] = "false"
+    job_id = (await api.gql(token, START, {"t": city.a, "s": bad}))["startSimulation"]["job"]["id"]
+    assert await jobs.execute(db, city.a, uuid.UUID(job_id)) == "failed"
+    job = (await api.gql(token, JOB, {"id": job_id}))["job"]
+    assert job["error"]["issues"] == [
+        {"path": "groups[0].stable", "reason": 'must be a JSON boolean, true or false (got "false")'},
+        {"path": "cases[1].los_days", "reason": "must be ≥ 0 (got -1)"},
+    ]
+    assert job["error"]["issue_count"] == 2
+
+
+async def test_start_simulation_refusals(small_api, city, dispatcher):
+    api, token = small_api, small_api.token(Role.region_admin, [city.a])
+    big = {**SCENARIO, "cases": [dict(SCENARIO["cases"][0], id=f"C{i}") for i in range(7)]}
+    out = (await api.gql(token, START, {"t": city.a, "s": big}))["startSimulation"]
+    assert out["errors"] == [{"record": "scenario", "field": "cases", "reason": "7 cases: more than the 6 allowed"}]
+    out = (await api.gql(token, START, {"t": city.a, "s": [SCENARIO]}))["startSimulation"]
+    assert out["errors"] == [{"record": "scenario", "field": "scenario", "reason": "must be a JSON object"}]
+    hospital = api.token(Role.hospital_user, [city.a], city.a1)
+    out = (await api.gql(hospital, START, {"t": city.a, "s": SCENARIO}))["startSimulation"]
+    assert out["__typename"] == "PermissionDenied"
+    out = await api.gql(api.token(Role.region_admin, [city.b]), START, {"t": city.a, "s": SCENARIO})
+    assert out["startSimulation"]["__typename"] == "PermissionDenied"
+    assert dispatcher.sent == []
+
+
+async def test_a_simulation_does_not_hold_other_requests(settings, db, city, monkeypatch):
+    # The simulation blocks (in its thread) until `{ me }` has been answered: were it computed on the
+    # event loop, `me` could not be answered and the simulation would give up after 10 s.
+    entered, release = threading.Event(), threading.Event()
+
+    def blocking(scenario):
+        entered.set()
+        if not release.wait(10):
+            raise AssertionError("{ me } was not answered while the simulation ran")
+        return {"simulated": True}
+
+    monkeypatch.setattr(settlement_api, "run_simulation", blocking)
+    api = Api(settings, db)
+    try:
+        token = api.token(Role.region_admin, [city.a])
+        sim = asyncio.create_task(api.gql(token, SIM, {"s": SCENARIO}))
+        assert await asyncio.to_thread(entered.wait, 10)
+        me = await asyncio.wait_for(api.gql(token, "{ me { role } }"), 5)
+        assert me == {"me": {"role": "region_admin"}} and not sim.done()
+        release.set()
+        assert (await sim)["simulate"] == {"__typename": "SimulationPayload", "result": {"simulated": True}}
+    finally:
+        release.set()
+        await api.client.aclose()
+
+
+def test_the_committed_json_schema_is_the_models():
+    committed = Path(__file__).parents[2] / "docs" / "scenario.schema.json"
+    assert json.loads(committed.read_text(encoding="utf-8")) == json_schema(), (
+        "docs/scenario.schema.json is stale: run `dianshu simulate --schema --output docs/scenario.schema.json`"
+    )
