@@ -109,7 +109,7 @@ class StandardsQuery:
         after: str | None = None,
     ) -> pagination.Connection[Drg]:
         limit = pagination.page_size(first)
-        cursor = pagination.decode_cursor(after)
+        cursor = pagination.decode_cursor(after, str)
         vid = _uuid(version, "version")
         q = (
             select(DrgGroup, DrgAdrg.mdc)
@@ -158,7 +158,7 @@ class StandardsQuery:
         after: str | None = None,
     ) -> pagination.Connection[DrgParameters]:
         limit = pagination.page_size(first)
-        cursor = pagination.decode_cursor(after)
+        cursor = pagination.decode_cursor(after, str)
         sid = _uuid(standard, "standard")
         cities = await _cities_of(info, list(info.context.scope.tenant_ids))
         q = (

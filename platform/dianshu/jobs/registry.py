@@ -10,6 +10,9 @@ from typing import Any
 from dianshu.jobs.context import JobContext
 
 Handler = Callable[[JobContext], Awaitable[dict[str, Any]]]
+# Checks a job's parameters when it is submitted (session under the submitter's scope, tenant,
+# params), raising JobRejected; the handler may check again, but a client hears of its mistake now.
+Check = Callable[[Any, str, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -18,16 +21,17 @@ class JobKind:
     handler: Handler
     # Who may submit it (role values); the API checks this, RLS checks the rows.
     roles: frozenset[str]
+    check: Check | None = None
 
 
 _KINDS: dict[str, JobKind] = {}
 
 
-def job_kind(name: str, *, roles: set[str]) -> Callable[[Handler], Handler]:
+def job_kind(name: str, *, roles: set[str], check: Check | None = None) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         if name in _KINDS and _KINDS[name].handler is not fn:
             raise RuntimeError(f"job kind {name} registered twice")
-        _KINDS[name] = JobKind(name, fn, frozenset(roles))
+        _KINDS[name] = JobKind(name, fn, frozenset(roles), check)
         return fn
 
     return register
