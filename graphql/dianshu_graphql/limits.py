@@ -131,7 +131,5 @@ def check_shape(value: Any, settings: Settings) -> None:
             raise BadRequest(f"variables: more than {settings.max_variable_values} values", "variables")
         if isinstance(v, dict | list):
             if depth > max_depth:
-                raise BadRequest(
-                    f"variables: nested more than {settings.max_variable_depth} levels deep", "variables"
-                )
+                raise BadRequest(f"variables: nested more than {settings.max_variable_depth} levels deep", "variables")
             stack.extend((c, depth + 1) for c in (v.values() if isinstance(v, dict) else v))
