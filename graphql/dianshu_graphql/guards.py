@@ -6,6 +6,7 @@ typed ValidationError when its result union has one, else an expected error that
 
 from __future__ import annotations
 
+import datetime
 import math
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -33,7 +34,8 @@ RULES: dict[str, Callable[[Any], str | None]] = {
     "month": _int_or_text_month,
     "fromMonth": bounds.year_month_reason,
     "toMonth": bounds.year_month_reason,
-    "level": bounds.level_reason,
+    # A hospital's level is an Int; groupingComparison's `level` is the String drg or adrg.
+    "level": lambda v: bounds.level_reason(v) if isinstance(v, int) else None,
 }
 
 
@@ -63,6 +65,10 @@ def _walk(value: Any, path: str, name: str, in_json: bool) -> Iterator[tuple[str
     elif isinstance(value, Decimal):
         reason = bounds.money_reason(value) if name in MONEY else bounds.decimal_reason(value)
         if reason is not None:
+            yield path, reason
+        return
+    elif isinstance(value, datetime.date):  # and datetimes: a plausible year, as for year arguments
+        if (reason := bounds.year_reason(value.year)) is not None:
             yield path, reason
         return
     elif isinstance(value, float) and not math.isfinite(value):

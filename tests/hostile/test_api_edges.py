@@ -469,6 +469,33 @@ ARGUMENTS = [
         "the period ends before it starts",
     ),
     (
+        "date-year-1",
+        'mutation { publishPaymentStandard(id: "00000000-0000-0000-0000-000000000000", effectiveFrom: "0001-01-01")'
+        " { id } }",
+        {},
+        None,
+        "effectiveFrom",
+        "must be a year from 2000 to 2100 (got 1)",
+    ),
+    (
+        "float-infinity",
+        '{ groupDraft(case: {ventHours: 1e400, diagnoses: ["J18.900"]}) { drg } }',
+        {},
+        None,
+        "case.ventHours",
+        "must be a finite number",
+    ),
+    (
+        "carve-outs-not-a-list",
+        "mutation($c: JSON) { setBudget(input: {tenant: \"TENANT\", year: 2025, growthRate: \"0.05\", "
+        'reason: "r", lastYearSpending: "100.00", carveOuts: $c}) '
+        "{ __typename ... on ValidationError { errors { field reason } } } }",
+        {"c": "abc"},
+        "ValidationError",
+        "carve_outs",
+        'must be a list of {"item": ..., "amount": ...}',
+    ),
+    (
         "json-argument-nul-key",
         'mutation($s: JSON!) { setAlliance(input: {tenant: "TENANT", id: "AL", '
         'name: "n", lead: "HOSPITAL", shares: $s}) { __typename ... on ValidationError { errors { field reason } } } }',

@@ -66,6 +66,9 @@ async def simulate_against_run(
     except JobRejected as e:
         raise CompareRefused(e.details.get("field", "run"), str(e)) from e
     ledger = run.ledger
+    for name, value in (("parameters", parameters), ("coefficients", coefficients)):
+        if value is not None and not isinstance(value, dict):
+            raise CompareRefused(name, "must be an object of name -> value")
     try:
         policy = inp.policies.policy(ledger).with_overrides(parameters)
     except (KeyError, ValueError) as e:
