@@ -536,6 +536,15 @@ async def test_argument_refused_by_name(prod, city, dispatcher, query, variables
     assert not dispatcher.sent  # nothing was queued for a refused request
 
 
+async def test_report_year_out_of_range_is_refused(prod, city):
+    token = prod.token(Role.region_admin, [city.a])
+    r = await prod.client.get(
+        f"/reports/{city.city}/settlement/99999999999.csv", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert r.status_code == 400
+    assert r.json() == {"errors": [{"field": "year", "reason": "must be a year from 2000 to 2100 (got 99999999999)"}]}
+
+
 async def test_no_field_suggestions_in_prod(prod, city):
     r = await prod.post(prod.token(Role.region_admin, [city.a]), "{ hospitals { nodes { cod } } }")
     assert r.status_code == 200
