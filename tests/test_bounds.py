@@ -65,3 +65,15 @@ def test_the_walk_names_each_refused_value_by_its_path():
         ("input.amount", "must have at most 2 decimal places (got 1.001)"),
         ("scenario.<key>", "must not contain control characters (U+0000 at position 1)"),
     ]
+
+
+def test_request_limit_defaults():
+    from dianshu.config import Settings
+
+    s = Settings()
+    assert (s.max_body_bytes, s.max_upload_bytes, s.max_variable_depth, s.max_variable_values) == (
+        1 << 20,
+        1 << 30,
+        16,
+        20_000,
+    )
