@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any
 
+from cross_web import HTTPException
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -24,9 +27,11 @@ from dianshu.db.session import Database
 from dianshu.jobs import service as jobs
 from dianshu_graphql import rest
 from dianshu_graphql.context import Context
+from dianshu_graphql.limits import BadRequest, LimitBody, decode_request, error_response
 from dianshu_graphql.schema import build_schema
 from dianshu_tenants.context import TenantRegistry, resolve_scope
 from dianshu_tenants.identity import AuthError, Principal, TokenCodec, bearer_token
+from graphql import GraphQLError, OperationDefinitionNode, parse
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +48,63 @@ class Metrics:
         self.auth_failures = Counter("dianshu_auth_failures_total", "Refused bearer tokens", registry=self.registry)
 
 
+# graphql-core's "Did you mean 'x'?" hints name fields a client did not ask about: not in prod.
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+@lru_cache(maxsize=256)
+def _operations(query: str, max_tokens: int) -> int | None:
+    try:
+        document = parse(query, max_tokens=max_tokens)
+    except GraphQLError:
+        return None  # execution reports the syntax error
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+
+
 class DianshuGraphQL(GraphQL):
     def __init__(self, services: Services, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # strawberry answers its own refusals as plain text; clients get the same JSON errors as always.
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response: Response = await self.run(Request(scope=scope, receive=receive))
+        except BadRequest as e:
+            response = e.response()
+        except HTTPException as e:
+            response = error_response(e.status_code, e.reason, "BAD_REQUEST")
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_request(data, self.services.settings)
+
+    async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any, request_data: Any) -> Any:  # noqa: E501
+        query = request_data.query
+        if request_data.operation_name is None and isinstance(query, str):
+            n = _operations(query, self.services.settings.max_tokens)
+            if n is not None and n > 1:
+                raise BadRequest(
+                    f"operationName: the document has {n} operations; name the one to run", "operationName"
+                )
+        return await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=request_data,
+        )
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        data = await super().process_result(request, result)
+        if self.services.settings.profile is Profile.prod:
+            for error in data.get("errors") or []:
+                error["message"] = _SUGGESTION.sub("", error["message"])
+        return data
 
     async def get_context(self, request: Any, response: Any) -> Context | None:
         principal: Principal | None = request.scope.get("dianshu.principal")
@@ -183,7 +241,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
             Route("/statements/{tenant}/{run}/{hospital}.{fmt}", rest.statement_file, methods=["GET"]),
             Route("/reports/{city}/settlement/{year}.{fmt}", rest.overview_file, methods=["GET"]),
         ],
-        middleware=[Middleware(CountRequests, metrics=services.metrics)],
+        middleware=[Middleware(CountRequests, metrics=services.metrics), Middleware(LimitBody, settings=settings)],
         lifespan=lifespan,
     )
     app.state.services = services

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -41,16 +42,38 @@ def encode_cursor(key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(key), default=str).encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> list[Any] | None:
+def decode_cursor(cursor: str | None, *shape: Callable[[Any], Any]) -> list[Any] | None:
+    """The cursor's key, each part converted by `shape` (str, int, uuid.UUID, a datetime parser):
+    a cursor not made by this API for this list is refused as `after`, never an unexpected error."""
     if cursor is None:
         return None
     try:
-        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(value, list):
-            raise ValueError
-        return value
-    except Exception as e:
-        raise ExpectedError(f"after: {cursor!r} is not a cursor from this API") from e
+        value = json.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
+        if not isinstance(value, list) or len(value) != len(shape):
+            raise ValueError("wrong shape")
+        key = []
+        for part, convert in zip(value, shape, strict=True):
+            if not isinstance(part, str | int) or isinstance(part, bool) or len(str(part)) > 100:
+                raise ValueError("not a key part")
+            key.append(convert(part))
+        return key
+    except Exception as e:  # any decoding failure is the same client mistake
+        raise ExpectedError(f"after: {cursor[:100]!r} is not a cursor from this API for this list", "after") from e
+
+
+def iso_datetime(value: Any) -> datetime.datetime:
+    dt = datetime.datetime.fromisoformat(str(value))
+    if dt.tzinfo is None:
+        raise ValueError("a cursor's time has its zone")
+    return dt
+
+
+def key_int(value: Any) -> int:
+    """A row id or number that PostgreSQL's bigint holds."""
+    n = int(value)
+    if not 0 <= n < 1 << 63:
+        raise ValueError("out of range")
+    return n
 
 
 def page_size(first: int | None) -> int:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from dianshu import csvcells
+from dianshu import bounds, csvcells
 from dianshu.cases.ingest import INGEST, BatchRequest, IngestRefused
 from dianshu.cases.models import IngestionBatch, IngestionError
 from dianshu.cases.parsing import LayoutError
@@ -229,6 +229,8 @@ async def overview_file(request: Request) -> Response:
         year = int(request.path_params["year"])
     except ValueError:
         return _problem(404, "year", "not a year")
+    if (reason := bounds.year_reason(year)) is not None:
+        return _problem(400, "year", reason)
     async with scoped_session(request.app.state.services.db, scope) as s:
         rows = await city_overview(s, city, year)
     if fmt == "csv":

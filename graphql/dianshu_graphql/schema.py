@@ -32,6 +32,7 @@ from dianshu_graphql.domains.settlement import (
 from dianshu_graphql.domains.standards import StandardsMutation, StandardsQuery
 from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
 from dianshu_graphql.errors import EXPECTED
+from dianshu_graphql.guards import ArgumentGuard
 from graphql import GraphQLError
 
 Query = merge_types(
@@ -79,6 +80,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        ArgumentGuard,
         lambda: MaskErrors(should_mask_error=should_mask, error_message="Unexpected error."),
     ]
     if settings.profile is Profile.prod:

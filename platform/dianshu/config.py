@@ -101,6 +101,20 @@ class Settings(BaseSettings):
     )
     max_aliases: int = Field(default=20, validation_alias=AliasChoices("DIANSHU_MAX_ALIASES", "max_aliases"))
     max_tokens: int = Field(default=3000, validation_alias=AliasChoices("DIANSHU_MAX_TOKENS", "max_tokens"))
+    # Request bodies: a GraphQL JSON request, and an upload (multipart on /graphql, the streamed
+    # POST /ingest/{tenant}); the variables of a request: nesting depth and number of values.
+    max_body_bytes: int = Field(
+        default=1 << 20, ge=1024, validation_alias=AliasChoices("DIANSHU_MAX_BODY_BYTES", "max_body_bytes")
+    )
+    max_upload_bytes: int = Field(
+        default=1 << 30, ge=1024, validation_alias=AliasChoices("DIANSHU_MAX_UPLOAD_BYTES", "max_upload_bytes")
+    )
+    max_variable_depth: int = Field(
+        default=16, ge=2, validation_alias=AliasChoices("DIANSHU_MAX_VARIABLE_DEPTH", "max_variable_depth")
+    )
+    max_variable_values: int = Field(
+        default=20_000, ge=10, validation_alias=AliasChoices("DIANSHU_MAX_VARIABLE_VALUES", "max_variable_values")
+    )
     metrics_token: str | None = Field(
         default=None, validation_alias=AliasChoices("DIANSHU_METRICS_TOKEN", "metrics_token")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from dianshu.cases.service import recall_case
@@ -9,6 +10,7 @@ from dianshu.db.session import scoped_session
 from dianshu.grouping.models import CaseGrouping
 from dianshu.grouping.service import GROUP_CASES
 from dianshu.jobs import service as jobs
+from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.models import Job
 from dianshu.scope import Role, Scope
 from tests.cases.rows import csv_bytes, row
@@ -72,10 +74,11 @@ async def test_default_version_and_refusals(db, city, dispatcher, builtin_versio
     await send(db, region, city.a, csv_bytes([row("D1", city.a1)]), "dflt")
     outcome, job = await run_group(db, region, city.a, {"from": "2024-03"})
     assert outcome == "succeeded" and list(job.result["versions"]) == [str(builtin_versions["zhejiang_2022"])]
-    outcome, job = await run_group(db, region, city.a, {"from": "2024-13"})
-    assert outcome == "failed" and "from: '2024-13' is not a month" in job.error["message"]
-    outcome, job = await run_group(db, region, city.a, {"from": "2024-03", "to": "2024-01"})
-    assert outcome == "failed" and "ends before it starts" in job.error["message"]
+    # Bad periods are refused when the job is submitted, not later in the worker.
+    with pytest.raises(JobRejected, match=r"from: must be a month from 1 to 12 \(got 13\)"):
+        await run_group(db, region, city.a, {"from": "2024-13"})
+    with pytest.raises(JobRejected, match="to: the period ends before it starts"):
+        await run_group(db, region, city.a, {"from": "2024-03", "to": "2024-01"})
 
 
 async def test_scheme_comparison_counts_transitions(db, city, dispatcher, builtin_versions):  # noqa: F811

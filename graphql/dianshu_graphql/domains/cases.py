@@ -71,7 +71,7 @@ class CasesQuery:
         after: str | None = None,
     ) -> pagination.Connection[Case]:
         limit = pagination.page_size(first)
-        cursor = pagination.decode_cursor(after)
+        cursor = pagination.decode_cursor(after, str, pagination.key_int)
         q = (
             select(models.CaseRecord)
             .where(models.CaseRecord.is_current)
@@ -127,7 +127,7 @@ class CasesQuery:
         self, info: Info, tenant: str | None = None, first: int | None = 50, after: str | None = None
     ) -> pagination.Connection[IngestionBatch]:
         limit = pagination.page_size(first)
-        cursor = pagination.decode_cursor(after)
+        cursor = pagination.decode_cursor(after, pagination.iso_datetime, uuid.UUID)
         q = (
             select(models.IngestionBatch)
             .order_by(models.IngestionBatch.created_at.desc(), models.IngestionBatch.id.desc())
@@ -138,7 +138,7 @@ class CasesQuery:
         if cursor:
             q = q.where(
                 tuple_(models.IngestionBatch.created_at, models.IngestionBatch.id)
-                < tuple_(datetime.datetime.fromisoformat(cursor[0]), uuid.UUID(cursor[1]))
+                < tuple_(cursor[0], cursor[1])
             )
         async with info.context.session() as s:
             rows = list((await s.execute(q)).scalars())
@@ -149,7 +149,7 @@ class CasesQuery:
         self, info: Info, batch: strawberry.ID, first: int | None = 100, after: str | None = None
     ) -> pagination.Connection[RowError]:
         limit = pagination.page_size(first)
-        cursor = pagination.decode_cursor(after)
+        cursor = pagination.decode_cursor(after, pagination.key_int, pagination.key_int)
         try:
             bid = uuid.UUID(str(batch))
         except ValueError as e:

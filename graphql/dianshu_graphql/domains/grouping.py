@@ -6,21 +6,25 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import select, tuple_
 from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
 
 from dianshu.grouping.models import CaseGrouping, GroupingComparison
 from dianshu.grouping.service import COMPARE, GROUP_CASES, case_input
 from dianshu.jobs import service as jobs
 from dianshu.jobs.errors import IdempotencyConflict as IdempotencyConflictErr
+from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.registry import get_kind
 from dianshu.standards.models import DrgSchemeVersion
 from dianshu.standards.service import grouper_for
 from dianshu_graphql import pagination
-from dianshu_graphql.errors import ExpectedError, IdempotencyConflict, PermissionDenied
+from dianshu_graphql.errors import ExpectedError, FieldError, IdempotencyConflict, PermissionDenied, ValidationError
 from dianshu_graphql.permissions import denied
 from dianshu_graphql.types.jobs import Job, JobPayload
 from dianshu_graphql.types.standards import Grouping
 
-JobResult = Annotated[JobPayload | PermissionDenied | IdempotencyConflict, strawberry.union("GroupingJobResult")]
+JobResult = Annotated[
+    JobPayload | ValidationError | PermissionDenied | IdempotencyConflict, strawberry.union("GroupingJobResult")
+]
 
 
 @strawberry.input
@@ -72,6 +76,9 @@ async def submit_job(info: Info, tenant: str, kind: str, params: dict, key: str 
             job, created = await jobs.submit(s, ctx.db, ctx.scope, tenant, kind, params, idempotency_key=key)
     except IdempotencyConflictErr as e:
         return IdempotencyConflict(message=str(e), idempotency_key=e.key)
+    except JobRejected as e:  # the job kind's parameter check, at submission
+        field = to_camel_case(str(e.details.get("field") or "input"))
+        return ValidationError(message=str(e), errors=[FieldError(record=kind, field=field, reason=str(e))])
     return JobPayload(job=Job.of(job), created=created)
 
 
@@ -153,7 +160,7 @@ class GroupingQuery:
         if level not in ("drg", "adrg"):
             raise ExpectedError("level: must be drg or adrg")
         limit = pagination.page_size(first)
-        cursor = pagination.decode_cursor(after)
+        cursor = pagination.decode_cursor(after, pagination.key_int, str, str, str)
         try:
             jid = uuid.UUID(str(job))
         except ValueError as e:

@@ -35,7 +35,7 @@ class JobsQuery:
         after: str | None = None,
     ) -> pagination.Connection[Job]:
         limit = pagination.page_size(first)
-        cursor = pagination.decode_cursor(after)
+        cursor = pagination.decode_cursor(after, pagination.iso_datetime, uuid.UUID)
         q = select(JobRow).order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit + 1)
         if tenant:
             q = q.where(JobRow.tenant_id == tenant)
@@ -44,12 +44,7 @@ class JobsQuery:
         if status:
             q = q.where(JobRow.status == status.value)
         if cursor:
-            import datetime
-
-            q = q.where(
-                tuple_(JobRow.created_at, JobRow.id)
-                < tuple_(datetime.datetime.fromisoformat(cursor[0]), uuid.UUID(cursor[1]))
-            )
+            q = q.where(tuple_(JobRow.created_at, JobRow.id) < tuple_(cursor[0], cursor[1]))
         async with info.context.session() as s:
             rows = list((await s.execute(q)).scalars())
         return pagination.build(rows, limit, lambda j: [j.created_at.isoformat(), str(j.id)], Job.of)

@@ -109,7 +109,7 @@ class StandardsQuery:
         after: str | None = None,
     ) -> pagination.Connection[Drg]:
         limit = pagination.page_size(first)
-        cursor = pagination.decode_cursor(after)
+        cursor = pagination.decode_cursor(after, str)
         vid = _uuid(version, "version")
         q = (
             select(DrgGroup, DrgAdrg.mdc)
@@ -158,7 +158,7 @@ class StandardsQuery:
         after: str | None = None,
     ) -> pagination.Connection[DrgParameters]:
         limit = pagination.page_size(first)
-        cursor = pagination.decode_cursor(after)
+        cursor = pagination.decode_cursor(after, str)
         sid = _uuid(standard, "standard")
         cities = await _cities_of(info, list(info.context.scope.tenant_ids))
         q = (
@@ -226,6 +226,7 @@ class StandardsMutation:
     @strawberry.mutation(description="Calibrate a draft payment standard from history years (a job).")
     async def calibrate_standard(self, info: Info, input: CalibrateInput) -> strawberry.scalars.JSON:
         from dianshu.jobs import service as jobs
+        from dianshu.jobs.errors import JobRejected
         from dianshu.standards.jobs import CALIBRATE
         from dianshu_graphql.permissions import require_tenant
 
@@ -238,10 +239,13 @@ class StandardsMutation:
             "year_weights": input.year_weights,
         }
         ctx = info.context
-        async with ctx.session() as s:
-            job, created = await jobs.submit(
-                s, ctx.db, ctx.scope, input.city, CALIBRATE, params, idempotency_key=input.idempotency_key
-            )
+        try:
+            async with ctx.session() as s:
+                job, created = await jobs.submit(
+                    s, ctx.db, ctx.scope, input.city, CALIBRATE, params, idempotency_key=input.idempotency_key
+                )
+        except JobRejected as e:
+            raise ExpectedError(str(e), "input") from e
         return {"job": str(job.id), "created": created}
 
     @strawberry.mutation(description="Publish a draft payment standard; it becomes immutable.")

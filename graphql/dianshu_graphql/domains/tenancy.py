@@ -35,7 +35,7 @@ class TenancyQuery:
         self, info: Info, first: int | None = 50, after: str | None = None
     ) -> pagination.Connection[Tenant]:
         limit = pagination.page_size(first)
-        cursor = pagination.decode_cursor(after)
+        cursor = pagination.decode_cursor(after, str)
         async with info.context.session() as s:
             rows = await service.list_tenants(s, info.context.scope.tenant_ids)
         if cursor:
@@ -61,7 +61,7 @@ class TenancyQuery:
         after: str | None = None,
     ) -> pagination.Connection[Hospital]:
         limit = pagination.page_size(first)
-        cursor = pagination.decode_cursor(after)
+        cursor = pagination.decode_cursor(after, str, str)
         async with info.context.session() as s:
             rows = await service.list_hospitals(
                 s,

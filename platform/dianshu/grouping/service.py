@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dianshu import bounds
 from dianshu.audit import service as audit
 from dianshu.cases.ingest import copy_text
 from dianshu.grouping.engine import Grouper
@@ -28,10 +29,9 @@ RESULT_COLUMNS = ("case_id", "hospital_id", "mdc", "adrg", "drg", "status", "mcc
 
 
 def month(value: str, field: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value + "-01")
-    except (TypeError, ValueError):
-        raise JobRejected(f"{field}: {value!r} is not a month (YYYY-MM)", field=field) from None
+    if (reason := bounds.year_month_reason(value)) is not None:
+        raise JobRejected(f"{field}: {reason}", field=field)
+    return datetime.date.fromisoformat(value + "-01")
 
 
 async def default_version(session: AsyncSession, city: str | None, on: datetime.date) -> uuid.UUID | None:
@@ -90,7 +90,11 @@ CASE_FIELDS = (
 )
 
 
-@job_kind(GROUP_CASES, roles={"city_admin", "region_admin", "integrator"})
+async def check_period_params(session: AsyncSession, tenant: str, p: dict[str, Any]) -> None:
+    period(p)
+
+
+@job_kind(GROUP_CASES, roles={"city_admin", "region_admin", "integrator"}, check=check_period_params)
 async def group_cases(ctx: JobContext) -> dict[str, Any]:
     """Group (or regroup) the tenant's current, active cases discharged in [from, to] under one or
     two scheme versions. Results replace earlier ones for the same case and version."""
@@ -214,18 +218,28 @@ async def group_period(
 COMPARE = "grouping.compare"
 
 
-@job_kind(COMPARE, roles={"city_admin", "region_admin"})
+def compared_versions(p: dict[str, Any]) -> tuple[uuid.UUID, uuid.UUID]:
+    try:
+        base, other = uuid.UUID(str(p["base"])), uuid.UUID(str(p["other"]))
+    except (KeyError, ValueError):
+        raise JobRejected("base, other: two scheme version ids are required", field="base") from None
+    if base == other:
+        raise JobRejected("other: compare two different versions", field="other")
+    return base, other
+
+
+async def check_compare_params(session: AsyncSession, tenant: str, p: dict[str, Any]) -> None:
+    period(p)
+    compared_versions(p)
+
+
+@job_kind(COMPARE, roles={"city_admin", "region_admin"}, check=check_compare_params)
 async def compare_schemes(ctx: JobContext) -> dict[str, Any]:
     """How the period's cases move between a base scheme (the city's) and another (the national):
     group under both, then count transitions by ADRG and by DRG, per hospital."""
     p = ctx.params
     start, end = period(p)
-    try:
-        base, other = uuid.UUID(p["base"]), uuid.UUID(p["other"])
-    except (KeyError, ValueError):
-        raise JobRejected("base, other: two scheme version ids are required", field="base") from None
-    if base == other:
-        raise JobRejected("other: compare two different versions", field="other")
+    base, other = compared_versions(p)
     grouped = await group_period(ctx, [base, other], start, end)
     s = ctx.session
     params = {"t": ctx.tenant_id, "job": ctx.job_id, "base": base, "other": other, "a": start, "b": end}

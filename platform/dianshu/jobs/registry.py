@@ -16,6 +16,9 @@ Handler = Callable[[JobContext], Awaitable[dict[str, Any]]]
 # job's tenant, parameters and error message: the domain records what the failure means for its
 # own rows (a batch left pending for ever would look still under way).
 FailureHook = Callable[[AsyncSession, str, dict[str, Any], str], Awaitable[None]]
+# Checks a job's parameters when it is submitted (session under the submitter's scope, tenant,
+# params), raising JobRejected; the handler may check again, but a client hears of its mistake now.
+Check = Callable[[Any, str, dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -25,16 +28,19 @@ class JobKind:
     # Who may submit it (role values); the API checks this, RLS checks the rows.
     roles: frozenset[str]
     on_failure: FailureHook | None = None
+    check: Check | None = None
 
 
 _KINDS: dict[str, JobKind] = {}
 
 
-def job_kind(name: str, *, roles: set[str], on_failure: FailureHook | None = None) -> Callable[[Handler], Handler]:
+def job_kind(
+    name: str, *, roles: set[str], on_failure: FailureHook | None = None, check: Check | None = None
+) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         if name in _KINDS and _KINDS[name].handler is not fn:
             raise RuntimeError(f"job kind {name} registered twice")
-        _KINDS[name] = JobKind(name, fn, frozenset(roles), on_failure)
+        _KINDS[name] = JobKind(name, fn, frozenset(roles), on_failure, check)
         return fn
 
     return register

@@ -61,9 +61,11 @@ async def submit(
 
     The same idempotency key with the same parameters returns the existing job (created=False);
     with other parameters it raises IdempotencyConflict."""
-    get_kind(kind)  # unknown kinds fail here, not in a worker
+    job_kind = get_kind(kind)  # unknown kinds fail here, not in a worker
     if not scope.sees_tenant(tenant_id):
         raise PermissionError(f"tenant {tenant_id} is outside the caller's scope")
+    if job_kind.check is not None:
+        await job_kind.check(session, tenant_id, params)  # JobRejected: refused now, not in the worker
     digest = params_hash(params)
     hospital = scope.hospital_id
     job_id = uuid.uuid4()

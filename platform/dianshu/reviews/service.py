@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
 from dianshu.cases.models import CaseRecord
+from dianshu.jobs.errors import JobRejected
 from dianshu.reviews.models import OUTCOMES, ExpertPool, ReviewAssignment, ReviewEvent, SpecialReview
 from dianshu.reviews.workflow import ReviewRefused, grounds, next_state, quota
 from dianshu.scope import Scope
@@ -82,6 +83,9 @@ async def submit(
     record = f"case {hospital}/{list_id}"
     if not request.strip():
         raise ReviewRefused(record, "request", "required: say why the case needs review")
+    # One application at a time per hospital: concurrent applications for one case wait here and then
+    # find the first one's (the same answer as a retry), and the quota cannot be overrun.
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"review:{tenant}:{hospital}", 0))))
     existing = (
         await session.execute(
             select(SpecialReview).where(
@@ -108,7 +112,10 @@ async def submit(
         raise ReviewRefused(record, "list_id", f"no current, active case in {tenant} (or not yours)")
     city = await _city(session, tenant)
     year = case.discharge_month.year
-    std = await standard_in_force(session, city, case.discharge_month)
+    try:
+        std = await standard_in_force(session, city, case.discharge_month)
+    except JobRejected as e:
+        raise ReviewRefused(record, "standard", str(e)) from None
     grouping = (
         await session.execute(
             text("select drg, adrg, mdc from case_grouping where tenant_id = :t and case_id = :c and version_id = :v"),
@@ -170,8 +177,6 @@ async def submit(
             f"{case.los_days} days, "
             "no new technology",
         )
-    # One application at a time per hospital, so the quota cannot be overrun by concurrent requests.
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"review:{tenant}:{hospital}", 0))))
     discharges = (
         await session.execute(
             text(

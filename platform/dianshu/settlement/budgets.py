@@ -92,6 +92,8 @@ async def set_budget(
     if not Decimal("-0.5") <= g <= Decimal("0.5"):
         raise BudgetRefused("growth_rate", f"must be between -0.5 and 0.5 (got {g})")
     items: list[dict[str, str]] = []
+    if carve_outs is not None and not isinstance(carve_outs, list):
+        raise BudgetRefused("carve_outs", 'must be a list of {"item": ..., "amount": ...}')
     for i, c in enumerate(carve_outs or []):
         if not isinstance(c, dict) or not str(c.get("item") or "").strip():
             raise BudgetRefused(f"carve_outs[{i}].item", "required: name what is paid outside the points")

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dianshu import bounds
 from dianshu.jobs.errors import JobRejected
 from dianshu.settlement.engine import (
     AllianceIn,
@@ -47,10 +48,10 @@ def check_period(year: Any, month: Any) -> tuple[int, int]:
         y, m = int(year), int(month)
     except (TypeError, ValueError):
         raise JobRejected("year, month: whole numbers are required", field="year") from None
-    if not 2000 <= y <= 2100:
-        raise JobRejected(f"year: {y} is not a settlement year", field="year")
-    if not 1 <= m <= 12:
-        raise JobRejected(f"month: must be 1 to 12 (got {m})", field="month")
+    if (reason := bounds.year_reason(y)) is not None:
+        raise JobRejected(f"year: {reason}", field="year")
+    if (reason := bounds.month_reason(m)) is not None:
+        raise JobRejected(f"month: {reason}", field="month")
     return y, m
 
 

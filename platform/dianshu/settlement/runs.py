@@ -198,7 +198,12 @@ async def compute_points(ctx: JobContext, year: int, through_month: int) -> Poin
     return run
 
 
-@job_kind(POINTS, roles={"city_admin", "region_admin"})
+async def check_points(session: AsyncSession, tenant: str, p: dict[str, Any]) -> None:
+    check_period(p.get("year"), p.get("month", 12))
+    await city_of(session, tenant)
+
+
+@job_kind(POINTS, roles={"city_admin", "region_admin"}, check=check_points)
 async def points_job(ctx: JobContext) -> dict[str, Any]:
     year, month = check_period(ctx.params.get("year"), ctx.params.get("month", 12))
     run = await compute_points(ctx, year, month)
@@ -264,32 +269,50 @@ async def _totals(session: AsyncSession, tenant: str, points_run: uuid.UUID, led
     }
 
 
-@job_kind(SETTLE, roles={"city_admin", "region_admin"})
+def settle_period(p: dict[str, Any]) -> tuple[str, int, int]:
+    kind = p.get("kind")
+    if kind not in ("monthly", "annual"):
+        raise JobRejected(f"kind: must be monthly or annual (got {str(kind)[:20]!r})", field="kind")
+    year, month = check_period(p.get("year"), p.get("month", 12) if kind == "monthly" else 12)
+    return kind, year, month
+
+
+async def given_points_run(session: AsyncSession, tenant: str, p: dict[str, Any], year: int, month: int) -> PointsRun:
+    """The points run named in a settlement's parameters: the tenant's own, of the same period."""
+    try:
+        pr_id = uuid.UUID(str(p["points_run"]))
+    except ValueError:
+        raise JobRejected(f"points_run: {str(p['points_run'])[:40]!r} is not an id", field="points_run") from None
+    points_run = (
+        await session.execute(select(PointsRun).where(PointsRun.tenant_id == tenant, PointsRun.id == pr_id))
+    ).scalar_one_or_none()
+    if points_run is None:
+        raise JobRejected(f"points_run: no points run {pr_id} in {tenant}", field="points_run")
+    if (points_run.year, points_run.through_month) != (year, month):
+        raise JobRejected(
+            f"points_run: it covers {points_run.year} through month {points_run.through_month}, "
+            f"not {year} through {month}",
+            field="points_run",
+        )
+    return points_run
+
+
+async def check_settle(session: AsyncSession, tenant: str, p: dict[str, Any]) -> None:
+    _, year, month = settle_period(p)
+    await city_of(session, tenant)
+    if p.get("points_run"):
+        await given_points_run(session, tenant, p, year, month)
+
+
+@job_kind(SETTLE, roles={"city_admin", "region_admin"}, check=check_settle)
 async def settle(ctx: JobContext) -> dict[str, Any]:
     """Monthly pre-settlement (kind monthly, year to date through `month`) or annual clearing (kind
     annual) of each ledger, from a given points run or from a fresh one."""
     p = ctx.params
-    kind = p.get("kind")
-    if kind not in ("monthly", "annual"):
-        raise JobRejected("kind: monthly or annual", field="kind")
-    year, month = check_period(p.get("year"), p.get("month", 12) if kind == "monthly" else 12)
+    kind, year, month = settle_period(p)
     s = ctx.session
     if p.get("points_run"):
-        try:
-            pr_id = uuid.UUID(str(p["points_run"]))
-        except ValueError:
-            raise JobRejected(f"points_run: {p['points_run']!r} is not an id", field="points_run") from None
-        points_run = (
-            await s.execute(select(PointsRun).where(PointsRun.tenant_id == ctx.tenant_id, PointsRun.id == pr_id))
-        ).scalar_one_or_none()
-        if points_run is None:
-            raise JobRejected(f"points_run: no points run {pr_id} in {ctx.tenant_id}", field="points_run")
-        if (points_run.year, points_run.through_month) != (year, month):
-            raise JobRejected(
-                f"points_run: it covers {points_run.year} through month {points_run.through_month}, "
-                f"not {year} through {month}",
-                field="points_run",
-            )
+        points_run = await given_points_run(s, ctx.tenant_id, p, year, month)
     else:
         points_run = await compute_points(ctx, year, month)
     city = await city_of(s, ctx.tenant_id)

@@ -21,17 +21,27 @@ CALIBRATE = "standards.calibrate"
 FETCH = 20_000
 
 
-@job_kind(CALIBRATE, roles={"city_admin"})
-async def calibrate_standard(ctx: JobContext) -> dict[str, Any]:
-    p, s = ctx.params, ctx.session
+def calibration_params(p: dict[str, Any]) -> tuple[uuid.UUID, CalibrationParams]:
     try:
-        version_id = uuid.UUID(p["version"])
+        version_id = uuid.UUID(str(p["version"]))
         years = tuple(int(y) for y in p["years"])
         weights = tuple(Decimal(str(w)) for w in p["year_weights"]) if p.get("year_weights") else None
         params = CalibrationParams(years=years, year_weights=weights, iqr_k=Decimal(str(p.get("iqr_k", "1.5"))))
         params.weights()
-    except (KeyError, ValueError, ArithmeticError) as e:
-        raise JobRejected(f"parameters: {e}") from e
+    except (KeyError, TypeError, ValueError, ArithmeticError) as e:
+        raise JobRejected(f"parameters: {e}", field="parameters") from e
+    return version_id, params
+
+
+async def check_calibration(session: Any, tenant: str, p: dict[str, Any]) -> None:
+    calibration_params(p)
+
+
+@job_kind(CALIBRATE, roles={"city_admin"}, check=check_calibration)
+async def calibrate_standard(ctx: JobContext) -> dict[str, Any]:
+    p, s = ctx.params, ctx.session
+    version_id, params = calibration_params(p)
+    years, weights = params.years, params.year_weights
     label = str(p.get("label") or f"calibrated {min(years)}-{max(years)}")
     version = await s.get(DrgSchemeVersion, version_id)
     if version is None:

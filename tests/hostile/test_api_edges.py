@@ -1,0 +1,612 @@
+"""Hostile inputs to /graphql, against the production profile, one row each: the exact status, the
+error code or typename, the field named and a reason. None may be a 500 or "Unexpected error."."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import uuid
+
+import pytest
+
+from dianshu.config import Settings
+from dianshu.db.session import scoped_session
+from dianshu.scope import Role, Scope
+from dianshu.settlement.models import PointsRun
+from tests.api import Api
+from tests.conftest import JWT_SECRET
+from tests.test_standards_db import builtin_versions  # noqa: F401
+
+MiB = 1 << 20
+
+
+@pytest.fixture
+async def prod(test_database, db):
+    settings = Settings(
+        profile="prod", database_url=test_database.owner_url, redis_url="redis://127.0.0.1:1/0", jwt_secret=JWT_SECRET
+    )
+    api = Api(settings, db)
+    yield api
+    await api.client.aclose()
+
+
+def cursor(key) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+
+
+def nested(depth: int) -> str:
+    """A request whose variable x is a list nested `depth` deep (built as text: json.dumps recurses)."""
+    return '{"query": "{ me { role } }", "variables": {"x": ' + "[" * depth + '"x"' + "]" * depth + "}}"
+
+
+# ---- the request as a whole: refused before any GraphQL work, as JSON ----------------------------
+
+ME = json.dumps({"query": "{ me { role } }"})
+BIG_VARIABLES = json.dumps({"query": "query($x: JSON) { me { role } }", "variables": {"x": "y" * (2 * MiB)}})
+
+# (id, raw body, extra headers, status, code, field, reason)
+BODIES = [
+    ("json-null", "null", {}, 400, "BAD_REQUEST", "body", "not null"),
+    ("json-number", "123", {}, 400, "BAD_REQUEST", "body", "not int"),
+    ("json-string", '"x"', {}, 400, "BAD_REQUEST", "body", "not str"),
+    ("not-json", "{", {}, 400, "BAD_REQUEST", "body", "not valid JSON"),
+    ("nan", '{"query": "{ me { role } }", "variables": {"x": NaN}}', {}, 400, "BAD_REQUEST", "body", "finite"),
+    (
+        "huge-integer",
+        '{"query": "{ me { role } }", "variables": {"x": 1' + "0" * 5000 + "}}",
+        {},
+        400,
+        "BAD_REQUEST",
+        "body",
+        "not valid JSON",
+    ),
+    ("variables-5000-deep", nested(5000), {}, 400, "BAD_REQUEST", "variables", "nested too deeply"),
+    ("variables-20-deep", nested(20), {}, 400, "BAD_REQUEST", "variables", "nested more than 16 levels deep"),
+    (
+        "variables-30000-values",
+        json.dumps({"query": "{ me { role } }", "variables": {"x": list(range(30_000))}}),
+        {},
+        400,
+        "BAD_REQUEST",
+        "variables",
+        "more than 20000 values",
+    ),
+    ("variables-2MiB", BIG_VARIABLES, {}, 413, "PAYLOAD_TOO_LARGE", "body", "at most 1048576 bytes"),
+    (
+        "two-operations-no-name",
+        json.dumps({"query": "query A { me { role } } query B { me { subject } }"}),
+        {},
+        400,
+        "BAD_REQUEST",
+        "operationName",
+        "has 2 operations",
+    ),
+    (
+        "content-length-lies",
+        ME,
+        {"content-length": str(50 * MiB)},
+        413,
+        "PAYLOAD_TOO_LARGE",
+        "body",
+        "at most 1048576 bytes",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "code", "field", "reason"), [r[1:] for r in BODIES], ids=[r[0] for r in BODIES]
+)
+async def test_request_refused_whole(prod, city, body, headers, status, code, field, reason):
+    token = prod.token(Role.region_admin, [city.a])
+    h = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", **headers}
+    if "content-length" in headers:
+        # httpx would send its own length: call the ASGI app with the lying header directly.
+        r = await _raw(prod, body.encode(), h)
+    else:
+        r = await prod.client.post("/graphql", content=body, headers=h)
+    assert r.status_code == status, r.text
+    error = r.json()["errors"][0]
+    assert error["extensions"] == {"code": code, "field": field}
+    assert reason in error["message"]
+
+
+async def test_chunked_body_without_length_is_counted(prod, city):
+    token = prod.token(Role.region_admin, [city.a])
+
+    async def chunks():
+        yield b'{"query": "{ me { role } }", "variables": {"x": "'
+        for _ in range(40):  # 2.5 MiB in 64 KiB chunks, no Content-Length
+            yield b"y" * (64 * 1024)
+        yield b'"}}'
+
+    r = await prod.client.post(
+        "/graphql", content=chunks(), headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    )
+    assert r.status_code == 413
+    assert r.json()["errors"][0]["extensions"] == {"code": "PAYLOAD_TOO_LARGE", "field": "body"}
+    # The same connection serves the next request normally.
+    ok = await prod.post(token, "{ me { role } }")
+    assert ok.status_code == 200 and ok.json()["data"]["me"]["role"] == "region_admin"
+
+
+async def test_uploads_keep_their_own_larger_limit(test_database, db, city, dispatcher):
+    settings = Settings(
+        profile="prod",
+        database_url=test_database.owner_url,
+        redis_url="redis://127.0.0.1:1/0",
+        jwt_secret=JWT_SECRET,
+        max_body_bytes=4096,
+        max_upload_bytes=64 * 1024,
+    )
+    api = Api(settings, db)
+    token = api.token(Role.region_admin, [city.a])
+    auth = {"Authorization": f"Bearer {token}", "Idempotency-Key": "k1"}
+    # A 10 KiB upload passes the 4 KiB JSON limit (refused later for its content, not its size) ...
+    small = await api.client.post(f"/ingest/{city.a}?filename=x.csv", content=b"a" * 10_240, headers=auth)
+    assert small.status_code == 202, small.text
+    # ... a 100 KiB one streamed without a length stops at the upload limit.
+
+    async def chunks():
+        for _ in range(25):
+            yield b"a" * 4096
+
+    big = await api.client.post(
+        f"/ingest/{city.a}?filename=x.csv", content=chunks(), headers={**auth, "Idempotency-Key": "k2"}
+    )
+    assert big.status_code == 413, big.text
+    assert "an upload may be at most 65536 bytes" in big.json()["errors"][0]["message"]
+    # GraphQL JSON over 4 KiB is refused.
+    r = await api.post(token, "query($x: String) { me { role } }", {"x": "y" * 5000})
+    assert r.status_code == 413
+    await api.client.aclose()
+
+
+async def _raw(api: Api, body: bytes, headers: dict[str, str]):
+    """One request straight to the ASGI app (to send a Content-Length that does not match)."""
+    import httpx
+
+    sent: list[dict] = []
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+    }
+
+    async def receive():
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    await api.app(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return httpx.Response(start["status"], content=content)
+
+
+# ---- arguments: a typed error naming the field -----------------------------------------------------
+
+HUGE = "x" * 100_000
+NUL = "H\x00"
+
+# (id, query, variables (TENANT/CITY/HOSPITAL replaced), typename or None for a query error, field, reason)
+ARGUMENTS = [
+    (
+        "cursor-not-base64",
+        '{ hospitals(after: "%%%") { nodes { code } } }',
+        {},
+        None,
+        "after",
+        "is not a cursor from this API",
+    ),
+    (
+        "cursor-wrong-shape",
+        "query($a: String) { hospitals(after: $a) { nodes { code } } }",
+        {"a": cursor(["x"])},
+        None,
+        "after",
+        "is not a cursor from this API",
+    ),
+    (
+        "cursor-bad-time",
+        "query($a: String) { jobs(after: $a) { nodes { id } } }",
+        {"a": cursor(["yesterday", "x"])},
+        None,
+        "after",
+        "is not a cursor from this API",
+    ),
+    (
+        "cursor-bigint-overflow",
+        "query($a: String) { cases(after: $a) { nodes { id } } }",
+        {"a": cursor(["TENANT", 10**30])},
+        None,
+        "after",
+        "is not a cursor from this API",
+    ),
+    (
+        "policy-year-int32-max",
+        '{ policy(tenant: "TENANT", year: 2147483647) { year } }',
+        {},
+        None,
+        "year",
+        "must be a year from 2000 to 2100 (got 2147483647)",
+    ),
+    (
+        "policy-year-negative",
+        '{ policy(tenant: "TENANT", year: -1) { year } }',
+        {},
+        None,
+        "year",
+        "must be a year from 2000 to 2100 (got -1)",
+    ),
+    (
+        "budgets-year-huge",
+        '{ budgets(tenant: "TENANT", year: 99999) { year } }',
+        {},
+        None,
+        "year",
+        "must be a year from 2000 to 2100",
+    ),
+    ("reviews-year", '{ reviews(tenant: "TENANT", year: 1900) { id } }', {}, None, "year", "from 2000 to 2100"),
+    (
+        "hospitals-level",
+        "{ hospitals(level: 7) { nodes { code } } }",
+        {},
+        None,
+        "level",
+        "must be a hospital level, one of 1, 2, 3 (got 7)",
+    ),
+    (
+        "cases-month-text",
+        '{ cases(month: "0001-01") { nodes { id } } }',
+        {},
+        None,
+        "month",
+        "must be a year from 2000 to 2100 (got 1)",
+    ),
+    (
+        "nul-in-variable",
+        "query($t: String) { hospitals(tenant: $t) { nodes { code } } }",
+        {"t": NUL},
+        None,
+        "tenant",
+        "must not contain control characters (U+0000 at position 1)",
+    ),
+    (
+        "nul-in-literal",
+        '{ tenant(code: "H\\u0000") { code } }',
+        {},
+        None,
+        "code",
+        "must not contain control characters (U+0000",
+    ),
+    ("escape-in-string", '{ tenant(code: "H\\u001b[2J") { code } }', {}, None, "code", "U+001B"),
+    (
+        "long-code",
+        "query($c: String!) { tenant(code: $c) { code } }",
+        {"c": "T" * 300},
+        None,
+        "code",
+        "must be at most 256 characters (got 300)",
+    ),
+    (
+        "decimal-not-a-number",
+        'mutation($s: Decimal!) { setEvaluationScore(tenant: "TENANT", hospital: "HOSPITAL", '
+        "year: 2025, score: $s) { __typename } }",
+        {"s": "abc"},
+        None,
+        None,
+        "Value cannot represent a Decimal",
+    ),
+    (
+        "score-exponent",
+        'mutation { setEvaluationScore(tenant: "TENANT", hospital: "HOSPITAL", year: 2025, '
+        'score: "1e30") { __typename ... on ValidationError { errors { field reason } } } }',
+        {},
+        "ValidationError",
+        "score",
+        "must be below 1,000,000,000,000 in size",
+    ),
+    (
+        "budget-last-year-1e30",
+        'mutation { setBudget(input: {tenant: "TENANT", year: 2025, growthRate: "0.05", '
+        'reason: "r", lastYearSpending: "1e30"}) { __typename ... on ValidationError { errors { field reason } } } }',
+        {},
+        "ValidationError",
+        "input.lastYearSpending",
+        "must be below 1,000,000,000,000 in size",
+    ),
+    (
+        "budget-money-three-places",
+        'mutation { setBudget(input: {tenant: "TENANT", year: 2025, growthRate: "0.05", '
+        'reason: "r", lastYearSpending: "100.001"}) '
+        "{ __typename ... on ValidationError { errors { field reason } } } }",
+        {},
+        "ValidationError",
+        "input.lastYearSpending",
+        "at most 2 decimal places",
+    ),
+    (
+        "budget-year",
+        'mutation { setBudget(input: {tenant: "TENANT", year: 20250, growthRate: "0.05", '
+        'reason: "r"}) { __typename ... on ValidationError { errors { field reason } } } }',
+        {},
+        "ValidationError",
+        "input.year",
+        "must be a year from 2000 to 2100 (got 20250)",
+    ),
+    (
+        "audit-amount-nan",
+        'mutation { recordAuditDeduction(input: {tenant: "TENANT", hospital: "HOSPITAL", '
+        'year: 2025, month: 3, amount: "NaN", reference: "A1", reason: "r"}) '
+        "{ __typename ... on ValidationError { errors { field reason } } } }",
+        {},
+        "ValidationError",
+        "input.amount",
+        "must be a finite decimal",
+    ),
+    (
+        "audit-month-13",
+        'mutation { recordAuditDeduction(input: {tenant: "TENANT", hospital: "HOSPITAL", '
+        'year: 2025, month: 13, amount: "1.00", reference: "A1", reason: "r"}) '
+        "{ __typename ... on ValidationError { errors { field reason } } } }",
+        {},
+        "ValidationError",
+        "input.month",
+        "must be a month from 1 to 12 (got 13)",
+    ),
+    (
+        "import-level-9",
+        'mutation($h: [HospitalInput!]!) { importHospitals(input: {tenant: "TENANT", hospitals: $h})'
+        " { __typename ... on ValidationError { errors { field reason } } } }",
+        {"h": [{"code": "HX1", "name": "X", "level": 9, "type": "general"}]},
+        "ValidationError",
+        "input.hospitals[0].level",
+        "must be a hospital level",
+    ),
+    (
+        "violation-reason-100k",
+        'mutation($r: String!) { confirmViolation(input: {tenant: "TENANT", '
+        'hospital: "HOSPITAL", listId: "L1", kind: "upcoding", reason: $r}) '
+        "{ __typename ... on ValidationError { errors { field reason } } } }",
+        {"r": HUGE},
+        "ValidationError",
+        "input.reason",
+        "must be at most 2000 characters (got 100000)",
+    ),
+    (
+        "recall-reason-100k",
+        'mutation($r: String!) { recallCase(tenant: "TENANT", hospital: "HOSPITAL", '
+        'listId: "L1", reason: $r) { __typename ... on ValidationError { errors { field reason } } } }',
+        {"r": HUGE},
+        "ValidationError",
+        "reason",
+        "must be at most 2000 characters (got 100000)",
+    ),
+    (
+        "review-reason-100k",
+        'mutation($r: String!) { precheckReview(input: {tenant: "TENANT", '
+        'review: "00000000-0000-0000-0000-000000000000", reason: $r}) '
+        "{ __typename ... on ValidationError { errors { field reason } } } }",
+        {"r": HUGE},
+        "ValidationError",
+        "input.reason",
+        "must be at most 2000 characters (got 100000)",
+    ),
+    (
+        "review-request-nul",
+        'mutation($r: String!) { applyForReview(input: {tenant: "TENANT", '
+        'hospital: "HOSPITAL", listId: "L1", request: $r}) '
+        "{ __typename ... on ValidationError { errors { field reason } } } }",
+        {"r": "why\x00"},
+        "ValidationError",
+        "input.request",
+        "must not contain control characters (U+0000 at position 3)",
+    ),
+    (
+        "settlement-kind-weekly",
+        'mutation { runSettlement(input: {tenant: "TENANT", kind: "weekly", year: 2025}) '
+        "{ __typename ... on ValidationError { errors { field reason } } } }",
+        {},
+        "ValidationError",
+        "kind",
+        "must be monthly or annual (got 'weekly')",
+    ),
+    (
+        "settlement-month-13",
+        'mutation { runSettlement(input: {tenant: "TENANT", kind: "monthly", year: 2025, '
+        "month: 13}) { __typename ... on ValidationError { errors { field reason } } } }",
+        {},
+        "ValidationError",
+        "input.month",
+        "must be a month from 1 to 12 (got 13)",
+    ),
+    (
+        "settlement-unknown-points-run",
+        'mutation { runSettlement(input: {tenant: "TENANT", kind: "annual", '
+        'year: 2025, pointsRun: "00000000-0000-0000-0000-000000000001"}) '
+        "{ __typename ... on ValidationError { errors { field reason } } } }",
+        {},
+        "ValidationError",
+        "pointsRun",
+        "no points run 00000000-0000-0000-0000-000000000001 in TENANT",
+    ),
+    (
+        "points-month-0",
+        'mutation { computePoints(tenant: "TENANT", year: 2025, month: 0) '
+        "{ __typename ... on ValidationError { errors { field reason } } } }",
+        {},
+        "ValidationError",
+        "month",
+        "must be a month from 1 to 12 (got 0)",
+    ),
+    (
+        "group-cases-month",
+        'mutation { groupCases(input: {tenant: "TENANT", fromMonth: "2025-13"}) '
+        "{ __typename ... on ValidationError { errors { field reason } } } }",
+        {},
+        "ValidationError",
+        "input.fromMonth",
+        "must be a month from 1 to 12 (got 13)",
+    ),
+    (
+        "group-cases-backwards",
+        'mutation { groupCases(input: {tenant: "TENANT", fromMonth: "2025-05", '
+        'toMonth: "2025-01"}) { __typename ... on ValidationError { errors { field reason } } } }',
+        {},
+        "ValidationError",
+        "to",
+        "the period ends before it starts",
+    ),
+    (
+        "date-year-1",
+        'mutation { publishPaymentStandard(id: "00000000-0000-0000-0000-000000000000", effectiveFrom: "0001-01-01")'
+        " { id } }",
+        {},
+        None,
+        "effectiveFrom",
+        "must be a year from 2000 to 2100 (got 1)",
+    ),
+    (
+        "float-infinity",
+        '{ groupDraft(case: {ventHours: 1e400, diagnoses: ["J18.900"]}) { drg } }',
+        {},
+        None,
+        "case.ventHours",
+        "must be a finite number",
+    ),
+    (
+        "carve-outs-not-a-list",
+        "mutation($c: JSON) { setBudget(input: {tenant: \"TENANT\", year: 2025, growthRate: \"0.05\", "
+        'reason: "r", lastYearSpending: "100.00", carveOuts: $c}) '
+        "{ __typename ... on ValidationError { errors { field reason } } } }",
+        {"c": "abc"},
+        "ValidationError",
+        "carve_outs",
+        'must be a list of {"item": ..., "amount": ...}',
+    ),
+    (
+        "json-argument-nul-key",
+        'mutation($s: JSON!) { setAlliance(input: {tenant: "TENANT", id: "AL", '
+        'name: "n", lead: "HOSPITAL", shares: $s}) { __typename ... on ValidationError { errors { field reason } } } }',
+        {"s": {"H\x00": "1"}},
+        "ValidationError",
+        "input.shares.<key>",
+        "must not contain control characters",
+    ),
+]
+
+
+def _fill(value, city):
+    text = json.dumps(value).replace("TENANT", city.a).replace("HOSPITAL", city.a1)
+    return json.loads(text)
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "typename", "field", "reason"), [r[1:] for r in ARGUMENTS], ids=[r[0] for r in ARGUMENTS]
+)
+async def test_argument_refused_by_name(prod, city, dispatcher, query, variables, typename, field, reason):
+    token = prod.token(Role.region_admin, [city.a])
+    r = await prod.post(token, _fill(query, city), _fill(variables, city))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    reason = _fill(reason, city)
+    if typename is None:
+        error = body["errors"][0]
+        assert reason in error["message"], error
+        if field is not None:
+            assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+    else:
+        assert not body.get("errors"), body["errors"]
+        result = next(iter(body["data"].values()))
+        assert result["__typename"] == typename
+        assert result["errors"][0]["field"] == field
+        assert reason in result["errors"][0]["reason"], result
+    assert "Unexpected error." not in r.text
+    assert not dispatcher.sent  # nothing was queued for a refused request
+
+
+async def test_report_year_out_of_range_is_refused(prod, city):
+    token = prod.token(Role.region_admin, [city.a])
+    r = await prod.client.get(
+        f"/reports/{city.city}/settlement/99999999999.csv", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert r.status_code == 400
+    assert r.json() == {"errors": [{"field": "year", "reason": "must be a year from 2000 to 2100 (got 99999999999)"}]}
+
+
+async def test_no_field_suggestions_in_prod(prod, city):
+    r = await prod.post(prod.token(Role.region_admin, [city.a]), "{ hospitals { nodes { cod } } }")
+    assert r.status_code == 200
+    assert [e["message"] for e in r.json()["errors"]] == ["Cannot query field 'cod' on type 'Hospital'."]
+
+
+async def test_another_regions_points_run_is_refused_at_submission(prod, db, city, dispatcher):
+    other = uuid.uuid4()
+    async with scoped_session(db, Scope.system((city.b,))) as s:
+        s.add(
+            PointsRun(
+                tenant_id=city.b,
+                id=other,
+                year=2025,
+                through_month=12,
+                version=1,
+                standard_id=uuid.uuid4(),
+                scheme_version_id=uuid.uuid4(),
+                inputs={},
+                summary={},
+                created_by="tests",
+            )
+        )
+    q = (
+        'mutation($t: String!, $p: ID) { runSettlement(input: {tenant: $t, kind: "annual", year: 2025, '
+        "pointsRun: $p}) { __typename ... on ValidationError { errors { field reason } } } }"
+    )
+    r = await prod.post(prod.token(Role.region_admin, [city.a]), q, {"t": city.a, "p": str(other)})
+    result = r.json()["data"]["runSettlement"]
+    assert result == {
+        "__typename": "ValidationError",
+        "errors": [{"field": "pointsRun", "reason": f"points_run: no points run {other} in {city.a}"}],
+    }
+    assert not dispatcher.sent
+
+
+APPLY = (
+    'mutation($t: String!, $h: String!) { applyForReview(input: {tenant: $t, hospital: $h, listId: "A-4", '
+    'request: "ECMO"}) { __typename ... on ReviewPayload { review { id } } '
+    "... on ValidationError { errors { field reason } } } }"
+)
+
+
+async def test_review_with_no_standard_in_force_is_a_typed_refusal(prod, db, city, dispatcher, builtin_versions):  # noqa: F811
+    from tests.settlement.world import load_year
+
+    await load_year(db, city, builtin_versions["zhejiang_2022"])  # cases grouped, no standard published
+    token = prod.token(Role.hospital_user, [city.a], city.a2)
+    r = await prod.post(token, APPLY, {"t": city.a, "h": city.a2})
+    result = r.json()["data"]["applyForReview"]
+    assert result["__typename"] == "ValidationError"
+    assert result["errors"][0]["field"] == "standard"
+    assert f"no published payment standard of {city.city} is in force on 2025-04-01" in result["errors"][0]["reason"]
+
+
+async def test_ten_concurrent_applications_get_one_review(prod, db, city, dispatcher, builtin_versions):  # noqa: F811
+    from tests.settlement.world import budgeted_year
+
+    await budgeted_year(db, city, builtin_versions["zhejiang_2022"], {"review_quota_ratio": "1"}, "test")
+    token = prod.token(Role.hospital_user, [city.a], city.a2)
+    results = await asyncio.gather(*(prod.post(token, APPLY, {"t": city.a, "h": city.a2}) for _ in range(10)))
+    assert [r.status_code for r in results] == [200] * 10
+    payloads = [r.json()["data"]["applyForReview"] for r in results]
+    assert {p["__typename"] for p in payloads} == {"ReviewPayload"}, payloads
+    assert len({p["review"]["id"] for p in payloads}) == 1
