@@ -75,5 +75,5 @@ def test_request_limit_defaults():
         1 << 20,
         1 << 30,
         16,
-        20_000,
+        100_000,
     )

@@ -262,6 +262,7 @@ def simulate(
     from dianshu.settlement.scenario import json_schema
     from dianshu.settlement.simulate import ScenarioError
     from dianshu.settlement.simulate import simulate as run
+    from dianshu.settlement.simulations import ScenarioFileError, decode_scenario
 
     def refuse(*lines: str) -> NoReturn:
         sys.stderr.write("".join(f"{line}\n" for line in lines))
@@ -273,13 +274,13 @@ def simulate(
         if input is None:
             refuse("--input: required (or --schema)")
         try:
-            text = input.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            refuse(f"{input}: cannot read: {getattr(e, 'strerror', None) or e}")
+            raw = input.read_bytes()
+        except OSError as e:
+            refuse(f"{input}: cannot read: {e.strerror or e}")
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            refuse(f"{input}: not valid JSON: {e}")
+            data = decode_scenario(raw)
+        except ScenarioFileError as e:
+            refuse(f"{input}: {e}")
         try:
             result = run(data)
         except ScenarioError as e:

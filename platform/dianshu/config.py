@@ -113,7 +113,7 @@ class Settings(BaseSettings):
         default=16, ge=2, validation_alias=AliasChoices("DIANSHU_MAX_VARIABLE_DEPTH", "max_variable_depth")
     )
     max_variable_values: int = Field(
-        default=20_000, ge=10, validation_alias=AliasChoices("DIANSHU_MAX_VARIABLE_VALUES", "max_variable_values")
+        default=100_000, ge=10, validation_alias=AliasChoices("DIANSHU_MAX_VARIABLE_VALUES", "max_variable_values")
     )
     metrics_token: str | None = Field(
         default=None, validation_alias=AliasChoices("DIANSHU_METRICS_TOKEN", "metrics_token")
@@ -140,12 +140,18 @@ class Settings(BaseSettings):
     # Simulation: a synchronous `simulate` takes at most this many cases (larger ones run as the job
     # settlement.simulate, `startSimulation`), which takes at most the second.
     simulate_max_cases: int = Field(
-        default=20_000, ge=1, validation_alias=AliasChoices("DIANSHU_SIMULATE_MAX_CASES", "simulate_max_cases")
+        default=5_000, ge=1, validation_alias=AliasChoices("DIANSHU_SIMULATE_MAX_CASES", "simulate_max_cases")
     )
     simulate_job_max_cases: int = Field(
-        default=2_000_000,
+        default=200_000,
         ge=1,
         validation_alias=AliasChoices("DIANSHU_SIMULATE_JOB_MAX_CASES", "simulate_job_max_cases"),
+    )
+    # A scenario file sent to startSimulation (multipart) is read whole into the API process.
+    simulate_file_max_bytes: int = Field(
+        default=64 << 20,
+        ge=1024,
+        validation_alias=AliasChoices("DIANSHU_SIMULATE_FILE_MAX_BYTES", "simulate_file_max_bytes"),
     )
     # Fault-injection for drills only: a pause between a job's steps so a drill can kill a worker mid-job.
     job_step_delay_ms: int = Field(

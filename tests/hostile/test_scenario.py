@@ -239,9 +239,10 @@ def test_the_cli_exits_2_with_one_line_per_issue(tmp_path, edit, issue):
         (None, "cannot read: No such file or directory"),
         ("{", "not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
         ("", "not valid JSON: Expecting value: line 1 column 1 (char 0)"),
-        (b"\xff\xfe{", "cannot read: "),
+        (b"\xff\xfe{", "not UTF-8 (byte 0)"),
+        ("{\"cases\": NaN}", "NaN is not JSON (numbers must be finite)"),
     ],
-    ids=["missing file", "truncated JSON", "empty file", "not UTF-8"],
+    ids=["missing file", "truncated JSON", "empty file", "not UTF-8", "NaN"],
 )
 def test_the_cli_refuses_unreadable_input(tmp_path, content, message):
     src = tmp_path / "scenario.json"

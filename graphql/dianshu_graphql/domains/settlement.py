@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import anyio
 import strawberry
 from sqlalchemy import select
+from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -27,7 +28,13 @@ from dianshu.settlement.models import (
 from dianshu.settlement.runs import POINTS, SETTLE, RunRefused, city_overview, publish_run, statement_data
 from dianshu.settlement.simulate import ScenarioError
 from dianshu.settlement.simulate import simulate as run_simulation
-from dianshu.settlement.simulations import SIMULATE, listed_issues, too_many_cases
+from dianshu.settlement.simulations import (
+    SIMULATE,
+    ScenarioFileError,
+    decode_scenario,
+    listed_issues,
+    too_many_cases,
+)
 from dianshu_graphql.domains.grouping import JobResult, submit_job
 from dianshu_graphql.errors import ExpectedError, FieldError, IdempotencyConflict, PermissionDenied, ValidationError
 from dianshu_graphql.permissions import denied, require_roles, require_tenant
@@ -435,6 +442,16 @@ class ConfirmViolationInput:
     reason: str
 
 
+async def read_scenario_file(file: Upload, limit: int) -> Any:
+    """An uploaded scenario file, read up to `limit` bytes and decoded off the event loop."""
+    data = bytearray()
+    while chunk := await file.read(1 << 20):
+        data += chunk
+        if len(data) > limit:
+            raise ScenarioFileError(f"larger than {limit} bytes (DIANSHU_SIMULATE_FILE_MAX_BYTES)")
+    return await anyio.to_thread.run_sync(decode_scenario, bytes(data))
+
+
 def _refused(record: str, field: str, reason: str, message: str) -> ValidationError:
     return ValidationError(message=message, errors=[FieldError(record=record, field=field, reason=reason)])
 
@@ -711,10 +728,30 @@ class SettlementRunsMutation:
         "scenario's paths are in its error."
     )
     async def start_simulation(
-        self, info: Info, tenant: str, scenario: JSON, idempotency_key: str | None = None
+        self,
+        info: Info,
+        tenant: str,
+        scenario: JSON | None = None,
+        file: Annotated[
+            Upload | None,
+            strawberry.argument(
+                description="The scenario as a JSON file (GraphQL multipart; up to DIANSHU_MAX_UPLOAD_BYTES), "
+                "for scenarios larger than a request body may be. Give this or scenario, not both."
+            ),
+        ] = None,
+        idempotency_key: str | None = None,
     ) -> StartSimulationResult:
         if (refused := denied(info, get_kind(SIMULATE).roles, tenant)) is not None:
             return refused
+        if (scenario is None) == (file is None):
+            return _refused(
+                "scenario", "scenario", "give either scenario or file", "scenario: give one of scenario, file"
+            )
+        if file is not None:
+            try:
+                scenario = await read_scenario_file(file, info.context.settings.simulate_file_max_bytes)
+            except ScenarioFileError as e:
+                return _refused("scenario", "file", str(e), f"file: {e}")
         if not isinstance(scenario, dict):
             return _refused("scenario", "scenario", "must be a JSON object", "scenario: must be a JSON object")
         if (why := too_many_cases(scenario, info.context.settings.simulate_job_max_cases)) is not None:

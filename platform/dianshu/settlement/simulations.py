@@ -5,6 +5,7 @@ The scenario travels in the job's parameters; it is read and refused by the same
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from dianshu.config import get_settings
@@ -16,6 +17,31 @@ from dianshu.settlement.simulate import ScenarioError, simulate
 
 SIMULATE = "settlement.simulate"
 MAX_LISTED_ISSUES = 100  # a refusal lists this many paths (and says how many more)
+
+
+class ScenarioFileError(ValueError):
+    """A scenario file that is not one JSON document (the reason names what is wrong)."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ScenarioFileError(f"{name} is not JSON (numbers must be finite)")
+
+
+def decode_scenario(data: bytes) -> Any:
+    """A scenario file's bytes as JSON: UTF-8 (a BOM allowed), finite numbers only; what it holds is
+    left to the strict schema."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ScenarioFileError(f"not UTF-8 (byte {e.start})") from None
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ScenarioFileError("JSON nested too deeply") from None
+    except ScenarioFileError:
+        raise
+    except ValueError as e:
+        raise ScenarioFileError(f"not valid JSON: {e}") from None
 
 
 def too_many_cases(scenario: Any, limit: int) -> str | None:
