@@ -15,3 +15,11 @@ def test_layout_table_matches_the_code():
 
 def test_readme_names_the_two_commands():
     assert "make demo" in README and "make test" in README
+
+
+def test_readme_publishes_the_scenario_schema_as_committed():
+    import json
+
+    committed = json.loads((Path(__file__).resolve().parents[1] / "docs" / "scenario.schema.json").read_text())
+    block = README.split("<details><summary>scenario JSON Schema</summary>", 1)[1].split("```json\n", 1)[1]
+    assert json.loads(block.split("\n```", 1)[0]) == committed
