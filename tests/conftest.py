@@ -91,6 +91,19 @@ async def db(test_database: TestDatabase) -> AsyncIterator[Database]:
     await database.dispose()
 
 
+@pytest.fixture
+async def prod(test_database: TestDatabase, db: Database):
+    """The API in the production profile (masked errors, no suggestions, POST only) on the test database."""
+    from tests.api import Api
+
+    settings = Settings(
+        profile="prod", database_url=test_database.owner_url, redis_url="redis://127.0.0.1:1/0", jwt_secret=JWT_SECRET
+    )
+    api = Api(settings, db)
+    yield api
+    await api.client.aclose()
+
+
 @pytest.fixture(scope="session")
 async def owner_db(test_database: TestDatabase) -> AsyncIterator[Database]:
     database = Database(test_database.owner_url, pool_size=2)

@@ -14,16 +14,6 @@ from tests.conftest import JWT_SECRET
 
 
 @pytest.fixture
-async def prod(test_database, db):
-    settings = Settings(
-        profile="prod", database_url=test_database.owner_url, redis_url="redis://127.0.0.1:1/0", jwt_secret=JWT_SECRET
-    )
-    api = Api(settings, db)
-    yield api
-    await api.client.aclose()
-
-
-@pytest.fixture
 async def dev(settings, db):
     api = Api(settings, db)
     yield api

@@ -21,16 +21,6 @@ from tests.test_standards_db import builtin_versions  # noqa: F401
 MiB = 1 << 20
 
 
-@pytest.fixture
-async def prod(test_database, db):
-    settings = Settings(
-        profile="prod", database_url=test_database.owner_url, redis_url="redis://127.0.0.1:1/0", jwt_secret=JWT_SECRET
-    )
-    api = Api(settings, db)
-    yield api
-    await api.client.aclose()
-
-
 def cursor(key) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
 

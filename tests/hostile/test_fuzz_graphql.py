@@ -9,7 +9,6 @@ import datetime
 import json
 from decimal import Decimal
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
@@ -19,7 +18,6 @@ from dianshu.config import Settings
 from dianshu.scope import Role
 from dianshu_graphql.schema import build_schema
 from tests.api import Api
-from tests.conftest import JWT_SECRET
 
 PROD = Settings(profile="prod", database_url="postgresql://x@y/z", redis_url="redis://y", jwt_secret="s")
 SCHEMA = build_schema(PROD)._schema
@@ -70,16 +68,6 @@ FUZZ = settings(
     derandomize=True,  # the same documents every run: a failure reproduces
     database=None,
 )
-
-
-@pytest.fixture
-async def prod(test_database, db):
-    s = Settings(
-        profile="prod", database_url=test_database.owner_url, redis_url="redis://127.0.0.1:1/0", jwt_secret=JWT_SECRET
-    )
-    api = Api(s, db)
-    yield api
-    await api.client.aclose()
 
 
 def leaked(text: str, city) -> list[str]:
