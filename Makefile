@@ -8,6 +8,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
+# The suite runs on every core (pytest-xdist; each worker migrates its own database).
+TESTFLAGS ?= -n auto
 
 .PHONY: demo test lint schema bench clean
 
@@ -21,7 +23,7 @@ demo: $(STAMP)
 	$(BIN)/dianshu demo $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/pytest $(ARGS)
+	$(BIN)/pytest $(TESTFLAGS) $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
