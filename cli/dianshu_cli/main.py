@@ -101,7 +101,7 @@ def token(
     claims = {"role": role.value, "tenants": tenant, "hospital": hospital, "sa": service_account, "sub": "x"}
     try:
         principal_from_claims(
-            {k: v for k, v in claims.items() if v is not None}, hospital_pattern=settings.hospital_code_pattern
+            {k: v for k, v in claims.items() if v is not None}, settings=settings
         )
         codec = TokenCodec(settings)
         print(

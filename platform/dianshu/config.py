@@ -94,6 +94,12 @@ class Settings(BaseSettings):
         default=r"^H(?P<division>\d{6})\d{5}$",
         validation_alias=AliasChoices("DIANSHU_HOSPITAL_CODE_PATTERN", "hospital_code_pattern"),
     )
+    # A city (or a region) with its own numbering: {division code: pattern}, as a JSON object in the
+    # environment, e.g. {"330700": "^H(?P<division>\\d{6})\\d{5}$"}. A region's own entry wins over its city's.
+    hospital_code_patterns: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("DIANSHU_HOSPITAL_CODE_PATTERNS", "hospital_code_patterns"),
+    )
 
     # API hardening (production profile; also enforced in dev, where only GraphiQL/introspection differ).
     max_query_depth: int = Field(
@@ -201,6 +207,10 @@ class Settings(BaseSettings):
 
         try:
             compile_hospital_pattern(self.hospital_code_pattern)
+            for division, pattern in self.hospital_code_patterns.items():
+                if not (len(division) == 6 and division.isdigit()):
+                    raise ValueError(f"hospital_code_patterns: key {division!r} is not a 6-digit division code")
+                compile_hospital_pattern(pattern)
         except ValueError as e:
             raise ConfigError(str(e)) from e
         if self.redis_url and self.amqp_url:
@@ -208,6 +218,11 @@ class Settings(BaseSettings):
         return self
 
     # Derived values -----------------------------------------------------------------------------
+
+    def hospital_code_pattern_for(self, tenant_id: str) -> str:
+        from dianshu.tenancy.codes import pattern_for
+
+        return pattern_for(tenant_id, self.hospital_code_pattern, self.hospital_code_patterns)
 
     @property
     def embedded_database(self) -> bool:

@@ -100,10 +100,10 @@ class TokenCodec:
             raise AuthError("token expired") from e
         except jwt.InvalidTokenError as e:
             raise AuthError(f"invalid token: {e}") from e
-        return principal_from_claims(claims, hospital_pattern=self.settings.hospital_code_pattern)
+        return principal_from_claims(claims, settings=self.settings)
 
 
-def principal_from_claims(claims: dict[str, Any], *, hospital_pattern: str | None = None) -> Principal:
+def principal_from_claims(claims: dict[str, Any], *, settings: Settings | None = None) -> Principal:
     """The principal a token's claims describe; AuthError when they are inconsistent. The hospital
     claim must be a hospital code of one of the token's tenants (never a wildcard or a list)."""
     try:
@@ -127,8 +127,8 @@ def principal_from_claims(claims: dict[str, Any], *, hospital_pattern: str | Non
     if role is Role.integrator and not claims.get("sa"):
         raise AuthError("an integrator token names its service account (claim sa)")
     if hospital:
-        pattern = hospital_pattern or get_settings().hospital_code_pattern
-        problems = [hospital_code_problem(hospital, t, pattern) for t in tenants]
+        settings = settings or get_settings()
+        problems = [hospital_code_problem(hospital, t, settings.hospital_code_pattern_for(t)) for t in tenants]
         if all(problems):
             raise AuthError(f"token claim hospital: {problems[0]}")
     return Principal(

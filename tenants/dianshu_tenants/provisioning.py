@@ -41,8 +41,8 @@ async def ensure_service_account(
     """Create or update an integrator service account (idempotent). A hospital it is limited to
     must be an existing hospital of one of its tenants (ValueError otherwise)."""
     if hospital_id is not None:
-        pattern = get_settings().hospital_code_pattern
-        problems = [hospital_code_problem(hospital_id, t, pattern) for t in tenant_ids]
+        settings = get_settings()
+        problems = [hospital_code_problem(hospital_id, t, settings.hospital_code_pattern_for(t)) for t in tenant_ids]
         if all(problems):
             raise ValueError(f"hospital: {problems[0]}")
         async with owner_db.session(Scope.system(tenant_ids)) as s, s.begin():

@@ -301,3 +301,34 @@ async def test_control_a_well_formed_claim_of_the_tenant_is_accepted(api, owner_
     await ensure_service_account(owner_db, f"svc-{city.a}", "team", [city.a, city.b])
     out = await api.gql(api.token(Role.integrator, [city.a, city.b], city.b1, sa=f"svc-{city.a}"), me)
     assert out["me"] == {"role": "integrator", "tenantCodes": [city.b], "hospitalCode": city.b1}
+
+
+# ---- item 1: a city configures its own hospital-code shape ---------------------------------------
+
+
+def test_a_city_or_region_sets_its_own_hospital_code_shape():
+    from dianshu.config import ConfigError, Settings
+    from dianshu.tenancy.codes import hospital_code_problem
+    from dianshu.tenancy.service import ValidationFailed, validate_roster
+    from dianshu_tenants.identity import AuthError, principal_from_claims
+
+    # 330700's regions number hospitals with a letter Y and four digits; 330702 (a region of it) keeps its own.
+    city_shape = r"^Y(?P<division>\d{6})\d{4}$"
+    s = Settings(hospital_code_patterns={"330700": city_shape, "330702": SHAPE})
+    assert s.hospital_code_pattern_for("330703") == city_shape  # from its city (first four digits + 00)
+    assert s.hospital_code_pattern_for("330702") == SHAPE  # the region's own entry wins
+    assert s.hospital_code_pattern_for("330100") == SHAPE  # another city: the default
+    assert hospital_code_problem("Y3307030001", "330703", s.hospital_code_pattern_for("330703")) is None
+    roster = [{"code": "H33070300001", "name": "x", "level": 2, "type": "general"}]
+    with pytest.raises(ValidationFailed) as e:
+        validate_roster("330703", roster, code_pattern=s.hospital_code_pattern_for("330703"))
+    assert e.value.errors[0].reason == f"'H33070300001' does not have the hospital code shape {city_shape}"
+    claims = {"role": "hospital_user", "tenants": ["330703"], "hospital": "H33070300001", "sub": "u"}
+    with pytest.raises(AuthError, match="does not have the hospital code shape"):
+        principal_from_claims(claims, settings=s)
+    assert principal_from_claims({**claims, "hospital": "Y3307030001"}, settings=s).hospital_id == "Y3307030001"
+    # A bad override is refused at start-up, naming it.
+    with pytest.raises(ConfigError, match="not a 6-digit division code"):
+        Settings(hospital_code_patterns={"3307": SHAPE})
+    with pytest.raises(ConfigError, match="needs a named group"):
+        Settings(hospital_code_patterns={"330700": r"^H\d{11}$"})

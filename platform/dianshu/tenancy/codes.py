@@ -1,5 +1,6 @@
-"""The one home of the hospital-code rule (定点医药机构编号): a code has the deployment's shape
-(setting `hospital_code_pattern`) and its division digits are its region's code. Every place a
+"""The one home of the hospital-code rule (定点医药机构编号): a code has its city's shape (setting
+`hospital_code_pattern`, overridden per city or region by `hospital_code_patterns`) and its division
+digits are its region's code. Every place a
 hospital code enters (rosters, tokens, service accounts) asks here, so a code can never be a
 wildcard, a list or another region's hospital. Pure: plain values in, a reason (or None) out."""
 
@@ -23,6 +24,16 @@ def compile_hospital_pattern(pattern: str) -> re.Pattern[str]:
             f"hospital_code_pattern={pattern!r}: needs a named group (?P<division>...) holding the region's code"
         )
     return compiled
+
+
+def city_of(division: str) -> str:
+    """The prefecture-level division of a county-level one (GB/T 2260: its first four digits, then 00)."""
+    return division[:4] + "00" if len(division) == 6 and division.isdigit() else division
+
+
+def pattern_for(tenant_id: str, default: str, overrides: dict[str, str]) -> str:
+    """The hospital-code shape of a region: its own override, else its city's, else the default."""
+    return overrides.get(tenant_id) or overrides.get(city_of(tenant_id)) or default
 
 
 def hospital_code_problem(code: str, tenant_id: str, pattern: str) -> str | None:

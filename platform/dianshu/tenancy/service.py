@@ -78,11 +78,12 @@ def validate_roster(
 ) -> list[dict[str, Any]]:
     """Check a roster of hospitals; returns clean rows or raises ValidationFailed naming each bad
     record (by position and code), field and reason. Nothing is changed silently. A code must have
-    the deployment's hospital-code shape (setting hospital_code_pattern) and this region's division."""
+    its city's hospital-code shape (settings hospital_code_pattern / hospital_code_patterns) and this
+    region's division."""
     if code_pattern is None:
         from dianshu.config import get_settings
 
-        code_pattern = get_settings().hospital_code_pattern
+        code_pattern = get_settings().hospital_code_pattern_for(tenant_id)
     errors: list[FieldError] = []
     clean: list[dict[str, Any]] = []
     seen: set[str] = set()
