@@ -40,8 +40,10 @@ def test_files_cover_every_region_and_year_with_control_totals(city_files):
         (c, y) for c, _, _ in pilot.REGIONS for y in (2024, 2025)
     }
     f = manifest["files"][0]
-    with gzip.open(city_files / f["path"], "rt", encoding="utf-8") as fh:
-        lines = fh.read().splitlines()
+    with gzip.open(city_files / f["path"], "rt", encoding="utf-8", newline="") as fh:
+        text = fh.read()
+    assert text.endswith("\n")  # ingestion refuses a file whose last line has no line end
+    lines = text.splitlines()
     assert len(lines) - 1 == f["rows"]
     header = lines[0].split(",")
     col = header.index("medfee_sumamt")

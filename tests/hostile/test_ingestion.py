@@ -239,6 +239,19 @@ def _cut(data: bytes) -> bytes:
     return data[: len(data) // 2]
 
 
+def _last_column(rows: list[dict[str, str]], last: str) -> bytes:
+    """CSV of `rows` with the column `last` moved to the end (header order is free)."""
+    header, *lines = csv_bytes(rows).decode().split("\n")[:-1]
+    names = header.split(",")
+    at = names.index(last)
+    moved = [",".join([*f[:at], *f[at + 1 :], f[at]]) for f in (line.split(",") for line in [header, *lines])]
+    return ("\n".join(moved) + "\n").encode()
+
+
+# Row 2 is the last line in every such case.
+NO_LINE_END = "file: the last line (row 2) has no line end (LF or CRLF): the file may be cut short"
+
+
 FILE_CASES = [
     File(
         "CR-only line endings",
@@ -271,7 +284,7 @@ FILE_CASES = [
     File(
         "last line cut in plain csv (too few fields)",
         lambda h: (csv_bytes([good(h), bad(h)])[:-20], "cases.csv"),
-        "file: the last line (row 2) is cut short (38 fields, the header has 40) and has no line end",
+        NO_LINE_END,
     ),
     File(
         "last line cut in plain csv (inside a quoted field)",
@@ -279,12 +292,55 @@ FILE_CASES = [
             csv_bytes([good(h), bad(h, adm_caty="东院,西院")]).split("东院,".encode())[0] + "东院".encode(),
             "cases.csv",
         ),
-        "file: the last line (row 2) is cut short (cannot be read as CSV: unexpected end of data)",
+        NO_LINE_END,
+    ),
+    File(
+        # The cut line still parses: medcasno last, `MRL2` cut to `MR`, 40 fields as the header.
+        "last line cut in plain csv to a row that still parses (medcasno last, MRL2 cut to MR)",
+        lambda h: (_last_column([good(h), row("L2", h)], "medcasno")[: -len(b"L2\n")], "cases.csv"),
+        NO_LINE_END,
     ),
     File(
         "last line cut in jsonl",
         lambda h: (jsonl_bytes([good(h), bad(h)])[:-20], "cases.jsonl"),
-        "file: the last line (row 2) is cut short (not valid JSON: Unterminated string starting at",
+        NO_LINE_END,
+    ),
+    File(
+        "a whole last csv row without a line end",
+        lambda h: (csv_bytes([good(h), bad(h)])[:-1], "cases.csv"),
+        NO_LINE_END,
+    ),
+    File(
+        "a whole last jsonl object without a line end",
+        lambda h: (jsonl_bytes([good(h), bad(h)])[:-1], "cases.jsonl"),
+        NO_LINE_END,
+    ),
+    File(
+        "CRLF file whose last line ends with CR only",
+        lambda h: (csv_bytes([good(h), bad(h)]).replace(b"\n", b"\r\n")[:-1], "cases.csv"),
+        NO_LINE_END,
+    ),
+    File(
+        # A complete gzip stream (end marker, CRC) of text without a final line end: the text may
+        # have been cut before it was compressed, so the same rule holds (parsing.py).
+        "complete .csv.gz whose text has no final line end",
+        lambda h: (gzip.compress(csv_bytes([good(h), bad(h)])[:-1]), "cases.csv.gz"),
+        NO_LINE_END,
+    ),
+    File(
+        "complete .jsonl.gz whose text has no final line end",
+        lambda h: (gzip.compress(jsonl_bytes([good(h), bad(h)])[:-1]), "cases.jsonl.gz"),
+        NO_LINE_END,
+    ),
+    File(
+        "header only, without a line end",
+        lambda h: (csv_bytes([good(h)]).split(b"\n")[0], "cases.csv"),
+        "file: the last line (the header) has no line end (LF or CRLF): the file may be cut short",
+    ),
+    File(
+        "an over-long last line without a line end",
+        lambda h: (jsonl_bytes([good(h)]) + b"x" * (2 << 20), "cases.jsonl"),
+        NO_LINE_END,
     ),
 ]
 
@@ -359,16 +415,24 @@ async def test_a_file_that_cannot_be_trusted_is_refused_whole(db, city, dispatch
     assert await cases(db, city.a) == []
 
 
-async def test_a_complete_last_line_without_a_newline_is_accepted(db, city, dispatcher):
-    """The counterpart of the cut-line cases: a whole last row needs no line end."""
+async def test_every_line_ends_with_a_line_end_and_then_the_file_is_read(db, city, dispatcher):
+    """The counterpart of the no-line-end cases: LF or CRLF after every line, the last one too,
+    plain or gzipped, and a header-only file is a batch of no rows."""
     region = scope_for(Role.region_admin, (city.a,))
-    for fmt, data in (
-        ("csv", csv_bytes([good(city.a1), bad(city.a1)])),
-        ("jsonl", jsonl_bytes([good(city.a1), bad(city.a1)])),
+    whole = [good(city.a1), bad(city.a1)]
+    for name, data, filename, n in (
+        ("lf", csv_bytes(whole), "x.csv", 2),
+        ("crlf", csv_bytes(whole).replace(b"\n", b"\r\n"), "x.csv", 2),
+        ("jsonl", jsonl_bytes(whole), "x.jsonl", 2),
+        ("gz", csv_bytes(whole, gz=True), "x.csv.gz", 2),
+        ("last-column", _last_column([good(city.a1), row("L2", city.a1)], "medcasno"), "x.csv", 2),
+        ("header-only", csv_bytes(whole).split(b"\n")[0] + b"\n", "x.csv", 0),
     ):
-        assert data.endswith(b"\n")
-        _, _, result, batch = await send(db, region, city.a, data[:-1], f"nl-{fmt}", filename=f"x.{fmt}")
-        assert batch.status == "done" and result["accepted"] + result["unchanged"] == 2, (batch.reason, result)
+        assert gzip.decompress(data).endswith(b"\n") if name == "gz" else data.endswith(b"\n")
+        _, _, result, batch = await send(db, region, city.a, data, f"nl-{name}", filename=filename)
+        assert batch.status == "done", (name, batch.reason)
+        assert result["rows"] == n and result["accepted"] + result["unchanged"] == n, (name, result)
+    assert {c.mrn for c in await cases(db, city.a, list_id="L2")} == {"MRL2"}
 
 
 async def test_concatenated_gzip_members_are_one_file(db, city, dispatcher):

@@ -3,7 +3,7 @@ never holding the file in memory.
 
 A row that cannot be read is refused by its row number; the file as a whole is refused
 (LayoutError) when it cannot be trusted to be complete: a gzip stream without its end marker,
-a last line cut short, an unreadable header."""
+a last line without a line end, an unreadable header."""
 
 from __future__ import annotations
 
@@ -58,11 +58,7 @@ class LayoutError(ValueError):
 
 
 class _RowError(ValueError):
-    """One line cannot be read as a row; `incomplete` when a line cut short would look like this."""
-
-    def __init__(self, reason: str, incomplete: bool = False) -> None:
-        super().__init__(reason)
-        self.incomplete = incomplete
+    """One line cannot be read as a row."""
 
 
 def sniff_format(filename: str, head: bytes) -> tuple[str, bool]:
@@ -144,6 +140,8 @@ class RowParser:
         parts = text.split("\n")
         if self.skipping:
             if len(parts) == 1:
+                if final:  # the over-long last line never ended
+                    raise LayoutError(self._no_line_end())
                 return
             parts, self.skipping = parts[1:], False
         parts[0] = self.pending + parts[0]
@@ -153,13 +151,30 @@ class RowParser:
             lines.append(_TOO_LONG)
             self.pending, self.skipping = "", True
         for line in lines:
-            yield from self._line(line, cut=False)
-        if final and self.pending:
-            # The last line has no newline: fine if it is a whole row, a truncated file if not.
-            line, self.pending = self.pending, ""
-            yield from self._line(line, cut=True)
+            yield from self._line(line)
+        if final and (self.pending or self.skipping):
+            no_line_end = self._no_line_end()
+            if self.fmt == "csv" and self.header is None and "\r" in self.pending:
+                yield from self._line(self.pending)  # CR-only line endings: that error says more
+            raise LayoutError(no_line_end)
 
-    def _line(self, line: Any, cut: bool) -> Iterator[tuple[int, dict[str, Any] | str]]:
+    def _no_line_end(self) -> str:
+        """Every line, the last one too, must end with LF or CRLF. A last line without one is the
+        only trace of a file cut short, and a cut line can still parse (`MRL2` cut to `MR` in a
+        last CSV column, a number cut short as the last JSON value), so the whole file is refused
+        whether or not that line would read as a row. The same holds inside a gzip stream: its end
+        marker and CRC prove the stream is the one the sender compressed, not that the text was
+        whole when it was compressed (an export cut off, then gzipped), and a file gets the same
+        verdict plain or gzipped."""
+        which = "the header" if self.fmt == "csv" and self.header is None else f"row {self.row_no + 1}"
+        if self.skipping:  # the over-long last line was already counted (and refused) as its row
+            which = f"row {self.row_no}"
+        return (
+            f"the last line ({which}) has no line end (LF or CRLF): the file may be cut short "
+            "(nothing was accepted; send the whole file again)"
+        )
+
+    def _line(self, line: Any) -> Iterator[tuple[int, dict[str, Any] | str]]:
         if line is _TOO_LONG:
             if self.header is None and self.fmt == "csv":
                 raise LayoutError(f"header: longer than {MAX_LINE_CHARS:,} characters")
@@ -179,11 +194,6 @@ class RowParser:
                 self.row_no += 1
                 item = self._jsonl(line)
         except _RowError as e:
-            if cut and e.incomplete:
-                raise LayoutError(
-                    f"the last line (row {self.row_no}) is cut short ({e}) and has no line end: "
-                    "the file looks truncated (nothing was accepted; send the whole file again)"
-                ) from e
             item = str(e)
         yield self.row_no, item
 
@@ -215,17 +225,16 @@ class RowParser:
             fields = next(csv.reader([line], strict=True))
         except csv.Error as e:
             reason = "a carriage return (CR) inside the line" if "new-line" in str(e) else str(e)
-            raise _RowError(f"cannot be read as CSV: {reason}", incomplete=True) from e
+            raise _RowError(f"cannot be read as CSV: {reason}") from e
         if len(fields) != len(self.header):
-            short = len(fields) < len(self.header)
-            raise _RowError(f"{len(fields)} fields, the header has {len(self.header)}", incomplete=short)
+            raise _RowError(f"{len(fields)} fields, the header has {len(self.header)}")
         return dict(zip(self.header, fields, strict=True))
 
     def _jsonl(self, line: str) -> dict[str, Any]:
         try:
             obj = json.loads(line, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as e:
-            raise _RowError(f"not valid JSON: {e.msg} at column {e.colno}", incomplete=True) from e
+            raise _RowError(f"not valid JSON: {e.msg} at column {e.colno}") from e
         except _RowError:
             raise
         except ValueError as e:  # digits beyond int's limit
