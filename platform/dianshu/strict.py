@@ -16,10 +16,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictInt, StrictStr, WithJsonSchema
 from pydantic import ValidationError as PydanticError
 
+from dianshu.bounds import DECIMAL_MAX_ABS, DECIMAL_MAX_PLACES, MONEY_PLACES
+
 __all__ = [
     "Dec",
     "Invalid",
     "Issue",
+    "Money",
     "StrictBool",
     "StrictInt",
     "StrictModel",
@@ -30,34 +33,59 @@ __all__ = [
     "path_of",
 ]
 
-# Plain decimal notation only: no exponent, no spaces, at most 40 characters (no digit bombs).
-_DECIMAL = re.compile(r"-?\d{1,30}(\.\d{1,10})?")
+# Plain decimal notation only: no exponent, no spaces, below bounds.DECIMAL_MAX_ABS (10^12: at most 12
+# digits before the point) and a few places after it, so that every product and quotient the engine
+# forms stays inside its 28-digit precision (no digit bombs, no decimal.InvalidOperation).
+_INT_DIGITS = len(str(int(DECIMAL_MAX_ABS))) - 1
 
 
-def _strict_decimal(value: Any) -> Decimal:
-    # Called for every amount of a scenario: the common cases first and cheap.
-    kind = type(value)
-    if kind is str:
-        if _DECIMAL.fullmatch(value):
+def _pattern(places: int) -> re.Pattern[str]:
+    return re.compile(rf"-?\d{{1,{_INT_DIGITS}}}(\.\d{{1,{places}}})?")
+
+
+_DECIMAL = _pattern(DECIMAL_MAX_PLACES)
+
+
+def _strict_decimal_of(places: int, what: str, example: str) -> Any:
+    pattern = _pattern(places)
+
+    def check(value: Any) -> Decimal:
+        # Called for every amount of a scenario: the common cases first and cheap.
+        kind = type(value)
+        if kind is str:
+            if pattern.fullmatch(value):
+                return Decimal(value)
+            raise ValueError(_why(value, places, what, example))
+        if kind is int:
+            if abs(value) >= DECIMAL_MAX_ABS:
+                raise ValueError(f"must be below {DECIMAL_MAX_ABS:,} in size (got {_show(value)})")
             return Decimal(value)
-        raise ValueError(f"{_show(value)} is not a plain decimal (digits, at most 10 after the point: \"1234.56\")")
-    if kind is int:
-        if abs(value) >= 10**30:
-            raise ValueError("too large (at most 30 digits)")
-        return Decimal(value)
-    if kind is float:
-        raise ValueError(f"decimals travel as strings, not float ({_show(value)})")
-    raise ValueError(f"must be a decimal as a string or an integer (got {_kind(value)})")
+        if kind is float:
+            raise ValueError(f"decimals travel as strings, not float ({_show(value)})")
+        raise ValueError(f"must be a decimal as a string or an integer (got {_kind(value)})")
+
+    return Annotated[
+        Decimal,
+        BeforeValidator(check),
+        WithJsonSchema(
+            {"anyOf": [{"type": "string", "pattern": "^" + pattern.pattern + "$"}, {"type": "integer"}]},
+            mode="validation",
+        ),
+    ]
 
 
-Dec = Annotated[
-    Decimal,
-    BeforeValidator(_strict_decimal),
-    WithJsonSchema(
-        {"anyOf": [{"type": "string", "pattern": "^" + _DECIMAL.pattern + "$"}, {"type": "integer"}]},
-        mode="validation",
-    ),
-]
+def _why(value: str, places: int, what: str, example: str) -> str:
+    m = re.fullmatch(r"-?(\d+)(?:\.(\d+))?", value)
+    if m is None:
+        return f'{_show(value)} is not a plain decimal (digits, at most {places} after the point: "{example}")'
+    if len(m.group(1)) > _INT_DIGITS:
+        return f"must be below {DECIMAL_MAX_ABS:,} in size (got {_show(value)})"
+    return f"{what} has at most {places} decimal places (got {_show(value)})"
+
+
+# A decimal (ratio, coefficient, points, score): at most 6 places. Money: at most 2 places (fen).
+Dec = _strict_decimal_of(DECIMAL_MAX_PLACES, "a decimal", "0.123456")
+Money = _strict_decimal_of(MONEY_PLACES, "money", "1234.56")
 
 
 def _whole_number(value: Any) -> Any:

@@ -59,6 +59,59 @@ async def city(owner_db, db):
         ({"bed_day_min_los": "60"}, "parameters.bed_day_min_los", 'must be a whole number (got "60")'),
         ({"merge_ledgers": "true"}, "parameters.merge_ledgers", 'must be a JSON boolean, true or false (got "true")'),
         ({"rounding": None}, "parameters.rounding", "must be a string (got null)"),
+        ({"readmission_days": 10**40}, "parameters.readmission_days", f"must be between 0 and 366 (got {10**40})"),
+        ({"readmission_days": 367}, "parameters.readmission_days", "must be between 0 and 366 (got 367)"),
+        ({"review_min_experts": 10**40}, "parameters.review_min_experts", f"must be between 1 and 50 (got {10**40})"),
+        ({"review_min_experts": 0}, "parameters.review_min_experts", "must be between 1 and 50 (got 0)"),
+        (
+            {"itemized_factor": "9" * 30},
+            "parameters.itemized_factor",
+            f'must be below 1,000,000,000,000 in size (got "{"9" * 30}")',
+        ),
+        ({"itemized_factor": "100.01"}, "parameters.itemized_factor", "must be between 0 and 100 (got 100.01)"),
+        ({"high_k_1": "101"}, "parameters.high_k_1", "must be between 0 and 100 (got 101)"),
+        ({"high_k_2": "101"}, "parameters.high_k_2", "must be between 0 and 100 (got 101)"),
+        ({"high_k_3": "101"}, "parameters.high_k_3", "must be between 0 and 100 (got 101)"),
+        ({"incomplete_max_ratio": "101"}, "parameters.incomplete_max_ratio", "must be between 0 and 100 (got 101)"),
+        ({"low_ratio": "1.01"}, "parameters.low_ratio", "must be between 0 and 1 (got 1.01)"),
+        ({"readmission_factor": "1.5"}, "parameters.readmission_factor", "must be between 0 and 1 (got 1.5)"),
+        (
+            {"high_band_1_max_points": "1000001", "high_band_2_max_points": "1000001"},
+            "parameters.high_band_1_max_points",
+            "must be between 0 and 1000000 (got 1000001)",
+        ),
+        (
+            {"high_band_2_max_points": "1000001"},
+            "parameters.high_band_2_max_points",
+            "must be between 0 and 1000000 (got 1000001)",
+        ),
+        ({"bed_day_min_los": 3661}, "parameters.bed_day_min_los", "must be between 0 and 3660 (got 3661)"),
+        ({"review_long_stay_days": 3661}, "parameters.review_long_stay_days", "must be between 0 and 3660 (got 3661)"),
+        (
+            {"review_small_group_cases": 10**6 + 1},
+            "parameters.review_small_group_cases",
+            "must be between 0 and 1000000 (got 1000001)",
+        ),
+        ({"review_quota_ratio": "1.1"}, "parameters.review_quota_ratio", "must be between 0 and 1 (got 1.1)"),
+        ({"saving_share_hospitals": "2"}, "parameters.saving_share_hospitals", "must be between 0 and 1 (got 2)"),
+        ({"overspend_share_fund": "2"}, "parameters.overspend_share_fund", "must be between 0 and 1 (got 2)"),
+        ({"prepay_ratio": "1.1"}, "parameters.prepay_ratio", "must be between 0 and 1 (got 1.1)"),
+        (
+            {"provisional_point_value": "1000001"},
+            "parameters.provisional_point_value",
+            "must be between 0 and 1000000 (got 1000001)",
+        ),
+        (
+            {"violation_multiples": {"fraud": "101"}},
+            "parameters.violation_multiples.fraud",
+            "a known kind with a multiple from 0 to 100 (got 101)",
+        ),
+        ({"new_technology_taper": ["1"] * 11}, "parameters.new_technology_taper", "from one to 10 years' shares"),
+        (
+            {"readmission_exempt_adrgs": ["X" * 21]},
+            "parameters.readmission_exempt_adrgs",
+            "each an ADRG code of 1 to 20 characters",
+        ),
         (
             {"incomplete_discharge_ways": [2, 99]},
             "parameters.incomplete_discharge_ways",
@@ -82,11 +135,20 @@ async def test_set_policy_refuses_malformed_parameters_by_field(api, city, param
         (7, "shares", 'must be a JSON object of hospital -> ratio: {"H1": "0.6", ...}'),
         ({"A1": 0.5, "A2": "0.5"}, "shares.A1", "decimals travel as strings, not float (0.5)"),
         ({"A1": {"x": 1}, "A2": "0.5"}, "shares.A1", "{'x': 1} is not a decimal"),
+        (
+            {"A1": "1", "A2": "0.00000000000000000000000000001"},
+            "shares.A2",
+            "at most 6 decimal places (got 0.00000000000000000000000000001)",
+        ),
+        ({"A1": "5e-1", "A2": "0.5"}, "shares.A1", "must be a plain decimal such as \"0.6\" (got '5e-1')"),
+        ({"A1": "0", "A2": "1"}, "shares.A1", "must be above 0 and at most 1 (got 0)"),
+        ({"A1": "1.5", "A2": "0.5"}, "shares.A1", "must be above 0 and at most 1 (got 1.5)"),
+        ({"A1": "0.333333", "A2": "0.666666"}, "shares", "the ratios must sum to exactly 1 (got 0.999999)"),
     ],
 )
 async def test_set_alliance_refuses_malformed_shares_by_field(api, city, shares, field, reason):
     shares = {city.a1 if k == "A1" else city.a2: v for k, v in shares.items()} if isinstance(shares, dict) else shares
-    field = field.replace("A1", city.a1)
+    field = field.replace("A1", city.a1).replace("A2", city.a2)
     out = await api.gql(api.token(Role.region_admin, [city.a]), SET_ALLIANCE, {"t": city.a, "h": city.a1, "s": shares})
     assert out["setAlliance"] == {
         "__typename": "ValidationError",

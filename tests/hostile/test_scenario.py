@@ -172,17 +172,88 @@ HOSTILE: list[tuple[str, Any, tuple[str, str]]] = [
     (
         "decimal in exponent notation",
         _set(("cases", 0, "self_pay"), "2e3"),
-        ("cases[0].self_pay", '"2e3" is not a plain decimal (digits, at most 10 after the point: "1234.56")'),
+        ("cases[0].self_pay", '"2e3" is not a plain decimal (digits, at most 2 after the point: "1234.56")'),
     ),
     (
-        "decimal with 11 places",
-        _set(("cases", 0, "self_pay"), "0.12345678901"),
-        ("cases[0].self_pay", '"0.12345678901" is not a plain decimal (digits, at most 10 after the point: "1234.56")'),
+        "money with 3 places",
+        _set(("cases", 0, "self_pay"), "0.125"),
+        ("cases[0].self_pay", 'money has at most 2 decimal places (got "0.125")'),
+    ),
+    (
+        "a coefficient with 7 places",
+        _set(("hospitals", 0, "coefficient"), "1.1234567"),
+        ("hospitals[0].coefficient", 'a decimal has at most 6 decimal places (got "1.1234567")'),
     ),
     (
         "a 31-digit integer",
         _set(("cases", 0, "total_cost"), 10**30),
-        ("cases[0].total_cost", "too large (at most 30 digits)"),
+        ("cases[0].total_cost", "must be below 1,000,000,000,000 in size (got 1000000000000000000000000000000)"),
+    ),
+    (
+        "a 30-digit budget",
+        _set(("budget", "employee", "amount"), "9" * 30),
+        ("budget.employee.amount", f'must be below 1,000,000,000,000 in size (got "{"9" * 30}")'),
+    ),
+    (
+        "money at 10^12",
+        _set(("cases", 0, "total_cost"), "1000000000000.00"),
+        ("cases[0].total_cost", 'must be below 1,000,000,000,000 in size (got "1000000000000.00")'),
+    ),
+    (
+        "base points above 10^6",
+        _set(("groups", 0, "base_points"), "1000001"),
+        ("groups[0].base_points", 'must be ≤ 1000000 (got "1000001")'),
+    ),
+    (
+        "coefficient above 100",
+        _set(("hospitals", 0, "coefficient"), "101"),
+        ("hospitals[0].coefficient", 'must be ≤ 100 (got "101")'),
+    ),
+    (
+        "policy itemized_factor of 30 digits",
+        _set(("policy",), {"itemized_factor": "9" * 30}),
+        ("policy.itemized_factor", f'must be below 1,000,000,000,000 in size (got "{"9" * 30}")'),
+    ),
+    (
+        "policy itemized_factor above 100",
+        _set(("policy",), {"itemized_factor": "101"}),
+        ("policy.itemized_factor", "must be between 0 and 100 (got 101)"),
+    ),
+    (
+        "policy readmission_days 10^40",
+        _set(("policy",), {"readmission_days": 10**40}),
+        ("policy.readmission_days", f"must be between 0 and 366 (got {10**40})"),
+    ),
+    (
+        "policy review_min_experts 51",
+        _set(("policy",), {"review_min_experts": 51}),
+        ("policy.review_min_experts", "must be between 1 and 50 (got 51)"),
+    ),
+    (
+        "policy high_k_1 above 100",
+        _set(("policy",), {"high_k_1": "100.5"}),
+        ("policy.high_k_1", "must be between 0 and 100 (got 100.5)"),
+    ),
+    (
+        "policy band points above 10^6",
+        _set(("policy",), {"high_band_2_max_points": "1000001"}),
+        ("policy.high_band_2_max_points", "must be between 0 and 1000000 (got 1000001)"),
+    ),
+    (
+        "policy bed_day_min_los above 3660",
+        _set(("policy",), {"bed_day_min_los": 3661}),
+        ("policy.bed_day_min_los", "must be between 0 and 3660 (got 3661)"),
+    ),
+    (
+        "alliance share with 29 places",
+        _set(
+            ("alliances",),
+            [{"id": "A1", "lead": "H1", "shares": {"H1": "1", "H2": "0.00000000000000000000000000001"}}],
+        ),
+        (
+            "alliances[0].shares.H2",
+            'a decimal has at most 6 decimal places (got "0.00000000000000000000000000001")',
+        ),
     ),
 ]
 IDS = [h[0] for h in HOSTILE]
@@ -269,3 +340,40 @@ def test_a_valid_scenario_is_accepted_unchanged():
     r = simulate(copy.deepcopy(SCENARIO))
     assert r["ledgers"]["employee"]["hospitals"]["H1"]["due"] == "71937.50"
     assert r["ledgers"]["employee"]["PV"] == "273.125000"
+
+
+TOO_LARGE = "scenario", "its amounts are too large to compute to the fen (a figure left 28 significant digits)"
+
+
+@pytest.fixture
+def overflowing_engine(monkeypatch):
+    # Defence in depth: should an accepted scenario still leave the engine's precision, the
+    # ArithmeticError is a typed refusal, not a crash.
+    import decimal
+
+    import dianshu.settlement.simulate as sim
+
+    def overflow(inp: Any) -> Any:
+        raise decimal.InvalidOperation([decimal.InvalidOperation])
+
+    monkeypatch.setattr(sim, "settle_year", overflow)
+
+
+def test_an_arithmetic_error_of_the_engine_is_a_refusal(overflowing_engine):
+    with pytest.raises(ScenarioError) as e:
+        simulate(copy.deepcopy(SCENARIO))
+    assert [(i.path, i.reason) for i in e.value.issues] == [TOO_LARGE]
+
+
+async def test_graphql_simulate_refuses_an_arithmetic_error(api, overflowing_engine):
+    out = (await api.gql(api.token(Role.region_admin, [api.region]), SIM, {"s": SCENARIO}))["simulate"]
+    assert out["__typename"] == "ValidationError", out
+    assert out["errors"] == [{"record": "scenario", "field": TOO_LARGE[0], "reason": TOO_LARGE[1]}]
+
+
+def test_the_cli_exits_2_on_an_arithmetic_error(tmp_path, overflowing_engine):
+    src = tmp_path / "huge.json"
+    src.write_text(json.dumps(SCENARIO), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["simulate", "--input", str(src)])
+    assert r.exit_code == 2 and r.stderr.splitlines() == [f"{src}: {TOO_LARGE[0]}: {TOO_LARGE[1]}"], r.stderr
+    assert "Traceback" not in r.stderr + r.stdout

@@ -48,7 +48,7 @@ def test_due_and_payable_are_each_rounded_once_from_the_exact_due():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"itemized_factor": "-1"}, "itemized_factor: must not be negative"),
+        ({"itemized_factor": "-1"}, "itemized_factor: must be between 0 and 100 \\(got -1\\)"),
         ({"readmission_factor": "-1"}, "readmission_factor: must be between 0 and 1"),
         ({"violation_multiples": {"fraud": "-5"}}, "violation_multiples.fraud"),
         ({"min_prepay_ratio": "0", "prepay_ratio": "0.1"}, "min_prepay_ratio: SPEC.s floor is 0.85"),

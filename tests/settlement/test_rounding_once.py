@@ -5,7 +5,7 @@ points to 4 places before halving them."""
 from decimal import Decimal as D
 
 from dianshu.settlement.clearing import budget, fund_total
-from dianshu.settlement.engine import CaseIn, HospitalIn, case_results
+from dianshu.settlement.engine import CaseIn, HospitalIn, NewTechnology, case_results
 from dianshu.settlement.points import DrgParams
 from dianshu.settlement.policy import Policy
 
@@ -41,3 +41,21 @@ def test_readmission_halves_the_unrounded_points_and_rounds_once():
     out = case_results([first, again], {"G7": g7}, D(10000), {"H1": HospitalIn("H1")}, P)
     assert (out["A"].type, out["A"].original, out["A"].points) == ("low_outlier", D("14.2859"), D("7.1429"))
     assert out["B"].points == D("100.0000")  # the readmission itself is a normal stay: 100 × 1.0
+
+
+def test_readmission_halves_the_unrounded_new_technology_addon():
+    # G8: b = 100, average cost 10,000; the stay costs 10,000: ratio 1, a normal stay at 100 × 1.0
+    # = 100 points. A first-year new technology costing 1,000.01 against the region's average
+    # cost 7,000 adds 1,000.01 / 7,000 × 100 × 1.0 = 14.2858571428… points, shown as 14.2859
+    # (100 + 14.2859 = 114.2859 before any readmission).
+    # Readmitted within 15 days: (100 + 14.2858571428…) × 0.5 = 57.1429285714… → 57.1429.
+    # (Halving the add-on rounded first, 114.2859 × 0.5 = 57.14295 → 57.1430: one too many.)
+    g8 = DrgParams("G8", avg_cost=D(10000), base_points=D(100))
+    base = dict(hospital="H1", drg="G8", los_days=5, discharge_way=1, self_pay=D(0), fund_type="employee")
+    tech = (NewTechnology("T1", D("1000.01"), 1),)
+    first = CaseIn(id="A", total_cost=D(10000), new_technologies=tech, **base)
+    again = CaseIn(id="B", total_cost=D(10000), readmission_of="A", **base)
+    out = case_results([first, again], {"G8": g8}, D(7000), {"H1": HospitalIn("H1")}, P)
+    assert (out["A"].type, out["A"].addon, out["A"].original) == ("normal", D("14.2859"), D("114.2859"))
+    assert out["A"].points == D("57.1429")
+    assert out["B"].points == D("100.0000")

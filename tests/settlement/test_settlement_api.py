@@ -24,7 +24,21 @@ async def run(api, db, token, tenant, **inp):
     assert await jobs.execute(db, tenant, uuid.UUID(job)) == "succeeded"
 
 
-async def test_settlement_through_the_api(settings, db, city, dispatcher, builtin_versions):  # noqa: F811
+async def test_settlement_through_the_api(settings, db, city, dispatcher, builtin_versions, monkeypatch):  # noqa: F811
+    # simulateAgainstRun computes the region's year in a worker thread, off the event loop.
+    import threading
+
+    import dianshu.settlement.compare as compare
+
+    computed_on: list[threading.Thread] = []
+
+    def case_results(*args, **kwargs):
+        computed_on.append(threading.current_thread())
+        return real_case_results(*args, **kwargs)
+
+    real_case_results = compare.case_results
+    monkeypatch.setattr(compare, "case_results", case_results)
+
     zj = builtin_versions["zhejiang_2022"]
     await publish_standard(db, city, zj)
     await load_year(db, city, zj)
@@ -159,6 +173,7 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
             {"t": city.a, "r": annual["id"]},
         )
         s = sim["simulateAgainstRun"]["result"]
+        assert computed_on and threading.main_thread() not in computed_on
         assert s["figures"]["F"] == {"published": "56850.00", "simulated": "61695.00"}
         row = next(h for h in s["hospitals"] if h["hospital"] == city.a1)
         assert (row["published_due"], row["simulated_due"], row["difference"]) == ("26425.00", "28847.50", "2422.50")

@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from dianshu.db.session import scoped_session
 from dianshu.jobs import service as jobs
 from dianshu.scope import Role
 from dianshu.settlement.scenario import json_schema
 from dianshu.settlement.simulations import SIMULATE
 from dianshu_graphql.domains import settlement as settlement_api
 from tests.api import Api
+from tests.conftest import scope_for
 from tests.settlement.test_simulate import SCENARIO
 
 SIM = """query($s: JSON!) { simulate(scenario: $s) { __typename ... on SimulationPayload { result }
@@ -62,19 +64,41 @@ async def test_a_scenario_over_the_limit_is_refused_and_runs_as_a_job(small_api,
     assert job["result"]["ledgers"]["employee"]["hospitals"]["H1"]["balance"] == "1218.13"
 
 
-async def test_a_refused_scenario_fails_its_job_with_the_paths(small_api, db, city, dispatcher):
-    api, token = small_api, small_api.token(Role.region_admin, [city.a])
+def _bad_scenario() -> dict:
     bad = copy.deepcopy(SCENARIO)
     bad["cases"][1]["los_days"] = -1
     bad["groups"][0]["stable"] = "false"
-    job_id = (await api.gql(token, START, {"t": city.a, "s": bad}))["startSimulation"]["job"]["id"]
-    assert await jobs.execute(db, city.a, uuid.UUID(job_id)) == "failed"
-    job = (await api.gql(token, JOB, {"id": job_id}))["job"]
-    assert job["error"]["issues"] == [
-        {"path": "groups[0].stable", "reason": 'must be a JSON boolean, true or false (got "false")'},
-        {"path": "cases[1].los_days", "reason": "must be ≥ 0 (got -1)"},
-    ]
-    assert job["error"]["issue_count"] == 2
+    return bad
+
+
+BAD_ISSUES = [
+    {"path": "groups[0].stable", "reason": 'must be a JSON boolean, true or false (got "false")'},
+    {"path": "cases[1].los_days", "reason": "must be ≥ 0 (got -1)"},
+]
+
+
+async def test_a_refused_scenario_is_refused_at_submission_with_every_path(small_api, city, dispatcher):
+    api, token = small_api, small_api.token(Role.region_admin, [city.a])
+    out = (await api.gql(token, START, {"t": city.a, "s": _bad_scenario()}))["startSimulation"]
+    # The same refusal as simulate's: every path, nothing queued or sent.
+    assert out == {
+        "__typename": "ValidationError",
+        "errors": [{"record": "scenario", "field": i["path"], "reason": i["reason"]} for i in BAD_ISSUES],
+    }
+    assert dispatcher.sent == []
+
+
+async def test_a_refused_scenario_fails_its_job_with_the_paths(small_api, db, city, dispatcher):
+    # The job checks the scenario again: a job row with a bad scenario (written directly, past the
+    # API's check) fails with every path.
+    api, token = small_api, small_api.token(Role.region_admin, [city.a])
+    region = scope_for(Role.region_admin, (city.a,))
+    async with scoped_session(db, region) as s:
+        job, _ = await jobs.submit(s, db, region, city.a, SIMULATE, {"scenario": _bad_scenario()})
+    assert await jobs.execute(db, city.a, job.id) == "failed"
+    out = (await api.gql(token, JOB, {"id": str(job.id)}))["job"]
+    assert out["error"]["issues"] == BAD_ISSUES
+    assert out["error"]["issue_count"] == 2
 
 
 async def test_start_simulation_refusals(small_api, city, dispatcher):

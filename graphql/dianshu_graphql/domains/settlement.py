@@ -26,7 +26,7 @@ from dianshu.settlement.models import (
     SettlementRun,
 )
 from dianshu.settlement.runs import POINTS, SETTLE, RunRefused, city_overview, publish_run, statement_data
-from dianshu.settlement.simulate import ScenarioError
+from dianshu.settlement.simulate import ScenarioError, parse_scenario
 from dianshu.settlement.simulate import simulate as run_simulation
 from dianshu.settlement.simulations import (
     SIMULATE,
@@ -756,6 +756,12 @@ class SettlementRunsMutation:
             return _refused("scenario", "scenario", "must be a JSON object", "scenario: must be a JSON object")
         if (why := too_many_cases(scenario, info.context.settings.simulate_job_max_cases)) is not None:
             return _refused("scenario", "cases", why, f"cases: {why}")
+        try:
+            # The strict reader at submission (off the event loop): a malformed scenario is refused
+            # now with every path, as simulate refuses it, not queued; the job checks it again.
+            await anyio.to_thread.run_sync(parse_scenario, scenario)
+        except ScenarioError as e:
+            return scenario_refused(e)
         return await submit_job(info, tenant, SIMULATE, {"scenario": scenario}, idempotency_key)
 
     @strawberry.mutation(description="Enter a hospital's evaluation score for a year (releases the holdback).")

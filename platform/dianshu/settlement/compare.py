@@ -10,6 +10,7 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -112,14 +113,21 @@ async def simulate_against_run(
     figures = budget(money(b.last_year_spending * (1 + g), policy) - carved, policy)
     cases = [lc.case for lc in inp.cases.values() if inp.policies.ledger_of(lc.case.fund_type) == ledger]
     alliances = await alliances_of(session, tenant)
-    try:
+
+    def compute() -> Any:
+        # Pure and CPU-bound (a region's whole year): run in a worker thread, after the reads.
         check_alliances(alliances, hospitals)
         results = case_results(cases, inp.groups, inp.standard.avg_cost_all, hospitals, policy)
         totals = totals_by_hospital(results.values()).get(ledger, {})
         e = sum((t.fund_pay for t in totals.values()), Decimal(0))
-        sim = clear_ledger(ledger, totals, LedgerBudget(figures, e), hospitals, alliances, policy)
+        return clear_ledger(ledger, totals, LedgerBudget(figures, e), hospitals, alliances, policy)
+
+    try:
+        sim = await anyio.to_thread.run_sync(compute)
     except (SettlementInputError, ValueError) as err:
         raise CompareRefused("settlement", str(err)) from err
+    except ArithmeticError as err:
+        raise CompareRefused("settlement", "the changed figures are too large to compute to the fen") from err
     published = run.figures
     simulated = sim.figures()
     rows = []

@@ -222,17 +222,20 @@ def score_case(
     return cp
 
 
-def addon_points(case: CaseIn, avg_cost_all: Decimal, policy: Policy) -> tuple[Decimal, str]:
-    total, why = ZERO, []
+def addon_points(case: CaseIn, avg_cost_all: Decimal, policy: Policy) -> tuple[Decimal, Decimal, str]:
+    """A case's new-technology add-on: (shown, to 4 places; exact, unrounded; the reason). The exact
+    sum is what a readmission halves, so the add-on is rounded once, where it is shown."""
+    shown, exact, why = ZERO, ZERO, []
     for t in case.new_technologies:
         if 1 <= t.year_index <= len(policy.new_technology_taper):
             share = policy.new_technology_taper[t.year_index - 1]
-            pts = q4(t.cost / avg_cost_all * HUNDRED * share)
-            total += pts
+            pts = t.cost / avg_cost_all * HUNDRED * share
+            shown += q4(pts)
+            exact += pts
             why.append(
-                f"new technology {t.code} year {t.year_index}: {t.cost} / {avg_cost_all} × 100 × {share} = {pts}"
+                f"new technology {t.code} year {t.year_index}: {t.cost} / {avg_cost_all} × 100 × {share} = {q4(pts)}"
             )
-    return total, "; ".join(why)
+    return shown, exact, "; ".join(why)
 
 
 def case_results(
@@ -267,10 +270,10 @@ def _case_results(
         exact = cp.unrounded
         addon = ZERO4
         if case.new_technologies and cp.type not in ("itemized", "special_review"):
-            addon, why = addon_points(case, avg_cost_all, policy)
+            addon, addon_exact, why = addon_points(case, avg_cost_all, policy)
             if addon:
                 points, reason = points + addon, f"{reason}; {why}"
-                exact += addon
+                exact += addon_exact  # unrounded until the case's points are final (a readmission)
         unrounded[case.id] = exact
         out[case.id] = CaseResult(
             case.id,

@@ -16,7 +16,20 @@ from dianshu.strict import Dec, Invalid, StrictBool, StrictInt, StrictModel, Str
 
 D = Decimal
 
-FLOOR_PREPAY_RATIO = D("0.85")  # monthly payments never below 85% of what is due
+FLOOR_PREPAY_RATIO = D("0.85")
+
+# Upper bounds of the parameters (and of the scenario's points and coefficients): far above any real
+# policy, low enough that no product the engine forms leaves its 28-digit precision.
+MAX_POINTS = D(10) ** 6  # points: a DRG's base points, outlier band limits
+MAX_FACTOR = D(100)  # multipliers: k, the itemized factor, violation multiples, coefficients
+MAX_DAYS = 366  # a window in days within a year (readmission)
+MAX_LOS_DAYS = 3660  # a length of stay: ten years in hospital
+MAX_EXPERTS = 50  # a special review panel
+MAX_CASES = 10**6  # a count of cases
+MAX_POINT_VALUE = D(10) ** 6  # yuan per point
+MAX_TAPER_YEARS = 10  # years of a new technology's add-on (a scenario's technology year is 1 to 10)
+MAX_EXEMPT_ADRGS = 1000
+MAX_ADRG_CHARS = 20  # monthly payments never below 85% of what is due
 
 VIOLATION_MULTIPLES = {
     "split_admission": D(1),
@@ -121,56 +134,37 @@ class Policy:
         return policy
 
     def check(self) -> None:
-        """Every bound on the parameters, in one place (setPolicy, the runs and the simulation)."""
-        for name in (
-            "itemized_factor",
-            "high_k_1",
-            "high_k_2",
-            "high_k_3",
-            "incomplete_max_ratio",
-            "high_band_1_max_points",
-            "bed_day_min_los",
-            "review_small_group_cases",
-            "review_long_stay_days",
-        ):
-            if getattr(self, name) < 0:
-                _refuse(name, f"must not be negative (got {getattr(self, name)})")
-        for name in ("readmission_factor", "low_ratio"):
-            if not D(0) <= getattr(self, name) <= D(1):
-                _refuse(name, f"must be between 0 and 1 (got {getattr(self, name)})")
+        """Every bound on the parameters, in one place (setPolicy, the runs and the simulation): each
+        parameter between a lower and an upper bound (the table below), then the rules between them."""
+        for name, low, high in _BOUNDS:
+            v = getattr(self, name)
+            if not low <= v <= high:
+                _refuse(name, f"must be between {low} and {high} (got {v})")
         if not self.high_band_1_max_points <= self.high_band_2_max_points:
             _refuse("high_band_1_max_points", "must not exceed high_band_2_max_points")
         for kind, m in self.violation_multiples.items():
-            if kind not in VIOLATION_MULTIPLES or m < 0:
-                _refuse(f"violation_multiples.{kind}", f"a known kind with a multiple ≥ 0 (got {m})")
+            if kind not in VIOLATION_MULTIPLES or not 0 <= m <= MAX_FACTOR:
+                _refuse(f"violation_multiples.{kind}", f"a known kind with a multiple from 0 to {MAX_FACTOR} (got {m})")
         if self.min_prepay_ratio < FLOOR_PREPAY_RATIO:
             _refuse("min_prepay_ratio", f"SPEC's floor is {FLOOR_PREPAY_RATIO} (got {self.min_prepay_ratio})")
         # The reserve is a share of T held back: all of T (1) would leave nothing to pay by points.
         if not D(0) <= self.reserve_ratio < D(1):
             _refuse("reserve_ratio", f"must be at least 0 and below 1 (got {self.reserve_ratio})")
-        for name in ("saving_share_hospitals", "overspend_share_fund", "prepay_ratio", "min_prepay_ratio"):
-            v = getattr(self, name)
-            if not D(0) <= v <= D(1):
-                _refuse(name, f"must be between 0 and 1 (got {v})")
         if self.rounding not in ("half_up", "half_even", "down"):
             _refuse("rounding", f"half_up, half_even or down (got {self.rounding!r})")
         if self.provisional_pv_rule not in ("last_year_final", "fixed"):
             _refuse("provisional_pv_rule", f"last_year_final or fixed (got {self.provisional_pv_rule!r})")
-        if self.provisional_point_value < 0:
-            _refuse("provisional_point_value", "must not be negative")
-        if not self.new_technology_taper:
-            _refuse("new_technology_taper", "at least one year's share")
+        if not 1 <= len(self.new_technology_taper) <= MAX_TAPER_YEARS:
+            _refuse("new_technology_taper", f"from one to {MAX_TAPER_YEARS} years' shares")
+        if len(self.readmission_exempt_adrgs) > MAX_EXEMPT_ADRGS:
+            _refuse("readmission_exempt_adrgs", f"at most {MAX_EXEMPT_ADRGS} ADRG codes")
+        if any(not 1 <= len(x) <= MAX_ADRG_CHARS for x in self.readmission_exempt_adrgs):
+            _refuse("readmission_exempt_adrgs", f"each an ADRG code of 1 to {MAX_ADRG_CHARS} characters")
         if any(not D(0) <= x <= D(1) for x in self.new_technology_taper):
             _refuse("new_technology_taper", "each share must be between 0 and 1")
         if bad := sorted(set(self.incomplete_discharge_ways) - set(DISCHARGE_WAYS)):
             ways = ", ".join(map(str, DISCHARGE_WAYS))
             _refuse("incomplete_discharge_ways", f"discharge ways are {ways} (got {bad})")
-        if not D(0) <= self.review_quota_ratio <= D(1):
-            _refuse("review_quota_ratio", "must be between 0 and 1")
-        if self.review_min_experts < 1:
-            _refuse("review_min_experts", f"at least 1 (got {self.review_min_experts})")
-        if self.readmission_days < 0:
-            _refuse("readmission_days", f"must not be negative (got {self.readmission_days})")
         if self.prepay_ratio < self.min_prepay_ratio:
             _refuse("prepay_ratio", f"never below {self.min_prepay_ratio} (got {self.prepay_ratio})")
 
@@ -188,6 +182,33 @@ class Policy:
             )
             for k, v in d.items()
         }
+
+
+# Each numeric parameter's plausible range (lower, upper), checked by Policy.check. The upper bounds
+# are far above any real policy and keep the engine's products inside its precision.
+_BOUNDS: tuple[tuple[str, Any, Any], ...] = (
+    ("high_band_1_max_points", D(0), MAX_POINTS),  # points of a DRG
+    ("high_band_2_max_points", D(0), MAX_POINTS),
+    ("high_k_1", D(0), MAX_FACTOR),  # high-outlier multipliers of the base cost
+    ("high_k_2", D(0), MAX_FACTOR),
+    ("high_k_3", D(0), MAX_FACTOR),
+    ("low_ratio", D(0), D(1)),  # a share of the group's average cost
+    ("incomplete_max_ratio", D(0), MAX_FACTOR),  # a cap on the cost ratio of an incomplete stay
+    ("itemized_factor", D(0), MAX_FACTOR),  # f: points per 100 yuan of the region's average cost
+    ("bed_day_min_los", 0, MAX_LOS_DAYS),  # days in hospital
+    ("readmission_factor", D(0), D(1)),  # the share of the first stay's points kept
+    ("readmission_days", 0, MAX_DAYS),  # a window within a year
+    ("reserve_ratio", D(0), D(1)),  # (and below 1: rule below)
+    ("saving_share_hospitals", D(0), D(1)),
+    ("overspend_share_fund", D(0), D(1)),
+    ("prepay_ratio", D(0), D(1)),
+    ("min_prepay_ratio", D(0), D(1)),
+    ("provisional_point_value", D(0), MAX_POINT_VALUE),  # yuan per point
+    ("review_quota_ratio", D(0), D(1)),  # of a hospital's DRG discharges
+    ("review_min_experts", 1, MAX_EXPERTS),  # a panel
+    ("review_small_group_cases", 0, MAX_CASES),  # cases of a DRG in a year
+    ("review_long_stay_days", 0, MAX_LOS_DAYS),  # days in hospital
+)
 
 
 _STRICT = {bool: StrictBool, int: StrictInt, str: StrictStr, Decimal: Dec}

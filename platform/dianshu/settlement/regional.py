@@ -4,6 +4,7 @@ violations. Each change is checked, audited and safe to retry."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +32,28 @@ def _dec(value: Any, record: str, field: str) -> Decimal:
         raise RegionalRefused(record, field, str(e)) from None
 
 
+SHARE_PLACES = 6  # a member's share of an alliance: at most 6 places (0.000001 of the money)
+_PLAIN = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _share(value: Any, record: str, field: str) -> Decimal:
+    """A member's share: plain decimal notation, at most SHARE_PLACES places, above 0 and at most 1."""
+    if isinstance(value, str) and not _PLAIN.fullmatch(value):
+        raise RegionalRefused(record, field, f'must be a plain decimal such as "0.6" (got {value!r})')
+    r = _dec(value, record, field)
+    exponent = r.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > SHARE_PLACES:
+        raise RegionalRefused(record, field, f"at most {SHARE_PLACES} decimal places (got {value})")
+    if not Decimal(0) < r <= Decimal(1):
+        raise RegionalRefused(record, field, f"must be above 0 and at most 1 (got {r})")
+    return r
+
+
+def _millionths(r: Decimal) -> int:
+    """A share as a whole number of 10^-SHARE_PLACES: exact, whatever the context's precision."""
+    return int(r.scaleb(SHARE_PLACES))
+
+
 async def _hospitals(session: AsyncSession, tenant: str) -> set[str]:
     return set((await session.execute(text("select id from hospital where tenant_id = :t"), {"t": tenant})).scalars())
 
@@ -55,14 +78,13 @@ async def set_alliance(
     for h, v in shares.items():
         if h not in known:
             raise RegionalRefused(record, f"shares.{h}", f"not a hospital of {tenant}")
-        r = _dec(v, record, f"shares.{h}")
-        if not Decimal(0) <= r <= Decimal(1):
-            raise RegionalRefused(record, f"shares.{h}", f"must be between 0 and 1 (got {r})")
-        ratios[h] = r
+        ratios[h] = _share(v, record, f"shares.{h}")
     if len(ratios) < 2:
         raise RegionalRefused(record, "shares", "an alliance has at least two member hospitals")
-    if sum(ratios.values(), Decimal(0)) != 1:
-        raise RegionalRefused(record, "shares", f"the ratios must sum to 1 (got {sum(ratios.values(), Decimal(0))})")
+    total = sum(map(_millionths, ratios.values()))
+    if total != 10**SHARE_PLACES:
+        got = Decimal(total).scaleb(-SHARE_PLACES)
+        raise RegionalRefused(record, "shares", f"the ratios must sum to exactly 1 (got {got})")
     if lead not in ratios:
         raise RegionalRefused(record, "lead", f"{lead} is not a member")
     others = (

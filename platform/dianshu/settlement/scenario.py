@@ -26,46 +26,57 @@ from dianshu.settlement.engine import (
     ledger_of,
 )
 from dianshu.settlement.points import DrgParams
-from dianshu.settlement.policy import DISCHARGE_WAYS, VIOLATION_MULTIPLES, Policy, overrides_model
-from dianshu.strict import Dec, Invalid, Issue, StrictBool, StrictInt, StrictModel, StrictStr, WholeNumber, parse
+from dianshu.settlement.policy import (
+    DISCHARGE_WAYS,
+    MAX_FACTOR,
+    MAX_LOS_DAYS,
+    MAX_POINTS,
+    VIOLATION_MULTIPLES,
+    Policy,
+    overrides_model,
+)
+from dianshu.strict import Dec, Invalid, Issue, Money, StrictBool, StrictInt, StrictModel, StrictStr, WholeNumber, parse
 
 FUND_TYPES = ("employee", "resident")
 REVIEW_OUTCOMES = ("keep", "add_points", "pay_by_item", "refuse")
-MAX_LOS_DAYS = 3660  # ten years in hospital: anything longer is a typing error, not a stay
 UNGROUPABLE = "0000"
 MAX_GROUPS = 10_000
 MAX_HOSPITALS = 10_000
 
-Positive = Annotated[Dec, Field(gt=0)]
-NonNegative = Annotated[Dec, Field(ge=0)]
+# Every decimal is below bounds.DECIMAL_MAX_ABS (10^12) in size (strict.Dec): money (yuan) has at
+# most 2 places, points, coefficients and ratios at most 6.
+PositiveMoney = Annotated[Money, Field(gt=0)]
+NonNegativeMoney = Annotated[Money, Field(ge=0)]
+Points = Annotated[Dec, Field(gt=0, le=int(MAX_POINTS))]
+NonNegativePoints = Annotated[Dec, Field(ge=0, le=int(MAX_POINTS))]
 Ratio = Annotated[Dec, Field(ge=0, le=1)]
 Code = Annotated[StrictStr, Field(min_length=1, max_length=40)]
 PolicyParameters = overrides_model()
 
 
 class Standard(StrictModel):
-    avg_cost_all: Positive = Field(description="The region's average cost per case (yuan).")
+    avg_cost_all: PositiveMoney = Field(description="The region's average cost per case (yuan).")
 
 
 class Group(StrictModel):
     drg: Code
-    avg_cost: Positive
-    base_points: Positive
+    avg_cost: PositiveMoney
+    base_points: Points
     stable: StrictBool = True
     base_group: StrictBool = False
     bed_day: StrictBool = False
-    base_points_per_day: NonNegative | None = Field(default=None, description="Required for a bed-day group.")
+    base_points_per_day: NonNegativePoints | None = Field(default=None, description="Required for a bed-day group.")
     tcm: StrictBool = Field(default=False, description="A TCM-advantage group.")
 
 
 class Prepaid(StrictModel):
-    employee: NonNegative = Decimal(0)
-    resident: NonNegative = Decimal(0)
+    employee: NonNegativeMoney = Decimal(0)
+    resident: NonNegativeMoney = Decimal(0)
 
 
 class Hospital(StrictModel):
     code: Code
-    coefficient: Positive = Decimal(1)
+    coefficient: Annotated[Dec, Field(gt=0, le=int(MAX_FACTOR))] = Decimal(1)
     type: Literal["general", "tcm", "specialist"] = "general"
     evaluation_score: Annotated[Dec, Field(ge=0, le=100)] | None = Field(default=None, description="None = 100.")
     prepaid: Prepaid = Field(default_factory=Prepaid, description="Paid during the year, per fund type.")
@@ -84,12 +95,12 @@ class ViolationIn(StrictModel):
 
 class SpecialReview(StrictModel):
     outcome: Literal[REVIEW_OUTCOMES]  # type: ignore[valid-type]
-    points: NonNegative | None = Field(default=None, description="Required with add_points, only then.")
+    points: NonNegativePoints | None = Field(default=None, description="Required with add_points, only then.")
 
 
 class NewTechnologyIn(StrictModel):
     code: Code | None = None
-    cost: NonNegative
+    cost: NonNegativeMoney
     year: Annotated[StrictInt, Field(ge=1, le=10)] = Field(default=1, description="1 in its first year.")
 
 
@@ -97,24 +108,24 @@ class Case(StrictModel):
     id: Code
     hospital: Code
     drg: Code = Field(description="A DRG of groups, 0000 (ungroupable) or an ambiguous ...QY group.")
-    total_cost: NonNegative
+    total_cost: NonNegativeMoney
     los_days: Annotated[StrictInt, Field(ge=0, le=MAX_LOS_DAYS)]
     discharge_way: Annotated[Literal[DISCHARGE_WAYS], WholeNumber]  # type: ignore[valid-type]
-    self_pay: NonNegative
+    self_pay: NonNegativeMoney
     fund_type: Literal[FUND_TYPES]  # type: ignore[valid-type]
-    fund_pay: NonNegative = Decimal(0)
+    fund_pay: NonNegativeMoney = Decimal(0)
     month: Annotated[StrictInt, Field(ge=1, le=12)] = 12
     readmission_of: Code | None = Field(default=None, description="Another case's id: this stay readmits it.")
     violation: ViolationIn | None = None
-    special_review_points: NonNegative | None = None
+    special_review_points: NonNegativePoints | None = None
     special_review: SpecialReview | None = None
     new_technologies: list[NewTechnologyIn] = Field(default_factory=list, max_length=20)
     tcm_treatment: StrictBool = False
 
 
 class LedgerBudgetIn(StrictModel):
-    amount: Positive = Field(description="T before the reserve.")
-    fee_for_service_fund: NonNegative = Field(description="E: what the fund paid fee-for-service.")
+    amount: PositiveMoney = Field(description="T before the reserve.")
+    fee_for_service_fund: NonNegativeMoney = Field(description="E: what the fund paid fee-for-service.")
     reserve_ratio: Annotated[Dec, Field(ge=0, lt=1)] | None = Field(
         default=None, description="The policy's reserve_ratio when left out."
     )

@@ -82,3 +82,7 @@ def simulate(scenario: Any) -> dict[str, Any]:
         return result_json(inp, settle_year(inp))
     except SettlementInputError as e:  # the scenario's checks should leave none: a guard
         raise ScenarioError.one(e.where, e.reason) from e
+    except ArithmeticError:  # the bounds should leave none (decimal.InvalidOperation, Overflow): a guard
+        raise ScenarioError.one(
+            "scenario", "its amounts are too large to compute to the fen (a figure left 28 significant digits)"
+        ) from None
