@@ -202,6 +202,13 @@ async def world(owner_db, db, builtin_versions) -> World:  # noqa: F811
     ids = {r: await _ids(db, t, standard, [zj, chs]) for r, t in (("a", city.a), ("b", city.b))}
     for kind, values in ids["b"].items():
         assert values, f"region B has no {kind}: the leak check would not probe it"
+    from sqlalchemy import text
+
+    filled = ("case_grouping", "grouping_comparison", "ingestion_error", "case_point", "settlement_line", "budget")
+    async with scoped_session(db, Scope.system((city.b,))) as s:
+        for table in (*filled, "policy_version", "alliance", "case_violation", "audit_deduction", "audit_log"):
+            n = (await s.execute(text(f"select count(*) from {table} where tenant_id = :t"), {"t": city.b})).scalar()
+            assert n, f"region B has no {table} rows: the leak check would not probe them"
     return World(city, ids)
 
 
