@@ -667,3 +667,25 @@ async def test_ten_concurrent_applications_get_one_review(prod, db, city, dispat
     payloads = [r.json()["data"]["applyForReview"] for r in results]
     assert {p["__typename"] for p in payloads} == {"ReviewPayload"}, payloads
     assert len({p["review"]["id"] for p in payloads}) == 1
+
+
+def test_cursors_this_api_writes_still_decode():
+    import datetime
+
+    from dianshu_graphql import pagination as p
+
+    when = datetime.datetime(2025, 3, 1, 9, 30, tzinfo=datetime.UTC)
+    job = uuid.uuid4()
+    for key, shape in [
+        (["330100"], (str,)),
+        (["330102", "H33010200001"], (str, str)),
+        ([when.isoformat(), str(job)], (p.iso_datetime, uuid.UUID)),
+        (["330102", 12], (str, p.key_int)),
+        ([3, 7], (p.key_int, p.key_int)),
+        ([5, "H33010200001", "ES23", "ES31"], (p.key_int, str, str, str)),
+        (["医保-é\t"], (str,)),  # any text PostgreSQL holds, tab included
+    ]:
+        decoded = p.decode_cursor(p.encode_cursor(key), *shape)
+        assert [str(v) if isinstance(v, uuid.UUID) else v for v in decoded] == [
+            v if not isinstance(v, str) or shape[i] is not p.iso_datetime else when for i, v in enumerate(key)
+        ]
