@@ -10,10 +10,12 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
+from dianshu import bounds
 from dianshu_graphql.errors import ExpectedError
 
 T = TypeVar("T")
 MAX_PAGE = 100
+KEY_PART_MAX_CHARS = 100
 
 
 @strawberry.type
@@ -53,12 +55,25 @@ def decode_cursor(cursor: str | None, *shape: Callable[[Any], Any]) -> list[Any]
             raise ValueError("wrong shape")
         key = []
         for part, convert in zip(value, shape, strict=True):
-            if not isinstance(part, str | int) or isinstance(part, bool) or len(str(part)) > 100:
-                raise ValueError("not a key part")
-            key.append(convert(part))
+            key.append(convert(_key_part(part, convert)))
         return key
     except Exception as e:  # any decoding failure is the same client mistake
         raise ExpectedError(f"after: {cursor[:100]!r} is not a cursor from this API for this list", "after") from e
+
+
+def _key_part(part: Any, convert: Callable[[Any], Any]) -> str | int:
+    """A part as this API writes it: a str (codes, times, ids) PostgreSQL can hold, or a whole number
+    (counts, row ids); a str key is a str and a number key a number."""
+    if isinstance(part, bool) or not isinstance(part, str | int):
+        raise ValueError("not a key part")
+    if isinstance(part, str):
+        if convert is key_int:
+            raise ValueError("a number part is a number")
+        if reason := bounds.text_reason(part, KEY_PART_MAX_CHARS):
+            raise ValueError(reason)
+    elif convert is not key_int or len(str(part)) > KEY_PART_MAX_CHARS:
+        raise ValueError("a text part is text")
+    return part
 
 
 def iso_datetime(value: Any) -> datetime.datetime:

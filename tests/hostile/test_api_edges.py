@@ -477,7 +477,7 @@ ARGUMENTS = [
     ),
     (
         "carve-outs-not-a-list",
-        "mutation($c: JSON) { setBudget(input: {tenant: \"TENANT\", year: 2025, growthRate: \"0.05\", "
+        'mutation($c: JSON) { setBudget(input: {tenant: "TENANT", year: 2025, growthRate: "0.05", '
         'reason: "r", lastYearSpending: "100.00", carveOuts: $c}) '
         "{ __typename ... on ValidationError { errors { field reason } } } }",
         {"c": "abc"},
@@ -524,6 +524,73 @@ async def test_argument_refused_by_name(prod, city, dispatcher, query, variables
         assert reason in result["errors"][0]["reason"], result
     assert "Unexpected error." not in r.text
     assert not dispatcher.sent  # nothing was queued for a refused request
+
+
+# ---- cursors: well-formed (base64 of a JSON list of the right length) but hostile ------------------
+
+ZERO = "00000000-0000-0000-0000-000000000000"
+TIME = "2025-01-01T00:00:00+00:00"
+# Every connection (a field with an `after` argument): the document and a key of the right shape
+# with a part PostgreSQL cannot hold or of the wrong type (TENANT replaced by region A).
+CURSORS = {
+    "tenants": ("{ tenants(after: $a) { nodes { code } } }", [["T\x00"], ["\ud800"], [7]]),
+    "hospitals": (
+        "{ hospitals(after: $a) { nodes { code } } }",
+        [["TENANT", "x\x00"], ["\ud800", "x"], ["TENANT", 1]],
+    ),
+    "jobs": ("{ jobs(after: $a) { nodes { id } } }", [[TIME, "x\x00"], [TIME + "\ud800", ZERO], [TIME, 1]]),
+    "drgs": (f'{{ drgs(version: "{ZERO}", after: $a) {{ nodes {{ code }} }} }}', [["A\x00"], ["\udfff"], [1]]),
+    "basePoints": (
+        f'{{ basePoints(standard: "{ZERO}", after: $a) {{ nodes {{ drg }} }} }}',
+        [["A\x00"], ["\ud800"], [1]],
+    ),
+    "cases": (
+        "{ cases(after: $a) { nodes { id } } }",
+        [["TENANT\x00", 1], ["\ud800", 1], ["TENANT", "1"]],
+    ),
+    "ingestionBatches": (
+        "{ ingestionBatches(after: $a) { nodes { id } } }",
+        [[TIME, ZERO + "\x00"], ["\ud800", ZERO], [TIME, 5]],
+    ),
+    "ingestionErrors": (
+        f'{{ ingestionErrors(batch: "{ZERO}", after: $a) {{ nodes {{ rowNo }} }} }}',
+        [[1, "\x00"], ["\ud800", 1], [1, "2"]],
+    ),
+    "groupingComparison": (
+        f'{{ groupingComparison(job: "{ZERO}", after: $a) {{ nodes {{ cases }} }} }}',
+        [[3, "TENANT", "x\x00", "y"], [3, "\ud800", "x", "y"], [3, "TENANT", 1, "y"], ["3", "H", "x", "y"]],
+    ),
+}
+HOSTILE_CURSORS = [(field, query, key) for field, (query, keys) in CURSORS.items() for key in keys]
+
+
+def test_every_connection_has_hostile_cursors():
+    from dianshu_graphql.schema import build_schema
+
+    schema = build_schema(
+        Settings(profile="prod", database_url="postgresql://x@y/z", redis_url="redis://y", jwt_secret="s")
+    )._schema
+    connections = {
+        f"{t.name}.{name}"
+        for t in schema.type_map.values()
+        if hasattr(t, "fields") and not t.name.startswith("__")
+        for name, f in t.fields.items()
+        if "after" in getattr(f, "args", {})
+    }
+    assert connections == {f"Query.{field}" for field in CURSORS}, "a new connection needs hostile cursor rows"
+
+
+@pytest.mark.parametrize(
+    ("query", "key"), [r[1:] for r in HOSTILE_CURSORS], ids=[f"{r[0]}-{i}" for i, r in enumerate(HOSTILE_CURSORS)]
+)
+async def test_hostile_cursor_is_refused_as_after(prod, city, query, key):
+    key = [k.replace("TENANT", city.a) if isinstance(k, str) else k for k in key]
+    r = await prod.post(prod.token(Role.region_admin, [city.a]), "query($a: String) " + query, {"a": cursor(key)})
+    assert r.status_code == 200, r.text
+    errors = r.json()["errors"]
+    assert [e["extensions"] for e in errors] == [{"code": "BAD_USER_INPUT", "field": "after"}], r.text
+    assert "is not a cursor from this API for this list" in errors[0]["message"]
+    assert "Unexpected error." not in r.text
 
 
 async def test_report_year_out_of_range_is_refused(prod, city):
@@ -600,3 +667,25 @@ async def test_ten_concurrent_applications_get_one_review(prod, db, city, dispat
     payloads = [r.json()["data"]["applyForReview"] for r in results]
     assert {p["__typename"] for p in payloads} == {"ReviewPayload"}, payloads
     assert len({p["review"]["id"] for p in payloads}) == 1
+
+
+def test_cursors_this_api_writes_still_decode():
+    import datetime
+
+    from dianshu_graphql import pagination as p
+
+    when = datetime.datetime(2025, 3, 1, 9, 30, tzinfo=datetime.UTC)
+    job = uuid.uuid4()
+    for key, shape in [
+        (["330100"], (str,)),
+        (["330102", "H33010200001"], (str, str)),
+        ([when.isoformat(), str(job)], (p.iso_datetime, uuid.UUID)),
+        (["330102", 12], (str, p.key_int)),
+        ([3, 7], (p.key_int, p.key_int)),
+        ([5, "H33010200001", "ES23", "ES31"], (p.key_int, str, str, str)),
+        (["医保-é\t"], (str,)),  # any text PostgreSQL holds, tab included
+    ]:
+        decoded = p.decode_cursor(p.encode_cursor(key), *shape)
+        assert [str(v) if isinstance(v, uuid.UUID) else v for v in decoded] == [
+            v if not isinstance(v, str) or shape[i] is not p.iso_datetime else when for i, v in enumerate(key)
+        ]

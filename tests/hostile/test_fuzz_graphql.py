@@ -5,10 +5,15 @@ the schema accepts, any refusal is the client's and must say so), or carry the o
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import datetime
 import json
+import re
+import uuid
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import nodes
@@ -18,6 +23,8 @@ from dianshu.config import Settings
 from dianshu.scope import Role
 from dianshu_graphql.schema import build_schema
 from tests.api import Api
+from tests.conftest import City
+from tests.test_standards_db import builtin_versions  # noqa: F401
 
 PROD = Settings(profile="prod", database_url="postgresql://x@y/z", redis_url="redis://y", jwt_secret="s")
 SCHEMA = build_schema(PROD)._schema
@@ -31,15 +38,42 @@ DECIMALS = st.one_of(
 # replaced per test: @A region A, @B region B, @C the city, @A1/@B1 hospitals), months, kinds, edges.
 CODES = ["@A", "@B", "@C", "@A1", "@A2", "@B1"]
 WORDS = ["@A\x00", "2025-03", "2025-13", "monthly", "annual", "weekly", "employee", "resident", "all", "drg", "adrg"]
-STRINGS = st.one_of(st.sampled_from(CODES + WORDS), st.text(max_size=12))
+# Ids of real rows (placeholders @id:<region>.<kind>.<n>, replaced by the n-th such row of the
+# world below, modulo their number): queries by id probe region B's rows and region A's own.
+ID_KINDS = (
+    "job",
+    "compare",
+    "settlement_run",
+    "points_run",
+    "special_review",
+    "ingestion_batch",
+    "standard",
+    "version",
+)
+IDS = st.builds(lambda r, k, n: f"@id:{r}.{k}.{n}", st.sampled_from("ba"), st.sampled_from(ID_KINDS), st.integers(0, 5))
+CASE_IDS = st.builds(lambda r, n: f"@int:{r}.case.{n}", st.sampled_from("ba"), st.integers(0, 5))
+HOSTILE = ["x\x00", "\ud800", "\udfff", "", "é" * 101, "2025-01-01T00:00:00+00:00", "2999-12-31T23:59:59+08:00"]
+# Well-formed cursors: base64 of a JSON list of B's (and A's) codes, real ids, numbers and hostile
+# strings; the placeholders inside are replaced before encoding (@@CUR<base64 of the template>@@).
+TEXT_PART = st.one_of(st.sampled_from(CODES + HOSTILE), IDS)
+INT_PART = st.one_of(st.sampled_from([0, 1, 3, -1, 2**63, 10**30]), CASE_IDS)
+# The key shapes of the connections (text, number, time, id), so a cursor often reaches the query.
+SLOTS = {"s": TEXT_PART, "i": INT_PART, "t": st.sampled_from(HOSTILE), "u": st.one_of(IDS, st.sampled_from(HOSTILE))}
+SHAPES = ["s", "ss", "tu", "si", "ii", "isss"]
+KEYS = st.one_of(
+    st.sampled_from(SHAPES).flatmap(lambda shape: st.tuples(*(SLOTS[c] for c in shape)).map(list)),
+    st.lists(st.one_of(TEXT_PART, INT_PART), min_size=1, max_size=4),
+)
+CURSORS = KEYS.map(lambda key: "@@CUR" + base64.urlsafe_b64encode(json.dumps(key).encode()).decode() + "@@")
+STRINGS = st.one_of(st.sampled_from(CODES + WORDS), st.text(max_size=12), CURSORS)
 INTS = st.one_of(
     st.sampled_from([2025, 2024, 1, 3, 12, 13, 0, -1, 100, 101, 2147483647, -2147483648]),
     st.integers(-(2**31), 2**31 - 1),
 )
 SCALARS = {
     "String": STRINGS.map(nodes.String),
-    "ID": st.one_of(st.uuids().map(str), STRINGS).map(nodes.String),
-    "Int": INTS.map(nodes.Int),
+    "ID": st.one_of(IDS, IDS, st.uuids().map(str), STRINGS).map(nodes.String),
+    "Int": st.one_of(INTS.map(nodes.Int), CASE_IDS.map(lambda p: nodes.Int(p))),
     "Decimal": DECIMALS.map(nodes.String),
     "Date": st.dates(datetime.date(1900, 1, 1), datetime.date(2200, 1, 1)).map(lambda d: nodes.String(d.isoformat())),
     "DateTime": st.datetimes().map(lambda d: nodes.String(d.isoformat())),
@@ -72,7 +106,110 @@ FUZZ = settings(
 
 def leaked(text: str, city) -> list[str]:
     """Region B's tenant code appears in its own code and in every one of its hospital codes."""
-    return [code for code in (city.b, city.b1) if code in text]
+    return [code for code in (city.b, city.b1, f"H{city.b}00002") if code in text]
+
+
+# ---- the world: both regions with a year of real rows, built once for the module ------------------
+
+
+@dataclasses.dataclass
+class World:
+    city: City
+    ids: dict[str, dict[str, list[str]]]  # region a/b -> kind -> ids (case ids as text)
+
+
+async def _fill_region(db, view: City, zj, chs) -> None:
+    """Region view.a's year through the real paths: ingestion with a refused row, grouping, a scheme
+    comparison, policy, budget, score, alliance, violation, audit deduction, experts, a review in
+    review, a monthly and the annual settlement (points runs, runs, lines, audit entries, jobs)."""
+    from dianshu.db.session import scoped_session
+    from dianshu.grouping.service import COMPARE, GROUP_CASES
+    from dianshu.reviews import service as reviews
+    from dianshu.settlement import budgets, regional
+    from dianshu.settlement.policies import set_region_policy
+    from tests.cases.rows import csv_bytes, row
+    from tests.cases.test_ingestion import send
+    from tests.conftest import scope_for
+    from tests.settlement.world import run_job, settle, year_rows
+
+    region = scope_for(Role.region_admin, (view.a,))
+    rows = [*year_rows(view), row("BAD", view.a1, gend="9")]
+    await send(db, region, view.a, csv_bytes(rows), f"fuzz-{view.a}")
+    await run_job(db, region, view.a, GROUP_CASES, {"from": "2025-01", "to": "2025-12", "versions": [str(zj)]})
+    await run_job(db, region, view.a, COMPARE, {"from": "2025-01", "to": "2025-12", "base": str(zj), "other": str(chs)})
+    async with scoped_session(db, region) as s:
+        policy = {"provisional_point_value": "100", "review_quota_ratio": "1"}
+        await set_region_policy(s, region, view.city, view.a, 2025, "employee", policy, "fuzz world")
+        await budgets.set_budget(
+            s, region, view.city, view.a, 2025, "employee", growth_rate="0.02", last_year_spending="60000", reason="t"
+        )
+        await regional.set_evaluation_score(s, region, view.a, view.a1, 2025, "95")
+        await regional.set_alliance(s, region, view.a, "M1", "Alliance", view.a1, {view.a1: "0.5", view.a2: "0.5"})
+        await regional.confirm_violation(s, region, view.a, view.a1, "A-2", "bed_hanging", False, "t")
+        await regional.record_audit_deduction(s, region, view.a, view.a1, 2025, 3, "employee", "10.00", "F-1", "t")
+        for n in range(3):
+            await reviews.add_expert(s, region, view.a, f"fuzz-expert-{n}", f"Expert {n}")
+    a2 = scope_for(Role.hospital_user, (view.a,), view.a2)
+    async with scoped_session(db, a2) as s:
+        r = await reviews.submit(s, a2, view.a, view.a2, "A-4", "costly")
+    async with scoped_session(db, region) as s:
+        await reviews.precheck(s, region, view.a, r.id, True, "ok")
+        await reviews.assign(s, region, view.a, r.id, "round 1")
+    await settle(db, region, view.a, "monthly", month=4)
+    await settle(db, region, view.a, "annual")
+
+
+async def _ids(db, tenant: str, standard: uuid.UUID, versions: list[uuid.UUID]) -> dict[str, list[str]]:
+    from sqlalchemy import text
+
+    from dianshu.db.session import scoped_session
+    from dianshu.scope import Scope
+
+    out: dict[str, list[str]] = {"standard": [str(standard)], "version": [str(v) for v in versions]}
+    async with scoped_session(db, Scope.system((tenant,))) as s:
+        for kind in ("job", "settlement_run", "points_run", "special_review", "ingestion_batch", "case_record"):
+            rows = await s.execute(text(f"select id from {kind} where tenant_id = :t order by id"), {"t": tenant})
+            out["case" if kind == "case_record" else kind] = [str(r[0]) for r in rows]
+        rows = await s.execute(
+            text("select id from job where tenant_id = :t and kind = 'grouping.compare'"), {"t": tenant}
+        )
+        out["compare"] = [str(r[0]) for r in rows]
+    return out
+
+
+@pytest.fixture(scope="module")
+async def world(owner_db, db, builtin_versions) -> World:  # noqa: F811
+    from dianshu.db.session import scoped_session
+    from dianshu.jobs import service as jobs
+    from dianshu.scope import Scope
+    from dianshu.tenancy.service import upsert_hospitals, validate_roster
+    from tests.conftest import RecordingDispatcher, provision_city
+    from tests.settlement.world import publish_standard
+
+    city = await provision_city(owner_db, db)
+    b2 = f"H{city.b}00002"
+    roster = validate_roster(city.b, [{"id": b2, "name": f"Hospital {b2}", "level": 2, "type": "general"}])
+    async with scoped_session(db, Scope.system((city.b,))) as s:
+        await upsert_hospitals(s, roster)
+    zj, chs = builtin_versions["zhejiang_2022"], builtin_versions["chs_drg_11"]
+    jobs.set_dispatcher(RecordingDispatcher())
+    try:
+        standard = await publish_standard(db, city, zj)
+        await _fill_region(db, city, zj, chs)
+        await _fill_region(db, City(city.city, city.b, city.a, city.b1, b2, city.a1), zj, chs)
+    finally:
+        jobs.set_dispatcher(None)
+    ids = {r: await _ids(db, t, standard, [zj, chs]) for r, t in (("a", city.a), ("b", city.b))}
+    for kind, values in ids["b"].items():
+        assert values, f"region B has no {kind}: the leak check would not probe it"
+    from sqlalchemy import text
+
+    filled = ("case_grouping", "grouping_comparison", "ingestion_error", "case_point", "settlement_line", "budget")
+    async with scoped_session(db, Scope.system((city.b,))) as s:
+        for table in (*filled, "policy_version", "alliance", "case_violation", "audit_deduction", "audit_log"):
+            n = (await s.execute(text(f"select count(*) from {table} where tenant_id = :t"), {"t": city.b})).scalar()
+            assert n, f"region B has no {table} rows: the leak check would not probe them"
+    return World(city, ids)
 
 
 ERROR_KEYS = ("message", "errors", "reason", "record", "field")
@@ -95,6 +232,25 @@ def split_refusals(node, refusals: list[str]):
     return node
 
 
+def with_ids(document: str, world: World) -> str:
+    """Placeholders of real rows replaced (in cursors too, which are then encoded)."""
+
+    def real(m: re.Match) -> str:
+        region, kind, n = m.group(2).split(".")
+        values = world.ids[region][kind]
+        return values[int(n) % len(values)]
+
+    def ids(text: str) -> str:
+        text = re.sub(r'"@(int):([ab]\.case\.\d+)"', real, text)  # a number inside a cursor
+        return re.sub(r"@(id|int):([ab]\.\w+\.\d+)", real, text)
+
+    def cursor(m: re.Match) -> str:
+        key = with_codes(ids(base64.urlsafe_b64decode(m.group(1)).decode()), world.city)
+        return base64.urlsafe_b64encode(key.encode()).decode()
+
+    return ids(re.sub(r"@@CUR([A-Za-z0-9_=-]*)@@", cursor, document))
+
+
 def with_codes(document: str, city) -> str:
     for placeholder, code in (
         ("@A1", city.a1),
@@ -108,9 +264,10 @@ def with_codes(document: str, city) -> str:
     return document
 
 
-async def check(api: Api, city, document: str) -> None:
+async def check(api: Api, world: World, document: str) -> None:
+    city = world.city
     token = api.token(Role.region_admin, [city.a])
-    document = with_codes(document, city)
+    document = with_codes(with_ids(document, world), city)
     r = await api.post(token, document)
     assert r.status_code != 500, (document, r.text)
     assert r.status_code == 200, (document, r.text)  # a document the schema accepts is never refused whole
@@ -127,14 +284,14 @@ async def check(api: Api, city, document: str) -> None:
 
 @FUZZ
 @given(document=gql.queries(SCHEMA, custom_scalars=SCALARS))
-async def test_fuzz_queries(prod, city, document):
-    await check(prod, city, document)
+async def test_fuzz_queries(prod, world, document):
+    await check(prod, world, document)
 
 
 @settings(FUZZ, max_examples=40)
 @given(document=gql.mutations(SCHEMA, fields=MUTATIONS, custom_scalars=SCALARS))
-async def test_fuzz_mutations(prod, city, dispatcher, document):
-    await check(prod, city, document)
+async def test_fuzz_mutations(prod, world, dispatcher, document):
+    await check(prod, world, document)
 
 
 def test_the_fuzz_can_see_a_leak(city):
@@ -144,3 +301,35 @@ def test_the_fuzz_can_see_a_leak(city):
     data = split_refusals({"x": {"message": city.b, "hospital": city.b1}}, refusals)
     assert leaked(json.dumps(data), city) == [city.b, city.b1] and city.b in refusals[0]
     assert Decimal("1e30")  # the hostile decimal literal is a real decimal, refused by the bounds
+
+
+SEEN_BY_B = """query($t: String!, $run: ID!, $job: ID!) {
+  cases(tenant: $t) { nodes { hospitalCode } }
+  settlementRuns(tenant: $t, year: 2025) { lines { hospital } }
+  settlementRun(tenant: $t, id: $run) { tenant }
+  pointsRuns(tenant: $t, year: 2025) { tenant }
+  budgets(tenant: $t, year: 2025) { tenant }
+  reviews(tenant: $t) { tenant hospital }
+  job(id: $job) { tenantCode }
+  jobs(tenant: $t) { nodes { tenantCode } }
+  ingestionBatches(tenant: $t) { nodes { tenantCode } }
+  groupingComparison(job: $job) { nodes { hospitalCode } }
+}"""
+
+
+async def test_region_b_has_the_rows_the_leak_check_looks_for(prod, world):
+    # Region B's own token sees its year in every list the fuzz probes: the leak check is not vacuous.
+    city, ids = world.city, world.ids["b"]
+    compare = ids["compare"][0]
+    r = await prod.post(
+        prod.token(Role.region_admin, [city.b]),
+        SEEN_BY_B,
+        {"t": city.b, "run": ids["settlement_run"][0], "job": compare},
+    )
+    body = r.json()
+    assert not body.get("errors"), body
+    data = body["data"]
+    for field in ("cases", "jobs", "ingestionBatches", "groupingComparison"):
+        assert data[field]["nodes"] and leaked(json.dumps(data[field]), city), field
+    for field in ("settlementRuns", "settlementRun", "pointsRuns", "budgets", "reviews", "job"):
+        assert data[field] and leaked(json.dumps(data[field]), city), field
