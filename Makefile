@@ -8,8 +8,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
-# The suite runs on every core (pytest-xdist; each worker migrates its own database).
-TESTFLAGS ?= -n auto
+# The suite runs on every core (pytest-xdist; each worker migrates its own database; idle workers
+# steal queued tests, so the long demo and drill tests do not leave one core waiting).
+TESTFLAGS ?= -n auto --dist worksteal
 
 .PHONY: demo test lint schema bench clean
 
