@@ -94,38 +94,10 @@ async def test_every_tenant_table_against_every_other_scope(db, test_database, c
 
 
 async def fill_settlement_tables(db, city, zj):
-    """A settled month, an alliance, a score, a violation and a decided special review in region A."""
-    from dianshu.reviews import service as reviews
-    from dianshu.settlement import budgets, regional
-    from dianshu.settlement.policies import set_region_policy
-    from tests.settlement.world import load_year, publish_standard, settle
+    """A settled month, an alliance, a score, a violation, a deduction and a special review with its
+    experts in region A."""
+    from tests.settlement.world import fill_region_inputs, load_year, publish_standard
 
     await publish_standard(db, city, zj)
     region = await load_year(db, city, zj)
-    async with scoped_session(db, region) as s:
-        await set_region_policy(
-            s,
-            region,
-            city.city,
-            city.a,
-            2025,
-            "employee",
-            {"provisional_point_value": "100", "review_quota_ratio": "1"},
-            "isolation test",
-        )
-        await budgets.set_budget(
-            s, region, city.city, city.a, 2025, "employee", growth_rate="0.02", last_year_spending="60000", reason="t"
-        )
-        await regional.set_evaluation_score(s, region, city.a, city.a1, 2025, "95")
-        await regional.set_alliance(s, region, city.a, "M1", "Alliance", city.a1, {city.a1: "0.5", city.a2: "0.5"})
-        await regional.confirm_violation(s, region, city.a, city.a1, "A-2", "bed_hanging", False, "t")
-        await regional.record_audit_deduction(s, region, city.a, city.a1, 2025, 3, "employee", "10.00", "ISO-1", "t")
-        for n in range(3):
-            await reviews.add_expert(s, region, city.a, f"iso-expert-{n}", f"Expert {n}")
-    a2 = scope_for(Role.hospital_user, (city.a,), city.a2)
-    async with scoped_session(db, a2) as s:
-        r = await reviews.submit(s, a2, city.a, city.a2, "A-4", "costly")
-    async with scoped_session(db, region) as s:
-        await reviews.precheck(s, region, city.a, r.id, True, "ok")
-        await reviews.assign(s, region, city.a, r.id, "round 1")
-    await settle(db, region, city.a, "monthly", month=4)
+    await fill_region_inputs(db, region, city, "iso")

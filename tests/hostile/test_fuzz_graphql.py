@@ -122,40 +122,18 @@ async def _fill_region(db, view: City, zj, chs) -> None:
     """Region view.a's year through the real paths: ingestion with a refused row, grouping, a scheme
     comparison, policy, budget, score, alliance, violation, audit deduction, experts, a review in
     review, a monthly and the annual settlement (points runs, runs, lines, audit entries, jobs)."""
-    from dianshu.db.session import scoped_session
     from dianshu.grouping.service import COMPARE, GROUP_CASES
-    from dianshu.reviews import service as reviews
-    from dianshu.settlement import budgets, regional
-    from dianshu.settlement.policies import set_region_policy
     from tests.cases.rows import csv_bytes, row
     from tests.cases.test_ingestion import send
     from tests.conftest import scope_for
-    from tests.settlement.world import run_job, settle, year_rows
+    from tests.settlement.world import fill_region_inputs, run_job, settle, year_rows
 
     region = scope_for(Role.region_admin, (view.a,))
     rows = [*year_rows(view), row("BAD", view.a1, gend="9")]
     await send(db, region, view.a, csv_bytes(rows), f"fuzz-{view.a}")
     await run_job(db, region, view.a, GROUP_CASES, {"from": "2025-01", "to": "2025-12", "versions": [str(zj)]})
     await run_job(db, region, view.a, COMPARE, {"from": "2025-01", "to": "2025-12", "base": str(zj), "other": str(chs)})
-    async with scoped_session(db, region) as s:
-        policy = {"provisional_point_value": "100", "review_quota_ratio": "1"}
-        await set_region_policy(s, region, view.city, view.a, 2025, "employee", policy, "fuzz world")
-        await budgets.set_budget(
-            s, region, view.city, view.a, 2025, "employee", growth_rate="0.02", last_year_spending="60000", reason="t"
-        )
-        await regional.set_evaluation_score(s, region, view.a, view.a1, 2025, "95")
-        await regional.set_alliance(s, region, view.a, "M1", "Alliance", view.a1, {view.a1: "0.5", view.a2: "0.5"})
-        await regional.confirm_violation(s, region, view.a, view.a1, "A-2", "bed_hanging", False, "t")
-        await regional.record_audit_deduction(s, region, view.a, view.a1, 2025, 3, "employee", "10.00", "F-1", "t")
-        for n in range(3):
-            await reviews.add_expert(s, region, view.a, f"fuzz-expert-{n}", f"Expert {n}")
-    a2 = scope_for(Role.hospital_user, (view.a,), view.a2)
-    async with scoped_session(db, a2) as s:
-        r = await reviews.submit(s, a2, view.a, view.a2, "A-4", "costly")
-    async with scoped_session(db, region) as s:
-        await reviews.precheck(s, region, view.a, r.id, True, "ok")
-        await reviews.assign(s, region, view.a, r.id, "round 1")
-    await settle(db, region, view.a, "monthly", month=4)
+    await fill_region_inputs(db, region, view, "fuzz")
     await settle(db, region, view.a, "annual")
 
 

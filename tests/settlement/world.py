@@ -105,3 +105,33 @@ async def budgeted_year(db, city, zj, policy: dict, why: str):
             s, region, city.city, city.a, 2025, "employee", growth_rate="0", last_year_spending="60000", reason="2025"
         )
     return region
+
+
+async def fill_region_inputs(db, region, city, tag: str):
+    """Every settlement input of region `city.a`, through the services: policy, budget, a score, an
+    alliance, a confirmed violation, an audit deduction, three experts, a special review drawn to
+    experts, and a settled month. The loaded year must be in place (load_year). Returns the review."""
+    from dianshu.reviews import service as reviews
+    from dianshu.settlement import budgets, regional
+    from dianshu.settlement.policies import set_region_policy
+
+    async with scoped_session(db, region) as s:
+        policy = {"provisional_point_value": "100", "review_quota_ratio": "1"}
+        await set_region_policy(s, region, city.city, city.a, 2025, "employee", policy, f"{tag} world")
+        await budgets.set_budget(
+            s, region, city.city, city.a, 2025, "employee", growth_rate="0.02", last_year_spending="60000", reason="t"
+        )
+        await regional.set_evaluation_score(s, region, city.a, city.a1, 2025, "95")
+        await regional.set_alliance(s, region, city.a, "M1", "Alliance", city.a1, {city.a1: "0.5", city.a2: "0.5"})
+        await regional.confirm_violation(s, region, city.a, city.a1, "A-2", "bed_hanging", False, "t")
+        await regional.record_audit_deduction(s, region, city.a, city.a1, 2025, 3, "employee", "10.00", f"{tag}-1", "t")
+        for n in range(3):
+            await reviews.add_expert(s, region, city.a, f"{tag}-expert-{n}", f"Expert {n}")
+    a2 = scope_for(Role.hospital_user, (city.a,), city.a2)
+    async with scoped_session(db, a2) as s:
+        review = await reviews.submit(s, a2, city.a, city.a2, "A-4", "costly")
+    async with scoped_session(db, region) as s:
+        await reviews.precheck(s, region, city.a, review.id, True, "ok")
+        await reviews.assign(s, region, city.a, review.id, "round 1")
+    await settle(db, region, city.a, "monthly", month=4)
+    return review
