@@ -55,7 +55,7 @@ async def test_worker_exits_on_sigterm_mid_job_within_its_grace_without_a_traceb
     assert (await job_state(db, city.a, job.id)).status in ("queued", "running")
 
 
-def _postgres_alive(pid: int) -> bool:
+def _process_alive(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
@@ -77,7 +77,7 @@ def test_embedded_stop_stops_postgres_and_cleans_the_handle_file():
         assert started.returncode == 0, started.stderr
         pgdata = state / "pg"
         pid = int((pgdata / "postmaster.pid").read_text().split()[0])
-        assert _postgres_alive(pid)
+        assert _process_alive(pid)
         # A stale handle: a process that died without releasing the server (SIGKILL, OOM).
         dead = subprocess.Popen([sys.executable, "-c", "pass"])
         dead.wait()
@@ -86,11 +86,40 @@ def test_embedded_stop_stops_postgres_and_cleans_the_handle_file():
         out = subprocess.run([DIANSHU, "embedded", "stop"], env=env, capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stdout + out.stderr
         assert f"embedded PostgreSQL (pid {pid}) stopped" in out.stdout + out.stderr
-        assert not _postgres_alive(pid)
+        assert not _process_alive(pid)
         assert json.loads((pgdata / ".handle_pids.json").read_text()) == []
 
         again = subprocess.run([DIANSHU, "embedded", "stop"], env=env, capture_output=True, text=True, timeout=60)
         assert (again.returncode, "is not running" in again.stdout + again.stderr) == (0, True), again.stderr
+    finally:
+        subprocess.run([DIANSHU, "embedded", "stop"], env=env, capture_output=True, timeout=60)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def test_embedded_stop_stops_a_redis_left_behind():
+    # A process that started the embedded Redis and was killed leaves its server running: stop finds it.
+    state = Path(tempfile.mkdtemp(prefix="ds-rstop-", dir="/tmp"))
+    env = {**os.environ, "DIANSHU_STATE_DIR": str(state), "DIANSHU_PROFILE": "dev"}
+    try:
+        starter = subprocess.Popen(
+            [sys.executable, "-c", "import sys, time; from pathlib import Path; from dianshu.embedded import "
+             "embedded_redis; r = embedded_redis(Path(sys.argv[1])); r.ping(); print('up', flush=True); "
+             "time.sleep(60)", str(state)],
+            env=env, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert starter.stdout.readline().strip() == "up"
+        starter.kill()  # SIGKILL: no clean-up runs, the server stays
+        starter.wait()
+        info = json.loads((state / "redis" / "dianshu.rdb.settings").read_text())
+        pid = int(Path(info["pidfile"]).read_text())
+        assert _process_alive(pid)
+        out = subprocess.run([DIANSHU, "embedded", "stop"], env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert f"embedded Redis (pid {pid}) stopped" in out.stdout + out.stderr
+        assert not _process_alive(pid)
+        again = subprocess.run([DIANSHU, "embedded", "stop"], env=env, capture_output=True, text=True, timeout=60)
+        said = again.stdout + again.stderr
+        assert again.returncode == 0 and f"embedded Redis ({state / 'redis'}) is not running" in said, said
     finally:
         subprocess.run([DIANSHU, "embedded", "stop"], env=env, capture_output=True, timeout=60)
         shutil.rmtree(state, ignore_errors=True)

