@@ -73,10 +73,12 @@ def test_database() -> Iterator[TestDatabase]:
         if not os.environ.get("DIANSHU_TEST_DATABASE_URL"):
             # Stop the embedded server this run used, unless another live process (a concurrent
             # run in this worktree) still holds a handle on it.
-            from dianshu.embedded import stop_embedded_postgres
+            from dianshu.embedded import stop_embedded_postgres, stop_embedded_redis
 
             outcome = stop_embedded_postgres(TEST_STATE, only_if_unused=True)
             print(f"\n{outcome.message}")
+            if outcome.ok:  # no other live run holds the server: the drills' embedded Redis goes too
+                print(stop_embedded_redis(TEST_STATE).message)
 
 
 @pytest.fixture(scope="session")
