@@ -17,6 +17,15 @@ def _ident(name: str) -> str:
     return f'"{name}"'
 
 
+def _create_role(conn: Connection, statement: str) -> None:
+    """Roles are cluster-wide, so two migrations of two databases (parallel test workers, two
+    deployments sharing a server) may create the same role at once; the loser's unique violation
+    means the role now exists, which is what it wanted."""
+    conn.execute(
+        text(f"do $$ begin {statement}; exception when duplicate_object or unique_violation then null; end $$")
+    )
+
+
 def bootstrap_roles(conn: Connection, owner: str, app: str, app_password: str | None) -> None:
     """Create the roles when missing (needs CREATEROLE then; a DBA may pre-create them instead),
     let the migrating login act as the owner, and let the runtime role connect."""
@@ -24,9 +33,9 @@ def bootstrap_roles(conn: Connection, owner: str, app: str, app_password: str | 
     exists = conn.execute(text("select rolname from pg_roles where rolname in (:o, :a)"), {"o": owner, "a": app})
     have = {r[0] for r in exists}
     if owner not in have:
-        conn.execute(text(f"create role {o} nologin nosuperuser nobypassrls"))
+        _create_role(conn, f"create role {o} nologin nosuperuser nobypassrls")
     if app not in have:
-        conn.execute(text(f"create role {a} login nosuperuser nobypassrls nocreatedb nocreaterole noinherit"))
+        _create_role(conn, f"create role {a} login nosuperuser nobypassrls nocreatedb nocreaterole noinherit")
     if app_password:
         conn.execute(text(f"alter role {a} password :p").bindparams(p=app_password))
     me = conn.execute(text("select current_user")).scalar_one()
