@@ -3,6 +3,7 @@ published, and a stored version that groups exactly like its files."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import uuid
 from datetime import date
@@ -141,11 +142,122 @@ async def test_a_stored_version_groups_exactly_like_its_files(db, builtin_versio
     async with scoped_session(db, None) as s:
         stored = await grouper_for(s, builtin_versions[code])
     assert stored.tables.content_hash == files.tables.content_hash
+    assert stored.tables.editions == files.tables.editions
+    # Both codings: a 国临版 record reads every table through its own view.
     for rec in sample_records(files, 3000, seed=11):
-        a, b = files.group(rec), stored.group(rec)
-        assert (a.mdc, a.adrg, a.drg, a.status, a.mcc, a.cc) == (b.mdc, b.adrg, b.drg, b.status, b.mcc, b.cc)
+        for r in (rec, dataclasses.replace(rec, coding="guolin")):
+            a, b = files.group(r), stored.group(r)
+            assert (a.mdc, a.adrg, a.drg, a.status, a.mcc, a.cc, a.messages) == (
+                b.mdc,
+                b.adrg,
+                b.drg,
+                b.status,
+                b.mcc,
+                b.cc,
+                b.messages,
+            )
     async with scoped_session(db, None) as s:
         v = (
             await s.execute(select(DrgSchemeVersion).where(DrgSchemeVersion.id == builtin_versions[code]))
         ).scalar_one()
     assert (v.status, v.drg_count) == ("published", files.tables.drg_count)
+
+
+def test_the_same_tables_declared_in_other_editions_are_another_version(test_database, builtin_versions, tmp_path):
+    folder = copy_scheme(tmp_path, "zhejiang_2022")
+    path = folder / "code_editions.csv"
+    path.write_text(
+        "".join(ln + "\n" for ln in path.read_text(encoding="utf-8").splitlines() if not ln.endswith("guolin")),
+        encoding="utf-8",
+    )
+    with pytest.raises(StandardsError, match="already used for different tables or code editions"):
+        load_version_from_folder(test_database.owner_url, folder, "zhejiang_2022", "x", "2022", "tests")
+    other = load_version_from_folder(test_database.owner_url, folder, "zhejiang_2022", "x", "2022-yibao", "tests")
+    assert other.created and other.version_id != builtin_versions["zhejiang_2022"]
+    again = load_version_from_folder(test_database.owner_url, folder, "zhejiang_2022", "x", "2022-other", "tests")
+    assert (again.created, again.version_id, again.label) == (False, other.version_id, "2022-yibao")
+    # And the built-in declaration still finds the built-in version.
+    builtin = load_version_from_folder(
+        test_database.owner_url, builtin_dir("zhejiang_2022"), "zhejiang_2022", "x", "2022-x", "tests"
+    )
+    assert (builtin.created, builtin.version_id) == (False, builtin_versions["zhejiang_2022"])
+
+
+async def test_a_stored_version_without_a_declaration_is_refused_for_grouping(test_database, db, owner_db, tmp_path):
+    """A version stored before code editions existed (migration 0010 declares only the built-in
+    tables): grouping it is refused with the reason, not guessed."""
+    folder = copy_scheme(tmp_path)
+    with (folder / "drg_groups.csv").open("a", encoding="utf-8") as fh:
+        fh.write("ZZ98,旧版本\n")
+    r = load_version_from_folder(test_database.owner_url, folder, "old_scheme", "x", "old", "tests")
+    async with scoped_session(owner_db, None) as s:  # a draft: its rows may still change
+        await s.execute(text("delete from drg_code_edition where version_id = :v"), {"v": r.version_id})
+    async with scoped_session(db, None) as s:
+        with pytest.raises(StandardsError, match=r"cannot be grouped: .*no edition declared"):
+            await grouper_for(s, r.version_id)
+
+
+def test_the_migration_declares_the_builtin_schemes_as_their_files_do():
+    """Migration 0010 backfills the built-in versions by content hash with copied declarations:
+    they must be the vendored files' own."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / "0010_scheme_code_editions.py"
+    spec = importlib.util.spec_from_file_location("migration_0010", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for code in ("chs_drg_11", "zhejiang_2022"):
+        tables = load_scheme(builtin_dir(code))
+        assert sorted(module._BUILTIN[tables.content_hash]) == sorted(tables.editions_rows()), code
+
+
+async def test_the_migration_backfills_stored_builtin_versions(test_database, owner_db, builtin_versions):
+    """Run 0010's backfill on a version stored as before it (no declaration): the built-in tables
+    get their declaration and hash back, exactly as loading them now stores them."""
+    vid = builtin_versions["zhejiang_2022"]
+    async with scoped_session(owner_db, None) as s:
+        before = (
+            await s.execute(
+                text("select table_name, codes, edition from drg_code_edition where version_id = :v"), {"v": vid}
+            )
+        ).all()
+        stamped = (
+            await s.execute(text("select editions_hash from drg_scheme_version where id = :v"), {"v": vid})
+        ).scalar_one()
+    engine = create_engine(sync_url(test_database.owner_url), poolclass=pool.NullPool)
+    try:
+        with engine.begin() as c:
+            for t in ("insert", "update", "delete"):
+                c.execute(text(f"alter table drg_code_edition disable trigger drg_code_edition_{t}_guard"))
+            c.execute(text("alter table drg_scheme_version disable trigger drg_scheme_version_guard"))
+            c.execute(text("delete from drg_code_edition where version_id = :v"), {"v": vid})
+            c.execute(text("update drg_scheme_version set editions_hash = null where id = :v"), {"v": vid})
+            c.execute(text("alter table drg_scheme_version enable trigger drg_scheme_version_guard"))
+            _run_0010_backfill(c)
+            for t in ("insert", "update", "delete"):
+                c.execute(text(f"alter table drg_code_edition enable trigger drg_code_edition_{t}_guard"))
+            after = c.execute(
+                text("select table_name, codes, edition from drg_code_edition where version_id = :v"), {"v": vid}
+            ).all()
+            again = c.execute(text("select editions_hash from drg_scheme_version where id = :v"), {"v": vid}).scalar()
+    finally:
+        engine.dispose()
+    assert sorted(after) == sorted(before) and len(after) == 11
+    assert again == stamped == load_scheme(builtin_dir("zhejiang_2022")).editions_hash
+
+
+def _run_0010_backfill(connection) -> None:
+    """The migration's upgrade() statements that fill data (not the DDL), against `connection`."""
+    import importlib.util
+    from pathlib import Path
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / "0010_scheme_code_editions.py"
+    spec = importlib.util.spec_from_file_location("migration_0010_run", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    ops = Operations(MigrationContext.configure(connection))
+    module.backfill(ops)

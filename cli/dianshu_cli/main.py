@@ -100,9 +100,7 @@ def token(
         raise typer.Exit(2)
     claims = {"role": role.value, "tenants": tenant, "hospital": hospital, "sa": service_account, "sub": "x"}
     try:
-        principal_from_claims(
-            {k: v for k, v in claims.items() if v is not None}, settings=settings
-        )
+        principal_from_claims({k: v for k, v in claims.items() if v is not None}, settings=settings)
         codec = TokenCodec(settings)
         print(
             codec.encode(
@@ -349,6 +347,19 @@ def standards_list() -> None:
     from dianshu_cli.standards import show
 
     show(_settings(), console)
+
+
+@standards_app.command("editions")
+def standards_editions(
+    directory: Annotated[Path, typer.Option("--dir", help="Folder in the standards table layout.")],
+    write: Annotated[
+        bool, typer.Option("--write", help="Write the measurement as the folder's code_editions.csv.")
+    ] = False,
+) -> None:
+    """Measure which code edition(s) (医保版 / 国临版) each table of a scheme folder is written in."""
+    from dianshu_cli.standards import editions
+
+    editions(console, directory, write)
 
 
 @standards_app.command("publish")

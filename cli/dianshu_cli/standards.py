@@ -106,3 +106,50 @@ def show(settings: Settings, console: Console) -> None:
         period = f"{v.effective_from or ''} – {v.effective_to or ''}"
         table.add_row(v.scheme_code, v.label, v.status, period, str(v.drg_count), str(v.id))
     console.print(table)
+
+
+def editions(console: Console, directory: Path, write: bool) -> None:
+    """Measure a folder's code editions against the vendored code sets; show them beside what the
+    folder declares; with --write, record the measurement as its code_editions.csv."""
+    from dianshu.codes.codebook import EDITION_NAMES, load_codebook
+    from dianshu.grouping.editions import measure_editions, system_for
+    from dianshu.standards.tables import EDITIONS_FILE, load_scheme_tables_only, read_editions
+
+    try:
+        tables = load_scheme_tables_only(directory)
+    except SchemeTableError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from e
+    codebook = load_codebook()
+    measured = measure_editions(tables, codebook)
+    declared: dict | None = None
+    if (directory / EDITIONS_FILE).is_file():
+        from dianshu.standards.tables import folder_rows
+
+        problems: list = []
+        declared = read_editions(folder_rows(directory)(EDITIONS_FILE, problems), problems)
+        if problems:
+            console.print(f"[yellow]{EDITIONS_FILE} as written is refused: {'; '.join(map(str, problems))}[/yellow]")
+            declared = None
+    out = Table(title=f"code editions of {directory}")
+    for col in ("table", "codes", "codes in it", "医保版 only", "国临版 only", "measured", "declared"):
+        out.add_column(col)
+    for family, eds in measured.items():
+        system = system_for(codebook, family)
+        codes = tables.family_codes(family)
+        yb = sum(1 for c in codes if c in system.names and c not in system.crosswalk)
+        gl = sum(1 for c in codes if c in system.crosswalk and c not in system.names)
+        shown = " + ".join(EDITION_NAMES[e] for e in eds)
+        said = " + ".join(EDITION_NAMES[e] for e in declared[family]) if declared else "-"
+        out.add_row(family[0], family[1], f"{len(codes):,}", f"{yb:,}", f"{gl:,}", shown, said)
+    console.print(out)
+    if write:
+        import csv
+
+        with (directory / EDITIONS_FILE).open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(("table", "codes", "edition"))
+            for (table, kind), eds in measured.items():
+                for e in eds:
+                    w.writerow((table, kind, e))
+        console.print(f"wrote {directory / EDITIONS_FILE}")

@@ -192,10 +192,13 @@ def test_messages_for_codes(chs):
     assert any("diagnosis #2 Q99.999x999 is not a 医保版 v2.0 code" in t for t in texts)
     assert any("principal procedure 99.9999 is not a 医保版 v2.0 code" in t for t in texts)
     assert r.diagnoses == ("J18.900", "Q99.999x999"), "unknown codes are kept as sent, never dropped"
-    # 国临版 in a 医保版 record: translated (unambiguous) and said so.
+    # 国临版 in a 医保版 record: read as 国临版, and CHS-DRG's 医保版 tables read its 医保版 code; said so.
     r = chs.group(rec(diagnoses=["J10.000x011"]))
     assert r.drg == "ES35" and r.diagnoses == ("J10.000",)
-    assert any("国临版 translated to 医保版 J10.000" in m.text for m in r.messages)
+    assert any(
+        "J10.000x011 is a 国临版 code (医保版 J10.000) in a 医保版 record; read as 医保版 J10.000 in " in m.text
+        for m in r.messages
+    )
 
 
 def test_a_code_valid_in_both_versions_follows_the_declared_coding(chs):

@@ -15,7 +15,7 @@ from dianshu.jobs.errors import IdempotencyConflict as IdempotencyConflictErr
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.registry import get_kind
 from dianshu.standards.models import DrgSchemeVersion
-from dianshu.standards.service import grouper_for
+from dianshu.standards.service import StandardsError, grouper_for
 from dianshu_graphql import pagination
 from dianshu_graphql.errors import ExpectedError, FieldError, IdempotencyConflict, PermissionDenied, ValidationError
 from dianshu_graphql.permissions import denied
@@ -144,7 +144,10 @@ class GroupingQuery:
             v = await s.get(DrgSchemeVersion, vid)
             if v is None:
                 raise ExpectedError(f"version: no scheme version {version}")
-            grouper = await grouper_for(s, vid)
+            try:
+                grouper = await grouper_for(s, vid)
+            except StandardsError as e:
+                raise ExpectedError(f"version: {e}") from e
         return Grouping.of(grouper.group(case_input(case), trace=True), v.scheme_code, v.label)
 
     @strawberry.field(description="Transitions of a comparison job, largest first (level drg or adrg).")

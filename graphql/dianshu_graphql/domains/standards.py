@@ -202,7 +202,10 @@ class StandardsQuery:
             raise ExpectedError(f"case.{e.field}: {e.reason}") from e
         v = await resolve_version(info, version, scheme)
         async with info.context.session() as s:
-            grouper = await service.grouper_for(s, v.id)
+            try:
+                grouper = await service.grouper_for(s, v.id)
+            except service.StandardsError as e:
+                raise ExpectedError(f"version: {e}") from e
         return Grouping.of(grouper.group(record, trace=trace), v.scheme_code, v.label)
 
 

@@ -1,18 +1,29 @@
-"""The code book: which codes are valid on a settlement list, and how 国临版 codes translate.
+"""The code book: which codes are valid on a settlement list, and how codes translate between
+the two code editions.
 
-A record declares its coding: `yibao` (医保版, the default) or `guolin` (国临版). 国临版 codes are
-always translated through the crosswalk. In a 医保版 record a code that is not 医保版 but has a
-crosswalk entry is translated too (and said so); 249 diagnosis codes exist in both sets with
-different meanings, so a 国临版 record must say it is one."""
+Editions: `yibao` (医保版: ICD-10 v2.0, ICD-9-CM-3 v2.0) and `guolin` (国临版: ICD-10 v2.0,
+ICD-9-CM-3 v3.0). The 国临版 set is the crosswalk's source side; the crosswalk maps each 国临版
+code to one 医保版 code (several 国临版 codes may share one), so 医保版 → 国临版 is its inverse and
+may give several codes.
+
+A record declares its coding (`code_ver`): `yibao` (the default) or `guolin`. For the settlement
+list, 国临版 codes are always validated through the crosswalk. In a 医保版 record a code that is not
+医保版 but is a 国临版 code is read as 国临版 (and said so); 249 diagnosis codes exist in both sets
+with different meanings, so a 国临版 record must say it is one. Which edition a code is *grouped*
+in is the scheme's business (grouping/editions.py)."""
 
 from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+
+YIBAO, GUOLIN = "yibao", "guolin"
+EDITIONS = (YIBAO, GUOLIN)
+EDITION_NAMES = {YIBAO: "医保版", GUOLIN: "国临版"}
 
 
 @dataclass(frozen=True)
@@ -26,9 +37,35 @@ class CodeStatus:
 
 @dataclass(frozen=True)
 class CodeSystem:
-    names: dict[str, str]
+    names: dict[str, str]  # 医保版 code -> name
     grey: frozenset[str]
-    crosswalk: dict[str, str]
+    crosswalk: dict[str, str]  # 国临版 code -> 医保版 code
+
+    @cached_property
+    def reverse(self) -> dict[str, tuple[str, ...]]:
+        """医保版 code -> the 国临版 codes that map to it, in code order."""
+        out: dict[str, list[str]] = {}
+        for g, y in self.crosswalk.items():
+            out.setdefault(y, []).append(g)
+        return {y: tuple(sorted(gs)) for y, gs in out.items()}
+
+    def edition_of(self, code: str, coding: str) -> str | None:
+        """The edition a record's code is read in: its declared coding, except that a 医保版 record
+        may carry a 国临版 code (read as one); None when the code is in neither set."""
+        if coding == GUOLIN:
+            return GUOLIN if code in self.crosswalk else None
+        if code in self.names:
+            return YIBAO
+        return GUOLIN if code in self.crosswalk else None
+
+    def translate(self, code: str, source: str, target: str) -> tuple[str, ...]:
+        """The codes of edition `target` that `code` (of edition `source`) corresponds to."""
+        if source == target:
+            return (code,)
+        if source == GUOLIN:
+            y = self.crosswalk.get(code)
+            return (y,) if y is not None else ()
+        return self.reverse.get(code, ())
 
     @property
     def plain(self) -> frozenset[str]:

@@ -36,6 +36,7 @@ CITY_WIDE_TABLES = frozenset(
         "new_technology",
         "drg_complication",
         "drg_or_procedure",
+        "drg_code_edition",
         "payment_standard",
         "payment_standard_drg",
         # A city's default policy parameters, read by all its regions.

@@ -273,9 +273,13 @@ class Env:
 
     lists: dict[str, frozenset[str]]
     proc_tags: dict[str, frozenset[str]]  # tag -> codes carrying it (this ADRG)
+    # Reads a condition's literal codes (field, codes) in a record's coding (grouping/editions.py).
+    literal_codes: Callable[[str, frozenset[str]], frozenset[str]] | None = None
 
     def resolve(self, node: InList) -> frozenset[str]:
         if node.literal is not None:
+            if self.literal_codes is not None:
+                return self.literal_codes(node.field, node.literal)
             return node.literal
         try:
             return self.lists[node.list_name or ""]

@@ -22,16 +22,20 @@ Documented decisions (options of a standard version, see GrouperOptions):
 - Multiple trauma (MDCZ special): at least two trauma diagnoses covering at least two body regions;
   ZJ-DRG lists S12.910 under two regions, which alone is one injury, not multiple trauma.
 - A grey or unknown principal diagnosis makes the record ungroupable (0000) with the reason; grey or
-  unknown secondary codes and procedures are reported and kept as sent.
+  unknown secondary codes and procedures are reported and kept as sent. Valid, grey and unknown
+  follow the record's declared coding (the settlement-list rule).
+- Code editions (grouping/editions.py): each table is read in the edition(s) it is declared in, a
+  code translated only where that table does not know it as written; one compiled scheme per record
+  coding holds every list rewritten in the codes such a record sends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from dianshu.codes.codebook import CodeBook
+from dianshu.codes.codebook import YIBAO, CodeBook
 from dianshu.grouping.conditions import (
     Compare,
     Env,
@@ -43,8 +47,9 @@ from dianshu.grouping.conditions import (
     required_memberships,
     walk,
 )
+from dianshu.grouping.editions import EditionView
 from dianshu.grouping.records import GroupInput, GroupResult, Message
-from dianshu.standards.tables import ADRG_LISTS, SchemeTables
+from dianshu.standards.tables import ADRG_LISTS, Family, SchemeTables
 
 UNGROUPABLE = "0000"
 
@@ -103,7 +108,9 @@ class RecordFacts:
         "sex",
     )
 
-    def __init__(self, scheme: Grouper, rec: GroupInput, dxs: Sequence[str], procs: Sequence[str]) -> None:
+    def __init__(
+        self, scheme: CompiledScheme, rec: GroupInput, dxs: Sequence[str], procs: Sequence[str], icu_min_hours: float
+    ) -> None:
         self._scheme = scheme
         self.dxs = tuple(dxs)
         self.pdx = dxs[0] if dxs else None
@@ -118,13 +125,13 @@ class RecordFacts:
         self.los = rec.los_days
         self.dept = rec.dept
         self.is_icu = (rec.dept or "").upper() == "ICU" or (
-            rec.icu_hours is not None and rec.icu_hours >= scheme.options.icu_min_hours
+            rec.icu_hours is not None and rec.icu_hours >= icu_min_hours
         )
         self._mcc: tuple[str, ...] | None = None
         self._cc: tuple[str, ...] | None = None
 
     def _complications(self) -> None:
-        t = self._scheme.tables
+        t = self._scheme
         excluded = t.exclusion.get(self.pdx or "")
         mcc, cc = [], []
         for d in self.secondary:
@@ -161,7 +168,7 @@ class RecordFacts:
     def trauma_regions(self) -> int:
         """Distinct body regions of the trauma diagnoses, counted only when there are at least two
         such diagnoses (one code listed under two regions is still one injury)."""
-        regions = self._scheme.tables.trauma_region
+        regions = self._scheme.trauma_region
         hit = [regions[d] for d in self.dx_set if d in regions]
         if len(hit) < 2:
             return len(hit)
@@ -246,19 +253,73 @@ class CompiledMdc:
     overridden: bool = False
 
 
+@dataclass
+class CompiledScheme:
+    """One scheme compiled for the records of one coding: every list and table read in the codes
+    such a record sends (grouping/editions.py)."""
+
+    view: EditionView
+    mdcs: list[CompiledMdc]
+    mdc_guard: Guard
+    mcc: dict[str, str]
+    cc: dict[str, str]
+    exclusion: dict[str, str]
+    trauma_region: dict[str, frozenset[str]]
+
+
+MDC_DX: Family = ("mdc_pdx_table.csv", "diagnoses")
+ADRG_DX: Family = ("adrg_code_lists.csv", "diagnoses")
+ADRG_PROC: Family = ("adrg_code_lists.csv", "procedures")
+OR_PROC: Family = ("or_procedures_ss_valid.csv", "procedures")
+_LIST_FAMILY: dict[str, Family] = {
+    "mdc_zd": MDC_DX,
+    "adrg_zd": ADRG_DX,
+    "adrg_zd1": ADRG_DX,
+    "adrg_ss": ADRG_PROC,
+    "adrg_ss1": ADRG_PROC,
+    "SS_VALID": OR_PROC,
+}
+_LITERAL_FAMILY: dict[str, Family] = {
+    "PDX": ("conditions", "diagnoses"),
+    "ANY_DX": ("conditions", "diagnoses"),
+    "MAIN_PROC": ("conditions", "procedures"),
+    "ANY_PROC": ("conditions", "procedures"),
+}
+
+
 class Grouper:
-    """One scheme version compiled for grouping. Thread-safe and reusable: compile once."""
+    """One scheme version compiled for grouping. Thread-safe and reusable: compile once. The
+    医保版 reading is compiled at once; the 国临版 one on the first 国临版 record."""
 
     def __init__(self, tables: SchemeTables, codebook: CodeBook, options: GrouperOptions | None = None) -> None:
         self.tables = tables
         self.codebook = codebook
         self.options = options if options is not None else DEFAULT_OPTIONS.get(tables.code, GrouperOptions())
-        ss_valid = frozenset(tables.ss_valid)
-        self.ss_valid = ss_valid
+        self._compiled: dict[str, CompiledScheme] = {}
+        self.compiled(YIBAO)
+
+    def compiled(self, coding: str) -> CompiledScheme:
+        found = self._compiled.get(coding)
+        if found is None:
+            found = self._compiled[coding] = self._compile(EditionView(self.tables, self.codebook, coding))
+        return found
+
+    @property
+    def mdcs(self) -> list[CompiledMdc]:
+        return self._compiled[YIBAO].mdcs
+
+    def _compile(self, view: EditionView) -> CompiledScheme:
+        tables = self.tables
+        ss_valid = view.codes(OR_PROC, frozenset(tables.ss_valid))
+
+        def literal_codes(field: str, codes: frozenset[str]) -> frozenset[str]:
+            return view.codes(_LITERAL_FAMILY[field], codes)
+
         overrides = dict(self.options.mdc_entry_overrides)
-        self.mdcs: list[CompiledMdc] = []
+        mdcs: list[CompiledMdc] = []
         for m in tables.mdcs:
-            env = Env({"mdc_zd": tables.mdc_dx.get(m.mdc, frozenset()), "SS_VALID": ss_valid}, {})
+            mdc_zd = view.codes(MDC_DX, tables.mdc_dx.get(m.mdc, frozenset()))
+            env = Env({"mdc_zd": mdc_zd, "SS_VALID": ss_valid}, {}, literal_codes)
             node, text = m.entry, m.entry_text
             if m.mdc in overrides:
                 text = overrides[m.mdc]
@@ -270,7 +331,7 @@ class Grouper:
             for code in m.adrg_order:
                 if code.endswith("QY"):
                     if self.options.qy_enabled and diagnosis_entry:
-                        qy_env = Env({"SS_VALID": ss_valid}, {})
+                        qy_env = Env({"SS_VALID": ss_valid}, {}, literal_codes)
                         qy_node = parse("MAIN_PROC IN SS_VALID")
                         items.append(
                             CompiledAdrg(
@@ -282,9 +343,9 @@ class Grouper:
                             )
                         )
                     continue
-                items.append(self._compile_adrg(code, m.mdc, ss_valid))
+                items.append(self._compile_adrg(code, mdc_zd, ss_valid, view, literal_codes))
             guard_rules = [(it.node if it.node is not None else parse("MAIN_PROC IN SS_VALID"), it.env) for it in items]
-            self.mdcs.append(
+            mdcs.append(
                 CompiledMdc(
                     m.mdc,
                     node,
@@ -299,14 +360,31 @@ class Grouper:
                     overridden=m.mdc in overrides,
                 )
             )
-        self.mdc_guard = Guard([(m.node, m.env) for m in self.mdcs])
+        return CompiledScheme(
+            view=view,
+            mdcs=mdcs,
+            mdc_guard=Guard([(m.node, m.env) for m in mdcs]),
+            mcc=view.table(("mcc_list.csv", "diagnoses"), tables.mcc),
+            cc=view.table(("cc_list.csv", "diagnoses"), tables.cc),
+            exclusion=view.table(("cc_exclusion_by_pdx.csv", "diagnoses"), tables.exclusion),
+            trauma_region=view.table(MDC_DX, tables.trauma_region),
+        )
 
-    def _compile_adrg(self, code: str, mdc: str, ss_valid: frozenset[str]) -> CompiledAdrg:
+    def _compile_adrg(
+        self,
+        code: str,
+        mdc_zd: frozenset[str],
+        ss_valid: frozenset[str],
+        view: EditionView,
+        literal_codes: Callable[[str, frozenset[str]], frozenset[str]],
+    ) -> CompiledAdrg:
         t = self.tables
         rule = t.adrgs[code]
         # A list the tables leave empty (ZJ-DRG DA1/RB1) resolves to no codes: the condition never holds.
-        lists = {name: frozenset() for name in ADRG_LISTS} | dict(t.adrg_lists.get(code, {}))
-        env = Env({**lists, "mdc_zd": t.mdc_dx.get(mdc, frozenset()), "SS_VALID": ss_valid}, t.adrg_tags.get(code, {}))
+        written = {name: frozenset() for name in ADRG_LISTS} | dict(t.adrg_lists.get(code, {}))
+        lists = {name: view.codes(_LIST_FAMILY[name], codes) for name, codes in written.items()}
+        tags = {tag: view.codes(ADRG_PROC, codes) for tag, codes in t.adrg_tags.get(code, {}).items()}
+        env = Env({**lists, "mdc_zd": mdc_zd, "SS_VALID": ss_valid}, tags, literal_codes)
         rules = {r.drg: r for r in t.drg_rules.get(code, [])}
         drgs = [
             CompiledDrg(d, rules[d].condition, rules[d].condition_text, env, compile_node(rules[d].condition, env))
@@ -320,9 +398,15 @@ class Grouper:
     # ---- grouping --------------------------------------------------------------------------------
 
     def group(self, rec: GroupInput, *, trace: bool = False) -> GroupResult:
+        scheme = self._compiled.get(rec.coding) or self.compiled(rec.coding)
         messages: list[Message] = []
-        dxs, dx_ok = self._codes(rec, rec.diagnoses, "diagnoses", self.codebook.diagnoses, messages)
-        procs, _ = self._codes(rec, rec.procedures, "procedures", self.codebook.procedures, messages)
+        notes = scheme.view.notes
+        dx_sent, dxs, dx_ok = self._codes(
+            rec, rec.diagnoses, "diagnoses", self.codebook.diagnoses, notes["diagnoses"], messages
+        )
+        px_sent, procs, _ = self._codes(
+            rec, rec.procedures, "procedures", self.codebook.procedures, notes["procedures"], messages
+        )
         self._cross_checks(rec, procs, messages)
         result = GroupResult(rec.id, None, None, UNGROUPABLE, "ungroupable", None, tuple(dxs), tuple(procs))
         result.messages = messages
@@ -330,9 +414,9 @@ class Grouper:
             if trace:
                 result.trace = ["principal diagnosis missing, unknown or grey: ungroupable (0000)"]
             return result
-        f = RecordFacts(self, rec, dxs, procs)
+        f = RecordFacts(scheme, rec, dx_sent, px_sent, self.options.icu_min_hours)
         steps: list[str] | None = [] if trace else None
-        found = self._evaluate_traced(f, steps) if steps is not None else self._evaluate(f)
+        found = self._evaluate_traced(scheme, f, steps) if steps is not None else self._evaluate(scheme, f)
         if found is not None:
             mdc, adrg, drg, status = found
             result.mdc, result.adrg, result.drg, result.status = mdc, adrg, drg, status
@@ -348,9 +432,10 @@ class Grouper:
     def group_many(self, recs: Sequence[GroupInput]) -> list[GroupResult]:
         return [self.group(r) for r in recs]
 
-    def _evaluate(self, f: RecordFacts) -> tuple[str, str | None, str, str] | None:
-        mdcs = self.mdcs
-        for mi in self.mdc_guard.candidates(f):
+    @staticmethod
+    def _evaluate(scheme: CompiledScheme, f: RecordFacts) -> tuple[str, str | None, str, str] | None:
+        mdcs = scheme.mdcs
+        for mi in scheme.mdc_guard.candidates(f):
             m = mdcs[mi]
             if not m.entry(f) or (m.special_pred is not None and not m.special_pred(f)):
                 continue
@@ -366,8 +451,10 @@ class Grouper:
                         return m.code, a.code, d.code, "grouped"
         return None
 
-    def _evaluate_traced(self, f: RecordFacts, steps: list[str]) -> tuple[str, str | None, str, str] | None:
-        for m in self.mdcs:
+    def _evaluate_traced(
+        self, scheme: CompiledScheme, f: RecordFacts, steps: list[str]
+    ) -> tuple[str, str | None, str, str] | None:
+        for m in scheme.mdcs:
             ok, why = explain(m.node, m.env, f)
             note = " [standard option overrides the table's entry]" if m.overridden else ""
             if ok and m.special is not None:
@@ -400,24 +487,33 @@ class Grouper:
 
     @staticmethod
     def _codes(
-        rec: GroupInput, raw: Sequence[str], name: str, system: Any, messages: list[Message]
-    ) -> tuple[list[str], bool]:
+        rec: GroupInput, raw: Sequence[str], name: str, system: Any, notes: dict[str, str], messages: list[Message]
+    ) -> tuple[list[str], list[str], bool]:
+        """The codes as sent (grouped on, each table reading them in its own edition), the 医保版
+        codes they stand for on the settlement list, and whether the principal diagnosis is valid."""
+        sent: list[str] = []
         out: list[str] = []
         principal_ok = True
         what = "diagnosis" if name == "diagnoses" else "procedure"
         if name == "diagnoses" and not raw:
             messages.append(Message("error", "diagnoses", "no principal diagnosis: ungroupable (0000)"))
-            return out, False
+            return sent, out, False
         plain = system.plain if rec.coding == "yibao" else frozenset()
         for i, code in enumerate(raw, start=1):
-            if code in plain:
+            if code in plain and code not in notes:
+                sent.append(code)
                 out.append(code)
                 continue
             st = system.check(code, rec.coding)
+            code = code.strip()
             label = f"{name}[{i}]"
             role = f"principal {what}" if i == 1 else f"{what} #{i}"
-            if st.translated:
-                messages.append(Message("info", label, f"{role} {st.original}: 国临版 translated to 医保版 {st.code}"))
+            note = notes.get(code)
+            if st.translated and rec.coding == "yibao":
+                head = f"{role} {code} is a 国临版 code (医保版 {st.code}) in a 医保版 record"
+                messages.append(Message("info", label, f"{head}; {note}" if note else head))
+            elif note:
+                messages.append(Message("info", label, f"{role} {code}: {note}"))
             if not st.known:
                 level = "error" if (i == 1 and name == "diagnoses") else "warning"
                 messages.append(Message(level, label, f"{role} {st.original} is not a 医保版 v2.0 code"))
@@ -430,8 +526,9 @@ class Grouper:
                 )
                 if level == "error":
                     principal_ok = False
+            sent.append(code)
             out.append(st.code)
-        return out, principal_ok
+        return sent, out, principal_ok
 
     @staticmethod
     def _cross_checks(rec: GroupInput, procs: Sequence[str], messages: list[Message]) -> None:

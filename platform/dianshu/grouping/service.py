@@ -20,7 +20,7 @@ from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.registry import job_kind
 from dianshu.standards.models import DrgSchemeVersion, PaymentStandard
-from dianshu.standards.service import grouper_for
+from dianshu.standards.service import StandardsError, grouper_for
 from dianshu.tenancy.service import parent_city
 
 GROUP_CASES = "grouping.group_cases"
@@ -124,7 +124,10 @@ async def group_period(
         status = (await s.execute(select(DrgSchemeVersion.status).where(DrgSchemeVersion.id == v))).scalar_one_or_none()
         if status is None:
             raise JobRejected(f"versions: no scheme version {v}", field="versions")
-        groupers[v] = await grouper_for(s, v)
+        try:
+            groupers[v] = await grouper_for(s, v)
+        except StandardsError as e:
+            raise JobRejected(f"versions: {e}", field="versions") from e
     total = (
         await s.execute(
             text(

@@ -15,7 +15,7 @@ from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.registry import job_kind
 from dianshu.standards.calibration import CalibrationParams, Calibrator, Stay
 from dianshu.standards.models import DrgSchemeVersion, PaymentStandard, PaymentStandardDrg
-from dianshu.standards.service import grouper_for
+from dianshu.standards.service import StandardsError, grouper_for
 
 CALIBRATE = "standards.calibrate"
 FETCH = 20_000
@@ -50,7 +50,10 @@ async def calibrate_standard(ctx: JobContext) -> dict[str, Any]:
     regions = [t for t in ctx.scope.tenant_ids if t != city]
     if not regions:
         raise JobRejected("a calibration runs for a city (with its regions), not for a region", field="tenant")
-    grouper = await grouper_for(s, version_id)
+    try:
+        grouper = await grouper_for(s, version_id)
+    except StandardsError as e:
+        raise JobRejected(f"version: {e}", field="version") from e
     bed_day_prefixes = tuple(p.get("bed_day_prefixes") or ("U",))  # MDCU: psychiatric long stays
     bed_day = frozenset(d for d in grouper.tables.drg_names if d.startswith(bed_day_prefixes))
     params = CalibrationParams(years=years, year_weights=weights, iqr_k=params.iqr_k, bed_day_drgs=bed_day)

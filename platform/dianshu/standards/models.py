@@ -46,7 +46,8 @@ class DrgScheme(Base):
 class DrgSchemeVersion(Base):
     __tablename__ = "drg_scheme_version"
     __table_args__ = (
-        UniqueConstraint("scheme_code", "content_hash"),
+        # The same tables declared in other code editions are another version.
+        UniqueConstraint("scheme_code", "content_hash", "editions_hash"),
         UniqueConstraint("scheme_code", "label"),
         CheckConstraint(STATUSES, name="status"),
         CheckConstraint("effective_to is null or effective_to > effective_from", name="period"),
@@ -56,6 +57,8 @@ class DrgSchemeVersion(Base):
     scheme_code: Mapped[str] = mapped_column(ForeignKey("drg_scheme.code"))
     label: Mapped[str] = mapped_column(String(40))
     content_hash: Mapped[str] = mapped_column(String(64))
+    # sha256 of the code_editions.csv rows (null: stored before declarations, migration 0010)
+    editions_hash: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(10), default="draft")
     effective_from: Mapped[date | None] = mapped_column(Date)
     effective_to: Mapped[date | None] = mapped_column(Date)
@@ -146,6 +149,18 @@ class DrgOrProcedure(Base):
     version_id: Mapped[uuid.UUID] = _version_fk()
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(300))
+
+
+class DrgCodeEdition(Base):
+    """code_editions.csv: the code edition(s) each table of a version is written in."""
+
+    __tablename__ = "drg_code_edition"
+    __table_args__ = (CheckConstraint("edition in ('yibao', 'guolin')", name="edition"),)
+
+    version_id: Mapped[uuid.UUID] = _version_fk()
+    table_name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    codes: Mapped[str] = mapped_column(String(12), primary_key=True)
+    edition: Mapped[str] = mapped_column(String(8), primary_key=True)
 
 
 class PaymentStandard(Base):

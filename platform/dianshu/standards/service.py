@@ -18,7 +18,9 @@ from dianshu.codes.codebook import load_codebook
 from dianshu.grouping.engine import DEFAULT_OPTIONS, Grouper, GrouperOptions
 from dianshu.standards.models import DrgSchemeVersion
 from dianshu.standards.tables import (
+    EDITIONS_FILE,
     FILES,
+    SchemeTableError,
     SchemeTables,
     TableProblem,
     build_scheme,
@@ -84,25 +86,30 @@ def load_version_from_folder(
             "insert into drg_scheme (code, name) values (%s, %s) on conflict (code) do nothing",
             (scheme_code, scheme_name),
         )
+        declared = sorted(tables.editions_rows())
         row = conn.execute(
-            "select id, label from drg_scheme_version where scheme_code = %s and content_hash = %s",
-            (scheme_code, tables.content_hash),
+            "select id, label from drg_scheme_version where scheme_code = %s and content_hash = %s"
+            " and editions_hash = %s",
+            (scheme_code, tables.content_hash, tables.editions_hash),
         ).fetchone()
         if row:
             return LoadResult(row[0], False, row[1], tables.drg_count, tables.warnings)
         if conn.execute(
             "select 1 from drg_scheme_version where scheme_code = %s and label = %s", (scheme_code, label)
         ).fetchone():
-            raise StandardsError(f"{scheme_code} version label {label!r} is already used for different tables")
+            raise StandardsError(
+                f"{scheme_code} version label {label!r} is already used for different tables or code editions"
+            )
         version_id = uuid.uuid4()
         conn.execute(
-            "insert into drg_scheme_version (id, scheme_code, label, content_hash, status, options, mdc_count,"
-            " adrg_count, drg_count, loaded_by) values (%s, %s, %s, %s, 'draft', %s, %s, %s, %s, %s)",
+            "insert into drg_scheme_version (id, scheme_code, label, content_hash, editions_hash, status, options,"
+            " mdc_count, adrg_count, drg_count, loaded_by) values (%s, %s, %s, %s, %s, 'draft', %s, %s, %s, %s, %s)",
             (
                 version_id,
                 scheme_code,
                 label,
                 tables.content_hash,
+                tables.editions_hash,
                 psycopg.types.json.Jsonb(opts.as_dict()),
                 len(tables.mdcs),
                 len(tables.adrgs),
@@ -129,6 +136,9 @@ def load_version_from_folder(
             with conn.cursor().copy(f"copy {table} (version_id, {', '.join(columns)}) from stdin") as copy:
                 for r in rows:
                     copy.write_row((version_id, *r))
+        with conn.cursor().copy("copy drg_code_edition (version_id, table_name, codes, edition) from stdin") as copy:
+            for r in declared:
+                copy.write_row((version_id, *r))
         names = {r["drg_code"]: r["drg_name"] for _, r in source("drg_groups.csv", sink)}
         rules = {r["drg_code"]: r for _, r in source("drg_split_rules.csv", sink)}
         with conn.cursor().copy(
@@ -189,6 +199,14 @@ async def version_tables(session: AsyncSession, version_id: uuid.UUID) -> Scheme
     ):
         files[name] = [{key: c.code, "exclusion_table": c.exclusion_table} for c in comps if c.kind == kind]
 
+    editions = (
+        await session.execute(
+            text("select table_name, codes, edition from drg_code_edition where version_id = :v order by 1, 2, 3"),
+            {"v": version_id},
+        )
+    ).all()
+    files[EDITIONS_FILE] = [{"table": e.table_name, "codes": e.codes, "edition": e.edition} for e in editions]
+
     def source(name: str, problems: list[TableProblem]):
         return ((i, r) for i, r in enumerate(files.get(name, []), start=2))
 
@@ -205,7 +223,11 @@ async def grouper_for(session: AsyncSession, version_id: uuid.UUID) -> Grouper:
         options = (
             await session.execute(select(DrgSchemeVersion.options).where(DrgSchemeVersion.id == version_id))
         ).scalar_one()
-        tables = await version_tables(session, version_id)
+        try:
+            tables = await version_tables(session, version_id)
+        except SchemeTableError as e:
+            # A version stored before code editions were declared (migration 0010) and not a built-in.
+            raise StandardsError(f"version {version_id} cannot be grouped: {e}") from e
         _GROUPERS[version_id] = Grouper(tables, load_codebook(), GrouperOptions.from_dict(options or {}))
     return _GROUPERS[version_id]
 

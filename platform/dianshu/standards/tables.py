@@ -1,6 +1,12 @@
 """Read and validate a grouping scheme in the table layout of standards/data/PROVENANCE.md.
 
-A broken table is refused with file, line and reason; nothing is half-loaded."""
+A broken table is refused with file, line and reason; nothing is half-loaded.
+
+Besides the tables, a scheme declares the code edition(s) each table is written in
+(`code_editions.csv`: table, codes, edition; one row per edition, two rows for a table that mixes
+医保版 and 国临版 codes). The grouper reads a record's codes in each table's own edition
+(grouping/editions.py). The declaration is not part of the tables' content hash: the same tables
+declared otherwise are another version."""
 
 from __future__ import annotations
 
@@ -28,6 +34,25 @@ FILES: dict[str, tuple[str, ...]] = {
     "or_procedures_ss_valid.csv": ("proc_code", "proc_name"),
 }
 ADRG_LISTS = ("adrg_zd", "adrg_zd1", "adrg_ss", "adrg_ss1")
+
+EDITIONS_FILE = "code_editions.csv"
+EDITION_COLUMNS = ("table", "codes", "edition")
+CODE_EDITIONS = ("yibao", "guolin")
+# Every place a scheme writes codes, by the kind of code: the ADRG lists hold both kinds; literal
+# codes in conditions (`ANY_PROC == '96.7201'`) are "conditions".
+CODE_FAMILIES: tuple[tuple[str, str], ...] = (
+    ("mdc_pdx_table.csv", "diagnoses"),
+    ("adrg_code_lists.csv", "diagnoses"),
+    ("adrg_code_lists.csv", "procedures"),
+    ("mcc_list.csv", "diagnoses"),
+    ("cc_list.csv", "diagnoses"),
+    ("cc_exclusion_by_pdx.csv", "diagnoses"),
+    ("or_procedures_ss_valid.csv", "procedures"),
+    ("conditions", "diagnoses"),
+    ("conditions", "procedures"),
+)
+Family = tuple[str, str]
+LAYOUT: dict[str, tuple[str, ...]] = {**FILES, EDITIONS_FILE: EDITION_COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -93,11 +118,61 @@ class SchemeTables:
     cc: dict[str, str]
     exclusion: dict[str, str]
     ss_valid: dict[str, str]
+    # (table, codes) -> the editions it is written in, as declared (code_editions.csv)
+    editions: dict[Family, tuple[str, ...]]
     warnings: list[TableProblem] = field(default_factory=list)
 
     @property
     def drg_count(self) -> int:
         return len(self.drg_names)
+
+    def family_codes(self, family: Family) -> frozenset[str]:
+        """Every code one table (or the conditions) writes, for one kind of code."""
+        table, kind = family
+        if table == "mdc_pdx_table.csv":
+            return frozenset().union(*self.mdc_dx.values())
+        if table == "adrg_code_lists.csv":
+            names = ("adrg_zd", "adrg_zd1") if kind == "diagnoses" else ("adrg_ss", "adrg_ss1")
+            return frozenset(c for ls in self.adrg_lists.values() for n in names for c in ls.get(n, ()))
+        if table == "mcc_list.csv":
+            return frozenset(self.mcc)
+        if table == "cc_list.csv":
+            return frozenset(self.cc)
+        if table == "cc_exclusion_by_pdx.csv":
+            return frozenset(self.exclusion)
+        if table == "or_procedures_ss_valid.csv":
+            return frozenset(self.ss_valid)
+        fields = ("PDX", "ANY_DX") if kind == "diagnoses" else ("MAIN_PROC", "ANY_PROC")
+        return frozenset(
+            c
+            for node in self.conditions()
+            for n in walk(node)
+            if isinstance(n, InList) and n.literal is not None and n.field in fields
+            for c in n.literal
+        )
+
+    def conditions(self) -> list[Node]:
+        out: list[Node] = []
+        for m in self.mdcs:
+            out.append(m.entry)
+            if m.special is not None:
+                out.append(m.special)
+        out += [a.entry for a in self.adrgs.values()]
+        out += [r.condition for rules in self.drg_rules.values() for r in rules]
+        return out
+
+    def editions_rows(self) -> list[tuple[str, str, str]]:
+        """The declaration as code_editions.csv rows (table, codes, edition)."""
+        return [(t, k, e) for (t, k), eds in self.editions.items() for e in eds]
+
+    @property
+    def editions_hash(self) -> str:
+        return editions_digest(self.editions_rows())
+
+
+def editions_digest(rows: Iterable[tuple[str, str, str]]) -> str:
+    """The declaration's identity: sha256 of its rows, sorted, one `table,codes,edition` per line."""
+    return hashlib.sha256("".join(f"{t},{k},{e}\n" for t, k, e in sorted(rows)).encode()).hexdigest()
 
 
 def content_hash(directory: Path) -> str:
@@ -123,12 +198,18 @@ def folder_rows(directory: Path) -> RowSource:
 def _rows(directory: Path, name: str, problems: list[TableProblem]):
     path = directory / name
     if not path.is_file():
-        problems.append(TableProblem(name, 0, "file is missing"))
+        why = "file is missing"
+        if name == EDITIONS_FILE:
+            why += (
+                ": declare the code edition(s) each table is written in "
+                "(`dianshu standards editions --dir DIR` measures them from the tables)"
+            )
+        problems.append(TableProblem(name, 0, why))
         return
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
-        want = FILES[name]
+        want = LAYOUT[name]
         if header is None or tuple(h.strip().lstrip("\ufeff") for h in header) != want:
             problems.append(TableProblem(name, 1, f"header must be {','.join(want)} (found {header})"))
             return
@@ -155,6 +236,22 @@ def load_scheme(directory: Path | str, code: str | None = None) -> SchemeTables:
     if not directory.is_dir():
         raise SchemeTableError([TableProblem(str(directory), 0, "no such folder")])
     return build_scheme(code or directory.name, content_hash_or_none(directory), folder_rows(directory))
+
+
+def load_scheme_tables_only(directory: Path | str, code: str | None = None) -> SchemeTables:
+    """The tables of a folder whatever its code_editions.csv says (or without one), to measure
+    their editions: the declaration read is every table as 医保版."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise SchemeTableError([TableProblem(str(directory), 0, "no such folder")])
+    files = folder_rows(directory)
+
+    def rows(name: str, problems: list[TableProblem]) -> Iterable[tuple[int, dict[str, str]]]:
+        if name == EDITIONS_FILE:
+            return ((0, {"table": t, "codes": k, "edition": "yibao"}) for t, k in CODE_FAMILIES)
+        return files(name, problems)
+
+    return build_scheme(code or directory.name, content_hash_or_none(directory), rows)
 
 
 def content_hash_or_none(directory: Path) -> str:
@@ -259,6 +356,7 @@ def build_scheme(code: str, digest: str, source: RowSource) -> SchemeTables:
     cc = exclusion_table("cc_list.csv", "dx_code")
     exclusion = exclusion_table("cc_exclusion_by_pdx.csv", "pdx_code")
     ss_valid = {r["proc_code"]: r["proc_name"] for _, r in source("or_procedures_ss_valid.csv", problems)}
+    editions = read_editions(source(EDITIONS_FILE, problems), problems)
 
     # Cross-references: every ADRG an MDC lists exists there, every DRG an ADRG lists has a rule,
     # every list a condition names exists for its ADRG or MDC.
@@ -310,8 +408,47 @@ def build_scheme(code: str, digest: str, source: RowSource) -> SchemeTables:
         cc=cc,
         exclusion=exclusion,
         ss_valid=ss_valid,
+        editions=editions,
         warnings=warnings,
     )
+
+
+def read_editions(
+    rows: Iterable[tuple[int, dict[str, str]]], problems: list[TableProblem]
+) -> dict[Family, tuple[str, ...]]:
+    """code_editions.csv: every table and kind of code named once per edition, each at least once."""
+    declared: dict[Family, list[str]] = {}
+    known = set(CODE_FAMILIES)
+    for line, r in rows:
+        family = (r["table"], r["codes"])
+        if family not in known:
+            problems.append(
+                TableProblem(
+                    EDITIONS_FILE,
+                    line,
+                    f"{r['table']} / {r['codes']} is not a table and kind of code of the layout "
+                    f"(known: {', '.join(f'{t} / {k}' for t, k in CODE_FAMILIES)})",
+                )
+            )
+            continue
+        if r["edition"] not in CODE_EDITIONS:
+            problems.append(
+                TableProblem(EDITIONS_FILE, line, f"edition {r['edition']!r} must be one of {', '.join(CODE_EDITIONS)}")
+            )
+            continue
+        if r["edition"] in declared.get(family, []):
+            problems.append(TableProblem(EDITIONS_FILE, line, f"{r['table']} / {r['codes']}: {r['edition']} twice"))
+            continue
+        declared.setdefault(family, []).append(r["edition"])
+    for family in CODE_FAMILIES:
+        if family not in declared:
+            problems.append(
+                TableProblem(
+                    EDITIONS_FILE, 0, f"{family[0]} / {family[1]}: no edition declared (yibao, guolin or both)"
+                )
+            )
+    # The editions of a table are a set: kept in one fixed order.
+    return {f: tuple(e for e in CODE_EDITIONS if e in declared.get(f, ())) for f in CODE_FAMILIES}
 
 
 def builtin_dir(code: str) -> Path:
