@@ -109,13 +109,19 @@ class RecordFacts:
     )
 
     def __init__(
-        self, scheme: CompiledScheme, rec: GroupInput, dxs: Sequence[str], procs: Sequence[str], icu_min_hours: float
+        self,
+        scheme: CompiledScheme,
+        rec: GroupInput,
+        dxs: tuple[str, ...],
+        procs: tuple[str, ...],
+        icu_min_hours: float,
     ) -> None:
         self._scheme = scheme
-        self.dxs = tuple(dxs)
+        self.dxs = dxs
         self.pdx = dxs[0] if dxs else None
         self.dx_set = frozenset(dxs)
-        self.secondary = tuple(d for d in dxs[1:] if d != self.pdx)
+        rest = dxs[1:]
+        self.secondary = tuple(d for d in rest if d != self.pdx) if self.pdx in rest else rest
         self.main_proc = procs[0] if procs else None
         self.proc_set = frozenset(procs)
         self.age_days = rec.age_days
@@ -134,15 +140,11 @@ class RecordFacts:
         t = self._scheme
         excluded = t.exclusion.get(self.pdx or "")
         mcc, cc = [], []
+        complications = t.complications
         for d in self.secondary:
-            table = t.mcc.get(d)
-            if table is not None:
-                if table != excluded:
-                    mcc.append(d)
-                continue
-            table = t.cc.get(d)
-            if table is not None and table != excluded:
-                cc.append(d)
+            found = complications.get(d)
+            if found is not None and found[1] != excluded:
+                (mcc if found[0] else cc).append(d)
         self._mcc = tuple(mcc)
         self._cc = tuple(mcc + cc)
 
@@ -192,26 +194,26 @@ class Guard:
             for code in env.resolve(best):
                 index.setdefault(code, []).append(i)
 
+        self._pdx = self.by["PDX"]
+        self._main = self.by["MAIN_PROC"]
+        self._any_dx = self.by["ANY_DX"]
+        self._any_dx_keys = frozenset(self._any_dx)
+        self._any_proc = self.by["ANY_PROC"]
+        self._any_proc_keys = frozenset(self._any_proc)
+
     def candidates(self, f: RecordFacts) -> list[int]:
         found = set(self.always)
-        pdx_hits = self.by["PDX"].get(f.pdx or "")
+        pdx_hits = self._pdx.get(f.pdx or "")
         if pdx_hits:
             found.update(pdx_hits)
-        main_hits = self.by["MAIN_PROC"].get(f.main_proc or "")
+        main_hits = self._main.get(f.main_proc or "")
         if main_hits:
             found.update(main_hits)
-        any_dx = self.by["ANY_DX"]
-        if any_dx:
-            for d in f.dx_set:
-                hits = any_dx.get(d)
-                if hits:
-                    found.update(hits)
-        any_proc = self.by["ANY_PROC"]
-        if any_proc:
-            for p in f.proc_set:
-                hits = any_proc.get(p)
-                if hits:
-                    found.update(hits)
+        # Intersect first (in C): most of a record's codes index nothing here.
+        for d in self._any_dx_keys.intersection(f.dx_set):
+            found.update(self._any_dx[d])
+        for p in self._any_proc_keys.intersection(f.proc_set):
+            found.update(self._any_proc[p])
         return sorted(found)
 
 
@@ -265,6 +267,16 @@ class CompiledScheme:
     cc: dict[str, str]
     exclusion: dict[str, str]
     trauma_region: dict[str, frozenset[str]]
+    # Codes grouping reads as they are sent: valid, not grey, and read as written in every table.
+    plain_dx: frozenset[str] = frozenset()
+    plain_px: frozenset[str] = frozenset()
+    # secondary code -> (is an MCC, its exclusion table): an MCC entry wins over a CC one
+    complications: dict[str, tuple[bool, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.complications = {d: (False, table) for d, table in self.cc.items()} | {
+            d: (True, table) for d, table in self.mcc.items()
+        }
 
 
 MDC_DX: Family = ("mdc_pdx_table.csv", "diagnoses")
@@ -368,7 +380,18 @@ class Grouper:
             cc=view.table(("cc_list.csv", "diagnoses"), tables.cc),
             exclusion=view.table(("cc_exclusion_by_pdx.csv", "diagnoses"), tables.exclusion),
             trauma_region=view.table(MDC_DX, tables.trauma_region),
+            plain_dx=self._plain(self.codebook.diagnoses, view, "diagnoses"),
+            plain_px=self._plain(self.codebook.procedures, view, "procedures"),
         )
+
+    @staticmethod
+    def _plain(system: Any, view: EditionView, kind: str) -> frozenset[str]:
+        """Codes a record of this coding sends that need no message and no translation: valid,
+        not grey, and the settlement list's 医保版 code is the code itself."""
+        notes = view.notes[kind]
+        if view.coding == YIBAO:
+            return frozenset(c for c in system.plain if c not in notes)
+        return frozenset(g for g, y in system.crosswalk.items() if g == y and y in system.plain and g not in notes)
 
     def _compile_adrg(
         self,
@@ -402,13 +425,13 @@ class Grouper:
         messages: list[Message] = []
         notes = scheme.view.notes
         dx_sent, dxs, dx_ok = self._codes(
-            rec, rec.diagnoses, "diagnoses", self.codebook.diagnoses, notes["diagnoses"], messages
+            rec, rec.diagnoses, "diagnoses", self.codebook.diagnoses, scheme.plain_dx, notes["diagnoses"], messages
         )
         px_sent, procs, _ = self._codes(
-            rec, rec.procedures, "procedures", self.codebook.procedures, notes["procedures"], messages
+            rec, rec.procedures, "procedures", self.codebook.procedures, scheme.plain_px, notes["procedures"], messages
         )
         self._cross_checks(rec, procs, messages)
-        result = GroupResult(rec.id, None, None, UNGROUPABLE, "ungroupable", None, tuple(dxs), tuple(procs))
+        result = GroupResult(rec.id, None, None, UNGROUPABLE, "ungroupable", None, dxs, procs)
         result.messages = messages
         if not dx_ok:
             if trace:
@@ -487,8 +510,14 @@ class Grouper:
 
     @staticmethod
     def _codes(
-        rec: GroupInput, raw: Sequence[str], name: str, system: Any, notes: dict[str, str], messages: list[Message]
-    ) -> tuple[list[str], list[str], bool]:
+        rec: GroupInput,
+        raw: Sequence[str],
+        name: str,
+        system: Any,
+        plain: frozenset[str],
+        notes: dict[str, str],
+        messages: list[Message],
+    ) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
         """The codes as sent (grouped on, each table reading them in its own edition), the 医保版
         codes they stand for on the settlement list, and whether the principal diagnosis is valid."""
         sent: list[str] = []
@@ -497,10 +526,12 @@ class Grouper:
         what = "diagnosis" if name == "diagnoses" else "procedure"
         if name == "diagnoses" and not raw:
             messages.append(Message("error", "diagnoses", "no principal diagnosis: ungroupable (0000)"))
-            return sent, out, False
-        plain = system.plain if rec.coding == "yibao" else frozenset()
+            return (), (), False
+        if plain.issuperset(raw):  # the common case: every code plain, one C-level check
+            codes = tuple(raw)
+            return codes, codes, True
         for i, code in enumerate(raw, start=1):
-            if code in plain and code not in notes:
+            if code in plain:
                 sent.append(code)
                 out.append(code)
                 continue
@@ -528,7 +559,7 @@ class Grouper:
                     principal_ok = False
             sent.append(code)
             out.append(st.code)
-        return sent, out, principal_ok
+        return tuple(sent), tuple(out), principal_ok
 
     @staticmethod
     def _cross_checks(rec: GroupInput, procs: Sequence[str], messages: list[Message]) -> None:
