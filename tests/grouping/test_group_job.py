@@ -212,3 +212,11 @@ async def test_many_small_batches(db, city, dispatcher, builtin_versions, monkey
     assert sorted((str(r.version_id), r.drg) for r in got) == sorted(
         [(zj, "ES23")] * 3 + [(chs, "ES35")] * 3 + [(zj, "BR25"), (chs, "BR25")]
     )
+
+
+async def test_results_table_leaves_room_for_in_place_updates(db):
+    from sqlalchemy import text
+
+    async with scoped_session(db, Scope.system(("none",))) as s:
+        options = (await s.execute(text("select reloptions from pg_class where relname = 'case_grouping'"))).scalar()
+    assert options == ["fillfactor=50"]
