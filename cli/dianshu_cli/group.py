@@ -53,11 +53,14 @@ def _init_worker(standard: str) -> None:
 
 
 def group_lines(
-    grouper: Grouper, first_line: int, lines: list[bytes], trace: bool
+    grouper: Grouper, first_line: int, data: bytes, trace: bool
 ) -> tuple[bytes, list[int], list[tuple[int, str, str]]]:
     """Group one chunk of input lines (numbered from `first_line`): the output lines (one per
     non-blank input line, each ending in a newline), counts per status (STATUSES order) and the
     refused lines as (line number, field, reason)."""
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()  # after the last line end
     loads, dumps, group = orjson.loads, orjson.dumps, grouper.group
     out: list[bytes] = []
     grouped = ungroupable = ambiguous = 0
@@ -101,30 +104,36 @@ def _invalid(line_no: int, rid: object, field: str, reason: str) -> bytes:
     )
 
 
-def _work(task: tuple[int, list[bytes], bool]) -> tuple[bytes, list[int], list[tuple[int, str, str]]]:
+def _work(task: tuple[int, bytes, bool]) -> tuple[bytes, list[int], list[tuple[int, str, str]]]:
     assert _grouper is not None
     return group_lines(_grouper, *task)
 
 
-def chunks(source: IO[bytes], size: int) -> Iterator[tuple[int, list[bytes], int]]:
-    """(first line number, up to `size` lines without their line ends, bytes consumed) from a
-    binary stream, reading big blocks (or what a pipe has ready) rather than line by line."""
-    line_no, rest, pending = 1, b"", []
+def chunks(source: IO[bytes], size: int) -> Iterator[tuple[int, bytes, int]]:
+    """(first line number, the bytes of up to `size` whole lines, their length) from a binary stream,
+    read in big blocks (or what a pipe has ready). This process only finds line ends (C-level
+    `find`); the workers split the lines."""
+    line_no, buf = 1, b""
     while True:
         block = source.read1(READ_BYTES) if hasattr(source, "read1") else source.read(READ_BYTES)
         if not block:
             break
-        lines = (rest + block).split(b"\n")
-        rest = lines.pop()  # the part after the last line end: continued by the next block
-        pending.extend(lines)
-        while len(pending) >= size:
-            part, pending = pending[:size], pending[size:]
-            yield line_no, part, sum(map(len, part)) + len(part)
+        buf = buf + block if buf else block
+        start, find = 0, buf.find
+        while True:
+            end = start
+            for _ in range(size):
+                end = find(b"\n", end) + 1
+                if not end:
+                    break
+            if not end:
+                break
+            yield line_no, buf[start:end], end - start
             line_no += size
-    if rest:
-        pending.append(rest)
-    if pending:
-        yield line_no, pending, sum(map(len, pending)) + len(pending) - (1 if rest else 0)
+            start = end
+        buf = buf[start:]
+    if buf:
+        yield line_no, buf, len(buf)
 
 
 def group_file(
@@ -182,7 +191,7 @@ def group_file(
                     window: deque[tuple[mp.pool.AsyncResult, int]] = deque()
                     limit = workers * 3  # chunks in flight: keeps the workers busy and memory bounded
 
-                    def submit(line_no: int, lines: list[bytes], size: int) -> None:
+                    def submit(line_no: int, lines: bytes, size: int) -> None:
                         if len(window) >= limit:
                             pending, pending_size = window.popleft()
                             write(pending.get(), pending_size)
