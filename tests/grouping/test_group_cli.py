@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 DIANSHU = str(Path(sys.executable).parent / "dianshu")
 
 
@@ -168,3 +170,45 @@ def test_trace_with_workers(tmp_path):
     assert p.returncode == 0, p.stderr
     got = [json.loads(x) for x in p.stdout.splitlines()]
     assert [r["drg"] for r in got] == ["MA19"] * 9 and all(r["trace"][-1].startswith("  -> MA19") for r in got)
+
+
+def test_read_tables_are_kept_between_runs_and_never_stale(tmp_path, monkeypatch):
+    import shutil
+
+    from dianshu.grouping.engine import Grouper
+    from dianshu.grouping.records import GroupInput
+    from dianshu.standards import tables
+    from dianshu.standards.tables import builtin_dir
+    from dianshu_cli.group import scheme_inputs
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("DIANSHU_CACHE_DIR", str(cache))
+    folder = tmp_path / "zj_copy"
+    shutil.copytree(builtin_dir("zhejiang_2022"), folder)
+    stroke_icu = GroupInput("s", sex=1, age_years=60, diagnoses=("I63.900",), dept="ICU")
+
+    first = scheme_inputs(folder)
+    assert len(list(cache.glob("scheme-zj_copy-*.pickle"))) == 1
+    real_load = tables.load_scheme
+    monkeypatch.setattr(tables, "load_scheme", lambda *a, **k: pytest.fail("read again although nothing changed"))
+    kept = scheme_inputs(folder)
+    assert kept[0].content_hash == first[0].content_hash
+    assert Grouper(*kept).group(stroke_icu).drg_name == "脑缺血性疾患，伴重症监护"  # drg_groups.csv:47
+    # An edited table is read again (a new key), not taken from the kept copy.
+    monkeypatch.setattr(tables, "load_scheme", real_load)
+    names = folder / "drg_groups.csv"
+    names.write_text(
+        names.read_text(encoding="utf-8").replace("BR29,脑缺血性疾患，伴重症监护", "BR29,改过的名称"), encoding="utf-8"
+    )
+    edited = scheme_inputs(folder)
+    assert Grouper(*edited).group(stroke_icu).drg_name == "改过的名称"
+    assert len(list(cache.glob("scheme-zj_copy-*.pickle"))) == 2
+    # A damaged copy is read again and replaced.
+    for p in cache.glob("scheme-zj_copy-*.pickle"):
+        p.write_bytes(b"not a pickle")
+    assert Grouper(*scheme_inputs(folder)).group(stroke_icu).drg_name == "改过的名称"
+    # An empty DIANSHU_CACHE_DIR keeps nothing.
+    monkeypatch.setenv("DIANSHU_CACHE_DIR", "")
+    shutil.rmtree(cache)
+    scheme_inputs(folder)
+    assert not cache.exists()
