@@ -27,7 +27,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dianshu.grouping.engine import Grouper
-from dianshu.grouping.records import RecordError, parse_input
+from dianshu.grouping.records import RecordError, parse_input, trusted_codes
 
 if TYPE_CHECKING:
     from dianshu.codes.codebook import CodeBook
@@ -40,6 +40,7 @@ STATUSES = ("grouped", "ungroupable", "ambiguous", "invalid")
 # The compiled scheme a worker groups with: set before the pool forks (inherited), or by the
 # initializer where processes are not forked.
 _grouper: Grouper | None = None
+_trusted: frozenset[str] = frozenset()  # its code book's codes, taken by one lookup (trusted_codes)
 
 
 def load_grouper(standard: str) -> Grouper:
@@ -104,13 +105,14 @@ def scheme_inputs(directory: Path) -> tuple[SchemeTables, CodeBook]:
 
 
 def _init_worker(standard: str) -> None:
-    global _grouper
+    global _grouper, _trusted
     if _grouper is None:
         _grouper = load_grouper(standard)
+        _trusted = trusted_codes(_grouper.codebook.diagnoses.names, _grouper.codebook.procedures.names)
 
 
 def group_lines(
-    grouper: Grouper, first_line: int, data: bytes, trace: bool
+    grouper: Grouper, first_line: int, data: bytes, trace: bool, trusted: frozenset[str] = frozenset()
 ) -> tuple[bytes, list[int], list[tuple[int, str, str]]]:
     """Group one chunk of input lines (numbered from `first_line`): the output lines (one per
     non-blank input line, each ending in a newline), counts per status (STATUSES order) and the
@@ -125,7 +127,7 @@ def group_lines(
     for line_no, line in enumerate(lines, start=first_line):
         try:
             d = loads(line)
-            rec = parse_input(d)
+            rec = parse_input(d, trusted)
         except orjson.JSONDecodeError as e:
             if not line.strip():
                 continue  # a blank line: skipped, still counted in the line numbers
@@ -163,7 +165,7 @@ def _invalid(line_no: int, rid: object, field: str, reason: str) -> bytes:
 
 def _work(task: tuple[int, bytes, bool]) -> tuple[bytes, list[int], list[tuple[int, str, str]]]:
     assert _grouper is not None
-    return group_lines(_grouper, *task)
+    return group_lines(_grouper, *task, _trusted)
 
 
 def chunks(source: IO[bytes], size: int) -> Iterator[tuple[int, bytes, int]]:
@@ -204,9 +206,10 @@ def group_file(
     workers: int = 1,
     chunk_lines: int = CHUNK_LINES,
 ) -> dict[str, int]:
-    global _grouper
+    global _grouper, _trusted
     started = time.perf_counter()
     grouper = load_grouper(standard)
+    trusted = trusted_codes(grouper.codebook.diagnoses.names, grouper.codebook.procedures.names)
     console.print(f"{standard}: {grouper.tables.drg_count} DRGs compiled in {time.perf_counter() - started:.2f}s")
     counts = dict.fromkeys(("records", *STATUSES), 0)
     with Progress(
@@ -237,11 +240,11 @@ def group_file(
         second = next(parts, None) if first is not None else None
         if workers <= 1 or second is None:  # one worker, or a single chunk: no pool to start
             for line_no, lines, size in (p for p in (first, second) if p is not None):
-                write(group_lines(grouper, line_no, lines, trace), size)
+                write(group_lines(grouper, line_no, lines, trace, trusted), size)
             for line_no, lines, size in parts:
-                write(group_lines(grouper, line_no, lines, trace), size)
+                write(group_lines(grouper, line_no, lines, trace, trusted), size)
         else:
-            _grouper = grouper
+            _grouper, _trusted = grouper, trusted
             gc.freeze()  # the compiled scheme is shared copy-on-write: keep the collector off its pages
             try:
                 with mp.get_context("fork").Pool(workers, initializer=_init_worker, initargs=(standard,)) as pool:
@@ -262,7 +265,7 @@ def group_file(
                         pending, pending_size = window.popleft()
                         write(pending.get(), pending_size)
             finally:
-                _grouper = None
+                _grouper, _trusted = None, frozenset()
                 gc.unfreeze()
         bar.update(task, completed=total_bytes, n=counts["records"])
     return counts

@@ -59,6 +59,9 @@ def test_absent_null_and_unknown_sex_are_no_value():
         ({"id": "x", "sex": 3}, "sex", "must be 1 (male) or 2 (female) (got 3)"),
         ({"id": "x", "sex": "1"}, "sex", "must be a whole number (got '1')"),
         ({"id": "x", "sex": True}, "sex", "must be a whole number (got true)"),
+        ({"id": "x", "sex": 1.0}, "sex", "must be a whole number (got 1.0)"),
+        ({"id": "x", "age_days": True}, "age_days", "must be a whole number (got true)"),
+        ({"id": "x", "discharge_way": 1.0}, "discharge_way", "must be one of 1, 2, 3, 4, 5, 9 (got 1.0)"),
         ({"id": "x", "age_years": 70.0}, "age_years", "must be a whole number (got 70.0)"),
         ({"id": "x", "age_years": "70"}, "age_years", "must be a whole number (got '70')"),
         ({"id": "x", "age_years": 151}, "age_years", "must be between 0 and 150 (got 151)"),
@@ -147,3 +150,23 @@ def test_to_dict_matches_dataclasses_asdict_on_real_results(request, scheme):
         assert r.to_dict(with_trace=True) == slow
         slow.pop("trace")
         assert r.to_dict() == slow
+
+
+def test_trusted_codes_give_the_same_answers_faster(zj):
+    """Codes of the code book are taken by one set lookup; anything else by the full rule."""
+    from dianshu.grouping.records import trusted_codes
+
+    trusted = trusted_codes(zj.codebook.diagnoses.names, zj.codebook.procedures.names, ["has space ", ""])
+    assert "J18.900" in trusted and "has space " not in trusted and "" not in trusted
+    ok = {"id": "t", "diagnoses": ["J18.900", "I10.x00x002"], "procedures": ["96.7101", "not-a-code"]}
+    assert parse_input(ok, trusted) == parse_input(ok)
+    for bad in (["J18.900", ""], ["J18.900", 5], ["J18.900", ["I10.x00x002"]], [" J18.900"]):
+        with pytest.raises(RecordError) as fast:
+            parse_input({"id": "t", "diagnoses": bad}, trusted)
+        with pytest.raises(RecordError) as slow:
+            parse_input({"id": "t", "diagnoses": bad})
+        assert (fast.value.field, fast.value.reason) == (slow.value.field, slow.value.reason)
+    assert refused({"id": "t", "diagnoses": ["J18.900", ["x"]]}) == (
+        "diagnoses[2]",
+        "must be a string (got a JSON list)",
+    )
