@@ -11,7 +11,6 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.console import Console
 
-from dianshu.config import ConfigError, get_settings
 from dianshu.scope import Role
 
 app = typer.Typer(help="Dianshu (点数): DRG point-method payment platform.", no_args_is_help=True)
@@ -29,6 +28,7 @@ console = Console(stderr=True)
 
 
 def _settings():
+    from dianshu.config import ConfigError, get_settings  # here, not at the top: `dianshu group` needs neither
     from dianshu.logs import configure
 
     try:
@@ -170,13 +170,17 @@ def group(
     input: Annotated[str, typer.Option("--input", help="JSON Lines file of records ('-' for stdin).")],
     output: Annotated[str, typer.Option("--output", help="JSON Lines results ('-' for stdout).")] = "-",
     trace: Annotated[bool, typer.Option("--trace", help="Include every step tried and why.")] = False,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Processes grouping in parallel (default: the machine's cores).")
+    ] = None,
+    chunk_lines: Annotated[int, typer.Option(min=1, help="Lines handed to a worker at a time.")] = 2000,
 ) -> None:
     """Group records offline with a scheme's tables (no database needed)."""
     from dianshu.standards.tables import SchemeTableError
     from dianshu_cli.group import run
 
     try:
-        counts = run(standard, input, output, trace)
+        counts = run(standard, input, output, trace, workers=workers, chunk_lines=chunk_lines)
     except (SchemeTableError, KeyError, FileNotFoundError) as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2) from e

@@ -7,17 +7,18 @@ import asyncio
 import uuid
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from dianshu.config import get_settings
-from dianshu.db.session import Database, scoped_session
 from dianshu.scope import Role, Scope
 from dianshu.tenancy import pilot
+
+if TYPE_CHECKING:  # imported where used: the configuration and the database cost every `dianshu` command ~0.4 s
+    from dianshu.db.session import Database
 
 console = Console(stderr=True)
 app = typer.Typer(help="Monthly pre-settlement, annual clearing and the city's overview.", no_args_is_help=True)
@@ -43,6 +44,8 @@ def run(
     city: Annotated[str, typer.Option()] = pilot.CITY[0],
 ) -> None:
     """Run a settlement for regions as a job each (draft runs; publish them after checking)."""
+    from dianshu.config import get_settings
+    from dianshu.db.session import Database, scoped_session
     from dianshu.jobs import service as jobs
     from dianshu.settlement.runs import SETTLE
     from dianshu_cli.demo import wait_for_jobs
@@ -87,6 +90,8 @@ def publish(
     run_id: Annotated[str, typer.Argument(help="Settlement run id")],
 ) -> None:
     """Publish a draft run (it is frozen from then on)."""
+    from dianshu.config import get_settings
+    from dianshu.db.session import Database, scoped_session
     from dianshu.settlement.runs import RunRefused, publish_run
 
     settings = get_settings()
@@ -137,6 +142,7 @@ def print_overview(console: Console, year: int, rows: list[dict]) -> None:
 
 
 async def _print(db: Database, city: str, year: int, codes: list[str] | None = None) -> list[dict]:
+    from dianshu.db.session import scoped_session
     from dianshu.settlement.runs import city_overview
 
     codes = codes or await _regions(db, city)
@@ -154,6 +160,8 @@ def report(
     csv: Annotated[Path | None, typer.Option(help="Write the table as CSV here.")] = None,
 ) -> None:
     """The city's year side by side: budget, fund total and point value of every region."""
+    from dianshu.config import get_settings
+    from dianshu.db.session import Database
     from dianshu.settlement.overview import overview_csv, overview_html
 
     settings = get_settings()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy import select
 
@@ -110,3 +112,111 @@ async def test_scheme_comparison_counts_transitions(db, city, dispatcher, builti
     assert adrg == {(city.a1, "ES2", "ES3"): 2, (city.a2, "ES2", "ES3"): 1, (city.a2, "BR2", "BR2"): 1}
     assert done.result["by_level"]["drg"] == {"cases": 4, "same": 1, "agreement": 0.25}
     assert done.result["by_level"]["adrg"] == {"cases": 4, "same": 1, "agreement": 0.25}
+
+
+async def test_copy_lines_round_trip_through_postgres(db, zj):
+    """The job's COPY text (built by hand, not by a generic encoder) reads back as the results:
+    messages quoting codes with a backslash, a quote, a comma and braces; NULL mdc/adrg; arrays."""
+    from sqlalchemy import text
+
+    from dianshu.grouping.service import fast_inputs, result_lines
+
+    weird = 'a\\b"c,d{e}'
+    rows = [
+        # FAST_COLUMNS: id, hospital, sex, age, age days, weight, los, way, dxs, procs, vent, icu, dept, coding
+        (
+            11,
+            "H1",
+            1,
+            60,
+            None,
+            None,
+            5,
+            1,
+            ["J18.900", "I50.900", "I10.x00x002"],
+            [weird, "89.5200"],
+            100.0,
+            None,
+            None,
+            "yibao",
+        ),
+        (12, "H2", 2, 30, None, None, 3, 1, ["I48.900"], [], None, None, "ICU", "yibao"),  # grey principal
+    ]
+    inputs = fast_inputs(rows)
+    counts = {"grouped": 0, "ungroupable": 0, "ambiguous": 0}
+    vid = "2f81fe68-35b7-49c2-bfee-499129ea4821"
+    lines = result_lines(zj, vid, rows, inputs, counts)
+    assert counts == {"grouped": 1, "ungroupable": 1, "ambiguous": 0}
+    async with scoped_session(db, Scope.system(("none",))) as s:
+        await s.execute(
+            text(
+                "create temporary table grouping_results (version_id uuid, case_id bigint, hospital_id text, "
+                "mdc text, adrg text, drg text, status text, mcc text[], cc text[], messages jsonb) on commit drop"
+            )
+        )
+        pg = (await (await s.connection()).get_raw_connection()).driver_connection
+        await pg.copy_to_table(
+            "grouping_results",
+            source=io.BytesIO("".join(lines).encode()),
+            columns=["version_id", "case_id", "hospital_id", "mdc", "adrg", "drg", "status", "mcc", "cc", "messages"],
+            format="text",
+        )
+        back = (await s.execute(text("select * from grouping_results order by case_id"))).mappings().all()
+    first, grey = back
+    expected = zj.group(inputs[0])
+    assert (str(first["version_id"]), first["case_id"], first["hospital_id"]) == (vid, 11, "H1")
+    assert (first["mdc"], first["adrg"], first["drg"], first["status"]) == (
+        expected.mdc,
+        expected.adrg,
+        expected.drg,
+        "grouped",
+    )
+    # zhejiang_2022: cc_list.csv:2295 I10.x00x002 (table 77) and J18.900's exclusion table 86
+    # (cc_exclusion_by_pdx.csv:11688): a CC; I50.900 is in neither list.
+    assert first["mcc"] == [] and first["cc"] == ["I10.x00x002"]
+    assert {
+        "level": "warning",
+        "field": "procedures[1]",
+        "text": f"principal procedure {weird} is not a 医保版 v2.0 code",
+    } in first["messages"]
+    assert {
+        "level": "warning",
+        "field": "vent_hours",
+        "text": "vent_hours=100 but no invasive ventilation (96.71/96.72) coded",
+    } in first["messages"]
+    assert first["messages"] == [m.to_dict() for m in expected.messages]
+    assert (grey["mdc"], grey["adrg"], grey["drg"], grey["status"], grey["mcc"]) == (
+        None,
+        None,
+        "0000",
+        "ungroupable",
+        [],
+    )
+    assert grey["messages"][0]["level"] == "error" and "grey code" in grey["messages"][0]["text"]
+
+
+async def test_many_small_batches(db, city, dispatcher, builtin_versions, monkeypatch):  # noqa: F811
+    """One case per cursor batch: every case grouped once per version, none lost between batches."""
+    import dianshu.grouping.service as service
+
+    monkeypatch.setattr(service, "FETCH", 1)
+    region = scope_for(Role.region_admin, (city.a,))
+    rows = [row(f"B{i}", city.a1) for i in range(3)] + [row("B9", city.a2, diag_codes="I63.900", adm_cond_types="1")]
+    await send(db, region, city.a, csv_bytes(rows), "batches")
+    chs, zj = str(builtin_versions["chs_drg_11"]), str(builtin_versions["zhejiang_2022"])
+    outcome, job = await run_group(db, region, city.a, {"from": "2024-03", "versions": [zj, chs]})
+    assert outcome == "succeeded", job.error
+    assert job.result["versions"] == {v: {"grouped": 4, "ungroupable": 0, "ambiguous": 0} for v in (zj, chs)}
+    got = await results(db, Scope.system((city.a,)))
+    # J18.900 + I10.x00x002 (row's default): ZJ ES23, CHS ES35 (test_scheme_comparison); I63.900: BR25 in both.
+    assert sorted((str(r.version_id), r.drg) for r in got) == sorted(
+        [(zj, "ES23")] * 3 + [(chs, "ES35")] * 3 + [(zj, "BR25"), (chs, "BR25")]
+    )
+
+
+async def test_results_table_leaves_room_for_in_place_updates(db):
+    from sqlalchemy import text
+
+    async with scoped_session(db, Scope.system(("none",))) as s:
+        options = (await s.execute(text("select reloptions from pg_class where relname = 'case_grouping'"))).scalar()
+    assert options == ["fillfactor=50"]

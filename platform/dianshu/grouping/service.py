@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime
 import io
-import json
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,7 +25,7 @@ from dianshu.standards.service import StandardsError, grouper_for
 from dianshu.tenancy.service import parent_city
 
 GROUP_CASES = "grouping.group_cases"
-FETCH = 20_000
+FETCH = 10_000
 RESULT_COLUMNS = ("case_id", "hospital_id", "mdc", "adrg", "drg", "status", "mcc", "cc", "messages")
 
 
@@ -82,6 +83,72 @@ def case_input(row: Any) -> GroupInput:
         dept=row.discharge_dept,
         coding=row.coding,
     )
+
+
+# The fast path's columns, in the order `result_lines` unpacks them (hours as float8: no Decimal).
+FAST_COLUMNS = (
+    "id",
+    "hospital_id",
+    "sex",
+    "age_years",
+    "age_days",
+    "birth_weight_g",
+    "los_days",
+    "discharge_way",
+    "diagnoses",
+    "procedures",
+    "vent_hours::float8",
+    "icu_hours::float8",
+    "discharge_dept",
+    "coding",
+)
+
+
+class _CopyText(dict):
+    """COPY text of a value from a small set (codes, statuses, hospital ids), worked out once."""
+
+    def __missing__(self, value: Any) -> str:
+        self[value] = out = copy_text(value)
+        return out
+
+
+def fast_inputs(rows: Sequence[Sequence[Any]]) -> list[GroupInput]:
+    """Grouper records from FAST_COLUMNS rows (values stored as validated at ingestion)."""
+    return [
+        GroupInput(str(cid), sex, age_y, age_d, weight, los, way, tuple(dxs), tuple(procs), vent, icu, dept, coding)
+        for cid, _, sex, age_y, age_d, weight, los, way, dxs, procs, vent, icu, dept, coding in rows
+    ]
+
+
+def result_lines(
+    g: Grouper, version: str, rows: Sequence[Sequence[Any]], inputs: list[GroupInput], counts: dict[str, int]
+) -> list[str]:
+    """Group a batch (FAST_COLUMNS rows and their records): COPY text lines for
+    `grouping_results`, counting the statuses into `counts`."""
+    group, dumps, text_of = g.group, orjson.dumps, _CopyText()
+    text_of[None] = "\\N"
+    arrays: dict[tuple[str, ...], str] = {(): "{}"}
+    out = []
+    for row, rec in zip(rows, inputs, strict=True):
+        cid, hospital = row[0], row[1]
+        r = group(rec)
+        counts[r.status] += 1
+        mcc, cc = arrays.get(r.mcc), arrays.get(r.cc)
+        if mcc is None:
+            mcc = arrays[r.mcc] = copy_text(list(r.mcc))
+        if cc is None:
+            cc = arrays[r.cc] = copy_text(list(r.cc))
+        if r.messages:
+            msgs = dumps([{"level": m.level, "field": m.field, "text": m.text} for m in r.messages]).decode()
+            if "\\" in msgs:
+                msgs = msgs.replace("\\", "\\\\")
+        else:
+            msgs = "[]"
+        out.append(
+            f"{version}\t{cid}\t{text_of[hospital]}\t{text_of[r.mdc]}\t{text_of[r.adrg]}\t{text_of[r.drg]}\t"
+            f"{r.status}\t{mcc}\t{cc}\t{msgs}\n"
+        )
+    return out
 
 
 CASE_FIELDS = (
@@ -145,47 +212,22 @@ async def group_period(
             "on commit drop"
         )
     )
-    raw = await (await s.connection()).get_raw_connection()
-    pg = raw.driver_connection
-    done, last_id, counts = 0, 0, {str(v): {"grouped": 0, "ungroupable": 0, "ambiguous": 0} for v in versions}
-    while True:
-        rows = (
-            await s.execute(
-                text(
-                    f"select {CASE_FIELDS} from case_record where tenant_id = :t and is_current and status = 'active' "
-                    "and discharge_month between :a and :b and id > :last order by id limit :n"
-                ),
-                {"t": ctx.tenant_id, "a": start, "b": end, "last": last_id, "n": FETCH},
-            )
-        ).all()
-        if not rows:
-            break
-        last_id = rows[-1].id
-        lines = []
-        for row in rows:
-            rec = case_input(row)
-            for v, g in groupers.items():
-                r = g.group(rec)
-                counts[str(v)][r.status] += 1
-                msgs = json.dumps([m.as_dict() for m in r.messages], ensure_ascii=False) if r.messages else "[]"
-                lines.append(
-                    "\t".join(
-                        copy_text(x)
-                        for x in (
-                            v,
-                            row.id,
-                            row.hospital_id,
-                            r.mdc,
-                            r.adrg,
-                            r.drg,
-                            r.status,
-                            list(r.mcc),
-                            list(r.cc),
-                            msgs,
-                        )
-                    )
-                    + "\n"
-                )
+    pg = (await (await s.connection()).get_raw_connection()).driver_connection  # asyncpg: cursor and COPY
+    counts = {str(v): {"grouped": 0, "ungroupable": 0, "ambiguous": 0} for v in versions}
+    done = 0
+    # One server-side cursor over the period's cases (raw asyncpg records, no ORM rows), read in
+    # batches; each batch's results go to the temporary table by one COPY.
+    cursor = await pg.cursor(
+        f"select {', '.join(FAST_COLUMNS)} from case_record where tenant_id = $1 and is_current "
+        "and status = 'active' and discharge_month between $2 and $3",
+        ctx.tenant_id,
+        start,
+        end,
+    )
+    while rows := await cursor.fetch(FETCH):
+        lines, inputs = [], fast_inputs(rows)
+        for v, g in groupers.items():
+            lines.extend(result_lines(g, str(v), rows, inputs, counts[str(v)]))
         await pg.copy_to_table(
             "grouping_results",
             source=io.BytesIO("".join(lines).encode("utf-8")),
