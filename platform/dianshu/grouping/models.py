@@ -18,7 +18,7 @@ class CaseGrouping(Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "case_id"], ["case_record.tenant_id", "case_record.id"]),
         Index("ix_case_grouping_drg", "tenant_id", "version_id", "drg"),
-        # Half of each page free: a regroup updates its rows in place (migration 0010).
+        # Half of each page free: a regroup updates its rows in place (migration 0011).
         {"postgresql_with": {"fillfactor": 50}},
     )
 

@@ -6,8 +6,8 @@ each page free the update stays on its page and, the DRG unchanged, touches no i
 200,000 cases (benchmarks/regroup.py): the final insert ... on conflict about twice as fast, the job
 12% faster end to end. Existing pages keep their fill until rewritten (VACUUM FULL, or a regroup).
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-02
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
