@@ -85,6 +85,10 @@ def scheme_inputs(directory: Path) -> tuple[SchemeTables, CodeBook]:
             h.update(p.read_bytes())
         path = where / f"scheme-{directory.name}-{h.hexdigest()}.pickle"
         try:
+            # Only the user's own copy, not writable by others: a pickle runs code when read.
+            st = path.stat()
+            if st.st_uid != os.getuid() or st.st_mode & 0o022:
+                raise PermissionError(path)
             kept = pickle.loads(path.read_bytes())  # noqa: S301  (our own cache, in the user's own directory)
             if isinstance(kept, tuple) and isinstance(kept[0], tables.SchemeTables):
                 return kept

@@ -168,7 +168,8 @@ def test_the_cc_and_mcc_tables_are_read_in_their_edition(zj):
     # it reads A49.100x005, an MCC of table 4; the principal J18.900's exclusion table is 101: MCC.
     # ES2 (J18.900, adult): ES21 HAS_MCC.
     r = zj.group(rec(diagnoses=["J18.900", "A49.816"]))
-    assert (r.drg, r.mcc) == ("ES21", ("A49.816",)), "the MCC is reported as sent"
+    assert (r.drg, r.mcc) == ("ES21", ("A49.100x005",)), "reported as its 医保版 code, like `diagnoses`"
+    assert r.diagnoses == ("J18.900", "A49.100x005")
     # Declared 国临版 (as written only), the same table would not hold it: ES25.
     assert got(declared(zj, mcc_list__diagnoses=("guolin",)), rec(diagnoses=["J18.900", "A49.816"]))[2] == "ES25"
 
@@ -180,7 +181,7 @@ def test_the_exclusion_table_is_read_in_its_edition(zj):
     assert got(g, rec(diagnoses=["A49.816", "A40.300"])) == ("MDCS", "SV1", "SV11", "grouped")
 
 
-def test_translations_are_said_in_the_messages(zj):
+def test_translations_are_said_in_the_messages(zj, chs):
     r = zj.group(rec(diagnoses=["G11.200x003"]))
     (m,) = [m for m in r.messages if m.field == "diagnoses[1]"]
     assert m.level == "info"
@@ -195,9 +196,21 @@ def test_translations_are_said_in_the_messages(zj):
     # A 国临版 record's codes are 国临版 by declaration: only the tables that translate are named.
     r = zj.group(rec(diagnoses=["A49.816"], coding="guolin"))
     assert [m.text for m in r.messages] == [
-        "principal diagnosis A49.816: read as 医保版 A49.100x005 in mdc_pdx_table, mcc_list, cc_exclusion_by_pdx; "
-        "as written in adrg_code_lists"
+        "principal diagnosis 国临版 A49.816 is 医保版 A49.100x005 on the settlement list; "
+        "read as 医保版 A49.100x005 in mdc_pdx_table, mcc_list, cc_exclusion_by_pdx; as written in adrg_code_lists"
     ]
+    # Translated for the settlement list but read as written everywhere: still said (CHS, dx map
+    # K07.400 -> K07.400x001).
+    r = chs.group(rec(diagnoses=["J18.900", "K07.400"], coding="guolin"))
+    assert r.diagnoses == ("J18.900", "K07.400x001")
+    assert [m.text for m in r.messages] == ["diagnosis #2 国临版 K07.400 is 医保版 K07.400x001 on the settlement list"]
+    # A grey code named as sent, with its 医保版 code (dx map A20.900x002 -> A20.900, grey).
+    r = zj.group(rec(diagnoses=["A20.900x002"], coding="guolin"))
+    assert r.drg == "0000"
+    assert (
+        r.messages[-1].text
+        == "principal diagnosis A20.900x002 (医保版 A20.900) is a grey code (not valid on a settlement list)"
+    )
     # A plain 医保版 code every table knows as written: no message.
     assert zj.group(rec(diagnoses=["J18.900"])).messages == []
 
@@ -224,6 +237,24 @@ def test_a_code_in_both_sets_follows_the_declared_coding_in_each_table(zj):
     view = zj.compiled("guolin").view
     assert view.readings[("mdc_pdx_table.csv", "diagnoses")]["A19.000x001"] == ("A19.001",)
     assert zj.group(rec(diagnoses=["A19.000x001"], coding="guolin")).diagnoses == ("A19.001",)
+
+
+def test_a_国临版_code_a_mixed_table_lacks_is_read_through_its_医保版_code(zj, zj_old):
+    # dx map: A49.800x021 -> A49.100x005 and A49.816 -> A49.100x005; SV1 lists A49.816 only, and no
+    # ADRG list holds A49.100x005: the list reads A49.800x021 as its sibling A49.816.
+    for coding in ("yibao", "guolin"):
+        assert got(zj, rec(diagnoses=["A49.800x021"], coding=coding)) == ("MDCS", "SV1", "SV15", "grouped")
+    assert got(zj_old, rec(diagnoses=["A49.800x021"])) == (None, None, "0000", "ungroupable")
+    r = zj.group(rec(diagnoses=["A49.800x021"]))
+    assert "read as 国临版 A49.816 in adrg_code_lists" in r.messages[0].text
+
+
+def test_a_code_outside_the_declared_edition_is_reported_and_read_as_written(zj):
+    # A06.400+K77.0* is 医保版 only (not in the dx map): in a 国临版 record it is not a 国临版 code;
+    # kept as sent, and mcc_list holds it as written: ES2 with an MCC, ES21.
+    r = zj.group(rec(diagnoses=["J18.900", "A06.400+K77.0*"], coding="guolin"))
+    assert r.drg == "ES21" and r.mcc == ("A06.400+K77.0*",)
+    assert [m.text for m in r.messages] == ["diagnosis #2 A06.400+K77.0* is not a 国临版 code"]
 
 
 def test_unknown_in_both_code_sets_is_reported_and_kept(zj):

@@ -83,6 +83,12 @@ def test_absent_null_and_unknown_sex_are_no_value():
         ({"id": "x", "diagnoses": ["J18.900", 5]}, "diagnoses[2]", "must be a string (got 5)"),
         ({"id": "x", "diagnoses": ["J18.900 "]}, "diagnoses[1]", "must not start or end with a space (got 'J18.900 ')"),
         ({"id": "x", "procedures": ["A" * 31]}, "procedures[1]", "must be at most 30 characters (got 31)"),
+        # A space inside a code must not let the joined fast check pass a long code.
+        (
+            {"id": "x", "diagnoses": ["A" * 20 + " " + "B" * 20]},
+            "diagnoses[1]",
+            "must be at most 30 characters (got 41)",
+        ),
         (
             {"id": "x", "procedures": ["96.71\x0001"]},
             "procedures[1]",

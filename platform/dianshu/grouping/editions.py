@@ -125,8 +125,13 @@ def _readings(
         else:
             others = list(editions)
             candidates = iter(codes)
+        siblings = edition == GUOLIN and GUOLIN in editions and YIBAO in others
         for c in candidates:
             targets = tuple(t for e in others for t in system.translate(c, edition, e) if t in universe)
+            if not targets and siblings:
+                # A 国临版 code a mixed table knows neither way: its 医保版 code's other 国临版 codes.
+                y = system.crosswalk.get(c)
+                targets = tuple(g for g in system.reverse.get(y or "", ()) if g != c and g in universe)
             if targets != (c,):
                 out[c] = targets
     # Codes in neither set are read as written everywhere (a table may list such a code).
@@ -157,15 +162,23 @@ def _notes(
                 translated.setdefault(targets, []).append(_table_label(f))
             elif targets is None and raw in known[f] and edition in editions[f]:
                 as_written.append(_table_label(f))
-        target_edition = EDITION_NAMES[YIBAO if edition == GUOLIN else GUOLIN]
+        yibao = system.crosswalk.get(raw) if edition == GUOLIN else None
         parts = [
-            f"read as {target_edition} {', '.join(targets)} in {', '.join(tables)}"
+            f"read as {_named(targets, edition, yibao)} in {', '.join(tables)}"
             for targets, tables in translated.items()
         ]
         if as_written:
             parts.append(f"as written in {', '.join(as_written)}")
         out[raw] = "; ".join(parts)
     return out
+
+
+def _named(targets: tuple[str, ...], edition: str | None, yibao: str | None) -> str:
+    """Targets with their edition: a 国临版 code's 医保版 code, or (for a 医保版 code, or a 国临版
+    code read through its 医保版 code's siblings) 国临版 codes."""
+    if edition == GUOLIN and targets == (yibao,):
+        return f"{EDITION_NAMES[YIBAO]} {yibao}"
+    return f"{EDITION_NAMES[GUOLIN]} {', '.join(targets)}"
 
 
 def _table_label(family: Family) -> str:

@@ -446,9 +446,11 @@ class Grouper:
             result.drg_name = self.tables.drg_names.get(drg)
         else:
             messages.append(Message("error", "diagnoses", "no MDC yields an ADRG for this record: ungroupable (0000)"))
-        mcc = f.mcc_codes()
-        result.mcc = mcc
-        result.cc = f.cc_codes()[len(mcc) :]  # cc_codes() lists the MCCs first
+        mcc, cc = f.mcc_codes(), f.cc_codes()[len(f.mcc_codes()) :]  # cc_codes() lists the MCCs first
+        if dx_sent is not dxs:  # report them as the settlement list's 医保版 codes, like `diagnoses`
+            settled = dict(zip(dx_sent, dxs, strict=True))
+            mcc, cc = tuple(settled[c] for c in mcc), tuple(settled[c] for c in cc)
+        result.mcc, result.cc = mcc, cc
         result.trace = steps
         return result
 
@@ -540,20 +542,25 @@ class Grouper:
             label = f"{name}[{i}]"
             role = f"principal {what}" if i == 1 else f"{what} #{i}"
             note = notes.get(code)
+            shown = f"{code} (医保版 {st.code})" if st.translated else code
             if st.translated and rec.coding == "yibao":
                 head = f"{role} {code} is a 国临版 code (医保版 {st.code}) in a 医保版 record"
+                messages.append(Message("info", label, f"{head}; {note}" if note else head))
+            elif st.translated:
+                head = f"{role} 国临版 {code} is 医保版 {st.code} on the settlement list"
                 messages.append(Message("info", label, f"{head}; {note}" if note else head))
             elif note:
                 messages.append(Message("info", label, f"{role} {code}: {note}"))
             if not st.known:
                 level = "error" if (i == 1 and name == "diagnoses") else "warning"
-                messages.append(Message(level, label, f"{role} {st.original} is not a 医保版 v2.0 code"))
+                edition = "医保版 v2.0" if rec.coding == "yibao" else "国临版"
+                messages.append(Message(level, label, f"{role} {st.original} is not a {edition} code"))
                 if level == "error":
                     principal_ok = False
             elif st.grey:
                 level = "error" if (i == 1 and name == "diagnoses") else "warning"
                 messages.append(
-                    Message(level, label, f"{role} {st.code} is a grey code (not valid on a settlement list)")
+                    Message(level, label, f"{role} {shown} is a grey code (not valid on a settlement list)")
                 )
                 if level == "error":
                     principal_ok = False

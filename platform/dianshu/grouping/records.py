@@ -117,7 +117,8 @@ def _codes(v: Any, name: str, trusted: AbstractSet[str]) -> tuple[str, ...]:
         joined: str | None = " ".join(v)
     except TypeError:  # an unhashable item, or not a string
         joined = None
-    if joined is None or _PLAIN_CODES(joined) is None:
+    # The joined check holds for each item only when no item brought a space of its own.
+    if joined is None or joined.count(" ") != len(v) - 1 or _PLAIN_CODES(joined) is None:
         for i, c in enumerate(v, start=1):
             if (why := _text_reason(c, CODE_MAX_CHARS)) is not None:
                 raise RecordError(f"{name}[{i}]", why)
