@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import multiprocessing as mp
 import os
 import pickle
+import re
 import sys
 import time
 from collections import deque
@@ -131,6 +133,8 @@ def group_lines(
     for line_no, line in enumerate(lines, start=first_line):
         try:
             d = loads(line)
+            if type(d) is dict and len(_key_marks(line)) != len(d) and (twice := _repeated_key(line)):
+                raise RecordError(twice, "appears twice in the record")
             rec = parse_input(d, trusted)
         except orjson.JSONDecodeError as e:
             if not line.strip():
@@ -154,6 +158,28 @@ def group_lines(
     if out:
         out.append(b"")
     return b"\n".join(out), [grouped, ungroupable, ambiguous, len(problems)], problems
+
+
+# Every key of a JSON object ends in `"` then optional space then `:`; string values can only add
+# such marks (an inner quote is escaped), so as many marks as keys read means no key was repeated
+# (orjson keeps the last of repeated keys without a word).
+_key_marks = re.compile(rb'"[ \t\r]*:').findall
+
+
+def _repeated_key(line: bytes) -> str | None:
+    """The first key a JSON object line repeats (the exact, slow reading), if any."""
+    seen: set[str] = set()
+    twice: list[str] = []
+
+    def pairs(items: list[tuple[str, object]]) -> dict[str, object]:
+        for k, _ in items:
+            if k in seen and not twice:
+                twice.append(k)
+            seen.add(k)
+        return dict(items)
+
+    json.loads(line, object_pairs_hook=pairs)
+    return twice[0] if twice else None
 
 
 def _invalid(line_no: int, rid: object, field: str, reason: str) -> bytes:

@@ -212,3 +212,27 @@ def test_read_tables_are_kept_between_runs_and_never_stale(tmp_path, monkeypatch
     shutil.rmtree(cache)
     scheme_inputs(folder)
     assert not cache.exists()
+
+
+def test_a_key_given_twice_refuses_its_line():
+    """orjson keeps the last of repeated keys; the line is refused instead (a value in a string
+    that looks like a key, and spaced keys, are read right)."""
+    stdin = lines_of(
+        [
+            '{"id":"4","diagnoses":["J18.900"],"id":"5"}',
+            '{"id" : "6", "diagnoses" :["J18.900"], "id":"7"}',
+            '{"id":"8","dept":"a\\":b","diagnoses":["J18.900"]}',
+            '{"id" : "9", "diagnoses" : ["J18.900"]}',
+        ]
+    )
+    p = group(["--standard", "zhejiang_2022", "--input", "-", "--workers", "1"], stdin=stdin)
+    assert p.returncode == 1, p.stderr
+    rows = [json.loads(x) for x in p.stdout.splitlines()]
+    assert [(r.get("line"), r["status"]) for r in rows] == [
+        (1, "invalid"),
+        (2, "invalid"),
+        (None, "grouped"),
+        (None, "grouped"),
+    ]
+    assert rows[0]["messages"] == [{"level": "error", "field": "id", "text": "appears twice in the record"}]
+    assert [r["id"] for r in rows[2:]] == ["8", "9"]
