@@ -118,6 +118,15 @@ def copy_text(value: Any) -> str:
     return str(value).translate(_ESCAPE)
 
 
+def copy_line(row_no: int, values: dict[str, Any]) -> str:
+    """A validated row's staging line in COPY text format (STAGE_NAMES order), with its content
+    hash: md5 of the canonical COPY text of the content columns."""
+    content = "\t".join([copy_text(values[n]) for n in CONTENT])
+    digest = hashlib.md5(content.encode("utf-8"), usedforsecurity=False).hexdigest()
+    flag = "t" if values["correction"] else "f"
+    return f"{row_no}\t{content}\t{flag}\t{digest}\n"
+
+
 @dataclass(frozen=True)
 class BatchRequest:
     tenant_id: str
@@ -313,11 +322,7 @@ async def ingest(ctx: JobContext) -> dict[str, Any]:
                     )
                 )
         else:
-            content = "\t".join([copy_text(values[n]) for n in CONTENT])
-            # The content hash: md5 of the canonical COPY text of the content columns.
-            digest = hashlib.md5(content.encode("utf-8"), usedforsecurity=False).hexdigest()
-            flag = "t" if values["correction"] else "f"
-            rows.append(f"{row_no}\t{content}\t{flag}\t{digest}\n")
+            rows.append(copy_line(row_no, values))
 
     parser = RowParser(upload.format, upload.compressed)
     await ctx.progress(0, upload.size, "validating rows")
