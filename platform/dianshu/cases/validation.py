@@ -370,7 +370,8 @@ class RowValidator:
                     pdates.append(date.fromisoformat(d) if d else None)
                 except ValueError:
                     e.append(FieldError("oprn_oprt_dates", f"procedure {i}: not a date {d[:40]!r}"))
-        if levels and (len(levels) != len(procs) or any(x not in ("", "1", "2", "3", "4") for x in levels)):
+        levels_ok = not levels or (len(levels) == len(procs) and all(x in ("", "1", "2", "3", "4") for x in levels))
+        if not levels_ok:
             e.append(FieldError("oprn_oprt_lvs", "one level (1-4) per procedure"))
         v["diagnoses"], v["procedures"] = dxs, procs
         v["dx_admit_cond"] = (
@@ -379,7 +380,7 @@ class RowValidator:
             else None
         )
         v["proc_dates"] = pdates or None
-        v["proc_levels"] = [int(x) if x else None for x in levels] if levels and len(levels) == len(procs) else None
+        v["proc_levels"] = [int(x) if x else None for x in levels] if levels and levels_ok else None
 
         # Dates in order, LOS consistent.
         if admit and discharge:
