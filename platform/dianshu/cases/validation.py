@@ -46,6 +46,16 @@ MAX_YUAN_DIGITS = 10  # NUMERIC(12, 2): below 10,000,000,000.00 yuan
 MAX_HOURS_DIGITS = 6  # NUMERIC(8, 2)
 
 
+class ShapedRow(dict[str, str]):
+    """A row whose values were shape-checked all at once (the CSV reader checks the whole line):
+    every value is a str (empty for an empty field) with no control character or lone surrogate
+    (the line is printable), no whitespace at either end and none next to a '|'. For such a row
+    RowValidator.validate skips its per-value shape checks, which would find nothing; a plain dict
+    gets them. Build one only where that promise has been checked."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True)
 class FieldError:
     field: str
@@ -110,11 +120,10 @@ class RowValidator:
         self.plain_px = codebook.procedures.plain
         self.latest = (now or china_now()) + future_tolerance
 
-    def validate(self, raw: dict[str, Any]) -> tuple[dict[str, Any] | None, list[FieldError]]:
-        e: list[FieldError] = []
-        v: dict[str, Any] = {}
-        # First the shape of every value: one string or number (a list where the field is
-        # multi-valued), no control characters, no padding. A field refused here is not read again.
+    @staticmethod
+    def _shape(raw: dict[str, Any], e: list[FieldError]) -> dict[str, str | list[str] | None]:
+        """Each value checked for shape: None for empty, a str, or a list of str for a
+        multi-valued field; a value refused here (its FieldError added to `e`) is left out."""
         vals: dict[str, str | list[str] | None] = {}
         for name, x in raw.items():
             if type(x) is str and x.isprintable() and not (x[:1].isspace() or x[-1:].isspace()):
@@ -156,10 +165,20 @@ class RowValidator:
                 vals[name] = None if why else t
             if why:
                 e.append(FieldError(name, why))
+        return vals
+
+    def validate(self, raw: dict[str, Any]) -> tuple[dict[str, Any] | None, list[FieldError]]:
+        e: list[FieldError] = []
+        v: dict[str, Any] = {}
+        # First the shape of every value: one string or number (a list where the field is
+        # multi-valued), no control characters, no padding. A field refused here is not read again.
+        # A ShapedRow was checked by line (every value a clean str): it is read as it is, "" as
+        # empty, a multi-valued field split where it is read; the per-value checks would find nothing.
+        vals: dict[str, str | list[str] | None] = raw if type(raw) is ShapedRow else self._shape(raw, e)
         bad = {err.field for err in e}
 
         def get(name: str) -> str | None:
-            x = vals.get(name)
+            x = vals.get(name) or None
             assert not isinstance(x, list)
             return x
 
@@ -224,7 +243,7 @@ class RowValidator:
             if type(x) is str and x[-3:-2] == "." and x[-2:].isdigit() and x[:-3].isdigit() and len(x) <= 13:
                 if x.isascii():
                     return Decimal(x)
-            if x is None:
+            if not x:  # None, or "" in a shaped row
                 if name in bad:
                     return None
                 if required:
@@ -310,7 +329,10 @@ class RowValidator:
         parts: dict[str, list[str]] = {}
         for m in MULTI:
             items = vals.get(m)
-            items = [] if items is None else items if isinstance(items, list) else [items]
+            if type(items) is str:  # a shaped row's value, not yet split
+                items = items.split("|") if items else []
+            elif items is None:
+                items = []
             if len(items) > MAX_ITEMS:
                 e.append(FieldError(m, f"{len(items)} items: at most {MAX_ITEMS}"))
                 items = []
