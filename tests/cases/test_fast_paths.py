@@ -1,6 +1,7 @@
 """The fast paths of parsing and validation agree with the exact per-value paths: for any line or
 value, the same values are accepted (exactly: same types, same Decimal places) and the same
-FieldErrors (field and reason) are given. Pure, no database."""
+FieldErrors (field and reason) are given. The exact path is the csv module reading the line and
+the validator frozen before the fast paths (reference_validation). Pure, no database."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from dianshu.cases import parsing
-from dianshu.cases.layout import NAMES
+from dianshu.cases.layout import MULTI, NAMES
 from dianshu.cases.parsing import RowParser
-from dianshu.cases.validation import RowValidator, ShapedRow
+from dianshu.cases.validation import MONEY_COLUMNS, RowValidator, ShapedRow
 from dianshu.codes.codebook import load_codebook
+from tests.cases import reference_validation
 from tests.cases.rows import row
 
 NOW = datetime(2026, 1, 1)
@@ -68,10 +70,61 @@ def validator() -> RowValidator:
     return RowValidator(load_codebook(), now=NOW)
 
 
-def outcome(validator: RowValidator, raw: dict) -> tuple[str, list[tuple[str, str]]]:
+@pytest.fixture(scope="module")
+def reference() -> reference_validation.RowValidator:
+    return reference_validation.RowValidator(load_codebook(), now=NOW)
+
+
+def outcome(validator: RowValidator | reference_validation.RowValidator, raw: dict) -> tuple[str, list]:
     """What validation gives, exactly: repr shows every type and every Decimal's places."""
     values, errors = validator.validate(raw)
     return repr(values), [(e.field, e.reason) for e in errors]
+
+
+def cents_text(c: int, form: str) -> str:
+    """An amount of `c` fen written one of several ways: canonical; others the validator reads
+    as the same value (a leading zero, three places, fewer places where they are zeros); others
+    it refuses or reads as another value (a float's repr, a decimal comma)."""
+    canonical = f"{c // 100}.{c % 100:02d}"
+    same = [canonical, "0" + canonical, canonical + "0"]
+    if c % 10 == 0:
+        same.append(canonical[:-1])
+    if c % 100 == 0:
+        same.append(str(c // 100))
+    if form == "canonical":
+        return canonical
+    if form.startswith("same"):
+        return same[int(form[4:]) % len(same)]
+    return form.format(c=c, f=c / 100, t=canonical)
+
+
+@st.composite
+def amounts(draw: st.DrawFn) -> dict[str, str]:
+    """The 18 amounts of a row, summing as they must (charges to the total; fund + self-pay +
+    own-pay to the total), each written one way or another; some near NUMERIC(12, 2)'s edge."""
+    cents = draw(st.lists(st.one_of(st.integers(0, 10**7), st.just(0)), min_size=14, max_size=14))
+    if draw(st.integers(0, 5)) == 0:
+        cents[draw(st.integers(0, 13))] = draw(st.sampled_from([10**12 - 1, 10**12, 10**11, 10**12 - 10**7 * 14]))
+    total = sum(cents)
+    own = draw(st.integers(0, total))
+    fund = draw(st.integers(0, total - own))
+    values = [*cents, total, fund, total - own - fund, own]
+    mode = draw(st.sampled_from(["canonical", "same", "any"]))
+    forms = st.sampled_from(["canonical", "same1", "same2", "same3", "{f}", "{c},00", "{t} ", "+{t}", "{t}e0", "-{t}"])
+    out = {}
+    for name, c in zip(MONEY_COLUMNS, values, strict=True):
+        form = "canonical" if mode == "canonical" else draw(st.sampled_from(["same0", "same1", "same2", "same3"]))
+        if mode == "any" and draw(st.integers(0, 5)) == 0:
+            form = draw(forms)
+        empty = c == 0 and name.startswith("med_chrgitm") and draw(st.booleans())
+        out[name] = "" if empty else cents_text(c, form)
+    if draw(st.integers(0, 3)) == 0:  # one amount replaced: the sums no longer hold
+        out[draw(st.sampled_from(MONEY_COLUMNS))] = draw(
+            st.sampled_from(
+                ["10000000000.00", "9999999999.99", "99999999999", "00000000001.00", "0.001", "1.", ".5", "", "0"]
+            )
+        )
+    return out
 
 
 def reference_csv(header: list[str], line: str) -> dict[str, str] | str:
@@ -122,6 +175,8 @@ def csv_lines(draw: st.DrawFn) -> tuple[list[str], str]:
     if draw(st.booleans()):
         header = [c for c in NAMES if c in parsing.REQUIRED or draw(st.booleans())]
     values = {c: BASE[c] for c in header}
+    if draw(st.booleans()):
+        values.update({c: x for c, x in draw(amounts()).items() if c in values})
     for name in draw(st.lists(st.sampled_from(header), max_size=4)):
         values[name] = draw(changed_value(name))
     quoting = draw(st.sampled_from(["none", "none", "none", "some"]))
@@ -161,7 +216,7 @@ def line_of(**over: str) -> tuple[list[str], str]:
 @example(line_of(medfee_sumamt="８000.00"))
 @example(line_of(medfee_sumamt="8000.00 "))
 @example(line_of(age="6４"))
-def test_a_csv_line_reads_and_validates_as_the_exact_path_would(validator, case):
+def test_a_csv_line_reads_and_validates_as_the_exact_path_would(validator, reference, case):
     header, line = case
     got = parsed(header, line)
     ref = reference_csv(header, line)
@@ -173,7 +228,9 @@ def test_a_csv_line_reads_and_validates_as_the_exact_path_would(validator, case)
         assert item == ref
         return
     assert isinstance(item, dict) and dict(item) == ref
-    assert outcome(validator, item) == outcome(validator, ref)
+    expected = outcome(reference, ref)
+    assert outcome(validator, item) == expected
+    assert outcome(validator, dict(item)) == expected  # the validator's own per-value path
     if type(item) is ShapedRow:
         # The promise the validator relies on: the per-value checks find nothing to refuse.
         errors: list = []
@@ -200,14 +257,57 @@ def test_the_only_printable_whitespace_is_the_space():
 
 @settings(max_examples=800, deadline=None)
 @given(st.dictionaries(st.sampled_from(NAMES), st.text(ALPHABET, max_size=10), max_size=12))
-def test_a_shaped_row_validates_as_a_plain_dict_when_its_promise_holds(validator, over):
+def test_a_shaped_row_validates_as_a_plain_dict_when_its_promise_holds(validator, reference, over):
     raw = {**BASE, **over}
-    if not all(parsing._shaped(x) and "," not in x for x in raw.values()):
+    if not all(parsing._shaped(x) and "," not in x for x in raw.values() if x):
         return  # not a row the CSV reader would shape
-    assert outcome(validator, ShapedRow(raw)) == outcome(validator, dict(raw))
+    expected = outcome(reference, raw)
+    assert outcome(validator, ShapedRow(raw)) == expected
+    assert outcome(validator, dict(raw)) == expected
 
 
-def test_generated_city_rows_take_the_fast_path_and_agree(validator):
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(amounts(), st.booleans(), st.sampled_from(["", "12.5", "48", "012.50", "1.005", "999999.99", "1000000"]))
+def test_amounts_in_any_form_read_as_the_exact_path_reads_them(validator, reference, money, shaped, icu):
+    raw = {**BASE, **money, "scs_cutd_sum_dura": icu, "adm_time": "2024-03-01", "dscg_time": "2024-12-31"}
+    raw["act_ipt_days"] = "305"
+    expected = outcome(reference, raw)
+    assert outcome(validator, dict(raw)) == expected
+    if shaped and all(parsing._shaped(x) and "," not in x for x in raw.values() if x):
+        assert outcome(validator, ShapedRow(raw)) == expected
+
+
+JSON_VALUES = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**15), 10**15),
+        st.decimals(allow_nan=False, allow_infinity=False, places=3),
+        st.floats(allow_nan=False),
+        st.text(ALPHABET, max_size=12),
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=3), inner, max_size=2)),
+    max_leaves=4,
+)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    amounts(),
+    st.dictionaries(st.sampled_from(NAMES), st.one_of(JSON_VALUES, st.sampled_from(list(BASE.values()))), max_size=6),
+    st.booleans(),
+)
+def test_any_json_values_validate_as_the_exact_path_would(validator, reference, money, over, lists):
+    """JSON Lines rows: values of any JSON type (numbers as int or Decimal, arrays for the
+    multi-valued fields or anywhere), as the exact path checks them."""
+    raw: dict = {**BASE, **money}
+    if lists:
+        raw.update({m: raw[m].split("|") if raw[m] else [] for m in MULTI})
+    raw.update(over)
+    assert outcome(validator, raw) == outcome(reference, raw)
+
+
+def test_generated_city_rows_take_the_fast_path_and_agree(validator, reference):
     """Real-shaped rows (the city generator's): every line is shaped, and each validates as the
     exact path validates it."""
     from dianshu.synthetic.city import GenerateOptions, generate_city
@@ -225,4 +325,4 @@ def test_generated_city_rows_take_the_fast_path_and_agree(validator):
     for item, line in zip(items, lines, strict=True):
         ref = reference_csv(header, line)
         assert dict(item) == ref
-        assert outcome(validator, item) == outcome(validator, ref)
+        assert outcome(validator, item) == outcome(reference, ref)

@@ -40,6 +40,11 @@ MAX_LEN = {
     "dscg_caty": 50,
     "code_ver": 10,
 }
+MONEY_COLUMNS = (*CHARGE_COLUMNS, "medfee_sumamt", "fund_pay_sumamt", "psn_selfpay", "psn_ownpay")
+# The 18 amounts joined by commas, each in the canonical form ("12345.67", at most 10 digits
+# before the point) and each charge possibly empty. No amount holding a comma can match: the 17
+# joining commas are all the pattern has room for.
+_MONEY_ROW = re.compile(r"(?:(?:[0-9]{1,10}\.[0-9]{2})?,){14}(?:[0-9]{1,10}\.[0-9]{2},){3}[0-9]{1,10}\.[0-9]{2}")
 MAX_CODE_LEN = 30  # one diagnosis or procedure code
 MAX_ITEMS = 50  # diagnoses, procedures (and their per-item lists) per stay
 MAX_YUAN_DIGITS = 10  # NUMERIC(12, 2): below 10,000,000,000.00 yuan
@@ -183,7 +188,7 @@ class RowValidator:
             return x
 
         def text(name: str, required: bool, pattern: re.Pattern[str] | None = None, max_len: int = 100) -> str | None:
-            x = get(name)
+            x: str | None = vals.get(name) or None  # type: ignore[assignment]  (as get(), inlined)
             if x is None:
                 if required and name not in bad:
                     e.append(FieldError(name, "required"))
@@ -197,7 +202,7 @@ class RowValidator:
             return x
 
         def integer(name: str, required: bool, lo: int, hi: int, allowed: tuple[int, ...] | None = None) -> int | None:
-            x = get(name)
+            x: str | None = vals.get(name) or None  # type: ignore[assignment]  (as get(), inlined)
             if x is None:
                 if required and name not in bad:
                     e.append(FieldError(name, "required"))
@@ -419,7 +424,7 @@ class RowValidator:
                     e.append(FieldError("oprn_oprt_dates", f"procedure {i} on {d} is outside the stay"))
             # Ventilation and ICU hours fit in the stay: its exact length when both times carry a
             # time of day, else the calendar days it touches.
-            if discharge >= admit:
+            if discharge >= admit and (v["vent_hours"] is not None or v["icu_hours"] is not None):
                 timed = all(len(get(n) or "") > 10 for n in ("adm_time", "dscg_time"))
                 span = discharge - admit if timed else timedelta(days=(discharge.date() - admit.date()).days + 1)
                 limit = Decimal(int(span.total_seconds())) / 3600
@@ -430,9 +435,17 @@ class RowValidator:
                         )
 
         # Money: the 14 charges sum to the total; fund + self-pay + own-pay = total.
-        charges = [money(c, False) for c in CHARGE_COLUMNS]
-        total = money("medfee_sumamt", True)
-        fund, selfpay, ownpay = money("fund_pay_sumamt", True), money("psn_selfpay", True), money("psn_ownpay", True)
+        amounts = [vals.get(c) or "" for c in MONEY_COLUMNS]
+        if not bad and _MONEY_ROW.fullmatch(",".join(amounts)):  # type: ignore[arg-type]
+            # Every amount in the form money() reads without a regex (charges may be empty: zero),
+            # and no value was refused above: the Decimals money() would give, read in one go.
+            charges = [Decimal(x) if x else Decimal("0.00") for x in amounts[:14]]  # type: ignore[arg-type]
+            total, fund, selfpay, ownpay = map(Decimal, amounts[14:])  # type: ignore[arg-type]
+        else:
+            charges = [money(c, False) for c in CHARGE_COLUMNS]
+            total = money("medfee_sumamt", True)
+            fund, selfpay = money("fund_pay_sumamt", True), money("psn_selfpay", True)
+            ownpay = money("psn_ownpay", True)
         v["charges"] = charges
         v["total_cost"], v["fund_pay"], v["self_pay"], v["own_pay"] = total, fund, selfpay, ownpay
         if total is not None and all(c is not None for c in charges):
