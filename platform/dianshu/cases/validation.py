@@ -45,6 +45,8 @@ MONEY_COLUMNS = (*CHARGE_COLUMNS, "medfee_sumamt", "fund_pay_sumamt", "psn_selfp
 # before the point) and each charge possibly empty. No amount holding a comma can match: the 17
 # joining commas are all the pattern has room for.
 _MONEY_ROW = re.compile(r"(?:(?:[0-9]{1,10}\.[0-9]{2})?,){14}(?:[0-9]{1,10}\.[0-9]{2},){3}[0-9]{1,10}\.[0-9]{2}")
+_CONDS = frozenset(("1", "2", "3", "4"))  # 入院病情, per diagnosis
+_LEVELS = frozenset(("", "1", "2", "3", "4"))  # 手术级别, per procedure (may be empty)
 MAX_CODE_LEN = 30  # one diagnosis or procedure code
 MAX_ITEMS = 50  # diagnoses, procedures (and their per-item lists) per stay
 MAX_YUAN_DIGITS = 10  # NUMERIC(12, 2): below 10,000,000,000.00 yuan
@@ -207,7 +209,8 @@ class RowValidator:
                 if required and name not in bad:
                     e.append(FieldError(name, "required"))
                 return None
-            if not _WHOLE.match(x) or len(x) > 12:
+            # ASCII digits (most values) pass without the regex, which they would match.
+            if not ((x.isdigit() and x.isascii()) or _WHOLE.match(x)) or len(x) > 12:
                 e.append(FieldError(name, f"must be a whole number (got {x[:20]!r})"))
                 return None
             n = int(x)
@@ -373,7 +376,7 @@ class RowValidator:
             parts["oprn_oprt_dates"] = parts["oprn_oprt_lvs"] = []
         if conds and len(conds) != len(dxs):
             e.append(FieldError("adm_cond_types", f"{len(conds)} values for {len(dxs)} diagnoses"))
-        elif conds and any(c not in ("1", "2", "3", "4") for c in conds):
+        elif conds and not _CONDS.issuperset(conds):
             e.append(FieldError("adm_cond_types", "each must be 1, 2, 3 or 4"))
         procs = parts["oprn_oprt_codes"]
         plain_px = self.plain_px if coding == "yibao" else frozenset()
@@ -397,14 +400,12 @@ class RowValidator:
                     pdates.append(date.fromisoformat(d) if d else None)
                 except ValueError:
                     e.append(FieldError("oprn_oprt_dates", f"procedure {i}: not a date {d[:40]!r}"))
-        levels_ok = not levels or (len(levels) == len(procs) and all(x in ("", "1", "2", "3", "4") for x in levels))
+        levels_ok = not levels or (len(levels) == len(procs) and _LEVELS.issuperset(levels))
         if not levels_ok:
             e.append(FieldError("oprn_oprt_lvs", "one level (1-4) per procedure"))
         v["diagnoses"], v["procedures"] = dxs, procs
         v["dx_admit_cond"] = (
-            [int(c) for c in conds]
-            if conds and len(conds) == len(dxs) and all(c in ("1", "2", "3", "4") for c in conds)
-            else None
+            [int(c) for c in conds] if conds and len(conds) == len(dxs) and _CONDS.issuperset(conds) else None
         )
         v["proc_dates"] = pdates or None
         v["proc_levels"] = [int(x) if x else None for x in levels] if levels and levels_ok else None
