@@ -9,6 +9,7 @@ import csv
 import gzip
 import hashlib
 import io
+import json
 import re
 import tempfile
 import uuid
@@ -413,3 +414,117 @@ def test_generated_rows_copy_as_they_always_did(validator):
     assert rows and all(rows)
     for i, values in enumerate(rows, start=1):
         assert ingest.copy_line(i, values) == reference_copy_line(i, values)  # type: ignore[arg-type]
+
+
+def reference_jsonl(line: str) -> dict | str:
+    """The exact path for a JSON line: the object as json.loads reads it (RowParser's hooks),
+    values left for the validator's per-value checks."""
+    try:
+        obj = json.loads(
+            line, parse_float=Decimal, parse_constant=parsing._no_constant, object_pairs_hook=parsing._unique_keys
+        )
+    except json.JSONDecodeError as e:
+        return f"not valid JSON: {e.msg} at column {e.colno}"
+    except parsing._RowError as e:
+        return str(e)
+    except ValueError as e:
+        return f"not valid JSON: {e}"
+    if not isinstance(obj, dict):
+        return "not a JSON object"
+    unknown = [k for k in obj if k not in NAMES]
+    if unknown:
+        return f"unknown field(s) {', '.join(unknown[:5])}"
+    return obj
+
+
+def as_taken(item: dict) -> tuple:
+    """What the ingestion job reads from a row besides validating it: the control total's
+    amount and the list id and hospital it records with a refusal."""
+    try:
+        amount: object = Decimal(str(item.get("medfee_sumamt") or "0").strip())
+    except ArithmeticError:
+        amount = "not a number"
+    lid, hid = item.get("setl_id"), item.get("fixmedins_code")
+    return amount, None if lid is None else ingest._printable(str(lid)), None if hid is None else str(hid)
+
+
+JSON_NUMBERS = st.one_of(st.integers(-(10**15), 10**15), st.decimals(allow_nan=False, allow_infinity=False, places=2))
+
+
+@st.composite
+def json_lines(draw: st.DrawFn) -> str:
+    """One JSON line: most values valid (strings, or arrays for the multi-valued fields), a few
+    changed (any JSON value, hostile strings, numbers, arrays of anything), written compact or
+    spaced, escaped or not, sometimes with the text edited around a quote."""
+    obj: dict = {c: x for c, x in BASE.items() if x or draw(st.integers(0, 3)) == 0}
+    if draw(st.booleans()):
+        obj.update(draw(amounts()))
+    if draw(st.booleans()):
+        obj.update({m: obj[m].split("|") if obj.get(m) else [] for m in MULTI if m in obj})
+    for name in draw(st.lists(st.sampled_from(NAMES), max_size=3)):
+        obj[name] = draw(
+            st.one_of(
+                changed_value(name),
+                JSON_VALUES,
+                JSON_NUMBERS,
+                st.lists(st.one_of(changed_value(name), st.sampled_from(["", "J18.900", "A|B", " x"])), max_size=3),
+                st.none(),
+            )
+        )
+    line = json.dumps(
+        obj,
+        ensure_ascii=draw(st.booleans()),
+        separators=draw(st.sampled_from([(", ", ": "), (",", ":"), (" , ", " : ")])),
+        default=str,
+    )
+    if draw(st.integers(0, 4)) == 0:  # a space or a character put next to a quote
+        quotes = [i for i, ch in enumerate(line) if ch == '"']
+        at = draw(st.sampled_from(quotes)) + draw(st.sampled_from([0, 1]))
+        line = line[:at] + draw(st.sampled_from([" ", "  ", "\t", "\u3000", "|", "| ", "\\"])) + line[at:]
+    return line
+
+
+def json_line(obj: dict) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(json_lines())
+@example(json_line({**BASE, "diag_codes": ["J18.900", ""], "adm_cond_types": ["1", "1"]}))
+@example(json_line({**BASE, "oprn_oprt_codes": [""], "oprn_oprt_dates": [], "oprn_oprt_lvs": []}))
+@example(json_line({**BASE, "oprn_oprt_codes": ["47.0100|47.0100"]}))
+@example(json_line({**BASE, "diag_codes": ["J18.900 ", "I10.x00x002"]}))
+@example(json_line({**BASE, "psn_no": " P1"}).replace('"psn_no": " P1"', '"psn_no":" P1"'))
+@example(json_line({**BASE, "psn_no": "P1 "}).replace('"psn_no": "P1 "', '"psn_no":"P1 "'))
+@example(json_line({**BASE, "correction": "0 "}))  # the line's last string
+@example(json_line({**BASE, "correction": ["0 "]}))
+@example(json_line({**BASE, "age": 64, "medfee_sumamt": None, "gend": True}))
+@example(json_line({**BASE, "setl_id": 123, "age": 64}))
+@example(json_line({**BASE, "medcasno": "MR\x00B1"}))
+@example(json_line({**BASE, "medcasno": "MR\x85B1"}))
+@example(json_line({**BASE, "medcasno": "MR\ud800"}))
+@example(json_line({**BASE, "adm_caty": "科室😀"}))
+@example(json_line({**BASE, "adm_caty": "呼吸内科\u3000"}))
+def test_a_json_line_reads_and_validates_as_the_exact_path_would(validator, reference, line):
+    p = RowParser("jsonl", False)
+    got = list(p._line(line))
+    ref = reference_jsonl(line)
+    [(_, item)] = got
+    if isinstance(ref, str):
+        assert item == ref
+        return
+    assert isinstance(item, dict)
+    expected = outcome(reference, ref)
+    assert outcome(validator, item) == expected
+    assert outcome(validator, ref) == expected  # the validator's own per-value path
+    assert as_taken(item) == as_taken(ref)
+    if type(item) is ShapedRow:
+        errors: list = []
+        validator._shape(ref, errors)
+        assert errors == []
+
+
+def test_a_plain_json_row_takes_the_fast_path():
+    line = json.dumps({**BASE, "diag_codes": ["J18.900", "I10.x00x002"], "age": 64}, ensure_ascii=False)
+    [(_, item)] = RowParser("jsonl", False)._line(line)
+    assert type(item) is ShapedRow and item["diag_codes"] == "J18.900|I10.x00x002" and item["age"] == "64"

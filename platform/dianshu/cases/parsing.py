@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from dianshu.cases.layout import NAMES
+from dianshu.cases.layout import MULTI, NAMES
 from dianshu.cases.validation import ShapedRow
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -69,6 +69,51 @@ def _shaped(line: str) -> bool:
         and "| " not in line
         and " |" not in line
     )
+
+
+_NAME_SET = frozenset(NAMES)
+_PLAIN_JSON = frozenset((str, type(None)))
+_SHAPEABLE_JSON = frozenset((str, type(None), list, int, Decimal))
+
+
+def _json_shaped(line: str, obj: dict[str, Any]) -> ShapedRow | None:
+    """A JSON row as a ShapedRow (validation.ShapedRow, None kept for null) when the whole line
+    shows its strings need no shape check, else None (the validator checks value by value).
+
+    Without a backslash every string is verbatim in the line, so a printable line holds no control
+    character or surrogate in any string, and U+0020 is the only whitespace left; a string is
+    padded only where a quote and a space meet, which is looked at string by string. Values may be
+    strings, null, numbers (written as the validator writes them, str()) or, in a multi-valued
+    field, an array of strings, each without '|' (joined by '|', to be split back the same; not
+    [""], which would not be). Anything else (true/false, objects, other arrays) is left as it is."""
+    if "\\" in line or not line.isprintable() or "| " in line or " |" in line:
+        return None
+    if ('" ' in line or ' "' in line) and _padded_string(line):
+        return None
+    types = set(map(type, obj.values()))
+    if _PLAIN_JSON.issuperset(types):
+        return ShapedRow(obj)
+    if not _SHAPEABLE_JSON.issuperset(types):
+        return None
+    row = ShapedRow()
+    for k, x in obj.items():
+        t = type(x)
+        if t is list:
+            if k not in MULTI or x == [""] or not all(type(i) is str and "|" not in i for i in x):
+                return None
+            x = "|".join(x)
+        elif t is int or t is Decimal:
+            x = str(x)
+        row[k] = x
+    return row
+
+
+def _padded_string(line: str) -> bool:
+    """Whether a JSON string in a line without backslashes starts or ends with a space: between
+    its quotes (every other piece split at '"'), the strings joined by '"' show one as a quote
+    next to a space, or a space at either end."""
+    strings = '"'.join(line.split('"')[1::2])
+    return strings[:1] == " " or strings[-1:] == " " or '" ' in strings or ' "' in strings
 
 
 class LayoutError(ValueError):
@@ -266,7 +311,7 @@ class RowParser:
             raise _RowError(f"not valid JSON: {e}") from e
         if not isinstance(obj, dict):
             raise _RowError("not a JSON object")
-        unknown = [k for k in obj if k not in NAMES]
-        if unknown:
+        if not _NAME_SET.issuperset(obj):
+            unknown = [k for k in obj if k not in NAMES]
             raise _RowError(f"unknown field(s) {', '.join(unknown[:5])}")
-        return obj
+        return _json_shaped(line, obj) or obj

@@ -53,12 +53,12 @@ MAX_YUAN_DIGITS = 10  # NUMERIC(12, 2): below 10,000,000,000.00 yuan
 MAX_HOURS_DIGITS = 6  # NUMERIC(8, 2)
 
 
-class ShapedRow(dict[str, str]):
-    """A row whose values were shape-checked all at once (the CSV reader checks the whole line):
-    every value is a str (empty for an empty field) with no control character or lone surrogate
-    (the line is printable), no whitespace at either end and none next to a '|'. For such a row
-    RowValidator.validate skips its per-value shape checks, which would find nothing; a plain dict
-    gets them. Build one only where that promise has been checked."""
+class ShapedRow(dict[str, str | None]):
+    """A row whose values were shape-checked all at once (the reader checks the whole line, CSV
+    or JSON): every value is a str (empty for an empty field) or None, with no control character
+    or lone surrogate (the line is printable), no whitespace at either end and none next to a '|'.
+    For such a row RowValidator.validate skips its per-value shape checks, which would find
+    nothing; a plain dict gets them. Build one only where that promise has been checked."""
 
     __slots__ = ()
 
@@ -179,8 +179,9 @@ class RowValidator:
         v: dict[str, Any] = {}
         # First the shape of every value: one string or number (a list where the field is
         # multi-valued), no control characters, no padding. A field refused here is not read again.
-        # A ShapedRow was checked by line (every value a clean str): it is read as it is, "" as
-        # empty, a multi-valued field split where it is read; the per-value checks would find nothing.
+        # A ShapedRow was checked by line (every value a clean str, or None): it is read as it is,
+        # "" as empty, a multi-valued field split where it is read; the per-value checks would find
+        # nothing.
         vals: dict[str, str | list[str] | None] = raw if type(raw) is ShapedRow else self._shape(raw, e)
         bad = {err.field for err in e}
 
