@@ -496,6 +496,9 @@ def json_line(obj: dict) -> str:
 @example(json_line({**BASE, "diag_codes": ["J18.900 ", "I10.x00x002"]}))
 @example(json_line({**BASE, "psn_no": " P1"}).replace('"psn_no": " P1"', '"psn_no":" P1"'))
 @example(json_line({**BASE, "psn_no": "P1 "}).replace('"psn_no": "P1 "', '"psn_no":"P1 "'))
+@example(json_line({**BASE, "diag_codes": "J18.900| I10.x00x002"}))
+@example(json_line({**BASE, "diag_codes": "J18.900 |I10.x00x002"}))
+@example(json_line({**BASE, "adm_caty": "a| b"}))
 @example(json_line({**BASE, "correction": "0 "}))  # the line's last string
 @example(json_line({**BASE, "correction": ["0 "]}))
 @example(json_line({**BASE, "age": 64, "medfee_sumamt": None, "gend": True}))

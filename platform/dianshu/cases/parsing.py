@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from decimal import Decimal
@@ -72,8 +73,9 @@ def _shaped(line: str) -> bool:
 
 
 _NAME_SET = frozenset(NAMES)
-_PLAIN_JSON = frozenset((str, type(None)))
 _SHAPEABLE_JSON = frozenset((str, type(None), list, int, Decimal))
+_STR = frozenset((str,))
+_SPACE_QUOTE_END = re.compile(r' "[,:\]}]')  # a space, then a quote that may close a string
 
 
 def _json_shaped(line: str, obj: dict[str, Any]) -> ShapedRow | None:
@@ -81,30 +83,44 @@ def _json_shaped(line: str, obj: dict[str, Any]) -> ShapedRow | None:
     shows its strings need no shape check, else None (the validator checks value by value).
 
     Without a backslash every string is verbatim in the line, so a printable line holds no control
-    character or surrogate in any string, and U+0020 is the only whitespace left; a string is
-    padded only where a quote and a space meet, which is looked at string by string. Values may be
-    strings, null, numbers (written as the validator writes them, str()) or, in a multi-valued
-    field, an array of strings, each without '|' (joined by '|', to be split back the same; not
-    [""], which would not be). Anything else (true/false, objects, other arrays) is left as it is."""
-    if "\\" in line or not line.isprintable() or "| " in line or " |" in line:
+    character or surrogate in any string, and U+0020 is the only whitespace left. A string with a
+    leading space puts '" ' in the line; one with a trailing space puts ' "' before what may
+    follow a closing quote in an object (whitespace, so '" ' again, or one of , : ] }). Only when
+    either is there are the strings looked at one by one (a ' "' before an opening quote, as in
+    json.dumps's ': "', is no padding).
+
+    Values may be strings, null, numbers (written as the validator writes them, str()) or, in a
+    multi-valued field, an array of strings, each without '|' (joined by '|', to be split back
+    the same; not [""], which would not be); a multi-valued field's text has no space next to a
+    '|'. Anything else (true/false, objects, other arrays) is left to the per-value checks."""
+    if "\\" in line or not line.isprintable():
         return None
-    if ('" ' in line or ' "' in line) and _padded_string(line):
+    if ('" ' in line or _SPACE_QUOTE_END.search(line)) and _padded_string(line):
         return None
-    types = set(map(type, obj.values()))
-    if _PLAIN_JSON.issuperset(types):
-        return ShapedRow(obj)
+    kinds = list(map(type, obj.values()))
+    types = set(kinds)
     if not _SHAPEABLE_JSON.issuperset(types):
         return None
-    row = ShapedRow()
-    for k, x in obj.items():
-        t = type(x)
-        if t is list:
-            if k not in MULTI or x == [""] or not all(type(i) is str and "|" not in i for i in x):
+    row = ShapedRow(obj)
+    arrays = 0
+    for m in MULTI:
+        x = row.get(m)
+        if type(x) is list:
+            items = x
+            if not _STR.issuperset(map(type, items)) or items == [""]:
                 return None
-            x = "|".join(x)
-        elif t is int or t is Decimal:
-            x = str(x)
-        row[k] = x
+            x = row[m] = "|".join(items)
+            if items and x.count("|") != len(items) - 1:  # an item holds a '|'
+                return None
+            arrays += 1
+        if type(x) is str and ("| " in x or " |" in x):
+            return None
+    if list in types and arrays != kinds.count(list):  # an array in a single-valued field
+        return None
+    if int in types or Decimal in types:
+        for k, t in zip(obj, kinds, strict=True):
+            if t is int or t is Decimal:
+                row[k] = str(obj[k])
     return row
 
 
