@@ -87,6 +87,19 @@ def peak_rss_mb(pids: set[int]) -> float:
     return peak
 
 
+def cpu_seconds(pids: set[int]) -> float:
+    """User + system CPU time of these processes so far (0 for one that is gone)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / tick
+
+
 def children(pid: int) -> set[int]:
     out = {pid}
     try:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from benchmarks.common import children, fresh_database, peak_rss_mb, provision_pilot
+from benchmarks.common import children, cpu_seconds, fresh_database, peak_rss_mb, provision_pilot
 from dianshu.cases.models import IngestionBatch
 from dianshu.db.session import Database, scoped_session
 from dianshu.jobs.models import Job
@@ -53,7 +53,7 @@ def main() -> None:
         env=os.environ.copy(),
     )
 
-    async def run() -> tuple[float, float, list]:
+    async def run() -> tuple[float, float, list, float, float]:
         db = Database(settings.runtime_url(), pool_size=4)
         from dianshu.cases.ingest import BatchRequest
         from dianshu.cases.service import submit_batch
@@ -82,6 +82,7 @@ def main() -> None:
                 )
             upload_s = time.perf_counter() - t0
             t1 = time.perf_counter()
+            cpu0 = cpu_seconds(children(worker.pid))
             peak = 0.0
             codes = tuple(c for c, _, _ in pilot.REGIONS)
             while True:
@@ -96,14 +97,15 @@ def main() -> None:
                     break
                 await asyncio.sleep(0.5)
             ingest_s = time.perf_counter() - t1
+            cpu = cpu_seconds(children(worker.pid)) - cpu0
             async with scoped_session(db, Scope.system(codes)) as s:
                 batches = (await s.execute(select(IngestionBatch))).scalars().all()
-            return upload_s, ingest_s, batches, peak
+            return upload_s, ingest_s, batches, peak, cpu
         finally:
             await db.dispose()
 
     try:
-        upload_s, ingest_s, batches, peak = asyncio.run(run())
+        upload_s, ingest_s, batches, peak, cpu = asyncio.run(run())
     finally:
         os.killpg(worker.pid, signal.SIGKILL)  # the jobs are done (or this run failed): no grace needed
         worker.wait(timeout=30)
@@ -113,6 +115,10 @@ def main() -> None:
     print(
         f"ingest (validate + stage + merge, {a.processes} worker processes): {rows:,} rows in {ingest_s:.1f}s "
         f"= {rows / ingest_s:,.0f} rows/s; accepted {accepted:,}, refused {sum(b.rows_refused for b in batches):,}"
+    )
+    print(
+        f"worker CPU (user + system, all worker processes) while ingesting: {cpu:.1f}s = "
+        f"{cpu / max(rows, 1) * 1e6:.0f} µs per row (less sensitive to a busy machine than the wall time)"
     )
     print(f"upload + ingest: {upload_s + ingest_s:.1f}s; peak worker memory {peak:.0f} MB")
 

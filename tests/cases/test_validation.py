@@ -144,3 +144,13 @@ def test_hours_may_fill_a_stay_given_by_dates_only(v):
 def test_a_newborn_keeps_its_days_and_weight(v):
     values, errors = v.validate(row(age="0", brdy="2024-02-20", nwb_age="10", nwb_bir_wt="3100"))
     assert errors == [] and (values["age_days"], values["birth_weight_g"]) == (10, 3100)
+
+
+@pytest.mark.parametrize("levels", ["x", ":", "2|x", "-1", "1.0"])
+def test_a_procedure_level_that_is_not_a_number_refuses_the_row_without_an_exception(v, levels):
+    over = dict(oprn_oprt_codes="47.0100|47.0100", oprn_oprt_dates="2024-03-02|2024-03-02")
+    if "|" not in levels:
+        over = dict(oprn_oprt_codes="47.0100", oprn_oprt_dates="2024-03-02")
+    values, errors = v.validate(row(oprn_oprt_lvs=levels, **over))
+    assert values is None
+    assert ("oprn_oprt_lvs", "one level (1-4) per procedure") in [(e.field, e.reason) for e in errors]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import io
+import itertools
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterable
@@ -100,6 +101,17 @@ def _array_item(x: Any) -> str:
     return t
 
 
+_PLAIN_TYPES = frozenset(_PLAIN)
+_STR = frozenset((str,))
+_ARRAY_QUOTE_CHAR = re.compile(r'[{}",\\\s]')  # _ARRAY_QUOTE's characters (the same class)
+_NULLS = frozenset(map("".join, itertools.product("Nn", "Uu", "Ll", "Ll")))  # and its other case
+
+
+def _escape(t: str) -> str:
+    """t.translate(_ESCAPE), skipped when nothing would change (printable: no TAB, LF or CR)."""
+    return t if t.isprintable() and "\\" not in t else t.translate(_ESCAPE)
+
+
 def copy_text(value: Any) -> str:
     """A value in PostgreSQL's COPY text format (arrays as literals; \\N for NULL)."""
     t = type(value)
@@ -112,10 +124,38 @@ def copy_text(value: Any) -> str:
     if value is False:
         return "f"
     if t is list:
-        if all(type(x) in _PLAIN for x in value):  # charges, dates: nothing to quote or escape
+        types = set(map(type, value))
+        if _PLAIN_TYPES.issuperset(types):  # charges, dates: nothing to quote or escape
             return "{" + ",".join(map(str, value)) + "}"
-        return ("{" + ",".join([_array_item(x) for x in value]) + "}").translate(_ESCAPE)
-    return str(value).translate(_ESCAPE)
+        if types == _STR and all(value) and _NULLS.isdisjoint(value) and not _ARRAY_QUOTE_CHAR.search("".join(value)):
+            # Codes: no item is empty, NULL or holds a character _ARRAY_QUOTE looks for, so none is quoted.
+            return _escape("{" + ",".join(value) + "}")
+        return _escape("{" + ",".join([_array_item(x) for x in value]) + "}")
+    if t is str:
+        return _escape(value)
+    return _escape(str(value))
+
+
+def copy_line(row_no: int, values: dict[str, Any]) -> str:
+    """A validated row's staging line in COPY text format (STAGE_NAMES order), with its content
+    hash: md5 of the canonical COPY text of the content columns. Each value as copy_text writes
+    it; the common kinds (text, NULL, plain) without the call."""
+    parts = []
+    for name in CONTENT:
+        x = values[name]
+        t = type(x)
+        if t is str:
+            parts.append(x if x.isprintable() and "\\" not in x else x.translate(_ESCAPE))
+        elif x is None:
+            parts.append("\\N")
+        elif t in _PLAIN_TYPES:
+            parts.append(str(x))
+        else:
+            parts.append(copy_text(x))
+    content = "\t".join(parts)
+    digest = hashlib.md5(content.encode("utf-8"), usedforsecurity=False).hexdigest()
+    flag = "t" if values["correction"] else "f"
+    return f"{row_no}\t{content}\t{flag}\t{digest}\n"
 
 
 @dataclass(frozen=True)
@@ -313,11 +353,7 @@ async def ingest(ctx: JobContext) -> dict[str, Any]:
                     )
                 )
         else:
-            content = "\t".join([copy_text(values[n]) for n in CONTENT])
-            # The content hash: md5 of the canonical COPY text of the content columns.
-            digest = hashlib.md5(content.encode("utf-8"), usedforsecurity=False).hexdigest()
-            flag = "t" if values["correction"] else "f"
-            rows.append(f"{row_no}\t{content}\t{flag}\t{digest}\n")
+            rows.append(copy_line(row_no, values))
 
     parser = RowParser(upload.format, upload.compressed)
     await ctx.progress(0, upload.size, "validating rows")

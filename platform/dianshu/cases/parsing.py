@@ -10,12 +10,14 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 import zlib
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from dianshu.cases.layout import NAMES
+from dianshu.cases.layout import MULTI, NAMES
+from dianshu.cases.validation import ShapedRow
 
 GZIP_MAGIC = b"\x1f\x8b"
 # One line is one row; a longer one is refused as a row and skipped, never held whole.
@@ -51,6 +53,83 @@ REQUIRED = tuple(
     }
 )
 _TOO_LONG = object()  # stands for a line over MAX_LINE_CHARS
+
+
+def _shaped(line: str) -> bool:
+    """Whether a CSV line (without its line end) can be read by splitting at its commas into
+    values that need no shape check (validation.ShapedRow): no quote; printable, so no control
+    character or surrogate, and U+0020 is the only whitespace left; no space at either end or next
+    to a comma or a '|'. A line that fails is read by the csv module and checked value by value."""
+    return (
+        '"' not in line
+        and line.isprintable()
+        and line[:1] != " "
+        and line[-1:] != " "
+        and ", " not in line
+        and " ," not in line
+        and "| " not in line
+        and " |" not in line
+    )
+
+
+_NAME_SET = frozenset(NAMES)
+_SHAPEABLE_JSON = frozenset((str, type(None), list, int, Decimal))
+_STR = frozenset((str,))
+_SPACE_QUOTE_END = re.compile(r' "[,:\]}]')  # a space, then a quote that may close a string
+
+
+def _json_shaped(line: str, obj: dict[str, Any]) -> ShapedRow | None:
+    """A JSON row as a ShapedRow (validation.ShapedRow, None kept for null) when the whole line
+    shows its strings need no shape check, else None (the validator checks value by value).
+
+    Without a backslash every string is verbatim in the line, so a printable line holds no control
+    character or surrogate in any string, and U+0020 is the only whitespace left. A string with a
+    leading space puts '" ' in the line; one with a trailing space puts ' "' before what may
+    follow a closing quote in an object (whitespace, so '" ' again, or one of , : ] }). Only when
+    either is there are the strings looked at one by one (a ' "' before an opening quote, as in
+    json.dumps's ': "', is no padding).
+
+    Values may be strings, null, numbers (written as the validator writes them, str()) or, in a
+    multi-valued field, an array of strings, each without '|' (joined by '|', to be split back
+    the same; not [""], which would not be); a multi-valued field's text has no space next to a
+    '|'. Anything else (true/false, objects, other arrays) is left to the per-value checks."""
+    if "\\" in line or not line.isprintable():
+        return None
+    if ('" ' in line or _SPACE_QUOTE_END.search(line)) and _padded_string(line):
+        return None
+    kinds = list(map(type, obj.values()))
+    types = set(kinds)
+    if not _SHAPEABLE_JSON.issuperset(types):
+        return None
+    row = ShapedRow(obj)
+    arrays = 0
+    for m in MULTI:
+        x = row.get(m)
+        if type(x) is list:
+            items = x
+            if not _STR.issuperset(map(type, items)) or items == [""]:
+                return None
+            x = row[m] = "|".join(items)
+            if items and x.count("|") != len(items) - 1:  # an item holds a '|'
+                return None
+            arrays += 1
+        if type(x) is str and ("| " in x or " |" in x):
+            return None
+    if list in types and arrays != kinds.count(list):  # an array in a single-valued field
+        return None
+    if int in types or Decimal in types:
+        for k, t in zip(obj, kinds, strict=True):
+            if t is int or t is Decimal:
+                row[k] = str(obj[k])
+    return row
+
+
+def _padded_string(line: str) -> bool:
+    """Whether a JSON string in a line without backslashes starts or ends with a space: between
+    its quotes (every other piece split at '"'), the strings joined by '"' show one as a quote
+    next to a space, or a space at either end."""
+    strings = '"'.join(line.split('"')[1::2])
+    return strings[:1] == " " or strings[-1:] == " " or '" ' in strings or ' "' in strings
 
 
 class LayoutError(ValueError):
@@ -221,6 +300,13 @@ class RowParser:
                 raise LayoutError("header: a column appears twice")
             return None
         self.row_no += 1
+        if _shaped(line):
+            # No quote, so the csv module would split at every comma; the whole line was checked
+            # for what the validator's per-value shape checks look for.
+            fields = line.split(",")
+            if len(fields) != len(self.header):
+                raise _RowError(f"{len(fields)} fields, the header has {len(self.header)}")
+            return ShapedRow(zip(self.header, fields, strict=True))
         try:
             fields = next(csv.reader([line], strict=True))
         except csv.Error as e:
@@ -241,7 +327,7 @@ class RowParser:
             raise _RowError(f"not valid JSON: {e}") from e
         if not isinstance(obj, dict):
             raise _RowError("not a JSON object")
-        unknown = [k for k in obj if k not in NAMES]
-        if unknown:
+        if not _NAME_SET.issuperset(obj):
+            unknown = [k for k in obj if k not in NAMES]
             raise _RowError(f"unknown field(s) {', '.join(unknown[:5])}")
-        return obj
+        return _json_shaped(line, obj) or obj

@@ -40,10 +40,27 @@ MAX_LEN = {
     "dscg_caty": 50,
     "code_ver": 10,
 }
+MONEY_COLUMNS = (*CHARGE_COLUMNS, "medfee_sumamt", "fund_pay_sumamt", "psn_selfpay", "psn_ownpay")
+# The 18 amounts joined by commas, each in the canonical form ("12345.67", at most 10 digits
+# before the point) and each charge possibly empty. No amount holding a comma can match: the 17
+# joining commas are all the pattern has room for.
+_MONEY_ROW = re.compile(r"(?:(?:[0-9]{1,10}\.[0-9]{2})?,){14}(?:[0-9]{1,10}\.[0-9]{2},){3}[0-9]{1,10}\.[0-9]{2}")
+_CONDS = frozenset(("1", "2", "3", "4"))  # 入院病情, per diagnosis
+_LEVELS = frozenset(("", "1", "2", "3", "4"))  # 手术级别, per procedure (may be empty)
 MAX_CODE_LEN = 30  # one diagnosis or procedure code
 MAX_ITEMS = 50  # diagnoses, procedures (and their per-item lists) per stay
 MAX_YUAN_DIGITS = 10  # NUMERIC(12, 2): below 10,000,000,000.00 yuan
 MAX_HOURS_DIGITS = 6  # NUMERIC(8, 2)
+
+
+class ShapedRow(dict[str, str | None]):
+    """A row whose values were shape-checked all at once (the reader checks the whole line, CSV
+    or JSON): every value is a str (empty for an empty field) or None, with no control character
+    or lone surrogate (the line is printable), no whitespace at either end and none next to a '|'.
+    For such a row RowValidator.validate skips its per-value shape checks, which would find
+    nothing; a plain dict gets them. Build one only where that promise has been checked."""
+
+    __slots__ = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +127,10 @@ class RowValidator:
         self.plain_px = codebook.procedures.plain
         self.latest = (now or china_now()) + future_tolerance
 
-    def validate(self, raw: dict[str, Any]) -> tuple[dict[str, Any] | None, list[FieldError]]:
-        e: list[FieldError] = []
-        v: dict[str, Any] = {}
-        # First the shape of every value: one string or number (a list where the field is
-        # multi-valued), no control characters, no padding. A field refused here is not read again.
+    @staticmethod
+    def _shape(raw: dict[str, Any], e: list[FieldError]) -> dict[str, str | list[str] | None]:
+        """Each value checked for shape: None for empty, a str, or a list of str for a
+        multi-valued field; a value refused here (its FieldError added to `e`) is left out."""
         vals: dict[str, str | list[str] | None] = {}
         for name, x in raw.items():
             if type(x) is str and x.isprintable() and not (x[:1].isspace() or x[-1:].isspace()):
@@ -156,15 +172,26 @@ class RowValidator:
                 vals[name] = None if why else t
             if why:
                 e.append(FieldError(name, why))
+        return vals
+
+    def validate(self, raw: dict[str, Any]) -> tuple[dict[str, Any] | None, list[FieldError]]:
+        e: list[FieldError] = []
+        v: dict[str, Any] = {}
+        # First the shape of every value: one string or number (a list where the field is
+        # multi-valued), no control characters, no padding. A field refused here is not read again.
+        # A ShapedRow was checked by line (every value a clean str, or None): it is read as it is,
+        # "" as empty, a multi-valued field split where it is read; the per-value checks would find
+        # nothing.
+        vals: dict[str, str | list[str] | None] = raw if type(raw) is ShapedRow else self._shape(raw, e)
         bad = {err.field for err in e}
 
         def get(name: str) -> str | None:
-            x = vals.get(name)
+            x = vals.get(name) or None
             assert not isinstance(x, list)
             return x
 
         def text(name: str, required: bool, pattern: re.Pattern[str] | None = None, max_len: int = 100) -> str | None:
-            x = get(name)
+            x: str | None = vals.get(name) or None  # type: ignore[assignment]  (as get(), inlined)
             if x is None:
                 if required and name not in bad:
                     e.append(FieldError(name, "required"))
@@ -178,12 +205,13 @@ class RowValidator:
             return x
 
         def integer(name: str, required: bool, lo: int, hi: int, allowed: tuple[int, ...] | None = None) -> int | None:
-            x = get(name)
+            x: str | None = vals.get(name) or None  # type: ignore[assignment]  (as get(), inlined)
             if x is None:
                 if required and name not in bad:
                     e.append(FieldError(name, "required"))
                 return None
-            if not _WHOLE.match(x) or len(x) > 12:
+            # ASCII digits (most values) pass without the regex, which they would match.
+            if not ((x.isdigit() and x.isascii()) or _WHOLE.match(x)) or len(x) > 12:
                 e.append(FieldError(name, f"must be a whole number (got {x[:20]!r})"))
                 return None
             n = int(x)
@@ -224,7 +252,7 @@ class RowValidator:
             if type(x) is str and x[-3:-2] == "." and x[-2:].isdigit() and x[:-3].isdigit() and len(x) <= 13:
                 if x.isascii():
                     return Decimal(x)
-            if x is None:
+            if not x:  # None, or "" in a shaped row
                 if name in bad:
                     return None
                 if required:
@@ -310,7 +338,10 @@ class RowValidator:
         parts: dict[str, list[str]] = {}
         for m in MULTI:
             items = vals.get(m)
-            items = [] if items is None else items if isinstance(items, list) else [items]
+            if type(items) is str:  # a shaped row's value, not yet split
+                items = items.split("|") if items else []
+            elif items is None:
+                items = []
             if len(items) > MAX_ITEMS:
                 e.append(FieldError(m, f"{len(items)} items: at most {MAX_ITEMS}"))
                 items = []
@@ -346,7 +377,7 @@ class RowValidator:
             parts["oprn_oprt_dates"] = parts["oprn_oprt_lvs"] = []
         if conds and len(conds) != len(dxs):
             e.append(FieldError("adm_cond_types", f"{len(conds)} values for {len(dxs)} diagnoses"))
-        elif conds and any(c not in ("1", "2", "3", "4") for c in conds):
+        elif conds and not _CONDS.issuperset(conds):
             e.append(FieldError("adm_cond_types", "each must be 1, 2, 3 or 4"))
         procs = parts["oprn_oprt_codes"]
         plain_px = self.plain_px if coding == "yibao" else frozenset()
@@ -370,16 +401,15 @@ class RowValidator:
                     pdates.append(date.fromisoformat(d) if d else None)
                 except ValueError:
                     e.append(FieldError("oprn_oprt_dates", f"procedure {i}: not a date {d[:40]!r}"))
-        if levels and (len(levels) != len(procs) or any(x not in ("", "1", "2", "3", "4") for x in levels)):
+        levels_ok = not levels or (len(levels) == len(procs) and _LEVELS.issuperset(levels))
+        if not levels_ok:
             e.append(FieldError("oprn_oprt_lvs", "one level (1-4) per procedure"))
         v["diagnoses"], v["procedures"] = dxs, procs
         v["dx_admit_cond"] = (
-            [int(c) for c in conds]
-            if conds and len(conds) == len(dxs) and all(c in ("1", "2", "3", "4") for c in conds)
-            else None
+            [int(c) for c in conds] if conds and len(conds) == len(dxs) and _CONDS.issuperset(conds) else None
         )
         v["proc_dates"] = pdates or None
-        v["proc_levels"] = [int(x) if x else None for x in levels] if levels and len(levels) == len(procs) else None
+        v["proc_levels"] = [int(x) if x else None for x in levels] if levels and levels_ok else None
 
         # Dates in order, LOS consistent.
         if admit and discharge:
@@ -396,7 +426,7 @@ class RowValidator:
                     e.append(FieldError("oprn_oprt_dates", f"procedure {i} on {d} is outside the stay"))
             # Ventilation and ICU hours fit in the stay: its exact length when both times carry a
             # time of day, else the calendar days it touches.
-            if discharge >= admit:
+            if discharge >= admit and (v["vent_hours"] is not None or v["icu_hours"] is not None):
                 timed = all(len(get(n) or "") > 10 for n in ("adm_time", "dscg_time"))
                 span = discharge - admit if timed else timedelta(days=(discharge.date() - admit.date()).days + 1)
                 limit = Decimal(int(span.total_seconds())) / 3600
@@ -407,9 +437,17 @@ class RowValidator:
                         )
 
         # Money: the 14 charges sum to the total; fund + self-pay + own-pay = total.
-        charges = [money(c, False) for c in CHARGE_COLUMNS]
-        total = money("medfee_sumamt", True)
-        fund, selfpay, ownpay = money("fund_pay_sumamt", True), money("psn_selfpay", True), money("psn_ownpay", True)
+        amounts = [vals.get(c) or "" for c in MONEY_COLUMNS]
+        if not bad and _MONEY_ROW.fullmatch(",".join(amounts)):  # type: ignore[arg-type]
+            # Every amount in the form money() reads without a regex (charges may be empty: zero),
+            # and no value was refused above: the Decimals money() would give, read in one go.
+            charges = [Decimal(x) if x else Decimal("0.00") for x in amounts[:14]]  # type: ignore[arg-type]
+            total, fund, selfpay, ownpay = map(Decimal, amounts[14:])  # type: ignore[arg-type]
+        else:
+            charges = [money(c, False) for c in CHARGE_COLUMNS]
+            total = money("medfee_sumamt", True)
+            fund, selfpay = money("fund_pay_sumamt", True), money("psn_selfpay", True)
+            ownpay = money("psn_ownpay", True)
         v["charges"] = charges
         v["total_cost"], v["fund_pay"], v["self_pay"], v["own_pay"] = total, fund, selfpay, ownpay
         if total is not None and all(c is not None for c in charges):
