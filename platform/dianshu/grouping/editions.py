@@ -126,6 +126,19 @@ def _readings(
             others = list(editions)
             candidates = iter(codes)
         siblings = edition == GUOLIN and GUOLIN in editions and YIBAO in others
+        if others == [YIBAO] and edition == GUOLIN:
+            # The common case, one crosswalk lookup per code (a compile-time hot loop).
+            crosswalk = system.crosswalk
+            for c in candidates:
+                y = crosswalk.get(c)
+                if y is not None and y in universe:
+                    if y != c:
+                        out[c] = (y,)
+                elif siblings:
+                    out[c] = tuple(g for g in system.reverse.get(y or "", ()) if g != c and g in universe)
+                else:
+                    out[c] = ()
+            continue
         for c in candidates:
             targets = tuple(t for e in others for t in system.translate(c, edition, e) if t in universe)
             if not targets and siblings:
