@@ -20,7 +20,6 @@ import pytest
 from dianshu.codes.codebook import load_codebook
 from dianshu.grouping.editions import measure_editions
 from dianshu.grouping.engine import Grouper
-from dianshu.grouping.records import GroupInput
 from dianshu.standards.tables import (
     CODE_FAMILIES,
     EDITIONS_FILE,
@@ -29,20 +28,7 @@ from dianshu.standards.tables import (
     load_scheme,
     load_scheme_tables_only,
 )
-
-
-def rec(**kw) -> GroupInput:
-    kw.setdefault("id", "r")
-    kw.setdefault("sex", 1)
-    kw.setdefault("age_years", 45)
-    kw["diagnoses"] = tuple(kw.get("diagnoses", ()))
-    kw["procedures"] = tuple(kw.get("procedures", ()))
-    return GroupInput(**kw)
-
-
-def got(g: Grouper, r: GroupInput) -> tuple:
-    res = g.group(r)
-    return res.mdc, res.adrg, res.drg, res.status
+from tests.grouping.records import got, rec
 
 
 def declared(g: Grouper, **changes: tuple[str, ...]) -> Grouper:

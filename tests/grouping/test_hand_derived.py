@@ -6,22 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dianshu.grouping.engine import with_options
-from dianshu.grouping.records import GroupInput
-
-
-def rec(**kw) -> GroupInput:
-    kw.setdefault("id", "r")
-    kw.setdefault("sex", 1)
-    kw.setdefault("age_years", 45)
-    kw["diagnoses"] = tuple(kw.get("diagnoses", ()))
-    kw["procedures"] = tuple(kw.get("procedures", ()))
-    return GroupInput(**kw)
-
-
-def got(g, r):
-    res = g.group(r)
-    return res.mdc, res.adrg, res.drg, res.status
-
+from tests.grouping.records import got, rec
 
 CHS = [
     # --- pre-MDC A: transplant. mdc_rules: MDCA "MAIN_PROC IN SS_VALID" (50.5100 is in
