@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from dianshu.cases.service import recall_case
 from dianshu.db.session import scoped_session
@@ -36,7 +36,7 @@ async def results(db, scope):
     return rows
 
 
-async def test_group_and_regroup_under_two_schemes(db, city, dispatcher, builtin_versions):  # noqa: F811
+async def test_group_and_regroup_under_two_schemes(db, owner_db, city, dispatcher, builtin_versions):  # noqa: F811
     region = scope_for(Role.region_admin, (city.a,))
     rows = [
         row("P1", city.a1),  # J18.900 + I10.x00x002: CHS ES35, ZJ ES25 (adult)
@@ -61,10 +61,22 @@ async def test_group_and_regroup_under_two_schemes(db, city, dispatcher, builtin
     assert got[(by_list["P2"], chs)].drg == "ES31" and got[(by_list["P2"], chs)].mcc == ["I50.900"]
     assert got[(by_list["P4"], zj)].drg == "BR29"
     assert (by_list["P1"], chs) not in got and (by_list["P3"], chs) not in got
-    # Regrouping replaces (same rows, new job id), never duplicates.
+    # Regrouping never duplicates, and writes only what changed: with nothing changed every row
+    # keeps the job that wrote it; a result that differs (here one falsified by hand) is replaced
+    # and carries the new job.
+    async with scoped_session(owner_db, None) as s:
+        await s.execute(
+            text("update case_grouping set drg = 'XX99' where case_id = :c and version_id = cast(:v as uuid)"),
+            {"c": by_list["P2"], "v": chs},
+        )
     outcome, job2 = await run_group(db, region, city.a, {"from": "2024-03", "versions": [zj, chs]})
-    again = await results(db, Scope.system((city.a,)))
-    assert len(again) == 4 and {r.job_id for r in again} == {job2.id}
+    assert outcome == "succeeded", job2.error
+    again = {(r.case_id, str(r.version_id)): r for r in await results(db, Scope.system((city.a,)))}
+    assert len(again) == 4
+    assert again[(by_list["P2"], chs)].drg == "ES31" and again[(by_list["P2"], chs)].job_id == job2.id
+    assert {r.job_id for k, r in again.items() if k != (by_list["P2"], chs)} == {job.id}
+    outcome, job3 = await run_group(db, region, city.a, {"from": "2024-03", "versions": [zj, chs]})
+    assert {r.job_id for r in await results(db, Scope.system((city.a,)))} == {job.id, job2.id}
     # A hospital user sees only its own hospital's groupings.
     a2 = await results(db, scope_for(Role.hospital_user, (city.a,), city.a2))
     assert {r.case_id for r in a2} == {by_list["P2"]}

@@ -164,7 +164,8 @@ async def check_period_params(session: AsyncSession, tenant: str, p: dict[str, A
 @job_kind(GROUP_CASES, roles={"city_admin", "region_admin", "integrator"}, check=check_period_params)
 async def group_cases(ctx: JobContext) -> dict[str, Any]:
     """Group (or regroup) the tenant's current, active cases discharged in [from, to] under one or
-    two scheme versions. Results replace earlier ones for the same case and version."""
+    two scheme versions. Results replace earlier ones for the same case and version; a result
+    that did not change is left as it was (with the job that last changed it)."""
     p = ctx.params
     start, end = period(p)
     return await group_period(ctx, [uuid.UUID(v) for v in p.get("versions") or []], start, end)
@@ -244,7 +245,13 @@ async def group_period(
         on conflict (tenant_id, case_id, version_id) do update set
           hospital_id = excluded.hospital_id, mdc = excluded.mdc, adrg = excluded.adrg, drg = excluded.drg,
           status = excluded.status, mcc = excluded.mcc, cc = excluded.cc, messages = excluded.messages,
-          job_id = excluded.job_id, grouped_at = excluded.grouped_at"""),
+          job_id = excluded.job_id, grouped_at = excluded.grouped_at
+        -- A result that did not change is not written again: its job and time stay those of the
+        -- job that last changed it (a regroup that changes nothing writes nothing).
+        where (case_grouping.hospital_id, case_grouping.mdc, case_grouping.adrg, case_grouping.drg,
+               case_grouping.status, case_grouping.mcc, case_grouping.cc, case_grouping.messages)
+          is distinct from (excluded.hospital_id, excluded.mdc, excluded.adrg, excluded.drg,
+               excluded.status, excluded.mcc, excluded.cc, excluded.messages)"""),
         {"t": ctx.tenant_id, "job": ctx.job_id},
     )
     await audit.record(
