@@ -75,7 +75,8 @@ async def test_group_and_regroup_under_two_schemes(db, owner_db, city, dispatche
     assert len(again) == 4
     assert again[(by_list["P2"], chs)].drg == "ES31" and again[(by_list["P2"], chs)].job_id == job2.id
     assert {r.job_id for k, r in again.items() if k != (by_list["P2"], chs)} == {job.id}
-    outcome, job3 = await run_group(db, region, city.a, {"from": "2024-03", "versions": [zj, chs]})
+    outcome, _ = await run_group(db, region, city.a, {"from": "2024-03", "versions": [zj, chs]})
+    assert outcome == "succeeded"
     assert {r.job_id for r in await results(db, Scope.system((city.a,)))} == {job.id, job2.id}
     # A hospital user sees only its own hospital's groupings.
     a2 = await results(db, scope_for(Role.hospital_user, (city.a,), city.a2))
