@@ -200,13 +200,7 @@ async def test_a_stored_version_without_a_declaration_is_refused_for_grouping(te
 def test_the_migration_declares_the_builtin_schemes_as_their_files_do():
     """Migration 0010 backfills the built-in versions by content hash with copied declarations:
     they must be the vendored files' own."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / "0010_scheme_code_editions.py"
-    spec = importlib.util.spec_from_file_location("migration_0010", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _migration_0010()
     for code in ("chs_drg_11", "zhejiang_2022"):
         tables = load_scheme(builtin_dir(code))
         assert sorted(module._BUILTIN[tables.content_hash]) == sorted(tables.editions_rows()), code
@@ -249,15 +243,19 @@ async def test_the_migration_backfills_stored_builtin_versions(test_database, ow
 
 def _run_0010_backfill(connection) -> None:
     """The migration's upgrade() statements that fill data (not the DDL), against `connection`."""
-    import importlib.util
-    from pathlib import Path
-
     from alembic.migration import MigrationContext
     from alembic.operations import Operations
 
+    _migration_0010().backfill(Operations(MigrationContext.configure(connection)))
+
+
+def _migration_0010():
+    """Migration 0010's module (migrations are files, not a package)."""
+    import importlib.util
+    from pathlib import Path
+
     path = Path(__file__).resolve().parents[1] / "migrations" / "versions" / "0010_scheme_code_editions.py"
-    spec = importlib.util.spec_from_file_location("migration_0010_run", path)
+    spec = importlib.util.spec_from_file_location("migration_0010", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    ops = Operations(MigrationContext.configure(connection))
-    module.backfill(ops)
+    return module

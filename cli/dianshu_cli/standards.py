@@ -112,7 +112,7 @@ def editions(console: Console, directory: Path, write: bool) -> None:
     """Measure a folder's code editions against the vendored code sets; show them beside what the
     folder declares; with --write, record the measurement as its code_editions.csv."""
     from dianshu.codes.codebook import EDITION_NAMES, load_codebook
-    from dianshu.grouping.editions import measure_editions, system_for
+    from dianshu.grouping.editions import edition_counts, measure_editions
     from dianshu.standards.tables import EDITIONS_FILE, load_scheme_tables_only, read_editions
 
     try:
@@ -135,13 +135,10 @@ def editions(console: Console, directory: Path, write: bool) -> None:
     for col in ("table", "codes", "codes in it", "医保版 only", "国临版 only", "measured", "declared"):
         out.add_column(col)
     for family, eds in measured.items():
-        system = system_for(codebook, family)
-        codes = tables.family_codes(family)
-        yb = sum(1 for c in codes if c in system.names and c not in system.crosswalk)
-        gl = sum(1 for c in codes if c in system.crosswalk and c not in system.names)
+        n, yb, gl = edition_counts(tables, codebook, family)
         shown = " + ".join(EDITION_NAMES[e] for e in eds)
         said = " + ".join(EDITION_NAMES[e] for e in declared[family]) if declared else "-"
-        out.add_row(family[0], family[1], f"{len(codes):,}", f"{yb:,}", f"{gl:,}", shown, said)
+        out.add_row(family[0], family[1], f"{n:,}", f"{yb:,}", f"{gl:,}", shown, said)
     console.print(out)
     if write:
         import csv

@@ -36,16 +36,22 @@ def system_for(codebook: CodeBook, family: Family) -> CodeSystem:
     return codebook.diagnoses if family[1] == "diagnoses" else codebook.procedures
 
 
+def edition_counts(tables: SchemeTables, codebook: CodeBook, family: Family) -> tuple[int, int, int]:
+    """(codes in the table, codes only 医保版 has, codes only 国临版 has): a code in both sets says
+    nothing about the table's edition."""
+    system = system_for(codebook, family)
+    codes = tables.family_codes(family)
+    yibao_only = sum(1 for c in codes if c in system.names and c not in system.crosswalk)
+    guolin_only = sum(1 for c in codes if c in system.crosswalk and c not in system.names)
+    return len(codes), yibao_only, guolin_only
+
+
 def measure_editions(tables: SchemeTables, codebook: CodeBook) -> dict[Family, tuple[str, ...]]:
     """The editions each table's codes come from: an edition counts when the table holds codes that
-    only it has (a code in both sets says nothing); a table with no such code is taken as 医保版,
-    the settlement list's edition."""
+    only it has; a table with no such code is taken as 医保版, the settlement list's edition."""
     out: dict[Family, tuple[str, ...]] = {}
     for family in CODE_FAMILIES:
-        system = system_for(codebook, family)
-        codes = tables.family_codes(family)
-        yibao_only = any(c in system.names and c not in system.crosswalk for c in codes)
-        guolin_only = any(c in system.crosswalk and c not in system.names for c in codes)
+        _, yibao_only, guolin_only = edition_counts(tables, codebook, family)
         found = tuple(e for e, seen in ((YIBAO, yibao_only), (GUOLIN, guolin_only)) if seen)
         out[family] = found or (YIBAO,)
     return out
@@ -126,19 +132,6 @@ def _readings(
             others = list(editions)
             candidates = iter(codes)
         siblings = edition == GUOLIN and GUOLIN in editions and YIBAO in others
-        if others == [YIBAO] and edition == GUOLIN:
-            # The common case, one crosswalk lookup per code (a compile-time hot loop).
-            crosswalk = system.crosswalk
-            for c in candidates:
-                y = crosswalk.get(c)
-                if y is not None and y in universe:
-                    if y != c:
-                        out[c] = (y,)
-                elif siblings:
-                    out[c] = tuple(g for g in system.reverse.get(y or "", ()) if g != c and g in universe)
-                else:
-                    out[c] = ()
-            continue
         for c in candidates:
             targets = tuple(t for e in others for t in system.translate(c, edition, e) if t in universe)
             if not targets and siblings:
