@@ -123,3 +123,30 @@ def test_embedded_stop_stops_a_redis_left_behind():
     finally:
         subprocess.run([DIANSHU, "embedded", "stop"], env=env, capture_output=True, timeout=60)
         shutil.rmtree(state, ignore_errors=True)
+
+
+def test_a_worker_process_takes_no_more_jobs_than_it_has_threads_and_polls_soon(monkeypatch):
+    """Dramatiq's default prefetch (twice the threads) let a busy process hold a second long job
+    while the other process sat idle, and its 1 s poll left a process idle after each job;
+    `dianshu worker` hands Dramatiq one job per thread and a 0.1 s poll, and an operator's own
+    settings stay."""
+    from dianshu_workers import main
+
+    seen: list[tuple[list[str], str | None, str | None]] = []
+
+    def execv(path: str, args: list[str]) -> None:
+        seen.append((args, os.environ.get(main.PREFETCH_ENV), os.environ.get(main.POLL_ENV)))
+
+    monkeypatch.setattr(main, "check_runtime_role", lambda url: None)
+    monkeypatch.setattr(main.os, "execv", execv)
+    monkeypatch.delenv(main.PREFETCH_ENV, raising=False)
+    monkeypatch.delenv(main.POLL_ENV, raising=False)
+    monkeypatch.delenv(main.GIVE_BACK_ENV, raising=False)
+    main.run_worker(processes=2, threads=3)
+    args, prefetch, poll = seen[-1]
+    assert args[args.index("--threads") + 1] == "3" and args[args.index("--processes") + 1] == "2"
+    assert prefetch == "3"
+    assert poll == "100"  # a process that finished a job polls for the next within 0.1 s, not 1 s
+    monkeypatch.setenv(main.PREFETCH_ENV, "7")
+    main.run_worker(processes=2, threads=3)
+    assert seen[-1][1] == "7"

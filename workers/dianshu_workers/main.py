@@ -9,11 +9,26 @@ from dianshu.config import get_settings
 from dianshu.db.guard import check_runtime_role
 
 GIVE_BACK_ENV = "DIANSHU_WORKER_GIVES_BACK"
+# Dramatiq's own setting (read by each worker process): messages a process takes off the queue
+# before a thread is free for them. Its default, twice the threads, parks a job (seconds to
+# minutes long) behind another on a busy process while another process sits idle.
+PREFETCH_ENV = "dramatiq_queue_prefetch"
+# Dramatiq's own setting too: the longest a consumer sleeps between polls of the queue. While a
+# process's threads are all busy its consumer backs off to this; at Dramatiq's default (1 s) a
+# process that finished a job sat idle half a second on average before taking the next.
+POLL_ENV = "dramatiq_worker_timeout"
+POLL_MS = 100
+
+
+def queue_prefetch(threads: int) -> int:
+    """A process holds no more jobs than it has threads to run them."""
+    return threads
 
 
 def run_worker(processes: int | None = None, threads: int | None = None) -> None:
     settings = get_settings()
     check_runtime_role(settings.runtime_url())
+    threads = threads or settings.worker_threads
     args = [
         sys.executable,
         "-m",
@@ -22,7 +37,7 @@ def run_worker(processes: int | None = None, threads: int | None = None) -> None
         "--processes",
         str(processes or settings.worker_processes),
         "--threads",
-        str(threads or settings.worker_threads),
+        str(threads),
         "--queues",
         "jobs",
         # Dramatiq's default waits 10 minutes for running jobs: past any grace period, so the
@@ -32,6 +47,8 @@ def run_worker(processes: int | None = None, threads: int | None = None) -> None
     ]
     # Only Dramatiq's own worker processes give running jobs back by exiting (not the demo's in-process worker).
     os.environ[GIVE_BACK_ENV] = "1"
+    os.environ.setdefault(PREFETCH_ENV, str(queue_prefetch(threads)))
+    os.environ.setdefault(POLL_ENV, str(POLL_MS))
     os.execv(sys.executable, args)  # noqa: S606  (replace this process with Dramatiq's manager)
 
 
@@ -43,6 +60,7 @@ def start_in_process(threads: int = 2):
 
     settings = get_settings()
     check_runtime_role(settings.runtime_url())
-    worker = dramatiq.Worker(setup_broker(), worker_threads=threads, queues={"jobs"})
+    worker = dramatiq.Worker(setup_broker(), worker_threads=threads, queues={"jobs"}, worker_timeout=POLL_MS)
+    worker.queue_prefetch = queue_prefetch(threads)  # read when its consumers start
     worker.start()
     return worker

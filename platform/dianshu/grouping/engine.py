@@ -423,14 +423,22 @@ class Grouper:
     def group(self, rec: GroupInput, *, trace: bool = False) -> GroupResult:
         scheme = self._compiled.get(rec.coding) or self.compiled(rec.coding)
         messages: list[Message] = []
-        notes = scheme.view.notes
-        dx_sent, dxs, dx_ok = self._codes(
-            rec, rec.diagnoses, "diagnoses", self.codebook.diagnoses, scheme.plain_dx, notes["diagnoses"], messages
-        )
-        px_sent, procs, _ = self._codes(
-            rec, rec.procedures, "procedures", self.codebook.procedures, scheme.plain_px, notes["procedures"], messages
-        )
-        self._cross_checks(rec, procs, messages)
+        raw_dx, raw_px = rec.diagnoses, rec.procedures
+        if raw_dx and scheme.plain_dx.issuperset(raw_dx) and scheme.plain_px.issuperset(raw_px):
+            # The common case, in two C-level checks: every code plain, so sent as grouped on.
+            dx_sent = dxs = tuple(raw_dx)
+            px_sent = procs = tuple(raw_px)
+            dx_ok = True
+        else:
+            notes = scheme.view.notes
+            dx_sent, dxs, dx_ok = self._codes(
+                rec, raw_dx, "diagnoses", self.codebook.diagnoses, scheme.plain_dx, notes["diagnoses"], messages
+            )
+            px_sent, procs, _ = self._codes(
+                rec, raw_px, "procedures", self.codebook.procedures, scheme.plain_px, notes["procedures"], messages
+            )
+        if rec.vent_hours is not None or rec.age_years == 0:  # what _cross_checks reads
+            self._cross_checks(rec, procs, messages)
         result = GroupResult(rec.id, None, None, UNGROUPABLE, "ungroupable", None, dxs, procs)
         result.messages = messages
         if not dx_ok:
@@ -446,7 +454,8 @@ class Grouper:
             result.drg_name = self.tables.drg_names.get(drg)
         else:
             messages.append(Message("error", "diagnoses", "no MDC yields an ADRG for this record: ungroupable (0000)"))
-        mcc, cc = f.mcc_codes(), f.cc_codes()[len(f.mcc_codes()) :]  # cc_codes() lists the MCCs first
+        mcc = f.mcc_codes()
+        cc = f.cc_codes()[len(mcc) :]  # cc_codes() lists the MCCs first
         if dx_sent is not dxs:  # report them as the settlement list's 医保版 codes, like `diagnoses`
             settled = dict(zip(dx_sent, dxs, strict=True))
             mcc, cc = tuple(settled[c] for c in mcc), tuple(settled[c] for c in cc)
