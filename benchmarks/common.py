@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,27 @@ def cpu_seconds(pids: set[int]) -> float:
     return total / tick
 
 
+def server_cpu_seconds(postmaster: int) -> float:
+    """CPU of a PostgreSQL server so far: the postmaster, its live processes and (reaped by the
+    postmaster, so counted in its children's times) the backends that have exited."""
+    tick = os.sysconf("SC_CLK_TCK")
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    reaped = int(fields[13]) + int(fields[14])  # cutime, cstime (fields 16 and 17 of stat)
+    return reaped / tick + cpu_seconds(children(postmaster))
+
+
+async def postmaster_pid(db: Database) -> int | None:
+    """The server's postmaster when it runs on this machine (the parent of this connection's
+    backend), else None."""
+    async with scoped_session(db, Scope.system(CODES)) as s:
+        backend = (await s.execute(text("select pg_backend_pid()"))).scalar_one()
+    stat = Path(f"/proc/{backend}/stat")
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[1])  # noqa: ASYNC240  (a tiny /proc file)
+    except OSError:
+        return None
+
+
 def children(pid: int) -> set[int]:
     out = {pid}
     try:
@@ -113,10 +135,20 @@ def children(pid: int) -> set[int]:
 CODES = tuple(c for c, _, _ in pilot.REGIONS)
 
 
-async def through_workers(
-    db: Database, worker_pid: int, kind: str, params: dict[str, dict[str, Any]]
-) -> tuple[float, list[Any], float]:
-    """Submit one job per region, wait for all; (seconds, job rows, peak worker memory)."""
+@dataclass
+class Run:
+    seconds: float
+    jobs: list[Any]
+    peak_worker_mb: float
+    worker_cpu_s: float  # all worker processes, from the first submission to the last job's end
+    server_cpu_s: float | None  # the PostgreSQL server over the same time, when it runs here
+
+
+async def through_workers(db: Database, worker_pid: int, kind: str, params: dict[str, dict[str, Any]]) -> Run:
+    """Submit one job per region, wait for all."""
+    postmaster = await postmaster_pid(db)
+    workers0 = cpu_seconds(children(worker_pid))
+    server0 = server_cpu_seconds(postmaster) if postmaster else None
     t0 = time.perf_counter()
     ids = []
     for code in CODES:
@@ -135,7 +167,9 @@ async def through_workers(
             break
         await asyncio.sleep(0.1)
     elapsed = time.perf_counter() - t0
+    worker_cpu = cpu_seconds(children(worker_pid)) - workers0
+    server_cpu = server_cpu_seconds(postmaster) - server0 if postmaster and server0 is not None else None
     failed = [r for r in rows if r.status == "failed"]
     if failed:
         raise SystemExit(f"{kind} jobs failed: {failed[0].error}")
-    return elapsed, rows, peak
+    return Run(elapsed, rows, peak, worker_cpu, server_cpu)

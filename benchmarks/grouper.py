@@ -98,15 +98,21 @@ def regroup_figures(cases: int, repeat: int) -> None:
             n = rg.make_diverse_database()
             took = time.perf_counter() - started
             print(f"(c) {rg.DIVERSE_DB}: {n:,} cases rewritten with the diverse set in {took:.0f}s")
-        runs = []
+        runs, cpus = [], []
         for _ in range(repeat):
-            elapsed, n_cases, peak = rg.regroup(database)
-            runs.append(elapsed)
-            print(f"    regroup {name}: {n_cases:,} cases in {elapsed:.1f}s (peak worker {peak:.0f} MB)", flush=True)
+            done, n_cases = rg.regroup(database)
+            runs.append(done.seconds)
+            cpus.append(done.worker_cpu_s + (done.server_cpu_s or 0))
+            print(
+                f"    regroup {name}: {n_cases:,} cases in {done.seconds:.1f}s ({rg.cpu_text(done)}; "
+                f"peak worker {done.peak_worker_mb:.0f} MB)",
+                flush=True,
+            )
         m = statistics.median(runs)
         print(
             f"(c) regroup job, {name}: {n_cases:,} cases, one scheme, 9 jobs on 2 worker processes, database "
-            f"included: median {m:.1f}s = {n_cases / m:,.0f} cases/s (runs {', '.join(f'{r:.1f}' for r in runs)})"
+            f"included: median {m:.1f}s = {n_cases / m:,.0f} cases/s (runs {', '.join(f'{r:.1f}' for r in runs)}); "
+            f"CPU of workers and PostgreSQL median {statistics.median(cpus):.1f}s"
         )
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
-from benchmarks.common import CODES, through_workers
+from benchmarks.common import CODES, Run, through_workers
 from dianshu.config import Settings, reset_settings
 from dianshu.db.session import Database, scoped_session, sync_url
 from dianshu.grouping.service import GROUP_CASES
@@ -147,8 +147,8 @@ def make_diverse_database(standard: str = "zhejiang_2022", seed: int = 7) -> int
     return n
 
 
-def regroup(database: str, processes: int = 2, versions: int = 1) -> tuple[float, int, float]:
-    """Regroup the 2025 year of `database` through the jobs: (seconds, cases, peak worker MB)."""
+def regroup(database: str, processes: int = 2, versions: int = 1) -> tuple[Run, int]:
+    """Regroup the 2025 year of `database` through the jobs: the run and its cases."""
     settings = use_database(database)
     from dianshu_workers.actors import ACTORS  # noqa: F401  (the dispatcher sends to the broker)
 
@@ -170,13 +170,13 @@ def regroup(database: str, processes: int = 2, versions: int = 1) -> tuple[float
     )
     time.sleep(3)  # let the workers boot (each compiles its groupers on first use, inside the timing)
 
-    async def run() -> tuple[float, int, float]:
+    async def run() -> tuple[Run, int]:
         db = Database(settings.runtime_url(), pool_size=4)
         try:
             stamp = str(time.time())
             params = {"from": "2025-01", "to": "2025-12", "versions": chosen, "run": stamp}
-            elapsed, rows, peak = await through_workers(db, worker.pid, GROUP_CASES, {c: params for c in CODES})
-            return elapsed, sum(r.result["cases"] for r in rows), peak
+            done = await through_workers(db, worker.pid, GROUP_CASES, {c: params for c in CODES})
+            return done, sum(r.result["cases"] for r in done.jobs)
         finally:
             await db.dispose()
 
@@ -203,12 +203,19 @@ def main() -> None:
             n = make_diverse_database()
             print(f"{DIVERSE_DB}: {n:,} cases rewritten with the diverse set in {time.perf_counter() - started:.0f}s")
         database = DIVERSE_DB
-    elapsed, cases, peak = regroup(database, a.processes, a.versions)
+    done, cases = regroup(database, a.processes, a.versions)
     print(
         f"regroup ({'diverse' if a.diverse else 'city'}): {cases:,} cases × {a.versions} scheme(s) through "
-        f"{len(pilot.REGIONS)} jobs on {a.processes} worker processes in {elapsed:.1f}s = "
-        f"{cases * a.versions / elapsed:,.0f} groupings/s (database included); peak worker memory {peak:.0f} MB"
+        f"{len(pilot.REGIONS)} jobs on {a.processes} worker processes in {done.seconds:.1f}s = "
+        f"{cases * a.versions / done.seconds:,.0f} groupings/s (database included); {cpu_text(done)}; "
+        f"peak worker memory {done.peak_worker_mb:.0f} MB"
     )
+
+
+def cpu_text(done: Run) -> str:
+    """CPU seconds spent, a figure the machine's other load disturbs less than the wall time."""
+    server = f", PostgreSQL {done.server_cpu_s:.1f}s" if done.server_cpu_s is not None else ""
+    return f"CPU: workers {done.worker_cpu_s:.1f}s{server}"
 
 
 if __name__ == "__main__":

@@ -123,13 +123,15 @@ async def prepare(settings: Settings, db: Database) -> None:
 async def time_points(db: Database, worker_pid: int) -> tuple[float, int, float, dict[str, str]]:
     stamp = str(time.time())
     params = {c: {"year": 2025, "month": 12, "run": stamp} for c in CODES}
-    elapsed, rows, peak = await through_workers(db, worker_pid, POINTS, params)
+    run = await through_workers(db, worker_pid, POINTS, params)
+    elapsed, rows, peak = run.seconds, run.jobs, run.peak_worker_mb
     return elapsed, sum(r.result["cases"] for r in rows), peak, {r.tenant_id: r.result["points_run"] for r in rows}
 
 
 async def time_clearing(db: Database, worker_pid: int, runs: dict[str, str]) -> tuple[float, int]:
     params = {c: {"kind": "annual", "year": 2025, "points_run": runs[c]} for c in CODES}
-    elapsed, rows, _ = await through_workers(db, worker_pid, SETTLE, params)
+    run = await through_workers(db, worker_pid, SETTLE, params)
+    elapsed, rows = run.seconds, run.jobs
     return elapsed, sum(run["hospitals"] for r in rows for run in r.result["runs"])
 
 
