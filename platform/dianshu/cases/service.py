@@ -191,7 +191,7 @@ async def recall_case(
         raise RecallRefused(f"no accepted case {list_id} of hospital {hospital_id} in {tenant_id} (or not yours)")
     if case.status == "recalled":
         return case
-    from dianshu.settlement.runs import month_settled  # settlement reads cases: imported here, not at the top
+    from dianshu.settlement.runs.publish import month_settled  # settlement reads cases: imported here, not at the top
 
     settled = await month_settled(session, tenant_id, case.discharge_month)
     if settled is not None:

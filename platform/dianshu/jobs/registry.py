@@ -62,6 +62,7 @@ def all_kinds() -> dict[str, JobKind]:
 def load_all() -> None:
     """Import every domain module that registers job kinds."""
     import dianshu.cases.ingest
-    import dianshu.settlement.runs
-    import dianshu.settlement.simulations
+    import dianshu.settlement.runs.points
+    import dianshu.settlement.runs.settle
+    import dianshu.settlement.runs.simulations
     import dianshu.tenancy.jobs  # noqa: F401

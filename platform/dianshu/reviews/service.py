@@ -21,8 +21,8 @@ from dianshu.jobs.errors import JobRejected
 from dianshu.reviews.models import OUTCOMES, ExpertPool, ReviewAssignment, ReviewEvent, SpecialReview
 from dianshu.reviews.workflow import ReviewRefused, grounds, next_state, quota
 from dianshu.scope import Scope
-from dianshu.settlement.engine import CaseIn, HospitalIn, score_case
-from dianshu.settlement.inputs import drg_params, policy_set, standard_in_force
+from dianshu.settlement.arithmetic.year import CaseIn, HospitalIn, score_case
+from dianshu.settlement.runs.inputs import drg_params, policy_set, standard_in_force
 from dianshu.standards.models import NewTechnology
 from dianshu.tenancy.service import parent_city
 

@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu import bounds
 from dianshu.jobs.errors import JobRejected
-from dianshu.settlement.engine import (
+from dianshu.settlement.arithmetic.points import DrgParams
+from dianshu.settlement.arithmetic.policy import Policy
+from dianshu.settlement.arithmetic.year import (
     AllianceIn,
     CaseIn,
     HospitalIn,
@@ -29,9 +31,7 @@ from dianshu.settlement.engine import (
     find_readmissions,
 )
 from dianshu.settlement.models import Alliance, CaseViolation, EvaluationScore
-from dianshu.settlement.points import DrgParams
-from dianshu.settlement.policies import EffectivePolicy, effective_policy
-from dianshu.settlement.policy import Policy
+from dianshu.settlement.runs.policies import EffectivePolicy, effective_policy
 from dianshu.standards.models import NewTechnology as NewTechnologyRow
 from dianshu.standards.models import PaymentStandard, PaymentStandardDrg
 from dianshu.tenancy.service import parent_city

@@ -1,6 +1,6 @@
 """One year (or year to date) of a region's settlement, as a pure computation: typed inputs in, case
-points and per-ledger clearing out. The database runs (service.py) and the JSON simulation
-(simulate.py) both call this, so a simulated year and a real run use exactly the same arithmetic.
+points and per-ledger clearing out. The database runs (runs/points.py, runs/settle.py) and the JSON
+simulation (simulate.py) both call this, so a simulated year and a real run use exactly the same arithmetic.
 
 Order of work, per SPEC sections 5 and 6:
   1. each case's points by the precedence rules (points.case_points), with TCM equivalence;
@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal, localcontext
 from itertools import pairwise
 
-from dianshu.settlement.clearing import (
+from dianshu.settlement.arithmetic.clearing import (
     EXACT,
     Budget,
     allocate,
@@ -29,9 +29,9 @@ from dianshu.settlement.clearing import (
     point_value,
     pv_shown,
 )
-from dianshu.settlement.points import HUNDRED, CasePoints, DrgParams, PointsCase, case_points, q4
-from dianshu.settlement.policy import Policy
-from dianshu.settlement.rounding import rounding
+from dianshu.settlement.arithmetic.points import HUNDRED, CasePoints, DrgParams, PointsCase, case_points, q4
+from dianshu.settlement.arithmetic.policy import Policy
+from dianshu.settlement.arithmetic.rounding import rounding
 
 ZERO = Decimal(0)
 ZERO4 = Decimal("0.0000")

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
 from dianshu.scope import Scope
+from dianshu.settlement.arithmetic.policy import Policy
 from dianshu.settlement.models import PolicyDefault, PolicyVersion
-from dianshu.settlement.policy import Policy
 from dianshu.strict import Invalid
 
 LEDGERS = ("employee", "resident", "all")

@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
 from dianshu.scope import Scope
-from dianshu.settlement.clearing import budget as budget_figures
+from dianshu.settlement.arithmetic.clearing import budget as budget_figures
+from dianshu.settlement.arithmetic.rounding import money
+from dianshu.settlement.arithmetic.values import parse_decimal
 from dianshu.settlement.models import Budget
-from dianshu.settlement.policies import LEDGERS, effective_policy
-from dianshu.settlement.rounding import money
-from dianshu.settlement.values import parse_decimal
+from dianshu.settlement.runs.policies import LEDGERS, effective_policy
 
 
 class BudgetRefused(ValueError):

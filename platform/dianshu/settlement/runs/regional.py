@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
 from dianshu.scope import Scope
+from dianshu.settlement.arithmetic.policy import VIOLATION_MULTIPLES
+from dianshu.settlement.arithmetic.values import parse_decimal
 from dianshu.settlement.models import Alliance, AuditDeduction, CaseViolation, EvaluationScore
-from dianshu.settlement.policy import VIOLATION_MULTIPLES
-from dianshu.settlement.values import parse_decimal
 
 
 class RegionalRefused(ValueError):

@@ -1,6 +1,6 @@
 """Case points (SPEC section 5): a pure function from a grouped case, its DRG's parameters and the
 policy to points, a case type and the reason. Points are Decimal with 4 places (rounded by the
-policy: callers set `rounding(policy)`, as engine.case_results does); case
+policy: callers set `rounding(policy)`, as year.case_results does); case
 points are never negative (penalties are separate deduction lines)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from dianshu.settlement.policy import Policy
-from dianshu.settlement.rounding import POINT, q4  # noqa: F401  (q4 re-exported)
+from dianshu.settlement.arithmetic.policy import Policy
+from dianshu.settlement.arithmetic.rounding import POINT, q4  # noqa: F401  (q4 re-exported)
 
 HUNDRED = Decimal(100)
 

@@ -15,8 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.jobs.errors import JobRejected
-from dianshu.settlement.clearing import budget
-from dianshu.settlement.engine import (
+from dianshu.settlement.arithmetic.clearing import budget
+from dianshu.settlement.arithmetic.policy import overrides_model
+from dianshu.settlement.arithmetic.rounding import money
+from dianshu.settlement.arithmetic.values import parse_decimal
+from dianshu.settlement.arithmetic.year import (
     LedgerBudget,
     SettlementInputError,
     case_results,
@@ -24,11 +27,8 @@ from dianshu.settlement.engine import (
     clear_ledger,
     totals_by_hospital,
 )
-from dianshu.settlement.inputs import alliances_of, load_points_inputs
 from dianshu.settlement.models import Budget, SettlementLine, SettlementRun
-from dianshu.settlement.policy import overrides_model
-from dianshu.settlement.rounding import money
-from dianshu.settlement.values import parse_decimal
+from dianshu.settlement.runs.inputs import alliances_of, load_points_inputs
 from dianshu.strict import Invalid, parse
 
 

@@ -12,8 +12,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from dianshu.settlement.clearing import budget
-from dianshu.settlement.engine import (
+from dianshu.settlement.arithmetic.clearing import budget
+from dianshu.settlement.arithmetic.points import DrgParams
+from dianshu.settlement.arithmetic.policy import (
+    DISCHARGE_WAYS,
+    MAX_FACTOR,
+    MAX_LOS_DAYS,
+    MAX_POINTS,
+    VIOLATION_MULTIPLES,
+    Policy,
+    overrides_model,
+)
+from dianshu.settlement.arithmetic.year import (
     AllianceIn,
     CaseIn,
     HospitalIn,
@@ -24,16 +34,6 @@ from dianshu.settlement.engine import (
     YearInputs,
     alliance_problems,
     ledger_of,
-)
-from dianshu.settlement.points import DrgParams
-from dianshu.settlement.policy import (
-    DISCHARGE_WAYS,
-    MAX_FACTOR,
-    MAX_LOS_DAYS,
-    MAX_POINTS,
-    VIOLATION_MULTIPLES,
-    Policy,
-    overrides_model,
 )
 from dianshu.strict import Dec, Invalid, Issue, Money, StrictBool, StrictInt, StrictModel, StrictStr, WholeNumber, parse
 
