@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu import bounds
+from dianshu.db.copy import raw_connection
 from dianshu.jobs.errors import JobRejected
 from dianshu.settlement.arithmetic.points import DrgParams
 from dianshu.settlement.arithmetic.policy import Policy
@@ -255,7 +256,7 @@ async def load_points_inputs(session: AsyncSession, tenant: str, year: int, thro
 
     # The year's cases through asyncpg directly (in the same transaction, so under the same scope):
     # a million rows cost seconds less than through result rows.
-    pg = (await (await session.connection()).get_raw_connection()).driver_connection
+    pg = await raw_connection(session)
     rows = await pg.fetch(CASES_SQL, tenant, std.scheme_version_id, start, end, bool(tech_of))
     # Cross-province cases carved out of the budget are paid outside the points: they leave the run.
     carved = {ledger for ledger, p in policies.by_ledger.items() if p.policy.carve_out_cross_province}

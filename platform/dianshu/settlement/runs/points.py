@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import io
 import uuid
 from collections import Counter, defaultdict
 from decimal import Decimal
@@ -14,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
-from dianshu.cases.ingest import copy_text
+from dianshu.db.copy import copy_text, stage
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.registry import job_kind
@@ -24,22 +23,23 @@ from dianshu.settlement.runs.inputs import check_period, city_of, load_points_in
 from dianshu.settlement.runs.versions import lock, next_version
 
 POINTS = "settlement.points"
-POINT_COLUMNS = (
-    "case_id",
-    "hospital_id",
-    "list_id",
-    "ledger",
-    "month",
-    "drg",
-    "type",
-    "points",
-    "original",
-    "addon",
-    "deduction",
-    "self_pay",
-    "fund_pay",
-    "reason",
+POINT_STAGE = (
+    ("case_id", "bigint"),
+    ("hospital_id", "text"),
+    ("list_id", "text"),
+    ("ledger", "text"),
+    ("month", "smallint"),
+    ("drg", "text"),
+    ("type", "text"),
+    ("points", "numeric"),
+    ("original", "numeric"),
+    ("addon", "numeric"),
+    ("deduction", "numeric"),
+    ("self_pay", "numeric"),
+    ("fund_pay", "numeric"),
+    ("reason", "text"),
 )
+POINT_COLUMNS = tuple(n for n, _ in POINT_STAGE)
 
 
 async def compute_points(ctx: JobContext, year: int, through_month: int) -> PointsRun:
@@ -53,15 +53,7 @@ async def compute_points(ctx: JobContext, year: int, through_month: int) -> Poin
     for cid, lc in inp.cases.items():
         by_ledger[inp.policies.ledger_of(lc.case.fund_type)].append(cid)
     # COPY cannot write through row-level security: stage in a temporary table, then insert.
-    await s.execute(
-        text(
-            "create temporary table points_stage (case_id bigint, hospital_id text, list_id text, ledger text, "
-            "month smallint, drg text, type text, points numeric, original numeric, addon numeric, "
-            "deduction numeric, self_pay numeric, fund_pay numeric, reason text) on commit drop"
-        )
-    )
-    raw = await (await s.connection()).get_raw_connection()
-    pg = raw.driver_connection
+    staged = await stage(s, "points_stage", POINT_STAGE)
     types: Counter[str] = Counter()
     points_by_ledger: dict[str, Decimal] = defaultdict(Decimal)
     done = 0
@@ -88,9 +80,7 @@ async def compute_points(ctx: JobContext, year: int, through_month: int) -> Poin
                 f"{r.points}\t{r.original}\t{r.addon}\t{r.deduction}\t{r.self_pay}\t{r.fund_pay}\t"
                 f"{copy_text(r.reason)}\n"
             )
-        await pg.copy_to_table(
-            "points_stage", source=io.BytesIO("".join(lines).encode("utf-8")), columns=POINT_COLUMNS, format="text"
-        )
+        await staged.copy_lines(lines)
         done += len(ids)
         await ctx.progress(done, total, f"{done:,} case points")
     summary = {
