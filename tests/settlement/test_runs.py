@@ -9,12 +9,12 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import select, text
 
-from dianshu.cases.service import RecallRefused, recall_case
+from dianshu.cases.service import RecallRefused
 from dianshu.db.session import scoped_session
 from dianshu.scope import Role, Scope
 from dianshu.settlement.models import SettlementLine, SettlementRun
 from dianshu.settlement.runs import budgets, policies, regional
-from dianshu.settlement.runs.publish import RunRefused, publish_run
+from dianshu.settlement.runs.publish import RunRefused, publish_run, recall_case
 from tests.conftest import scope_for
 from tests.settlement.world import budgeted_year, settle
 from tests.test_standards_db import builtin_versions  # noqa: F401

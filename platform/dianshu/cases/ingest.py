@@ -28,7 +28,7 @@ from dianshu.config import get_settings
 from dianshu.db.copy import ESCAPE, PLAIN_TYPES, copy_text, stage
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
-from dianshu.jobs.registry import job_kind
+from dianshu.jobs.kinds import job_kind
 from dianshu.scope import Scope
 
 INGEST = "cases.ingest"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -168,11 +170,24 @@ class RecallRefused(ValueError):
     pass
 
 
+# Which published settlement run settled a discharge month (an object with kind, id and version), or
+# None: settlement's rule, passed in by the caller (cases never import settlement).
+SettledCheck = Callable[[AsyncSession, str, datetime.date], Awaitable[Any]]
+
+
 async def recall_case(
-    session: AsyncSession, scope: Scope, tenant_id: str, hospital_id: str, list_id: str, reason: str
+    session: AsyncSession,
+    scope: Scope,
+    tenant_id: str,
+    hospital_id: str,
+    list_id: str,
+    reason: str,
+    *,
+    settled: SettledCheck,
 ) -> CaseRecord:
-    """召回: the current version leaves points and settlement and stays in history. Recalling a
-    recalled case again is a no-op (safe to retry)."""
+    """召回: the current version leaves points and settlement and stays in history, unless `settled`
+    names a published run that settled its discharge month. Recalling a recalled case again is a
+    no-op (safe to retry). settlement.runs.publish.recall_case passes settlement's check."""
     if not reason.strip():
         raise RecallRefused("reason: required")
     case = (
@@ -191,13 +206,11 @@ async def recall_case(
         raise RecallRefused(f"no accepted case {list_id} of hospital {hospital_id} in {tenant_id} (or not yours)")
     if case.status == "recalled":
         return case
-    from dianshu.settlement.runs.publish import month_settled  # settlement reads cases: imported here, not at the top
-
-    settled = await month_settled(session, tenant_id, case.discharge_month)
-    if settled is not None:
+    run = await settled(session, tenant_id, case.discharge_month)
+    if run is not None:
         raise RecallRefused(
             f"case {list_id} of hospital {hospital_id} was discharged in {case.discharge_month:%Y-%m}, already settled "
-            f"by the published {settled.kind} run {settled.id} (version {settled.version}): it cannot be recalled"
+            f"by the published {run.kind} run {run.id} (version {run.version}): it cannot be recalled"
         )
     await session.execute(
         update(CaseRecord)

@@ -18,7 +18,7 @@ from dianshu.grouping.engine import Grouper
 from dianshu.grouping.records import GroupInput
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
-from dianshu.jobs.registry import job_kind
+from dianshu.jobs.kinds import job_kind
 from dianshu.standards.models import DrgSchemeVersion, PaymentStandard
 from dianshu.standards.service import StandardsError, grouper_for
 from dianshu.tenancy.service import parent_city

@@ -12,7 +12,7 @@ from dianshu.audit import service as audit
 from dianshu.grouping.service import CASE_FIELDS, case_input
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
-from dianshu.jobs.registry import job_kind
+from dianshu.jobs.kinds import job_kind
 from dianshu.standards.calibration import CalibrationParams, Calibrator, Stay
 from dianshu.standards.models import DrgSchemeVersion, PaymentStandard, PaymentStandardDrg
 from dianshu.standards.service import StandardsError, grouper_for

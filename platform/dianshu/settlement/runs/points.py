@@ -16,7 +16,7 @@ from dianshu.audit import service as audit
 from dianshu.db.copy import copy_text, stage
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
-from dianshu.jobs.registry import job_kind
+from dianshu.jobs.kinds import job_kind
 from dianshu.settlement.arithmetic.year import SettlementInputError, case_results
 from dianshu.settlement.models import PointsRun
 from dianshu.settlement.runs.inputs import check_period, city_of, load_points_inputs

@@ -1,5 +1,6 @@
 """Publishing a settlement run: a draft becomes final (frozen by a database trigger), and the months it
-settles are closed: their cases can no longer be recalled."""
+settles are closed: their cases can no longer be recalled (recall_case here is the cases' recall with
+that check)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
+from dianshu.cases import service as cases
+from dianshu.cases.models import CaseRecord
 from dianshu.scope import Scope
 from dianshu.settlement.models import SettlementRun
 
@@ -90,3 +93,11 @@ async def month_settled(session: AsyncSession, tenant: str, month: datetime.date
             .limit(1)
         )
     ).scalar_one_or_none()
+
+
+async def recall_case(
+    session: AsyncSession, scope: Scope, tenant_id: str, hospital_id: str, list_id: str, reason: str
+) -> CaseRecord:
+    """召回 a case (cases.service.recall_case), refused when a published run settled its discharge
+    month (month_settled): the recall every caller uses."""
+    return await cases.recall_case(session, scope, tenant_id, hospital_id, list_id, reason, settled=month_settled)

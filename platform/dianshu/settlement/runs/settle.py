@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dianshu.audit import service as audit
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
-from dianshu.jobs.registry import job_kind
+from dianshu.jobs.kinds import job_kind
 from dianshu.settlement.arithmetic.clearing import budget as budget_figures
 from dianshu.settlement.arithmetic.clearing import pv_shown
 from dianshu.settlement.arithmetic.monthly import HospitalYtd, monthly_settlement

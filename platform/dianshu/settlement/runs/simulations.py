@@ -11,7 +11,7 @@ from typing import Any
 from dianshu.config import get_settings
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
-from dianshu.jobs.registry import job_kind
+from dianshu.jobs.kinds import job_kind
 from dianshu.settlement.arithmetic.scenario import case_count
 from dianshu.settlement.arithmetic.simulate import ScenarioError, simulate
 
