@@ -26,6 +26,7 @@ from dianshu.cases.validation import CONTROL_CHARS, RowValidator
 from dianshu.codes.codebook import load_codebook
 from dianshu.config import get_settings
 from dianshu.db.copy import ESCAPE, PLAIN_TYPES, copy_text, stage
+from dianshu.errors import Refused
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.kinds import job_kind
@@ -125,12 +126,11 @@ class BatchRequest:
     control_total: Decimal | None = None
 
 
-class IngestRefused(ValueError):
-    """The request is refused before any job runs (field and reason)."""
+class IngestRefused(Refused):
+    """The request is refused before any job runs (field and reason; the record is the upload)."""
 
     def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field, self.reason = field, reason
+        super().__init__("upload", field, reason)
 
 
 async def store_upload(

@@ -17,6 +17,7 @@ from dianshu.audit import service as audit
 from dianshu.cases.ingest import INGEST, BatchRequest, IngestRefused, batch_hash, store_upload
 from dianshu.cases.models import CaseRecord, IngestionBatch
 from dianshu.db.session import Database, scoped_session
+from dianshu.errors import Refused
 from dianshu.jobs import service as jobs
 from dianshu.jobs.errors import IdempotencyConflict
 from dianshu.jobs.models import Job
@@ -166,8 +167,11 @@ async def _retry(s: AsyncSession, db: Database, scope: Scope, batch: IngestionBa
     return Submitted(batch, job, True)
 
 
-class RecallRefused(ValueError):
-    pass
+class RecallRefused(Refused):
+    """A recall refused: the record is the case, the field its list id, the message the reason."""
+
+    def __init__(self, list_id: str, reason: str) -> None:
+        super().__init__(f"case {list_id}", "listId", reason, message=reason)
 
 
 # Which published settlement run settled a discharge month (an object with kind, id and version), or
@@ -189,7 +193,7 @@ async def recall_case(
     names a published run that settled its discharge month. Recalling a recalled case again is a
     no-op (safe to retry). settlement.runs.publish.recall_case passes settlement's check."""
     if not reason.strip():
-        raise RecallRefused("reason: required")
+        raise RecallRefused(list_id, "reason: required")
     case = (
         await session.execute(
             select(CaseRecord)
@@ -203,14 +207,17 @@ async def recall_case(
         )
     ).scalar_one_or_none()
     if case is None:
-        raise RecallRefused(f"no accepted case {list_id} of hospital {hospital_id} in {tenant_id} (or not yours)")
+        raise RecallRefused(
+            list_id, f"no accepted case {list_id} of hospital {hospital_id} in {tenant_id} (or not yours)"
+        )
     if case.status == "recalled":
         return case
     run = await settled(session, tenant_id, case.discharge_month)
     if run is not None:
         raise RecallRefused(
+            list_id,
             f"case {list_id} of hospital {hospital_id} was discharged in {case.discharge_month:%Y-%m}, already settled "
-            f"by the published {run.kind} run {run.id} (version {run.version}): it cannot be recalled"
+            f"by the published {run.kind} run {run.id} (version {run.version}): it cannot be recalled",
         )
     await session.execute(
         update(CaseRecord)

@@ -19,6 +19,7 @@ from datetime import datetime
 from decimal import Decimal, localcontext
 from itertools import pairwise
 
+from dianshu.errors import Refused
 from dianshu.settlement.arithmetic.clearing import (
     EXACT,
     Budget,
@@ -37,12 +38,13 @@ ZERO = Decimal(0)
 ZERO4 = Decimal("0.0000")
 
 
-class SettlementInputError(ValueError):
-    """Inputs that cannot be settled: names the record, the field and why."""
+class SettlementInputError(Refused):
+    """Inputs that cannot be settled: names the record, the field and why. `where` is the two as one
+    path ("case 7.readmission_of"), or the record alone when no one field is at fault."""
 
-    def __init__(self, where: str, reason: str) -> None:
-        super().__init__(f"{where}: {reason}")
-        self.where, self.reason = where, reason
+    def __init__(self, record: str, field: str, reason: str, *, whole_record: bool = False) -> None:
+        self.where = record if whole_record else f"{record}.{field}"
+        super().__init__(record, field, reason, message=f"{self.where}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -296,7 +298,7 @@ def _case_results(
     for first, by in sorted(readmitted.items()):
         r = out.get(first)
         if r is None:
-            raise SettlementInputError(f"case {by[0]}.readmission_of", f"no case {first!r}")
+            raise SettlementInputError(f"case {by[0]}", "readmission_of", f"no case {first!r}")
         # Halved from the unrounded points and rounded once (q4 then halve then q4 drifted in the 4th place).
         r.points = q4(unrounded[first] * policy.readmission_factor)
         r.reason += (
@@ -305,7 +307,7 @@ def _case_results(
     for cid, v in violations:
         if v.kind not in policy.violation_multiples:
             raise SettlementInputError(
-                f"case {cid}.violation.kind", f"must be one of {', '.join(policy.violation_multiples)}"
+                f"case {cid}", "violation.kind", f"must be one of {', '.join(policy.violation_multiples)}"
             )
         r = out[cid]
         r.points = ZERO4
@@ -380,7 +382,7 @@ def _clear_ledger(
     policy: Policy,
 ) -> LedgerResult:
     if not totals:
-        raise SettlementInputError(f"ledger {ledger}", "no cases: nothing to clear")
+        raise SettlementInputError(f"ledger {ledger}", "cases", "no cases: nothing to clear", whole_record=True)
     b = lb.budget
     f_total = fund_total(lb.fee_for_service_fund, b, policy)
     counted = {h: t.points - t.deductions for h, t in totals.items()}
@@ -492,7 +494,7 @@ def alliance_problems(alliances: Iterable[AllianceIn], hospitals: Iterable[str])
 def check_alliances(alliances: Iterable[AllianceIn], hospitals: dict[str, HospitalIn]) -> None:
     listed = list(alliances)
     for i, field_, reason in alliance_problems(listed, hospitals):
-        raise SettlementInputError(f"alliance {listed[i].id}.{field_}", reason)
+        raise SettlementInputError(f"alliance {listed[i].id}", field_, reason)
 
 
 @dataclass(slots=True)
@@ -561,6 +563,6 @@ def settle_year(inp: YearInputs) -> YearResult:
     for name, totals in sorted(totals_by_hospital(results.values()).items()):
         lb = inp.budgets.get(name)
         if lb is None:
-            raise SettlementInputError(f"budget.{name}", "required: a ledger has cases")
+            raise SettlementInputError("budget", name, "required: a ledger has cases")
         ledgers[name] = clear_ledger(name, totals, lb, inp.hospitals, inp.alliances, inp.policy)
     return YearResult(results, ledgers)

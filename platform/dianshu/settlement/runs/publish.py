@@ -13,14 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dianshu.audit import service as audit
 from dianshu.cases import service as cases
 from dianshu.cases.models import CaseRecord
+from dianshu.errors import Refused
 from dianshu.scope import Scope
 from dianshu.settlement.models import SettlementRun
 
 
-class RunRefused(ValueError):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field, self.reason = field, reason
+class RunRefused(Refused):
+    """A run that cannot be published (record: the run; message: field and reason)."""
 
 
 async def publish_run(session: AsyncSession, scope: Scope, tenant: str, run_id: uuid.UUID) -> SettlementRun:
@@ -33,7 +32,7 @@ async def publish_run(session: AsyncSession, scope: Scope, tenant: str, run_id: 
         )
     ).scalar_one_or_none()
     if run is None:
-        raise RunRefused("run", f"no settlement run {run_id} in {tenant}")
+        raise RunRefused(f"run {run_id}", "run", f"no settlement run {run_id} in {tenant}")
     if run.status == "published":
         return run
     newest = (
@@ -48,7 +47,9 @@ async def publish_run(session: AsyncSession, scope: Scope, tenant: str, run_id: 
         )
     ).scalar_one()
     if run.version != newest:
-        raise RunRefused("run", f"version {run.version} is not the newest ({newest}): publish the newest re-run")
+        raise RunRefused(
+            f"run {run_id}", "run", f"version {run.version} is not the newest ({newest}): publish the newest re-run"
+        )
     published = (
         await session.execute(
             select(SettlementRun.id).where(
@@ -65,7 +66,7 @@ async def publish_run(session: AsyncSession, scope: Scope, tenant: str, run_id: 
         # A published period's money is final: corrections flow into the next month's year-to-date
         # run (and the year's clearing); publishing a second version would pay the month twice.
         what = f"the {run.year} clearing" if run.kind == "annual" else f"{run.year}-{run.month:02d}"
-        raise RunRefused("run", f"{what} of {run.ledger} is already published ({published[0]})")
+        raise RunRefused(f"run {run_id}", "run", f"{what} of {run.ledger} is already published ({published[0]})")
     await session.execute(
         update(SettlementRun)
         .where(SettlementRun.tenant_id == tenant, SettlementRun.id == run_id)
