@@ -173,6 +173,7 @@ async def _cases(settings: Settings, console: Console, n_hospitals: int, stays: 
 
 async def _group(db_url: str, console: Console) -> None:
     """Group the year under the city's scheme (ZJ-DRG) and the national one (CHS-DRG), per region."""
+    from dianshu.grouping.drg_codes import is_ungroupable
     from dianshu.grouping.service import GROUP_CASES
     from dianshu.standards.models import DrgSchemeVersion
 
@@ -212,7 +213,7 @@ async def _group(db_url: str, console: Console) -> None:
             table.add_column(col, justify="right")
         seen: dict[str, int] = {}
         for r in rows:
-            if r.drg == "0000":
+            if is_ungroupable(r.drg):
                 continue
             seen[r.scheme_code] = seen.get(r.scheme_code, 0) + 1
             if seen[r.scheme_code] <= 5:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import ROUND_FLOOR, Decimal
 
 from dianshu.errors import Refused
+from dianshu.grouping.drg_codes import ungroupable_or_ambiguous
 
 # action -> (states it may start from, the state it leads to, the roles that take it)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str, frozenset[str]]] = {
@@ -52,7 +53,7 @@ def grounds(
     out = []
     if case_type == "high_outlier":
         out.append("high outlier")
-    if drg == "0000" or drg.endswith("QY"):
+    if ungroupable_or_ambiguous(drg):
         out.append("ungroupable")
     elif drg_cases_in_year < small_group_cases:
         out.append(f"DRG with fewer than {small_group_cases} cases ({drg_cases_in_year})")

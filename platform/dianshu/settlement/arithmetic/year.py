@@ -20,6 +20,7 @@ from decimal import Decimal, localcontext
 from itertools import pairwise
 
 from dianshu.errors import Refused
+from dianshu.grouping.drg_codes import ungroupable_or_ambiguous
 from dianshu.settlement.arithmetic.clearing import (
     EXACT,
     Budget,
@@ -30,7 +31,15 @@ from dianshu.settlement.arithmetic.clearing import (
     point_value,
     pv_shown,
 )
-from dianshu.settlement.arithmetic.points import HUNDRED, CasePoints, DrgParams, PointsCase, case_points, q4
+from dianshu.settlement.arithmetic.points import (
+    HUNDRED,
+    CasePoints,
+    DrgParams,
+    PointsCase,
+    case_points,
+    itemized_points,
+    q4,
+)
 from dianshu.settlement.arithmetic.policy import Policy
 from dianshu.settlement.arithmetic.rounding import rounding
 
@@ -197,7 +206,7 @@ def score_case(
         if case.review.outcome == "add_points":
             review_points = case.review.points
         elif case.review.outcome == "pay_by_item":
-            review_points = case.total_cost / avg_cost_all * HUNDRED * policy.itemized_factor
+            review_points = itemized_points(case.total_cost, avg_cost_all, policy)
     pc = PointsCase(case.id, case.drg, case.total_cost, case.los_days, case.discharge_way, review_points)
     cp = case_points(pc, params, avg_cost_all, hospital.coefficient, policy)
     if case.review is not None and review_points is not None:
@@ -528,8 +537,7 @@ def find_readmissions(stays: Iterable[Stay], policy: Policy) -> dict[str, str]:
             if (
                 not nxt.planned
                 and nxt.drg == prev.drg
-                and nxt.drg != "0000"
-                and not nxt.drg.endswith("QY")
+                and not ungroupable_or_ambiguous(nxt.drg)
                 and (nxt.adrg or "") not in exempt
                 # Calendar days: discharged on the 1st, back on the 16th is within 15 days.
                 and 0 <= (nxt.admitted.date() - prev.discharged.date()).days <= policy.readmission_days

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
+from dianshu.cases.current import current_cases
 from dianshu.errors import Refused
 from dianshu.scope import Scope
 from dianshu.settlement.arithmetic.clearing import budget as budget_figures
@@ -43,8 +44,8 @@ async def spending(
     session: AsyncSession, tenant: str, year: int, ledger: str, insured_place: int | None = None
 ) -> Decimal:
     q = (
-        "select coalesce(sum(fund_pay), 0) from case_record where tenant_id = :t and is_current "
-        "and status = 'active' and discharge_month between :a and :b"
+        f"select coalesce(sum(fund_pay), 0) from case_record where tenant_id = :t and {current_cases()} "
+        "and discharge_month between :a and :b"
     )
     params: dict[str, Any] = {"t": tenant, "a": datetime.date(year, 1, 1), "b": datetime.date(year, 12, 1)}
     if ledger != "all":
