@@ -36,9 +36,10 @@ from dianshu.config import Settings, reset_settings
 from dianshu.db.session import Database, scoped_session
 from dianshu.jobs import service as jobs
 from dianshu.scope import Role, Scope
-from dianshu.settlement import budgets
-from dianshu.settlement.runs import POINTS, SETTLE
-from dianshu.settlement.simulate import simulate
+from dianshu.settlement.arithmetic.simulate import simulate
+from dianshu.settlement.runs import budgets
+from dianshu.settlement.runs.points import POINTS
+from dianshu.settlement.runs.settle import SETTLE
 from dianshu.standards.jobs import CALIBRATE
 from dianshu.standards.models import PaymentStandard
 from dianshu.standards.service import ensure_builtin_standards, publish_payment_standard

@@ -53,7 +53,7 @@ async def test_every_tenant_table_against_every_other_scope(db, test_database, c
             },
         )
     assert await jobs.execute(db, city.a, job.id) == "succeeded"
-    from dianshu.settlement.policies import set_region_policy
+    from dianshu.settlement.runs.policies import set_region_policy
 
     async with scoped_session(db, region_a) as s:
         await set_region_policy(s, region_a, city.city, city.a, 2025, "employee", {"reserve_ratio": "0.04"}, "test")

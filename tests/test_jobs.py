@@ -148,7 +148,7 @@ async def test_hospital_job_runs_under_the_hospital_scope(db, city, dispatcher):
     """A job carries its creator's scope: a hospital user's job sees only that hospital's rows."""
     seen = {}
 
-    from dianshu.jobs.registry import job_kind
+    from dianshu.jobs.kinds import job_kind
 
     @job_kind("test.count_hospitals", roles={"hospital_user"})
     async def count(ctx):
@@ -196,7 +196,7 @@ async def test_a_job_finishes_after_it_starts(db, city, dispatcher):
     """Completion is stamped with the clock, not with now() (the job transaction's start)."""
     import asyncio
 
-    from dianshu.jobs.registry import job_kind
+    from dianshu.jobs.kinds import job_kind
 
     @job_kind("test.slow", roles={"region_admin"})
     async def slow(ctx):

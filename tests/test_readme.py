@@ -23,3 +23,16 @@ def test_readme_publishes_the_scenario_schema_as_committed():
     committed = json.loads((Path(__file__).resolve().parents[1] / "docs" / "scenario.schema.json").read_text())
     block = README.split("<details><summary>scenario JSON Schema</summary>", 1)[1].split("```json\n", 1)[1]
     assert json.loads(block.split("\n```", 1)[0]) == committed
+
+
+def test_the_layout_section_names_the_domain_tree():
+    """Every folder and top-level module of platform/dianshu, and every settlement module, is named
+    in the README's Layout section."""
+    root = Path(__file__).resolve().parents[1] / "platform" / "dianshu"
+    layout = README.split("## Layout", 1)[1].split("```", 2)[1]
+    named = [f"{d.name}/" for d in root.iterdir() if (d / "__init__.py").exists()]
+    named += [f.name for f in root.glob("*.py") if f.name != "__init__.py"]
+    named += [f"{d.name}/" for d in (root / "settlement").iterdir() if (d / "__init__.py").exists()]
+    named += [f.name for f in (root / "settlement").rglob("*.py") if f.name != "__init__.py"]
+    missing = sorted({n for n in named if n not in layout})
+    assert missing == [], f"README Layout does not name {missing}"

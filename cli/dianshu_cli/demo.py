@@ -173,6 +173,7 @@ async def _cases(settings: Settings, console: Console, n_hospitals: int, stays: 
 
 async def _group(db_url: str, console: Console) -> None:
     """Group the year under the city's scheme (ZJ-DRG) and the national one (CHS-DRG), per region."""
+    from dianshu.grouping.drg_codes import is_ungroupable
     from dianshu.grouping.service import GROUP_CASES
     from dianshu.standards.models import DrgSchemeVersion
 
@@ -212,7 +213,7 @@ async def _group(db_url: str, console: Console) -> None:
             table.add_column(col, justify="right")
         seen: dict[str, int] = {}
         for r in rows:
-            if r.drg == "0000":
+            if is_ungroupable(r.drg):
                 continue
             seen[r.scheme_code] = seen.get(r.scheme_code, 0) + 1
             if seen[r.scheme_code] <= 5:
@@ -291,10 +292,12 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
     """Calibrate and publish the city's payment standard on the year, set every region's budgets,
     run and publish the June pre-settlement, then the annual clearing of each region (all through
     the real jobs, idempotent by key), and write one hospital's statement as HTML."""
-    from dianshu.settlement import budgets, policies
     from dianshu.settlement.models import SettlementRun
-    from dianshu.settlement.runs import SETTLE, city_overview, publish_run, statement_data
-    from dianshu.settlement.statements import to_html
+    from dianshu.settlement.reports.statements import to_html
+    from dianshu.settlement.runs import budgets, policies
+    from dianshu.settlement.runs.figures import city_overview, statement_data
+    from dianshu.settlement.runs.publish import publish_run
+    from dianshu.settlement.runs.settle import SETTLE
     from dianshu.standards.jobs import CALIBRATE
     from dianshu.standards.models import DrgSchemeVersion, PaymentStandard
     from dianshu.standards.service import publish_payment_standard

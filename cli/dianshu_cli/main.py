@@ -261,10 +261,10 @@ def simulate(
     one line per JSON path on stderr, exit code 2."""
     import json
 
-    from dianshu.settlement.scenario import json_schema
-    from dianshu.settlement.simulate import ScenarioError
-    from dianshu.settlement.simulate import simulate as run
-    from dianshu.settlement.simulations import ScenarioFileError, decode_scenario
+    from dianshu.settlement.arithmetic.scenario import json_schema
+    from dianshu.settlement.arithmetic.simulate import ScenarioError
+    from dianshu.settlement.arithmetic.simulate import simulate as run
+    from dianshu.settlement.runs.simulations import ScenarioFileError, decode_scenario
 
     def refuse(*lines: str) -> NoReturn:
         sys.stderr.write("".join(f"{line}\n" for line in lines))

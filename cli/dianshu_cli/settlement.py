@@ -47,7 +47,7 @@ def run(
     from dianshu.config import get_settings
     from dianshu.db.session import Database, scoped_session
     from dianshu.jobs import service as jobs
-    from dianshu.settlement.runs import SETTLE
+    from dianshu.settlement.runs.settle import SETTLE
     from dianshu_cli.demo import wait_for_jobs
     from dianshu_workers.main import start_in_process
 
@@ -92,7 +92,7 @@ def publish(
     """Publish a draft run (it is frozen from then on)."""
     from dianshu.config import get_settings
     from dianshu.db.session import Database, scoped_session
-    from dianshu.settlement.runs import RunRefused, publish_run
+    from dianshu.settlement.runs.publish import RunRefused, publish_run
 
     settings = get_settings()
 
@@ -143,7 +143,7 @@ def print_overview(console: Console, year: int, rows: list[dict]) -> None:
 
 async def _print(db: Database, city: str, year: int, codes: list[str] | None = None) -> list[dict]:
     from dianshu.db.session import scoped_session
-    from dianshu.settlement.runs import city_overview
+    from dianshu.settlement.runs.figures import city_overview
 
     codes = codes or await _regions(db, city)
     async with scoped_session(db, Scope(Role.city_viewer, (city, *codes), all_hospitals=True, actor="cli")) as s:
@@ -162,7 +162,7 @@ def report(
     """The city's year side by side: budget, fund total and point value of every region."""
     from dianshu.config import get_settings
     from dianshu.db.session import Database
-    from dianshu.settlement.overview import overview_csv, overview_html
+    from dianshu.settlement.reports.overview import overview_csv, overview_html
 
     settings = get_settings()
 

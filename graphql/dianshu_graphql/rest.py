@@ -181,8 +181,8 @@ async def comparison_csv(request: Request) -> Response:
 async def statement_file(request: Request) -> Response:
     """GET /statements/{tenant}/{run}/{hospital}.{json|csv|html}: a hospital's settlement statement
     (row-level security: a hospital user gets only its own)."""
-    from dianshu.settlement.runs import statement_data
-    from dianshu.settlement.statements import to_csv, to_html
+    from dianshu.settlement.reports.statements import to_csv, to_html
+    from dianshu.settlement.runs.figures import statement_data
 
     try:
         scope = await authenticate(request)
@@ -215,8 +215,8 @@ async def overview_file(request: Request) -> Response:
     """GET /reports/{city}/settlement/{year}.{csv|html}: the regions' clearing side by side (city and
     region roles; a region sees its own row)."""
     from dianshu.scope import Role
-    from dianshu.settlement.overview import overview_csv, overview_html
-    from dianshu.settlement.runs import city_overview
+    from dianshu.settlement.reports.overview import overview_csv, overview_html
+    from dianshu.settlement.runs.figures import city_overview
 
     try:
         scope = await authenticate(request)

@@ -10,12 +10,13 @@ from sqlalchemy import func, select
 from dianshu.audit.models import AuditEntry
 from dianshu.cases.ingest import BatchRequest
 from dianshu.cases.models import CaseRecord, IngestionBatch, IngestionError
-from dianshu.cases.service import recall_case, submit_batch
+from dianshu.cases.service import submit_batch
 from dianshu.db.session import scoped_session
 from dianshu.jobs import service as jobs
 from dianshu.jobs.errors import IdempotencyConflict
 from dianshu.jobs.models import Job
 from dianshu.scope import Role, Scope
+from dianshu.settlement.runs.publish import recall_case
 from tests.cases.rows import csv_bytes, jsonl_bytes, row
 from tests.conftest import scope_for
 

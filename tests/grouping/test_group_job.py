@@ -7,7 +7,6 @@ import io
 import pytest
 from sqlalchemy import select, text
 
-from dianshu.cases.service import recall_case
 from dianshu.db.session import scoped_session
 from dianshu.grouping.models import CaseGrouping
 from dianshu.grouping.service import GROUP_CASES
@@ -15,6 +14,7 @@ from dianshu.jobs import service as jobs
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.models import Job
 from dianshu.scope import Role, Scope
+from dianshu.settlement.runs.publish import recall_case
 from tests.cases.rows import csv_bytes, row
 from tests.cases.test_ingestion import send
 from tests.conftest import scope_for

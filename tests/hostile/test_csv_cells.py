@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 
 from dianshu.csvcells import safe_cell, writer
-from dianshu.settlement.overview import COLUMNS, overview_csv
-from dianshu.settlement.statements import LINE_FIELDS, to_csv
+from dianshu.settlement.reports.overview import COLUMNS, overview_csv
+from dianshu.settlement.reports.statements import to_csv
+from dianshu.settlement.runs.figures import LINE_FIELDS
 
 CELLS = [
     ("=1+2", "'=1+2"),

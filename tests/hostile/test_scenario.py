@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dianshu.scope import Role
-from dianshu.settlement.simulate import ScenarioError, parse_scenario, simulate
+from dianshu.settlement.arithmetic.simulate import ScenarioError, parse_scenario, simulate
 from dianshu_cli.main import app as cli
 from tests.api import Api
 from tests.conftest import provision_city
@@ -351,7 +351,7 @@ def overflowing_engine(monkeypatch):
     # ArithmeticError is a typed refusal, not a crash.
     import decimal
 
-    import dianshu.settlement.simulate as sim
+    import dianshu.settlement.arithmetic.simulate as sim
 
     def overflow(inp: Any) -> Any:
         raise decimal.InvalidOperation([decimal.InvalidOperation])

@@ -14,7 +14,7 @@ from dianshu.reviews import service as reviews
 from dianshu.reviews.models import ReviewAssignment, ReviewEvent, SpecialReview
 from dianshu.reviews.workflow import ReviewRefused, grounds, quota
 from dianshu.scope import Role, Scope
-from dianshu.settlement import policies
+from dianshu.settlement.runs import policies
 from tests.conftest import scope_for
 from tests.settlement.test_runs import lines
 from tests.settlement.world import budgeted_year, settle

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dianshu.settlement.clearing import allocate, balance, budget, fund_total, point_value, pv_shown
-from dianshu.settlement.policy import Policy
+from dianshu.settlement.arithmetic.clearing import allocate, balance, budget, fund_total, point_value, pv_shown
+from dianshu.settlement.arithmetic.policy import Policy
 
 P = Policy()
 

@@ -9,8 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dianshu.settlement.clearing import budget
-from dianshu.settlement.engine import (
+from dianshu.settlement.arithmetic.clearing import budget
+from dianshu.settlement.arithmetic.points import DrgParams
+from dianshu.settlement.arithmetic.policy import Policy
+from dianshu.settlement.arithmetic.year import (
     AllianceIn,
     CaseIn,
     HospitalIn,
@@ -24,8 +26,6 @@ from dianshu.settlement.engine import (
     find_readmissions,
     settle_year,
 )
-from dianshu.settlement.points import DrgParams
-from dianshu.settlement.policy import Policy
 
 P = Policy()
 AVG_ALL = D(10000)
@@ -249,7 +249,7 @@ def test_a_prepaid_hospital_without_cases_pays_back():
         "H1": HospitalIn("H1", prepaid={"employee": D(90000)}),
         "H2": HospitalIn("H2", prepaid={"employee": D(5000)}),
     }
-    from dianshu.settlement.engine import PointsTotals, clear_ledger, totals_by_hospital
+    from dianshu.settlement.arithmetic.year import PointsTotals, clear_ledger, totals_by_hospital
 
     results = case_results([case(id=f"C{i}") for i in range(10)], GROUPS, AVG_ALL, {"H1": HospitalIn("H1")}, P)
     totals = totals_by_hospital(results.values())["employee"] | {"H2": PointsTotals()}

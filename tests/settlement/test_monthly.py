@@ -4,8 +4,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from dianshu.settlement.monthly import HospitalYtd, monthly_settlement
-from dianshu.settlement.policy import Policy
+from dianshu.settlement.arithmetic.monthly import HospitalYtd, monthly_settlement
+from dianshu.settlement.arithmetic.policy import Policy
 
 PV = D("12.5")  # last year's final point value
 

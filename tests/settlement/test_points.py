@@ -7,8 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from dianshu.settlement.points import DrgParams, PointsCase, case_points
-from dianshu.settlement.policy import Policy
+from dianshu.settlement.arithmetic.points import DrgParams, PointsCase, case_points
+from dianshu.settlement.arithmetic.policy import Policy
 
 ALL = D(10000)
 C = D("1.2")

@@ -4,10 +4,10 @@ points to 4 places before halving them."""
 
 from decimal import Decimal as D
 
-from dianshu.settlement.clearing import budget, fund_total
-from dianshu.settlement.engine import CaseIn, HospitalIn, NewTechnology, case_results
-from dianshu.settlement.points import DrgParams
-from dianshu.settlement.policy import Policy
+from dianshu.settlement.arithmetic.clearing import budget, fund_total
+from dianshu.settlement.arithmetic.points import DrgParams
+from dianshu.settlement.arithmetic.policy import Policy
+from dianshu.settlement.arithmetic.year import CaseIn, HospitalIn, NewTechnology, case_results
 
 P = Policy()  # reserve 5%, hospitals keep 85% of a saving, the fund bears 15% of an overspend
 

@@ -9,12 +9,12 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import select, text
 
-from dianshu.cases.service import RecallRefused, recall_case
+from dianshu.cases.service import RecallRefused
 from dianshu.db.session import scoped_session
 from dianshu.scope import Role, Scope
-from dianshu.settlement import budgets, policies, regional
 from dianshu.settlement.models import SettlementLine, SettlementRun
-from dianshu.settlement.runs import RunRefused, publish_run
+from dianshu.settlement.runs import budgets, policies, regional
+from dianshu.settlement.runs.publish import RunRefused, publish_run, recall_case
 from tests.conftest import scope_for
 from tests.settlement.world import budgeted_year, settle
 from tests.test_standards_db import builtin_versions  # noqa: F401
@@ -179,7 +179,7 @@ async def test_violation_and_alliance_flow_into_the_clearing(db, city, year):
 async def test_settlement_refuses_clearly(db, city, dispatcher, builtin_versions):  # noqa: F811
     region = scope_for(Role.region_admin, (city.a,))
     from dianshu.jobs import service as jobs
-    from dianshu.settlement.runs import SETTLE
+    from dianshu.settlement.runs.settle import SETTLE
 
     async with scoped_session(db, region) as s:
         job, _ = await jobs.submit(s, db, region, city.a, SETTLE, {"kind": "annual", "year": 2031})

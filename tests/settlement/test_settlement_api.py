@@ -28,7 +28,7 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
     # simulateAgainstRun computes the region's year in a worker thread, off the event loop.
     import threading
 
-    import dianshu.settlement.compare as compare
+    import dianshu.settlement.runs.compare as compare
 
     computed_on: list[threading.Thread] = []
 

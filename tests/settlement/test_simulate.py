@@ -4,7 +4,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from dianshu.settlement.simulate import ScenarioError, simulate
+from dianshu.settlement.arithmetic.simulate import ScenarioError, simulate
 
 SCENARIO = {
     "standard": {"avg_cost_all": "10000"},

@@ -16,8 +16,8 @@ import pytest
 from dianshu.db.session import scoped_session
 from dianshu.jobs import service as jobs
 from dianshu.scope import Role
-from dianshu.settlement.scenario import json_schema
-from dianshu.settlement.simulations import SIMULATE
+from dianshu.settlement.arithmetic.scenario import json_schema
+from dianshu.settlement.runs.simulations import SIMULATE
 from dianshu_graphql.domains import settlement as settlement_api
 from tests.api import Api
 from tests.conftest import scope_for

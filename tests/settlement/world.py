@@ -21,7 +21,7 @@ from dianshu.grouping.service import GROUP_CASES
 from dianshu.jobs import service as jobs
 from dianshu.jobs.models import Job
 from dianshu.scope import Role, Scope
-from dianshu.settlement.runs import SETTLE
+from dianshu.settlement.runs.settle import SETTLE
 from dianshu.standards.models import PaymentStandard, PaymentStandardDrg
 from dianshu.standards.service import publish_payment_standard
 from tests.cases.rows import csv_bytes, row
@@ -95,7 +95,7 @@ async def settle(db, scope, tenant, kind, **params):
 async def budgeted_year(db, city, zj, policy: dict, why: str):
     """The year loaded and grouped, the standard published, region A's employee policy set to
     `policy` and its budget T = 60,000 (g 0): R 3,000, B 57,000. Returns the region admin's scope."""
-    from dianshu.settlement import budgets, policies
+    from dianshu.settlement.runs import budgets, policies
 
     await publish_standard(db, city, zj)
     region = await load_year(db, city, zj)
@@ -112,8 +112,8 @@ async def fill_region_inputs(db, region, city, tag: str):
     alliance, a confirmed violation, an audit deduction, three experts, a special review drawn to
     experts, and a settled month. The loaded year must be in place (load_year). Returns the review."""
     from dianshu.reviews import service as reviews
-    from dianshu.settlement import budgets, regional
-    from dianshu.settlement.policies import set_region_policy
+    from dianshu.settlement.runs import budgets, regional
+    from dianshu.settlement.runs.policies import set_region_policy
 
     async with scoped_session(db, region) as s:
         policy = {"provisional_point_value": "100", "review_quota_ratio": "1"}

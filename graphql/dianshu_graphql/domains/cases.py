@@ -11,10 +11,11 @@ from strawberry.types import Info
 from dianshu.cases import models
 from dianshu.cases.ingest import INGEST, BatchRequest, IngestRefused
 from dianshu.cases.parsing import LayoutError
-from dianshu.cases.service import RecallRefused, recall_case, submit_batch
+from dianshu.cases.service import RecallRefused, submit_batch
 from dianshu.jobs.errors import IdempotencyConflict as IdempotencyConflictErr
 from dianshu.jobs.registry import get_kind
 from dianshu.scope import Role
+from dianshu.settlement.runs.publish import recall_case
 from dianshu_graphql import pagination
 from dianshu_graphql.errors import (
     ExpectedError,

@@ -14,8 +14,8 @@ from strawberry.types import Info
 
 from dianshu.jobs.registry import get_kind
 from dianshu.scope import Role
-from dianshu.settlement import budgets, policies, regional
-from dianshu.settlement.compare import CompareRefused, simulate_against_run
+from dianshu.settlement.arithmetic.simulate import ScenarioError, parse_scenario
+from dianshu.settlement.arithmetic.simulate import simulate as run_simulation
 from dianshu.settlement.models import (
     Budget,
     CasePoint,
@@ -25,10 +25,13 @@ from dianshu.settlement.models import (
     SettlementLine,
     SettlementRun,
 )
-from dianshu.settlement.runs import POINTS, SETTLE, RunRefused, city_overview, publish_run, statement_data
-from dianshu.settlement.simulate import ScenarioError, parse_scenario
-from dianshu.settlement.simulate import simulate as run_simulation
-from dianshu.settlement.simulations import (
+from dianshu.settlement.runs import budgets, policies, regional
+from dianshu.settlement.runs.compare import CompareRefused, simulate_against_run
+from dianshu.settlement.runs.figures import city_overview, statement_data
+from dianshu.settlement.runs.points import POINTS
+from dianshu.settlement.runs.publish import RunRefused, publish_run
+from dianshu.settlement.runs.settle import SETTLE
+from dianshu.settlement.runs.simulations import (
     SIMULATE,
     ScenarioFileError,
     decode_scenario,

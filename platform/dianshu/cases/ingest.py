@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import io
-import itertools
-import re
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
@@ -28,9 +25,11 @@ from dianshu.cases.parsing import LayoutError, RowParser, sniff_format
 from dianshu.cases.validation import CONTROL_CHARS, RowValidator
 from dianshu.codes.codebook import load_codebook
 from dianshu.config import get_settings
+from dianshu.db.copy import ESCAPE, PLAIN_TYPES, copy_text, stage
+from dianshu.errors import Refused
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
-from dianshu.jobs.registry import job_kind
+from dianshu.jobs.kinds import job_kind
 from dianshu.scope import Scope
 
 INGEST = "cases.ingest"
@@ -79,61 +78,20 @@ STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 STAGE_NAMES = tuple(n for n, _ in STAGE_COLUMNS)
 CONTENT = tuple(n for n in STAGE_NAMES if n not in ("row_no", "correction", "chash"))
-
-
-_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_ARRAY_QUOTE = re.compile(r'[{}",\\\s]|^$|^[Nn][Uu][Ll][Ll]$')  # array items PostgreSQL would misread bare
-_PLAIN = (int, Decimal, datetime.date, datetime.datetime, uuid.UUID)  # their str() needs no escaping
+REFUSED_COLUMNS = (
+    ("row_no", "integer"),
+    ("seq", "smallint"),
+    ("list_id", "text"),
+    ("row_hospital", "text"),
+    ("field", "text"),
+    ("reason", "text"),
+)
 
 
 def _printable(t: str) -> str:
     """Text from a refused row, safe to store and show: controls and lone surrogates (which
     PostgreSQL or UTF-8 refuse) written as \\uXXXX escapes."""
     return CONTROL_CHARS.sub(lambda m: f"\\u{ord(m.group()):04x}", t)
-
-
-def _array_item(x: Any) -> str:
-    if x is None:
-        return "NULL"
-    t = str(x)
-    if type(x) is str and _ARRAY_QUOTE.search(t):
-        return '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return t
-
-
-_PLAIN_TYPES = frozenset(_PLAIN)
-_STR = frozenset((str,))
-_ARRAY_QUOTE_CHAR = re.compile(r'[{}",\\\s]')  # _ARRAY_QUOTE's characters (the same class)
-_NULLS = frozenset(map("".join, itertools.product("Nn", "Uu", "Ll", "Ll")))  # and its other case
-
-
-def _escape(t: str) -> str:
-    """t.translate(_ESCAPE), skipped when nothing would change (printable: no TAB, LF or CR)."""
-    return t if t.isprintable() and "\\" not in t else t.translate(_ESCAPE)
-
-
-def copy_text(value: Any) -> str:
-    """A value in PostgreSQL's COPY text format (arrays as literals; \\N for NULL)."""
-    t = type(value)
-    if t in _PLAIN:
-        return str(value)
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if t is list:
-        types = set(map(type, value))
-        if _PLAIN_TYPES.issuperset(types):  # charges, dates: nothing to quote or escape
-            return "{" + ",".join(map(str, value)) + "}"
-        if types == _STR and all(value) and _NULLS.isdisjoint(value) and not _ARRAY_QUOTE_CHAR.search("".join(value)):
-            # Codes: no item is empty, NULL or holds a character _ARRAY_QUOTE looks for, so none is quoted.
-            return _escape("{" + ",".join(value) + "}")
-        return _escape("{" + ",".join([_array_item(x) for x in value]) + "}")
-    if t is str:
-        return _escape(value)
-    return _escape(str(value))
 
 
 def copy_line(row_no: int, values: dict[str, Any]) -> str:
@@ -145,10 +103,10 @@ def copy_line(row_no: int, values: dict[str, Any]) -> str:
         x = values[name]
         t = type(x)
         if t is str:
-            parts.append(x if x.isprintable() and "\\" not in x else x.translate(_ESCAPE))
+            parts.append(x if x.isprintable() and "\\" not in x else x.translate(ESCAPE))
         elif x is None:
             parts.append("\\N")
-        elif t in _PLAIN_TYPES:
+        elif t in PLAIN_TYPES:
             parts.append(str(x))
         else:
             parts.append(copy_text(x))
@@ -168,12 +126,11 @@ class BatchRequest:
     control_total: Decimal | None = None
 
 
-class IngestRefused(ValueError):
-    """The request is refused before any job runs (field and reason)."""
+class IngestRefused(Refused):
+    """The request is refused before any job runs (field and reason; the record is the upload)."""
 
     def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field, self.reason = field, reason
+        super().__init__("upload", field, reason)
 
 
 async def store_upload(
@@ -294,38 +251,19 @@ async def ingest(ctx: JobContext) -> dict[str, Any]:
     ).scalar_one()
     tolerance = datetime.timedelta(hours=get_settings().ingest_future_tolerance_hours)
     validator = RowValidator(load_codebook(), future_tolerance=tolerance)
-    cols = ", ".join(f"{n} {t}" for n, t in STAGE_COLUMNS)
     # prev_*: the accepted current version of the same list id, filled in one join before merging.
-    await s.execute(
-        text(f"create temporary table ingest_rows ({cols}, prev_version smallint, prev_hash text) on commit drop")
-    )
-    await s.execute(
-        text(
-            "create temporary table ingest_refused (row_no integer, seq smallint, list_id text, "
-            "row_hospital text, field text, reason text) on commit drop"
-        )
-    )
-    raw = await (await s.connection()).get_raw_connection()
-    pg = raw.driver_connection  # asyncpg: binary COPY
+    staged = await stage(s, "ingest_rows", STAGE_COLUMNS, extra=(("prev_version", "smallint"), ("prev_hash", "text")))
+    refusals = await stage(s, "ingest_refused", REFUSED_COLUMNS)
     rows: list[str] = []  # COPY text lines: cheaper to build than binary records
     refused: list[tuple[Any, ...]] = []
     n_rows, total_sum = 0, Decimal("0.00")
 
     async def flush() -> None:
         if rows:
-            await pg.copy_to_table(
-                "ingest_rows",
-                source=io.BytesIO("".join(rows).encode("utf-8")),
-                columns=list(STAGE_NAMES),
-                format="text",
-            )
+            await staged.copy_lines(rows)
             rows.clear()
         if refused:
-            await pg.copy_records_to_table(
-                "ingest_refused",
-                records=refused,
-                columns=["row_no", "seq", "list_id", "row_hospital", "field", "reason"],
-            )
+            await refusals.copy_records(refused)
             refused.clear()
 
     def take(row_no: int, item: dict[str, Any] | str) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -15,6 +17,7 @@ from dianshu.audit import service as audit
 from dianshu.cases.ingest import INGEST, BatchRequest, IngestRefused, batch_hash, store_upload
 from dianshu.cases.models import CaseRecord, IngestionBatch
 from dianshu.db.session import Database, scoped_session
+from dianshu.errors import Refused
 from dianshu.jobs import service as jobs
 from dianshu.jobs.errors import IdempotencyConflict
 from dianshu.jobs.models import Job
@@ -164,17 +167,33 @@ async def _retry(s: AsyncSession, db: Database, scope: Scope, batch: IngestionBa
     return Submitted(batch, job, True)
 
 
-class RecallRefused(ValueError):
-    pass
+class RecallRefused(Refused):
+    """A recall refused: the record is the case, the field its list id, the message the reason."""
+
+    def __init__(self, list_id: str, reason: str) -> None:
+        super().__init__(f"case {list_id}", "listId", reason, message=reason)
+
+
+# Which published settlement run settled a discharge month (an object with kind, id and version), or
+# None: settlement's rule, passed in by the caller (cases never import settlement).
+SettledCheck = Callable[[AsyncSession, str, datetime.date], Awaitable[Any]]
 
 
 async def recall_case(
-    session: AsyncSession, scope: Scope, tenant_id: str, hospital_id: str, list_id: str, reason: str
+    session: AsyncSession,
+    scope: Scope,
+    tenant_id: str,
+    hospital_id: str,
+    list_id: str,
+    reason: str,
+    *,
+    settled: SettledCheck,
 ) -> CaseRecord:
-    """召回: the current version leaves points and settlement and stays in history. Recalling a
-    recalled case again is a no-op (safe to retry)."""
+    """召回: the current version leaves points and settlement and stays in history, unless `settled`
+    names a published run that settled its discharge month. Recalling a recalled case again is a
+    no-op (safe to retry). settlement.runs.publish.recall_case passes settlement's check."""
     if not reason.strip():
-        raise RecallRefused("reason: required")
+        raise RecallRefused(list_id, "reason: required")
     case = (
         await session.execute(
             select(CaseRecord)
@@ -188,16 +207,17 @@ async def recall_case(
         )
     ).scalar_one_or_none()
     if case is None:
-        raise RecallRefused(f"no accepted case {list_id} of hospital {hospital_id} in {tenant_id} (or not yours)")
+        raise RecallRefused(
+            list_id, f"no accepted case {list_id} of hospital {hospital_id} in {tenant_id} (or not yours)"
+        )
     if case.status == "recalled":
         return case
-    from dianshu.settlement.runs import month_settled  # settlement reads cases: imported here, not at the top
-
-    settled = await month_settled(session, tenant_id, case.discharge_month)
-    if settled is not None:
+    run = await settled(session, tenant_id, case.discharge_month)
+    if run is not None:
         raise RecallRefused(
+            list_id,
             f"case {list_id} of hospital {hospital_id} was discharged in {case.discharge_month:%Y-%m}, already settled "
-            f"by the published {settled.kind} run {settled.id} (version {settled.version}): it cannot be recalled"
+            f"by the published {run.kind} run {run.id} (version {run.version}): it cannot be recalled",
         )
     await session.execute(
         update(CaseRecord)

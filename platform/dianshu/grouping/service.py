@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import io
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -14,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu import bounds
 from dianshu.audit import service as audit
-from dianshu.cases.ingest import copy_text
+from dianshu.db.copy import copy_text, raw_connection, stage
 from dianshu.grouping.engine import Grouper
 from dianshu.grouping.records import GroupInput
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
-from dianshu.jobs.registry import job_kind
+from dianshu.jobs.kinds import job_kind
 from dianshu.standards.models import DrgSchemeVersion, PaymentStandard
 from dianshu.standards.service import StandardsError, grouper_for
 from dianshu.tenancy.service import parent_city
@@ -206,14 +205,23 @@ async def group_period(
         )
     ).scalar_one()
     await ctx.progress(0, total * len(versions), "grouping")
-    await s.execute(
-        text(
-            "create temporary table grouping_results (version_id uuid, case_id bigint, hospital_id text, "
-            "mdc text, adrg text, drg text, status text, mcc text[], cc text[], messages jsonb) "
-            "on commit drop"
-        )
+    staged = await stage(
+        s,
+        "grouping_results",
+        (
+            ("version_id", "uuid"),
+            ("case_id", "bigint"),
+            ("hospital_id", "text"),
+            ("mdc", "text"),
+            ("adrg", "text"),
+            ("drg", "text"),
+            ("status", "text"),
+            ("mcc", "text[]"),
+            ("cc", "text[]"),
+            ("messages", "jsonb"),
+        ),
     )
-    pg = (await (await s.connection()).get_raw_connection()).driver_connection  # asyncpg: cursor and COPY
+    pg = await raw_connection(s)  # asyncpg: the cursor
     counts = {str(v): {"grouped": 0, "ungroupable": 0, "ambiguous": 0} for v in versions}
     done = 0
     # One server-side cursor over the period's cases (raw asyncpg records, no ORM rows), read in
@@ -229,12 +237,7 @@ async def group_period(
         lines, inputs = [], fast_inputs(rows)
         for v, g in groupers.items():
             lines.extend(result_lines(g, str(v), rows, inputs, counts[str(v)]))
-        await pg.copy_to_table(
-            "grouping_results",
-            source=io.BytesIO("".join(lines).encode("utf-8")),
-            columns=["version_id", *RESULT_COLUMNS],
-            format="text",
-        )
+        await staged.copy_lines(lines)
         done += len(rows) * len(versions)
         await ctx.progress(done, total * len(versions), f"{done:,} groupings")
     await s.execute(

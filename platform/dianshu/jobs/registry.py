@@ -1,67 +1,35 @@
-"""Job kinds and their handlers. A handler is a domain function `async (JobContext) -> dict`
-whose writes go through `ctx.session` (the job's transaction) and so commit with the job."""
+"""Every job kind, by name. The registry imports each module that declares job kinds, listed here
+one by one: a kind is known because its module is on this list, not because something else happened
+to import it first (a test fails when a module declaring a kind is missing from JOB_MODULES)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
+import dianshu.cases.ingest
+import dianshu.grouping.service
+import dianshu.settlement.runs.points
+import dianshu.settlement.runs.settle
+import dianshu.settlement.runs.simulations
+import dianshu.standards.jobs
+import dianshu.tenancy.jobs
+from dianshu.jobs.kinds import JobKind, declared_kinds
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from dianshu.jobs.context import JobContext
-
-Handler = Callable[[JobContext], Awaitable[dict[str, Any]]]
-# Called when a job of the kind fails for good, in the transaction that marks it failed, with the
-# job's tenant, parameters and error message: the domain records what the failure means for its
-# own rows (a batch left pending for ever would look still under way).
-FailureHook = Callable[[AsyncSession, str, dict[str, Any], str], Awaitable[None]]
-# Checks a job's parameters when it is submitted (session under the submitter's scope, tenant,
-# params), raising JobRejected; the handler may check again, but a client hears of its mistake now.
-Check = Callable[[Any, str, dict[str, Any]], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class JobKind:
-    name: str
-    handler: Handler
-    # Who may submit it (role values); the API checks this, RLS checks the rows.
-    roles: frozenset[str]
-    on_failure: FailureHook | None = None
-    check: Check | None = None
-
-
-_KINDS: dict[str, JobKind] = {}
-
-
-def job_kind(
-    name: str, *, roles: set[str], on_failure: FailureHook | None = None, check: Check | None = None
-) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        if name in _KINDS and _KINDS[name].handler is not fn:
-            raise RuntimeError(f"job kind {name} registered twice")
-        _KINDS[name] = JobKind(name, fn, frozenset(roles), on_failure, check)
-        return fn
-
-    return register
+JOB_MODULES = (
+    dianshu.cases.ingest,
+    dianshu.grouping.service,
+    dianshu.settlement.runs.points,
+    dianshu.settlement.runs.settle,
+    dianshu.settlement.runs.simulations,
+    dianshu.standards.jobs,
+    dianshu.tenancy.jobs,
+)
 
 
 def get_kind(name: str) -> JobKind:
-    load_all()
     try:
-        return _KINDS[name]
+        return declared_kinds()[name]
     except KeyError:
         raise KeyError(f"unknown job kind {name!r}") from None
 
 
 def all_kinds() -> dict[str, JobKind]:
-    load_all()
-    return dict(_KINDS)
-
-
-def load_all() -> None:
-    """Import every domain module that registers job kinds."""
-    import dianshu.cases.ingest
-    import dianshu.settlement.runs
-    import dianshu.settlement.simulations
-    import dianshu.tenancy.jobs  # noqa: F401
+    return declared_kinds()

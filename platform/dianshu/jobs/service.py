@@ -23,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dianshu.db.session import Database, after_commit
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import IdempotencyConflict, JobBusy, JobRejected
+from dianshu.jobs.kinds import JobKind
 from dianshu.jobs.models import Job, JobStatus
-from dianshu.jobs.registry import JobKind, get_kind
+from dianshu.jobs.registry import get_kind
 from dianshu.scope import Role, Scope
 from dianshu.tenancy.models import Tenant
 

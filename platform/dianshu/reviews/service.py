@@ -16,13 +16,14 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
+from dianshu.cases.current import current_cases
 from dianshu.cases.models import CaseRecord
 from dianshu.jobs.errors import JobRejected
 from dianshu.reviews.models import OUTCOMES, ExpertPool, ReviewAssignment, ReviewEvent, SpecialReview
 from dianshu.reviews.workflow import ReviewRefused, grounds, next_state, quota
 from dianshu.scope import Scope
-from dianshu.settlement.engine import CaseIn, HospitalIn, score_case
-from dianshu.settlement.inputs import drg_params, policy_set, standard_in_force
+from dianshu.settlement.arithmetic.year import CaseIn, HospitalIn, score_case
+from dianshu.settlement.runs.inputs import drg_params, policy_set, require_standard_in_force
 from dianshu.standards.models import NewTechnology
 from dianshu.tenancy.service import parent_city
 
@@ -103,8 +104,7 @@ async def submit(
                 CaseRecord.tenant_id == tenant,
                 CaseRecord.hospital_id == hospital,
                 CaseRecord.list_id == list_id,
-                CaseRecord.is_current,
-                CaseRecord.status == "active",
+                text(current_cases(CaseRecord.__tablename__)),
             )
         )
     ).scalar_one_or_none()
@@ -113,7 +113,7 @@ async def submit(
     city = await _city(session, tenant)
     year = case.discharge_month.year
     try:
-        std = await standard_in_force(session, city, case.discharge_month)
+        std = await require_standard_in_force(session, city, case.discharge_month)
     except JobRejected as e:
         raise ReviewRefused(record, "standard", str(e)) from None
     grouping = (
@@ -180,8 +180,8 @@ async def submit(
     discharges = (
         await session.execute(
             text(
-                "select count(*) from case_record where tenant_id = :t and hospital_id = :h and is_current "
-                "and status = 'active' and discharge_month between :a and :b"
+                "select count(*) from case_record where tenant_id = :t and hospital_id = :h "
+                f"and {current_cases()} and discharge_month between :a and :b"
             ),
             {"t": tenant, "h": hospital, "a": datetime.date(year, 1, 1), "b": datetime.date(year, 12, 1)},
         )
@@ -201,8 +201,8 @@ async def submit(
     last_year = (
         await session.execute(
             text(
-                "select count(*) from case_record where tenant_id = :t and hospital_id = :h and is_current "
-                "and status = 'active' and discharge_month between :a and :b"
+                "select count(*) from case_record where tenant_id = :t and hospital_id = :h "
+                f"and {current_cases()} and discharge_month between :a and :b"
             ),
             {"t": tenant, "h": hospital, "a": datetime.date(year - 1, 1, 1), "b": datetime.date(year - 1, 12, 1)},
         )

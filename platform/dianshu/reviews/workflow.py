@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
 
+from dianshu.errors import Refused
+from dianshu.grouping.drg_codes import ungroupable_or_ambiguous
+
 # action -> (states it may start from, the state it leads to, the roles that take it)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str, frozenset[str]]] = {
     "precheck": (("submitted",), "prechecked", frozenset({"region_admin"})),
@@ -16,10 +19,11 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, frozenset[str]]] = {
 }
 
 
-class ReviewRefused(ValueError):
+class ReviewRefused(Refused):
+    """A review step refused (message: "record.field: reason")."""
+
     def __init__(self, record: str, field: str, reason: str) -> None:
-        super().__init__(f"{record}.{field}: {reason}")
-        self.record, self.field, self.reason = record, field, reason
+        super().__init__(record, field, reason, message=f"{record}.{field}: {reason}")
 
 
 def next_state(action: str, state: str, role: str, record: str, *, appealed: bool = False) -> str:
@@ -49,7 +53,7 @@ def grounds(
     out = []
     if case_type == "high_outlier":
         out.append("high outlier")
-    if drg == "0000" or drg.endswith("QY"):
+    if ungroupable_or_ambiguous(drg):
         out.append("ungroupable")
     elif drg_cases_in_year < small_group_cases:
         out.append(f"DRG with fewer than {small_group_cases} cases ({drg_cases_in_year})")

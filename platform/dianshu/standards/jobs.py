@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import insert, text
 
 from dianshu.audit import service as audit
+from dianshu.cases.current import current_cases
 from dianshu.grouping.service import CASE_FIELDS, case_input
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
-from dianshu.jobs.registry import job_kind
+from dianshu.jobs.kinds import job_kind
 from dianshu.standards.calibration import CalibrationParams, Calibrator, Stay
 from dianshu.standards.models import DrgSchemeVersion, PaymentStandard, PaymentStandardDrg
 from dianshu.standards.service import StandardsError, grouper_for
@@ -60,7 +61,7 @@ async def calibrate_standard(ctx: JobContext) -> dict[str, Any]:
     total = (
         await s.execute(
             text(
-                "select count(*) from case_record where tenant_id = any(:t) and is_current and status = 'active' "
+                f"select count(*) from case_record where tenant_id = any(:t) and {current_cases()} "
                 "and extract(year from discharge_month)::int = any(:y)"
             ),
             {"t": regions, "y": list(years)},
@@ -74,7 +75,7 @@ async def calibrate_standard(ctx: JobContext) -> dict[str, Any]:
             await s.execute(
                 text(
                     f"select tenant_id, total_cost, discharge_month, {CASE_FIELDS} from case_record "
-                    "where tenant_id = any(:t) and is_current and status = 'active' "
+                    f"where tenant_id = any(:t) and {current_cases()} "
                     "and extract(year from discharge_month)::int = any(:y) and (tenant_id, id) > (:lt, :li) "
                     "order by tenant_id, id limit :n"
                 ),

@@ -7,7 +7,7 @@ from typing import Any
 from dianshu.audit import service as audit
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
-from dianshu.jobs.registry import job_kind
+from dianshu.jobs.kinds import job_kind
 from dianshu.tenancy.service import ValidationFailed, upsert_hospitals, validate_roster
 
 IMPORT_HOSPITALS = "tenancy.import_hospitals"

@@ -1,7 +1,8 @@
 """Actors of the settlement domain."""
 
-from dianshu.settlement.runs import POINTS, SETTLE
-from dianshu.settlement.simulations import SIMULATE
+from dianshu.settlement.runs.points import POINTS
+from dianshu.settlement.runs.settle import SETTLE
+from dianshu.settlement.runs.simulations import SIMULATE
 from dianshu_workers.actors.base import job_actor
 
 points = job_actor(POINTS, time_limit_s=30 * 60, max_retries=3)

@@ -1,6 +1,6 @@
 """One year (or year to date) of a region's settlement, as a pure computation: typed inputs in, case
-points and per-ledger clearing out. The database runs (service.py) and the JSON simulation
-(simulate.py) both call this, so a simulated year and a real run use exactly the same arithmetic.
+points and per-ledger clearing out. The database runs (runs/points.py, runs/settle.py) and the JSON
+simulation (simulate.py) both call this, so a simulated year and a real run use exactly the same arithmetic.
 
 Order of work, per SPEC sections 5 and 6:
   1. each case's points by the precedence rules (points.case_points), with TCM equivalence;
@@ -19,7 +19,9 @@ from datetime import datetime
 from decimal import Decimal, localcontext
 from itertools import pairwise
 
-from dianshu.settlement.clearing import (
+from dianshu.errors import Refused
+from dianshu.grouping.drg_codes import ungroupable_or_ambiguous
+from dianshu.settlement.arithmetic.clearing import (
     EXACT,
     Budget,
     allocate,
@@ -29,20 +31,29 @@ from dianshu.settlement.clearing import (
     point_value,
     pv_shown,
 )
-from dianshu.settlement.points import HUNDRED, CasePoints, DrgParams, PointsCase, case_points, q4
-from dianshu.settlement.policy import Policy
-from dianshu.settlement.rounding import rounding
+from dianshu.settlement.arithmetic.points import (
+    HUNDRED,
+    CasePoints,
+    DrgParams,
+    PointsCase,
+    case_points,
+    itemized_points,
+    q4,
+)
+from dianshu.settlement.arithmetic.policy import Policy
+from dianshu.settlement.arithmetic.rounding import rounding
 
 ZERO = Decimal(0)
 ZERO4 = Decimal("0.0000")
 
 
-class SettlementInputError(ValueError):
-    """Inputs that cannot be settled: names the record, the field and why."""
+class SettlementInputError(Refused):
+    """Inputs that cannot be settled: names the record, the field and why. `where` is the two as one
+    path ("case 7.readmission_of"), or the record alone when no one field is at fault."""
 
-    def __init__(self, where: str, reason: str) -> None:
-        super().__init__(f"{where}: {reason}")
-        self.where, self.reason = where, reason
+    def __init__(self, record: str, field: str, reason: str, *, whole_record: bool = False) -> None:
+        self.where = record if whole_record else f"{record}.{field}"
+        super().__init__(record, field, reason, message=f"{self.where}: {reason}")
 
 
 @dataclass(frozen=True)
@@ -195,7 +206,7 @@ def score_case(
         if case.review.outcome == "add_points":
             review_points = case.review.points
         elif case.review.outcome == "pay_by_item":
-            review_points = case.total_cost / avg_cost_all * HUNDRED * policy.itemized_factor
+            review_points = itemized_points(case.total_cost, avg_cost_all, policy)
     pc = PointsCase(case.id, case.drg, case.total_cost, case.los_days, case.discharge_way, review_points)
     cp = case_points(pc, params, avg_cost_all, hospital.coefficient, policy)
     if case.review is not None and review_points is not None:
@@ -296,7 +307,7 @@ def _case_results(
     for first, by in sorted(readmitted.items()):
         r = out.get(first)
         if r is None:
-            raise SettlementInputError(f"case {by[0]}.readmission_of", f"no case {first!r}")
+            raise SettlementInputError(f"case {by[0]}", "readmission_of", f"no case {first!r}")
         # Halved from the unrounded points and rounded once (q4 then halve then q4 drifted in the 4th place).
         r.points = q4(unrounded[first] * policy.readmission_factor)
         r.reason += (
@@ -305,7 +316,7 @@ def _case_results(
     for cid, v in violations:
         if v.kind not in policy.violation_multiples:
             raise SettlementInputError(
-                f"case {cid}.violation.kind", f"must be one of {', '.join(policy.violation_multiples)}"
+                f"case {cid}", "violation.kind", f"must be one of {', '.join(policy.violation_multiples)}"
             )
         r = out[cid]
         r.points = ZERO4
@@ -380,7 +391,7 @@ def _clear_ledger(
     policy: Policy,
 ) -> LedgerResult:
     if not totals:
-        raise SettlementInputError(f"ledger {ledger}", "no cases: nothing to clear")
+        raise SettlementInputError(f"ledger {ledger}", "cases", "no cases: nothing to clear", whole_record=True)
     b = lb.budget
     f_total = fund_total(lb.fee_for_service_fund, b, policy)
     counted = {h: t.points - t.deductions for h, t in totals.items()}
@@ -492,7 +503,7 @@ def alliance_problems(alliances: Iterable[AllianceIn], hospitals: Iterable[str])
 def check_alliances(alliances: Iterable[AllianceIn], hospitals: dict[str, HospitalIn]) -> None:
     listed = list(alliances)
     for i, field_, reason in alliance_problems(listed, hospitals):
-        raise SettlementInputError(f"alliance {listed[i].id}.{field_}", reason)
+        raise SettlementInputError(f"alliance {listed[i].id}", field_, reason)
 
 
 @dataclass(slots=True)
@@ -526,8 +537,7 @@ def find_readmissions(stays: Iterable[Stay], policy: Policy) -> dict[str, str]:
             if (
                 not nxt.planned
                 and nxt.drg == prev.drg
-                and nxt.drg != "0000"
-                and not nxt.drg.endswith("QY")
+                and not ungroupable_or_ambiguous(nxt.drg)
                 and (nxt.adrg or "") not in exempt
                 # Calendar days: discharged on the 1st, back on the 16th is within 15 days.
                 and 0 <= (nxt.admitted.date() - prev.discharged.date()).days <= policy.readmission_days
@@ -561,6 +571,6 @@ def settle_year(inp: YearInputs) -> YearResult:
     for name, totals in sorted(totals_by_hospital(results.values()).items()):
         lb = inp.budgets.get(name)
         if lb is None:
-            raise SettlementInputError(f"budget.{name}", "required: a ledger has cases")
+            raise SettlementInputError("budget", name, "required: a ledger has cases")
         ledgers[name] = clear_ledger(name, totals, lb, inp.hospitals, inp.alliances, inp.policy)
     return YearResult(results, ledgers)

@@ -11,9 +11,9 @@ from typing import Any
 from dianshu.config import get_settings
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
-from dianshu.jobs.registry import job_kind
-from dianshu.settlement.scenario import case_count
-from dianshu.settlement.simulate import ScenarioError, simulate
+from dianshu.jobs.kinds import job_kind
+from dianshu.settlement.arithmetic.scenario import case_count
+from dianshu.settlement.arithmetic.simulate import ScenarioError, simulate
 
 SIMULATE = "settlement.simulate"
 MAX_LISTED_ISSUES = 100  # a refusal lists this many paths (and says how many more)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
-from dianshu.settlement.clearing import EXACT, fen
-from dianshu.settlement.policy import Policy
-from dianshu.settlement.rounding import rounding
+from dianshu.settlement.arithmetic.clearing import EXACT, fen
+from dianshu.settlement.arithmetic.policy import Policy
+from dianshu.settlement.arithmetic.rounding import rounding
 
 
 @dataclass(frozen=True)

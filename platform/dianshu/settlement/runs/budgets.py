@@ -19,33 +19,33 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
+from dianshu.cases.current import current_cases
+from dianshu.errors import Refused
 from dianshu.scope import Scope
-from dianshu.settlement.clearing import budget as budget_figures
+from dianshu.settlement.arithmetic.clearing import budget as budget_figures
+from dianshu.settlement.arithmetic.rounding import money
+from dianshu.settlement.arithmetic.values import parse_decimal
 from dianshu.settlement.models import Budget
-from dianshu.settlement.policies import LEDGERS, effective_policy
-from dianshu.settlement.rounding import money
-from dianshu.settlement.values import parse_decimal
+from dianshu.settlement.runs.policies import LEDGERS, effective_policy
 
 
-class BudgetRefused(ValueError):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field, self.reason = field, reason
+class BudgetRefused(Refused):
+    """A budget refused (record: "budget <year>/<ledger>"; message: field and reason)."""
 
 
-def _dec(value: Any, field: str) -> Decimal:
+def _dec(value: Any, record: str, field: str) -> Decimal:
     try:
         return parse_decimal(value)
     except ValueError as e:
-        raise BudgetRefused(field, str(e)) from None
+        raise BudgetRefused(record, field, str(e)) from None
 
 
 async def spending(
     session: AsyncSession, tenant: str, year: int, ledger: str, insured_place: int | None = None
 ) -> Decimal:
     q = (
-        "select coalesce(sum(fund_pay), 0) from case_record where tenant_id = :t and is_current "
-        "and status = 'active' and discharge_month between :a and :b"
+        f"select coalesce(sum(fund_pay), 0) from case_record where tenant_id = :t and {current_cases()} "
+        "and discharge_month between :a and :b"
     )
     params: dict[str, Any] = {"t": tenant, "a": datetime.date(year, 1, 1), "b": datetime.date(year, 12, 1)}
     if ledger != "all":
@@ -81,36 +81,40 @@ async def set_budget(
     last_year_spending: Any = None,
     carve_outs: list[dict[str, Any]] | None = None,
 ) -> Budget:
+    record = f"budget {year}/{ledger}"
     if ledger not in LEDGERS:
-        raise BudgetRefused("ledger", f"must be one of {', '.join(LEDGERS)} (got {ledger!r})")
+        raise BudgetRefused(record, "ledger", f"must be one of {', '.join(LEDGERS)} (got {ledger!r})")
     if not 2000 <= year <= 2100:
-        raise BudgetRefused("year", f"must be a year (got {year})")
+        raise BudgetRefused(record, "year", f"must be a year (got {year})")
     if not reason.strip():
-        raise BudgetRefused("reason", "required: say why the budget is set")
+        raise BudgetRefused(record, "reason", "required: say why the budget is set")
     policy = (await effective_policy(session, city, tenant, year, ledger)).policy
-    g = _dec(growth_rate, "growth_rate")
+    g = _dec(growth_rate, record, "growth_rate")
     if not Decimal("-0.5") <= g <= Decimal("0.5"):
-        raise BudgetRefused("growth_rate", f"must be between -0.5 and 0.5 (got {g})")
+        raise BudgetRefused(record, "growth_rate", f"must be between -0.5 and 0.5 (got {g})")
     items: list[dict[str, str]] = []
     if carve_outs is not None and not isinstance(carve_outs, list):
-        raise BudgetRefused("carve_outs", 'must be a list of {"item": ..., "amount": ...}')
+        raise BudgetRefused(record, "carve_outs", 'must be a list of {"item": ..., "amount": ...}')
     for i, c in enumerate(carve_outs or []):
         if not isinstance(c, dict) or not str(c.get("item") or "").strip():
-            raise BudgetRefused(f"carve_outs[{i}].item", "required: name what is paid outside the points")
-        amount = _dec(c.get("amount"), f"carve_outs[{i}].amount")
+            raise BudgetRefused(record, f"carve_outs[{i}].item", "required: name what is paid outside the points")
+        amount = _dec(c.get("amount"), record, f"carve_outs[{i}].amount")
         if amount < 0:
-            raise BudgetRefused(f"carve_outs[{i}].amount", f"must not be negative (got {amount})")
+            raise BudgetRefused(record, f"carve_outs[{i}].amount", f"must not be negative (got {amount})")
         items.append({"item": str(c["item"]).strip(), "amount": str(money(amount, policy))})
     if last_year_spending is None:
         spent, source = await spending(session, tenant, year - 1, ledger), "cases"
         if spent <= 0:
             raise BudgetRefused(
-                "last_year_spending", f"no {ledger} cases of {year - 1} in {tenant}: enter last year's spending"
+                record,
+                record,
+                "last_year_spending",
+                f"no {ledger} cases of {year - 1} in {tenant}: enter last year's spending",
             )
     else:
-        spent, source = _dec(last_year_spending, "last_year_spending"), "entered"
+        spent, source = _dec(last_year_spending, record, "last_year_spending"), "entered"
         if spent <= 0:
-            raise BudgetRefused("last_year_spending", f"must be positive (got {spent})")
+            raise BudgetRefused(record, "last_year_spending", f"must be positive (got {spent})")
     if policy.carve_out_cross_province:
         items.append(
             {
@@ -120,7 +124,7 @@ async def set_budget(
         )
     total = money(spent * (1 + g), policy) - sum((Decimal(c["amount"]) for c in items), Decimal(0))
     if total <= 0:
-        raise BudgetRefused("carve_outs", f"the carve-outs leave no budget (T = {total})")
+        raise BudgetRefused(record, "carve_outs", f"the carve-outs leave no budget (T = {total})")
     figures = budget_figures(total, policy)
     shown = figures.shown(policy)
 

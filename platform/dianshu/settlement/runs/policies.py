@@ -12,21 +12,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
+from dianshu.errors import Refused
 from dianshu.scope import Scope
+from dianshu.settlement.arithmetic.policy import Policy
 from dianshu.settlement.models import PolicyDefault, PolicyVersion
-from dianshu.settlement.policy import Policy
 from dianshu.strict import Invalid
 
 LEDGERS = ("employee", "resident", "all")
 
 
-class PolicyRefused(ValueError):
-    """Refused parameters: `issues` holds every (field, reason); field and reason are the first."""
-
-    def __init__(self, field: str, reason: str, more: list[tuple[str, str]] | None = None) -> None:
-        self.issues = [(field, reason), *(more or [])]
-        super().__init__("; ".join(f"{f}: {r}" for f, r in self.issues))
-        self.field, self.reason = field, reason
+class PolicyRefused(Refused):
+    """Refused parameters (record: "policy <year>/<ledger>"): `issues` holds every (field, reason);
+    field and reason are the first."""
 
 
 @dataclass(frozen=True)
@@ -37,20 +34,21 @@ class EffectivePolicy:
 
 
 def _check(year: int, ledger: str, parameters: dict[str, Any], reason: str, base: Policy) -> dict[str, Any]:
+    record = f"policy {year}/{ledger}"
     if not 2000 <= year <= 2100:
-        raise PolicyRefused("year", f"must be a year (got {year})")
+        raise PolicyRefused(record, "year", f"must be a year (got {year})")
     if ledger not in LEDGERS:
-        raise PolicyRefused("ledger", f"must be one of {', '.join(LEDGERS)} (got {ledger!r})")
+        raise PolicyRefused(record, "ledger", f"must be one of {', '.join(LEDGERS)} (got {ledger!r})")
     if not reason.strip():
-        raise PolicyRefused("reason", "required: say why the parameters change")
+        raise PolicyRefused(record, "reason", "required: say why the parameters change")
     if not isinstance(parameters, dict):
-        raise PolicyRefused("parameters", "must be a JSON object of parameter names to values")
+        raise PolicyRefused(record, "parameters", "must be a JSON object of parameter names to values")
     try:
         base.with_overrides(parameters)
     except Invalid as e:
         # The policy's paths (policy.reserve_ratio) as the argument's (parameters.reserve_ratio).
         issues = [(i.path.replace("policy", "parameters", 1), i.reason) for i in e.issues]
-        raise PolicyRefused(*issues[0], issues[1:]) from None
+        raise PolicyRefused(record, *issues[0], more=issues[1:]) from None
     return parameters
 
 

@@ -1,6 +1,6 @@
 """Case points (SPEC section 5): a pure function from a grouped case, its DRG's parameters and the
 policy to points, a case type and the reason. Points are Decimal with 4 places (rounded by the
-policy: callers set `rounding(policy)`, as engine.case_results does); case
+policy: callers set `rounding(policy)`, as year.case_results does); case
 points are never negative (penalties are separate deduction lines)."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from dianshu.settlement.policy import Policy
-from dianshu.settlement.rounding import POINT, q4  # noqa: F401  (q4 re-exported)
+from dianshu.grouping.drg_codes import is_ambiguous, is_ungroupable
+from dianshu.settlement.arithmetic.policy import Policy
+from dianshu.settlement.arithmetic.rounding import POINT, q4  # noqa: F401  (q4 re-exported)
 
 HUNDRED = Decimal(100)
 
@@ -53,6 +54,26 @@ class CasePoints:
         return self.points if self.exact is None else self.exact
 
 
+def itemized_points(total_cost: Decimal, avg_cost_all: Decimal, policy: Policy) -> Decimal:
+    """Points paid by item: the case's cost / the region's average cost per case × 100 × f (the
+    policy's itemized_factor), unrounded."""
+    return total_cost / avg_cost_all * HUNDRED * policy.itemized_factor
+
+
+def itemized_reason(drg: str, params: DrgParams | None) -> str | None:
+    """Why a case of `drg` (its parameters in the standard, if any) is paid by item, or None when it
+    is not: ungroupable (0000), an ambiguous group (xQY), a DRG without parameters, an unstable DRG."""
+    if is_ungroupable(drg):
+        return "ungroupable (0000)"
+    if is_ambiguous(drg):
+        return f"ambiguous group {drg}"
+    if params is None:
+        return f"DRG {drg} has no parameters in the standard"
+    if not params.stable:
+        return f"DRG {drg} is unstable"
+    return None
+
+
 def case_points(
     case: PointsCase, params: DrgParams | None, avg_cost_all: Decimal, coefficient: Decimal, policy: Policy
 ) -> CasePoints:
@@ -62,17 +83,9 @@ def case_points(
     if case.special_review_points is not None:
         pts = max(Decimal(0), case.special_review_points)
         return CasePoints(case.id, q4(pts), "special_review", f"special review decided {q4(pts)} points", b, pts)
-    itemized_why = None
-    if case.drg == "0000":
-        itemized_why = "ungroupable (0000)"
-    elif case.drg.endswith("QY"):
-        itemized_why = f"ambiguous group {case.drg}"
-    elif params is None:
-        itemized_why = f"DRG {case.drg} has no parameters in the standard"
-    elif not params.stable:
-        itemized_why = f"DRG {case.drg} is unstable"
+    itemized_why = itemized_reason(case.drg, params)
     if itemized_why is not None:
-        pts = case.total_cost / avg_cost_all * HUNDRED * policy.itemized_factor
+        pts = itemized_points(case.total_cost, avg_cost_all, policy)
         return CasePoints(
             case.id,
             q4(pts),

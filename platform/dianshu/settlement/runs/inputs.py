@@ -13,12 +13,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu import bounds
+from dianshu.cases.current import current_cases
+from dianshu.db.copy import raw_connection
 from dianshu.jobs.errors import JobRejected
-from dianshu.settlement.engine import (
+from dianshu.settlement.arithmetic.points import DrgParams
+from dianshu.settlement.arithmetic.policy import Policy
+from dianshu.settlement.arithmetic.year import (
     AllianceIn,
     CaseIn,
     HospitalIn,
@@ -29,9 +33,8 @@ from dianshu.settlement.engine import (
     find_readmissions,
 )
 from dianshu.settlement.models import Alliance, CaseViolation, EvaluationScore
-from dianshu.settlement.points import DrgParams
-from dianshu.settlement.policies import EffectivePolicy, effective_policy
-from dianshu.settlement.policy import Policy
+from dianshu.settlement.runs.policies import EffectivePolicy, effective_policy
+from dianshu.standards.in_force import standard_in_force
 from dianshu.standards.models import NewTechnology as NewTechnologyRow
 from dianshu.standards.models import PaymentStandard, PaymentStandardDrg
 from dianshu.tenancy.service import parent_city
@@ -62,20 +65,9 @@ async def city_of(session: AsyncSession, tenant: str) -> str:
     return city
 
 
-async def standard_in_force(session: AsyncSession, city: str, on: datetime.date) -> PaymentStandard:
-    std = (
-        await session.execute(
-            select(PaymentStandard)
-            .where(
-                PaymentStandard.city_code == city,
-                PaymentStandard.status == "published",
-                PaymentStandard.effective_from <= on,
-                or_(PaymentStandard.effective_to.is_(None), PaymentStandard.effective_to > on),
-            )
-            .order_by(PaymentStandard.effective_from.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
+async def require_standard_in_force(session: AsyncSession, city: str, on: datetime.date) -> PaymentStandard:
+    """The city's payment standard in force on `on` (standards.in_force), refused when there is none."""
+    std = await standard_in_force(session, city, on)
     if std is None:
         raise JobRejected(
             f"no published payment standard of {city} is in force on {on}: calibrate and publish one first",
@@ -185,14 +177,14 @@ class PointsInputs:
     fingerprints: dict[str, Any] = field(default_factory=dict)
 
 
-# Positional: the loop in load_points_inputs unpacks these 18 columns in this order.
-CASES_SQL = """
+# Read by column name (asyncpg records) in load_points_inputs.
+CASES_SQL = f"""
 select c.id, c.hospital_id, c.list_id, c.patient_id, c.fund_type, c.admit_time, c.discharge_time, c.los_days,
        c.discharge_way, c.readmit_planned, c.total_cost, c.fund_pay, c.discharge_month, c.content_hash,
        g.drg, g.adrg, case when $5 then c.procedures end as procedures, c.insured_place
 from case_record c
 join case_grouping g on g.tenant_id = c.tenant_id and g.case_id = c.id and g.version_id = $2
-where c.tenant_id = $1 and c.is_current and c.status = 'active' and c.discharge_month between $3 and $4
+where c.tenant_id = $1 and {current_cases("c")} and c.discharge_month between $3 and $4
 order by c.id
 """
 
@@ -203,7 +195,7 @@ async def ungrouped_count(
     return (
         await session.execute(
             text(
-                "select count(*) from case_record c where c.tenant_id = :t and c.is_current and c.status = 'active' "
+                f"select count(*) from case_record c where c.tenant_id = :t and {current_cases('c')} "
                 "and c.discharge_month between :a and :b and not exists (select 1 from case_grouping g "
                 "where g.tenant_id = c.tenant_id and g.case_id = c.id and g.version_id = :v)"
             ),
@@ -216,7 +208,7 @@ async def load_points_inputs(session: AsyncSession, tenant: str, year: int, thro
     city = await city_of(session, tenant)
     start, end = datetime.date(year, 1, 1), datetime.date(year, through_month, 1)
     cutoff = month_end(year, through_month)
-    std = await standard_in_force(session, city, cutoff)
+    std = await require_standard_in_force(session, city, cutoff)
     missing = await ungrouped_count(session, tenant, std.scheme_version_id, start, end)
     if missing:
         raise JobRejected(
@@ -255,27 +247,39 @@ async def load_points_inputs(session: AsyncSession, tenant: str, year: int, thro
 
     # The year's cases through asyncpg directly (in the same transaction, so under the same scope):
     # a million rows cost seconds less than through result rows.
-    pg = (await (await session.connection()).get_raw_connection()).driver_connection
+    pg = await raw_connection(session)
     rows = await pg.fetch(CASES_SQL, tenant, std.scheme_version_id, start, end, bool(tech_of))
     # Cross-province cases carved out of the budget are paid outside the points: they leave the run.
     carved = {ledger for ledger, p in policies.by_ledger.items() if p.policy.carve_out_cross_province}
     ledger_of = policies.ledger_of
     carved_out = 0
     if carved:
-        kept = [r for r in rows if not (r[17] == 3 and ledger_of(r[4]) in carved)]
+        kept = [r for r in rows if not (r["insured_place"] == 3 and ledger_of(r["fund_type"]) in carved)]
         carved_out, rows = len(rows) - len(kept), kept
     digest = hashlib.sha256()
     stays_by_ledger: dict[str, list[Stay]] = defaultdict(list)
     for r in rows:
-        digest.update(f"{r[0]}:{r[13]}:{r[14]};".encode())
-        stays_by_ledger[ledger_of(r[4])].append(Stay(str(r[0]), r[1], r[3], r[5], r[6], r[14], r[15], r[9]))
+        digest.update(f"{r['id']}:{r['content_hash']}:{r['drg']};".encode())
+        stays_by_ledger[ledger_of(r["fund_type"])].append(
+            Stay(
+                str(r["id"]),
+                r["hospital_id"],
+                r["patient_id"],
+                r["admit_time"],
+                r["discharge_time"],
+                r["drg"],
+                r["adrg"],
+                r["readmit_planned"],
+            )
+        )
     readmits: dict[str, str] = {}
     for ledger, stays in stays_by_ledger.items():
         readmits.update(find_readmissions(stays, policies.policy(ledger)))
     cases: dict[int, LoadedCase] = {}
     no_tech: tuple[NewTechnology, ...] = ()
     for r in rows:
-        (cid, hospital, list_id, _, fund_type, _, _, los, way, _, total, fund_pay, month, _, drg, _, procs, _) = r
+        cid, hospital, list_id, drg, procs = r["id"], r["hospital_id"], r["list_id"], r["drg"], r["procedures"]
+        total, fund_pay, fund_type = r["total_cost"], r["fund_pay"], r["fund_type"]
         key = (hospital, list_id)
         new_tech = no_tech
         if tech_of and procs:
@@ -289,12 +293,12 @@ async def load_points_inputs(session: AsyncSession, tenant: str, year: int, thro
                 hospital,
                 drg,
                 total,
-                los,
-                way,
+                r["los_days"],
+                r["discharge_way"],
                 total - fund_pay,
                 fund_type,
                 fund_pay,
-                month.month,
+                r["discharge_month"].month,
                 readmits.get(sid),
                 violations.get(key),
                 reviews.get(key),

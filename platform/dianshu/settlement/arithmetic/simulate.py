@@ -1,14 +1,14 @@
 """Simulation: a scenario (plain JSON, decimals as strings, read strictly by scenario.py) in, one
 year's case points and annual clearing out, with no database. It parses into the same typed inputs
-the database runs build and calls the same engine (engine.settle_year), so a simulated year and a
+the database runs build and calls the same engine (year.settle_year), so a simulated year and a
 real run agree to the fen."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from dianshu.settlement.engine import SettlementInputError, YearInputs, YearResult, settle_year
-from dianshu.settlement.scenario import read_scenario
+from dianshu.settlement.arithmetic.scenario import read_scenario
+from dianshu.settlement.arithmetic.year import SettlementInputError, YearInputs, YearResult, settle_year
 from dianshu.strict import Invalid
 
 

@@ -1,5 +1,5 @@
 """The city's view of a settlement year: every region's budget, fund total and point value side by
-side, as CSV or a printable HTML page with a chart (rows from runs.city_overview)."""
+side, as CSV or a printable HTML page with a chart (rows from runs.figures.city_overview)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from dianshu import csvcells
-from dianshu.settlement.charts import svg_chart
+from dianshu.settlement.reports.charts import svg_chart
 
 COLUMNS = ("region", "name", "ledger", "status", "version", "T", "R", "B", "E", "F", "P", "S", "PV", "hospitals")
 

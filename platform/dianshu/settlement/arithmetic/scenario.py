@@ -12,8 +12,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from dianshu.settlement.clearing import budget
-from dianshu.settlement.engine import (
+from dianshu.grouping.drg_codes import UNGROUPABLE, ungroupable_or_ambiguous
+from dianshu.settlement.arithmetic.clearing import budget
+from dianshu.settlement.arithmetic.points import DrgParams
+from dianshu.settlement.arithmetic.policy import (
+    DISCHARGE_WAYS,
+    MAX_FACTOR,
+    MAX_LOS_DAYS,
+    MAX_POINTS,
+    VIOLATION_MULTIPLES,
+    Policy,
+    overrides_model,
+)
+from dianshu.settlement.arithmetic.year import (
     AllianceIn,
     CaseIn,
     HospitalIn,
@@ -25,21 +36,10 @@ from dianshu.settlement.engine import (
     alliance_problems,
     ledger_of,
 )
-from dianshu.settlement.points import DrgParams
-from dianshu.settlement.policy import (
-    DISCHARGE_WAYS,
-    MAX_FACTOR,
-    MAX_LOS_DAYS,
-    MAX_POINTS,
-    VIOLATION_MULTIPLES,
-    Policy,
-    overrides_model,
-)
 from dianshu.strict import Dec, Invalid, Issue, Money, StrictBool, StrictInt, StrictModel, StrictStr, WholeNumber, parse
 
 FUND_TYPES = ("employee", "resident")
 REVIEW_OUTCOMES = ("keep", "add_points", "pay_by_item", "refuse")
-UNGROUPABLE = "0000"
 MAX_GROUPS = 10_000
 MAX_HOSPITALS = 10_000
 
@@ -188,7 +188,7 @@ def _cross_checks(sc: Scenario, policy: Policy) -> list[Issue]:
         ledgers_used.add(ledger_of(c.fund_type, policy))
         if c.hospital not in hospitals:
             issues.append(Issue(f"{at}.hospital", f"{c.hospital!r} is not in hospitals"))
-        if c.drg != UNGROUPABLE and not c.drg.endswith("QY") and c.drg not in groups:
+        if not ungroupable_or_ambiguous(c.drg) and c.drg not in groups:
             issues.append(Issue(f"{at}.drg", f"{c.drg!r} is not in groups ({UNGROUPABLE} for an ungroupable case)"))
         if c.readmission_of is not None:
             if c.readmission_of == c.id:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, localcontext
 
-from dianshu.settlement.policy import Policy
-from dianshu.settlement.rounding import FEN, fen, rounding
+from dianshu.settlement.arithmetic.policy import Policy
+from dianshu.settlement.arithmetic.rounding import FEN, fen, rounding
 
 PV_SHOWN = Decimal("0.000001")
 EXACT = Context(prec=50)

@@ -14,9 +14,13 @@ import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dianshu.errors import Refused
 from dianshu.jobs.errors import JobRejected
-from dianshu.settlement.clearing import budget
-from dianshu.settlement.engine import (
+from dianshu.settlement.arithmetic.clearing import budget
+from dianshu.settlement.arithmetic.policy import overrides_model
+from dianshu.settlement.arithmetic.rounding import money
+from dianshu.settlement.arithmetic.values import parse_decimal
+from dianshu.settlement.arithmetic.year import (
     LedgerBudget,
     SettlementInputError,
     case_results,
@@ -24,25 +28,20 @@ from dianshu.settlement.engine import (
     clear_ledger,
     totals_by_hospital,
 )
-from dianshu.settlement.inputs import alliances_of, load_points_inputs
 from dianshu.settlement.models import Budget, SettlementLine, SettlementRun
-from dianshu.settlement.policy import overrides_model
-from dianshu.settlement.rounding import money
-from dianshu.settlement.values import parse_decimal
+from dianshu.settlement.runs.inputs import alliances_of, load_points_inputs
 from dianshu.strict import Invalid, parse
 
 
-class CompareRefused(ValueError):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field, self.reason = field, reason
+class CompareRefused(Refused):
+    """A comparison refused (record: "run <id>"; message: field and reason)."""
 
 
-def _dec(value: Any, field: str) -> Decimal:
+def _dec(value: Any, record: str, field: str) -> Decimal:
     try:
         return parse_decimal(value)
     except ValueError as e:
-        raise CompareRefused(field, str(e)) from None
+        raise CompareRefused(record, field, str(e)) from None
 
 
 async def simulate_against_run(
@@ -54,43 +53,44 @@ async def simulate_against_run(
     coefficients: dict[str, Any] | None = None,
     growth_rate: Any = None,
 ) -> dict[str, Any]:
+    record = f"run {run_id}"
     # The arguments' shapes first, before anything is read (their bounds need the region's policy).
     if coefficients is not None and not isinstance(coefficients, dict):
-        raise CompareRefused("coefficients", "must be a JSON object of hospital code -> coefficient")
+        raise CompareRefused(record, "coefficients", "must be a JSON object of hospital code -> coefficient")
     if parameters is not None:
         try:
             parse(overrides_model(), parameters, prefix="parameters", whole="parameters")
         except Invalid as e:
-            raise CompareRefused(e.issues[0].path, e.issues[0].reason) from None
+            raise CompareRefused(record, e.issues[0].path, e.issues[0].reason) from None
     run = (
         await session.execute(
             select(SettlementRun).where(SettlementRun.tenant_id == tenant, SettlementRun.id == run_id)
         )
     ).scalar_one_or_none()
     if run is None or run.kind != "annual":
-        raise CompareRefused("run", f"no annual clearing run {run_id} in {tenant}")
+        raise CompareRefused(record, "run", f"no annual clearing run {run_id} in {tenant}")
     b = (
         await session.execute(select(Budget).where(Budget.tenant_id == tenant, Budget.id == run.budget_id))
     ).scalar_one()
     try:
         inp = await load_points_inputs(session, tenant, run.year, 12)
     except JobRejected as e:
-        raise CompareRefused(e.details.get("field", "run"), str(e)) from e
+        raise CompareRefused(record, e.details.get("field", "run"), str(e)) from e
     ledger = run.ledger
     if ledger not in inp.policies.by_ledger:
-        raise CompareRefused("run", f"no policy for the run's ledger {ledger}")
+        raise CompareRefused(record, "run", f"no policy for the run's ledger {ledger}")
     try:
         policy = inp.policies.policy(ledger).with_overrides(parameters)
     except Invalid as e:  # the first refused parameter, by its argument's path
         first = e.issues[0]
-        raise CompareRefused(first.path.replace("policy", "parameters", 1), first.reason) from None
+        raise CompareRefused(record, first.path.replace("policy", "parameters", 1), first.reason) from None
     hospitals = dict(inp.hospitals)
     for code, c in (coefficients or {}).items():
         if code not in hospitals:
-            raise CompareRefused(f"coefficients.{code}", f"not a hospital of {tenant}")
-        coef = _dec(c, f"coefficients.{code}")
+            raise CompareRefused(record, f"coefficients.{code}", f"not a hospital of {tenant}")
+        coef = _dec(c, record, f"coefficients.{code}")
         if coef <= 0:
-            raise CompareRefused(f"coefficients.{code}", f"must be positive (got {coef})")
+            raise CompareRefused(record, f"coefficients.{code}", f"must be positive (got {coef})")
         hospitals[code] = replace(hospitals[code], coefficient=coef)
     lines = {
         x.hospital_id: x
@@ -108,7 +108,7 @@ async def simulate_against_run(
         )
         for h, x in hospitals.items()
     }
-    g = b.growth_rate if growth_rate is None else _dec(growth_rate, "growth_rate")
+    g = b.growth_rate if growth_rate is None else _dec(growth_rate, record, "growth_rate")
     carved = sum((Decimal(c["amount"]) for c in b.carve_outs), Decimal(0))
     figures = budget(money(b.last_year_spending * (1 + g), policy) - carved, policy)
     cases = [lc.case for lc in inp.cases.values() if inp.policies.ledger_of(lc.case.fund_type) == ledger]
@@ -125,9 +125,9 @@ async def simulate_against_run(
     try:
         sim = await anyio.to_thread.run_sync(compute)
     except (SettlementInputError, ValueError) as err:
-        raise CompareRefused("settlement", str(err)) from err
+        raise CompareRefused(record, "settlement", str(err)) from err
     except ArithmeticError as err:
-        raise CompareRefused("settlement", "the changed figures are too large to compute to the fen") from err
+        raise CompareRefused(record, "settlement", "the changed figures are too large to compute to the fen") from err
     published = run.figures
     simulated = sim.figures()
     rows = []

@@ -1,6 +1,6 @@
-"""A hospital's settlement statement: the run's figures, its own line, and its points and money by
-month, rendered as JSON-ready data, CSV or a printable HTML page with an inline SVG chart (no
-JavaScript, no external assets: it prints and archives as it is)."""
+"""A hospital's settlement statement (the data of runs.figures.statement_data) as CSV or a printable
+HTML page with an inline SVG chart (no JavaScript, no external assets: it prints and archives as it
+is)."""
 
 from __future__ import annotations
 
@@ -10,48 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from dianshu import csvcells
-from dianshu.settlement.charts import svg_chart
-
-LINE_FIELDS = (
-    "cases",
-    "points",
-    "deductions",
-    "self_pay",
-    "fund_pay",
-    "due",
-    "payable",
-    "holdback",
-    "paid_before",
-    "payment",
-    "prepaid",
-    "score",
-    "balance",
-    "withheld",
-    "audit_deductions",
-)
-
-
-def statement(run: Any, line: Any, months: list[dict[str, Any]], hospital_name: str) -> dict[str, Any]:
-    """`months`: one dict a month: month, cases, points, self_pay, payment (published monthly runs)."""
-    return {
-        "tenant": run.tenant_id,
-        "hospital": line.hospital_id,
-        "hospital_name": hospital_name,
-        "run": {
-            "id": str(run.id),
-            "kind": run.kind,
-            "year": run.year,
-            "month": run.month,
-            "ledger": run.ledger,
-            "version": run.version,
-            "status": run.status,
-            "published_at": run.published_at.isoformat() if run.published_at else None,
-        },
-        "figures": {k: v for k, v in run.figures.items() if k != "alliances"},
-        "alliance": line.alliance_id,
-        "line": {f: (str(getattr(line, f)) if getattr(line, f) is not None else None) for f in LINE_FIELDS},
-        "months": [{k: str(v) for k, v in m.items()} for m in months],
-    }
+from dianshu.settlement.reports.charts import svg_chart
 
 
 def to_csv(data: dict[str, Any]) -> str:

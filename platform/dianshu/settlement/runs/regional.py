@@ -13,16 +13,18 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
+from dianshu.errors import Refused
 from dianshu.scope import Scope
+from dianshu.settlement.arithmetic.policy import VIOLATION_MULTIPLES
+from dianshu.settlement.arithmetic.values import parse_decimal
 from dianshu.settlement.models import Alliance, AuditDeduction, CaseViolation, EvaluationScore
-from dianshu.settlement.policy import VIOLATION_MULTIPLES
-from dianshu.settlement.values import parse_decimal
 
 
-class RegionalRefused(ValueError):
+class RegionalRefused(Refused):
+    """A region's entry refused (message: "record.field: reason")."""
+
     def __init__(self, record: str, field: str, reason: str) -> None:
-        super().__init__(f"{record}.{field}: {reason}")
-        self.record, self.field, self.reason = record, field, reason
+        super().__init__(record, field, reason, message=f"{record}.{field}: {reason}")
 
 
 def _dec(value: Any, record: str, field: str) -> Decimal:
