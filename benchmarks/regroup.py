@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
 from benchmarks.common import CODES, Run, through_workers
+from dianshu.cases.current import current_cases
 from dianshu.config import Settings, reset_settings
 from dianshu.db.session import Database, scoped_session, sync_url
 from dianshu.grouping.service import GROUP_CASES
@@ -72,7 +73,7 @@ def year_cases(database: str) -> int | None:
                 return (
                     await s.execute(
                         text(
-                            "select count(*) from case_record where is_current and status = 'active' "
+                            f"select count(*) from case_record where {current_cases()} "
                             "and discharge_month between '2025-01-01' and '2025-12-01'"
                         )
                     )

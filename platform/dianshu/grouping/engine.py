@@ -47,11 +47,10 @@ from dianshu.grouping.conditions import (
     required_memberships,
     walk,
 )
+from dianshu.grouping.drg_codes import UNGROUPABLE
 from dianshu.grouping.editions import EditionView
 from dianshu.grouping.records import GroupInput, GroupResult, Message
 from dianshu.standards.tables import ADRG_LISTS, Family, SchemeTables
-
-UNGROUPABLE = "0000"
 
 
 @dataclass(frozen=True)

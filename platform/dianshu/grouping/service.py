@@ -8,17 +8,19 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import or_, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu import bounds
 from dianshu.audit import service as audit
+from dianshu.cases.current import current_cases
 from dianshu.db.copy import copy_text, raw_connection, stage
 from dianshu.grouping.engine import Grouper
 from dianshu.grouping.records import GroupInput
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.kinds import job_kind
+from dianshu.standards.in_force import in_force
 from dianshu.standards.models import DrgSchemeVersion, PaymentStandard
 from dianshu.standards.service import StandardsError, grouper_for
 from dianshu.tenancy.service import parent_city
@@ -38,19 +40,7 @@ async def default_version(session: AsyncSession, city: str | None, on: datetime.
     """The scheme version of the city's payment standard in force on `on`, else the newest
     published ZJ-DRG version (the pilot city's scheme)."""
     if city:
-        v = (
-            await session.execute(
-                select(PaymentStandard.scheme_version_id)
-                .where(
-                    PaymentStandard.city_code == city,
-                    PaymentStandard.status == "published",
-                    PaymentStandard.effective_from <= on,
-                    or_(PaymentStandard.effective_to.is_(None), PaymentStandard.effective_to > on),
-                )
-                .order_by(PaymentStandard.effective_from.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
+        v = (await session.execute(in_force(city, on, PaymentStandard.scheme_version_id))).scalar_one_or_none()
         if v:
             return v
     return (
@@ -103,6 +93,9 @@ FAST_COLUMNS = (
 )
 
 
+_ID, _HOSPITAL = FAST_COLUMNS.index("id"), FAST_COLUMNS.index("hospital_id")  # rows read by column name
+
+
 class _CopyText(dict):
     """COPY text of a value from a small set (codes, statuses, hospital ids), worked out once."""
 
@@ -129,7 +122,7 @@ def result_lines(
     arrays: dict[tuple[str, ...], str] = {(): "{}"}
     out = []
     for row, rec in zip(rows, inputs, strict=True):
-        cid, hospital = row[0], row[1]
+        cid, hospital = row[_ID], row[_HOSPITAL]
         r = group(rec)
         counts[r.status] += 1
         mcc, cc = arrays.get(r.mcc), arrays.get(r.cc)
@@ -198,7 +191,7 @@ async def group_period(
     total = (
         await s.execute(
             text(
-                "select count(*) from case_record where tenant_id = :t and is_current and status = 'active' "
+                f"select count(*) from case_record where tenant_id = :t and {current_cases()} "
                 "and discharge_month between :a and :b"
             ),
             {"t": ctx.tenant_id, "a": start, "b": end},
@@ -227,8 +220,8 @@ async def group_period(
     # One server-side cursor over the period's cases (raw asyncpg records, no ORM rows), read in
     # batches; each batch's results go to the temporary table by one COPY.
     cursor = await pg.cursor(
-        f"select {', '.join(FAST_COLUMNS)} from case_record where tenant_id = $1 and is_current "
-        "and status = 'active' and discharge_month between $2 and $3",
+        f"select {', '.join(FAST_COLUMNS)} from case_record where tenant_id = $1 and {current_cases()} "
+        "and discharge_month between $2 and $3",
         ctx.tenant_id,
         start,
         end,
@@ -307,7 +300,7 @@ async def compare_schemes(ctx: JobContext) -> dict[str, Any]:
             from case_grouping a
             join case_grouping b on b.tenant_id = a.tenant_id and b.case_id = a.case_id and b.version_id = :other
             join case_record c on c.tenant_id = a.tenant_id and c.id = a.case_id
-            where a.tenant_id = :t and a.version_id = :base and c.is_current and c.status = 'active'
+            where a.tenant_id = :t and a.version_id = :base and {current_cases("c")}
               and c.discharge_month between :a and :b
             group by 1, 2, 3, 4, 5, 6"""),
             params,
