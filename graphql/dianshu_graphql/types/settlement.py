@@ -223,7 +223,7 @@ class SettlementFigures:
                     due=Decimal(x["due"]),
                     surplus=Decimal(x["surplus"]),
                 )
-                for a, x in raw.items()
+                for a, x in sorted(raw.items())
             ]
             if alliances and isinstance(raw, dict)
             else None
@@ -303,7 +303,7 @@ class AllianceShares:
 
 
 def _shares(shares: dict[str, Any]) -> list[AllianceShare]:
-    return [AllianceShare(hospital=h, share=Decimal(str(r))) for h, r in shares.items()]
+    return [AllianceShare(hospital=h, share=Decimal(str(r))) for h, r in sorted(shares.items())]
 
 
 @strawberry.type(description="What a settlement run was computed from, as it recorded it (a run is reproducible).")
@@ -342,12 +342,15 @@ class SettlementRunInputs:
             budget_version=budget.get("version"),
             prepaid_run=_id(inputs.get("prepaid_run")),
             audit_deductions=[
-                HospitalAmount(hospital=h, amount=Decimal(v)) for h, v in (inputs.get("audit_deductions") or {}).items()
+                HospitalAmount(hospital=h, amount=Decimal(v))
+                for h, v in sorted((inputs.get("audit_deductions") or {}).items())
             ],
-            scores=[HospitalScore(hospital=h, score=Decimal(v)) for h, v in (inputs.get("scores") or {}).items()],
+            scores=[
+                HospitalScore(hospital=h, score=Decimal(v)) for h, v in sorted((inputs.get("scores") or {}).items())
+            ],
             alliances=[
                 AllianceShares(alliance=a, lead=x.get("lead"), shares=_shares(x.get("shares") or {}))
-                for a, x in (inputs.get("alliances") or {}).items()
+                for a, x in sorted((inputs.get("alliances") or {}).items())
             ],
         )
 
@@ -539,9 +542,12 @@ class PointsSummary:
     def of(cls, summary: dict[str, Any]) -> PointsSummary:
         return cls(
             cases=int(summary.get("cases") or 0),
-            types=[CaseTypeCount(type=CaseType(t), cases=int(n)) for t, n in (summary.get("types") or {}).items()],
+            types=[
+                CaseTypeCount(type=CaseType(t), cases=int(n)) for t, n in sorted((summary.get("types") or {}).items())
+            ],
             points=[
-                LedgerPoints(ledger=Ledger(k), points=Decimal(v)) for k, v in (summary.get("points") or {}).items()
+                LedgerPoints(ledger=Ledger(k), points=Decimal(v))
+                for k, v in sorted((summary.get("points") or {}).items())
             ],
         )
 
@@ -577,10 +583,10 @@ class PointsRunInputs:
             standard_id=_id(standard.get("id")),
             standard_label=standard.get("label"),
             avg_cost_all=_dec(inputs.get("avg_cost_all")),
-            policies=[LedgerPolicy.of_json(k, v) for k, v in (inputs.get("policy") or {}).items()],
+            policies=[LedgerPolicy.of_json(k, v) for k, v in sorted((inputs.get("policy") or {}).items())],
             hospitals=[
                 HospitalParameters(hospital=h, coefficient=Decimal(x["coefficient"]), type=HospitalType(x["type"]))
-                for h, x in (inputs.get("hospitals") or {}).items()
+                for h, x in sorted((inputs.get("hospitals") or {}).items())
             ],
             cases=inputs.get("cases"),
             case_set_sha256=inputs.get("case_set_sha256"),
