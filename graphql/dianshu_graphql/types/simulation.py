@@ -70,7 +70,7 @@ class ScenarioPrepaidInput:
 class ScenarioHospitalInput:
     code: str = strawberry.field(description="The hospital's code, unique among hospitals.")
     coefficient: Decimal = strawberry.field(default=Decimal(1), description="医院系数: above 0, at most 100.")
-    type: HospitalType = HospitalType.general
+    type: HospitalType = strawberry.field(default=HospitalType.general, description="General, TCM or specialist.")
     evaluation_score: Decimal | None = strawberry.field(default=None, description="考核得分 from 0 to 100 (null: 100).")
     prepaid: strawberry.Maybe[ScenarioPrepaidInput] = strawberry.field(
         description="Paid during the year (left out: nothing)."
@@ -92,13 +92,13 @@ class ScenarioAllianceInput:
 
 @strawberry.input(description="A confirmed violation on a case.")
 class ScenarioViolationInput:
-    kind: ViolationKind
+    kind: ViolationKind = strawberry.field(description="The violation's kind.")
     serious: bool = strawberry.field(default=False, description="Serious: the points are deducted, not just lost.")
 
 
 @strawberry.input(description="A decided special review of a case.")
 class ScenarioSpecialReviewInput:
-    outcome: ReviewOutcome
+    outcome: ReviewOutcome = strawberry.field(description="The review's outcome.")
     points: Decimal | None = strawberry.field(default=None, description="The points set: with add_points, only then.")
 
 
@@ -120,15 +120,17 @@ class ScenarioCaseInput:
     los_days: int = strawberry.field(description="Length of stay (days), 0 to 3660.")
     discharge_way: int = strawberry.field(description="离院方式: 1, 2, 3, 4, 5 or 9.")
     self_pay: Decimal = strawberry.field(description="The patient's own payment (yuan), not negative.")
-    fund_type: FundType
+    fund_type: FundType = strawberry.field(description="The patient's fund type (参保类型).")
     fund_pay: Decimal = strawberry.field(default=Decimal(0), description="The fund's payment (yuan), not negative.")
     month: int = strawberry.field(default=12, description="The discharge month, 1 to 12.")
     readmission_of: str | None = strawberry.field(default=None, description="Another case's id: this stay readmits it.")
-    violation: ScenarioViolationInput | None = None
+    violation: ScenarioViolationInput | None = strawberry.field(default=None, description="A confirmed violation.")
     special_review_points: Decimal | None = strawberry.field(
         default=None, description="Points set by special review (shorthand for add_points); not with specialReview."
     )
-    special_review: ScenarioSpecialReviewInput | None = None
+    special_review: ScenarioSpecialReviewInput | None = strawberry.field(
+        default=None, description="A decided special review (特病单议); not with specialReviewPoints."
+    )
     new_technologies: strawberry.Maybe[list[ScenarioNewTechnologyInput]] = strawberry.field(
         description="At most 20 (left out: none)."
     )
@@ -146,8 +148,8 @@ class ScenarioLedgerBudgetInput:
 
 @strawberry.input(description="The budget of each ledger that has cases.")
 class ScenarioBudgetInput:
-    employee: ScenarioLedgerBudgetInput | None = None
-    resident: ScenarioLedgerBudgetInput | None = None
+    employee: ScenarioLedgerBudgetInput | None = strawberry.field(default=None, description="The employee ledger's.")
+    resident: ScenarioLedgerBudgetInput | None = strawberry.field(default=None, description="The resident ledger's.")
     all: ScenarioLedgerBudgetInput | None = strawberry.field(
         default=None, description="Only when the policy merges the ledgers."
     )
@@ -161,12 +163,12 @@ class ScenarioInput:
     policy: PolicyParametersInput | None = strawberry.field(
         default=None, description="Parameters changed from the SPEC defaults (as setPolicy)."
     )
-    standard: ScenarioStandardInput
+    standard: ScenarioStandardInput = strawberry.field(description="The region's payment standard.")
     groups: strawberry.Maybe[list[ScenarioGroupInput]] = strawberry.field(description="At most 10,000 groups.")
     hospitals: list[ScenarioHospitalInput] = strawberry.field(description="1 to 10,000 hospitals.")
     alliances: strawberry.Maybe[list[ScenarioAllianceInput]] = strawberry.field(description="Medical alliances.")
     cases: list[ScenarioCaseInput] = strawberry.field(description="At least one case.")
-    budget: ScenarioBudgetInput
+    budget: ScenarioBudgetInput = strawberry.field(description="A budget for every ledger with cases.")
 
 
 # JSON names whose GraphQL names are not their camel case.
