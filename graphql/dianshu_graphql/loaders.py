@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import aliased
 from strawberry.dataloader import DataLoader
 
+from dianshu.reviews.models import ReviewAssignment, ReviewEvent
+from dianshu.settlement.models import SettlementLine
 from dianshu.tenancy.models import Hospital, Tenant
 from dianshu.tenancy.service import get_hospitals
 
@@ -32,12 +37,6 @@ def hospital_loader(ctx: Any) -> DataLoader[tuple[str, str], Hospital | None]:
 
 def review_steps_loader(ctx: Any) -> DataLoader[tuple[str, str], list[Any]]:
     """Every step of the reviews asked for, in one query: key (tenant, review id)."""
-    import uuid
-    from collections import defaultdict
-
-    from sqlalchemy import tuple_
-
-    from dianshu.reviews.models import ReviewEvent
 
     async def load(keys: list[tuple[str, str]]) -> list[list[Any]]:
         wanted = [(t, uuid.UUID(r)) for t, r in keys]
@@ -60,12 +59,6 @@ def review_steps_loader(ctx: Any) -> DataLoader[tuple[str, str], list[Any]]:
 def review_opinions_loader(ctx: Any) -> DataLoader[tuple[str, str], list[Any]]:
     """The expert assignments (opinions) of the reviews asked for, in one query; row-level security
     leaves an expert its own and a hospital none."""
-    import uuid
-    from collections import defaultdict
-
-    from sqlalchemy import tuple_
-
-    from dianshu.reviews.models import ReviewAssignment
 
     async def load(keys: list[tuple[str, str]]) -> list[list[Any]]:
         wanted = [(t, uuid.UUID(r)) for t, r in keys]
@@ -89,12 +82,6 @@ def settlement_lines_loader(ctx: Any) -> DataLoader[tuple[str, str, int, str | N
     """A page of lines of each settlement run asked for: key (tenant, run id, page size + 1, the
     hospital after which the page starts). One query per distinct page (usually one per request);
     row-level security leaves a hospital its own line."""
-    import uuid
-    from collections import defaultdict
-
-    from sqlalchemy import func, tuple_
-
-    from dianshu.settlement.models import SettlementLine
 
     async def load(keys: list[tuple[str, str, int, str | None]]) -> list[list[Any]]:
         pages: dict[tuple[int, str | None], list[tuple[str, uuid.UUID]]] = defaultdict(list)
@@ -110,8 +97,6 @@ def settlement_lines_loader(ctx: Any) -> DataLoader[tuple[str, str, int, str | N
                 if after is not None:
                     ranked = ranked.where(L.hospital_id > after)
                 sub = ranked.subquery()
-                from sqlalchemy.orm import aliased
-
                 line = aliased(L, sub)
                 rows = (
                     await s.execute(select(line).where(sub.c.n <= n).order_by(sub.c.tenant_id, sub.c.run_id, sub.c.n))
