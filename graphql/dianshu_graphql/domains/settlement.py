@@ -19,7 +19,7 @@ from dianshu.settlement.runs import SETTLE, RunRefused, city_overview, publish_r
 from dianshu_graphql import pagination
 from dianshu_graphql.domains.grouping import submit_job
 from dianshu_graphql.domains.points import parse_id, sees_every_hospital
-from dianshu_graphql.errors import IdempotencyConflict, PermissionDenied, ValidationError
+from dianshu_graphql.errors import ExpectedError, IdempotencyConflict, PermissionDenied, ValidationError
 from dianshu_graphql.permissions import denied, require_roles, require_tenant
 from dianshu_graphql.types.policies import Ledger
 from dianshu_graphql.types.settlement import (
@@ -259,7 +259,7 @@ class SettlementMutation:
             return no
         try:
             run_id = parse_id(id, "id")
-        except Exception as e:
+        except ExpectedError as e:
             return refused(f"run {str(id)[:100]}", "id", "not an id", str(e))
         try:
             async with info.context.session() as s:
