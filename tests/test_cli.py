@@ -59,18 +59,19 @@ async def test_demo_provisions_the_pilot_city_through_jobs_and_is_idempotent(set
         runs = await api.gql(
             tokens["region_admin"],
             "query($t: String!) { settlementRuns(tenant: $t, year: 2025) "
-            "{ kind month ledger version status figures } }",
+            "{ nodes { kind month ledger version status figures { fundTotal pointValue } } } }",
             {"t": pilot.REGIONS[0][0]},
         )
-        got = sorted((r["kind"], r["month"], r["ledger"], r["version"], r["status"]) for r in runs["settlementRuns"])
+        nodes = runs["settlementRuns"]["nodes"]
+        got = sorted((r["kind"], r["month"], r["ledger"], r["version"], r["status"]) for r in nodes)
         assert got == [
             ("annual", 12, "employee", 1, "draft"),
             ("annual", 12, "resident", 1, "draft"),
             ("monthly", 6, "employee", 1, "published"),
             ("monthly", 6, "resident", 1, "published"),
         ]
-        annual = [r for r in runs["settlementRuns"] if r["kind"] == "annual"]
-        assert all(D(r["figures"]["F"]) > 0 and D(r["figures"]["PV"]) > 0 for r in annual)
+        annual = [r for r in nodes if r["kind"] == "annual"]
+        assert all(D(r["figures"]["fundTotal"]) > 0 and D(r["figures"]["pointValue"]) > 0 for r in annual)
         # Re-running imported nothing twice: one succeeded roster job per region.
         jobs = await api.gql(
             tokens["city_admin"],

@@ -18,17 +18,16 @@ from strawberry.extensions import (
 from strawberry.tools import merge_types
 
 from dianshu.config import Profile, Settings
+from dianshu_graphql.domains.budgets import BudgetsMutation, BudgetsQuery
 from dianshu_graphql.domains.cases import CasesMutation, CasesQuery
 from dianshu_graphql.domains.grouping import GroupingMutation, GroupingQuery
 from dianshu_graphql.domains.identity import IdentityQuery
 from dianshu_graphql.domains.jobs import JobsQuery
+from dianshu_graphql.domains.points import PointsMutation, PointsQuery
+from dianshu_graphql.domains.policies import PoliciesMutation, PoliciesQuery
 from dianshu_graphql.domains.reviews import ReviewsMutation, ReviewsQuery
-from dianshu_graphql.domains.settlement import (
-    SettlementMutation,
-    SettlementQuery,
-    SettlementRunsMutation,
-    SettlementRunsQuery,
-)
+from dianshu_graphql.domains.settlement import SettlementMutation, SettlementQuery
+from dianshu_graphql.domains.simulation import SimulationMutation, SimulationQuery
 from dianshu_graphql.domains.standards import StandardsMutation, StandardsQuery
 from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
 from dianshu_graphql.errors import EXPECTED
@@ -44,8 +43,11 @@ Query = merge_types(
         StandardsQuery,
         CasesQuery,
         GroupingQuery,
+        PoliciesQuery,
+        SimulationQuery,
+        BudgetsQuery,
         SettlementQuery,
-        SettlementRunsQuery,
+        PointsQuery,
         ReviewsQuery,
     ),
 )
@@ -56,8 +58,11 @@ Mutation = merge_types(
         CasesMutation,
         GroupingMutation,
         StandardsMutation,
+        PoliciesMutation,
+        BudgetsMutation,
+        PointsMutation,
         SettlementMutation,
-        SettlementRunsMutation,
+        SimulationMutation,
         ReviewsMutation,
     ),
 )

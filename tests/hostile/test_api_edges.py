@@ -241,13 +241,20 @@ ARGUMENTS = [
     ),
     (
         "budgets-year-huge",
-        '{ budgets(tenant: "TENANT", year: 99999) { year } }',
+        '{ budgets(tenant: "TENANT", year: 99999) { nodes { year } } }',
         {},
         None,
         "year",
         "must be a year from 2000 to 2100",
     ),
-    ("reviews-year", '{ reviews(tenant: "TENANT", year: 1900) { id } }', {}, None, "year", "from 2000 to 2100"),
+    (
+        "reviews-year",
+        '{ reviews(tenant: "TENANT", year: 1900) { nodes { id } } }',
+        {},
+        None,
+        "year",
+        "from 2000 to 2100",
+    ),
     (
         "hospitals-level",
         "{ hospitals(level: 7) { nodes { code } } }",
@@ -367,7 +374,7 @@ ARGUMENTS = [
     (
         "violation-reason-100k",
         'mutation($r: String!) { confirmViolation(input: {tenant: "TENANT", '
-        'hospital: "HOSPITAL", listId: "L1", kind: "upcoding", reason: $r}) '
+        'hospital: "HOSPITAL", listId: "L1", kind: upcoding, reason: $r}) '
         "{ __typename ... on ValidationError { errors { field reason } } } }",
         {"r": HUGE},
         "ValidationError",
@@ -405,16 +412,16 @@ ARGUMENTS = [
     ),
     (
         "settlement-kind-weekly",
-        'mutation { runSettlement(input: {tenant: "TENANT", kind: "weekly", year: 2025}) '
+        'mutation { runSettlement(input: {tenant: "TENANT", kind: weekly, year: 2025}) '
         "{ __typename ... on ValidationError { errors { field reason } } } }",
         {},
-        "ValidationError",
-        "kind",
-        "must be monthly or annual (got 'weekly')",
+        None,
+        None,
+        "Value 'weekly' does not exist in 'SettlementKind' enum",
     ),
     (
         "settlement-month-13",
-        'mutation { runSettlement(input: {tenant: "TENANT", kind: "monthly", year: 2025, '
+        'mutation { runSettlement(input: {tenant: "TENANT", kind: monthly, year: 2025, '
         "month: 13}) { __typename ... on ValidationError { errors { field reason } } } }",
         {},
         "ValidationError",
@@ -423,12 +430,12 @@ ARGUMENTS = [
     ),
     (
         "settlement-unknown-points-run",
-        'mutation { runSettlement(input: {tenant: "TENANT", kind: "annual", '
+        'mutation { runSettlement(input: {tenant: "TENANT", kind: annual, '
         'year: 2025, pointsRun: "00000000-0000-0000-0000-000000000001"}) '
         "{ __typename ... on ValidationError { errors { field reason } } } }",
         {},
         "ValidationError",
-        "pointsRun",
+        "input.pointsRun",
         "no points run 00000000-0000-0000-0000-000000000001 in TENANT",
     ),
     (
@@ -477,21 +484,21 @@ ARGUMENTS = [
     ),
     (
         "carve-outs-not-a-list",
-        'mutation($c: JSON) { setBudget(input: {tenant: "TENANT", year: 2025, growthRate: "0.05", '
+        'mutation($c: [CarveOutInput!]) { setBudget(input: {tenant: "TENANT", year: 2025, growthRate: "0.05", '
         'reason: "r", lastYearSpending: "100.00", carveOuts: $c}) '
         "{ __typename ... on ValidationError { errors { field reason } } } }",
-        {"c": "abc"},
+        {"c": [{"item": " ", "amount": "1.00"}]},
         "ValidationError",
-        "carve_outs",
-        'must be a list of {"item": ..., "amount": ...}',
+        "input.carveOuts[0].item",
+        "required: name what is paid outside the points",
     ),
     (
-        "json-argument-nul-key",
-        'mutation($s: JSON!) { setAlliance(input: {tenant: "TENANT", id: "AL", '
+        "share-hospital-nul",
+        'mutation($s: [AllianceShareInput!]!) { setAlliance(input: {tenant: "TENANT", id: "AL", '
         'name: "n", lead: "HOSPITAL", shares: $s}) { __typename ... on ValidationError { errors { field reason } } } }',
-        {"s": {"H\x00": "1"}},
+        {"s": [{"hospital": "H\x00", "share": "1"}]},
         "ValidationError",
-        "input.shares.<key>",
+        "input.shares[0].hospital",
         "must not contain control characters",
     ),
 ]
@@ -561,7 +568,39 @@ CURSORS = {
         [[3, "TENANT", "x\x00", "y"], [3, "\ud800", "x", "y"], [3, "TENANT", 1, "y"], ["3", "H", "x", "y"]],
     ),
 }
-HOSTILE_CURSORS = [(field, query, key) for field, (query, keys) in CURSORS.items() for key in keys]
+# The settlement and review connections (issue 11).
+CURSORS |= {
+    "settlementRuns": (
+        '{ settlementRuns(tenant: "TENANT", year: 2025, after: $a) { nodes { id } } }',
+        [["monthly\x00", 1, "employee", 1], ["\ud800", 1, "employee", 1], ["monthly", "1", "employee", 1]],
+    ),
+    "budgets": (
+        '{ budgets(tenant: "TENANT", year: 2025, after: $a) { nodes { version } } }',
+        [["employee\x00", 1], ["\ud800", 1], ["employee", "1"]],
+    ),
+    "pointsRuns": (
+        '{ pointsRuns(tenant: "TENANT", year: 2025, after: $a) { nodes { id } } }',
+        [[1, "\x00"], ["\ud800", 1], [1, "2"]],
+    ),
+    "casePoints": (
+        f'{{ casePoints(tenant: "TENANT", pointsRun: "{ZERO}", after: $a) {{ nodes {{ caseId }} }} }}',
+        [["\x00"], ["\ud800"], ["1"]],
+    ),
+    "reviews": (
+        '{ reviews(tenant: "TENANT", after: $a) { nodes { id } } }',
+        [[TIME, "x\x00"], [TIME + "\ud800", ZERO], [TIME, 1]],
+    ),
+}
+# Connections inside a type, reached through a root field.
+NESTED_CURSORS = {
+    "EffectivePolicy.changes": (
+        '{ policy(tenant: "TENANT", year: 2025) { changes(after: $a) { nodes { version } } } }',
+        [[TIME, "city\x00", 1], [TIME, "\ud800", 1], [TIME, "city", "1"]],
+    ),
+}
+# SettlementRun.lines needs a run: its hostile cursors are in tests/settlement/test_settlement_types.py.
+NESTED_ELSEWHERE = {"SettlementRun.lines"}
+HOSTILE_CURSORS = [(field, query, key) for field, (query, keys) in (CURSORS | NESTED_CURSORS).items() for key in keys]
 
 
 def test_every_connection_has_hostile_cursors():
@@ -577,7 +616,8 @@ def test_every_connection_has_hostile_cursors():
         for name, f in t.fields.items()
         if "after" in getattr(f, "args", {})
     }
-    assert connections == {f"Query.{field}" for field in CURSORS}, "a new connection needs hostile cursor rows"
+    expected = {f"Query.{field}" for field in CURSORS} | set(NESTED_CURSORS) | NESTED_ELSEWHERE
+    assert connections == expected, "a new connection needs hostile cursor rows"
 
 
 @pytest.mark.parametrize(
@@ -585,7 +625,11 @@ def test_every_connection_has_hostile_cursors():
 )
 async def test_hostile_cursor_is_refused_as_after(prod, city, query, key):
     key = [k.replace("TENANT", city.a) if isinstance(k, str) else k for k in key]
-    r = await prod.post(prod.token(Role.region_admin, [city.a]), "query($a: String) " + query, {"a": cursor(key)})
+    r = await prod.post(
+        prod.token(Role.region_admin, [city.a]),
+        "query($a: String) " + query.replace("TENANT", city.a),
+        {"a": cursor(key)},
+    )
     assert r.status_code == 200, r.text
     errors = r.json()["errors"]
     assert [e["extensions"] for e in errors] == [{"code": "BAD_USER_INPUT", "field": "after"}], r.text
@@ -626,14 +670,14 @@ async def test_another_regions_points_run_is_refused_at_submission(prod, db, cit
             )
         )
     q = (
-        'mutation($t: String!, $p: ID) { runSettlement(input: {tenant: $t, kind: "annual", year: 2025, '
+        "mutation($t: String!, $p: ID) { runSettlement(input: {tenant: $t, kind: annual, year: 2025, "
         "pointsRun: $p}) { __typename ... on ValidationError { errors { field reason } } } }"
     )
     r = await prod.post(prod.token(Role.region_admin, [city.a]), q, {"t": city.a, "p": str(other)})
     result = r.json()["data"]["runSettlement"]
     assert result == {
         "__typename": "ValidationError",
-        "errors": [{"field": "pointsRun", "reason": f"points_run: no points run {other} in {city.a}"}],
+        "errors": [{"field": "input.pointsRun", "reason": f"points_run: no points run {other} in {city.a}"}],
     }
     assert not dispatcher.sent
 

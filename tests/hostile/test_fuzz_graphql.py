@@ -283,11 +283,11 @@ def test_the_fuzz_can_see_a_leak(city):
 
 SEEN_BY_B = """query($t: String!, $run: ID!, $job: ID!) {
   cases(tenant: $t) { nodes { hospitalCode } }
-  settlementRuns(tenant: $t, year: 2025) { lines { hospital } }
+  settlementRuns(tenant: $t, year: 2025) { nodes { lines { nodes { hospital } } } }
   settlementRun(tenant: $t, id: $run) { tenant }
-  pointsRuns(tenant: $t, year: 2025) { tenant }
-  budgets(tenant: $t, year: 2025) { tenant }
-  reviews(tenant: $t) { tenant hospital }
+  pointsRuns(tenant: $t, year: 2025) { nodes { tenant } }
+  budgets(tenant: $t, year: 2025) { nodes { tenant } }
+  reviews(tenant: $t) { nodes { tenant hospital } }
   job(id: $job) { tenantCode }
   jobs(tenant: $t) { nodes { tenantCode } }
   ingestionBatches(tenant: $t) { nodes { tenantCode } }

@@ -1,5 +1,7 @@
-"""Malformed JSON arguments (setPolicy's parameters, setAlliance's shares, simulateAgainstRun's
-parameters and coefficients) are typed, field-named refusals, never a masked "Unexpected error."."""
+"""Malformed arguments of setPolicy's parameters, setAlliance's shares and simulateAgainstRun's
+parameters and coefficients (JSON until issue 11, typed inputs now): a wrong type or an unknown
+field is refused by GraphQL itself; a value out of range, a share or hospital given twice, the
+rules between parameters are typed refusals naming the input's GraphQL path."""
 
 from __future__ import annotations
 
@@ -10,16 +12,25 @@ import pytest
 from dianshu.scope import Role
 from tests.api import Api
 from tests.conftest import provision_city
+from tests.settlement.scenario_input import graphql_policy
 
-SET_POLICY = """mutation($t: String!, $p: JSON!) {
-  setPolicy(input: {tenant: $t, year: 2025, ledger: "employee", parameters: $p, reason: "test"}) { __typename
+SET_POLICY = """mutation($t: String!, $p: PolicyParametersInput!) {
+  setPolicy(input: {tenant: $t, year: 2025, ledger: employee, parameters: $p, reason: "test"}) { __typename
     ... on ValidationError { errors { record field reason } } } }"""
-SET_ALLIANCE = """mutation($t: String!, $h: String!, $s: JSON!) {
+SET_ALLIANCE = """mutation($t: String!, $h: String!, $s: [AllianceShareInput!]!) {
   setAlliance(input: {tenant: $t, id: "M1", name: "M", lead: $h, shares: $s}) { __typename
     ... on ValidationError { errors { record field reason } } } }"""
-AGAINST_RUN = """query($t: String!, $r: ID!, $p: JSON, $c: JSON) {
+AGAINST_RUN = """query($t: String!, $r: ID!, $p: PolicyParametersInput, $c: [HospitalCoefficientInput!]) {
   simulateAgainstRun(tenant: $t, run: $r, parameters: $p, coefficients: $c) { __typename
     ... on ValidationError { errors { record field reason } } } }"""
+# What GraphQL itself refuses since these arguments are typed (a wrong type, an unknown field, a
+# null, an Int beyond 32 bits): the request is answered with errors and no data.
+GRAPHQL = None
+
+
+def refused_by_graphql(r) -> bool:
+    body = r.json()
+    return body.get("data") is None and bool(body.get("errors"))
 
 
 @pytest.fixture(scope="module")
@@ -38,143 +49,180 @@ async def city(owner_db, db):
 @pytest.mark.parametrize(
     ("parameters", "field", "reason"),
     [
-        ([1, 2], "parameters", "must be a JSON object of parameter names to values"),
-        ("prepay_ratio=0.9", "parameters", "must be a JSON object of parameter names to values"),
-        ({"violation_multiples": "x"}, "parameters.violation_multiples", 'must be a JSON object (got "x")'),
+        ([1, 2], GRAPHQL, None),
+        ("prepay_ratio=0.9", GRAPHQL, None),
+        ({"violation_multiples": "x"}, GRAPHQL, None),
+        ({"violation_multiples": {"theft": "1"}}, GRAPHQL, None),
+        ({"readmission_exempt_adrgs": 5}, GRAPHQL, None),
+        ({"readmission_exempt_adrgs": [5]}, GRAPHQL, None),
+        # A float is read by the Decimal scalar as its shortest digits: binary noise has too many places.
         (
-            {"violation_multiples": {"theft": "1"}},
-            "parameters.violation_multiples.theft",
-            "unknown key (allowed: split_admission, bed_hanging, no_indication, outpatient_shift, own_pay_switch, "
-            "upcoding, fraud)",
+            {"reserve_ratio": 0.1 + 0.2},
+            "input.parameters.reserveRatio",
+            "must have at most 6 decimal places (got 0.30000000000000004)",
         ),
-        ({"readmission_exempt_adrgs": 5}, "parameters.readmission_exempt_adrgs", "must be a JSON array (got 5)"),
-        ({"readmission_exempt_adrgs": [5]}, "parameters.readmission_exempt_adrgs[0]", "must be a string (got 5)"),
-        ({"reserve_ratio": 0.05}, "parameters.reserve_ratio", "decimals travel as strings, not float (0.05)"),
-        (
-            {"reserve_ratio": {"a": 1}},
-            "parameters.reserve_ratio",
-            "must be a decimal as a string or an integer (got an object)",
-        ),
-        ({"reserve_ratio": "1"}, "parameters.reserve_ratio", "must be at least 0 and below 1 (got 1)"),
-        ({"bed_day_min_los": "60"}, "parameters.bed_day_min_los", 'must be a whole number (got "60")'),
-        ({"merge_ledgers": "true"}, "parameters.merge_ledgers", 'must be a JSON boolean, true or false (got "true")'),
-        ({"rounding": None}, "parameters.rounding", "must be a string (got null)"),
-        ({"readmission_days": 10**40}, "parameters.readmission_days", f"must be between 0 and 366 (got {10**40})"),
-        ({"readmission_days": 367}, "parameters.readmission_days", "must be between 0 and 366 (got 367)"),
-        ({"review_min_experts": 10**40}, "parameters.review_min_experts", f"must be between 1 and 50 (got {10**40})"),
-        ({"review_min_experts": 0}, "parameters.review_min_experts", "must be between 1 and 50 (got 0)"),
+        ({"reserve_ratio": {"a": 1}}, GRAPHQL, None),
+        ({"reserve_ratio": "1"}, "input.parameters.reserveRatio", "must be at least 0 and below 1 (got 1)"),
+        ({"bed_day_min_los": "60"}, GRAPHQL, None),
+        ({"merge_ledgers": "true"}, GRAPHQL, None),
+        ({"rounding": None}, GRAPHQL, None),
+        ({"rounding": "up"}, GRAPHQL, None),
+        ({"readmission_days": 10**40}, GRAPHQL, None),
+        ({"readmission_days": 367}, "input.parameters.readmissionDays", "must be between 0 and 366 (got 367)"),
+        ({"review_min_experts": 10**40}, GRAPHQL, None),
+        ({"review_min_experts": 0}, "input.parameters.reviewMinExperts", "must be between 1 and 50 (got 0)"),
         (
             {"itemized_factor": "9" * 30},
-            "parameters.itemized_factor",
-            f'must be below 1,000,000,000,000 in size (got "{"9" * 30}")',
+            "input.parameters.itemizedFactor",
+            "must be below 1,000,000,000,000 in size",
         ),
-        ({"itemized_factor": "100.01"}, "parameters.itemized_factor", "must be between 0 and 100 (got 100.01)"),
-        ({"high_k_1": "101"}, "parameters.high_k_1", "must be between 0 and 100 (got 101)"),
-        ({"high_k_2": "101"}, "parameters.high_k_2", "must be between 0 and 100 (got 101)"),
-        ({"high_k_3": "101"}, "parameters.high_k_3", "must be between 0 and 100 (got 101)"),
-        ({"incomplete_max_ratio": "101"}, "parameters.incomplete_max_ratio", "must be between 0 and 100 (got 101)"),
-        ({"low_ratio": "1.01"}, "parameters.low_ratio", "must be between 0 and 1 (got 1.01)"),
-        ({"readmission_factor": "1.5"}, "parameters.readmission_factor", "must be between 0 and 1 (got 1.5)"),
+        ({"itemized_factor": "100.01"}, "input.parameters.itemizedFactor", "must be between 0 and 100 (got 100.01)"),
+        ({"high_k_1": "101"}, "input.parameters.highK1", "must be between 0 and 100 (got 101)"),
+        ({"high_k_2": "101"}, "input.parameters.highK2", "must be between 0 and 100 (got 101)"),
+        ({"high_k_3": "101"}, "input.parameters.highK3", "must be between 0 and 100 (got 101)"),
+        (
+            {"incomplete_max_ratio": "101"},
+            "input.parameters.incompleteMaxRatio",
+            "must be between 0 and 100 (got 101)",
+        ),
+        ({"low_ratio": "1.01"}, "input.parameters.lowRatio", "must be between 0 and 1 (got 1.01)"),
+        ({"readmission_factor": "1.5"}, "input.parameters.readmissionFactor", "must be between 0 and 1 (got 1.5)"),
         (
             {"high_band_1_max_points": "1000001", "high_band_2_max_points": "1000001"},
-            "parameters.high_band_1_max_points",
+            "input.parameters.highBand1MaxPoints",
             "must be between 0 and 1000000 (got 1000001)",
         ),
         (
             {"high_band_2_max_points": "1000001"},
-            "parameters.high_band_2_max_points",
+            "input.parameters.highBand2MaxPoints",
             "must be between 0 and 1000000 (got 1000001)",
         ),
-        ({"bed_day_min_los": 3661}, "parameters.bed_day_min_los", "must be between 0 and 3660 (got 3661)"),
-        ({"review_long_stay_days": 3661}, "parameters.review_long_stay_days", "must be between 0 and 3660 (got 3661)"),
+        ({"bed_day_min_los": 3661}, "input.parameters.bedDayMinLos", "must be between 0 and 3660 (got 3661)"),
+        (
+            {"review_long_stay_days": 3661},
+            "input.parameters.reviewLongStayDays",
+            "must be between 0 and 3660 (got 3661)",
+        ),
         (
             {"review_small_group_cases": 10**6 + 1},
-            "parameters.review_small_group_cases",
+            "input.parameters.reviewSmallGroupCases",
             "must be between 0 and 1000000 (got 1000001)",
         ),
-        ({"review_quota_ratio": "1.1"}, "parameters.review_quota_ratio", "must be between 0 and 1 (got 1.1)"),
-        ({"saving_share_hospitals": "2"}, "parameters.saving_share_hospitals", "must be between 0 and 1 (got 2)"),
-        ({"overspend_share_fund": "2"}, "parameters.overspend_share_fund", "must be between 0 and 1 (got 2)"),
-        ({"prepay_ratio": "1.1"}, "parameters.prepay_ratio", "must be between 0 and 1 (got 1.1)"),
+        ({"review_quota_ratio": "1.1"}, "input.parameters.reviewQuotaRatio", "must be between 0 and 1 (got 1.1)"),
+        (
+            {"saving_share_hospitals": "2"},
+            "input.parameters.savingShareHospitals",
+            "must be between 0 and 1 (got 2)",
+        ),
+        ({"overspend_share_fund": "2"}, "input.parameters.overspendShareFund", "must be between 0 and 1 (got 2)"),
+        ({"prepay_ratio": "1.1"}, "input.parameters.prepayRatio", "must be between 0 and 1 (got 1.1)"),
         (
             {"provisional_point_value": "1000001"},
-            "parameters.provisional_point_value",
+            "input.parameters.provisionalPointValue",
             "must be between 0 and 1000000 (got 1000001)",
         ),
         (
             {"violation_multiples": {"fraud": "101"}},
-            "parameters.violation_multiples.fraud",
+            "input.parameters.violationMultiples.fraud",
             "a known kind with a multiple from 0 to 100 (got 101)",
         ),
-        ({"new_technology_taper": ["1"] * 11}, "parameters.new_technology_taper", "from one to 10 years' shares"),
+        ({"new_technology_taper": ["1"] * 11}, "input.parameters.newTechnologyTaper", "from one to 10 years' shares"),
         (
             {"readmission_exempt_adrgs": ["X" * 21]},
-            "parameters.readmission_exempt_adrgs",
+            "input.parameters.readmissionExemptAdrgs",
             "each an ADRG code of 1 to 20 characters",
         ),
         (
             {"incomplete_discharge_ways": [2, 99]},
-            "parameters.incomplete_discharge_ways",
+            "input.parameters.incompleteDischargeWays",
             "discharge ways are 1, 2, 3, 4, 5, 9 (got [99])",
         ),
     ],
 )
 async def test_set_policy_refuses_malformed_parameters_by_field(api, city, parameters, field, reason):
-    out = await api.gql(api.token(Role.region_admin, [city.a]), SET_POLICY, {"t": city.a, "p": parameters})
-    assert out["setPolicy"] == {
-        "__typename": "ValidationError",
-        "errors": [{"record": "policy 2025/employee", "field": field, "reason": reason}],
-    }
+    variables = {"t": city.a, "p": graphql_policy(parameters) if isinstance(parameters, dict) else parameters}
+    r = await api.post(api.token(Role.region_admin, [city.a]), SET_POLICY, variables)
+    if field is GRAPHQL:
+        assert refused_by_graphql(r), r.text
+        return
+    out = r.json()["data"]["setPolicy"]
+    assert out["__typename"] == "ValidationError"
+    (error,) = out["errors"]
+    # The policy's reader (record policy 2025/employee), or the argument guard before it (setPolicy).
+    assert error["record"] in ("policy 2025/employee", "setPolicy")
+    assert (error["field"], reason in error["reason"]) == (field, True), error
 
 
 @pytest.mark.parametrize(
     ("shares", "field", "reason"),
     [
-        ([1, 2], "shares", 'must be a JSON object of hospital -> ratio: {"H1": "0.6", ...}'),
-        ("H1:0.5", "shares", 'must be a JSON object of hospital -> ratio: {"H1": "0.6", ...}'),
-        (7, "shares", 'must be a JSON object of hospital -> ratio: {"H1": "0.6", ...}'),
-        ({"A1": 0.5, "A2": "0.5"}, "shares.A1", "decimals travel as strings, not float (0.5)"),
-        ({"A1": {"x": 1}, "A2": "0.5"}, "shares.A1", "{'x': 1} is not a decimal"),
+        ([1, 2], GRAPHQL, None),
+        ("H1:0.5", GRAPHQL, None),
+        (7, GRAPHQL, None),
+        ({"A1": {"x": 1}, "A2": "0.5"}, GRAPHQL, None),
         (
-            {"A1": "1", "A2": "0.00000000000000000000000000001"},
-            "shares.A2",
-            "at most 6 decimal places (got 0.00000000000000000000000000001)",
+            {"A1": 0.1 + 0.2, "A2": "0.7"},
+            "input.shares[0].share",
+            "must have at most 6 decimal places (got 0.30000000000000004)",
         ),
-        ({"A1": "5e-1", "A2": "0.5"}, "shares.A1", "must be a plain decimal such as \"0.6\" (got '5e-1')"),
-        ({"A1": "0", "A2": "1"}, "shares.A1", "must be above 0 and at most 1 (got 0)"),
-        ({"A1": "1.5", "A2": "0.5"}, "shares.A1", "must be above 0 and at most 1 (got 1.5)"),
-        ({"A1": "0.333333", "A2": "0.666666"}, "shares", "the ratios must sum to exactly 1 (got 0.999999)"),
+        ({"A1": "1", "A2": "0.00000000000000000000000000001"}, "input.shares[1].share", "at most 6 decimal places"),
+        ({"A1": "5e-7", "A2": "0.5"}, "input.shares[0].share", "at most 6 decimal places"),
+        ({"A1": "0", "A2": "1"}, "input.shares[0].share", "must be above 0 and at most 1 (got 0)"),
+        ({"A1": "1.5", "A2": "0.5"}, "input.shares[0].share", "must be above 0 and at most 1 (got 1.5)"),
+        ({"A1": "0.333333", "A2": "0.666666"}, "input.shares", "the ratios must sum to exactly 1 (got 0.999999)"),
+        ([("A1", "0.5"), ("A1", "0.5")], "input.shares[1].hospital", "duplicate: 'A1' is also shares[0]"),
+        ({"A1": "0.5", "H-none": "0.5"}, "input.shares[1].hospital", "not a hospital of"),
     ],
 )
 async def test_set_alliance_refuses_malformed_shares_by_field(api, city, shares, field, reason):
-    shares = {city.a1 if k == "A1" else city.a2: v for k, v in shares.items()} if isinstance(shares, dict) else shares
-    field = field.replace("A1", city.a1).replace("A2", city.a2)
-    out = await api.gql(api.token(Role.region_admin, [city.a]), SET_ALLIANCE, {"t": city.a, "h": city.a1, "s": shares})
-    assert out["setAlliance"] == {
-        "__typename": "ValidationError",
-        "errors": [{"record": "alliance M1", "field": field, "reason": reason}],
-    }
+    def code(k):
+        return {"A1": city.a1, "A2": city.a2}.get(k, k)
+
+    if isinstance(shares, dict):
+        shares = [{"hospital": code(k), "share": v} for k, v in shares.items()]
+    elif isinstance(shares, list) and shares and isinstance(shares[0], tuple):
+        shares = [{"hospital": code(k), "share": v} for k, v in shares]
+    r = await api.post(api.token(Role.region_admin, [city.a]), SET_ALLIANCE, {"t": city.a, "h": city.a1, "s": shares})
+    if field is GRAPHQL:
+        assert refused_by_graphql(r), r.text
+        return
+    out = r.json()["data"]["setAlliance"]
+    assert out["__typename"] == "ValidationError", out
+    (error,) = out["errors"]
+    assert error["record"] in ("alliance M1", "setAlliance")
+    assert (error["field"], reason.replace("A1", city.a1) in error["reason"]) == (field, True), error
 
 
 @pytest.mark.parametrize(
     ("parameters", "coefficients", "field", "reason"),
     [
-        (None, [1.1], "coefficients", "must be a JSON object of hospital code -> coefficient"),
-        (None, "1.1", "coefficients", "must be a JSON object of hospital code -> coefficient"),
-        ("x", None, "parameters", 'must be a JSON object (got "x")'),
-        ({"reserve_rate": "1"}, None, "parameters.reserve_rate", "unknown key (did you mean reserve_ratio?)"),
-        ({"prepay_ratio": 0.9}, None, "parameters.prepay_ratio", "decimals travel as strings, not float (0.9)"),
+        (None, [1.1], GRAPHQL, None),
+        (None, "1.1", GRAPHQL, None),
+        ("x", None, GRAPHQL, None),
+        ({"reserve_rate": "1"}, None, GRAPHQL, None),
+        # A float is a decimal here: the arguments pass, the run does not exist.
+        ({"prepay_ratio": 0.9}, None, "run", "no annual clearing run {run} in {tenant}"),
         (None, None, "run", "no annual clearing run {run} in {tenant}"),
         (None, None, "run", "not an id"),
+        (
+            None,
+            [{"hospital": "H1", "coefficient": "1.1"}, {"hospital": "H1", "coefficient": "1.2"}],
+            "coefficients[1].hospital",
+            "duplicate: 'H1' is also coefficients[0]",
+        ),
     ],
 )
 async def test_simulate_against_run_refuses_malformed_arguments_by_field(
     api, city, parameters, coefficients, field, reason
 ):
     run = "R-1" if reason == "not an id" else str(uuid.uuid4())
-    variables = {"t": city.a, "r": run, "p": parameters, "c": coefficients}
-    out = await api.gql(api.token(Role.region_admin, [city.a]), AGAINST_RUN, variables)
-    assert out["simulateAgainstRun"] == {
+    p = graphql_policy(parameters) if isinstance(parameters, dict) else parameters
+    variables = {"t": city.a, "r": run, "p": p, "c": coefficients}
+    r = await api.post(api.token(Role.region_admin, [city.a]), AGAINST_RUN, variables)
+    if field is GRAPHQL:
+        assert refused_by_graphql(r), r.text
+        return
+    assert r.json()["data"]["simulateAgainstRun"] == {
         "__typename": "ValidationError",
         "errors": [{"record": f"run {run}", "field": field, "reason": reason.format(run=run, tenant=city.a)}],
     }

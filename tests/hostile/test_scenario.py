@@ -1,6 +1,7 @@
-"""Hostile scenarios: each is refused with its exact JSON path and reason, by the pure parser, by
-GraphQL `simulate` (a typed ValidationError, never masked) and by `dianshu simulate` (exit 2, one
-line per issue on stderr, no traceback)."""
+"""Hostile scenarios: each is refused with its exact JSON path and reason, by the pure parser and by
+`dianshu simulate` (exit 2, one line per issue on stderr, no traceback); by GraphQL `simulate`
+(the scenario a typed input there) as GraphQL's own refusal of a wrong type or field, or a typed
+ValidationError at the input's GraphQL path, never masked."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from typer.testing import CliRunner
 from dianshu.scope import Role
 from dianshu.settlement.arithmetic.simulate import ScenarioError, parse_scenario, simulate
 from dianshu_cli.main import app as cli
+from dianshu_graphql.types.settlement import graphql_path
+from dianshu_graphql.types.simulation import SCENARIO_RENAMES
 from tests.api import Api
 from tests.conftest import provision_city
+from tests.settlement.scenario_input import graphql_scenario
 from tests.settlement.test_simulate import SCENARIO
 
 CASE_KEYS = (
@@ -274,8 +278,45 @@ def test_the_parser_names_path_and_reason(edit, issue):
     assert issue in [(i.path, i.reason) for i in e.value.issues]
 
 
-SIM = """query($s: JSON!) { simulate(scenario: $s) { __typename
+SIM = """query($s: ScenarioInput!) { simulate(scenario: $s) { __typename
+  ... on SimulationPayload { result { cases { id } } }
   ... on ValidationError { message errors { record field reason } } } }"""
+
+# Through GraphQL the scenario is a typed input (ScenarioInput): what its types say (an object, a
+# boolean, a whole number, the fields there are) GraphQL refuses itself, before the reader.
+GRAPHQL_REFUSES = {
+    "groups under standard",
+    "case for cases",
+    "case for cases: cases missing",
+    "unknown top-level key",
+    "unknown case key",
+    "unknown nested key (prepaid)",
+    "unknown policy parameter",
+    "policy boolean as string",
+    "stable as a string",
+    "serious as a string",
+    "LOS as a string",
+    "discharge way true",
+    "top level an array",
+    "top level a string",
+    "a case a string",
+    "a group a number",
+    "standard a string",
+    "cases an object",
+    "policy a string",
+    "policy readmission_days 10^40",  # beyond GraphQL's 32-bit Int
+}
+# The Decimal scalar reads a JSON float as its shortest digits: 10000.5 is the decimal 10000.5.
+ACCEPTED = {"float money", "float money, whole"}
+# The path where the typed input says it otherwise (an alliance's shares are a list there), and the
+# reason where the value reached the reader as the Decimal scalar wrote it (2e3 as 2E+3).
+GRAPHQL_PATH = {
+    "alliance member not a hospital": "scenario.alliances[0].shares[1].hospital",
+    "alliance share with 29 places": "scenario.alliances[0].shares[1].share",
+}
+GRAPHQL_REASON = {
+    "decimal in exponent notation": '"2E+3" is not a plain decimal (digits, at most 2 after the point: "1234.56")'
+}
 
 
 @pytest.fixture(scope="module")
@@ -286,12 +327,29 @@ async def api(settings, db, owner_db):
     await a.client.aclose()
 
 
-@pytest.mark.parametrize(("edit", "issue"), [h[1:] for h in HOSTILE], ids=IDS)
-async def test_graphql_simulate_returns_a_typed_error(api, edit, issue):
+@pytest.mark.parametrize(("name", "edit", "issue"), HOSTILE, ids=IDS)
+async def test_graphql_simulate_returns_a_typed_error(api, name, edit, issue):
     token = api.token(Role.region_admin, [api.region])
-    out = (await api.gql(token, SIM, {"s": hostile(edit)}))["simulate"]
+    r = await api.post(token, SIM, {"s": graphql_scenario(hostile(edit))})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    if name in GRAPHQL_REFUSES:
+        assert body.get("data") is None and body["errors"], body
+        return
+    out = body["data"]["simulate"]
+    if name in ACCEPTED:
+        assert out["__typename"] == "SimulationPayload", out
+        return
     assert out["__typename"] == "ValidationError", out
-    assert {"record": "scenario", "field": issue[0], "reason": issue[1]} in out["errors"]
+    field = GRAPHQL_PATH.get(name) or graphql_path(issue[0], "scenario", SCENARIO_RENAMES)
+    errors = {e["field"]: e for e in out["errors"]}
+    assert field in errors, (field, out)
+    # The scenario's reader says why; where the argument guard refused first (a decimal's size or
+    # places, a month), it does (record simulate).
+    if errors[field]["record"] == "scenario":
+        assert errors[field]["reason"] == GRAPHQL_REASON.get(name, issue[1])
+    else:
+        assert errors[field]["record"] == "simulate"
 
 
 @pytest.mark.parametrize(("edit", "issue"), [h[1:] for h in HOSTILE], ids=IDS)
@@ -311,7 +369,7 @@ def test_the_cli_exits_2_with_one_line_per_issue(tmp_path, edit, issue):
         ("{", "not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
         ("", "not valid JSON: Expecting value: line 1 column 1 (char 0)"),
         (b"\xff\xfe{", "not UTF-8 (byte 0)"),
-        ("{\"cases\": NaN}", "NaN is not JSON (numbers must be finite)"),
+        ('{"cases": NaN}', "NaN is not JSON (numbers must be finite)"),
     ],
     ids=["missing file", "truncated JSON", "empty file", "not UTF-8", "NaN"],
 )
@@ -366,7 +424,8 @@ def test_an_arithmetic_error_of_the_engine_is_a_refusal(overflowing_engine):
 
 
 async def test_graphql_simulate_refuses_an_arithmetic_error(api, overflowing_engine):
-    out = (await api.gql(api.token(Role.region_admin, [api.region]), SIM, {"s": SCENARIO}))["simulate"]
+    token = api.token(Role.region_admin, [api.region])
+    out = (await api.gql(token, SIM, {"s": graphql_scenario(SCENARIO)}))["simulate"]
     assert out["__typename"] == "ValidationError", out
     assert out["errors"] == [{"record": "scenario", "field": TOO_LARGE[0], "reason": TOO_LARGE[1]}]
 

@@ -224,30 +224,35 @@ SCORE = """mutation($t: String!, $h: String!) {
   __typename ... on ValidationError { message } } }"""
 BUDGET = """mutation($t: String!) { setBudget(input: {tenant: $t, year: 2026, growthRate: "0.03",
   lastYearSpending: "1000000", reason: "negotiated"}) { __typename ... on ValidationError { message } } }"""
-POLICY = """mutation($t: String!) { setPolicy(input: {tenant: $t, year: 2026, ledger: "employee",
-  parameters: {provisional_point_value: "95"}, reason: "first year"}) {
+POLICY = """mutation($t: String!) { setPolicy(input: {tenant: $t, year: 2026, ledger: employee,
+  parameters: {provisionalPointValue: "95"}, reason: "first year"}) {
   __typename ... on ValidationError { message } } }"""
 VIOLATION = """mutation($t: String!, $h: String!) { confirmViolation(input: {tenant: $t, hospital: $h,
-  listId: "V1", kind: "upcoding", serious: true, reason: "coded a higher DRG"}) {
+  listId: "V1", kind: upcoding, serious: true, reason: "coded a higher DRG"}) {
   __typename ... on ValidationError { message } } }"""
-ALLIANCE = """mutation($t: String!, $h1: String!, $s: JSON!) { setAlliance(input: {tenant: $t, id: "M1",
-  name: "Alliance", lead: $h1, shares: $s}) { __typename ... on ValidationError { message } } }"""
+ALLIANCE = """mutation($t: String!, $h1: String!, $s: [AllianceShareInput!]!) {
+  setAlliance(input: {tenant: $t, id: "M1", name: "Alliance", lead: $h1, shares: $s}) {
+  __typename ... on ValidationError { message } } }"""
 
 # name: (mutation, its typename when done, the audit action, how to count its effect)
 MUTATIONS = {
-    "recordAuditDeduction": (DEDUCT, "Done", "audit_deduction.recorded", lambda c: (AuditDeduction,)),
-    "setEvaluationScore": (SCORE, "Done", "evaluation.score", lambda c: (EvaluationScore,)),
+    "recordAuditDeduction": (DEDUCT, "AuditDeductionPayload", "audit_deduction.recorded", lambda c: (AuditDeduction,)),
+    "setEvaluationScore": (SCORE, "EvaluationScorePayload", "evaluation.score", lambda c: (EvaluationScore,)),
     "setBudget": (BUDGET, "BudgetPayload", "budget.set", None),
     "setPolicy": (POLICY, "PolicyPayload", "policy.changed", None),
-    "setAlliance": (ALLIANCE, "Done", "alliance.set", None),
-    "confirmViolation": (VIOLATION, "Done", "violation.confirmed", lambda c: (CaseViolation,)),
+    "setAlliance": (ALLIANCE, "AlliancePayload", "alliance.set", None),
+    "confirmViolation": (VIOLATION, "ViolationPayload", "violation.confirmed", lambda c: (CaseViolation,)),
 }
 
 
 def _variables(name: str, city) -> tuple[str, dict]:
     query = MUTATIONS[name][0]
     if name == "setAlliance":
-        return query, {"t": city.a, "h1": city.a1, "s": {city.a1: "0.6", city.a2: "0.4"}}
+        return query, {
+            "t": city.a,
+            "h1": city.a1,
+            "s": [{"hospital": city.a1, "share": "0.6"}, {"hospital": city.a2, "share": "0.4"}],
+        }
     if name in ("recordAuditDeduction", "setEvaluationScore", "confirmViolation"):
         return query, {"t": city.a, "h": city.a1}
     return query, {"t": city.a}

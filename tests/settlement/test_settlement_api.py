@@ -13,9 +13,10 @@ from tests.settlement.world import load_year, publish_standard
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
 RUN = """mutation($i: RunSettlementInput!) { runSettlement(input: $i) {
-  ... on JobPayload { job { id } } ... on PermissionDenied { message } } }"""
-RUNS = """query($t: String!) { settlementRuns(tenant: $t, year: 2025) { id kind month status figures inputs
-  lines { hospital points due payable balance } } }"""
+  ... on SettlementJobPayload { job { id } } ... on PermissionDenied { message } } }"""
+RUNS = """query($t: String!) { settlementRuns(tenant: $t, year: 2025) { nodes { id kind month status
+  figures { fundTotal alliances { alliance } } inputs { policy { ledger } }
+  lines { nodes { hospital points due payable balance } } } } }"""
 
 
 async def run(api, db, token, tenant, **inp):
@@ -65,37 +66,44 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
                ... on ValidationError { errors { record field reason } } } }""",
             {"t": city.a},
         )
-        assert bad["setBudget"]["errors"][0]["field"] == "growth_rate"
+        assert bad["setBudget"]["errors"][0]["field"] == "input.growthRate"
         await api.gql(
             region,
-            """mutation($t: String!) { setPolicy(input: {tenant: $t, year: 2025, ledger: "employee",
-                 parameters: {provisional_point_value: "100", review_quota_ratio: "1", review_min_experts: 1},
+            """mutation($t: String!) { setPolicy(input: {tenant: $t, year: 2025, ledger: employee,
+                 parameters: {provisionalPointValue: "100", reviewQuotaRatio: "1", reviewMinExperts: 1},
                  reason: "first year"}) { __typename } }""",
             {"t": city.a},
         )
         # The region's other inputs: typed refusals name the record and field; a hospital may not.
         regional = """mutation($t: String!, $h: String!) {
           setEvaluationScore(tenant: $t, hospital: $h, year: 2025, score: "101") { __typename
-            ... on ValidationError { errors { record field reason } } ... on Done { ok } }
-          setAlliance(input: {tenant: $t, id: "M1", name: "M", lead: $h, shares: {}}) { __typename
+            ... on ValidationError { errors { record field reason } }
+            ... on EvaluationScorePayload { score { score } } }
+          setAlliance(input: {tenant: $t, id: "M1", name: "M", lead: $h, shares: []}) { __typename
             ... on ValidationError { errors { record field } } }
           recordAuditDeduction(input: {tenant: $t, hospital: $h, year: 2025, month: 9, amount: "0.50",
-            reference: "A-1", reason: "double billing"}) { __typename ... on Done { ok message } }
+            reference: "A-1", reason: "double billing"}) { __typename
+            ... on AuditDeductionPayload { deduction { hospital amount reference ledger } } }
         }"""
         out = await api.gql(region, regional, {"t": city.a, "h": city.a1})
         assert out["setEvaluationScore"]["errors"] == [
             {"record": f"score {city.a1}/2025", "field": "score", "reason": "must be between 0 and 100 (got 101)"}
         ]
-        assert out["setAlliance"]["errors"] == [{"record": "alliance M1", "field": "shares"}]
-        assert out["recordAuditDeduction"]["ok"] is True
+        assert out["setAlliance"]["errors"] == [{"record": "alliance M1", "field": "input.shares"}]
+        assert out["recordAuditDeduction"]["deduction"] == {
+            "hospital": city.a1,
+            "amount": "0.50",
+            "reference": "A-1",
+            "ledger": "employee",
+        }
         refused = await api.gql(api.token(Role.hospital_user, [city.a], city.a1), regional, {"t": city.a, "h": city.a1})
         assert {v["__typename"] for v in refused.values()} == {"PermissionDenied"}
         await run(api, db, region, city.a, kind="monthly", month=4)
         await run(api, db, region, city.a, kind="annual")
-        runs = (await api.gql(region, RUNS, {"t": city.a}))["settlementRuns"]
+        runs = (await api.gql(region, RUNS, {"t": city.a}))["settlementRuns"]["nodes"]
         annual = next(r for r in runs if r["kind"] == "annual")
         monthly = next(r for r in runs if r["kind"] == "monthly")
-        assert annual["figures"]["F"] == "56850.00" and annual["status"] == "draft"
+        assert annual["figures"]["fundTotal"] == "56850.00" and annual["status"] == "draft"
         pub = await api.gql(
             region,
             "mutation($t: String!, $i: ID!) { publishSettlementRun(tenant: $t, id: $i) "
@@ -107,11 +115,12 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
         # The city sees the regions side by side (a table, CSV and a page with a chart); region B sees
         # none of A's; a hospital may not read the overview.
         viewer = api.token(Role.city_viewer, [city.city])
-        q = "query($c: String!) { settlementOverview(city: $c, year: 2025) }"
+        q = """query($c: String!) { settlementOverview(tenant: $c, year: 2025) { region ledger status
+          figures { fundTotal pointValue } } }"""
         ov = (await api.gql(viewer, q, {"c": city.city}))["settlementOverview"]
-        assert [(r["region"], r["ledger"], r["F"], r["PV"], r["status"]) for r in ov] == [
-            (city.a, "employee", "56850.00", "108.083333", "draft")
-        ]
+        assert [
+            (r["region"], r["ledger"], r["figures"]["fundTotal"], r["figures"]["pointValue"], r["status"]) for r in ov
+        ] == [(city.a, "employee", "56850.00", "108.083333", "draft")]
         assert (await api.gql(api.token(Role.region_viewer, [city.b]), q, {"c": city.city}))["settlementOverview"] == []
         page = await api.client.get(
             f"/reports/{city.city}/settlement/2025.html", headers={"Authorization": f"Bearer {viewer}"}
@@ -130,11 +139,11 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
 
         # A hospital sees its own line only; region B sees no runs of A; a hospital cannot publish.
         a1 = api.token(Role.hospital_user, [city.a], city.a1)
-        mine = (await api.gql(a1, RUNS, {"t": city.a}))["settlementRuns"]
-        assert all([x["hospital"] for x in r["lines"]] == [city.a1] for r in mine)
+        mine = (await api.gql(a1, RUNS, {"t": city.a}))["settlementRuns"]["nodes"]
+        assert all([x["hospital"] for x in r["lines"]["nodes"]] == [city.a1] for r in mine)
         # ... and none of the run's per-hospital inputs (scores, coefficients, alliances' dues).
-        assert all(r["inputs"] == {} and "alliances" not in r["figures"] for r in mine)
-        assert "policy" in annual["inputs"] and "alliances" in annual["figures"]
+        assert all(r["inputs"] is None and r["figures"]["alliances"] is None for r in mine)
+        assert annual["inputs"]["policy"]["ledger"] == "employee" and annual["figures"]["alliances"] == []
         denied = await api.post(api.token(Role.region_admin, [city.b]), RUNS, {"t": city.a})
         assert "errors" in denied.json()
         refused = await api.gql(
@@ -169,18 +178,19 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
         sim = await api.gql(
             region,
             'query($t: String!, $r: ID!) { simulateAgainstRun(tenant: $t, run: $r, growthRate: "0.10") '
-            "{ __typename ... on SimulationPayload { result } } }",
+            "{ __typename ... on RunComparisonPayload { comparison { published { fundTotal } simulated { fundTotal } "
+            "hospitals { hospital publishedDue simulatedDue difference } } } } }",
             {"t": city.a, "r": annual["id"]},
         )
-        s = sim["simulateAgainstRun"]["result"]
+        s = sim["simulateAgainstRun"]["comparison"]
         assert computed_on and threading.main_thread() not in computed_on
-        assert s["figures"]["F"] == {"published": "56850.00", "simulated": "61695.00"}
+        assert (s["published"]["fundTotal"], s["simulated"]["fundTotal"]) == ("56850.00", "61695.00")
         row = next(h for h in s["hospitals"] if h["hospital"] == city.a1)
-        assert (row["published_due"], row["simulated_due"], row["difference"]) == ("26425.00", "28847.50", "2422.50")
+        assert (row["publishedDue"], row["simulatedDue"], row["difference"]) == ("26425.00", "28847.50", "2422.50")
         hosp_sim = await api.post(
             a1,
             'query($t: String!, $r: ID!) { simulateAgainstRun(tenant: $t, run: $r, growthRate: "0.10") '
-            "{ __typename ... on SimulationPayload { result } } }",
+            "{ __typename } }",
             {"t": city.a, "r": annual["id"]},
         )
         assert hosp_sim.json()["data"]["simulateAgainstRun"]["__typename"] == "PermissionDenied"
@@ -189,7 +199,7 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
         a2 = api.token(Role.hospital_user, [city.a], city.a2)
         await api.gql(
             region,
-            'mutation($t: String!) { addReviewExpert(tenant: $t, expert: "t-expert", name: "E") }',
+            'mutation($t: String!) { addReviewExpert(tenant: $t, expert: "t-expert", name: "E") { __typename } }',
             {"t": city.a},
         )
         applied = await api.gql(
@@ -211,9 +221,12 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
         ] == "in_review"
         expert = api.token(Role.expert, [city.a])
         seen = await api.gql(
-            expert, "query($t: String!) { reviews(tenant: $t) { id hospital listId case } }", {"t": city.a}
+            expert,
+            "query($t: String!) { reviews(tenant: $t) { nodes { id hospital listId case { drg } } } }",
+            {"t": city.a},
         )
-        assert seen["reviews"][0]["hospital"] is None and seen["reviews"][0]["case"]["drg"] == "ES23"
+        seen = seen["reviews"]["nodes"]
+        assert seen[0]["hospital"] is None and seen[0]["case"]["drg"] == "ES23"
         decide = (
             """mutation($i: ReviewDecisionInput!) { %s(input: $i) { ... on ReviewPayload { review { state } } } }"""
         )

@@ -18,16 +18,18 @@ from dianshu.jobs import service as jobs
 from dianshu.scope import Role
 from dianshu.settlement.arithmetic.scenario import json_schema
 from dianshu.settlement.runs.simulations import SIMULATE
-from dianshu_graphql.domains import settlement as settlement_api
+from dianshu_graphql.domains import simulation as simulation_api
 from tests.api import Api
 from tests.conftest import scope_for
+from tests.settlement.scenario_input import graphql_scenario
 from tests.settlement.test_simulate import SCENARIO
 
-SIM = """query($s: JSON!) { simulate(scenario: $s) { __typename ... on SimulationPayload { result }
+SIM = """query($s: ScenarioInput!) { simulate(scenario: $s) { __typename
+  ... on SimulationPayload { result { ledgers { ledger hospitals { hospital due } } } }
   ... on ValidationError { message errors { record field reason } } } }"""
-START = """mutation($t: String!, $s: JSON!, $k: String) {
+START = """mutation($t: String!, $s: ScenarioInput!, $k: String) {
   startSimulation(tenant: $t, scenario: $s, idempotencyKey: $k) { __typename
-  ... on JobPayload { created job { id kind status } }
+  ... on SimulationJobPayload { created job { id kind status } }
   ... on ValidationError { errors { record field reason } } ... on PermissionDenied { message } } }"""
 JOB = "query($id: ID!) { job(id: $id) { kind status result error } }"
 
@@ -42,19 +44,23 @@ async def small_api(settings, db):
 
 async def test_a_scenario_over_the_limit_is_refused_and_runs_as_a_job(small_api, db, city, dispatcher):
     api, token = small_api, small_api.token(Role.region_admin, [city.a])
-    out = (await api.gql(token, SIM, {"s": SCENARIO}))["simulate"]
+    out = (await api.gql(token, SIM, {"s": graphql_scenario(SCENARIO)}))["simulate"]
     assert out["errors"] == [
         {
             "record": "scenario",
-            "field": "cases",
+            "field": "scenario.cases",
             "reason": "5 cases: more than the 3 allowed synchronously: use startSimulation (a job)",
         }
     ]
-    started = (await api.gql(token, START, {"t": city.a, "s": SCENARIO, "k": "sim-1"}))["startSimulation"]
+    started = (await api.gql(token, START, {"t": city.a, "s": graphql_scenario(SCENARIO), "k": "sim-1"}))[
+        "startSimulation"
+    ]
     assert started["created"] is True and started["job"]["kind"] == SIMULATE == "settlement.simulate"
     job_id = started["job"]["id"]
     assert dispatcher.sent == [(city.a, SIMULATE, uuid.UUID(job_id))]
-    again = (await api.gql(token, START, {"t": city.a, "s": SCENARIO, "k": "sim-1"}))["startSimulation"]
+    again = (await api.gql(token, START, {"t": city.a, "s": graphql_scenario(SCENARIO), "k": "sim-1"}))[
+        "startSimulation"
+    ]
     assert again["created"] is False and again["job"]["id"] == job_id  # a retry starts nothing new
     assert await jobs.execute(db, city.a, uuid.UUID(job_id)) == "succeeded"
     job = (await api.gql(token, JOB, {"id": job_id}))["job"]
@@ -75,15 +81,27 @@ BAD_ISSUES = [
     {"path": "groups[0].stable", "reason": 'must be a JSON boolean, true or false (got "false")'},
     {"path": "cases[1].los_days", "reason": "must be ≥ 0 (got -1)"},
 ]
+# What GraphQL cannot refuse itself (a boolean is a boolean there): the reader's, at the input's paths.
+BAD_TYPED = [
+    {"path": "scenario.groups[0].basePoints", "reason": 'must be > 0 (got "0")'},
+    {"path": "scenario.cases[1].losDays", "reason": "must be ≥ 0 (got -1)"},
+]
+
+
+def _bad_typed() -> dict:
+    bad = graphql_scenario(SCENARIO)
+    bad["cases"][1]["losDays"] = -1
+    bad["groups"][0]["basePoints"] = "0"
+    return bad
 
 
 async def test_a_refused_scenario_is_refused_at_submission_with_every_path(small_api, city, dispatcher):
     api, token = small_api, small_api.token(Role.region_admin, [city.a])
-    out = (await api.gql(token, START, {"t": city.a, "s": _bad_scenario()}))["startSimulation"]
+    out = (await api.gql(token, START, {"t": city.a, "s": _bad_typed()}))["startSimulation"]
     # The same refusal as simulate's: every path, nothing queued or sent.
     assert out == {
         "__typename": "ValidationError",
-        "errors": [{"record": "scenario", "field": i["path"], "reason": i["reason"]} for i in BAD_ISSUES],
+        "errors": [{"record": "scenario", "field": i["path"], "reason": i["reason"]} for i in BAD_TYPED],
     }
     assert dispatcher.sent == []
 
@@ -104,14 +122,17 @@ async def test_a_refused_scenario_fails_its_job_with_the_paths(small_api, db, ci
 async def test_start_simulation_refusals(small_api, city, dispatcher):
     api, token = small_api, small_api.token(Role.region_admin, [city.a])
     big = {**SCENARIO, "cases": [dict(SCENARIO["cases"][0], id=f"C{i}") for i in range(7)]}
-    out = (await api.gql(token, START, {"t": city.a, "s": big}))["startSimulation"]
-    assert out["errors"] == [{"record": "scenario", "field": "cases", "reason": "7 cases: more than the 6 allowed"}]
-    out = (await api.gql(token, START, {"t": city.a, "s": [SCENARIO]}))["startSimulation"]
-    assert out["errors"] == [{"record": "scenario", "field": "scenario", "reason": "must be a JSON object"}]
+    out = (await api.gql(token, START, {"t": city.a, "s": graphql_scenario(big)}))["startSimulation"]
+    assert out["errors"] == [
+        {"record": "scenario", "field": "scenario.cases", "reason": "7 cases: more than the 6 allowed"}
+    ]
+    # Not an object: refused by GraphQL itself now (ScenarioInput is typed).
+    r = await api.post(token, START, {"t": city.a, "s": [graphql_scenario(SCENARIO)]})
+    assert r.json()["data"] is None and r.json()["errors"]
     hospital = api.token(Role.hospital_user, [city.a], city.a1)
-    out = (await api.gql(hospital, START, {"t": city.a, "s": SCENARIO}))["startSimulation"]
+    out = (await api.gql(hospital, START, {"t": city.a, "s": graphql_scenario(SCENARIO)}))["startSimulation"]
     assert out["__typename"] == "PermissionDenied"
-    out = await api.gql(api.token(Role.region_admin, [city.b]), START, {"t": city.a, "s": SCENARIO})
+    out = await api.gql(api.token(Role.region_admin, [city.b]), START, {"t": city.a, "s": graphql_scenario(SCENARIO)})
     assert out["startSimulation"]["__typename"] == "PermissionDenied"
     assert dispatcher.sent == []
 
@@ -125,18 +146,19 @@ async def test_a_simulation_does_not_hold_other_requests(settings, db, city, mon
         entered.set()
         if not release.wait(10):
             raise AssertionError("{ me } was not answered while the simulation ran")
-        return {"simulated": True}
+        return real(scenario)
 
-    monkeypatch.setattr(settlement_api, "run_simulation", blocking)
+    real = simulation_api.run_simulation
+    monkeypatch.setattr(simulation_api, "run_simulation", blocking)
     api = Api(settings, db)
     try:
         token = api.token(Role.region_admin, [city.a])
-        sim = asyncio.create_task(api.gql(token, SIM, {"s": SCENARIO}))
+        sim = asyncio.create_task(api.gql(token, SIM, {"s": graphql_scenario(SCENARIO)}))
         assert await asyncio.to_thread(entered.wait, 10)
         me = await asyncio.wait_for(api.gql(token, "{ me { role } }"), 5)
         assert me == {"me": {"role": "region_admin"}} and not sim.done()
         release.set()
-        assert (await sim)["simulate"] == {"__typename": "SimulationPayload", "result": {"simulated": True}}
+        assert (await sim)["simulate"]["__typename"] == "SimulationPayload"
     finally:
         release.set()
         await api.client.aclose()
@@ -151,7 +173,7 @@ def test_the_committed_json_schema_is_the_models():
 
 START_FILE = """mutation($t: String!, $f: Upload!) {
   startSimulation(tenant: $t, file: $f) { __typename
-  ... on JobPayload { created job { id kind status } }
+  ... on SimulationJobPayload { created job { id kind status } }
   ... on ValidationError { errors { record field reason } } } }"""
 
 
@@ -174,7 +196,7 @@ async def test_a_scenario_file_too_large_for_a_request_body_runs_as_a_job(small_
     api, token = small_api, small_api.token(Role.region_admin, [city.a])
     content = "\ufeff".encode() + json.dumps(SCENARIO, ensure_ascii=False).encode()
     out = await _start_with_file(api, token, city.a, content)
-    assert out["__typename"] == "JobPayload", out
+    assert out["__typename"] == "SimulationJobPayload", out
     assert await jobs.execute(db, city.a, uuid.UUID(out["job"]["id"])) == "succeeded"
     job = (await api.gql(token, JOB, {"id": out["job"]["id"]}))["job"]
     assert job["result"]["ledgers"]["employee"]["hospitals"]["H1"]["due"] == "71937.50"
@@ -187,11 +209,11 @@ async def test_a_scenario_file_too_large_for_a_request_body_runs_as_a_job(small_
     ]
     both = await api.post(
         token,
-        """mutation($t: String!, $s: JSON!) { startSimulation(tenant: $t, scenario: $s, file: null) {
+        """mutation($t: String!, $s: ScenarioInput!) { startSimulation(tenant: $t, scenario: $s, file: null) {
         __typename ... on ValidationError { errors { field reason } } } }""",
-        {"t": city.a, "s": SCENARIO},
+        {"t": city.a, "s": graphql_scenario(SCENARIO)},
     )
-    assert both.json()["data"]["startSimulation"]["__typename"] == "JobPayload"  # file: null is no file
+    assert both.json()["data"]["startSimulation"]["__typename"] == "SimulationJobPayload"  # file: null is no file
     neither = await api.gql(
         token,
         "mutation($t: String!) { startSimulation(tenant: $t) { __typename"

@@ -1,0 +1,88 @@
+"""Budgets in GraphQL: a region's budget versions, and setting one (a new version; retries add
+nothing)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from sqlalchemy import select
+from strawberry.types import Info
+
+from dianshu.scope import Role
+from dianshu.settlement.models import Budget
+from dianshu.settlement.runs import budgets
+from dianshu_graphql import pagination
+from dianshu_graphql.errors import PermissionDenied, ValidationError
+from dianshu_graphql.permissions import denied, require_tenant
+from dianshu_graphql.types.budgets import BudgetPayload, BudgetVersion, SetBudgetInput
+from dianshu_graphql.types.policies import Ledger
+from dianshu_graphql.types.settlement import graphql_path, refused
+
+SetBudgetResult = Annotated[BudgetPayload | ValidationError | PermissionDenied, strawberry.union("SetBudgetResult")]
+
+
+@strawberry.type
+class BudgetsQuery:
+    @strawberry.field(description="Budget versions of a region: by ledger, newest version first.")
+    async def budgets(
+        self,
+        info: Info,
+        tenant: str,
+        year: int,
+        ledger: Ledger | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> pagination.Connection[BudgetVersion]:
+        require_tenant(info, tenant)
+        limit = pagination.page_size(first)
+        cursor = pagination.decode_cursor(after, str, pagination.key_int)
+        q = (
+            select(Budget)
+            .where(Budget.tenant_id == tenant, Budget.year == year)
+            .order_by(Budget.ledger, Budget.version.desc())
+            .limit(limit + 1)
+        )
+        if ledger is not None:
+            q = q.where(Budget.ledger == ledger.value)
+        if cursor:
+            led, version = cursor
+            q = q.where((Budget.ledger > led) | ((Budget.ledger == led) & (Budget.version < version)))
+        async with info.context.session() as s:
+            rows = list((await s.execute(q)).scalars())
+        return pagination.build(rows, limit, lambda b: [b.ledger, b.version], BudgetVersion.of)
+
+
+@strawberry.type
+class BudgetsMutation:
+    @strawberry.mutation(
+        description="Set a region's budget for a year and ledger (a new version; retries add nothing)."
+    )
+    async def set_budget(self, info: Info, input: SetBudgetInput) -> SetBudgetResult:
+        if (no := denied(info, {Role.region_admin}, input.tenant)) is not None:
+            return no
+        tenants = await info.context.registry.all()
+        t = tenants.get(input.tenant)
+        if t is None or t.kind == "city":
+            return refused("budget", "input.tenant", "not a region", f"tenant: {input.tenant} is not a region")
+        carve_outs = (
+            None if input.carve_outs is None else [{"item": c.item, "amount": str(c.amount)} for c in input.carve_outs]
+        )
+        try:
+            async with info.context.session() as s:
+                b = await budgets.set_budget(
+                    s,
+                    info.context.scope,
+                    t.parent_code or "",
+                    input.tenant,
+                    input.year,
+                    input.ledger.value,
+                    growth_rate=input.growth_rate,
+                    reason=input.reason,
+                    last_year_spending=input.last_year_spending,
+                    carve_outs=carve_outs,
+                )
+                return BudgetPayload(budget=BudgetVersion.of(b))
+        except budgets.BudgetRefused as e:
+            field = graphql_path(e.field, "input")
+            return refused(f"budget {input.year}/{input.ledger.value}", field, e.reason, f"{field}: {e.reason}")

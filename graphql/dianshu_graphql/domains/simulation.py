@@ -1,0 +1,222 @@
+"""Simulation in GraphQL: a scenario simulated synchronously (small) or as a job (any size, also as
+an uploaded JSON file), and a region's real year simulated on changed parameters beside an annual
+clearing run. The typed scenario is turned into the scenario JSON and read by the platform's
+strict parser, which refuses with every path (reported at the client's GraphQL paths)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any
+
+import anyio
+import strawberry
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from dianshu.jobs.registry import get_kind
+from dianshu.settlement.arithmetic.simulate import ScenarioError, parse_scenario
+from dianshu.settlement.arithmetic.simulate import simulate as run_simulation
+from dianshu.settlement.runs.compare import CompareRefused, simulate_against_run
+from dianshu.settlement.runs.simulations import (
+    SIMULATE,
+    ScenarioFileError,
+    decode_scenario,
+    listed_issues,
+    too_many_cases,
+)
+from dianshu_graphql.domains.grouping import submit_job
+from dianshu_graphql.domains.settlement import BUREAU
+from dianshu_graphql.errors import (
+    ExpectedError,
+    FieldError,
+    IdempotencyConflict,
+    PermissionDenied,
+    ValidationError,
+)
+from dianshu_graphql.permissions import denied, require_roles
+from dianshu_graphql.types.policies import PolicyParametersInput, policy_json
+from dianshu_graphql.types.settlement import (
+    SimulationJobPayload,
+    duplicates,
+    graphql_path,
+    job_payload,
+    listed_field,
+    refused,
+)
+from dianshu_graphql.types.simulation import (
+    HospitalCoefficientInput,
+    RunComparison,
+    RunComparisonPayload,
+    ScenarioInput,
+    SimulationPayload,
+    SimulationResult,
+    scenario_json,
+    scenario_path,
+)
+
+SimulateResult = Annotated[SimulationPayload | ValidationError | PermissionDenied, strawberry.union("SimulateResult")]
+SimulateAgainstRunResult = Annotated[
+    RunComparisonPayload | ValidationError | PermissionDenied, strawberry.union("SimulateAgainstRunResult")
+]
+StartSimulationResult = Annotated[
+    SimulationJobPayload | ValidationError | PermissionDenied | IdempotencyConflict,
+    strawberry.union("StartSimulationResult"),
+]
+
+
+def scenario_refused(e: ScenarioError, scenario: ScenarioInput | None = None) -> ValidationError:
+    """Every path of a refused scenario as a field error (the first MAX_LISTED_ISSUES): the typed
+    input's GraphQL paths, or the JSON paths of an uploaded file."""
+    return ValidationError(
+        message=f"scenario refused: {len(e.issues)} issue(s), first {e.issues[0]}",
+        errors=[
+            FieldError(
+                record="scenario",
+                field=i["path"] if scenario is None else scenario_path(i["path"], i["reason"], scenario),
+                reason=i["reason"],
+            )
+            for i in listed_issues(e)
+        ],
+    )
+
+
+def _typed_scenario(scenario: ScenarioInput, limit: int) -> dict[str, Any] | ValidationError:
+    data, issues = scenario_json(scenario)
+    if issues:
+        return ValidationError(
+            message="; ".join(f"{p}: {r}" for p, r in issues),
+            errors=[FieldError(record="scenario", field=p, reason=r) for p, r in issues],
+        )
+    if (why := too_many_cases(data, limit)) is not None:
+        return refused("scenario", "scenario.cases", why, f"scenario.cases: {why}")
+    return data
+
+
+async def read_scenario_file(file: Upload, limit: int) -> Any:
+    """An uploaded scenario file, read up to `limit` bytes and decoded off the event loop."""
+    data = bytearray()
+    while chunk := await file.read(1 << 20):
+        data += chunk
+        if len(data) > limit:
+            raise ScenarioFileError(f"larger than {limit} bytes (DIANSHU_SIMULATE_FILE_MAX_BYTES)")
+    return await anyio.to_thread.run_sync(decode_scenario, bytes(data))
+
+
+@strawberry.type
+class SimulationQuery:
+    @strawberry.field(
+        description="Simulate a scenario: case points and annual clearing, nothing stored. At most "
+        "DIANSHU_SIMULATE_MAX_CASES cases; larger scenarios run as a job (startSimulation)."
+    )
+    async def simulate(self, info: Info, scenario: ScenarioInput) -> SimulateResult:
+        try:
+            require_roles(info, BUREAU)
+        except ExpectedError as e:
+            return PermissionDenied(message=str(e))
+        limit = info.context.settings.simulate_max_cases
+        data = _typed_scenario(scenario, limit)
+        if isinstance(data, ValidationError):
+            for e in data.errors:
+                if e.field == "scenario.cases":
+                    e.reason += " synchronously: use startSimulation (a job)"
+            return data
+        try:
+            # Off the event loop: other requests go on while it computes (the size limit bounds the
+            # time the thread holds the GIL).
+            result = await anyio.to_thread.run_sync(run_simulation, data)
+        except ScenarioError as e:
+            return scenario_refused(e, scenario)
+        return SimulationPayload(result=SimulationResult.of(result))
+
+    @strawberry.field(
+        description="Simulate the region's real year on changed parameters and compare it, hospital by hospital, "
+        "with an annual clearing run. Nothing is stored."
+    )
+    async def simulate_against_run(
+        self,
+        info: Info,
+        tenant: str,
+        run: strawberry.ID,
+        parameters: PolicyParametersInput | None = None,
+        coefficients: list[HospitalCoefficientInput] | None = None,
+        growth_rate: Decimal | None = None,
+    ) -> SimulateAgainstRunResult:
+        if (no := denied(info, BUREAU, tenant)) is not None:
+            return no
+        record = f"run {run}"
+        try:
+            run_id = uuid.UUID(str(run))
+        except ValueError:
+            return refused(record, "run", "not an id", f"run: {run!r} is not an id")
+        hospitals = [c.hospital for c in coefficients or []]
+        if twice := duplicates(hospitals, "coefficients", "hospital"):
+            return refused(record, *twice[0])
+        try:
+            async with info.context.session() as s:
+                result = await simulate_against_run(
+                    s,
+                    tenant,
+                    run_id,
+                    parameters=policy_json(parameters) if parameters is not None else None,
+                    coefficients=None
+                    if coefficients is None
+                    else {c.hospital: str(c.coefficient) for c in coefficients},
+                    growth_rate=growth_rate,
+                )
+        except CompareRefused as e:
+            path = graphql_path(listed_field(e.field, "coefficients", hospitals, e.reason, "coefficient", "hospital"))
+            return refused(record, path, e.reason, f"{path}: {e.reason}")
+        return RunComparisonPayload(comparison=RunComparison.of(result))
+
+
+@strawberry.type
+class SimulationMutation:
+    @strawberry.mutation(
+        description="Simulate a scenario of any size up to DIANSHU_SIMULATE_JOB_MAX_CASES cases as a job "
+        "(settlement.simulate): poll job(id) for its status; its result is the scenario JSON's result "
+        "(as `dianshu simulate` writes it), a refused scenario's paths are in its error."
+    )
+    async def start_simulation(
+        self,
+        info: Info,
+        tenant: str,
+        scenario: ScenarioInput | None = None,
+        file: Annotated[
+            Upload | None,
+            strawberry.argument(
+                description="The scenario as a JSON file in the layout of docs/scenario.schema.json (GraphQL "
+                "multipart; up to DIANSHU_SIMULATE_FILE_MAX_BYTES), for scenarios larger than a request body may "
+                "be. Give this or scenario, not both."
+            ),
+        ] = None,
+        idempotency_key: str | None = None,
+    ) -> StartSimulationResult:
+        if (no := denied(info, get_kind(SIMULATE).roles, tenant)) is not None:
+            return no
+        if (scenario is None) == (file is None):
+            return refused(
+                "scenario", "scenario", "give either scenario or file", "scenario: give one of scenario, file"
+            )
+        limit = info.context.settings.simulate_job_max_cases
+        if scenario is not None:
+            data = _typed_scenario(scenario, limit)
+            if isinstance(data, ValidationError):
+                return data
+        else:
+            try:
+                data = await read_scenario_file(file, info.context.settings.simulate_file_max_bytes)
+            except ScenarioFileError as e:
+                return refused("scenario", "file", str(e), f"file: {e}")
+            if not isinstance(data, dict):
+                return refused("scenario", "file", "must be a JSON object", "file: must be a JSON object")
+            if (why := too_many_cases(data, limit)) is not None:
+                return refused("scenario", "cases", why, f"cases: {why}")
+        try:
+            # The strict reader at submission (off the event loop): a malformed scenario is refused
+            # now with every path, as simulate refuses it, not queued; the job checks it again.
+            await anyio.to_thread.run_sync(parse_scenario, data)
+        except ScenarioError as e:
+            return scenario_refused(e, scenario)
+        result = await submit_job(info, tenant, SIMULATE, {"scenario": data}, idempotency_key)
+        return job_payload(result, SimulationJobPayload)

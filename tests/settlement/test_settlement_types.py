@@ -1,0 +1,445 @@
+"""The typed settlement API (issue 11) on the hand-settled year of tests/settlement/world.py: a
+run's figures by name, its recorded inputs, its lines as a connection (one query per request for
+every run), statements, points runs and case points, the city's overview, the typed errors of
+publishing and comparing, and the schema's settlement fields free of JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from decimal import Decimal as D
+
+import pytest
+
+from dianshu.db.session import scoped_session
+from dianshu.scope import Role
+from dianshu.settlement.arithmetic.policy import Policy
+from dianshu.settlement.runs import regional
+from dianshu_graphql.context import Context
+from dianshu_graphql.pagination import encode_cursor
+from dianshu_graphql.types import policies as policy_types
+from dianshu_graphql.types.settlement import graphql_path
+from tests.api import Api
+from tests.settlement.world import budgeted_year, settle
+from tests.test_standards_db import builtin_versions  # noqa: F401
+
+
+@pytest.fixture
+async def year(settings, db, city, dispatcher, builtin_versions):  # noqa: F811
+    """March and April pre-settled and published (provisional PV 100), the year cleared (a draft);
+    a2's evaluation score 90. The figures are test_runs.py's, settled by hand there."""
+    region = await budgeted_year(
+        db, city, builtin_versions["zhejiang_2022"], {"provisional_point_value": "100"}, "first year"
+    )
+    async with scoped_session(db, region) as s:
+        await regional.set_evaluation_score(s, region, city.a, city.a2, 2025, "90")
+    api = Api(settings, db)
+    token = api.token(Role.region_admin, [city.a])
+    runs = []
+    for month in (3, 4):
+        runs.append((await settle(db, region, city.a, "monthly", month=month))["runs"][0]["id"])
+        out = await api.gql(token, PUBLISH, {"t": city.a, "i": runs[-1]})
+        assert out["publishSettlementRun"]["__typename"] == "RunPayload"
+    annual = (await settle(db, region, city.a, "annual"))["runs"][0]["id"]
+    api.world = (db, region)
+    yield api, runs[0], annual
+    await api.client.aclose()
+
+
+PUBLISH = """mutation($t: String!, $i: ID!) { publishSettlementRun(tenant: $t, id: $i) { __typename
+  ... on RunPayload { run { status } } ... on NotFound { record field } ... on StateConflict { field reason }
+  ... on ValidationError { errors { field reason } } ... on PermissionDenied { message } } }"""
+FIGURES = """totalBudget reserve pointsBudget feeForServiceFund fundTotal totalPoints selfPay pointValue
+  pointValueExact provisionalPointValue due payable holdback payment balance withheld hospitals
+  alliances { alliance lead points due surplus }"""
+RUNS = (
+    """query($t: String!, $k: SettlementKind, $a: String) {
+  settlementRuns(tenant: $t, year: 2025, kind: $k, status: published, after: $a, first: 1) {
+    pageInfo { hasNextPage endCursor } nodes { kind month ledger version status figures { """
+    + FIGURES
+    + """ } } } }"""
+)
+ANNUAL = (
+    """query($t: String!, $i: ID!, $a: String) { settlementRun(tenant: $t, id: $i) { kind status
+  figures { """
+    + FIGURES
+    + """ }
+  inputs { pointsRun pointsRunVersion policy { ledger cityVersion regionVersion parameters { provisionalPointValue
+    reserveRatio rounding violationMultiples { fraud } } } provisionalPointValueSource paidBeforeRun budgetId
+    budgetVersion prepaidRun auditDeductions { hospital amount } scores { hospital score }
+    alliances { alliance lead shares { hospital share } } }
+  lines(first: 1, after: $a) { pageInfo { hasNextPage endCursor } nodes { hospital cases points due prepaid score
+    balance withheld auditDeductions payable } } } }"""
+)
+
+
+async def test_run_figures_inputs_and_lines_by_name(city, year):
+    api, _, annual = year
+    token = api.token(Role.region_admin, [city.a])
+    # The published runs, a page of one: March, then April.
+    first = (await api.gql(token, RUNS, {"t": city.a, "k": "monthly"}))["settlementRuns"]
+    assert first["pageInfo"]["hasNextPage"] is True
+    (m,) = first["nodes"]
+    # March year to date: a1's 200 points at the provisional PV 100: due 16,000.00, payable 15,200.00.
+    assert (m["kind"], m["month"], m["ledger"], m["status"]) == ("monthly", 3, "employee", "published")
+    assert m["figures"] == {
+        "totalBudget": None,
+        "reserve": None,
+        "pointsBudget": None,
+        "feeForServiceFund": None,
+        "fundTotal": None,
+        "totalPoints": "200.0000",
+        "selfPay": "4000.00",
+        "pointValue": None,
+        "pointValueExact": "100",
+        "provisionalPointValue": "100.000000",
+        "due": "16000.00",
+        "payable": "15200.00",
+        "holdback": "800.00",
+        "payment": "15200.00",
+        "balance": None,
+        "withheld": None,
+        "hospitals": 1,
+        "alliances": None,
+    }
+    after = first["pageInfo"]["endCursor"]
+    second = (await api.gql(token, RUNS, {"t": city.a, "k": "monthly", "a": after}))["settlementRuns"]
+    assert [n["month"] for n in second["nodes"]] == [4] and second["pageInfo"]["hasNextPage"] is False
+
+    run = (await api.gql(token, ANNUAL, {"t": city.a, "i": annual}))["settlementRun"]
+    # T 60,000, R 3,000, B 57,000, E 56,000, F 56,850.00, P 600, S 8,000, PV 108.083333 (test_runs.py).
+    f = run["figures"]
+    assert (f["totalBudget"], f["reserve"], f["pointsBudget"], f["feeForServiceFund"], f["fundTotal"]) == (
+        "60000.00",
+        "3000.00",
+        "57000.00",
+        "56000.00",
+        "56850.00",
+    )
+    assert (f["totalPoints"], f["selfPay"], f["pointValue"], f["hospitals"], f["alliances"]) == (
+        "600.0000",
+        "8000.00",
+        "108.083333",
+        2,
+        [],
+    )
+    # Σ due = F; Σ balance = 11,225.00 + 3,672.88; withheld 152.12 (a2's score 90).
+    assert (f["due"], f["balance"], f["withheld"], f["provisionalPointValue"]) == (
+        "56850.00",
+        "14897.88",
+        "152.12",
+        None,
+    )
+    inputs = run["inputs"]
+    assert inputs["policy"]["ledger"] == "employee" and inputs["policy"]["cityVersion"] is None
+    assert inputs["policy"]["regionVersion"] == 1
+    assert inputs["policy"]["parameters"] == {
+        "provisionalPointValue": "100",
+        "reserveRatio": "0.05",
+        "rounding": "half_up",
+        "violationMultiples": {"fraud": "5"},
+    }
+    assert (inputs["budgetVersion"], inputs["scores"], inputs["auditDeductions"], inputs["alliances"]) == (
+        1,
+        [{"hospital": city.a2, "score": "90.00"}],
+        [],
+        [],
+    )
+    assert inputs["prepaidRun"] and inputs["paidBeforeRun"] is None and inputs["pointsRunVersion"] == 1
+    # The lines, a page of one by hospital code.
+    page = run["lines"]
+    assert page["pageInfo"]["hasNextPage"] is True
+    assert page["nodes"] == [
+        {
+            "hospital": city.a1,
+            "cases": 3,
+            "points": "300.0000",
+            "due": "26425.00",
+            "prepaid": "15200.00",
+            "score": None,
+            "balance": "11225.00",
+            "withheld": "0.00",
+            "auditDeductions": "0.00",
+            "payable": None,
+        }
+    ]
+    rest = await api.gql(token, ANNUAL, {"t": city.a, "i": annual, "a": page["pageInfo"]["endCursor"]})
+    (a2,) = rest["settlementRun"]["lines"]["nodes"]
+    assert (a2["hospital"], a2["due"], a2["score"], a2["balance"], a2["withheld"]) == (
+        city.a2,
+        "30425.00",
+        "90.00",
+        "3672.88",
+        "152.12",
+    )
+    # A hospital sees the region's totals and its own line, not the inputs or the alliances.
+    mine = await api.gql(api.token(Role.hospital_user, [city.a], city.a2), ANNUAL, {"t": city.a, "i": annual})
+    mine = mine["settlementRun"]
+    assert mine["inputs"] is None and mine["figures"]["alliances"] is None
+    assert [x["hospital"] for x in mine["lines"]["nodes"]] == [city.a2]
+
+
+async def test_hostile_line_cursors_are_refused_as_after(city, year):
+    api, _, annual = year
+    q = (
+        "query($t: String!, $i: ID!, $a: String) { settlementRun(tenant: $t, id: $i) "
+        "{ lines(after: $a) { nodes { hospital } } } }"
+    )
+    for key in (["H\x00"], ["\ud800"], [1], ["a", "b"]):
+        r = await api.post(
+            api.token(Role.region_admin, [city.a]), q, {"t": city.a, "i": annual, "a": encode_cursor(key)}
+        )
+        errors = r.json()["errors"]
+        assert [e["extensions"] for e in errors] == [{"code": "BAD_USER_INPUT", "field": "after"}], r.text
+
+
+async def test_publish_returns_typed_errors(city, year):
+    api, march, annual = year
+    token = api.token(Role.region_admin, [city.a])
+
+    async def publish(tok, run):
+        return (await api.gql(tok, PUBLISH, {"t": city.a, "i": run}))["publishSettlementRun"]
+
+    assert await publish(token, march) == {"__typename": "RunPayload", "run": {"status": "published"}}  # a no-op
+    missing = str(uuid.uuid4())
+    assert await publish(token, missing) == {"__typename": "NotFound", "record": f"run {missing}", "field": "id"}
+    assert (await publish(token, "R-1"))["__typename"] == "ValidationError"
+    assert (await publish(api.token(Role.hospital_user, [city.a], city.a1), annual))["__typename"] == (
+        "PermissionDenied"
+    )
+    # A re-run of the year: the first draft is no longer the newest; April's re-run cannot pay April twice.
+    db, scope = api.world
+    await settle(db, scope, city.a, "annual")
+    stale = await publish(token, annual)
+    assert stale == {
+        "__typename": "StateConflict",
+        "field": "id",
+        "reason": "version 1 is not the newest (2): publish the newest re-run",
+    }
+    april_again = (await settle(db, scope, city.a, "monthly", month=4))["runs"][0]["id"]
+    twice = await publish(token, april_again)
+    assert twice["__typename"] == "StateConflict"
+    assert twice["reason"].startswith("2025-04 of employee is already published")
+
+
+STATEMENT = """query($t: String!, $r: ID!, $h: String!) { statement(tenant: $t, run: $r, hospital: $h) {
+  tenant hospital hospitalName alliance run { kind month status } line { hospital due payable payment paidBefore }
+  months { month cases points selfPay payment } } }"""
+
+
+async def test_statement_points_runs_case_points_and_overview(city, year):
+    api, march, _ = year
+    a1 = api.token(Role.hospital_user, [city.a], city.a1)
+    region = api.token(Role.region_admin, [city.a])
+    runs = (await api.gql(region, RUNS, {"t": city.a, "k": "monthly"}))["settlementRuns"]
+    april = (await api.gql(region, RUNS, {"t": city.a, "k": "monthly", "a": runs["pageInfo"]["endCursor"]}))[
+        "settlementRuns"
+    ]["nodes"][0]
+    assert april["month"] == 4
+    # The statement of the published March run: a1's March (A-1, A-2: 200 points, S 4,000, paid 15,200.00).
+    st = (await api.gql(a1, STATEMENT, {"t": city.a, "r": march, "h": city.a1}))["statement"]
+    assert (st["tenant"], st["hospital"], st["alliance"], st["run"]) == (
+        city.a,
+        city.a1,
+        None,
+        {"kind": "monthly", "month": 3, "status": "published"},
+    )
+    assert st["line"] == {
+        "hospital": city.a1,
+        "due": "16000.00",
+        "payable": "15200.00",
+        "payment": "15200.00",
+        "paidBefore": "0.00",
+    }
+    assert st["months"] == [
+        {"month": "2025-01", "cases": 0, "points": "0.0000", "selfPay": "0.00", "payment": "0.00"},
+        {"month": "2025-02", "cases": 0, "points": "0.0000", "selfPay": "0.00", "payment": "0.00"},
+        {"month": "2025-03", "cases": 2, "points": "200.0000", "selfPay": "4000.00", "payment": "15200.00"},
+    ]
+    # Not another hospital's.
+    assert (await api.gql(a1, STATEMENT, {"t": city.a, "r": march, "h": city.a2}))["statement"] is None
+
+    points = (
+        await api.gql(
+            region,
+            """query($t: String!) { pointsRuns(tenant: $t, year: 2025) { nodes { id throughMonth version
+              summary { cases types { type cases } points { ledger points } }
+              inputs { standardLabel avgCostAll cases hospitals { hospital coefficient type }
+                policies { ledger parameters { provisionalPointValue } } } } } }""",
+            {"t": city.a},
+        )
+    )["pointsRuns"]["nodes"]
+    year_run = next(p for p in points if p["throughMonth"] == 12)
+    # 4 cases: A-4 a high outlier (300 points), three normal (100 each): 600 points.
+    assert year_run["summary"] == {
+        "cases": 4,
+        "types": [{"type": "high_outlier", "cases": 1}, {"type": "normal", "cases": 3}],
+        "points": [{"ledger": "employee", "points": "600.0000"}],
+    }
+    assert year_run["inputs"]["standardLabel"] == f"test {city.city}" and year_run["inputs"]["cases"] == 4
+    assert year_run["inputs"]["avgCostAll"] == "8000.00"
+    # Both ledgers' parameters: the region set employee's (resident's are SPEC's: 0 when there is no final PV).
+    assert year_run["inputs"]["policies"] == [
+        {"ledger": "employee", "parameters": {"provisionalPointValue": "100"}},
+        {"ledger": "resident", "parameters": {"provisionalPointValue": "0"}},
+    ]
+    hosp_points = await api.gql(
+        a1, "query($t: String!) { pointsRuns(tenant: $t, year: 2025) { nodes { inputs { cases } } } }", {"t": city.a}
+    )
+    assert all(n["inputs"] is None for n in hosp_points["pointsRuns"]["nodes"])
+    cp = (
+        await api.gql(
+            region,
+            """query($t: String!, $p: ID!) { casePoints(tenant: $t, pointsRun: $p, type: high_outlier) {
+              nodes { listId hospital ledger month drg type points addon deduction } } }""",
+            {"t": city.a, "p": year_run["id"]},
+        )
+    )["casePoints"]["nodes"]
+    assert cp == [
+        {
+            "listId": "A-4",
+            "hospital": city.a2,
+            "ledger": "employee",
+            "month": 4,
+            "drg": "ES23",
+            "type": "high_outlier",
+            "points": "300.0000",
+            "addon": "0.0000",
+            "deduction": "0.0000",
+        }
+    ]
+
+    viewer = api.token(Role.city_viewer, [city.city])
+    ov = (
+        await api.gql(
+            viewer,
+            """query($c: String!) { settlementOverview(tenant: $c, year: 2025) { region ledger version status
+              figures { totalBudget fundTotal totalPoints pointValue hospitals alliances { alliance } } } }""",
+            {"c": city.city},
+        )
+    )["settlementOverview"]
+    assert ov == [
+        {
+            "region": city.a,
+            "ledger": "employee",
+            "version": 1,
+            "status": "draft",
+            "figures": {
+                "totalBudget": "60000.00",
+                "fundTotal": "56850.00",
+                "totalPoints": "600.0000",
+                "pointValue": "108.083333",
+                "hospitals": 2,
+                "alliances": None,
+            },
+        }
+    ]
+
+
+AGAINST = """query($t: String!, $r: ID!, $c: [HospitalCoefficientInput!], $p: PolicyParametersInput) {
+  simulateAgainstRun(tenant: $t, run: $r, coefficients: $c, parameters: $p) { __typename
+  ... on RunComparisonPayload { comparison { status ledger year changes { growthRate parameters { savingShareHospitals }
+    coefficients { hospital coefficient } } published { fundTotal pointValue } simulated { fundTotal pointValue }
+    hospitals { hospital publishedDue simulatedDue difference publishedBalance simulatedBalance } } }
+  ... on ValidationError { errors { record field reason } } } }"""
+
+
+async def test_simulate_against_run_typed(city, year):
+    api, _, annual = year
+    token = api.token(Role.region_admin, [city.a])
+    # The saving share at 0.5 instead of 0.85: F = 56,000 + 0.5 × 1,000 = 56,500.00;
+    # PV = (56,500 + 8,000) / 600 = 107.5; D_a1 = 300 × 107.5 − 6,000 = 26,250.00 (−175.00).
+    out = (await api.gql(token, AGAINST, {"t": city.a, "r": annual, "p": {"savingShareHospitals": "0.5"}}))[
+        "simulateAgainstRun"
+    ]
+    c = out["comparison"]
+    assert (c["status"], c["ledger"], c["year"]) == ("draft", "employee", 2025)
+    assert c["changes"] == {"growthRate": "0.000000", "parameters": {"savingShareHospitals": "0.5"}, "coefficients": []}
+    assert (c["published"], c["simulated"]) == (
+        {"fundTotal": "56850.00", "pointValue": "108.083333"},
+        {"fundTotal": "56500.00", "pointValue": "107.500000"},
+    )
+    row = c["hospitals"][0]
+    assert (row["hospital"], row["publishedDue"], row["simulatedDue"], row["difference"]) == (
+        city.a1,
+        "26425.00",
+        "26250.00",
+        "-175.00",
+    )
+    # A coefficient for a hospital not of the region: refused at the list entry's path.
+    out = (
+        await api.gql(
+            token,
+            AGAINST,
+            {
+                "t": city.a,
+                "r": annual,
+                "c": [{"hospital": city.a1, "coefficient": "1"}, {"hospital": "HX", "coefficient": "1.1"}],
+            },
+        )
+    )["simulateAgainstRun"]
+    assert out["errors"] == [
+        {"record": f"run {annual}", "field": "coefficients[1].hospital", "reason": f"not a hospital of {city.a}"}
+    ]
+    out = (await api.gql(token, AGAINST, {"t": city.a, "r": annual, "c": [{"hospital": city.a1, "coefficient": "0"}]}))[
+        "simulateAgainstRun"
+    ]
+    assert out["errors"] == [
+        {"record": f"run {annual}", "field": "coefficients[0].coefficient", "reason": "must be positive (got 0)"}
+    ]
+
+
+async def test_run_lines_load_in_one_transaction_for_every_run(city, year, monkeypatch):
+    # Five runs (two monthly, published; the annual draft; two re-runs): their lines are one
+    # transaction, not one per run. The count fails if lines go back to one query per parent.
+    api, _, _ = year
+    opened: list[int] = []
+    real = Context.session
+
+    def counting(self):
+        opened.append(1)
+        return real(self)
+
+    token = api.token(Role.region_admin, [city.a])
+    q = "query($t: String!) { settlementRuns(tenant: $t, year: 2025) { nodes { id lines { nodes { hospital } } } } }"
+    monkeypatch.setattr(Context, "session", counting)
+    runs = (await api.gql(token, q, {"t": city.a}))["settlementRuns"]["nodes"]
+    assert len(runs) == 3 and all(r["lines"]["nodes"] for r in runs)
+    assert len(opened) == 2  # the runs, then every run's lines
+
+
+def test_policy_types_hold_every_parameter():
+    names = {f.name for f in dataclasses.fields(Policy)}
+    for cls in (
+        policy_types.PolicyParameters,
+        policy_types.PolicyParameterChanges,
+        policy_types.PolicyParametersInput,
+    ):
+        assert {f.name for f in dataclasses.fields(cls)} == names, cls
+    kinds = set(Policy().violation_multiples)
+    for cls in (
+        policy_types.ViolationMultiples,
+        policy_types.ViolationMultipleChanges,
+        policy_types.ViolationMultiplesInput,
+    ):
+        assert {f.name for f in dataclasses.fields(cls)} == kinds, cls
+    # Every parameter has its description.
+    assert set(policy_types.D) == names and set(policy_types.V) == kinds
+    # The parameters in force as the output type, from SPEC's defaults.
+    p = policy_types.PolicyParameters.of(Policy())
+    assert (p.reserve_ratio, p.prepay_ratio, p.rounding, p.violation_multiples.fraud) == (
+        D("0.05"),
+        D("0.95"),
+        policy_types.Rounding.half_up,
+        D(5),
+    )
+
+
+def test_graphql_paths():
+    assert graphql_path("cases[1].los_days", "scenario") == "scenario.cases[1].losDays"
+    assert graphql_path("parameters.reserve_ratio", "input") == "input.parameters.reserveRatio"
+    assert graphql_path("policy.violation_multiples.fraud", "scenario") == "scenario.policy.violationMultiples.fraud"
+    assert graphql_path("cases[0].new_technologies[2].year", "scenario", {"year": "useYear"}) == (
+        "scenario.cases[0].newTechnologies[2].useYear"
+    )
+    assert graphql_path("score") == "score"
