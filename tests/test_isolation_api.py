@@ -69,7 +69,7 @@ QUERY = """
   me { role tenantCodes hospitalCode }
   tenants(first: 100) { nodes { code } }
   hospitals(first: 100) { nodes { tenantCode code } }
-  jobs(first: 100) { nodes { id } }
+  jobs(first: 100) { nodes { databaseId } }
 }"""
 
 
@@ -84,7 +84,7 @@ async def test_isolation_matrix(api, db, owner_db, city):
         assert set(data["me"]["tenantCodes"]) == expected_tenants, name
         got_h = {(h["tenantCode"], h["code"]) for h in data["hospitals"]["nodes"]}
         assert got_h == {k for k in hospitals if sees(*k)}, name
-        got_j = {j["id"] for j in data["jobs"]["nodes"]}
+        got_j = {j["databaseId"] for j in data["jobs"]["nodes"]}
         assert got_j == {j for j, (t, h) in jobs.items() if _job_visible(name, city, t, h)}, name
         # Point lookups agree with the lists: nothing outside the scope resolves.
         for tenant, code in hospitals:
@@ -93,10 +93,10 @@ async def test_isolation_matrix(api, db, owner_db, city):
             )
             assert (d["hospital"] is not None) == sees(tenant, code), (name, tenant, code)
         for jid, (t, h) in jobs.items():
-            d = await api.gql(token, "query($id:ID!){ job(id:$id){ id } }", {"id": jid})
+            d = await api.gql(token, "query($id:ID!){ job(id:$id){ databaseId } }", {"id": jid})
             assert (d["job"] is not None) == _job_visible(name, city, t, h), (name, jid)
         for code in city.tenants:
-            d = await api.gql(token, "query($c:String!){ tenant(code:$c){ code } }", {"c": code})
+            d = await api.gql(token, "query($c:String!){ tenant(tenant:$c){ code } }", {"c": code})
             assert (d["tenant"] is not None) == (code in expected_tenants), (name, code)
 
 

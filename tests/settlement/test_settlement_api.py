@@ -13,14 +13,14 @@ from tests.settlement.world import load_year, publish_standard
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
 RUN = """mutation($i: RunSettlementInput!) { runSettlement(input: $i) {
-  ... on JobPayload { job { id } } ... on PermissionDenied { message } } }"""
+  ... on JobPayload { job { databaseId } } ... on PermissionDenied { message } } }"""
 RUNS = """query($t: String!) { settlementRuns(tenant: $t, year: 2025) { id kind month status figures inputs
   lines { hospital points due payable balance } } }"""
 
 
 async def run(api, db, token, tenant, **inp):
     out = await api.gql(token, RUN, {"i": {"tenant": tenant, "year": 2025, **inp}})
-    job = out["runSettlement"]["job"]["id"]
+    job = out["runSettlement"]["job"]["databaseId"]
     assert await jobs.execute(db, tenant, uuid.UUID(job)) == "succeeded"
 
 
