@@ -16,6 +16,7 @@ import strawberry
 from strawberry.exceptions import StrawberryInputCoercionError
 
 from dianshu_tenants.identity import AuthError
+from graphql import GraphQLError
 
 # The codes of top-level errors (extensions.code), as documented in the README.
 BAD_USER_INPUT = "BAD_USER_INPUT"
@@ -57,12 +58,14 @@ class Forbidden(ExpectedError):
 
 
 # Exceptions whose message is the client's to read, with the code each gets when it has none of its
-# own. Coercion errors of variables and literals (a Decimal variable "abc") are the client's mistakes too.
+# own. Coercion errors of variables and literals (a Decimal variable "abc", an Int variable "x":
+# graphql-core's own GraphQLError) are the client's mistakes too.
 EXPECTED_CODES: tuple[tuple[type[Exception], str], ...] = (
     (ExpectedError, BAD_USER_INPUT),
     (AuthError, UNAUTHENTICATED),
     (PermissionError, FORBIDDEN),
     (StrawberryInputCoercionError, BAD_USER_INPUT),
+    (GraphQLError, BAD_USER_INPUT),
 )
 EXPECTED = tuple(t for t, _ in EXPECTED_CODES)
 
