@@ -23,3 +23,21 @@ def test_readme_publishes_the_scenario_schema_as_committed():
     committed = json.loads((Path(__file__).resolve().parents[1] / "docs" / "scenario.schema.json").read_text())
     block = README.split("<details><summary>scenario JSON Schema</summary>", 1)[1].split("```json\n", 1)[1]
     assert json.loads(block.split("\n```", 1)[0]) == committed
+
+
+def test_the_api_examples_are_valid_against_the_schema():
+    """Every example document in the README's API section is valid against the served schema."""
+    from graphql.validation import LoneAnonymousOperationRule
+
+    from dianshu.config import Settings
+    from dianshu_graphql.schema import build_schema
+    from graphql import parse, specified_rules, validate
+
+    section = README.split("## The API\n", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("\n```", 1)[0] for b in section.split("```graphql\n")[1:]]
+    assert blocks, "no GraphQL examples in the API section"
+    schema = build_schema(Settings(profile="dev"))._schema
+    rules = [r for r in specified_rules if r is not LoneAnonymousOperationRule]
+    for block in blocks:
+        errors = validate(schema, parse(block), rules)
+        assert not errors, [e.message for e in errors]
