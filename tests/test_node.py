@@ -16,7 +16,7 @@ from tests.cases.rows import csv_bytes, row
 from tests.cases.test_ingestion import send
 from tests.conftest import provision_city, scope_for
 from tests.settlement.world import publish_standard, run_job
-from tests.test_isolation_api import principals, seed_jobs
+from tests.test_isolation_api import principals
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
 
@@ -70,7 +70,10 @@ async def test_node_sees_what_each_type_s_own_query_sees(api, db, owner_db, city
     await ensure_service_account(owner_db, f"svc-{city.a}", "team", [city.a])
     other = await provision_city(owner_db, db)
     zj = builtin_versions["zhejiang_2022"]
-    await seed_jobs(db, city)
+    # Jobs of every scope (real kinds, run to the end: no row is left for a sweeper): a hospital's own
+    # upload, and each region's upload and grouping.
+    hospital_a1 = scope_for(Role.hospital_user, (city.a,), city.a1)
+    await send(db, hospital_a1, city.a, csv_bytes([row("N0", city.a1)]), "node-a1")
     for tenant, rows in ((city.a, [row("N1", city.a1), row("N2", city.a2)]), (city.b, [row("N3", city.b1)])):
         region = scope_for(Role.region_admin, (tenant,))
         await send(db, region, tenant, csv_bytes(rows), f"node-{tenant}")
