@@ -20,7 +20,9 @@ async def api(settings, db):
 
 
 async def seed_jobs(db, city) -> dict[str, tuple[str, str | None]]:
-    """One job per hospital and one per region; returns job id -> (tenant, hospital)."""
+    """One job per hospital and one per region; returns job id -> (tenant, hospital). They are
+    finished ('succeeded'), so no sweeper (a drill's worker on the same database) tries to send
+    their kind, which has no actor."""
     out = {}
     for tenant, hospitals in ((city.a, (city.a1, city.a2)), (city.b, (city.b1,))):
         async with scoped_session(db, Scope.system((tenant,))) as s:
@@ -30,7 +32,7 @@ async def seed_jobs(db, city) -> dict[str, tuple[str, str | None]]:
                         text("""
                     insert into job (tenant_id, id, kind, params, params_hash, hospital_id, created_by,
                                      created_role, status, progress_done, attempts)
-                    values (:t, gen_random_uuid(), 'test', '{}', 'x', :h, 'seed', 'system', 'queued', 0, 0)
+                    values (:t, gen_random_uuid(), 'test', '{}', 'x', :h, 'seed', 'system', 'succeeded', 0, 0)
                     returning id"""),
                         {"t": tenant, "h": h},
                     )
