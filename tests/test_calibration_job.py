@@ -106,20 +106,23 @@ async def test_calibrate_and_publish_through_the_api(settings, db, city, dispatc
         admin = api.token(Role.city_admin, [city.city])
         out = await api.gql(
             admin,
-            "mutation($v: ID!, $c: String!) { calibrateStandard(input: {city: $c, version: $v, years: [2024]}) }",
+            "mutation($v: ID!, $c: String!) { calibrateStandard(input: {tenant: $c, version: $v, years: [2024]}) "
+            "{ __typename ... on JobPayload { job { databaseId } } } }",
             {"v": str(builtin_versions["zhejiang_2022"]), "c": city.city},
         )
-        assert await jobs.execute(db, city.city, uuid.UUID(out["calibrateStandard"]["job"])) == "succeeded"
-        stds = await api.gql(admin, "{ paymentStandards { id status avgCostAll } }")
-        sid = stds["paymentStandards"][0]["id"]
-        assert stds["paymentStandards"][0]["avgCostAll"] == "8000.00"
+        assert (
+            await jobs.execute(db, city.city, uuid.UUID(out["calibrateStandard"]["job"]["databaseId"])) == "succeeded"
+        )
+        stds = await api.gql(admin, "{ paymentStandards { nodes { id status avgCostAll } } }")
+        sid = stds["paymentStandards"]["nodes"][0]["id"]
+        assert stds["paymentStandards"]["nodes"][0]["avgCostAll"] == "8000.00"
         pub = await api.gql(
             admin,
             'mutation($i: ID!) { publishPaymentStandard(id: $i, effectiveFrom: "2025-01-01") '
-            "{ status effectiveFrom } }",
+            "{ ... on PaymentStandardPayload { standard { status effectiveFrom } } } }",
             {"i": sid},
         )
-        assert pub["publishPaymentStandard"] == {"status": "published", "effectiveFrom": "2025-01-01"}
+        assert pub["publishPaymentStandard"]["standard"] == {"status": "published", "effectiveFrom": "2025-01-01"}
         bp = await api.gql(
             api.token(Role.hospital_user, [city.a], city.a1),
             "query($s: ID!) { basePoints(standard: $s) { nodes { drg basePoints avgCost } } }",
@@ -128,11 +131,13 @@ async def test_calibrate_and_publish_through_the_api(settings, db, city, dispatc
         assert bp["basePoints"]["nodes"] == [{"drg": "ES23", "basePoints": "100.0000", "avgCost": "8000.00"}]
         # A region admin cannot calibrate or publish.
         region = api.token(Role.region_admin, [city.a])
-        r = await api.post(
+        r = await api.gql(
             region,
-            'mutation($i: ID!) { publishPaymentStandard(id: $i, effectiveFrom: "2025-01-01") { status } }',
+            'mutation($i: ID!) { publishPaymentStandard(id: $i, effectiveFrom: "2025-01-01") '
+            "{ __typename ... on PermissionDenied { message } } }",
             {"i": sid},
         )
-        assert "may not do this" in r.json()["errors"][0]["message"]
+        assert r["publishPaymentStandard"]["__typename"] == "PermissionDenied"
+        assert "may not do this" in r["publishPaymentStandard"]["message"]
     finally:
         await api.client.aclose()

@@ -75,7 +75,7 @@ async def test_demo_provisions_the_pilot_city_through_jobs_and_is_idempotent(set
         # Re-running imported nothing twice: one succeeded roster job per region.
         jobs = await api.gql(
             tokens["city_admin"],
-            '{ jobs(first: 100, kind: "tenancy.import_hospitals") { nodes { tenantCode status } } }',
+            "{ jobs(first: 100, kind: tenancy_import_hospitals) { nodes { tenantCode status } } }",
         )
         per_region = [j["tenantCode"] for j in jobs["jobs"]["nodes"] if j["tenantCode"].startswith("3307")]
         assert sorted(per_region) == sorted(c for c, _, _ in pilot.REGIONS)

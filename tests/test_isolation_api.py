@@ -20,7 +20,9 @@ async def api(settings, db):
 
 
 async def seed_jobs(db, city) -> dict[str, tuple[str, str | None]]:
-    """One job per hospital and one per region; returns job id -> (tenant, hospital)."""
+    """One job per hospital and one per region; returns job id -> (tenant, hospital). They are
+    finished ('succeeded'), so no sweeper (a drill's worker on the same database) tries to send
+    their kind, which has no actor."""
     out = {}
     for tenant, hospitals in ((city.a, (city.a1, city.a2)), (city.b, (city.b1,))):
         async with scoped_session(db, Scope.system((tenant,))) as s:
@@ -30,7 +32,7 @@ async def seed_jobs(db, city) -> dict[str, tuple[str, str | None]]:
                         text("""
                     insert into job (tenant_id, id, kind, params, params_hash, hospital_id, created_by,
                                      created_role, status, progress_done, attempts)
-                    values (:t, gen_random_uuid(), 'test', '{}', 'x', :h, 'seed', 'system', 'queued', 0, 0)
+                    values (:t, gen_random_uuid(), 'test', '{}', 'x', :h, 'seed', 'system', 'succeeded', 0, 0)
                     returning id"""),
                         {"t": tenant, "h": h},
                     )
@@ -69,7 +71,7 @@ QUERY = """
   me { role tenantCodes hospitalCode }
   tenants(first: 100) { nodes { code } }
   hospitals(first: 100) { nodes { tenantCode code } }
-  jobs(first: 100) { nodes { id } }
+  jobs(first: 100) { nodes { databaseId } }
 }"""
 
 
@@ -84,7 +86,7 @@ async def test_isolation_matrix(api, db, owner_db, city):
         assert set(data["me"]["tenantCodes"]) == expected_tenants, name
         got_h = {(h["tenantCode"], h["code"]) for h in data["hospitals"]["nodes"]}
         assert got_h == {k for k in hospitals if sees(*k)}, name
-        got_j = {j["id"] for j in data["jobs"]["nodes"]}
+        got_j = {j["databaseId"] for j in data["jobs"]["nodes"]}
         assert got_j == {j for j, (t, h) in jobs.items() if _job_visible(name, city, t, h)}, name
         # Point lookups agree with the lists: nothing outside the scope resolves.
         for tenant, code in hospitals:
@@ -93,10 +95,10 @@ async def test_isolation_matrix(api, db, owner_db, city):
             )
             assert (d["hospital"] is not None) == sees(tenant, code), (name, tenant, code)
         for jid, (t, h) in jobs.items():
-            d = await api.gql(token, "query($id:ID!){ job(id:$id){ id } }", {"id": jid})
+            d = await api.gql(token, "query($id:ID!){ job(id:$id){ databaseId } }", {"id": jid})
             assert (d["job"] is not None) == _job_visible(name, city, t, h), (name, jid)
         for code in city.tenants:
-            d = await api.gql(token, "query($c:String!){ tenant(code:$c){ code } }", {"c": code})
+            d = await api.gql(token, "query($c:String!){ tenant(tenant:$c){ code } }", {"c": code})
             assert (d["tenant"] is not None) == (code in expected_tenants), (name, code)
 
 

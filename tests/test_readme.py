@@ -36,3 +36,21 @@ def test_the_layout_section_names_the_domain_tree():
     named += [f.name for f in (root / "settlement").rglob("*.py") if f.name != "__init__.py"]
     missing = sorted({n for n in named if n not in layout})
     assert missing == [], f"README Layout does not name {missing}"
+
+
+def test_the_api_examples_are_valid_against_the_schema():
+    """Every example document in the README's API section is valid against the served schema."""
+    from graphql.validation import LoneAnonymousOperationRule
+
+    from dianshu.config import Settings
+    from dianshu_graphql.schema import build_schema
+    from graphql import parse, specified_rules, validate
+
+    section = README.split("## The API\n", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("\n```", 1)[0] for b in section.split("```graphql\n")[1:]]
+    assert blocks, "no GraphQL examples in the API section"
+    schema = build_schema(Settings(profile="dev"))._schema
+    rules = [r for r in specified_rules if r is not LoneAnonymousOperationRule]
+    for block in blocks:
+        errors = validate(schema, parse(block), rules)
+        assert not errors, [e.message for e in errors]

@@ -15,3 +15,128 @@ def test_money_and_points_never_travel_as_float():
     for line in text.splitlines():
         if ": Float" in line:
             assert line.strip().startswith(allowed), f"a Float field that is not a fraction or hours: {line.strip()}"
+
+
+# ---- the contract: deprecation, not breakage ----------------------------------------------------
+
+from dianshu_graphql.contract import violations  # noqa: E402
+
+SDL = """
+type Query {
+  job(id: ID!, verbose: Boolean): Job
+  jobs(kind: JobKind, old: String @deprecated(reason: "use kind")): [Job!]!
+  legacy: Legacy @deprecated(reason: "use job")
+}
+
+type Job {
+  id: ID!
+  kind: JobKind!
+  result: String
+  oldResult: String @deprecated(reason: "use result")
+}
+
+type Legacy {
+  x: Int
+}
+
+input JobFilter {
+  kind: JobKind
+  before: String @deprecated(reason: "gone next")
+}
+
+enum JobKind {
+  cases_ingest
+  grouping_compare @deprecated(reason: "merged into grouping_group_cases")
+  grouping_group_cases
+}
+"""
+
+
+def _without(sdl: str, *lines: str) -> str:
+    out = sdl
+    for line in lines:
+        assert line in out, line
+        out = out.replace(line, "")
+    return out
+
+
+def test_the_served_schema_keeps_the_committed_contract():
+    assert violations(SDL_PATH.read_text(), sdl()) == []
+
+
+def test_removing_what_the_committed_sdl_did_not_deprecate_is_refused():
+    assert violations(SDL, SDL) == []
+    assert violations(SDL, _without(SDL, "  result: String\n")) == ["FIELD_REMOVED: Field Job.result was removed."]
+    assert violations(SDL, _without(SDL, ", verbose: Boolean")) == [
+        "ARG_REMOVED: Argument Query.job(verbose:) was removed."
+    ]
+    assert violations(SDL, _without(SDL, "  cases_ingest\n")) == [
+        "VALUE_REMOVED_FROM_ENUM: Enum value JobKind.cases_ingest was removed."
+    ]
+    assert violations(SDL, SDL.replace("  kind: JobKind\n  before", "  before")) == [
+        "FIELD_REMOVED: Field JobFilter.kind was removed."
+    ]
+    # A type whose fields were not all deprecated cannot go (here with the field that returned it).
+    no_job = SDL.replace("  job(id: ID!, verbose: Boolean): Job\n", "")
+    assert violations(SDL, no_job) == ["FIELD_REMOVED: Field Query.job was removed."]
+
+
+def test_removing_what_the_committed_sdl_deprecated_is_allowed():
+    served = _without(
+        SDL,
+        '  oldResult: String @deprecated(reason: "use result")\n',
+        ', old: String @deprecated(reason: "use kind")',
+        '  grouping_compare @deprecated(reason: "merged into grouping_group_cases")\n',
+        '  before: String @deprecated(reason: "gone next")\n',
+        '  legacy: Legacy @deprecated(reason: "use job")\n',
+        "type Legacy {\n  x: Int\n}\n",
+    )
+    assert violations(SDL, served) == []
+
+
+def test_other_breaking_changes_and_changed_defaults_are_refused():
+    assert violations(SDL, SDL.replace("result: String", "result: Int")) == [
+        "FIELD_CHANGED_KIND: Field Job.result changed type from String to Int."
+    ]
+    assert violations(SDL, SDL.replace("verbose: Boolean", "verbose: Boolean!"))[0].startswith("ARG_CHANGED_KIND")
+    with_default = SDL.replace("verbose: Boolean", "verbose: Boolean = true")
+    assert [v.split(":")[0] for v in violations(with_default, with_default.replace("= true", "= false"))] == [
+        "ARG_DEFAULT_VALUE_CHANGE"
+    ]
+    # Adding is fine.
+    assert violations(SDL, SDL.replace("  x: Int\n", "  x: Int\n  y: Int\n")) == []
+
+
+def test_the_committed_sdl_as_the_contract_catches_a_removal_from_it():
+    committed = SDL_PATH.read_text()
+    # The served schema without a field the committed SDL has (and did not deprecate): refused.
+    line = '  """Rows come before this page (it was asked for after a cursor)."""\n  hasPreviousPage: Boolean!\n'
+    assert line in committed
+    assert violations(committed, committed.replace(line, "")) == [
+        "FIELD_REMOVED: Field PageInfo.hasPreviousPage was removed."
+    ]
+    # The same field deprecated in the committed SDL first: its removal is allowed.
+    deprecated = committed.replace(
+        "hasPreviousPage: Boolean!\n", 'hasPreviousPage: Boolean! @deprecated(reason: "always false")\n'
+    )
+    assert violations(deprecated, committed.replace(line, "")) == []
+
+
+def test_dianshu_schema_refuses_to_overwrite_the_contract_with_a_removal(tmp_path):
+    import subprocess
+    import sys
+
+    dianshu = str(Path(sys.executable).parent / "dianshu")
+    contract = tmp_path / "schema.graphql"
+    # A committed SDL with a field the schema no longer has (and never deprecated).
+    contract.write_text(
+        SDL_PATH.read_text().replace("  hasNextPage: Boolean!\n", "  hasNextPage: Boolean!\n  gone: Int\n", 1)
+    )
+    before = contract.read_text()
+    r = subprocess.run([dianshu, "schema", "--output", str(contract)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "FIELD_REMOVED: Field PageInfo.gone was removed." in r.stderr
+    assert contract.read_text() == before
+    r = subprocess.run(
+        [dianshu, "schema", "--output", str(contract), "--allow-breaking"], capture_output=True, text=True, timeout=120
+    )
+    assert r.returncode == 0 and contract.read_text() == sdl()

@@ -26,8 +26,8 @@ query($case: DraftCaseInput!, $version: ID, $scheme: String) {
 
 async def test_versions_and_drgs(api, city, builtin_versions):  # noqa: F811
     token = api.token(Role.region_viewer, [city.a])
-    data = await api.gql(token, "{ standardVersions(status: published) { id scheme label drgCount status } }")
-    by_scheme = {v["scheme"]: v for v in data["standardVersions"]}
+    data = await api.gql(token, "{ standardVersions(status: published) { nodes { id scheme label drgCount status } } }")
+    by_scheme = {v["scheme"]: v for v in data["standardVersions"]["nodes"]}
     assert by_scheme["chs_drg_11"]["drgCount"] == 628 and by_scheme["zhejiang_2022"]["drgCount"] == 1006
     vid = by_scheme["zhejiang_2022"]["id"]
     page = await api.gql(

@@ -316,12 +316,25 @@ def sweep() -> None:
 @app.command()
 def schema(
     output: Annotated[Path | None, typer.Option(help="Write the SDL here instead of stdout.")] = None,
+    allow_breaking: Annotated[
+        bool, typer.Option(help="Overwrite the contract even though something it has, not deprecated, is gone.")
+    ] = False,
 ) -> None:
-    """Print (or write) the GraphQL SDL."""
+    """Print (or write) the GraphQL SDL. Writing over a committed SDL (the contract) is refused when
+    the schema lost a field, argument, type or enum value the committed SDL did not deprecate first."""
+    from dianshu_graphql.contract import violations
     from dianshu_graphql.schema import sdl
 
     text = sdl()
     if output:
+        broken = violations(output.read_text(), text) if output.exists() else []
+        if broken and not allow_breaking:
+            sys.stderr.write("".join(f"{v}\n" for v in broken))
+            sys.stderr.write(
+                f"{output}: {len(broken)} breaking change(s) to the contract: mark them @deprecated(reason:) "
+                "and keep them a release first, or pass --allow-breaking (and say so in CHANGELOG.md)\n"
+            )
+            raise typer.Exit(2)
         output.write_text(text)
     else:
         sys.stdout.write(text)

@@ -27,6 +27,7 @@ from dianshu.db.session import Database
 from dianshu.jobs import service as jobs
 from dianshu_graphql import rest
 from dianshu_graphql.context import Context
+from dianshu_graphql.errors import GRAPHQL_VALIDATION_FAILED
 from dianshu_graphql.limits import BadRequest, LimitBody, decode_request, error_response
 from dianshu_graphql.schema import build_schema
 from dianshu_tenants.context import TenantRegistry, resolve_scope
@@ -101,9 +102,15 @@ class DianshuGraphQL(GraphQL):
 
     async def process_result(self, request: Any, result: Any) -> Any:
         data = await super().process_result(request, result)
-        if self.services.settings.profile is Profile.prod:
-            for error in data.get("errors") or []:
+        prod = self.services.settings.profile is Profile.prod
+        for error in data.get("errors") or []:
+            if prod:
                 error["message"] = _SUGGESTION.sub("", error["message"])
+            # ErrorCodes (schema.py) coded every error of an operation that ran; a document that did
+            # not parse never reached it: every error a client gets carries extensions.code.
+            extensions = error.setdefault("extensions", {})
+            if isinstance(extensions, dict):
+                extensions.setdefault("code", GRAPHQL_VALIDATION_FAILED)
         return data
 
     async def get_context(self, request: Any, response: Any) -> Context | None:

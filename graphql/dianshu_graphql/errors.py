@@ -1,5 +1,12 @@
-"""Typed errors returned by mutations (the union members), and the expected errors that the
-masking extension lets through to clients."""
+"""Errors, both ways a client meets them.
+
+- Typed errors: the members of a mutation's result union (`ValidationError`, `PermissionDenied`,
+  `IdempotencyConflict`, `NotFound`), read with `__typename`.
+- Top-level errors (`errors[]` of the response): an `ExpectedError` raised by a query, a refused
+  argument, a bad cursor or id. Each carries `extensions.code` (and `extensions.field` when one
+  argument is at fault); `ErrorCodes` (schema.py) makes sure every error that reaches a client has a
+  code, and masks the unexpected ones as `Unexpected error.` with code `INTERNAL_SERVER_ERROR`.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +16,21 @@ import strawberry
 from strawberry.exceptions import StrawberryInputCoercionError
 
 from dianshu_tenants.identity import AuthError
+from graphql import GraphQLError
+
+# The codes of top-level errors (extensions.code), as documented in the README.
+BAD_USER_INPUT = "BAD_USER_INPUT"
+FORBIDDEN = "FORBIDDEN"
+UNAUTHENTICATED = "UNAUTHENTICATED"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
 
 class ExpectedError(Exception):
     """An error whose message is safe and useful for the client (never masked). graphql-core copies
     `extensions` onto the error the client sees."""
 
-    code = "BAD_USER_INPUT"
+    code = BAD_USER_INPUT
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -33,33 +48,72 @@ class BadInput(ExpectedError):
         super().__init__(message, field)
 
 
+class InvalidId(ExpectedError):
+    """An id argument that is not a global id of this API (malformed, or of an unknown type), or the
+    id of another type than the argument takes. Never says whether an object exists."""
+
+
 class Forbidden(ExpectedError):
-    code = "FORBIDDEN"
+    code = FORBIDDEN
 
 
-# Coercion errors of variables and literals (a Decimal variable "abc") are the client's mistakes too.
-EXPECTED = (ExpectedError, AuthError, PermissionError, StrawberryInputCoercionError)
+# Exceptions whose message is the client's to read, with the code each gets when it has none of its
+# own. Coercion errors of variables and literals (a Decimal variable "abc", an Int variable "x":
+# graphql-core's own GraphQLError) are the client's mistakes too.
+EXPECTED_CODES: tuple[tuple[type[Exception], str], ...] = (
+    (ExpectedError, BAD_USER_INPUT),
+    (AuthError, UNAUTHENTICATED),
+    (PermissionError, FORBIDDEN),
+    (StrawberryInputCoercionError, BAD_USER_INPUT),
+    (GraphQLError, BAD_USER_INPUT),
+)
+EXPECTED = tuple(t for t, _ in EXPECTED_CODES)
 
 
-@strawberry.type
+def code_of(error: Exception) -> str | None:
+    """The code of an expected exception, or None for an unexpected one."""
+    for kind, code in EXPECTED_CODES:
+        if isinstance(error, kind):
+            own = getattr(error, "extensions", None)
+            return own.get("code", code) if isinstance(own, dict) else code
+    return None
+
+
+@strawberry.type(description="One refused value: which record, which field (its path in the input), and why.")
 class FieldError:
     record: str = strawberry.field(description="Which input record (e.g. 'hospital #3 (H33070200003)').")
     field: str
     reason: str
 
 
-@strawberry.type
+@strawberry.type(description="The input was refused; nothing was done. Every refused field is listed.")
 class ValidationError:
     message: str
     errors: list[FieldError]
 
 
-@strawberry.type
+@strawberry.type(description="Your role may not do this, or the tenant named is outside your scope.")
 class PermissionDenied:
     message: str
 
 
-@strawberry.type
+@strawberry.type(description="The idempotency key was used before for a request with other content.")
 class IdempotencyConflict:
     message: str
     idempotency_key: str
+
+
+@strawberry.type(description="No such object that you may see (the same answer whether it exists elsewhere or not).")
+class NotFound:
+    message: str
+    record: str = strawberry.field(description="What was looked for (e.g. 'run 3f2…').")
+    field: str = strawberry.field(description="The argument path that named it (e.g. 'id').")
+    id: strawberry.ID | None = strawberry.field(default=None, description="The id as sent, when one was.")
+
+
+@strawberry.type(description="The record exists, but its state does not allow this now.")
+class StateConflict:
+    message: str
+    record: str = strawberry.field(description="The record (e.g. 'run 3f2…').")
+    field: str = strawberry.field(description="The argument path concerned.")
+    reason: str

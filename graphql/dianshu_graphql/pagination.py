@@ -1,4 +1,6 @@
-"""Relay-style connections with opaque keyset cursors; a page holds at most 100 nodes."""
+"""Relay connections with opaque keyset cursors: `first` (1 to 100, default 50, never clamped: a value
+outside is refused naming `first`) and `after` (a cursor of the same list). Pages go forward;
+`hasPreviousPage` says whether rows come before the page (those before `after`)."""
 
 from __future__ import annotations
 
@@ -18,15 +20,19 @@ MAX_PAGE = 100
 KEY_PART_MAX_CHARS = 100
 
 
-@strawberry.type
+@strawberry.type(description="Where a page sits in its list (Relay).")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="More rows follow: ask again with after: endCursor.")
+    has_previous_page: bool = strawberry.field(
+        description="Rows come before this page (it was asked for after a cursor)."
+    )
+    start_cursor: str | None = strawberry.field(description="The cursor of the page's first row (null when empty).")
+    end_cursor: str | None = strawberry.field(description="The cursor of the page's last row (null when empty).")
 
 
 @strawberry.type
 class Edge(Generic[T]):
-    cursor: str
+    cursor: str = strawberry.field(description="Opaque: pass it as after to read on from this row.")
     node: T
 
 
@@ -35,7 +41,7 @@ class Connection(Generic[T]):
     edges: list[Edge[T]]
     page_info: PageInfo
 
-    @strawberry.field
+    @strawberry.field(description="The page's nodes (the edges' nodes, without their cursors).")
     def nodes(self) -> list[T]:
         return [e.node for e in self.edges]
 
@@ -94,17 +100,29 @@ def key_int(value: Any) -> int:
 def page_size(first: int | None) -> int:
     n = 50 if first is None else first
     if n < 1 or n > MAX_PAGE:
-        raise ExpectedError(f"first: must be between 1 and {MAX_PAGE} (got {n})")
+        raise ExpectedError(f"first: must be between 1 and {MAX_PAGE} (got {n})", "first")
     return n
 
 
 def build(
-    rows: Sequence[Any], limit: int, key: Callable[[Any], Sequence[Any]], convert: Callable[[Any], T]
+    rows: Sequence[Any],
+    limit: int,
+    key: Callable[[Any], Sequence[Any]],
+    convert: Callable[[Any], T],
+    *,
+    after: str | None = None,
 ) -> Connection[T]:
-    """`rows` was fetched with limit+1 to learn whether another page exists."""
+    """`rows` was fetched with limit+1 to learn whether another page exists; `after` is the cursor
+    the page was asked for after (rows come before it)."""
     has_next = len(rows) > limit
     rows = rows[:limit]
     edges = [Edge(cursor=encode_cursor(key(r)), node=convert(r)) for r in rows]
     return Connection(
-        edges=edges, page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None)
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=has_next,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
     )

@@ -1,10 +1,13 @@
 """Plain-HTTP paths for integrators: stream a file in (no multipart, any size) and download the
-refused rows of a batch as CSV. Same bearer tokens and scopes as /graphql."""
+refused rows of a batch as CSV. Same bearer tokens and scopes as /graphql, and the same permission
+declarations (`Allow`, read by `guarded`): the roles, and the `{tenant}` of the path in scope."""
 
 from __future__ import annotations
 
+import functools
 import io
 import uuid
+from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,8 +22,8 @@ from dianshu.cases.parsing import LayoutError
 from dianshu.cases.service import submit_batch
 from dianshu.db.session import scoped_session
 from dianshu.jobs.errors import IdempotencyConflict
-from dianshu.jobs.registry import get_kind
-from dianshu.scope import Scope
+from dianshu.scope import Role, Scope
+from dianshu_graphql.permissions import Allow
 from dianshu_tenants.context import resolve_scope
 from dianshu_tenants.identity import AuthError, bearer_token
 
@@ -46,18 +49,34 @@ def _unauthorized(e: AuthError) -> JSONResponse:
     )
 
 
-async def ingest_stream(request: Request) -> Response:
+Handler = Callable[[Request, Scope], Awaitable[Response]]
+
+
+def guarded(allow: Allow | None = None) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+    """A REST path: the bearer token (401 without a valid one), then `allow` (403 naming role or
+    tenant); the handler gets the caller's scope."""
+
+    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        @functools.wraps(handler)
+        async def endpoint(request: Request) -> Response:
+            try:
+                scope = await authenticate(request)
+            except AuthError as e:
+                return _unauthorized(e)
+            if allow is not None and (why := allow.refusal(scope, request.path_params.get("tenant"))) is not None:
+                return _problem(403, "tenant" if why.startswith("tenant ") else "role", why)
+            return await handler(request, scope)
+
+        return endpoint
+
+    return wrap
+
+
+@guarded(Allow(job=INGEST))
+async def ingest_stream(request: Request, scope: Scope) -> Response:
     """POST /ingest/{tenant}?filename=cases.csv.gz&mode=partial&control_rows=..&control_total=..
     with header Idempotency-Key; the body is the file, streamed."""
-    try:
-        scope = await authenticate(request)
-    except AuthError as e:
-        return _unauthorized(e)
     tenant = request.path_params["tenant"]
-    if scope.role.value not in get_kind(INGEST).roles:
-        return _problem(403, "role", f"role {scope.role.value} may not upload cases")
-    if not scope.sees_tenant(tenant):
-        return _problem(403, "tenant", f"tenant {tenant} is outside your scope")
     q: dict[str, Any] = dict(request.query_params)
     try:
         control_rows = int(q["control_rows"]) if q.get("control_rows") else None
@@ -84,12 +103,9 @@ async def ingest_stream(request: Request) -> Response:
     return JSONResponse(body, status_code=202 if sub.created else 200)
 
 
-async def errors_csv(request: Request) -> Response:
-    """GET /ingest/{tenant}/batches/{batch}/errors.csv"""
-    try:
-        scope = await authenticate(request)
-    except AuthError as e:
-        return _unauthorized(e)
+@guarded()
+async def errors_csv(request: Request, scope: Scope) -> Response:
+    """GET /ingest/{tenant}/batches/{batch}/errors.csv (row-level security: your batches only)"""
     tenant = request.path_params["tenant"]
     try:
         batch_id = uuid.UUID(request.path_params["batch"])
@@ -135,14 +151,11 @@ async def errors_csv(request: Request) -> Response:
     )
 
 
-async def comparison_csv(request: Request) -> Response:
-    """GET /grouping/{tenant}/comparisons/{job}.csv?level=drg"""
+@guarded()
+async def comparison_csv(request: Request, scope: Scope) -> Response:
+    """GET /grouping/{tenant}/comparisons/{job}.csv?level=drg (row-level security)"""
     from dianshu.grouping.models import GroupingComparison
 
-    try:
-        scope = await authenticate(request)
-    except AuthError as e:
-        return _unauthorized(e)
     tenant, level = request.path_params["tenant"], request.query_params.get("level", "drg")
     if level not in ("drg", "adrg"):
         return _problem(400, "level", "must be drg or adrg")
@@ -178,16 +191,13 @@ async def comparison_csv(request: Request) -> Response:
     )
 
 
-async def statement_file(request: Request) -> Response:
+@guarded()
+async def statement_file(request: Request, scope: Scope) -> Response:
     """GET /statements/{tenant}/{run}/{hospital}.{json|csv|html}: a hospital's settlement statement
     (row-level security: a hospital user gets only its own)."""
     from dianshu.settlement.reports.statements import to_csv, to_html
     from dianshu.settlement.runs.figures import statement_data
 
-    try:
-        scope = await authenticate(request)
-    except AuthError as e:
-        return _unauthorized(e)
     tenant, hospital, fmt = (request.path_params[k] for k in ("tenant", "hospital", "fmt"))
     if fmt not in ("json", "csv", "html"):
         return _problem(404, "format", "json, csv or html")
@@ -211,19 +221,17 @@ async def statement_file(request: Request) -> Response:
     return Response(to_html(data), media_type="text/html; charset=utf-8")
 
 
-async def overview_file(request: Request) -> Response:
+# The city's overview: city and region roles (a region sees its own row: row-level security).
+BUREAU = Allow(Role.city_admin, Role.city_viewer, Role.region_admin, Role.region_viewer, tenant=False)
+
+
+@guarded(BUREAU)
+async def overview_file(request: Request, scope: Scope) -> Response:
     """GET /reports/{city}/settlement/{year}.{csv|html}: the regions' clearing side by side (city and
     region roles; a region sees its own row)."""
-    from dianshu.scope import Role
     from dianshu.settlement.reports.overview import overview_csv, overview_html
     from dianshu.settlement.runs.figures import city_overview
 
-    try:
-        scope = await authenticate(request)
-    except AuthError as e:
-        return _unauthorized(e)
-    if scope.role not in (Role.city_admin, Role.city_viewer, Role.region_admin, Role.region_viewer):
-        return _problem(403, "role", f"a {scope.role.value} may not read the city's overview")
     city, fmt = request.path_params["city"], request.path_params["fmt"]
     try:
         year = int(request.path_params["year"])

@@ -30,13 +30,16 @@ from dianshu_graphql.domains.settlement import SettlementMutation, SettlementQue
 from dianshu_graphql.domains.simulation import SimulationMutation, SimulationQuery
 from dianshu_graphql.domains.standards import StandardsMutation, StandardsQuery
 from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
-from dianshu_graphql.errors import EXPECTED
+from dianshu_graphql.errors import EXPECTED, GRAPHQL_VALIDATION_FAILED, INTERNAL_SERVER_ERROR, code_of
 from dianshu_graphql.guards import ArgumentGuard
+from dianshu_graphql.node import NodeQuery, node_types
+from dianshu_graphql.types import job_results
 from graphql import GraphQLError
 
 Query = merge_types(
     "Query",
     (
+        NodeQuery,
         IdentityQuery,
         TenancyQuery,
         JobsQuery,
@@ -78,6 +81,31 @@ def should_mask(error: GraphQLError) -> bool:
     return not isinstance(original, EXPECTED)
 
 
+class ErrorCodes(MaskErrors):
+    """MaskErrors with a code on every error a client gets: an expected error keeps its own
+    (`extensions.code`, and `extensions.field` when it names one) or gets its kind's; a document the
+    schema refuses (syntax, validation, a variable of the wrong type) is GRAPHQL_VALIDATION_FAILED;
+    anything unexpected is masked as `Unexpected error.` with INTERNAL_SERVER_ERROR."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=should_mask, error_message="Unexpected error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": INTERNAL_SERVER_ERROR}
+        return masked
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        out = super()._process_errors(errors)
+        for error in out:
+            extensions = dict(error.extensions or {})
+            if "code" not in extensions:
+                original = error.original_error
+                extensions["code"] = (code_of(original) if original is not None else None) or GRAPHQL_VALIDATION_FAILED
+                error.extensions = extensions
+        return out
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
     extensions: list = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
@@ -86,11 +114,12 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         ArgumentGuard,
-        lambda: MaskErrors(should_mask_error=should_mask, error_message="Unexpected error."),
+        ErrorCodes,
     ]
     if settings.profile is Profile.prod:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+    job_results.union()  # every domain has registered its job results by now (the imports above)
+    return strawberry.Schema(query=Query, mutation=Mutation, types=node_types(), extensions=extensions)
 
 
 def sdl() -> str:

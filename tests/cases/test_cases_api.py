@@ -153,7 +153,8 @@ async def test_recall_through_the_api(api, db, city, dispatcher):
     assert out["recallCase"]["__typename"] == "ValidationError"
     versions = await api.gql(
         a1,
-        'query($t: String!, $h: String!) { caseVersions(tenant: $t, hospital: $h, listId: "R1") { version status } }',
+        'query($t: String!, $h: String!) { caseVersions(tenant: $t, hospital: $h, listId: "R1") '
+        "{ nodes { version status } } }",
         {"t": city.a, "h": city.a1},
     )
-    assert versions["caseVersions"] == [{"version": 1, "status": "recalled"}]
+    assert versions["caseVersions"]["nodes"] == [{"version": 1, "status": "recalled"}]

@@ -15,10 +15,10 @@ from tests.cases.test_ingestion import send
 from tests.conftest import scope_for
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
-RUN = """mutation($i: GroupCasesInput!) { groupCases(input: $i) { __typename ... on JobPayload { job { id } }
+RUN = """mutation($i: GroupCasesInput!) { groupCases(input: $i) { __typename ... on JobPayload { job { databaseId } }
           ... on PermissionDenied { message } } }"""
 CMP = """mutation($i: CompareSchemesInput!) { compareSchemes(input: $i) { __typename
-          ... on JobPayload { job { id } } ... on PermissionDenied { message } } }"""
+          ... on JobPayload { job { databaseId } } ... on PermissionDenied { message } } }"""
 
 
 @pytest.fixture
@@ -39,17 +39,17 @@ async def test_grouping_through_the_api(api, db, city, dispatcher, builtin_versi
     token = api.token(Role.region_admin, [city.a])
     zj, chs = str(builtin_versions["zhejiang_2022"]), str(builtin_versions["chs_drg_11"])
     out = await api.gql(token, RUN, {"i": {"tenant": city.a, "fromMonth": "2024-03", "versions": [zj]}})
-    assert await jobs.execute(db, city.a, uuid.UUID(out["groupCases"]["job"]["id"])) == "succeeded"
+    assert await jobs.execute(db, city.a, uuid.UUID(out["groupCases"]["job"]["databaseId"])) == "succeeded"
     found = await api.gql(token, 'query($v: ID!) { cases(drg: "BR25", version: $v) { nodes { listId } } }', {"v": zj})
     assert [c["listId"] for c in found["cases"]["nodes"]] == ["G2"]
-    cases = await api.gql(token, "{ cases { nodes { id listId } } }")
-    case_id = int(next(c["id"] for c in cases["cases"]["nodes"] if c["listId"] == "G1").split(":")[1])
+    cases = await api.gql(token, "{ cases { nodes { databaseId listId } } }")
+    case_id = next(c["databaseId"] for c in cases["cases"]["nodes"] if c["listId"] == "G1")
     stored = await api.gql(
         token,
-        "query($t: String!, $c: Int!) { caseGroupings(tenant: $t, caseId: $c) { drg } }",
+        "query($t: String!, $c: Int!) { caseGroupings(tenant: $t, caseId: $c) { nodes { drg } } }",
         {"t": city.a, "c": case_id},
     )
-    assert stored["caseGroupings"] == [{"drg": "ES23"}]
+    assert stored["caseGroupings"]["nodes"] == [{"drg": "ES23"}]
     trace = await api.gql(
         token,
         "query($t: String!, $c: Int!, $v: ID!) { caseTrace(tenant: $t, caseId: $c, version: $v) { drg trace } }",
@@ -66,11 +66,11 @@ async def test_grouping_through_the_api(api, db, city, dispatcher, builtin_versi
     assert hidden["caseTrace"] is None
 
     out = await api.gql(token, CMP, {"i": {"tenant": city.a, "fromMonth": "2024-03", "base": zj, "other": chs}})
-    job_id = out["compareSchemes"]["job"]["id"]
+    job_id = out["compareSchemes"]["job"]["databaseId"]
     assert await jobs.execute(db, city.a, uuid.UUID(job_id)) == "succeeded"
     t = await api.gql(
         token,
-        'query($j: ID!) { groupingComparison(job: $j, level: "drg") { nodes { hospitalCode fromCode toCode cases } } }',
+        'query($j: ID!) { groupingComparison(job: $j, level: drg) { nodes { hospitalCode fromCode toCode cases } } }',
         {"j": job_id},
     )
     assert {(n["hospitalCode"], n["fromCode"], n["toCode"], n["cases"]) for n in t["groupingComparison"]["nodes"]} == {

@@ -281,19 +281,19 @@ ARGUMENTS = [
     ),
     (
         "nul-in-literal",
-        '{ tenant(code: "H\\u0000") { code } }',
+        '{ tenant(tenant: "H\\u0000") { code } }',
         {},
         None,
-        "code",
+        "tenant",
         "must not contain control characters (U+0000",
     ),
-    ("escape-in-string", '{ tenant(code: "H\\u001b[2J") { code } }', {}, None, "code", "U+001B"),
+    ("escape-in-string", '{ tenant(tenant: "H\\u001b[2J") { code } }', {}, None, "tenant", "U+001B"),
     (
         "long-code",
-        "query($c: String!) { tenant(code: $c) { code } }",
+        "query($c: String!) { tenant(tenant: $c) { code } }",
         {"c": "T" * 300},
         None,
-        "code",
+        "tenant",
         "must be at most 256 characters (got 300)",
     ),
     (
@@ -468,9 +468,9 @@ ARGUMENTS = [
     (
         "date-year-1",
         'mutation { publishPaymentStandard(id: "00000000-0000-0000-0000-000000000000", effectiveFrom: "0001-01-01")'
-        " { id } }",
+        " { __typename ... on ValidationError { errors { field reason } } } }",
         {},
-        None,
+        "ValidationError",
         "effectiveFrom",
         "must be a year from 2000 to 2100 (got 1)",
     ),
@@ -566,6 +566,22 @@ CURSORS = {
     "groupingComparison": (
         f'{{ groupingComparison(job: "{ZERO}", after: $a) {{ nodes {{ cases }} }} }}',
         [[3, "TENANT", "x\x00", "y"], [3, "\ud800", "x", "y"], [3, "TENANT", 1, "y"], ["3", "H", "x", "y"]],
+    ),
+    "caseGroupings": (
+        '{ caseGroupings(tenant: "TENANT", caseId: 1, after: $a) { nodes { drg } } }',
+        [["x\x00"], ["\ud800"], [1], [ZERO, ZERO]],
+    ),
+    "caseVersions": (
+        '{ caseVersions(tenant: "TENANT", hospital: "H", listId: "L", after: $a) { nodes { version } } }',
+        [["1"], [-1], [2**63], [1, 2]],
+    ),
+    "standardVersions": (
+        "{ standardVersions(after: $a) { nodes { label } } }",
+        [["zj", TIME, "x"], ["zj\x00", TIME, ZERO], ["zj", "yesterday", ZERO], ["zj", TIME, 5]],
+    ),
+    "paymentStandards": (
+        "{ paymentStandards(after: $a) { nodes { label } } }",
+        [[TIME, "x"], ["2025-01-01T00:00:00", ZERO], [TIME, ZERO, ZERO]],
     ),
 }
 # The settlement and review connections (issue 11).

@@ -13,7 +13,7 @@ from tests.settlement.world import load_year, publish_standard
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
 RUN = """mutation($i: RunSettlementInput!) { runSettlement(input: $i) {
-  ... on SettlementJobPayload { job { id } } ... on PermissionDenied { message } } }"""
+  ... on SettlementJobPayload { job { databaseId } } ... on PermissionDenied { message } } }"""
 RUNS = """query($t: String!) { settlementRuns(tenant: $t, year: 2025) { nodes { id kind month status
   figures { fundTotal alliances { alliance } } inputs { policy { ledger } }
   lines { nodes { hospital points due payable balance } } } } }"""
@@ -21,7 +21,7 @@ RUNS = """query($t: String!) { settlementRuns(tenant: $t, year: 2025) { nodes { 
 
 async def run(api, db, token, tenant, **inp):
     out = await api.gql(token, RUN, {"i": {"tenant": tenant, "year": 2025, **inp}})
-    job = out["runSettlement"]["job"]["id"]
+    job = out["runSettlement"]["job"]["databaseId"]
     assert await jobs.execute(db, tenant, uuid.UUID(job)) == "succeeded"
 
 

@@ -13,10 +13,9 @@ from dianshu.cases.ingest import INGEST, BatchRequest, IngestRefused
 from dianshu.cases.parsing import LayoutError
 from dianshu.cases.service import RecallRefused, submit_batch
 from dianshu.jobs.errors import IdempotencyConflict as IdempotencyConflictErr
-from dianshu.jobs.registry import get_kind
 from dianshu.scope import Role
 from dianshu.settlement.runs.publish import recall_case
-from dianshu_graphql import pagination
+from dianshu_graphql import node, pagination
 from dianshu_graphql.errors import (
     ExpectedError,
     FieldError,
@@ -24,7 +23,7 @@ from dianshu_graphql.errors import (
     PermissionDenied,
     ValidationError,
 )
-from dianshu_graphql.permissions import denied
+from dianshu_graphql.permissions import Allow
 from dianshu_graphql.types.cases import (
     BatchPayload,
     Case,
@@ -39,12 +38,37 @@ UploadCasesResult = Annotated[
 ]
 
 
-@strawberry.type
+@strawberry.type(description="The case was recalled; this is its version now.")
 class RecallPayload:
     case: Case
 
 
 RecallResult = Annotated[RecallPayload | ValidationError | PermissionDenied, strawberry.union("RecallResult")]
+# Who may recall a case: the hospital that sent it (and its integrator) and the region.
+RECALL = Allow(Role.hospital_user, Role.region_admin, Role.integrator)
+
+
+async def fetch_case(info: Info, tenant: str, case_id: int) -> Case | None:
+    """One version of a case, as `caseVersions` shows it (row-level security: a hospital its own)."""
+    async with info.context.session() as s:
+        row = (
+            await s.execute(
+                select(models.CaseRecord).where(models.CaseRecord.tenant_id == tenant, models.CaseRecord.id == case_id)
+            )
+        ).scalar_one_or_none()
+    return Case.of(row) if row else None
+
+
+async def fetch_batch(info: Info, tenant: str, batch_id: uuid.UUID) -> IngestionBatch | None:
+    """One ingestion batch, as `ingestionBatches` shows it (row-level security)."""
+    B = models.IngestionBatch
+    async with info.context.session() as s:
+        row = (await s.execute(select(B).where(B.tenant_id == tenant, B.id == batch_id))).scalar_one_or_none()
+    return IngestionBatch.of(row) if row else None
+
+
+node.register(Case, node.code_part, node.int_part, fetch=fetch_case)
+node.register(IngestionBatch, node.code_part, node.uuid_part, fetch=fetch_batch)
 
 
 def _month(value: str | None, field: str) -> datetime.date | None:
@@ -92,10 +116,7 @@ class CasesQuery:
 
             if not version:
                 raise ExpectedError("version: required with drg (the scheme version the DRG belongs to)")
-            try:
-                vid = uuid.UUID(str(version))
-            except ValueError as e:
-                raise ExpectedError(f"version: {version!r} is not an id") from e
+            (vid,) = node.key_of(version, "StandardVersion", field="version", raw=node.uuid_part, what="an id")
             q = q.join(
                 CaseGrouping,
                 (CaseGrouping.tenant_id == models.CaseRecord.tenant_id)
@@ -105,23 +126,32 @@ class CasesQuery:
             q = q.where(tuple_(models.CaseRecord.tenant_id, models.CaseRecord.id) > tuple_(cursor[0], int(cursor[1])))
         async with info.context.session() as s:
             rows = list((await s.execute(q)).scalars())
-        return pagination.build(rows, limit, lambda c: [c.tenant_id, c.id], Case.of)
+        return pagination.build(rows, limit, lambda c: [c.tenant_id, c.id], Case.of, after=after)
 
     @strawberry.field(description="Every version of one list id, oldest first.")
-    async def case_versions(self, info: Info, tenant: str, hospital: str, list_id: str) -> list[Case]:
+    async def case_versions(
+        self,
+        info: Info,
+        tenant: str,
+        hospital: str,
+        list_id: str,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> pagination.Connection[Case]:
+        limit = pagination.page_size(first)
+        cursor = pagination.decode_cursor(after, pagination.key_int)
+        C = models.CaseRecord
+        q = (
+            select(C)
+            .where(C.tenant_id == tenant, C.hospital_id == hospital, C.list_id == list_id)
+            .order_by(C.version)
+            .limit(limit + 1)
+        )
+        if cursor:
+            q = q.where(C.version > int(cursor[0]))
         async with info.context.session() as s:
-            rows = (
-                await s.execute(
-                    select(models.CaseRecord)
-                    .where(
-                        models.CaseRecord.tenant_id == tenant,
-                        models.CaseRecord.hospital_id == hospital,
-                        models.CaseRecord.list_id == list_id,
-                    )
-                    .order_by(models.CaseRecord.version)
-                )
-            ).scalars()
-            return [Case.of(c) for c in rows]
+            rows = list((await s.execute(q)).scalars())
+        return pagination.build(rows, limit, lambda c: [c.version], Case.of, after=after)
 
     @strawberry.field(description="Ingestion batches you may see, newest first.")
     async def ingestion_batches(
@@ -138,12 +168,13 @@ class CasesQuery:
             q = q.where(models.IngestionBatch.tenant_id == tenant)
         if cursor:
             q = q.where(
-                tuple_(models.IngestionBatch.created_at, models.IngestionBatch.id)
-                < tuple_(cursor[0], cursor[1])
+                tuple_(models.IngestionBatch.created_at, models.IngestionBatch.id) < tuple_(cursor[0], cursor[1])
             )
         async with info.context.session() as s:
             rows = list((await s.execute(q)).scalars())
-        return pagination.build(rows, limit, lambda b: [b.created_at.isoformat(), str(b.id)], IngestionBatch.of)
+        return pagination.build(
+            rows, limit, lambda b: [b.created_at.isoformat(), str(b.id)], IngestionBatch.of, after=after
+        )
 
     @strawberry.field(description="The refused rows of a batch, by row number.")
     async def ingestion_errors(
@@ -151,10 +182,7 @@ class CasesQuery:
     ) -> pagination.Connection[RowError]:
         limit = pagination.page_size(first)
         cursor = pagination.decode_cursor(after, pagination.key_int, pagination.key_int)
-        try:
-            bid = uuid.UUID(str(batch))
-        except ValueError as e:
-            raise ExpectedError(f"batch: {batch!r} is not a batch id") from e
+        bid = node.key_of(batch, "IngestionBatch", field="batch", raw=node.uuid_part, what="a batch id")[-1]
         E = models.IngestionError
         q = select(E).where(E.batch_id == bid).order_by(E.row_no, E.seq).limit(limit + 1)
         if cursor:
@@ -168,15 +196,17 @@ class CasesQuery:
             lambda e: RowError(
                 row_no=e.row_no, list_id=e.list_id, hospital_code=e.row_hospital, field=e.field, reason=e.reason
             ),
+            after=after,
         )
 
 
 @strawberry.type
 class CasesMutation:
-    @strawberry.mutation(description="Upload settlement lists (a job validates and merges them; idempotent by key).")
+    @strawberry.mutation(
+        description="Upload settlement lists (a job validates and merges them; idempotent by key).",
+        extensions=[Allow(job=INGEST)],
+    )
     async def upload_cases(self, info: Info, input: UploadCasesInput) -> UploadCasesResult:
-        if (refused := denied(info, get_kind(INGEST).roles, input.tenant)) is not None:
-            return refused
         file = input.file
 
         async def chunks():
@@ -201,10 +231,10 @@ class CasesMutation:
             return IdempotencyConflict(message=str(e), idempotency_key=e.key)
         return BatchPayload(batch=IngestionBatch.of(sub.batch), created=sub.created)
 
-    @strawberry.mutation(description="Recall (召回) a case: it leaves points and settlement, and stays in history.")
+    @strawberry.mutation(
+        description="Recall (召回) a case: it leaves points and settlement, and stays in history.", extensions=[RECALL]
+    )
     async def recall_case(self, info: Info, tenant: str, hospital: str, list_id: str, reason: str) -> RecallResult:
-        if (refused := denied(info, {Role.hospital_user, Role.region_admin, Role.integrator}, tenant)) is not None:
-            return refused
         try:
             async with info.context.session() as s:
                 case = await recall_case(s, info.context.scope, tenant, hospital, list_id, reason)

@@ -13,18 +13,28 @@ from dianshu.grouping.service import COMPARE, GROUP_CASES, case_input
 from dianshu.jobs import service as jobs
 from dianshu.jobs.errors import IdempotencyConflict as IdempotencyConflictErr
 from dianshu.jobs.errors import JobRejected
-from dianshu.jobs.registry import get_kind
 from dianshu.standards.models import DrgSchemeVersion
 from dianshu.standards.service import StandardsError, grouper_for
-from dianshu_graphql import pagination
-from dianshu_graphql.errors import ExpectedError, FieldError, IdempotencyConflict, PermissionDenied, ValidationError
-from dianshu_graphql.permissions import denied
+from dianshu_graphql import node, pagination
+from dianshu_graphql.errors import (
+    ExpectedError,
+    FieldError,
+    IdempotencyConflict,
+    InvalidId,
+    PermissionDenied,
+    ValidationError,
+)
+from dianshu_graphql.permissions import Allow
+from dianshu_graphql.types.grouping import CaseGroupingResult, ComparisonLevel, Transition
 from dianshu_graphql.types.jobs import Job, JobPayload
 from dianshu_graphql.types.standards import Grouping
 
-JobResult = Annotated[
-    JobPayload | ValidationError | PermissionDenied | IdempotencyConflict, strawberry.union("GroupingJobResult")
+JobSubmissionResult = Annotated[
+    JobPayload | ValidationError | PermissionDenied | IdempotencyConflict,
+    strawberry.union("JobSubmissionResult", description="A job was submitted, or why not."),
 ]
+# The name settlement.py imports (its computePoints and runSettlement return this union too).
+JobResult = JobSubmissionResult
 
 
 @strawberry.input
@@ -33,7 +43,7 @@ class GroupCasesInput:
     from_month: str = strawberry.field(description="YYYY-MM")
     to_month: str | None = strawberry.field(default=None, description="YYYY-MM (default: from)")
     versions: list[strawberry.ID] | None = strawberry.field(
-        default=None, description="Scheme versions (default: the city's payment standard's)"
+        default=None, description="Scheme versions (ids or databaseIds; default: the city's payment standard's)"
     )
     idempotency_key: str | None = None
 
@@ -43,33 +53,23 @@ class CompareSchemesInput:
     tenant: str
     from_month: str
     to_month: str | None = None
-    base: strawberry.ID = strawberry.field(description="The city's scheme version.")
+    base: strawberry.ID = strawberry.field(description="The city's scheme version (id or databaseId).")
     other: strawberry.ID = strawberry.field(description="The scheme version to compare with (e.g. CHS-DRG).")
     idempotency_key: str | None = None
 
 
-@strawberry.type(description="How many cases of a hospital moved from one group to another.")
-class Transition:
-    hospital_code: str
-    from_code: str
-    to_code: str
-    cases: int
+def version_id(value: strawberry.ID, field: str) -> str:
+    """A scheme version argument (its global id or its databaseId) as the job's parameter; anything
+    else is passed on as sent, for the job kind's check to refuse by field."""
+    try:
+        (vid,) = node.key_of(value, "StandardVersion", field=field, raw=node.uuid_part)
+    except InvalidId:
+        return str(value)
+    return str(vid)
 
 
-@strawberry.type(description="A case's stored result under one scheme version.")
-class CaseGroupingResult:
-    version_id: strawberry.ID
-    mdc: str | None
-    adrg: str | None
-    drg: str
-    status: str
-    mcc: list[str]
-    cc: list[str]
-
-
-async def submit_job(info: Info, tenant: str, kind: str, params: dict, key: str | None) -> JobResult:
-    if (refused := denied(info, get_kind(kind).roles, tenant)) is not None:
-        return refused
+async def submit(info: Info, tenant: str, kind: str, params: dict, key: str | None) -> JobSubmissionResult:
+    """Submit a job for a field that declares `Allow(job=kind)` (the permission is checked there)."""
     ctx = info.context
     try:
         async with ctx.session() as s:
@@ -82,59 +82,84 @@ async def submit_job(info: Info, tenant: str, kind: str, params: dict, key: str 
     return JobPayload(job=Job.of(job), created=created)
 
 
+async def submit_job(info: Info, tenant: str, kind: str, params: dict, key: str | None) -> JobSubmissionResult:
+    """Transitional, for settlement.py until its mutations declare `Allow(job=KIND)` and call
+    `submit`: the job kind's roles and the tenant are checked here."""
+    if (refused := Allow(job=kind).refusal(info.context.scope, tenant)) is not None:
+        return PermissionDenied(message=refused)
+    return await submit(info, tenant, kind, params, key)
+
+
 @strawberry.type
 class GroupingMutation:
-    @strawberry.mutation(description="Group (or regroup) a tenant's cases for a period (a job).")
-    async def group_cases(self, info: Info, input: GroupCasesInput) -> JobResult:
+    @strawberry.mutation(
+        description="Group (or regroup) a tenant's cases for a period (a job).", extensions=[Allow(job=GROUP_CASES)]
+    )
+    async def group_cases(self, info: Info, input: GroupCasesInput) -> JobSubmissionResult:
         params = {
             "from": input.from_month,
             "to": input.to_month or input.from_month,
-            "versions": [str(v) for v in input.versions or []],
+            "versions": [version_id(v, f"input.versions[{i}]") for i, v in enumerate(input.versions or [])],
         }
-        return await submit_job(info, input.tenant, GROUP_CASES, params, input.idempotency_key)
+        return await submit(info, input.tenant, GROUP_CASES, params, input.idempotency_key)
 
-    @strawberry.mutation(description="Compare two schemes over a period: transitions by ADRG and DRG (a job).")
-    async def compare_schemes(self, info: Info, input: CompareSchemesInput) -> JobResult:
+    @strawberry.mutation(
+        description="Compare two schemes over a period: transitions by ADRG and DRG (a job).",
+        extensions=[Allow(job=COMPARE)],
+    )
+    async def compare_schemes(self, info: Info, input: CompareSchemesInput) -> JobSubmissionResult:
         params = {
             "from": input.from_month,
             "to": input.to_month or input.from_month,
-            "base": str(input.base),
-            "other": str(input.other),
+            "base": version_id(input.base, "input.base"),
+            "other": version_id(input.other, "input.other"),
         }
-        return await submit_job(info, input.tenant, COMPARE, params, input.idempotency_key)
+        return await submit(info, input.tenant, COMPARE, params, input.idempotency_key)
+
+
+async def fetch_case_grouping(info: Info, tenant: str, case_id: int, version: uuid.UUID) -> CaseGroupingResult | None:
+    """One stored result, as `caseGroupings` shows it (row-level security)."""
+    async with info.context.session() as s:
+        row = (
+            await s.execute(
+                select(CaseGrouping).where(
+                    CaseGrouping.tenant_id == tenant,
+                    CaseGrouping.case_id == case_id,
+                    CaseGrouping.version_id == version,
+                )
+            )
+        ).scalar_one_or_none()
+    return CaseGroupingResult.of(row) if row else None
+
+
+node.register(CaseGroupingResult, node.code_part, node.int_part, node.uuid_part, fetch=fetch_case_grouping)
 
 
 @strawberry.type
 class GroupingQuery:
     @strawberry.field(description="A case's stored grouping results (one per scheme version).")
-    async def case_groupings(self, info: Info, tenant: str, case_id: int) -> list[CaseGroupingResult]:
+    async def case_groupings(
+        self, info: Info, tenant: str, case_id: int, first: int | None = 50, after: str | None = None
+    ) -> pagination.Connection[CaseGroupingResult]:
+        limit = pagination.page_size(first)
+        cursor = pagination.decode_cursor(after, uuid.UUID)
+        q = (
+            select(CaseGrouping)
+            .where(CaseGrouping.tenant_id == tenant, CaseGrouping.case_id == case_id)
+            .order_by(CaseGrouping.version_id)
+            .limit(limit + 1)
+        )
+        if cursor:
+            q = q.where(CaseGrouping.version_id > cursor[0])
         async with info.context.session() as s:
-            rows = (
-                await s.execute(
-                    select(CaseGrouping).where(CaseGrouping.tenant_id == tenant, CaseGrouping.case_id == case_id)
-                )
-            ).scalars()
-            return [
-                CaseGroupingResult(
-                    version_id=strawberry.ID(str(r.version_id)),
-                    mdc=r.mdc,
-                    adrg=r.adrg,
-                    drg=r.drg,
-                    status=r.status,
-                    mcc=list(r.mcc),
-                    cc=list(r.cc),
-                )
-                for r in rows
-            ]
+            rows = list((await s.execute(q)).scalars())
+        return pagination.build(rows, limit, lambda r: [str(r.version_id)], CaseGroupingResult.of, after=after)
 
     @strawberry.field(description="Regroup a stored case under a version and explain every step.")
     async def case_trace(self, info: Info, tenant: str, case_id: int, version: strawberry.ID) -> Grouping | None:
         from dianshu.cases.models import CaseRecord
 
-        try:
-            vid = uuid.UUID(str(version))
-        except ValueError as e:
-            raise ExpectedError(f"version: {version!r} is not an id") from e
+        (vid,) = node.key_of(version, "StandardVersion", field="version", raw=node.uuid_part, what="an id")
         async with info.context.session() as s:
             case = (
                 await s.execute(select(CaseRecord).where(CaseRecord.tenant_id == tenant, CaseRecord.id == case_id))
@@ -150,28 +175,23 @@ class GroupingQuery:
                 raise ExpectedError(f"version: {e}") from e
         return Grouping.of(grouper.group(case_input(case), trace=True), v.scheme_code, v.label)
 
-    @strawberry.field(description="Transitions of a comparison job, largest first (level drg or adrg).")
+    @strawberry.field(description="Transitions of a comparison job, largest first (by DRG or by ADRG).")
     async def grouping_comparison(
         self,
         info: Info,
         job: strawberry.ID,
-        level: str = "drg",
+        level: ComparisonLevel = ComparisonLevel.drg,
         hospital: str | None = None,
         first: int | None = 100,
         after: str | None = None,
     ) -> pagination.Connection[Transition]:
-        if level not in ("drg", "adrg"):
-            raise ExpectedError("level: must be drg or adrg")
         limit = pagination.page_size(first)
         cursor = pagination.decode_cursor(after, pagination.key_int, str, str, str)
-        try:
-            jid = uuid.UUID(str(job))
-        except ValueError as e:
-            raise ExpectedError(f"job: {job!r} is not a job id") from e
+        (jid,) = node.key_of(job, "Job", field="job", raw=node.uuid_part, what="a job id")
         G = GroupingComparison
         q = (
             select(G)
-            .where(G.job_id == jid, G.level == level)
+            .where(G.job_id == jid, G.level == level.value)
             .order_by(G.cases.desc(), G.hospital_id, G.from_code, G.to_code)
             .limit(limit + 1)
         )
@@ -187,4 +207,5 @@ class GroupingQuery:
             limit,
             lambda r: [r.cases, r.hospital_id, r.from_code, r.to_code],
             lambda r: Transition(hospital_code=r.hospital_id, from_code=r.from_code, to_code=r.to_code, cases=r.cases),
+            after=after,
         )

@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from dianshu_graphql.permissions import RoleEnum
 from dianshu_graphql.types.identity import Me
 
 
@@ -13,7 +14,7 @@ class IdentityQuery:
         p, s = info.context.principal, info.context.scope
         return Me(
             subject=p.subject,
-            role=p.role.value,
+            role=RoleEnum(p.role.value),
             tenant_codes=list(s.tenant_ids),
             hospital_code=s.hospital_id,
             service_account=p.service_account,

@@ -15,7 +15,7 @@ from dianshu.reviews.models import ExpertPool, ReviewAssignment, SpecialReview
 from dianshu.reviews.workflow import ReviewRefused
 from dianshu.scope import Role
 from dianshu_graphql import pagination
-from dianshu_graphql.errors import PermissionDenied, ValidationError
+from dianshu_graphql.errors import NotFound, PermissionDenied, StateConflict, ValidationError
 from dianshu_graphql.permissions import denied, require_tenant
 from dianshu_graphql.types.reviews import (
     ApplyForReviewInput,
@@ -27,7 +27,7 @@ from dianshu_graphql.types.reviews import (
     ReviewState,
     ReviewStepInput,
 )
-from dianshu_graphql.types.settlement import NotFound, StateConflict, refused
+from dianshu_graphql.types.settlement import refused
 
 ReviewResult = Annotated[
     ReviewPayload | ValidationError | PermissionDenied | NotFound | StateConflict, strawberry.union("ReviewResult")

@@ -21,7 +21,14 @@ from dianshu.settlement.runs.settle import SETTLE
 from dianshu_graphql import pagination
 from dianshu_graphql.domains.grouping import submit_job
 from dianshu_graphql.domains.points import parse_id, sees_every_hospital
-from dianshu_graphql.errors import ExpectedError, IdempotencyConflict, PermissionDenied, ValidationError
+from dianshu_graphql.errors import (
+    ExpectedError,
+    IdempotencyConflict,
+    NotFound,
+    PermissionDenied,
+    StateConflict,
+    ValidationError,
+)
 from dianshu_graphql.permissions import denied, require_roles, require_tenant
 from dianshu_graphql.types.policies import Ledger
 from dianshu_graphql.types.settlement import (
@@ -32,7 +39,6 @@ from dianshu_graphql.types.settlement import (
     CaseViolation,
     EvaluationScore,
     EvaluationScorePayload,
-    NotFound,
     RegionClearing,
     RunPayload,
     RunStatus,
@@ -41,7 +47,6 @@ from dianshu_graphql.types.settlement import (
     SettlementKind,
     SettlementLine,
     SettlementRun,
-    StateConflict,
     Statement,
     StatementMonth,
     ViolationKind,

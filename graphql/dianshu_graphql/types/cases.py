@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from decimal import Decimal
 from enum import Enum
 
@@ -9,26 +10,59 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from dianshu.cases import models
+from dianshu.cases.ingest import INGEST
+from dianshu_graphql import node
 from dianshu_graphql.loaders import hospital_loader
+from dianshu_graphql.types import job_results
 from dianshu_graphql.types.tenancy import Hospital
 
 
-@strawberry.enum
+@strawberry.enum(
+    description="active (the version in force), recalled (召回: out of points and settlement), superseded."
+)
 class CaseStatus(Enum):
     active = "active"
     recalled = "recalled"
     superseded = "superseded"
 
 
-@strawberry.enum
+@strawberry.enum(
+    description="partial: good rows go in, refused rows are listed; all_or_nothing: one refused row refuses all."
+)
 class IngestMode(Enum):
     partial = "partial"
     all_or_nothing = "all_or_nothing"
 
 
+@strawberry.enum(
+    description="The code edition a record's diagnoses and procedures are in: 医保版 (yibao) or 国临版 (guolin)."
+)
+class CodeEdition(Enum):
+    yibao = "yibao"
+    guolin = "guolin"
+
+
+@strawberry.enum(description="The insurance fund (险种, 参保类型): employee 职工 (310) or resident 居民 (390).")
+class FundType(Enum):
+    employee = strawberry.enum_value("employee", description="职工医保 (310)")
+    resident = strawberry.enum_value("resident", description="城乡居民医保 (390)")
+
+
+@strawberry.enum(
+    description="pending | done | refused (the whole batch, for its content) | failed (a system error: send it "
+    "again to retry)"
+)
+class BatchStatus(Enum):
+    pending = "pending"
+    done = "done"
+    refused = "refused"
+    failed = "failed"
+
+
 @strawberry.type(description="One version of one inpatient stay (医保结算清单). Money as decimal strings.")
-class Case:
+class Case(node.Node):
     id: strawberry.ID
+    database_id: int = strawberry.field(description="The case's own number in its tenant (caseGroupings' caseId).")
     tenant_code: str
     hospital_code: str
     list_id: str
@@ -41,7 +75,7 @@ class Case:
     age_years: int
     age_days: int | None
     birth_weight_g: int | None
-    fund_type: str
+    fund_type: FundType
     insured_place: int
     admit_time: datetime.datetime
     discharge_time: datetime.datetime
@@ -49,7 +83,7 @@ class Case:
     los_days: int
     discharge_way: int
     readmit_planned: bool
-    coding: str
+    coding: CodeEdition
     diagnoses: list[str]
     procedures: list[str]
     vent_hours: Decimal | None
@@ -73,7 +107,8 @@ class Case:
     @classmethod
     def of(cls, c: models.CaseRecord) -> Case:
         return cls(
-            id=strawberry.ID(f"{c.tenant_id}:{c.id}"),
+            id=node.global_id("Case", c.tenant_id, c.id),
+            database_id=c.id,
             tenant_code=c.tenant_id,
             hospital_code=c.hospital_id,
             list_id=c.list_id,
@@ -86,7 +121,7 @@ class Case:
             age_years=c.age_years,
             age_days=c.age_days,
             birth_weight_g=c.birth_weight_g,
-            fund_type=c.fund_type,
+            fund_type=FundType(c.fund_type),
             insured_place=c.insured_place,
             admit_time=c.admit_time,
             discharge_time=c.discharge_time,
@@ -94,7 +129,7 @@ class Case:
             los_days=c.los_days,
             discharge_way=c.discharge_way,
             readmit_planned=c.readmit_planned,
-            coding=c.coding,
+            coding=CodeEdition(c.coding),
             diagnoses=list(c.diagnoses),
             procedures=list(c.procedures),
             vent_hours=c.vent_hours,
@@ -122,15 +157,13 @@ class RowError:
 
 
 @strawberry.type(description="An ingestion batch: what was sent and what became of it.")
-class IngestionBatch:
+class IngestionBatch(node.Node):
     id: strawberry.ID
+    database_id: uuid.UUID = strawberry.field(description="The batch's own id (as in the REST paths).")
     tenant_code: str
     idempotency_key: str
     mode: IngestMode
-    status: str = strawberry.field(
-        description="pending | done | refused (the whole batch, for its content) | failed (a system error: "
-        "send it again to retry)"
-    )
+    status: BatchStatus
     reason: str | None
     rows_total: int
     rows_accepted: int
@@ -146,16 +179,17 @@ class IngestionBatch:
 
     @strawberry.field(description="Where to download the refused rows as CSV (with your bearer token).")
     def errors_csv_url(self) -> str:
-        return f"/ingest/{self.tenant_code}/batches/{self.id}/errors.csv"
+        return f"/ingest/{self.tenant_code}/batches/{self.database_id}/errors.csv"
 
     @classmethod
     def of(cls, b: models.IngestionBatch) -> IngestionBatch:
         return cls(
-            id=strawberry.ID(str(b.id)),
+            id=node.global_id("IngestionBatch", b.tenant_id, b.id),
+            database_id=b.id,
             tenant_code=b.tenant_id,
             idempotency_key=b.idempotency_key,
             mode=IngestMode(b.mode),
-            status=b.status,
+            status=BatchStatus(b.status),
             reason=b.reason,
             rows_total=b.rows_total,
             rows_accepted=b.rows_accepted,
@@ -185,3 +219,31 @@ class UploadCasesInput:
 class BatchPayload:
     batch: IngestionBatch
     created: bool = strawberry.field(description="False when an identical earlier upload returned its batch.")
+
+
+@strawberry.type(description="What an ingestion (cases.ingest) did with a batch's rows.")
+class IngestJobResult:
+    batch_id: uuid.UUID = strawberry.field(description="The batch's databaseId.")
+    status: BatchStatus
+    reason: str | None = strawberry.field(description="Why the whole batch was refused, when it was.")
+    rows: int
+    accepted: int
+    corrected: int
+    unchanged: int
+    refused: int
+
+    @classmethod
+    def of(cls, r: dict) -> IngestJobResult:
+        return cls(
+            batch_id=uuid.UUID(str(r["batch_id"])),
+            status=BatchStatus(r["status"]),
+            reason=r.get("reason"),
+            rows=int(r["rows"]),
+            accepted=int(r["accepted"]),
+            corrected=int(r["corrected"]),
+            unchanged=int(r["unchanged"]),
+            refused=int(r["refused"]),
+        )
+
+
+job_results.register(INGEST, IngestJobResult, IngestJobResult.of)

@@ -1,18 +1,29 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from strawberry.scalars import JSON
 from strawberry.types import Info
 
+# Every module that registers job kinds (the registry's own list, and the two it does not import).
+import dianshu.grouping.service
+import dianshu.standards.jobs  # noqa: F401
 from dianshu.jobs import models
+from dianshu.jobs.registry import all_kinds
+from dianshu_graphql import node
 from dianshu_graphql.loaders import tenant_loader
+from dianshu_graphql.types import job_results
+from dianshu_graphql.types.job_results import JobError
 from dianshu_graphql.types.tenancy import Tenant
 
+if TYPE_CHECKING:
+    from dianshu_graphql.types.job_result_union import JobResult
 
-@strawberry.enum
+
+@strawberry.enum(description="Where a job is.")
 class JobStatus(Enum):
     queued = "queued"
     running = "running"
@@ -20,23 +31,40 @@ class JobStatus(Enum):
     failed = "failed"
 
 
-@strawberry.type(description="A background job; poll it for progress.")
-class Job:
+def enum_name(kind: str) -> str:
+    """A job kind's GraphQL enum value: the registry's name with '.' as '_' (cases.ingest -> cases_ingest)."""
+    return kind.replace(".", "_")
+
+
+# The job kinds, as the registry names them (dianshu.jobs.registry).
+JobKind = strawberry.enum(
+    Enum("JobKind", {enum_name(k): k for k in sorted(all_kinds())}),  # type: ignore[misc]
+    description="What a job does: the job registry's kinds (cases.ingest is cases_ingest, ...).",
+)
+
+
+@strawberry.type(description="A background job; poll it (node(id:) or job(id:)) for progress and its result.")
+class Job(node.Node):
     id: strawberry.ID
+    database_id: uuid.UUID = strawberry.field(description="The job's own id (the REST paths and older calls use it).")
     tenant_code: str
-    kind: str
+    kind_name: strawberry.Private[str]  # the registry's name (cases.ingest)
     status: JobStatus
     progress_done: int
     progress_total: int | None
     message: str | None
-    result: JSON | None
-    error: JSON | None
     attempts: int
     idempotency_key: str | None
     created_by: str
     created_at: datetime.datetime
     started_at: datetime.datetime | None
     finished_at: datetime.datetime | None
+    raw_result: strawberry.Private[dict[str, Any] | None]
+    raw_error: strawberry.Private[dict[str, Any] | None]
+
+    @strawberry.field
+    def kind(self) -> JobKind:  # type: ignore[valid-type]
+        return JobKind(self.kind_name)
 
     @strawberry.field(description="Fraction done, 0 to 1 (not money: a float is fine here).")
     def progress(self) -> float | None:
@@ -46,6 +74,16 @@ class Job:
             return None
         return min(1.0, self.progress_done / self.progress_total)
 
+    @strawberry.field(description="What a succeeded job produced, typed by its kind (null until it succeeds).")
+    def result(
+        self,
+    ) -> Annotated[JobResult, strawberry.lazy("dianshu_graphql.types.job_result_union")] | None:
+        return job_results.to_result(self.kind_name, self.raw_result)
+
+    @strawberry.field(description="Why the job failed, or why its last attempt failed when it will retry.")
+    def error(self) -> JobError | None:
+        return JobError.of(self.raw_error)
+
     @strawberry.field
     async def tenant(self, info: Info) -> Tenant | None:
         t = await info.context.loader("tenant", tenant_loader).load(self.tenant_code)
@@ -54,15 +92,16 @@ class Job:
     @classmethod
     def of(cls, j: models.Job) -> Job:
         return cls(
-            id=strawberry.ID(str(j.id)),
+            id=node.global_id("Job", j.id),
+            database_id=j.id,
             tenant_code=j.tenant_id,
-            kind=j.kind,
+            kind_name=j.kind,
             status=JobStatus(j.status),
             progress_done=j.progress_done,
             progress_total=j.progress_total,
             message=j.message,
-            result=j.result,
-            error=j.error,
+            raw_result=j.result,
+            raw_error=j.error,
             attempts=j.attempts,
             idempotency_key=j.idempotency_key,
             created_by=j.created_by,
@@ -72,7 +111,7 @@ class Job:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A job was submitted (or an identical earlier request's job returned).")
 class JobPayload:
     job: Job
     created: bool = strawberry.field(description="False when an identical earlier request returned its job.")

@@ -68,21 +68,6 @@ class SpendingSource(Enum):
 # ---- typed errors ----------------------------------------------------------------------------------
 
 
-@strawberry.type(description="What the mutation names does not exist, or is not visible to you.")
-class NotFound:
-    message: str
-    record: str = strawberry.field(description="What was looked for (e.g. 'run 3f2…').")
-    field: str = strawberry.field(description="The argument path that named it (e.g. 'id').")
-
-
-@strawberry.type(description="The record exists, but its state does not allow this now.")
-class StateConflict:
-    message: str
-    record: str = strawberry.field(description="The record (e.g. 'run 3f2…').")
-    field: str = strawberry.field(description="The argument path concerned.")
-    reason: str
-
-
 # ---- field paths ----------------------------------------------------------------------------------
 
 _TOKEN = re.compile(r"\[\d+\]|[^.\[\]]+")

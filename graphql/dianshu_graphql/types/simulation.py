@@ -7,11 +7,11 @@ home of the rules, and its refusals are reported at the client's paths."""
 from __future__ import annotations
 
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import strawberry
 
+from dianshu_graphql.types.cases import FundType
 from dianshu_graphql.types.policies import (
     Ledger,
     PolicyParameterChanges,
@@ -30,13 +30,6 @@ from dianshu_graphql.types.settlement import (
     listed_field,
 )
 from dianshu_graphql.types.tenancy import HospitalType
-
-
-@strawberry.enum(description="A case's fund type (参保类型).")
-class FundType(Enum):
-    employee = strawberry.enum_value("employee", description="职工医保")
-    resident = strawberry.enum_value("resident", description="城乡居民医保")
-
 
 # ---- the scenario ------------------------------------------------------------------------------------
 

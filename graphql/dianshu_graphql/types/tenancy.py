@@ -7,16 +7,19 @@ import strawberry
 from strawberry.types import Info
 
 from dianshu.tenancy import models
+from dianshu.tenancy.jobs import IMPORT_HOSPITALS
+from dianshu_graphql import node
 from dianshu_graphql.loaders import tenant_loader
+from dianshu_graphql.types import job_results
 
 
-@strawberry.enum
+@strawberry.enum(description="A city (the bureau's own tenant) or one of its pooling regions.")
 class TenantKind(Enum):
     city = "city"
     region = "region"
 
 
-@strawberry.enum
+@strawberry.enum(description="general 综合, tcm 中医, specialist 专科.")
 class HospitalType(Enum):
     general = "general"
     tcm = "tcm"
@@ -24,19 +27,27 @@ class HospitalType(Enum):
 
 
 @strawberry.type(description="A city or one of its pooling regions (统筹区), by administrative code.")
-class Tenant:
-    code: strawberry.ID
+class Tenant(node.Node):
+    id: strawberry.ID
+    code: strawberry.ID = strawberry.field(description="The administrative code: what every `tenant` argument takes.")
     name: str
     kind: TenantKind
     parent_code: str | None
 
     @classmethod
     def of(cls, t: models.Tenant) -> Tenant:
-        return cls(code=strawberry.ID(t.code), name=t.name, kind=TenantKind(t.kind), parent_code=t.parent_code)
+        return cls(
+            id=node.global_id("Tenant", t.code),
+            code=strawberry.ID(t.code),
+            name=t.name,
+            kind=TenantKind(t.kind),
+            parent_code=t.parent_code,
+        )
 
 
 @strawberry.type(description="A designated hospital of one region.")
-class Hospital:
+class Hospital(node.Node):
+    id: strawberry.ID
     tenant_code: str
     code: strawberry.ID = strawberry.field(description="National designated-institution code.")
     name: str
@@ -53,6 +64,7 @@ class Hospital:
     @classmethod
     def of(cls, h: models.Hospital) -> Hospital:
         return cls(
+            id=node.global_id("Hospital", h.tenant_id, h.id),
             tenant_code=h.tenant_id,
             code=strawberry.ID(h.id),
             name=h.name,
@@ -90,3 +102,20 @@ class ImportHospitalsInput:
     idempotency_key: str | None = strawberry.field(
         default=None, description="Same key + same content: the existing job; other content: refused."
     )
+
+
+@strawberry.type(description="What a roster import (tenancy.import_hospitals) did.")
+class ImportHospitalsJobResult:
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+
+    @classmethod
+    def of(cls, r: dict) -> ImportHospitalsJobResult:
+        return cls(
+            rows=int(r["rows"]), inserted=int(r["inserted"]), updated=int(r["updated"]), unchanged=int(r["unchanged"])
+        )
+
+
+job_results.register(IMPORT_HOSPITALS, ImportHospitalsJobResult, ImportHospitalsJobResult.of)

@@ -1,0 +1,301 @@
+"""The API contract of issue 11: page bounds and PageInfo, typed unions for every mutation, a code
+on every top-level error, typed job results by kind, no JSON in the core domains, and permissions
+declared once (the SDL's @allowedRoles is the job registry's roles)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from dianshu.config import Settings
+from dianshu.jobs import service as jobs
+from dianshu.jobs.registry import all_kinds
+from dianshu.scope import Role
+from dianshu_graphql.schema import build_schema, sdl
+from dianshu_graphql.types import job_results
+from graphql import GraphQLNonNull, GraphQLUnionType, get_named_type
+from tests.api import Api
+from tests.cases.rows import csv_bytes, row
+from tests.conftest import scope_for
+from tests.hostile.test_api_edges import CURSORS
+from tests.test_standards_db import builtin_versions  # noqa: F401
+
+SCHEMA = build_schema(
+    Settings(profile="prod", database_url="postgresql://x@y/z", redis_url="redis://y", jwt_secret="s")
+)._schema
+# The domains this contract covers (settlement and reviews adopt it separately).
+CORE_MUTATIONS = {
+    "importHospitals",
+    "uploadCases",
+    "recallCase",
+    "groupCases",
+    "compareSchemes",
+    "calibrateStandard",
+    "publishPaymentStandard",
+}
+
+
+@pytest.fixture
+async def api(settings, db):
+    a = Api(settings, db)
+    yield a
+    await a.client.aclose()
+
+
+# ---- pages -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("first", [0, -5, 101, 5000])
+@pytest.mark.parametrize("field", sorted(CURSORS))
+async def test_first_outside_1_to_100_is_refused_naming_first(prod, city, field, first):
+    query = CURSORS[field][0].replace("TENANT", city.a).replace("after: $a", "after: $a, first: $f")
+    r = await prod.post(prod.token(Role.region_admin, [city.a]), "query($a: String, $f: Int) " + query, {"f": first})
+    errors = r.json()["errors"]
+    assert [e["extensions"] for e in errors] == [{"code": "BAD_USER_INPUT", "field": "first"}], r.text
+    assert f"first: must be between 1 and 100 (got {first})" in errors[0]["message"]
+
+
+# Lists a query may still return whole: bounded by something other than the data's growth.
+BOUNDED_LISTS = {
+    "nodes": "nodes(ids:) answers at most 100 ids, one per id asked for",
+    "settlementOverview": "one row per region of the city",
+}
+
+
+def test_every_list_that_can_grow_is_a_connection():
+    lists = [
+        f"{name}: {f.type}"
+        for name, f in SCHEMA.query_type.fields.items()
+        if "List" in type(getattr(f.type, "of_type", f.type)).__name__ and name not in BOUNDED_LISTS
+    ]
+    assert lists == []
+
+
+PAGE = """query($a: String) { hospitals(first: 1, after: $a) {
+  edges { cursor node { code } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"""
+
+
+async def test_page_info_forwards_and_backwards_fields(api, city):
+    token = api.token(Role.region_admin, [city.a])  # two hospitals: A1, A2
+    first = (await api.gql(token, PAGE))["hospitals"]
+    cursor = first["edges"][0]["cursor"]
+    assert first["pageInfo"] == {
+        "hasNextPage": True,
+        "hasPreviousPage": False,
+        "startCursor": cursor,
+        "endCursor": cursor,
+    }
+    second = (await api.gql(token, PAGE, {"a": cursor}))["hospitals"]
+    assert [e["node"]["code"] for e in first["edges"] + second["edges"]] == [city.a1, city.a2]
+    assert second["pageInfo"]["hasPreviousPage"] is True and second["pageInfo"]["hasNextPage"] is False
+    assert second["pageInfo"]["startCursor"] == second["edges"][0]["cursor"] == second["pageInfo"]["endCursor"]
+    past = (await api.gql(token, PAGE, {"a": second["pageInfo"]["endCursor"]}))["hospitals"]
+    assert past["edges"] == [] and past["pageInfo"] == {
+        "hasNextPage": False,
+        "hasPreviousPage": True,
+        "startCursor": None,
+        "endCursor": None,
+    }
+
+
+# ---- mutations' unions and errors' codes ----------------------------------------------------------
+
+
+def test_every_core_mutation_returns_a_union_of_its_result_and_its_errors():
+    for name in CORE_MUTATIONS:
+        t = SCHEMA.mutation_type.fields[name].type
+        assert isinstance(t, GraphQLNonNull) and isinstance(t.of_type, GraphQLUnionType), name
+        members = {m.name for m in t.of_type.types}
+        assert {"PermissionDenied", "ValidationError"} <= members, (name, members)
+
+
+def test_no_json_in_the_core_domains():
+    core_types = {
+        "Job", "Tenant", "Hospital", "Case", "IngestionBatch", "StandardVersion", "PaymentStandard", "Drg",
+        "DrgParameters", "Grouping", "CaseGroupingResult", "Me", "JobError", "OtherJobResult",
+        *(cls.__strawberry_definition__.name for cls in job_results.registered().values()),
+    }  # fmt: skip
+    for type_name in core_types:
+        for field_name, f in SCHEMA.type_map[type_name].fields.items():
+            assert get_named_type(f.type).name != "JSON", f"{type_name}.{field_name}"
+    for name in CORE_MUTATIONS:
+        f = SCHEMA.mutation_type.fields[name]
+        assert all(get_named_type(a.type).name != "JSON" for a in f.args.values()), name
+
+
+async def test_calibrate_and_publish_answer_with_their_unions(api, db, city, dispatcher, builtin_versions):  # noqa: F811
+    zj = str(builtin_versions["zhejiang_2022"])
+    admin, region = api.token(Role.city_admin, [city.city]), api.token(Role.region_admin, [city.a])
+    calibrate = """mutation($i: CalibrateInput!) { calibrateStandard(input: $i) { __typename
+      ... on JobPayload { created job { kind status } } ... on ValidationError { errors { field reason } }
+      ... on PermissionDenied { message } ... on IdempotencyConflict { idempotencyKey } } }"""
+    ok = await api.gql(
+        admin, calibrate, {"i": {"tenant": city.city, "version": zj, "years": [2024], "idempotencyKey": "c"}}
+    )
+    assert ok["calibrateStandard"] == {
+        "__typename": "JobPayload",
+        "created": True,
+        "job": {"kind": "standards_calibrate", "status": "queued"},
+    }
+    other = await api.gql(
+        admin, calibrate, {"i": {"tenant": city.city, "version": zj, "years": [2023], "idempotencyKey": "c"}}
+    )
+    assert other["calibrateStandard"] == {"__typename": "IdempotencyConflict", "idempotencyKey": "c"}
+    denied = await api.gql(region, calibrate, {"i": {"tenant": city.city, "version": zj, "years": [2024]}})
+    assert denied["calibrateStandard"]["__typename"] == "PermissionDenied"
+    outside = await api.gql(admin, calibrate, {"i": {"tenant": "999999", "version": zj, "years": [2024]}})
+    assert outside["calibrateStandard"] == {
+        "__typename": "PermissionDenied",
+        "message": "tenant 999999 is outside your scope",
+    }
+    bad = await api.gql(admin, calibrate, {"i": {"tenant": city.city, "version": "nope", "years": [2024]}})
+    assert bad["calibrateStandard"]["__typename"] == "ValidationError"
+
+    publish = """mutation($i: ID!) { publishPaymentStandard(id: $i, effectiveFrom: "2025-01-01") { __typename
+      ... on PaymentStandardPayload { standard { status } } ... on NotFound { message id }
+      ... on PermissionDenied { message } ... on ValidationError { errors { field reason } } } }"""
+    nowhere = str(uuid.uuid4())
+    assert (await api.gql(admin, publish, {"i": nowhere}))["publishPaymentStandard"] == {
+        "__typename": "NotFound",
+        "message": f"id: no payment standard {nowhere} of your city",
+        "id": nowhere,
+    }
+    assert (await api.gql(admin, publish, {"i": "garbage"}))["publishPaymentStandard"]["__typename"] == "NotFound"
+    assert (await api.gql(region, publish, {"i": nowhere}))["publishPaymentStandard"][
+        "__typename"
+    ] == "PermissionDenied"
+
+
+async def test_every_top_level_error_carries_a_code(prod, city, monkeypatch):
+    token = prod.token(Role.city_admin, [city.city])
+
+    async def codes(query: str, variables: dict | None = None) -> list[dict]:
+        r = await prod.post(token, query, variables)
+        return [e.get("extensions") for e in r.json()["errors"]]
+
+    assert await codes("{ nope }") == [{"code": "GRAPHQL_VALIDATION_FAILED"}]
+    assert await codes("{ me { role ") == [{"code": "GRAPHQL_VALIDATION_FAILED"}]
+    # A variable of the wrong type is the client's mistake: shown, not masked.
+    r = await prod.post(token, "query($f: Int) { hospitals(first: $f) { nodes { code } } }", {"f": "x"})
+    assert r.json()["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "Int cannot represent non-integer value" in r.json()["errors"][0]["message"]
+    assert await codes('{ cases(month: "2025-3x") { nodes { id } } }') == [{"code": "BAD_USER_INPUT", "field": "month"}]
+    expert = prod.token(Role.expert, [city.a])
+    r = await prod.post(expert, '{ groupDraft(case: {diagnoses: ["J18.900"]}) { drg } }')
+    assert [e["extensions"] for e in r.json()["errors"]] == [{"code": "FORBIDDEN"}]
+    # An unexpected failure is masked, with its code.
+    from dianshu_graphql.domains import tenancy
+
+    async def boom(*_a, **_k):
+        raise RuntimeError("db password is hunter2")
+
+    monkeypatch.setattr(tenancy.service, "list_tenants", boom)
+    r = await prod.post(token, "{ tenants { nodes { code } } }")
+    assert r.json()["errors"] == [
+        {"message": "Unexpected error.", "locations": [{"line": 1, "column": 3}], "path": ["tenants"],
+         "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+    ]  # fmt: skip
+
+
+# ---- jobs: kinds and typed results ----------------------------------------------------------------
+
+
+def test_every_registered_job_kind_is_a_job_kind_value():
+    values = set(SCHEMA.type_map["JobKind"].values)
+    assert values == {k.replace(".", "_") for k in all_kinds()}
+    typed = set(job_results.registered())
+    # Settlement's kinds fall back to OtherJobResult until settlement registers its result types.
+    assert set(all_kinds()) - typed <= {"settlement.points", "settlement.settle", "settlement.simulate"}
+
+
+JOB = """query($id: ID!) { job(id: $id) { kind status error { message }
+  result { __typename
+    ... on IngestJobResult { status rows accepted refused batchId }
+    ... on ImportHospitalsJobResult { rows inserted updated unchanged }
+    ... on OtherJobResult { figures { path value } } } } }"""
+
+
+async def test_job_results_are_typed_by_kind(api, db, city, dispatcher):
+    from tests.cases.test_ingestion import send
+
+    region = scope_for(Role.region_admin, (city.a,))
+    sub, *_ = await send(db, region, city.a, csv_bytes([row("J1", city.a1), row("J2", city.a1, gend="9")]), "typed")
+    token = api.token(Role.region_admin, [city.a])
+    job_id = str(sub.job.id)
+    out = (await api.gql(token, JOB, {"id": job_id}))["job"]
+    assert out["kind"] == "cases_ingest" and out["status"] == "succeeded"
+    assert {k: v for k, v in out["result"].items() if k != "batchId"} == {
+        "__typename": "IngestJobResult",
+        "status": "done",
+        "rows": 2,
+        "accepted": 1,
+        "refused": 1,
+    }
+    roster = """mutation($i: ImportHospitalsInput!) { importHospitals(input: $i) {
+      ... on JobPayload { job { databaseId } } } }"""
+    hospitals = [{"code": f"H{city.a}00009", "name": "New", "level": 1, "type": "general"}]
+    jid = (await api.gql(token, roster, {"i": {"tenant": city.a, "hospitals": hospitals}}))["importHospitals"]["job"]
+    assert await jobs.execute(db, city.a, uuid.UUID(jid["databaseId"])) == "succeeded"
+    out = (await api.gql(token, JOB, {"id": jid["databaseId"]}))["job"]
+    assert out["result"] == {
+        "__typename": "ImportHospitalsJobResult",
+        "rows": 1,
+        "inserted": 1,
+        "updated": 0,
+        "unchanged": 0,
+    }
+
+
+def test_a_result_without_its_type_is_still_typed_by_path():
+    other = job_results.to_result("no.such_kind", {"a": {"b": [1, "2.50", None, True]}})
+    assert [(f.path, f.value) for f in other.figures] == [
+        ("a.b[0]", "1"),
+        ("a.b[1]", "2.50"),
+        ("a.b[2]", None),
+        ("a.b[3]", "true"),
+    ]
+    # A row of a typed kind that lacks a field falls back to the figures instead of failing.
+    assert type(job_results.to_result("tenancy.import_hospitals", {"rows": 1})).__name__ == "OtherJobResult"
+
+
+# ---- permissions declared once ---------------------------------------------------------------------
+
+
+def test_the_sdl_shows_each_job_mutation_s_roles_as_the_registry_has_them():
+    text = sdl()
+    kinds = all_kinds()
+    order = [r.value for r in Role]
+    for field, kind in (
+        ("importHospitals", "tenancy.import_hospitals"),
+        ("uploadCases", "cases.ingest"),
+        ("groupCases", "grouping.group_cases"),
+        ("compareSchemes", "grouping.compare"),
+        ("calibrateStandard", "standards.calibrate"),
+    ):
+        line = next(x for x in text.splitlines() if x.strip().startswith(f"{field}("))
+        roles = ", ".join(sorted(kinds[kind].roles, key=order.index))
+        assert line.endswith(f"@allowedRoles(roles: [{roles}])"), line
+
+
+async def test_rest_paths_use_the_same_declarations(api, city):
+    data = csv_bytes([row("R1", city.a1)])
+    viewer = api.token(Role.region_viewer, [city.a])
+    r = await api.client.post(
+        f"/ingest/{city.a}?filename=cases.csv", content=data, headers={"Authorization": f"Bearer {viewer}"}
+    )
+    assert r.status_code == 403
+    assert r.json()["errors"][0]["field"] == "role"
+    assert r.json()["errors"][0]["reason"].startswith("role region_viewer may not do this (allowed: ")
+    other = api.token(Role.region_admin, [city.b])
+    r = await api.client.post(
+        f"/ingest/{city.a}?filename=cases.csv", content=data, headers={"Authorization": f"Bearer {other}"}
+    )
+    assert r.status_code == 403 and r.json()["errors"] == [
+        {"field": "tenant", "reason": f"tenant {city.a} is outside your scope"}
+    ]
+    hospital = api.token(Role.hospital_user, [city.a], city.a1)
+    r = await api.client.get(
+        f"/reports/{city.city}/settlement/2025.csv", headers={"Authorization": f"Bearer {hospital}"}
+    )
+    assert r.status_code == 403 and r.json()["errors"][0]["field"] == "role"

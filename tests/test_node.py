@@ -1,0 +1,189 @@
+"""Relay's object identification: every node type's global id round-trips through node(id:), which
+sees exactly what the type's own query sees (tenants, hospitals, roles), and refuses an id that is
+not one of this API's as a typed client error."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from dianshu.grouping.service import GROUP_CASES
+from dianshu.scope import Role
+from dianshu_graphql import node
+from tests.api import Api
+from tests.cases.rows import csv_bytes, row
+from tests.cases.test_ingestion import send
+from tests.conftest import provision_city, scope_for
+from tests.settlement.world import publish_standard, run_job
+from tests.test_isolation_api import principals
+from tests.test_standards_db import builtin_versions  # noqa: F401
+
+
+@pytest.fixture
+async def api(settings, db):
+    a = Api(settings, db)
+    yield a
+    await a.client.aclose()
+
+
+# Each node type's own list, read as the caller: the ids it shows. `{key}` placeholders name the
+# objects a list needs (a case, a standard, a version).
+LISTS = {
+    "Tenant": ["{ tenants(first: 100) { nodes { id } } }"],
+    "Hospital": ["{ hospitals(first: 100) { nodes { id } } }"],
+    "Job": ["{ jobs(first: 100) { nodes { id } } }"],
+    "Case": ["{ cases(first: 100) { nodes { id } } }"],
+    "IngestionBatch": ["{ ingestionBatches(first: 100) { nodes { id } } }"],
+    "StandardVersion": ["{ standardVersions(first: 100) { nodes { id } } }"],
+    "PaymentStandard": ["{ paymentStandards(first: 100) { nodes { id } } }"],
+}
+
+
+async def ids_seen(api: Api, token: str, world: dict) -> dict[str, set[str]]:
+    """type name -> the global ids the caller's own queries show."""
+
+    async def ids(query: str, variables: dict | None = None) -> set[str]:
+        data = await api.gql(token, query, variables)
+        return {n["id"] for n in next(iter(data.values()))["nodes"]}
+
+    seen = {name: set().union(*[await ids(q) for q in queries]) for name, queries in LISTS.items()}
+    seen["CaseGroupingResult"] = set()
+    for tenant, case_id in world["cases"]:
+        seen["CaseGroupingResult"] |= await ids(
+            "query($t: String!, $c: Int!) { caseGroupings(tenant: $t, caseId: $c) { nodes { id } } }",
+            {"t": tenant, "c": case_id},
+        )
+    seen["DrgParameters"] = set()
+    for std in world["standards"]:
+        seen["DrgParameters"] |= await ids("query($s: ID!) { basePoints(standard: $s) { nodes { id } } }", {"s": std})
+    seen["Drg"] = await ids("query($v: ID!) { drgs(version: $v, first: 3) { nodes { id } } }", {"v": world["zj"]})
+    return seen
+
+
+NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
+
+
+async def test_node_sees_what_each_type_s_own_query_sees(api, db, owner_db, city, dispatcher, builtin_versions):  # noqa: F811
+    from dianshu_tenants.provisioning import ensure_service_account
+
+    await ensure_service_account(owner_db, f"svc-{city.a}", "team", [city.a])
+    other = await provision_city(owner_db, db)
+    zj = builtin_versions["zhejiang_2022"]
+    # Jobs of every scope (real kinds, run to the end: no row is left for a sweeper): a hospital's own
+    # upload, and each region's upload and grouping.
+    hospital_a1 = scope_for(Role.hospital_user, (city.a,), city.a1)
+    await send(db, hospital_a1, city.a, csv_bytes([row("N0", city.a1)]), "node-a1")
+    for tenant, rows in ((city.a, [row("N1", city.a1), row("N2", city.a2)]), (city.b, [row("N3", city.b1)])):
+        region = scope_for(Role.region_admin, (tenant,))
+        await send(db, region, tenant, csv_bytes(rows), f"node-{tenant}")
+        await run_job(db, region, tenant, GROUP_CASES, {"from": "2024-03", "to": "2024-03", "versions": [str(zj)]})
+    standards = [await publish_standard(db, city, zj), await publish_standard(db, other, zj)]
+
+    # Everything there is, as the two cities' admins see it.
+    admins = [api.token(Role.city_admin, [city.city]), api.token(Role.city_admin, [other.city])]
+    case_keys = []
+    for t in admins:
+        for c in (await api.gql(t, "{ cases(first: 100) { nodes { tenantCode databaseId } } }"))["cases"]["nodes"]:
+            case_keys.append((c["tenantCode"], c["databaseId"]))
+    world = {
+        "cases": case_keys,
+        "standards": [str(s) for s in standards],
+        "zj": str(zj),
+    }
+    everything: dict[str, set[str]] = {}
+    for t in admins:
+        for name, found in (await ids_seen(api, t, world)).items():
+            everything.setdefault(name, set()).update(found)
+    assert set(everything) == {nt.name for nt in node._TYPES.values()}, "a node type without a visibility check here"
+    for name, found in everything.items():
+        assert found, f"no {name} to probe"
+
+    callers = {name: token for name, (token, _) in principals(api, city).items()}
+    callers["other_city_admin"] = admins[1]
+    hidden_somewhere = set()
+    for who, token in callers.items():
+        seen = await ids_seen(api, token, world)
+        for name, ids in everything.items():
+            for gid in ids:
+                got = (await api.gql(token, NODE, {"id": gid}))["node"]
+                if gid in seen[name]:
+                    assert got == {"__typename": name, "id": gid}, (who, name)
+                else:
+                    assert got is None, (who, name, gid)
+                    hidden_somewhere.add(name)
+    # The check is not vacuous: every tenant-scoped type hides something from someone.
+    assert hidden_somewhere >= {
+        "Tenant",
+        "Hospital",
+        "Job",
+        "Case",
+        "IngestionBatch",
+        "CaseGroupingResult",
+        "PaymentStandard",
+        "DrgParameters",
+    }
+    # nodes(ids:) answers in order, null where node(id:) is null.
+    region_a = callers["region_admin_A"]
+    some = sorted(everything["Hospital"])
+    many = (await api.gql(region_a, "query($i: [ID!]!) { nodes(ids: $i) { id } }", {"i": some}))["nodes"]
+    singles = [(await api.gql(region_a, NODE, {"id": i}))["node"] for i in some]
+    assert [m and m["id"] for m in many] == [s and s["id"] for s in singles]
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "nope",
+        "",
+        _b64("Job"),
+        _b64("Job:not-a-uuid"),
+        _b64("Unknown:1"),
+        _b64("Hospital:only-one-part"),
+        _b64("Hospital:A:B:C"),
+        _b64("Case:330702:x"),
+        _b64("Tenant:33\x000702"),
+        base64.b64encode(b"\xff\xfe").decode(),
+        "x" * 1000,
+    ],
+)
+async def test_an_id_that_is_not_one_of_this_api_s_is_a_typed_client_error(prod, city, bad):
+    r = await prod.post(prod.token(Role.city_admin, [city.city]), NODE, {"id": bad})
+    assert r.status_code == 200
+    errors = r.json()["errors"]
+    assert [e["extensions"] for e in errors] == [{"code": "BAD_USER_INPUT", "field": "id"}], r.text
+    assert errors[0]["message"].startswith("id: ")  # "... is not an id from this API" (or too long to read)
+
+
+async def test_an_id_of_another_type_is_refused_by_the_argument_that_takes_one(api, city):
+    token = api.token(Role.city_admin, [city.city])
+    tenant_id = (await api.gql(token, "{ tenants(first: 1) { nodes { id } } }"))["tenants"]["nodes"][0]["id"]
+    r = await api.post(token, "query($id: ID!) { job(id: $id) { id } }", {"id": tenant_id})
+    error = r.json()["errors"][0]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
+    assert "is the id of a Tenant, not of a Job" in error["message"]
+    # An id that is nothing at all keeps its older wording.
+    r = await api.post(token, 'query { job(id: "nope") { id } }')
+    assert "id: 'nope' is not a job id" in r.json()["errors"][0]["message"]
+
+
+async def test_arguments_take_global_ids_and_database_ids_alike(api, city, builtin_versions):  # noqa: F811
+    token = api.token(Role.region_viewer, [city.a])
+    versions = (await api.gql(token, "{ standardVersions { nodes { id databaseId scheme } } }"))["standardVersions"]
+    zj = next(v for v in versions["nodes"] if v["scheme"] == "zhejiang_2022")
+    q = 'query($v: ID!) { drgs(version: $v, adrg: "BR2") { nodes { code } } }'
+    by_global = await api.gql(token, q, {"v": zj["id"]})
+    by_database = await api.gql(token, q, {"v": zj["databaseId"]})
+    assert by_global == by_database and len(by_global["drgs"]["nodes"]) == 4
+    assert (await api.gql(token, NODE, {"id": zj["id"]}))["node"] == {"__typename": "StandardVersion", "id": zj["id"]}
+
+
+def test_global_ids_are_base64_of_type_and_key():
+    gid = node.global_id("Hospital", "330702", "H33070200001")
+    assert base64.b64decode(gid).decode() == "Hospital:330702:H33070200001"
+    nt, key = node.decode(gid)
+    assert (nt.name, key) == ("Hospital", ["330702", "H33070200001"])
