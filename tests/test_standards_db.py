@@ -259,3 +259,21 @@ def _migration_0010():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+async def test_a_compiled_grouper_is_kept_out_of_the_cyclic_collectors_view(db, builtin_versions, monkeypatch):
+    """A worker keeps its compiled schemes for its whole life; left in the collector's view, every
+    full collection walked their 170,000 objects while a job read and grouped its cases."""
+    import gc
+
+    from dianshu.standards import service
+
+    monkeypatch.setattr(service, "_GROUPERS", {})  # compile again, whatever this process holds
+    before = gc.get_freeze_count()
+    try:
+        async with scoped_session(db, None) as s:
+            g = await grouper_for(s, builtin_versions["zhejiang_2022"])
+        assert gc.get_freeze_count() - before > 100_000
+        assert not any(o is g for o in gc.get_objects())  # no longer in any collected generation
+    finally:
+        gc.unfreeze()

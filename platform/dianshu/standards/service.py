@@ -3,6 +3,7 @@ version's tables for the grouper, publish and retire versions, and cache compile
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -229,6 +230,11 @@ async def grouper_for(session: AsyncSession, version_id: uuid.UUID) -> Grouper:
             # A version stored before code editions were declared (migration 0010) and not a built-in.
             raise StandardsError(f"version {version_id} cannot be grouped: {e}") from e
         _GROUPERS[version_id] = Grouper(tables, load_codebook(), GrouperOptions.from_dict(options or {}))
+        # The compiled scheme (some 170,000 objects) lives as long as the process: take it out of
+        # the cyclic collector's view, which otherwise walked it at every full collection while a
+        # job read and grouped its cases (an eighth of a regroup's time).
+        gc.collect()
+        gc.freeze()
     return _GROUPERS[version_id]
 
 
