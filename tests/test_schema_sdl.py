@@ -1,6 +1,11 @@
 from pathlib import Path
 
-from dianshu_graphql.schema import SDL_PATH, sdl
+import subprocess
+
+import pytest
+from typer.testing import CliRunner
+
+from dianshu_graphql.schema import CONTRACT_PATH, SDL_PATH, sdl
 
 
 def test_committed_sdl_matches_the_schema():
@@ -60,8 +65,47 @@ def _without(sdl: str, *lines: str) -> str:
     return out
 
 
-def test_the_served_schema_keeps_the_committed_contract():
-    assert violations(SDL_PATH.read_text(), sdl()) == []
+def test_the_served_schema_keeps_the_released_contract():
+    assert CONTRACT_PATH == SDL_PATH.parent / "contract.graphql"
+    assert violations(CONTRACT_PATH.read_text(), sdl()) == []
+
+
+def _contract_history() -> list[tuple[str, str]]:
+    """(commit, text) of every committed version of contract.graphql, oldest first."""
+    root = CONTRACT_PATH.parent
+    try:
+        log = subprocess.run(
+            ["git", "log", "--format=%H", "--reverse", "--", CONTRACT_PATH.name],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return []
+    out = []
+    for commit in log:
+        shown = subprocess.run(
+            ["git", "show", f"{commit}:{CONTRACT_PATH.name}"], cwd=root, capture_output=True, text=True, timeout=60
+        )
+        if shown.returncode == 0:  # (absent in a commit that deleted it)
+            out.append((commit[:12], shown.stdout))
+    return out
+
+
+def test_the_released_contract_only_grows_from_one_release_to_the_next():
+    """A later contract may add, and drop only what the earlier one had deprecated: editing
+    contract.graphql by hand to make a removal pass fails here."""
+    history = _contract_history()
+    if not history:
+        pytest.skip("not a git checkout: no history of contract.graphql to compare")
+    broken = [
+        f"{a} -> {b}: {v}"
+        for (a, older), (b, newer) in zip(history, history[1:], strict=False)
+        for v in violations(older, newer)
+    ]
+    assert broken == []
 
 
 def test_removing_what_the_committed_sdl_did_not_deprecate_is_refused():
@@ -122,21 +166,26 @@ def test_the_committed_sdl_as_the_contract_catches_a_removal_from_it():
     assert violations(deprecated, committed.replace(line, "")) == []
 
 
-def test_dianshu_schema_refuses_to_overwrite_the_contract_with_a_removal(tmp_path):
-    import subprocess
-    import sys
+def test_dianshu_schema_refuses_to_break_the_released_contract(tmp_path, monkeypatch):
+    from dianshu_cli.main import app
+    from dianshu_graphql import schema as schema_module
 
-    dianshu = str(Path(sys.executable).parent / "dianshu")
-    contract = tmp_path / "schema.graphql"
-    # A committed SDL with a field the schema no longer has (and never deprecated).
+    # A released contract with a field the schema no longer has (and never deprecated).
+    contract = tmp_path / "contract.graphql"
     contract.write_text(
         SDL_PATH.read_text().replace("  hasNextPage: Boolean!\n", "  hasNextPage: Boolean!\n  gone: Int\n", 1)
     )
-    before = contract.read_text()
-    r = subprocess.run([dianshu, "schema", "--output", str(contract)], capture_output=True, text=True, timeout=120)
-    assert r.returncode == 2 and "FIELD_REMOVED: Field PageInfo.gone was removed." in r.stderr
-    assert contract.read_text() == before
-    r = subprocess.run(
-        [dianshu, "schema", "--output", str(contract), "--allow-breaking"], capture_output=True, text=True, timeout=120
-    )
-    assert r.returncode == 0 and contract.read_text() == sdl()
+    released = contract.read_text()
+    monkeypatch.setattr(schema_module, "CONTRACT_PATH", contract)
+    out = tmp_path / "schema.graphql"
+    for args in (["--output", str(out)], ["--output", str(out), "--release"], ["--release", "--allow-breaking"]):
+        r = CliRunner().invoke(app, ["schema", *args])
+        assert r.exit_code == 2 and "FIELD_REMOVED: Field PageInfo.gone was removed." in r.output, args
+        assert contract.read_text() == released and not out.exists()
+    # --allow-breaking writes the SDL, never the contract.
+    r = CliRunner().invoke(app, ["schema", "--output", str(out), "--allow-breaking"])
+    assert r.exit_code == 0 and out.read_text() == sdl() and contract.read_text() == released
+    # With the field deprecated in the contract first, the release moves the contract on.
+    contract.write_text(released.replace("  gone: Int\n", '  gone: Int @deprecated(reason: "never used")\n'))
+    r = CliRunner().invoke(app, ["schema", "--output", str(out), "--release"])
+    assert r.exit_code == 0 and contract.read_text() == sdl() == out.read_text()

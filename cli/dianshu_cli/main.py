@@ -316,28 +316,34 @@ def sweep() -> None:
 @app.command()
 def schema(
     output: Annotated[Path | None, typer.Option(help="Write the SDL here instead of stdout.")] = None,
+    release: Annotated[
+        bool, typer.Option(help="Also make it the released contract (contract.graphql), which only grows.")
+    ] = False,
     allow_breaking: Annotated[
-        bool, typer.Option(help="Overwrite the contract even though something it has, not deprecated, is gone.")
+        bool, typer.Option(help="Write --output even though the schema breaks the released contract.")
     ] = False,
 ) -> None:
-    """Print (or write) the GraphQL SDL. Writing over a committed SDL (the contract) is refused when
-    the schema lost a field, argument, type or enum value the committed SDL did not deprecate first."""
+    """Print (or write) the GraphQL SDL. The released contract (contract.graphql) is kept: writing an
+    SDL that lost a field, argument, type or enum value the contract did not deprecate first is
+    refused (--allow-breaking writes --output anyway, never the contract)."""
     from dianshu_graphql.contract import violations
-    from dianshu_graphql.schema import sdl
+    from dianshu_graphql.schema import CONTRACT_PATH, sdl
 
     text = sdl()
+    broken = violations(CONTRACT_PATH.read_text(), text) if CONTRACT_PATH.exists() else []
+    if broken and (release or not allow_breaking):
+        sys.stderr.write("".join(f"{v}\n" for v in broken))
+        sys.stderr.write(
+            f"{len(broken)} breaking change(s) to the released contract ({CONTRACT_PATH.name}): mark them "
+            "@deprecated(reason:) and keep them a release first\n"
+        )
+        raise typer.Exit(2)
     if output:
-        broken = violations(output.read_text(), text) if output.exists() else []
-        if broken and not allow_breaking:
-            sys.stderr.write("".join(f"{v}\n" for v in broken))
-            sys.stderr.write(
-                f"{output}: {len(broken)} breaking change(s) to the contract: mark them @deprecated(reason:) "
-                "and keep them a release first, or pass --allow-breaking (and say so in CHANGELOG.md)\n"
-            )
-            raise typer.Exit(2)
         output.write_text(text)
     else:
         sys.stdout.write(text)
+    if release:
+        CONTRACT_PATH.write_text(text)
 
 
 @standards_app.command("load")

@@ -71,6 +71,10 @@ Mutation = merge_types(
 )
 
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"
+# The released contract: the SDL integrators rely on. It only grows (a removal only of what it had
+# deprecated), and the served schema always keeps it (tests/test_schema_sdl.py; `dianshu schema
+# --release` moves it on to the served SDL).
+CONTRACT_PATH = Path(__file__).resolve().parents[2] / "contract.graphql"
 
 
 def should_mask(error: GraphQLError) -> bool:
