@@ -1,3 +1,4 @@
+import itertools
 import subprocess
 from pathlib import Path
 
@@ -22,8 +23,6 @@ def test_money_and_points_never_travel_as_float():
 
 
 # ---- the contract: deprecation, not breakage ----------------------------------------------------
-
-import itertools
 
 from dianshu_graphql.contract import violations  # noqa: E402
 
