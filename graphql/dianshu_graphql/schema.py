@@ -33,6 +33,7 @@ from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
 from dianshu_graphql.errors import EXPECTED, GRAPHQL_VALIDATION_FAILED, INTERNAL_SERVER_ERROR, code_of
 from dianshu_graphql.guards import ArgumentGuard
 from dianshu_graphql.node import NodeQuery, node_types
+from dianshu_graphql.scalars import SCALAR_OVERRIDES
 from dianshu_graphql.types import job_results
 from graphql import GraphQLError
 
@@ -123,7 +124,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     if settings.profile is Profile.prod:
         extensions.append(DisableIntrospection)
     job_results.union()  # every domain has registered its job results by now (the imports above)
-    return strawberry.Schema(query=Query, mutation=Mutation, types=node_types(), extensions=extensions)
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, types=node_types(), extensions=extensions, scalar_overrides=SCALAR_OVERRIDES
+    )
 
 
 def sdl() -> str:
