@@ -23,7 +23,9 @@ def parse_decimal(value: Any) -> decimal.Decimal:
     if type(value) is int:
         return decimal.Decimal(value)
     kind = "a float" if type(value) is float else f"a {type(value).__name__}"
-    raise StrawberryInputCoercionError(f"Value cannot represent a Decimal: decimals travel as strings, not {kind} ({value})")
+    raise StrawberryInputCoercionError(
+        f"Value cannot represent a Decimal: decimals travel as strings, not {kind} ({value})"
+    )
 
 
 Decimal = strawberry.scalar(
