@@ -116,13 +116,30 @@ async def test_calibrate_and_publish_through_the_api(settings, db, city, dispatc
         stds = await api.gql(admin, "{ paymentStandards { nodes { id status avgCostAll } } }")
         sid = stds["paymentStandards"]["nodes"][0]["id"]
         assert stds["paymentStandards"]["nodes"][0]["avgCostAll"] == "8000.00"
-        pub = await api.gql(
-            admin,
-            'mutation($i: ID!) { publishPaymentStandard(id: $i, effectiveFrom: "2025-01-01") '
-            "{ ... on PaymentStandardPayload { standard { status effectiveFrom } } } }",
-            {"i": sid},
-        )
+        publish = """mutation($i: ID!, $f: Date!, $t: Date) {
+          publishPaymentStandard(id: $i, effectiveFrom: $f, effectiveTo: $t) { __typename
+            ... on PaymentStandardPayload { standard { status effectiveFrom } }
+            ... on StateConflict { record field reason } ... on ValidationError { errors { field reason } } } }"""
+        # A period that ends on or before it starts: refused by field, and the draft stays a draft.
+        bad = await api.gql(admin, publish, {"i": sid, "f": "2025-01-01", "t": "2025-01-01"})
+        assert bad["publishPaymentStandard"] == {
+            "__typename": "ValidationError",
+            "errors": [
+                {
+                    "field": "effectiveTo",
+                    "reason": "the period ends (2025-01-01) on or before it starts (2025-01-01): "
+                    "effective_to is the first day no longer in force",
+                }
+            ],
+        }
+        pub = await api.gql(admin, publish, {"i": sid, "f": "2025-01-01"})
         assert pub["publishPaymentStandard"]["standard"] == {"status": "published", "effectiveFrom": "2025-01-01"}
+        # The same publication again is a no-op; another period for a published standard is a state conflict.
+        again = await api.gql(admin, publish, {"i": sid, "f": "2025-01-01"})
+        assert again["publishPaymentStandard"]["__typename"] == "PaymentStandardPayload"
+        other = (await api.gql(admin, publish, {"i": sid, "f": "2025-02-01"}))["publishPaymentStandard"]
+        assert other["__typename"] == "StateConflict" and other["field"] == "id", other
+        assert other["reason"].endswith("is published: only a draft can be published"), other
         bp = await api.gql(
             api.token(Role.hospital_user, [city.a], city.a1),
             "query($s: ID!) { basePoints(standard: $s) { nodes { drg basePoints avgCost } } }",

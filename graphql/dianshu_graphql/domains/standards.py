@@ -6,17 +6,18 @@ import uuid
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, select, tuple_
 from strawberry.types import Info
 
 from dianshu.grouping.records import RecordError, parse_input
 from dianshu.scope import Role
 from dianshu.standards import service
+from dianshu.standards.in_force import in_force, version_in_force
 from dianshu.standards.jobs import CALIBRATE
 from dianshu.standards.models import DrgAdrg, DrgGroup, DrgSchemeVersion, PaymentStandard, PaymentStandardDrg
 from dianshu_graphql import node, pagination
 from dianshu_graphql.domains.grouping import JobSubmissionResult, submit
-from dianshu_graphql.errors import ExpectedError, FieldError, NotFound, PermissionDenied, ValidationError
+from dianshu_graphql.errors import ExpectedError, FieldError, NotFound, PermissionDenied, StateConflict, ValidationError
 from dianshu_graphql.permissions import Allow
 from dianshu_graphql.types.standards import (
     DraftCaseInput,
@@ -102,35 +103,11 @@ async def resolve_version(info: Info, version: str | None, scheme: str | None) -
             return v
         if scheme is None:
             cities = [c for c in info.context.scope.tenant_ids]
-            ps = (
-                await s.execute(
-                    select(PaymentStandard)
-                    .where(
-                        PaymentStandard.status == "published",
-                        PaymentStandard.city_code.in_(await _cities_of(info, cities)),
-                        PaymentStandard.effective_from <= today,
-                        or_(PaymentStandard.effective_to.is_(None), PaymentStandard.effective_to > today),
-                    )
-                    .order_by(PaymentStandard.effective_from.desc())
-                    .limit(1)
-                )
-            ).scalar_one_or_none()
+            ps = (await s.execute(in_force(await _cities_of(info, cities), today))).scalar_one_or_none()
             if ps is None:
                 raise ExpectedError("scheme: no payment standard is in force for your city; name a scheme or version")
             return await s.get(DrgSchemeVersion, ps.scheme_version_id)  # type: ignore[return-value]
-        v = (
-            await s.execute(
-                select(DrgSchemeVersion)
-                .where(
-                    DrgSchemeVersion.scheme_code == scheme,
-                    DrgSchemeVersion.status == "published",
-                    DrgSchemeVersion.effective_from <= today,
-                    or_(DrgSchemeVersion.effective_to.is_(None), DrgSchemeVersion.effective_to > today),
-                )
-                .order_by(DrgSchemeVersion.effective_from.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
+        v = (await s.execute(version_in_force(scheme, today))).scalar_one_or_none()
         if v is None:
             raise ExpectedError(f"scheme: no published version of {scheme} is in force today")
         return v
@@ -284,7 +261,7 @@ class PaymentStandardPayload:
 
 
 PublishPaymentStandardResult = Annotated[
-    PaymentStandardPayload | ValidationError | PermissionDenied | NotFound,
+    PaymentStandardPayload | ValidationError | PermissionDenied | NotFound | StateConflict,
     strawberry.union("PublishPaymentStandardResult"),
 ]
 
@@ -325,10 +302,14 @@ class StandardsMutation:
             ps = await s.get(PaymentStandard, sid)
             if ps is None or ps.city_code not in await _cities_of(info, list(info.context.scope.tenant_ids)):
                 return not_found
+            record = f"payment standard {sid}"
             try:
                 ps = await service.publish_payment_standard(s, sid, effective_from, effective_to)
+            except service.StandardStateError as e:
+                return StateConflict(message=str(e), record=record, field="id", reason=str(e))
+            except service.StandardPeriodError as e:
+                refused = FieldError(record=record, field="effectiveTo", reason=str(e))
+                return ValidationError(message=str(e), errors=[refused])
             except service.StandardsError as e:
-                return ValidationError(
-                    message=str(e), errors=[FieldError(record=f"payment standard {sid}", field="id", reason=str(e))]
-                )
+                return ValidationError(message=str(e), errors=[FieldError(record=record, field="id", reason=str(e))])
             return PaymentStandardPayload(standard=PaymentStandardType.of(ps))

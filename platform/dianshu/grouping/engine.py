@@ -47,7 +47,7 @@ from dianshu.grouping.conditions import (
     required_memberships,
     walk,
 )
-from dianshu.grouping.drg_codes import UNGROUPABLE
+from dianshu.grouping.drg_codes import UNGROUPABLE, is_ambiguous
 from dianshu.grouping.editions import EditionView
 from dianshu.grouping.records import GroupInput, GroupResult, Message
 from dianshu.standards.tables import ADRG_LISTS, Family, SchemeTables
@@ -340,7 +340,7 @@ class Grouper:
             # so an AQY there would swallow every surgical case before its organ MDC is tried.
             diagnosis_entry = any(x.field in ("PDX", "ANY_DX") for x in required_memberships(node))
             for code in m.adrg_order:
-                if code.endswith("QY"):
+                if is_ambiguous(code):
                     if self.options.qy_enabled and diagnosis_entry:
                         qy_env = Env({"SS_VALID": ss_valid}, {}, literal_codes)
                         qy_node = parse("MAIN_PROC IN SS_VALID")

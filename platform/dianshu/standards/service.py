@@ -34,6 +34,15 @@ class StandardsError(ValueError):
     """A refused standards operation; the message says what and why."""
 
 
+class StandardStateError(StandardsError):
+    """The version or standard exists, but its state does not allow this (only a draft can be
+    published; a retired one is immutable)."""
+
+
+class StandardPeriodError(StandardsError):
+    """The period asked for is not a period: it ends on or before it starts."""
+
+
 @dataclass(frozen=True)
 class LoadResult:
     version_id: uuid.UUID
@@ -242,13 +251,18 @@ async def _publish(
     session: AsyncSession, model: Any, row_id: uuid.UUID, what: str, effective_from: date, effective_to: date | None
 ) -> Any:
     """draft -> published (then immutable); publishing again with the same period is a no-op."""
+    if effective_to is not None and effective_to <= effective_from:
+        raise StandardPeriodError(
+            f"the period ends ({effective_to}) on or before it starts ({effective_from}): "
+            "effective_to is the first day no longer in force"
+        )
     row = (await session.execute(select(model).where(model.id == row_id).with_for_update())).scalar_one_or_none()
     if row is None:
         raise StandardsError(f"no {what} {row_id}")
     if row.status == "published" and row.effective_from == effective_from and row.effective_to == effective_to:
         return row  # retried: nothing to do
     if row.status != "draft":
-        raise StandardsError(f"{what} {row.label} is {row.status}: only a draft can be published")
+        raise StandardStateError(f"{what} {row.label} is {row.status}: only a draft can be published")
     await session.execute(
         update(model)
         .where(model.id == row_id)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dianshu.grouping.conditions import ConditionError, InList, Node, parse, walk
+from dianshu.grouping.drg_codes import is_ambiguous
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 BUILTIN_SCHEMES = ("chs_drg_11", "zhejiang_2022")
@@ -366,7 +367,7 @@ def build_scheme(code: str, digest: str, source: RowSource) -> SchemeTables:
                 TableProblem("mdc_rules.csv", lines[("mdc", m.mdc)], f"{m.mdc}: mdc_pdx_table.csv has no list for it")
             )
         for item in m.adrg_order:
-            if item.endswith("QY"):
+            if is_ambiguous(item):
                 continue
             where = lines[("mdc", m.mdc)]
             if item not in adrgs:
