@@ -15,6 +15,7 @@ import re
 import strawberry
 from strawberry.exceptions import StrawberryInputCoercionError
 
+from dianshu.errors import Refused
 from dianshu_tenants.identity import AuthError
 from graphql import GraphQLError
 
@@ -117,3 +118,16 @@ class StateConflict:
     record: str = strawberry.field(description="The record (e.g. 'run 3f2…').")
     field: str = strawberry.field(description="The argument path concerned.")
     reason: str
+
+
+def refused(e: Refused) -> ValidationError | NotFound | StateConflict:
+    """A domain's refusal (dianshu.errors.Refused) as its typed union member: one mapping for every
+    resolver. An invalid input is a ValidationError with one FieldError per issue; what is not there
+    (or not the caller's to see) is NotFound; what its state forbids is StateConflict."""
+    if e.kind == "not_found":
+        return NotFound(message=str(e), record=e.record, field=e.field)
+    if e.kind == "state":
+        return StateConflict(message=str(e), record=e.record, field=e.field, reason=e.reason)
+    return ValidationError(
+        message=str(e), errors=[FieldError(record=e.record, field=field, reason=reason) for field, reason in e.issues]
+    )

@@ -7,6 +7,11 @@ so the API maps this one class to its typed validation error: one FieldError per
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
+
+# What kind of refusal: the input itself is wrong; what it names is not there (or not the caller's
+# to see); or it is there but its state does not allow this now (a settled month, a published run).
+RefusalKind = Literal["invalid", "not_found", "state"]
 
 
 class Refused(ValueError):
@@ -21,7 +26,8 @@ class Refused(ValueError):
         *,
         more: Sequence[tuple[str, str]] = (),
         message: str | None = None,
+        kind: RefusalKind = "invalid",
     ) -> None:
-        self.record, self.field, self.reason = record, field, reason
+        self.record, self.field, self.reason, self.kind = record, field, reason, kind
         self.issues = [(field, reason), *more]
         super().__init__("; ".join(f"{f}: {r}" for f, r in self.issues) if message is None else message)

@@ -150,7 +150,7 @@ async def test_recall_through_the_api(api, db, city, dispatcher):
     }
     a2 = api.token(Role.hospital_user, [city.a], city.a2)
     out = await api.gql(a2, m, {"t": city.a, "h": city.a1})
-    assert out["recallCase"]["__typename"] == "ValidationError"
+    assert out["recallCase"]["__typename"] == "NotFound"  # another hospital's case: not there for it
     versions = await api.gql(
         a1,
         'query($t: String!, $h: String!) { caseVersions(tenant: $t, hospital: $h, listId: "R1") '

@@ -67,9 +67,15 @@ async def test_a_year_monthly_then_annual_by_hand(db, city, year):
     )
     await publish(db, region, city.a, run["id"])
     # March is settled: A-1 can no longer be recalled.
-    with pytest.raises(RecallRefused, match="already settled"):
+    with pytest.raises(RecallRefused, match="already settled") as refused:
         async with scoped_session(db, region) as s:
             await recall_case(s, region, city.a, city.a1, "A-1", "wrong patient")
+    # The API answers it as a state conflict (the case is there; its settled month forbids it).
+    from dianshu_graphql.errors import StateConflict
+    from dianshu_graphql.errors import refused as as_union
+
+    answer = as_union(refused.value)
+    assert isinstance(answer, StateConflict) and (answer.record, answer.field) == ("case A-1", "listId")
 
     # April: a1 unchanged (16,000 due, 15,200 paid before: pays 0); a2 arrives with A-4 (300 points,
     # S 2,000): due = 300 × 100 − 2,000 = 28,000.00; payable 26,600.00, paid now 26,600.00.

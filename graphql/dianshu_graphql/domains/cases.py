@@ -20,8 +20,11 @@ from dianshu_graphql.errors import (
     ExpectedError,
     FieldError,
     IdempotencyConflict,
+    NotFound,
     PermissionDenied,
+    StateConflict,
     ValidationError,
+    refused,
 )
 from dianshu_graphql.permissions import Allow
 from dianshu_graphql.types.cases import (
@@ -43,7 +46,9 @@ class RecallPayload:
     case: Case
 
 
-RecallResult = Annotated[RecallPayload | ValidationError | PermissionDenied, strawberry.union("RecallResult")]
+RecallResult = Annotated[
+    RecallPayload | ValidationError | PermissionDenied | NotFound | StateConflict, strawberry.union("RecallResult")
+]
 # Who may recall a case: the hospital that sent it (and its integrator) and the region.
 RECALL = Allow(Role.hospital_user, Role.region_admin, Role.integrator)
 
@@ -239,7 +244,5 @@ class CasesMutation:
             async with info.context.session() as s:
                 case = await recall_case(s, info.context.scope, tenant, hospital, list_id, reason)
         except RecallRefused as e:
-            return ValidationError(
-                message=str(e), errors=[FieldError(record=f"case {list_id}", field="listId", reason=str(e))]
-            )
+            return refused(e)
         return RecallPayload(case=Case.of(case))

@@ -17,7 +17,7 @@ from dianshu.audit import service as audit
 from dianshu.cases.ingest import INGEST, BatchRequest, IngestRefused, batch_hash, store_upload
 from dianshu.cases.models import CaseRecord, IngestionBatch
 from dianshu.db.session import Database, scoped_session
-from dianshu.errors import Refused
+from dianshu.errors import RefusalKind, Refused
 from dianshu.jobs import service as jobs
 from dianshu.jobs.errors import IdempotencyConflict
 from dianshu.jobs.models import Job
@@ -170,8 +170,8 @@ async def _retry(s: AsyncSession, db: Database, scope: Scope, batch: IngestionBa
 class RecallRefused(Refused):
     """A recall refused: the record is the case, the field its list id, the message the reason."""
 
-    def __init__(self, list_id: str, reason: str) -> None:
-        super().__init__(f"case {list_id}", "listId", reason, message=reason)
+    def __init__(self, list_id: str, reason: str, kind: RefusalKind = "invalid") -> None:
+        super().__init__(f"case {list_id}", "listId", reason, message=reason, kind=kind)
 
 
 # Which published settlement run settled a discharge month (an object with kind, id and version), or
@@ -208,7 +208,7 @@ async def recall_case(
     ).scalar_one_or_none()
     if case is None:
         raise RecallRefused(
-            list_id, f"no accepted case {list_id} of hospital {hospital_id} in {tenant_id} (or not yours)"
+            list_id, f"no accepted case {list_id} of hospital {hospital_id} in {tenant_id} (or not yours)", "not_found"
         )
     if case.status == "recalled":
         return case
@@ -218,6 +218,7 @@ async def recall_case(
             list_id,
             f"case {list_id} of hospital {hospital_id} was discharged in {case.discharge_month:%Y-%m}, already settled "
             f"by the published {run.kind} run {run.id} (version {run.version}): it cannot be recalled",
+            "state",
         )
     await session.execute(
         update(CaseRecord)
