@@ -10,19 +10,18 @@ from datetime import date
 from decimal import Decimal
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import func, select, text
 
 from dianshu.config import Settings
 from dianshu.db.session import Database, scoped_session
 from dianshu.jobs import service as jobs
-from dianshu.jobs.models import Job, JobStatus
 from dianshu.scope import Role, Scope
 from dianshu.standards.service import ensure_builtin_standards
 from dianshu.tenancy import pilot
 from dianshu.tenancy.jobs import IMPORT_HOSPITALS
 from dianshu.tenancy.models import Hospital
+from dianshu_cli.jobs import wait_for_jobs
 from dianshu_cli.migrate import upgrade
 from dianshu_tenants.identity import TokenCodec
 from dianshu_tenants.provisioning import ensure_service_account, ensure_tenants
@@ -117,34 +116,6 @@ async def _submit_per_region(
             job, _ = await jobs.submit(s, db, scope, code, kind, params, idempotency_key=key)
         submitted.append((code, job.id))
     return submitted
-
-
-async def wait_for_jobs(
-    db: Database, console: Console, submitted: list[tuple[str, uuid.UUID]], what: str = "importing hospital rosters"
-) -> None:
-    codes = tuple(c for c, _ in submitted)
-    ids = [j for _, j in submitted]
-    with Progress(
-        TextColumn(what),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
-        task = bar.add_task("jobs", total=len(ids))
-        for _ in range(1200):
-            async with scoped_session(db, Scope.system(codes)) as s:
-                rows = (await s.execute(select(Job.status, Job.error).where(Job.id.in_(ids)))).all()
-            done = [r for r in rows if JobStatus(r.status).final]
-            bar.update(task, completed=len(done))
-            failed = [r for r in rows if r.status == JobStatus.failed.value]
-            if failed:
-                raise RuntimeError(f"{what} failed: {failed[0].error}")
-            if len(done) == len(ids):
-                return
-            await asyncio.sleep(0.1)
-    raise TimeoutError(f"{what}: jobs did not finish in 120 s")
 
 
 async def _cases(settings: Settings, console: Console, n_hospitals: int, stays: int) -> list:

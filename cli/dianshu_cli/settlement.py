@@ -48,7 +48,7 @@ def run(
     from dianshu.db.session import Database, scoped_session
     from dianshu.jobs import service as jobs
     from dianshu.settlement.runs.settle import SETTLE
-    from dianshu_cli.demo import wait_for_jobs
+    from dianshu_cli.jobs import wait_for_jobs
     from dianshu_workers.main import start_in_process
 
     if kind not in ("monthly", "annual"):
