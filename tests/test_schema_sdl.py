@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dianshu_graphql.schema import CONTRACT_PATH, SDL_PATH, sdl
+from dianshu_graphql.schema import SDL_PATH, releases, sdl
+
+ROOT = SDL_PATH.parent
 
 
 def test_committed_sdl_matches_the_schema():
@@ -65,47 +67,53 @@ def _without(sdl: str, *lines: str) -> str:
     return out
 
 
-def test_the_served_schema_keeps_the_released_contract():
-    assert CONTRACT_PATH == SDL_PATH.parent / "contract.graphql"
-    assert violations(CONTRACT_PATH.read_text(), sdl()) == []
+def test_the_served_schema_keeps_the_latest_released_contract():
+    released = releases()
+    assert released, "no released contract in contract/"
+    assert violations(released[-1].read_text(), sdl()) == []
 
 
-def _contract_history() -> list[tuple[str, str]]:
-    """(commit, text) of every committed version of contract.graphql, oldest first."""
-    root = CONTRACT_PATH.parent
-    try:
-        log = subprocess.run(
-            ["git", "log", "--format=%H", "--reverse", "--", CONTRACT_PATH.name],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        ).stdout.split()
-    except (OSError, subprocess.SubprocessError):
-        return []
-    out = []
-    for commit in log:
-        shown = subprocess.run(
-            ["git", "show", f"{commit}:{CONTRACT_PATH.name}"], cwd=root, capture_output=True, text=True, timeout=60
-        )
-        if shown.returncode == 0:  # (absent in a commit that deleted it)
-            out.append((commit[:12], shown.stdout))
-    return out
-
-
-def test_the_released_contract_only_grows_from_one_release_to_the_next():
-    """A later contract may add, and drop only what the earlier one had deprecated: editing
-    contract.graphql by hand to make a removal pass fails here."""
-    history = _contract_history()
-    if not history:
-        pytest.skip("not a git checkout: no history of contract.graphql to compare")
+def test_each_released_contract_keeps_the_one_before():
+    """A release may add, and drop only what the release before had deprecated."""
+    released = releases()
     broken = [
-        f"{a} -> {b}: {v}"
-        for (a, older), (b, newer) in itertools.pairwise(history)
-        for v in violations(older, newer)
+        f"{a.name} -> {b.name}: {v}"
+        for a, b in itertools.pairwise(released)
+        for v in violations(a.read_text(), b.read_text())
     ]
     assert broken == []
+
+
+def test_a_released_contract_is_never_edited():
+    """Once committed, a release file keeps its first committed text (git history, when there is one):
+    editing an old release to let a removal through fails here."""
+    changed = []
+    for path in releases():
+        try:
+            log = subprocess.run(
+                ["git", "log", "--format=%H", "--", path.relative_to(ROOT).as_posix()],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            ).stdout.split()
+        except (OSError, subprocess.SubprocessError):
+            pytest.skip("not a git checkout")
+        if len(log) > 1:
+            changed.append(f"{path.name}: changed in {len(log)} commits")
+        elif log:
+            first = subprocess.run(
+                ["git", "show", f"{log[0]}:{path.relative_to(ROOT).as_posix()}"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            ).stdout
+            if first != path.read_text():
+                changed.append(f"{path.name}: differs from its committed text")
+    assert changed == []
 
 
 def test_removing_what_the_committed_sdl_did_not_deprecate_is_refused():
@@ -171,21 +179,29 @@ def test_dianshu_schema_refuses_to_break_the_released_contract(tmp_path, monkeyp
     from dianshu_graphql import schema as schema_module
 
     # A released contract with a field the schema no longer has (and never deprecated).
-    contract = tmp_path / "contract.graphql"
-    contract.write_text(
+    contracts = tmp_path / "contract"
+    contracts.mkdir()
+    first = contracts / "2026-12-01.graphql"
+    first.write_text(
         SDL_PATH.read_text().replace("  hasNextPage: Boolean!\n", "  hasNextPage: Boolean!\n  gone: Int\n", 1)
     )
-    released = contract.read_text()
-    monkeypatch.setattr(schema_module, "CONTRACT_PATH", contract)
+    released = first.read_text()
+    monkeypatch.setattr(schema_module, "CONTRACT_DIR", contracts)
     out = tmp_path / "schema.graphql"
-    for args in (["--output", str(out)], ["--output", str(out), "--release"], ["--release", "--allow-breaking"]):
+    for args in (["--output", str(out)], ["--output", str(out), "--release", "2027-01"], ["--release", "2027-01"]):
         r = CliRunner().invoke(app, ["schema", *args])
         assert r.exit_code == 2 and "FIELD_REMOVED: Field PageInfo.gone was removed." in r.output, args
-        assert contract.read_text() == released and not out.exists()
-    # --allow-breaking writes the SDL, never the contract.
+        assert [p.name for p in schema_module.releases()] == ["2026-12-01.graphql"] and not out.exists()
+    # --allow-breaking writes the SDL, never a release.
+    r = CliRunner().invoke(app, ["schema", "--output", str(out), "--allow-breaking", "--release", "2027-01"])
+    assert r.exit_code == 2 and not out.exists()
     r = CliRunner().invoke(app, ["schema", "--output", str(out), "--allow-breaking"])
-    assert r.exit_code == 0 and out.read_text() == sdl() and contract.read_text() == released
-    # With the field deprecated in the contract first, the release moves the contract on.
-    contract.write_text(released.replace("  gone: Int\n", '  gone: Int @deprecated(reason: "never used")\n'))
-    r = CliRunner().invoke(app, ["schema", "--output", str(out), "--release"])
-    assert r.exit_code == 0 and contract.read_text() == sdl() == out.read_text()
+    assert r.exit_code == 0 and out.read_text() == sdl() and first.read_text() == released
+    # With the field deprecated in the release first, the next release drops it; releases are immutable.
+    first.write_text(released.replace("  gone: Int\n", '  gone: Int @deprecated(reason: "never used")\n'))
+    r = CliRunner().invoke(app, ["schema", "--output", str(out), "--release", "2027-01"])
+    assert r.exit_code == 0 and (contracts / "2027-01.graphql").read_text() == sdl() == out.read_text()
+    for name in ("2027-01", "2026-06", "../x"):
+        r = CliRunner().invoke(app, ["schema", "--release", name])
+        assert r.exit_code == 2, name
+    assert [p.name for p in schema_module.releases()] == ["2026-12-01.graphql", "2027-01.graphql"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -317,33 +318,47 @@ def sweep() -> None:
 def schema(
     output: Annotated[Path | None, typer.Option(help="Write the SDL here instead of stdout.")] = None,
     release: Annotated[
-        bool, typer.Option(help="Also make it the released contract (contract.graphql), which only grows.")
-    ] = False,
+        str | None,
+        typer.Option(help="Also release it as contract/RELEASE.graphql (e.g. 2026-12-01): an immutable contract."),
+    ] = None,
     allow_breaking: Annotated[
-        bool, typer.Option(help="Write --output even though the schema breaks the released contract.")
+        bool, typer.Option(help="Write --output even though the schema breaks the latest released contract.")
     ] = False,
 ) -> None:
-    """Print (or write) the GraphQL SDL. The released contract (contract.graphql) is kept: writing an
-    SDL that lost a field, argument, type or enum value the contract did not deprecate first is
-    refused (--allow-breaking writes --output anyway, never the contract)."""
+    """Print (or write) the GraphQL SDL. The latest released contract (contract/*.graphql) is kept:
+    an SDL that lost a field, argument, type or enum value the contract did not deprecate first is
+    refused (--allow-breaking writes --output anyway, never a release)."""
+    from dianshu_graphql import schema as api_schema
     from dianshu_graphql.contract import violations
-    from dianshu_graphql.schema import CONTRACT_PATH, sdl
 
-    text = sdl()
-    broken = violations(CONTRACT_PATH.read_text(), text) if CONTRACT_PATH.exists() else []
+    text = api_schema.sdl()
+    released = api_schema.releases()
+    broken = violations(released[-1].read_text(), text) if released else []
     if broken and (release or not allow_breaking):
         sys.stderr.write("".join(f"{v}\n" for v in broken))
         sys.stderr.write(
-            f"{len(broken)} breaking change(s) to the released contract ({CONTRACT_PATH.name}): mark them "
+            f"{len(broken)} breaking change(s) to the released contract {released[-1].name}: mark them "
             "@deprecated(reason:) and keep them a release first\n"
         )
         raise typer.Exit(2)
+    target = None
+    if release is not None:
+        if not re.fullmatch(r"[0-9A-Za-z._-]{1,60}", release):
+            sys.stderr.write(f"--release: {release[:60]!r} is not a release name (letters, digits, . _ -)\n")
+            raise typer.Exit(2)
+        target = api_schema.CONTRACT_DIR / f"{release}.graphql"
+        if target.exists() or (released and target.name <= released[-1].name):
+            sys.stderr.write(
+                f"--release: {target.name} exists or sorts before {released[-1].name}: releases are immutable\n"
+            )
+            raise typer.Exit(2)
     if output:
         output.write_text(text)
     else:
         sys.stdout.write(text)
-    if release:
-        CONTRACT_PATH.write_text(text)
+    if target is not None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
 
 
 @standards_app.command("load")

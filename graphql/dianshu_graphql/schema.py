@@ -72,10 +72,15 @@ Mutation = merge_types(
 )
 
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"
-# The released contract: the SDL integrators rely on. It only grows (a removal only of what it had
-# deprecated), and the served schema always keeps it (tests/test_schema_sdl.py; `dianshu schema
-# --release` moves it on to the served SDL).
-CONTRACT_PATH = Path(__file__).resolve().parents[2] / "contract.graphql"
+# The released contracts, one immutable file per release (contract/<release>.graphql, in name order):
+# each keeps the one before (a removal only of what it had deprecated), and the served schema keeps
+# the latest (tests/test_schema_sdl.py; `dianshu schema --release NAME` adds one).
+CONTRACT_DIR = Path(__file__).resolve().parents[2] / "contract"
+
+
+def releases(directory: Path | None = None) -> list[Path]:
+    """The released contracts, oldest first."""
+    return sorted((directory or CONTRACT_DIR).glob("*.graphql"))
 
 
 def should_mask(error: GraphQLError) -> bool:
