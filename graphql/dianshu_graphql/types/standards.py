@@ -142,6 +142,12 @@ class DrgParameters(node.Node):
         )
 
 
+@strawberry.enum(description="Where a payment standard's parameters come from.")
+class PaymentStandardSource(Enum):
+    calibration = strawberry.enum_value("calibration", description="Calibrated here from history years (测算).")
+    imported = strawberry.enum_value("import", description="Imported as published by the bureau.")
+
+
 @strawberry.type(description="A city's payment standard: a scheme version and per-DRG parameters.")
 class PaymentStandard(node.Node):
     id: strawberry.ID
@@ -155,7 +161,7 @@ class PaymentStandard(node.Node):
     effective_from: datetime.date | None
     effective_to: datetime.date | None
     avg_cost_all: Decimal
-    source: str = strawberry.field(description="calibration or import")
+    source: PaymentStandardSource
     parameters: CalibrationParameters | None = strawberry.field(
         description="How it was calibrated (null for a standard that was not calibrated here)."
     )
@@ -172,7 +178,7 @@ class PaymentStandard(node.Node):
             effective_from=p.effective_from,
             effective_to=p.effective_to,
             avg_cost_all=p.avg_cost_all,
-            source=p.source,
+            source=PaymentStandardSource(p.source),
             parameters=CalibrationParameters.of(p.parameters),
         )
 
