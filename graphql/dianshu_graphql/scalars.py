@@ -29,7 +29,6 @@ def parse_decimal(value: Any) -> decimal.Decimal:
 
 
 Decimal = strawberry.scalar(
-    decimal.Decimal,
     name="Decimal",
     description=(
         "A decimal number as a string (\"1234.50\", \"0.05\") or a whole number; never a float. Money "
@@ -39,4 +38,4 @@ Decimal = strawberry.scalar(
     parse_value=parse_decimal,
 )
 
-SCALAR_OVERRIDES: dict[object, Any] = {decimal.Decimal: Decimal}
+SCALAR_MAP: dict[object, Any] = {decimal.Decimal: Decimal}

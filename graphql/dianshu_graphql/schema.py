@@ -15,6 +15,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from dianshu.config import Profile, Settings
@@ -33,7 +34,7 @@ from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
 from dianshu_graphql.errors import EXPECTED, GRAPHQL_VALIDATION_FAILED, INTERNAL_SERVER_ERROR, code_of
 from dianshu_graphql.guards import ArgumentGuard
 from dianshu_graphql.node import NodeQuery, node_types
-from dianshu_graphql.scalars import SCALAR_OVERRIDES
+from dianshu_graphql.scalars import SCALAR_MAP
 from dianshu_graphql.types import job_results
 from graphql import GraphQLError
 
@@ -130,7 +131,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         extensions.append(DisableIntrospection)
     job_results.union()  # every domain has registered its job results by now (the imports above)
     return strawberry.Schema(
-        query=Query, mutation=Mutation, types=node_types(), extensions=extensions, scalar_overrides=SCALAR_OVERRIDES
+        query=Query,
+        mutation=Mutation,
+        types=node_types(),
+        extensions=extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
 
 
