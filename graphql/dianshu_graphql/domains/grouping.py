@@ -33,8 +33,6 @@ JobSubmissionResult = Annotated[
     JobPayload | ValidationError | PermissionDenied | IdempotencyConflict,
     strawberry.union("JobSubmissionResult", description="A job was submitted, or why not."),
 ]
-# The name settlement.py imports (its computePoints and runSettlement return this union too).
-JobResult = JobSubmissionResult
 
 
 @strawberry.input

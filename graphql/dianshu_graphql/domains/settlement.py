@@ -19,7 +19,7 @@ from dianshu.settlement.runs.figures import city_overview, statement_data
 from dianshu.settlement.runs.publish import RunRefused, publish_run
 from dianshu.settlement.runs.settle import SETTLE
 from dianshu_graphql import pagination
-from dianshu_graphql.domains.grouping import submit_job
+from dianshu_graphql.domains import grouping
 from dianshu_graphql.domains.points import parse_id, sees_every_hospital
 from dianshu_graphql.errors import (
     ExpectedError,
@@ -29,7 +29,7 @@ from dianshu_graphql.errors import (
     StateConflict,
     ValidationError,
 )
-from dianshu_graphql.permissions import denied, require_roles, require_tenant
+from dianshu_graphql.permissions import ANYONE, BUREAU, Allow
 from dianshu_graphql.types.policies import Ledger
 from dianshu_graphql.types.settlement import (
     Alliance,
@@ -58,8 +58,6 @@ from dianshu_graphql.types.settlement import (
     refused,
 )
 from dianshu_graphql.types.simulation import AllianceShareInput
-
-BUREAU = {Role.city_admin, Role.city_viewer, Role.region_admin, Role.region_viewer}
 
 RunSettlementResult = Annotated[
     SettlementJobPayload | ValidationError | PermissionDenied | IdempotencyConflict,
@@ -147,7 +145,10 @@ async def _regional(info: Info, tenant: str, fn: Any, *args: Any) -> Any:
 
 @strawberry.type
 class SettlementQuery:
-    @strawberry.field(description="Settlement runs of a region and year (monthly and annual, every version).")
+    @strawberry.field(
+        description="Settlement runs of a region and year (monthly and annual, every version).",
+        extensions=[Allow(*ANYONE)],
+    )
     async def settlement_runs(
         self,
         info: Info,
@@ -159,7 +160,6 @@ class SettlementQuery:
         first: int | None = 50,
         after: str | None = None,
     ) -> pagination.Connection[SettlementRun]:
-        require_tenant(info, tenant)
         limit = pagination.page_size(first)
         cursor = pagination.decode_cursor(after, str, pagination.key_int, str, pagination.key_int)
         R = SettlementRunRow
@@ -180,9 +180,8 @@ class SettlementQuery:
             rows, limit, lambda r: [r.kind, r.month, r.ledger, r.version], lambda r: SettlementRun.of(r, whole)
         )
 
-    @strawberry.field(description="One settlement run.")
+    @strawberry.field(description="One settlement run.", extensions=[Allow(*ANYONE)])
     async def settlement_run(self, info: Info, tenant: str, id: strawberry.ID) -> SettlementRun | None:
-        require_tenant(info, tenant)
         R = SettlementRunRow
         async with info.context.session() as s:
             r = (
@@ -192,10 +191,10 @@ class SettlementQuery:
 
     @strawberry.field(
         description="A hospital's statement for a run (also as /statements/{tenant}/{run}/{hospital}.csv|.html); "
-        "null when the run or the hospital's line is not visible to you."
+        "null when the run or the hospital's line is not visible to you.",
+        extensions=[Allow(*ANYONE)],
     )
     async def statement(self, info: Info, tenant: str, run: strawberry.ID, hospital: str) -> Statement | None:
-        require_tenant(info, tenant)
         run_id = parse_id(run, "run")
         R = SettlementRunRow
         async with info.context.session() as s:
@@ -230,10 +229,12 @@ class SettlementQuery:
 
     @strawberry.field(
         description="Every region's clearing of a year side by side (published, else the newest draft), by region "
-        "and ledger; also as /reports/{city}/settlement/{year}.html|.csv with a chart. `tenant`: the city."
+        "and ledger; also as /reports/{city}/settlement/{year}.html|.csv with a chart. `tenant`: the city.",
+        # `tenant` is the city, not a scope check: a region's callers get their own region's rows
+        # (row-level security), as /reports/{city}/... gives them.
+        extensions=[Allow(*BUREAU, tenant=False)],
     )
     async def settlement_overview(self, info: Info, tenant: str, year: int) -> list[RegionClearing]:
-        require_roles(info, BUREAU)
         async with info.context.session() as s:
             rows = await city_overview(s, tenant, year)
         return [
@@ -252,18 +253,22 @@ class SettlementQuery:
 
 @strawberry.type
 class SettlementMutation:
-    @strawberry.mutation(description="Run a monthly pre-settlement or the annual clearing (a job; draft runs).")
+    @strawberry.mutation(
+        description="Run a monthly pre-settlement or the annual clearing (a job; draft runs).",
+        extensions=[Allow(job=SETTLE)],
+    )
     async def run_settlement(self, info: Info, input: RunSettlementInput) -> RunSettlementResult:
         params: dict[str, Any] = {"kind": input.kind.value, "year": input.year, "month": input.month}
         if input.points_run:
             params["points_run"] = str(input.points_run)
-        result = await submit_job(info, input.tenant, SETTLE, params, input.idempotency_key)
+        result = await grouping.submit(info, input.tenant, SETTLE, params, input.idempotency_key)
         return job_payload(result, SettlementJobPayload, root="input")
 
-    @strawberry.mutation(description="Publish a draft run: it is frozen from then on (publishing again is a no-op).")
+    @strawberry.mutation(
+        description="Publish a draft run: it is frozen from then on (publishing again is a no-op).",
+        extensions=[Allow(Role.region_admin)],
+    )
     async def publish_settlement_run(self, info: Info, tenant: str, id: strawberry.ID) -> PublishRunResult:
-        if (no := denied(info, {Role.region_admin}, tenant)) is not None:
-            return no
         try:
             run_id = parse_id(id, "id")
         except ExpectedError as e:
@@ -277,10 +282,10 @@ class SettlementMutation:
                 return NotFound(message=str(e), record=f"run {run_id}", field="id")
             return StateConflict(message=str(e), record=f"run {run_id}", field="id", reason=e.reason)
 
-    @strawberry.mutation(description="Configure a medical alliance settled as one budget holder.")
+    @strawberry.mutation(
+        description="Configure a medical alliance settled as one budget holder.", extensions=[Allow(Role.region_admin)]
+    )
     async def set_alliance(self, info: Info, input: SetAllianceInput) -> SetAllianceResult:
-        if (no := denied(info, {Role.region_admin}, input.tenant)) is not None:
-            return no
         members = [s.hospital for s in input.shares]
         if twice := duplicates(members, "shares", "hospital"):
             return refused(f"alliance {input.id}", f"input.{twice[0][0]}", twice[0][1])
@@ -299,12 +304,13 @@ class SettlementMutation:
             return _regional_refused(e, "input", members)
         return AlliancePayload(alliance=Alliance.of(row))
 
-    @strawberry.mutation(description="Enter a hospital's evaluation score for a year (releases the holdback).")
+    @strawberry.mutation(
+        description="Enter a hospital's evaluation score for a year (releases the holdback).",
+        extensions=[Allow(Role.region_admin)],
+    )
     async def set_evaluation_score(
         self, info: Info, tenant: str, hospital: str, year: int, score: Decimal
     ) -> SetEvaluationScoreResult:
-        if (no := denied(info, {Role.region_admin}, tenant)) is not None:
-            return no
         try:
             row = await _regional(info, tenant, regional.set_evaluation_score, hospital, year, score)
         except regional.RegionalRefused as e:
@@ -313,10 +319,11 @@ class SettlementMutation:
             score=EvaluationScore(hospital=row.hospital_id, year=row.year, score=row.score, source=row.source)
         )
 
-    @strawberry.mutation(description="Record money an audit deducts from a hospital (off its due, year to date).")
+    @strawberry.mutation(
+        description="Record money an audit deducts from a hospital (off its due, year to date).",
+        extensions=[Allow(Role.region_admin)],
+    )
     async def record_audit_deduction(self, info: Info, input: AuditDeductionInput) -> RecordAuditDeductionResult:
-        if (no := denied(info, {Role.region_admin}, input.tenant)) is not None:
-            return no
         try:
             row = await _regional(
                 info,
@@ -346,10 +353,11 @@ class SettlementMutation:
             )
         )
 
-    @strawberry.mutation(description="Confirm a violation on a case: its points are not counted (serious: deducted).")
+    @strawberry.mutation(
+        description="Confirm a violation on a case: its points are not counted (serious: deducted).",
+        extensions=[Allow(Role.region_admin)],
+    )
     async def confirm_violation(self, info: Info, input: ConfirmViolationInput) -> ConfirmViolationResult:
-        if (no := denied(info, {Role.region_admin}, input.tenant)) is not None:
-            return no
         try:
             row = await _regional(
                 info,

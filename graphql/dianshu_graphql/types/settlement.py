@@ -663,7 +663,7 @@ class SimulationJobPayload:
 
 
 def job_payload(result: Any, cls: type, root: str | None = None) -> Any:
-    """grouping.submit_job's answer with its payload named for the job (and a refusal's field under
+    """grouping.submit's answer with its payload named for the job (and a refusal's field under
     the argument it came from)."""
     if isinstance(result, JobPayload):
         return cls(job=result.job, created=result.created)
