@@ -133,22 +133,3 @@ def typed_permission_denied(info: Any) -> bool:
     if isinstance(t, GraphQLNonNull):
         t = t.of_type
     return isinstance(t, GraphQLUnionType) and any(m.name == "PermissionDenied" for m in t.types)
-
-
-# ---- transitional: settlement.py and reviews.py still call these; they go once both declare Allow ----
-
-
-def require_roles(info: Info, roles: Iterable[Role | str]) -> None:
-    if (why := Allow(*roles, tenant=False).refusal(info.context.scope, None)) is not None:
-        raise Forbidden(why)
-
-
-def require_tenant(info: Info, tenant_id: str) -> None:
-    if not info.context.scope.sees_tenant(tenant_id):
-        raise Forbidden(f"tenant {tenant_id} is outside your scope")
-
-
-def denied(info: Info, roles: Iterable[Role | str], tenant: str) -> PermissionDenied | None:
-    """The typed error a mutation returns when the role or the tenant is not the caller's."""
-    why = Allow(*roles).refusal(info.context.scope, tenant)
-    return PermissionDenied(message=why) if why is not None else None

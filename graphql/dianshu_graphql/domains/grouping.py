@@ -80,14 +80,6 @@ async def submit(info: Info, tenant: str, kind: str, params: dict, key: str | No
     return JobPayload(job=Job.of(job), created=created)
 
 
-async def submit_job(info: Info, tenant: str, kind: str, params: dict, key: str | None) -> JobSubmissionResult:
-    """Transitional, for settlement.py until its mutations declare `Allow(job=KIND)` and call
-    `submit`: the job kind's roles and the tenant are checked here."""
-    if (refused := Allow(job=kind).refusal(info.context.scope, tenant)) is not None:
-        return PermissionDenied(message=refused)
-    return await submit(info, tenant, kind, params, key)
-
-
 @strawberry.type
 class GroupingMutation:
     @strawberry.mutation(
