@@ -15,6 +15,7 @@ from dianshu.scope import Role
 from dianshu_graphql.schema import build_schema, sdl
 from dianshu_graphql.types import job_results
 from graphql import GraphQLNonNull, GraphQLUnionType, get_named_type
+from graphql import build_schema as parse_sdl
 from tests.api import Api
 from tests.cases.rows import csv_bytes, row
 from tests.conftest import scope_for
@@ -24,16 +25,8 @@ from tests.test_standards_db import builtin_versions  # noqa: F401
 SCHEMA = build_schema(
     Settings(profile="prod", database_url="postgresql://x@y/z", redis_url="redis://y", jwt_secret="s")
 )._schema
-# The domains this contract covers (settlement and reviews adopt it separately).
-CORE_MUTATIONS = {
-    "importHospitals",
-    "uploadCases",
-    "recallCase",
-    "groupCases",
-    "compareSchemes",
-    "calibrateStandard",
-    "publishPaymentStandard",
-}
+# Every mutation (settlement and special review adopted the contract after the core domains).
+MUTATIONS = set(SCHEMA.mutation_type.fields)
 
 
 @pytest.fixture
@@ -102,8 +95,8 @@ async def test_page_info_forwards_and_backwards_fields(api, city):
 # ---- mutations' unions and errors' codes ----------------------------------------------------------
 
 
-def test_every_core_mutation_returns_a_union_of_its_result_and_its_errors():
-    for name in CORE_MUTATIONS:
+def test_every_mutation_returns_a_union_of_its_result_and_its_errors():
+    for name in MUTATIONS:
         t = SCHEMA.mutation_type.fields[name].type
         assert isinstance(t, GraphQLNonNull) and isinstance(t.of_type, GraphQLUnionType), name
         members = {m.name for m in t.of_type.types}
@@ -119,7 +112,7 @@ def test_no_json_in_the_core_domains():
     for type_name in core_types:
         for field_name, f in SCHEMA.type_map[type_name].fields.items():
             assert get_named_type(f.type).name != "JSON", f"{type_name}.{field_name}"
-    for name in CORE_MUTATIONS:
+    for name in MUTATIONS:
         f = SCHEMA.mutation_type.fields[name]
         assert all(get_named_type(a.type).name != "JSON" for a in f.args.values()), name
 
@@ -262,20 +255,43 @@ def test_a_result_without_its_type_is_still_typed_by_path():
 # ---- permissions declared once ---------------------------------------------------------------------
 
 
+def declared_roles(text: str) -> dict[str, list[str]]:
+    """Root field ("Query.x", "Mutation.y") -> the roles its @allowedRoles lists, read from an SDL."""
+    out = {}
+    schema = parse_sdl(text)
+    for t in (schema.query_type, schema.mutation_type):
+        for name, f in t.fields.items():
+            for d in f.ast_node.directives or ():
+                if d.name.value == "allowedRoles":
+                    out[f"{t.name}.{name}"] = [v.value for v in d.arguments[0].value.values]
+    return out
+
+
+# Each job mutation and the kind it submits.
+JOB_MUTATIONS = {
+    "importHospitals": "tenancy.import_hospitals",
+    "uploadCases": "cases.ingest",
+    "groupCases": "grouping.group_cases",
+    "compareSchemes": "grouping.compare",
+    "calibrateStandard": "standards.calibrate",
+    "computePoints": "settlement.points",
+    "runSettlement": "settlement.settle",
+    "startSimulation": "settlement.simulate",
+}
+
+
 def test_the_sdl_shows_each_job_mutation_s_roles_as_the_registry_has_them():
-    text = sdl()
+    declared = declared_roles(sdl())
     kinds = all_kinds()
     order = [r.value for r in Role]
-    for field, kind in (
-        ("importHospitals", "tenancy.import_hospitals"),
-        ("uploadCases", "cases.ingest"),
-        ("groupCases", "grouping.group_cases"),
-        ("compareSchemes", "grouping.compare"),
-        ("calibrateStandard", "standards.calibrate"),
-    ):
-        line = next(x for x in text.splitlines() if x.strip().startswith(f"{field}("))
-        roles = ", ".join(sorted(kinds[kind].roles, key=order.index))
-        assert line.endswith(f"@allowedRoles(roles: [{roles}])"), line
+    assert set(JOB_MUTATIONS.values()) == set(kinds)  # every kind is submitted by a mutation
+    for field, kind in JOB_MUTATIONS.items():
+        assert declared[f"Mutation.{field}"] == sorted(kinds[kind].roles, key=order.index), field
+
+
+def test_every_mutation_declares_its_roles():
+    declared = declared_roles(sdl())
+    assert [f for f in SCHEMA.mutation_type.fields if f"Mutation.{f}" not in declared] == []
 
 
 async def test_rest_paths_use_the_same_declarations(api, city):
