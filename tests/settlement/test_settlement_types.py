@@ -443,3 +443,51 @@ def test_graphql_paths():
         "scenario.cases[0].newTechnologies[2].useYear"
     )
     assert graphql_path("score") == "score"
+
+
+IDS = """query($t: String!, $i: ID!) { settlementRun(tenant: $t, id: $i) { id databaseId pointsRun } }"""
+
+
+async def test_arguments_take_a_run_s_global_id_or_its_database_id(city, year):
+    api, march, annual = year
+    token = api.token(Role.region_admin, [city.a])
+    run = (await api.gql(token, IDS, {"t": city.a, "i": annual}))["settlementRun"]
+    assert run["databaseId"] == annual and run["id"] != annual
+    assert (await api.gql(token, IDS, {"t": city.a, "i": run["id"]}))["settlementRun"] == run
+    node = "query($i: ID!) { node(id: $i) { __typename ... on SettlementRun { databaseId } } }"
+    assert (await api.gql(token, node, {"i": run["id"]}))["node"] == {
+        "__typename": "SettlementRun",
+        "databaseId": annual,
+    }
+    # The run's points run, by its databaseId (as the run names it) and by its global id (as pointsRuns shows it).
+    points = (
+        await api.gql(
+            token,
+            "query($t: String!) { pointsRuns(tenant: $t, year: 2025) { nodes { id databaseId } } }",
+            {"t": city.a},
+        )
+    )["pointsRuns"]["nodes"]
+    points_run = next(p for p in points if p["databaseId"] == run["pointsRun"])
+    cases = "query($t: String!, $p: ID!) { casePoints(tenant: $t, pointsRun: $p) { nodes { caseId points } } }"
+    by_database = await api.gql(token, cases, {"t": city.a, "p": points_run["databaseId"]})
+    assert by_database == await api.gql(token, cases, {"t": city.a, "p": points_run["id"]})
+    assert len(by_database["casePoints"]["nodes"]) == 4
+    # Statements, comparisons and publishing take either too.
+    march_id = (await api.gql(token, IDS, {"t": city.a, "i": march}))["settlementRun"]["id"]
+    for i in (march, march_id):
+        st = (await api.gql(token, STATEMENT, {"t": city.a, "r": i, "h": city.a1}))["statement"]
+        assert st["line"]["due"] == "16000.00"
+        assert (await api.gql(token, PUBLISH, {"t": city.a, "i": i}))["publishSettlementRun"]["__typename"] == (
+            "RunPayload"
+        )
+    against = """query($t: String!, $r: ID!) { simulateAgainstRun(tenant: $t, run: $r) { __typename
+      ... on RunComparisonPayload { comparison { run published { fundTotal } } } } }"""
+    by_global = (await api.gql(token, against, {"t": city.a, "r": run["id"]}))["simulateAgainstRun"]
+    assert by_global == (await api.gql(token, against, {"t": city.a, "r": annual}))["simulateAgainstRun"]
+    assert by_global["comparison"] == {"run": annual, "published": {"fundTotal": "56850.00"}}
+    # Another type's id is refused naming the argument.
+    r = await api.post(token, IDS, {"t": city.a, "i": points_run["id"]})
+    assert r.json()["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
+    assert "is the id of a PointsRun, not of a SettlementRun" in r.json()["errors"][0]["message"]
+    wrong = (await api.gql(token, PUBLISH, {"t": city.a, "i": points_run["id"]}))["publishSettlementRun"]
+    assert wrong["__typename"] == "ValidationError" and wrong["errors"][0]["field"] == "id"

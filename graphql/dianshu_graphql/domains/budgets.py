@@ -3,6 +3,7 @@ nothing)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 import strawberry
@@ -12,7 +13,7 @@ from strawberry.types import Info
 from dianshu.scope import Role
 from dianshu.settlement.models import Budget
 from dianshu.settlement.runs import budgets
-from dianshu_graphql import pagination
+from dianshu_graphql import node, pagination
 from dianshu_graphql.errors import PermissionDenied, ValidationError
 from dianshu_graphql.permissions import ANYONE, Allow
 from dianshu_graphql.types.budgets import BudgetPayload, BudgetVersion, SetBudgetInput
@@ -22,10 +23,24 @@ from dianshu_graphql.types.settlement import graphql_path, refused
 SetBudgetResult = Annotated[BudgetPayload | ValidationError | PermissionDenied, strawberry.union("SetBudgetResult")]
 
 
+async def fetch_budget(info: Info, tenant: str, budget_id: uuid.UUID) -> BudgetVersion | None:
+    """One budget version, as `budgets` shows it (row-level security)."""
+    async with info.context.session() as s:
+        b = (
+            await s.execute(select(Budget).where(Budget.tenant_id == tenant, Budget.id == budget_id))
+        ).scalar_one_or_none()
+    return BudgetVersion.of(b) if b else None
+
+
+# Who may read budgets (any role, in its own tenants): budgets' declaration and node(id:)'s.
+READ_BUDGETS = Allow(*ANYONE)
+node.register(BudgetVersion, node.code_part, node.uuid_part, fetch=fetch_budget, allow=READ_BUDGETS)
+
+
 @strawberry.type
 class BudgetsQuery:
     @strawberry.field(
-        description="Budget versions of a region: by ledger, newest version first.", extensions=[Allow(*ANYONE)]
+        description="Budget versions of a region: by ledger, newest version first.", extensions=[READ_BUDGETS]
     )
     async def budgets(
         self,

@@ -12,9 +12,9 @@ from strawberry.types import Info
 from dianshu.settlement.models import CasePoint as CasePointRow
 from dianshu.settlement.models import PointsRun as PointsRunRow
 from dianshu.settlement.runs.points import POINTS
-from dianshu_graphql import pagination
+from dianshu_graphql import node, pagination
 from dianshu_graphql.domains import grouping
-from dianshu_graphql.errors import ExpectedError, IdempotencyConflict, PermissionDenied, ValidationError
+from dianshu_graphql.errors import IdempotencyConflict, PermissionDenied, ValidationError
 from dianshu_graphql.permissions import ANYONE, Allow
 from dianshu_graphql.types.settlement import CasePoint, CaseType, PointsJobPayload, PointsRun, job_payload
 
@@ -27,17 +27,29 @@ def sees_every_hospital(info: Info) -> bool:
     return info.context.scope.all_hospitals
 
 
-def parse_id(value: Any, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise ExpectedError(f"{field}: {str(value)[:100]!r} is not an id", field) from None
+def parse_id(value: Any, field: str, type_name: str) -> uuid.UUID:
+    """An id argument naming a `type_name` (keyed by tenant and id): its global id or its databaseId;
+    anything else is refused naming `field`."""
+    return node.key_of(value, type_name, field=field, raw=node.uuid_part, what="an id")[-1]
+
+
+async def fetch_points_run(info: Info, tenant: str, run_id: uuid.UUID) -> PointsRun | None:
+    """One points run, as `pointsRuns` shows it (row-level security)."""
+    R = PointsRunRow
+    async with info.context.session() as s:
+        r = (await s.execute(select(R).where(R.tenant_id == tenant, R.id == run_id))).scalar_one_or_none()
+    return PointsRun.of(r, sees_every_hospital(info)) if r else None
+
+
+# Who may read points runs (any role, in its own tenants): pointsRuns' declaration and node(id:)'s.
+READ_POINTS_RUNS = Allow(*ANYONE)
+node.register(PointsRun, node.code_part, node.uuid_part, fetch=fetch_points_run, allow=READ_POINTS_RUNS)
 
 
 @strawberry.type
 class PointsQuery:
     @strawberry.field(
-        description="Points runs of a region and year, by month covered and version.", extensions=[Allow(*ANYONE)]
+        description="Points runs of a region and year, by month covered and version.", extensions=[READ_POINTS_RUNS]
     )
     async def points_runs(
         self, info: Info, tenant: str, year: int, first: int | None = 50, after: str | None = None
@@ -71,7 +83,7 @@ class PointsQuery:
         C = CasePointRow
         q = (
             select(C)
-            .where(C.tenant_id == tenant, C.run_id == parse_id(points_run, "pointsRun"))
+            .where(C.tenant_id == tenant, C.run_id == parse_id(points_run, "pointsRun", "PointsRun"))
             .order_by(C.case_id)
             .limit(limit + 1)
         )

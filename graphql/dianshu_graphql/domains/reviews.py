@@ -14,8 +14,8 @@ from dianshu.reviews import service as reviews
 from dianshu.reviews.models import ExpertPool, ReviewAssignment, SpecialReview
 from dianshu.reviews.workflow import ReviewRefused
 from dianshu.scope import Role
-from dianshu_graphql import pagination
-from dianshu_graphql.errors import NotFound, PermissionDenied, StateConflict, ValidationError
+from dianshu_graphql import node, pagination
+from dianshu_graphql.errors import InvalidId, NotFound, PermissionDenied, StateConflict, ValidationError
 from dianshu_graphql.permissions import ANYONE, Allow
 from dianshu_graphql.types.reviews import (
     ApplyForReviewInput,
@@ -65,12 +65,24 @@ def _refused(e: ReviewRefused) -> ValidationError | NotFound | StateConflict:
 
 
 def _id(value: strawberry.ID) -> uuid.UUID | ValidationError:
+    """input.review: the review's global id or its databaseId."""
     try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return refused(
-            f"review {str(value)[:100]}", "input.review", "not an id", f"input.review: {value!r} is not an id"
-        )
+        return node.key_of(value, "Review", field="input.review", raw=node.uuid_part, what="an id")[-1]
+    except InvalidId as e:
+        return refused(f"review {str(value)[:100]}", "input.review", "not an id", str(e))
+
+
+async def fetch_review(info: Info, tenant: str, review_id: uuid.UUID) -> Review | None:
+    """One review, as `reviews` shows it (row-level security: an expert those assigned to it, blind)."""
+    R = SpecialReview
+    async with info.context.session() as s:
+        r = (await s.execute(select(R).where(R.tenant_id == tenant, R.id == review_id))).scalar_one_or_none()
+    return Review.of(r, info.context.scope.role is Role.expert) if r else None
+
+
+# Who may read reviews (any role, in its own tenants): reviews' declaration and node(id:)'s.
+READ_REVIEWS = Allow(*ANYONE)
+node.register(Review, node.code_part, node.uuid_part, fetch=fetch_review, allow=READ_REVIEWS)
 
 
 async def _step(info: Info, tenant: str, fn: Any, *args: Any) -> ReviewResult:
@@ -91,7 +103,7 @@ async def _step(info: Info, tenant: str, fn: Any, *args: Any) -> ReviewResult:
 class ReviewsQuery:
     @strawberry.field(
         description="Special reviews visible to the caller (an expert: those assigned to it), oldest first.",
-        extensions=[Allow(*ANYONE)],
+        extensions=[READ_REVIEWS],
     )
     async def reviews(
         self,

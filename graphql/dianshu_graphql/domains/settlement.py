@@ -5,6 +5,7 @@ policies and simulations have their own modules beside this one."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -18,12 +19,13 @@ from dianshu.settlement.runs import regional
 from dianshu.settlement.runs.figures import city_overview, statement_data
 from dianshu.settlement.runs.publish import RunRefused, publish_run
 from dianshu.settlement.runs.settle import SETTLE
-from dianshu_graphql import pagination
+from dianshu_graphql import node, pagination
 from dianshu_graphql.domains import grouping
 from dianshu_graphql.domains.points import parse_id, sees_every_hospital
 from dianshu_graphql.errors import (
     ExpectedError,
     IdempotencyConflict,
+    InvalidId,
     NotFound,
     PermissionDenied,
     StateConflict,
@@ -87,7 +89,9 @@ class RunSettlementInput:
     year: int
     month: int = strawberry.field(default=12, description="The month settled through (monthly).")
     points_run: strawberry.ID | None = strawberry.field(
-        default=None, description="Settle an existing points run of the same period; empty computes fresh points."
+        default=None,
+        description="Settle an existing points run of the same period (its id or databaseId); empty computes fresh "
+        "points.",
     )
     idempotency_key: str | None = None
 
@@ -143,6 +147,29 @@ async def _regional(info: Info, tenant: str, fn: Any, *args: Any) -> Any:
         return await fn(s, info.context.scope, tenant, *args)
 
 
+async def fetch_run(info: Info, tenant: str, run_id: uuid.UUID) -> SettlementRun | None:
+    """One settlement run, as `settlementRun` shows it (row-level security; its inputs and the
+    alliances' figures to callers who see every hospital)."""
+    R = SettlementRunRow
+    async with info.context.session() as s:
+        r = (await s.execute(select(R).where(R.tenant_id == tenant, R.id == run_id))).scalar_one_or_none()
+    return SettlementRun.of(r, sees_every_hospital(info)) if r else None
+
+
+# Who may read a run (any role, in its own tenants): settlementRun's declaration and node(id:)'s.
+READ_RUN = Allow(*ANYONE)
+node.register(SettlementRun, node.code_part, node.uuid_part, fetch=fetch_run, allow=READ_RUN)
+
+
+def points_run_param(value: strawberry.ID) -> str:
+    """RunSettlementInput.pointsRun (a global id or a databaseId) as the job's parameter; anything
+    else is passed on as sent, for the job kind's check to refuse by field."""
+    try:
+        return str(parse_id(value, "input.pointsRun", "PointsRun"))
+    except InvalidId:
+        return str(value)
+
+
 @strawberry.type
 class SettlementQuery:
     @strawberry.field(
@@ -180,14 +207,9 @@ class SettlementQuery:
             rows, limit, lambda r: [r.kind, r.month, r.ledger, r.version], lambda r: SettlementRun.of(r, whole)
         )
 
-    @strawberry.field(description="One settlement run.", extensions=[Allow(*ANYONE)])
+    @strawberry.field(description="One settlement run.", extensions=[READ_RUN])
     async def settlement_run(self, info: Info, tenant: str, id: strawberry.ID) -> SettlementRun | None:
-        R = SettlementRunRow
-        async with info.context.session() as s:
-            r = (
-                await s.execute(select(R).where(R.tenant_id == tenant, R.id == parse_id(id, "id")))
-            ).scalar_one_or_none()
-        return SettlementRun.of(r, sees_every_hospital(info)) if r else None
+        return await fetch_run(info, tenant, parse_id(id, "id", "SettlementRun"))
 
     @strawberry.field(
         description="A hospital's statement for a run (also as /statements/{tenant}/{run}/{hospital}.csv|.html); "
@@ -195,7 +217,7 @@ class SettlementQuery:
         extensions=[Allow(*ANYONE)],
     )
     async def statement(self, info: Info, tenant: str, run: strawberry.ID, hospital: str) -> Statement | None:
-        run_id = parse_id(run, "run")
+        run_id = parse_id(run, "run", "SettlementRun")
         R = SettlementRunRow
         async with info.context.session() as s:
             data = await statement_data(s, tenant, run_id, hospital)
@@ -260,7 +282,7 @@ class SettlementMutation:
     async def run_settlement(self, info: Info, input: RunSettlementInput) -> RunSettlementResult:
         params: dict[str, Any] = {"kind": input.kind.value, "year": input.year, "month": input.month}
         if input.points_run:
-            params["points_run"] = str(input.points_run)
+            params["points_run"] = points_run_param(input.points_run)
         result = await grouping.submit(info, input.tenant, SETTLE, params, input.idempotency_key)
         return job_payload(result, SettlementJobPayload, root="input")
 
@@ -270,7 +292,7 @@ class SettlementMutation:
     )
     async def publish_settlement_run(self, info: Info, tenant: str, id: strawberry.ID) -> PublishRunResult:
         try:
-            run_id = parse_id(id, "id")
+            run_id = parse_id(id, "id", "SettlementRun")
         except ExpectedError as e:
             return refused(f"run {str(id)[:100]}", "id", "not an id", str(e))
         try:

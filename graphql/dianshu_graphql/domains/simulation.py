@@ -5,7 +5,6 @@ strict parser, which refuses with every path (reported at the client's GraphQL p
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -25,9 +24,11 @@ from dianshu.settlement.runs.simulations import (
     too_many_cases,
 )
 from dianshu_graphql.domains import grouping
+from dianshu_graphql.domains.points import parse_id
 from dianshu_graphql.errors import (
     FieldError,
     IdempotencyConflict,
+    InvalidId,
     PermissionDenied,
     ValidationError,
 )
@@ -139,9 +140,9 @@ class SimulationQuery:
     ) -> SimulateAgainstRunResult:
         record = f"run {run}"
         try:
-            run_id = uuid.UUID(str(run))
-        except ValueError:
-            return refused(record, "run", "not an id", f"run: {run!r} is not an id")
+            run_id = parse_id(run, "run", "SettlementRun")
+        except InvalidId as e:
+            return refused(record, "run", "not an id", str(e))
         hospitals = [c.hospital for c in coefficients or []]
         if twice := duplicates(hospitals, "coefficients", "hospital"):
             return refused(record, *twice[0])

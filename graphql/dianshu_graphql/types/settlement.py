@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -14,7 +15,7 @@ import strawberry
 from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
-from dianshu_graphql import pagination
+from dianshu_graphql import node, pagination
 from dianshu_graphql.errors import FieldError, ValidationError
 from dianshu_graphql.loaders import settlement_lines_loader
 from dianshu_graphql.pagination import Connection
@@ -345,8 +346,11 @@ def _id(value: Any) -> strawberry.ID | None:
 
 
 @strawberry.type(description="A monthly pre-settlement or an annual clearing of one ledger.")
-class SettlementRun:
+class SettlementRun(node.Node):
     id: strawberry.ID
+    database_id: uuid.UUID = strawberry.field(
+        description="The run's own id (as the REST statement paths, RegionClearing.run and RunComparison.run show it)."
+    )
     tenant: str
     kind: SettlementKind
     year: int
@@ -372,7 +376,7 @@ class SettlementRun:
     async def lines(self, info: Info, first: int | None = 100, after: str | None = None) -> Connection[SettlementLine]:
         limit = pagination.page_size(first)
         cursor = pagination.decode_cursor(after, str)
-        key = (self.tenant, str(self.id), limit + 1, cursor[0] if cursor else None)
+        key = (self.tenant, str(self.database_id), limit + 1, cursor[0] if cursor else None)
         rows = await info.context.loader("settlement_lines", settlement_lines_loader).load(key)
         return pagination.build(rows, limit, lambda r: [r.hospital_id], SettlementLine.of)
 
@@ -381,7 +385,8 @@ class SettlementRun:
         """`whole`: the caller sees every hospital. A hospital user gets the region's totals and its
         own line, not the run's per-hospital inputs (scores, coefficients) or the alliances' dues."""
         return cls(
-            id=strawberry.ID(str(r.id)),
+            id=node.global_id("SettlementRun", r.tenant_id, r.id),
+            database_id=r.id,
             tenant=r.tenant_id,
             kind=SettlementKind(r.kind),
             year=r.year,
@@ -584,8 +589,11 @@ class PointsRunInputs:
 
 
 @strawberry.type(description="A computation of case points for a year up to a month, with its inputs.")
-class PointsRun:
+class PointsRun(node.Node):
     id: strawberry.ID
+    database_id: uuid.UUID = strawberry.field(
+        description="The points run's own id (what SettlementRun.pointsRun shows; older calls use it)."
+    )
     tenant: str
     year: int
     through_month: int
@@ -599,7 +607,8 @@ class PointsRun:
     @classmethod
     def of(cls, r: Any, whole: bool) -> PointsRun:
         return cls(
-            id=strawberry.ID(str(r.id)),
+            id=node.global_id("PointsRun", r.tenant_id, r.id),
+            database_id=r.id,
             tenant=r.tenant_id,
             year=r.year,
             through_month=r.through_month,
