@@ -12,6 +12,7 @@ from decimal import Decimal as D
 import pytest
 
 from dianshu.db.session import scoped_session
+from dianshu.jobs import service as jobs
 from dianshu.scope import Role
 from dianshu.settlement.arithmetic.policy import Policy
 from dianshu.settlement.runs import regional
@@ -491,3 +492,64 @@ async def test_arguments_take_a_run_s_global_id_or_its_database_id(city, year):
     assert "is the id of a PointsRun, not of a SettlementRun" in r.json()["errors"][0]["message"]
     wrong = (await api.gql(token, PUBLISH, {"t": city.a, "i": points_run["id"]}))["publishSettlementRun"]
     assert wrong["__typename"] == "ValidationError" and wrong["errors"][0]["field"] == "id"
+
+
+JOB_RESULTS = """query($k: JobKind!) { jobs(kind: $k, status: succeeded, first: 10) { nodes { result { __typename
+  ... on PointsJobResult { pointsRunId version summary { cases types { type cases } points { ledger points } } }
+  ... on SettlementJobResult { kind year month pointsRunId runs { runId ledger version
+    figures { fundTotal totalPoints pointValue due balance } } } } } } }"""
+
+
+async def test_points_and_settlement_jobs_answer_typed_results(city, year):
+    api, _, annual = year
+    token = api.token(Role.region_admin, [city.a])
+    # The annual clearing's job: its run (the fixture's draft) with the figures of
+    # test_run_figures_inputs_and_lines_by_name (T 60,000 ... F 56,850.00, P 600, PV 108.083333).
+    settled = (await api.gql(token, JOB_RESULTS, {"k": "settlement_settle"}))["jobs"]["nodes"]
+    (clearing,) = [n["result"] for n in settled if n["result"]["kind"] == "annual"]
+    run = (await api.gql(token, IDS, {"t": city.a, "i": annual}))["settlementRun"]
+    assert clearing == {
+        "__typename": "SettlementJobResult",
+        "kind": "annual",
+        "year": 2025,
+        "month": 12,
+        "pointsRunId": run["pointsRun"],
+        "runs": [
+            {
+                "runId": annual,
+                "ledger": "employee",
+                "version": 1,
+                "figures": {
+                    "fundTotal": "56850.00",
+                    "totalPoints": "600.0000",
+                    "pointValue": "108.083333",
+                    "due": "56850.00",
+                    "balance": "14897.88",
+                },
+            }
+        ],
+    }
+    # The run's own figures are the job's.
+    figures = """query($t: String!, $i: ID!) { settlementRun(tenant: $t, id: $i) {
+      figures { fundTotal totalPoints pointValue due balance } } }"""
+    assert (await api.gql(token, figures, {"t": city.a, "i": annual}))["settlementRun"]["figures"] == clearing["runs"][
+        0
+    ]["figures"]
+    # Points computed on their own: the year's four cases, 600 points (A-4 a high outlier).
+    points = """mutation($t: String!) { computePoints(tenant: $t, year: 2025) {
+      ... on PointsJobPayload { job { databaseId } } } }"""
+    job = (await api.gql(token, points, {"t": city.a}))["computePoints"]["job"]["databaseId"]
+    db, _ = api.world
+    assert await jobs.execute(db, city.a, uuid.UUID(job)) == "succeeded"
+    (computed,) = [
+        n["result"] for n in (await api.gql(token, JOB_RESULTS, {"k": "settlement_points"}))["jobs"]["nodes"]
+    ]
+    assert computed["__typename"] == "PointsJobResult" and computed["version"] >= 2
+    assert computed["summary"] == {
+        "cases": 4,
+        "types": [{"type": "high_outlier", "cases": 1}, {"type": "normal", "cases": 3}],
+        "points": [{"ledger": "employee", "points": "600.0000"}],
+    }
+    runs = "query($t: String!) { pointsRuns(tenant: $t, year: 2025) { nodes { databaseId version } } }"
+    listed = (await api.gql(token, runs, {"t": city.a}))["pointsRuns"]["nodes"]
+    assert {"databaseId": computed["pointsRunId"], "version": computed["version"]} in listed

@@ -168,8 +168,8 @@ class SimulationQuery:
 class SimulationMutation:
     @strawberry.mutation(
         description="Simulate a scenario of any size up to DIANSHU_SIMULATE_JOB_MAX_CASES cases as a job "
-        "(settlement.simulate): poll job(id) for its status; its result is the scenario JSON's result "
-        "(as `dianshu simulate` writes it), a refused scenario's paths are in its error.",
+        "(settlement.simulate): poll job(id) for its status; its result is a SimulationResult (as simulate "
+        "answers), a refused scenario's paths are in its error.",
         extensions=[Allow(job=SIMULATE)],
     )
     async def start_simulation(

@@ -15,10 +15,13 @@ import strawberry
 from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
+from dianshu.settlement.runs.points import POINTS
+from dianshu.settlement.runs.settle import SETTLE
 from dianshu_graphql import node, pagination
 from dianshu_graphql.errors import FieldError, ValidationError
 from dianshu_graphql.loaders import settlement_lines_loader
 from dianshu_graphql.pagination import Connection
+from dianshu_graphql.types import job_results
 from dianshu_graphql.types.jobs import Job, JobPayload
 from dianshu_graphql.types.policies import Ledger, LedgerPolicy
 from dianshu_graphql.types.tenancy import HospitalType
@@ -648,6 +651,61 @@ class CasePoint:
             deduction=r.deduction,
             reason=r.reason,
         )
+
+
+# ---- job results ------------------------------------------------------------------------------------
+
+
+@strawberry.type(description="What computing points (settlement.points) produced: the points run and its totals.")
+class PointsJobResult:
+    points_run_id: uuid.UUID = strawberry.field(description="The points run's databaseId.")
+    version: int = strawberry.field(description="The points run's version (1, 2, … for re-runs of the period).")
+    summary: PointsSummary = strawberry.field(description="Its totals, as PointsRun.summary shows them.")
+
+    @classmethod
+    def of(cls, r: dict[str, Any]) -> PointsJobResult:
+        return cls(
+            points_run_id=uuid.UUID(str(r["points_run"])), version=int(r["version"]), summary=PointsSummary.of(r)
+        )
+
+
+@strawberry.type(description="A run a settlement job wrote: one per ledger with cases.")
+class SettledRun:
+    run_id: uuid.UUID = strawberry.field(description="The settlement run's databaseId.")
+    ledger: Ledger
+    version: int
+    figures: SettlementFigures = strawberry.field(description="The run's figures, as SettlementRun.figures shows them.")
+
+
+@strawberry.type(description="What a settlement job (settlement.settle) produced: a draft run per ledger.")
+class SettlementJobResult:
+    kind: SettlementKind
+    year: int
+    month: int = strawberry.field(description="The month settled through (12 for an annual clearing).")
+    points_run_id: uuid.UUID = strawberry.field(description="The databaseId of the points run settled.")
+    runs: list[SettledRun]
+
+    @classmethod
+    def of(cls, r: dict[str, Any]) -> SettlementJobResult:
+        return cls(
+            kind=SettlementKind(r["kind"]),
+            year=int(r["year"]),
+            month=int(r["month"]),
+            points_run_id=uuid.UUID(str(r["points_run"])),
+            runs=[
+                SettledRun(
+                    run_id=uuid.UUID(str(x["id"])),
+                    ledger=Ledger(x["ledger"]),
+                    version=int(x["version"]),
+                    figures=SettlementFigures.of(x),
+                )
+                for x in r["runs"]
+            ],
+        )
+
+
+job_results.register(POINTS, PointsJobResult, PointsJobResult.of)
+job_results.register(SETTLE, SettlementJobResult, SettlementJobResult.of)
 
 
 # ---- job payloads ------------------------------------------------------------------------------------
