@@ -19,7 +19,7 @@ from graphql import build_schema as parse_sdl
 from tests.api import Api
 from tests.cases.rows import csv_bytes, row
 from tests.conftest import scope_for
-from tests.hostile.test_api_edges import CURSORS
+from tests.hostile.test_api_edges import CURSORS, NESTED_CURSORS
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
 SCHEMA = build_schema(
@@ -40,9 +40,10 @@ async def api(settings, db):
 
 
 @pytest.mark.parametrize("first", [0, -5, 101, 5000])
-@pytest.mark.parametrize("field", sorted(CURSORS))
+@pytest.mark.parametrize("field", sorted(CURSORS | NESTED_CURSORS))
 async def test_first_outside_1_to_100_is_refused_naming_first(prod, city, field, first):
-    query = CURSORS[field][0].replace("TENANT", city.a).replace("after: $a", "after: $a, first: $f")
+    # SettlementRun.lines (NESTED_ELSEWHERE) needs a run: its bounds are in tests/settlement/test_settlement_types.py.
+    query = (CURSORS | NESTED_CURSORS)[field][0].replace("TENANT", city.a).replace("after: $a", "after: $a, first: $f")
     r = await prod.post(prod.token(Role.region_admin, [city.a]), "query($a: String, $f: Int) " + query, {"f": first})
     errors = r.json()["errors"]
     assert [e["extensions"] for e in errors] == [{"code": "BAD_USER_INPUT", "field": "first"}], r.text

@@ -197,3 +197,22 @@ async def test_a_review_is_a_node_named_by_its_global_id_or_its_database_id(api,
     # Another region's admin, and an expert it is not assigned to, see nothing.
     assert (await api.gql(api.token(Role.region_admin, [city.b]), node, {"i": applied["id"]}))["node"] is None
     assert (await api.gql(api.token(Role.expert, [city.a]), node, {"i": applied["id"]}))["node"] is None
+
+
+async def test_reviews_page_info_both_ways(api, db, city):
+    a2 = api.token(Role.hospital_user, [city.a], city.a2)
+    await api.gql(a2, APPLY, {"t": city.a, "h": city.a2, "l": "A-4"})
+    await _copies(db, city, 1)
+    q = """query($t: String!, $a: String) { reviews(tenant: $t, first: 1, after: $a) {
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor } } }"""
+    region = api.token(Role.region_admin, [city.a])
+    first = (await api.gql(region, q, {"t": city.a}))["reviews"]
+    cursor = first["edges"][0]["cursor"]
+    assert first["pageInfo"] == {
+        "hasNextPage": True,
+        "hasPreviousPage": False,
+        "startCursor": cursor,
+        "endCursor": cursor,
+    }
+    second = (await api.gql(region, q, {"t": city.a, "a": cursor}))["reviews"]
+    assert second["pageInfo"]["hasPreviousPage"] is True and second["pageInfo"]["hasNextPage"] is False

@@ -192,6 +192,16 @@ async def test_hostile_line_cursors_are_refused_as_after(city, year):
         )
         errors = r.json()["errors"]
         assert [e["extensions"] for e in errors] == [{"code": "BAD_USER_INPUT", "field": "after"}], r.text
+    # And `first` outside 1 to 100 is refused naming it, as on every connection.
+    bounded = (
+        "query($t: String!, $i: ID!, $f: Int) { settlementRun(tenant: $t, id: $i) "
+        "{ lines(first: $f) { nodes { hospital } } } }"
+    )
+    for first in (0, -5, 101, 5000):
+        r = await api.post(api.token(Role.region_admin, [city.a]), bounded, {"t": city.a, "i": annual, "f": first})
+        errors = r.json()["errors"]
+        assert [e["extensions"] for e in errors] == [{"code": "BAD_USER_INPUT", "field": "first"}], r.text
+        assert f"first: must be between 1 and 100 (got {first})" in errors[0]["message"]
 
 
 async def test_publish_returns_typed_errors(city, year):
@@ -553,3 +563,51 @@ async def test_points_and_settlement_jobs_answer_typed_results(city, year):
     runs = "query($t: String!) { pointsRuns(tenant: $t, year: 2025) { nodes { databaseId version } } }"
     listed = (await api.gql(token, runs, {"t": city.a}))["pointsRuns"]["nodes"]
     assert {"databaseId": computed["pointsRunId"], "version": computed["version"]} in listed
+
+
+PAGE = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor }"
+
+
+async def test_page_info_both_ways_on_every_settlement_connection(city, year):
+    api, _, annual = year
+    token = api.token(Role.region_admin, [city.a])
+    # A second budget version and a second policy version, so that each list has two pages of one.
+    again = """mutation($t: String!) { setBudget(input: {tenant: $t, year: 2025, growthRate: "0.01",
+      lastYearSpending: "60000", reason: "again"}) { __typename } }"""
+    assert (await api.gql(token, again, {"t": city.a}))["setBudget"]["__typename"] == "BudgetPayload"
+    policy = """mutation($t: String!) { setPolicy(input: {tenant: $t, year: 2025, ledger: employee,
+      parameters: {prepayRatio: "0.9"}, reason: "again"}) { __typename } }"""
+    assert (await api.gql(token, policy, {"t": city.a}))["setPolicy"]["__typename"] == "PolicyPayload"
+    points = "query($t: String!) { pointsRuns(tenant: $t, year: 2025) { nodes { id throughMonth } } }"
+    year_run = next(
+        p for p in (await api.gql(token, points, {"t": city.a}))["pointsRuns"]["nodes"] if p["throughMonth"] == 12
+    )
+    pages = {
+        "settlementRuns": f"settlementRuns(tenant: $t, year: 2025, first: 1, after: $a) {{ {PAGE} }}",
+        "pointsRuns": f"pointsRuns(tenant: $t, year: 2025, first: 1, after: $a) {{ {PAGE} }}",
+        "casePoints": f'casePoints(tenant: $t, pointsRun: "{year_run["id"]}", first: 1, after: $a) {{ {PAGE} }}',
+        "budgets": f"budgets(tenant: $t, year: 2025, first: 1, after: $a) {{ {PAGE} }}",
+        "SettlementRun.lines": (
+            f'settlementRun(tenant: $t, id: "{annual}") {{ lines(first: 1, after: $a) {{ {PAGE} }} }}'
+        ),
+        "EffectivePolicy.changes": f"policy(tenant: $t, year: 2025) {{ changes(first: 1, after: $a) {{ {PAGE} }} }}",
+    }
+    for name, field in pages.items():
+
+        async def page(after, field=field):
+            data = await api.gql(token, "query($t: String!, $a: String) { " + field + " }", {"t": city.a, "a": after})
+            value = next(iter(data.values()))
+            return value if "pageInfo" in value else next(iter(value.values()))
+
+        first = await page(None)
+        cursor = first["edges"][0]["cursor"]
+        assert first["pageInfo"] == {
+            "hasNextPage": True,
+            "hasPreviousPage": False,
+            "startCursor": cursor,
+            "endCursor": cursor,
+        }, name
+        second = await page(cursor)
+        assert second["pageInfo"]["hasPreviousPage"] is True, name
+        assert second["pageInfo"]["startCursor"] == second["edges"][0]["cursor"] != cursor, name
+

@@ -66,7 +66,7 @@ class BudgetsQuery:
             q = q.where((Budget.ledger > led) | ((Budget.ledger == led) & (Budget.version < version)))
         async with info.context.session() as s:
             rows = list((await s.execute(q)).scalars())
-        return pagination.build(rows, limit, lambda b: [b.ledger, b.version], BudgetVersion.of)
+        return pagination.build(rows, limit, lambda b: [b.ledger, b.version], BudgetVersion.of, after=after)
 
 
 @strawberry.type

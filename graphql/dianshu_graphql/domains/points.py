@@ -63,7 +63,9 @@ class PointsQuery:
         async with info.context.session() as s:
             rows = list((await s.execute(q)).scalars())
         whole = sees_every_hospital(info)
-        return pagination.build(rows, limit, lambda r: [r.through_month, r.version], lambda r: PointsRun.of(r, whole))
+        return pagination.build(
+            rows, limit, lambda r: [r.through_month, r.version], lambda r: PointsRun.of(r, whole), after=after
+        )
 
     @strawberry.field(
         description="Case points of a points run, by case id (a hospital sees its own).", extensions=[Allow(*ANYONE)]
@@ -95,7 +97,7 @@ class PointsQuery:
             q = q.where(C.case_id > cursor[0])
         async with info.context.session() as s:
             rows = list((await s.execute(q)).scalars())
-        return pagination.build(rows, limit, lambda r: [r.case_id], CasePoint.of)
+        return pagination.build(rows, limit, lambda r: [r.case_id], CasePoint.of, after=after)
 
 
 @strawberry.type

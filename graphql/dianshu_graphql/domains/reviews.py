@@ -131,7 +131,7 @@ class ReviewsQuery:
             rows = list((await s.execute(q)).scalars())
         expert = info.context.scope.role is Role.expert
         return pagination.build(
-            rows, limit, lambda r: [r.created_at.isoformat(), str(r.id)], lambda r: Review.of(r, expert)
+            rows, limit, lambda r: [r.created_at.isoformat(), str(r.id)], lambda r: Review.of(r, expert), after=after
         )
 
 

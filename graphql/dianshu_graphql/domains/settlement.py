@@ -204,7 +204,11 @@ class SettlementQuery:
             rows = list((await s.execute(q)).scalars())
         whole = sees_every_hospital(info)
         return pagination.build(
-            rows, limit, lambda r: [r.kind, r.month, r.ledger, r.version], lambda r: SettlementRun.of(r, whole)
+            rows,
+            limit,
+            lambda r: [r.kind, r.month, r.ledger, r.version],
+            lambda r: SettlementRun.of(r, whole),
+            after=after,
         )
 
     @strawberry.field(description="One settlement run.", extensions=[READ_RUN])

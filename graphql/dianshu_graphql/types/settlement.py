@@ -381,7 +381,7 @@ class SettlementRun(node.Node):
         cursor = pagination.decode_cursor(after, str)
         key = (self.tenant, str(self.database_id), limit + 1, cursor[0] if cursor else None)
         rows = await info.context.loader("settlement_lines", settlement_lines_loader).load(key)
-        return pagination.build(rows, limit, lambda r: [r.hospital_id], SettlementLine.of)
+        return pagination.build(rows, limit, lambda r: [r.hospital_id], SettlementLine.of, after=after)
 
     @classmethod
     def of(cls, r: Any, whole: bool) -> SettlementRun:
