@@ -611,3 +611,20 @@ async def test_page_info_both_ways_on_every_settlement_connection(city, year):
         assert second["pageInfo"]["hasPreviousPage"] is True, name
         assert second["pageInfo"]["startCursor"] == second["edges"][0]["cursor"] != cursor, name
 
+
+async def test_a_budget_without_last_year_s_cases_asks_for_its_spending(city, year):
+    api, _, _ = year
+    token = api.token(Role.region_admin, [city.a])
+    q = """mutation($t: String!) { setBudget(input: {tenant: $t, year: 2025, growthRate: "0", reason: "r"}) {
+      __typename ... on ValidationError { errors { record field reason } } } }"""
+    # No 2024 cases in region A: a typed refusal naming lastYearSpending (it was an unexpected error).
+    assert (await api.gql(token, q, {"t": city.a}))["setBudget"] == {
+        "__typename": "ValidationError",
+        "errors": [
+            {
+                "record": "budget 2025/employee",
+                "field": "input.lastYearSpending",
+                "reason": f"no employee cases of 2024 in {city.a}: enter last year's spending",
+            }
+        ],
+    }
