@@ -8,6 +8,7 @@ import base64
 
 import pytest
 
+from dianshu.db.session import scoped_session
 from dianshu.grouping.service import GROUP_CASES
 from dianshu.scope import Role
 from dianshu_graphql import node
@@ -15,7 +16,7 @@ from tests.api import Api
 from tests.cases.rows import csv_bytes, row
 from tests.cases.test_ingestion import send
 from tests.conftest import provision_city, scope_for
-from tests.settlement.world import publish_standard, run_job
+from tests.settlement.world import publish_standard, run_job, settle, stay
 from tests.test_isolation_api import principals
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
@@ -27,8 +28,8 @@ async def api(settings, db):
     await a.client.aclose()
 
 
-# Each node type's own list, read as the caller: the ids it shows. `{key}` placeholders name the
-# objects a list needs (a case, a standard, a version).
+# Each node type's own list, read as the caller: the ids it shows. A list that names a tenant ($t) is
+# read for each tenant of the caller's scope.
 LISTS = {
     "Tenant": ["{ tenants(first: 100) { nodes { id } } }"],
     "Hospital": ["{ hospitals(first: 100) { nodes { id } } }"],
@@ -37,6 +38,10 @@ LISTS = {
     "IngestionBatch": ["{ ingestionBatches(first: 100) { nodes { id } } }"],
     "StandardVersion": ["{ standardVersions(first: 100) { nodes { id } } }"],
     "PaymentStandard": ["{ paymentStandards(first: 100) { nodes { id } } }"],
+    "SettlementRun": ["query($t: String!) { settlementRuns(tenant: $t, year: 2025, first: 100) { nodes { id } } }"],
+    "PointsRun": ["query($t: String!) { pointsRuns(tenant: $t, year: 2025, first: 100) { nodes { id } } }"],
+    "BudgetVersion": ["query($t: String!) { budgets(tenant: $t, year: 2025, first: 100) { nodes { id } } }"],
+    "Review": ["query($t: String!) { reviews(tenant: $t, first: 100) { nodes { id } } }"],
 }
 
 
@@ -47,7 +52,13 @@ async def ids_seen(api: Api, token: str, world: dict) -> dict[str, set[str]]:
         data = await api.gql(token, query, variables)
         return {n["id"] for n in next(iter(data.values()))["nodes"]}
 
-    seen = {name: set().union(*[await ids(q) for q in queries]) for name, queries in LISTS.items()}
+    tenants = (await api.gql(token, "{ me { tenantCodes } }"))["me"]["tenantCodes"]
+    seen = {}
+    for name, queries in LISTS.items():
+        seen[name] = set()
+        for q in queries:
+            for variables in [{"t": t} for t in tenants] if "$t" in q else [None]:
+                seen[name] |= await ids(q, variables)
     seen["CaseGroupingResult"] = set()
     for tenant, case_id in world["cases"]:
         seen["CaseGroupingResult"] |= await ids(
@@ -59,6 +70,29 @@ async def ids_seen(api: Api, token: str, world: dict) -> dict[str, set[str]]:
         seen["DrgParameters"] |= await ids("query($s: ID!) { basePoints(standard: $s) { nodes { id } } }", {"s": std})
     seen["Drg"] = await ids("query($v: ID!) { drgs(version: $v, first: 3) { nodes { id } } }", {"v": world["zj"]})
     return seen
+
+
+async def settled_region(db, city_code: str, tenant: str, hospital: str, zj) -> None:
+    """A 2025 of two stays in `hospital`, grouped, a budget, a special review of the costly stay, and
+    April pre-settled (a points run and a settlement run)."""
+    from dianshu.reviews import service as reviews
+    from dianshu.settlement.runs import budgets
+    from dianshu.settlement.runs.policies import set_region_policy
+
+    region = scope_for(Role.region_admin, (tenant,))
+    rows = [stay(f"{tenant}-1", hospital, 8000, 3), stay(f"{tenant}-4", hospital, 40000, 4)]
+    await send(db, region, tenant, csv_bytes(rows), f"node-year-{tenant}")
+    await run_job(db, region, tenant, GROUP_CASES, {"from": "2025-01", "to": "2025-12", "versions": [str(zj)]})
+    async with scoped_session(db, region) as s:
+        policy = {"provisional_point_value": "100", "review_quota_ratio": "1"}
+        await set_region_policy(s, region, city_code, tenant, 2025, "employee", policy, "node")
+        await budgets.set_budget(
+            s, region, city_code, tenant, 2025, "employee", growth_rate="0", last_year_spending="60000", reason="node"
+        )
+    own = scope_for(Role.hospital_user, (tenant,), hospital)
+    async with scoped_session(db, own) as s:
+        await reviews.submit(s, own, tenant, hospital, f"{tenant}-4", "costly")
+    await settle(db, region, tenant, "monthly", month=4)
 
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
@@ -79,6 +113,9 @@ async def test_node_sees_what_each_type_s_own_query_sees(api, db, owner_db, city
         await send(db, region, tenant, csv_bytes(rows), f"node-{tenant}")
         await run_job(db, region, tenant, GROUP_CASES, {"from": "2024-03", "to": "2024-03", "versions": [str(zj)]})
     standards = [await publish_standard(db, city, zj), await publish_standard(db, other, zj)]
+    # A settled month, a budget and a special review in a region of each city and in the city's other region.
+    for c, tenant, hospital in ((city, city.a, city.a1), (city, city.b, city.b1), (other, other.a, other.a1)):
+        await settled_region(db, c.city, tenant, hospital, zj)
 
     # Everything there is, as the two cities' admins see it.
     admins = [api.token(Role.city_admin, [city.city]), api.token(Role.city_admin, [other.city])]
@@ -114,6 +151,10 @@ async def test_node_sees_what_each_type_s_own_query_sees(api, db, owner_db, city
                     hidden_somewhere.add(name)
     # The check is not vacuous: every tenant-scoped type hides something from someone.
     assert hidden_somewhere >= {
+        "SettlementRun",
+        "PointsRun",
+        "BudgetVersion",
+        "Review",
         "Tenant",
         "Hospital",
         "Job",

@@ -11,6 +11,9 @@ submit that kind of job), never repeated in a resolver.
     @strawberry.field(extensions=[Allow(Role.city_admin, Role.region_admin)])
     async def something(self, info: Info, tenant: str) -> Thing: ...
 
+    @strawberry.field(extensions=[Allow(*ANYONE)])  # any role, in its own tenants only
+    async def things(self, info: Info, tenant: str) -> ThingConnection: ...
+
 A refusal is the field's typed `PermissionDenied` when its result union has one, else a top-level
 `Forbidden` error (extensions.code FORBIDDEN). The committed SDL shows each declaration as
 `@allowedRoles(roles: [...])` on the field. REST paths use the same declaration through `guarded`
@@ -33,6 +36,12 @@ from strawberry.types import Info
 from dianshu.scope import HUMAN_ROLES, Role, Scope
 from dianshu_graphql.errors import Forbidden, PermissionDenied
 from graphql import GraphQLNonNull, GraphQLUnionType
+
+# Role sets that several fields declare (`Allow(*BUREAU)`).
+# Every person's role: the field refuses only a tenant outside the caller's scope (rows are row-level security's).
+ANYONE: tuple[Role, ...] = HUMAN_ROLES
+# The medical-insurance bureaus (医保局), the city's and the regions', administrators and viewers.
+BUREAU: tuple[Role, ...] = (Role.city_admin, Role.city_viewer, Role.region_admin, Role.region_viewer)
 
 RoleEnum = strawberry.enum(
     Enum("Role", {r.name: r.value for r in HUMAN_ROLES}),  # type: ignore[misc]
@@ -124,22 +133,3 @@ def typed_permission_denied(info: Any) -> bool:
     if isinstance(t, GraphQLNonNull):
         t = t.of_type
     return isinstance(t, GraphQLUnionType) and any(m.name == "PermissionDenied" for m in t.types)
-
-
-# ---- transitional: settlement.py and reviews.py still call these; they go once both declare Allow ----
-
-
-def require_roles(info: Info, roles: Iterable[Role | str]) -> None:
-    if (why := Allow(*roles, tenant=False).refusal(info.context.scope, None)) is not None:
-        raise Forbidden(why)
-
-
-def require_tenant(info: Info, tenant_id: str) -> None:
-    if not info.context.scope.sees_tenant(tenant_id):
-        raise Forbidden(f"tenant {tenant_id} is outside your scope")
-
-
-def denied(info: Info, roles: Iterable[Role | str], tenant: str) -> PermissionDenied | None:
-    """The typed error a mutation returns when the role or the tenant is not the caller's."""
-    why = Allow(*roles).refusal(info.context.scope, tenant)
-    return PermissionDenied(message=why) if why is not None else None

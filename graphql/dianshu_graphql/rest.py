@@ -22,8 +22,8 @@ from dianshu.cases.parsing import LayoutError
 from dianshu.cases.service import submit_batch
 from dianshu.db.session import scoped_session
 from dianshu.jobs.errors import IdempotencyConflict
-from dianshu.scope import Role, Scope
-from dianshu_graphql.permissions import Allow
+from dianshu.scope import Scope
+from dianshu_graphql.permissions import BUREAU, Allow
 from dianshu_tenants.context import resolve_scope
 from dianshu_tenants.identity import AuthError, bearer_token
 
@@ -221,11 +221,9 @@ async def statement_file(request: Request, scope: Scope) -> Response:
     return Response(to_html(data), media_type="text/html; charset=utf-8")
 
 
-# The city's overview: city and region roles (a region sees its own row: row-level security).
-BUREAU = Allow(Role.city_admin, Role.city_viewer, Role.region_admin, Role.region_viewer, tenant=False)
-
-
-@guarded(BUREAU)
+# The city's overview, as settlementOverview declares it: city and region roles (a region sees its
+# own row: row-level security).
+@guarded(Allow(*BUREAU, tenant=False))
 async def overview_file(request: Request, scope: Scope) -> Response:
     """GET /reports/{city}/settlement/{year}.{csv|html}: the regions' clearing side by side (city and
     region roles; a region sees its own row)."""

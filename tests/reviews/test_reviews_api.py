@@ -181,3 +181,38 @@ async def test_steps_and_opinions_load_once_for_every_review(api, db, city, monk
     rest = (await api.gql(region, REVIEWS, {"t": city.a, "a": page["pageInfo"]["endCursor"]}))["reviews"]
     ids = [n["id"] for n in page["nodes"]] + [n["id"] for n in rest["nodes"]]
     assert len(ids) == 4 and len(set(ids)) == 4 and rest["pageInfo"]["hasNextPage"] is True
+
+
+async def test_a_review_is_a_node_named_by_its_global_id_or_its_database_id(api, city):
+    region = api.token(Role.region_admin, [city.a])
+    a2 = api.token(Role.hospital_user, [city.a], city.a2)
+    applied = (await api.gql(a2, APPLY, {"t": city.a, "h": city.a2, "l": "A-4"}))["applyForReview"]["review"]
+    node = "query($i: ID!) { node(id: $i) { __typename ... on Review { id databaseId hospital state } } }"
+    seen = (await api.gql(region, node, {"i": applied["id"]}))["node"]
+    assert seen["__typename"] == "Review" and seen["id"] == applied["id"] and seen["hospital"] == city.a2
+    # A step takes the review's databaseId as well as its id.
+    i = {"tenant": city.a, "review": seen["databaseId"], "reason": "ok"}
+    out = (await api.gql(region, STEP % "precheckReview", {"i": i}))["precheckReview"]
+    assert out["review"] == {"id": applied["id"], "state": "prechecked", "round": 0, "outcome": None}
+    # Another region's admin, and an expert it is not assigned to, see nothing.
+    assert (await api.gql(api.token(Role.region_admin, [city.b]), node, {"i": applied["id"]}))["node"] is None
+    assert (await api.gql(api.token(Role.expert, [city.a]), node, {"i": applied["id"]}))["node"] is None
+
+
+async def test_reviews_page_info_both_ways(api, db, city):
+    a2 = api.token(Role.hospital_user, [city.a], city.a2)
+    await api.gql(a2, APPLY, {"t": city.a, "h": city.a2, "l": "A-4"})
+    await _copies(db, city, 1)
+    q = """query($t: String!, $a: String) { reviews(tenant: $t, first: 1, after: $a) {
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor } } }"""
+    region = api.token(Role.region_admin, [city.a])
+    first = (await api.gql(region, q, {"t": city.a}))["reviews"]
+    cursor = first["edges"][0]["cursor"]
+    assert first["pageInfo"] == {
+        "hasNextPage": True,
+        "hasPreviousPage": False,
+        "startCursor": cursor,
+        "endCursor": cursor,
+    }
+    second = (await api.gql(region, q, {"t": city.a, "a": cursor}))["reviews"]
+    assert second["pageInfo"]["hasPreviousPage"] is True and second["pageInfo"]["hasNextPage"] is False

@@ -14,7 +14,7 @@ from tests.test_standards_db import builtin_versions  # noqa: F401
 
 RUN = """mutation($i: RunSettlementInput!) { runSettlement(input: $i) {
   ... on SettlementJobPayload { job { databaseId } } ... on PermissionDenied { message } } }"""
-RUNS = """query($t: String!) { settlementRuns(tenant: $t, year: 2025) { nodes { id kind month status
+RUNS = """query($t: String!) { settlementRuns(tenant: $t, year: 2025) { nodes { id databaseId kind month status
   figures { fundTotal alliances { alliance } } inputs { policy { ledger } }
   lines { nodes { hospital points due payable balance } } } } }"""
 
@@ -155,7 +155,7 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
         assert refused["publishSettlementRun"]["message"]
 
         # Statements: JSON, CSV and a printable HTML page with its chart; not another hospital's.
-        base = f"/statements/{city.a}/{monthly['id']}/{city.a1}"
+        base = f"/statements/{city.a}/{monthly['databaseId']}/{city.a1}"
         headers = {"Authorization": f"Bearer {a1}"}
         js = (await api.client.get(base + ".json", headers=headers)).json()
         assert js["line"]["due"] == "16000.00" and [m["payment"] for m in js["months"]] == [
@@ -169,7 +169,7 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
         assert "hospital,due,16000.00" in csv_text
         page = (await api.client.get(base + ".html", headers=headers)).text
         assert "<svg" in page and "16000.00" in page
-        other = await api.client.get(f"/statements/{city.a}/{monthly['id']}/{city.a2}.json", headers=headers)
+        other = await api.client.get(f"/statements/{city.a}/{monthly['databaseId']}/{city.a2}.json", headers=headers)
         assert other.status_code == 404
 
         # Side by side: growth 10% instead of 0. T 66,000, R 3,300, B 62,700; E 56,000:

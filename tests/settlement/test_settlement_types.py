@@ -12,6 +12,7 @@ from decimal import Decimal as D
 import pytest
 
 from dianshu.db.session import scoped_session
+from dianshu.jobs import service as jobs
 from dianshu.scope import Role
 from dianshu.settlement.arithmetic.policy import Policy
 from dianshu.settlement.runs import regional
@@ -191,6 +192,16 @@ async def test_hostile_line_cursors_are_refused_as_after(city, year):
         )
         errors = r.json()["errors"]
         assert [e["extensions"] for e in errors] == [{"code": "BAD_USER_INPUT", "field": "after"}], r.text
+    # And `first` outside 1 to 100 is refused naming it, as on every connection.
+    bounded = (
+        "query($t: String!, $i: ID!, $f: Int) { settlementRun(tenant: $t, id: $i) "
+        "{ lines(first: $f) { nodes { hospital } } } }"
+    )
+    for first in (0, -5, 101, 5000):
+        r = await api.post(api.token(Role.region_admin, [city.a]), bounded, {"t": city.a, "i": annual, "f": first})
+        errors = r.json()["errors"]
+        assert [e["extensions"] for e in errors] == [{"code": "BAD_USER_INPUT", "field": "first"}], r.text
+        assert f"first: must be between 1 and 100 (got {first})" in errors[0]["message"]
 
 
 async def test_publish_returns_typed_errors(city, year):
@@ -443,3 +454,177 @@ def test_graphql_paths():
         "scenario.cases[0].newTechnologies[2].useYear"
     )
     assert graphql_path("score") == "score"
+
+
+IDS = """query($t: String!, $i: ID!) { settlementRun(tenant: $t, id: $i) { id databaseId pointsRun } }"""
+
+
+async def test_arguments_take_a_run_s_global_id_or_its_database_id(city, year):
+    api, march, annual = year
+    token = api.token(Role.region_admin, [city.a])
+    run = (await api.gql(token, IDS, {"t": city.a, "i": annual}))["settlementRun"]
+    assert run["databaseId"] == annual and run["id"] != annual
+    assert (await api.gql(token, IDS, {"t": city.a, "i": run["id"]}))["settlementRun"] == run
+    node = "query($i: ID!) { node(id: $i) { __typename ... on SettlementRun { databaseId } } }"
+    assert (await api.gql(token, node, {"i": run["id"]}))["node"] == {
+        "__typename": "SettlementRun",
+        "databaseId": annual,
+    }
+    # The run's points run, by its databaseId (as the run names it) and by its global id (as pointsRuns shows it).
+    points = (
+        await api.gql(
+            token,
+            "query($t: String!) { pointsRuns(tenant: $t, year: 2025) { nodes { id databaseId } } }",
+            {"t": city.a},
+        )
+    )["pointsRuns"]["nodes"]
+    points_run = next(p for p in points if p["databaseId"] == run["pointsRun"])
+    cases = "query($t: String!, $p: ID!) { casePoints(tenant: $t, pointsRun: $p) { nodes { caseId points } } }"
+    by_database = await api.gql(token, cases, {"t": city.a, "p": points_run["databaseId"]})
+    assert by_database == await api.gql(token, cases, {"t": city.a, "p": points_run["id"]})
+    assert len(by_database["casePoints"]["nodes"]) == 4
+    # Statements, comparisons and publishing take either too.
+    march_id = (await api.gql(token, IDS, {"t": city.a, "i": march}))["settlementRun"]["id"]
+    for i in (march, march_id):
+        st = (await api.gql(token, STATEMENT, {"t": city.a, "r": i, "h": city.a1}))["statement"]
+        assert st["line"]["due"] == "16000.00"
+        assert (await api.gql(token, PUBLISH, {"t": city.a, "i": i}))["publishSettlementRun"]["__typename"] == (
+            "RunPayload"
+        )
+    against = """query($t: String!, $r: ID!) { simulateAgainstRun(tenant: $t, run: $r) { __typename
+      ... on RunComparisonPayload { comparison { run published { fundTotal } } } } }"""
+    by_global = (await api.gql(token, against, {"t": city.a, "r": run["id"]}))["simulateAgainstRun"]
+    assert by_global == (await api.gql(token, against, {"t": city.a, "r": annual}))["simulateAgainstRun"]
+    assert by_global["comparison"] == {"run": annual, "published": {"fundTotal": "56850.00"}}
+    # Another type's id is refused naming the argument.
+    r = await api.post(token, IDS, {"t": city.a, "i": points_run["id"]})
+    assert r.json()["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
+    assert "is the id of a PointsRun, not of a SettlementRun" in r.json()["errors"][0]["message"]
+    wrong = (await api.gql(token, PUBLISH, {"t": city.a, "i": points_run["id"]}))["publishSettlementRun"]
+    assert wrong["__typename"] == "ValidationError" and wrong["errors"][0]["field"] == "id"
+
+
+JOB_RESULTS = """query($k: JobKind!) { jobs(kind: $k, status: succeeded, first: 10) { nodes { result { __typename
+  ... on PointsJobResult { pointsRunId version summary { cases types { type cases } points { ledger points } } }
+  ... on SettlementJobResult { kind year month pointsRunId runs { runId ledger version
+    figures { fundTotal totalPoints pointValue due balance } } } } } } }"""
+
+
+async def test_points_and_settlement_jobs_answer_typed_results(city, year):
+    api, _, annual = year
+    token = api.token(Role.region_admin, [city.a])
+    # The annual clearing's job: its run (the fixture's draft) with the figures of
+    # test_run_figures_inputs_and_lines_by_name (T 60,000 ... F 56,850.00, P 600, PV 108.083333).
+    settled = (await api.gql(token, JOB_RESULTS, {"k": "settlement_settle"}))["jobs"]["nodes"]
+    (clearing,) = [n["result"] for n in settled if n["result"]["kind"] == "annual"]
+    run = (await api.gql(token, IDS, {"t": city.a, "i": annual}))["settlementRun"]
+    assert clearing == {
+        "__typename": "SettlementJobResult",
+        "kind": "annual",
+        "year": 2025,
+        "month": 12,
+        "pointsRunId": run["pointsRun"],
+        "runs": [
+            {
+                "runId": annual,
+                "ledger": "employee",
+                "version": 1,
+                "figures": {
+                    "fundTotal": "56850.00",
+                    "totalPoints": "600.0000",
+                    "pointValue": "108.083333",
+                    "due": "56850.00",
+                    "balance": "14897.88",
+                },
+            }
+        ],
+    }
+    # The run's own figures are the job's.
+    figures = """query($t: String!, $i: ID!) { settlementRun(tenant: $t, id: $i) {
+      figures { fundTotal totalPoints pointValue due balance } } }"""
+    assert (await api.gql(token, figures, {"t": city.a, "i": annual}))["settlementRun"]["figures"] == clearing["runs"][
+        0
+    ]["figures"]
+    # Points computed on their own: the year's four cases, 600 points (A-4 a high outlier).
+    points = """mutation($t: String!) { computePoints(tenant: $t, year: 2025) {
+      ... on PointsJobPayload { job { databaseId } } } }"""
+    job = (await api.gql(token, points, {"t": city.a}))["computePoints"]["job"]["databaseId"]
+    db, _ = api.world
+    assert await jobs.execute(db, city.a, uuid.UUID(job)) == "succeeded"
+    (computed,) = [
+        n["result"] for n in (await api.gql(token, JOB_RESULTS, {"k": "settlement_points"}))["jobs"]["nodes"]
+    ]
+    assert computed["__typename"] == "PointsJobResult" and computed["version"] >= 2
+    assert computed["summary"] == {
+        "cases": 4,
+        "types": [{"type": "high_outlier", "cases": 1}, {"type": "normal", "cases": 3}],
+        "points": [{"ledger": "employee", "points": "600.0000"}],
+    }
+    runs = "query($t: String!) { pointsRuns(tenant: $t, year: 2025) { nodes { databaseId version } } }"
+    listed = (await api.gql(token, runs, {"t": city.a}))["pointsRuns"]["nodes"]
+    assert {"databaseId": computed["pointsRunId"], "version": computed["version"]} in listed
+
+
+PAGE = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor }"
+
+
+async def test_page_info_both_ways_on_every_settlement_connection(city, year):
+    api, _, annual = year
+    token = api.token(Role.region_admin, [city.a])
+    # A second budget version and a second policy version, so that each list has two pages of one.
+    again = """mutation($t: String!) { setBudget(input: {tenant: $t, year: 2025, growthRate: "0.01",
+      lastYearSpending: "60000", reason: "again"}) { __typename } }"""
+    assert (await api.gql(token, again, {"t": city.a}))["setBudget"]["__typename"] == "BudgetPayload"
+    policy = """mutation($t: String!) { setPolicy(input: {tenant: $t, year: 2025, ledger: employee,
+      parameters: {prepayRatio: "0.9"}, reason: "again"}) { __typename } }"""
+    assert (await api.gql(token, policy, {"t": city.a}))["setPolicy"]["__typename"] == "PolicyPayload"
+    points = "query($t: String!) { pointsRuns(tenant: $t, year: 2025) { nodes { id throughMonth } } }"
+    year_run = next(
+        p for p in (await api.gql(token, points, {"t": city.a}))["pointsRuns"]["nodes"] if p["throughMonth"] == 12
+    )
+    pages = {
+        "settlementRuns": f"settlementRuns(tenant: $t, year: 2025, first: 1, after: $a) {{ {PAGE} }}",
+        "pointsRuns": f"pointsRuns(tenant: $t, year: 2025, first: 1, after: $a) {{ {PAGE} }}",
+        "casePoints": f'casePoints(tenant: $t, pointsRun: "{year_run["id"]}", first: 1, after: $a) {{ {PAGE} }}',
+        "budgets": f"budgets(tenant: $t, year: 2025, first: 1, after: $a) {{ {PAGE} }}",
+        "SettlementRun.lines": (
+            f'settlementRun(tenant: $t, id: "{annual}") {{ lines(first: 1, after: $a) {{ {PAGE} }} }}'
+        ),
+        "EffectivePolicy.changes": f"policy(tenant: $t, year: 2025) {{ changes(first: 1, after: $a) {{ {PAGE} }} }}",
+    }
+    for name, field in pages.items():
+
+        async def page(after, field=field):
+            data = await api.gql(token, "query($t: String!, $a: String) { " + field + " }", {"t": city.a, "a": after})
+            value = next(iter(data.values()))
+            return value if "pageInfo" in value else next(iter(value.values()))
+
+        first = await page(None)
+        cursor = first["edges"][0]["cursor"]
+        assert first["pageInfo"] == {
+            "hasNextPage": True,
+            "hasPreviousPage": False,
+            "startCursor": cursor,
+            "endCursor": cursor,
+        }, name
+        second = await page(cursor)
+        assert second["pageInfo"]["hasPreviousPage"] is True, name
+        assert second["pageInfo"]["startCursor"] == second["edges"][0]["cursor"] != cursor, name
+
+
+async def test_a_budget_without_last_year_s_cases_asks_for_its_spending(city, year):
+    api, _, _ = year
+    token = api.token(Role.region_admin, [city.a])
+    q = """mutation($t: String!) { setBudget(input: {tenant: $t, year: 2025, growthRate: "0", reason: "r"}) {
+      __typename ... on ValidationError { errors { record field reason } } } }"""
+    # No 2024 cases in region A: a typed refusal naming lastYearSpending (it was an unexpected error).
+    assert (await api.gql(token, q, {"t": city.a}))["setBudget"] == {
+        "__typename": "ValidationError",
+        "errors": [
+            {
+                "record": "budget 2025/employee",
+                "field": "input.lastYearSpending",
+                "reason": f"no employee cases of 2024 in {city.a}: enter last year's spending",
+            }
+        ],
+    }

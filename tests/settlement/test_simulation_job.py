@@ -1,6 +1,6 @@
 """The simulation's limits and its job: a synchronous `simulate` takes at most
 DIANSHU_SIMULATE_MAX_CASES cases and computes off the event loop; larger scenarios run as the job
-settlement.simulate (`startSimulation`), whose result is the same JSON."""
+settlement.simulate (`startSimulation`), whose result is the same simulated year, typed."""
 
 from __future__ import annotations
 
@@ -32,13 +32,16 @@ START = """mutation($t: String!, $s: ScenarioInput!, $k: String) {
   ... on SimulationJobPayload { created job { id databaseId kind status } }
   ... on ValidationError { errors { record field reason } } ... on PermissionDenied { message } } }"""
 JOB = """query($id: ID!) { job(id: $id) { kind status
-  result { __typename ... on OtherJobResult { figures { path value } } }
+  result { __typename ... on SimulationResult { ledgers { ledger hospitals { hospital due balance } } } }
   error { message issues { path reason } issueCount } } }"""
 
 
-def figure(job: dict, path: str) -> str | None:
-    """A figure of a job's result (the simulation has no result type of its own yet: by path)."""
-    return {f["path"]: f["value"] for f in job["result"]["figures"]}[path]
+def hospital(job: dict, ledger: str, code: str) -> dict:
+    """A hospital's simulated clearing in a simulation job's typed result."""
+    assert job["result"]["__typename"] == "SimulationResult"
+    (led,) = [x for x in job["result"]["ledgers"] if x["ledger"] == ledger]
+    (h,) = [x for x in led["hospitals"] if x["hospital"] == code]
+    return h
 
 
 @pytest.fixture
@@ -74,8 +77,8 @@ async def test_a_scenario_over_the_limit_is_refused_and_runs_as_a_job(small_api,
     job = (await api.gql(token, JOB, {"id": job_id}))["job"]
     assert job["status"] == "succeeded"
     # The hand-computed figures of test_simulate.py: D_H1 71937.50, balance 1218.13.
-    assert figure(job, "ledgers.employee.hospitals.H1.due") == "71937.50"
-    assert figure(job, "ledgers.employee.hospitals.H1.balance") == "1218.13"
+    assert hospital(job, "employee", "H1")["due"] == "71937.50"
+    assert hospital(job, "employee", "H1")["balance"] == "1218.13"
 
 
 def _bad_scenario() -> dict:
@@ -207,7 +210,7 @@ async def test_a_scenario_file_too_large_for_a_request_body_runs_as_a_job(small_
     assert out["__typename"] == "SimulationJobPayload", out
     assert await jobs.execute(db, city.a, uuid.UUID(out["job"]["databaseId"])) == "succeeded"
     job = (await api.gql(token, JOB, {"id": out["job"]["id"]}))["job"]
-    assert figure(job, "ledgers.employee.hospitals.H1.due") == "71937.50"
+    assert hospital(job, "employee", "H1")["due"] == "71937.50"
     # A broken file, NaN, or both a scenario and a file: refused by field, nothing sent.
     sent = len(dispatcher.sent)
     assert (await _start_with_file(api, token, city.a, b'{"cases": ['))["errors"][0]["field"] == "file"

@@ -3,6 +3,7 @@ nothing)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 import strawberry
@@ -12,9 +13,9 @@ from strawberry.types import Info
 from dianshu.scope import Role
 from dianshu.settlement.models import Budget
 from dianshu.settlement.runs import budgets
-from dianshu_graphql import pagination
+from dianshu_graphql import node, pagination
 from dianshu_graphql.errors import PermissionDenied, ValidationError
-from dianshu_graphql.permissions import denied, require_tenant
+from dianshu_graphql.permissions import ANYONE, Allow
 from dianshu_graphql.types.budgets import BudgetPayload, BudgetVersion, SetBudgetInput
 from dianshu_graphql.types.policies import Ledger
 from dianshu_graphql.types.settlement import graphql_path, refused
@@ -22,9 +23,25 @@ from dianshu_graphql.types.settlement import graphql_path, refused
 SetBudgetResult = Annotated[BudgetPayload | ValidationError | PermissionDenied, strawberry.union("SetBudgetResult")]
 
 
+async def fetch_budget(info: Info, tenant: str, budget_id: uuid.UUID) -> BudgetVersion | None:
+    """One budget version, as `budgets` shows it (row-level security)."""
+    async with info.context.session() as s:
+        b = (
+            await s.execute(select(Budget).where(Budget.tenant_id == tenant, Budget.id == budget_id))
+        ).scalar_one_or_none()
+    return BudgetVersion.of(b) if b else None
+
+
+# Who may read budgets (any role, in its own tenants): budgets' declaration and node(id:)'s.
+READ_BUDGETS = Allow(*ANYONE)
+node.register(BudgetVersion, node.code_part, node.uuid_part, fetch=fetch_budget, allow=READ_BUDGETS)
+
+
 @strawberry.type
 class BudgetsQuery:
-    @strawberry.field(description="Budget versions of a region: by ledger, newest version first.")
+    @strawberry.field(
+        description="Budget versions of a region: by ledger, newest version first.", extensions=[READ_BUDGETS]
+    )
     async def budgets(
         self,
         info: Info,
@@ -34,7 +51,6 @@ class BudgetsQuery:
         first: int | None = 50,
         after: str | None = None,
     ) -> pagination.Connection[BudgetVersion]:
-        require_tenant(info, tenant)
         limit = pagination.page_size(first)
         cursor = pagination.decode_cursor(after, str, pagination.key_int)
         q = (
@@ -50,17 +66,16 @@ class BudgetsQuery:
             q = q.where((Budget.ledger > led) | ((Budget.ledger == led) & (Budget.version < version)))
         async with info.context.session() as s:
             rows = list((await s.execute(q)).scalars())
-        return pagination.build(rows, limit, lambda b: [b.ledger, b.version], BudgetVersion.of)
+        return pagination.build(rows, limit, lambda b: [b.ledger, b.version], BudgetVersion.of, after=after)
 
 
 @strawberry.type
 class BudgetsMutation:
     @strawberry.mutation(
-        description="Set a region's budget for a year and ledger (a new version; retries add nothing)."
+        description="Set a region's budget for a year and ledger (a new version; retries add nothing).",
+        extensions=[Allow(Role.region_admin)],
     )
     async def set_budget(self, info: Info, input: SetBudgetInput) -> SetBudgetResult:
-        if (no := denied(info, {Role.region_admin}, input.tenant)) is not None:
-            return no
         tenants = await info.context.registry.all()
         t = tenants.get(input.tenant)
         if t is None or t.kind == "city":

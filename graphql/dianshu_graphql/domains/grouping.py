@@ -33,8 +33,6 @@ JobSubmissionResult = Annotated[
     JobPayload | ValidationError | PermissionDenied | IdempotencyConflict,
     strawberry.union("JobSubmissionResult", description="A job was submitted, or why not."),
 ]
-# The name settlement.py imports (its computePoints and runSettlement return this union too).
-JobResult = JobSubmissionResult
 
 
 @strawberry.input
@@ -80,14 +78,6 @@ async def submit(info: Info, tenant: str, kind: str, params: dict, key: str | No
         field = to_camel_case(str(e.details.get("field") or "input"))
         return ValidationError(message=str(e), errors=[FieldError(record=kind, field=field, reason=str(e))])
     return JobPayload(job=Job.of(job), created=created)
-
-
-async def submit_job(info: Info, tenant: str, kind: str, params: dict, key: str | None) -> JobSubmissionResult:
-    """Transitional, for settlement.py until its mutations declare `Allow(job=KIND)` and call
-    `submit`: the job kind's roles and the tenant are checked here."""
-    if (refused := Allow(job=kind).refusal(info.context.scope, tenant)) is not None:
-        return PermissionDenied(message=refused)
-    return await submit(info, tenant, kind, params, key)
 
 
 @strawberry.type

@@ -12,10 +12,10 @@ from strawberry.types import Info
 from dianshu.settlement.models import CasePoint as CasePointRow
 from dianshu.settlement.models import PointsRun as PointsRunRow
 from dianshu.settlement.runs.points import POINTS
-from dianshu_graphql import pagination
-from dianshu_graphql.domains.grouping import submit_job
-from dianshu_graphql.errors import ExpectedError, IdempotencyConflict, PermissionDenied, ValidationError
-from dianshu_graphql.permissions import require_tenant
+from dianshu_graphql import node, pagination
+from dianshu_graphql.domains import grouping
+from dianshu_graphql.errors import IdempotencyConflict, PermissionDenied, ValidationError
+from dianshu_graphql.permissions import ANYONE, Allow
 from dianshu_graphql.types.settlement import CasePoint, CaseType, PointsJobPayload, PointsRun, job_payload
 
 ComputePointsResult = Annotated[
@@ -27,20 +27,33 @@ def sees_every_hospital(info: Info) -> bool:
     return info.context.scope.all_hospitals
 
 
-def parse_id(value: Any, field: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise ExpectedError(f"{field}: {str(value)[:100]!r} is not an id", field) from None
+def parse_id(value: Any, field: str, type_name: str) -> uuid.UUID:
+    """An id argument naming a `type_name` (keyed by tenant and id): its global id or its databaseId;
+    anything else is refused naming `field`."""
+    return node.key_of(value, type_name, field=field, raw=node.uuid_part, what="an id")[-1]
+
+
+async def fetch_points_run(info: Info, tenant: str, run_id: uuid.UUID) -> PointsRun | None:
+    """One points run, as `pointsRuns` shows it (row-level security)."""
+    R = PointsRunRow
+    async with info.context.session() as s:
+        r = (await s.execute(select(R).where(R.tenant_id == tenant, R.id == run_id))).scalar_one_or_none()
+    return PointsRun.of(r, sees_every_hospital(info)) if r else None
+
+
+# Who may read points runs (any role, in its own tenants): pointsRuns' declaration and node(id:)'s.
+READ_POINTS_RUNS = Allow(*ANYONE)
+node.register(PointsRun, node.code_part, node.uuid_part, fetch=fetch_points_run, allow=READ_POINTS_RUNS)
 
 
 @strawberry.type
 class PointsQuery:
-    @strawberry.field(description="Points runs of a region and year, by month covered and version.")
+    @strawberry.field(
+        description="Points runs of a region and year, by month covered and version.", extensions=[READ_POINTS_RUNS]
+    )
     async def points_runs(
         self, info: Info, tenant: str, year: int, first: int | None = 50, after: str | None = None
     ) -> pagination.Connection[PointsRun]:
-        require_tenant(info, tenant)
         limit = pagination.page_size(first)
         cursor = pagination.decode_cursor(after, pagination.key_int, pagination.key_int)
         R = PointsRunRow
@@ -50,9 +63,13 @@ class PointsQuery:
         async with info.context.session() as s:
             rows = list((await s.execute(q)).scalars())
         whole = sees_every_hospital(info)
-        return pagination.build(rows, limit, lambda r: [r.through_month, r.version], lambda r: PointsRun.of(r, whole))
+        return pagination.build(
+            rows, limit, lambda r: [r.through_month, r.version], lambda r: PointsRun.of(r, whole), after=after
+        )
 
-    @strawberry.field(description="Case points of a points run, by case id (a hospital sees its own).")
+    @strawberry.field(
+        description="Case points of a points run, by case id (a hospital sees its own).", extensions=[Allow(*ANYONE)]
+    )
     async def case_points(
         self,
         info: Info,
@@ -63,13 +80,12 @@ class PointsQuery:
         first: int | None = 100,
         after: str | None = None,
     ) -> pagination.Connection[CasePoint]:
-        require_tenant(info, tenant)
         limit = pagination.page_size(first)
         cursor = pagination.decode_cursor(after, pagination.key_int)
         C = CasePointRow
         q = (
             select(C)
-            .where(C.tenant_id == tenant, C.run_id == parse_id(points_run, "pointsRun"))
+            .where(C.tenant_id == tenant, C.run_id == parse_id(points_run, "pointsRun", "PointsRun"))
             .order_by(C.case_id)
             .limit(limit + 1)
         )
@@ -81,14 +97,16 @@ class PointsQuery:
             q = q.where(C.case_id > cursor[0])
         async with info.context.session() as s:
             rows = list((await s.execute(q)).scalars())
-        return pagination.build(rows, limit, lambda r: [r.case_id], CasePoint.of)
+        return pagination.build(rows, limit, lambda r: [r.case_id], CasePoint.of, after=after)
 
 
 @strawberry.type
 class PointsMutation:
-    @strawberry.mutation(description="Compute a region's case points for a year up to a month (a job).")
+    @strawberry.mutation(
+        description="Compute a region's case points for a year up to a month (a job).", extensions=[Allow(job=POINTS)]
+    )
     async def compute_points(
         self, info: Info, tenant: str, year: int, month: int = 12, idempotency_key: str | None = None
     ) -> ComputePointsResult:
-        result = await submit_job(info, tenant, POINTS, {"year": year, "month": month}, idempotency_key)
+        result = await grouping.submit(info, tenant, POINTS, {"year": year, "month": month}, idempotency_key)
         return job_payload(result, PointsJobPayload)

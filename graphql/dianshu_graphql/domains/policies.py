@@ -13,7 +13,7 @@ from dianshu.scope import Role
 from dianshu.settlement.models import PolicyDefault, PolicyVersion
 from dianshu.settlement.runs import policies
 from dianshu_graphql.errors import ExpectedError, FieldError, PermissionDenied, ValidationError
-from dianshu_graphql.permissions import denied, require_tenant
+from dianshu_graphql.permissions import ANYONE, Allow
 from dianshu_graphql.types.policies import (
     EffectivePolicy,
     Ledger,
@@ -25,6 +25,10 @@ from dianshu_graphql.types.policies import (
 from dianshu_graphql.types.settlement import graphql_path
 
 SetPolicyResult = Annotated[PolicyPayload | ValidationError | PermissionDenied, strawberry.union("SetPolicyResult")]
+# setPolicy by the tenant's kind: a city admin its city's defaults, a region admin its region's own
+# (and the tenant in the caller's scope).
+SET_CITY_DEFAULTS = Allow(Role.city_admin)
+SET_REGION_POLICY = Allow(Role.region_admin)
 
 
 async def load_policy(info: Info, tenant: str, year: int, ledger: str) -> EffectivePolicy:
@@ -67,15 +71,21 @@ def _field(platform_field: str) -> str:
 
 @strawberry.type
 class PoliciesQuery:
-    @strawberry.field(description="The policy parameters in force for a region (or a city's defaults).")
+    @strawberry.field(
+        description="The policy parameters in force for a region (or a city's defaults).", extensions=[Allow(*ANYONE)]
+    )
     async def policy(self, info: Info, tenant: str, year: int, ledger: Ledger = Ledger.employee) -> EffectivePolicy:
-        require_tenant(info, tenant)
         return await load_policy(info, tenant, year, ledger.value)
 
 
 @strawberry.type
 class PoliciesMutation:
-    @strawberry.mutation(description="Change policy parameters: a city admin its defaults, a region admin its own.")
+    @strawberry.mutation(
+        description="Change policy parameters: a city admin its defaults, a region admin its own.",
+        # Who of the two depends on the tenant's kind, known only once the tenant is read: the
+        # resolver checks that role and the tenant, after refusing an unknown tenant.
+        extensions=[Allow(Role.city_admin, Role.region_admin, tenant=False)],
+    )
     async def set_policy(self, info: Info, input: SetPolicyInput) -> SetPolicyResult:
         tenants = await info.context.registry.all()
         t = tenants.get(input.tenant)
@@ -84,9 +94,9 @@ class PoliciesMutation:
                 message=f"unknown tenant {input.tenant}",
                 errors=[FieldError(record="policy", field="input.tenant", reason="unknown")],
             )
-        role = {Role.city_admin} if t.kind == "city" else {Role.region_admin}
-        if (refused := denied(info, role, input.tenant)) is not None:
-            return refused
+        allow = SET_CITY_DEFAULTS if t.kind == "city" else SET_REGION_POLICY
+        if (why := allow.refusal(info.context.scope, input.tenant)) is not None:
+            return PermissionDenied(message=why)
         parameters = policy_json(input.parameters)
         ledger = input.ledger.value
         try:

@@ -14,9 +14,9 @@ from dianshu.reviews import service as reviews
 from dianshu.reviews.models import ExpertPool, ReviewAssignment, SpecialReview
 from dianshu.reviews.workflow import ReviewRefused
 from dianshu.scope import Role
-from dianshu_graphql import pagination
-from dianshu_graphql.errors import NotFound, PermissionDenied, StateConflict, ValidationError
-from dianshu_graphql.permissions import denied, require_tenant
+from dianshu_graphql import node, pagination
+from dianshu_graphql.errors import InvalidId, NotFound, PermissionDenied, StateConflict, ValidationError
+from dianshu_graphql.permissions import ANYONE, Allow
 from dianshu_graphql.types.reviews import (
     ApplyForReviewInput,
     Review,
@@ -36,8 +36,10 @@ AddReviewExpertResult = Annotated[
     ReviewExpertPayload | ValidationError | PermissionDenied, strawberry.union("AddReviewExpertResult")
 ]
 
-HOSPITAL = {Role.hospital_user, Role.integrator}
-REGION = {Role.region_admin}
+# Who takes each step: the hospital (and its integrator) applies, appeals and accepts; the region
+# prechecks, draws experts and decides; an expert gives its opinion.
+HOSPITAL = (Role.hospital_user, Role.integrator)
+REGION = (Role.region_admin,)
 
 # ReviewRefused's fields that are the input's own, by their GraphQL path.
 INPUT_FIELDS = {
@@ -63,17 +65,28 @@ def _refused(e: ReviewRefused) -> ValidationError | NotFound | StateConflict:
 
 
 def _id(value: strawberry.ID) -> uuid.UUID | ValidationError:
+    """input.review: the review's global id or its databaseId."""
     try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return refused(
-            f"review {str(value)[:100]}", "input.review", "not an id", f"input.review: {value!r} is not an id"
-        )
+        return node.key_of(value, "Review", field="input.review", raw=node.uuid_part, what="an id")[-1]
+    except InvalidId as e:
+        return refused(f"review {str(value)[:100]}", "input.review", "not an id", str(e))
 
 
-async def _step(info: Info, tenant: str, roles: set[Role], fn: Any, *args: Any) -> ReviewResult:
-    if (no := denied(info, roles, tenant)) is not None:
-        return no
+async def fetch_review(info: Info, tenant: str, review_id: uuid.UUID) -> Review | None:
+    """One review, as `reviews` shows it (row-level security: an expert those assigned to it, blind)."""
+    R = SpecialReview
+    async with info.context.session() as s:
+        r = (await s.execute(select(R).where(R.tenant_id == tenant, R.id == review_id))).scalar_one_or_none()
+    return Review.of(r, info.context.scope.role is Role.expert) if r else None
+
+
+# Who may read reviews (any role, in its own tenants): reviews' declaration and node(id:)'s.
+READ_REVIEWS = Allow(*ANYONE)
+node.register(Review, node.code_part, node.uuid_part, fetch=fetch_review, allow=READ_REVIEWS)
+
+
+async def _step(info: Info, tenant: str, fn: Any, *args: Any) -> ReviewResult:
+    """A step of the workflow by a role its mutation allows (Allow)."""
     if args and isinstance(args[0], ValidationError):
         return args[0]
     try:
@@ -89,7 +102,8 @@ async def _step(info: Info, tenant: str, roles: set[Role], fn: Any, *args: Any) 
 @strawberry.type
 class ReviewsQuery:
     @strawberry.field(
-        description="Special reviews visible to the caller (an expert: those assigned to it), oldest first."
+        description="Special reviews visible to the caller (an expert: those assigned to it), oldest first.",
+        extensions=[READ_REVIEWS],
     )
     async def reviews(
         self,
@@ -101,7 +115,6 @@ class ReviewsQuery:
         first: int | None = 50,
         after: str | None = None,
     ) -> pagination.Connection[Review]:
-        require_tenant(info, tenant)
         limit = pagination.page_size(first)
         cursor = pagination.decode_cursor(after, pagination.iso_datetime, uuid.UUID)
         R = SpecialReview
@@ -118,31 +131,37 @@ class ReviewsQuery:
             rows = list((await s.execute(q)).scalars())
         expert = info.context.scope.role is Role.expert
         return pagination.build(
-            rows, limit, lambda r: [r.created_at.isoformat(), str(r.id)], lambda r: Review.of(r, expert)
+            rows, limit, lambda r: [r.created_at.isoformat(), str(r.id)], lambda r: Review.of(r, expert), after=after
         )
 
 
 @strawberry.type
 class ReviewsMutation:
-    @strawberry.mutation(description="A hospital applies for special review of an eligible case, within its quota.")
+    @strawberry.mutation(
+        description="A hospital applies for special review of an eligible case, within its quota.",
+        extensions=[Allow(*HOSPITAL)],
+    )
     async def apply_for_review(self, info: Info, input: ApplyForReviewInput) -> ReviewResult:
         # Row-level security keeps a hospital user to its own cases and applications.
-        return await _step(info, input.tenant, HOSPITAL, reviews.submit, input.hospital, input.list_id, input.request)
+        return await _step(info, input.tenant, reviews.submit, input.hospital, input.list_id, input.request)
 
-    @strawberry.mutation(description="The region prechecks an application (accept: false rejects it).")
+    @strawberry.mutation(
+        description="The region prechecks an application (accept: false rejects it).", extensions=[Allow(*REGION)]
+    )
     async def precheck_review(self, info: Info, input: ReviewStepInput, accept: bool = True) -> ReviewResult:
-        return await _step(info, input.tenant, REGION, reviews.precheck, _id(input.review), accept, input.reason)
+        return await _step(info, input.tenant, reviews.precheck, _id(input.review), accept, input.reason)
 
-    @strawberry.mutation(description="Draw the round's experts at random from the region's pool.")
+    @strawberry.mutation(
+        description="Draw the round's experts at random from the region's pool.", extensions=[Allow(*REGION)]
+    )
     async def assign_review_experts(self, info: Info, input: ReviewStepInput) -> ReviewResult:
-        return await _step(info, input.tenant, REGION, reviews.assign, _id(input.review), input.reason)
+        return await _step(info, input.tenant, reviews.assign, _id(input.review), input.reason)
 
-    @strawberry.mutation(description="An assigned expert's blind opinion.")
+    @strawberry.mutation(description="An assigned expert's blind opinion.", extensions=[Allow(Role.expert)])
     async def give_review_opinion(self, info: Info, input: ReviewDecisionInput) -> ReviewResult:
         return await _step(
             info,
             input.tenant,
-            {Role.expert},
             reviews.give_opinion,
             _id(input.review),
             input.outcome.value,
@@ -150,12 +169,13 @@ class ReviewsMutation:
             input.reason,
         )
 
-    @strawberry.mutation(description="The region's decision; it lands in this month's settlement.")
+    @strawberry.mutation(
+        description="The region's decision; it lands in this month's settlement.", extensions=[Allow(*REGION)]
+    )
     async def decide_review(self, info: Info, input: ReviewDecisionInput) -> ReviewResult:
         return await _step(
             info,
             input.tenant,
-            REGION,
             reviews.decide,
             _id(input.review),
             input.outcome.value,
@@ -163,20 +183,23 @@ class ReviewsMutation:
             input.reason,
         )
 
-    @strawberry.mutation(description="The hospital appeals a decision (once).")
+    @strawberry.mutation(description="The hospital appeals a decision (once).", extensions=[Allow(*HOSPITAL)])
     async def appeal_review(self, info: Info, input: ReviewStepInput) -> ReviewResult:
-        return await _step(info, input.tenant, HOSPITAL, reviews.appeal, _id(input.review), input.reason)
+        return await _step(info, input.tenant, reviews.appeal, _id(input.review), input.reason)
 
-    @strawberry.mutation(description="The hospital accepts a decision: it becomes final.")
+    @strawberry.mutation(
+        description="The hospital accepts a decision: it becomes final.", extensions=[Allow(*HOSPITAL)]
+    )
     async def accept_review(self, info: Info, input: ReviewStepInput) -> ReviewResult:
-        return await _step(info, input.tenant, HOSPITAL, reviews.accept, _id(input.review), input.reason)
+        return await _step(info, input.tenant, reviews.accept, _id(input.review), input.reason)
 
-    @strawberry.mutation(description="Add an expert (account subject) to the region's review pool (again: a no-op).")
+    @strawberry.mutation(
+        description="Add an expert (account subject) to the region's review pool (again: a no-op).",
+        extensions=[Allow(*REGION)],
+    )
     async def add_review_expert(
         self, info: Info, tenant: str, expert: str, name: str, specialty: str | None = None
     ) -> AddReviewExpertResult:
-        if (no := denied(info, REGION, tenant)) is not None:
-            return no
         async with info.context.session() as s:
             await reviews.add_expert(s, info.context.scope, tenant, expert, name, specialty)
             row = (

@@ -5,6 +5,7 @@ policies and simulations have their own modules beside this one."""
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -18,18 +19,19 @@ from dianshu.settlement.runs import regional
 from dianshu.settlement.runs.figures import city_overview, statement_data
 from dianshu.settlement.runs.publish import RunRefused, publish_run
 from dianshu.settlement.runs.settle import SETTLE
-from dianshu_graphql import pagination
-from dianshu_graphql.domains.grouping import submit_job
+from dianshu_graphql import node, pagination
+from dianshu_graphql.domains import grouping
 from dianshu_graphql.domains.points import parse_id, sees_every_hospital
 from dianshu_graphql.errors import (
     ExpectedError,
     IdempotencyConflict,
+    InvalidId,
     NotFound,
     PermissionDenied,
     StateConflict,
     ValidationError,
 )
-from dianshu_graphql.permissions import denied, require_roles, require_tenant
+from dianshu_graphql.permissions import ANYONE, BUREAU, Allow
 from dianshu_graphql.types.policies import Ledger
 from dianshu_graphql.types.settlement import (
     Alliance,
@@ -59,8 +61,6 @@ from dianshu_graphql.types.settlement import (
 )
 from dianshu_graphql.types.simulation import AllianceShareInput
 
-BUREAU = {Role.city_admin, Role.city_viewer, Role.region_admin, Role.region_viewer}
-
 RunSettlementResult = Annotated[
     SettlementJobPayload | ValidationError | PermissionDenied | IdempotencyConflict,
     strawberry.union("RunSettlementResult"),
@@ -89,7 +89,9 @@ class RunSettlementInput:
     year: int
     month: int = strawberry.field(default=12, description="The month settled through (monthly).")
     points_run: strawberry.ID | None = strawberry.field(
-        default=None, description="Settle an existing points run of the same period; empty computes fresh points."
+        default=None,
+        description="Settle an existing points run of the same period (its id or databaseId); empty computes fresh "
+        "points.",
     )
     idempotency_key: str | None = None
 
@@ -145,9 +147,35 @@ async def _regional(info: Info, tenant: str, fn: Any, *args: Any) -> Any:
         return await fn(s, info.context.scope, tenant, *args)
 
 
+async def fetch_run(info: Info, tenant: str, run_id: uuid.UUID) -> SettlementRun | None:
+    """One settlement run, as `settlementRun` shows it (row-level security; its inputs and the
+    alliances' figures to callers who see every hospital)."""
+    R = SettlementRunRow
+    async with info.context.session() as s:
+        r = (await s.execute(select(R).where(R.tenant_id == tenant, R.id == run_id))).scalar_one_or_none()
+    return SettlementRun.of(r, sees_every_hospital(info)) if r else None
+
+
+# Who may read a run (any role, in its own tenants): settlementRun's declaration and node(id:)'s.
+READ_RUN = Allow(*ANYONE)
+node.register(SettlementRun, node.code_part, node.uuid_part, fetch=fetch_run, allow=READ_RUN)
+
+
+def points_run_param(value: strawberry.ID) -> str:
+    """RunSettlementInput.pointsRun (a global id or a databaseId) as the job's parameter; anything
+    else is passed on as sent, for the job kind's check to refuse by field."""
+    try:
+        return str(parse_id(value, "input.pointsRun", "PointsRun"))
+    except InvalidId:
+        return str(value)
+
+
 @strawberry.type
 class SettlementQuery:
-    @strawberry.field(description="Settlement runs of a region and year (monthly and annual, every version).")
+    @strawberry.field(
+        description="Settlement runs of a region and year (monthly and annual, every version).",
+        extensions=[Allow(*ANYONE)],
+    )
     async def settlement_runs(
         self,
         info: Info,
@@ -159,7 +187,6 @@ class SettlementQuery:
         first: int | None = 50,
         after: str | None = None,
     ) -> pagination.Connection[SettlementRun]:
-        require_tenant(info, tenant)
         limit = pagination.page_size(first)
         cursor = pagination.decode_cursor(after, str, pagination.key_int, str, pagination.key_int)
         R = SettlementRunRow
@@ -177,26 +204,24 @@ class SettlementQuery:
             rows = list((await s.execute(q)).scalars())
         whole = sees_every_hospital(info)
         return pagination.build(
-            rows, limit, lambda r: [r.kind, r.month, r.ledger, r.version], lambda r: SettlementRun.of(r, whole)
+            rows,
+            limit,
+            lambda r: [r.kind, r.month, r.ledger, r.version],
+            lambda r: SettlementRun.of(r, whole),
+            after=after,
         )
 
-    @strawberry.field(description="One settlement run.")
+    @strawberry.field(description="One settlement run.", extensions=[READ_RUN])
     async def settlement_run(self, info: Info, tenant: str, id: strawberry.ID) -> SettlementRun | None:
-        require_tenant(info, tenant)
-        R = SettlementRunRow
-        async with info.context.session() as s:
-            r = (
-                await s.execute(select(R).where(R.tenant_id == tenant, R.id == parse_id(id, "id")))
-            ).scalar_one_or_none()
-        return SettlementRun.of(r, sees_every_hospital(info)) if r else None
+        return await fetch_run(info, tenant, parse_id(id, "id", "SettlementRun"))
 
     @strawberry.field(
         description="A hospital's statement for a run (also as /statements/{tenant}/{run}/{hospital}.csv|.html); "
-        "null when the run or the hospital's line is not visible to you."
+        "null when the run or the hospital's line is not visible to you.",
+        extensions=[Allow(*ANYONE)],
     )
     async def statement(self, info: Info, tenant: str, run: strawberry.ID, hospital: str) -> Statement | None:
-        require_tenant(info, tenant)
-        run_id = parse_id(run, "run")
+        run_id = parse_id(run, "run", "SettlementRun")
         R = SettlementRunRow
         async with info.context.session() as s:
             data = await statement_data(s, tenant, run_id, hospital)
@@ -230,10 +255,12 @@ class SettlementQuery:
 
     @strawberry.field(
         description="Every region's clearing of a year side by side (published, else the newest draft), by region "
-        "and ledger; also as /reports/{city}/settlement/{year}.html|.csv with a chart. `tenant`: the city."
+        "and ledger; also as /reports/{city}/settlement/{year}.html|.csv with a chart. `tenant`: the city.",
+        # `tenant` is the city, not a scope check: a region's callers get their own region's rows
+        # (row-level security), as /reports/{city}/... gives them.
+        extensions=[Allow(*BUREAU, tenant=False)],
     )
     async def settlement_overview(self, info: Info, tenant: str, year: int) -> list[RegionClearing]:
-        require_roles(info, BUREAU)
         async with info.context.session() as s:
             rows = await city_overview(s, tenant, year)
         return [
@@ -252,20 +279,24 @@ class SettlementQuery:
 
 @strawberry.type
 class SettlementMutation:
-    @strawberry.mutation(description="Run a monthly pre-settlement or the annual clearing (a job; draft runs).")
+    @strawberry.mutation(
+        description="Run a monthly pre-settlement or the annual clearing (a job; draft runs).",
+        extensions=[Allow(job=SETTLE)],
+    )
     async def run_settlement(self, info: Info, input: RunSettlementInput) -> RunSettlementResult:
         params: dict[str, Any] = {"kind": input.kind.value, "year": input.year, "month": input.month}
         if input.points_run:
-            params["points_run"] = str(input.points_run)
-        result = await submit_job(info, input.tenant, SETTLE, params, input.idempotency_key)
+            params["points_run"] = points_run_param(input.points_run)
+        result = await grouping.submit(info, input.tenant, SETTLE, params, input.idempotency_key)
         return job_payload(result, SettlementJobPayload, root="input")
 
-    @strawberry.mutation(description="Publish a draft run: it is frozen from then on (publishing again is a no-op).")
+    @strawberry.mutation(
+        description="Publish a draft run: it is frozen from then on (publishing again is a no-op).",
+        extensions=[Allow(Role.region_admin)],
+    )
     async def publish_settlement_run(self, info: Info, tenant: str, id: strawberry.ID) -> PublishRunResult:
-        if (no := denied(info, {Role.region_admin}, tenant)) is not None:
-            return no
         try:
-            run_id = parse_id(id, "id")
+            run_id = parse_id(id, "id", "SettlementRun")
         except ExpectedError as e:
             return refused(f"run {str(id)[:100]}", "id", "not an id", str(e))
         try:
@@ -277,10 +308,10 @@ class SettlementMutation:
                 return NotFound(message=str(e), record=f"run {run_id}", field="id")
             return StateConflict(message=str(e), record=f"run {run_id}", field="id", reason=e.reason)
 
-    @strawberry.mutation(description="Configure a medical alliance settled as one budget holder.")
+    @strawberry.mutation(
+        description="Configure a medical alliance settled as one budget holder.", extensions=[Allow(Role.region_admin)]
+    )
     async def set_alliance(self, info: Info, input: SetAllianceInput) -> SetAllianceResult:
-        if (no := denied(info, {Role.region_admin}, input.tenant)) is not None:
-            return no
         members = [s.hospital for s in input.shares]
         if twice := duplicates(members, "shares", "hospital"):
             return refused(f"alliance {input.id}", f"input.{twice[0][0]}", twice[0][1])
@@ -299,12 +330,13 @@ class SettlementMutation:
             return _regional_refused(e, "input", members)
         return AlliancePayload(alliance=Alliance.of(row))
 
-    @strawberry.mutation(description="Enter a hospital's evaluation score for a year (releases the holdback).")
+    @strawberry.mutation(
+        description="Enter a hospital's evaluation score for a year (releases the holdback).",
+        extensions=[Allow(Role.region_admin)],
+    )
     async def set_evaluation_score(
         self, info: Info, tenant: str, hospital: str, year: int, score: Decimal
     ) -> SetEvaluationScoreResult:
-        if (no := denied(info, {Role.region_admin}, tenant)) is not None:
-            return no
         try:
             row = await _regional(info, tenant, regional.set_evaluation_score, hospital, year, score)
         except regional.RegionalRefused as e:
@@ -313,10 +345,11 @@ class SettlementMutation:
             score=EvaluationScore(hospital=row.hospital_id, year=row.year, score=row.score, source=row.source)
         )
 
-    @strawberry.mutation(description="Record money an audit deducts from a hospital (off its due, year to date).")
+    @strawberry.mutation(
+        description="Record money an audit deducts from a hospital (off its due, year to date).",
+        extensions=[Allow(Role.region_admin)],
+    )
     async def record_audit_deduction(self, info: Info, input: AuditDeductionInput) -> RecordAuditDeductionResult:
-        if (no := denied(info, {Role.region_admin}, input.tenant)) is not None:
-            return no
         try:
             row = await _regional(
                 info,
@@ -346,10 +379,11 @@ class SettlementMutation:
             )
         )
 
-    @strawberry.mutation(description="Confirm a violation on a case: its points are not counted (serious: deducted).")
+    @strawberry.mutation(
+        description="Confirm a violation on a case: its points are not counted (serious: deducted).",
+        extensions=[Allow(Role.region_admin)],
+    )
     async def confirm_violation(self, info: Info, input: ConfirmViolationInput) -> ConfirmViolationResult:
-        if (no := denied(info, {Role.region_admin}, input.tenant)) is not None:
-            return no
         try:
             row = await _regional(
                 info,

@@ -5,7 +5,6 @@ strict parser, which refuses with every path (reported at the client's GraphQL p
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -14,7 +13,6 @@ import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
-from dianshu.jobs.registry import get_kind
 from dianshu.settlement.arithmetic.simulate import ScenarioError, parse_scenario
 from dianshu.settlement.arithmetic.simulate import simulate as run_simulation
 from dianshu.settlement.runs.compare import CompareRefused, simulate_against_run
@@ -25,16 +23,16 @@ from dianshu.settlement.runs.simulations import (
     listed_issues,
     too_many_cases,
 )
-from dianshu_graphql.domains.grouping import submit_job
-from dianshu_graphql.domains.settlement import BUREAU
+from dianshu_graphql.domains import grouping
+from dianshu_graphql.domains.points import parse_id
 from dianshu_graphql.errors import (
-    ExpectedError,
     FieldError,
     IdempotencyConflict,
+    InvalidId,
     PermissionDenied,
     ValidationError,
 )
-from dianshu_graphql.permissions import denied, require_roles
+from dianshu_graphql.permissions import BUREAU, Allow
 from dianshu_graphql.types.policies import PolicyParametersInput, policy_json
 from dianshu_graphql.types.settlement import (
     SimulationJobPayload,
@@ -107,13 +105,10 @@ async def read_scenario_file(file: Upload, limit: int) -> Any:
 class SimulationQuery:
     @strawberry.field(
         description="Simulate a scenario: case points and annual clearing, nothing stored. At most "
-        "DIANSHU_SIMULATE_MAX_CASES cases; larger scenarios run as a job (startSimulation)."
+        "DIANSHU_SIMULATE_MAX_CASES cases; larger scenarios run as a job (startSimulation).",
+        extensions=[Allow(*BUREAU)],
     )
     async def simulate(self, info: Info, scenario: ScenarioInput) -> SimulateResult:
-        try:
-            require_roles(info, BUREAU)
-        except ExpectedError as e:
-            return PermissionDenied(message=str(e))
         limit = info.context.settings.simulate_max_cases
         data = _typed_scenario(scenario, limit)
         if isinstance(data, ValidationError):
@@ -131,7 +126,8 @@ class SimulationQuery:
 
     @strawberry.field(
         description="Simulate the region's real year on changed parameters and compare it, hospital by hospital, "
-        "with an annual clearing run. Nothing is stored."
+        "with an annual clearing run. Nothing is stored.",
+        extensions=[Allow(*BUREAU)],
     )
     async def simulate_against_run(
         self,
@@ -142,13 +138,11 @@ class SimulationQuery:
         coefficients: list[HospitalCoefficientInput] | None = None,
         growth_rate: Decimal | None = None,
     ) -> SimulateAgainstRunResult:
-        if (no := denied(info, BUREAU, tenant)) is not None:
-            return no
         record = f"run {run}"
         try:
-            run_id = uuid.UUID(str(run))
-        except ValueError:
-            return refused(record, "run", "not an id", f"run: {run!r} is not an id")
+            run_id = parse_id(run, "run", "SettlementRun")
+        except InvalidId as e:
+            return refused(record, "run", "not an id", str(e))
         hospitals = [c.hospital for c in coefficients or []]
         if twice := duplicates(hospitals, "coefficients", "hospital"):
             return refused(record, *twice[0])
@@ -174,8 +168,9 @@ class SimulationQuery:
 class SimulationMutation:
     @strawberry.mutation(
         description="Simulate a scenario of any size up to DIANSHU_SIMULATE_JOB_MAX_CASES cases as a job "
-        "(settlement.simulate): poll job(id) for its status; its result is the scenario JSON's result "
-        "(as `dianshu simulate` writes it), a refused scenario's paths are in its error."
+        "(settlement.simulate): poll job(id) for its status; its result is a SimulationResult (as simulate "
+        "answers), a refused scenario's paths are in its error.",
+        extensions=[Allow(job=SIMULATE)],
     )
     async def start_simulation(
         self,
@@ -192,8 +187,6 @@ class SimulationMutation:
         ] = None,
         idempotency_key: str | None = None,
     ) -> StartSimulationResult:
-        if (no := denied(info, get_kind(SIMULATE).roles, tenant)) is not None:
-            return no
         if (scenario is None) == (file is None):
             return refused(
                 "scenario", "scenario", "give either scenario or file", "scenario: give one of scenario, file"
@@ -218,5 +211,5 @@ class SimulationMutation:
             await anyio.to_thread.run_sync(parse_scenario, data)
         except ScenarioError as e:
             return scenario_refused(e, scenario)
-        result = await submit_job(info, tenant, SIMULATE, {"scenario": data}, idempotency_key)
+        result = await grouping.submit(info, tenant, SIMULATE, {"scenario": data}, idempotency_key)
         return job_payload(result, SimulationJobPayload)

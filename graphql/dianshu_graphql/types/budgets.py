@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from decimal import Decimal
 from typing import Any
 
 import strawberry
 
+from dianshu_graphql import node
 from dianshu_graphql.types.policies import Ledger
 from dianshu_graphql.types.settlement import SpendingSource
 
@@ -25,7 +27,9 @@ class CarveOutInput:
 
 
 @strawberry.type(description="A region's budget for a year and ledger: T = spending × (1 + g) − carve-outs.")
-class BudgetVersion:
+class BudgetVersion(node.Node):
+    id: strawberry.ID
+    database_id: uuid.UUID = strawberry.field(description="The budget version's own id (what a run's inputs name).")
     tenant: str
     year: int
     ledger: Ledger
@@ -49,6 +53,8 @@ class BudgetVersion:
     @classmethod
     def of(cls, b: Any) -> BudgetVersion:
         return cls(
+            id=node.global_id("BudgetVersion", b.tenant_id, b.id),
+            database_id=b.id,
             tenant=b.tenant_id,
             year=b.year,
             ledger=Ledger(b.ledger),

@@ -403,6 +403,7 @@ class EffectivePolicy:
                 created_by=x[1].created_by,
                 created_at=x[1].created_at,
             ),
+            after=after,
         )
 
 

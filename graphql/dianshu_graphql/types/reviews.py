@@ -4,6 +4,7 @@ steps and the experts' blind opinions."""
 from __future__ import annotations
 
 import datetime
+import uuid
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from dianshu_graphql import node
 from dianshu_graphql.loaders import review_opinions_loader, review_steps_loader
 from dianshu_graphql.types.settlement import CaseType
 
@@ -131,8 +133,9 @@ class ReviewCase:
 
 
 @strawberry.type(description="A special-review application (特病单议).")
-class Review:
+class Review(node.Node):
     id: strawberry.ID
+    database_id: uuid.UUID = strawberry.field(description="The review's own id (older calls use it).")
     tenant: str
     hospital: str | None = strawberry.field(description="Hidden from experts (blind review).")
     list_id: str | None = strawberry.field(description="Hidden from experts (blind review).")
@@ -149,18 +152,21 @@ class Review:
 
     @strawberry.field(description="Every step, in order (one query per request for all reviews asked).")
     async def steps(self, info: Info) -> list[ReviewStep]:
-        rows = await info.context.loader("review_steps", review_steps_loader).load((self.tenant, str(self.id)))
+        rows = await info.context.loader("review_steps", review_steps_loader).load((self.tenant, str(self.database_id)))
         return [ReviewStep.of(e) for e in rows]
 
     @strawberry.field(description="The experts' opinions, by round and expert (one query per request).")
     async def opinions(self, info: Info) -> list[ReviewOpinion]:
-        rows = await info.context.loader("review_opinions", review_opinions_loader).load((self.tenant, str(self.id)))
+        rows = await info.context.loader("review_opinions", review_opinions_loader).load(
+            (self.tenant, str(self.database_id))
+        )
         return [ReviewOpinion.of(a) for a in rows]
 
     @classmethod
     def of(cls, r: Any, expert: bool) -> Review:
         return cls(
-            id=strawberry.ID(str(r.id)),
+            id=node.global_id("Review", r.tenant_id, r.id),
+            database_id=r.id,
             tenant=r.tenant_id,
             hospital=None if expert else r.hospital_id,
             list_id=None if expert else r.list_id,
@@ -195,14 +201,14 @@ class ApplyForReviewInput:
 @strawberry.input
 class ReviewStepInput:
     tenant: str
-    review: strawberry.ID
+    review: strawberry.ID = strawberry.field(description="The review (its id or databaseId).")
     reason: str
 
 
 @strawberry.input
 class ReviewDecisionInput:
     tenant: str
-    review: strawberry.ID
+    review: strawberry.ID = strawberry.field(description="The review (its id or databaseId).")
     outcome: ReviewOutcome
     points: Decimal | None = strawberry.field(default=None, description="The points set, for add_points only.")
     reason: str

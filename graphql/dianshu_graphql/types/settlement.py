@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -14,10 +15,13 @@ import strawberry
 from strawberry.types import Info
 from strawberry.utils.str_converters import to_camel_case
 
-from dianshu_graphql import pagination
+from dianshu.settlement.runs.points import POINTS
+from dianshu.settlement.runs.settle import SETTLE
+from dianshu_graphql import node, pagination
 from dianshu_graphql.errors import FieldError, ValidationError
 from dianshu_graphql.loaders import settlement_lines_loader
 from dianshu_graphql.pagination import Connection
+from dianshu_graphql.types import job_results
 from dianshu_graphql.types.jobs import Job, JobPayload
 from dianshu_graphql.types.policies import Ledger, LedgerPolicy
 from dianshu_graphql.types.tenancy import HospitalType
@@ -345,8 +349,11 @@ def _id(value: Any) -> strawberry.ID | None:
 
 
 @strawberry.type(description="A monthly pre-settlement or an annual clearing of one ledger.")
-class SettlementRun:
+class SettlementRun(node.Node):
     id: strawberry.ID
+    database_id: uuid.UUID = strawberry.field(
+        description="The run's own id (as the REST statement paths, RegionClearing.run and RunComparison.run show it)."
+    )
     tenant: str
     kind: SettlementKind
     year: int
@@ -372,16 +379,17 @@ class SettlementRun:
     async def lines(self, info: Info, first: int | None = 100, after: str | None = None) -> Connection[SettlementLine]:
         limit = pagination.page_size(first)
         cursor = pagination.decode_cursor(after, str)
-        key = (self.tenant, str(self.id), limit + 1, cursor[0] if cursor else None)
+        key = (self.tenant, str(self.database_id), limit + 1, cursor[0] if cursor else None)
         rows = await info.context.loader("settlement_lines", settlement_lines_loader).load(key)
-        return pagination.build(rows, limit, lambda r: [r.hospital_id], SettlementLine.of)
+        return pagination.build(rows, limit, lambda r: [r.hospital_id], SettlementLine.of, after=after)
 
     @classmethod
     def of(cls, r: Any, whole: bool) -> SettlementRun:
         """`whole`: the caller sees every hospital. A hospital user gets the region's totals and its
         own line, not the run's per-hospital inputs (scores, coefficients) or the alliances' dues."""
         return cls(
-            id=strawberry.ID(str(r.id)),
+            id=node.global_id("SettlementRun", r.tenant_id, r.id),
+            database_id=r.id,
             tenant=r.tenant_id,
             kind=SettlementKind(r.kind),
             year=r.year,
@@ -584,8 +592,11 @@ class PointsRunInputs:
 
 
 @strawberry.type(description="A computation of case points for a year up to a month, with its inputs.")
-class PointsRun:
+class PointsRun(node.Node):
     id: strawberry.ID
+    database_id: uuid.UUID = strawberry.field(
+        description="The points run's own id (what SettlementRun.pointsRun shows; older calls use it)."
+    )
     tenant: str
     year: int
     through_month: int
@@ -599,7 +610,8 @@ class PointsRun:
     @classmethod
     def of(cls, r: Any, whole: bool) -> PointsRun:
         return cls(
-            id=strawberry.ID(str(r.id)),
+            id=node.global_id("PointsRun", r.tenant_id, r.id),
+            database_id=r.id,
             tenant=r.tenant_id,
             year=r.year,
             through_month=r.through_month,
@@ -641,6 +653,61 @@ class CasePoint:
         )
 
 
+# ---- job results ------------------------------------------------------------------------------------
+
+
+@strawberry.type(description="What computing points (settlement.points) produced: the points run and its totals.")
+class PointsJobResult:
+    points_run_id: uuid.UUID = strawberry.field(description="The points run's databaseId.")
+    version: int = strawberry.field(description="The points run's version (1, 2, … for re-runs of the period).")
+    summary: PointsSummary = strawberry.field(description="Its totals, as PointsRun.summary shows them.")
+
+    @classmethod
+    def of(cls, r: dict[str, Any]) -> PointsJobResult:
+        return cls(
+            points_run_id=uuid.UUID(str(r["points_run"])), version=int(r["version"]), summary=PointsSummary.of(r)
+        )
+
+
+@strawberry.type(description="A run a settlement job wrote: one per ledger with cases.")
+class SettledRun:
+    run_id: uuid.UUID = strawberry.field(description="The settlement run's databaseId.")
+    ledger: Ledger
+    version: int
+    figures: SettlementFigures = strawberry.field(description="The run's figures, as SettlementRun.figures shows them.")
+
+
+@strawberry.type(description="What a settlement job (settlement.settle) produced: a draft run per ledger.")
+class SettlementJobResult:
+    kind: SettlementKind
+    year: int
+    month: int = strawberry.field(description="The month settled through (12 for an annual clearing).")
+    points_run_id: uuid.UUID = strawberry.field(description="The databaseId of the points run settled.")
+    runs: list[SettledRun]
+
+    @classmethod
+    def of(cls, r: dict[str, Any]) -> SettlementJobResult:
+        return cls(
+            kind=SettlementKind(r["kind"]),
+            year=int(r["year"]),
+            month=int(r["month"]),
+            points_run_id=uuid.UUID(str(r["points_run"])),
+            runs=[
+                SettledRun(
+                    run_id=uuid.UUID(str(x["id"])),
+                    ledger=Ledger(x["ledger"]),
+                    version=int(x["version"]),
+                    figures=SettlementFigures.of(x),
+                )
+                for x in r["runs"]
+            ],
+        )
+
+
+job_results.register(POINTS, PointsJobResult, PointsJobResult.of)
+job_results.register(SETTLE, SettlementJobResult, SettlementJobResult.of)
+
+
 # ---- job payloads ------------------------------------------------------------------------------------
 
 
@@ -663,7 +730,7 @@ class SimulationJobPayload:
 
 
 def job_payload(result: Any, cls: type, root: str | None = None) -> Any:
-    """grouping.submit_job's answer with its payload named for the job (and a refusal's field under
+    """grouping.submit's answer with its payload named for the job (and a refusal's field under
     the argument it came from)."""
     if isinstance(result, JobPayload):
         return cls(job=result.job, created=result.created)

@@ -11,6 +11,8 @@ from typing import Any
 
 import strawberry
 
+from dianshu.settlement.runs.simulations import SIMULATE
+from dianshu_graphql.types import job_results
 from dianshu_graphql.types.cases import FundType
 from dianshu_graphql.types.policies import (
     Ledger,
@@ -229,7 +231,10 @@ class SimulatedLedger:
     hospitals: list[SimulatedHospital]
 
 
-@strawberry.type(description="A simulated year (the same figures as `dianshu simulate` writes, typed).")
+@strawberry.type(
+    description="A simulated year (the same figures as `dianshu simulate` writes, typed): simulate's result, and "
+    "the result of a simulation job (settlement.simulate)."
+)
 class SimulationResult:
     policy: PolicyParameters = strawberry.field(description="The parameters the year was simulated with.")
     cases: list[SimulatedCase]
@@ -273,6 +278,10 @@ class SimulationResult:
                 for name, led in result["ledgers"].items()
             ],
         )
+
+
+# A simulation job's result is the same simulated year.
+job_results.register(SIMULATE, SimulationResult, SimulationResult.of)
 
 
 @strawberry.type(description="A simulation's result.")

@@ -107,7 +107,6 @@ async def set_budget(
         if spent <= 0:
             raise BudgetRefused(
                 record,
-                record,
                 "last_year_spending",
                 f"no {ledger} cases of {year - 1} in {tenant}: enter last year's spending",
             )
