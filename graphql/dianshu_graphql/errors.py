@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import strawberry
 from strawberry.exceptions import StrawberryInputCoercionError
@@ -120,14 +121,32 @@ class StateConflict:
     reason: str
 
 
-def refused(e: Refused) -> ValidationError | NotFound | StateConflict:
+def invalid(record: str, field: str, reason: str, message: str | None = None) -> ValidationError:
+    """A ValidationError of one field, for what the API itself refuses (an id that is not one, a
+    key given twice) before any domain rule runs."""
+    return ValidationError(
+        message=message or f"{field}: {reason}", errors=[FieldError(record=record, field=field, reason=reason)]
+    )
+
+
+def refused(
+    e: Refused,
+    *,
+    path: Callable[[str], str] = str,
+    record: str | None = None,
+    message: str | None = None,
+) -> ValidationError | NotFound | StateConflict:
     """A domain's refusal (dianshu.errors.Refused) as its typed union member: one mapping for every
     resolver. An invalid input is a ValidationError with one FieldError per issue; what is not there
-    (or not the caller's to see) is NotFound; what its state forbids is StateConflict."""
+    (or not the caller's to see) is NotFound; what its state forbids is StateConflict. `path` turns
+    the domain's field names into the client's argument paths (input.growthRate)."""
+    rec = record or e.record
     if e.kind == "not_found":
-        return NotFound(message=str(e), record=e.record, field=e.field)
+        return NotFound(message=message or str(e), record=rec, field=path(e.field))
     if e.kind == "state":
-        return StateConflict(message=str(e), record=e.record, field=e.field, reason=e.reason)
+        return StateConflict(message=message or str(e), record=rec, field=path(e.field), reason=e.reason)
+    issues = [(path(f), r) for f, r in e.issues]
     return ValidationError(
-        message=str(e), errors=[FieldError(record=e.record, field=field, reason=reason) for field, reason in e.issues]
+        message=message or "; ".join(f"{f}: {r}" for f, r in issues),
+        errors=[FieldError(record=rec, field=f, reason=r) for f, r in issues],
     )

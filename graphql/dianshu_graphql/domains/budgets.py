@@ -14,11 +14,12 @@ from dianshu.scope import Role
 from dianshu.settlement.models import Budget
 from dianshu.settlement.runs import budgets
 from dianshu_graphql import node, pagination
-from dianshu_graphql.errors import PermissionDenied, ValidationError
+from dianshu_graphql.errors import PermissionDenied, ValidationError, invalid
+from dianshu_graphql.errors import refused as as_union
 from dianshu_graphql.permissions import ANYONE, Allow
 from dianshu_graphql.types.budgets import BudgetPayload, BudgetVersion, SetBudgetInput
 from dianshu_graphql.types.policies import Ledger
-from dianshu_graphql.types.settlement import graphql_path, refused
+from dianshu_graphql.types.settlement import graphql_path
 
 SetBudgetResult = Annotated[BudgetPayload | ValidationError | PermissionDenied, strawberry.union("SetBudgetResult")]
 
@@ -79,7 +80,7 @@ class BudgetsMutation:
         tenants = await info.context.registry.all()
         t = tenants.get(input.tenant)
         if t is None or t.kind == "city":
-            return refused("budget", "input.tenant", "not a region", f"tenant: {input.tenant} is not a region")
+            return invalid("budget", "input.tenant", "not a region", f"tenant: {input.tenant} is not a region")
         carve_outs = (
             None if input.carve_outs is None else [{"item": c.item, "amount": str(c.amount)} for c in input.carve_outs]
         )
@@ -99,5 +100,6 @@ class BudgetsMutation:
                 )
                 return BudgetPayload(budget=BudgetVersion.of(b))
         except budgets.BudgetRefused as e:
-            field = graphql_path(e.field, "input")
-            return refused(f"budget {input.year}/{input.ledger.value}", field, e.reason, f"{field}: {e.reason}")
+            return as_union(  # type: ignore[return-value]
+                e, path=lambda f: graphql_path(f, "input"), record=f"budget {input.year}/{input.ledger.value}"
+            )

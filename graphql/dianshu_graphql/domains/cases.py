@@ -229,7 +229,7 @@ class CasesMutation:
         try:
             sub = await submit_batch(info.context.db, info.context.scope, req, chunks())
         except IngestRefused as e:
-            return ValidationError(message=str(e), errors=[FieldError(record="upload", field=e.field, reason=e.reason)])
+            return refused(e)
         except LayoutError as e:
             return ValidationError(message=str(e), errors=[FieldError(record="upload", field="file", reason=str(e))])
         except IdempotencyConflictErr as e:

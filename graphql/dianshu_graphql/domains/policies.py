@@ -13,6 +13,7 @@ from dianshu.scope import Role
 from dianshu.settlement.models import PolicyDefault, PolicyVersion
 from dianshu.settlement.runs import policies
 from dianshu_graphql.errors import ExpectedError, FieldError, PermissionDenied, ValidationError
+from dianshu_graphql.errors import refused as as_union
 from dianshu_graphql.permissions import ANYONE, Allow
 from dianshu_graphql.types.policies import (
     EffectivePolicy,
@@ -118,7 +119,5 @@ class PoliciesMutation:
                     )
         except policies.PolicyRefused as e:
             record = f"policy {input.year}/{ledger}"
-            return ValidationError(
-                message=str(e), errors=[FieldError(record=record, field=_field(f), reason=r) for f, r in e.issues]
-            )
+            return as_union(e, path=_field, record=record, message=str(e))  # type: ignore[return-value]
         return PolicyPayload(policy=await load_policy(info, input.tenant, input.year, ledger))

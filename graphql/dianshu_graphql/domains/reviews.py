@@ -15,7 +15,8 @@ from dianshu.reviews.models import ExpertPool, ReviewAssignment, SpecialReview
 from dianshu.reviews.workflow import ReviewRefused
 from dianshu.scope import Role
 from dianshu_graphql import node, pagination
-from dianshu_graphql.errors import InvalidId, NotFound, PermissionDenied, StateConflict, ValidationError
+from dianshu_graphql.errors import InvalidId, NotFound, PermissionDenied, StateConflict, ValidationError, invalid
+from dianshu_graphql.errors import refused as as_union
 from dianshu_graphql.permissions import ANYONE, Allow
 from dianshu_graphql.types.reviews import (
     ApplyForReviewInput,
@@ -27,7 +28,6 @@ from dianshu_graphql.types.reviews import (
     ReviewState,
     ReviewStepInput,
 )
-from dianshu_graphql.types.settlement import refused
 
 ReviewResult = Annotated[
     ReviewPayload | ValidationError | PermissionDenied | NotFound | StateConflict, strawberry.union("ReviewResult")
@@ -51,17 +51,9 @@ INPUT_FIELDS = {
     "outcome": "input.outcome",
     "points": "input.points",
 }
-# Refusals for the review's state, not for what the input says.
-STATE_FIELDS = {"state", "opinion", "opinions"}
-
 
 def _refused(e: ReviewRefused) -> ValidationError | NotFound | StateConflict:
-    field = INPUT_FIELDS.get(e.field, e.field)
-    if e.field == "id":
-        return NotFound(message=str(e), record=e.record, field=field)
-    if e.field in STATE_FIELDS:
-        return StateConflict(message=str(e), record=e.record, field=field, reason=e.reason)
-    return refused(e.record, field, e.reason, str(e))
+    return as_union(e, path=lambda f: INPUT_FIELDS.get(f, f), message=str(e))
 
 
 def _id(value: strawberry.ID) -> uuid.UUID | ValidationError:
@@ -69,7 +61,7 @@ def _id(value: strawberry.ID) -> uuid.UUID | ValidationError:
     try:
         return node.key_of(value, "Review", field="input.review", raw=node.uuid_part, what="an id")[-1]
     except InvalidId as e:
-        return refused(f"review {str(value)[:100]}", "input.review", "not an id", str(e))
+        return invalid(f"review {str(value)[:100]}", "input.review", "not an id", str(e))
 
 
 async def fetch_review(info: Info, tenant: str, review_id: uuid.UUID) -> Review | None:

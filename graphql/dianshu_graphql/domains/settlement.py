@@ -30,7 +30,9 @@ from dianshu_graphql.errors import (
     PermissionDenied,
     StateConflict,
     ValidationError,
+    invalid,
 )
+from dianshu_graphql.errors import refused as as_union
 from dianshu_graphql.permissions import ANYONE, BUREAU, Allow
 from dianshu_graphql.types.policies import Ledger
 from dianshu_graphql.types.settlement import (
@@ -57,7 +59,6 @@ from dianshu_graphql.types.settlement import (
     graphql_path,
     job_payload,
     listed_field,
-    refused,
 )
 from dianshu_graphql.types.simulation import AllianceShareInput
 
@@ -138,7 +139,7 @@ def _regional_refused(
     if shares is not None:
         field = listed_field(field, "shares", shares, e.reason, "share", "hospital")
     path = graphql_path(field, root)
-    return refused(e.record, path, e.reason, f"{e.record}.{path}: {e.reason}")
+    return as_union(e, path=lambda _: path, message=f"{e.record}.{path}: {e.reason}")  # type: ignore[return-value]
 
 
 async def _regional(info: Info, tenant: str, fn: Any, *args: Any) -> Any:
@@ -298,15 +299,13 @@ class SettlementMutation:
         try:
             run_id = parse_id(id, "id", "SettlementRun")
         except ExpectedError as e:
-            return refused(f"run {str(id)[:100]}", "id", "not an id", str(e))
+            return invalid(f"run {str(id)[:100]}", "id", "not an id", str(e))
         try:
             async with info.context.session() as s:
                 run = await publish_run(s, info.context.scope, tenant, run_id)
                 return RunPayload(run=SettlementRun.of(run, sees_every_hospital(info)))
         except RunRefused as e:
-            if e.reason.startswith("no settlement run"):
-                return NotFound(message=str(e), record=f"run {run_id}", field="id")
-            return StateConflict(message=str(e), record=f"run {run_id}", field="id", reason=e.reason)
+            return as_union(e, path=lambda _: "id", message=str(e))
 
     @strawberry.mutation(
         description="Configure a medical alliance settled as one budget holder.", extensions=[Allow(Role.region_admin)]
@@ -314,7 +313,7 @@ class SettlementMutation:
     async def set_alliance(self, info: Info, input: SetAllianceInput) -> SetAllianceResult:
         members = [s.hospital for s in input.shares]
         if twice := duplicates(members, "shares", "hospital"):
-            return refused(f"alliance {input.id}", f"input.{twice[0][0]}", twice[0][1])
+            return invalid(f"alliance {input.id}", f"input.{twice[0][0]}", twice[0][1])
         try:
             row = await _regional(
                 info,

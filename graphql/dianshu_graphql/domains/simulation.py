@@ -31,7 +31,9 @@ from dianshu_graphql.errors import (
     InvalidId,
     PermissionDenied,
     ValidationError,
+    invalid,
 )
+from dianshu_graphql.errors import refused as as_union
 from dianshu_graphql.permissions import BUREAU, Allow
 from dianshu_graphql.types.policies import PolicyParametersInput, policy_json
 from dianshu_graphql.types.settlement import (
@@ -40,7 +42,6 @@ from dianshu_graphql.types.settlement import (
     graphql_path,
     job_payload,
     listed_field,
-    refused,
 )
 from dianshu_graphql.types.simulation import (
     HospitalCoefficientInput,
@@ -87,7 +88,7 @@ def _typed_scenario(scenario: ScenarioInput, limit: int) -> dict[str, Any] | Val
             errors=[FieldError(record="scenario", field=p, reason=r) for p, r in issues],
         )
     if (why := too_many_cases(data, limit)) is not None:
-        return refused("scenario", "scenario.cases", why, f"scenario.cases: {why}")
+        return invalid("scenario", "scenario.cases", why, f"scenario.cases: {why}")
     return data
 
 
@@ -142,10 +143,10 @@ class SimulationQuery:
         try:
             run_id = parse_id(run, "run", "SettlementRun")
         except InvalidId as e:
-            return refused(record, "run", "not an id", str(e))
+            return invalid(record, "run", "not an id", str(e))
         hospitals = [c.hospital for c in coefficients or []]
         if twice := duplicates(hospitals, "coefficients", "hospital"):
-            return refused(record, *twice[0])
+            return invalid(record, *twice[0])
         try:
             async with info.context.session() as s:
                 result = await simulate_against_run(
@@ -159,8 +160,12 @@ class SimulationQuery:
                     growth_rate=growth_rate,
                 )
         except CompareRefused as e:
-            path = graphql_path(listed_field(e.field, "coefficients", hospitals, e.reason, "coefficient", "hospital"))
-            return refused(record, path, e.reason, f"{path}: {e.reason}")
+            reason = e.reason
+
+            def path(f: str) -> str:
+                return graphql_path(listed_field(f, "coefficients", hospitals, reason, "coefficient", "hospital"))
+
+            return as_union(e, path=path, record=record)  # type: ignore[return-value]
         return RunComparisonPayload(comparison=RunComparison.of(result))
 
 
@@ -188,7 +193,7 @@ class SimulationMutation:
         idempotency_key: str | None = None,
     ) -> StartSimulationResult:
         if (scenario is None) == (file is None):
-            return refused(
+            return invalid(
                 "scenario", "scenario", "give either scenario or file", "scenario: give one of scenario, file"
             )
         limit = info.context.settings.simulate_job_max_cases
@@ -200,11 +205,11 @@ class SimulationMutation:
             try:
                 data = await read_scenario_file(file, info.context.settings.simulate_file_max_bytes)
             except ScenarioFileError as e:
-                return refused("scenario", "file", str(e), f"file: {e}")
+                return invalid("scenario", "file", str(e), f"file: {e}")
             if not isinstance(data, dict):
-                return refused("scenario", "file", "must be a JSON object", "file: must be a JSON object")
+                return invalid("scenario", "file", "must be a JSON object", "file: must be a JSON object")
             if (why := too_many_cases(data, limit)) is not None:
-                return refused("scenario", "cases", why, f"cases: {why}")
+                return invalid("scenario", "cases", why, f"cases: {why}")
         try:
             # The strict reader at submission (off the event loop): a malformed scenario is refused
             # now with every path, as simulate refuses it, not queued; the job checks it again.

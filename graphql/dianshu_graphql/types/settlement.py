@@ -18,7 +18,7 @@ from strawberry.utils.str_converters import to_camel_case
 from dianshu.settlement.runs.points import POINTS
 from dianshu.settlement.runs.settle import SETTLE
 from dianshu_graphql import node, pagination
-from dianshu_graphql.errors import FieldError, ValidationError
+from dianshu_graphql.errors import ValidationError
 from dianshu_graphql.loaders import settlement_lines_loader
 from dianshu_graphql.pagination import Connection
 from dianshu_graphql.types import job_results
@@ -89,12 +89,6 @@ def graphql_path(path: str, root: str | None = None, renames: dict[str, str] | N
         name = (renames or {}).get(token) or to_camel_case(token)
         out = f"{out}.{name}" if out else name
     return out
-
-
-def refused(record: str, field: str, reason: str, message: str | None = None) -> ValidationError:
-    return ValidationError(
-        message=message or f"{field}: {reason}", errors=[FieldError(record=record, field=field, reason=reason)]
-    )
 
 
 def listed_field(path: str, prefix: str, keys: list[str], reason: str, value_field: str, key_field: str) -> str:

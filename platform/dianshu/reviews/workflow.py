@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
 
-from dianshu.errors import Refused
+from dianshu.errors import RefusalKind, Refused
 from dianshu.grouping.drg_codes import ungroupable_or_ambiguous
 
 # action -> (states it may start from, the state it leads to, the roles that take it)
@@ -19,11 +19,18 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, frozenset[str]]] = {
 }
 
 
+# A refusal of the review's own id is "not there (or not yours)"; of its state, opinions or an
+# opinion, what the review's state forbids now; of anything else, the input.
+_KIND_OF_FIELD: dict[str, RefusalKind] = {"id": "not_found", "state": "state", "opinion": "state", "opinions": "state"}
+
+
 class ReviewRefused(Refused):
     """A review step refused (message: "record.field: reason")."""
 
     def __init__(self, record: str, field: str, reason: str) -> None:
-        super().__init__(record, field, reason, message=f"{record}.{field}: {reason}")
+        super().__init__(
+            record, field, reason, message=f"{record}.{field}: {reason}", kind=_KIND_OF_FIELD.get(field, "invalid")
+        )
 
 
 def next_state(action: str, state: str, role: str, record: str, *, appealed: bool = False) -> str:

@@ -32,7 +32,7 @@ async def publish_run(session: AsyncSession, scope: Scope, tenant: str, run_id: 
         )
     ).scalar_one_or_none()
     if run is None:
-        raise RunRefused(f"run {run_id}", "run", f"no settlement run {run_id} in {tenant}")
+        raise RunRefused(f"run {run_id}", "run", f"no settlement run {run_id} in {tenant}", kind="not_found")
     if run.status == "published":
         return run
     newest = (
@@ -48,7 +48,10 @@ async def publish_run(session: AsyncSession, scope: Scope, tenant: str, run_id: 
     ).scalar_one()
     if run.version != newest:
         raise RunRefused(
-            f"run {run_id}", "run", f"version {run.version} is not the newest ({newest}): publish the newest re-run"
+            f"run {run_id}",
+            "run",
+            f"version {run.version} is not the newest ({newest}): publish the newest re-run",
+            kind="state",
         )
     published = (
         await session.execute(
@@ -66,7 +69,9 @@ async def publish_run(session: AsyncSession, scope: Scope, tenant: str, run_id: 
         # A published period's money is final: corrections flow into the next month's year-to-date
         # run (and the year's clearing); publishing a second version would pay the month twice.
         what = f"the {run.year} clearing" if run.kind == "annual" else f"{run.year}-{run.month:02d}"
-        raise RunRefused(f"run {run_id}", "run", f"{what} of {run.ledger} is already published ({published[0]})")
+        raise RunRefused(
+            f"run {run_id}", "run", f"{what} of {run.ledger} is already published ({published[0]})", kind="state"
+        )
     await session.execute(
         update(SettlementRun)
         .where(SettlementRun.tenant_id == tenant, SettlementRun.id == run_id)
