@@ -64,7 +64,6 @@ async def test_retry_validation_permissions_and_audit(api, db, city):
         {"field": "input.parameters.prepayRatio", "reason": "never below 0.85 (got 0.5)"}
     ]
     # An unknown parameter is refused by GraphQL itself (PolicyParametersInput is strict).
-    # (Written in the document: a variable's coercion errors are masked by the schema's MaskErrors today.)
     unknown = (
         await api.post(
             region_a,
@@ -107,8 +106,8 @@ async def test_simulate_through_graphql(api, city):
     # A required field left out is refused by GraphQL itself; a value out of range by the scenario's
     # reader, at the input's path.
     missing = (await api.post(token, SIM, {"s": graphql_scenario({**SCENARIO, "standard": {}})})).json()
-    # (Its message is masked today: the schema's MaskErrors masks a variable's coercion errors.)
-    assert missing.get("data") is None and missing["errors"]
+    assert missing.get("data") is None and [e["extensions"]["code"] for e in missing["errors"]] == ["BAD_USER_INPUT"]
+    assert "Variable '$s'" in missing["errors"][0]["message"], missing  # the client's mistake, not masked
     bad = graphql_scenario(SCENARIO)
     bad["standard"]["avgCostAll"] = "0"
     out = (await api.gql(token, SIM, {"s": bad}))["simulate"]

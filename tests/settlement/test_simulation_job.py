@@ -139,7 +139,9 @@ async def test_start_simulation_refusals(small_api, city, dispatcher):
     ]
     # Not an object: refused by GraphQL itself now (ScenarioInput is typed).
     r = await api.post(token, START, {"t": city.a, "s": [graphql_scenario(SCENARIO)]})
-    assert r.json()["data"] is None and r.json()["errors"]
+    body = r.json()
+    assert body["data"] is None and [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"], body
+    assert "Variable '$s'" in body["errors"][0]["message"], body
     hospital = api.token(Role.hospital_user, [city.a], city.a1)
     out = (await api.gql(hospital, START, {"t": city.a, "s": graphql_scenario(SCENARIO)}))["startSimulation"]
     assert out["__typename"] == "PermissionDenied"
