@@ -150,3 +150,31 @@ def test_a_worker_process_takes_no_more_jobs_than_it_has_threads_and_polls_soon(
     monkeypatch.setenv(main.PREFETCH_ENV, "7")
     main.run_worker(processes=2, threads=3)
     assert seen[-1][1] == "7"
+
+
+def test_processes_starting_the_embedded_server_at_once_share_one(tmp_path):
+    """On a fresh machine every test worker starts the embedded PostgreSQL at the same moment:
+    each must get the one server (pgserver's own creation of its data folder is not atomic)."""
+    from dianshu.embedded import stop_embedded_postgres
+
+    state = Path(tempfile.mkdtemp(prefix="ds-", dir="/tmp"))  # a short path: the socket's is limited
+    # Each process imports first, then waits for the same instant: they race as test workers do.
+    code = (
+        "import sys, time; from pathlib import Path; import pgserver; from dianshu.embedded import "
+        "embedded_postgres_url; time.sleep(max(0.0, float(sys.argv[2]) - time.time())); "
+        "print(embedded_postgres_url(Path(sys.argv[1]), database='shared'))"
+    )
+    start = str(time.time() + 4)
+    try:
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-c", code, str(state), start], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            for _ in range(4)
+        ]
+        outs = [(p.communicate(timeout=120), p.returncode) for p in runs]
+        assert [rc for _, rc in outs] == [0] * 4, [err.decode()[-800:] for (_, err), _ in outs]
+        assert len({out.strip() for (out, _), _ in outs}) == 1
+    finally:
+        assert stop_embedded_postgres(state).ok
+        shutil.rmtree(state, ignore_errors=True)

@@ -3,6 +3,7 @@ state directory, started on first use and reused across runs and processes."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -33,14 +34,18 @@ def embedded_postgres_url(state_dir: Path, database: str = "dianshu") -> str:
 
         pgdata = _pgdata(state_dir)
         pgdata.parent.mkdir(parents=True, exist_ok=True)
-        if pgdata.exists():
-            _live_handles(pgdata)  # forget processes that died without releasing the server
-        # cleanup_mode=None: the server outlives this process, so the worker, the API and the
-        # next run share it; it is stopped by `dianshu embedded stop`.
-        server = pgserver.get_server(pgdata, cleanup_mode=None)
-    exists = server.psql(f"select 1 from pg_database where datname = '{database}';")
-    if "1 row" not in exists:
-        server.psql(f'create database "{database}";')
+        # One process at a time creates or attaches to the server: on a fresh machine the test
+        # workers all start it at once, and pgserver's own mkdir of the data folder is not atomic.
+        with open(pgdata.parent / ".pg.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if pgdata.exists():
+                _live_handles(pgdata)  # forget processes that died without releasing the server
+            # cleanup_mode=None: the server outlives this process, so the worker, the API and the
+            # next run share it; it is stopped by `dianshu embedded stop`.
+            server = pgserver.get_server(pgdata, cleanup_mode=None)
+            exists = server.psql(f"select 1 from pg_database where datname = '{database}';")
+            if "1 row" not in exists:
+                server.psql(f'create database "{database}";')
     return f"postgresql://postgres:@/{database}?host={pgdata}"
 
 
