@@ -19,7 +19,12 @@ from dianshu.settlement.runs.regional import RegionalRefused
 
 CASES = [
     (IngestRefused("mode", "must be partial"), ("upload", "mode", "must be partial"), "mode: must be partial"),
-    (RecallRefused("L1", "reason: required"), ("case L1", "listId", "reason: required"), "reason: required"),
+    (RecallRefused("L1", "no case L1", "not_found"), ("case L1", "listId", "no case L1"), "no case L1"),
+    (
+        RecallRefused("L1", "reason: required", field="reason"),
+        ("case L1", "reason", "reason: required"),
+        "reason: required",
+    ),
     (RunRefused("run r1", "run", "not the newest"), ("run r1", "run", "not the newest"), "run: not the newest"),
     (BudgetRefused("budget 2025/all", "year", "bad"), ("budget 2025/all", "year", "bad"), "year: bad"),
     (CompareRefused("run r1", "growth_rate", "bad"), ("run r1", "growth_rate", "bad"), "growth_rate: bad"),

@@ -85,8 +85,8 @@ def test_each_released_contract_keeps_the_one_before():
 
 
 def test_a_released_contract_is_never_edited():
-    """Once committed, a release file keeps its first committed text (git history, when there is one):
-    editing an old release to let a removal through fails here."""
+    """Once committed, a release file keeps its first committed text and stays (git history, when
+    there is one): editing or deleting an old release to let a removal through fails here."""
     changed = []
     for path in releases():
         try:
@@ -113,7 +113,14 @@ def test_a_released_contract_is_never_edited():
             ).stdout
             if first != path.read_text():
                 changed.append(f"{path.name}: differs from its committed text")
-    assert changed == []
+    deleted = subprocess.run(
+        ["git", "log", "--diff-filter=D", "--name-only", "--format=", "--", "contract/"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.split()
+    assert changed == [] and deleted == [], (changed, deleted)  # a release is never edited nor deleted
 
 
 def test_removing_what_the_committed_sdl_did_not_deprecate_is_refused():

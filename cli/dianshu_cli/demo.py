@@ -282,16 +282,18 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
         async with scoped_session(db, admin) as s:
             std = (
                 await s.execute(
-                    select(PaymentStandard).where(
-                        PaymentStandard.city_code == city, PaymentStandard.status == "published"
-                    )
+                    select(PaymentStandard)
+                    .where(PaymentStandard.city_code == city, PaymentStandard.status == "published")
+                    .order_by(PaymentStandard.effective_from.desc())
+                    .limit(1)  # the newest: a city may have published several
                 )
             ).scalar_one_or_none()
             zj = (
                 await s.execute(
-                    select(DrgSchemeVersion.id).where(
-                        DrgSchemeVersion.scheme_code == "zhejiang_2022", DrgSchemeVersion.status == "published"
-                    )
+                    select(DrgSchemeVersion.id)
+                    .where(DrgSchemeVersion.scheme_code == "zhejiang_2022", DrgSchemeVersion.status == "published")
+                    .order_by(DrgSchemeVersion.effective_from.desc())
+                    .limit(1)
                 )
             ).scalar_one()
         if std is None:

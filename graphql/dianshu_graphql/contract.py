@@ -1,10 +1,10 @@
-"""The committed SDL (schema.graphql) is the API's contract: deprecation, not breakage.
+"""The released SDL (contract/<release>.graphql) is the API's contract: deprecation, not breakage.
 
-A field, argument, input field, type or enum value of the committed SDL may only disappear from the
-served schema when the committed SDL marked it `@deprecated(reason: ...)` first (a type: when every
-field and argument of that type was deprecated). Every other breaking change graphql-core finds
-(a type changed, a required argument added, ...) and a changed argument default are refused
-outright. `dianshu schema --output` runs the same check before it overwrites the contract.
+A field, argument, input field, type or enum value of a release may only disappear from the served
+schema (or the next release) when that release marked it `@deprecated(reason: ...)` first (a type:
+when every field and argument of that type was deprecated). Every other breaking change graphql-core
+finds (a type changed, a required argument added, ...) and a changed argument default are refused
+outright. `dianshu schema` runs the same check before it writes the SDL or a release.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Errors, both ways a client meets them.
 
 - Typed errors: the members of a mutation's result union (`ValidationError`, `PermissionDenied`,
-  `IdempotencyConflict`, `NotFound`), read with `__typename`.
+  `IdempotencyConflict`, `NotFound`, `StateConflict`), read with `__typename`; a domain's refusal
+  (dianshu.errors.Refused) becomes one through `refused`, the one mapping.
 - Top-level errors (`errors[]` of the response): an `ExpectedError` raised by a query, a refused
   argument, a bad cursor or id. Each carries `extensions.code` (and `extensions.field` when one
   argument is at fault); `ErrorCodes` (schema.py) makes sure every error that reaches a client has a

@@ -1,8 +1,9 @@
 """Refused input: the one error a domain rule raises when it refuses what a caller sent, named the way
 the API shows it: which record ("upload", "run <id>", "budget 2025/employee", "case H1/L7"), which
 field, and why. Each domain's refusal (IngestRefused, RunRefused, ReviewRefused, ...) is a subclass,
-so the API maps this one class to its typed validation error: one FieldError per (field, reason) in
-`issues`, all of `record`."""
+so the API maps this one class to its typed errors by `kind`: an invalid input to a validation error
+with one FieldError per (field, reason) in `issues`, all of `record`; what is not there to not-found;
+what its state forbids to a state conflict."""
 
 from __future__ import annotations
 

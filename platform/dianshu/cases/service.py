@@ -170,8 +170,8 @@ async def _retry(s: AsyncSession, db: Database, scope: Scope, batch: IngestionBa
 class RecallRefused(Refused):
     """A recall refused: the record is the case, the field its list id, the message the reason."""
 
-    def __init__(self, list_id: str, reason: str, kind: RefusalKind = "invalid") -> None:
-        super().__init__(f"case {list_id}", "listId", reason, message=reason, kind=kind)
+    def __init__(self, list_id: str, reason: str, kind: RefusalKind = "invalid", field: str = "listId") -> None:
+        super().__init__(f"case {list_id}", field, reason, message=reason, kind=kind)
 
 
 # Which published settlement run settled a discharge month (an object with kind, id and version), or
@@ -193,7 +193,7 @@ async def recall_case(
     names a published run that settled its discharge month. Recalling a recalled case again is a
     no-op (safe to retry). settlement.runs.publish.recall_case passes settlement's check."""
     if not reason.strip():
-        raise RecallRefused(list_id, "reason: required")
+        raise RecallRefused(list_id, "reason: required", field="reason")
     case = (
         await session.execute(
             select(CaseRecord)

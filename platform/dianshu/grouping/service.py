@@ -20,7 +20,7 @@ from dianshu.grouping.records import GroupInput
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.kinds import job_kind
-from dianshu.standards.in_force import in_force
+from dianshu.standards.in_force import in_force, version_in_force
 from dianshu.standards.models import DrgSchemeVersion, PaymentStandard
 from dianshu.standards.service import StandardsError, grouper_for
 from dianshu.tenancy.service import parent_city
@@ -37,23 +37,14 @@ def month(value: str, field: str) -> datetime.date:
 
 
 async def default_version(session: AsyncSession, city: str | None, on: datetime.date) -> uuid.UUID | None:
-    """The scheme version of the city's payment standard in force on `on`, else the newest
-    published ZJ-DRG version (the pilot city's scheme)."""
+    """The scheme version of the city's payment standard in force on `on`, else the ZJ-DRG version
+    in force on `on` (the pilot city's scheme)."""
     if city:
         v = (await session.execute(in_force(city, on, PaymentStandard.scheme_version_id))).scalar_one_or_none()
         if v:
             return v
-    return (
-        await session.execute(
-            select(DrgSchemeVersion.id)
-            .where(
-                DrgSchemeVersion.scheme_code == "zhejiang_2022",
-                DrgSchemeVersion.status == "published",
-            )
-            .order_by(DrgSchemeVersion.effective_from.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
+    version = (await session.execute(version_in_force("zhejiang_2022", on))).scalar_one_or_none()
+    return version.id if version is not None else None
 
 
 def case_input(row: Any) -> GroupInput:
