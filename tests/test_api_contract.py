@@ -149,7 +149,9 @@ async def test_calibrate_and_publish_answer_with_their_unions(api, db, city, dis
         "message": f"id: no payment standard {nowhere} of your city",
         "id": nowhere,
     }
-    assert (await api.gql(admin, publish, {"i": "garbage"}))["publishPaymentStandard"]["__typename"] == "NotFound"
+    # Not an id at all: the input is wrong (ValidationError on id), as for every mutation taking an id.
+    garbage = (await api.gql(admin, publish, {"i": "garbage"}))["publishPaymentStandard"]
+    assert garbage["__typename"] == "ValidationError" and garbage["errors"][0]["field"] == "id", garbage
     assert (await api.gql(region, publish, {"i": nowhere}))["publishPaymentStandard"][
         "__typename"
     ] == "PermissionDenied"

@@ -71,7 +71,7 @@ async def test_a_review_through_the_typed_api(api, city):
     # Typed errors: the wrong state, an unknown review, not an id, the wrong role, an ineligible case.
     d = {**i, "outcome": "add_points", "points": "350"}
     early = (await api.gql(region, DECIDE % "decideReview", {"i": d}))["decideReview"]
-    assert early["__typename"] == "StateConflict" and early["field"] == "state"
+    assert early["__typename"] == "StateConflict" and early["field"] == "input.review"  # the argument naming it
     assert early["reason"] == "cannot decide a review that is submitted (only in_review)"
     nobody = str(uuid.uuid4())
     missing = (await api.gql(region, STEP % "precheckReview", {"i": {**i, "review": nobody}}))["precheckReview"]
@@ -98,7 +98,7 @@ async def test_a_review_through_the_typed_api(api, city):
     assert again["__typename"] == "ReviewPayload"
     other = {**d, "outcome": "keep", "points": None}
     edited = (await api.gql(expert, DECIDE % "giveReviewOpinion", {"i": other}))["giveReviewOpinion"]
-    assert edited["__typename"] == "StateConflict" and edited["field"] == "opinion"
+    assert edited["__typename"] == "StateConflict" and edited["field"] == "input.review"
     decided = (await api.gql(region, DECIDE % "decideReview", {"i": d}))["decideReview"]["review"]
     assert (decided["state"], decided["outcome"]) == ("decided", "add_points")
 

@@ -53,6 +53,10 @@ INPUT_FIELDS = {
 }
 
 def _refused(e: ReviewRefused) -> ValidationError | NotFound | StateConflict:
+    # A conflict with the review's state names the argument that named the review, not the
+    # domain's own field ("state", "opinion").
+    if e.kind == "state":
+        return as_union(e, path=lambda _: "input.review", message=str(e))
     return as_union(e, path=lambda f: INPUT_FIELDS.get(f, f), message=str(e))
 
 

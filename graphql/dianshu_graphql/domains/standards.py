@@ -17,7 +17,15 @@ from dianshu.standards.jobs import CALIBRATE
 from dianshu.standards.models import DrgAdrg, DrgGroup, DrgSchemeVersion, PaymentStandard, PaymentStandardDrg
 from dianshu_graphql import node, pagination
 from dianshu_graphql.domains.grouping import JobSubmissionResult, submit
-from dianshu_graphql.errors import ExpectedError, FieldError, NotFound, PermissionDenied, StateConflict, ValidationError
+from dianshu_graphql.errors import (
+    ExpectedError,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    StateConflict,
+    ValidationError,
+    invalid,
+)
 from dianshu_graphql.permissions import Allow
 from dianshu_graphql.types.standards import (
     DraftCaseInput,
@@ -296,8 +304,8 @@ class StandardsMutation:
         )
         try:
             sid = _uuid(id, "id", "PaymentStandard")
-        except ExpectedError:
-            return not_found
+        except ExpectedError as e:  # not an id at all: the input is wrong (as every mutation answers it)
+            return invalid(f"payment standard {str(id)[:100]}", "id", "not an id", str(e))
         async with info.context.session() as s:
             ps = await s.get(PaymentStandard, sid)
             if ps is None or ps.city_code not in await _cities_of(info, list(info.context.scope.tenant_ids)):
