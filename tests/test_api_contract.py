@@ -311,3 +311,20 @@ async def test_rest_paths_use_the_same_declarations(api, city):
         f"/reports/{city.city}/settlement/2025.csv", headers={"Authorization": f"Bearer {hospital}"}
     )
     assert r.status_code == 403 and r.json()["errors"][0]["field"] == "role"
+
+
+def test_a_tenant_is_named_one_way_on_every_output_type():
+    """Arguments name a tenant `tenant` (its code); an object gives its tenant's code as `tenantCode`
+    (and may link the `Tenant` itself as `tenant`); a `tenant: String` left from before is
+    deprecated in favour of `tenantCode`."""
+    from graphql import GraphQLObjectType, get_named_type
+
+    plain = []
+    for name, t in SCHEMA.type_map.items():
+        if name.startswith("__") or not isinstance(t, GraphQLObjectType) or "tenant" not in t.fields:
+            continue
+        f = t.fields["tenant"]
+        if get_named_type(f.type).name == "String":
+            if not f.deprecation_reason or "tenantCode" not in t.fields:
+                plain.append(name)
+    assert plain == []

@@ -30,7 +30,9 @@ class CarveOutInput:
 class BudgetVersion(node.Node):
     id: strawberry.ID
     database_id: uuid.UUID = strawberry.field(description="The budget version's own id (what a run's inputs name).")
-    tenant: str
+    tenant: str = strawberry.field(
+        deprecation_reason="Use tenantCode: one name for a tenant's code on every type (issue 11)."
+    )
     year: int
     ledger: Ledger
     version: int
@@ -71,6 +73,10 @@ class BudgetVersion(node.Node):
             created_by=b.created_by,
             created_at=b.created_at,
         )
+
+    @strawberry.field(description="The tenant's code (the city or region it belongs to).")
+    def tenant_code(self) -> str:
+        return self.tenant
 
 
 @strawberry.input

@@ -372,7 +372,9 @@ class PolicyChange:
 
 @strawberry.type(description="The parameters in force: SPEC defaults, then the city's, then the region's.")
 class EffectivePolicy:
-    tenant: str
+    tenant: str = strawberry.field(
+        deprecation_reason="Use tenantCode: one name for a tenant's code on every type (issue 11)."
+    )
     year: int
     ledger: Ledger
     parameters: PolicyParameters
@@ -405,6 +407,10 @@ class EffectivePolicy:
             ),
             after=after,
         )
+
+    @strawberry.field(description="The tenant's code (the city or region it belongs to).")
+    def tenant_code(self) -> str:
+        return self.tenant
 
 
 @strawberry.input

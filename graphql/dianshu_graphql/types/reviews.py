@@ -136,7 +136,9 @@ class ReviewCase:
 class Review(node.Node):
     id: strawberry.ID
     database_id: uuid.UUID = strawberry.field(description="The review's own id (older calls use it).")
-    tenant: str
+    tenant: str = strawberry.field(
+        deprecation_reason="Use tenantCode: one name for a tenant's code on every type (issue 11)."
+    )
     hospital: str | None = strawberry.field(description="Hidden from experts (blind review).")
     list_id: str | None = strawberry.field(description="Hidden from experts (blind review).")
     year: int
@@ -181,6 +183,10 @@ class Review(node.Node):
             decided_month=r.decided_month,
             appealed=r.appealed,
         )
+
+    @strawberry.field(description="The tenant's code (the city or region it belongs to).")
+    def tenant_code(self) -> str:
+        return self.tenant
 
 
 @strawberry.type(description="An expert of the region's review pool (专家库).")

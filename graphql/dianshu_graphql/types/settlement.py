@@ -348,7 +348,9 @@ class SettlementRun(node.Node):
     database_id: uuid.UUID = strawberry.field(
         description="The run's own id (as the REST statement paths, RegionClearing.run and RunComparison.run show it)."
     )
-    tenant: str
+    tenant: str = strawberry.field(
+        deprecation_reason="Use tenantCode: one name for a tenant's code on every type (issue 11)."
+    )
     kind: SettlementKind
     year: int
     month: int = strawberry.field(description="The month settled through (12 for an annual clearing).")
@@ -399,6 +401,10 @@ class SettlementRun(node.Node):
             published_at=r.published_at,
         )
 
+    @strawberry.field(description="The tenant's code (the city or region it belongs to).")
+    def tenant_code(self) -> str:
+        return self.tenant
+
 
 @strawberry.type
 class RunPayload:
@@ -419,13 +425,19 @@ class StatementMonth:
     "points and money by month (also as /statements/{tenant}/{run}/{hospital}.csv|.html)."
 )
 class Statement:
-    tenant: str
+    tenant: str = strawberry.field(
+        deprecation_reason="Use tenantCode: one name for a tenant's code on every type (issue 11)."
+    )
     hospital: str
     hospital_name: str
     alliance: str | None
     run: SettlementRun
     line: SettlementLine
     months: list[StatementMonth]
+
+    @strawberry.field(description="The tenant's code (the city or region it belongs to).")
+    def tenant_code(self) -> str:
+        return self.tenant
 
 
 @strawberry.type(description="A region's clearing of a year (published, else the newest draft), one per ledger.")
@@ -591,7 +603,9 @@ class PointsRun(node.Node):
     database_id: uuid.UUID = strawberry.field(
         description="The points run's own id (what SettlementRun.pointsRun shows; older calls use it)."
     )
-    tenant: str
+    tenant: str = strawberry.field(
+        deprecation_reason="Use tenantCode: one name for a tenant's code on every type (issue 11)."
+    )
     year: int
     through_month: int
     version: int
@@ -614,6 +628,10 @@ class PointsRun(node.Node):
             inputs=PointsRunInputs.of(r.inputs) if whole else None,
             created_at=r.created_at,
         )
+
+    @strawberry.field(description="The tenant's code (the city or region it belongs to).")
+    def tenant_code(self) -> str:
+        return self.tenant
 
 
 @strawberry.type(description="One case's points in a points run.")
