@@ -1,6 +1,6 @@
 """Every argument of every root field is checked here, once, before its resolver runs: years,
 months, hospital levels, decimals and money, and every string (control characters, length),
-whether it came as a literal or a variable, inside an input object, a list or a JSON argument.
+whether it came as a literal or a variable, inside an input object or a list.
 The rules are keyed by argument name (the ranges live in dianshu.bounds). A refusal is the field's
 typed ValidationError when its result union has one, else an expected error that names the field."""
 
@@ -34,7 +34,7 @@ RULES: dict[str, Callable[[Any], str | None]] = {
     "month": _int_or_text_month,
     "fromMonth": bounds.year_month_reason,
     "toMonth": bounds.year_month_reason,
-    # A hospital's level is an Int; groupingComparison's `level` is the String drg or adrg.
+    # A hospital's level is an Int (groupingComparison's `level` is an enum, not checked here).
     "level": lambda v: bounds.level_reason(v) if isinstance(v, int) else None,
 }
 
@@ -86,17 +86,6 @@ def refusals(arguments: dict[str, Any], json_args: frozenset[str] = frozenset())
     return out
 
 
-def _json_arguments(info: GraphQLResolveInfo) -> frozenset[str]:
-    field = info.parent_type.fields[info.field_name]
-    return frozenset(n for n, a in field.args.items() if _named(a.type) == "JSON")
-
-
-def _named(t: Any) -> str:
-    while hasattr(t, "of_type"):
-        t = t.of_type
-    return getattr(t, "name", "")
-
-
 def _has_validation_error(info: GraphQLResolveInfo) -> bool:
     t = info.return_type
     if isinstance(t, GraphQLNonNull):
@@ -108,7 +97,7 @@ class ArgumentGuard(SchemaExtension):
     def resolve(self, _next: Callable, root: Any, info: GraphQLResolveInfo, *args: Any, **kwargs: Any) -> Any:
         # Only root fields take client arguments today; nested resolvers are not re-checked.
         if info.path.prev is None and kwargs:
-            refused = refusals(kwargs, _json_arguments(info))
+            refused = refusals(kwargs)  # no argument is JSON (test_api_contract.py: no JSON anywhere)
             if refused:
                 message = "; ".join(f"{path}: {reason}" for path, reason in refused)
                 if _has_validation_error(info):
