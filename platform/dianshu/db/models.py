@@ -3,6 +3,12 @@
 from dianshu.accounts.models import ServiceAccount
 from dianshu.audit.models import AuditEntry
 from dianshu.cases.models import CaseRecord, IngestionBatch, IngestionError, Upload, UploadChunk
+from dianshu.evaluation.models import (
+    EvaluationCatalogueVersion,
+    EvaluationDimension,
+    EvaluationEntry,
+    EvaluationIndicator,
+)
 from dianshu.grouping.models import CaseGrouping, GroupingComparison
 from dianshu.jobs.models import Job
 from dianshu.reviews.models import ExpertPool, ReviewAssignment, ReviewEvent, SpecialReview
@@ -54,6 +60,10 @@ __all__ = [
     "DrgOrProcedure",
     "DrgScheme",
     "DrgSchemeVersion",
+    "EvaluationCatalogueVersion",
+    "EvaluationDimension",
+    "EvaluationEntry",
+    "EvaluationIndicator",
     "EvaluationScore",
     "ExpertPool",
     "GroupingComparison",
