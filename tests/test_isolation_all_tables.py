@@ -13,6 +13,7 @@ from dianshu.scope import Role, Scope
 from tests.cases.rows import csv_bytes, row
 from tests.cases.test_ingestion import send
 from tests.conftest import scope_for
+from tests.evaluation.world import builtin_catalogue_version  # noqa: F401
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
 
@@ -34,7 +35,14 @@ def tenant_tables(owner_url: str) -> dict[str, bool]:
     return {r.relname: r.has_hospital for r in rows}
 
 
-async def test_every_tenant_table_against_every_other_scope(db, test_database, city, dispatcher, builtin_versions):  # noqa: F811
+async def test_every_tenant_table_against_every_other_scope(
+    db,
+    test_database,
+    city,
+    dispatcher,
+    builtin_versions,  # noqa: F811
+    builtin_catalogue_version,  # noqa: F811
+):
     a1 = scope_for(Role.hospital_user, (city.a,), city.a1)
     region_a = scope_for(Role.region_admin, (city.a,))
     # Hospital A1 sends its own cases (one refused row); region A compares the schemes.
@@ -59,6 +67,7 @@ async def test_every_tenant_table_against_every_other_scope(db, test_database, c
         await set_region_policy(s, region_a, city.city, city.a, 2025, "employee", {"reserve_ratio": "0.04"}, "test")
 
     await fill_settlement_tables(db, city, builtin_versions["zhejiang_2022"])
+    await fill_evaluation_tables(db, city)
 
     tables = tenant_tables(test_database.owner_url)
     assert {
@@ -72,6 +81,7 @@ async def test_every_tenant_table_against_every_other_scope(db, test_database, c
         "hospital",
         "job",
         "audit_log",
+        "evaluation_entry",
     } <= set(tables)
 
     async def count(scope, table, where=""):
@@ -101,3 +111,12 @@ async def fill_settlement_tables(db, city, zj):
     await publish_standard(db, city, zj)
     region = await load_year(db, city, zj)
     await fill_region_inputs(db, region, city, "iso")
+
+
+async def fill_evaluation_tables(db, city):
+    """An entered indicator value of hospital A1 (the bureau enters it through the service)."""
+    from dianshu.evaluation.entries import enter_indicator
+
+    region = scope_for(Role.region_admin, (city.a,))
+    async with scoped_session(db, region) as s:
+        await enter_indicator(s, region, city.a, city.a1, 2025, "E01", "90", "iso")
