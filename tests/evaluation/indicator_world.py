@@ -224,8 +224,8 @@ async def build(db, owner_db, city, zj):
         # Arrival times (China time = UTC+8): late (40 days after discharge) unless listed.
         await s.execute(
             text(
-                "update case_record set created_at = (discharge_time + interval '40 days') at time zone interval '+08:00' "
-                "where tenant_id = :t"
+                "update case_record set created_at = (discharge_time + interval '40 days') "
+                "at time zone interval '+08:00' where tenant_id = :t"
             ),
             {"t": city.a},
         )
@@ -242,7 +242,8 @@ async def build(db, owner_db, city, zj):
         # A1-05's first version arrived in time (its correction late); all of a3's in time.
         await s.execute(
             text(
-                "update case_record set created_at = (discharge_time + interval '2 days') at time zone interval '+08:00' "
+                "update case_record set created_at = (discharge_time + interval '2 days') "
+                "at time zone interval '+08:00' "
                 "where tenant_id = :t and ((list_id = 'A1-05' and version = 1) or hospital_id = :a3)"
             ),
             {"t": city.a, "a3": a3},

@@ -47,8 +47,8 @@ async def _standards(
     clearing's standard, settlement/runs/inputs.py), for every city with hospitals among the tenants."""
     rows = await session.execute(
         text(
-            "select t.code, coalesce(t.parent_code, t.code) as city from tenant t where t.code = any(cast(:t as text[])) "
-            "and exists (select 1 from hospital h where h.tenant_id = t.code)"
+            "select t.code, coalesce(t.parent_code, t.code) as city from tenant t "
+            "where t.code = any(cast(:t as text[])) and exists (select 1 from hospital h where h.tenant_id = t.code)"
         ),
         {"t": list(tenants)},
     )
@@ -56,9 +56,7 @@ async def _standards(
     on = datetime.date(year, 12, 31)
     out: dict[str, tuple[uuid.UUID, uuid.UUID]] = {}
     for city in sorted(set(city_of.values())):
-        std = (
-            await session.execute(in_force(city, on, PaymentStandard.id, PaymentStandard.scheme_version_id))
-        ).first()
+        std = (await session.execute(in_force(city, on, PaymentStandard.id, PaymentStandard.scheme_version_id))).first()
         if std is None:
             raise IndicatorsRefused(
                 record,
