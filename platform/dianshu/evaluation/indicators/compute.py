@@ -117,9 +117,10 @@ async def compute_indicators(session: AsyncSession, tenants: Sequence[str], year
             if h in out.hospitals:
                 figures[h].update({(rename or {}).get(k, k): v for k, v in row.items()})
 
+    # A city year's sorts and hashes in memory, for this transaction only.
+    await session.execute(text(f"set local work_mem = '{q.WORK_MEM}'"))
     await session.execute(text(f"drop table if exists {q.TEMP}"))
     await session.execute(text(q.CREATE_CASES), params)
-    await session.execute(text(f"analyze {q.TEMP}"))
     take(_rows(await session.execute(text(q.CASE_FIGURES), params)))
     take(_rows(await session.execute(text(q.PEER_FIGURES), params)))
     for row in _rows(await session.execute(text(q.POINT_FIGURES), params)):

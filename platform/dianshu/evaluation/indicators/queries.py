@@ -15,6 +15,7 @@ from dianshu.grouping.drg_codes import ambiguous_sql, no_group_sql
 LOCAL = "interval '+08:00'"
 
 TEMP = "indicator_case"
+WORK_MEM = "256MB"
 
 CREATE_CASES = f"""
 create temporary table {TEMP} on commit drop as
@@ -35,7 +36,8 @@ select c.tenant_id, c.hospital_id, c.id as case_id, c.patient_id, c.admit_time, 
        c.charges[3] + c.charges[4] as exam,
        coalesce(cardinality(c.procedures), 0) > 0 as has_proc,
        coalesce(c.proc_levels && cast(array[3, 4] as smallint[]), false) as major,
-       (select min(x) from unnest(c.proc_dates) x) - cast(c.admit_time as date) as preop,
+       case when c.proc_dates is not null
+            then (select min(x) from unnest(c.proc_dates) x) - cast(c.admit_time as date) end as preop,
        cast((case when c.version = 1 then c.created_at
                   else (select v1.created_at from case_record v1
                         where v1.tenant_id = c.tenant_id and v1.hospital_id = c.hospital_id
@@ -60,7 +62,7 @@ where c.tenant_id = any(cast(:tenants as text[])) and {current_cases("c")}
 CASE_FIGURES = f"""
 select tenant_id, hospital_id,
        count(*) as cases,
-       count(distinct patient_id) as patients,
+       count(*) filter (where first_stay) as patients,
        sum(cost) as cost, sum(los) as days,
        sum(own_pay) as own_pay, sum(self_pay) as self_pay, sum(fund_pay) as fund_pay,
        sum(drugs) as drugs, sum(materials) as materials, sum(exam) as exam,
@@ -76,7 +78,6 @@ select tenant_id, hospital_id,
        count(*) filter (where grouped and rw >= 2) as high_rw,
        sum(cost) filter (where grouped and rw is not null) as weighed_cost,
        sum(avg_cost) filter (where grouped and rw is not null) as expected_cost,
-       count(distinct drg) filter (where grouped) as drgs,
        count(*) filter (where grouped and right(drg, 1) in ('1', '3')) as cc_mcc,
        count(*) filter (where reviewed) as reviews,
        count(*) filter (where review_decided) as reviews_decided,
@@ -93,9 +94,13 @@ select tenant_id, hospital_id,
                           and cast(next_admit as date) - cast(discharge_time as date) between 0 and 31)
          as readmit_31
 from (select x.*, lead(admit_time) over w as next_admit, lead(drg) over w as next_drg,
-             lead(readmit_planned) over w as next_planned
+             lead(readmit_planned) over w as next_planned,
+             -- the patient's first stay of the year at the hospital (for distinct patients, in the same sort)
+             in_year and count(*) filter (where in_year) over (w rows unbounded preceding) = 1 as first_stay
       from {TEMP} x
-      window w as (partition by tenant_id, hospital_id, patient_id order by admit_time, case_id)) s
+      -- Byte order ("C") for the sort: any consistent order of the keys will do, and it is the fastest.
+      window w as (partition by tenant_id collate "C", hospital_id collate "C", patient_id collate "C"
+                   order by admit_time, case_id)) s
 where in_year
 group by tenant_id, hospital_id
 """
@@ -103,16 +108,18 @@ group by tenant_id, hospital_id
 # Per hospital, through its DRGs: peers are the hospitals of the same level among the tenants.
 PEER_FIGURES = f"""
 with hd as (
-    select x.tenant_id, x.hospital_id, h.level, x.drg, count(*) as n, sum(x.los) as los,
+    select x.tenant_id, x.hospital_id, x.drg, count(*) as n, sum(x.los) as los,
            stddev_samp(x.cost) as sd, avg(x.cost) as mean,
            count(*) filter (where x.dw = 5) as deaths
-    from {TEMP} x join hospital h on h.tenant_id = x.tenant_id and h.id = x.hospital_id
+    from {TEMP} x
     where x.in_year and x.grouped
-    group by x.tenant_id, x.hospital_id, h.level, x.drg
+    group by x.tenant_id, x.hospital_id, x.drg
+), hdl as (
+    select hd.*, h.level from hd join hospital h on h.tenant_id = hd.tenant_id and h.id = hd.hospital_id
 ), peer as (
     select level, drg, sum(los) / cast(sum(n) as numeric) as avg_los,
            sum(deaths) / cast(sum(n) as numeric) as mortality
-    from hd group by level, drg
+    from hdl group by level, drg
 ), risk as (
     select level, drg, avg_los, mortality,
            avg(mortality) over (partition by level) as mean_mortality,
@@ -120,6 +127,7 @@ with hd as (
     from peer
 )
 select hd.tenant_id, hd.hospital_id,
+       count(*) as drgs,
        sum(hd.los) as peer_days,
        sum(hd.n * r.avg_los) as expected_days,
        sum(hd.n * hd.sd / hd.mean) filter (where hd.n >= 5 and hd.mean > 0) as cv_sum,
@@ -128,7 +136,7 @@ select hd.tenant_id, hd.hospital_id,
        sum(hd.n) filter (where r.mortality < r.mean_mortality - r.sd_mortality) as low_cases,
        sum(hd.deaths) filter (where r.mortality > r.mean_mortality + r.sd_mortality) as high_deaths,
        sum(hd.n) filter (where r.mortality > r.mean_mortality + r.sd_mortality) as high_cases
-from hd join risk r on r.level = hd.level and r.drg = hd.drg
+from hdl hd join risk r on r.level = hd.level and r.drg = hd.drg
 group by hd.tenant_id, hd.hospital_id
 """
 
