@@ -38,6 +38,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
+from sqlalchemy import text
 
 from dianshu.db.session import scoped_session
 from dianshu.evaluation.catalogue import builtin_catalogue
@@ -268,7 +269,11 @@ async def test_a_region_sees_its_own_hospitals_and_a_hospital_is_refused(db, cit
     # (b1, the only level-2 hospital of B, has no cases, so the peers are the same).
     region_a = scope_for(Role.region_admin, (city.a,))
     async with scoped_session(db, region_a) as s:
+        before = (await s.execute(text("select current_setting('work_mem')"))).scalar_one()
         got = await compute_indicators(s, (city.a, city.b), 2025)
+        # The caller's transaction is left as it was: its work_mem, no temporary table.
+        assert (await s.execute(text("select current_setting('work_mem')"))).scalar_one() == before
+        assert (await s.execute(text("select to_regclass('pg_temp.indicator_case')"))).scalar_one() is None
     assert set(got.hospitals) == {city.a1, city.a2, a3}
     assert {k: v for k, v in city_wide.values.items() if k[0] != city.b1} == got.values
     region_b = scope_for(Role.region_admin, (city.b,))

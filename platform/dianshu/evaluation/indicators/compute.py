@@ -117,8 +117,9 @@ async def compute_indicators(session: AsyncSession, tenants: Sequence[str], year
             if h in out.hospitals:
                 figures[h].update({(rename or {}).get(k, k): v for k, v in row.items()})
 
-    # A city year's sorts and hashes in memory, for this transaction only.
-    await session.execute(text(f"set local work_mem = '{q.WORK_MEM}'"))
+    # A city year's sorts and hashes in memory, for these statements only (restored below).
+    work_mem = (await session.execute(text("select current_setting('work_mem')"))).scalar_one()
+    await session.execute(text("select set_config('work_mem', :v, true)"), {"v": q.WORK_MEM})
     await session.execute(text(f"drop table if exists {q.TEMP}"))
     await session.execute(text(q.CREATE_CASES), params)
     take(_rows(await session.execute(text(q.CASE_FIGURES), params)))
@@ -133,6 +134,7 @@ async def compute_indicators(session: AsyncSession, tenants: Sequence[str], year
     take(_rows(await session.execute(text(q.AUDIT_FIGURES), params)))
     take(_rows(await session.execute(text(q.BATCH_FIGURES), params)))
     await session.execute(text(f"drop table if exists {q.TEMP}"))
+    await session.execute(text("select set_config('work_mem', :v, true)"), {"v": work_mem})
 
     for h in out.hospitals:
         f = Figures(figures.get(h, {}))
