@@ -3,6 +3,13 @@
 from dianshu.accounts.models import ServiceAccount
 from dianshu.audit.models import AuditEntry
 from dianshu.cases.models import CaseRecord, IngestionBatch, IngestionError, Upload, UploadChunk
+from dianshu.evaluation.models import (
+    EvaluationDimensionScore,
+    EvaluationIndicatorScore,
+    EvaluationPeerStat,
+    EvaluationResult,
+    EvaluationRun,
+)
 from dianshu.grouping.models import CaseGrouping, GroupingComparison
 from dianshu.jobs.models import Job
 from dianshu.reviews.models import ExpertPool, ReviewAssignment, ReviewEvent, SpecialReview
@@ -54,6 +61,11 @@ __all__ = [
     "DrgOrProcedure",
     "DrgScheme",
     "DrgSchemeVersion",
+    "EvaluationDimensionScore",
+    "EvaluationIndicatorScore",
+    "EvaluationPeerStat",
+    "EvaluationResult",
+    "EvaluationRun",
     "EvaluationScore",
     "ExpertPool",
     "GroupingComparison",
