@@ -13,6 +13,7 @@ from dianshu.scope import Role, Scope
 from tests.cases.rows import csv_bytes, row
 from tests.cases.test_ingestion import send
 from tests.conftest import scope_for
+from tests.evaluation.test_runs import evaluation_inputs  # noqa: F401
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
 
@@ -34,7 +35,14 @@ def tenant_tables(owner_url: str) -> dict[str, bool]:
     return {r.relname: r.has_hospital for r in rows}
 
 
-async def test_every_tenant_table_against_every_other_scope(db, test_database, city, dispatcher, builtin_versions):  # noqa: F811
+async def test_every_tenant_table_against_every_other_scope(
+    db,
+    test_database,
+    city,
+    dispatcher,
+    builtin_versions,  # noqa: F811
+    evaluation_inputs,  # noqa: F811
+):
     a1 = scope_for(Role.hospital_user, (city.a,), city.a1)
     region_a = scope_for(Role.region_admin, (city.a,))
     # Hospital A1 sends its own cases (one refused row); region A compares the schemes.
@@ -59,6 +67,11 @@ async def test_every_tenant_table_against_every_other_scope(db, test_database, c
         await set_region_policy(s, region_a, city.city, city.a, 2025, "employee", {"reserve_ratio": "0.04"}, "test")
 
     await fill_settlement_tables(db, city, builtin_versions["zhejiang_2022"])
+    # An evaluation run of region A (hand-built indicator inputs: tests/evaluation/test_runs.py).
+    from dianshu.evaluation.runs import RUN
+    from tests.settlement.world import run_job
+
+    await run_job(db, region_a, city.a, RUN, {"year": 2025})
 
     tables = tenant_tables(test_database.owner_url)
     assert {

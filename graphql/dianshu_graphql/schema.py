@@ -21,6 +21,7 @@ from strawberry.tools import merge_types
 from dianshu.config import Profile, Settings
 from dianshu_graphql.domains.budgets import BudgetsMutation, BudgetsQuery
 from dianshu_graphql.domains.cases import CasesMutation, CasesQuery
+from dianshu_graphql.domains.evaluation import EvaluationMutation, EvaluationQuery
 from dianshu_graphql.domains.grouping import GroupingMutation, GroupingQuery
 from dianshu_graphql.domains.identity import IdentityQuery
 from dianshu_graphql.domains.jobs import JobsQuery
@@ -54,6 +55,7 @@ Query = merge_types(
         SettlementQuery,
         PointsQuery,
         ReviewsQuery,
+        EvaluationQuery,
     ),
 )
 Mutation = merge_types(
@@ -69,6 +71,7 @@ Mutation = merge_types(
         SettlementMutation,
         SimulationMutation,
         ReviewsMutation,
+        EvaluationMutation,
     ),
 )
 

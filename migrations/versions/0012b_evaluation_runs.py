@@ -138,6 +138,11 @@ def upgrade() -> None:
         op.f("ck_evaluation_score_override_reason"), "evaluation_score", "source <> 'override' or reason is not null"
     )
 
+    # The annual clearing's line shows the points coefficient it applied (when the policy sets bands).
+    op.add_column(
+        "settlement_line", sa.Column("evaluation_coefficient", sa.Numeric(precision=8, scale=4), nullable=True)
+    )
+
     app = context.config.attributes["app_role"]
     statements = [
         # A hospital sees its own results and scores; the peers' percentiles (no hospital column) and
@@ -158,6 +163,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("settlement_line", "evaluation_coefficient")
     op.drop_constraint(op.f("ck_evaluation_score_override_reason"), "evaluation_score", type_="check")
     op.execute("update evaluation_score set source = 'entered' where source = 'override'")
     op.drop_column("evaluation_score", "reason")

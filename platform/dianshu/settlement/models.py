@@ -260,6 +260,9 @@ class SettlementLine(Base):
     payment: Mapped[Decimal | None] = mapped_column(MONEY)
     prepaid: Mapped[Decimal | None] = mapped_column(MONEY)
     score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    # Annual, when the policy sets coefficient bands: the evaluation's points coefficient (奖惩系数)
+    # that multiplied the hospital's points.
+    evaluation_coefficient: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
     balance: Mapped[Decimal | None] = mapped_column(MONEY)
     withheld: Mapped[Decimal | None] = mapped_column(MONEY)
     audit_deductions: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))  # year to date
