@@ -273,6 +273,7 @@ JOB_MUTATIONS = {
     "computePoints": "settlement.points",
     "runSettlement": "settlement.settle",
     "startSimulation": "settlement.simulate",
+    "runEvaluation": "evaluation.run",
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from dianshu.db.session import scoped_session
 from dianshu.grouping.service import GROUP_CASES
-from dianshu.scope import Role
+from dianshu.scope import Role, Scope
 from dianshu_graphql import node
 from tests.api import Api
 from tests.cases.rows import csv_bytes, row
@@ -44,6 +44,7 @@ LISTS = {
     "BudgetVersion": ["query($t: String!) { budgets(tenant: $t, year: 2025, first: 100) { nodes { id } } }"],
     "Review": ["query($t: String!) { reviews(tenant: $t, first: 100) { nodes { id } } }"],
     "EvaluationCatalogueVersion": ["{ evaluationCatalogueVersions(first: 100) { nodes { id } } }"],
+    "EvaluationRun": ["query($t: String!) { evaluationRuns(tenant: $t, first: 100) { nodes { id } } }"],
 }
 
 
@@ -95,6 +96,27 @@ async def settled_region(db, city_code: str, tenant: str, hospital: str, zj) -> 
     async with scoped_session(db, own) as s:
         await reviews.submit(s, own, tenant, hospital, f"{tenant}-4", "costly")
     await settle(db, region, tenant, "monthly", month=4)
+    # A draft evaluation run of the region (as the job writes one; its scoring has its own tests).
+    import uuid
+
+    from dianshu.evaluation.models import EvaluationRun
+
+    async with scoped_session(db, Scope.system((tenant,))) as s:
+        s.add(
+            EvaluationRun(
+                tenant_id=tenant,
+                id=uuid.uuid4(),
+                group_id=uuid.uuid4(),
+                year=2025,
+                version=1,
+                status="draft",
+                catalogue_label="node",
+                peer_scope="region",
+                inputs={},
+                summary={},
+                created_by="tests",
+            )
+        )
 
 
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
@@ -166,6 +188,7 @@ async def test_node_sees_what_each_type_s_own_query_sees(api, db, owner_db, city
         "CaseGroupingResult",
         "PaymentStandard",
         "DrgParameters",
+        "EvaluationRun",
     }
     # nodes(ids:) answers in order, null where node(id:) is null.
     region_a = callers["region_admin_A"]

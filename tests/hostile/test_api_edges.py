@@ -618,6 +618,17 @@ CURSORS |= {
         [["TENANT\x00", "H", "E01"], ["\ud800", "H", "E01"], ["TENANT", 1, "E01"], ["TENANT", "H"]],
     ),
 }
+# The evaluation's connections (issue 12).
+CURSORS |= {
+    "evaluationRuns": (
+        '{ evaluationRuns(tenant: "TENANT", after: $a) { nodes { id } } }',
+        [["2025", 1], [2025, -1], [2025, 2**63], [2025]],
+    ),
+    "evaluationResults": (
+        '{ evaluationResults(tenant: "TENANT", year: 2025, after: $a) { nodes { hospital } } }',
+        [["TENANT\x00", "H"], ["\ud800", "H"], ["TENANT", 1], ["TENANT"]],
+    ),
+}
 # Connections inside a type, reached through a root field.
 NESTED_CURSORS = {
     "EffectivePolicy.changes": (
@@ -626,7 +637,8 @@ NESTED_CURSORS = {
     ),
 }
 # SettlementRun.lines needs a run: its hostile cursors are in tests/settlement/test_settlement_types.py.
-NESTED_ELSEWHERE = {"SettlementRun.lines"}
+# EvaluationRun.results needs a run: its hostile cursors are in tests/evaluation/test_evaluation_api.py.
+NESTED_ELSEWHERE = {"SettlementRun.lines", "EvaluationRun.results"}
 HOSTILE_CURSORS = [(field, query, key) for field, (query, keys) in (CURSORS | NESTED_CURSORS).items() for key in keys]
 
 

@@ -330,8 +330,10 @@ class SettlementMutation:
         return AlliancePayload(alliance=Alliance.of(row))
 
     @strawberry.mutation(
-        description="Enter a hospital's evaluation score for a year (releases the holdback).",
+        description="Enter a hospital's evaluation score for a year (releases the holdback): an override with the "
+        'reason "entered (setEvaluationScore)".',
         extensions=[Allow(Role.region_admin)],
+        deprecation_reason="Use overrideEvaluationScore, which takes the reason the override needs (issue 12).",
     )
     async def set_evaluation_score(
         self, info: Info, tenant: str, hospital: str, year: int, score: Decimal
@@ -340,9 +342,7 @@ class SettlementMutation:
             row = await _regional(info, tenant, regional.set_evaluation_score, hospital, year, score)
         except regional.RegionalRefused as e:
             return _regional_refused(e, None)
-        return EvaluationScorePayload(
-            score=EvaluationScore(hospital=row.hospital_id, year=row.year, score=row.score, source=row.source)
-        )
+        return EvaluationScorePayload(score=EvaluationScore.of(row))
 
     @strawberry.mutation(
         description="Record money an audit deducts from a hospital (off its due, year to date).",

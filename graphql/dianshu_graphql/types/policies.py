@@ -13,7 +13,7 @@ from typing import Any
 
 import strawberry
 
-from dianshu.settlement.arithmetic.policy import Policy
+from dianshu.settlement.arithmetic.policy import Policy, tuple_element
 from dianshu_graphql import pagination
 from dianshu_graphql.pagination import Connection
 
@@ -35,6 +35,12 @@ class ProvisionalPointValueRule(Enum):
         "there is none.",
     )
     fixed = strawberry.enum_value("fixed", description="Always provisionalPointValue.")
+
+
+@strawberry.enum(description="Who a hospital is compared with in the evaluation: its level's hospitals in…")
+class EvaluationPeerScope(Enum):
+    region = strawberry.enum_value("region", description="…its region (统筹区): the default.")
+    city = strawberry.enum_value("city", description="…every region of the city (全市).")
 
 
 @strawberry.enum(description="Which level set a policy version: the city's defaults or a region's own.")
@@ -86,6 +92,13 @@ D = {
     "review_min_experts": "Experts drawn for a special review (SPEC: 3).",
     "review_small_group_cases": "DRGs with fewer cases in the year are eligible for special review (SPEC: 5).",
     "review_long_stay_days": "Stays longer than this are eligible for special review (SPEC: 60).",
+    # Hospital evaluation (issue 12).
+    "evaluation_peer_scope": "Peers of a hospital in the evaluation (考核): the hospitals of its level in its region "
+    "(the default) or in every region of the city (a city administrator runs it).",
+    "evaluation_coefficient_floors": "Score bands of the points coefficient (奖惩系数): each band's lowest total, "
+    "ascending from 0; a total exactly on a floor is in that band. Empty (the default): no coefficient.",
+    "evaluation_coefficients": "The points coefficient of each band (one per floor, 0.5 to 1.5): it multiplies the "
+    "hospital's points at the annual clearing before the point value.",
 }
 V = {
     "split_admission": "分解住院: a split admission.",
@@ -156,6 +169,9 @@ class PolicyParameters:
     review_min_experts: int = _f("review_min_experts")
     review_small_group_cases: int = _f("review_small_group_cases")
     review_long_stay_days: int = _f("review_long_stay_days")
+    evaluation_peer_scope: EvaluationPeerScope = _f("evaluation_peer_scope")
+    evaluation_coefficient_floors: list[Decimal] = _f("evaluation_coefficient_floors")
+    evaluation_coefficients: list[Decimal] = _f("evaluation_coefficients")
 
     @classmethod
     def of(cls, policy: Policy) -> PolicyParameters:
@@ -226,6 +242,9 @@ class PolicyParameterChanges:
     review_min_experts: int | None = _f("review_min_experts", CHANGED)
     review_small_group_cases: int | None = _f("review_small_group_cases", CHANGED)
     review_long_stay_days: int | None = _f("review_long_stay_days", CHANGED)
+    evaluation_peer_scope: EvaluationPeerScope | None = _f("evaluation_peer_scope", CHANGED)
+    evaluation_coefficient_floors: list[Decimal] | None = _f("evaluation_coefficient_floors", CHANGED)
+    evaluation_coefficients: list[Decimal] | None = _f("evaluation_coefficients", CHANGED)
 
     @classmethod
     def of_json(cls, parameters: dict[str, Any]) -> PolicyParameterChanges:
@@ -289,6 +308,9 @@ class PolicyParametersInput:
     review_min_experts: strawberry.Maybe[int] = _f("review_min_experts", LEFT_OUT)
     review_small_group_cases: strawberry.Maybe[int] = _f("review_small_group_cases", LEFT_OUT)
     review_long_stay_days: strawberry.Maybe[int] = _f("review_long_stay_days", LEFT_OUT)
+    evaluation_peer_scope: strawberry.Maybe[EvaluationPeerScope] = _f("evaluation_peer_scope", LEFT_OUT)
+    evaluation_coefficient_floors: strawberry.Maybe[list[Decimal]] = _f("evaluation_coefficient_floors", LEFT_OUT)
+    evaluation_coefficients: strawberry.Maybe[list[Decimal]] = _f("evaluation_coefficients", LEFT_OUT)
 
 
 def input_json(value: Any) -> Any:
@@ -321,7 +343,11 @@ def policy_json(parameters: PolicyParametersInput | None) -> dict[str, Any]:
 # ---- the parameter values as GraphQL outputs --------------------------------------------------------
 
 _DEFAULTS = Policy()
-_ENUMS = {"rounding": Rounding, "provisional_pv_rule": ProvisionalPointValueRule}
+_ENUMS = {
+    "rounding": Rounding,
+    "provisional_pv_rule": ProvisionalPointValueRule,
+    "evaluation_peer_scope": EvaluationPeerScope,
+}
 
 
 def _typed(name: str, value: Any) -> Any:
@@ -332,7 +358,7 @@ def _typed(name: str, value: Any) -> Any:
     if isinstance(default, dict):
         return {k: Decimal(str(v)) for k, v in dict(value).items() if k in default}
     if isinstance(default, tuple):
-        kind = type(default[0])
+        kind = tuple_element(name)
         return [Decimal(str(x)) if kind is Decimal else kind(x) for x in value]
     if isinstance(default, bool):
         return bool(value)

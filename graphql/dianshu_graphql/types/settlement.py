@@ -236,6 +236,11 @@ class SettlementLine:
     balance: Decimal | None = strawberry.field(description="Annual: the clearing balance (清算差额) to pay or recover.")
     withheld: Decimal | None = strawberry.field(description="Annual: due × (1 − r) × (1 − score/100) kept by the fund.")
     audit_deductions: Decimal = strawberry.field(description="Money deducted by audits, year to date.")
+    evaluation_coefficient: Decimal | None = strawberry.field(
+        default=None,
+        description="Annual, when the policy sets coefficient bands: the evaluation's points coefficient (奖惩系数) "
+        "of the score's band; points = counted points × it.",
+    )
 
     @classmethod
     def of(cls, r: Any) -> SettlementLine:
@@ -257,6 +262,7 @@ class SettlementLine:
             balance=r.balance,
             withheld=r.withheld,
             audit_deductions=r.audit_deductions,
+            evaluation_coefficient=r.evaluation_coefficient,
         )
 
 
@@ -270,6 +276,12 @@ class HospitalAmount:
 class HospitalScore:
     hospital: str
     score: Decimal
+
+
+@strawberry.type(description="Where a hospital's score at a clearing came from: override or evaluation_run.")
+class HospitalScoreSource:
+    hospital: str
+    source: str = strawberry.field(description="override (the region's, with a reason) or evaluation_run.")
 
 
 @strawberry.type(description="A member hospital's share (分配比例) of its alliance.")
@@ -310,6 +322,16 @@ class SettlementRunInputs:
     )
     scores: list[HospitalScore] = strawberry.field(description="Annual: evaluation scores entered (others count 100).")
     alliances: list[AllianceShares] = strawberry.field(description="Annual: the alliances and their shares.")
+    evaluation_run: strawberry.ID | None = strawberry.field(
+        default=None, description="Annual: the published evaluation run whose totals were the scores (null: none)."
+    )
+    score_sources: list[HospitalScoreSource] = strawberry.field(
+        default_factory=list, description="Annual: where each hospital's score came from."
+    )
+    evaluation_coefficients: list[HospitalScore] = strawberry.field(
+        default_factory=list,
+        description="Annual, when the policy sets bands: each hospital's points coefficient (as `score`).",
+    )
 
     @classmethod
     def of(cls, inputs: dict[str, Any], ledger: str) -> SettlementRunInputs:
@@ -334,6 +356,15 @@ class SettlementRunInputs:
             alliances=[
                 AllianceShares(alliance=a, lead=x.get("lead"), shares=_shares(x.get("shares") or {}))
                 for a, x in sorted((inputs.get("alliances") or {}).items())
+            ],
+            evaluation_run=_id(inputs.get("evaluation_run")),
+            score_sources=[
+                HospitalScoreSource(hospital=h, source=src)
+                for h, src in sorted((inputs.get("score_sources") or {}).items())
+            ],
+            evaluation_coefficients=[
+                HospitalScore(hospital=h, score=Decimal(v))
+                for h, v in sorted((inputs.get("evaluation_coefficients") or {}).items())
             ],
         )
 
@@ -469,7 +500,15 @@ class EvaluationScore:
     hospital: str
     year: int
     score: Decimal = strawberry.field(description="0 to 100: the share of the holdback released.")
-    source: str = strawberry.field(description="entered (by the region) or evaluation.")
+    source: str = strawberry.field(
+        description="override: the region's explicit score (with its reason), which beats the published evaluation "
+        "run's total."
+    )
+    reason: str | None = strawberry.field(default=None, description="Why the region overrides the evaluation.")
+
+    @classmethod
+    def of(cls, r: Any) -> EvaluationScore:
+        return cls(hospital=r.hospital_id, year=r.year, score=r.score, source=r.source, reason=r.reason)
 
 
 @strawberry.type(description="Money an audit deducted from a hospital (审核扣款).")

@@ -8,6 +8,11 @@ from dianshu.evaluation.models import (
     EvaluationDimension,
     EvaluationEntry,
     EvaluationIndicator,
+    EvaluationDimensionScore,
+    EvaluationIndicatorScore,
+    EvaluationPeerStat,
+    EvaluationResult,
+    EvaluationRun,
 )
 from dianshu.grouping.models import CaseGrouping, GroupingComparison
 from dianshu.jobs.models import Job
@@ -64,6 +69,11 @@ __all__ = [
     "EvaluationDimension",
     "EvaluationEntry",
     "EvaluationIndicator",
+    "EvaluationDimensionScore",
+    "EvaluationIndicatorScore",
+    "EvaluationPeerStat",
+    "EvaluationResult",
+    "EvaluationRun",
     "EvaluationScore",
     "ExpertPool",
     "GroupingComparison",

@@ -5,6 +5,7 @@ to import it first (a test fails when a module declaring a kind is missing from 
 from __future__ import annotations
 
 import dianshu.cases.ingest
+import dianshu.evaluation.runs
 import dianshu.grouping.service
 import dianshu.settlement.runs.points
 import dianshu.settlement.runs.settle
@@ -15,6 +16,7 @@ from dianshu.jobs.kinds import JobKind, declared_kinds
 
 JOB_MODULES = (
     dianshu.cases.ingest,
+    dianshu.evaluation.runs,
     dianshu.grouping.service,
     dianshu.settlement.runs.points,
     dianshu.settlement.runs.settle,

@@ -260,22 +260,29 @@ class SettlementLine(Base):
     payment: Mapped[Decimal | None] = mapped_column(MONEY)
     prepaid: Mapped[Decimal | None] = mapped_column(MONEY)
     score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    # Annual, when the policy sets coefficient bands: the evaluation's points coefficient (奖惩系数)
+    # that multiplied the hospital's points.
+    evaluation_coefficient: Mapped[Decimal | None] = mapped_column(Numeric(8, 4))
     balance: Mapped[Decimal | None] = mapped_column(MONEY)
     withheld: Mapped[Decimal | None] = mapped_column(MONEY)
     audit_deductions: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0.00"))  # year to date
 
 
 class EvaluationScore(Base):
-    """A hospital's evaluation score for a year (0–100), entered by the region until the evaluation
-    module computes it; releases the quality holdback at clearing."""
+    """A hospital's evaluation score for a year (0–100) set by the region as an explicit override of
+    the published evaluation run, with a reason; releases the quality holdback at clearing."""
 
     __tablename__ = "evaluation_score"
+    __table_args__ = (CheckConstraint("source <> 'override' or reason is not null", name="override_reason"),)
 
     tenant_id: Mapped[str] = mapped_column(String(12), primary_key=True)
     hospital_id: Mapped[str] = mapped_column(String(20), primary_key=True)
     year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     score: Mapped[Decimal] = mapped_column(Numeric(6, 2))
-    source: Mapped[str] = mapped_column(String(20))  # entered | evaluation
+    # override: the region's explicit score with its reason; it beats the published evaluation run
+    # (settlement/runs/inputs.py). Rows entered before overrides existed became overrides.
+    source: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
     updated_by: Mapped[str] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

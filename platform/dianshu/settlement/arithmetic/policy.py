@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from decimal import Decimal
 from functools import cache
+from itertools import pairwise
 from typing import Any
 
 from pydantic import Field, create_model
@@ -30,6 +31,8 @@ MAX_POINT_VALUE = D(10) ** 6  # yuan per point
 MAX_TAPER_YEARS = 10  # years of a new technology's add-on (a scenario's technology year is 1 to 10)
 MAX_EXEMPT_ADRGS = 1000
 MAX_ADRG_CHARS = 20  # monthly payments never below 85% of what is due
+MAX_SCORE_BANDS = 20  # bands of the evaluation's points coefficient
+MIN_COEFFICIENT, MAX_COEFFICIENT = D("0.5"), D("1.5")  # the evaluation's points coefficient
 
 VIOLATION_MULTIPLES = {
     "split_admission": D(1),
@@ -101,6 +104,13 @@ class Policy:
     review_min_experts: int = 3
     review_small_group_cases: int = 5  # DRGs with fewer cases than this are eligible
     review_long_stay_days: int = 60  # stays longer than this are eligible
+    # ---- Hospital evaluation (issue 12, eval-score): peers and the points coefficient (奖惩系数) ----
+    # Peers of a hospital are the hospitals of its level in its region, or in every region of the city.
+    evaluation_peer_scope: str = "region"
+    # Score bands: a total at or above floor i (and below floor i + 1) multiplies the hospital's points
+    # at the annual clearing by coefficient i. Floors ascending from 0; none (the default): no coefficient.
+    evaluation_coefficient_floors: tuple[Decimal, ...] = field(default=(), metadata={"element": Decimal})
+    evaluation_coefficients: tuple[Decimal, ...] = field(default=(), metadata={"element": Decimal})
 
     def k(self, base_points: Decimal) -> Decimal:
         if base_points <= self.high_band_1_max_points:
@@ -167,6 +177,24 @@ class Policy:
             _refuse("incomplete_discharge_ways", f"discharge ways are {ways} (got {bad})")
         if self.prepay_ratio < self.min_prepay_ratio:
             _refuse("prepay_ratio", f"never below {self.min_prepay_ratio} (got {self.prepay_ratio})")
+        self._check_evaluation()
+
+    def _check_evaluation(self) -> None:
+        if self.evaluation_peer_scope not in ("region", "city"):
+            _refuse("evaluation_peer_scope", f"region or city (got {self.evaluation_peer_scope!r})")
+        floors, coefs = self.evaluation_coefficient_floors, self.evaluation_coefficients
+        if len(floors) != len(coefs):
+            _refuse("evaluation_coefficients", f"one per floor: {len(floors)} floors, {len(coefs)} coefficients")
+        if len(floors) > MAX_SCORE_BANDS:
+            _refuse("evaluation_coefficient_floors", f"at most {MAX_SCORE_BANDS} bands")
+        if floors and floors[0] != 0:
+            _refuse("evaluation_coefficient_floors", f"the first floor is 0 (got {floors[0]})")
+        if any(not D(0) <= x <= D(100) for x in floors):
+            _refuse("evaluation_coefficient_floors", "each floor is a score from 0 to 100")
+        if any(a >= b for a, b in pairwise(floors)):
+            _refuse("evaluation_coefficient_floors", "must be strictly ascending")
+        if any(not MIN_COEFFICIENT <= c <= MAX_COEFFICIENT for c in coefs):
+            _refuse("evaluation_coefficients", f"each between {MIN_COEFFICIENT} and {MAX_COEFFICIENT}")
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -211,6 +239,13 @@ _BOUNDS: tuple[tuple[str, Any, Any], ...] = (
 )
 
 
+def tuple_element(name: str) -> type:
+    """The type of a list parameter's items: its default's first, or (an empty default) its metadata's."""
+    f = next(f for f in fields(Policy) if f.name == name)
+    default = getattr(Policy(), name)
+    return f.metadata.get("element") or type(default[0])
+
+
 _STRICT = {bool: StrictBool, int: StrictInt, str: StrictStr, Decimal: Dec}
 
 
@@ -226,7 +261,7 @@ def overrides_model() -> type[StrictModel]:
             kinds = {k: (Dec, None) for k in current}
             tp: Any = create_model("ViolationMultiples", __base__=StrictModel, **kinds)
         elif isinstance(current, tuple):
-            tp = list[_STRICT[type(current[0])]]  # type: ignore[misc]
+            tp = list[_STRICT[tuple_element(f.name)]]  # type: ignore[misc]
         else:
             tp = _STRICT[type(current)]
         # Not Optional: null is refused like any wrong type; a parameter left out keeps its value.

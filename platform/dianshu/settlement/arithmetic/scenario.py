@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from dianshu.evaluation.scoring import coefficient
 from dianshu.grouping.drg_codes import UNGROUPABLE, ungroupable_or_ambiguous
 from dianshu.settlement.arithmetic.clearing import budget
 from dianshu.settlement.arithmetic.points import DrgParams
@@ -246,6 +247,10 @@ def read_scenario(data: Any) -> YearInputs:
             type=h.type,
             score=h.evaluation_score,
             prepaid={ledger: paid[ledger] for ledger in ledgers},
+            # The evaluation's points coefficient (奖惩系数) of the score's band, as the clearing applies it.
+            evaluation_coefficient=coefficient(
+                h.evaluation_score, policy.evaluation_coefficient_floors, policy.evaluation_coefficients
+            ),
         )
     alliances = [AllianceIn(a.id, a.lead, dict(a.shares)) for a in sc.alliances]
     cases = [

@@ -105,6 +105,9 @@ class HospitalIn:
     score: Decimal | None = None  # evaluation score 0..100, None = 100
     prepaid: dict[str, Decimal] = field(default_factory=dict)  # per ledger
     audit_deductions: dict[str, Decimal] = field(default_factory=dict)  # the year's, per ledger
+    # The evaluation's points coefficient (奖惩系数): the policy's band of the score; multiplies the
+    # hospital's points at the annual clearing before the point value (1: no bands, or no effect).
+    evaluation_coefficient: Decimal = Decimal(1)
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ class HospitalLine:
     balance: Decimal
     withheld: Decimal  # due × (1 − r) × (1 − score/100): stays in the fund
     audit_deductions: Decimal = ZERO  # the year's money deducted by audits (off the balance)
+    evaluation_coefficient: Decimal = Decimal(1)  # 奖惩系数: points = counted points × it
 
 
 @dataclass(frozen=True)
@@ -394,11 +398,14 @@ def _clear_ledger(
         raise SettlementInputError(f"ledger {ledger}", "cases", "no cases: nothing to clear", whole_record=True)
     b = lb.budget
     f_total = fund_total(lb.fee_for_service_fund, b, policy)
-    counted = {h: t.points - t.deductions for h, t in totals.items()}
+    # The evaluation's points coefficient multiplies a hospital's points before the point value
+    # (exact: the line shows them to 4 places); 1 when the policy sets no bands.
+    coef = {h: (hospitals.get(h) or HospitalIn(h)).evaluation_coefficient for h in totals}
+    counted = {h: (t.points - t.deductions) * coef[h] for h, t in totals.items()}
     if policy.withdrawn_points_leave_total:
         p_total = sum(counted.values(), ZERO)
     else:  # withdrawn and deducted points stay in P: their money stays in the fund
-        p_total = sum((t.original for t in totals.values()), ZERO)
+        p_total = sum((t.original * coef[h] for h, t in totals.items()), ZERO)
     s_total = sum((t.self_pay for t in totals.values()), ZERO)
     pv = point_value(f_total, s_total, p_total)
 
@@ -434,7 +441,7 @@ def _clear_ledger(
         alliance_lines[aid] = AllianceLine(
             aid,
             a.lead,
-            holder_points[aid],
+            q4(holder_points[aid]),
             holder_self[aid],
             sum(fp.values(), ZERO),
             due[aid],
@@ -449,11 +456,12 @@ def _clear_ledger(
         deducted = hosp.audit_deductions.get(ledger, ZERO)
         # Audit deductions came off the monthly payments; they stay off at the clearing.
         bal = balance(d, prepaid, hosp.score, policy) - deducted
+        c = coef.get(h, hosp.evaluation_coefficient)
         lines[h] = HospitalLine(
             h,
             holder_of.get(h) if holder_of.get(h) != h else None,
             t.cases,
-            t.points - t.deductions,
+            q4((t.points - t.deductions) * c),
             t.deductions,
             t.self_pay,
             t.fund_pay,
@@ -463,6 +471,7 @@ def _clear_ledger(
             bal,
             d - prepaid - bal - deducted,
             deducted,
+            c,
         )
     shown = b.shown(policy)
     return LedgerResult(
@@ -472,7 +481,7 @@ def _clear_ledger(
         shown.B,
         fen(lb.fee_for_service_fund),
         f_total,
-        p_total,
+        q4(p_total),  # shown to 4 places (the exact P, through a points coefficient, made the PV)
         s_total,
         pv,
         lines,

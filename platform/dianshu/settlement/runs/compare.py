@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.errors import Refused
+from dianshu.evaluation.scoring import coefficient
 from dianshu.jobs.errors import JobRejected
 from dianshu.settlement.arithmetic.clearing import budget
 from dianshu.settlement.arithmetic.policy import overrides_model
@@ -105,6 +106,10 @@ async def simulate_against_run(
             x,
             prepaid={ledger: lines[h].prepaid if h in lines and lines[h].prepaid else Decimal(0)},
             audit_deductions={ledger: lines[h].audit_deductions if h in lines else Decimal(0)},
+            # The evaluation's points coefficient by the (simulated) policy's bands, as the clearing applies it.
+            evaluation_coefficient=coefficient(
+                x.score, policy.evaluation_coefficient_floors, policy.evaluation_coefficients
+            ),
         )
         for h, x in hospitals.items()
     }

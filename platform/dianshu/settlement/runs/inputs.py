@@ -1,5 +1,6 @@
 """Reading a region's year from the database into the engine's typed inputs: the payment standard
-in force, the effective policy per ledger, hospitals, alliances, scores, and every current, active,
+in force, the effective policy per ledger, hospitals, alliances, evaluation scores (an override, else
+the published evaluation run: evaluation_scores), and every current, active,
 grouped case with its readmissions, confirmed violations, decided reviews and new technologies."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dianshu import bounds
 from dianshu.cases.current import current_cases
 from dianshu.db.copy import raw_connection
+from dianshu.evaluation.runs import published_totals
 from dianshu.jobs.errors import JobRejected
 from dianshu.settlement.arithmetic.points import DrgParams
 from dianshu.settlement.arithmetic.policy import Policy
@@ -133,15 +135,46 @@ async def drg_params(session: AsyncSession, standard_id: uuid.UUID) -> dict[str,
     }
 
 
-async def hospitals_of(session: AsyncSession, tenant: str, year: int) -> dict[str, HospitalIn]:
-    scores = {
+@dataclass(frozen=True)
+class EvaluationScores:
+    """Each hospital's evaluation score for a year and where it came from: the region's explicit
+    override (evaluation_score, source override, with its reason) if there is one, else its total
+    in the published evaluation run, else none (counted as 100)."""
+
+    scores: dict[str, Decimal]
+    sources: dict[str, str]  # hospital -> "override" | "evaluation_run"
+    run_id: uuid.UUID | None  # the published evaluation run read, if any
+    run_version: int | None = None
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "evaluation_run": str(self.run_id) if self.run_id else None,
+            "evaluation_run_version": self.run_version,
+            "score_sources": dict(sorted(self.sources.items())),
+        }
+
+
+async def evaluation_scores(session: AsyncSession, tenant: str, year: int) -> EvaluationScores:
+    run, totals = await published_totals(session, tenant, year)
+    overrides = {
         r.hospital_id: r.score
         for r in (
             await session.execute(
-                select(EvaluationScore).where(EvaluationScore.tenant_id == tenant, EvaluationScore.year == year)
+                select(EvaluationScore).where(
+                    EvaluationScore.tenant_id == tenant,
+                    EvaluationScore.year == year,
+                    EvaluationScore.source == "override",
+                )
             )
         ).scalars()
     }
+    scores = {**totals, **overrides}
+    sources = {h: "override" if h in overrides else "evaluation_run" for h in scores}
+    return EvaluationScores(scores, sources, run.id if run else None, run.version if run else None)
+
+
+async def hospitals_of(session: AsyncSession, tenant: str, year: int) -> dict[str, HospitalIn]:
+    scores = (await evaluation_scores(session, tenant, year)).scores
     rows = await session.execute(
         text("select id, coefficient, type from hospital where tenant_id = :t order by id"), {"t": tenant}
     )

@@ -1,6 +1,6 @@
 """What a region enters for its settlement besides budgets: medical alliances and their sharing
-ratios, hospitals' evaluation scores (until the evaluation module computes them) and confirmed
-violations. Each change is checked, audited and safe to retry."""
+ratios, overrides of hospitals' evaluation scores (with a reason; without one the published
+evaluation run counts) and confirmed violations. Each change is checked, audited and safe to retry."""
 
 from __future__ import annotations
 
@@ -131,29 +131,56 @@ async def set_alliance(
     ).scalar_one()
 
 
+SET_SCORE_REASON = "entered (setEvaluationScore)"
+
+
 async def set_evaluation_score(
     session: AsyncSession, scope: Scope, tenant: str, hospital: str, year: int, score: Any
 ) -> EvaluationScore:
+    """The score entered the old way (setEvaluationScore, deprecated): an override with a fixed reason."""
+    return await override_evaluation_score(session, scope, tenant, hospital, year, score, SET_SCORE_REASON)
+
+
+async def override_evaluation_score(
+    session: AsyncSession, scope: Scope, tenant: str, hospital: str, year: int, score: Any, reason: str
+) -> EvaluationScore:
+    """The region's explicit score of a hospital's year, beating the published evaluation run's total at
+    the clearing (settlement/runs/inputs.evaluation_scores). The reason is required; the same score and
+    reason again change nothing and are not audited."""
     record = f"score {hospital}/{year}"
     if hospital not in await _hospitals(session, tenant):
         raise RegionalRefused(record, "hospital", f"not a hospital of {tenant}")
+    if not 2000 <= year <= 2100:
+        raise RegionalRefused(record, "year", f"must be a year from 2000 to 2100 (got {year})")
     s = _dec(score, record, "score")
     if not Decimal(0) <= s <= Decimal(100):
         raise RegionalRefused(record, "score", f"must be between 0 and 100 (got {s})")
+    if s != s.quantize(Decimal("0.01")):
+        raise RegionalRefused(record, "score", f"at most 2 decimal places (got {s})")
+    why = reason.strip() if isinstance(reason, str) else ""
+    if not why:
+        raise RegionalRefused(record, "reason", "required: say why the score overrides the evaluation")
+    if len(why) > 1000:
+        raise RegionalRefused(record, "reason", "at most 1000 characters")
+    values = {"score": s, "source": "override", "reason": why, "updated_by": scope.actor}
     changed = await session.execute(
         insert(EvaluationScore)
-        .values(tenant_id=tenant, hospital_id=hospital, year=year, score=s, source="entered", updated_by=scope.actor)
+        .values(tenant_id=tenant, hospital_id=hospital, year=year, **values)
         .on_conflict_do_update(
             index_elements=["tenant_id", "hospital_id", "year"],
-            set_={"score": s, "source": "entered", "updated_by": scope.actor, "updated_at": text("now()")},
-            # The same score again changes nothing and is not audited (also when sent concurrently:
-            # the conflicting insert waits for the row and re-checks this on the committed value).
-            where=(EvaluationScore.score != s) | (EvaluationScore.source != "entered"),
+            set_={**values, "updated_at": text("now()")},
+            # The same score and reason again change nothing and are not audited (also when sent
+            # concurrently: the conflicting insert waits for the row and re-checks this on the committed value).
+            where=(EvaluationScore.score != s)
+            | (EvaluationScore.source != "override")
+            | (EvaluationScore.reason.is_distinct_from(why)),
         )
         .returning(EvaluationScore.hospital_id)
     )
     if changed.first() is not None:
-        await audit.record(session, scope, tenant, "evaluation.score", f"hospital:{hospital}", year=year, score=str(s))
+        await audit.record(
+            session, scope, tenant, "evaluation.score", f"hospital:{hospital}", year=year, score=str(s), reason=why
+        )
     return (
         await session.execute(
             select(EvaluationScore).where(

@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
+from dianshu.evaluation.scoring import coefficient
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.kinds import job_kind
@@ -28,7 +29,14 @@ from dianshu.settlement.arithmetic.year import (
 )
 from dianshu.settlement.models import PointsRun, SettlementLine, SettlementRun
 from dianshu.settlement.runs.budgets import latest_budget
-from dianshu.settlement.runs.inputs import alliances_of, check_period, city_of, hospitals_of, policy_set
+from dianshu.settlement.runs.inputs import (
+    alliances_of,
+    check_period,
+    city_of,
+    evaluation_scores,
+    hospitals_of,
+    policy_set,
+)
 from dianshu.settlement.runs.points import compute_points
 from dianshu.settlement.runs.versions import lock, next_version
 
@@ -299,10 +307,18 @@ async def _annual(
     prepaid = await _line_values(s, ctx.tenant_id, prepaid_run, "payable")
     deducted = await _deductions(s, ctx.tenant_id, year, 12, ledger)
     zero = Decimal("0.00")
+    floors, coefs = policy.evaluation_coefficient_floors, policy.evaluation_coefficients
     hospitals = {
-        h: replace(x, prepaid={ledger: prepaid.get(h, zero)}, audit_deductions={ledger: deducted.get(h, zero)})
+        h: replace(
+            x,
+            prepaid={ledger: prepaid.get(h, zero)},
+            audit_deductions={ledger: deducted.get(h, zero)},
+            # The points coefficient of the score's band (an override's or the published run's).
+            evaluation_coefficient=coefficient(x.score, floors, coefs),
+        )
         for h, x in hospitals.items()
     }
+    evaluation = await evaluation_scores(s, ctx.tenant_id, year)
     for h in (*prepaid, *deducted):  # prepaid or deducted but no case left: the balance settles it
         if h not in totals and (prepaid.get(h) or deducted.get(h)):
             totals[h] = PointsTotals()
@@ -345,6 +361,10 @@ async def _annual(
             "prepaid_run": str(prepaid_run.id) if prepaid_run else None,
             "audit_deductions": {h: str(v) for h, v in sorted(deducted.items())},
             "scores": {h: str(x.score) for h, x in hospitals.items() if x.score is not None},
+            **evaluation.snapshot(),
+            "evaluation_coefficients": {
+                h: str(x.evaluation_coefficient) for h, x in sorted(hospitals.items()) if floors
+            },
             "alliances": {
                 a.id: {"lead": a.lead, "shares": {m: str(r) for m, r in a.shares.items()}} for a in alliances
             },
@@ -366,6 +386,7 @@ async def _annual(
             due=x.due,
             prepaid=x.prepaid,
             score=x.score,
+            evaluation_coefficient=x.evaluation_coefficient if floors else None,
             balance=x.balance,
             withheld=x.withheld,
             audit_deductions=x.audit_deductions,
