@@ -107,6 +107,8 @@ D = {
     "supervision_upcoding_share_margin": "Upcoding: MCC/CC share above the peers' percentile plus this (0.1).",
     "supervision_upcoding_cmi_margin": "Upcoding: CMI above the peers' percentile times one plus this (0.1).",
     "supervision_upcoding_jump": "Upcoding: or the MCC/CC share up this much on last year (0.1).",
+    "supervision_upcoding_z": "Upcoding: and the hospital's MCC cases above the compared share by at least this many "
+    "binomial standard errors (2), so chance in a small hospital is not flagged.",
     "supervision_hospital_min_cases": "Hospital-level rules judge hospitals with at least "
     "this many cases in the year (30).",
     "supervision_own_pay_rise": "Cost shifting (转嫁费用): a hospital's own-pay share up "
@@ -203,6 +205,7 @@ class PolicyParameters:
     supervision_upcoding_share_margin: Decimal = _f("supervision_upcoding_share_margin")
     supervision_upcoding_cmi_margin: Decimal = _f("supervision_upcoding_cmi_margin")
     supervision_upcoding_jump: Decimal = _f("supervision_upcoding_jump")
+    supervision_upcoding_z: Decimal = _f("supervision_upcoding_z")
     supervision_hospital_min_cases: int = _f("supervision_hospital_min_cases")
     supervision_own_pay_rise: Decimal = _f("supervision_own_pay_rise")
     supervision_own_pay_switch_share: Decimal = _f("supervision_own_pay_switch_share")
@@ -299,6 +302,7 @@ class PolicyParameterChanges:
     supervision_upcoding_share_margin: Decimal | None = _f("supervision_upcoding_share_margin", CHANGED)
     supervision_upcoding_cmi_margin: Decimal | None = _f("supervision_upcoding_cmi_margin", CHANGED)
     supervision_upcoding_jump: Decimal | None = _f("supervision_upcoding_jump", CHANGED)
+    supervision_upcoding_z: Decimal | None = _f("supervision_upcoding_z", CHANGED)
     supervision_hospital_min_cases: int | None = _f("supervision_hospital_min_cases", CHANGED)
     supervision_own_pay_rise: Decimal | None = _f("supervision_own_pay_rise", CHANGED)
     supervision_own_pay_switch_share: Decimal | None = _f("supervision_own_pay_switch_share", CHANGED)
@@ -390,6 +394,7 @@ class PolicyParametersInput:
     supervision_upcoding_share_margin: strawberry.Maybe[Decimal] = _f("supervision_upcoding_share_margin", LEFT_OUT)
     supervision_upcoding_cmi_margin: strawberry.Maybe[Decimal] = _f("supervision_upcoding_cmi_margin", LEFT_OUT)
     supervision_upcoding_jump: strawberry.Maybe[Decimal] = _f("supervision_upcoding_jump", LEFT_OUT)
+    supervision_upcoding_z: strawberry.Maybe[Decimal] = _f("supervision_upcoding_z", LEFT_OUT)
     supervision_hospital_min_cases: strawberry.Maybe[int] = _f("supervision_hospital_min_cases", LEFT_OUT)
     supervision_own_pay_rise: strawberry.Maybe[Decimal] = _f("supervision_own_pay_rise", LEFT_OUT)
     supervision_own_pay_switch_share: strawberry.Maybe[Decimal] = _f("supervision_own_pay_switch_share", LEFT_OUT)

@@ -22,6 +22,7 @@ def ungroupable_or_ambiguous(drg: str) -> bool:
 
 
 # A split ADRG's DRGs end in 1 (with MCC), 3 (with CC) or 5 (without); 9 (and 0) are not split.
+WITH_MCC_SUFFIX = "1"
 WITH_COMPLICATION_SUFFIXES = ("1", "3")
 SPLIT_SUFFIXES = ("1", "3", "5")
 
@@ -39,3 +40,8 @@ def with_complication_sql(column: str) -> str:
 def split_adrg_sql(column: str) -> str:
     """A DRG of a split ADRG (its code ends in 1, 3 or 5), as SQL."""
     return f"right({column}, 1) in ({', '.join(repr(s) for s in SPLIT_SUFFIXES)})"
+
+
+def with_mcc_sql(column: str) -> str:
+    """A DRG of a split ADRG grouped with MCC (its code ends in 1), as SQL."""
+    return f"right({column}, 1) = '{WITH_MCC_SUFFIX}'"

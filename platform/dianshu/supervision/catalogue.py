@@ -96,11 +96,13 @@ RULES: tuple[Rule, ...] = (
             "supervision_peer_percentile",
             "supervision_upcoding_share_margin",
             "supervision_upcoding_jump",
+            "supervision_upcoding_z",
             "supervision_hospital_min_cases",
         ),
-        "A hospital's share of cases grouped with MCC or CC (DRG ending 1 or 3) among its cases in split "
-        "ADRGs (DRG ending 1, 3 or 5) above its level peers' supervision_peer_percentile percentile plus "
-        "supervision_upcoding_share_margin, or up supervision_upcoding_jump on last year.",
+        "Among a hospital's cases in split ADRGs (DRG ending 1, 3 or 5), its share grouped with MCC (ending 1) "
+        "or with MCC or CC (ending 1 or 3) above its level peers' supervision_peer_percentile percentile plus "
+        "supervision_upcoding_share_margin, or up supervision_upcoding_jump on last year; in either case by at "
+        "least supervision_upcoding_z binomial standard errors (the excess is not chance in a small hospital).",
     ),
     Rule(
         "upcoding_cmi",

@@ -117,6 +117,7 @@ def params(
         "cc_margin": policy.supervision_upcoding_share_margin,
         "cmi_margin": policy.supervision_upcoding_cmi_margin,
         "cc_jump": policy.supervision_upcoding_jump,
+        "z": policy.supervision_upcoding_z,
         "min_cases": policy.supervision_hospital_min_cases,
         "own_rise": policy.supervision_own_pay_rise,
         "switch_share": policy.supervision_own_pay_switch_share,

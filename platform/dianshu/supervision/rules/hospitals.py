@@ -5,7 +5,7 @@ itself left out; a peer percentile is percentile_disc (a value the peers have, e
 
 from __future__ import annotations
 
-from dianshu.grouping.drg_codes import split_adrg_sql, with_complication_sql
+from dianshu.grouping.drg_codes import split_adrg_sql, with_complication_sql, with_mcc_sql
 from dianshu.supervision.rules.cases import INSERT, period_cases
 
 STATS = f"""
@@ -25,6 +25,7 @@ select c.tenant_id, c.hospital_id, h.level, extract(year from c.discharge_month)
        count(*) as cases, sum(c.total_cost) as cost, sum(c.own_pay) as own_pay,
        count(*) filter (where {split_adrg_sql("c.drg")}) as split_cases,
        count(*) filter (where {with_complication_sql("c.drg")}) as cc_cases,
+       count(*) filter (where {with_mcc_sql("c.drg")}) as mcc_cases,
        count(c.rw) as rw_cases, round(avg(c.rw), 4) as cmi,
        count(*) filter (where c.rw >= :high_rw) as high_rw_cases,
        count(*) filter (where c.readmitted) as readmitted
@@ -62,13 +63,11 @@ def _select(rule: str, figure: str, threshold: str, peer: str, unit: str, eviden
     from x where {where}"""
 
 
-_SHARE_CC = "round(s.cc_cases::numeric / nullif(s.split_cases, 0), 4)"
 _CMI = "s.cmi"
 _OWN = "round(s.own_pay / nullif(s.cost, 0), 4)"
 _HIGH = "round(s.high_rw_cases::numeric / nullif(s.rw_cases, 0), 4)"
 _COST = "round(s.cost / s.cases, 2)"
 _with_for = {
-    "upcoding_mcc_share": _with(_SHARE_CC),
     "upcoding_cmi": _with(_CMI),
     "own_pay_rise": _with(_OWN),
     "own_pay_over": _with(_OWN),
@@ -77,19 +76,52 @@ _with_for = {
 
 
 def upcoding_mcc_share() -> str:
-    by_peer = "(peer is not null and share > peer + :cc_margin)"
-    by_jump = "(prev_share is not null and share - prev_share >= :cc_jump)"
-    return _select(
-        "upcoding_mcc_share",
-        "share",
-        f"case when {by_peer} then peer + :cc_margin else prev_share + :cc_jump end",
-        "peer",
-        "share",
-        f"""'variant', case when {by_peer} and {by_jump} then 'peers_and_jump' when {by_peer} then 'peers'
-            else 'jump' end, 'split_cases', split_cases, 'mcc_cc_cases', cc_cases, 'last_year', prev_share,
-            'percentile', cast(:pct as numeric)""",
-        f"{by_peer} or {by_jump}",
+    """Two shares of a hospital's cases in split ADRGs: grouped with MCC (DRG ending 1) and with MCC
+    or CC (ending 1 or 3). Flagged when either is above the level peers' percentile plus the margin,
+    or up the jump on last year. Adding MCCs shows in the first far more than in the second, whose
+    base is high (common comorbidities are CCs)."""
+    m = "round(s.mcc_cases::numeric / s.split_cases, 4)"
+    c = "round(s.cc_cases::numeric / s.split_cases, 4)"
+    base = "from sup_hstats s where s.split_cases > 0 and s.cases >= :min_cases"
+
+    def peer(col: str) -> str:
+        return f"""(select percentile_disc(:pct) within group (order by p.{col}) from cur p where p.level = cur.level
+                    and (p.tenant_id, p.hospital_id) <> (cur.tenant_id, cur.hospital_id))"""
+
+    def beyond_chance(count: str, p: str) -> str:
+        # count − n·p at least z binomial standard errors sqrt(n·p·(1 − p)) (NUMERIC sqrt: exact enough).
+        return f"({count} - split_cases * {p} >= :z * sqrt(split_cases * {p} * (1 - {p})))"
+
+    hits = {
+        "mcc_peers": f"(peer_m is not null and m > peer_m + :cc_margin and {beyond_chance('mcc_cases', 'peer_m')})",
+        "mcc_cc_peers": f"(peer_c is not null and c > peer_c + :cc_margin and {beyond_chance('cc_cases', 'peer_c')})",
+        "mcc_jump": f"(prev_m is not null and m - prev_m >= :cc_jump and {beyond_chance('mcc_cases', 'prev_m')})",
+        "mcc_cc_jump": f"(prev_c is not null and c - prev_c >= :cc_jump and {beyond_chance('cc_cases', 'prev_c')})",
+    }
+    variants = ", ".join(f"case when {cond} then '{name}' end" for name, cond in hits.items())
+    mcc_hit = f"({hits['mcc_peers']} or {hits['mcc_jump']})"
+    return f"""{INSERT}
+    with cur as (select s.*, {m} as m, {c} as c {base} and s.year = :year),
+    prev as (select s.tenant_id, s.hospital_id, {m} as m, {c} as c {base} and s.year = :year - 1),
+    x as (
+      select cur.*, prev.m as prev_m, prev.c as prev_c, {peer("m")} as peer_m, {peer("c")} as peer_c,
+             (select count(*) from cur p where p.level = cur.level
+              and (p.tenant_id, p.hospital_id) <> (cur.tenant_id, cur.hospital_id)) as peers
+      from cur left join prev using (tenant_id, hospital_id)
     )
+    select tenant_id, hospital_id, 'upcoding_mcc_share', 'hospital', :severity, cast(:year as text), null, null,
+           array[]::text[], array[]::bigint[], array[]::text[],
+           case when {mcc_hit} then m else c end,
+           case when {hits["mcc_peers"]} then peer_m + :cc_margin when {hits["mcc_jump"]} then prev_m + :cc_jump
+                when {hits["mcc_cc_peers"]} then peer_c + :cc_margin else prev_c + :cc_jump end,
+           case when {mcc_hit} then peer_m else peer_c end, 'share',
+           jsonb_build_object('cases', cases, 'level', level, 'peers', peers, 'split_cases', split_cases,
+                              'mcc_cases', mcc_cases, 'mcc_cc_cases', cc_cases, 'mcc_share', m, 'mcc_cc_share', c,
+                              'peers_mcc_share', peer_m, 'peers_mcc_cc_share', peer_c,
+                              'last_year_mcc_share', prev_m, 'last_year_mcc_cc_share', prev_c,
+                              'percentile', cast(:pct as numeric),
+                              'variant', array_to_string(array_remove(array[{variants}], null), ','))
+    from x where {" or ".join(hits.values())}"""
 
 
 def upcoding_cmi() -> str:
