@@ -56,6 +56,7 @@ async def test_first_outside_1_to_100_is_refused_naming_first(prod, city, field,
 BOUNDED_LISTS = {
     "nodes": "nodes(ids:) answers at most 100 ids, one per id asked for",
     "settlementOverview": "one row per region of the city",
+    "supervisionRules": "the rule catalogue: the rules the code defines",
 }
 
 
@@ -273,6 +274,7 @@ JOB_MUTATIONS = {
     "computePoints": "settlement.points",
     "runSettlement": "settlement.settle",
     "startSimulation": "settlement.simulate",
+    "runSupervision": "supervision.run",
 }
 
 

@@ -30,6 +30,7 @@ from dianshu_graphql.domains.reviews import ReviewsMutation, ReviewsQuery
 from dianshu_graphql.domains.settlement import SettlementMutation, SettlementQuery
 from dianshu_graphql.domains.simulation import SimulationMutation, SimulationQuery
 from dianshu_graphql.domains.standards import StandardsMutation, StandardsQuery
+from dianshu_graphql.domains.supervision import SupervisionMutation, SupervisionQuery
 from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
 from dianshu_graphql.errors import EXPECTED, GRAPHQL_VALIDATION_FAILED, INTERNAL_SERVER_ERROR, code_of
 from dianshu_graphql.guards import ArgumentGuard
@@ -54,6 +55,7 @@ Query = merge_types(
         SettlementQuery,
         PointsQuery,
         ReviewsQuery,
+        SupervisionQuery,
     ),
 )
 Mutation = merge_types(
@@ -69,6 +71,7 @@ Mutation = merge_types(
         SettlementMutation,
         SimulationMutation,
         ReviewsMutation,
+        SupervisionMutation,
     ),
 )
 
