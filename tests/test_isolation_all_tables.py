@@ -59,6 +59,7 @@ async def test_every_tenant_table_against_every_other_scope(db, test_database, c
         await set_region_policy(s, region_a, city.city, city.a, 2025, "employee", {"reserve_ratio": "0.04"}, "test")
 
     await fill_settlement_tables(db, city, builtin_versions["zhejiang_2022"])
+    await fill_supervision_tables(db, city, builtin_versions["zhejiang_2022"])
 
     tables = tenant_tables(test_database.owner_url)
     assert {
@@ -101,3 +102,21 @@ async def fill_settlement_tables(db, city, zj):
     await publish_standard(db, city, zj)
     region = await load_year(db, city, zj)
     await fill_region_inputs(db, region, city, "iso")
+
+
+async def fill_supervision_tables(db, city, zj):
+    """A split admission at hospital A1 (readmitted two days after discharge), found by the
+    supervision run and confirmed by the region: findings, their cases, the violation."""
+    from dianshu.grouping.service import GROUP_CASES
+    from dianshu.supervision import service
+    from tests.settlement.world import run_job, stay
+    from tests.supervision.helpers import findings, supervise
+
+    region = scope_for(Role.region_admin, (city.a,))
+    rows = [stay("S-1", city.a1, 8000, 7, patient="PS", day=10), stay("S-2", city.a1, 8000, 7, patient="PS", day=17)]
+    await send(db, region, city.a, csv_bytes(rows), "iso-supervision")
+    await run_job(db, region, city.a, GROUP_CASES, {"from": "2025-07", "to": "2025-07", "versions": [str(zj)]})
+    await supervise(db, region, city.a, version=str(zj))
+    ((f, _),) = await findings(db, (city.a,), "split_admission")
+    async with scoped_session(db, region) as s:
+        await service.decide(s, region, f.id, "confirmed", "iso", True)
