@@ -56,6 +56,7 @@ async def test_first_outside_1_to_100_is_refused_naming_first(prod, city, field,
 BOUNDED_LISTS = {
     "nodes": "nodes(ids:) answers at most 100 ids, one per id asked for",
     "settlementOverview": "one row per region of the city",
+    "supervisionRules": "the rule catalogue: the rules the code defines",
 }
 
 
@@ -274,6 +275,7 @@ JOB_MUTATIONS = {
     "runSettlement": "settlement.settle",
     "startSimulation": "settlement.simulate",
     "runEvaluation": "evaluation.run",
+    "runSupervision": "supervision.run",
 }
 
 

@@ -75,6 +75,7 @@ async def test_every_tenant_table_against_every_other_scope(
     from tests.settlement.world import run_job
 
     await run_job(db, region_a, city.a, RUN, {"year": 2025})
+    await fill_supervision_tables(db, city, builtin_versions["zhejiang_2022"])
 
     tables = tenant_tables(test_database.owner_url)
     assert {
@@ -127,3 +128,19 @@ async def fill_evaluation_tables(db, city):
     region = scope_for(Role.region_admin, (city.a,))
     async with scoped_session(db, region) as s:
         await enter_indicator(s, region, city.a, city.a1, 2025, "E01", "90", "iso")
+async def fill_supervision_tables(db, city, zj):
+    """A split admission at hospital A1 (readmitted two days after discharge), found by the
+    supervision run and confirmed by the region: findings, their cases, the violation."""
+    from dianshu.grouping.service import GROUP_CASES
+    from dianshu.supervision import service
+    from tests.settlement.world import run_job, stay
+    from tests.supervision.helpers import findings, supervise
+
+    region = scope_for(Role.region_admin, (city.a,))
+    rows = [stay("S-1", city.a1, 8000, 7, patient="PS", day=10), stay("S-2", city.a1, 8000, 7, patient="PS", day=17)]
+    await send(db, region, city.a, csv_bytes(rows), "iso-supervision")
+    await run_job(db, region, city.a, GROUP_CASES, {"from": "2025-07", "to": "2025-07", "versions": [str(zj)]})
+    await supervise(db, region, city.a, version=str(zj))
+    ((f, _),) = await findings(db, (city.a,), "split_admission")
+    async with scoped_session(db, region) as s:
+        await service.decide(s, region, f.id, "confirmed", "iso", True)

@@ -32,6 +32,7 @@ from dianshu_graphql.domains.reviews import ReviewsMutation, ReviewsQuery
 from dianshu_graphql.domains.settlement import SettlementMutation, SettlementQuery
 from dianshu_graphql.domains.simulation import SimulationMutation, SimulationQuery
 from dianshu_graphql.domains.standards import StandardsMutation, StandardsQuery
+from dianshu_graphql.domains.supervision import SupervisionMutation, SupervisionQuery
 from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
 from dianshu_graphql.errors import EXPECTED, GRAPHQL_VALIDATION_FAILED, INTERNAL_SERVER_ERROR, code_of
 from dianshu_graphql.guards import ArgumentGuard
@@ -58,6 +59,7 @@ Query = merge_types(
         ReviewsQuery,
         EvaluationCatalogueQuery,
         EvaluationQuery,
+        SupervisionQuery,
     ),
 )
 Mutation = merge_types(
@@ -75,6 +77,7 @@ Mutation = merge_types(
         ReviewsMutation,
         EvaluationCatalogueMutation,
         EvaluationMutation,
+        SupervisionMutation,
     ),
 )
 

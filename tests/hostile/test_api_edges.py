@@ -606,6 +606,10 @@ CURSORS |= {
         '{ reviews(tenant: "TENANT", after: $a) { nodes { id } } }',
         [[TIME, "x\x00"], [TIME + "\ud800", ZERO], [TIME, 1]],
     ),
+    "findings": (
+        '{ findings(tenant: "TENANT", after: $a) { nodes { id } } }',
+        [["NaN", 0, TIME, ZERO], ["1\x00", 0, TIME, ZERO], ["1", "0", TIME, ZERO], [1, 0, TIME, ZERO]],
+    ),
 }
 # The evaluation catalogue's connections (issue 12).
 CURSORS |= {

@@ -99,6 +99,39 @@ D = {
     "ascending from 0; a total exactly on a floor is in that band. Empty (the default): no coefficient.",
     "evaluation_coefficients": "The points coefficient of each band (one per floor, 0.5 to 1.5): it multiplies the "
     "hospital's points at the annual clearing before the point value.",
+    # ---- Supervision rules (智能监管; issue 12) ----
+    "supervision_split_days": "Split admission (分解住院): a readmission within this many "
+    "days to the same DRG or ADRG, not planned (15).",
+    "supervision_split_gap_min_days": "Split admission: any readmission after a gap of at least this many days (1) ...",
+    "supervision_split_gap_max_days": "... and at most this many (2).",
+    "supervision_frequent_days": "Frequent admission (频繁住院): a patient's inpatient days "
+    "in the year above this (100).",
+    "supervision_low_standard_max_los": "Low-standard admission (低标准入院): stays of at most this many days (2) ...",
+    "supervision_low_standard_exam_share": "... whose examination and laboratory charges are at "
+    "least this share of the cost (0.5) ...",
+    "supervision_low_standard_max_treatment_share": "... with no surgery and treatment charges at most this "
+    "share of the cost (0.1; 0: none at all).",
+    "supervision_bed_hanging_min_los": "Bed-hanging (挂床住院): stays of at least this many days (3) ...",
+    "supervision_bed_hanging_daily_charges": "... whose treatment, nursing and drug charges per day "
+    "are below this, in yuan (50).",
+    "supervision_vent_min_hours": "Upcoding (高套编码): ventilation hours above this (96) ...",
+    "supervision_vent_max_hours": "... and at most this (100): just over the 96-hour split.",
+    "supervision_peer_percentile": "A hospital's figure is compared with this percentile of its level's peers (0.9).",
+    "supervision_upcoding_share_margin": "Upcoding: MCC/CC share above the peers' percentile plus this (0.1).",
+    "supervision_upcoding_cmi_margin": "Upcoding: CMI above the peers' percentile times one plus this (0.1).",
+    "supervision_upcoding_jump": "Upcoding: or the MCC/CC share up this much on last year (0.1).",
+    "supervision_upcoding_z": "Upcoding: and the hospital's MCC cases above the compared share by at least this many "
+    "binomial standard errors (2), so chance in a small hospital is not flagged.",
+    "supervision_hospital_min_cases": "Hospital-level rules judge hospitals with at least "
+    "this many cases in the year (30).",
+    "supervision_own_pay_rise": "Cost shifting (转嫁费用): a hospital's own-pay share up "
+    "this much on last year (0.02).",
+    "supervision_own_pay_switch_share": "Cost shifting: a stay whose own-pay share of its cost is above this (0.3).",
+    "supervision_shortfall_high_rw": "Service shortfall (服务不足): the RW from which a case is high-weight (2).",
+    "supervision_shortfall_drop": "Service shortfall: high-RW share down at least this on last year (0.02) ...",
+    "supervision_shortfall_readmission_rise": "... with 15/31-day readmissions up at least this (0.01).",
+    "supervision_high_cost_ratio": "Cost per case (次均费用) above the level's average by more than this share (0.2).",
+    "supervision_own_pay_max_share": "Own-pay outside the policy (政策外自费) above this share of total cost (0.08).",
 }
 V = {
     "split_admission": "分解住院: a split admission.",
@@ -172,6 +205,31 @@ class PolicyParameters:
     evaluation_peer_scope: EvaluationPeerScope = _f("evaluation_peer_scope")
     evaluation_coefficient_floors: list[Decimal] = _f("evaluation_coefficient_floors")
     evaluation_coefficients: list[Decimal] = _f("evaluation_coefficients")
+    # Supervision rules (issue 12)
+    supervision_split_days: int = _f("supervision_split_days")
+    supervision_split_gap_min_days: int = _f("supervision_split_gap_min_days")
+    supervision_split_gap_max_days: int = _f("supervision_split_gap_max_days")
+    supervision_frequent_days: int = _f("supervision_frequent_days")
+    supervision_low_standard_max_los: int = _f("supervision_low_standard_max_los")
+    supervision_low_standard_exam_share: Decimal = _f("supervision_low_standard_exam_share")
+    supervision_low_standard_max_treatment_share: Decimal = _f("supervision_low_standard_max_treatment_share")
+    supervision_bed_hanging_min_los: int = _f("supervision_bed_hanging_min_los")
+    supervision_bed_hanging_daily_charges: Decimal = _f("supervision_bed_hanging_daily_charges")
+    supervision_vent_min_hours: Decimal = _f("supervision_vent_min_hours")
+    supervision_vent_max_hours: Decimal = _f("supervision_vent_max_hours")
+    supervision_peer_percentile: Decimal = _f("supervision_peer_percentile")
+    supervision_upcoding_share_margin: Decimal = _f("supervision_upcoding_share_margin")
+    supervision_upcoding_cmi_margin: Decimal = _f("supervision_upcoding_cmi_margin")
+    supervision_upcoding_jump: Decimal = _f("supervision_upcoding_jump")
+    supervision_upcoding_z: Decimal = _f("supervision_upcoding_z")
+    supervision_hospital_min_cases: int = _f("supervision_hospital_min_cases")
+    supervision_own_pay_rise: Decimal = _f("supervision_own_pay_rise")
+    supervision_own_pay_switch_share: Decimal = _f("supervision_own_pay_switch_share")
+    supervision_shortfall_high_rw: Decimal = _f("supervision_shortfall_high_rw")
+    supervision_shortfall_drop: Decimal = _f("supervision_shortfall_drop")
+    supervision_shortfall_readmission_rise: Decimal = _f("supervision_shortfall_readmission_rise")
+    supervision_high_cost_ratio: Decimal = _f("supervision_high_cost_ratio")
+    supervision_own_pay_max_share: Decimal = _f("supervision_own_pay_max_share")
 
     @classmethod
     def of(cls, policy: Policy) -> PolicyParameters:
@@ -245,6 +303,33 @@ class PolicyParameterChanges:
     evaluation_peer_scope: EvaluationPeerScope | None = _f("evaluation_peer_scope", CHANGED)
     evaluation_coefficient_floors: list[Decimal] | None = _f("evaluation_coefficient_floors", CHANGED)
     evaluation_coefficients: list[Decimal] | None = _f("evaluation_coefficients", CHANGED)
+    # Supervision rules (issue 12)
+    supervision_split_days: int | None = _f("supervision_split_days", CHANGED)
+    supervision_split_gap_min_days: int | None = _f("supervision_split_gap_min_days", CHANGED)
+    supervision_split_gap_max_days: int | None = _f("supervision_split_gap_max_days", CHANGED)
+    supervision_frequent_days: int | None = _f("supervision_frequent_days", CHANGED)
+    supervision_low_standard_max_los: int | None = _f("supervision_low_standard_max_los", CHANGED)
+    supervision_low_standard_exam_share: Decimal | None = _f("supervision_low_standard_exam_share", CHANGED)
+    supervision_low_standard_max_treatment_share: Decimal | None = _f(
+        "supervision_low_standard_max_treatment_share", CHANGED
+    )
+    supervision_bed_hanging_min_los: int | None = _f("supervision_bed_hanging_min_los", CHANGED)
+    supervision_bed_hanging_daily_charges: Decimal | None = _f("supervision_bed_hanging_daily_charges", CHANGED)
+    supervision_vent_min_hours: Decimal | None = _f("supervision_vent_min_hours", CHANGED)
+    supervision_vent_max_hours: Decimal | None = _f("supervision_vent_max_hours", CHANGED)
+    supervision_peer_percentile: Decimal | None = _f("supervision_peer_percentile", CHANGED)
+    supervision_upcoding_share_margin: Decimal | None = _f("supervision_upcoding_share_margin", CHANGED)
+    supervision_upcoding_cmi_margin: Decimal | None = _f("supervision_upcoding_cmi_margin", CHANGED)
+    supervision_upcoding_jump: Decimal | None = _f("supervision_upcoding_jump", CHANGED)
+    supervision_upcoding_z: Decimal | None = _f("supervision_upcoding_z", CHANGED)
+    supervision_hospital_min_cases: int | None = _f("supervision_hospital_min_cases", CHANGED)
+    supervision_own_pay_rise: Decimal | None = _f("supervision_own_pay_rise", CHANGED)
+    supervision_own_pay_switch_share: Decimal | None = _f("supervision_own_pay_switch_share", CHANGED)
+    supervision_shortfall_high_rw: Decimal | None = _f("supervision_shortfall_high_rw", CHANGED)
+    supervision_shortfall_drop: Decimal | None = _f("supervision_shortfall_drop", CHANGED)
+    supervision_shortfall_readmission_rise: Decimal | None = _f("supervision_shortfall_readmission_rise", CHANGED)
+    supervision_high_cost_ratio: Decimal | None = _f("supervision_high_cost_ratio", CHANGED)
+    supervision_own_pay_max_share: Decimal | None = _f("supervision_own_pay_max_share", CHANGED)
 
     @classmethod
     def of_json(cls, parameters: dict[str, Any]) -> PolicyParameterChanges:
@@ -311,6 +396,37 @@ class PolicyParametersInput:
     evaluation_peer_scope: strawberry.Maybe[EvaluationPeerScope] = _f("evaluation_peer_scope", LEFT_OUT)
     evaluation_coefficient_floors: strawberry.Maybe[list[Decimal]] = _f("evaluation_coefficient_floors", LEFT_OUT)
     evaluation_coefficients: strawberry.Maybe[list[Decimal]] = _f("evaluation_coefficients", LEFT_OUT)
+    # Supervision rules (issue 12)
+    supervision_split_days: strawberry.Maybe[int] = _f("supervision_split_days", LEFT_OUT)
+    supervision_split_gap_min_days: strawberry.Maybe[int] = _f("supervision_split_gap_min_days", LEFT_OUT)
+    supervision_split_gap_max_days: strawberry.Maybe[int] = _f("supervision_split_gap_max_days", LEFT_OUT)
+    supervision_frequent_days: strawberry.Maybe[int] = _f("supervision_frequent_days", LEFT_OUT)
+    supervision_low_standard_max_los: strawberry.Maybe[int] = _f("supervision_low_standard_max_los", LEFT_OUT)
+    supervision_low_standard_exam_share: strawberry.Maybe[Decimal] = _f("supervision_low_standard_exam_share", LEFT_OUT)
+    supervision_low_standard_max_treatment_share: strawberry.Maybe[Decimal] = _f(
+        "supervision_low_standard_max_treatment_share", LEFT_OUT
+    )
+    supervision_bed_hanging_min_los: strawberry.Maybe[int] = _f("supervision_bed_hanging_min_los", LEFT_OUT)
+    supervision_bed_hanging_daily_charges: strawberry.Maybe[Decimal] = _f(
+        "supervision_bed_hanging_daily_charges", LEFT_OUT
+    )
+    supervision_vent_min_hours: strawberry.Maybe[Decimal] = _f("supervision_vent_min_hours", LEFT_OUT)
+    supervision_vent_max_hours: strawberry.Maybe[Decimal] = _f("supervision_vent_max_hours", LEFT_OUT)
+    supervision_peer_percentile: strawberry.Maybe[Decimal] = _f("supervision_peer_percentile", LEFT_OUT)
+    supervision_upcoding_share_margin: strawberry.Maybe[Decimal] = _f("supervision_upcoding_share_margin", LEFT_OUT)
+    supervision_upcoding_cmi_margin: strawberry.Maybe[Decimal] = _f("supervision_upcoding_cmi_margin", LEFT_OUT)
+    supervision_upcoding_jump: strawberry.Maybe[Decimal] = _f("supervision_upcoding_jump", LEFT_OUT)
+    supervision_upcoding_z: strawberry.Maybe[Decimal] = _f("supervision_upcoding_z", LEFT_OUT)
+    supervision_hospital_min_cases: strawberry.Maybe[int] = _f("supervision_hospital_min_cases", LEFT_OUT)
+    supervision_own_pay_rise: strawberry.Maybe[Decimal] = _f("supervision_own_pay_rise", LEFT_OUT)
+    supervision_own_pay_switch_share: strawberry.Maybe[Decimal] = _f("supervision_own_pay_switch_share", LEFT_OUT)
+    supervision_shortfall_high_rw: strawberry.Maybe[Decimal] = _f("supervision_shortfall_high_rw", LEFT_OUT)
+    supervision_shortfall_drop: strawberry.Maybe[Decimal] = _f("supervision_shortfall_drop", LEFT_OUT)
+    supervision_shortfall_readmission_rise: strawberry.Maybe[Decimal] = _f(
+        "supervision_shortfall_readmission_rise", LEFT_OUT
+    )
+    supervision_high_cost_ratio: strawberry.Maybe[Decimal] = _f("supervision_high_cost_ratio", LEFT_OUT)
+    supervision_own_pay_max_share: strawberry.Maybe[Decimal] = _f("supervision_own_pay_max_share", LEFT_OUT)
 
 
 def input_json(value: Any) -> Any:

@@ -45,6 +45,7 @@ from dianshu.standards.models import (
     PaymentStandard,
     PaymentStandardDrg,
 )
+from dianshu.supervision.models import SupervisionFinding, SupervisionFindingCase
 from dianshu.tenancy.models import Hospital, Tenant
 
 __all__ = [
@@ -94,6 +95,8 @@ __all__ = [
     "SettlementLine",
     "SettlementRun",
     "SpecialReview",
+    "SupervisionFinding",
+    "SupervisionFindingCase",
     "Tenant",
     "Upload",
     "UploadChunk",

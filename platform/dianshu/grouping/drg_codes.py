@@ -21,9 +21,30 @@ def ungroupable_or_ambiguous(drg: str) -> bool:
     return is_ungroupable(drg) or is_ambiguous(drg)
 
 
+# A split ADRG's DRGs end in 1 (with MCC), 3 (with CC) or 5 (without); 9 (and 0) are not split.
+WITH_MCC_SUFFIX = "1"
+WITH_COMPLICATION_SUFFIXES = ("1", "3")
+SPLIT_SUFFIXES = ("1", "3", "5")
+
+
 def no_group_sql(column: str) -> str:
-    """The same test as a SQL condition on a DRG code column (set-wise queries): ungroupable or ambiguous."""
+    """The same test as ungroupable_or_ambiguous, as a SQL condition on a DRG column."""
     return f"({column} = '{UNGROUPABLE}' or {column} like '%QY')"
+
+
+def with_complication_sql(column: str) -> str:
+    """A DRG of a split ADRG grouped with MCC or CC (its code ends in 1 or 3), as SQL."""
+    return f"right({column}, 1) in ({', '.join(repr(s) for s in WITH_COMPLICATION_SUFFIXES)})"
+
+
+def split_adrg_sql(column: str) -> str:
+    """A DRG of a split ADRG (its code ends in 1, 3 or 5), as SQL."""
+    return f"right({column}, 1) in ({', '.join(repr(s) for s in SPLIT_SUFFIXES)})"
+
+
+def with_mcc_sql(column: str) -> str:
+    """A DRG of a split ADRG grouped with MCC (its code ends in 1), as SQL."""
+    return f"right({column}, 1) = '{WITH_MCC_SUFFIX}'"
 
 
 def ambiguous_sql(column: str) -> str:

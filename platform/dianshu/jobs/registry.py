@@ -11,6 +11,7 @@ import dianshu.settlement.runs.points
 import dianshu.settlement.runs.settle
 import dianshu.settlement.runs.simulations
 import dianshu.standards.jobs
+import dianshu.supervision.run
 import dianshu.tenancy.jobs
 from dianshu.jobs.kinds import JobKind, declared_kinds
 
@@ -22,6 +23,7 @@ JOB_MODULES = (
     dianshu.settlement.runs.settle,
     dianshu.settlement.runs.simulations,
     dianshu.standards.jobs,
+    dianshu.supervision.run,
     dianshu.tenancy.jobs,
 )
 

@@ -79,6 +79,9 @@ class GenerateOptions:
     scheme: str = "zhejiang_2022"
     base_cost: float = 9_800.0  # average cost of a stay of RW 1 (yuan)
     processes: int = 2
+    # Also write <out>/<year>/<region>.truth.json: what was planted (list ids), for tests and the demo
+    # to measure supervision against. The CSV files are the same with or without it.
+    truth: bool = False
     planted: dict[str, float] = field(
         default_factory=lambda: {
             "high_outlier": 0.02,
@@ -251,6 +254,8 @@ class StayMaker:
             admit, discharge = first["admit"] - timedelta(days=los + gap + 2), first["admit"] - timedelta(days=gap)
         return {
             **first,
+            "readmit_of": first.get("list_id"),
+            "split": split,
             "admit": admit,
             "discharge": discharge,
             "way": 1,
@@ -317,6 +322,7 @@ class StayMaker:
             "correction": "",
         }
         values.update(dict(zip(CHARGE_COLUMNS, map(_fmt, charges), strict=True)))
+        stay["list_id"] = values["setl_id"]  # for the truth file (draws nothing: the rows stay the same)
         return [values[c] for c in NAMES]
 
 
@@ -337,6 +343,15 @@ def _generate_one(args: tuple[GenerateOptions, str, int, str]) -> FileInfo:
     path = Path(out) / str(year) / f"{region}.csv.gz"
     path.parent.mkdir(parents=True, exist_ok=True)
     total = 0
+    truth: dict[str, Any] = {
+        "hospitals": sorted(h.id for h in roster),
+        "upcoding_hospitals": sorted(upcoders),
+        # [hospital, first stay, readmission]: readmitted 1-2 days after discharge
+        "split_admission": [],
+        "readmission": [],  # [hospital, first stay, readmission, planned]: 3-14 days after
+        "low_standard": [],  # [hospital, list id]: short low-standard stays
+        "low_standard_readmission": [],  # [hospital, list id]: a readmission copied from one
+    }
     # mtime=0: the same seed gives byte-identical files (so a re-sent batch is recognised as such).
     with gzip.GzipFile(path, "wb", compresslevel=1, mtime=0) as raw, io.TextIOWrapper(raw, "utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -347,6 +362,17 @@ def _generate_one(args: tuple[GenerateOptions, str, int, str]) -> FileInfo:
             row = maker.row(stay)
             total += stay["cost_cents"]
             w.writerow(row)
+            if "readmit_of" in stay:
+                pair = [stay["h"].id, stay["readmit_of"], stay["list_id"]]
+                if stay["split"]:
+                    truth["split_admission"].append(pair)
+                else:
+                    truth["readmission"].append([*pair, stay["planned"]])
+            if stay["low_standard"]:
+                kind = "low_standard_readmission" if "readmit_of" in stay else "low_standard"
+                truth[kind].append([stay["h"].id, stay["list_id"]])
+    if opts.truth:
+        (Path(out) / str(year) / f"{region}.truth.json").write_text(json.dumps(truth, indent=1))
     return FileInfo(str(path.relative_to(out)), region, year, total_rows, _fmt(total))
 
 

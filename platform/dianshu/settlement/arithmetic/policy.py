@@ -111,6 +111,31 @@ class Policy:
     # at the annual clearing by coefficient i. Floors ascending from 0; none (the default): no coefficient.
     evaluation_coefficient_floors: tuple[Decimal, ...] = field(default=(), metadata={"element": Decimal})
     evaluation_coefficients: tuple[Decimal, ...] = field(default=(), metadata={"element": Decimal})
+    # ---- Supervision rules (智能监管, SPEC section 9; issue 12, supervision/rules) ----------------
+    supervision_split_days: int = 15  # a readmission within this many days to the same DRG or ADRG
+    supervision_split_gap_min_days: int = 1  # and any readmission after a gap of this many days ...
+    supervision_split_gap_max_days: int = 2  # ... up to this many
+    supervision_frequent_days: int = 100  # a patient's inpatient days in the year above this
+    supervision_low_standard_max_los: int = 2  # a stay of at most this many days ...
+    supervision_low_standard_exam_share: Decimal = D("0.5")  # ... mostly examinations and laboratory
+    supervision_low_standard_max_treatment_share: Decimal = D("0.1")  # ... (almost) no treatment
+    supervision_bed_hanging_min_los: int = 3  # a stay of at least this many days ...
+    supervision_bed_hanging_daily_charges: Decimal = D(50)  # ... with treatment+nursing+drugs a day below
+    supervision_vent_min_hours: Decimal = D(96)  # ventilation hours above this ...
+    supervision_vent_max_hours: Decimal = D(100)  # ... and at most this (just over the 96-hour split)
+    supervision_peer_percentile: Decimal = D("0.9")  # a hospital far above its level's peers: above this
+    supervision_upcoding_share_margin: Decimal = D("0.1")  # MCC/CC share above the peers' percentile + this
+    supervision_upcoding_cmi_margin: Decimal = D("0.1")  # CMI above the peers' percentile × (1 + this)
+    supervision_upcoding_jump: Decimal = D("0.1")  # or the MCC/CC share up this much on last year
+    supervision_upcoding_z: Decimal = D(2)  # and the excess this many standard errors (not chance)
+    supervision_hospital_min_cases: int = 30  # hospital-level rules judge hospitals with this many cases
+    supervision_own_pay_rise: Decimal = D("0.02")  # own-pay share up this much on last year
+    supervision_own_pay_switch_share: Decimal = D("0.3")  # a stay whose own-pay share is above this
+    supervision_shortfall_high_rw: Decimal = D(2)  # RW of a high-weight case
+    supervision_shortfall_drop: Decimal = D("0.02")  # high-RW share down at least this on last year ...
+    supervision_shortfall_readmission_rise: Decimal = D("0.01")  # ... with readmissions up at least this
+    supervision_high_cost_ratio: Decimal = D("0.2")  # cost per case above the level's average by this share
+    supervision_own_pay_max_share: Decimal = D("0.08")  # own-pay above this share of total cost
 
     def k(self, base_points: Decimal) -> Decimal:
         if base_points <= self.high_band_1_max_points:
@@ -175,6 +200,10 @@ class Policy:
         if bad := sorted(set(self.incomplete_discharge_ways) - set(DISCHARGE_WAYS)):
             ways = ", ".join(map(str, DISCHARGE_WAYS))
             _refuse("incomplete_discharge_ways", f"discharge ways are {ways} (got {bad})")
+        if self.supervision_split_gap_min_days > self.supervision_split_gap_max_days:
+            _refuse("supervision_split_gap_min_days", "must not exceed supervision_split_gap_max_days")
+        if self.supervision_vent_min_hours > self.supervision_vent_max_hours:
+            _refuse("supervision_vent_min_hours", "must not exceed supervision_vent_max_hours")
         if self.prepay_ratio < self.min_prepay_ratio:
             _refuse("prepay_ratio", f"never below {self.min_prepay_ratio} (got {self.prepay_ratio})")
         self._check_evaluation()
@@ -236,6 +265,31 @@ _BOUNDS: tuple[tuple[str, Any, Any], ...] = (
     ("review_min_experts", 1, MAX_EXPERTS),  # a panel
     ("review_small_group_cases", 0, MAX_CASES),  # cases of a DRG in a year
     ("review_long_stay_days", 0, MAX_LOS_DAYS),  # days in hospital
+    # Supervision rules: windows in days, shares between 0 and 1, hours and yuan within plain limits.
+    ("supervision_split_days", 0, MAX_DAYS),
+    ("supervision_split_gap_min_days", 0, MAX_DAYS),
+    ("supervision_split_gap_max_days", 0, MAX_DAYS),
+    ("supervision_frequent_days", 0, MAX_DAYS),
+    ("supervision_low_standard_max_los", 0, MAX_LOS_DAYS),
+    ("supervision_low_standard_exam_share", D(0), D(1)),
+    ("supervision_low_standard_max_treatment_share", D(0), D(1)),
+    ("supervision_bed_hanging_min_los", 0, MAX_LOS_DAYS),
+    ("supervision_bed_hanging_daily_charges", D(0), MAX_POINT_VALUE),  # yuan a day
+    ("supervision_vent_min_hours", D(0), D(MAX_LOS_DAYS * 24)),
+    ("supervision_vent_max_hours", D(0), D(MAX_LOS_DAYS * 24)),
+    ("supervision_peer_percentile", D(0), D(1)),
+    ("supervision_upcoding_share_margin", D(0), D(1)),
+    ("supervision_upcoding_cmi_margin", D(0), MAX_FACTOR),
+    ("supervision_upcoding_jump", D(0), D(1)),
+    ("supervision_upcoding_z", D(0), D(10)),
+    ("supervision_hospital_min_cases", 0, MAX_CASES),
+    ("supervision_own_pay_rise", D(0), D(1)),
+    ("supervision_own_pay_switch_share", D(0), D(1)),
+    ("supervision_shortfall_high_rw", D(0), MAX_FACTOR),
+    ("supervision_shortfall_drop", D(0), D(1)),
+    ("supervision_shortfall_readmission_rise", D(0), D(1)),
+    ("supervision_high_cost_ratio", D(0), MAX_FACTOR),
+    ("supervision_own_pay_max_share", D(0), D(1)),
 )
 
 

@@ -1,0 +1,190 @@
+"""Hospital-level signals, over the per-hospital figures of the year and the year before, staged once
+per run in `sup_hstats` (STATS). Peers are the hospitals of the same level among the run's tenants
+(the region; the city for a city run) with at least supervision_hospital_min_cases cases, the hospital
+itself left out; a peer percentile is percentile_disc (a value the peers have, exact in NUMERIC)."""
+
+from __future__ import annotations
+
+from dianshu.grouping.drg_codes import split_adrg_sql, with_complication_sql, with_mcc_sql
+from dianshu.supervision.rules.cases import INSERT, period_cases
+
+STATS = f"""
+create temporary table sup_hstats on commit drop as
+with c0 as ({period_cases(":prev_from")}),
+c1 as (
+  select c0.*, lead(admit_time) over w as n_admit, lead(readmit_planned) over w as n_planned
+  from c0 window w as (partition by tenant_id, hospital_id, patient_id order by admit_time, case_id)
+),
+c as (
+  select c1.*, d.base_points / 100 as rw,
+         (c1.n_admit is not null and not c1.n_planned
+          and c1.n_admit::date - c1.discharge_time::date between 0 and 31) as readmitted
+  from c1 left join payment_standard_drg d on d.standard_id = :standard and d.drg = c1.drg
+)
+select c.tenant_id, c.hospital_id, h.level, extract(year from c.discharge_month)::int as year,
+       count(*) as cases, sum(c.total_cost) as cost, sum(c.own_pay) as own_pay,
+       count(*) filter (where {split_adrg_sql("c.drg")}) as split_cases,
+       count(*) filter (where {with_complication_sql("c.drg")}) as cc_cases,
+       count(*) filter (where {with_mcc_sql("c.drg")}) as mcc_cases,
+       count(c.rw) as rw_cases, round(avg(c.rw), 4) as cmi,
+       count(*) filter (where c.rw >= :high_rw) as high_rw_cases,
+       count(*) filter (where c.readmitted) as readmitted
+from c join hospital h on h.tenant_id = c.tenant_id and h.id = c.hospital_id
+group by c.tenant_id, c.hospital_id, h.level, extract(year from c.discharge_month)"""
+
+
+def _with(share: str, figure: str = "share") -> str:
+    """The year's hospitals with `share` (an expression on sup_hstats s), last year's value and the
+    peers' percentile of it."""
+    return f"""
+    with cur as (
+      select s.*, {share} as share from sup_hstats s where s.year = :year and s.cases >= :min_cases
+    ),
+    prev as (select s.tenant_id, s.hospital_id, {share} as share from sup_hstats s
+             where s.year = :year - 1 and s.cases >= :min_cases),
+    x as (
+      select cur.*, prev.share as prev_share,
+             (select percentile_disc(:pct) within group (order by p.share) from cur p
+              where p.level = cur.level and (p.tenant_id, p.hospital_id) <> (cur.tenant_id, cur.hospital_id)
+                and p.share is not null) as peer,
+             (select count(*) from cur p where p.level = cur.level
+              and (p.tenant_id, p.hospital_id) <> (cur.tenant_id, cur.hospital_id) and p.share is not null) as peers
+      from cur left join prev using (tenant_id, hospital_id)
+      where cur.{figure} is not null
+    )"""
+
+
+def _select(rule: str, figure: str, threshold: str, peer: str, unit: str, evidence: str, where: str) -> str:
+    return f"""{INSERT}
+    {_with_for[rule]}
+    select tenant_id, hospital_id, '{rule}', 'hospital', :severity, cast(:year as text), null, null,
+           array[]::text[], array[]::bigint[], array[]::text[], {figure}, {threshold}, {peer}, '{unit}',
+           jsonb_build_object('cases', cases, 'level', level, 'peers', peers, {evidence})
+    from x where {where}"""
+
+
+_CMI = "s.cmi"
+_OWN = "round(s.own_pay / nullif(s.cost, 0), 4)"
+_HIGH = "round(s.high_rw_cases::numeric / nullif(s.rw_cases, 0), 4)"
+_COST = "round(s.cost / s.cases, 2)"
+_with_for = {
+    "upcoding_cmi": _with(_CMI),
+    "own_pay_rise": _with(_OWN),
+    "own_pay_over": _with(_OWN),
+    "high_cost": _with(_COST),
+}
+
+
+def upcoding_mcc_share() -> str:
+    """Two shares of a hospital's cases in split ADRGs: grouped with MCC (DRG ending 1) and with MCC
+    or CC (ending 1 or 3). Flagged when either is above the level peers' percentile plus the margin,
+    or up the jump on last year. Adding MCCs shows in the first far more than in the second, whose
+    base is high (common comorbidities are CCs)."""
+    m = "round(s.mcc_cases::numeric / s.split_cases, 4)"
+    c = "round(s.cc_cases::numeric / s.split_cases, 4)"
+    base = "from sup_hstats s where s.split_cases > 0 and s.cases >= :min_cases"
+
+    def peer(col: str) -> str:
+        return f"""(select percentile_disc(:pct) within group (order by p.{col}) from cur p where p.level = cur.level
+                    and (p.tenant_id, p.hospital_id) <> (cur.tenant_id, cur.hospital_id))"""
+
+    def beyond_chance(count: str, p: str) -> str:
+        # count − n·p at least z binomial standard errors sqrt(n·p·(1 − p)) (NUMERIC sqrt: exact enough).
+        return f"({count} - split_cases * {p} >= :z * sqrt(split_cases * {p} * (1 - {p})))"
+
+    hits = {
+        "mcc_peers": f"(peer_m is not null and m > peer_m + :cc_margin and {beyond_chance('mcc_cases', 'peer_m')})",
+        "mcc_cc_peers": f"(peer_c is not null and c > peer_c + :cc_margin and {beyond_chance('cc_cases', 'peer_c')})",
+        "mcc_jump": f"(prev_m is not null and m - prev_m >= :cc_jump and {beyond_chance('mcc_cases', 'prev_m')})",
+        "mcc_cc_jump": f"(prev_c is not null and c - prev_c >= :cc_jump and {beyond_chance('cc_cases', 'prev_c')})",
+    }
+    variants = ", ".join(f"case when {cond} then '{name}' end" for name, cond in hits.items())
+    mcc_hit = f"({hits['mcc_peers']} or {hits['mcc_jump']})"
+    return f"""{INSERT}
+    with cur as (select s.*, {m} as m, {c} as c {base} and s.year = :year),
+    prev as (select s.tenant_id, s.hospital_id, {m} as m, {c} as c {base} and s.year = :year - 1),
+    x as (
+      select cur.*, prev.m as prev_m, prev.c as prev_c, {peer("m")} as peer_m, {peer("c")} as peer_c,
+             (select count(*) from cur p where p.level = cur.level
+              and (p.tenant_id, p.hospital_id) <> (cur.tenant_id, cur.hospital_id)) as peers
+      from cur left join prev using (tenant_id, hospital_id)
+    )
+    select tenant_id, hospital_id, 'upcoding_mcc_share', 'hospital', :severity, cast(:year as text), null, null,
+           array[]::text[], array[]::bigint[], array[]::text[],
+           case when {mcc_hit} then m else c end,
+           case when {hits["mcc_peers"]} then peer_m + :cc_margin when {hits["mcc_jump"]} then prev_m + :cc_jump
+                when {hits["mcc_cc_peers"]} then peer_c + :cc_margin else prev_c + :cc_jump end,
+           case when {mcc_hit} then peer_m else peer_c end, 'share',
+           jsonb_build_object('cases', cases, 'level', level, 'peers', peers, 'split_cases', split_cases,
+                              'mcc_cases', mcc_cases, 'mcc_cc_cases', cc_cases, 'mcc_share', m, 'mcc_cc_share', c,
+                              'peers_mcc_share', peer_m, 'peers_mcc_cc_share', peer_c,
+                              'last_year_mcc_share', prev_m, 'last_year_mcc_cc_share', prev_c,
+                              'percentile', cast(:pct as numeric),
+                              'variant', array_to_string(array_remove(array[{variants}], null), ','))
+    from x where {" or ".join(hits.values())}"""
+
+
+def upcoding_cmi() -> str:
+    return _select(
+        "upcoding_cmi",
+        "share",
+        "round(peer * (1 + :cmi_margin), 4)",
+        "peer",
+        "cmi",
+        "'rw_cases', rw_cases, 'last_year', prev_share, 'percentile', cast(:pct as numeric)",
+        "peer is not null and share > peer * (1 + :cmi_margin)",
+    )
+
+
+def own_pay_rise() -> str:
+    return _select(
+        "own_pay_rise",
+        "share",
+        "prev_share + :own_rise",
+        "null",
+        "share",
+        "'last_year', prev_share, 'own_pay', own_pay, 'cost', cost",
+        "prev_share is not null and share - prev_share >= :own_rise",
+    )
+
+
+def own_pay_over() -> str:
+    return _select(
+        "own_pay_over",
+        "share",
+        ":own_max",
+        "null",
+        "share",
+        "'own_pay', own_pay, 'cost', cost",
+        "share > :own_max",
+    )
+
+
+def high_cost() -> str:
+    return f"""{INSERT}
+    with cur as (select s.*, {_COST} as share from sup_hstats s
+                 where s.year = :year and s.cases >= :min_cases),
+    lvl as (select level, round(sum(cost) / sum(cases), 2) as avg_cost, count(*) as peers from cur group by level)
+    select cur.tenant_id, cur.hospital_id, 'high_cost', 'hospital', :severity, cast(:year as text), null, null,
+           array[]::text[], array[]::bigint[], array[]::text[], cur.share,
+           round(lvl.avg_cost * (1 + :cost_ratio), 2), lvl.avg_cost, 'yuan',
+           jsonb_build_object('cases', cur.cases, 'level', cur.level, 'peers', lvl.peers, 'cost', cur.cost)
+    from cur join lvl using (level)
+    where cur.share > lvl.avg_cost * (1 + :cost_ratio)"""
+
+
+def service_shortfall() -> str:
+    return f"""{INSERT}
+    with cur as (select s.*, {_HIGH} as high, round(s.readmitted::numeric / s.cases, 4) as readm
+                 from sup_hstats s where s.year = :year and s.cases >= :min_cases),
+    prev as (select s.tenant_id, s.hospital_id, {_HIGH} as high, round(s.readmitted::numeric / s.cases, 4) as readm
+             from sup_hstats s where s.year = :year - 1 and s.cases >= :min_cases)
+    select cur.tenant_id, cur.hospital_id, 'service_shortfall', 'hospital', :severity, cast(:year as text),
+           null, null, array[]::text[], array[]::bigint[], array[]::text[], cur.high,
+           prev.high - :sf_drop, prev.high, 'share',
+           jsonb_build_object('cases', cur.cases, 'level', cur.level, 'high_rw_share', cur.high,
+                              'high_rw_share_last_year', prev.high, 'readmission_rate', cur.readm,
+                              'readmission_rate_last_year', prev.readm)
+    from cur join prev using (tenant_id, hospital_id)
+    where cur.high is not null and prev.high is not null and prev.high - cur.high >= :sf_drop
+      and cur.readm - prev.readm >= :sf_readm_rise"""
