@@ -86,6 +86,20 @@ D = {
     "review_min_experts": "Experts drawn for a special review (SPEC: 3).",
     "review_small_group_cases": "DRGs with fewer cases in the year are eligible for special review (SPEC: 5).",
     "review_long_stay_days": "Stays longer than this are eligible for special review (SPEC: 60).",
+    # Supervision signals and anomaly ranking (issue 12, "signals").
+    "signal_high_percentile": "Hospital signals (PEPPER-style): a share at or above this percentile of the peers is "
+    "flagged high (80).",
+    "signal_low_percentile": "A share at or below this percentile of the peers is flagged low (20).",
+    "signal_min_peers": "Hospitals of the same level needed before any signal is flagged (5).",
+    "signal_years": "Years a signals run covers, its year and those before it, for the trend (3).",
+    "signal_short_stay_max_los": "One-day stays (短住院): LOS at most this many days (1).",
+    "signal_readmission_short_days": "The shorter readmission window of the signals, in days after discharge (15).",
+    "signal_readmission_long_days": "The longer readmission window of the signals, in days after discharge (31).",
+    "signal_error_prone_drgs": "Error-prone DRGs (易高套病组): their share of their ADRGs' cases is a signal.",
+    "signal_anomaly_trees": "Trees of the anomaly model (IsolationForest) (100).",
+    "signal_anomaly_max_samples": "Cases each tree of the anomaly model is fitted on, at most (256).",
+    "signal_anomaly_seed": "Seed of the anomaly model: the same cases and seed give the same scores.",
+    "signal_anomaly_gap_cap_days": "Cap of the readmission-gap feature (days); no earlier stay counts as the cap.",
 }
 V = {
     "split_admission": "分解住院: a split admission.",
@@ -156,6 +170,18 @@ class PolicyParameters:
     review_min_experts: int = _f("review_min_experts")
     review_small_group_cases: int = _f("review_small_group_cases")
     review_long_stay_days: int = _f("review_long_stay_days")
+    signal_high_percentile: Decimal = _f("signal_high_percentile")
+    signal_low_percentile: Decimal = _f("signal_low_percentile")
+    signal_min_peers: int = _f("signal_min_peers")
+    signal_years: int = _f("signal_years")
+    signal_short_stay_max_los: int = _f("signal_short_stay_max_los")
+    signal_readmission_short_days: int = _f("signal_readmission_short_days")
+    signal_readmission_long_days: int = _f("signal_readmission_long_days")
+    signal_error_prone_drgs: list[str] = _f("signal_error_prone_drgs")
+    signal_anomaly_trees: int = _f("signal_anomaly_trees")
+    signal_anomaly_max_samples: int = _f("signal_anomaly_max_samples")
+    signal_anomaly_seed: int = _f("signal_anomaly_seed")
+    signal_anomaly_gap_cap_days: int = _f("signal_anomaly_gap_cap_days")
 
     @classmethod
     def of(cls, policy: Policy) -> PolicyParameters:
@@ -226,6 +252,18 @@ class PolicyParameterChanges:
     review_min_experts: int | None = _f("review_min_experts", CHANGED)
     review_small_group_cases: int | None = _f("review_small_group_cases", CHANGED)
     review_long_stay_days: int | None = _f("review_long_stay_days", CHANGED)
+    signal_high_percentile: Decimal | None = _f("signal_high_percentile", CHANGED)
+    signal_low_percentile: Decimal | None = _f("signal_low_percentile", CHANGED)
+    signal_min_peers: int | None = _f("signal_min_peers", CHANGED)
+    signal_years: int | None = _f("signal_years", CHANGED)
+    signal_short_stay_max_los: int | None = _f("signal_short_stay_max_los", CHANGED)
+    signal_readmission_short_days: int | None = _f("signal_readmission_short_days", CHANGED)
+    signal_readmission_long_days: int | None = _f("signal_readmission_long_days", CHANGED)
+    signal_error_prone_drgs: list[str] | None = _f("signal_error_prone_drgs", CHANGED)
+    signal_anomaly_trees: int | None = _f("signal_anomaly_trees", CHANGED)
+    signal_anomaly_max_samples: int | None = _f("signal_anomaly_max_samples", CHANGED)
+    signal_anomaly_seed: int | None = _f("signal_anomaly_seed", CHANGED)
+    signal_anomaly_gap_cap_days: int | None = _f("signal_anomaly_gap_cap_days", CHANGED)
 
     @classmethod
     def of_json(cls, parameters: dict[str, Any]) -> PolicyParameterChanges:
@@ -289,6 +327,18 @@ class PolicyParametersInput:
     review_min_experts: strawberry.Maybe[int] = _f("review_min_experts", LEFT_OUT)
     review_small_group_cases: strawberry.Maybe[int] = _f("review_small_group_cases", LEFT_OUT)
     review_long_stay_days: strawberry.Maybe[int] = _f("review_long_stay_days", LEFT_OUT)
+    signal_high_percentile: strawberry.Maybe[Decimal] = _f("signal_high_percentile", LEFT_OUT)
+    signal_low_percentile: strawberry.Maybe[Decimal] = _f("signal_low_percentile", LEFT_OUT)
+    signal_min_peers: strawberry.Maybe[int] = _f("signal_min_peers", LEFT_OUT)
+    signal_years: strawberry.Maybe[int] = _f("signal_years", LEFT_OUT)
+    signal_short_stay_max_los: strawberry.Maybe[int] = _f("signal_short_stay_max_los", LEFT_OUT)
+    signal_readmission_short_days: strawberry.Maybe[int] = _f("signal_readmission_short_days", LEFT_OUT)
+    signal_readmission_long_days: strawberry.Maybe[int] = _f("signal_readmission_long_days", LEFT_OUT)
+    signal_error_prone_drgs: strawberry.Maybe[list[str]] = _f("signal_error_prone_drgs", LEFT_OUT)
+    signal_anomaly_trees: strawberry.Maybe[int] = _f("signal_anomaly_trees", LEFT_OUT)
+    signal_anomaly_max_samples: strawberry.Maybe[int] = _f("signal_anomaly_max_samples", LEFT_OUT)
+    signal_anomaly_seed: strawberry.Maybe[int] = _f("signal_anomaly_seed", LEFT_OUT)
+    signal_anomaly_gap_cap_days: strawberry.Maybe[int] = _f("signal_anomaly_gap_cap_days", LEFT_OUT)
 
 
 def input_json(value: Any) -> Any:

@@ -34,13 +34,17 @@ from dianshu.standards.models import (
     PaymentStandard,
     PaymentStandardDrg,
 )
+from dianshu.supervision.anomaly.models import AnomalyRun, CaseAnomaly, HospitalAnomaly
+from dianshu.supervision.signals.models import HospitalSignal, SignalRun
 from dianshu.tenancy.models import Hospital, Tenant
 
 __all__ = [
     "Alliance",
+    "AnomalyRun",
     "AuditDeduction",
     "AuditEntry",
     "Budget",
+    "CaseAnomaly",
     "CaseGrouping",
     "CasePoint",
     "CaseRecord",
@@ -58,6 +62,8 @@ __all__ = [
     "ExpertPool",
     "GroupingComparison",
     "Hospital",
+    "HospitalAnomaly",
+    "HospitalSignal",
     "IngestionBatch",
     "IngestionError",
     "Job",
@@ -73,6 +79,7 @@ __all__ = [
     "ServiceAccount",
     "SettlementLine",
     "SettlementRun",
+    "SignalRun",
     "SpecialReview",
     "Tenant",
     "Upload",
