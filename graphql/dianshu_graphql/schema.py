@@ -28,6 +28,7 @@ from dianshu_graphql.domains.points import PointsMutation, PointsQuery
 from dianshu_graphql.domains.policies import PoliciesMutation, PoliciesQuery
 from dianshu_graphql.domains.reviews import ReviewsMutation, ReviewsQuery
 from dianshu_graphql.domains.settlement import SettlementMutation, SettlementQuery
+from dianshu_graphql.domains.signals import SignalsMutation, SignalsQuery
 from dianshu_graphql.domains.simulation import SimulationMutation, SimulationQuery
 from dianshu_graphql.domains.standards import StandardsMutation, StandardsQuery
 from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
@@ -54,6 +55,7 @@ Query = merge_types(
         SettlementQuery,
         PointsQuery,
         ReviewsQuery,
+        SignalsQuery,
     ),
 )
 Mutation = merge_types(
@@ -69,6 +71,7 @@ Mutation = merge_types(
         SettlementMutation,
         SimulationMutation,
         ReviewsMutation,
+        SignalsMutation,
     ),
 )
 
