@@ -59,6 +59,7 @@ async def test_every_tenant_table_against_every_other_scope(db, test_database, c
         await set_region_policy(s, region_a, city.city, city.a, 2025, "employee", {"reserve_ratio": "0.04"}, "test")
 
     await fill_settlement_tables(db, city, builtin_versions["zhejiang_2022"])
+    await fill_supervision_signal_tables(db, city)
 
     tables = tenant_tables(test_database.owner_url)
     assert {
@@ -72,6 +73,11 @@ async def test_every_tenant_table_against_every_other_scope(db, test_database, c
         "hospital",
         "job",
         "audit_log",
+        "signal_run",
+        "hospital_signal",
+        "anomaly_run",
+        "case_anomaly",
+        "hospital_anomaly",
     } <= set(tables)
 
     async def count(scope, table, where=""):
@@ -101,3 +107,15 @@ async def fill_settlement_tables(db, city, zj):
     await publish_standard(db, city, zj)
     region = await load_year(db, city, zj)
     await fill_region_inputs(db, region, city, "iso")
+
+
+async def fill_supervision_signal_tables(db, city):
+    """A signals run and an anomaly run of region A's settled year (signal_run, hospital_signal,
+    anomaly_run, case_anomaly, hospital_anomaly)."""
+    from dianshu.supervision.anomaly.service import ANOMALY
+    from dianshu.supervision.signals.service import SIGNALS
+    from tests.settlement.world import run_job
+
+    region = scope_for(Role.region_admin, (city.a,))
+    await run_job(db, region, city.a, SIGNALS, {"year": 2025})
+    await run_job(db, region, city.a, ANOMALY, {"year": 2025})
