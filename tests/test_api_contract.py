@@ -273,6 +273,8 @@ JOB_MUTATIONS = {
     "computePoints": "settlement.points",
     "runSettlement": "settlement.settle",
     "startSimulation": "settlement.simulate",
+    "runSignals": "signals.run",
+    "runAnomaly": "anomaly.run",
 }
 
 
