@@ -276,6 +276,8 @@ JOB_MUTATIONS = {
     "startSimulation": "settlement.simulate",
     "runEvaluation": "evaluation.run",
     "runSupervision": "supervision.run",
+    "runSignals": "signals.run",
+    "runAnomaly": "anomaly.run",
 }
 
 

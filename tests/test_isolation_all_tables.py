@@ -76,6 +76,7 @@ async def test_every_tenant_table_against_every_other_scope(
 
     await run_job(db, region_a, city.a, RUN, {"year": 2025})
     await fill_supervision_tables(db, city, builtin_versions["zhejiang_2022"])
+    await fill_supervision_signal_tables(db, city)
 
     tables = tenant_tables(test_database.owner_url)
     assert {
@@ -90,6 +91,11 @@ async def test_every_tenant_table_against_every_other_scope(
         "job",
         "audit_log",
         "evaluation_entry",
+        "signal_run",
+        "hospital_signal",
+        "anomaly_run",
+        "case_anomaly",
+        "hospital_anomaly",
     } <= set(tables)
 
     async def count(scope, table, where=""):
@@ -144,3 +150,13 @@ async def fill_supervision_tables(db, city, zj):
     ((f, _),) = await findings(db, (city.a,), "split_admission")
     async with scoped_session(db, region) as s:
         await service.decide(s, region, f.id, "confirmed", "iso", True)
+async def fill_supervision_signal_tables(db, city):
+    """A signals run and an anomaly run of region A's settled year (signal_run, hospital_signal,
+    anomaly_run, case_anomaly, hospital_anomaly)."""
+    from dianshu.supervision.anomaly.service import ANOMALY
+    from dianshu.supervision.signals.service import SIGNALS
+    from tests.settlement.world import run_job
+
+    region = scope_for(Role.region_admin, (city.a,))
+    await run_job(db, region, city.a, SIGNALS, {"year": 2025})
+    await run_job(db, region, city.a, ANOMALY, {"year": 2025})

@@ -30,6 +30,7 @@ from dianshu_graphql.domains.points import PointsMutation, PointsQuery
 from dianshu_graphql.domains.policies import PoliciesMutation, PoliciesQuery
 from dianshu_graphql.domains.reviews import ReviewsMutation, ReviewsQuery
 from dianshu_graphql.domains.settlement import SettlementMutation, SettlementQuery
+from dianshu_graphql.domains.signals import SignalsMutation, SignalsQuery
 from dianshu_graphql.domains.simulation import SimulationMutation, SimulationQuery
 from dianshu_graphql.domains.standards import StandardsMutation, StandardsQuery
 from dianshu_graphql.domains.supervision import SupervisionMutation, SupervisionQuery
@@ -60,6 +61,7 @@ Query = merge_types(
         EvaluationCatalogueQuery,
         EvaluationQuery,
         SupervisionQuery,
+        SignalsQuery,
     ),
 )
 Mutation = merge_types(
@@ -78,6 +80,7 @@ Mutation = merge_types(
         EvaluationCatalogueMutation,
         EvaluationMutation,
         SupervisionMutation,
+        SignalsMutation,
     ),
 )
 

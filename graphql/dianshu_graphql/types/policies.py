@@ -132,6 +132,20 @@ D = {
     "supervision_shortfall_readmission_rise": "... with 15/31-day readmissions up at least this (0.01).",
     "supervision_high_cost_ratio": "Cost per case (次均费用) above the level's average by more than this share (0.2).",
     "supervision_own_pay_max_share": "Own-pay outside the policy (政策外自费) above this share of total cost (0.08).",
+    # Supervision signals and anomaly ranking (issue 12, "signals").
+    "signal_high_percentile": "Hospital signals (PEPPER-style): a share at or above this percentile of the peers is "
+    "flagged high (80).",
+    "signal_low_percentile": "A share at or below this percentile of the peers is flagged low (20).",
+    "signal_min_peers": "Hospitals of the same level needed before any signal is flagged (5).",
+    "signal_years": "Years a signals run covers, its year and those before it, for the trend (3).",
+    "signal_short_stay_max_los": "One-day stays (短住院): LOS at most this many days (1).",
+    "signal_readmission_short_days": "The shorter readmission window of the signals, in days after discharge (15).",
+    "signal_readmission_long_days": "The longer readmission window of the signals, in days after discharge (31).",
+    "signal_error_prone_drgs": "Error-prone DRGs (易高套病组): their share of their ADRGs' cases is a signal.",
+    "signal_anomaly_trees": "Trees of the anomaly model (IsolationForest) (100).",
+    "signal_anomaly_max_samples": "Cases each tree of the anomaly model is fitted on, at most (256).",
+    "signal_anomaly_seed": "Seed of the anomaly model: the same cases and seed give the same scores.",
+    "signal_anomaly_gap_cap_days": "Cap of the readmission-gap feature (days); no earlier stay counts as the cap.",
 }
 V = {
     "split_admission": "分解住院: a split admission.",
@@ -230,6 +244,18 @@ class PolicyParameters:
     supervision_shortfall_readmission_rise: Decimal = _f("supervision_shortfall_readmission_rise")
     supervision_high_cost_ratio: Decimal = _f("supervision_high_cost_ratio")
     supervision_own_pay_max_share: Decimal = _f("supervision_own_pay_max_share")
+    signal_high_percentile: Decimal = _f("signal_high_percentile")
+    signal_low_percentile: Decimal = _f("signal_low_percentile")
+    signal_min_peers: int = _f("signal_min_peers")
+    signal_years: int = _f("signal_years")
+    signal_short_stay_max_los: int = _f("signal_short_stay_max_los")
+    signal_readmission_short_days: int = _f("signal_readmission_short_days")
+    signal_readmission_long_days: int = _f("signal_readmission_long_days")
+    signal_error_prone_drgs: list[str] = _f("signal_error_prone_drgs")
+    signal_anomaly_trees: int = _f("signal_anomaly_trees")
+    signal_anomaly_max_samples: int = _f("signal_anomaly_max_samples")
+    signal_anomaly_seed: int = _f("signal_anomaly_seed")
+    signal_anomaly_gap_cap_days: int = _f("signal_anomaly_gap_cap_days")
 
     @classmethod
     def of(cls, policy: Policy) -> PolicyParameters:
@@ -330,6 +356,18 @@ class PolicyParameterChanges:
     supervision_shortfall_readmission_rise: Decimal | None = _f("supervision_shortfall_readmission_rise", CHANGED)
     supervision_high_cost_ratio: Decimal | None = _f("supervision_high_cost_ratio", CHANGED)
     supervision_own_pay_max_share: Decimal | None = _f("supervision_own_pay_max_share", CHANGED)
+    signal_high_percentile: Decimal | None = _f("signal_high_percentile", CHANGED)
+    signal_low_percentile: Decimal | None = _f("signal_low_percentile", CHANGED)
+    signal_min_peers: int | None = _f("signal_min_peers", CHANGED)
+    signal_years: int | None = _f("signal_years", CHANGED)
+    signal_short_stay_max_los: int | None = _f("signal_short_stay_max_los", CHANGED)
+    signal_readmission_short_days: int | None = _f("signal_readmission_short_days", CHANGED)
+    signal_readmission_long_days: int | None = _f("signal_readmission_long_days", CHANGED)
+    signal_error_prone_drgs: list[str] | None = _f("signal_error_prone_drgs", CHANGED)
+    signal_anomaly_trees: int | None = _f("signal_anomaly_trees", CHANGED)
+    signal_anomaly_max_samples: int | None = _f("signal_anomaly_max_samples", CHANGED)
+    signal_anomaly_seed: int | None = _f("signal_anomaly_seed", CHANGED)
+    signal_anomaly_gap_cap_days: int | None = _f("signal_anomaly_gap_cap_days", CHANGED)
 
     @classmethod
     def of_json(cls, parameters: dict[str, Any]) -> PolicyParameterChanges:
@@ -427,6 +465,18 @@ class PolicyParametersInput:
     )
     supervision_high_cost_ratio: strawberry.Maybe[Decimal] = _f("supervision_high_cost_ratio", LEFT_OUT)
     supervision_own_pay_max_share: strawberry.Maybe[Decimal] = _f("supervision_own_pay_max_share", LEFT_OUT)
+    signal_high_percentile: strawberry.Maybe[Decimal] = _f("signal_high_percentile", LEFT_OUT)
+    signal_low_percentile: strawberry.Maybe[Decimal] = _f("signal_low_percentile", LEFT_OUT)
+    signal_min_peers: strawberry.Maybe[int] = _f("signal_min_peers", LEFT_OUT)
+    signal_years: strawberry.Maybe[int] = _f("signal_years", LEFT_OUT)
+    signal_short_stay_max_los: strawberry.Maybe[int] = _f("signal_short_stay_max_los", LEFT_OUT)
+    signal_readmission_short_days: strawberry.Maybe[int] = _f("signal_readmission_short_days", LEFT_OUT)
+    signal_readmission_long_days: strawberry.Maybe[int] = _f("signal_readmission_long_days", LEFT_OUT)
+    signal_error_prone_drgs: strawberry.Maybe[list[str]] = _f("signal_error_prone_drgs", LEFT_OUT)
+    signal_anomaly_trees: strawberry.Maybe[int] = _f("signal_anomaly_trees", LEFT_OUT)
+    signal_anomaly_max_samples: strawberry.Maybe[int] = _f("signal_anomaly_max_samples", LEFT_OUT)
+    signal_anomaly_seed: strawberry.Maybe[int] = _f("signal_anomaly_seed", LEFT_OUT)
+    signal_anomaly_gap_cap_days: strawberry.Maybe[int] = _f("signal_anomaly_gap_cap_days", LEFT_OUT)
 
 
 def input_json(value: Any) -> Any:

@@ -46,13 +46,17 @@ from dianshu.standards.models import (
     PaymentStandardDrg,
 )
 from dianshu.supervision.models import SupervisionFinding, SupervisionFindingCase
+from dianshu.supervision.anomaly.models import AnomalyRun, CaseAnomaly, HospitalAnomaly
+from dianshu.supervision.signals.models import HospitalSignal, SignalRun
 from dianshu.tenancy.models import Hospital, Tenant
 
 __all__ = [
     "Alliance",
+    "AnomalyRun",
     "AuditDeduction",
     "AuditEntry",
     "Budget",
+    "CaseAnomaly",
     "CaseGrouping",
     "CasePoint",
     "CaseRecord",
@@ -79,6 +83,8 @@ __all__ = [
     "ExpertPool",
     "GroupingComparison",
     "Hospital",
+    "HospitalAnomaly",
+    "HospitalSignal",
     "IngestionBatch",
     "IngestionError",
     "Job",
@@ -94,6 +100,7 @@ __all__ = [
     "ServiceAccount",
     "SettlementLine",
     "SettlementRun",
+    "SignalRun",
     "SpecialReview",
     "SupervisionFinding",
     "SupervisionFindingCase",

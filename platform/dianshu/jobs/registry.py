@@ -12,6 +12,8 @@ import dianshu.settlement.runs.settle
 import dianshu.settlement.runs.simulations
 import dianshu.standards.jobs
 import dianshu.supervision.run
+import dianshu.supervision.anomaly.service
+import dianshu.supervision.signals.service
 import dianshu.tenancy.jobs
 from dianshu.jobs.kinds import JobKind, declared_kinds
 
@@ -24,6 +26,8 @@ JOB_MODULES = (
     dianshu.settlement.runs.simulations,
     dianshu.standards.jobs,
     dianshu.supervision.run,
+    dianshu.supervision.anomaly.service,
+    dianshu.supervision.signals.service,
     dianshu.tenancy.jobs,
 )
 

@@ -33,6 +33,7 @@ MAX_EXEMPT_ADRGS = 1000
 MAX_ADRG_CHARS = 20  # monthly payments never below 85% of what is due
 MAX_SCORE_BANDS = 20  # bands of the evaluation's points coefficient
 MIN_COEFFICIENT, MAX_COEFFICIENT = D("0.5"), D("1.5")  # the evaluation's points coefficient
+MAX_ANOMALY_TREES = 1000  # trees of the anomaly model's forest
 
 VIOLATION_MULTIPLES = {
     "split_admission": D(1),
@@ -136,6 +137,26 @@ class Policy:
     supervision_shortfall_readmission_rise: Decimal = D("0.01")  # ... with readmissions up at least this
     supervision_high_cost_ratio: Decimal = D("0.2")  # cost per case above the level's average by this share
     supervision_own_pay_max_share: Decimal = D("0.08")  # own-pay above this share of total cost
+    # ---- Supervision: PEPPER-style hospital signals and the anomaly ranking (issue 12, "signals").
+    # A hospital's share in a target area is flagged at or above the high percentile of its peers
+    # (same level) or at or below the low one, when it has at least signal_min_peers peers.
+    signal_high_percentile: Decimal = D(80)
+    signal_low_percentile: Decimal = D(20)
+    signal_min_peers: int = 5
+    signal_years: int = 3  # the run's year and the years before it, for the trend
+    signal_short_stay_max_los: int = 1  # one-day stays: LOS at most this
+    signal_readmission_short_days: int = 15
+    signal_readmission_long_days: int = 31
+    # Error-prone DRGs (commonly upcoded, the top member of their ADRG): ER31 respiratory failure with
+    # MCC, ES21 respiratory infection with MCC (ZJ-DRG), FR11 / FR21 heart failure and shock with
+    # MCC (ZJ-DRG / CHS-DRG), SR11 septicaemia with MCC; a code a scheme lacks matches nothing.
+    signal_error_prone_drgs: tuple[str, ...] = ("ER31", "ES21", "FR11", "FR21", "SR11")
+    # The anomaly model (scikit-learn's IsolationForest): trees, the subsample each tree is fitted
+    # on, the seed, and the cap on the readmission gap (no earlier stay counts as this many days).
+    signal_anomaly_trees: int = 100
+    signal_anomaly_max_samples: int = 256
+    signal_anomaly_seed: int = 20261201
+    signal_anomaly_gap_cap_days: int = 365
 
     def k(self, base_points: Decimal) -> Decimal:
         if base_points <= self.high_band_1_max_points:
@@ -224,6 +245,13 @@ class Policy:
             _refuse("evaluation_coefficient_floors", "must be strictly ascending")
         if any(not MIN_COEFFICIENT <= c <= MAX_COEFFICIENT for c in coefs):
             _refuse("evaluation_coefficients", f"each between {MIN_COEFFICIENT} and {MAX_COEFFICIENT}")
+        # Supervision signals (issue 12, "signals").
+        if self.signal_low_percentile >= self.signal_high_percentile:
+            _refuse("signal_low_percentile", "must be below signal_high_percentile")
+        if not 1 <= len(self.signal_error_prone_drgs) <= MAX_EXEMPT_ADRGS:
+            _refuse("signal_error_prone_drgs", f"from one to {MAX_EXEMPT_ADRGS} DRG codes")
+        if any(not 1 <= len(x) <= MAX_ADRG_CHARS for x in self.signal_error_prone_drgs):
+            _refuse("signal_error_prone_drgs", f"each a DRG code of 1 to {MAX_ADRG_CHARS} characters")
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -290,6 +318,18 @@ _BOUNDS: tuple[tuple[str, Any, Any], ...] = (
     ("supervision_shortfall_readmission_rise", D(0), D(1)),
     ("supervision_high_cost_ratio", D(0), MAX_FACTOR),
     ("supervision_own_pay_max_share", D(0), D(1)),
+    # Supervision signals and anomaly ranking (issue 12, "signals").
+    ("signal_high_percentile", D(0), D(100)),  # percentiles of the peers
+    ("signal_low_percentile", D(0), D(100)),
+    ("signal_min_peers", 2, MAX_CASES),  # hospitals
+    ("signal_years", 1, MAX_TAPER_YEARS),  # years
+    ("signal_short_stay_max_los", 0, MAX_LOS_DAYS),  # days in hospital
+    ("signal_readmission_short_days", 0, MAX_DAYS),  # days after discharge
+    ("signal_readmission_long_days", 0, MAX_DAYS),
+    ("signal_anomaly_trees", 1, MAX_ANOMALY_TREES),  # trees of the forest
+    ("signal_anomaly_max_samples", 2, MAX_CASES),  # cases per tree
+    ("signal_anomaly_seed", 0, 2**32 - 1),  # numpy's seed range
+    ("signal_anomaly_gap_cap_days", 1, MAX_DAYS),  # days
 )
 
 
