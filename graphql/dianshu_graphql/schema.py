@@ -31,6 +31,7 @@ from dianshu_graphql.domains.settlement import SettlementMutation, SettlementQue
 from dianshu_graphql.domains.simulation import SimulationMutation, SimulationQuery
 from dianshu_graphql.domains.standards import StandardsMutation, StandardsQuery
 from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
+from dianshu_graphql.domains.workstation import WorkstationQuery
 from dianshu_graphql.errors import EXPECTED, GRAPHQL_VALIDATION_FAILED, INTERNAL_SERVER_ERROR, code_of
 from dianshu_graphql.guards import ArgumentGuard
 from dianshu_graphql.node import NodeQuery, node_types
@@ -54,6 +55,7 @@ Query = merge_types(
         SettlementQuery,
         PointsQuery,
         ReviewsQuery,
+        WorkstationQuery,
     ),
 )
 Mutation = merge_types(
