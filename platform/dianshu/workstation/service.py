@@ -119,12 +119,14 @@ def _surgical(grouper: Any) -> dict[str, frozenset[str]]:
 
 
 class StandingCache:
-    """(tenant, year) -> TenantYear, reloaded after `ttl` seconds; one load at a time per key."""
+    """(tenant, year) -> TenantYear, reloaded after `ttl` seconds. One load at a time in the
+    process: the first loads compile the grouper (CPU-bound, about a second), and a burst of
+    first calls for several regions must compile it once, not once each."""
 
     def __init__(self, ttl: float = TTL_SECONDS) -> None:
         self.ttl = ttl
         self._years: dict[tuple[str, int], TenantYear] = {}
-        self._locks: dict[tuple[str, int], asyncio.Lock] = {}
+        self._lock = asyncio.Lock()
 
     def clear(self) -> None:
         self._years.clear()
@@ -134,8 +136,7 @@ class StandingCache:
         found = self._years.get(key)
         if found is not None and time.monotonic() - found.loaded_at < self.ttl:
             return found
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
+        async with self._lock:
             found = self._years.get(key)
             if found is not None and time.monotonic() - found.loaded_at < self.ttl:
                 return found
