@@ -18,7 +18,7 @@ from dianshu.scope import Role
 from dianshu.settlement.runs import policies
 from dianshu.tenancy.service import upsert_hospitals, validate_roster
 from dianshu.workstation.draft import DraftRefused
-from dianshu.workstation.service import CACHE, check_draft
+from dianshu.workstation.service import CACHE, StandingCache, check_draft
 from tests.api import Api
 from tests.conftest import scope_for
 from tests.settlement.world import load_year, publish_standard
@@ -263,3 +263,21 @@ async def test_rest_endpoint_auth_and_error_shapes(settings, db, city, year):
     old = draft(admission_time="2023-03-15 09:00", discharge_time="2023-03-20 09:00")
     r = await post("/workstation/check", json={"draft": old, "hospital": city.a1}, headers=region_a)
     assert r.status_code == 409 and r.json()["errors"][0]["field"] == "standard"
+
+
+async def test_a_stale_standing_is_answered_while_it_is_read_again(db, city, year):
+    """After the TTL the cached standing still answers (no check waits for a reload) while one
+    background read brings the change in: here the provisional point value 12.5 -> 20."""
+    cache = StandingCache(ttl=0)
+    a1 = scope_for(Role.hospital_user, (city.a,), city.a1)
+    assert (await check_draft(db, a1, draft(), cache=cache)).expected_payment == D("1125.00")
+    async with scoped_session(db, year) as s:
+        await policies.set_region_policy(
+            s, year, city.city, city.a, 2025, "employee", {"provisional_point_value": "20"}, "revised"
+        )
+    stale = await check_draft(db, a1, draft(), cache=cache)
+    assert stale.expected_payment == D("1125.00")  # the old standing; a read has started
+    (task,) = cache._refreshing.values()
+    await task
+    # 90 points × 20 = 1,800.00
+    assert (await check_draft(db, a1, draft(), cache=cache)).expected_payment == D("1800.00")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import logging
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,6 +36,7 @@ from dianshu.workstation.check import CheckResult, LastStay, Standing, check, su
 from dianshu.workstation.draft import DraftCase, DraftRefused, read_draft
 
 TTL_SECONDS = 60.0
+log = logging.getLogger(__name__)
 RECORD = "draft"
 
 
@@ -119,31 +121,48 @@ def _surgical(grouper: Any) -> dict[str, frozenset[str]]:
 
 
 class StandingCache:
-    """(tenant, year) -> TenantYear, reloaded after `ttl` seconds. One load at a time in the
-    process: the first loads compile the grouper (CPU-bound, about a second), and a burst of
-    first calls for several regions must compile it once, not once each."""
+    """(tenant, year) -> TenantYear. A missing entry is read at once (the caller waits); one older
+    than `ttl` seconds is still answered from while a background task reads it again (at most one
+    per entry), so a refresh never holds up a check. Reads run one at a time in the process: the
+    first ones compile the grouper (CPU-bound, about a second), and a burst of first calls for
+    several regions must compile it once, not once each."""
 
     def __init__(self, ttl: float = TTL_SECONDS) -> None:
         self.ttl = ttl
         self._years: dict[tuple[str, int], TenantYear] = {}
         self._lock = asyncio.Lock()
+        self._refreshing: dict[tuple[str, int], asyncio.Task[Any]] = {}
 
     def clear(self) -> None:
         self._years.clear()
 
-    async def get(self, db: Database, tenant: str, year: int) -> TenantYear:
-        key = (tenant, year)
-        found = self._years.get(key)
-        if found is not None and time.monotonic() - found.loaded_at < self.ttl:
-            return found
+    async def _read(self, db: Database, key: tuple[str, int]) -> TenantYear:
         async with self._lock:
             found = self._years.get(key)
             if found is not None and time.monotonic() - found.loaded_at < self.ttl:
-                return found
+                return found  # read meanwhile by another caller
+            tenant, year = key
             async with scoped_session(db, Scope.system((tenant,), actor="workstation")) as s:
                 found = await load_tenant_year(s, tenant, year)
             self._years[key] = found
             return found
+
+    async def get(self, db: Database, tenant: str, year: int) -> TenantYear:
+        key = (tenant, year)
+        found = self._years.get(key)
+        if found is None:
+            return await self._read(db, key)
+        if time.monotonic() - found.loaded_at >= self.ttl and key not in self._refreshing:
+            task = asyncio.get_running_loop().create_task(self._read(db, key))
+            self._refreshing[key] = task
+            task.add_done_callback(lambda t: self._refreshed(key, t))
+        return found
+
+    def _refreshed(self, key: tuple[str, int], task: asyncio.Task[Any]) -> None:
+        self._refreshing.pop(key, None)
+        if not task.cancelled() and (e := task.exception()) is not None:
+            # The stale entry stays; the next call after the TTL tries again.
+            log.warning("workstation standing %s/%s not refreshed: %s", *key, e)
 
 
 CACHE = StandingCache()
