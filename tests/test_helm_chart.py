@@ -69,3 +69,17 @@ def test_chart_has_the_required_resources():
     helpers = templates()["_helpers.tpl"]
     runtime_env = helpers[helpers.index('define "dianshu.runtimeEnv"') :]
     assert "key: DATABASE_URL" not in runtime_env
+
+
+def test_the_api_serves_with_several_processes():
+    """The deployment's command passes the chart's worker count to `dianshu serve --workers`, and
+    the CPU limit leaves each process a core or a share of one."""
+    v = values()["api"]
+    assert isinstance(v["workers"], int) and v["workers"] >= 2
+    api = templates()["api-deployment.yaml"]
+    (command,) = re.findall(r"command: (\[.*\])", api)
+    assert '"--workers", "{{ .Values.api.workers }}"' in command
+    assert command.startswith('["dianshu", "serve"')
+    limit = str(v["resources"]["limits"]["cpu"])
+    cores = float(limit[:-1]) / 1000 if limit.endswith("m") else float(limit)
+    assert v["workers"] <= max(1, round(cores * 2)), "more processes than the CPU limit can run"

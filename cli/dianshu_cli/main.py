@@ -57,15 +57,31 @@ def migrate() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            envvar="DIANSHU_SERVE_WORKERS",
+            help="Server processes (uvicorn workers) sharing the port; about one per core.",
+        ),
+    ] = 1,
 ) -> None:
-    """Serve the API (uvicorn)."""
+    """Serve the API (uvicorn; with --workers N, N processes under uvicorn's supervisor, which
+    restarts one that dies)."""
     import uvicorn
 
-    from dianshu_graphql.app import create_app
-    from dianshu_workers.actors import ACTORS  # noqa: F401  (configures the job dispatcher)
-
     settings = _settings()
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+    if workers == 1:
+        from dianshu_graphql.app import create_app
+        from dianshu_workers.actors import ACTORS  # noqa: F401  (configures the job dispatcher)
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        return
+    # Each process builds its own app (its own pool, caches and compiled groupers) from the same
+    # settings. An embedded database is started here, once, before the processes share it.
+    settings.runtime_url()
+    uvicorn.run("dianshu_cli.serving:app", factory=True, host=host, port=port, workers=workers, log_config=None)
 
 
 @app.command()

@@ -247,6 +247,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
             Route("/grouping/{tenant}/comparisons/{job}.csv", rest.comparison_csv, methods=["GET"]),
             Route("/statements/{tenant}/{run}/{hospital}.{fmt}", rest.statement_file, methods=["GET"]),
             Route("/reports/{city}/settlement/{year}.{fmt}", rest.overview_file, methods=["GET"]),
+            Route("/workstation/check", rest.workstation_check, methods=["POST"]),
         ],
         middleware=[Middleware(CountRequests, metrics=services.metrics), Middleware(LimitBody, settings=settings)],
         lifespan=lifespan,
@@ -258,7 +259,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
 class CountRequests:
     """Request counts and latency per known path (pure ASGI, so responses stream untouched)."""
 
-    PATHS = ("/graphql", "/healthz", "/readyz", "/metrics", "/ingest", "/grouping")
+    PATHS = ("/graphql", "/healthz", "/readyz", "/metrics", "/ingest", "/grouping", "/workstation")
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app

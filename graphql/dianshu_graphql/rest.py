@@ -22,7 +22,7 @@ from dianshu.cases.parsing import LayoutError
 from dianshu.cases.service import submit_batch
 from dianshu.db.session import scoped_session
 from dianshu.jobs.errors import IdempotencyConflict
-from dianshu.scope import Scope
+from dianshu.scope import Role, Scope
 from dianshu_graphql.permissions import BUREAU, Allow
 from dianshu_tenants.context import resolve_scope
 from dianshu_tenants.identity import AuthError, bearer_token
@@ -248,3 +248,42 @@ async def overview_file(request: Request, scope: Scope) -> Response:
     if fmt == "html":
         return Response(overview_html(city, year, rows), media_type="text/html; charset=utf-8")
     return _problem(404, "format", "csv or html")
+
+
+# The doctor-workstation check for HIS integration, as workstationCheck declares it.
+@guarded(Allow(Role.hospital_user, Role.integrator, *BUREAU, tenant=False))
+async def workstation_check(request: Request, scope: Scope) -> Response:
+    """POST /workstation/check with {"draft": {...}, "hospital": "H…"} (hospital: the bureau's, or
+    left out for one's own): 200 with the check; 400/404/409 {"errors": [{"field", "reason"}]}."""
+    import json
+
+    from dianshu.workstation.draft import DraftRefused
+    from dianshu.workstation.service import check_draft
+
+    body = await request.body()
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        return _problem(400, "body", "must be a JSON object: {\"draft\": {...}, \"hospital\": ...}")
+    if type(payload) is not dict:
+        return _problem(400, "body", "must be a JSON object: {\"draft\": {...}, \"hospital\": ...}")
+    if unknown := sorted(set(payload) - {"draft", "hospital"}):
+        return _problem(400, unknown[0], "unknown key (allowed: draft, hospital)")
+    hospital = payload.get("hospital")
+    if hospital is not None and (type(hospital) is not str or bounds.text_reason(hospital, 20) is not None):
+        return _problem(400, "hospital", "must be a hospital code (a string)")
+    if "draft" not in payload:
+        return _problem(400, "draft", "required")
+    try:
+        result = await check_draft(request.app.state.services.db, scope, payload["draft"], hospital)
+    except DraftRefused as e:
+        if e.field == "hospital" and e.kind == "not_found" and scope.hospital_id is not None:
+            return _problem(403, "hospital", e.reason)
+        status = {"invalid": 400, "not_found": 404, "state": 409}[e.kind]
+        fields = [f if f in ("hospital", "standard") else f"draft.{f}" for f, _ in e.issues]
+        return JSONResponse(
+            {"errors": [{"field": f, "reason": r} for f, (_, r) in zip(fields, e.issues, strict=True)]},
+            status_code=status,
+        )
+    return JSONResponse(result.to_dict())
+

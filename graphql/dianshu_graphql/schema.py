@@ -7,6 +7,7 @@ from pathlib import Path
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
@@ -35,6 +36,7 @@ from dianshu_graphql.domains.simulation import SimulationMutation, SimulationQue
 from dianshu_graphql.domains.standards import StandardsMutation, StandardsQuery
 from dianshu_graphql.domains.supervision import SupervisionMutation, SupervisionQuery
 from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
+from dianshu_graphql.domains.workstation import WorkstationQuery
 from dianshu_graphql.errors import EXPECTED, GRAPHQL_VALIDATION_FAILED, INTERNAL_SERVER_ERROR, code_of
 from dianshu_graphql.guards import ArgumentGuard
 from dianshu_graphql.node import NodeQuery, node_types
@@ -62,6 +64,7 @@ Query = merge_types(
         EvaluationQuery,
         SupervisionQuery,
         SignalsQuery,
+        WorkstationQuery,
     ),
 )
 Mutation = merge_types(
@@ -130,10 +133,18 @@ class ErrorCodes(MaskErrors):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
+    # The depth and alias limits are validation rules: built once here, so every request validates
+    # with the same rule classes and ValidationCache (keyed by document and rules) hits. A
+    # QueryDepthLimiter built per request makes a new rule class each time, and every request was
+    # validated again (about a third of a workstationCheck's time). The rules hold no request
+    # state (graphql-core makes an instance per validation); the extension is still one per request.
+    limits = (
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    )
     extensions: list = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        lambda: AddValidationRules(list(limits)),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
         ArgumentGuard,

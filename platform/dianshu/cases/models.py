@@ -139,6 +139,8 @@ class CaseRecord(Base):
             postgresql_where=text("is_current"),
         ),
         Index("ix_case_record_month", "tenant_id", "discharge_month", "hospital_id"),
+        # A patient's stays by discharge (the workstation check's last discharge; migration 0015).
+        Index("ix_case_record_patient", "tenant_id", "patient_id", "discharge_time"),
     )
 
     tenant_id: Mapped[str] = mapped_column(String(12), primary_key=True)

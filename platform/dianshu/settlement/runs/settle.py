@@ -59,6 +59,20 @@ async def latest_published(
     return (await session.execute(q)).scalar_one_or_none()
 
 
+async def provisional_point_value(
+    session: AsyncSession, tenant: str, year: int, ledger: str, policy: Any
+) -> tuple[Decimal, str]:
+    """The provisional point value of a ledger's year and where it comes from: one rule, one home
+    (monthly pre-settlement and the workstation check). Rule `last_year_final`: the published annual
+    clearing of the year before (its exact PV), else the policy's `provisional_point_value`; rule
+    `fixed`: that parameter. Not positive: there is none (the caller refuses or says so)."""
+    if policy.provisional_pv_rule == "last_year_final":
+        last = await latest_published(session, tenant, "annual", year - 1, ledger)
+        if last is not None:
+            return Decimal(last.figures["PV_exact"]), f"annual run {last.id} of {year - 1}"
+    return policy.provisional_point_value, "fixed"
+
+
 async def _line_values(
     session: AsyncSession, tenant: str, run: SettlementRun | None, column: str
 ) -> dict[str, Decimal]:
@@ -220,12 +234,7 @@ async def _monthly(
 ) -> SettlementRun:
     s = ctx.session
     policy = policies.policy(ledger)
-    pv_source = "fixed"
-    pv = policy.provisional_point_value
-    if policy.provisional_pv_rule == "last_year_final":
-        last = await latest_published(s, ctx.tenant_id, "annual", year - 1, ledger)
-        if last is not None:
-            pv, pv_source = Decimal(last.figures["PV_exact"]), f"annual run {last.id} of {year - 1}"
+    pv, pv_source = await provisional_point_value(s, ctx.tenant_id, year, ledger, policy)
     if pv <= 0:
         raise JobRejected(
             f"no provisional point value for {ledger} {year}: publish {year - 1}'s annual clearing or set the "
