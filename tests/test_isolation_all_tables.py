@@ -13,8 +13,8 @@ from dianshu.scope import Role, Scope
 from tests.cases.rows import csv_bytes, row
 from tests.cases.test_ingestion import send
 from tests.conftest import scope_for
-from tests.evaluation.world import builtin_catalogue_version  # noqa: F401
 from tests.evaluation.test_runs import evaluation_inputs  # noqa: F401
+from tests.evaluation.world import builtin_catalogue_version  # noqa: F401
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
 

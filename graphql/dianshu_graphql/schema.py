@@ -22,8 +22,8 @@ from strawberry.tools import merge_types
 from dianshu.config import Profile, Settings
 from dianshu_graphql.domains.budgets import BudgetsMutation, BudgetsQuery
 from dianshu_graphql.domains.cases import CasesMutation, CasesQuery
-from dianshu_graphql.domains.evaluation_catalogue import EvaluationCatalogueMutation, EvaluationCatalogueQuery
 from dianshu_graphql.domains.evaluation import EvaluationMutation, EvaluationQuery
+from dianshu_graphql.domains.evaluation_catalogue import EvaluationCatalogueMutation, EvaluationCatalogueQuery
 from dianshu_graphql.domains.grouping import GroupingMutation, GroupingQuery
 from dianshu_graphql.domains.identity import IdentityQuery
 from dianshu_graphql.domains.jobs import JobsQuery

@@ -6,9 +6,9 @@ from dianshu.cases.models import CaseRecord, IngestionBatch, IngestionError, Upl
 from dianshu.evaluation.models import (
     EvaluationCatalogueVersion,
     EvaluationDimension,
+    EvaluationDimensionScore,
     EvaluationEntry,
     EvaluationIndicator,
-    EvaluationDimensionScore,
     EvaluationIndicatorScore,
     EvaluationPeerStat,
     EvaluationResult,
@@ -45,8 +45,8 @@ from dianshu.standards.models import (
     PaymentStandard,
     PaymentStandardDrg,
 )
-from dianshu.supervision.models import SupervisionFinding, SupervisionFindingCase
 from dianshu.supervision.anomaly.models import AnomalyRun, CaseAnomaly, HospitalAnomaly
+from dianshu.supervision.models import SupervisionFinding, SupervisionFindingCase
 from dianshu.supervision.signals.models import HospitalSignal, SignalRun
 from dianshu.tenancy.models import Hospital, Tenant
 
@@ -72,9 +72,9 @@ __all__ = [
     "DrgSchemeVersion",
     "EvaluationCatalogueVersion",
     "EvaluationDimension",
+    "EvaluationDimensionScore",
     "EvaluationEntry",
     "EvaluationIndicator",
-    "EvaluationDimensionScore",
     "EvaluationIndicatorScore",
     "EvaluationPeerStat",
     "EvaluationResult",

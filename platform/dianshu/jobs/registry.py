@@ -11,8 +11,8 @@ import dianshu.settlement.runs.points
 import dianshu.settlement.runs.settle
 import dianshu.settlement.runs.simulations
 import dianshu.standards.jobs
-import dianshu.supervision.run
 import dianshu.supervision.anomaly.service
+import dianshu.supervision.run
 import dianshu.supervision.signals.service
 import dianshu.tenancy.jobs
 from dianshu.jobs.kinds import JobKind, declared_kinds
