@@ -5,8 +5,7 @@ scoring's arithmetic has its own tests (test_scoring.py)."""
 
 from __future__ import annotations
 
-import sys
-import types
+import importlib
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal as D
@@ -91,9 +90,7 @@ def evaluation_inputs(monkeypatch, city):
         ("entries", entered_values),
         ("versions", catalogue_in_force),
     ):
-        module = types.ModuleType(f"dianshu.evaluation.{name}")
-        setattr(module, fn.__name__, fn)
-        monkeypatch.setitem(sys.modules, f"dianshu.evaluation.{name}", module)
+        monkeypatch.setattr(importlib.import_module(f"dianshu.evaluation.{name}"), fn.__name__, fn)
     return calls
 
 
