@@ -235,9 +235,11 @@ with b as (
     select tenant_id, hospital_id, sum(passed) as passed, sum(rows_total) as sent
     from b where hospital_id is not null group by tenant_id, hospital_id
     union all
+    -- One pass over the versions (any year) for every region batch at once: a hashed list of ids.
     select c.tenant_id, c.hospital_id, count(*), count(*)
-    from case_record c join b on b.tenant_id = c.tenant_id and b.id = c.batch_id
-    where b.hospital_id is null
+    from case_record c
+    where c.tenant_id = any(cast(:tenants as text[]))
+      and c.batch_id = any(array(select id from b where hospital_id is null))
     group by c.tenant_id, c.hospital_id
     union all
     select e.tenant_id, e.row_hospital, 0, count(distinct (e.batch_id, e.row_no))
