@@ -29,8 +29,9 @@ def arrived_in_time(created_at: str, discharged: str) -> str:
 
 
 # One row per stay of the year (and the stays admitted by the end of the readmission window after
-# it): the figures every case indicator sums, its group under the standard in force, its finding
-# and its review.
+# it): the figures every case indicator sums, its group under the standard in force and its
+# confirmed violation. Parallel-safe throughout (no correlated subquery, no table whose policy is
+# not parallel-safe), so the scan and joins run in parallel workers.
 BASE = f"""
 select c.tenant_id, c.hospital_id, c.id as case_id, c.patient_id, c.admit_time, c.discharge_time,
        c.readmit_planned, c.discharge_month <= :end as in_year,
