@@ -64,8 +64,14 @@ Definitions (each formula is catalogue.csv's formula_en; the words below pin dow
   discharge date.
 - Charges (F01 F02 F05): case_record.charges in the order of cases/layout.py: examination (3rd) +
   laboratory (4th); materials (8th); western (9th) + herbal (10th) + patent drugs (11th).
-- F06: cases with a dated procedure: the earliest procedure date − the admission date.
+- F06: cases with a dated procedure: the earliest procedure date − the admission date (in days).
 - B10: cases with any procedure; of them, those with a procedure of level 3 or 4.
+- Performance: a handful of set-wise statements, never per hospital or per case in Python: one
+  statement reads and joins the year's stays once (a materialized CTE, in parallel workers) and
+  groups them per hospital, per patient sequence (the readmission window) and per hospital × DRG
+  (the peers); one small statement each for corrected stays' arrival, reviews, points runs, last
+  year's cases, audit deductions and ingestion batches. work_mem is raised for these statements
+  only (and restored). No index is added.
 - Growth (A08 F03 F08 B09): (this ÷ last − 1) × 100, None without last year's figure; F03's
   numerator and denominator are the two costs per case (4 places), its value from the exact totals."""
 

@@ -120,10 +120,9 @@ async def compute_indicators(session: AsyncSession, tenants: Sequence[str], year
     # A city year's sorts and hashes in memory, for these statements only (restored below).
     work_mem = (await session.execute(text("select current_setting('work_mem')"))).scalar_one()
     await session.execute(text("select set_config('work_mem', :v, true)"), {"v": q.WORK_MEM})
-    await session.execute(text(f"drop table if exists {q.TEMP}"))
-    await session.execute(text(q.CREATE_CASES), params)
     take(_rows(await session.execute(text(q.CASE_FIGURES), params)))
-    take(_rows(await session.execute(text(q.PEER_FIGURES), params)))
+    take(_rows(await session.execute(text(q.CORRECTED_TIMELY), params)))
+    take(_rows(await session.execute(text(q.REVIEW_FIGURES), params)))
     for row in _rows(await session.execute(text(q.POINT_FIGURES), params)):
         ry = row.pop("year")
         if ry == year:
@@ -133,7 +132,6 @@ async def compute_indicators(session: AsyncSession, tenants: Sequence[str], year
     take(_rows(await session.execute(text(q.LAST_YEAR_FIGURES), params)))
     take(_rows(await session.execute(text(q.AUDIT_FIGURES), params)))
     take(_rows(await session.execute(text(q.BATCH_FIGURES), params)))
-    await session.execute(text(f"drop table if exists {q.TEMP}"))
     await session.execute(text("select set_config('work_mem', :v, true)"), {"v": work_mem})
 
     for h in out.hospitals:

@@ -144,7 +144,7 @@ FORMULAS: dict[str, Callable[[Figures], Measure]] = {
     "deducted_points_share": _pct_of(_sum("withdrawn", "deducted"), "original"),
     "audit_deduction_share": _pct("audit_deductions", "fund_pay"),
     "list_qc_pass_rate": _pct("rows_passed", "rows_total"),
-    "list_timeliness": _pct("timely", "cases"),
+    "list_timeliness": _pct_of(_sum("timely_first", "timely_corrected"), "cases"),
     "low_standard_share": _pct("no_indication", "cases"),
     "split_admission_share": _pct("split_admission", "cases"),
     "serious_violation_share": _pct("serious", "cases"),

@@ -1,6 +1,7 @@
-"""The set-wise statements behind the computed indicators: one pass over the year's cases into a
-temporary table, then one GROUP BY per source (cases, hospital × DRG peers, points runs, last
-year's cases, audit deductions, ingestion batches). Every statement runs under the caller's scope.
+"""The set-wise statements behind the computed indicators: one statement over the year's cases (read
+and joined once, then grouped per hospital, per patient sequence and per hospital × DRG for the
+peers), then one GROUP BY per other source (points runs, last year's cases, audit deductions,
+ingestion batches). Every statement runs under the caller's scope.
 
 Parameters: :tenants text[]; :start, :end the year's first and last discharge months; :lookahead
 the first instant after the 31-day readmission window of the year's last discharge; :map_tenants,
@@ -9,20 +10,29 @@ the first instant after the 31-day readmission window of the year's last dischar
 from __future__ import annotations
 
 from dianshu.cases.current import current_cases
+from dianshu.cases.validation import MAX_ITEMS
 from dianshu.grouping.drg_codes import ambiguous_sql, no_group_sql
 
 # China time (UTC+8) for "created in the year" and "arrived within 30 days".
 LOCAL = "interval '+08:00'"
 
-TEMP = "indicator_case"
 WORK_MEM = "256MB"
 
-CREATE_CASES = f"""
-create temporary table {TEMP} on commit drop as
-with m as (
-    select * from unnest(cast(:map_tenants as text[]), cast(:map_versions as uuid[]),
-                         cast(:map_standards as uuid[])) as m(tenant, version, standard)
-)
+# The earliest procedure date without a subquery (a correlated subquery would keep the pass out of
+# parallel workers): least() of every element a valid stay can have (NULL beyond the array's end).
+FIRST_PROCEDURE = "least(" + ", ".join(f"c.proc_dates[{i}]" for i in range(1, MAX_ITEMS + 1)) + ")"
+
+
+def arrived_in_time(created_at: str, discharged: str) -> str:
+    """C05's rule: created within 30 calendar days (China time) after the discharge date."""
+    return f"cast({created_at} at time zone {LOCAL} as date) - cast({discharged} as date) <= 30"
+
+
+# One row per stay of the year (and the stays admitted by the end of the readmission window after
+# it): the figures every case indicator sums, its group under the standard in force and its
+# confirmed violation. Parallel-safe throughout (no correlated subquery, no table whose policy is
+# not parallel-safe), so the scan and joins run in parallel workers.
+BASE = f"""
 select c.tenant_id, c.hospital_id, c.id as case_id, c.patient_id, c.admit_time, c.discharge_time,
        c.readmit_planned, c.discharge_month <= :end as in_year,
        g.drg,
@@ -36,33 +46,22 @@ select c.tenant_id, c.hospital_id, c.id as case_id, c.patient_id, c.admit_time, 
        c.charges[3] + c.charges[4] as exam,
        coalesce(cardinality(c.procedures), 0) > 0 as has_proc,
        coalesce(c.proc_levels && cast(array[3, 4] as smallint[]), false) as major,
-       case when c.proc_dates is not null
-            then (select min(x) from unnest(c.proc_dates) x) - cast(c.admit_time as date) end as preop,
-       cast((case when c.version = 1 then c.created_at
-                  else (select v1.created_at from case_record v1
-                        where v1.tenant_id = c.tenant_id and v1.hospital_id = c.hospital_id
-                          and v1.list_id = c.list_id and v1.version = 1) end) at time zone {LOCAL} as date)
-         - cast(c.discharge_time as date) <= 30 as timely,
-       v.kind as violation, coalesce(v.serious, false) as serious,
-       r.id is not null as reviewed,
-       r.outcome is not null and r.state <> 'rejected' as review_decided,
-       r.outcome in ('add_points', 'pay_by_item') and r.state <> 'rejected' as review_accepted
+       case when c.proc_dates is not null then {FIRST_PROCEDURE} - cast(c.admit_time as date) end as preop,
+       c.version = 1 and {arrived_in_time("c.created_at", "c.discharge_time")} as timely,
+       v.kind as violation, coalesce(v.serious, false) as serious
 from case_record c
 left join m on m.tenant = c.tenant_id
 left join case_grouping g on g.tenant_id = c.tenant_id and g.case_id = c.id and g.version_id = m.version
 left join payment_standard_drg d on d.standard_id = m.standard and d.drg = g.drg
 left join case_violation v on v.tenant_id = c.tenant_id and v.hospital_id = c.hospital_id and v.list_id = c.list_id
-left join special_review r on r.tenant_id = c.tenant_id and r.hospital_id = c.hospital_id and r.list_id = c.list_id
 where c.tenant_id = any(cast(:tenants as text[])) and {current_cases("c")}
   and c.discharge_month >= :start and (c.discharge_month <= :end or c.admit_time < :lookahead)
 """
 
-# Per hospital: everything that needs only the hospital's own cases, with each stay's next stay of
-# the same patient at the same hospital (by admission) for the readmission indicators.
-CASE_FIGURES = f"""
+# Per hospital: the sums and counts of its own stays.
+SIMPLE = """
 select tenant_id, hospital_id,
        count(*) as cases,
-       count(*) filter (where first_stay) as patients,
        sum(cost) as cost, sum(los) as days,
        sum(own_pay) as own_pay, sum(self_pay) as self_pay, sum(fund_pay) as fund_pay,
        sum(drugs) as drugs, sum(materials) as materials, sum(exam) as exam,
@@ -70,7 +69,7 @@ select tenant_id, hospital_id,
        count(*) filter (where has_proc) as proc_cases,
        count(*) filter (where has_proc and major) as major_cases,
        sum(preop) as preop_days, count(preop) as preop_cases,
-       count(*) filter (where timely) as timely,
+       count(*) filter (where timely) as timely_first,
        count(*) filter (where grouped) as grouped,
        count(*) filter (where qy) as qy,
        count(*) filter (where grouped and rw is not null) as weighed,
@@ -79,53 +78,40 @@ select tenant_id, hospital_id,
        sum(cost) filter (where grouped and rw is not null) as weighed_cost,
        sum(avg_cost) filter (where grouped and rw is not null) as expected_cost,
        count(*) filter (where grouped and right(drg, 1) in ('1', '3')) as cc_mcc,
-       count(*) filter (where reviewed) as reviews,
-       count(*) filter (where review_decided) as reviews_decided,
-       count(*) filter (where review_accepted) as reviews_accepted,
        count(*) filter (where violation is not null) as violations,
        count(*) filter (where violation = 'no_indication') as no_indication,
        count(*) filter (where violation = 'split_admission') as split_admission,
        count(*) filter (where violation = 'upcoding') as upcoding,
-       count(*) filter (where violation is not null and serious) as serious,
+       count(*) filter (where violation is not null and serious) as serious
+from base where in_year
+group by tenant_id, hospital_id
+"""
+
+# Per hospital, each stay with the same patient's next stay at the same hospital (by admission):
+# readmissions, and distinct patients (a patient's first stay of the year) in the same sort. Only
+# the columns the window needs are sorted; byte order ("C") is the fastest consistent order.
+SEQUENCE = """
+select tenant_id, hospital_id,
+       count(*) filter (where first_stay) as patients,
        count(*) filter (where next_admit is not null and not next_planned and grouped and next_drg = drg
                           and cast(next_admit as date) - cast(discharge_time as date) between 0 and 15)
          as readmit_15,
        count(*) filter (where next_admit is not null and not next_planned
                           and cast(next_admit as date) - cast(discharge_time as date) between 0 and 31)
          as readmit_31
-from (select x.*, lead(admit_time) over w as next_admit, lead(drg) over w as next_drg,
+from (select tenant_id, hospital_id, in_year, grouped, drg, discharge_time,
+             lead(admit_time) over w as next_admit, lead(drg) over w as next_drg,
              lead(readmit_planned) over w as next_planned,
-             -- the patient's first stay of the year at the hospital (for distinct patients, in the same sort)
              in_year and count(*) filter (where in_year) over (w rows unbounded preceding) = 1 as first_stay
-      from {TEMP} x
-      -- Byte order ("C") for the sort: any consistent order of the keys will do, and it is the fastest.
+      from base
       window w as (partition by tenant_id collate "C", hospital_id collate "C", patient_id collate "C"
                    order by admit_time, case_id)) s
 where in_year
 group by tenant_id, hospital_id
 """
 
-# Per hospital, through its DRGs: peers are the hospitals of the same level among the tenants.
-PEER_FIGURES = f"""
-with hd as (
-    select x.tenant_id, x.hospital_id, x.drg, count(*) as n, sum(x.los) as los,
-           stddev_samp(x.cost) as sd, avg(x.cost) as mean,
-           count(*) filter (where x.dw = 5) as deaths
-    from {TEMP} x
-    where x.in_year and x.grouped
-    group by x.tenant_id, x.hospital_id, x.drg
-), hdl as (
-    select hd.*, h.level from hd join hospital h on h.tenant_id = hd.tenant_id and h.id = hd.hospital_id
-), peer as (
-    select level, drg, sum(los) / cast(sum(n) as numeric) as avg_los,
-           sum(deaths) / cast(sum(n) as numeric) as mortality
-    from hdl group by level, drg
-), risk as (
-    select level, drg, avg_los, mortality,
-           avg(mortality) over (partition by level) as mean_mortality,
-           stddev_pop(mortality) over (partition by level) as sd_mortality
-    from peer
-)
+# Per hospital through its DRGs: peers are the hospitals of the same level among the tenants.
+PEERS = """
 select hd.tenant_id, hd.hospital_id,
        count(*) as drgs,
        sum(hd.los) as peer_days,
@@ -138,6 +124,66 @@ select hd.tenant_id, hd.hospital_id,
        sum(hd.n) filter (where r.mortality > r.mean_mortality + r.sd_mortality) as high_cases
 from hdl hd join risk r on r.level = hd.level and r.drg = hd.drg
 group by hd.tenant_id, hd.hospital_id
+"""
+
+# Everything from the year's stays in one statement: the stays are read (and joined) once.
+CASE_FIGURES = f"""
+with m as (
+    select * from unnest(cast(:map_tenants as text[]), cast(:map_versions as uuid[]),
+                         cast(:map_standards as uuid[])) as m(tenant, version, standard)
+), base as materialized ({BASE}
+), simple as ({SIMPLE}
+), seq as ({SEQUENCE}
+), hd as (
+    select tenant_id, hospital_id, drg, count(*) as n, sum(los) as los,
+           stddev_samp(cost) as sd, avg(cost) as mean, count(*) filter (where dw = 5) as deaths
+    from base where in_year and grouped
+    group by tenant_id, hospital_id, drg
+), hdl as (
+    select hd.*, h.level from hd join hospital h on h.tenant_id = hd.tenant_id and h.id = hd.hospital_id
+), peer as (
+    select level, drg, sum(los) / cast(sum(n) as numeric) as avg_los,
+           sum(deaths) / cast(sum(n) as numeric) as mortality
+    from hdl group by level, drg
+), risk as (
+    select level, drg, avg_los, mortality,
+           avg(mortality) over (partition by level) as mean_mortality,
+           stddev_pop(mortality) over (partition by level) as sd_mortality
+    from peer
+), peers as ({PEERS}
+)
+select s.*, q.patients, q.readmit_15, q.readmit_31,
+       p.drgs, p.peer_days, p.expected_days, p.cv_sum, p.cv_cases,
+       p.low_deaths, p.low_cases, p.high_deaths, p.high_cases
+from simple s
+left join seq q on q.tenant_id = s.tenant_id and q.hospital_id = s.hospital_id
+left join peers p on p.tenant_id = s.tenant_id and p.hospital_id = s.hospital_id
+"""
+
+# C05 for corrected stays (version > 1): when their version 1 arrived. Few; probed by index.
+CORRECTED_TIMELY = f"""
+select c.tenant_id, c.hospital_id, count(*) as timely_corrected
+from case_record c
+join case_record f on f.tenant_id = c.tenant_id and f.hospital_id = c.hospital_id and f.list_id = c.list_id
+                  and f.version = 1
+where c.tenant_id = any(cast(:tenants as text[])) and {current_cases("c")} and c.version > 1
+  and c.discharge_month between :start and :end and {arrived_in_time("f.created_at", "c.discharge_time")}
+group by c.tenant_id, c.hospital_id
+"""
+
+# Reviews of the year's cases (by list id, the current version). Apart from the stays' pass: the
+# review table's policy is not parallel-safe, and a handful of index probes is all it needs.
+REVIEW_FIGURES = f"""
+select c.tenant_id, c.hospital_id,
+       count(*) as reviews,
+       count(*) filter (where r.outcome is not null and r.state <> 'rejected') as reviews_decided,
+       count(*) filter (where r.outcome in ('add_points', 'pay_by_item') and r.state <> 'rejected')
+         as reviews_accepted
+from special_review r
+join case_record c on c.tenant_id = r.tenant_id and c.hospital_id = r.hospital_id and c.list_id = r.list_id
+                  and {current_cases("c")} and c.discharge_month between :start and :end
+where r.tenant_id = any(cast(:tenants as text[]))
+group by c.tenant_id, c.hospital_id
 """
 
 # The tenant's latest points run of the year and of last year (highest through_month, then version).
@@ -190,9 +236,11 @@ with b as (
     select tenant_id, hospital_id, sum(passed) as passed, sum(rows_total) as sent
     from b where hospital_id is not null group by tenant_id, hospital_id
     union all
+    -- One pass over the versions (any year) for every region batch at once: a hashed list of ids.
     select c.tenant_id, c.hospital_id, count(*), count(*)
-    from case_record c join b on b.tenant_id = c.tenant_id and b.id = c.batch_id
-    where b.hospital_id is null
+    from case_record c
+    where c.tenant_id = any(cast(:tenants as text[]))
+      and c.batch_id = any(array(select id from b where hospital_id is null))
     group by c.tenant_id, c.hospital_id
     union all
     select e.tenant_id, e.row_hospital, 0, count(distinct (e.batch_id, e.row_no))
