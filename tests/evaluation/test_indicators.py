@@ -15,11 +15,12 @@ Peers of level 2 (a1, a2): each DRG's cases, days and deaths over both hospitals
   GD19: a2 A2-03 (6, died), A2-04 (4): 2 cases, 10 days, 1 death
   MA15: a1 A1-08 (8, died): 1 case, 8 days, 1 death
 Average LOS: ES23 40/7, ES25 2.4, BR25 11, GD19 5, MA15 8.
-Mortalities: ES23 1/7 = 0.142857, ES25 1/5 = 0.2, BR25 0.5, GD19 0.5, MA15 1: mean 2.342857 / 5 =
-0.468571; squared deviations 0.106090 + 0.072131 + 0.000988 + 0.000988 + 0.282416 = 0.462613, / 5 =
-0.092523, population SD 0.304175. Low-risk: below 0.468571 − 0.304175 = 0.164396: ES23 only.
-Mid/high-risk: above 0.468571 + 0.304175 = 0.772746: MA15 only.
-Level 3 (a3 alone): ES23 (5 days) and YR15 (10 days), no death: mean 0, SD 0: no risk DRG.
+Mortalities: ES23 1/7, ES25 1/5, BR25 1/2, GD19 1/2, MA15 1; their logarithms (the national method:
+over the DRGs with deaths) −1.945910, −1.609438, −0.693147, −0.693147, 0: mean −4.941642 / 5 =
+−0.988328; squared deviations 0.916963 + 0.385778 + 0.087132 + 0.087132 + 0.976792 = 2.453797, / 5 =
+0.490759, population SD 0.700542. Low-risk: ln below −0.988328 − 0.700542 = −1.688870: ES23 only.
+Mid/high-risk: ln above −0.988328 + 0.700542 = −0.287786: MA15 only.
+Level 3 (a3 alone): ES23 (5 days) and YR15 (10 days), no death: no DRG with a death, no risk DRG.
 
 Points (the latest run of 2025: through December, version 2, after the findings were confirmed):
   a1: A1-01 80 halved to 40 (readmitted by A1-02 after 9 days, same DRG, not planned); A1-02 80;

@@ -118,10 +118,10 @@ select hd.tenant_id, hd.hospital_id,
        sum(hd.n * r.avg_los) as expected_days,
        sum(hd.n * hd.sd / hd.mean) filter (where hd.n >= 5 and hd.mean > 0) as cv_sum,
        sum(hd.n) filter (where hd.n >= 5 and hd.mean > 0) as cv_cases,
-       sum(hd.deaths) filter (where r.mortality < r.mean_mortality - r.sd_mortality) as low_deaths,
-       sum(hd.n) filter (where r.mortality < r.mean_mortality - r.sd_mortality) as low_cases,
-       sum(hd.deaths) filter (where r.mortality > r.mean_mortality + r.sd_mortality) as high_deaths,
-       sum(hd.n) filter (where r.mortality > r.mean_mortality + r.sd_mortality) as high_cases
+       sum(hd.deaths) filter (where r.ln_mortality < r.mean_ln - r.sd_ln) as low_deaths,
+       sum(hd.n) filter (where r.ln_mortality < r.mean_ln - r.sd_ln) as low_cases,
+       sum(hd.deaths) filter (where r.ln_mortality > r.mean_ln + r.sd_ln) as high_deaths,
+       sum(hd.n) filter (where r.ln_mortality > r.mean_ln + r.sd_ln) as high_cases
 from hdl hd join risk r on r.level = hd.level and r.drg = hd.drg
 group by hd.tenant_id, hd.hospital_id
 """
@@ -147,8 +147,11 @@ with m as (
     from hdl group by level, drg
 ), risk as (
     select level, drg, avg_los, mortality,
-           avg(mortality) over (partition by level) as mean_mortality,
-           stddev_pop(mortality) over (partition by level) as sd_mortality
+           -- The national method (国家三级公立医院绩效考核): over the DRGs with deaths, the mean and
+           -- SD of ln(mortality); DRGs without a death are risk level 0, in neither band.
+           ln(nullif(mortality, 0)) as ln_mortality,
+           avg(ln(nullif(mortality, 0))) over (partition by level) as mean_ln,
+           stddev_pop(ln(nullif(mortality, 0))) over (partition by level) as sd_ln
     from peer
 ), peers as ({PEERS}
 )
