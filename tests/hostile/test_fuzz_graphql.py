@@ -197,7 +197,8 @@ def split_refusals(node, refusals: list[str]):
     """The data without the typed refusals' texts (collected into `refusals`): a refusal may echo
     what the caller sent; the data proper may not hold another region's codes at all."""
     if isinstance(node, dict):
-        is_refusal = "message" in node
+        # A typed error (ValidationError, JobError), also when the document left its message out.
+        is_refusal = "message" in node or isinstance(node.get("errors"), list)
         out = {}
         for k, v in node.items():
             if is_refusal and k in ERROR_KEYS:
