@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dianshu.db.session import scoped_session
 from dianshu.evaluation.catalogue import Catalogue, Dimension, Indicator
-from dianshu.evaluation.models import (
+from dianshu.evaluation.run_models import (
     EvaluationIndicatorScore,
     EvaluationPeerStat,
     EvaluationResult,

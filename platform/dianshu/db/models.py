@@ -3,7 +3,7 @@
 from dianshu.accounts.models import ServiceAccount
 from dianshu.audit.models import AuditEntry
 from dianshu.cases.models import CaseRecord, IngestionBatch, IngestionError, Upload, UploadChunk
-from dianshu.evaluation.models import (
+from dianshu.evaluation.run_models import (
     EvaluationDimensionScore,
     EvaluationIndicatorScore,
     EvaluationPeerStat,

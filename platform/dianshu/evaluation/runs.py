@@ -36,7 +36,7 @@ from dianshu import bounds
 from dianshu.audit import service as audit
 from dianshu.errors import Refused
 from dianshu.evaluation.catalogue import Catalogue
-from dianshu.evaluation.models import (
+from dianshu.evaluation.run_models import (
     EvaluationDimensionScore,
     EvaluationIndicatorScore,
     EvaluationPeerStat,
