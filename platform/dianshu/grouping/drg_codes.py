@@ -19,3 +19,13 @@ def is_ambiguous(drg: str) -> bool:
 def ungroupable_or_ambiguous(drg: str) -> bool:
     """No DRG of the standard: ungroupable (0000) or an ambiguous group (xQY)."""
     return is_ungroupable(drg) or is_ambiguous(drg)
+
+
+def no_group_sql(column: str) -> str:
+    """The same test as a SQL condition on a DRG code column (set-wise queries): ungroupable or ambiguous."""
+    return f"({column} = '{UNGROUPABLE}' or {column} like '%QY')"
+
+
+def ambiguous_sql(column: str) -> str:
+    """is_ambiguous as a SQL condition on a DRG code column."""
+    return f"({column} like '%QY')"
