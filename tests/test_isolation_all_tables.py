@@ -13,7 +13,7 @@ from dianshu.scope import Role, Scope
 from tests.cases.rows import csv_bytes, row
 from tests.cases.test_ingestion import send
 from tests.conftest import scope_for
-from tests.evaluation.test_runs import evaluation_inputs  # noqa: F401
+from tests.evaluation.world import builtin_catalogue_version  # noqa: F401
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
 
@@ -41,7 +41,7 @@ async def test_every_tenant_table_against_every_other_scope(
     city,
     dispatcher,
     builtin_versions,  # noqa: F811
-    evaluation_inputs,  # noqa: F811
+    builtin_catalogue_version,  # noqa: F811
 ):
     a1 = scope_for(Role.hospital_user, (city.a,), city.a1)
     region_a = scope_for(Role.region_admin, (city.a,))
@@ -67,7 +67,9 @@ async def test_every_tenant_table_against_every_other_scope(
         await set_region_policy(s, region_a, city.city, city.a, 2025, "employee", {"reserve_ratio": "0.04"}, "test")
 
     await fill_settlement_tables(db, city, builtin_versions["zhejiang_2022"])
-    # An evaluation run of region A (hand-built indicator inputs: tests/evaluation/test_runs.py).
+    await fill_evaluation_tables(db, city)
+    # An evaluation run of region A from everything above (the catalogue in force, the computed and
+    # the entered indicators): results, dimension and indicator scores, the peers' percentiles.
     from dianshu.evaluation.runs import RUN
     from tests.settlement.world import run_job
 
@@ -85,6 +87,7 @@ async def test_every_tenant_table_against_every_other_scope(
         "hospital",
         "job",
         "audit_log",
+        "evaluation_entry",
     } <= set(tables)
 
     async def count(scope, table, where=""):
@@ -114,3 +117,12 @@ async def fill_settlement_tables(db, city, zj):
     await publish_standard(db, city, zj)
     region = await load_year(db, city, zj)
     await fill_region_inputs(db, region, city, "iso")
+
+
+async def fill_evaluation_tables(db, city):
+    """An entered indicator value of hospital A1 (the bureau enters it through the service)."""
+    from dianshu.evaluation.entries import enter_indicator
+
+    region = scope_for(Role.region_admin, (city.a,))
+    async with scoped_session(db, region) as s:
+        await enter_indicator(s, region, city.a, city.a1, 2025, "E01", "90", "iso")

@@ -16,6 +16,7 @@ from tests.api import Api
 from tests.cases.rows import csv_bytes, row
 from tests.cases.test_ingestion import send
 from tests.conftest import provision_city, scope_for
+from tests.evaluation.world import builtin_catalogue_version  # noqa: F401
 from tests.settlement.world import publish_standard, run_job, settle, stay
 from tests.test_isolation_api import principals
 from tests.test_standards_db import builtin_versions  # noqa: F401
@@ -43,6 +44,7 @@ LISTS = {
     "BudgetVersion": ["query($t: String!) { budgets(tenant: $t, year: 2025, first: 100) { nodes { id } } }"],
     "Review": ["query($t: String!) { reviews(tenant: $t, first: 100) { nodes { id } } }"],
     "EvaluationRun": ["query($t: String!) { evaluationRuns(tenant: $t, first: 100) { nodes { id } } }"],
+    "EvaluationCatalogueVersion": ["{ evaluationCatalogueVersions(first: 100) { nodes { id } } }"],
 }
 
 
@@ -120,6 +122,7 @@ async def settled_region(db, city_code: str, tenant: str, hospital: str, zj) -> 
 NODE = "query($id: ID!) { node(id: $id) { __typename id } }"
 
 
+@pytest.mark.usefixtures("builtin_catalogue_version")
 async def test_node_sees_what_each_type_s_own_query_sees(api, db, owner_db, city, dispatcher, builtin_versions):  # noqa: F811
     from dianshu_tenants.provisioning import ensure_service_account
 

@@ -22,9 +22,11 @@ app.add_typer(embedded_app, name="embedded")
 standards_app = typer.Typer(help="DRG grouping schemes and their versions.", no_args_is_help=True)
 app.add_typer(standards_app, name="standards")
 
+from dianshu_cli.evaluation import app as evaluation_app  # noqa: E402
 from dianshu_cli.settlement import app as settlement_app  # noqa: E402
 
 app.add_typer(settlement_app, name="settlement")
+app.add_typer(evaluation_app, name="evaluation")
 console = Console(stderr=True)
 
 

@@ -22,6 +22,7 @@ from dianshu.config import Profile, Settings
 from dianshu_graphql.domains.budgets import BudgetsMutation, BudgetsQuery
 from dianshu_graphql.domains.cases import CasesMutation, CasesQuery
 from dianshu_graphql.domains.evaluation import EvaluationMutation, EvaluationQuery
+from dianshu_graphql.domains.evaluation_catalogue import EvaluationCatalogueMutation, EvaluationCatalogueQuery
 from dianshu_graphql.domains.grouping import GroupingMutation, GroupingQuery
 from dianshu_graphql.domains.identity import IdentityQuery
 from dianshu_graphql.domains.jobs import JobsQuery
@@ -56,6 +57,7 @@ Query = merge_types(
         PointsQuery,
         ReviewsQuery,
         EvaluationQuery,
+        EvaluationCatalogueQuery,
     ),
 )
 Mutation = merge_types(
@@ -72,6 +74,7 @@ Mutation = merge_types(
         SimulationMutation,
         ReviewsMutation,
         EvaluationMutation,
+        EvaluationCatalogueMutation,
     ),
 )
 

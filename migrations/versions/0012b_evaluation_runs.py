@@ -2,7 +2,7 @@
 evaluation_score becomes the region's explicit override, with a reason
 
 Revision ID: 0012b
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from dianshu.db import rls
 
 revision: str = "0012b"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

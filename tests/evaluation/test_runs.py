@@ -1,12 +1,12 @@
 """Evaluation runs through the database (job evaluation.run, publish_run), with the indicator, the
-entered-value and the catalogue modules stood in for by hand-built values (evaluation_inputs below):
+entered-value and the catalogue functions stood in for by hand-built values (evaluation_inputs below):
 this tests the run's plumbing (peers, storage, publication, immutability, row-level security); the
 scoring's arithmetic has its own tests (test_scoring.py)."""
 
 from __future__ import annotations
 
+import importlib
 import sys
-import types
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal as D
@@ -91,9 +91,7 @@ def evaluation_inputs(monkeypatch, city):
         ("entries", entered_values),
         ("versions", catalogue_in_force),
     ):
-        module = types.ModuleType(f"dianshu.evaluation.{name}")
-        setattr(module, fn.__name__, fn)
-        monkeypatch.setitem(sys.modules, f"dianshu.evaluation.{name}", module)
+        monkeypatch.setattr(importlib.import_module(f"dianshu.evaluation.{name}"), fn.__name__, fn)
     return calls
 
 

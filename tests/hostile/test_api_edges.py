@@ -618,6 +618,17 @@ CURSORS |= {
         [["TENANT\x00", "H"], ["\ud800", "H"], ["TENANT", 1], ["TENANT"]],
     ),
 }
+# The evaluation catalogue's connections (issue 12).
+CURSORS |= {
+    "evaluationCatalogueVersions": (
+        "{ evaluationCatalogueVersions(after: $a) { nodes { label } } }",
+        [[TIME, "x"], [TIME + "\ud800", ZERO], [TIME, 5], [TIME, ZERO + "\x00"], [TIME]],
+    ),
+    "evaluationEntries": (
+        "{ evaluationEntries(year: 2025, after: $a) { nodes { code } } }",
+        [["TENANT\x00", "H", "E01"], ["\ud800", "H", "E01"], ["TENANT", 1, "E01"], ["TENANT", "H"]],
+    ),
+}
 # Connections inside a type, reached through a root field.
 NESTED_CURSORS = {
     "EffectivePolicy.changes": (

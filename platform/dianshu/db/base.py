@@ -41,6 +41,10 @@ CITY_WIDE_TABLES = frozenset(
         "payment_standard_drg",
         # A city's default policy parameters, read by all its regions.
         "policy_default",
+        # The evaluation catalogue (SPEC section 1: the indicator catalogue is city-wide).
+        "evaluation_catalogue_version",
+        "evaluation_dimension",
+        "evaluation_indicator",
     }
 )
 

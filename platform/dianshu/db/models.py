@@ -3,6 +3,12 @@
 from dianshu.accounts.models import ServiceAccount
 from dianshu.audit.models import AuditEntry
 from dianshu.cases.models import CaseRecord, IngestionBatch, IngestionError, Upload, UploadChunk
+from dianshu.evaluation.models import (
+    EvaluationCatalogueVersion,
+    EvaluationDimension,
+    EvaluationEntry,
+    EvaluationIndicator,
+)
 from dianshu.evaluation.run_models import (
     EvaluationDimensionScore,
     EvaluationIndicatorScore,
@@ -61,7 +67,11 @@ __all__ = [
     "DrgOrProcedure",
     "DrgScheme",
     "DrgSchemeVersion",
+    "EvaluationCatalogueVersion",
+    "EvaluationDimension",
     "EvaluationDimensionScore",
+    "EvaluationEntry",
+    "EvaluationIndicator",
     "EvaluationIndicatorScore",
     "EvaluationPeerStat",
     "EvaluationResult",
