@@ -13,7 +13,6 @@ from dianshu.scope import Role, Scope
 from tests.cases.rows import csv_bytes, row
 from tests.cases.test_ingestion import send
 from tests.conftest import scope_for
-from tests.evaluation.test_runs import evaluation_inputs  # noqa: F401
 from tests.evaluation.world import builtin_catalogue_version  # noqa: F401
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
@@ -43,7 +42,6 @@ async def test_every_tenant_table_against_every_other_scope(
     dispatcher,
     builtin_versions,  # noqa: F811
     builtin_catalogue_version,  # noqa: F811
-    evaluation_inputs,  # noqa: F811
 ):
     a1 = scope_for(Role.hospital_user, (city.a,), city.a1)
     region_a = scope_for(Role.region_admin, (city.a,))
@@ -70,7 +68,8 @@ async def test_every_tenant_table_against_every_other_scope(
 
     await fill_settlement_tables(db, city, builtin_versions["zhejiang_2022"])
     await fill_evaluation_tables(db, city)
-    # An evaluation run of region A (hand-built indicator inputs: tests/evaluation/test_runs.py).
+    # An evaluation run of region A from everything above (the catalogue in force, the computed and
+    # the entered indicators): results, dimension and indicator scores, the peers' percentiles.
     from dianshu.evaluation.runs import RUN
     from tests.settlement.world import run_job
 

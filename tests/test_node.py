@@ -99,7 +99,7 @@ async def settled_region(db, city_code: str, tenant: str, hospital: str, zj) -> 
     # A draft evaluation run of the region (as the job writes one; its scoring has its own tests).
     import uuid
 
-    from dianshu.evaluation.models import EvaluationRun
+    from dianshu.evaluation.run_models import EvaluationRun
 
     async with scoped_session(db, Scope.system((tenant,))) as s:
         s.add(

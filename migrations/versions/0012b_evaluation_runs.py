@@ -2,7 +2,7 @@
 evaluation_score becomes the region's explicit override, with a reason
 
 Revision ID: 0012b
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-01
 """
 

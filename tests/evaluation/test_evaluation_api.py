@@ -177,5 +177,16 @@ async def test_the_evaluation_through_the_api(settings, db, city, dispatcher, ev
             "source": "override",
             "reason": "entered (setEvaluationScore)",
         }
+        # The viewers read side by side but neither run nor publish; an expert sees no hospital's scores.
+        region_viewer = api.token(Role.region_viewer, [city.a])
+        city_viewer = api.token(Role.city_viewer, [city.city])
+        expert = api.token(Role.expert, [city.a])
+        for viewer, tenant in ((region_viewer, city.a), (city_viewer, city.city)):
+            assert (await api.gql(viewer, SIDE_BY_SIDE, {"t": tenant}))["evaluationResults"]["nodes"] == both
+            assert (await api.gql(viewer, RUN, {"t": city.a}))["runEvaluation"]["__typename"] == "PermissionDenied"
+            published = (await api.gql(viewer, PUBLISH, {"t": city.a, "id": run["id"]}))["publishEvaluationRun"]
+            assert published["__typename"] == "PermissionDenied"
+        assert (await api.gql(expert, SIDE_BY_SIDE, {"t": city.a}))["evaluationResults"]["nodes"] == []
+        assert (await api.gql(expert, MINE, {"t": city.a, "h": city.a1}))["hospitalEvaluation"] is None
     finally:
         await api.client.aclose()

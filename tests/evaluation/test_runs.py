@@ -1,11 +1,12 @@
 """Evaluation runs through the database (job evaluation.run, publish_run), with the indicator, the
-entered-value and the catalogue modules stood in for by hand-built values (evaluation_inputs below):
+entered-value and the catalogue functions stood in for by hand-built values (evaluation_inputs below):
 this tests the run's plumbing (peers, storage, publication, immutability, row-level security); the
 scoring's arithmetic has its own tests (test_scoring.py)."""
 
 from __future__ import annotations
 
 import importlib
+import sys
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal as D
@@ -16,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dianshu.db.session import scoped_session
 from dianshu.evaluation.catalogue import Catalogue, Dimension, Indicator
-from dianshu.evaluation.models import (
+from dianshu.evaluation.run_models import (
     EvaluationIndicatorScore,
     EvaluationPeerStat,
     EvaluationResult,
@@ -294,3 +295,20 @@ async def test_parameters_are_checked_when_submitted(db, city):
         with pytest.raises(JobRejected):
             async with scoped_session(db, region) as s:
                 await jobs.submit(s, db, region, city.a, RUN, params)
+
+
+async def test_no_catalogue_in_force_fails_the_job_saying_so(db, city, evaluation_inputs, monkeypatch):
+    from dianshu.errors import Refused
+    from dianshu.jobs.models import Job
+
+    async def none_in_force(session, year):
+        raise Refused(f"evaluation catalogue {year}", "year", f"no evaluation catalogue is published for {year}")
+
+    monkeypatch.setattr(sys.modules["dianshu.evaluation.versions"], "catalogue_in_force", none_in_force)
+    region = scope_for(Role.region_admin, (city.a,))
+    async with scoped_session(db, region) as s:
+        job, _ = await jobs.submit(s, db, region, city.a, RUN, {"year": 2025})
+    assert await jobs.execute(db, city.a, job.id) == "failed"
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        error = (await s.execute(select(Job.error).where(Job.id == job.id))).scalar_one()
+    assert "no evaluation catalogue is published for 2025" in str(error)

@@ -13,7 +13,7 @@ import strawberry
 from sqlalchemy import select, tuple_
 from strawberry.types import Info
 
-from dianshu.evaluation.models import EvaluationRun as RunRow
+from dianshu.evaluation.run_models import EvaluationRun as RunRow
 from dianshu.evaluation.runs import RUN, EvaluationRefused, publish_run
 from dianshu.scope import Role
 from dianshu.settlement.runs import regional

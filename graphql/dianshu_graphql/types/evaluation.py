@@ -15,11 +15,11 @@ import strawberry
 from sqlalchemy import select, tuple_
 from strawberry.types import Info
 
-from dianshu.evaluation.models import EvaluationDimensionScore as DimensionRow
-from dianshu.evaluation.models import EvaluationIndicatorScore as IndicatorRow
-from dianshu.evaluation.models import EvaluationPeerStat as PeerStatRow
-from dianshu.evaluation.models import EvaluationResult as ResultRow
-from dianshu.evaluation.models import EvaluationRun as RunRow
+from dianshu.evaluation.run_models import EvaluationDimensionScore as DimensionRow
+from dianshu.evaluation.run_models import EvaluationIndicatorScore as IndicatorRow
+from dianshu.evaluation.run_models import EvaluationPeerStat as PeerStatRow
+from dianshu.evaluation.run_models import EvaluationResult as ResultRow
+from dianshu.evaluation.run_models import EvaluationRun as RunRow
 from dianshu.evaluation.runs import RUN
 from dianshu.evaluation.scoring import BAND_LABELS
 from dianshu_graphql import node, pagination

@@ -6,9 +6,11 @@ from dianshu.cases.models import CaseRecord, IngestionBatch, IngestionError, Upl
 from dianshu.evaluation.models import (
     EvaluationCatalogueVersion,
     EvaluationDimension,
-    EvaluationDimensionScore,
     EvaluationEntry,
     EvaluationIndicator,
+)
+from dianshu.evaluation.run_models import (
+    EvaluationDimensionScore,
     EvaluationIndicatorScore,
     EvaluationPeerStat,
     EvaluationResult,

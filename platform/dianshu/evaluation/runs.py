@@ -36,7 +36,7 @@ from dianshu import bounds
 from dianshu.audit import service as audit
 from dianshu.errors import Refused
 from dianshu.evaluation.catalogue import Catalogue
-from dianshu.evaluation.models import (
+from dianshu.evaluation.run_models import (
     EvaluationDimensionScore,
     EvaluationIndicatorScore,
     EvaluationPeerStat,
@@ -167,7 +167,10 @@ async def run_evaluation(ctx: JobContext) -> dict[str, Any]:
             f"the evaluation (on {city})",
             field="evaluation_peer_scope",
         )
-    catalogue_version, catalogue_label, catalogue = await catalogue_in_force(s, year)
+    try:
+        catalogue_version, catalogue_label, catalogue = await catalogue_in_force(s, year)
+    except Refused as e:  # none published for the year
+        raise JobRejected(f"catalogue: {e}", field="catalogue") from e
     # Peer pools: the whole city for regions whose scope is city (one pool), else the region alone.
     pools: dict[str, list[str]] = defaultdict(list)
     for r in regions:
@@ -177,8 +180,11 @@ async def run_evaluation(ctx: JobContext) -> dict[str, Any]:
     total = len(regions)
     for pool, members in sorted(pools.items()):
         peers = regions if pool == "city" else members
-        iset = await compute_indicators(s, peers, year)
-        entered = await entered_values(s, peers, year)
+        try:
+            iset = await compute_indicators(s, peers, year)
+            entered = await entered_values(s, peers, year)
+        except Refused as e:  # e.g. no payment standard in force for the year
+            raise JobRejected(f"{e.field}: {e}", field=e.field) from e
         fraud = await proven_fraud(s, peers, year)
         levels = {h: int(level) for h, (_, level) in iset.hospitals.items()}
         region_of = {h: t for h, (t, _) in iset.hospitals.items()}
