@@ -272,6 +272,7 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
     from dianshu.standards.jobs import CALIBRATE
     from dianshu.standards.models import DrgSchemeVersion, PaymentStandard
     from dianshu.standards.service import publish_payment_standard
+    from dianshu_cli.demo_evaluation import points_runs, supervise_and_evaluate
     from dianshu_cli.settlement import print_overview
 
     city = pilot.CITY[0]
@@ -333,7 +334,18 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
                     )
         for kind, month in (("monthly", 6), ("annual", 12)):
             params = {"kind": kind, "year": 2025, "month": month}
-            submitted = await _submit_per_region(db, SETTLE, {c: (params, f"demo-{kind}-2025-{month}") for c in codes})
+            per_region = {c: (params, f"demo-{kind}-2025-{month}") for c in codes}
+            if kind == "annual":
+                # The year's points run, then supervision and the published evaluation (issue 12),
+                # which the annual clearing reads (its scores release the quality holdback).
+                year_points = await points_runs(db, console)
+                owner = Database(settings.owner_url(), pool_size=1)
+                try:
+                    await supervise_and_evaluate(owner, db, console)
+                finally:
+                    await owner.dispose()
+                per_region = {c: ({**params, "points_run": year_points[c]}, f"demo-{kind}-2025-{month}") for c in codes}
+            submitted = await _submit_per_region(db, SETTLE, per_region)
             await wait_for_jobs(
                 db,
                 console,
