@@ -4,10 +4,18 @@ from dianshu_workers.broker import setup_broker
 
 setup_broker()
 
-from dianshu_workers.actors import cases, grouping, settlement, standards, tenancy  # noqa: E402
+from dianshu_workers.actors import (  # noqa: E402
+    cases,
+    evaluation,
+    grouping,
+    settlement,
+    standards,
+    supervision,
+    tenancy,
+)
 from dianshu_workers.actors.base import ACTORS, GracefulShutdown, SweeperMiddleware  # noqa: E402
 
 setup_broker().add_middleware(SweeperMiddleware())
 setup_broker().add_middleware(GracefulShutdown())
 
-__all__ = ["ACTORS", "cases", "grouping", "settlement", "standards", "tenancy"]
+__all__ = ["ACTORS", "cases", "evaluation", "grouping", "settlement", "standards", "supervision", "tenancy"]
