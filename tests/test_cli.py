@@ -33,7 +33,7 @@ async def test_demo_provisions_the_pilot_city_through_jobs_and_is_idempotent(set
     assert "(0 new)" in second.stderr
     assert "Annual clearing 2025" in first.stderr and "statement of" in first.stderr
     # Issue 12: supervision and the evaluation ran, the scores by dimension and the findings printed.
-    assert "医院考核评价 2025" in first.stderr and "智能监管 2025" in first.stderr
+    assert "医院考核评价 2025: scores by dimension" in first.stderr and "智能监管 2025" in first.stderr
     assert "evaluation runs of 2025 published" in first.stderr
     assert list((TEST_STATE / "statements").glob("*.html"))
     page = TEST_STATE / "overview.html"

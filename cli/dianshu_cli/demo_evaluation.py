@@ -167,48 +167,46 @@ async def _findings(s) -> list:
 
 
 DIMENSIONS = ("comprehensive", "drg", "audit", "outcome", "satisfaction", "process")
+# Short headers so the table fits a terminal: 综合指标 DRGs 审核结果 服务效果 满意度 医疗过程.
+SHORT = {
+    "comprehensive": "综合",
+    "drg": "DRGs",
+    "audit": "审核",
+    "outcome": "效果",
+    "satisfaction": "满意",
+    "process": "过程",
+}
 
 
 def print_scores(console: Console, rows: list, limit: int = 12) -> None:
-    from dianshu.evaluation.catalogue import builtin_catalogue
-
-    names = {d.code: d.name_zh for d in builtin_catalogue().dimensions}
-    table = Table(title=f"医院考核评价 {YEAR} (hospital evaluation: the top and bottom {limit // 2})")
-    for col in ("统筹区", "医院", "等级", *[names[d] for d in DIMENSIONS], "总分", "排名", ""):
-        table.add_column(col, justify="right" if col not in ("医院", "") else "left")
+    table = Table(title=f"医院考核评价 {YEAR}: scores by dimension (top and bottom {limit // 2} of {len(rows)})")
+    for col in ("医院", "级", *[SHORT[d] for d in DIMENSIONS], "总分", "档"):
+        table.add_column(col, justify="left" if col == "医院" else "right")
     shown = rows if len(rows) <= limit else [*rows[: limit // 2], None, *rows[-limit // 2 :]]
     for r in shown:
         if r is None:
-            table.add_row(*["…"] * (len(DIMENSIONS) + 6))
+            table.add_row(*["…"] * (len(DIMENSIONS) + 4))
             continue
-        dims = [("—" if r.dims.get(d) is None else f"{Decimal(str(r.dims[d])):.2f}") for d in DIMENSIONS]
-        table.add_row(
-            r.tenant_id,
-            f"{r.hospital_id} {r.name}",
-            str(r.level),
-            *dims,
-            f"{r.total:.2f}",
-            r.rank_band,
-            "封顶59 (fraud cap)" if r.capped else "",
-        )
+        dims = [("—" if r.dims.get(d) is None else f"{Decimal(str(r.dims[d])):.1f}") for d in DIMENSIONS]
+        total = f"{r.total:.2f}" + (" ≤59" if r.capped else "")
+        table.add_row(r.hospital_id, str(r.level), *dims, total, r.rank_band)
     console.print(table)
 
 
 def print_findings(console: Console, rows: list) -> None:
     from dianshu.supervision.catalogue import BY_CODE
 
-    table = Table(title=f"智能监管 {YEAR}: top open findings (by priority, then severity)")
-    for col in ("统筹区", "医院", "规则", "严重程度", "数值", "阈值", "病例数"):
-        table.add_column(col)
+    table = Table(title=f"智能监管 {YEAR}: top open findings (audit queue order)")
+    for col in ("医院", "规则", "级别", "数值", "阈值", "病例"):
+        table.add_column(col, justify="left" if col in ("医院", "规则", "级别") else "right")
     for r in rows:
         rule = BY_CODE.get(r.rule)
         table.add_row(
-            r.tenant_id,
             r.hospital_id,
-            f"{rule.name_zh} ({r.rule})" if rule else r.rule,
+            rule.name_zh if rule else r.rule,
             r.severity,
-            "" if r.figure is None else f"{r.figure:,.4f} {r.unit}",
-            "" if r.threshold is None else f"{r.threshold:,.4f}",
+            "" if r.figure is None else f"{r.figure:,.2f} {r.unit}",
+            "" if r.threshold is None else f"{r.threshold:,.2f}",
             str(r.cases),
         )
     console.print(table)
