@@ -34,6 +34,9 @@ class TenantRegistry:
         self.ttl = ttl_seconds
         self._loaded_at = 0.0
         self._tenants: dict[str, TenantInfo] = {}
+        # (tenants, hospital) -> (when, the tenants that have the hospital): found ones only, so a
+        # hospital just added to a roster is never refused from memory.
+        self._hospitals: dict[tuple[tuple[str, ...], str], tuple[float, list[str]]] = {}
 
     async def all(self) -> dict[str, TenantInfo]:
         if time.monotonic() - self._loaded_at > self.ttl:
@@ -45,6 +48,22 @@ class TenantRegistry:
 
     def invalidate(self) -> None:
         self._loaded_at = 0.0
+        self._hospitals.clear()
+
+    async def hospital_tenants(self, scope: Scope) -> list[str]:
+        """The tenants of `scope` that have the scope's hospital, remembered for `ttl` seconds when
+        found: every request of a hospital's token asks, and a roster changes rarely."""
+        assert scope.hospital_id is not None
+        key = (scope.tenant_ids, scope.hospital_id)
+        found = self._hospitals.get(key)
+        if found is not None and time.monotonic() - found[0] <= self.ttl:
+            return found[1]
+        owners = await _hospital_tenants(self.db, scope)
+        if owners:
+            if len(self._hospitals) > 100_000:  # bounded: tokens name at most a city's hospitals
+                self._hospitals.clear()
+            self._hospitals[key] = (time.monotonic(), owners)
+        return owners
 
 
 async def resolve_scope(db: Database, registry: TenantRegistry, principal: Principal) -> Scope:
@@ -67,7 +86,7 @@ async def resolve_scope(db: Database, registry: TenantRegistry, principal: Princ
     if role is Role.hospital_user:
         (code,) = principal.tenant_ids
         scope = _scope(role, (code,), principal.hospital_id, actor)
-        if not await _hospital_tenants(db, scope):
+        if not await registry.hospital_tenants(scope):
             raise AuthError(f"token names hospital {principal.hospital_id}, not a hospital of tenant {code}")
         return scope
     if role is Role.integrator:
@@ -84,7 +103,7 @@ async def resolve_scope(db: Database, registry: TenantRegistry, principal: Princ
         if hospital is None:
             return Scope(role, tuple(allowed), None, actor, all_hospitals=True)
         # A hospital-bound credential acts for that hospital, in its own region only.
-        owners = await _hospital_tenants(db, _scope(role, tuple(allowed), hospital, actor))
+        owners = await registry.hospital_tenants(_scope(role, tuple(allowed), hospital, actor))
         if not owners:
             raise AuthError(
                 f"service account {account.id} names hospital {hospital}, not a hospital of {','.join(allowed)}"

@@ -281,3 +281,34 @@ async def test_a_stale_standing_is_answered_while_it_is_read_again(db, city, yea
     await task
     # 90 points × 20 = 1,800.00
     assert (await check_draft(db, a1, draft(), cache=cache)).expected_payment == D("1800.00")
+
+
+async def test_isolation_every_role_against_every_hospital(settings, db, city, year):
+    """The check is answered for a hospital exactly when the caller may see that hospital's rows:
+    a hospital user for its own, a region for its hospitals, the city for all, an expert for none."""
+    api = Api(settings, db)
+    callers = {
+        "city_admin": (api.token(Role.city_admin, [city.city]), {city.a1, city.a2, city.b1}),
+        "city_viewer": (api.token(Role.city_viewer, [city.city]), {city.a1, city.a2, city.b1}),
+        "region_admin_A": (api.token(Role.region_admin, [city.a]), {city.a1, city.a2}),
+        "region_viewer_B": (api.token(Role.region_viewer, [city.b]), {city.b1}),
+        "hospital_A1": (api.token(Role.hospital_user, [city.a], city.a1), {city.a1}),
+        "hospital_A2": (api.token(Role.hospital_user, [city.a], city.a2), {city.a2}),
+        "expert_A": (api.token(Role.expert, [city.a]), set()),
+    }
+    for name, (token, allowed) in callers.items():
+        for hospital in (city.a1, city.a2, city.b1):
+            data = await api.gql(token, QUERY, {"draft": gql_draft(draft(patient_id="PA-1")), "hospital": hospital})
+            got = data["workstationCheck"]
+            if hospital in allowed:
+                assert got["__typename"] == "WorkstationCheck", (name, hospital, got)
+                assert got["hospitalCode"] == hospital
+                # PA-1's stay at a1 shows only in a1's own check (the rule is per hospital).
+                assert (got["lastStay"] is not None) == (hospital == city.a1), (name, hospital)
+            else:
+                assert got["__typename"] in ("PermissionDenied", "NotFound"), (name, hospital, got)
+                # The same answer whether the hospital exists elsewhere or not: a region's refusal
+                # reads as for a code that is no hospital at all.
+                if got["__typename"] == "NotFound":
+                    ghost = await api.gql(token, QUERY, {"draft": gql_draft(draft()), "hospital": "H99999999999"})
+                    assert ghost["workstationCheck"]["message"].replace("H99999999999", hospital) == got["message"]
