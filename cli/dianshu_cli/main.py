@@ -25,6 +25,9 @@ app.add_typer(standards_app, name="standards")
 from dianshu_cli.settlement import app as settlement_app  # noqa: E402
 
 app.add_typer(settlement_app, name="settlement")
+from dianshu_cli.supervision import app as supervision_app  # noqa: E402
+
+app.add_typer(supervision_app, name="supervision")
 console = Console(stderr=True)
 
 
