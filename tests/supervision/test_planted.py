@@ -14,6 +14,7 @@ upcoding signal, a planted upcoding hospital."""
 from __future__ import annotations
 
 import json
+import time
 
 from dianshu.db.session import scoped_session
 from dianshu.grouping.service import GROUP_CASES
@@ -84,7 +85,9 @@ async def test_the_rules_find_the_planted_patterns(db, owner_db, tmp_path, dispa
         upcoders = set(t["upcoding_hospitals"])
 
     city = Scope(Role.city_admin, (CITY, *REGIONS), all_hospitals=True, actor="test@city")
+    started = time.monotonic()
     result = await supervise(db, city, CITY, year=YEAR, version=zj)
+    seconds = time.monotonic() - started
     got = await findings(db, REGIONS)
     by_rule: dict[str, list] = {}
     for f, cases in got:
@@ -127,7 +130,7 @@ async def test_the_rules_find_the_planted_patterns(db, owner_db, tmp_path, dispa
         f"low-standard: planted {len(planted_ls)}, found {len(found_ls)}, recall {ls_recall:.1f}%, precision "
         f"{ls_precision:.1f}%; upcoding hospitals: planted {sorted(upcoders)}, flagged {sorted(found_up)}, recall "
         f"{up_recall:.1f}%, precision {up_precision:.1f}%; run: {result['findings']} findings "
-        f"{ {k: v['found'] for k, v in result['rules'].items()} }"
+        f"{ {k: v['found'] for k, v in result['rules'].items()} } in {seconds:.1f} s"
     )
     print(figures)
     assert split_recall >= 90 and split_precision >= 90, figures
