@@ -27,6 +27,9 @@ from dianshu_cli.settlement import app as settlement_app  # noqa: E402
 
 app.add_typer(settlement_app, name="settlement")
 app.add_typer(evaluation_app, name="evaluation")
+from dianshu_cli.supervision import app as supervision_app  # noqa: E402
+
+app.add_typer(supervision_app, name="supervision")
 console = Console(stderr=True)
 
 

@@ -135,10 +135,10 @@ async def test_a_rerun_finds_the_same_findings_and_flags_what_no_longer_matches(
     # S-2 corrected: admitted a month later (4-12 to 4-17): no split admission any more.
     fixed = stay("S-2", city.a1, 8000, 4, patient="PX", day=17)
     fixed["correction"] = "1"
-    await send(db, region, city.a, csv_bytes([fixed]), f"fix-{uuid.uuid4()}")
-    # Re-run for the corrected case's months only (what the ingestion touched): March and April.
-    result = await supervise(db, region, city.a, months=[3, 4], version=str(await _zj(db)))
-    assert result["rules"]["split_admission"]["stale"] == 1
+    _, _, _, batch = await send(db, region, city.a, csv_bytes([fixed]), f"fix-{uuid.uuid4()}")
+    # Re-run for what the correction touched: its new month (April) and its old version's (March).
+    result = await supervise(db, region, city.a, batch=str(batch.id), version=str(await _zj(db)))
+    assert result["months"] == [3, 4] and result["rules"]["split_admission"]["stale"] == 1
     ((g, cases),) = await findings(db, (city.a,), "split_admission")
     assert (g.id, g.state, g.stale, cases) == (f.id, "dismissed", True, ["S-1", "S-2"])
 

@@ -4,14 +4,17 @@ at least 90% of what was planted with under 10% of their findings false. The gen
 (GenerateOptions.truth) names what it planted; the test prints the figures it measured.
 
 A finding counts as true when it is what its rule describes and the generator planted: for split
-admission, a planted split (gap 1–2 days) or a planted unplanned readmission within 15 days to the
-same group (the rule's first variant, SPEC section 9); for low-standard admission, a planted
+admission, two stays of one planted chain (a first stay and its planted split or readmission, or two
+readmissions of one first stay): the split (gap 1–2 days), or a readmission within 15 days to the
+same group, not planned as the data reads (the rule's first variant, SPEC section 9); the figures
+also give the 1–2-day variant alone against the planted splits. For low-standard admission, a planted
 low-standard stay (or a readmission copied from one, which keeps its profile); for the MCC/CC
 upcoding signal, a planted upcoding hospital."""
 
 from __future__ import annotations
 
 import json
+import time
 
 from dianshu.db.session import scoped_session
 from dianshu.grouping.service import GROUP_CASES
@@ -27,7 +30,7 @@ from tests.supervision.helpers import findings, supervise
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
 YEAR = 2023  # list ids start with the year: apart from the demo's 2025 when both share a database
-STAYS = 20_000
+STAYS = 12_000
 CITY = pilot.CITY[0]
 REGIONS = [c for c, _, _ in pilot.REGIONS]
 
@@ -74,13 +77,17 @@ async def test_the_rules_find_the_planted_patterns(db, owner_db, tmp_path, dispa
         await run_job(db, scope, code, GROUP_CASES, {"from": f"{YEAR}-01", "to": f"{YEAR}-12", "versions": [zj]})
         t = json.loads((out / str(YEAR) / f"{code}.truth.json").read_text())
         truth["split_admission"] += [(h, *sorted(p)) for h, *p in t["split_admission"]]
-        truth["readmission"] += [(h, *sorted((a, b))) for h, a, b, planned in t["readmission"] if not planned]
+        # Planned ones too: a readmission that would fall in the next year is moved before its first stay,
+        # so the flag sits on the earlier stay and the later one reads as an unplanned readmission.
+        truth["readmission"] += [(h, *sorted((a, b))) for h, a, b, _planned in t["readmission"]]
         truth["low_standard"] += [tuple(x) for x in t["low_standard"]]
         truth["ls_copy"] += [tuple(x) for x in t["low_standard_readmission"]]
         upcoders = set(t["upcoding_hospitals"])
 
     city = Scope(Role.city_admin, (CITY, *REGIONS), all_hospitals=True, actor="test@city")
+    started = time.monotonic()
     result = await supervise(db, city, CITY, year=YEAR, version=zj)
+    seconds = time.monotonic() - started
     got = await findings(db, REGIONS)
     by_rule: dict[str, list] = {}
     for f, cases in got:
@@ -123,11 +130,9 @@ async def test_the_rules_find_the_planted_patterns(db, owner_db, tmp_path, dispa
         f"low-standard: planted {len(planted_ls)}, found {len(found_ls)}, recall {ls_recall:.1f}%, precision "
         f"{ls_precision:.1f}%; upcoding hospitals: planted {sorted(upcoders)}, flagged {sorted(found_up)}, recall "
         f"{up_recall:.1f}%, precision {up_precision:.1f}%; run: {result['findings']} findings "
-        f"{ {k: v['found'] for k, v in result['rules'].items()} }"
+        f"{ {k: v['found'] for k, v in result['rules'].items()} } in {seconds:.1f} s"
     )
-    print(figures, false_pairs[:10])
-    for f, _ in by_rule.get("upcoding_mcc_share", []):
-        print(f.hospital_id, f.figure, f.threshold, f.evidence)
+    print(figures)
     assert split_recall >= 90 and split_precision >= 90, figures
     assert ls_recall >= 90 and ls_precision >= 90, figures
     assert up_recall >= 90 and up_precision >= 90, figures

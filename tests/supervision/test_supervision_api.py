@@ -108,3 +108,59 @@ async def test_supervision_through_the_typed_api(api, db, city):
         "dismissFinding"
     ]
     assert bad["__typename"] == "ValidationError" and bad["errors"][0]["field"] == "input.finding"
+
+
+ORDER = """query($t: String!, $a: String) { findings(tenant: $t, first: 3, after: $a) {
+  pageInfo { hasNextPage endCursor } nodes { databaseId rule severity priority } } }"""
+
+
+async def test_findings_come_in_the_audit_queue_order_page_by_page(settings, db, city, dispatcher, builtin_versions):  # noqa: F811
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from dianshu.db.session import scoped_session
+    from dianshu.scope import Scope
+    from tests.supervision.test_rules import load, stay
+
+    zj = builtin_versions["zhejiang_2022"]
+    may = date(2025, 5, 1)
+    rows = [
+        stay("LS-1", city.a1, start=may, los=1, bed=300, exam=3000, lab=2000, treatment=400, drugs=300),
+        stay("BH-1", city.a1, start=may, los=10, bed=3000, exam=1000, treatment=100, nursing=100, drugs=200),
+        stay("V-98", city.a1, start=may, los=6, bed=500, treatment=2000, nursing=500, drugs=5000, vent=98),
+        stay("O-1", city.a1, start=may, los=5, bed=500, treatment=2000, nursing=500, drugs=5000, own=3000),
+        # A split admission (severity high): readmitted a day after discharge.
+        stay("S-1", city.a2, start=date(2025, 3, 1), los=5, patient="PS", bed=500, treatment=2000, drugs=5500),
+        stay("S-2", city.a2, start=date(2025, 3, 7), los=5, patient="PS", bed=500, treatment=2000, drugs=5500),
+    ]
+    region = await load(db, city, zj, rows)
+    from tests.supervision.helpers import supervise
+
+    await supervise(db, region, city.a, version=str(zj))
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        # The anomaly ranking's priorities on two medium findings: they come first, highest first.
+        await s.execute(
+            text(
+                "update supervision_finding set priority = case rule when 'own_pay_switch' then 0.9 else 0.1 end "
+                "where tenant_id = :t and rule in ('own_pay_switch', 'bed_hanging')"
+            ),
+            {"t": city.a},
+        )
+    api = Api(settings, db)
+    try:
+        token = api.token(Role.region_admin, [city.a])
+        first = (await api.gql(token, ORDER, {"t": city.a}))["findings"]
+        second = (await api.gql(token, ORDER, {"t": city.a, "a": first["pageInfo"]["endCursor"]}))["findings"]
+    finally:
+        await api.client.aclose()
+    got = [(n["rule"], n["severity"], n["priority"]) for n in first["nodes"] + second["nodes"]]
+    # Priority 0.9, 0.1, then no priority: high (the split) before medium, then the oldest first.
+    assert got[:3] == [
+        ("own_pay_switch", "medium", "0.900000"),
+        ("bed_hanging", "medium", "0.100000"),
+        ("split_admission", "high", None),
+    ]
+    assert first["pageInfo"]["hasNextPage"] is True and second["pageInfo"]["hasNextPage"] is False
+    assert sorted(r for r, _, _ in got[3:]) == ["low_standard_admission", "upcoding_ventilation"]
+    assert len({n["databaseId"] for n in first["nodes"] + second["nodes"]}) == 5

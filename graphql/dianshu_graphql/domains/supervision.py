@@ -71,6 +71,15 @@ def _finding_id(value: strawberry.ID) -> uuid.UUID | ValidationError:
         return invalid(f"finding {str(value)[:100]}", "input.finding", "not an id", str(e))
 
 
+def _batch_id(value: strawberry.ID) -> str:
+    """An ingestion batch (its id or databaseId) as the job's parameter; anything else is passed on
+    for the job kind's check to refuse by field."""
+    try:
+        return str(node.key_of(value, "IngestionBatch", field="batch", raw=node.uuid_part)[-1])
+    except InvalidId:
+        return str(value)
+
+
 def key_decimal(value: Any) -> Decimal:
     d = Decimal(str(value))
     if d.is_nan():
@@ -164,7 +173,8 @@ class SupervisionQuery:
 class SupervisionMutation:
     @strawberry.mutation(
         description="Run every supervision rule over a region's year (a city: all its regions, peers city-wide), "
-        "or only the case-level rules' cases of some discharge months (after an ingestion or a correction); "
+        "or only the case-level rules' cases of some discharge months, or of the months an ingestion batch "
+        "touched (`batch`: the incremental run after an ingestion or a correction); "
         "a job. Re-running finds the same findings, never twice.",
         extensions=[Allow(job=SUPERVISION_RUN)],
     )
@@ -174,12 +184,15 @@ class SupervisionMutation:
         tenant: str,
         year: int,
         months: list[int] | None = None,
+        batch: strawberry.ID | None = None,
         version: strawberry.ID | None = None,
         idempotency_key: str | None = None,
     ) -> RunSupervisionResult:
         params: dict[str, Any] = {"year": year}
         if months is not None:
             params["months"] = months
+        if batch is not None:
+            params["batch"] = _batch_id(batch)
         if version is not None:
             params["version"] = grouping.version_id(version, "version")
         result = await grouping.submit(info, tenant, SUPERVISION_RUN, params, idempotency_key)

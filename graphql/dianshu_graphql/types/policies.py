@@ -121,7 +121,7 @@ D = {
     "supervision_upcoding_cmi_margin": "Upcoding: CMI above the peers' percentile times one plus this (0.1).",
     "supervision_upcoding_jump": "Upcoding: or the MCC/CC share up this much on last year (0.1).",
     "supervision_upcoding_z": "Upcoding: and the hospital's MCC cases above the compared share by at least this many "
-    "binomial standard errors (2), so chance in a small hospital is not flagged.",
+    "binomial standard errors (3), so chance in a small hospital is not flagged.",
     "supervision_hospital_min_cases": "Hospital-level rules judge hospitals with at least "
     "this many cases in the year (30).",
     "supervision_own_pay_rise": "Cost shifting (转嫁费用): a hospital's own-pay share up "

@@ -11,8 +11,9 @@ findings retry-safely.
   not found again is flagged `stale` (the cases were corrected or recalled, or a parameter changed)
   and keeps its state; found again, the flag goes.
 - months: case-level rules anchored on a case (split admission on the readmission) judge only cases
-  discharged in those months (after an ingestion or a correction: the batch's months); frequent
-  admission and the hospital-level signals always judge the whole year.
+  discharged in those months; frequent admission and the hospital-level signals always judge the
+  whole year. `batch` (an ingestion batch id) instead: the months that batch touched (its rows' and
+  those of the versions its corrections superseded), the incremental run after an ingestion.
 - The scheme version: `version` (a DRG scheme version id) or the scheme of the city's payment
   standard in force on the year's last day. Relative weights (CMI, high-RW share) come from that
   standard; without one, the rules that need them are skipped and the result says so.
@@ -50,7 +51,7 @@ ALL_MONTHS = list(range(1, 13))
 
 
 def check_params(p: dict[str, Any]) -> tuple[int, list[int], uuid.UUID | None]:
-    unknown = sorted(set(p) - {"year", "months", "version"})
+    unknown = sorted(set(p) - {"year", "months", "version", "batch"})
     if unknown:
         raise JobRejected(f"{unknown[0]}: not a parameter of {SUPERVISION_RUN}", field=unknown[0])
     year = p.get("year")
@@ -64,6 +65,13 @@ def check_params(p: dict[str, Any]) -> tuple[int, list[int], uuid.UUID | None]:
     for m in months:
         if (reason := bounds.month_reason(m)) is not None:
             raise JobRejected(f"months: {reason}", field="months")
+    if p.get("batch") is not None:
+        if p.get("months") is not None:
+            raise JobRejected("months: not with batch (the batch's months are judged)", field="months")
+        try:
+            uuid.UUID(str(p["batch"]))
+        except ValueError:
+            raise JobRejected("batch: an ingestion batch id", field="batch") from None
     version = p.get("version")
     vid = None
     if version is not None:
@@ -157,6 +165,22 @@ def prepared(sql: str, all_params: dict[str, Any]) -> tuple[Any, dict[str, Any]]
     return text(sql), used
 
 
+async def batch_months(session: AsyncSession, tenants: list[str], batch: uuid.UUID, year: int) -> list[int]:
+    """The discharge months of `year` an ingestion batch touched: its rows' and, for corrections,
+    those of the versions they superseded (a finding on the old version is judged again)."""
+    rows = await session.execute(
+        text("""
+        select distinct extract(month from c.discharge_month)::int as m from case_record c
+        where c.tenant_id = any(:t) and extract(year from c.discharge_month)::int = :y
+          and (c.batch_id = :b or exists (
+                select 1 from case_record n where n.tenant_id = c.tenant_id and n.hospital_id = c.hospital_id
+                and n.list_id = c.list_id and n.batch_id = :b and n.version = c.version + 1))
+        order by m"""),
+        {"t": tenants, "y": year, "b": batch},
+    )
+    return list(rows.scalars())
+
+
 async def run_rules(ctx: JobContext, year: int, months: list[int], version: uuid.UUID | None) -> dict[str, Any]:
     s = ctx.session
     tenants, city = await _tenants(s, ctx.tenant_id)
@@ -173,6 +197,21 @@ async def run_rules(ctx: JobContext, year: int, months: list[int], version: uuid
     standard = std.id if std is not None and std.scheme_version_id == version else None
     region = None if ctx.tenant_id == city else ctx.tenant_id
     policy = (await effective_policy(s, city, region, year, "all")).policy
+    if ctx.params.get("batch") is not None:
+        months = await batch_months(s, tenants, uuid.UUID(str(ctx.params["batch"])), year)
+        if not months:
+            return {
+                "tenants": tenants,
+                "year": year,
+                "months": [],
+                "version": str(version),
+                "standard": None,
+                "rules": {},
+                "skipped": {},
+                "findings": 0,
+                "new": 0,
+                "stale": 0,
+            }
     binds = params(policy, year, months, tenants, version, standard)
 
     await ctx.progress(0, len(RULES), "staging the hospitals' figures")

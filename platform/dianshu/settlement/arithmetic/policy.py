@@ -128,7 +128,7 @@ class Policy:
     supervision_upcoding_share_margin: Decimal = D("0.1")  # MCC/CC share above the peers' percentile + this
     supervision_upcoding_cmi_margin: Decimal = D("0.1")  # CMI above the peers' percentile × (1 + this)
     supervision_upcoding_jump: Decimal = D("0.1")  # or the MCC/CC share up this much on last year
-    supervision_upcoding_z: Decimal = D(2)  # and the excess this many standard errors (not chance)
+    supervision_upcoding_z: Decimal = D(3)  # and the excess this many standard errors (not chance)
     supervision_hospital_min_cases: int = 30  # hospital-level rules judge hospitals with this many cases
     supervision_own_pay_rise: Decimal = D("0.02")  # own-pay share up this much on last year
     supervision_own_pay_switch_share: Decimal = D("0.3")  # a stay whose own-pay share is above this

@@ -10,17 +10,17 @@ from collections.abc import Callable
 
 from dianshu.supervision.rules import cases, hospitals
 
-# code -> the statement's SQL (binds: see run.py's params()).
+# code -> the statement's SQL (binds: see run.py's params()), in the catalogue's order.
 RULES: dict[str, Callable[[], str]] = {
     "split_admission": cases.split_admission,
     "frequent_admission": cases.frequent_admission,
     "low_standard_admission": cases.low_standard_admission,
     "bed_hanging": cases.bed_hanging,
     "upcoding_ventilation": cases.upcoding_ventilation,
-    "own_pay_switch": cases.own_pay_switch,
     "upcoding_mcc_share": hospitals.upcoding_mcc_share,
     "upcoding_cmi": hospitals.upcoding_cmi,
     "own_pay_rise": hospitals.own_pay_rise,
+    "own_pay_switch": cases.own_pay_switch,
     "service_shortfall": hospitals.service_shortfall,
     "high_cost": hospitals.high_cost,
     "own_pay_over": hospitals.own_pay_over,
