@@ -64,13 +64,14 @@ with stays as (
 ),
 y as (
   select s.*, g.drg, cardinality(g.mcc) as n_mcc, cardinality(g.cc) as n_cc,
-         avg(s.los_days) over (partition by g.drg) as drg_los
+         avg(s.los_days) over (partition by g.drg) as drg_los,
+         dense_rank() over (order by g.drg) as drg_key  -- the same sort as the line above
   from stays s join case_grouping g on g.tenant_id = s.tenant_id and g.case_id = s.id and g.version_id = $2::uuid
   where s.discharge_month >= $5::date
 )
 select y.id::int8,
        array_position($1::text[], y.tenant_id::text)::int4,
-       dense_rank() over (order by y.drg)::int8,
+       y.drg_key::int8,
        (y.total_cost / coalesce(d.avg_cost, $4::numeric))::float8,
        coalesce(y.los_days / nullif(y.drg_los, 0), 1)::float8,
        y.n_mcc::float8,
