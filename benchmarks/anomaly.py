@@ -9,7 +9,8 @@ built-in standards, writes N grouped cases of 2025 straight into case_record and
 under a fixed seed; ingestion and grouping have their own benchmarks) and a published payment
 standard over every ZJ-DRG group, then times each job for the whole city (one model over every
 region), run in this process as a city admin's job, and prints the anomaly job's own split (load,
-model, store)."""
+model, store), and the CPU seconds spent in this process and in PostgreSQL (wall time on a shared
+machine says little)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from benchmarks.common import CODES, fresh_database, provision_pilot
+from benchmarks.common import CODES, fresh_database, postmaster_pid, provision_pilot, server_cpu_seconds
 from dianshu.config import Settings, reset_settings
 from dianshu.db.session import Database, scoped_session
 from dianshu.jobs import service as jobs
@@ -123,9 +124,14 @@ async def time_job(db: Database, kind: str) -> tuple[float, dict[str, Any]]:
     city = Scope(Role.city_admin, (pilot.CITY[0], *CODES), all_hospitals=True, actor="bench")
     async with scoped_session(db, city) as s:
         job, _ = await jobs.submit(s, db, city, pilot.CITY[0], kind, {"year": 2025}, idempotency_key=str(uuid.uuid4()))
-    t0 = time.perf_counter()
+    postmaster = await postmaster_pid(db)
+    server0 = server_cpu_seconds(postmaster) if postmaster else 0.0
+    t0, c0 = time.perf_counter(), time.process_time()
     outcome = await jobs.execute(db, pilot.CITY[0], job.id)
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    server = (server_cpu_seconds(postmaster) - server0) if postmaster else float("nan")
+    print(f"{kind}: CPU {cpu:.1f}s in this process (the model), {server:.1f}s in PostgreSQL", flush=True)
     async with scoped_session(db, Scope.system((pilot.CITY[0],))) as s:
         j = (await s.execute(select(Job).where(Job.id == job.id))).scalar_one()
     assert outcome == "succeeded", j.error
