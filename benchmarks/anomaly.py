@@ -1,7 +1,7 @@
 """Supervision benchmark: the anomaly run (anomaly.run) and the signals run (signals.run) on a
 generated city year, database included.
 
-    .venv/bin/python -m benchmarks.anomaly [--cases 1000000] [--repeat 1]
+    .venv/bin/python -m benchmarks.anomaly [--cases 1000000] [--repeat 1] [--skip-setup] [--only anomaly.run]
 
 Makes a fresh database `dianshu_bench_anomaly` with the pilot city (150 hospitals, 9 regions) and the
 built-in standards, writes N grouped cases of 2025 straight into case_record and case_grouping by SQL
@@ -9,20 +9,24 @@ built-in standards, writes N grouped cases of 2025 straight into case_record and
 under a fixed seed; ingestion and grouping have their own benchmarks) and a published payment
 standard over every ZJ-DRG group, then times each job for the whole city (one model over every
 region), run in this process as a city admin's job, and prints the anomaly job's own split (load,
-model, store)."""
+model, store), and the CPU seconds spent in this process and in PostgreSQL (wall time on a shared
+machine says little)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import time
 import uuid
 from typing import Any
 
 from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
 
-from benchmarks.common import CODES, fresh_database, provision_pilot
+from benchmarks.common import CODES, fresh_database, postmaster_pid, provision_pilot, server_cpu_seconds
+from dianshu.config import Settings, reset_settings
 from dianshu.db.session import Database, scoped_session
 from dianshu.jobs import service as jobs
 from dianshu.jobs.models import Job
@@ -31,6 +35,8 @@ from dianshu.standards.models import DrgSchemeVersion
 from dianshu.supervision.anomaly.service import ANOMALY
 from dianshu.supervision.signals.service import SIGNALS
 from dianshu.tenancy import pilot
+
+DATABASE = "dianshu_bench_anomaly"
 
 CASES_SQL = """
 with h as (select tenant_id, id, row_number() over (order by tenant_id, id) as k from hospital),
@@ -118,9 +124,14 @@ async def time_job(db: Database, kind: str) -> tuple[float, dict[str, Any]]:
     city = Scope(Role.city_admin, (pilot.CITY[0], *CODES), all_hospitals=True, actor="bench")
     async with scoped_session(db, city) as s:
         job, _ = await jobs.submit(s, db, city, pilot.CITY[0], kind, {"year": 2025}, idempotency_key=str(uuid.uuid4()))
-    t0 = time.perf_counter()
+    postmaster = await postmaster_pid(db)
+    server0 = server_cpu_seconds(postmaster) if postmaster else 0.0
+    t0, c0 = time.perf_counter(), time.process_time()
     outcome = await jobs.execute(db, pilot.CITY[0], job.id)
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    server = (server_cpu_seconds(postmaster) - server0) if postmaster else float("nan")
+    print(f"{kind}: CPU {cpu:.1f}s in this process (the model), {server:.1f}s in PostgreSQL", flush=True)
     async with scoped_session(db, Scope.system((pilot.CITY[0],))) as s:
         j = (await s.execute(select(Job).where(Job.id == job.id))).scalar_one()
     assert outcome == "succeeded", j.error
@@ -131,16 +142,27 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--skip-setup", action="store_true", help="reuse the database an earlier run left")
+    ap.add_argument("--only", choices=(ANOMALY, SIGNALS), help="time one job only")
     a = ap.parse_args()
-    settings = fresh_database("dianshu_bench_anomaly")
-    provision_pilot(settings, standards=True)
+    if a.skip_setup:
+        base = Settings()
+        os.environ["DATABASE_URL"] = (
+            make_url(base.owner_url()).set(database=DATABASE).render_as_string(hide_password=False)
+        )
+        reset_settings()
+        settings = Settings()
+    else:
+        settings = fresh_database(DATABASE)
+        provision_pilot(settings, standards=True)
 
     async def run() -> None:
         owner = Database(settings.owner_url(), pool_size=1)
         db = Database(settings.runtime_url(), pool_size=2)
         try:
-            await prepare(owner, a.cases)
-            for kind in (ANOMALY, SIGNALS):
+            if not a.skip_setup:
+                await prepare(owner, a.cases)
+            for kind in (a.only,) if a.only else (ANOMALY, SIGNALS):
                 times = []
                 for _ in range(a.repeat):
                     seconds, result = await time_job(db, kind)

@@ -112,15 +112,11 @@ def upgrade() -> None:
         sa.Column("score", sa.Numeric(precision=6, scale=2), nullable=False),
         sa.Column("rank", sa.Integer(), nullable=False),
         *drivers,
-        sa.ForeignKeyConstraint(
-            ["tenant_id", "run_id"],
-            ["anomaly_run.tenant_id", "anomaly_run.id"],
-            name=op.f("fk_case_anomaly_tenant_id_run_id_anomaly_run"),
-        ),
+        # No foreign key to anomaly_run (like case_point to points_run): a run writes a million rows
+        # at once, and a per-row reference check would cost more than the rest of the insert.
         sa.PrimaryKeyConstraint("tenant_id", "run_id", "case_id", name=op.f("pk_case_anomaly")),
     )
     op.create_index("ix_case_anomaly_rank", "case_anomaly", ["tenant_id", "run_id", "rank"])
-    op.create_index("ix_case_anomaly_hospital", "case_anomaly", ["tenant_id", "run_id", "hospital_id", "rank"])
     op.create_table(
         "hospital_anomaly",
         sa.Column("tenant_id", sa.String(length=12), nullable=False),
@@ -158,7 +154,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("hospital_anomaly")
-    op.drop_index("ix_case_anomaly_hospital", table_name="case_anomaly")
     op.drop_index("ix_case_anomaly_rank", table_name="case_anomaly")
     op.drop_table("case_anomaly")
     op.drop_index("ix_anomaly_run_year", table_name="anomaly_run")

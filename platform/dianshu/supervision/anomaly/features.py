@@ -64,13 +64,14 @@ with stays as (
 ),
 y as (
   select s.*, g.drg, cardinality(g.mcc) as n_mcc, cardinality(g.cc) as n_cc,
-         avg(s.los_days) over (partition by g.drg) as drg_los
+         avg(s.los_days) over (partition by g.drg) as drg_los,
+         dense_rank() over (order by g.drg) as drg_key  -- the same sort as the line above
   from stays s join case_grouping g on g.tenant_id = s.tenant_id and g.case_id = s.id and g.version_id = $2::uuid
   where s.discharge_month >= $5::date
 )
 select y.id::int8,
        array_position($1::text[], y.tenant_id::text)::int4,
-       dense_rank() over (order by y.drg)::int8,
+       y.drg_key::int8,
        (y.total_cost / coalesce(d.avg_cost, $4::numeric))::float8,
        coalesce(y.los_days / nullif(y.drg_los, 0), 1)::float8,
        y.n_mcc::float8,
@@ -83,7 +84,6 @@ select y.id::int8,
        {_share("y.own_pay")}
 from y
 left join payment_standard_drg d on d.standard_id = $3::uuid and d.drg = y.drg
-order by y.id
 """
 
 # COPY binary: an 11-byte signature, 4 bytes of flags, a 4-byte header extension length (and the
@@ -98,7 +98,7 @@ ROW = np.dtype(
 
 @dataclass
 class Features:
-    ids: np.ndarray  # case ids, ascending (int64)
+    ids: np.ndarray  # case ids (int64), by tenant then id
     tenants: np.ndarray  # 1-based index into the run's tenants (int32)
     groups: np.ndarray  # the DRG, as 0..G-1 in code order (int64)
     X: np.ndarray  # n × len(FEATURES), float64
@@ -118,6 +118,10 @@ def parse_binary(data: bytes) -> Features:
     rec = np.frombuffer(data, dtype=ROW, offset=start, count=body // ROW.itemsize)
     if len(rec) and (np.any(rec["n"] != 3 + len(FEATURES)) or np.any(rec["l_id"] != 8)):
         raise ValueError("binary COPY rows are not of the expected shape")
+    # By case id (ids are unique within a tenant; tenant then id): the same cases always reach the
+    # model in the same order, whatever order the query returned them in.
+    order = np.lexsort((rec["id"], rec["tenant"]))
+    rec = rec[order]
     X = np.empty((len(rec), len(FEATURES)), dtype=np.float64)
     for j, f in enumerate(FEATURES):
         X[:, j] = rec[f]

@@ -53,11 +53,9 @@ class CaseAnomaly(Base):
     DRG's median."""
 
     __tablename__ = "case_anomaly"
-    __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "run_id"], ["anomaly_run.tenant_id", "anomaly_run.id"]),
-        Index("ix_case_anomaly_rank", "tenant_id", "run_id", "rank"),
-        Index("ix_case_anomaly_hospital", "tenant_id", "run_id", "hospital_id", "rank"),
-    )
+    # No foreign key to anomaly_run (like case_point): a run inserts a million rows at once. One index
+    # beside the key: by rank (a hospital's page reads the rank order and filters).
+    __table_args__ = (Index("ix_case_anomaly_rank", "tenant_id", "run_id", "rank"),)
 
     tenant_id: Mapped[str] = mapped_column(String(12), primary_key=True)
     run_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

@@ -155,15 +155,24 @@ async def compute_anomaly(ctx: JobContext, year: int) -> tuple[uuid.UUID, dict[s
         columns=[c for c, _ in STAGE_COLUMNS],
         format="binary",
     )
+    # The planner's statistics of the staged rows and of the tenants' index (a subscripted array would
+    # hide them), so that the joins below are hash joins rather than a million index look-ups.
+    await s.execute(text(f"create temporary table {STAGE}_tenant (ix int4, tenant_id text) on commit drop"))
+    await s.execute(
+        text(f"insert into {STAGE}_tenant select i, t from unnest(cast(:t as text[])) with ordinality as u(t, i)"),
+        {"t": tenants},
+    )
+    await s.execute(text(f"analyze {STAGE}"))
+    await s.execute(text(f"analyze {STAGE}_tenant"))
     cols, sel = _driver_columns()
-    params = {"r": run_id, "tenants": tenants, "features": list(FEATURES), "v": cov.standard.scheme_version_id}
+    params = {"r": run_id, "features": list(FEATURES), "v": cov.standard.scheme_version_id}
     await s.execute(
         text(
             f"insert into case_anomaly (tenant_id, run_id, case_id, hospital_id, list_id, drg, score, rank, {cols}) "
             f"select c.tenant_id, cast(:r as uuid), s.case_id, c.hospital_id, c.list_id, g.drg, "
             f"round(s.score::numeric, 2), s.rank, {sel} "
-            f"from {STAGE} s "
-            f"join case_record c on c.tenant_id = (cast(:tenants as text[]))[s.tenant_ix] and c.id = s.case_id "
+            f"from {STAGE} s join {STAGE}_tenant t on t.ix = s.tenant_ix "
+            f"join case_record c on c.tenant_id = t.tenant_id and c.id = s.case_id "
             f"join case_grouping g on g.tenant_id = c.tenant_id and g.case_id = c.id and g.version_id = :v"
         ),
         params,
