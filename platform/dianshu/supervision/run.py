@@ -41,6 +41,7 @@ from dianshu.settlement.runs.policies import effective_policy
 from dianshu.standards.in_force import standard_in_force
 from dianshu.standards.models import DrgSchemeVersion
 from dianshu.supervision.catalogue import BY_CODE, RULES
+from dianshu.supervision.queue import prioritise
 from dianshu.supervision.rules import HITS_TABLE, NEEDS_STANDARD, YEAR_WIDE
 from dianshu.supervision.rules import RULES as SQL
 from dianshu.supervision.rules.hospitals import STATS
@@ -291,6 +292,8 @@ async def run_rules(ctx: JobContext, year: int, months: list[int], version: uuid
             },
         )
     ).all()
+    # The audit queue's order from the latest anomaly run (new findings get their priority now).
+    await prioritise(s, tenants, year)
     found, new, staled = (
         Counter(r.rule for r in upserted),
         Counter(r.rule for r in upserted if r.inserted),

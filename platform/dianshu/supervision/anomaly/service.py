@@ -28,6 +28,7 @@ from dianshu.jobs.kinds import job_kind
 from dianshu.supervision.anomaly.features import FEATURES, SIGNATURE, load_features
 from dianshu.supervision.anomaly.model import DRIVERS, score_cases
 from dianshu.supervision.anomaly.models import AnomalyRun, CaseAnomaly, HospitalAnomaly
+from dianshu.supervision.queue import prioritise
 from dianshu.supervision.signals.coverage import check_params, check_year, coverage
 
 ANOMALY = "anomaly.run"
@@ -191,6 +192,8 @@ async def compute_anomaly(ctx: JobContext, year: int) -> tuple[uuid.UUID, dict[s
         ),
         {"r": run_id, "tenants": tenants, "top": top},
     )
+    # The open findings' audit-queue order follows the new scores.
+    await prioritise(s, tenants, year)
     t3 = time.perf_counter()
     summary = {
         "anomaly_run": str(run_id),
