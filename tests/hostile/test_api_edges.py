@@ -633,6 +633,25 @@ CURSORS |= {
         [["TENANT\x00", "H"], ["\ud800", "H"], ["TENANT", 1], ["TENANT"]],
     ),
 }
+# The supervision signals' and anomalies' connections (issue 12).
+CURSORS |= {
+    "hospitalSignals": (
+        '{ hospitalSignals(tenant: "TENANT", year: 2025, after: $a) { nodes { hospital } } }',
+        [["H\x00", "x"], ["\ud800", "x"], [1, "x"], ["H"]],
+    ),
+    "signalQueue": (
+        '{ signalQueue(tenant: "TENANT", year: 2025, after: $a) { nodes { hospital } } }',
+        [["x", "H", "a"], ["NaN", "H", "a"], [1, "H", "a"], ["1", "H"]],
+    ),
+    "caseAnomalies": (
+        '{ caseAnomalies(tenant: "TENANT", year: 2025, after: $a) { nodes { rank } } }',
+        [["1"], [-1], [2**63], [1, 2]],
+    ),
+    "hospitalAnomalies": (
+        '{ hospitalAnomalies(tenant: "TENANT", year: 2025, after: $a) { nodes { rank } } }',
+        [["1"], [-1], [2**63], [1, 2]],
+    ),
+}
 # Connections inside a type, reached through a root field.
 NESTED_CURSORS = {
     "EffectivePolicy.changes": (
