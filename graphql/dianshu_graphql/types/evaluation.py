@@ -63,6 +63,8 @@ class EvaluationScoreSource(Enum):
 
 
 RunKey = tuple[str, uuid.UUID]
+# The fewest peers (the hospital itself among them) whose percentiles a hospital's own user may see.
+MIN_PEERS_SHOWN = 4
 
 
 @strawberry.type(description="The peers' 25th and 75th percentiles (Excel PERCENTILE.INC) of one indicator.")
@@ -70,7 +72,10 @@ class EvaluationPeerStat:
     code: str = strawberry.field(description="The indicator's code.")
     level: int = strawberry.field(description="The hospitals' level (1, 2, 3): peers are of the same level.")
     peers: int = strawberry.field(description="Peers with a value (those without are left out).")
-    p25: Decimal | None = strawberry.field(description="25th percentile, 4 places (null: no peer has a value).")
+    p25: Decimal | None = strawberry.field(
+        description="25th percentile, 4 places (null: no peer has a value; or, to a hospital's own user, fewer than "
+        "4 peers, whose percentiles would give away the others' figures)."
+    )
     p75: Decimal | None = strawberry.field(description="75th percentile, 4 places.")
 
 
@@ -216,8 +221,17 @@ async def peer_stats(info: Info, runs: list[RunKey]) -> dict[tuple[uuid.UUID, in
         rows = (
             await s.execute(select(PeerStatRow).where(tuple_(PeerStatRow.tenant_id, PeerStatRow.run_id).in_(runs)))
         ).scalars()
+        # A hospital's own user sees the percentiles only of 4 peers or more: of 2 or 3 (one being
+        # itself) they would give away the other hospitals' own figures.
+        hidden = info.context.scope.hospital_id is not None
         return {
-            (r.run_id, r.level, r.code): EvaluationPeerStat(code=r.code, level=r.level, peers=r.n, p25=r.p25, p75=r.p75)
+            (r.run_id, r.level, r.code): EvaluationPeerStat(
+                code=r.code,
+                level=r.level,
+                peers=r.n,
+                p25=None if hidden and r.n < MIN_PEERS_SHOWN else r.p25,
+                p75=None if hidden and r.n < MIN_PEERS_SHOWN else r.p75,
+            )
             for r in rows
         }
 

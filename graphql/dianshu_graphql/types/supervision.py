@@ -118,6 +118,21 @@ def finding_cases_loader(ctx: Any) -> DataLoader[tuple[str, str], list[Any]]:
     return DataLoader(load_fn=load)
 
 
+def redacted(e: FindingEvidence, level: SupervisionLevel, hospital_bound: bool) -> FindingEvidence:
+    """The evidence as a hospital-bound caller may see it: no figure derived from its peers."""
+    if not hospital_bound:
+        return e
+    hospital_level = level == SupervisionLevel.hospital
+    return FindingEvidence(
+        figure=e.figure,
+        threshold=None if hospital_level else e.threshold,
+        peer_value=None,
+        unit=e.unit,
+        variant=e.variant,
+        figures=[x for x in e.figures if not x.name.startswith("peer")],
+    )
+
+
 def _text(v: Any) -> str | None:
     if v is None:
         return None
@@ -143,7 +158,15 @@ class SupervisionFinding(node.Node):
         description="The last run that judged it did not find it again (its cases corrected or recalled, or a "
         "parameter changed): kept with its state, never closed silently."
     )
-    evidence: FindingEvidence
+    full_evidence: strawberry.Private[FindingEvidence]
+
+    @strawberry.field(
+        description="What it rests on. A hospital's own user does not see its peers' figures (peerValue, a "
+        "hospital-level finding's threshold and the peers' figures are null or left out): with few peers of a "
+        "level they would be another hospital's own figure."
+    )
+    def evidence(self, info: Info) -> FindingEvidence:
+        return redacted(self.full_evidence, self.level, info.context.scope.hospital_id is not None)
     priority: Decimal | None = strawberry.field(description="The audit queue's order (the anomaly score), if set.")
     detected_at: datetime.datetime
     last_seen_at: datetime.datetime
@@ -179,7 +202,7 @@ class SupervisionFinding(node.Node):
             severity=FindingSeverity(f.severity),
             state=FindingState(f.state),
             stale=f.stale,
-            evidence=FindingEvidence(
+            full_evidence=FindingEvidence(
                 figure=f.figure,
                 threshold=f.threshold,
                 peer_value=f.peer_value,
