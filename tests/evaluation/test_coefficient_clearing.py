@@ -46,3 +46,19 @@ def test_a_uniform_coefficient_leaves_the_money_unchanged():
     r = clear({"A1": D("1.05"), "A2": D("1.05")})
     assert r.P == D("630.0000")
     assert (r.hospitals["A1"].due, r.hospitals["A2"].due) == (D("26425.00"), D("30425.00"))
+
+
+def test_a_coefficient_does_not_scale_the_deductions():
+    # A1 has 300 case points and a deduction of 60 (a serious violation, multiple × b), coefficient
+    # 0.9; A2 300 points, coefficient 1. Deductions are separate lines (SPEC section 5), so A1
+    # counts 300 × 0.9 − 60 = 210 (not (300 − 60) × 0.9 = 216): P = 510, PV = 64,850 / 510 =
+    # 127.156862745…; D_A1 = 210 × PV − 6,000 = 20,702.9411…, D_A2 = 300 × PV − 2,000 = 36,147.0588…;
+    # floors 20,702.94 + 36,147.05 = 56,849.99, the last fen to the larger remainder (A2's 0.88).
+    totals = {
+        "A1": PointsTotals(3, D("300.0000"), D("300.0000"), D("60.0000"), D("6000.00"), D("18000.00")),
+        "A2": TOTALS["A2"],
+    }
+    hospitals = {"A1": HospitalIn("A1", evaluation_coefficient=D("0.9")), "A2": HospitalIn("A2")}
+    r = clear_ledger("employee", totals, LedgerBudget(budget(D(60000), POLICY), D(56000)), hospitals, [], POLICY)
+    assert (r.P, r.figures()["PV"]) == (D("510.0000"), "127.156863")
+    assert (r.hospitals["A1"].due, r.hospitals["A2"].due) == (D("20702.94"), D("36147.06"))

@@ -398,10 +398,11 @@ def _clear_ledger(
         raise SettlementInputError(f"ledger {ledger}", "cases", "no cases: nothing to clear", whole_record=True)
     b = lb.budget
     f_total = fund_total(lb.fee_for_service_fund, b, policy)
-    # The evaluation's points coefficient multiplies a hospital's points before the point value
-    # (exact: the line shows them to 4 places); 1 when the policy sets no bands.
+    # The evaluation's points coefficient multiplies a hospital's case points before the point value
+    # (exact: the line shows them to 4 places); 1 when the policy sets no bands. Deductions are
+    # separate lines (SPEC section 5): a penalty of multiple × b is not scaled by the coefficient.
     coef = {h: (hospitals.get(h) or HospitalIn(h)).evaluation_coefficient for h in totals}
-    counted = {h: (t.points - t.deductions) * coef[h] for h, t in totals.items()}
+    counted = {h: t.points * coef[h] - t.deductions for h, t in totals.items()}
     if policy.withdrawn_points_leave_total:
         p_total = sum(counted.values(), ZERO)
     else:  # withdrawn and deducted points stay in P: their money stays in the fund
