@@ -133,6 +133,7 @@ async def test_the_rules_find_the_planted_patterns(db, owner_db, tmp_path, dispa
         f"{ {k: v['found'] for k, v in result['rules'].items()} } in {seconds:.1f} s"
     )
     print(figures)
-    assert split_recall >= 90 and split_precision >= 90, figures
-    assert ls_recall >= 90 and ls_precision >= 90, figures
-    assert up_recall >= 90 and up_precision >= 90, figures
+    # At least 90% found, under 10% of findings false (precision above 90%).
+    assert split_recall >= 90 and split_precision > 90, figures
+    assert ls_recall >= 90 and ls_precision > 90, figures
+    assert up_recall >= 90 and up_precision > 90, figures
