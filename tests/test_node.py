@@ -45,6 +45,7 @@ LISTS = {
     "Review": ["query($t: String!) { reviews(tenant: $t, first: 100) { nodes { id } } }"],
     "EvaluationCatalogueVersion": ["{ evaluationCatalogueVersions(first: 100) { nodes { id } } }"],
     "EvaluationRun": ["query($t: String!) { evaluationRuns(tenant: $t, first: 100) { nodes { id } } }"],
+    "SupervisionFinding": ["query($t: String!) { findings(tenant: $t, first: 100) { nodes { id } } }"],
 }
 
 
@@ -115,6 +116,26 @@ async def settled_region(db, city_code: str, tenant: str, hospital: str, zj) -> 
                 inputs={},
                 summary={},
                 created_by="tests",
+            )
+        )
+        # A supervision finding of the hospital (as the rules write one; the rules have their own tests).
+        from dianshu.supervision.models import SupervisionFinding
+
+        s.add(
+            SupervisionFinding(
+                tenant_id=tenant,
+                id=uuid.uuid4(),
+                hospital_id=hospital,
+                rule="high_cost",
+                level="hospital",
+                year=2025,
+                fingerprint=f"node-{tenant}",
+                severity="medium",
+                state="open",
+                stale=False,
+                unit="yuan",
+                evidence={},
+                last_seen_run=uuid.uuid4(),
             )
         )
 

@@ -6,7 +6,7 @@ discharge_time), read backwards from the admission time, instead of a scan of th
 Supervision's split-admission rule reads stays in the same order.
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-01
 """
 

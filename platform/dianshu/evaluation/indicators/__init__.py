@@ -32,10 +32,11 @@ Definitions (each formula is catalogue.csv's formula_en; the words below pin dow
 - B12 cost_cv: over the hospital's DRGs with at least 5 cases, the case-weighted mean of sample
   standard deviation (n − 1, as the standard's calibration computes cv) ÷ mean of the cases' cost.
 - D01 / D04: per level, each DRG's mortality = its peer cases that died (discharge way 5) ÷ its
-  peer cases; over the level's DRGs (each once), mean and population standard deviation of those
-  mortalities. Low-risk: mortality < mean − 1 SD; mid/high-risk: mortality > mean + 1 SD. The
-  indicator: the hospital's deaths ÷ its cases in those DRGs × 100. (As written the rule often finds
-  no low-risk DRG, as when most DRGs have no death mean − SD < 0: then D01 is None.)
+  peer cases; over the level's DRGs with at least one death (each once), the mean and population
+  standard deviation of ln(mortality) (the national tertiary hospital performance method; a DRG
+  without a death is risk level 0, in neither band). Low-risk: ln(mortality) < mean − 1 SD;
+  mid/high-risk: ln(mortality) > mean + 1 SD. The indicator: the hospital's deaths ÷ its cases in
+  those DRGs × 100.
 - D02 / D03: a stay counts (once, as the first stay) when the same patient's next stay at the same
   hospital (by admission time) is admitted 0 to 15 (D02, in the same DRG, the stay grouped into a
   DRG) or 0 to 31 (D03, any group) calendar days after this discharge, and that next stay is not
