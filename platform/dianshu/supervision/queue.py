@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+HAS_RUN = "select 1 from anomaly_run where tenant_id = any(cast(:tenants as text[])) and year = :year limit 1"
+
 # Findings of the year whose priority differs from their cases' (or hospital's) score in the latest
 # anomaly run; only those rows are written (a re-run that changes nothing writes nothing).
 PRIORITISE = """
@@ -47,5 +49,15 @@ where f.tenant_id = s.tenant_id and f.id = s.finding_id and f.priority is distin
 async def prioritise(session: AsyncSession, tenants: Sequence[str], year: int) -> int:
     """Set the open findings' priorities of `tenants` and `year` from the latest anomaly runs; the
     number of findings whose priority changed."""
-    result = await session.execute(text(PRIORITISE), {"tenants": list(tenants), "year": year})
+    binds = {"tenants": list(tenants), "year": year}
+    if (await session.execute(text(HAS_RUN), binds)).first() is None:
+        return 0  # no anomaly run yet: nothing to order by
+    # Hash joins over the run's scores and the year's findings: under row-level security the planner
+    # cannot see through the policies' functions and chose nested loops that rescanned the findings.
+    before = (await session.execute(text("select current_setting('enable_nestloop')"))).scalar_one()
+    await session.execute(text("set local enable_nestloop = off"))
+    try:
+        result = await session.execute(text(PRIORITISE), binds)
+    finally:
+        await session.execute(text("select set_config('enable_nestloop', :v, true)"), {"v": before})
     return result.rowcount or 0
