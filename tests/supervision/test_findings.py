@@ -153,3 +153,25 @@ async def _zj(db):
                 )
             )
         ).scalar_one()
+
+
+async def test_confirming_again_writes_and_audits_nothing(db, city, split_year):
+    region = split_year
+    await supervise(db, region, city.a)
+    ((f, _),) = await findings(db, (city.a,), "split_admission")
+
+    async def counts():
+        async with scoped_session(db, Scope.system((city.a,))) as s:
+            audits = (await s.execute(select(func.count()).select_from(AuditEntry))).scalar()
+            violations = (await s.execute(select(func.count()).select_from(CaseViolation))).scalar()
+            return audits, violations
+
+    async with scoped_session(db, region) as s:
+        await service.decide(s, region, f.id, "confirmed", "audit 2025-07: one stay split in two", True)
+    once = await counts()
+    assert once[1] == 1  # the readmission's violation
+    # The same confirmation again (a retried request): nothing written, nothing audited.
+    async with scoped_session(db, region) as s:
+        again = await service.decide(s, region, f.id, "confirmed", "audit 2025-07: one stay split in two", True)
+    assert (again.state, again.serious) == ("confirmed", True)
+    assert await counts() == once
