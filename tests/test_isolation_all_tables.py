@@ -115,6 +115,38 @@ async def test_every_tenant_table_against_every_other_scope(
             assert await count(a2, table, f"and {col} = '{city.a1}'") == 0, f"{table}: hospital A2 sees A1"
             assert await count(scope_for(Role.expert, (city.a,), None), table) == 0, f"{table}: expert sees rows"
 
+    await check_across_scopes(db, city)
+
+
+async def check_across_scopes(db, city):
+    """The workstation check reads cases under the caller's scope. With region A's readmission
+    looked for in the whole region (readmission_same_hospital off), a draft for patient PA-1 (stay
+    A-1 at a1, discharged 2025-03-06) finds that stay when region A checks it for a2, and nothing
+    when hospital a2 itself checks it: row-level security hides a1's case. Region B and an expert
+    of A cannot check for a1 at all."""
+    import pytest
+
+    from dianshu.settlement.runs.policies import set_region_policy
+    from dianshu.workstation.draft import DraftRefused
+    from dianshu.workstation.service import StandingCache, check_draft
+    from tests.workstation.test_workstation_api import draft
+
+    region_a = scope_for(Role.region_admin, (city.a,))
+    async with scoped_session(db, region_a) as s:
+        policy = {"provisional_point_value": "100", "readmission_same_hospital": False}
+        await set_region_policy(s, region_a, city.city, city.a, 2025, "employee", policy, "region-wide readmissions")
+    cache = StandingCache()
+    d = draft(patient_id="PA-1")
+    seen = await check_draft(db, region_a, d, city.a2, cache=cache)
+    assert seen.last_stay is not None and seen.last_stay.list_id == "A-1"
+    a2 = scope_for(Role.hospital_user, (city.a,), city.a2)
+    hidden = await check_draft(db, a2, d, cache=cache)
+    assert hidden.standing.hospital == city.a2 and hidden.last_stay is None
+    for scope in (scope_for(Role.region_admin, (city.b,)), scope_for(Role.expert, (city.a,), None)):
+        with pytest.raises(DraftRefused) as refused:
+            await check_draft(db, scope, d, city.a1, cache=cache)
+        assert refused.value.field == "hospital" and refused.value.kind == "not_found"
+
 
 async def fill_settlement_tables(db, city, zj):
     """A settled month, an alliance, a score, a violation, a deduction and a special review with its

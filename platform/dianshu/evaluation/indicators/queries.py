@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dianshu.cases.current import current_cases
 from dianshu.cases.validation import MAX_ITEMS
-from dianshu.grouping.drg_codes import ambiguous_sql, no_group_sql
+from dianshu.grouping.drg_codes import ambiguous_sql, no_group_sql, with_complication_sql
 
 # China time (UTC+8) for "created in the year" and "arrived within 30 days".
 LOCAL = "interval '+08:00'"
@@ -59,7 +59,7 @@ where c.tenant_id = any(cast(:tenants as text[])) and {current_cases("c")}
 """
 
 # Per hospital: the sums and counts of its own stays.
-SIMPLE = """
+SIMPLE = f"""
 select tenant_id, hospital_id,
        count(*) as cases,
        sum(cost) as cost, sum(los) as days,
@@ -77,7 +77,7 @@ select tenant_id, hospital_id,
        count(*) filter (where grouped and rw >= 2) as high_rw,
        sum(cost) filter (where grouped and rw is not null) as weighed_cost,
        sum(avg_cost) filter (where grouped and rw is not null) as expected_cost,
-       count(*) filter (where grouped and right(drg, 1) in ('1', '3')) as cc_mcc,
+       count(*) filter (where grouped and {with_complication_sql('drg')}) as cc_mcc,
        count(*) filter (where violation is not null) as violations,
        count(*) filter (where violation = 'no_indication') as no_indication,
        count(*) filter (where violation = 'split_admission') as split_admission,
@@ -90,14 +90,21 @@ group by tenant_id, hospital_id
 # Per hospital, each stay with the same patient's next stay at the same hospital (by admission):
 # readmissions, and distinct patients (a patient's first stay of the year) in the same sort. Only
 # the columns the window needs are sorted; byte order ("C") is the fastest consistent order.
-SEQUENCE = """
+# The indicators' own windows (D02 and D03 as the catalogue defines them), not the policy's: the
+# settlement readmission window (readmission_days) and the supervision and signal windows are
+# parameters a bureau may change; an indicator's definition is fixed by its catalogue version.
+READMIT_SAME_DRG_DAYS = 15
+READMIT_ANY_DAYS = 31
+
+SEQUENCE = f"""
 select tenant_id, hospital_id,
        count(*) filter (where first_stay) as patients,
        count(*) filter (where next_admit is not null and not next_planned and grouped and next_drg = drg
-                          and cast(next_admit as date) - cast(discharge_time as date) between 0 and 15)
+                          and cast(next_admit as date) - cast(discharge_time as date)
+                              between 0 and {READMIT_SAME_DRG_DAYS})
          as readmit_15,
        count(*) filter (where next_admit is not null and not next_planned
-                          and cast(next_admit as date) - cast(discharge_time as date) between 0 and 31)
+                          and cast(next_admit as date) - cast(discharge_time as date) between 0 and {READMIT_ANY_DAYS})
          as readmit_31
 from (select tenant_id, hospital_id, in_year, grouped, drg, discharge_time,
              lead(admit_time) over w as next_admit, lead(drg) over w as next_drg,

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dianshu.audit import service as audit
 from dianshu.cases.current import current_cases
 from dianshu.db.copy import stage
+from dianshu.grouping.drg_codes import with_complication_sql
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.kinds import job_kind
 from dianshu.supervision.signals.coverage import Coverage, check_params, check_year, coverage
@@ -107,8 +108,8 @@ measures as (
     ('own_pay', s.own_pay, s.total_cost, s.own_pay_stays)
   ) as a(area, num, den, cases)
   union all
-  select tenant_id, hospital_id, year, 'mcc_cc', count(*) filter (where right(drg, 1) in ('1', '3')), count(*),
-         count(*) filter (where right(drg, 1) in ('1', '3'))
+  select tenant_id, hospital_id, year, 'mcc_cc', count(*) filter (where {with_complication_sql("drg")}), count(*),
+         count(*) filter (where {with_complication_sql("drg")})
   from grouped where adrg in (select adrg from split_adrg) group by tenant_id, hospital_id, year
   union all
   select tenant_id, hospital_id, year, 'error_prone', count(*) filter (where drg in (select drg from prone)),
