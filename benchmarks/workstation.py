@@ -2,7 +2,7 @@
 20 concurrent clients, for the GraphQL query, the REST endpoint and `{ me }` (the floor).
 
     .venv/bin/python -m benchmarks.workstation [--stays 20000] [--workers 2] [--clients 20]
-                                                [--seconds 10] [--runs 3] [--skip-setup]
+                                                [--rates 0 2] [--seconds 10] [--runs 3] [--skip-setup]
 
 Set-up (once; `--skip-setup` reuses it): a fresh database `dianshu_bench_workstation`, then the demo
 pipeline on it (`run_demo`: the pilot city's 150 hospitals, a generated 2025 of `--stays` stays
@@ -21,7 +21,12 @@ The server is `dianshu serve --workers N` in a subprocess (DIANSHU_PROFILE=prod:
 introspection, masked errors; Redis is the embedded one through its socket). The clients run in
 this process (httpx, asyncio), on the same 2 cores as the server and the database: the figures are
 for the whole machine, and noisy when other work runs. Each scenario runs `--seconds` after a
-warm-up, `--runs` times; the median run (by p95) is reported."""
+warm-up, `--runs` times; the median run (by p95) is reported.
+
+Two loads (`--rates`): a closed loop (0: each client sends its next request as soon as the answer
+is in, so the figures are the machine's saturation: latency = clients ÷ throughput), and a paced
+one (2: each client a hospital's HIS sending 2 checks a second at Poisson-random moments, 40 a
+second in all, each timed from its scheduled moment so a queue shows in the latency)."""
 
 from __future__ import annotations
 
@@ -226,6 +231,7 @@ async def load(
     clients: int,
     seconds: float,
     warm_all: bool = False,
+    rate: float = 0.0,
 ) -> dict[str, Any]:
     latencies: list[float] = []
     failures: list[str] = []
@@ -234,10 +240,21 @@ async def load(
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=300) as client:
 
         async def one(until: float, record: bool) -> None:
-            while time.perf_counter() < until:
+            # Paced (rate > 0): Poisson arrivals of `rate` a second per client, each timed from its
+            # scheduled moment, so a slow answer delays the next ones' clocks too (no coordinated
+            # omission). Closed loop (rate 0): the next request as soon as the answer is in.
+            rng = random.Random(id(asyncio.current_task()))
+            due = time.perf_counter()
+            while due < until:
+                if rate > 0:
+                    due += rng.expovariate(rate)
+                    if (wait := due - time.perf_counter()) > 0:
+                        await asyncio.sleep(wait)
+                    t0 = due
+                else:
+                    t0 = due = time.perf_counter()
                 hospital, d = work[next(counter) % len(work)]
                 path, kw = request_for(kind, hospital, d, tokens)
-                t0 = time.perf_counter()
                 try:
                     r = await client.post(path, **kw)
                 except httpx.HTTPError as e:
@@ -284,6 +301,13 @@ def main() -> None:
     ap.add_argument("--stays", type=int, default=20_000)
     ap.add_argument("--workers", type=int, nargs="+", default=[2], help="server processes (several: each measured)")
     ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument(
+        "--rates",
+        type=float,
+        nargs="+",
+        default=[0.0, 2.0],
+        help="checks a second per client (0: closed loop, as fast as the server answers; 2: a paced HIS)",
+    )
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--drafts", type=int, default=3000)
@@ -330,21 +354,25 @@ def main() -> None:
         port = free_port()
         server = start_server(workers, port, env)
         try:
-            for kind in ("me", "graphql", "rest"):
-                runs = [
-                    asyncio.run(
-                        load(port, kind, work, tokens, a.clients, a.seconds, warm_all=kind == "graphql" and i == 0)
+            for rate in a.rates:
+                for kind in ("me", "graphql", "rest"):
+                    first = kind == "graphql" and rate == a.rates[0]
+                    runs = [
+                        asyncio.run(
+                            load(port, kind, work, tokens, a.clients, a.seconds, warm_all=first and i == 0, rate=rate)
+                        )
+                        for i in range(a.runs)
+                    ]
+                    median = sorted(runs, key=lambda r: r["p95_ms"])[len(runs) // 2]
+                    pace = f"{rate:g}/s per client" if rate else "closed loop"
+                    results[f"{workers}w/{kind}/{pace}"] = {"median": median, "runs": runs}
+                    print(
+                        f"workers {workers}  {pace:18s} {kind:8s} p50 {median['p50_ms']:6.1f} ms  "
+                        f"p95 {median['p95_ms']:6.1f} ms  p99 {median['p99_ms']:6.1f} ms  "
+                        f"{median['per_s']:7.1f} req/s  "
+                        f"(p95 of runs: {', '.join(format(r['p95_ms'], '.1f') for r in runs)})",
+                        flush=True,
                     )
-                    for i in range(a.runs)
-                ]
-                median = sorted(runs, key=lambda r: r["p95_ms"])[len(runs) // 2]
-                results[f"{workers}w/{kind}"] = {"median": median, "runs": runs}
-                print(
-                    f"workers {workers}  {kind:8s} p50 {median['p50_ms']:6.1f} ms  p95 {median['p95_ms']:6.1f} ms  "
-                    f"p99 {median['p99_ms']:6.1f} ms  {median['per_s']:7.1f} req/s  "
-                    f"(p95 of runs: {', '.join(format(r['p95_ms'], '.1f') for r in runs)})",
-                    flush=True,
-                )
         finally:
             stop_server(server)
     print(json.dumps(results, indent=1, default=float))

@@ -1,0 +1,53 @@
+"""A download over REST: `?format=csv|xlsx&lang=zh|en` (csv and zh when left out), checked
+strictly (another parameter or value is a 400 naming it), answered as an attachment whose file
+name is ASCII with the Chinese title alongside (RFC 6266 filename*)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from dianshu.tabular.write import FORMATS, MEDIA_TYPES, Lang, Table, table_bytes
+
+
+class DownloadRefused(Exception):
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason = field, reason
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"errors": [{"field": self.field, "reason": self.reason}]}, status_code=400)
+
+
+def download_options(request: Request, extra: Iterable[str] = ()) -> tuple[str, Lang, dict[str, str]]:
+    """(format, language, the `extra` parameters given) from the query string; DownloadRefused."""
+    allowed = {"format", "lang", *extra}
+    params = request.query_params
+    for key in params:
+        if key not in allowed:
+            raise DownloadRefused(key, f"unknown parameter (allowed: {', '.join(sorted(allowed))})")
+        if len(params.getlist(key)) > 1:
+            raise DownloadRefused(key, "given more than once")
+    fmt = params.get("format", "csv")
+    if fmt not in FORMATS:
+        raise DownloadRefused("format", f"one of {', '.join(FORMATS)}")
+    lang = params.get("lang", "zh")
+    if lang not in ("zh", "en"):
+        raise DownloadRefused("lang", "zh or en")
+    return fmt, Lang(lang), {k: params[k] for k in extra if k in params}
+
+
+def attachment(data: bytes, fmt: str, stem: str, title: str | None = None) -> Response:
+    """`data` as a file download: stem.fmt (ASCII), and the title's name for browsers that read it."""
+    ascii_name = f"{stem}.{fmt}"
+    disposition = f'attachment; filename="{ascii_name}"'
+    if title:
+        disposition += f"; filename*=UTF-8''{quote(f'{title}.{fmt}')}"
+    return Response(data, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
+
+
+def table_response(table: Table, fmt: str, lang: Lang) -> Response:
+    return attachment(table_bytes(table, fmt, lang), fmt, table.name, table.title(lang))
