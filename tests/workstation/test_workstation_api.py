@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from dianshu.db.session import scoped_session
 from dianshu.scope import Role
@@ -125,30 +125,58 @@ async def test_readmission_from_the_hospitals_cases(db, city, year):
     assert r.last_stay is None and r.warnings == []
 
 
-async def test_one_sql_statement_per_check_after_warm_up(db, city, year):
+async def test_one_sql_statement_per_check_after_warm_up(db, city, year, monkeypatch):
     a1 = scope_for(Role.hospital_user, (city.a,), city.a1)
     await check_draft(db, a1, draft(patient_id="PA-1"))  # warm-up: the standing is read once
-    seen: list[str] = []
+    through_orm: list[str] = []
+    reads: list[tuple] = []
+    read_one = db.read_one
 
     def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
+        through_orm.append(statement)
 
+    async def counted(scope, sql, *args):
+        reads.append((scope, sql))
+        return await read_one(scope, sql, *args)
+
+    monkeypatch.setattr(db, "read_one", counted)
     event.listen(db.engine.sync_engine, "before_cursor_execute", count)
     try:
-        for patient in ("PA-1", "PA-2", "PX-1"):
-            await check_draft(db, a1, draft(patient_id=patient))
+        found = [await check_draft(db, a1, draft(patient_id=p)) for p in ("PA-1", "PA-2", "PX-1")]
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", count)
-    # Per check: the transaction's scope (set_config, the session's begin hook) and the one
-    # indexed look-up of the patient's last discharge; nothing else.
-    queries = [s for s in seen if "set_config('app.tenant_ids'" not in s]
-    assert len(seen) == 6 and len(queries) == 3, seen
-    assert all("from case_record c" in q and "limit 1" in q for q in queries)
+    # Per check: one read on the driver (BEGIN, the caller's scope, the one indexed look-up of the
+    # patient's last discharge, COMMIT: Database.read_one); nothing through the ORM.
+    assert through_orm == []
+    assert len(reads) == 3 and all(scope == a1.narrowed(city.a) for scope, _ in reads)
+    assert all("from case_record c" in sql and "limit 1" in sql for _, sql in reads)
+    assert [f.last_stay is not None for f in found] == [True, True, False]
+
+
+ORM_COUNT = text("select count(*) from case_record where tenant_id = :t")
+
+
+ORM_COUNT = text("select count(*) from case_record where tenant_id = :t")
+
+
+async def test_read_one_applies_the_scope_like_a_session(db, city, year):
+    """Database.read_one sets the same transaction settings as a session's begin hook, so row-level
+    security sees the same caller: hospital a2 reads none of a1's cases, a1 its own, region B none."""
+    sql = "select count(*) as n, current_setting('app.role') as role from case_record where tenant_id = $1"
+    a1 = scope_for(Role.hospital_user, (city.a,), city.a1)
+    a2 = scope_for(Role.hospital_user, (city.a,), city.a2)
+    counts = {}
+    for name, scope in (("a1", a1), ("a2", a2), ("B", scope_for(Role.region_admin, (city.b,))), ("none", None)):
+        row = await db.read_one(scope, sql, city.a)
+        async with scoped_session(db, scope) as s:
+            orm = (await s.execute(ORM_COUNT, {"t": city.a})).scalar()
+        counts[name] = row["n"]
+        assert row["n"] == orm, name
+    # year_rows: a1 has A-1..A-3, a2 has A-4.
+    assert counts == {"a1": 3, "a2": 1, "B": 0, "none": 0}
 
 
 async def test_the_look_up_uses_the_patient_index(db, city, year):
-    from sqlalchemy import text
-
     from dianshu.scope import Scope
 
     async with scoped_session(db, Scope.system((city.a,))) as s:

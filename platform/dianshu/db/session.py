@@ -3,6 +3,7 @@ the session's begin hook, so a pooled connection never carries one request's sco
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -35,23 +36,32 @@ def sync_url(url: str) -> str:
     return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
+def scope_settings(scope: Scope) -> dict[str, str]:
+    """The transaction settings row-level security reads (migrations' policies), for a scope."""
+    return {
+        "tenants": ",".join(scope.tenant_ids),
+        "hospital": scope.hospital_id or "",
+        # Its own setting: the hospital setting is data, compared only by equality.
+        "all_hospitals": "on" if scope.all_hospitals else "",
+        "role": scope.role.value,
+        "actor": scope.actor,
+    }
+
+
+# The same settings in the driver's own placeholders, in scope_settings' order (Database.read_one).
+_SET_SCOPE_DRIVER = (
+    "select set_config('app.tenant_ids', $1, true), set_config('app.hospital_id', $2, true),"
+    " set_config('app.all_hospitals', $3, true), set_config('app.role', $4, true), set_config('app.actor', $5, true)"
+)
+
+
 @event.listens_for(Session, "after_begin")
 def _apply_scope(session: Session, transaction: Any, connection: Any) -> None:
     scope: Scope | None = session.info.get("scope")
     if scope is None:
         # No scope: the transaction sees no tenant rows at all (the settings stay empty).
         return
-    connection.execute(
-        _SET_SCOPE,
-        {
-            "tenants": ",".join(scope.tenant_ids),
-            "hospital": scope.hospital_id or "",
-            # Its own setting: the hospital setting is data, compared only by equality.
-            "all_hospitals": "on" if scope.all_hospitals else "",
-            "role": scope.role.value,
-            "actor": scope.actor,
-        },
-    )
+    connection.execute(_SET_SCOPE, scope_settings(scope))
 
 
 class Database:
@@ -67,11 +77,42 @@ class Database:
             echo=echo,
         )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._pool_size = pool_size
+        self._driver_pool: Any = None  # asyncpg.Pool of read_one, made on first use in its loop
+        self._driver_loop: Any = None
 
     def session(self, scope: Scope | None) -> AsyncSession:
         return self._sessions(info={"scope": scope})
 
+    async def _driver(self) -> Any:
+        import asyncpg
+
+        loop = asyncio.get_running_loop()
+        if self._driver_pool is None or self._driver_loop is not loop:
+            self._driver_loop = loop
+            self._driver_pool = await asyncpg.create_pool(
+                self.url, min_size=1, max_size=self._pool_size, max_inactive_connection_lifetime=300
+            )
+        return self._driver_pool
+
+    async def read_one(self, scope: Scope | None, sql: str, *args: Any) -> Any:
+        """One row (or None) of one statement under `scope`, on the driver's own pool: BEGIN
+        (read only), the scope's settings as every session sets them (scope_settings), the
+        statement, COMMIT. For request paths whose work is a single indexed read (the workstation
+        check): the ORM session costs several times the query there. `sql` uses $1, $2, ..."""
+        pool = await self._driver()
+        async with pool.acquire() as conn, conn.transaction(readonly=True):
+            if scope is not None:
+                await conn.execute(_SET_SCOPE_DRIVER, *scope_settings(scope).values())
+            return await conn.fetchrow(sql, *args)
+
     async def dispose(self) -> None:
+        if self._driver_pool is not None:
+            pool, self._driver_pool = self._driver_pool, None
+            if self._driver_loop is asyncio.get_running_loop():
+                await pool.close()
+            else:
+                pool.terminate()
         await self.engine.dispose()
 
 

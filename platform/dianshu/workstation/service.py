@@ -168,39 +168,34 @@ class StandingCache:
 CACHE = StandingCache()
 
 
-LAST_STAY_SQL = text(f"""
+# The driver's placeholders ($n): the look-up runs on Database.read_one, not through the ORM.
+LAST_STAY_SQL = f"""
 select c.list_id, c.hospital_id, c.admit_time, c.discharge_time, g.drg, g.adrg
 from case_record c
-left join case_grouping g on g.tenant_id = c.tenant_id and g.case_id = c.id and g.version_id = :v
-where c.tenant_id = :t and c.patient_id = :p and c.discharge_time <= :admitted
-  and (cast(:h as text) is null or c.hospital_id = :h)
-  and (cast(:list as text) is null or c.list_id <> :list)
+left join case_grouping g on g.tenant_id = c.tenant_id and g.case_id = c.id and g.version_id = $1
+where c.tenant_id = $2 and c.patient_id = $3 and c.discharge_time <= $4
+  and ($5::text is null or c.hospital_id = $5)
+  and ($6::text is null or c.list_id <> $6)
   and {current_cases("c")}
 order by c.discharge_time desc
 limit 1
-""")
+"""
 
 
-async def last_stay(session: AsyncSession, ty: TenantYear, hospital: str | None, case: DraftCase) -> LastStay | None:
+async def last_stay(
+    db: Database, scope: Scope, ty: TenantYear, hospital: str | None, case: DraftCase
+) -> LastStay | None:
     """The patient's last discharge before the draft's admission, at `hospital` (None: in the region),
-    as the caller may see it (row-level security: a hospital sees its own cases only)."""
+    as the caller may see it (row-level security under `scope`: a hospital sees its own cases only)."""
     d = case.draft
-    row = (
-        await session.execute(
-            LAST_STAY_SQL,
-            {
-                "v": ty.scheme_version_id,
-                "t": ty.tenant,
-                "p": d.patient_id,
-                "admitted": d.admission_time,
-                "h": hospital,
-                "list": d.list_id,
-            },
-        )
-    ).first()
+    row = await db.read_one(
+        scope, LAST_STAY_SQL, ty.scheme_version_id, ty.tenant, d.patient_id, d.admission_time, hospital, d.list_id
+    )
     if row is None:
         return None
-    return LastStay(row.list_id, row.hospital_id, row.admit_time, row.discharge_time, row.drg, row.adrg)
+    return LastStay(
+        row["list_id"], row["hospital_id"], row["admit_time"], row["discharge_time"], row["drg"], row["adrg"]
+    )
 
 
 def hospital_for(scope: Scope, hospital: str | None) -> str | None:
@@ -262,6 +257,5 @@ async def check_draft(
         ty.surgical or {},
         ty.scheme_label,
     )
-    async with scoped_session(db, scope.narrowed(ty.tenant)) as s:
-        last = await last_stay(s, ty, code if policy.readmission_same_hospital else None, case)
+    last = await last_stay(db, scope.narrowed(ty.tenant), ty, code if policy.readmission_same_hospital else None, case)
     return check(case, standing, last)
