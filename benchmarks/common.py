@@ -173,3 +173,56 @@ async def through_workers(db: Database, worker_pid: int, kind: str, params: dict
     if failed:
         raise SystemExit(f"{kind} jobs failed: {failed[0].error}")
     return Run(elapsed, rows, peak, worker_cpu, server_cpu)
+
+
+def run_locust(
+    locustfile: Path, host: str, users: int, seconds: float, env: dict[str, str], name: str | None = None
+) -> dict[str, Any]:
+    """Run `locustfile` headless in its own process (gevent there, asyncio here) with `users`
+    concurrent users, all started at once, for `seconds` after they are all running (the stats are
+    reset then: --reset-stats); return the aggregated p50/p95/p99 (ms), requests a second and
+    failures from locust's CSV statistics. Locust rounds its percentiles (2 significant figures
+    above 100 ms)."""
+    import csv
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="dianshu-locust-") as d:
+        cmd = [
+            str(Path(sys.executable).parent / "locust"),
+            "-f",
+            str(locustfile),
+            "--headless",
+            "--host",
+            host,
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "-t",
+            f"{int(seconds + 1)}s",
+            "--reset-stats",
+            "--only-summary",
+            "--csv",
+            f"{d}/run",
+            "--loglevel",
+            "WARNING",
+        ]
+        done = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, timeout=seconds + 120)
+        path = Path(f"{d}/run_stats.csv")
+        if not path.exists():
+            raise SystemExit(f"locust failed ({done.returncode}): {done.stderr[-2000:]}")
+        rows = {r["Name"]: r for r in csv.DictReader(path.open())}
+        failures = Path(f"{d}/run_failures.csv")
+        examples = [r["Error"] for r in csv.DictReader(failures.open())] if failures.exists() else []
+    total = rows.get(name or "Aggregated") or rows["Aggregated"]
+    return {
+        "requests": int(total["Request Count"]),
+        "failed": int(total["Failure Count"]),
+        "p50_ms": float(total["50%"]),
+        "p95_ms": float(total["95%"]),
+        "p99_ms": float(total["99%"]),
+        "per_s": float(total["Requests/s"]),
+        "failure_examples": examples[:3],
+    }

@@ -18,15 +18,17 @@ birth weight, some drafts their discharge way. Each client is a hospital's syste
 hospital's own token.
 
 The server is `dianshu serve --workers N` in a subprocess (DIANSHU_PROFILE=prod: POST only, no
-introspection, masked errors; Redis is the embedded one through its socket). The clients run in
-this process (httpx, asyncio), on the same 2 cores as the server and the database: the figures are
-for the whole machine, and noisy when other work runs. Each scenario runs `--seconds` after a
-warm-up, `--runs` times; the median run (by p95) is reported.
+introspection, masked errors; Redis is the embedded one through its socket). After a warm-up (every
+draft once through GraphQL and REST, so each process has read each region-year), the clients are
+Locust users (benchmarks/locust/requests_file.py, FastHttpUser, in a Locust process of their own)
+on the same 2 cores as the server and the database: the figures are for the whole machine, and
+noisy when other work runs. Each scenario runs `--seconds` once all clients are running, `--runs`
+times; the median run (by p95) is reported.
 
 Two loads (`--rates`): a closed loop (0: each client sends its next request as soon as the answer
 is in, so the figures are the machine's saturation: latency = clients ÷ throughput), and a paced
-one (2: each client a hospital's HIS sending 2 checks a second at Poisson-random moments, 40 a
-second in all, each timed from its scheduled moment so a queue shows in the latency)."""
+one (2: each client a hospital's HIS sending a check every half second, Locust's constant pacing,
+40 a second in all)."""
 
 from __future__ import annotations
 
@@ -38,7 +40,6 @@ import random
 import secrets
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -212,6 +213,18 @@ def request_for(kind: str, hospital: str, d: dict[str, Any], tokens: dict[str, s
     return "/graphql", {"json": {"query": ME}, "headers": headers}
 
 
+EXPECT = {"rest": '"drg"', "graphql": "WorkstationCheck", "me": '"role"'}
+
+
+def prepared(kind: str, work: list[tuple[str, dict[str, Any]]], tokens: dict[str, str]) -> list[list[str]]:
+    """The requests of `kind` for benchmarks/locust/requests_file.py: [path, body, token, expect]."""
+    out = []
+    for hospital, d in work:
+        path, kw = request_for(kind, hospital, d, tokens)
+        out.append([path, json.dumps(kw["json"], ensure_ascii=False), tokens[hospital], EXPECT[kind]])
+    return out
+
+
 def ok(kind: str, r: httpx.Response) -> bool:
     if r.status_code != 200:
         return False
@@ -223,77 +236,27 @@ def ok(kind: str, r: httpx.Response) -> bool:
     return kind == "me" or body["data"]["workstationCheck"]["__typename"] == "WorkstationCheck"
 
 
-async def load(
-    port: int,
-    kind: str,
-    work: list[tuple[str, dict[str, Any]]],
-    tokens: dict[str, str],
-    clients: int,
-    seconds: float,
-    warm_all: bool = False,
-    rate: float = 0.0,
-) -> dict[str, Any]:
-    latencies: list[float] = []
-    failures: list[str] = []
-    counter = iter(range(10**9))
+async def warm_up(port: int, work: list[tuple[str, dict[str, Any]]], tokens: dict[str, str], clients: int) -> int:
+    """Every draft once through GraphQL and REST: each server process reads each region-year's
+    standing once (and compiles the grouper) on its first checks; the measured loads come after.
+    Returns the failed answers (there should be none)."""
+    failed = 0
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=300) as client:
-
-        async def one(until: float, record: bool) -> None:
-            # Paced (rate > 0): Poisson arrivals of `rate` a second per client, each timed from its
-            # scheduled moment, so a slow answer delays the next ones' clocks too (no coordinated
-            # omission). Closed loop (rate 0): the next request as soon as the answer is in.
-            rng = random.Random(id(asyncio.current_task()))
-            due = time.perf_counter()
-            while due < until:
-                if rate > 0:
-                    due += rng.expovariate(rate)
-                    if (wait := due - time.perf_counter()) > 0:
-                        await asyncio.sleep(wait)
-                    t0 = due
-                else:
-                    t0 = due = time.perf_counter()
-                hospital, d = work[next(counter) % len(work)]
-                path, kw = request_for(kind, hospital, d, tokens)
-                try:
-                    r = await client.post(path, **kw)
-                except httpx.HTTPError as e:
-                    failures.append(f"{type(e).__name__}: {e}")
-                    continue
-                dt = time.perf_counter() - t0
-                if not ok(kind, r):
-                    failures.append(r.text[:300])
-                elif record:
-                    latencies.append(dt)
-
-        # Warm-up: every server process reads each region-year's standing once (and compiles the
-        # grouper) on its first checks; the first check scenario sends every draft once first (all
-        # region-years in every process, most likely), then 2 s; the measured window starts after.
-        if warm_all:
+        for kind in ("graphql", "rest"):
             pending = iter(work)
 
-            async def each() -> None:
+            async def each(kind: str = kind, pending: Any = pending) -> None:
+                nonlocal failed
                 for hospital, d in pending:
                     path, kw = request_for(kind, hospital, d, tokens)
-                    await client.post(path, **kw)
+                    failed += not ok(kind, await client.post(path, **kw))
 
             await asyncio.gather(*(each() for _ in range(clients)))
-        warm = time.perf_counter() + 2.0
-        await asyncio.gather(*(one(warm, False) for _ in range(clients)))
-        started = time.perf_counter()
-        await asyncio.gather(*(one(started + seconds, True) for _ in range(clients)))
-        elapsed = time.perf_counter() - started
-    if failures:
-        print(f"  {kind}: {len(failures)} failed, e.g. {failures[0]}", flush=True)
-    q = statistics.quantiles(latencies, n=100, method="inclusive")
-    return {
-        "requests": len(latencies),
-        "p50_ms": q[49] * 1000,
-        "p95_ms": q[94] * 1000,
-        "p99_ms": q[98] * 1000,
-        "per_s": len(latencies) / elapsed,
-        "failed": len(failures),
-    }
+    return failed
+
+
+LOCUSTFILE = Path(__file__).resolve().parent / "locust" / "requests_file.py"
 
 
 def main() -> None:
@@ -315,7 +278,7 @@ def main() -> None:
     a = ap.parse_args()
 
     os.environ.setdefault("DIANSHU_JWT_SECRET", secrets.token_urlsafe(48))
-    from benchmarks.common import fresh_database
+    from benchmarks.common import fresh_database, run_locust
     from dianshu.config import Settings, reset_settings
     from dianshu.embedded import embedded_redis
     from dianshu.scope import Role
@@ -354,25 +317,31 @@ def main() -> None:
         port = free_port()
         server = start_server(workers, port, env)
         try:
-            for rate in a.rates:
+            failed = asyncio.run(warm_up(port, work, tokens, a.clients))
+            print(f"warm-up: {2 * len(work):,} checks, {failed} failed", flush=True)
+            with tempfile.TemporaryDirectory(prefix="dianshu-ws-") as d:
                 for kind in ("me", "graphql", "rest"):
-                    first = kind == "graphql" and rate == a.rates[0]
-                    runs = [
-                        asyncio.run(
-                            load(port, kind, work, tokens, a.clients, a.seconds, warm_all=first and i == 0, rate=rate)
+                    Path(d, f"{kind}.json").write_text(json.dumps(prepared(kind, work, tokens), ensure_ascii=False))
+                for rate in a.rates:
+                    for kind in ("me", "graphql", "rest"):
+                        env = {
+                            "DIANSHU_LOAD_REQUESTS": str(Path(d, f"{kind}.json")),
+                            "DIANSHU_LOAD_NAME": kind,
+                            "DIANSHU_LOAD_RATE": str(rate),
+                        }
+                        host = f"http://127.0.0.1:{port}"
+                        runs = [run_locust(LOCUSTFILE, host, a.clients, a.seconds, env, kind) for _ in range(a.runs)]
+                        median = sorted(runs, key=lambda r: r["p95_ms"])[len(runs) // 2]
+                        pace = f"{rate:g}/s per client" if rate else "closed loop"
+                        results[f"{workers}w/{kind}/{pace}"] = {"median": median, "runs": runs}
+                        failed = sum(r["failed"] for r in runs)
+                        print(
+                            f"workers {workers}  {pace:18s} {kind:8s} p50 {median['p50_ms']:6.1f} ms  "
+                            f"p95 {median['p95_ms']:6.1f} ms  p99 {median['p99_ms']:6.1f} ms  "
+                            f"{median['per_s']:7.1f} req/s  "
+                            f"(p95 of runs: {', '.join(format(r['p95_ms'], '.1f') for r in runs)}; {failed} failed)",
+                            flush=True,
                         )
-                        for i in range(a.runs)
-                    ]
-                    median = sorted(runs, key=lambda r: r["p95_ms"])[len(runs) // 2]
-                    pace = f"{rate:g}/s per client" if rate else "closed loop"
-                    results[f"{workers}w/{kind}/{pace}"] = {"median": median, "runs": runs}
-                    print(
-                        f"workers {workers}  {pace:18s} {kind:8s} p50 {median['p50_ms']:6.1f} ms  "
-                        f"p95 {median['p95_ms']:6.1f} ms  p99 {median['p99_ms']:6.1f} ms  "
-                        f"{median['per_s']:7.1f} req/s  "
-                        f"(p95 of runs: {', '.join(format(r['p95_ms'], '.1f') for r in runs)})",
-                        flush=True,
-                    )
         finally:
             stop_server(server)
     print(json.dumps(results, indent=1, default=float))
