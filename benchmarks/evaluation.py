@@ -135,7 +135,7 @@ def main() -> None:
     try:
         lines = asyncio.run(run())
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
+        os.killpg(worker.pid, signal.SIGKILL)  # the jobs are done (or this run failed): no grace needed
         worker.wait(timeout=30)
     print(f"--- {date.today()}: medians of {a.repeat}")
     for line in lines:

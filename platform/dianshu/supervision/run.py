@@ -232,6 +232,13 @@ async def run_rules(ctx: JobContext, year: int, months: list[int], version: uuid
             "encode(sha256(convert_to(rule || '|' || hospital_id || '|' || key, 'UTF8')), 'hex')"
         )
     )
+    # The write-back joins the hits to the findings of the year: large sets both, and the findings'
+    # statistics lag behind a first run's inserts (autovacuum analyses them later). A region's second
+    # run once took 100 s instead of 10 on such an estimate; the hits' own statistics (a temporary
+    # table is never analysed automatically) and hash joins keep it to seconds. Restored below.
+    await s.execute(text("analyze sup_hits"))
+    nestloop = (await s.execute(text("select current_setting('enable_nestloop')"))).scalar_one()
+    await s.execute(text("select set_config('enable_nestloop', 'off', true)"))
     upserted = (
         await s.execute(
             text("""
@@ -273,6 +280,7 @@ async def run_rules(ctx: JobContext, year: int, months: list[int], version: uuid
         where (supervision_finding_case.case_id, supervision_finding_case.subject)
               is distinct from (excluded.case_id, excluded.subject)""")
     )
+    await s.execute(text("select set_config('enable_nestloop', :v, true)"), {"v": nestloop})
     anchored = [c for c in judged if BY_CODE[c].level == "case" and c not in YEAR_WIDE]
     whole_year = [c for c in judged if c not in anchored]
     stale = (

@@ -25,11 +25,22 @@ log = logging.getLogger(__name__)
 # job kind -> actor; the dispatcher sends by kind.
 ACTORS: dict[str, dramatiq.Actor] = {}
 
+# Set when this worker process begins to shut down (GracefulShutdown): a message it still gets
+# then is not started (a stopping interpreter refuses new threads, and the job would fail on
+# that), but raised back to Dramatiq, which retries it later, likely on another worker.
+STOPPING = threading.Event()
+
+
+class WorkerStopping(Exception):
+    """This worker is shutting down: the job was not started; its message is retried."""
+
 
 def job_actor(kind: str, *, time_limit_s: int, max_retries: int = 3) -> dramatiq.Actor:
     """Declare the actor for a job kind with an explicit time limit and retry count."""
 
     async def run(tenant_id: str, job_id: str) -> None:
+        if STOPPING.is_set():
+            raise WorkerStopping(f"job {job_id} ({kind}) not started: this worker is shutting down")
         settings = get_settings()
         outcome = await execute(
             database(), tenant_id, uuid.UUID(job_id), step_delay_s=settings.job_step_delay_ms / 1000
@@ -121,6 +132,9 @@ class GracefulShutdown(Middleware):
         self._running = 0
         self._lock = threading.Lock()
 
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        STOPPING.clear()
+
     def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
         with self._lock:
             self._running += 1
@@ -132,6 +146,7 @@ class GracefulShutdown(Middleware):
     after_skip_message = after_process_message
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        STOPPING.set()
         # Runs before the AsyncIO middleware's after_worker_shutdown stops the event loop: when the
         # grace has run out with jobs still running, this is the last moment to leave cleanly.
         threading.Thread(target=self._exit_when_stuck, args=(worker,), name="dianshu-shutdown", daemon=True).start()
