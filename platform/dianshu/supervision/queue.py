@@ -21,15 +21,19 @@ with run as (
     select distinct on (tenant_id) tenant_id, id from anomaly_run
     where tenant_id = any(cast(:tenants as text[])) and year = :year
     order by tenant_id, created_at desc, id
-), by_case as (
-    select fc.tenant_id, fc.finding_id, max(a.score) as score
+), open_cases as materialized (
+    select fc.tenant_id, fc.finding_id, fc.hospital_id, fc.list_id
     from supervision_finding f
     join supervision_finding_case fc on fc.tenant_id = f.tenant_id and fc.finding_id = f.id
-    join run r on r.tenant_id = f.tenant_id
-    join case_anomaly a on a.tenant_id = fc.tenant_id and a.run_id = r.id
-                       and a.hospital_id = fc.hospital_id and a.list_id = fc.list_id
     where f.tenant_id = any(cast(:tenants as text[])) and f.year = :year and f.state = 'open'
-    group by fc.tenant_id, fc.finding_id
+), run_scores as materialized (
+    select a.tenant_id, a.hospital_id, a.list_id, a.score
+    from run r join case_anomaly a on a.tenant_id = r.tenant_id and a.run_id = r.id
+), by_case as (
+    select o.tenant_id, o.finding_id, max(s.score) as score
+    from open_cases o
+    join run_scores s on s.tenant_id = o.tenant_id and s.hospital_id = o.hospital_id and s.list_id = o.list_id
+    group by o.tenant_id, o.finding_id
 ), by_hospital as (
     select f.tenant_id, f.id as finding_id, ha.mean_score as score
     from supervision_finding f
@@ -52,12 +56,21 @@ async def prioritise(session: AsyncSession, tenants: Sequence[str], year: int) -
     binds = {"tenants": list(tenants), "year": year}
     if (await session.execute(text(HAS_RUN), binds)).first() is None:
         return 0  # no anomaly run yet: nothing to order by
-    # Hash joins over the run's scores and the year's findings: under row-level security the planner
-    # cannot see through the policies' functions and chose nested loops that rescanned the findings.
-    before = (await session.execute(text("select current_setting('enable_nestloop')"))).scalar_one()
+    # Hash joins on whole keys: the run's scores were written in this transaction (no statistics
+    # yet: estimated at one row) and row-level security hides the rest from the planner, which once
+    # chose nested loops that rescanned the findings, and once merged the findings with the scores
+    # on the tenant alone (82 million rows, 190 s for one region). The two sides are materialised
+    # apart, so nothing but the case's key can join them, and only hash joins are allowed.
+    before = (
+        await session.execute(text("select current_setting('enable_nestloop'), current_setting('enable_mergejoin')"))
+    ).one()
     await session.execute(text("set local enable_nestloop = off"))
+    await session.execute(text("set local enable_mergejoin = off"))
     try:
         result = await session.execute(text(PRIORITISE), binds)
     finally:
-        await session.execute(text("select set_config('enable_nestloop', :v, true)"), {"v": before})
+        await session.execute(
+            text("select set_config('enable_nestloop', :n, true), set_config('enable_mergejoin', :m, true)"),
+            {"n": before[0], "m": before[1]},
+        )
     return result.rowcount or 0
