@@ -84,6 +84,9 @@ async def decide(
             record, "state", f"already {was} by {f.decided_by} on {f.decided_at:%Y-%m-%d}", kind="state"
         )
     rule = BY_CODE.get(f.rule)
+    if state == "confirmed" and serious and (rule is None or rule.violation is None):
+        # Serious means a deduction of multiple × b on the cases' violation; this rule writes none.
+        raise FindingRefused(record, "serious", f"rule {f.rule} confirms no case violation: nothing to deduct")
     violations: list[str] = []
     if state == "confirmed" and rule is not None and rule.violation is not None:
         for c in await finding_cases(session, f):
