@@ -291,6 +291,9 @@ async def record_lines(
                     [s_code, p_id, None if old.get(key) is None else str(old[key]), None if new is None else str(new)]
                 )
         out.unchanged = len(good) - out.recorded - out.updated
+    # In the sheet's order (parse errors were found before the look-ups': one list by row).
+    order = {line.record: i for i, line in enumerate(lines)}
+    out.errors.sort(key=lambda e: order.get(e[0], len(order)))
     if out.recorded or out.updated or out.registered:
         await audit.record(
             session,
