@@ -235,8 +235,18 @@ async def record_lines(
             ).scalars()
         )
         out.registered = len(inserted)
-        # Registered meanwhile, or by another hospital (whose people this scope cannot see).
+        # Registered meanwhile (a concurrent import: fine when as this line has it), or by another
+        # hospital, whose people this scope cannot see.
         taken = set(ids) - inserted
+        if taken:
+            meanwhile = await session.execute(
+                text(
+                    "select person_id, hospital_id, role from training_person"
+                    " where tenant_id = :t and person_id = any(cast(:p as text[]))"
+                ),
+                {"t": t, "p": sorted(taken)},
+            )
+            taken -= {r.person_id for r in meanwhile if (r.hospital_id, r.role) == new_people[r.person_id][:2]}
         if taken:
             for g, _ in good:
                 if g.person in taken:
