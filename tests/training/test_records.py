@@ -219,3 +219,34 @@ async def test_through_the_api(api, db, city):
     assert seen(await api.gql(b, PEOPLE, {})) == []
     r = await api.post(b, PEOPLE, {"tenant": city.a})
     assert r.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+ATTENDANCE = """
+query($tenant: String, $year: Int) {
+  trainingAttendance(tenant: $tenant, year: $year, first: 100) { nodes { sessionCode personId hospital score } }
+  trainingCoverage(tenant: $tenant, year: 2025) { nodes { hospital coverage } }
+}"""
+
+
+async def test_the_bureau_reads_all_of_its_tenants_a_hospital_its_own_people(api, db, city):
+    """World (tests/training/world.py): 9 attendances, 8 held in 2025 (P2@S2 was in 2024); A2's are
+    Q1@S1 (70) and Q2@S3 (no score); A2's coverage 2 ÷ 3 × 100 = 66.6667."""
+    from tests.training import world
+
+    await world.build(db, city)
+    city_admin = api.token(Role.city_admin, [city.city])
+    everything = await api.gql(city_admin, ATTENDANCE, {})
+    assert len(everything["trainingAttendance"]["nodes"]) == 9
+    assert len((await api.gql(city_admin, ATTENDANCE, {"year": 2025}))["trainingAttendance"]["nodes"]) == 8
+    a2 = api.token(Role.hospital_user, [city.a], city.a2)
+    own = await api.gql(a2, ATTENDANCE, {"tenant": city.a})
+    assert own["trainingAttendance"]["nodes"] == [
+        {"sessionCode": "S1", "personId": "Q1-0001", "hospital": city.a2, "score": "70.00"},
+        {"sessionCode": "S3", "personId": "Q2-0001", "hospital": city.a2, "score": None},
+    ]
+    assert own["trainingCoverage"]["nodes"] == [{"hospital": city.a2, "coverage": "66.6667"}]
+    b = api.token(Role.region_admin, [city.b])
+    none = await api.gql(b, ATTENDANCE, {})
+    assert none["trainingAttendance"]["nodes"] == [] and [n["hospital"] for n in none["trainingCoverage"]["nodes"]] == [
+        city.b1
+    ]
