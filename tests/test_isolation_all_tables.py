@@ -76,6 +76,7 @@ async def test_every_tenant_table_against_every_other_scope(
     await run_job(db, region_a, city.a, RUN, {"year": 2025})
     await fill_supervision_tables(db, city, builtin_versions["zhejiang_2022"])
     await fill_supervision_signal_tables(db, city)
+    await fill_training_tables(db, city)
 
     tables = tenant_tables(test_database.owner_url)
     assert {
@@ -95,6 +96,10 @@ async def test_every_tenant_table_against_every_other_scope(
         "anomaly_run",
         "case_anomaly",
         "hospital_anomaly",
+        "training_course",
+        "training_session",
+        "training_person",
+        "training_attendance",
     } <= set(tables)
 
     async def count(scope, table, where=""):
@@ -165,6 +170,8 @@ async def fill_evaluation_tables(db, city):
     region = scope_for(Role.region_admin, (city.a,))
     async with scoped_session(db, region) as s:
         await enter_indicator(s, region, city.a, city.a1, 2025, "E01", "90", "iso")
+
+
 async def fill_supervision_tables(db, city, zj):
     """A split admission at hospital A1 (readmitted two days after discharge), found by the
     supervision run and confirmed by the region: findings, their cases, the violation."""
@@ -181,6 +188,8 @@ async def fill_supervision_tables(db, city, zj):
     ((f, _),) = await findings(db, (city.a,), "split_admission")
     async with scoped_session(db, region) as s:
         await service.decide(s, region, f.id, "confirmed", "iso", True)
+
+
 async def fill_supervision_signal_tables(db, city):
     """A signals run and an anomaly run of region A's settled year (signal_run, hospital_signal,
     anomaly_run, case_anomaly, hospital_anomaly)."""
@@ -191,3 +200,19 @@ async def fill_supervision_signal_tables(db, city):
     region = scope_for(Role.region_admin, (city.a,))
     await run_job(db, region, city.a, SIGNALS, {"year": 2025})
     await run_job(db, region, city.a, ANOMALY, {"year": 2025})
+
+
+async def fill_training_tables(db, city):
+    """A course and a session of region A, a coder of hospital A1 and the coder's attendance with a
+    score (training_course, training_session, training_person, training_attendance)."""
+    import datetime
+
+    from dianshu.training.attendance import Line, record_lines
+    from dianshu.training.service import save_course, save_session
+
+    region = scope_for(Role.region_admin, (city.a,))
+    async with scoped_session(db, region) as s:
+        await save_course(s, region, city.a, "C-ISO", "coding", "编码培训")
+        await save_session(s, region, city.a, "S-ISO", "C-ISO", datetime.date(2025, 3, 6), "讲师甲", "2", "region")
+        out = await record_lines(s, region, city.a, [Line("input", "S-ISO", "P-ISO-1", city.a1, "coder", "90")], {})
+    assert out.recorded == 1 and out.registered == 1

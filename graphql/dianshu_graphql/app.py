@@ -25,7 +25,7 @@ from dianshu.config import Profile, Settings, get_settings
 from dianshu.db.guard import check_runtime_role
 from dianshu.db.session import Database
 from dianshu.jobs import service as jobs
-from dianshu_graphql import rest
+from dianshu_graphql import rest, training_rest
 from dianshu_graphql.context import Context
 from dianshu_graphql.errors import GRAPHQL_VALIDATION_FAILED
 from dianshu_graphql.limits import BadRequest, LimitBody, decode_request, error_response
@@ -248,6 +248,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
             Route("/statements/{tenant}/{run}/{hospital}.{fmt}", rest.statement_file, methods=["GET"]),
             Route("/reports/{city}/settlement/{year}.{fmt}", rest.overview_file, methods=["GET"]),
             Route("/workstation/check", rest.workstation_check, methods=["POST"]),
+            Route("/downloads/training/{tenant}/coverage/{year}", training_rest.coverage_file, methods=["GET"]),
+            Route("/downloads/training/{tenant}/attendance/{year}", training_rest.attendance_file, methods=["GET"]),
         ],
         middleware=[Middleware(CountRequests, metrics=services.metrics), Middleware(LimitBody, settings=settings)],
         lifespan=lifespan,
@@ -259,7 +261,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
 class CountRequests:
     """Request counts and latency per known path (pure ASGI, so responses stream untouched)."""
 
-    PATHS = ("/graphql", "/healthz", "/readyz", "/metrics", "/ingest", "/grouping", "/workstation")
+    PATHS = ("/graphql", "/healthz", "/readyz", "/metrics", "/ingest", "/grouping", "/workstation", "/downloads")
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app

@@ -36,6 +36,7 @@ from dianshu_graphql.domains.simulation import SimulationMutation, SimulationQue
 from dianshu_graphql.domains.standards import StandardsMutation, StandardsQuery
 from dianshu_graphql.domains.supervision import SupervisionMutation, SupervisionQuery
 from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
+from dianshu_graphql.domains.training import TrainingMutation, TrainingQuery
 from dianshu_graphql.domains.workstation import WorkstationQuery
 from dianshu_graphql.errors import EXPECTED, GRAPHQL_VALIDATION_FAILED, INTERNAL_SERVER_ERROR, code_of
 from dianshu_graphql.guards import ArgumentGuard
@@ -65,6 +66,7 @@ Query = merge_types(
         SupervisionQuery,
         SignalsQuery,
         WorkstationQuery,
+        TrainingQuery,
     ),
 )
 Mutation = merge_types(
@@ -84,6 +86,7 @@ Mutation = merge_types(
         EvaluationMutation,
         SupervisionMutation,
         SignalsMutation,
+        TrainingMutation,
     ),
 )
 

@@ -652,6 +652,22 @@ CURSORS |= {
         [["1"], [-1], [2**63], [1, 2]],
     ),
 }
+# The training records' connections (issue 13).
+CURSORS |= {
+    name: (query, [["TENANT", "x\x00"], ["\ud800", "x"], ["TENANT", 1], ["TENANT"]])
+    for name, query in (
+        ("trainingCourses", '{ trainingCourses(tenant: "TENANT", after: $a) { nodes { code } } }'),
+        ("trainingSessions", '{ trainingSessions(tenant: "TENANT", after: $a) { nodes { code } } }'),
+        ("trainingPeople", '{ trainingPeople(tenant: "TENANT", after: $a) { nodes { personId } } }'),
+        ("trainingCoverage", '{ trainingCoverage(tenant: "TENANT", year: 2025, after: $a) { nodes { hospital } } }'),
+    )
+}
+CURSORS |= {
+    "trainingAttendance": (
+        '{ trainingAttendance(tenant: "TENANT", after: $a) { nodes { personId } } }',
+        [["TENANT", "s", "x\x00"], ["\ud800", "s", "x"], ["TENANT", "s", 1], ["TENANT", "s"]],
+    ),
+}
 # Connections inside a type, reached through a root field.
 NESTED_CURSORS = {
     "EffectivePolicy.changes": (

@@ -92,8 +92,8 @@ def graphql_field(name: str, value):
     return graphql.ObjectFieldNode(name=graphql.NameNode(value=name or "k"), value=value)
 
 
-# uploadCases needs a multipart file: the fuzz sends JSON only.
-UNFUZZED = {"uploadCases"}
+# uploadCases and importTrainingAttendance need a multipart file: the fuzz sends JSON only.
+UNFUZZED = {"uploadCases", "importTrainingAttendance"}
 MUTATIONS = sorted(n for n in SCHEMA.mutation_type.fields if n not in UNFUZZED)
 FUZZ = settings(
     max_examples=60,
@@ -121,7 +121,8 @@ class World:
 async def _fill_region(db, view: City, zj, chs) -> None:
     """Region view.a's year through the real paths: ingestion with a refused row, grouping, a scheme
     comparison, policy, budget, score, alliance, violation, audit deduction, experts, a review in
-    review, a monthly and the annual settlement (points runs, runs, lines, audit entries, jobs)."""
+    review, a monthly and the annual settlement (points runs, runs, lines, audit entries, jobs), and
+    training records (tests/training/world.py)."""
     from dianshu.grouping.service import COMPARE, GROUP_CASES
     from tests.cases.rows import csv_bytes, row
     from tests.cases.test_ingestion import send
@@ -135,6 +136,9 @@ async def _fill_region(db, view: City, zj, chs) -> None:
     await run_job(db, region, view.a, COMPARE, {"from": "2025-01", "to": "2025-12", "base": str(zj), "other": str(chs)})
     await fill_region_inputs(db, region, view, "fuzz")
     await settle(db, region, view.a, "annual")
+    from tests.training import world as training
+
+    await training.build(db, view)  # courses, sessions, people and attendance (培训)
 
 
 async def _ids(db, tenant: str, standard: uuid.UUID, versions: list[uuid.UUID]) -> dict[str, list[str]]:
@@ -184,7 +188,9 @@ async def world(owner_db, db, builtin_versions) -> World:  # noqa: F811
 
     filled = ("case_grouping", "grouping_comparison", "ingestion_error", "case_point", "settlement_line", "budget")
     async with scoped_session(db, Scope.system((city.b,))) as s:
-        for table in (*filled, "policy_version", "alliance", "case_violation", "audit_deduction", "audit_log"):
+        more = ("policy_version", "alliance", "case_violation", "audit_deduction", "audit_log")
+        training = ("training_course", "training_session", "training_person", "training_attendance")
+        for table in (*filled, *more, *training):
             n = (await s.execute(text(f"select count(*) from {table} where tenant_id = :t"), {"t": city.b})).scalar()
             assert n, f"region B has no {table} rows: the leak check would not probe them"
     return World(city, ids)

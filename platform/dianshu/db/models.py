@@ -51,6 +51,7 @@ from dianshu.supervision.anomaly.models import AnomalyRun, CaseAnomaly, Hospital
 from dianshu.supervision.models import SupervisionFinding, SupervisionFindingCase
 from dianshu.supervision.signals.models import HospitalSignal, SignalRun
 from dianshu.tenancy.models import Hospital, Tenant
+from dianshu.training.models import TrainingAttendance, TrainingCourse, TrainingPerson, TrainingSession
 
 __all__ = [
     "Alliance",
@@ -107,6 +108,10 @@ __all__ = [
     "SupervisionFinding",
     "SupervisionFindingCase",
     "Tenant",
+    "TrainingAttendance",
+    "TrainingCourse",
+    "TrainingPerson",
+    "TrainingSession",
     "Upload",
     "UploadChunk",
 ]

@@ -11,6 +11,9 @@ Inputs, read lazily (their modules are their helpers'):
   evaluation.versions.catalogue_in_force(session, year) → (version id, label, Catalogue)
   evaluation.indicators.compute_indicators(session, tenants, year) → IndicatorSet
   evaluation.entries.entered_values(session, tenants, year) → {(hospital, code): Decimal}
+  training.coverage.coverage_values(session, tenants, year) → {hospital: Coverage}: F07 (source
+    training) from the records for a hospital with coders or physicians on record (they win over
+    an entered F07); the entered value for the others
 and confirmed fraud: a case_violation of kind fraud on a case discharged in the year (any version of
 the case: a recalled case's fraud stays proven). E02 complaints_per_1000 is entered as a count:
 its value is count × 1000 / the hospital's cases of the year.
@@ -88,12 +91,20 @@ def observe(
     values: Mapping[tuple[str, str], Any],
     cases: Mapping[str, int],
     entered: Mapping[tuple[str, str], Decimal],
+    trained: Mapping[str, tuple[Decimal, Decimal, Decimal]] | None = None,
 ) -> dict[tuple[str, str], Observed]:
     """(hospital, indicator code) → what scoring sees: computed measures by computation name, entered
-    values by code (E02's count per 1000 cases), not applicable when there is no value."""
+    values by code (E02's count per 1000 cases), not applicable when there is no value. `trained`:
+    hospital → (coverage, trained, roster) from the training records (training/coverage.py), which
+    win over an entered value of a `training` indicator (F07) for the hospitals it has."""
     out: dict[tuple[str, str], Observed] = {}
+    trained = trained or {}
     for h in hospitals:
         for ind in catalogue.indicators:
+            if ind.source == "training" and h in trained:
+                value, numerator, denominator = trained[h]
+                out[(h, ind.code)] = Observed(VALUE, value, numerator, denominator)
+                continue
             if ind.entered:
                 x = entered.get((h, ind.code))
                 if x is None:
@@ -150,6 +161,7 @@ async def run_evaluation(ctx: JobContext) -> dict[str, Any]:
     from dianshu.evaluation.entries import entered_values
     from dianshu.evaluation.indicators import compute_indicators
     from dianshu.evaluation.versions import catalogue_in_force
+    from dianshu.training.coverage import coverage_values
 
     year = check_year(ctx.params)
     s, tenant = ctx.session, ctx.tenant_id
@@ -183,12 +195,17 @@ async def run_evaluation(ctx: JobContext) -> dict[str, Any]:
         try:
             iset = await compute_indicators(s, peers, year)
             entered = await entered_values(s, peers, year)
+            trained = {
+                h: (c.coverage, Decimal(c.trained), Decimal(c.roster))
+                for h, c in (await coverage_values(s, peers, year)).items()
+                if c.coverage is not None
+            }
         except Refused as e:  # e.g. no payment standard in force for the year
             raise JobRejected(f"{e.field}: {e}", field=e.field) from e
         fraud = await proven_fraud(s, peers, year)
         levels = {h: int(level) for h, (_, level) in iset.hospitals.items()}
         region_of = {h: t for h, (t, _) in iset.hospitals.items()}
-        observed = observe(catalogue, sorted(levels), iset.values, iset.cases, entered)
+        observed = observe(catalogue, sorted(levels), iset.values, iset.cases, entered, trained)
         digest = _digest(observed, levels, fraud)
         for r in members:
             policy = policies[r]
@@ -223,6 +240,8 @@ async def run_evaluation(ctx: JobContext) -> dict[str, Any]:
                     "sources": {
                         "computed": "evaluation.indicators.compute_indicators",
                         "entered": "evaluation.entries.entered_values",
+                        "training": "training.coverage.coverage_values (the records win over an entered F07 "
+                        "for a hospital with coders or physicians on record)",
                         "fraud": "case_violation kind fraud on a case discharged in the year",
                         "values": f"evaluation_indicator_score rows of the runs of group {group_id}",
                     },

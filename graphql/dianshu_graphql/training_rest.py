@@ -1,0 +1,73 @@
+"""The training downloads over REST (as rest.py's paths: the bearer token, `Allow`, row-level
+security): coverage per hospital and the attendance of a year, as CSV (UTF-8 with a BOM) or XLSX,
+Chinese headers by default (`?format=csv|xlsx&lang=zh|en&hospital=H…`)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from dianshu import bounds
+from dianshu.db.session import scoped_session
+from dianshu.scope import Role, Scope
+from dianshu_graphql.downloads import DownloadRefused, download_options, table_response
+from dianshu_graphql.permissions import BUREAU, Allow
+from dianshu_graphql.rest import guarded
+
+READ = Allow(Role.hospital_user, *BUREAU)
+
+
+def _year(request: Request) -> int | JSONResponse:
+    raw = request.path_params["year"]
+    if not raw.isdigit() or len(raw) != 4:
+        return DownloadRefused("year", f"must be a year as 4 digits (got {raw[:10]!r})").response()
+    year = int(raw)
+    if (reason := bounds.year_reason(year)) is not None:
+        return DownloadRefused("year", reason).response()
+    return year
+
+
+def _hospital(extra: dict[str, str]) -> str | None:
+    h = extra.get("hospital")
+    if h is not None and bounds.text_reason(h, 20) is not None:
+        raise DownloadRefused("hospital", "must be a hospital code")
+    return h
+
+
+@guarded(READ)
+async def coverage_file(request: Request, scope: Scope) -> Response:
+    """GET /downloads/training/{tenant}/coverage/{year}?format=csv|xlsx&lang=zh|en&hospital=H…"""
+    from dianshu.training.coverage import coverage
+    from dianshu.training.tables import coverage_table
+
+    tenant = request.path_params["tenant"]
+    year = _year(request)
+    if isinstance(year, Response):
+        return year
+    try:
+        fmt, lang, extra = download_options(request, extra=("hospital",))
+        hospital = _hospital(extra)
+    except DownloadRefused as e:
+        return e.response()
+    async with scoped_session(request.app.state.services.db, scope) as s:
+        rows = await coverage(s, [tenant], year, hospital)
+    return table_response(coverage_table(rows, tenant, year), fmt, lang)
+
+
+@guarded(READ)
+async def attendance_file(request: Request, scope: Scope) -> Response:
+    """GET /downloads/training/{tenant}/attendance/{year}?format=csv|xlsx&lang=zh|en&hospital=H…"""
+    from dianshu.training.tables import attendance_rows, attendance_table
+
+    tenant = request.path_params["tenant"]
+    year = _year(request)
+    if isinstance(year, Response):
+        return year
+    try:
+        fmt, lang, extra = download_options(request, extra=("hospital",))
+        hospital = _hospital(extra)
+    except DownloadRefused as e:
+        return e.response()
+    async with scoped_session(request.app.state.services.db, scope) as s:
+        rows = await attendance_rows(s, [tenant], year, hospital)
+    return table_response(attendance_table(rows, tenant, year, lang), fmt, lang)

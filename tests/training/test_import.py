@@ -1,0 +1,236 @@
+"""The attendance import (CSV and XLSX): each bad row refused naming its row and field while the good
+rows land; the same file again writes and audits nothing; a changed score is updated."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from sqlalchemy import text
+
+from dianshu.db.session import scoped_session
+from dianshu.scope import Role, Scope
+from tests.api import Api
+from tests.training import world
+
+
+@pytest.fixture
+async def api(settings, db):
+    a = Api(settings, db)
+    yield a
+    await a.client.aclose()
+
+
+IMPORT = """
+mutation($tenant: String!, $file: Upload!) {
+  importTrainingAttendance(tenant: $tenant, file: $file) {
+    __typename
+    ... on TrainingImportPayload { rows recorded updated unchanged registered refused errors { record field reason } }
+    ... on ValidationError { message errors { record field reason } }
+    ... on PermissionDenied { message }
+  }
+}"""
+
+
+async def send(api: Api, token: str, tenant: str, data: bytes, filename: str = "签到.csv") -> dict:
+    operations = {"query": IMPORT, "variables": {"tenant": tenant, "file": None}}
+    r = await api.client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
+        files={"0": (filename, data, "application/octet-stream")},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert not body.get("errors"), body
+    return body["data"]["importTrainingAttendance"]
+
+
+def sheet(city) -> list[list[str]]:
+    """Row 1 the header; rows 2-10 the lines (Excel's numbering)."""
+    return [
+        ["培训场次编号", "人员编号", "医疗机构编码", "人员类别", "考核成绩"],
+        ["S1", "P6-0001", "", "", "81"],  # 2: registered physician of A1: lands
+        ["S1", "NEW-0001", city.a1, "编码员", "90"],  # 3: a new coder of A1, registered by the row
+        ["S1", "NEW-0002", city.a1, "", ""],  # 4: new, no role
+        ["S9", "P6-0001", "", "", ""],  # 5: no such session
+        ["S3", "P6-0001", "", "", "101"],  # 6: score out of range
+        ["S3", "Q3-0001", city.a1, "", ""],  # 7: Q3 is A2's
+        ["S3", "张三", "", "", ""],  # 8: a name, not a pseudonymised id
+        ["S1", "P6-0001", "", "", "82"],  # 9: P6 at S1 again in the file
+        ["S3", "BS1-0001", "", "", "88.5"],  # 10: bureau staff: lands
+    ]
+
+
+def csv_of(rows: list[list[str]]) -> bytes:
+    return ("\ufeff" + "\r\n".join(",".join(r) for r in rows) + "\r\n").encode("utf-8")
+
+
+def xlsx_of(rows: list[list[str]]) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for r in rows:
+        ws.append([float(c) if c.replace(".", "", 1).isdigit() and not c.startswith("0") else (c or None) for c in r])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+async def attendance(db, tenant: str) -> dict:
+    async with scoped_session(db, Scope.system((tenant,))) as s:
+        rows = await s.execute(
+            text("select session_code, person_id, hospital_id, score from training_attendance where tenant_id = :t"),
+            {"t": tenant},
+        )
+        return {(r.session_code, r.person_id): (r.hospital_id, r.score) for r in rows}
+
+
+async def audit_count(db, tenant: str) -> int:
+    async with scoped_session(db, Scope.system((tenant,))) as s:
+        return (
+            await s.execute(
+                text("select count(*) from audit_log where tenant_id = :t and action = 'training.attendance'"),
+                {"t": tenant},
+            )
+        ).scalar_one()
+
+
+EXPECTED_ERRORS = [
+    ("row 4", "role", "NEW-0002 is not registered: give the role to register the person"),
+    ("row 5", "session", "no session S9 in TENANT"),
+    ("row 6", "score", "must be from 0 to 100 (got 101)"),
+    ("row 7", "hospital", "Q3-0001 is registered at HA2"),
+    ("row 8", "person", "must be a pseudonymised id of 4 to 64 letters, digits, _ . - (never a name; got '张三')"),
+    ("row 9", "person", "P6-0001 at session S1 again (first at row 2)"),
+]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+async def test_bad_rows_named_good_rows_land_and_a_reimport_writes_nothing(api, db, city, kind):
+    await world.build(db, city)
+    region = api.token(Role.region_admin, [city.a])
+    data = csv_of(sheet(city)) if kind == "csv" else xlsx_of(sheet(city))
+    before, audits = await attendance(db, city.a), await audit_count(db, city.a)
+    res = await send(api, region, city.a, data, f"签到.{kind}")
+    expected = [
+        {"record": r, "field": f, "reason": why.replace("TENANT", city.a).replace("HA2", city.a2)}
+        for r, f, why in EXPECTED_ERRORS
+    ]
+    assert res == {
+        "__typename": "TrainingImportPayload",
+        "rows": 9,
+        "recorded": 3,
+        "updated": 0,
+        "unchanged": 0,
+        "registered": 1,
+        "refused": 6,
+        "errors": expected,
+    }
+    after = await attendance(db, city.a)
+    from decimal import Decimal
+
+    assert {k: v for k, v in after.items() if k not in before} == {
+        ("S1", "P6-0001"): (city.a1, Decimal("81.00")),
+        ("S1", "NEW-0001"): (city.a1, Decimal("90.00")),
+        ("S3", "BS1-0001"): (None, Decimal("88.50")),
+    }
+    assert await audit_count(db, city.a) == audits + 1
+    # The same file again: nothing written, nothing audited, the same errors.
+    again = await send(api, region, city.a, data, f"签到.{kind}")
+    assert {**again, "errors": None} == {**res, "recorded": 0, "registered": 0, "unchanged": 3, "errors": None}
+    assert again["errors"] == expected
+    assert await attendance(db, city.a) == after and await audit_count(db, city.a) == audits + 1
+
+
+async def test_a_changed_score_is_updated_and_a_blank_never_erases_one(api, db, city):
+    await world.build(db, city)
+    region = api.token(Role.region_admin, [city.a])
+    rows = [["session", "person", "score"], ["S1", "P1-0001", "86"], ["S1", "P4-0001", ""]]
+    res = await send(api, region, city.a, csv_of(rows))
+    assert (res["recorded"], res["updated"], res["unchanged"], res["refused"]) == (0, 1, 1, 0)
+    after = await attendance(db, city.a)
+    from decimal import Decimal
+
+    assert after[("S1", "P1-0001")][1] == Decimal("86.00") and after[("S1", "P4-0001")][1] == Decimal("88.00")
+
+
+async def test_a_hospital_imports_its_own_people_only(api, db, city):
+    await world.build(db, city)
+    a2 = api.token(Role.hospital_user, [city.a], city.a2)
+    rows = [
+        ["session", "person", "hospital", "role"],
+        ["S3", "Q3-0001", "", ""],
+        ["S3", "P6-0001", "", ""],  # A1's: A2 cannot see it, and may not take the id
+        ["S3", "NEW-A1-01", city.a1, "physician"],
+    ]
+    res = await send(api, a2, city.a, csv_of(rows))
+    assert res["recorded"] == 1 and res["refused"] == 2
+    assert [(e["record"], e["field"]) for e in res["errors"]] == [("row 3", "role"), ("row 4", "hospital")]
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "reason"),
+    [
+        (b"session,person,name\r\nS1,P1-0001,x\r\n", "header.3", "unknown column 'name'"),
+        (b"person,score\r\nP1-0001,80\r\n", "header", "missing column(s): session"),
+        (b"", "file", "empty: no header row"),
+        (b"PK\x03\x04 not a zip", "file", "not an XLSX workbook (not a zip file)"),
+    ],
+)
+async def test_a_file_that_cannot_be_read_is_refused_whole(api, db, city, data, field, reason):
+    region = api.token(Role.region_admin, [city.a])
+    res = await send(api, region, city.a, data)
+    assert res["__typename"] == "ValidationError"
+    assert res["errors"][0]["record"] == "file" and res["errors"][0]["field"] == field
+    assert res["errors"][0]["reason"].startswith(reason)
+
+
+async def test_viewers_and_other_regions_may_not_import(api, db, city):
+    data = csv_of([["session", "person"], ["S1", "P1-0001"]])
+    viewer = api.token(Role.region_viewer, [city.a])
+    assert (await send(api, viewer, city.a, data))["__typename"] == "PermissionDenied"
+    other = api.token(Role.region_admin, [city.b])
+    assert (await send(api, other, city.a, data))["__typename"] == "PermissionDenied"
+
+
+RECORD = """
+mutation($input: RecordTrainingAttendanceInput!) {
+  recordTrainingAttendance(input: $input) {
+    __typename
+    ... on TrainingAttendancePayload {
+      changed registered attendance { sessionCode personId hospital heldOn courseCode score }
+    }
+    ... on ValidationError { errors { record field reason } }
+  }
+}"""
+
+
+async def test_record_one_attendance_is_retry_safe(api, db, city):
+    await world.build(db, city)
+    a1 = api.token(Role.hospital_user, [city.a], city.a1)
+    line = {"tenant": city.a, "session": "S3", "personId": "P6-0001", "score": "75.5"}
+    first = (await api.gql(a1, RECORD, {"input": line}))["recordTrainingAttendance"]
+    assert first == {
+        "__typename": "TrainingAttendancePayload",
+        "changed": True,
+        "registered": False,
+        "attendance": {
+            "sessionCode": "S3",
+            "personId": "P6-0001",
+            "hospital": city.a1,
+            "heldOn": "2025-11-20",
+            "courseCode": "C2",
+            "score": "75.50",
+        },
+    }
+    audits = await audit_count(db, city.a)
+    again = (await api.gql(a1, RECORD, {"input": line}))["recordTrainingAttendance"]
+    assert again == {**first, "changed": False} and await audit_count(db, city.a) == audits
+    bad = (await api.gql(a1, RECORD, {"input": {**line, "score": "100.001"}}))["recordTrainingAttendance"]
+    assert bad == {
+        "__typename": "ValidationError",
+        "errors": [{"record": "attendance", "field": "input.score", "reason": "must be from 0 to 100 (got 100.001)"}],
+    }
