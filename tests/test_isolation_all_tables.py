@@ -76,6 +76,7 @@ async def test_every_tenant_table_against_every_other_scope(
     await run_job(db, region_a, city.a, RUN, {"year": 2025})
     await fill_supervision_tables(db, city, builtin_versions["zhejiang_2022"])
     await fill_supervision_signal_tables(db, city)
+    await fill_national_tables(db, city)
 
     tables = tenant_tables(test_database.owner_url)
     assert {
@@ -95,6 +96,8 @@ async def test_every_tenant_table_against_every_other_scope(
         "anomaly_run",
         "case_anomaly",
         "hospital_anomaly",
+        "national_export",
+        "national_export_item",
     } <= set(tables)
 
     async def count(scope, table, where=""):
@@ -191,3 +194,13 @@ async def fill_supervision_signal_tables(db, city):
     region = scope_for(Role.region_admin, (city.a,))
     await run_job(db, region, city.a, SIGNALS, {"year": 2025})
     await run_job(db, region, city.a, ANOMALY, {"year": 2025})
+
+
+async def fill_national_tables(db, city):
+    """Region A's national upload of 2024-03 (hospital A1's case I1): national_export (a region file,
+    no hospital) and national_export_item (A1's list)."""
+    from dianshu.national.service import NATIONAL_EXPORT
+    from tests.settlement.world import run_job
+
+    region = scope_for(Role.region_admin, (city.a,))
+    await run_job(db, region, city.a, NATIONAL_EXPORT, {"month": "2024-03"})

@@ -25,7 +25,7 @@ from dianshu.config import Profile, Settings, get_settings
 from dianshu.db.guard import check_runtime_role
 from dianshu.db.session import Database
 from dianshu.jobs import service as jobs
-from dianshu_graphql import rest
+from dianshu_graphql import national_downloads, rest
 from dianshu_graphql.context import Context
 from dianshu_graphql.errors import GRAPHQL_VALIDATION_FAILED
 from dianshu_graphql.limits import BadRequest, LimitBody, decode_request, error_response
@@ -248,6 +248,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
             Route("/statements/{tenant}/{run}/{hospital}.{fmt}", rest.statement_file, methods=["GET"]),
             Route("/reports/{city}/settlement/{year}.{fmt}", rest.overview_file, methods=["GET"]),
             Route("/workstation/check", rest.workstation_check, methods=["POST"]),
+            Route("/downloads/national-exports/{tenant}/log", national_downloads.export_log, methods=["GET"]),
+            Route("/downloads/national-exports/{tenant}/items", national_downloads.upload_items, methods=["GET"]),
+            Route(
+                "/downloads/national-exports/{tenant}/files/{export}", national_downloads.export_file, methods=["GET"]
+            ),
         ],
         middleware=[Middleware(CountRequests, metrics=services.metrics), Middleware(LimitBody, settings=settings)],
         lifespan=lifespan,

@@ -27,6 +27,7 @@ from dianshu_graphql.domains.evaluation_catalogue import EvaluationCatalogueMuta
 from dianshu_graphql.domains.grouping import GroupingMutation, GroupingQuery
 from dianshu_graphql.domains.identity import IdentityQuery
 from dianshu_graphql.domains.jobs import JobsQuery
+from dianshu_graphql.domains.national import NationalMutation, NationalQuery
 from dianshu_graphql.domains.points import PointsMutation, PointsQuery
 from dianshu_graphql.domains.policies import PoliciesMutation, PoliciesQuery
 from dianshu_graphql.domains.reviews import ReviewsMutation, ReviewsQuery
@@ -65,6 +66,7 @@ Query = merge_types(
         SupervisionQuery,
         SignalsQuery,
         WorkstationQuery,
+        NationalQuery,
     ),
 )
 Mutation = merge_types(
@@ -84,6 +86,7 @@ Mutation = merge_types(
         EvaluationMutation,
         SupervisionMutation,
         SignalsMutation,
+        NationalMutation,
     ),
 )
 
