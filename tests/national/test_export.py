@@ -72,7 +72,7 @@ async def test_monthly_upload_re_export_corrections_and_isolation(settings, db, 
     again = await run_job(db, region, city.a, EXPORT, {"month": "2024-03"})
     assert again["unchanged"] is True and again["export_id"] == first["export_id"]
     assert again["sha256"] == first["sha256"]
-    async with scoped_session(db, Scope.system((city.a,), all_hospitals=True)) as s:
+    async with scoped_session(db, Scope.system((city.a,))) as s:
         rebuilt, _ = await service.build_month(s, city.a, e1.month)
     assert rebuilt.content == e1.content
     assert await counts(db, city.a) == (1, 1)

@@ -14,6 +14,7 @@ from dianshu.cases.ingest import INGEST
 from dianshu_graphql import node
 from dianshu_graphql.loaders import case_groupings_loader, case_points_loader, hospital_loader
 from dianshu_graphql.types import job_results
+from dianshu_graphql.types.codes import CodeEdition
 from dianshu_graphql.types.grouping import CaseGroupingResult
 from dianshu_graphql.types.settlement import CasePoint
 from dianshu_graphql.types.tenancy import Hospital
@@ -34,14 +35,6 @@ class CaseStatus(Enum):
 class IngestMode(Enum):
     partial = "partial"
     all_or_nothing = "all_or_nothing"
-
-
-@strawberry.enum(
-    description="The code edition a record's diagnoses and procedures are in: 医保版 (yibao) or 国临版 (guolin)."
-)
-class CodeEdition(Enum):
-    yibao = "yibao"
-    guolin = "guolin"
 
 
 @strawberry.enum(description="The insurance fund (险种, 参保类型): employee 职工 (310) or resident 居民 (390).")
