@@ -15,13 +15,16 @@ from dianshu.cases.validation import CHINA
 from dianshu.db.session import scoped_session
 from dianshu.jobs.errors import JobRejected
 from dianshu.national import service
-from dianshu.scope import Scope
+from dianshu.scope import Role, Scope
 from dianshu.tabular.write import Column, Kind, Table
-from dianshu_graphql.domains.national import READ_EXPORTS
 from dianshu_graphql.downloads import DownloadRefused, download_options, table_response
-from dianshu_graphql.permissions import ANYONE, Allow
+from dianshu_graphql.permissions import ANYONE, BUREAU, Allow
 from dianshu_graphql.rest import _problem, guarded
 
+# Who downloads an export file and the log: the bureaus and an integrator (and row-level security: a
+# region-wide scope only; a hospital's own lists are in /items). The GraphQL lists are open to anyone
+# in the tenant and row-level security leaves a hospital an empty list, as every other list does.
+READ_EXPORTS = Allow(*BUREAU, Role.integrator)
 FLAG_NAMES = {0: ("0 首次上传", "0 first upload"), 1: ("1 更正", "1 corrected"), 2: ("2 撤回", "2 withdrawn")}
 
 LOG_COLUMNS = (

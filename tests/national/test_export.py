@@ -82,7 +82,7 @@ async def test_monthly_upload_re_export_corrections_and_isolation(settings, db, 
     async with scoped_session(db, region) as s:
         await recall_case(s, region, city.a, city.a2, "L3", "duplicate")
     async with scoped_session(db, region) as s:
-        pending = await service.pending(s, city.a)
+        pending = await service.pending(s, city.a, 2024)
     assert [(f"{p.month:%Y-%m}", p.corrected, p.withdrawn, p.added) for p in pending] == [("2024-03", 1, 1, 0)]
 
     # The next upload of the month flags them: L1 1 (its new version), L2 0, L3 2 (as it was sent).
@@ -100,7 +100,7 @@ async def test_monthly_upload_re_export_corrections_and_isolation(settings, db, 
     assert '"dscg_caty":"心内科"' in e2.content.decode().splitlines()[0]
     assert check_file(e2.content) == []
     async with scoped_session(db, region) as s:
-        assert await service.pending(s, city.a) == []
+        assert await service.pending(s, city.a, 2024) == []
     # ... and exporting it again is the same bytes once more (flags are against the first upload).
     third = await run_job(db, region, city.a, EXPORT, {"month": "2024-03"})
     assert third["unchanged"] is True and third["export_id"] == second["export_id"]
@@ -119,7 +119,7 @@ async def test_monthly_upload_re_export_corrections_and_isolation(settings, db, 
     api = Api(settings, db)
     region_t = api.token(Role.region_admin, [city.a])
     q = """query($t: String!) { nationalExports(tenant: $t) { nodes { id month seq lists corrected withdrawn
-      sha256 createdBy downloadUrl } } nationalUploadPending(tenant: $t) { month } }"""
+      sha256 createdBy downloadUrl } } nationalUploadPending(tenant: $t, year: 2024) { month } }"""
     data = await api.gql(region_t, q, {"t": city.a})
     log = data["nationalExports"]["nodes"]
     assert [(x["seq"], x["lists"], x["corrected"], x["withdrawn"]) for x in log] == [(2, 3, 1, 1), (1, 3, 0, 0)]
@@ -164,8 +164,8 @@ async def test_monthly_upload_re_export_corrections_and_isolation(settings, db, 
     ]
     none = await api.gql(
         hosp,
-        "query($t: String!) { nationalExports(tenant: $t) { nodes { id } } nationalUploadPending(tenant: $t) "
-        "{ month } }",
+        "query($t: String!) { nationalExports(tenant: $t) { nodes { id } } nationalUploadPending(tenant: $t, "
+        "year: 2024) { month } }",
         {"t": city.a},
     )
     assert none == {"nationalExports": {"nodes": []}, "nationalUploadPending": []}

@@ -17,11 +17,10 @@ from dianshu.jobs.errors import JobRejected
 from dianshu.national import service
 from dianshu.national.models import NationalExport as ExportRow
 from dianshu.national.models import NationalExportItem
-from dianshu.scope import Role
 from dianshu_graphql import node, pagination
 from dianshu_graphql.domains import grouping
 from dianshu_graphql.errors import ExpectedError, IdempotencyConflict, PermissionDenied, ValidationError
-from dianshu_graphql.permissions import ANYONE, BUREAU, Allow
+from dianshu_graphql.permissions import ANYONE, Allow
 from dianshu_graphql.types.national import (
     NationalExport,
     NationalExportJobPayload,
@@ -34,10 +33,6 @@ ExportNationalResult = Annotated[
     NationalExportJobPayload | ValidationError | PermissionDenied | IdempotencyConflict,
     strawberry.union("ExportNationalResult"),
 ]
-# Who downloads an export and its log: the bureaus and an integrator (and row-level security: a
-# region-wide scope only). The GraphQL lists are open to anyone in the tenant: row-level security
-# leaves a hospital (or an expert) an empty list, as every other list does.
-READ_EXPORTS = Allow(*BUREAU, Role.integrator)
 
 
 def month_arg(value: str, field: str = "month") -> datetime.date:
@@ -105,13 +100,14 @@ class NationalQuery:
         )
 
     @strawberry.field(
-        description="Corrections and recalls after an export, flagged for the next upload: per exported month, "
-        "what differs from its latest file (empty when all are up to date; a region-wide scope's).",
+        description="Corrections and recalls after an export, flagged for the next upload: per exported month of "
+        "the year (at most 12), what differs from its latest file (empty when all are up to date; a region-wide "
+        "scope's).",
         extensions=[Allow(*ANYONE)],
     )
-    async def national_upload_pending(self, info: Info, tenant: str) -> list[NationalUploadPending]:
+    async def national_upload_pending(self, info: Info, tenant: str, year: int) -> list[NationalUploadPending]:
         async with info.context.session() as s:
-            return [NationalUploadPending.of(p) for p in await service.pending(s, tenant)]
+            return [NationalUploadPending.of(p) for p in await service.pending(s, tenant, year)]
 
 
 @strawberry.type

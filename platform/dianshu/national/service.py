@@ -69,7 +69,7 @@ SQL_ITEMS = """
 SQL_PENDING = f"""
     with latest as (
       select distinct on (e.month) e.tenant_id, e.id, e.month, e.seq, e.created_at
-      from national_export e where e.tenant_id = :tenant
+      from national_export e where e.tenant_id = :tenant and e.month between :start and :end
       order by e.month, e.seq desc
     ),
     sent as (
@@ -239,10 +239,11 @@ class Pending:
     added: int  # an active list of the month not in its latest file (sent late, or moved in)
 
 
-async def pending(session: AsyncSession, tenant: str) -> list[Pending]:
-    """Corrections and recalls after an export, flagged for the next upload: per exported month,
-    what differs from its latest file (empty when every exported month is up to date)."""
-    rows = (await session.execute(text(SQL_PENDING), {"tenant": tenant})).all()
+async def pending(session: AsyncSession, tenant: str, year: int) -> list[Pending]:
+    """Corrections and recalls after an export, flagged for the next upload: per exported month of
+    the year, what differs from its latest file (empty when every exported month is up to date)."""
+    params = {"tenant": tenant, "start": datetime.date(year, 1, 1), "end": datetime.date(year, 12, 1)}
+    rows = (await session.execute(text(SQL_PENDING), params)).all()
     return [Pending(r.month, r.corrected, r.withdrawn, r.added) for r in rows]
 
 
