@@ -57,6 +57,7 @@ BOUNDED_LISTS = {
     "nodes": "nodes(ids:) answers at most 100 ids, one per id asked for",
     "settlementOverview": "one row per region of the city",
     "supervisionRules": "the rule catalogue: the rules the code defines",
+    "nationalUploadPending": "one row per exported month of the year asked for (at most 12)",
 }
 
 
@@ -278,6 +279,7 @@ JOB_MUTATIONS = {
     "runSupervision": "supervision.run",
     "runSignals": "signals.run",
     "runAnomaly": "anomaly.run",
+    "exportNationalUpload": "national.export",
 }
 
 

@@ -77,6 +77,7 @@ async def test_every_tenant_table_against_every_other_scope(
     await fill_supervision_tables(db, city, builtin_versions["zhejiang_2022"])
     await fill_supervision_signal_tables(db, city)
     await fill_training_tables(db, city)
+    await fill_national_tables(db, city)
 
     tables = tenant_tables(test_database.owner_url)
     assert {
@@ -100,6 +101,8 @@ async def test_every_tenant_table_against_every_other_scope(
         "training_session",
         "training_person",
         "training_attendance",
+        "national_export",
+        "national_export_item",
     } <= set(tables)
 
     async def count(scope, table, where=""):
@@ -216,3 +219,11 @@ async def fill_training_tables(db, city):
         await save_session(s, region, city.a, "S-ISO", "C-ISO", datetime.date(2025, 3, 6), "讲师甲", "2", "region")
         out = await record_lines(s, region, city.a, [Line("input", "S-ISO", "P-ISO-1", city.a1, "coder", "90")], {})
     assert out.recorded == 1 and out.registered == 1
+async def fill_national_tables(db, city):
+    """Region A's national upload of 2024-03 (hospital A1's case I1): national_export (a region file,
+    no hospital) and national_export_item (A1's list)."""
+    from dianshu.national.service import NATIONAL_EXPORT
+    from tests.settlement.world import run_job
+
+    region = scope_for(Role.region_admin, (city.a,))
+    await run_job(db, region, city.a, NATIONAL_EXPORT, {"month": "2024-03"})

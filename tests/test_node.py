@@ -46,6 +46,7 @@ LISTS = {
     "EvaluationCatalogueVersion": ["{ evaluationCatalogueVersions(first: 100) { nodes { id } } }"],
     "EvaluationRun": ["query($t: String!) { evaluationRuns(tenant: $t, first: 100) { nodes { id } } }"],
     "SupervisionFinding": ["query($t: String!) { findings(tenant: $t, first: 100) { nodes { id } } }"],
+    "NationalExport": ["query($t: String!) { nationalExports(tenant: $t, first: 100) { nodes { id } } }"],
 }
 
 
@@ -97,6 +98,10 @@ async def settled_region(db, city_code: str, tenant: str, hospital: str, zj) -> 
     async with scoped_session(db, own) as s:
         await reviews.submit(s, own, tenant, hospital, f"{tenant}-4", "costly")
     await settle(db, region, tenant, "monthly", month=4)
+    # The region's national upload of March (a file of every hospital of the region).
+    from dianshu.national.service import NATIONAL_EXPORT
+
+    await run_job(db, region, tenant, NATIONAL_EXPORT, {"month": "2025-03"})
     # A draft evaluation run of the region (as the job writes one; its scoring has its own tests).
     import uuid
 
@@ -210,6 +215,7 @@ async def test_node_sees_what_each_type_s_own_query_sees(api, db, owner_db, city
         "PaymentStandard",
         "DrgParameters",
         "EvaluationRun",
+        "NationalExport",
     }
     # nodes(ids:) answers in order, null where node(id:) is null.
     region_a = callers["region_admin_A"]

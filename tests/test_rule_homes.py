@@ -66,3 +66,10 @@ def test_itemized_is_one_formula_and_one_reason():
 def test_the_standard_in_force_is_one_query():
     rule = r"(PaymentStandard|DrgSchemeVersion)\.effective_to\s*>"
     assert copies(rule, "standards/in_force.py") == {}
+
+
+def test_the_year_s_latest_points_run_is_one_rule():
+    from dianshu.settlement.latest import latest_points_runs
+
+    assert "through_month desc, version desc" in latest_points_runs("true")
+    assert copies(r"through_month(\s+desc|\.desc\(\))", "settlement/latest.py") == {}

@@ -26,6 +26,7 @@ from dianshu.db.guard import check_runtime_role
 from dianshu.db.session import Database
 from dianshu.jobs import service as jobs
 from dianshu_graphql import rest, training_rest
+from dianshu_graphql import national_downloads, rest
 from dianshu_graphql.context import Context
 from dianshu_graphql.errors import GRAPHQL_VALIDATION_FAILED
 from dianshu_graphql.limits import BadRequest, LimitBody, decode_request, error_response
@@ -250,6 +251,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
             Route("/workstation/check", rest.workstation_check, methods=["POST"]),
             Route("/downloads/training/{tenant}/coverage/{year}", training_rest.coverage_file, methods=["GET"]),
             Route("/downloads/training/{tenant}/attendance/{year}", training_rest.attendance_file, methods=["GET"]),
+            Route("/downloads/national-exports/{tenant}/log", national_downloads.export_log, methods=["GET"]),
+            Route("/downloads/national-exports/{tenant}/items", national_downloads.upload_items, methods=["GET"]),
+            Route(
+                "/downloads/national-exports/{tenant}/files/{export}", national_downloads.export_file, methods=["GET"]
+            ),
         ],
         middleware=[Middleware(CountRequests, metrics=services.metrics), Middleware(LimitBody, settings=settings)],
         lifespan=lifespan,

@@ -106,3 +106,38 @@ def settlement_lines_loader(ctx: Any) -> DataLoader[tuple[str, str, int, str | N
         return [found.get(k, []) for k in keys]
 
     return DataLoader(load_fn=load)
+
+
+def case_groupings_loader(ctx: Any) -> DataLoader[tuple[str, int], list[Any]]:
+    """The stored grouping results (one per scheme version) of the cases asked for, in one query:
+    key (tenant, case id); row-level security as for the cases."""
+    from dianshu.grouping.models import CaseGrouping
+
+    async def load(keys: list[tuple[str, int]]) -> list[list[Any]]:
+        async with ctx.session() as s:
+            rows = (
+                await s.execute(
+                    select(CaseGrouping)
+                    .where(tuple_(CaseGrouping.tenant_id, CaseGrouping.case_id).in_(keys))
+                    .order_by(CaseGrouping.version_id)
+                )
+            ).scalars()
+            found: dict[tuple[str, int], list[Any]] = defaultdict(list)
+            for g in rows:
+                found[(g.tenant_id, g.case_id)].append(g)
+        return [found.get(k, []) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def case_points_loader(ctx: Any) -> DataLoader[tuple[str, int], Any]:
+    """Each case's points in its year's latest points run (settlement.latest), in one query: key
+    (tenant, case id); None when no run has counted that version."""
+    from dianshu.settlement.latest import latest_case_points
+
+    async def load(keys: list[tuple[str, int]]) -> list[Any]:
+        async with ctx.session() as s:
+            found = await latest_case_points(s, keys)
+        return [found.get(k) for k in keys]
+
+    return DataLoader(load_fn=load)

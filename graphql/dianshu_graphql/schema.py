@@ -27,6 +27,7 @@ from dianshu_graphql.domains.evaluation_catalogue import EvaluationCatalogueMuta
 from dianshu_graphql.domains.grouping import GroupingMutation, GroupingQuery
 from dianshu_graphql.domains.identity import IdentityQuery
 from dianshu_graphql.domains.jobs import JobsQuery
+from dianshu_graphql.domains.national import NationalMutation, NationalQuery
 from dianshu_graphql.domains.points import PointsMutation, PointsQuery
 from dianshu_graphql.domains.policies import PoliciesMutation, PoliciesQuery
 from dianshu_graphql.domains.reviews import ReviewsMutation, ReviewsQuery
@@ -67,6 +68,7 @@ Query = merge_types(
         SignalsQuery,
         WorkstationQuery,
         TrainingQuery,
+        NationalQuery,
     ),
 )
 Mutation = merge_types(
@@ -87,6 +89,7 @@ Mutation = merge_types(
         SupervisionMutation,
         SignalsMutation,
         TrainingMutation,
+        NationalMutation,
     ),
 )
 

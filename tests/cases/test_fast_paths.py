@@ -366,9 +366,14 @@ def reference_copy_text(value: object) -> str:
 
 
 def reference_copy_line(row_no: int, values: dict) -> str:
+    """As it always was, with the optional content (the doctor's code) after the content columns:
+    in the hash only when given, so a row without it hashes as before migration 0016."""
     content = "\t".join([reference_copy_text(values[n]) for n in ingest.CONTENT])
-    digest = hashlib.md5(content.encode("utf-8"), usedforsecurity=False).hexdigest()
-    return f"{row_no}\t{content}\t{'t' if values['correction'] else 'f'}\t{digest}\n"
+    doctor = values.get("doctor_code")
+    hashed = content if doctor is None else content + "\t" + reference_copy_text(doctor)
+    digest = hashlib.md5(hashed.encode("utf-8"), usedforsecurity=False).hexdigest()
+    tail = reference_copy_text(doctor)
+    return f"{row_no}\t{content}\t{tail}\t{'t' if values['correction'] else 'f'}\t{digest}\n"
 
 
 COPY_TEXT = st.text(st.one_of(ALPHABET, st.sampled_from(list('{}\\"nNuUlL \n'))), max_size=8)

@@ -666,6 +666,15 @@ CURSORS |= {
     "trainingAttendance": (
         '{ trainingAttendance(tenant: "TENANT", after: $a) { nodes { personId } } }',
         [["TENANT", "s", "x\x00"], ["\ud800", "s", "x"], ["TENANT", "s", 1], ["TENANT", "s"]],
+# The national monthly upload's connections (issue 13).
+CURSORS |= {
+    "nationalExports": (
+        '{ nationalExports(tenant: "TENANT", after: $a) { nodes { id } } }',
+        [["2024-13-01", 1], ["2024-03-01\x00", 1], ["2024-03-01", "1"], [1, 1], ["2024-03-01"]],
+    ),
+    "nationalUploadItems": (
+        '{ nationalUploadItems(tenant: "TENANT", month: "2024-03", after: $a) { nodes { listId } } }',
+        [[1, "H\x00", "L"], ["1", "H", "L"], [2**63, "H", "L"], [1, "H"], [1, "\ud800", "L"]],
     ),
 }
 # Connections inside a type, reached through a root field.

@@ -5,7 +5,7 @@ import uuid
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import select, tuple_
+from sqlalchemy import exists, select, text, tuple_
 from strawberry.types import Info
 
 from dianshu.cases import models
@@ -14,6 +14,7 @@ from dianshu.cases.parsing import LayoutError
 from dianshu.cases.service import RecallRefused, submit_batch
 from dianshu.jobs.errors import IdempotencyConflict as IdempotencyConflictErr
 from dianshu.scope import Role
+from dianshu.settlement.latest import OUTLIER_TYPES, case_type_condition
 from dianshu.settlement.runs.publish import recall_case
 from dianshu_graphql import node, pagination
 from dianshu_graphql.errors import (
@@ -35,6 +36,7 @@ from dianshu_graphql.types.cases import (
     RowError,
     UploadCasesInput,
 )
+from dianshu_graphql.types.settlement import CaseType
 
 UploadCasesResult = Annotated[
     BatchPayload | ValidationError | PermissionDenied | IdempotencyConflict, strawberry.union("UploadCasesResult")
@@ -99,6 +101,20 @@ class CasesQuery:
         version: strawberry.ID | None = None,
         first: int | None = 50,
         after: str | None = None,
+        department: Annotated[
+            str | None, strawberry.argument(description="出院科别 (dscg_caty), exactly as the lists give it.")
+        ] = None,
+        case_type: Annotated[
+            CaseType | None,
+            strawberry.argument(description="病例类型 in the case's year's latest points run."),
+        ] = None,
+        outlier: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="true: high or low outliers (高/低倍率) in the year's latest points run; false: neither."
+            ),
+        ] = None,
+        doctor: Annotated[str | None, strawberry.argument(description="主诊医师代码 (chfpdr_code).")] = None,
     ) -> pagination.Connection[Case]:
         limit = pagination.page_size(first)
         cursor = pagination.decode_cursor(after, str, pagination.key_int)
@@ -116,17 +132,27 @@ class CasesQuery:
             q = q.where(models.CaseRecord.discharge_month == m)
         if status:
             q = q.where(models.CaseRecord.status == status.value)
+        if version and not drg:
+            raise ExpectedError("version: only with drg (the scheme version the DRG belongs to)")
         if drg:
             from dianshu.grouping.models import CaseGrouping
 
-            if not version:
-                raise ExpectedError("version: required with drg (the scheme version the DRG belongs to)")
-            (vid,) = node.key_of(version, "StandardVersion", field="version", raw=node.uuid_part, what="an id")
-            q = q.join(
-                CaseGrouping,
-                (CaseGrouping.tenant_id == models.CaseRecord.tenant_id)
-                & (CaseGrouping.case_id == models.CaseRecord.id),
-            ).where(CaseGrouping.version_id == vid, CaseGrouping.drg == drg)
+            G = CaseGrouping
+            same_case = (G.tenant_id == models.CaseRecord.tenant_id) & (G.case_id == models.CaseRecord.id)
+            if version:
+                (vid,) = node.key_of(version, "StandardVersion", field="version", raw=node.uuid_part, what="an id")
+                q = q.join(G, same_case).where(G.version_id == vid, G.drg == drg)
+            else:  # the DRG under any scheme version the case was grouped under
+                q = q.where(exists().where(same_case, G.drg == drg))
+        if department is not None:
+            q = q.where(models.CaseRecord.discharge_dept == department)
+        if doctor is not None:
+            q = q.where(models.CaseRecord.doctor_code == doctor)
+        if case_type is not None:
+            q = q.where(text(case_type_condition("case_type")).bindparams(case_type=[case_type.value]))
+        if outlier is not None:
+            negate = "" if outlier else "not "
+            q = q.where(text(negate + case_type_condition("outlier")).bindparams(outlier=list(OUTLIER_TYPES)))
         if cursor:
             q = q.where(tuple_(models.CaseRecord.tenant_id, models.CaseRecord.id) > tuple_(cursor[0], int(cursor[1])))
         async with info.context.session() as s:

@@ -124,13 +124,45 @@ async def fetch_case_grouping(info: Info, tenant: str, case_id: int, version: uu
 
 node.register(CaseGroupingResult, node.code_part, node.int_part, node.uuid_part, fetch=fetch_case_grouping)
 
+# One id for a case everywhere: the Case's global id (Case.id). The Int caseId (with tenant) came first
+# and stays, deprecated.
+CASE_ARG = Annotated[strawberry.ID | None, strawberry.argument(description="The case: its id (Case.id).")]
+CASE_ID_ARG = Annotated[
+    int | None,
+    strawberry.argument(
+        description="The case's databaseId, with tenant.", deprecation_reason="Use case (the Case's id)."
+    ),
+]
+
+
+def case_key(case: strawberry.ID | None, tenant: str | None, case_id: int | None) -> tuple[str, int]:
+    """The (tenant, case id) a field's arguments name: `case` (a Case id), or tenant and caseId."""
+    if case is not None:
+        key_tenant, key_id = node.key_of(case, "Case", field="case")
+        if (tenant is not None and tenant != key_tenant) or (case_id is not None and case_id != key_id):
+            raise ExpectedError("case: names another case than tenant and caseId (give case alone)", "case")
+        return key_tenant, key_id
+    if tenant is None or case_id is None:
+        raise ExpectedError("case: required (the Case's id), or else both tenant and caseId", "case")
+    return tenant, case_id
+
 
 @strawberry.type
 class GroupingQuery:
-    @strawberry.field(description="A case's stored grouping results (one per scheme version).")
+    @strawberry.field(
+        description="A case's stored grouping results (one per scheme version): name the case by its id "
+        "(case: Case.id), or, deprecated, by tenant and caseId."
+    )
     async def case_groupings(
-        self, info: Info, tenant: str, case_id: int, first: int | None = 50, after: str | None = None
+        self,
+        info: Info,
+        tenant: str | None = None,
+        case_id: CASE_ID_ARG = None,
+        first: int | None = 50,
+        after: str | None = None,
+        case: CASE_ARG = None,
     ) -> pagination.Connection[CaseGroupingResult]:
+        tenant, case_id = case_key(case, tenant, case_id)
         limit = pagination.page_size(first)
         cursor = pagination.decode_cursor(after, uuid.UUID)
         q = (
@@ -145,10 +177,21 @@ class GroupingQuery:
             rows = list((await s.execute(q)).scalars())
         return pagination.build(rows, limit, lambda r: [str(r.version_id)], CaseGroupingResult.of, after=after)
 
-    @strawberry.field(description="Regroup a stored case under a version and explain every step.")
-    async def case_trace(self, info: Info, tenant: str, case_id: int, version: strawberry.ID) -> Grouping | None:
+    @strawberry.field(
+        description="Regroup a stored case under a version and explain every step (the case: case, its Case.id; "
+        "or, deprecated, tenant and caseId)."
+    )
+    async def case_trace(
+        self,
+        info: Info,
+        version: strawberry.ID,
+        tenant: str | None = None,
+        case_id: CASE_ID_ARG = None,
+        case: CASE_ARG = None,
+    ) -> Grouping | None:
         from dianshu.cases.models import CaseRecord
 
+        tenant, case_id = case_key(case, tenant, case_id)
         (vid,) = node.key_of(version, "StandardVersion", field="version", raw=node.uuid_part, what="an id")
         async with info.context.session() as s:
             case = (

@@ -12,8 +12,11 @@ from strawberry.types import Info
 from dianshu.cases import models
 from dianshu.cases.ingest import INGEST
 from dianshu_graphql import node
-from dianshu_graphql.loaders import hospital_loader
+from dianshu_graphql.loaders import case_groupings_loader, case_points_loader, hospital_loader
 from dianshu_graphql.types import job_results
+from dianshu_graphql.types.codes import CodeEdition
+from dianshu_graphql.types.grouping import CaseGroupingResult
+from dianshu_graphql.types.settlement import CasePoint
 from dianshu_graphql.types.tenancy import Hospital
 
 
@@ -32,14 +35,6 @@ class CaseStatus(Enum):
 class IngestMode(Enum):
     partial = "partial"
     all_or_nothing = "all_or_nothing"
-
-
-@strawberry.enum(
-    description="The code edition a record's diagnoses and procedures are in: 医保版 (yibao) or 国临版 (guolin)."
-)
-class CodeEdition(Enum):
-    yibao = "yibao"
-    guolin = "guolin"
 
 
 @strawberry.enum(description="The insurance fund (险种, 参保类型): employee 职工 (310) or resident 居民 (390).")
@@ -80,6 +75,8 @@ class Case(node.Node):
     admit_time: datetime.datetime
     discharge_time: datetime.datetime
     discharge_dept: str | None
+    admit_dept: str | None = strawberry.field(description="入院科别 (adm_caty).")
+    doctor_code: str | None = strawberry.field(description="主诊医师代码 (chfpdr_code), when the list gives it.")
     los_days: int
     discharge_way: int
     readmit_planned: bool
@@ -104,6 +101,32 @@ class Case(node.Node):
         h = await info.context.loader("hospital", hospital_loader).load((self.tenant_code, self.hospital_code))
         return Hospital.of(h) if h else None
 
+    @strawberry.field(
+        description="This version's stored grouping results, one per scheme version it was grouped under "
+        "(the city's payment standard, and a comparison scheme when grouped under one)."
+    )
+    async def groupings(self, info: Info) -> list[CaseGroupingResult]:
+        rows = await info.context.loader("case_groupings", case_groupings_loader).load(
+            (self.tenant_code, self.database_id)
+        )
+        return [CaseGroupingResult.of(r) for r in rows]
+
+    @strawberry.field(
+        description="This version's points in its year's latest points run (highest month, then version): "
+        "DRG, case type (病例类型), points and the reason; null until a points run has counted it."
+    )
+    async def points(self, info: Info) -> CasePoint | None:
+        r = await info.context.loader("case_points", case_points_loader).load((self.tenant_code, self.database_id))
+        return CasePoint.of(r) if r is not None else None
+
+    @strawberry.field(
+        description="The month it is settled in (YYYY-MM: its discharge month as its year's latest points run "
+        "counts it); null until a points run has counted it."
+    )
+    async def settlement_month(self, info: Info) -> str | None:
+        r = await info.context.loader("case_points", case_points_loader).load((self.tenant_code, self.database_id))
+        return f"{r.year}-{r.month:02d}" if r is not None else None
+
     @classmethod
     def of(cls, c: models.CaseRecord) -> Case:
         return cls(
@@ -126,6 +149,8 @@ class Case(node.Node):
             admit_time=c.admit_time,
             discharge_time=c.discharge_time,
             discharge_dept=c.discharge_dept,
+            admit_dept=c.admit_dept,
+            doctor_code=c.doctor_code,
             los_days=c.los_days,
             discharge_way=c.discharge_way,
             readmit_planned=c.readmit_planned,

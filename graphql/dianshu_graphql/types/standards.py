@@ -13,7 +13,7 @@ from dianshu.standards import models
 from dianshu.standards.jobs import CALIBRATE
 from dianshu_graphql import node
 from dianshu_graphql.types import job_results
-from dianshu_graphql.types.cases import CodeEdition
+from dianshu_graphql.types.codes import CodeEdition
 
 
 @strawberry.enum(description="draft (still changing), published (immutable, may be in force), retired.")

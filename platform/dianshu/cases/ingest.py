@@ -73,11 +73,16 @@ STAGE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("self_pay", "numeric(12,2)"),
     ("own_pay", "numeric(12,2)"),
     ("discharge_month", "date"),
+    ("doctor_code", "text"),
     ("correction", "boolean"),
     ("chash", "text"),
 )
 STAGE_NAMES = tuple(n for n, _ in STAGE_COLUMNS)
-CONTENT = tuple(n for n in STAGE_NAMES if n not in ("row_no", "correction", "chash"))
+# Optional content added after the first release: in the content hash only when given, so that a
+# row without it hashes as it always did (a batch sent again is still unchanged).
+OPTIONAL_CONTENT = ("doctor_code",)
+CONTENT = tuple(n for n in STAGE_NAMES if n not in ("row_no", "correction", "chash", *OPTIONAL_CONTENT))
+CASE_COLUMNS = (*CONTENT, *OPTIONAL_CONTENT)
 REFUSED_COLUMNS = (
     ("row_no", "integer"),
     ("seq", "smallint"),
@@ -111,9 +116,20 @@ def copy_line(row_no: int, values: dict[str, Any]) -> str:
         else:
             parts.append(copy_text(x))
     content = "\t".join(parts)
-    digest = hashlib.md5(content.encode("utf-8"), usedforsecurity=False).hexdigest()
+    hashed = content
+    optional = []
+    for name in OPTIONAL_CONTENT:
+        x = values.get(name)
+        if x is None:
+            optional.append("\\N")
+        else:
+            cell = copy_text(x)
+            optional.append(cell)
+            hashed += "\t" + cell
+    digest = hashlib.md5(hashed.encode("utf-8"), usedforsecurity=False).hexdigest()
     flag = "t" if values["correction"] else "f"
-    return f"{row_no}\t{content}\t{flag}\t{digest}\n"
+    tail = "\t".join(optional)
+    return f"{row_no}\t{content}\t{tail}\t{flag}\t{digest}\n"
 
 
 @dataclass(frozen=True)
@@ -423,9 +439,9 @@ SQL_SUPERSEDE = """
 
 SQL_INSERT = f"""
     insert into case_record (tenant_id, batch_id, row_no, version, is_current, status, content_hash,
-                             {", ".join(CONTENT)})
+                             {", ".join(CASE_COLUMNS)})
     select cast(:tenant as varchar), cast(:batch as uuid), r.row_no, coalesce(r.prev_version, 0) + 1,
-           true, 'active', r.chash, {", ".join("r." + c for c in CONTENT)}
+           true, 'active', r.chash, {", ".join("r." + c for c in CASE_COLUMNS)}
     from ingest_rows r"""
 
 

@@ -23,6 +23,7 @@ COLUMNS: tuple[tuple[str, str, bool, str], ...] = (
     ("adm_caty", "入院科别", False, "department code or name"),
     ("dscg_time", "出院时间", True, "YYYY-MM-DD HH:MM[:SS]"),
     ("dscg_caty", "出院科别", False, "department; 'ICU' for intensive care"),
+    ("chfpdr_code", "主诊医师代码", False, "attending physician's code (主诊医师; letters, digits, _ . -)"),
     ("act_ipt_days", "实际住院天数", True, "discharge date − admission date (1 when the same day)"),
     (
         "dscg_way",

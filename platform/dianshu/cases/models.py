@@ -168,6 +168,8 @@ class CaseRecord(Base):
     discharge_time: Mapped[datetime] = mapped_column(DateTime)
     admit_dept: Mapped[str | None] = mapped_column(String(50))
     discharge_dept: Mapped[str | None] = mapped_column(String(50))
+    # 主诊医师代码 (chfpdr_code), optional (migration 0016).
+    doctor_code: Mapped[str | None] = mapped_column(String(30))
     los_days: Mapped[int] = mapped_column(Integer)
     discharge_way: Mapped[int] = mapped_column(SmallInteger)
     readmit_planned: Mapped[bool] = mapped_column(Boolean)

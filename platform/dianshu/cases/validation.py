@@ -38,6 +38,7 @@ MAX_LEN = {
     "insutype": 6,
     "adm_caty": 50,
     "dscg_caty": 50,
+    "chfpdr_code": 30,
     "code_ver": 10,
 }
 MONEY_COLUMNS = (*CHARGE_COLUMNS, "medfee_sumamt", "fund_pay_sumamt", "psn_selfpay", "psn_ownpay")
@@ -322,6 +323,7 @@ class RowValidator:
         v["admit_time"], v["discharge_time"] = admit, discharge
         v["admit_dept"] = text("adm_caty", False, None, MAX_LEN["adm_caty"])
         v["discharge_dept"] = text("dscg_caty", False, None, MAX_LEN["dscg_caty"])
+        v["doctor_code"] = text("chfpdr_code", False, _ID, MAX_LEN["chfpdr_code"])
         v["los_days"] = integer("act_ipt_days", True, 0, 36500)
         v["discharge_way"] = integer("dscg_way", True, 1, 9, (1, 2, 3, 4, 5, 9))
         flag = integer("days_rinp_flag_31", False, 0, 1, (0, 1))

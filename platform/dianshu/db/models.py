@@ -18,6 +18,7 @@ from dianshu.evaluation.run_models import (
 )
 from dianshu.grouping.models import CaseGrouping, GroupingComparison
 from dianshu.jobs.models import Job
+from dianshu.national.models import NationalExport, NationalExportItem
 from dianshu.reviews.models import ExpertPool, ReviewAssignment, ReviewEvent, SpecialReview
 from dianshu.settlement.models import (
     Alliance,
@@ -91,6 +92,8 @@ __all__ = [
     "IngestionBatch",
     "IngestionError",
     "Job",
+    "NationalExport",
+    "NationalExportItem",
     "NewTechnology",
     "PaymentStandard",
     "PaymentStandardDrg",

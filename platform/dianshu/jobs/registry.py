@@ -7,6 +7,7 @@ from __future__ import annotations
 import dianshu.cases.ingest
 import dianshu.evaluation.runs
 import dianshu.grouping.service
+import dianshu.national.service
 import dianshu.settlement.runs.points
 import dianshu.settlement.runs.settle
 import dianshu.settlement.runs.simulations
@@ -21,6 +22,7 @@ JOB_MODULES = (
     dianshu.cases.ingest,
     dianshu.evaluation.runs,
     dianshu.grouping.service,
+    dianshu.national.service,
     dianshu.settlement.runs.points,
     dianshu.settlement.runs.settle,
     dianshu.settlement.runs.simulations,

@@ -8,6 +8,7 @@ from dianshu_workers.actors import (  # noqa: E402
     cases,
     evaluation,
     grouping,
+    national,
     settlement,
     standards,
     supervision,
@@ -18,4 +19,4 @@ from dianshu_workers.actors.base import ACTORS, GracefulShutdown, SweeperMiddlew
 setup_broker().add_middleware(SweeperMiddleware())
 setup_broker().add_middleware(GracefulShutdown())
 
-__all__ = ["ACTORS", "cases", "evaluation", "grouping", "settlement", "standards", "supervision", "tenancy"]
+__all__ = ["ACTORS", "cases", "evaluation", "grouping", "national", "settlement", "standards", "supervision", "tenancy"]

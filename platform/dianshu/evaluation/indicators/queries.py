@@ -12,6 +12,7 @@ from __future__ import annotations
 from dianshu.cases.current import current_cases
 from dianshu.cases.validation import MAX_ITEMS
 from dianshu.grouping.drg_codes import ambiguous_sql, no_group_sql, with_complication_sql
+from dianshu.settlement.latest import latest_points_runs
 
 # China time (UTC+8) for "created in the year" and "arrived within 30 days".
 LOCAL = "interval '+08:00'"
@@ -197,12 +198,9 @@ group by c.tenant_id, c.hospital_id
 """
 
 # The tenant's latest points run of the year and of last year (highest through_month, then version).
-POINT_FIGURES = """
+POINT_FIGURES = f"""
 with run as (
-    select distinct on (tenant_id, year) tenant_id, id, year
-    from points_run
-    where tenant_id = any(cast(:tenants as text[])) and year in (:year, :year - 1)
-    order by tenant_id, year, through_month desc, version desc
+    {latest_points_runs("tenant_id = any(cast(:tenants as text[])) and year in (:year, :year - 1)")}
 )
 select p.tenant_id, p.hospital_id, run.year,
        count(*) as run_cases,
