@@ -666,6 +666,8 @@ CURSORS |= {
     "trainingAttendance": (
         '{ trainingAttendance(tenant: "TENANT", after: $a) { nodes { personId } } }',
         [["TENANT", "s", "x\x00"], ["\ud800", "s", "x"], ["TENANT", "s", 1], ["TENANT", "s"]],
+    ),
+}
 # The national monthly upload's connections (issue 13).
 CURSORS |= {
     "nationalExports": (
