@@ -278,6 +278,7 @@ JOB_MUTATIONS = {
     "runSupervision": "supervision.run",
     "runSignals": "signals.run",
     "runAnomaly": "anomaly.run",
+    "refreshAnalytics": "analytics.refresh",
 }
 
 

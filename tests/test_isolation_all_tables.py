@@ -76,6 +76,7 @@ async def test_every_tenant_table_against_every_other_scope(
     await run_job(db, region_a, city.a, RUN, {"year": 2025})
     await fill_supervision_tables(db, city, builtin_versions["zhejiang_2022"])
     await fill_supervision_signal_tables(db, city)
+    await fill_analytics_tables(db, city)
 
     tables = tenant_tables(test_database.owner_url)
     assert {
@@ -95,6 +96,8 @@ async def test_every_tenant_table_against_every_other_scope(
         "anomaly_run",
         "case_anomaly",
         "hospital_anomaly",
+        "analytics_cell",
+        "analytics_refresh",
     } <= set(tables)
 
     async def count(scope, table, where=""):
@@ -191,3 +194,13 @@ async def fill_supervision_signal_tables(db, city):
     region = scope_for(Role.region_admin, (city.a,))
     await run_job(db, region, city.a, SIGNALS, {"year": 2025})
     await run_job(db, region, city.a, ANOMALY, {"year": 2025})
+
+
+async def fill_analytics_tables(db, city):
+    """Region A's 2025 analytics summaries (analytics_cell per hospital, analytics_refresh) from the
+    settled year above."""
+    from dianshu.analytics.refresh import REFRESH
+    from tests.settlement.world import run_job
+
+    region = scope_for(Role.region_admin, (city.a,))
+    await run_job(db, region, city.a, REFRESH, {"year": 2025})

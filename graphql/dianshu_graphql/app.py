@@ -248,6 +248,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
             Route("/statements/{tenant}/{run}/{hospital}.{fmt}", rest.statement_file, methods=["GET"]),
             Route("/reports/{city}/settlement/{year}.{fmt}", rest.overview_file, methods=["GET"]),
             Route("/workstation/check", rest.workstation_check, methods=["POST"]),
+            Route("/downloads/analytics/{tenant}/{year}", rest.analytics_download, methods=["GET"]),
+            Route(
+                "/downloads/analytics/{tenant}/{year}/year-over-year", rest.analytics_yoy_download, methods=["GET"]
+            ),
         ],
         middleware=[Middleware(CountRequests, metrics=services.metrics), Middleware(LimitBody, settings=settings)],
         lifespan=lifespan,

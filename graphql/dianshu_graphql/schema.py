@@ -20,6 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from dianshu.config import Profile, Settings
+from dianshu_graphql.domains.analytics import AnalyticsMutation, AnalyticsQuery
 from dianshu_graphql.domains.budgets import BudgetsMutation, BudgetsQuery
 from dianshu_graphql.domains.cases import CasesMutation, CasesQuery
 from dianshu_graphql.domains.evaluation import EvaluationMutation, EvaluationQuery
@@ -65,6 +66,7 @@ Query = merge_types(
         SupervisionQuery,
         SignalsQuery,
         WorkstationQuery,
+        AnalyticsQuery,
     ),
 )
 Mutation = merge_types(
@@ -84,6 +86,7 @@ Mutation = merge_types(
         EvaluationMutation,
         SupervisionMutation,
         SignalsMutation,
+        AnalyticsMutation,
     ),
 )
 

@@ -1,6 +1,7 @@
 """Imports every mapped model so Base.metadata is complete (alembic and the catalogue test)."""
 
 from dianshu.accounts.models import ServiceAccount
+from dianshu.analytics.models import AnalyticsCell, AnalyticsRefresh
 from dianshu.audit.models import AuditEntry
 from dianshu.cases.models import CaseRecord, IngestionBatch, IngestionError, Upload, UploadChunk
 from dianshu.evaluation.models import (
@@ -54,6 +55,8 @@ from dianshu.tenancy.models import Hospital, Tenant
 
 __all__ = [
     "Alliance",
+    "AnalyticsCell",
+    "AnalyticsRefresh",
     "AnomalyRun",
     "AuditDeduction",
     "AuditEntry",
