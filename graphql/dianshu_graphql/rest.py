@@ -288,7 +288,6 @@ async def workstation_check(request: Request, scope: Scope) -> Response:
     return JSONResponse(result.to_dict())
 
 
-
 # ---- downloads of the analytics views (the GraphQL analytics and analyticsYearOverYear) -----------
 
 ANALYTICS_EXTRA = ("by", "hospital", "month", "department", "drg")
@@ -314,7 +313,10 @@ async def _analytics_download(request: Request, scope: Scope, yoy: bool) -> Resp
             if not extra["month"].isdigit():
                 raise DownloadRefused("month", "a month from 1 to 12")
             month = int(extra["month"])
-        filters = views.Filters(extra.get("hospital"), month, extra.get("department"), extra.get("drg"))
+        hospital = extra.get("hospital")
+        if hospital is None and scope.hospital_id is not None and not scope.all_hospitals:
+            hospital = scope.hospital_id  # its own cells only (row-level security), read by key
+        filters = views.Filters(hospital, month, extra.get("department"), extra.get("drg"))
         try:
             by = views.check_by(by_names)
             views.check_filters(filters)

@@ -57,7 +57,13 @@ def _by(group_by: list[AnalyticsDimension] | None) -> tuple[str, ...]:
         raise ExpectedError(f"{e.field}: {e.reason}", e.field) from None
 
 
-def _filters(hospital: str | None, month: int | None, department: str | None, drg: str | None) -> views.Filters:
+def _filters(
+    scope: Scope, hospital: str | None, month: int | None, department: str | None, drg: str | None
+) -> views.Filters:
+    # A hospital's scope sees its own cells only (row-level security): naming its hospital lets the
+    # statement read them by the primary key's (tenant, year, hospital) range.
+    if hospital is None and scope.hospital_id is not None and not scope.all_hospitals:
+        hospital = scope.hospital_id
     f = views.Filters(hospital, month, department, drg)
     try:
         views.check_filters(f)
@@ -100,7 +106,7 @@ class AnalyticsQuery:
     ) -> pagination.Connection[AnalyticsRow]:
         limit = pagination.page_size(first)
         by = _by(group_by)
-        filters = _filters(hospital, month, department, drg)
+        filters = _filters(info.context.scope, hospital, month, department, drg)
         cursor = pagination.decode_cursor(after, *_shape(by))
         async with info.context.session() as s:
             tenants = await tenants_of(s, info.context.scope, tenant)
@@ -127,7 +133,7 @@ class AnalyticsQuery:
     ) -> pagination.Connection[AnalyticsComparison]:
         limit = pagination.page_size(first)
         by = _by(group_by)
-        filters = _filters(hospital, month, department, drg)
+        filters = _filters(info.context.scope, hospital, month, department, drg)
         cursor = pagination.decode_cursor(after, *_shape(by))
         async with info.context.session() as s:
             tenants = await tenants_of(s, info.context.scope, tenant)
