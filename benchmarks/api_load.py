@@ -3,7 +3,7 @@
 
     .venv/bin/python -m benchmarks.api_load [--database dianshu_bench_analytics]
         [--template dianshu_bench_ingest] [--workers 2] [--clients 20] [--seconds 15] [--runs 3]
-        [--year 2025] [--skip-setup]
+        [--year 2025] [--skip-setup | --setup-only]
 
 Set-up (once; `--skip-setup` reuses it): a copy of benchmarks.ingest's database (made by
 benchmarks.ingest, grouped by benchmarks.regroup, with the points runs of benchmarks.settlement):
@@ -157,6 +157,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--skip-setup", action="store_true", help="reuse the migrated, refreshed copy")
+    ap.add_argument("--setup-only", action="store_true", help="copy, migrate and refresh, then stop")
     a = ap.parse_args()
     if a.database == a.template:
         raise SystemExit("--database must be a copy, not the template")
@@ -176,6 +177,8 @@ def main() -> None:
 
         upgrade(settings)
         asyncio.run(refresh_all(settings, a.year))
+    if a.setup_only:
+        return
     hospitals = asyncio.run(hospitals_with_cells(settings, a.year))
     if not hospitals:
         raise SystemExit(f"no analytics cells of {a.year} in {a.database}: run without --skip-setup")

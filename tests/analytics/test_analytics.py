@@ -365,3 +365,37 @@ async def test_graphql_views_pages_and_downloads(api, db, city, year):
     other = {"Authorization": f"Bearer {api.token(Role.region_admin, [city.b])}"}
     r = await api.client.get(f"/downloads/analytics/{city.a}/2025", headers=other)
     assert r.status_code == 403
+
+
+REFRESH_MUTATION = """mutation($t: String!) { refreshAnalytics(tenant: $t, year: 2025, idempotencyKey: "r1") {
+  __typename ... on AnalyticsRefreshJobPayload { created job { databaseId kind } }
+  ... on PermissionDenied { message } ... on ValidationError { errors { field reason } } } }"""
+
+
+async def test_refresh_analytics_mutation(api, db, city, year):
+    region = api.token(Role.region_admin, [city.a])
+    first = (await api.gql(region, REFRESH_MUTATION, {"t": city.a}))["refreshAnalytics"]
+    assert first["__typename"] == "AnalyticsRefreshJobPayload" and first["job"]["kind"] == "analytics_refresh"
+    again = (await api.gql(region, REFRESH_MUTATION, {"t": city.a}))["refreshAnalytics"]
+    assert again["created"] is False and again["job"]["databaseId"] == first["job"]["databaseId"]
+    hospital = api.token(Role.hospital_user, [city.a], city.a1)
+    refused = (await api.gql(hospital, REFRESH_MUTATION, {"t": city.a}))["refreshAnalytics"]
+    assert refused["__typename"] == "PermissionDenied"
+    from dianshu.jobs import service as jobs
+
+    assert await jobs.execute(db, city.a, uuid.UUID(first["job"]["databaseId"])) == "succeeded"
+    result = await api.gql(
+        region,
+        """query($id: ID!) { job(id: $id) { result { __typename ... on AnalyticsRefreshJobResult {
+             year regions changed cells cases } } } }""",
+        {"id": first["job"]["databaseId"]},
+    )
+    # 4 cases of 2025 in 4 cells: (a1, 3, 呼吸内科, ES23) holds A-1 and A-2; A-3 and A-4 one each.
+    assert result["job"]["result"] == {
+        "__typename": "AnalyticsRefreshJobResult",
+        "year": 2025,
+        "regions": 1,
+        "changed": 1,
+        "cells": 3,
+        "cases": 4,
+    }
