@@ -289,6 +289,17 @@ async def test_a_points_run_and_a_grouping_job_submit_a_refresh(db, city, year):
     )
 
 
+async def test_a_year_without_a_standard_in_force_is_skipped(db, city, year):
+    """2023 has no standard in force at its end (the world's is in force from 2024): nothing is
+    written, and the result says why."""
+    result = await refresh(db, year, city.a, 2023)
+    assert (result["changed"], result["cells"]) == (0, 0)
+    (why,) = result["skipped"]
+    assert why.startswith(f"{city.a}: no published payment standard of {city.city} is in force on 2023-12-31")
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        assert (await s.execute(text("select count(*) from analytics_refresh where year = 2023"))).scalar_one() == 0
+
+
 async def test_a_hospital_sees_only_its_own_cells(db, city, year):
     await refresh(db, year, city.a, 2025)
     a2 = scope_for(Role.hospital_user, (city.a,), city.a2)
@@ -387,7 +398,7 @@ async def test_refresh_analytics_mutation(api, db, city, year):
     result = await api.gql(
         region,
         """query($id: ID!) { job(id: $id) { result { __typename ... on AnalyticsRefreshJobResult {
-             year regions changed cells cases } } } }""",
+             year regions changed cells cases skipped } } } }""",
         {"id": first["job"]["databaseId"]},
     )
     # 4 cases of 2025 in 4 cells: (a1, 3, 呼吸内科, ES23) holds A-1 and A-2; A-3 and A-4 one each.
@@ -398,4 +409,5 @@ async def test_refresh_analytics_mutation(api, db, city, year):
         "changed": 1,
         "cells": 3,
         "cases": 4,
+        "skipped": [],
     }

@@ -205,6 +205,9 @@ class AnalyticsRefreshJobResult:
     changed: int = strawberry.field(description="Regions whose summaries changed (0: nothing was written).")
     cells: int
     cases: int
+    skipped: list[str] = strawberry.field(
+        description="Regions left as they were, and why (no payment standard in force at the year's end)."
+    )
 
     @classmethod
     def of(cls, r: dict[str, Any]) -> AnalyticsRefreshJobResult:
@@ -214,6 +217,7 @@ class AnalyticsRefreshJobResult:
             changed=int(r["changed"]),
             cells=int(r["cells"]),
             cases=int(r["cases"]),
+            skipped=[str(x) for x in r.get("skipped", [])],
         )
 
 

@@ -228,7 +228,12 @@ async def refresh_region(
     session: AsyncSession, ctx_scope: Any, job_id: Any, city: str, tenant: str, year: int
 ) -> dict[str, Any]:
     """Compute one region's year; write it when it differs from what is stored. Returns what it did."""
-    std = await require_standard_in_force(session, city, datetime.date(year, 12, 31))
+    try:
+        std = await require_standard_in_force(session, city, datetime.date(year, 12, 31))
+    except JobRejected as e:
+        # Nothing to summarise yet (a grouping before the first standard is published, say): the
+        # refresh writes nothing and says why; the points run that follows a standard refreshes.
+        return {"tenant": tenant, "year": year, "cells": 0, "cases": 0, "changed": False, "skipped": str(e)}
     run = await latest_points_run(session, tenant, year)
     pvs = await point_values(session, city, tenant, year)
     priced = [(ledger, Decimal(v["value"])) for ledger, v in pvs.items() if v["value"] is not None]
@@ -327,4 +332,5 @@ async def refresh_job(ctx: JobContext) -> dict[str, Any]:
         "changed": sum(1 for r in done if r["changed"]),
         "cells": sum(r["cells"] for r in done),
         "cases": sum(r["cases"] for r in done),
+        "skipped": [f"{r['tenant']}: {r['skipped']}" for r in done if r.get("skipped")],
     }
