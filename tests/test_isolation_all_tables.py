@@ -97,6 +97,7 @@ async def test_every_tenant_table_against_every_other_scope(
         "case_anomaly",
         "hospital_anomaly",
         "analytics_cell",
+        "analytics_month",
         "analytics_refresh",
     } <= set(tables)
 
@@ -168,6 +169,8 @@ async def fill_evaluation_tables(db, city):
     region = scope_for(Role.region_admin, (city.a,))
     async with scoped_session(db, region) as s:
         await enter_indicator(s, region, city.a, city.a1, 2025, "E01", "90", "iso")
+
+
 async def fill_supervision_tables(db, city, zj):
     """A split admission at hospital A1 (readmitted two days after discharge), found by the
     supervision run and confirmed by the region: findings, their cases, the violation."""
@@ -184,6 +187,8 @@ async def fill_supervision_tables(db, city, zj):
     ((f, _),) = await findings(db, (city.a,), "split_admission")
     async with scoped_session(db, region) as s:
         await service.decide(s, region, f.id, "confirmed", "iso", True)
+
+
 async def fill_supervision_signal_tables(db, city):
     """A signals run and an anomaly run of region A's settled year (signal_run, hospital_signal,
     anomaly_run, case_anomaly, hospital_anomaly)."""
@@ -197,7 +202,8 @@ async def fill_supervision_signal_tables(db, city):
 
 
 async def fill_analytics_tables(db, city):
-    """Region A's 2025 analytics summaries (analytics_cell per hospital, analytics_refresh) from the
+    """Region A's 2025 analytics summaries (analytics_cell and analytics_month per hospital,
+    analytics_refresh) from the
     settled year above."""
     from dianshu.analytics.refresh import REFRESH
     from tests.settlement.world import run_job

@@ -1,7 +1,7 @@
 """hospital analytics: summary cells and their refreshes
 
 analytics_cell: a region's year per hospital, discharge month, discharge department and DRG, the
-additive figures the analytics views sum (dianshu.analytics.models); analytics_refresh: what each
+additive figures the analytics views sum (dianshu.analytics.models); analytics_month: the same sums without the DRG; analytics_refresh: what each
 region's year was last computed from. Both tenant-scoped under forced RLS, the cells hospital-scoped
 too. The refresh job replaces a region's year of cells (select, insert, delete) and upserts its
 refresh row (select, insert, update).
@@ -30,8 +30,7 @@ WEIGHT = sa.Numeric(precision=18, scale=6)
 
 def upgrade() -> None:
     count = sa.Integer()
-    op.create_table(
-        "analytics_cell",
+    cell_columns = [
         sa.Column("tenant_id", sa.String(length=12), nullable=False),
         sa.Column("year", sa.SmallInteger(), nullable=False),
         sa.Column("hospital_id", sa.String(length=20), nullable=False),
@@ -62,9 +61,23 @@ def upgrade() -> None:
         sa.Column("over_amount", MONEY, nullable=False),
         sa.Column("severe_cases", count, nullable=False),
         sa.Column("severe_cost", MONEY, nullable=False),
+    ]
+    op.create_table(
+        "analytics_cell",
+        *[c._copy() for c in cell_columns],
         sa.ForeignKeyConstraint(["tenant_id"], ["tenant.code"], name=op.f("fk_analytics_cell_tenant_id_tenant")),
         sa.PrimaryKeyConstraint(
             "tenant_id", "year", "hospital_id", "month", "department", "drg", name=op.f("pk_analytics_cell")
+        ),
+    )
+    # The same sums without the DRG (per hospital, month and department): what a dashboard that
+    # does not break down by DRG reads (a hundredth of the cells).
+    op.create_table(
+        "analytics_month",
+        *[c._copy() for c in cell_columns if c.name != "drg"],
+        sa.ForeignKeyConstraint(["tenant_id"], ["tenant.code"], name=op.f("fk_analytics_month_tenant_id_tenant")),
+        sa.PrimaryKeyConstraint(
+            "tenant_id", "year", "hospital_id", "month", "department", name=op.f("pk_analytics_month")
         ),
     )
     op.create_table(
@@ -88,8 +101,10 @@ def upgrade() -> None:
     app = context.config.attributes["app_role"]
     for stmt in (
         *rls.protect("analytics_cell", "hospital_id"),
+        *rls.protect("analytics_month", "hospital_id"),
         *rls.protect("analytics_refresh"),
         rls.grant("analytics_cell", app, "select, insert, delete"),
+        rls.grant("analytics_month", app, "select, insert, delete"),
         rls.grant("analytics_refresh", app, "select, insert, update"),
     ):
         op.execute(stmt)
@@ -97,4 +112,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("analytics_refresh")
+    op.drop_table("analytics_month")
     op.drop_table("analytics_cell")

@@ -67,6 +67,24 @@ class AnalyticsCell(Base):
     severe_cost: Mapped[Decimal] = mapped_column(MONEY)
 
 
+class AnalyticsMonth(Base):
+    """The cells summed over their DRGs (per hospital, month and department): the views that do not
+    group or filter by DRG read these, a hundredth of the rows. Written with the cells."""
+
+    __tablename__ = "analytics_month"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenant.code"), primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    hospital_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    department: Mapped[str] = mapped_column(String(50), primary_key=True)
+
+
+for _c in AnalyticsCell.__table__.columns:
+    if _c.name not in AnalyticsMonth.__table__.columns:
+        AnalyticsMonth.__table__.append_column(_c._copy())
+
+
 class AnalyticsRefresh(Base):
     __tablename__ = "analytics_refresh"
 

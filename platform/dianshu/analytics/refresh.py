@@ -271,14 +271,24 @@ async def refresh_region(
     summary = {"tenant": tenant, "year": year, "cells": int(d.cells), "cases": int(d.cases), **inputs}
     if stored is not None and stored.digest == digest:
         return {**summary, "changed": False}
-    await session.execute(
-        text("delete from analytics_cell where tenant_id = :t and year = :y"), {"t": tenant, "y": year}
-    )
+    for table in ("analytics_cell", "analytics_month"):
+        await session.execute(text(f"delete from {table} where tenant_id = :t and year = :y"), {"t": tenant, "y": year})
     cols = ", ".join(CELL_COLUMNS)
     await session.execute(
         text(
             f"insert into analytics_cell (tenant_id, year, {cols}) "
             f"select cast(:t as varchar), cast(:y as smallint), {cols} from {STAGE}"
+        ),
+        {"t": tenant, "y": year},
+    )
+    keys = ("hospital_id", "month", "department")
+    sums = ", ".join(f"sum({c})" for c in CELL_COLUMNS if c not in (*keys, "drg"))
+    month_cols = ", ".join(c for c in CELL_COLUMNS if c != "drg")
+    await session.execute(
+        text(
+            f"insert into analytics_month (tenant_id, year, {month_cols}) "
+            f"select cast(:t as varchar), cast(:y as smallint), {', '.join(keys)}, {sums} from {STAGE} "
+            f"group by {', '.join(keys)}"
         ),
         {"t": tenant, "y": year},
     )

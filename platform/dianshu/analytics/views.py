@@ -190,7 +190,9 @@ async def groups(
         where.append(f"({', '.join(cols)}) > ({', '.join(f':a{i}' for i in range(len(cols)))})")
         params.update({f"a{i}": v for i, v in enumerate(after)})
     sums = ", ".join(f"sum({c}) as {c}" for c in SUMMED)
-    sql = f"select {', '.join([*cols, sums])} from analytics_cell where {' and '.join(where)}"
+    # Without a DRG in the key or the filters, the month rows (the cells summed over their DRGs).
+    table = "analytics_cell" if "drg" in by or filters.drg is not None else "analytics_month"
+    sql = f"select {', '.join([*cols, sums])} from {table} where {' and '.join(where)}"
     if cols:
         sql += f" group by {', '.join(cols)} order by {', '.join(cols)}"
     if limit is not None:
