@@ -3,7 +3,7 @@
 
     .venv/bin/python -m benchmarks.api_load [--database dianshu_bench_analytics]
         [--template dianshu_bench_ingest] [--workers 2] [--clients 20] [--seconds 15] [--runs 3]
-        [--year 2025] [--skip-setup | --setup-only]
+        [--year 2025] [--rate 0] [--skip-setup | --setup-only]
 
 Set-up (once; `--skip-setup` reuses it): a copy of benchmarks.ingest's database (made by
 benchmarks.ingest, grouped by benchmarks.regroup, with the points runs of benchmarks.settlement):
@@ -156,6 +156,9 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument(
+        "--rate", type=float, default=0.0, help="dashboards a second per client (0: closed loop, the saturation)"
+    )
     ap.add_argument("--skip-setup", action="store_true", help="reuse the migrated, refreshed copy")
     ap.add_argument("--setup-only", action="store_true", help="copy, migrate and refresh, then stop")
     a = ap.parse_args()
@@ -207,14 +210,19 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="dianshu-api-load-") as d:
             path = Path(d, "dashboard.json")
             path.write_text(json.dumps(requests))
-            load_env = {"DIANSHU_LOAD_REQUESTS": str(path), "DIANSHU_LOAD_NAME": "dashboard", "DIANSHU_LOAD_RATE": "0"}
+            load_env = {
+                "DIANSHU_LOAD_REQUESTS": str(path),
+                "DIANSHU_LOAD_NAME": "dashboard",
+                "DIANSHU_LOAD_RATE": str(a.rate),
+            }
             host = f"http://127.0.0.1:{port}"
             runs = [run_locust(LOCUSTFILE, host, a.clients, a.seconds, load_env, "dashboard") for _ in range(a.runs)]
     finally:
         stop_server(server)
     median = sorted(runs, key=lambda r: r["p95_ms"])[len(runs) // 2]
     print(
-        f"dashboard: {a.clients} clients, {a.workers} server processes, closed loop: p50 {median['p50_ms']:.1f} ms  "
+        f"dashboard: {a.clients} clients, {a.workers} server processes, "
+        f"{'closed loop' if not a.rate else f'{a.rate:g}/s per client'}: p50 {median['p50_ms']:.1f} ms  "
         f"p95 {median['p95_ms']:.1f} ms  p99 {median['p99_ms']:.1f} ms  {median['per_s']:.1f} req/s  "
         f"(p95 of runs: {', '.join(format(r['p95_ms'], '.1f') for r in runs)}; "
         f"{sum(r['failed'] for r in runs)} failed) goal p95 < 100 ms: {'met' if median['p95_ms'] < 100 else 'missed'}",
