@@ -280,6 +280,7 @@ JOB_MUTATIONS = {
     "runSignals": "signals.run",
     "runAnomaly": "anomaly.run",
     "exportNationalUpload": "national.export",
+    "refreshAnalytics": "analytics.refresh",
 }
 
 

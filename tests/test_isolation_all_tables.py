@@ -78,6 +78,7 @@ async def test_every_tenant_table_against_every_other_scope(
     await fill_supervision_signal_tables(db, city)
     await fill_training_tables(db, city)
     await fill_national_tables(db, city)
+    await fill_analytics_tables(db, city)
 
     tables = tenant_tables(test_database.owner_url)
     assert {
@@ -103,6 +104,9 @@ async def test_every_tenant_table_against_every_other_scope(
         "training_attendance",
         "national_export",
         "national_export_item",
+        "analytics_cell",
+        "analytics_month",
+        "analytics_refresh",
     } <= set(tables)
 
     async def count(scope, table, where=""):
@@ -227,3 +231,12 @@ async def fill_national_tables(db, city):
 
     region = scope_for(Role.region_admin, (city.a,))
     await run_job(db, region, city.a, NATIONAL_EXPORT, {"month": "2024-03"})
+async def fill_analytics_tables(db, city):
+    """Region A's 2025 analytics summaries (analytics_cell and analytics_month per hospital,
+    analytics_refresh) from the
+    settled year above."""
+    from dianshu.analytics.refresh import REFRESH
+    from tests.settlement.world import run_job
+
+    region = scope_for(Role.region_admin, (city.a,))
+    await run_job(db, region, city.a, REFRESH, {"year": 2025})

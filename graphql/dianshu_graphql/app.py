@@ -25,8 +25,7 @@ from dianshu.config import Profile, Settings, get_settings
 from dianshu.db.guard import check_runtime_role
 from dianshu.db.session import Database
 from dianshu.jobs import service as jobs
-from dianshu_graphql import rest, training_rest
-from dianshu_graphql import national_downloads, rest
+from dianshu_graphql import national_downloads, rest, training_rest
 from dianshu_graphql.context import Context
 from dianshu_graphql.errors import GRAPHQL_VALIDATION_FAILED
 from dianshu_graphql.limits import BadRequest, LimitBody, decode_request, error_response
@@ -255,6 +254,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
             Route("/downloads/national-exports/{tenant}/items", national_downloads.upload_items, methods=["GET"]),
             Route(
                 "/downloads/national-exports/{tenant}/files/{export}", national_downloads.export_file, methods=["GET"]
+            ),
+            Route("/downloads/analytics/{tenant}/{year}", rest.analytics_download, methods=["GET"]),
+            Route(
+                "/downloads/analytics/{tenant}/{year}/year-over-year", rest.analytics_yoy_download, methods=["GET"]
             ),
         ],
         middleware=[Middleware(CountRequests, metrics=services.metrics), Middleware(LimitBody, settings=settings)],

@@ -23,7 +23,7 @@ from dianshu.cases.service import submit_batch
 from dianshu.db.session import scoped_session
 from dianshu.jobs.errors import IdempotencyConflict
 from dianshu.scope import Role, Scope
-from dianshu_graphql.permissions import BUREAU, Allow
+from dianshu_graphql.permissions import ANYONE, BUREAU, Allow
 from dianshu_tenants.context import resolve_scope
 from dianshu_tenants.identity import AuthError, bearer_token
 
@@ -287,3 +287,70 @@ async def workstation_check(request: Request, scope: Scope) -> Response:
         )
     return JSONResponse(result.to_dict())
 
+
+# ---- downloads of the analytics views (the GraphQL analytics and analyticsYearOverYear) -----------
+
+ANALYTICS_EXTRA = ("by", "hospital", "month", "department", "drg")
+
+
+async def _analytics_download(request: Request, scope: Scope, yoy: bool) -> Response:
+    from dianshu.analytics import tables, views
+    from dianshu_graphql.domains.analytics import tenants_of
+    from dianshu_graphql.downloads import DownloadRefused, download_options, table_response
+
+    tenant = request.path_params["tenant"]
+    try:
+        fmt, lang, extra = download_options(request, ANALYTICS_EXTRA)
+        try:
+            year = int(request.path_params["year"])
+        except ValueError:
+            raise DownloadRefused("year", "not a year") from None
+        if (reason := bounds.year_reason(year)) is not None:
+            raise DownloadRefused("year", reason)
+        by_names = [b for b in extra.get("by", "").split(",") if b] if "by" in extra else []
+        month = None
+        if "month" in extra:
+            if not extra["month"].isdigit():
+                raise DownloadRefused("month", "a month from 1 to 12")
+            month = int(extra["month"])
+        hospital = extra.get("hospital")
+        if hospital is None and scope.hospital_id is not None and not scope.all_hospitals:
+            hospital = scope.hospital_id  # its own cells only (row-level security), read by key
+        filters = views.Filters(hospital, month, extra.get("department"), extra.get("drg"))
+        try:
+            by = views.check_by(by_names)
+            views.check_filters(filters)
+        except views.AnalyticsRefused as e:
+            raise DownloadRefused("by" if e.field.startswith("groupBy") else e.field, e.reason) from None
+    except DownloadRefused as e:
+        return e.response()
+    async with scoped_session(request.app.state.services.db, scope) as s:
+        tenants = await tenants_of(s, scope, tenant)
+        names = {f"hospital:{h}": n for (_, h), n in (await views.hospital_names(s, tenants)).items()}
+        names.update({f"region:{c}": n for c, n in await views.city_regions(s, tenant)})
+        if yoy:
+            comparisons = await views.year_over_year(s, tenants, year, by, filters)
+        else:
+            rows = await views.groups(s, tenants, year, by, filters)
+    suffix = "-".join(by) or "total"
+    if yoy:
+        stem, zh, en = f"analytics-yoy-{tenant}-{year}-{suffix}", f"{year}年同比分析", f"Year over year {year}"
+        table = tables.year_over_year_table(stem, zh, en, by, comparisons, names)
+    else:
+        table = tables.view_table(
+            f"analytics-{tenant}-{year}-{suffix}", f"{year}年DRG运营分析", f"DRG analytics {year}", by, rows, names
+        )
+    return table_response(table, fmt, lang)
+
+
+@guarded(Allow(*ANYONE))
+async def analytics_download(request: Request, scope: Scope) -> Response:
+    """GET /downloads/analytics/{tenant}/{year}?by=department,drg&hospital=&month=&department=&drg=
+    &format=csv|xlsx&lang=zh|en: the analytics view as a file (row-level security: a hospital gets its own)."""
+    return await _analytics_download(request, scope, yoy=False)
+
+
+@guarded(Allow(*ANYONE))
+async def analytics_yoy_download(request: Request, scope: Scope) -> Response:
+    """GET /downloads/analytics/{tenant}/{year}/year-over-year?by=...: this year against last, as a file."""
+    return await _analytics_download(request, scope, yoy=True)

@@ -20,6 +20,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from dianshu.config import Profile, Settings
+from dianshu_graphql.domains.analytics import AnalyticsMutation, AnalyticsQuery
 from dianshu_graphql.domains.budgets import BudgetsMutation, BudgetsQuery
 from dianshu_graphql.domains.cases import CasesMutation, CasesQuery
 from dianshu_graphql.domains.evaluation import EvaluationMutation, EvaluationQuery
@@ -69,6 +70,7 @@ Query = merge_types(
         WorkstationQuery,
         TrainingQuery,
         NationalQuery,
+        AnalyticsQuery,
     ),
 )
 Mutation = merge_types(
@@ -90,6 +92,7 @@ Mutation = merge_types(
         SignalsMutation,
         TrainingMutation,
         NationalMutation,
+        AnalyticsMutation,
     ),
 )
 

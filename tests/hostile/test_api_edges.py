@@ -679,6 +679,19 @@ CURSORS |= {
         [[1, "H\x00", "L"], ["1", "H", "L"], [2**63, "H", "L"], [1, "H"], [1, "\ud800", "L"]],
     ),
 }
+# The analytics views (issue 13): the key of the dimensions grouped by (month a number, the rest text).
+CURSORS |= {
+    "analytics": (
+        '{ analytics(tenant: "TENANT", year: 2025, groupBy: [department, month], after: $a) { nodes { key { drg } } } '
+        "}",
+        [["x\x00", 1], ["\ud800", 1], ["x", "1"], [1, 1], ["x"]],
+    ),
+    "analyticsYearOverYear": (
+        '{ analyticsYearOverYear(tenant: "TENANT", year: 2025, groupBy: [hospital], after: $a) { nodes { key { drg } } '
+        "} }",
+        [["H\x00"], ["\ud800"], [1], ["H", "x"]],
+    ),
+}
 # Connections inside a type, reached through a root field.
 NESTED_CURSORS = {
     "EffectivePolicy.changes": (

@@ -1,6 +1,7 @@
 """Imports every mapped model so Base.metadata is complete (alembic and the catalogue test)."""
 
 from dianshu.accounts.models import ServiceAccount
+from dianshu.analytics.models import AnalyticsCell, AnalyticsMonth, AnalyticsRefresh
 from dianshu.audit.models import AuditEntry
 from dianshu.cases.models import CaseRecord, IngestionBatch, IngestionError, Upload, UploadChunk
 from dianshu.evaluation.models import (
@@ -56,6 +57,9 @@ from dianshu.training.models import TrainingAttendance, TrainingCourse, Training
 
 __all__ = [
     "Alliance",
+    "AnalyticsCell",
+    "AnalyticsMonth",
+    "AnalyticsRefresh",
     "AnomalyRun",
     "AuditDeduction",
     "AuditEntry",

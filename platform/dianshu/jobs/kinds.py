@@ -20,6 +20,11 @@ FailureHook = Callable[[AsyncSession, str, dict[str, Any], str], Awaitable[None]
 # Checks a job's parameters when it is submitted (session under the submitter's scope, tenant,
 # params), raising JobRejected; the handler may check again, but a client hears of its mistake now.
 Check = Callable[[Any, str, dict[str, Any]], Awaitable[None]]
+# A follow-up: a kind that declares `follows` (other kinds' names) is submitted when a job of one
+# of them succeeds, in that job's own transaction, once per parameters `follow` returns from the
+# finished job's (kind, parameters, result): the summaries that read a job's output follow it
+# without the job's module importing theirs.
+Follow = Callable[[str, dict[str, Any], dict[str, Any]], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -30,18 +35,29 @@ class JobKind:
     roles: frozenset[str]
     on_failure: FailureHook | None = None
     check: Check | None = None
+    follows: frozenset[str] = frozenset()
+    follow: Follow | None = None
 
 
 _KINDS: dict[str, JobKind] = {}
 
 
 def job_kind(
-    name: str, *, roles: set[str], on_failure: FailureHook | None = None, check: Check | None = None
+    name: str,
+    *,
+    roles: set[str],
+    on_failure: FailureHook | None = None,
+    check: Check | None = None,
+    follows: set[str] | None = None,
+    follow: Follow | None = None,
 ) -> Callable[[Handler], Handler]:
+    if bool(follows) != (follow is not None):
+        raise ValueError(f"job kind {name}: follows and follow go together")
+
     def register(fn: Handler) -> Handler:
         if name in _KINDS and _KINDS[name].handler is not fn:
             raise RuntimeError(f"job kind {name} registered twice")
-        _KINDS[name] = JobKind(name, fn, frozenset(roles), on_failure, check)
+        _KINDS[name] = JobKind(name, fn, frozenset(roles), on_failure, check, frozenset(follows or ()), follow)
         return fn
 
     return register

@@ -4,6 +4,7 @@ to import it first (a test fails when a module declaring a kind is missing from 
 
 from __future__ import annotations
 
+import dianshu.analytics.refresh
 import dianshu.cases.ingest
 import dianshu.evaluation.runs
 import dianshu.grouping.service
@@ -19,6 +20,7 @@ import dianshu.tenancy.jobs
 from dianshu.jobs.kinds import JobKind, declared_kinds
 
 JOB_MODULES = (
+    dianshu.analytics.refresh,
     dianshu.cases.ingest,
     dianshu.evaluation.runs,
     dianshu.grouping.service,

@@ -25,7 +25,7 @@ from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import IdempotencyConflict, JobBusy, JobRejected
 from dianshu.jobs.kinds import JobKind
 from dianshu.jobs.models import Job, JobStatus
-from dianshu.jobs.registry import get_kind
+from dianshu.jobs.registry import all_kinds, get_kind
 from dianshu.scope import Role, Scope
 from dianshu.tenancy.models import Tenant
 
@@ -178,6 +178,7 @@ async def execute(db: Database, tenant_id: str, job_id: uuid.UUID, *, step_delay
                 step_delay_s=step_delay_s,
             )
             result = await kind.handler(ctx)
+            await _follow_ups(ctx, result)
             await session.execute(
                 update(Job)
                 .where(Job.tenant_id == tenant_id, Job.id == job_id)
@@ -204,6 +205,20 @@ async def execute(db: Database, tenant_id: str, job_id: uuid.UUID, *, step_delay
         raise
     finally:
         await session.close()
+
+
+async def _follow_ups(ctx: JobContext, result: dict[str, Any]) -> None:
+    """Submit the kinds that follow this job's kind (JobKind.follows), in the job's transaction: they
+    are sent when its effect commits, and a retried job submits nothing twice (the key is the job's
+    and the parameters'). A hospital-bound job submits none: a follow-up reads its whole tenant."""
+    if not ctx.scope.all_hospitals:
+        return
+    for follower in sorted(all_kinds().values(), key=lambda k: k.name):
+        if ctx.kind not in follower.follows or follower.follow is None:
+            continue
+        for params in follower.follow(ctx.kind, ctx.params, result):
+            key = f"after:{ctx.job_id}:{params_hash(params)[:16]}"
+            await submit(ctx.session, ctx.db, ctx.scope, ctx.tenant_id, follower.name, params, idempotency_key=key)
 
 
 async def _mark_running(db: Database, scope: Scope, tenant_id: str, job_id: uuid.UUID) -> None:

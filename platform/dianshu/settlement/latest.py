@@ -8,8 +8,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from dianshu.settlement.models import PointsRun
+
+# The order that puts a tenant's year's latest run first, as SQL (distinct on ... order by ...).
+LATEST_FIRST = "through_month desc, version desc"
+
+
+async def latest_points_run(session: AsyncSession, tenant: str, year: int) -> PointsRun | None:
+    """The run itself, for one tenant and year (None before the first)."""
+    R = PointsRun
+    return (
+        await session.execute(
+            select(R)
+            .where(R.tenant_id == tenant, R.year == year)
+            .order_by(R.through_month.desc(), R.version.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
 def latest_points_runs(condition: str) -> str:
@@ -18,7 +36,7 @@ def latest_points_runs(condition: str) -> str:
     return f"""select distinct on (tenant_id, year) tenant_id, id, year
     from points_run
     where {condition}
-    order by tenant_id, year, through_month desc, version desc"""
+    order by tenant_id, year, {LATEST_FIRST}"""
 
 
 # A case's points of its year: its row in the latest points run of its tenant and year (a case is

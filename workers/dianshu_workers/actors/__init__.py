@@ -5,6 +5,7 @@ from dianshu_workers.broker import setup_broker
 setup_broker()
 
 from dianshu_workers.actors import (  # noqa: E402
+    analytics,
     cases,
     evaluation,
     grouping,
@@ -20,3 +21,14 @@ setup_broker().add_middleware(SweeperMiddleware())
 setup_broker().add_middleware(GracefulShutdown())
 
 __all__ = ["ACTORS", "cases", "evaluation", "grouping", "national", "settlement", "standards", "supervision", "tenancy"]
+__all__ = [
+    "ACTORS",
+    "analytics",
+    "cases",
+    "evaluation",
+    "grouping",
+    "settlement",
+    "standards",
+    "supervision",
+    "tenancy",
+]

@@ -24,6 +24,22 @@ WORK_MEM = "256MB"
 FIRST_PROCEDURE = "least(" + ", ".join(f"c.proc_dates[{i}]" for i in range(1, MAX_ITEMS + 1)) + ")"
 
 
+def rw_sql(drg_params: str) -> str:
+    """RW: the standard's base points of the DRG / 100 (`drg_params` aliases payment_standard_drg).
+    One home: the indicators and the analytics summaries (dianshu.analytics) read it from here."""
+    return f"cast({drg_params}.base_points / 100 as numeric(14, 6))"
+
+
+def drugs_sql(case: str) -> str:
+    """Drug charges: western (9th) + herbal (10th) + patent drugs (11th) of cases/layout.py's charges."""
+    return f"{case}.charges[9] + {case}.charges[10] + {case}.charges[11]"
+
+
+def materials_sql(case: str) -> str:
+    """Medical materials (consumables): the 8th charge."""
+    return f"{case}.charges[8]"
+
+
 def arrived_in_time(created_at: str, discharged: str) -> str:
     """C05's rule: created within 30 calendar days (China time) after the discharge date."""
     return f"cast({created_at} at time zone {LOCAL} as date) - cast({discharged} as date) <= 30"
@@ -39,11 +55,11 @@ select c.tenant_id, c.hospital_id, c.id as case_id, c.patient_id, c.admit_time, 
        g.drg,
        (g.drg is not null and not {no_group_sql("g.drg")}) as grouped,
        coalesce({ambiguous_sql("g.drg")}, false) as qy,
-       cast(d.base_points / 100 as numeric(14, 6)) as rw, d.avg_cost,
+       {rw_sql("d")} as rw, d.avg_cost,
        c.los_days as los, c.total_cost as cost, c.discharge_way as dw,
        c.own_pay, c.self_pay, c.fund_pay,
-       c.charges[9] + c.charges[10] + c.charges[11] as drugs,
-       c.charges[8] as materials,
+       {drugs_sql("c")} as drugs,
+       {materials_sql("c")} as materials,
        c.charges[3] + c.charges[4] as exam,
        coalesce(cardinality(c.procedures), 0) > 0 as has_proc,
        coalesce(c.proc_levels && cast(array[3, 4] as smallint[]), false) as major,

@@ -1,0 +1,165 @@
+"""Hospital analytics in GraphQL: views over the summary cells (dianshu.analytics.views), every
+figure scoped to the caller by row-level security: a hospital sees its own; a region compares its
+hospitals (groupBy: [hospital]); the city compares its regions (tenant: the city, groupBy:
+[region]); year over year; the summaries' status; and refreshing them (a job)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+
+from dianshu.analytics import views
+from dianshu.analytics.refresh import REFRESH
+from dianshu.scope import Scope
+from dianshu_graphql import pagination
+from dianshu_graphql.domains import grouping
+from dianshu_graphql.errors import ExpectedError, IdempotencyConflict, PermissionDenied, ValidationError
+from dianshu_graphql.permissions import ANYONE, Allow
+from dianshu_graphql.types.analytics import (
+    AnalyticsComparison,
+    AnalyticsDimension,
+    AnalyticsRefreshJobPayload,
+    AnalyticsRow,
+    AnalyticsStatus,
+)
+from dianshu_graphql.types.settlement import job_payload
+
+RefreshAnalyticsResult = Annotated[
+    AnalyticsRefreshJobPayload | ValidationError | PermissionDenied | IdempotencyConflict,
+    strawberry.union("RefreshAnalyticsResult"),
+]
+
+
+async def tenants_of(session: AsyncSession, scope: Scope, tenant: str) -> list[str]:
+    """A region: itself. A city: its regions in the caller's scope."""
+    rows = await session.execute(
+        text(
+            "select code from tenant where code = :t and kind = 'region' union all "
+            "select code from tenant where parent_code = :t order by 1"
+        ),
+        {"t": tenant},
+    )
+    return [c for (c,) in rows if scope.sees_tenant(c)]
+
+
+def _shape(by: tuple[str, ...]) -> list[Any]:
+    return [pagination.key_int if b == "month" else str for b in by]
+
+
+def _by(group_by: list[AnalyticsDimension] | None) -> tuple[str, ...]:
+    try:
+        return views.check_by([d.value for d in group_by or []])
+    except views.AnalyticsRefused as e:
+        raise ExpectedError(f"{e.field}: {e.reason}", e.field) from None
+
+
+def _filters(
+    scope: Scope, hospital: str | None, month: int | None, department: str | None, drg: str | None
+) -> views.Filters:
+    # A hospital's scope sees its own cells only (row-level security): naming its hospital lets the
+    # statement read them by the primary key's (tenant, year, hospital) range.
+    if hospital is None and scope.hospital_id is not None and not scope.all_hospitals:
+        hospital = scope.hospital_id
+    f = views.Filters(hospital, month, department, drg)
+    try:
+        views.check_filters(f)
+    except views.AnalyticsRefused as e:
+        raise ExpectedError(f"{e.field}: {e.reason}", e.field) from None
+    return f
+
+
+def _year(year: int) -> int:
+    from dianshu import bounds
+
+    if (reason := bounds.year_reason(year)) is not None:
+        raise ExpectedError(f"year: {reason}", "year")
+    return year
+
+
+GROUP_BY = "What the rows are grouped by, in key order (none: one total row)."
+
+
+@strawberry.type
+class AnalyticsQuery:
+    @strawberry.field(
+        description="Analytics of a region's (or a city's) year from its summary cells, grouped by the dimensions "
+        "asked for; a hospital sees its own hospital only. A region compares its hospitals with groupBy: [hospital]; "
+        "the city its regions with tenant: the city and groupBy: [region].",
+        extensions=[Allow(*ANYONE)],
+    )
+    async def analytics(
+        self,
+        info: Info,
+        tenant: str,
+        year: int,
+        group_by: Annotated[list[AnalyticsDimension] | None, strawberry.argument(description=GROUP_BY)] = None,
+        hospital: str | None = None,
+        month: int | None = None,
+        department: str | None = None,
+        drg: str | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> pagination.Connection[AnalyticsRow]:
+        limit = pagination.page_size(first)
+        by = _by(group_by)
+        filters = _filters(info.context.scope, hospital, month, department, drg)
+        cursor = pagination.decode_cursor(after, *_shape(by))
+        async with info.context.session() as s:
+            tenants = await tenants_of(s, info.context.scope, tenant)
+            rows = await views.groups(s, tenants, _year(year), by, filters, after=cursor, limit=limit + 1)
+        return pagination.build(rows, limit, lambda g: g.key_values(by), AnalyticsRow.of, after=after)
+
+    @strawberry.field(
+        description="This year's analytics groups (as analytics) each against the same group a year earlier, with "
+        "growth rates; a hospital sees its own.",
+        extensions=[Allow(*ANYONE)],
+    )
+    async def analytics_year_over_year(
+        self,
+        info: Info,
+        tenant: str,
+        year: int,
+        group_by: Annotated[list[AnalyticsDimension] | None, strawberry.argument(description=GROUP_BY)] = None,
+        hospital: str | None = None,
+        month: int | None = None,
+        department: str | None = None,
+        drg: str | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> pagination.Connection[AnalyticsComparison]:
+        limit = pagination.page_size(first)
+        by = _by(group_by)
+        filters = _filters(info.context.scope, hospital, month, department, drg)
+        cursor = pagination.decode_cursor(after, *_shape(by))
+        async with info.context.session() as s:
+            tenants = await tenants_of(s, info.context.scope, tenant)
+            rows = await views.year_over_year(s, tenants, _year(year), by, filters, after=cursor, limit=limit + 1)
+        return pagination.build(rows, limit, lambda c: [c.key[b] for b in by], AnalyticsComparison.of, after=after)
+
+    @strawberry.field(
+        description="What a region's year of analytics was computed from (points run, point values) and whether it "
+        "is stale; null before its first refresh.",
+        extensions=[Allow(*ANYONE)],
+    )
+    async def analytics_status(self, info: Info, tenant: str, year: int) -> AnalyticsStatus | None:
+        async with info.context.session() as s:
+            st = await views.status(s, tenant, _year(year))
+        return AnalyticsStatus.of(st) if st is not None else None
+
+
+@strawberry.type
+class AnalyticsMutation:
+    @strawberry.mutation(
+        description="Refresh a region's (or every region of a city's) analytics summaries of a year (a job). Points "
+        "runs and grouping jobs submit one themselves; a refresh that changes nothing writes nothing.",
+        extensions=[Allow(job=REFRESH)],
+    )
+    async def refresh_analytics(
+        self, info: Info, tenant: str, year: int, idempotency_key: str | None = None
+    ) -> RefreshAnalyticsResult:
+        result = await grouping.submit(info, tenant, REFRESH, {"year": year}, idempotency_key)
+        return job_payload(result, AnalyticsRefreshJobPayload)

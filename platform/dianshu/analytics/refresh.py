@@ -1,0 +1,346 @@
+"""The job analytics.refresh: a region's year of summary cells (models.AnalyticsCell), computed from
+the year's cases in one set-wise statement into a temporary table, then written only when they
+differ from what is stored (a digest of the cells and of what they were computed from), so a
+refresh that changes nothing writes nothing, audit included. A city's refresh does each of its
+regions.
+
+What a cell counts (per hospital, discharge month, discharge department and DRG):
+- The year's cases: the current, active version of each stay (cases/current.py) discharged in the
+  year (discharge_month).
+- Grouping: case_grouping under the scheme version of the payment standard in force on the year's
+  last day in the region's city (as the evaluation's indicators read it, and the annual clearing).
+  The cell's DRG is that grouping's code ('0000' and xQY included as their own DRGs; '' for a case
+  not grouped under that version). Grouped = neither ungroupable nor ambiguous
+  (grouping/drg_codes.py); RW, cost and time indices, drug and consumables shares: the evaluation
+  indicators' definitions (evaluation/indicators/: rw_sql, drugs_sql, materials_sql; the formulas
+  of formulas.FORMULAS are applied to the summed cells by views.py).
+- Time index peers: the hospitals of the same level in the region; a DRG's peer average LOS is the
+  mean LOS of the region's grouped cases of that level and DRG in the year.
+- Points: the region's latest points run of the year (settlement/latest.py), joined by case
+  id: a case in that run has its points (case_point.points, the points counted before the
+  hospital's deductions) and its type (high_outlier, low_outlier).
+- Expected payment = points × the point value of the case's ledger: the year's published annual
+  clearing (PV_exact, basis `cleared`) when there is one, else the provisional point value of
+  monthly pre-settlement (settlement/runs/settle.provisional_point_value: last year's clearing or
+  the policy's fixed value; basis `provisional`). Kept exact in the cell; rounded half-up to the fen
+  once, when a view shows a sum. A ledger with no point value (none positive) prices nothing:
+  its cases count in points, not in `priced_cases`. Profit or loss = expected payment − the actual
+  cost (total cost) of the priced cases.
+- Overspend: the weighed cases costing more than their DRG's average cost (the standard's), and
+  Σ (cost − average) over them.
+- Severe cases (SPEC section 10): grouped cases whose cost exceeds 3 × the DRG's average cost when
+  that average is under 10,000 yuan, 2 × when it is 10,000 or more.
+
+Triggers: the kind follows settlement.points and grouping.group_cases (JobKind.follows): when one
+succeeds, a refresh of each year it touched is submitted in its own transaction, so the summaries
+follow it; `analyticsStatus` also says whether a
+newer points run exists than the one the summaries read (a cheap staleness check)."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dianshu import bounds
+from dianshu.analytics.models import AnalyticsRefresh
+from dianshu.audit import service as audit
+from dianshu.cases.current import current_cases
+from dianshu.evaluation.indicators.queries import drugs_sql, materials_sql, rw_sql
+from dianshu.grouping.drg_codes import no_group_sql
+from dianshu.grouping.service import GROUP_CASES
+from dianshu.jobs.context import JobContext
+from dianshu.jobs.errors import JobRejected
+from dianshu.jobs.kinds import job_kind
+from dianshu.settlement.runs.inputs import policy_set, require_standard_in_force
+from dianshu.settlement.latest import latest_points_run
+from dianshu.settlement.runs.points import POINTS
+from dianshu.settlement.runs.settle import latest_published, provisional_point_value
+from dianshu.tenancy.models import Tenant
+
+REFRESH = "analytics.refresh"
+STAGE = "analytics_stage"
+
+# SPEC section 10: a severe case costs more than 3 × its DRG's average when the average is under
+# 10,000 yuan, 2 × when it is 10,000 yuan or more.
+SEVERE_AVERAGE_LINE = Decimal(10000)
+SEVERE_MULTIPLE_BELOW = 3
+SEVERE_MULTIPLE_ABOVE = 2
+
+# The cells' columns and their SQL types (the temporary table's; analytics_cell's in migration 0017).
+CELL_TYPES = (
+    ("hospital_id", "varchar(20)"),
+    ("month", "smallint"),
+    ("department", "varchar(50)"),
+    ("drg", "varchar(8)"),
+    ("cases", "int"),
+    ("grouped", "int"),
+    ("weighed", "int"),
+    ("rw_sum", "numeric(18, 6)"),
+    ("weighed_cost", "numeric(16, 2)"),
+    ("expected_cost", "numeric(16, 2)"),
+    ("days", "int"),
+    ("peer_days", "int"),
+    ("expected_days", "numeric(18, 6)"),
+    ("cost", "numeric(16, 2)"),
+    ("drugs", "numeric(16, 2)"),
+    ("materials", "numeric(16, 2)"),
+    ("own_pay", "numeric(16, 2)"),
+    ("run_cases", "int"),
+    ("points", "numeric(16, 4)"),
+    ("high_outliers", "int"),
+    ("low_outliers", "int"),
+    ("priced_cases", "int"),
+    ("priced_cost", "numeric(16, 2)"),
+    ("payment", "numeric"),
+    ("over_cases", "int"),
+    ("over_amount", "numeric(16, 2)"),
+    ("severe_cases", "int"),
+    ("severe_cost", "numeric(16, 2)"),
+)
+CELL_COLUMNS = tuple(n for n, _ in CELL_TYPES)
+
+CELLS_SQL = f"""
+insert into {STAGE} ({", ".join(CELL_COLUMNS)})
+with pv as (
+    select * from unnest(cast(:pv_ledgers as text[]), cast(:pv_values as numeric[])) as pv(ledger, value)
+), base as materialized (
+    select c.hospital_id, cast(extract(month from c.discharge_month) as smallint) as month,
+           coalesce(c.discharge_dept, '') as department, coalesce(g.drg, '') as drg, h.level,
+           (g.drg is not null and not {no_group_sql("g.drg")}) as grouped,
+           {rw_sql("d")} as rw, d.avg_cost,
+           c.los_days as los, c.total_cost as cost, {drugs_sql("c")} as drugs, {materials_sql("c")} as materials,
+           c.own_pay, p.case_id is not null as in_run, p.points, p.type, pv.value as pv
+    from case_record c
+    join hospital h on h.tenant_id = c.tenant_id and h.id = c.hospital_id
+    left join case_grouping g on g.tenant_id = c.tenant_id and g.case_id = c.id and g.version_id = :version
+    left join payment_standard_drg d on d.standard_id = :standard and d.drg = g.drg
+    left join case_point p on p.tenant_id = c.tenant_id and p.run_id = cast(:run as uuid) and p.case_id = c.id
+    left join pv on pv.ledger = p.ledger
+    where c.tenant_id = :t and {current_cases("c")} and c.discharge_month between :start and :end
+), peer as (
+    select level, drg, avg(cast(los as numeric)) as avg_los from base where grouped group by level, drg
+), cases as (
+    select b.*, e.avg_los,
+           b.grouped and b.rw is not null as weighed,
+           b.grouped and b.avg_cost is not null
+             and b.cost > b.avg_cost * case when b.avg_cost < {SEVERE_AVERAGE_LINE} then {SEVERE_MULTIPLE_BELOW}
+                                            else {SEVERE_MULTIPLE_ABOVE} end as severe
+    from base b left join peer e on b.grouped and e.level = b.level and e.drg = b.drg
+)
+select hospital_id, month, department, drg,
+       cast(count(*) as int) as cases,
+       cast(count(*) filter (where grouped) as int) as grouped,
+       cast(count(*) filter (where weighed) as int) as weighed,
+       coalesce(sum(rw) filter (where grouped), 0) as rw_sum,
+       coalesce(sum(cost) filter (where weighed), 0) as weighed_cost,
+       coalesce(sum(avg_cost) filter (where weighed), 0) as expected_cost,
+       cast(sum(los) as int) as days,
+       cast(coalesce(sum(los) filter (where grouped), 0) as int) as peer_days,
+       cast(coalesce(sum(avg_los) filter (where grouped), 0) as numeric(18, 6)) as expected_days,
+       sum(cost) as cost, sum(drugs) as drugs, sum(materials) as materials, sum(own_pay) as own_pay,
+       cast(count(*) filter (where in_run) as int) as run_cases,
+       coalesce(sum(points), 0) as points,
+       cast(count(*) filter (where type = 'high_outlier') as int) as high_outliers,
+       cast(count(*) filter (where type = 'low_outlier') as int) as low_outliers,
+       cast(count(*) filter (where pv is not null) as int) as priced_cases,
+       coalesce(sum(cost) filter (where pv is not null), 0) as priced_cost,
+       coalesce(sum(points * pv), 0) as payment,
+       cast(count(*) filter (where weighed and cost > avg_cost) as int) as over_cases,
+       coalesce(sum(cost - avg_cost) filter (where weighed and cost > avg_cost), 0) as over_amount,
+       cast(count(*) filter (where severe) as int) as severe_cases,
+       coalesce(sum(cost) filter (where severe), 0) as severe_cost
+from cases
+group by hospital_id, month, department, drg
+"""
+
+DIGEST_SQL = f"""
+select count(*) as cells, coalesce(sum(cases), 0) as cases,
+       md5(coalesce(string_agg(cast(s as text), '|' order by hospital_id, month, department, drg), '')) as digest
+from {STAGE} s
+"""
+
+
+def check_year(value: Any) -> int:
+    if (reason := bounds.year_reason(value)) is not None:
+        raise JobRejected(f"year: {reason}", field="year")
+    return int(value)
+
+
+def check_parameters(p: dict[str, Any]) -> int:
+    if unknown := sorted(set(p) - {"year"}):
+        raise JobRejected(f"{unknown[0]}: unknown parameter (allowed: year)", field=unknown[0])
+    if "year" not in p:
+        raise JobRejected("year: required", field="year")
+    return check_year(p["year"])
+
+
+async def _tenant(session: AsyncSession, tenant: str) -> Tenant:
+    t = (await session.execute(select(Tenant).where(Tenant.code == tenant))).scalar_one_or_none()
+    if t is None:
+        raise JobRejected(f"tenant: no tenant {tenant}", field="tenant")
+    return t
+
+
+async def check_refresh(session: AsyncSession, tenant: str, p: dict[str, Any]) -> None:
+    check_parameters(p)
+    await _tenant(session, tenant)
+
+
+async def regions_of(session: AsyncSession, tenant: str) -> tuple[str, tuple[str, ...]]:
+    """(city, regions): a region's own, or every region of a city."""
+    t = await _tenant(session, tenant)
+    if t.kind == "region":
+        return str(t.parent_code), (tenant,)
+    regions = (await session.execute(select(Tenant.code).where(Tenant.parent_code == tenant))).scalars()
+    return tenant, tuple(sorted(regions))
+
+
+async def point_values(session: AsyncSession, city: str, tenant: str, year: int) -> dict[str, dict[str, Any]]:
+    """ledger -> {"value": the exact point value as text or None, "basis": cleared | provisional |
+    none, "source": where it comes from}."""
+    policies = await policy_set(session, city, tenant, year)
+    out: dict[str, dict[str, Any]] = {}
+    for ledger, p in sorted(policies.by_ledger.items()):
+        cleared = await latest_published(session, tenant, "annual", year, ledger)
+        if cleared is not None:
+            out[ledger] = {
+                "value": str(cleared.figures["PV_exact"]),
+                "basis": "cleared",
+                "source": f"annual run {cleared.id}",
+            }
+            continue
+        pv, source = await provisional_point_value(session, tenant, year, ledger, p.policy)
+        if pv > 0:
+            out[ledger] = {"value": str(pv), "basis": "provisional", "source": source}
+        else:
+            out[ledger] = {"value": None, "basis": "none", "source": source}
+    return out
+
+
+async def refresh_region(
+    session: AsyncSession, ctx_scope: Any, job_id: Any, city: str, tenant: str, year: int
+) -> dict[str, Any]:
+    """Compute one region's year; write it when it differs from what is stored. Returns what it did."""
+    try:
+        std = await require_standard_in_force(session, city, datetime.date(year, 12, 31))
+    except JobRejected as e:
+        # Nothing to summarise yet (a grouping before the first standard is published, say): the
+        # refresh writes nothing and says why; the points run that follows a standard refreshes.
+        return {"tenant": tenant, "year": year, "cells": 0, "cases": 0, "changed": False, "skipped": str(e)}
+    run = await latest_points_run(session, tenant, year)
+    pvs = await point_values(session, city, tenant, year)
+    priced = [(ledger, Decimal(v["value"])) for ledger, v in pvs.items() if v["value"] is not None]
+    await session.execute(text(f"drop table if exists {STAGE}"))
+    cols = ", ".join(f"{n} {t}" for n, t in CELL_TYPES)
+    await session.execute(text(f"create temporary table {STAGE} ({cols}) on commit drop"))
+    await session.execute(
+        text(CELLS_SQL),
+        {
+            "t": tenant,
+            "start": datetime.date(year, 1, 1),
+            "end": datetime.date(year, 12, 1),
+            "version": std.scheme_version_id,
+            "standard": std.id,
+            "run": run.id if run is not None else None,
+            "pv_ledgers": [x[0] for x in priced],
+            "pv_values": [x[1] for x in priced],
+        },
+    )
+    d = (await session.execute(text(DIGEST_SQL))).one()
+    inputs = {
+        "points_run": str(run.id) if run is not None else None,
+        "standard": str(std.id),
+        "scheme_version": str(std.scheme_version_id),
+        "point_values": pvs,
+    }
+    digest = hashlib.sha256(
+        (json.dumps(inputs, sort_keys=True, separators=(",", ":")) + ":" + d.digest).encode()
+    ).hexdigest()
+    stored = (
+        await session.execute(
+            select(AnalyticsRefresh).where(AnalyticsRefresh.tenant_id == tenant, AnalyticsRefresh.year == year)
+        )
+    ).scalar_one_or_none()
+    summary = {"tenant": tenant, "year": year, "cells": int(d.cells), "cases": int(d.cases), **inputs}
+    if stored is not None and stored.digest == digest:
+        return {**summary, "changed": False}
+    for table in ("analytics_cell", "analytics_month"):
+        await session.execute(text(f"delete from {table} where tenant_id = :t and year = :y"), {"t": tenant, "y": year})
+    cols = ", ".join(CELL_COLUMNS)
+    await session.execute(
+        text(
+            f"insert into analytics_cell (tenant_id, year, {cols}) "
+            f"select cast(:t as varchar), cast(:y as smallint), {cols} from {STAGE}"
+        ),
+        {"t": tenant, "y": year},
+    )
+    keys = ("hospital_id", "month", "department")
+    sums = ", ".join(f"sum({c})" for c in CELL_COLUMNS if c not in (*keys, "drg"))
+    month_cols = ", ".join(c for c in CELL_COLUMNS if c != "drg")
+    await session.execute(
+        text(
+            f"insert into analytics_month (tenant_id, year, {month_cols}) "
+            f"select cast(:t as varchar), cast(:y as smallint), {', '.join(keys)}, {sums} from {STAGE} "
+            f"group by {', '.join(keys)}"
+        ),
+        {"t": tenant, "y": year},
+    )
+    values = {
+        "points_run_id": run.id if run is not None else None,
+        "standard_id": std.id,
+        "scheme_version_id": std.scheme_version_id,
+        "point_values": pvs,
+        "digest": digest,
+        "cells": int(d.cells),
+        "cases": int(d.cases),
+        "job_id": job_id,
+        "refreshed_by": ctx_scope.actor,
+    }
+    await session.execute(
+        insert(AnalyticsRefresh)
+        .values(tenant_id=tenant, year=year, **values)
+        .on_conflict_do_update(index_elements=["tenant_id", "year"], set_={**values, "refreshed_at": text("now()")})
+    )
+    await audit.record(session, ctx_scope, tenant, "analytics.refresh", f"analytics:{tenant}:{year}", **summary)
+    return {**summary, "changed": True}
+
+
+def follow(kind: str, params: dict[str, Any], result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The years a finished points run or grouping job touched: a refresh of each follows it."""
+    if kind == POINTS:
+        years = [params.get("year")]
+    else:  # GROUP_CASES: its period
+        try:
+            years = list(range(int(str(result["from"])[:4]), int(str(result["to"])[:4]) + 1))
+        except (KeyError, ValueError):
+            years = []
+    return [{"year": y} for y in years if bounds.year_reason(y) is None]
+
+
+@job_kind(
+    REFRESH, roles={"city_admin", "region_admin"}, check=check_refresh, follows={POINTS, GROUP_CASES}, follow=follow
+)
+async def refresh_job(ctx: JobContext) -> dict[str, Any]:
+    year = check_parameters(ctx.params)
+    if not ctx.scope.all_hospitals:
+        raise JobRejected("scope: analytics are refreshed for a whole region (every hospital)", field="tenant")
+    city, regions = await regions_of(ctx.session, ctx.tenant_id)
+    done = []
+    for i, region in enumerate(regions):
+        await ctx.progress(i, len(regions), f"analytics {region} {year}")
+        done.append(await refresh_region(ctx.session, ctx.scope, ctx.job_id, city, region, year))
+    return {
+        "year": year,
+        "regions": len(regions),
+        "changed": sum(1 for r in done if r["changed"]),
+        "cells": sum(r["cells"] for r in done),
+        "cases": sum(r["cases"] for r in done),
+        "skipped": [f"{r['tenant']}: {r['skipped']}" for r in done if r.get("skipped")],
+    }
