@@ -10,7 +10,7 @@ import io
 import json
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from dianshu.audit.models import AuditEntry
 from dianshu.db.session import scoped_session
@@ -41,7 +41,7 @@ async def counts(db, tenant):
 
 async def stored(db, tenant, export_id):
     async with scoped_session(db, Scope.system((tenant,))) as s:
-        return await service.export_by_id(s, tenant, export_id)
+        return await service.export_by_id(s, tenant, export_id, with_content=True)
 
 
 def flags(content: bytes) -> list[tuple[str, str, str]]:
@@ -237,3 +237,17 @@ async def test_late_list_correction_and_recall(settings, db, city, dispatcher):
     async with scoped_session(db, Scope.system((city.a,))) as s:
         rebuilt, _ = await service.build_month(s, city.a, e5.month)
     assert rebuilt.content == e5.content
+
+
+async def test_the_export_log_reads_no_file_bytes(settings, db, city, dispatcher):
+    """The log's reads leave each file's bytes unloaded (content is deferred); the download asks."""
+    region = scope_for(Role.region_admin, (city.a,))
+    await send(db, region, city.a, csv_bytes([row("L1", city.a1)]), "log-1")
+    r = await run_job(db, region, city.a, EXPORT, {"month": "2024-03"})
+    async with scoped_session(db, region) as s:
+        (e,) = await service.exports(s, city.a)
+        assert "content" in inspect(e).unloaded and e.sha256 == r["sha256"]
+        one = await service.export_by_id(s, city.a, e.id)
+        assert "content" in inspect(one).unloaded
+    full = await stored(db, city.a, e.id)
+    assert hashlib.sha256(full.content).hexdigest() == r["sha256"]

@@ -17,8 +17,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from dianshu import bounds
 from dianshu.audit import service as audit
@@ -176,9 +177,12 @@ async def export_month(ctx: JobContext) -> dict[str, Any]:
         raise JobRejected("tenant: the upload holds every hospital of the region (a region-wide job)", field="tenant")
     s, tenant = ctx.session, ctx.tenant_id
     await ctx.progress(0, None, f"exporting {month:%Y-%m}")
+    # One export of a (region, month) at a time: a concurrent one waits here, then sees this one's
+    # file (the same bytes: nothing written) instead of both writing the same seq.
+    await s.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"national:{tenant}:{month:%Y-%m}", 0))))
     built, items = await build_month(s, tenant, month)
     latest = await latest_export(s, tenant, month)
-    if latest is not None and latest.sha256 == built.sha256 and latest.content == built.content:
+    if latest is not None and latest.sha256 == built.sha256 and await _content(s, latest) == built.content:
         return _result(latest, unchanged=True)  # the same bytes again: nothing is written
     if built.lists == 0:
         raise JobRejected(f"month: no settlement lists of {tenant} discharged in {month:%Y-%m}", field="month")
@@ -232,9 +236,20 @@ async def exports(
     return list((await session.execute(q)).scalars())
 
 
-async def export_by_id(session: AsyncSession, tenant: str, export_id: uuid.UUID) -> NationalExport | None:
+async def export_by_id(
+    session: AsyncSession, tenant: str, export_id: uuid.UUID, *, with_content: bool = False
+) -> NationalExport | None:
+    """One log row; its file's bytes only when asked (the download): `content` is deferred."""
     E = NationalExport
-    return (await session.execute(select(E).where(E.tenant_id == tenant, E.id == export_id))).scalar_one_or_none()
+    q = select(E).where(E.tenant_id == tenant, E.id == export_id)
+    if with_content:
+        q = q.options(undefer(E.content))
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def _content(session: AsyncSession, e: NationalExport) -> bytes:
+    E = NationalExport
+    return (await session.execute(select(E.content).where(E.tenant_id == e.tenant_id, E.id == e.id))).scalar_one()
 
 
 @dataclass(frozen=True)
