@@ -251,3 +251,23 @@ async def test_the_export_log_reads_no_file_bytes(settings, db, city, dispatcher
         assert "content" in inspect(one).unloaded
     full = await stored(db, city.a, e.id)
     assert hashlib.sha256(full.content).hexdigest() == r["sha256"]
+
+
+async def test_concurrent_exports_of_a_month_write_one_file(settings, db, city, dispatcher):
+    """Two exports of the same region and month at once: the advisory lock makes the second wait
+    for the first and then find the same bytes (unchanged), so one file (seq 1) and one audit."""
+    import asyncio
+
+    from dianshu.jobs import service as jobs
+
+    region = scope_for(Role.region_admin, (city.a,))
+    await send(db, region, city.a, csv_bytes([row("L1", city.a1), row("L2", city.a2)]), "conc-1")
+    ids = []
+    for _ in range(2):
+        async with scoped_session(db, region) as s:
+            job, _ = await jobs.submit(s, db, region, city.a, EXPORT, {"month": "2024-03"})
+        ids.append(job.id)
+    assert ids[0] != ids[1]
+    outcomes = await asyncio.gather(*(jobs.execute(db, city.a, i) for i in ids))
+    assert outcomes == ["succeeded", "succeeded"]
+    assert await counts(db, city.a) == (1, 1)
