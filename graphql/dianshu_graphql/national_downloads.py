@@ -72,7 +72,7 @@ async def export_file(request: Request, scope: Scope) -> Response:
     except ValueError:
         return _problem(404, "export", "not an export id")
     async with scoped_session(request.app.state.services.db, scope) as s:
-        e = await service.export_by_id(s, tenant, export_id)
+        e = await service.export_by_id(s, tenant, export_id, with_content=True)
     if e is None:
         return _problem(404, "export", f"no export {export_id} of {tenant} that you may see")
     return Response(

@@ -13,12 +13,18 @@ from decimal import Decimal
 from dianshu.national.layout import FIELDS_CSV
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DURATION = re.compile(r"^\d+/(?:1?\d|2[0-3])/[0-5]?\d$")
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 
 
 def table() -> list[dict[str, str]]:
     with FIELDS_CSV.open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
+
+
+def written() -> list[dict[str, str]]:
+    """The table's fields an export carries (an omitted national field is not written)."""
+    return [f for f in table() if not f["omitted"]]
 
 
 def codes(values: str) -> set[str] | None:
@@ -43,6 +49,8 @@ def check_value(f: dict[str, str], value, where: str) -> list[str]:
         allowed = codes(f["values"])
         if allowed is not None and value not in allowed:
             return [f"{name}: {value!r} is not one of {sorted(allowed)}"]
+        if f["values"] == "天数/小时数/分钟数" and not DURATION.match(value):
+            return [f"{name}: {value!r} is not days/hours/minutes"]
         return []
     if t == "date":
         return [] if type(value) is str and DATE.match(value) else [f"{name}: not yyyy-MM-dd"]
@@ -64,7 +72,8 @@ def check_value(f: dict[str, str], value, where: str) -> list[str]:
 def check_file(content: bytes) -> list[str]:
     """Every deviation of the file from the table (an empty list: the file follows it)."""
     fields = table()
-    sections: dict[str, list[dict[str, str]]] = {}
+    sections: dict[str, list[dict[str, str]]] = {f["section"]: [] for f in fields}
+    fields = written()
     for f in fields:
         sections.setdefault(f["section"], []).append(f)
     problems = []

@@ -10,7 +10,7 @@ import io
 import json
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from dianshu.audit.models import AuditEntry
 from dianshu.db.session import scoped_session
@@ -41,7 +41,7 @@ async def counts(db, tenant):
 
 async def stored(db, tenant, export_id):
     async with scoped_session(db, Scope.system((tenant,))) as s:
-        return await service.export_by_id(s, tenant, export_id)
+        return await service.export_by_id(s, tenant, export_id, with_content=True)
 
 
 def flags(content: bytes) -> list[tuple[str, str, str]]:
@@ -184,3 +184,90 @@ async def test_monthly_upload_re_export_corrections_and_isolation(settings, db, 
     assert refused["__typename"] == "ValidationError" and refused["errors"][0]["field"] == "month"
     ok = (await api.gql(region_t, m, {"t": city.a, "m": "2024-03"}))["exportNationalUpload"]
     assert ok["__typename"] == "NationalExportJobPayload"
+
+
+async def test_late_list_correction_and_recall(settings, db, city, dispatcher):
+    """A list first sent in the month's second file is compared with that file, not with seq 1:
+    seq 1 [L1 0]; seq 2 adds L2 [L1 0, L2 0]; L2 corrected -> seq 3 [L1 0, L2 1]; L2 recalled
+    -> pending (0 corrected, 1 withdrawn, 0 added), seq 4 [L1 0, L2 2]; pending empty; L1
+    corrected -> seq 5 [L1 1, L2 2] (the withdrawn line stays in every later file of the month, so
+    a re-export of seq 5 is the same bytes)."""
+    region = scope_for(Role.region_admin, (city.a,))
+    await send(db, region, city.a, csv_bytes([row("L1", city.a1)]), "late-1")
+    r1 = await run_job(db, region, city.a, EXPORT, {"month": "2024-03"})
+    assert flags((await stored(db, city.a, uuid.UUID(r1["export_id"]))).content) == [(city.a1, "L1", "0")]
+    await send(db, region, city.a, csv_bytes([row("L2", city.a1)]), "late-2")
+    r2 = await run_job(db, region, city.a, EXPORT, {"month": "2024-03"})
+    assert flags((await stored(db, city.a, uuid.UUID(r2["export_id"]))).content) == [
+        (city.a1, "L1", "0"),
+        (city.a1, "L2", "0"),
+    ]
+
+    await send(db, region, city.a, csv_bytes([row("L2", city.a1, dscg_caty="心内科", correction="1")]), "late-3")
+    r3 = await run_job(db, region, city.a, EXPORT, {"month": "2024-03"})
+    e3 = await stored(db, city.a, uuid.UUID(r3["export_id"]))
+    assert (r3["seq"], r3["first_upload"], r3["corrected"], r3["withdrawn"]) == (3, 1, 1, 0)
+    assert flags(e3.content) == [(city.a1, "L1", "0"), (city.a1, "L2", "1")]
+
+    async with scoped_session(db, region) as s:
+        await recall_case(s, region, city.a, city.a1, "L2", "duplicate")
+    async with scoped_session(db, region) as s:
+        pending = await service.pending(s, city.a, 2024)
+    assert [(f"{p.month:%Y-%m}", p.corrected, p.withdrawn, p.added) for p in pending] == [("2024-03", 0, 1, 0)]
+    r4 = await run_job(db, region, city.a, EXPORT, {"month": "2024-03"})
+    e4 = await stored(db, city.a, uuid.UUID(r4["export_id"]))
+    assert (r4["seq"], r4["lists"], r4["withdrawn"]) == (4, 2, 1)
+    assert flags(e4.content) == [(city.a1, "L1", "0"), (city.a1, "L2", "2")]
+    # The withdrawn line repeats the version last sent (seq 3's corrected L2).
+    assert (
+        e4.content.decode().splitlines()[1].replace('"upld_flag":"2"', '"upld_flag":"1"')
+        == (e3.content.decode().splitlines()[1])
+    )
+    assert check_file(e4.content) == []
+    async with scoped_session(db, region) as s:
+        assert await service.pending(s, city.a, 2024) == []
+    assert (await run_job(db, region, city.a, EXPORT, {"month": "2024-03"}))["unchanged"] is True
+
+    await send(db, region, city.a, csv_bytes([row("L1", city.a1, dscg_caty="心内科", correction="1")]), "late-4")
+    r5 = await run_job(db, region, city.a, EXPORT, {"month": "2024-03"})
+    e5 = await stored(db, city.a, uuid.UUID(r5["export_id"]))
+    assert flags(e5.content) == [(city.a1, "L1", "1"), (city.a1, "L2", "2")]
+    again = await run_job(db, region, city.a, EXPORT, {"month": "2024-03"})
+    assert again["unchanged"] is True and again["export_id"] == r5["export_id"]
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        rebuilt, _ = await service.build_month(s, city.a, e5.month)
+    assert rebuilt.content == e5.content
+
+
+async def test_the_export_log_reads_no_file_bytes(settings, db, city, dispatcher):
+    """The log's reads leave each file's bytes unloaded (content is deferred); the download asks."""
+    region = scope_for(Role.region_admin, (city.a,))
+    await send(db, region, city.a, csv_bytes([row("L1", city.a1)]), "log-1")
+    r = await run_job(db, region, city.a, EXPORT, {"month": "2024-03"})
+    async with scoped_session(db, region) as s:
+        (e,) = await service.exports(s, city.a)
+        assert "content" in inspect(e).unloaded and e.sha256 == r["sha256"]
+        one = await service.export_by_id(s, city.a, e.id)
+        assert "content" in inspect(one).unloaded
+    full = await stored(db, city.a, e.id)
+    assert hashlib.sha256(full.content).hexdigest() == r["sha256"]
+
+
+async def test_concurrent_exports_of_a_month_write_one_file(settings, db, city, dispatcher):
+    """Two exports of the same region and month at once: the advisory lock makes the second wait
+    for the first and then find the same bytes (unchanged), so one file (seq 1) and one audit."""
+    import asyncio
+
+    from dianshu.jobs import service as jobs
+
+    region = scope_for(Role.region_admin, (city.a,))
+    await send(db, region, city.a, csv_bytes([row("L1", city.a1), row("L2", city.a2)]), "conc-1")
+    ids = []
+    for _ in range(2):
+        async with scoped_session(db, region) as s:
+            job, _ = await jobs.submit(s, db, region, city.a, EXPORT, {"month": "2024-03"})
+        ids.append(job.id)
+    assert ids[0] != ids[1]
+    outcomes = await asyncio.gather(*(jobs.execute(db, city.a, i) for i in ids))
+    assert outcomes == ["succeeded", "succeeded"]
+    assert await counts(db, city.a) == (1, 1)

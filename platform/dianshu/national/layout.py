@@ -15,9 +15,10 @@ import csv
 import datetime
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,11 @@ OBJECT_SECTIONS = ("setlinfo",)  # one object; every other section is an array o
 
 # 上传标志 (upld_flag), against the month's first upload.
 FIRST_UPLOAD, CORRECTED, WITHDRAWN = 0, 1, 2
-# Our fund types as the national 险种类型 (insutype) and 基金支付类型 (fund_pay_type).
-INSUTYPE = {"employee": "310", "resident": "390"}
+# A national duration field: 天数/小时数/分钟数 (37.4 hours: "1/13/24").
+DURATION = "天数/小时数/分钟数"
+_DURATION = re.compile(r"^\d+/(?:[01]?\d|2[0-3])/[0-5]?\d$", re.ASCII)
+# Our fund types as the national 医保类型 (hi_type) and 基金支付类型 (fund_pay_type).
+HI_TYPE = {"employee": "310", "resident": "390"}
 FUND_PAY_TYPE = {"employee": "310100", "resident": "390100"}
 
 
@@ -44,6 +48,13 @@ class Field:
     required: bool
     source: str
     values: str
+    omitted: str  # why we leave a national field out ("" when we write it)
+
+    @property
+    def codes(self) -> frozenset[str] | None:
+        """The codes the values column lists ("1 男; 2 女" -> {"1", "2"}), or None (no code list)."""
+        found = [p.strip().split(" ", 1)[0] for p in self.values.split(";") if p.strip()]
+        return frozenset(found) if found and all(x.isdigit() for x in found) else None
 
     @property
     def precision(self) -> int:
@@ -77,6 +88,7 @@ def field_table() -> tuple[Field, ...]:
                 r["required"] == "1",
                 r["source"],
                 r["values"],
+                r["omitted"],
             )
         )
     return tuple(fields)
@@ -84,10 +96,13 @@ def field_table() -> tuple[Field, ...]:
 
 @lru_cache(maxsize=1)
 def sections() -> tuple[tuple[str, tuple[Field, ...]], ...]:
-    """The sections in the table's order, each with its fields in order."""
+    """The sections in the table's order, each with the fields we write in order (an omitted
+    national field is listed in the table with its reason and not written)."""
     out: dict[str, list[Field]] = {}
     for f in field_table():
-        out.setdefault(f.section, []).append(f)
+        out.setdefault(f.section, [])
+        if not f.omitted:
+            out[f.section].append(f)
     return tuple((name, tuple(fs)) for name, fs in out.items())
 
 
@@ -101,6 +116,12 @@ def _encode(field: Field, value: Any, where: str) -> str:
         text = str(value)
         if len(text) > int(field.length):
             raise LayoutViolation(f"{where}: {field.section}.{field.name} longer than {field.length} characters")
+        if (codes := field.codes) is not None and text not in codes:
+            raise LayoutViolation(
+                f"{where}: {field.section}.{field.name} ({field.name_zh}) {text!r} is not one of {sorted(codes)}"
+            )
+        if field.values == DURATION and not _DURATION.match(text):
+            raise LayoutViolation(f"{where}: {field.section}.{field.name} is not {DURATION}")
         return json.dumps(text, ensure_ascii=False)
     if field.type == "date":
         return f'"{value:%Y-%m-%d}"'
@@ -140,6 +161,16 @@ def line(record: Mapping[str, Any]) -> str:
     return "{" + ",".join(parts) + "}\n"
 
 
+def duration(hours: Decimal | None) -> str | None:
+    """Hours as the national 天数/小时数/分钟数, to the nearest minute (half up): 37.40 h is 2244
+    minutes, 1 day 13 hours 24 minutes, "1/13/24"; 0.5 h "0/0/30"."""
+    if hours is None:
+        return None
+    minutes = int((Decimal(hours) * 60).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    days, rest = divmod(minutes, 24 * 60)
+    return f"{days}/{rest // 60}/{rest % 60}"
+
+
 def national_record(case: Mapping[str, Any], hospital_name: str, flag: int) -> dict[str, Any]:
     """A stored case (case_record's columns by name) in the national sections, code values mapped."""
     diagnoses, conds = list(case["diagnoses"]), list(case["dx_admit_cond"] or [])
@@ -158,7 +189,7 @@ def national_record(case: Mapping[str, Any], hospital_name: str, flag: int) -> d
             "nwb_age": case["age_days"],
             "nwb_bir_wt": case["birth_weight_g"],
             "nwb_adm_wt": case["admit_weight_g"],
-            "insutype": INSUTYPE[case["fund_type"]],
+            "hi_type": HI_TYPE[case["fund_type"]],
             "adm_way": None if case["admission_route"] is None else str(case["admission_route"]),
             "adm_time": case["admit_time"],
             "adm_caty": case["admit_dept"],
@@ -171,8 +202,7 @@ def national_record(case: Mapping[str, Any], hospital_name: str, flag: int) -> d
             "chfpdr_code": case["doctor_code"],
             "diag_code_cnt": len(diagnoses),
             "oprn_oprt_code_cnt": len(procedures),
-            "vent_used_dura": case["vent_hours"],
-            "medfee_sumamt": case["total_cost"],
+            "vent_used_dura": duration(case["vent_hours"]),
             "psn_selfpay": case["self_pay"],
             "psn_ownpay": case["own_pay"],
         },
@@ -195,7 +225,7 @@ def national_record(case: Mapping[str, Any], hospital_name: str, flag: int) -> d
             for i, code in enumerate(procedures)
         ],
         "iteminfo": [{"med_chrgitm": f"{i:02d}", "amt": amt} for i, amt in enumerate(case["charges"], start=1)],
-        "icuinfo": [] if case["icu_hours"] is None else [{"scs_cutd_sum_dura": case["icu_hours"]}],
+        "icuinfo": [] if case["icu_hours"] is None else [{"scs_cutd_sum_dura": duration(case["icu_hours"])}],
     }
 
 

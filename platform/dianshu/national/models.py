@@ -50,7 +50,7 @@ class NationalExport(Base):
     withdrawn: Mapped[int] = mapped_column(Integer)  # upld_flag 2
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # loaded for the download only
     job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

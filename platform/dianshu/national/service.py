@@ -2,8 +2,9 @@
 
 `national.export` (region or city bureau, for one region and one discharge month) writes the
 month's file: the current, active settlement lists discharged in the month, each flagged against
-the month's first upload (0 first upload or unchanged, 1 corrected since, 2 withdrawn since:
-recalled, or corrected into another month; a withdrawn list is written as it was uploaded). A
+the file of the month that first carried it (0 first upload or unchanged, 1 corrected since, 2
+withdrawn since: recalled, or corrected into another month). A withdrawn list is written as it was
+last sent, and in every later file of the month too (the month's files only ever add lines). A
 re-export of unchanged data gives the same bytes; when they equal the month's latest file the job
 writes nothing (no log row, no audit) and answers with that file. A correction or recall after an
 export shows in `pending` (flagged for the next upload) until the month is exported again."""
@@ -16,8 +17,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from dianshu import bounds
 from dianshu.audit import service as audit
@@ -46,12 +48,16 @@ SQL_MONTH_CASES = f"""
     from case_record c join hospital h on h.tenant_id = c.tenant_id and h.id = c.hospital_id
     where c.tenant_id = :tenant and c.discharge_month = :month and {current_cases("c")}"""
 
-# The lists of the month's first upload (seq 1) and the case versions they carried.
-SQL_FIRST_UPLOAD = """
-    select i.hospital_id, i.list_id, i.case_id
-    from national_export e
-    join national_export_item i on i.tenant_id = e.tenant_id and i.export_id = e.id
-    where e.tenant_id = :tenant and e.month = :month and e.seq = 1"""
+# Every list the month's files have carried: the case version of the file it first appeared in
+# (any seq: a list added in a later file is compared with that file), and the version last sent
+# as an active list (what a withdrawn line repeats).
+SQL_SENT = f"""
+    select i.hospital_id, i.list_id,
+           (array_agg(i.case_id order by i.seq))[1] as first_case,
+           (array_agg(i.case_id order by i.seq desc) filter (where i.flag <> {WITHDRAWN}))[1] as last_sent
+    from national_export_item i
+    where i.tenant_id = :tenant and i.month = :month
+    group by i.hospital_id, i.list_id"""
 
 SQL_CASES_BY_ID = f"""
     select {_CASE_COLUMNS}
@@ -119,22 +125,23 @@ async def build_month(session: AsyncSession, tenant: str, month: datetime.date) 
     Reads under the session's scope: the job's is the whole region."""
     params = {"tenant": tenant, "month": month}
     now = {(r.hospital_id, r.list_id): r for r in (await session.execute(text(SQL_MONTH_CASES), params)).all()}
-    first = {(r.hospital_id, r.list_id): r.case_id for r in (await session.execute(text(SQL_FIRST_UPLOAD), params))}
-    gone = [case_id for key, case_id in first.items() if key not in now]
+    sent = {(r.hospital_id, r.list_id): r for r in (await session.execute(text(SQL_SENT), params))}
+    gone = {key: r.last_sent for key, r in sent.items() if key not in now}
     withdrawn = {}
     if gone:
-        rows = (await session.execute(text(SQL_CASES_BY_ID), {"tenant": tenant, "ids": gone})).all()
+        rows = (await session.execute(text(SQL_CASES_BY_ID), {"tenant": tenant, "ids": list(gone.values())})).all()
         withdrawn = {r.id: r for r in rows}
     entries, items = [], []
     for key, row in now.items():
-        flag = FIRST_UPLOAD if key not in first or first[key] == row.id else CORRECTED
+        flag = FIRST_UPLOAD if key not in sent or sent[key].first_case == row.id else CORRECTED
         entries.append((row._mapping, row.hospital_name, flag))
         items.append((*key, row.id, flag))
-    for key, case_id in first.items():
-        if key not in now:
-            row = withdrawn[case_id]
-            entries.append((row._mapping, row.hospital_name, WITHDRAWN))
-            items.append((*key, case_id, WITHDRAWN))
+    # A list once sent and no longer active stays in every later file of the month as withdrawn
+    # (flag 2, its last sent version): the set only grows, so a re-export stays byte-identical.
+    for key, case_id in gone.items():
+        row = withdrawn[case_id]
+        entries.append((row._mapping, row.hospital_name, WITHDRAWN))
+        items.append((*key, case_id, WITHDRAWN))
     return build_file(entries), items
 
 
@@ -170,9 +177,12 @@ async def export_month(ctx: JobContext) -> dict[str, Any]:
         raise JobRejected("tenant: the upload holds every hospital of the region (a region-wide job)", field="tenant")
     s, tenant = ctx.session, ctx.tenant_id
     await ctx.progress(0, None, f"exporting {month:%Y-%m}")
+    # One export of a (region, month) at a time: a concurrent one waits here, then sees this one's
+    # file (the same bytes: nothing written) instead of both writing the same seq.
+    await s.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"national:{tenant}:{month:%Y-%m}", 0))))
     built, items = await build_month(s, tenant, month)
     latest = await latest_export(s, tenant, month)
-    if latest is not None and latest.sha256 == built.sha256 and latest.content == built.content:
+    if latest is not None and latest.sha256 == built.sha256 and await _content(s, latest) == built.content:
         return _result(latest, unchanged=True)  # the same bytes again: nothing is written
     if built.lists == 0:
         raise JobRejected(f"month: no settlement lists of {tenant} discharged in {month:%Y-%m}", field="month")
@@ -226,9 +236,20 @@ async def exports(
     return list((await session.execute(q)).scalars())
 
 
-async def export_by_id(session: AsyncSession, tenant: str, export_id: uuid.UUID) -> NationalExport | None:
+async def export_by_id(
+    session: AsyncSession, tenant: str, export_id: uuid.UUID, *, with_content: bool = False
+) -> NationalExport | None:
+    """One log row; its file's bytes only when asked (the download): `content` is deferred."""
     E = NationalExport
-    return (await session.execute(select(E).where(E.tenant_id == tenant, E.id == export_id))).scalar_one_or_none()
+    q = select(E).where(E.tenant_id == tenant, E.id == export_id)
+    if with_content:
+        q = q.options(undefer(E.content))
+    return (await session.execute(q)).scalar_one_or_none()
+
+
+async def _content(session: AsyncSession, e: NationalExport) -> bytes:
+    E = NationalExport
+    return (await session.execute(select(E.content).where(E.tenant_id == e.tenant_id, E.id == e.id))).scalar_one()
 
 
 @dataclass(frozen=True)
