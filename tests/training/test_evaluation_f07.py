@@ -55,3 +55,16 @@ async def test_the_run_reads_f07_from_the_records_where_there_are_any(
     assert (a1.value, a1.numerator, a1.denominator) == (D("60.0000"), 3, 5)
     assert a2.value == D("50.0000") and a2.numerator is None
     assert "training.coverage.coverage_values" in run.inputs["sources"]["training"]
+
+
+def test_the_builtin_catalogue_file_is_unchanged():
+    """The built-in catalogue's text is main's, byte for byte: a changed F07 wording would change the
+    built-in catalogue's hash and label, and an existing database would publish a second built-in
+    version taking over past years. Which wins (the records or the entered F07) is said in
+    evaluation/data/README.md and the README, not in the catalogue file."""
+    import hashlib
+
+    from dianshu.evaluation.catalogue import DATA
+
+    digest = hashlib.sha256((DATA / "catalogue.csv").read_bytes()).hexdigest()
+    assert digest == "c53f55b03e66a87aa6945e15acc2e01d52091766b7fca128a9c5dbc00d8f083e"
