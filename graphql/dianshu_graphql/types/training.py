@@ -182,7 +182,10 @@ class TrainingPersonPayload:
 class TrainingAttendancePayload:
     attendance: TrainingAttendance
     changed: bool = strawberry.field(description="Whether this call wrote it (false: the same was there).")
-    registered: bool = strawberry.field(description="Whether this call registered the person.")
+    registered: bool = strawberry.field(
+        description="Always false.",
+        deprecation_reason="An attendance never registers anyone: register people with saveTrainingPerson.",
+    )
 
 
 @strawberry.type(description="What an attendance import did: the good rows landed, each bad row is listed.")
@@ -191,7 +194,10 @@ class TrainingImportPayload:
     recorded: int = strawberry.field(description="Attendance rows new.")
     updated: int = strawberry.field(description="Scores changed.")
     unchanged: int = strawberry.field(description="Rows already recorded as given: nothing written.")
-    registered: int = strawberry.field(description="People registered by the rows.")
+    registered: int = strawberry.field(
+        description="Always 0.",
+        deprecation_reason="An import never registers anyone: register people with saveTrainingPerson.",
+    )
     refused: int = strawberry.field(description="Rows refused (see errors).")
     errors: list[FieldError] = strawberry.field(
         description="Each refused row's fields: record 'row 7' (Excel's row number, the header is row 1), "
