@@ -215,14 +215,17 @@ async def fill_training_tables(db, city):
     import datetime
 
     from dianshu.training.attendance import Line, record_lines
-    from dianshu.training.service import save_course, save_session
+    from dianshu.training.service import save_course, save_person, save_session
 
     region = scope_for(Role.region_admin, (city.a,))
     async with scoped_session(db, region) as s:
         await save_course(s, region, city.a, "C-ISO", "coding", "编码培训")
         await save_session(s, region, city.a, "S-ISO", "C-ISO", datetime.date(2025, 3, 6), "讲师甲", "2", "region")
+        await save_person(s, region, city.a, "P-ISO-1", city.a1, "coder", active_from=datetime.date(2025, 1, 1))
         out = await record_lines(s, region, city.a, [Line("input", "S-ISO", "P-ISO-1", city.a1, "coder", "90")], {})
-    assert out.recorded == 1 and out.registered == 1
+    assert out.recorded == 1 and out.errors == []
+
+
 async def fill_national_tables(db, city):
     """Region A's national upload of 2024-03 (hospital A1's case I1): national_export (a region file,
     no hospital) and national_export_item (A1's list)."""
@@ -231,6 +234,8 @@ async def fill_national_tables(db, city):
 
     region = scope_for(Role.region_admin, (city.a,))
     await run_job(db, region, city.a, NATIONAL_EXPORT, {"month": "2024-03"})
+
+
 async def fill_analytics_tables(db, city):
     """Region A's 2025 analytics summaries (analytics_cell and analytics_month per hospital,
     analytics_refresh) from the

@@ -1,6 +1,8 @@
 """The training downloads over REST (as rest.py's paths: the bearer token, `Allow`, row-level
 security): coverage per hospital and the attendance of a year, as CSV (UTF-8 with a BOM) or XLSX,
-Chinese headers by default (`?format=csv|xlsx&lang=zh|en&hospital=H…`)."""
+Chinese headers by default (`?format=csv|xlsx&lang=zh|en&hospital=H…`). The tenant must be a region
+you may see (a city: 400 naming `tenant`; another's: 404), the hospital one of its hospitals you
+may see (404 naming `hospital`)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from dianshu.db.session import scoped_session
 from dianshu.scope import Role, Scope
 from dianshu_graphql.downloads import DownloadRefused, download_options, table_response
 from dianshu_graphql.permissions import BUREAU, Allow
-from dianshu_graphql.rest import guarded
+from dianshu_graphql.rest import _problem, guarded
 
 READ = Allow(Role.hospital_user, *BUREAU)
 
@@ -34,6 +36,22 @@ def _hospital(extra: dict[str, str]) -> str | None:
     return h
 
 
+async def _check_place(s, scope: Scope, tenant: str, hospital: str | None) -> JSONResponse | None:
+    """The tenant must be a region you may see (a city: 400; not yours or unknown: 404), the
+    hospital one of its hospitals you may see (else 404), both named in the refusal."""
+    from dianshu.tenancy.service import parent_city
+    from dianshu.training.service import hospital_known
+
+    if bounds.text_reason(tenant, 12) is not None or not scope.sees_tenant(tenant):
+        return _problem(404, "tenant", f"no region {tenant[:12]} that you may see")
+    if await parent_city(s, tenant) is None:
+        return _problem(400, "tenant", f"{tenant} is not a region: training records are kept in the hospitals' region")
+    foreign = scope.hospital_id is not None and hospital != scope.hospital_id
+    if hospital is not None and (foreign or not await hospital_known(s, tenant, hospital)):
+        return _problem(404, "hospital", f"no hospital {hospital} of {tenant} that you may see")
+    return None
+
+
 @guarded(READ)
 async def coverage_file(request: Request, scope: Scope) -> Response:
     """GET /downloads/training/{tenant}/coverage/{year}?format=csv|xlsx&lang=zh|en&hospital=H…"""
@@ -50,6 +68,8 @@ async def coverage_file(request: Request, scope: Scope) -> Response:
     except DownloadRefused as e:
         return e.response()
     async with scoped_session(request.app.state.services.db, scope) as s:
+        if (refused := await _check_place(s, scope, tenant, hospital)) is not None:
+            return refused
         rows = await coverage(s, [tenant], year, hospital)
     return table_response(coverage_table(rows, tenant, year), fmt, lang)
 
@@ -69,5 +89,7 @@ async def attendance_file(request: Request, scope: Scope) -> Response:
     except DownloadRefused as e:
         return e.response()
     async with scoped_session(request.app.state.services.db, scope) as s:
+        if (refused := await _check_place(s, scope, tenant, hospital)) is not None:
+            return refused
         rows = await attendance_rows(s, [tenant], year, hospital)
     return table_response(attendance_table(rows, tenant, year, lang), fmt, lang)

@@ -3,10 +3,12 @@
 training_course and training_session: a region's catalogue of courses and their sessions (tenant
 scoped); training_person (pseudonymised ids) and training_attendance: tenant and hospital scoped,
 so a hospital sees its own people only. Every table under forced RLS; the runtime role selects,
-inserts and updates (nothing is deleted: a person who leaves is made inactive).
+inserts and updates (nothing is deleted: a person who leaves gets `left_on`, an attendance recorded
+by mistake is withdrawn: `withdrawn_at`, `withdrawn_by`, `withdrawn_reason`). A person's period on the
+roster: `active_from` to `left_on` (null: still there).
 
 Revision ID: 0018
-Revises: 0015 (the integrator re-chains it after 0016 and 0017)
+Revises: 0017
 Create Date: 2026-12-01
 """
 
@@ -86,9 +88,11 @@ def upgrade() -> None:
         sa.Column("person_id", sa.String(length=64), nullable=False),
         sa.Column("hospital_id", sa.String(length=20), nullable=True),
         sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("active_from", sa.Date(), nullable=False),
+        sa.Column("left_on", sa.Date(), nullable=True),
         *_saved(),
         sa.CheckConstraint("role in ('coder', 'physician', 'bureau_staff')", name=op.f("ck_training_person_role")),
+        sa.CheckConstraint("left_on is null or left_on >= active_from", name=op.f("ck_training_person_period")),
         sa.CheckConstraint("(role = 'bureau_staff') = (hospital_id is null)", name=op.f("ck_training_person_hospital")),
         _tenant_fk("training_person"),
         sa.ForeignKeyConstraint(
@@ -107,6 +111,13 @@ def upgrade() -> None:
         sa.Column("hospital_id", sa.String(length=20), nullable=True),
         sa.Column("score", sa.Numeric(precision=5, scale=2), nullable=True),
         *_saved("recorded"),
+        sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("withdrawn_by", sa.String(length=200), nullable=True),
+        sa.Column("withdrawn_reason", sa.String(length=500), nullable=True),
+        sa.CheckConstraint(
+            "(withdrawn_at is null) = (withdrawn_by is null) and (withdrawn_at is null) = (withdrawn_reason is null)",
+            name=op.f("ck_training_attendance_withdrawn"),
+        ),
         sa.CheckConstraint("score is null or (score >= 0 and score <= 100)", name=op.f("ck_training_attendance_score")),
         _tenant_fk("training_attendance"),
         sa.ForeignKeyConstraint(

@@ -24,8 +24,8 @@ async def get(api: Api, token: str, path: str):
 
 
 async def test_coverage_csv_by_hand(api, db, city):
-    """A1: 1 of 2 coders and 2 of 3 physicians: 3 ÷ 5 = 60.00%; A2: 2 of 3 physicians = 66.6667% (the
-    share 0.666667 in the CSV: the evaluation's 66.6667 ÷ 100)."""
+    """A1: 1 of 2 coders and 2 of 3 physicians: 3 ÷ 5 × 100 = 60.0000 (%); A2: 2 of 3 physicians:
+    2 ÷ 3 × 100 = 66.6667 (%): the percent GraphQL and the evaluation give, "(%)" in the header."""
     await world.build(db, city)
     region = api.token(Role.region_admin, [city.a])
     r = await get(api, region, f"/downloads/training/{city.a}/coverage/2025")
@@ -35,19 +35,18 @@ async def test_coverage_csv_by_hand(api, db, city):
     lines = r.content.decode("utf-8-sig").split("\r\n")
     assert (
         lines[0]
-        == "统筹区,医疗机构编码,医疗机构名称,年度,在册编码员数,已培训编码员数,在册医师数,已培训医师数,培训覆盖率"
+        == "统筹区,医疗机构编码,医疗机构名称,年度,在册编码员数,已培训编码员数,在册医师数,已培训医师数,培训覆盖率(%)"
     )
-    assert lines[1] == f"{city.a},{city.a1},Hospital {city.a1},2025,2,1,3,2,0.600000"
-    assert lines[2] == f"{city.a},{city.a2},Hospital {city.a2},2025,0,0,3,2,0.666667"
+    assert lines[1] == f"{city.a},{city.a1},Hospital {city.a1},2025,2,1,3,2,60.0000"
+    assert lines[2] == f"{city.a},{city.a2},Hospital {city.a2},2025,0,0,3,2,66.6667"
     en = await get(api, region, f"/downloads/training/{city.a}/coverage/2025?lang=en&format=xlsx")
     assert en.status_code == 200 and en.content[:2] == b"PK"
     from openpyxl import load_workbook
 
     ws = load_workbook(io.BytesIO(en.content)).active
     assert [c.value for c in ws[1]][:3] == ["Region", "Hospital code", "Hospital name"]
-    assert (
-        ws.cell(row=3, column=9).value == pytest.approx(0.666667) and ws.cell(row=3, column=9).number_format == "0.00%"
-    )
+    assert ws.cell(row=1, column=9).value == "Training coverage (%)"
+    assert ws.cell(row=3, column=9).value == pytest.approx(66.6667)
 
 
 async def test_attendance_download_is_scoped(api, db, city):
@@ -78,3 +77,22 @@ async def test_attendance_download_is_scoped(api, db, city):
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "since"
     bad = await get(api, region, f"/downloads/training/{city.a}/attendance/20x5")
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "year"
+
+
+async def test_the_hospital_and_tenant_parameters_are_checked(api, db, city):
+    """hospital: one of the tenant's hospitals the caller may see (else 404 naming hospital); the
+    tenant: a region (a city: 400 naming tenant)."""
+    await world.build(db, city)
+    region = api.token(Role.region_admin, [city.a])
+    for what in ("coverage", "attendance"):
+        ok = await get(api, region, f"/downloads/training/{city.a}/{what}/2025?hospital={city.a2}")
+        assert ok.status_code == 200, ok.text
+        for h in (city.b1, "NOSUCH"):
+            r = await get(api, region, f"/downloads/training/{city.a}/{what}/2025?hospital={h}")
+            assert r.status_code == 404 and r.json()["errors"][0]["field"] == "hospital", r.text
+    a2 = api.token(Role.hospital_user, [city.a], city.a2)
+    r = await get(api, a2, f"/downloads/training/{city.a}/coverage/2025?hospital={city.a1}")
+    assert r.status_code == 404 and r.json()["errors"][0]["field"] == "hospital"
+    admin = api.token(Role.city_admin, [city.city])
+    r = await get(api, admin, f"/downloads/training/{city.city}/coverage/2025")
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "tenant", r.text

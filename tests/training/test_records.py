@@ -128,12 +128,13 @@ async def test_people_rules(db, city):
         with pytest.raises(TrainingForbidden):
             async with scoped_session(db, a1) as s:
                 await save_person(s, a1, city.a, "DOC-0002", hospital, role)
-    # A2 cannot take over A1's person (it cannot see it: the id is taken).
+    # A2 cannot take over A1's person (it cannot see it: the id is taken), and is not told whose.
     a2 = scope_for(Role.hospital_user, (city.a,), city.a2)
     with pytest.raises(Refused) as e:
         async with scoped_session(db, a2) as s:
             await save_person(s, a2, city.a, "DOC-0001", city.a2, "physician")
-    assert e.value.field == "personId" and "already registered" in e.value.reason
+    assert e.value.field == "personId" and e.value.reason == "this id is not available to you: choose another"
+    assert "hospital" not in e.value.reason and "registered" not in e.value.reason
     # A person never changes hospital; a role or leaving may change.
     with pytest.raises(Refused) as e:
         async with scoped_session(db, region) as s:
@@ -141,7 +142,19 @@ async def test_people_rules(db, city):
     assert (e.value.kind, e.value.field) == ("state", "hospital")
     async with scoped_session(db, region) as s:
         left = await save_person(s, region, city.a, "DOC-0001", city.a1, "physician", False)
-    assert left.changed and left.row.active is False
+        # Registered today (no activeFrom given) and left today (active false, no leftOn given).
+        assert left.changed and left.row.active is False
+        assert left.row.active_from == left.row.left_on == datetime.date.today()
+        again = await save_person(s, region, city.a, "DOC-0001", city.a1, "physician", False)
+        assert not again.changed  # a retry keeps the date it left on
+    with pytest.raises(Refused) as e:
+        async with scoped_session(db, region) as s:
+            await save_person(s, region, city.a, "DOC-0009", city.a1, "physician", True, None, "2025-01-01")
+    assert e.value.field == "leftOn"
+    with pytest.raises(Refused) as e:
+        async with scoped_session(db, region) as s:
+            await save_person(s, region, city.a, "DOC-0009", city.a1, "physician", False, "2025-06-01", "2025-01-01")
+    assert e.value.field == "leftOn" and "before" in e.value.reason
     with pytest.raises(Refused) as e:
         async with scoped_session(db, region) as s:
             await save_person(s, region, city.a, "STAFF-01", city.a1, "bureau_staff")

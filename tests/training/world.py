@@ -1,8 +1,9 @@
 """A small hand-built training world in region A of a fresh city (the coverage tests' arithmetic
 is written against it):
 
-hospital A1: coders P1, P2 and P3 (P3 inactive: left), physicians P4, P5, P6; bureau staff BS1
+hospital A1: coders P1, P2 and P3 (P3 left on 2024-12-31), physicians P4, P5, P6; bureau staff BS1
 hospital A2: physicians Q1, Q2, Q3
+everyone on the roster from 2024-01-01 (registered through save_person: the declared roster)
 sessions (region A): S1 2025-03-06 (course C1, policy), S2 2024-12-30 (C2, coding),
                      S3 2025-11-20 (C2, coding)
 attendance: P1@S1 85, P1@S3 92.5, P2@S2 78, P3@S1 60, P4@S1 88, P5@S3 (no score), BS1@S1 95,
@@ -18,6 +19,8 @@ from dianshu.scope import Role
 from dianshu.training.attendance import Line, record_lines
 from dianshu.training.service import save_course, save_person, save_session
 from tests.conftest import scope_for
+
+FROM = datetime.date(2024, 1, 1)
 
 
 async def build(db, city) -> None:
@@ -37,11 +40,11 @@ async def build(db, city) -> None:
             ("P5", "physician"),
             ("P6", "physician"),
         ):
-            await save_person(s, region, city.a, f"{pid}-0001", city.a1, role)
-        await save_person(s, region, city.a, "P3-0001", city.a1, "coder", False)
-        await save_person(s, region, city.a, "BS1-0001", None, "bureau_staff")
+            await save_person(s, region, city.a, f"{pid}-0001", city.a1, role, active_from=FROM)
+        await save_person(s, region, city.a, "P3-0001", city.a1, "coder", False, FROM, datetime.date(2024, 12, 31))
+        await save_person(s, region, city.a, "BS1-0001", None, "bureau_staff", active_from=FROM)
         for q in ("Q1", "Q2", "Q3"):
-            await save_person(s, region, city.a, f"{q}-0001", city.a2, "physician")
+            await save_person(s, region, city.a, f"{q}-0001", city.a2, "physician", active_from=FROM)
         lines = [
             Line("input", "S1", "P1-0001", score="85"),
             Line("input", "S3", "P1-0001", score="92.5"),

@@ -44,6 +44,8 @@ from dianshu_graphql.types.training import (
     TrainingSession,
     TrainingSessionPayload,
     TrainingTopic,
+    TrainingWithdrawalPayload,
+    WithdrawTrainingAttendanceInput,
 )
 
 SaveTrainingCourseResult = Annotated[
@@ -61,6 +63,10 @@ RecordTrainingAttendanceResult = Annotated[
     TrainingAttendancePayload | ValidationError | PermissionDenied,
     strawberry.union("RecordTrainingAttendanceResult"),
 ]
+WithdrawTrainingAttendanceResult = Annotated[
+    TrainingWithdrawalPayload | ValidationError | PermissionDenied | NotFound,
+    strawberry.union("WithdrawTrainingAttendanceResult"),
+]
 ImportTrainingAttendanceResult = Annotated[
     TrainingImportPayload | ValidationError | PermissionDenied, strawberry.union("ImportTrainingAttendanceResult")
 ]
@@ -69,7 +75,14 @@ ImportTrainingAttendanceResult = Annotated[
 READ = Allow(Role.hospital_user, *BUREAU)
 BUREAU_WRITE = Allow(Role.city_admin, Role.region_admin)
 PEOPLE_WRITE = Allow(Role.city_admin, Role.region_admin, Role.hospital_user)
-_PATHS = {"personId": "personId", "heldOn": "heldOn", "hostHospital": "hostHospital"}
+_PATHS = {
+    "personId": "personId",
+    "heldOn": "heldOn",
+    "hostHospital": "hostHospital",
+    "activeFrom": "activeFrom",
+    "leftOn": "leftOn",
+    "session": "session",
+}
 
 
 def _path(field: str) -> str:
@@ -85,6 +98,7 @@ def _attendance_query():
     return (
         select(A, S.held_on, S.course_code)
         .join(S, (S.tenant_id == A.tenant_id) & (S.code == A.session_code))
+        .where(A.withdrawn_at.is_(None))
         .order_by(A.tenant_id, A.session_code, A.person_id)
     )
 
@@ -186,7 +200,11 @@ class TrainingQuery:
         if role is not None:
             q = q.where(P.role == role.value)
         if active is not None:
-            q = q.where(P.active == active)
+            import datetime
+
+            today = datetime.date.today()
+            on = P.left_on.is_(None) | (P.left_on > today)
+            q = q.where(on if active else ~on)
         if cursor:
             q = q.where(tuple_(P.tenant_id, P.person_id) > tuple_(*cursor))
         async with info.context.session() as s:
@@ -312,7 +330,15 @@ class TrainingMutation:
         try:
             async with info.context.session() as s:
                 saved = await service.save_person(
-                    s, info.context.scope, input.tenant, input.person_id, input.hospital, input.role.value, input.active
+                    s,
+                    info.context.scope,
+                    input.tenant,
+                    input.person_id,
+                    input.hospital,
+                    input.role.value,
+                    input.active,
+                    input.active_from,
+                    input.left_on,
                 )
         except service.TrainingForbidden as e:
             return PermissionDenied(message=str(e))
@@ -321,8 +347,9 @@ class TrainingMutation:
         return TrainingPersonPayload(person=TrainingPerson.of(saved.row), changed=saved.changed)
 
     @strawberry.mutation(
-        description="Record one attendance (and score); registers the person when new (give role and hospital). "
-        "The same again writes nothing; a changed score is updated and audited.",
+        description="Record one attendance (and score) of a person on the roster (registered by saveTrainingPerson: "
+        "an attendance never registers anyone). The same again writes nothing; a changed score is updated and "
+        "audited; clearScore erases the score.",
         extensions=[PEOPLE_WRITE],
     )
     async def record_training_attendance(
@@ -335,12 +362,13 @@ class TrainingMutation:
             input.hospital,
             None if input.role is None else input.role.value,
             input.score,
+            clear_score=input.clear_score,
         )
         try:
             async with info.context.session() as s:
                 out = await att.record_lines(s, info.context.scope, input.tenant, [line], {"what": "input"})
                 if out.errors:
-                    names = {"person": "personId"}
+                    names = {"person": "personId", "clearScore": "clearScore"}
                     return ValidationError(
                         message="; ".join(f"{names.get(f, f)}: {why}" for _, f, why in out.errors),
                         errors=[
@@ -360,6 +388,32 @@ class TrainingMutation:
             return as_union(e, path=_path)  # type: ignore[return-value]
         return TrainingAttendancePayload(
             attendance=_attendance_of(row), changed=bool(out.written), registered=out.registered > 0
+        )
+
+    @strawberry.mutation(
+        description="Withdraw an attendance recorded by mistake (kept with who, when and why; coverage, queries and "
+        "downloads ignore it; never deleted). Withdrawn already: nothing written (changed false).",
+        extensions=[PEOPLE_WRITE],
+    )
+    async def withdraw_training_attendance(
+        self, info: Info, input: WithdrawTrainingAttendanceInput
+    ) -> WithdrawTrainingAttendanceResult:
+        try:
+            async with info.context.session() as s:
+                w = await att.withdraw_attendance(
+                    s, info.context.scope, input.tenant, input.session, input.person_id, input.reason
+                )
+        except service.TrainingForbidden as e:
+            return PermissionDenied(message=str(e))
+        except Refused as e:
+            return as_union(e, path=_path)  # type: ignore[return-value]
+        return TrainingWithdrawalPayload(
+            session_code=w.session_code,
+            person_id=w.person_id,
+            withdrawn_at=w.withdrawn_at,
+            withdrawn_by=w.withdrawn_by,
+            reason=w.reason,
+            changed=w.changed,
         )
 
     @strawberry.mutation(

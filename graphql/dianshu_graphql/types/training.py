@@ -94,7 +94,11 @@ class TrainingPerson:
     person_id: str = strawberry.field(description="The pseudonymised id (never a name or an ID number).")
     hospital: str | None = strawberry.field(description="Null for bureau staff.")
     role: TrainingRole
-    active: bool = strawberry.field(description="Inactive people (left) are not in the coverage.")
+    active: bool = strawberry.field(description="On the roster today (not left).")
+    active_from: datetime.date = strawberry.field(description="On the roster from this date.")
+    left_on: datetime.date | None = strawberry.field(
+        description="Left on this date (null: still there); the roster of a year is who was on it at any time in it."
+    )
     saved_by: str
     saved_at: datetime.datetime
 
@@ -106,6 +110,8 @@ class TrainingPerson:
             hospital=p.hospital_id,
             role=TrainingRole(p.role),
             active=p.active,
+            active_from=p.active_from,
+            left_on=p.left_on,
             saved_by=p.saved_by,
             saved_at=p.saved_at,
         )
@@ -176,7 +182,10 @@ class TrainingPersonPayload:
 class TrainingAttendancePayload:
     attendance: TrainingAttendance
     changed: bool = strawberry.field(description="Whether this call wrote it (false: the same was there).")
-    registered: bool = strawberry.field(description="Whether this call registered the person.")
+    registered: bool = strawberry.field(
+        description="Always false.",
+        deprecation_reason="An attendance never registers anyone: register people with saveTrainingPerson.",
+    )
 
 
 @strawberry.type(description="What an attendance import did: the good rows landed, each bad row is listed.")
@@ -185,7 +194,10 @@ class TrainingImportPayload:
     recorded: int = strawberry.field(description="Attendance rows new.")
     updated: int = strawberry.field(description="Scores changed.")
     unchanged: int = strawberry.field(description="Rows already recorded as given: nothing written.")
-    registered: int = strawberry.field(description="People registered by the rows.")
+    registered: int = strawberry.field(
+        description="Always 0.",
+        deprecation_reason="An import never registers anyone: register people with saveTrainingPerson.",
+    )
     refused: int = strawberry.field(description="Rows refused (see errors).")
     errors: list[FieldError] = strawberry.field(
         description="Each refused row's fields: record 'row 7' (Excel's row number, the header is row 1), "
@@ -219,7 +231,11 @@ class SaveTrainingPersonInput:
     person_id: str = strawberry.field(description="4 to 64 letters, digits, _ . -; never a name or ID number.")
     hospital: str | None = strawberry.field(default=None, description="Null for bureau staff only.")
     role: TrainingRole
-    active: bool = True
+    active: bool = strawberry.field(default=True, description="False: left (leftOn, or today when not given).")
+    active_from: datetime.date | None = strawberry.field(
+        default=None, description="On the roster from (a new person: the registration date when left out)."
+    )
+    left_on: datetime.date | None = strawberry.field(default=None, description="The date left (with active false).")
 
 
 @strawberry.input(description="One attendance (the same again writes nothing; a changed score is updated).")
@@ -228,7 +244,28 @@ class RecordTrainingAttendanceInput:
     session: str = strawberry.field(description="The session's code.")
     person_id: str
     hospital: str | None = strawberry.field(
-        default=None, description="The person's hospital (checked; required to register a coder or physician)."
+        default=None, description="The person's hospital (checked against the roster)."
     )
-    role: TrainingRole | None = strawberry.field(default=None, description="Required to register a new person.")
+    role: TrainingRole | None = strawberry.field(default=None, description="The person's role (checked).")
     score: Decimal | None = strawberry.field(default=None, description="0 to 100, 2 places; null: leave as is.")
+    clear_score: bool = strawberry.field(
+        default=False, description="True: erase the recorded score (a blank never does); not with a score."
+    )
+
+
+@strawberry.input(description="Withdraw an attendance recorded by mistake (kept, never deleted; ignored everywhere).")
+class WithdrawTrainingAttendanceInput:
+    tenant: str
+    session: str = strawberry.field(description="The session's code.")
+    person_id: str
+    reason: str = strawberry.field(description="Why (required, up to 500 characters).")
+
+
+@strawberry.type(description="A withdrawn attendance. changed false: it was withdrawn already (nothing written).")
+class TrainingWithdrawalPayload:
+    session_code: str
+    person_id: str
+    withdrawn_at: datetime.datetime
+    withdrawn_by: str
+    reason: str
+    changed: bool

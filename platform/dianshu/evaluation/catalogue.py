@@ -22,7 +22,7 @@ DATA = Path(__file__).parent / "data"
 DIRECTIONS = ("higher", "lower")
 SOURCES = ("cases", "grouping", "points", "findings", "reviews", "training", "entered")
 # Sources whose values are entered per hospital and period. training: F07 is read from the training
-# records (training/coverage.py) for a hospital with coders or physicians on record; entered otherwise.
+# records (training/coverage.py) for a (hospital, year) with a declared roster that year; entered otherwise.
 ENTERED_SOURCES = ("entered", "training")
 UNITS = ("index", "count", "percent", "ratio", "points", "days", "score", "per_mille")
 STATUSES = ("active", "monitor")

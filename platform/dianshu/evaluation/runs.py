@@ -12,8 +12,8 @@ Inputs, read lazily (their modules are their helpers'):
   evaluation.indicators.compute_indicators(session, tenants, year) → IndicatorSet
   evaluation.entries.entered_values(session, tenants, year) → {(hospital, code): Decimal}
   training.coverage.coverage_values(session, tenants, year) → {hospital: Coverage}: F07 (source
-    training) from the records for a hospital with coders or physicians on record (they win over
-    an entered F07); the entered value for the others
+    training) from the records for a (hospital, year) with coders or physicians on that year's
+    declared roster (they win over an entered F07); the entered value otherwise
 and confirmed fraud: a case_violation of kind fraud on a case discharged in the year (any version of
 the case: a recalled case's fraud stays proven). E02 complaints_per_1000 is entered as a count:
 its value is count × 1000 / the hospital's cases of the year.
@@ -241,7 +241,7 @@ async def run_evaluation(ctx: JobContext) -> dict[str, Any]:
                         "computed": "evaluation.indicators.compute_indicators",
                         "entered": "evaluation.entries.entered_values",
                         "training": "training.coverage.coverage_values (the records win over an entered F07 "
-                        "for a hospital with coders or physicians on record)",
+                        "for a hospital with a declared roster in the year)",
                         "fraud": "case_violation kind fraud on a case discharged in the year",
                         "values": f"evaluation_indicator_score rows of the runs of group {group_id}",
                     },

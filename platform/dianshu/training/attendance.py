@@ -2,14 +2,16 @@
 recordTrainingAttendance mutation (one line) and the CSV/XLSX import (every row of a sheet).
 
 A line names a session (its code), a person (the pseudonymised id) and, optionally, the person's
-hospital and role, and the score (0–100, at most 2 places). A person not yet registered is
-registered by the line (its role is then required, and its hospital unless bureau staff); a
-registered person's hospital and role, when given, must be the registered ones. A hospital records
+hospital and role, and the score (0–100, at most 2 places). The person must be on the roster
+already (registered through saveTrainingPerson): a line for anyone else is refused ("not on the
+hospital's roster: register them first"), so an attendance sheet can never make up the
+denominator of coverage; the registered person's hospital and role, when given, must be the
+registered ones. A withdrawn attendance is not recorded again. A hospital records
 its own people only. Every line is checked on its own: a bad line is refused with its record ("row
 7"), field and reason, and the good lines land.
 
-Set-wise: the sessions, people and hospitals named are read in one statement each, new people and
-the attendance written in one statement each (unnest of arrays, whatever the number of lines).
+Set-wise: the sessions, people and hospitals named are read in one statement each, the attendance
+written in one statement (unnest of arrays, whatever the number of lines).
 Retry-safe: a line already recorded with the same score (or with no score given) writes nothing; a
 changed score is updated; a blank score never erases one. One audit entry per call that changed
 something (what came in, the counts, the first changes old -> new); nothing changed, nothing audited."""
@@ -35,6 +37,7 @@ from dianshu.training.service import (
     ROLE_ZH,
     TrainingRefused,
     _one_of,
+    _text,
     check_code,
     check_person_id,
     check_region,
@@ -53,6 +56,8 @@ REQUIRED = ("session", "person")
 HEADER_NAMES = {name: key for key, names in COLUMNS.items() for name in names}
 AUDITED_CHANGES = 100  # the changes listed in the audit entry (the counts are always whole)
 ERRORS_SHOWN = 1000
+REASON_MAX = 500
+NOT_ON_ROSTER = "not on the hospital's roster: register them first (saveTrainingPerson)"
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,7 @@ class Line:
     role: Any = None
     score: Any = None
     extra: str | None = None  # a cell outside the named columns
+    clear_score: bool = False  # erase the recorded score (the mutation's clearScore; never a blank)
 
 
 @dataclass
@@ -72,7 +78,7 @@ class Outcome:
     recorded: int = 0  # attendance rows new
     updated: int = 0  # scores changed
     unchanged: int = 0  # already there as given: nothing written
-    registered: int = 0  # people registered by these lines
+    registered: int = 0  # always 0: an attendance line never registers anyone (kept in the answer)
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (record, field, reason)
     # (session, person) -> the line's outcome, for the single-line mutation
     written: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -90,6 +96,7 @@ class _Good:
     hospital: str | None
     role: str | None
     score: Decimal | None
+    clear: bool = False
 
 
 def _parse(line: Line) -> _Good:
@@ -116,9 +123,14 @@ def _parse(line: Line) -> _Good:
             values[name] = check(v)
         except Refused as e:
             issues.extend(e.issues)
+    if line.clear_score is not False:
+        if line.clear_score is not True:
+            issues.append(("clearScore", "must be true or false"))
+        elif values.get("score") is not None:
+            issues.append(("score", "give a score or clearScore, not both"))
     if issues:
         raise TrainingRefused(r, issues[0][0], issues[0][1], more=issues[1:])
-    return _Good(r, **values)
+    return _Good(r, **values, clear=line.clear_score is True)
 
 
 async def record_lines(
@@ -177,81 +189,50 @@ async def record_lines(
     )
 
     good: list[tuple[_Good, str | None]] = []  # the line and the person's hospital
-    new_people: dict[str, tuple[str | None, str, str]] = {}  # person -> (hospital, role, first record)
     for g in parsed:
         issues: list[tuple[str, str]] = []
         if g.session not in sessions:
             issues.append(("session", f"no session {g.session} in {t}"))
         if g.hospital is not None and g.hospital not in hospitals:
             issues.append(("hospital", f"{g.hospital} is not a hospital of {t}"))
-        if g.person in people:
-            hospital, role = people[g.person]
-            if g.hospital is not None and g.hospital != hospital:
-                issues.append(("hospital", f"{g.person} is registered at {hospital or 'no hospital (bureau staff)'}"))
-            if g.role is not None and g.role != role:
-                issues.append(("role", f"{g.person} is registered as {role}"))
-        elif g.person in new_people:
-            hospital, role, first = new_people[g.person]
-            if (g.hospital if g.hospital is not None else hospital, g.role or role) != (hospital, role):
-                issues.append(("person", f"{g.person} is registered by {first} with another hospital or role"))
+        hospital: str | None = None
+        if g.person not in people:
+            # Never registered by an attendance line (the roster is declared: saveTrainingPerson);
+            # neutral: whether another hospital has the id is not this hospital's to know.
+            issues.append(("person", NOT_ON_ROSTER))
         else:
-            hospital, role = g.hospital, g.role
-            if role is None:
-                issues.append(("role", f"{g.person} is not registered: give the role to register the person"))
-            elif (role == "bureau_staff") != (hospital is None):
-                issues.append(("hospital", "a coder or physician has a hospital; bureau staff have none"))
-            elif scope.hospital_id is not None and hospital != scope.hospital_id:
-                issues.append(("hospital", f"a hospital records its own people only ({scope.hospital_id})"))
-        if scope.hospital_id is not None and g.person in people and people[g.person][0] != scope.hospital_id:
-            issues.append(("person", f"not a person of your hospital ({scope.hospital_id})"))
+            hospital, role = people[g.person]
+            if scope.hospital_id is not None and hospital != scope.hospital_id:
+                issues.append(("person", NOT_ON_ROSTER))
+            else:
+                if g.hospital is not None and g.hospital != hospital:
+                    issues.append(
+                        ("hospital", f"{g.person} is registered at {hospital or 'no hospital (bureau staff)'}")
+                    )
+                if g.role is not None and g.role != role:
+                    issues.append(("role", f"{g.person} is registered as {role}"))
         if issues:
             fields: set[str] = set()
             refuse(g.record, [(f, why) for f, why in issues if not (f in fields or fields.add(f))])
             continue
-        if g.person not in people and g.person not in new_people:
-            assert role is not None
-            new_people[g.person] = (hospital, role, g.record)
         good.append((g, hospital))
 
-    if new_people:
-        ids = sorted(new_people)
-        inserted = set(
-            (
-                await session.execute(
-                    text(
-                        "insert into training_person (tenant_id, person_id, hospital_id, role, active, saved_by)"
-                        " select :t, p, h, r, true, :by"
-                        " from unnest(cast(:p as text[]), cast(:h as text[]), cast(:r as text[])) as u(p, h, r)"
-                        " on conflict do nothing returning person_id"
-                    ),
-                    {
-                        "t": t,
-                        "by": scope.actor,
-                        "p": ids,
-                        "h": [new_people[p][0] for p in ids],
-                        "r": [new_people[p][1] for p in ids],
-                    },
-                )
-            ).scalars()
-        )
-        out.registered = len(inserted)
-        # Registered meanwhile (a concurrent import: fine when as this line has it), or by another
-        # hospital, whose people this scope cannot see.
-        taken = set(ids) - inserted
-        if taken:
-            meanwhile = await session.execute(
+    if good:
+        withdrawn = {
+            (r.session_code, r.person_id)
+            for r in await session.execute(
                 text(
-                    "select person_id, hospital_id, role from training_person"
-                    " where tenant_id = :t and person_id = any(cast(:p as text[]))"
+                    "select session_code, person_id from training_attendance where tenant_id = :t"
+                    " and withdrawn_at is not null and (session_code, person_id) in"
+                    " (select * from unnest(cast(:s as text[]), cast(:p as text[])))"
                 ),
-                {"t": t, "p": sorted(taken)},
+                {"t": t, "s": [g.session for g, _ in good], "p": [g.person for g, _ in good]},
             )
-            taken -= {r.person_id for r in meanwhile if (r.hospital_id, r.role) == new_people[r.person_id][:2]}
-        if taken:
-            for g, _ in good:
-                if g.person in taken:
-                    refuse(g.record, [("person", f"{g.person} is already registered in {t} by another hospital")])
-            good = [(g, h) for g, h in good if g.person not in taken]
+        }
+        for g, _ in good:
+            if (g.session, g.person) in withdrawn:
+                refuse(g.record, [("session", "this attendance was withdrawn: it is not recorded again")])
+        good = [(g, h) for g, h in good if (g.session, g.person) not in withdrawn]
 
     changes: list[list[Any]] = []
     if good:
@@ -300,11 +281,29 @@ async def record_lines(
                 changes.append(
                     [s_code, p_id, None if old.get(key) is None else str(old[key]), None if new is None else str(new)]
                 )
+        clear = [g for g, _ in good if g.clear and (g.session, g.person) in old]
+        if clear:
+            cleared = await session.execute(
+                text(
+                    "update training_attendance set score = null, recorded_by = :by, recorded_at = now()"
+                    " where tenant_id = :t and score is not null and withdrawn_at is null"
+                    " and (session_code, person_id) in"
+                    " (select * from unnest(cast(:s as text[]), cast(:p as text[])))"
+                    " returning session_code, person_id"
+                ),
+                {"t": t, "by": scope.actor, "s": [g.session for g in clear], "p": [g.person for g in clear]},
+            )
+            for key in cleared:
+                key = (key[0], key[1])
+                out.updated += 1
+                out.written[key] = "updated"
+                if len(changes) < AUDITED_CHANGES:
+                    changes.append([key[0], key[1], None if old.get(key) is None else str(old[key]), None])
         out.unchanged = len(good) - out.recorded - out.updated
     # In the sheet's order (parse errors were found before the look-ups': one list by row).
     order = {line.record: i for i, line in enumerate(lines)}
     out.errors.sort(key=lambda e: order.get(e[0], len(order)))
-    if out.recorded or out.updated or out.registered:
+    if out.recorded or out.updated:
         await audit.record(
             session,
             scope,
@@ -315,7 +314,6 @@ async def record_lines(
             lines=out.lines,
             recorded=out.recorded,
             updated=out.updated,
-            registered=out.registered,
             refused=out.refused,
             changes=changes,
         )
@@ -350,3 +348,60 @@ async def import_attendance(
         raise TrainingRefused("file", e.field, e.reason) from None
     source = {"what": "import", "file": filename[:200], "sha256": hashlib.sha256(data).hexdigest()}
     return await record_lines(session, scope, tenant, lines, source)
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    session_code: str
+    person_id: str
+    withdrawn_at: Any
+    withdrawn_by: str
+    reason: str
+    changed: bool  # False: withdrawn already (a retry): nothing written, nothing audited
+
+
+async def withdraw_attendance(
+    session: AsyncSession, scope: Scope, tenant: Any, session_code: Any, person_id: Any, reason: Any
+) -> Withdrawn:
+    """Withdraw an attendance recorded by mistake: the row stays (who, when, why), and coverage,
+    queries and downloads ignore it; never deleted. Retry-safe: withdrawn already, nothing written
+    or audited (whatever the reason given again). A hospital withdraws its own people's only (row-level
+    security: another hospital's row is not found)."""
+    t = await check_region(session, scope, tenant, "attendance", PEOPLE_WRITERS)
+    s_code = check_code(session_code, "attendance", "session")
+    pid = check_person_id(person_id, "attendance", "personId")
+    why = _text(reason, "attendance", "reason", REASON_MAX)
+    row = (
+        await session.execute(
+            text(
+                "select hospital_id, score, withdrawn_at, withdrawn_by, withdrawn_reason from training_attendance"
+                " where tenant_id = :t and session_code = :s and person_id = :p for update"
+            ),
+            {"t": t, "s": s_code, "p": pid},
+        )
+    ).first()
+    if row is None:
+        raise TrainingRefused("attendance", "personId", f"no attendance of {pid} at session {s_code}", kind="not_found")
+    if row.withdrawn_at is not None:
+        return Withdrawn(s_code, pid, row.withdrawn_at, row.withdrawn_by, row.withdrawn_reason, False)
+    done = (
+        await session.execute(
+            text(
+                "update training_attendance set withdrawn_at = now(), withdrawn_by = :by, withdrawn_reason = :why"
+                " where tenant_id = :t and session_code = :s and person_id = :p and withdrawn_at is null"
+                " returning withdrawn_at"
+            ),
+            {"t": t, "s": s_code, "p": pid, "by": scope.actor, "why": why},
+        )
+    ).scalar_one()
+    await audit.record(
+        session,
+        scope,
+        t,
+        "training.attendance.withdraw",
+        f"attendance {s_code} {pid}",
+        hospital_id=row.hospital_id,
+        old={"score": None if row.score is None else str(row.score), "withdrawn": False},
+        new={"withdrawn": True, "reason": why},
+    )
+    return Withdrawn(s_code, pid, done, scope.actor, why, True)

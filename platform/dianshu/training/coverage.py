@@ -1,15 +1,19 @@
 """Training coverage (培训覆盖率) per hospital and year: the share of its coders and physicians
 trained in the year, which the evaluation's indicator F07 (training_coverage) reads.
 
-- The roster: the hospital's people on record (training_person) who are active and are coders or
-  physicians (bureau staff belong to no hospital and are not counted).
-- Trained in the year: attended at least one session held in that calendar year (any course: every
-  course is DRG training: policy, coding, settlement-list filling, tool use), scored or not.
+- The roster of year Y (the declared roster): the hospital's coders and physicians registered
+  explicitly (saveTrainingPerson; an attendance line never registers anyone) and on the roster at
+  any time in Y: `active_from` on or before 31 December Y and `left_on` null or on or after 1
+  January Y. Someone registered in 2026 is not in 2025's roster; someone who left in 2026 is, with
+  their 2025 training. Bureau staff belong to no hospital and are not counted.
+- Trained in the year: on that roster and attended at least one session held in that calendar year
+  (any course: every course is DRG training: policy, coding, settlement-list filling, tool use),
+  scored or not; a withdrawn attendance does not count.
 - coverage = trained ÷ roster × 100, rounded half-up to 4 places (the evaluation's percent values);
   null when the roster is empty.
 
-Which wins in the evaluation: the records, for every hospital with at least one coder or physician
-on its roster; a hospital with none keeps the value entered by hand (enterEvaluationIndicator F07),
+Which wins in the evaluation: the records, for a (hospital, year) with at least one coder or
+physician on the roster of that year; otherwise the value entered by hand stays (enterEvaluationIndicator F07),
 as before training records existed (evaluation/runs.py observe).
 
 One statement, set-wise, under the caller's scope (row-level security: a hospital sees its own)."""
@@ -26,16 +30,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.evaluation.indicators.formulas import HUNDRED, ratio
 
-SIX = Decimal("0.000001")
-
 COVERAGE = """
 with roster as (
   select p.tenant_id, p.hospital_id, p.person_id, p.role from training_person p
-  where p.tenant_id = any(cast(:t as text[])) and p.active and p.role in ('coder', 'physician')
+  where p.tenant_id = any(cast(:t as text[])) and p.role in ('coder', 'physician')
+    and p.active_from < :next and (p.left_on is null or p.left_on >= :start)
 ), trained as (
   select distinct a.tenant_id, a.person_id from training_attendance a
   join training_session s on s.tenant_id = a.tenant_id and s.code = a.session_code
   where a.tenant_id = any(cast(:t as text[])) and s.held_on >= :start and s.held_on < :next
+    and a.withdrawn_at is null
 )
 select h.tenant_id, h.id as hospital_id, h.name,
        count(r.person_id) filter (where r.role = 'coder') as coders,
@@ -76,12 +80,6 @@ class Coverage:
         without a roster."""
         return ratio(self.trained, self.roster, HUNDRED).value
 
-    @property
-    def share(self) -> Decimal | None:
-        """The coverage ÷ 100 (0–1, 6 places), for downloads shown as a percentage."""
-        c = self.coverage
-        return None if c is None else (c / HUNDRED).quantize(SIX)
-
 
 async def coverage(
     session: AsyncSession, tenants: Sequence[str], year: int, hospital: str | None = None
@@ -112,6 +110,7 @@ async def coverage(
 
 
 async def coverage_values(session: AsyncSession, tenants: Sequence[str], year: int) -> dict[str, Coverage]:
-    """hospital -> its coverage, for the hospitals whose records decide F07 (a roster of at least one
-    coder or physician): what the evaluation reads instead of an entered value."""
+    """hospital -> its coverage in `year`, for the hospitals whose records decide F07 that year (a
+    roster of at least one coder or physician in the year): what the evaluation reads instead of an
+    entered value. A year before anyone's `active_from` keeps its entered F07."""
     return {c.hospital_id: c for c in await coverage(session, tenants, year) if c.roster}

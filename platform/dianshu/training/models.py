@@ -10,7 +10,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -76,12 +75,14 @@ class TrainingSession(Base):
 
 class TrainingPerson(Base):
     """A person trained (学员), by a pseudonymised id only: a coder or physician of a hospital, or
-    bureau staff (no hospital). Inactive people (left the hospital) are not in its coverage."""
+    bureau staff (no hospital). On the roster from `active_from` to `left_on` (null: still there): the
+    roster of a year is who was on it at any time in the year (training/coverage.py)."""
 
     __tablename__ = "training_person"
     __table_args__ = (
         CheckConstraint(_in("role", ROLES), name="role"),
         CheckConstraint("(role = 'bureau_staff') = (hospital_id is null)", name="hospital"),
+        CheckConstraint("left_on is null or left_on >= active_from", name="period"),
         ForeignKeyConstraint(["tenant_id", "hospital_id"], ["hospital.tenant_id", "hospital.id"]),
         Index("ix_training_person_hospital", "tenant_id", "hospital_id"),
     )
@@ -90,18 +91,30 @@ class TrainingPerson(Base):
     person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     hospital_id: Mapped[str | None] = mapped_column(String(20), nullable=True)
     role: Mapped[str] = mapped_column(String(16))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active_from: Mapped[date] = mapped_column(Date)
+    left_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     saved_by: Mapped[str] = mapped_column(String(200))
     saved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    @property
+    def active(self) -> bool:
+        """Still on the roster today (not left, or leaving after today)."""
+        return self.left_on is None or self.left_on > date.today()
 
 
 class TrainingAttendance(Base):
     """A person's attendance of a session (签到), with the assessment score (考核成绩, 0–100) when
-    assessed. `hospital_id` is the person's (fixed: a person never changes hospital)."""
+    assessed. `hospital_id` is the person's (fixed: a person never changes hospital). A row recorded
+    by mistake is withdrawn (`withdrawn_at`, `_by`, `_reason`), never deleted: coverage, queries and
+    downloads ignore it."""
 
     __tablename__ = "training_attendance"
     __table_args__ = (
         CheckConstraint("score is null or (score >= 0 and score <= 100)", name="score"),
+        CheckConstraint(
+            "(withdrawn_at is null) = (withdrawn_by is null) and (withdrawn_at is null) = (withdrawn_reason is null)",
+            name="withdrawn",
+        ),
         ForeignKeyConstraint(["tenant_id", "session_code"], ["training_session.tenant_id", "training_session.code"]),
         ForeignKeyConstraint(["tenant_id", "person_id"], ["training_person.tenant_id", "training_person.person_id"]),
         Index("ix_training_attendance_person", "tenant_id", "person_id"),
@@ -115,3 +128,6 @@ class TrainingAttendance(Base):
     score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
     recorded_by: Mapped[str] = mapped_column(String(200))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    withdrawn_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)

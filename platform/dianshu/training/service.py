@@ -13,7 +13,8 @@ audits nothing; a change updates the row and audits old -> new (only the fields 
 
 People are pseudonymised: `person_id` is the hospital's or bureau's own pseudonymous code (4 to 64
 letters, digits, `_`, `.`, `-`), never a name or an ID-card or phone number (such shapes are refused).
-A person never changes hospital (the attendance rows carry it): one who moves is registered anew."""
+A person never changes hospital (the attendance rows carry it): one who moves is registered anew.
+People are registered only here (the declared roster): an attendance line never registers anyone."""
 
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ TITLE_MAX = 200
 TRAINER_MAX = 100
 HOURS_MAX = Decimal(24)
 SCORE_MAX = Decimal(100)
+# Neutral: whether another hospital holds the id is not this hospital's to know.
+NOT_AVAILABLE = "this id is not available to you: choose another"
 
 
 class TrainingRefused(Refused):
@@ -305,14 +308,31 @@ async def save_session(
 
 
 async def save_person(
-    session: AsyncSession, scope: Scope, tenant: Any, person_id: Any, hospital: Any, role: Any, active: Any = True
+    session: AsyncSession,
+    scope: Scope,
+    tenant: Any,
+    person_id: Any,
+    hospital: Any,
+    role: Any,
+    active: Any = True,
+    active_from: Any = None,
+    left_on: Any = None,
 ) -> Saved:
+    """Register a person on the hospital's (or the bureau's) roster, or change their role or period.
+
+    The period: `active_from` (given, or kept, or for a new person the registration date: today) to
+    `left_on` (given; or, with `active` false and none given, kept or today; `active` true clears it).
+    The roster of a year is who was on it at any time in the year (training/coverage.py)."""
     record = f"person {str(person_id)[:64]}"
     t = await check_region(session, scope, tenant, record, PEOPLE_WRITERS)
     pid = check_person_id(person_id, record)
     r = _one_of(role, ROLES, ROLE_ZH, record, "role")
     if type(active) is not bool:
         raise TrainingRefused(record, "active", "must be true or false")
+    start = None if active_from is None else check_date(active_from, record, "activeFrom")
+    left = None if left_on is None else check_date(left_on, record, "leftOn")
+    if left is not None and active:
+        raise TrainingRefused(record, "leftOn", "only with active false (a person who left)")
     h = None if hospital is None else _str(hospital, record, "hospital") or None
     if (r == "bureau_staff") != (h is None):
         raise TrainingRefused(record, "hospital", "a coder or physician has a hospital; bureau staff have none")
@@ -320,19 +340,31 @@ async def save_person(
         raise TrainingForbidden(f"a hospital saves its own people only ({scope.hospital_id})")
     if h is not None and not await hospital_known(session, t, h):
         raise TrainingRefused(record, "hospital", f"{h[:20]} is not a hospital of {t}", kind="not_found")
+    existing = (
+        await session.execute(
+            select(TrainingPerson.active_from, TrainingPerson.left_on).where(
+                TrainingPerson.tenant_id == t, TrainingPerson.person_id == pid
+            )
+        )
+    ).first()
+    today = datetime.date.today()
+    if start is None:
+        start = existing.active_from if existing is not None else today
+    if left is None and not active:
+        left = existing.left_on if existing is not None and existing.left_on is not None else today
+    if left is not None and left < start:
+        raise TrainingRefused(record, "leftOn", f"{left} is before activeFrom {start}")
     saved = await _save(
         session,
         scope,
         TrainingPerson,
         {"tenant_id": t, "person_id": pid},
-        {"hospital_id": h, "role": r, "active": active},
+        {"hospital_id": h, "role": r, "active_from": start, "left_on": left},
         "training.person",
         record,
         hospital_id=h,
         fixed={"hospital_id": "hospital"},
     )
     if saved is None:
-        raise TrainingRefused(
-            record, "personId", f"{pid} is already registered in {t} by another hospital: choose another id"
-        )
+        raise TrainingRefused(record, "personId", NOT_AVAILABLE)
     return saved

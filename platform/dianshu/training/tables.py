@@ -24,7 +24,7 @@ COVERAGE_COLUMNS = (
     Column("coders_trained", "已培训编码员数", "Coders trained", Kind.count),
     Column("physicians", "在册医师数", "Physicians on record", Kind.count),
     Column("physicians_trained", "已培训医师数", "Physicians trained", Kind.count),
-    Column("share", "培训覆盖率", "Training coverage", Kind.ratio),
+    Column("coverage", "培训覆盖率(%)", "Training coverage (%)", Kind.decimal, 4),
 )
 
 ATTENDANCE_COLUMNS = (
@@ -50,7 +50,7 @@ join training_session s on s.tenant_id = a.tenant_id and s.code = a.session_code
 join training_course c on c.tenant_id = s.tenant_id and c.code = s.course_code
 join training_person p on p.tenant_id = a.tenant_id and p.person_id = a.person_id
 where a.tenant_id = any(cast(:t as text[])) and s.held_on >= :start and s.held_on < :next
-  and (cast(:h as text) is null or a.hospital_id = cast(:h as text))
+  and (cast(:h as text) is null or a.hospital_id = cast(:h as text)) and a.withdrawn_at is null
 order by a.tenant_id, s.held_on, a.session_code, a.person_id
 """
 
@@ -71,7 +71,7 @@ def coverage_table(rows: Sequence[Coverage], tenant: str, year: int) -> Table:
                 "coders_trained": c.coders_trained,
                 "physicians": c.physicians,
                 "physicians_trained": c.physicians_trained,
-                "share": c.share,
+                "coverage": c.coverage,
             }
             for c in rows
         ],
