@@ -58,8 +58,8 @@ from dianshu.grouping.service import GROUP_CASES
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.kinds import job_kind
-from dianshu.settlement.runs.inputs import policy_set, require_standard_in_force
 from dianshu.settlement.latest import latest_points_run
+from dianshu.settlement.runs.inputs import policy_set, require_standard_in_force
 from dianshu.settlement.runs.points import POINTS
 from dianshu.settlement.runs.settle import latest_published, provisional_point_value
 from dianshu.tenancy.models import Tenant
