@@ -27,8 +27,8 @@ times; the median run (by p95) is reported.
 
 Two loads (`--rates`): a closed loop (0: each client sends its next request as soon as the answer
 is in, so the figures are the machine's saturation: latency = clients ÷ throughput), and a paced
-one (2: each client a hospital's HIS sending a check every half second, Locust's constant pacing,
-40 a second in all)."""
+one (2: each client a hospital's HIS sending about 2 checks a second, each after a random
+think time, exponential with mean 0.5 s, so the clients' requests arrive independently)."""
 
 from __future__ import annotations
 
