@@ -52,12 +52,9 @@ async def _check_place(s, scope: Scope, tenant: str, hospital: str | None) -> JS
     return None
 
 
-@guarded(READ)
-async def coverage_file(request: Request, scope: Scope) -> Response:
-    """GET /downloads/training/{tenant}/coverage/{year}?format=csv|xlsx&lang=zh|en&hospital=H…"""
-    from dianshu.training.coverage import coverage
-    from dianshu.training.tables import coverage_table
-
+async def _download(request: Request, scope: Scope, build) -> Response:
+    """The training downloads' one path: the year, `?format=&lang=&hospital=` strictly, the tenant
+    and hospital checked, then the table `build(session, tenant, year, hospital, lang)` makes."""
     tenant = request.path_params["tenant"]
     year = _year(request)
     if isinstance(year, Response):
@@ -70,8 +67,20 @@ async def coverage_file(request: Request, scope: Scope) -> Response:
     async with scoped_session(request.app.state.services.db, scope) as s:
         if (refused := await _check_place(s, scope, tenant, hospital)) is not None:
             return refused
-        rows = await coverage(s, [tenant], year, hospital)
-    return table_response(coverage_table(rows, tenant, year), fmt, lang)
+        table = await build(s, tenant, year, hospital, lang)
+    return table_response(table, fmt, lang)
+
+
+@guarded(READ)
+async def coverage_file(request: Request, scope: Scope) -> Response:
+    """GET /downloads/training/{tenant}/coverage/{year}?format=csv|xlsx&lang=zh|en&hospital=H…"""
+    from dianshu.training.coverage import coverage
+    from dianshu.training.tables import coverage_table
+
+    async def build(s, tenant, year, hospital, lang):
+        return coverage_table(await coverage(s, [tenant], year, hospital), tenant, year)
+
+    return await _download(request, scope, build)
 
 
 @guarded(READ)
@@ -79,17 +88,7 @@ async def attendance_file(request: Request, scope: Scope) -> Response:
     """GET /downloads/training/{tenant}/attendance/{year}?format=csv|xlsx&lang=zh|en&hospital=H…"""
     from dianshu.training.tables import attendance_rows, attendance_table
 
-    tenant = request.path_params["tenant"]
-    year = _year(request)
-    if isinstance(year, Response):
-        return year
-    try:
-        fmt, lang, extra = download_options(request, extra=("hospital",))
-        hospital = _hospital(extra)
-    except DownloadRefused as e:
-        return e.response()
-    async with scoped_session(request.app.state.services.db, scope) as s:
-        if (refused := await _check_place(s, scope, tenant, hospital)) is not None:
-            return refused
-        rows = await attendance_rows(s, [tenant], year, hospital)
-    return table_response(attendance_table(rows, tenant, year, lang), fmt, lang)
+    async def build(s, tenant, year, hospital, lang):
+        return attendance_table(await attendance_rows(s, [tenant], year, hospital), tenant, year, lang)
+
+    return await _download(request, scope, build)
