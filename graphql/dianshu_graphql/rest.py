@@ -264,9 +264,9 @@ async def workstation_check(request: Request, scope: Scope) -> Response:
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):
-        return _problem(400, "body", "must be a JSON object: {\"draft\": {...}, \"hospital\": ...}")
+        return _problem(400, "body", 'must be a JSON object: {"draft": {...}, "hospital": ...}')
     if type(payload) is not dict:
-        return _problem(400, "body", "must be a JSON object: {\"draft\": {...}, \"hospital\": ...}")
+        return _problem(400, "body", 'must be a JSON object: {"draft": {...}, "hospital": ...}')
     if unknown := sorted(set(payload) - {"draft", "hospital"}):
         return _problem(400, unknown[0], "unknown key (allowed: draft, hospital)")
     hospital = payload.get("hospital")
@@ -295,6 +295,7 @@ ANALYTICS_EXTRA = ("by", "hospital", "month", "department", "drg")
 
 async def _analytics_download(request: Request, scope: Scope, yoy: bool) -> Response:
     from dianshu.analytics import tables, views
+    from dianshu.db.session import session_fetch
     from dianshu_graphql.domains.analytics import tenants_of
     from dianshu_graphql.downloads import DownloadRefused, download_options, table_response
 
@@ -324,14 +325,15 @@ async def _analytics_download(request: Request, scope: Scope, yoy: bool) -> Resp
             raise DownloadRefused("by" if e.field.startswith("groupBy") else e.field, e.reason) from None
     except DownloadRefused as e:
         return e.response()
-    async with scoped_session(request.app.state.services.db, scope) as s:
-        tenants = await tenants_of(s, scope, tenant)
+    services = request.app.state.services
+    tenants = await tenants_of(services.registry, scope, tenant)
+    async with scoped_session(services.db, scope) as s:
         names = {f"hospital:{h}": n for (_, h), n in (await views.hospital_names(s, tenants)).items()}
         names.update({f"region:{c}": n for c, n in await views.city_regions(s, tenant)})
         if yoy:
-            comparisons = await views.year_over_year(s, tenants, year, by, filters)
+            comparisons = await views.year_over_year(session_fetch(s), tenants, year, by, filters)
         else:
-            rows = await views.groups(s, tenants, year, by, filters)
+            rows = await views.groups(session_fetch(s), tenants, year, by, filters)
     suffix = "-".join(by) or "total"
     if yoy:
         stem, zh, en = f"analytics-yoy-{tenant}-{year}-{suffix}", f"{year}年同比分析", f"Year over year {year}"

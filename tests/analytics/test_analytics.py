@@ -31,7 +31,7 @@ from sqlalchemy import select, text
 from dianshu.analytics import views
 from dianshu.analytics.refresh import REFRESH
 from dianshu.audit.models import AuditEntry
-from dianshu.db.session import scoped_session
+from dianshu.db.session import scoped_session, session_fetch
 from dianshu.grouping.service import GROUP_CASES
 from dianshu.jobs.models import Job
 from dianshu.scope import Role, Scope
@@ -115,8 +115,9 @@ async def refresh(db, scope, tenant, year):
 
 
 async def view(db, scope, tenants, year, by, **filters):
-    async with scoped_session(db, scope) as s:
-        return await views.groups(s, tenants, year, by, views.Filters(**filters))
+    # The driver's read-only transaction, as the GraphQL views read (row-level security included).
+    async with db.reading(scope) as conn:
+        return await views.groups(conn.fetch, tenants, year, by, views.Filters(**filters))
 
 
 async def test_the_hospital_figures_by_hand(db, city, year):
@@ -233,7 +234,7 @@ async def test_year_over_year(db, city, year):
     await refresh(db, year, city.a, 2024)
     a1 = scope_for(Role.hospital_user, (city.a,), city.a1)
     async with scoped_session(db, a1) as s:
-        (c,) = await views.year_over_year(s, [city.a], 2025, [])
+        (c,) = await views.year_over_year(session_fetch(s), [city.a], 2025, [])
     # a1: 3 cases against L-1's 1: (3 / 1 − 1) × 100 = 200 %; cost 23,000 against 8,000: 187.5 %; cost
     # per case 23,000 / 3 against 8,000: (23,000 / 24,000 − 1) × 100 = −4.1667 %; CMI 1 − 1 = 0; no
     # points run in 2024: no points or payment growth.
@@ -247,7 +248,8 @@ async def test_year_over_year(db, city, year):
     assert (c.points_growth, c.payment_growth, c.previous.expected_payment) == (None, None, None)
     # By department: 呼吸内科 had L-1; 心内科 is new (no previous).
     async with scoped_session(db, a1) as s:
-        by = {c.key["department"]: c for c in await views.year_over_year(s, [city.a], 2025, ["department"])}
+        rows = await views.year_over_year(session_fetch(s), [city.a], 2025, ["department"])
+    by = {c.key["department"]: c for c in rows}
     assert by["呼吸内科"].cases_growth == D("100.0000") and by["心内科"].previous is None
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.analytics.models import AnalyticsRefresh
 from dianshu.analytics.refresh import CELL_COLUMNS
+from dianshu.db.session import Fetch
 from dianshu.errors import Refused
 from dianshu.evaluation.indicators.formulas import FORMULAS, Figures, Measure, growth, growth_per_case, q4
 from dianshu.grouping.service import GROUP_CASES
@@ -160,8 +161,43 @@ def check_filters(f: Filters, record: str = "analytics") -> None:
             raise AnalyticsRefused(record, name, f"at most {most} characters")
 
 
+def groups_statement(
+    tenants: Sequence[str],
+    year: int,
+    by: Sequence[str],
+    filters: Filters = Filters(),
+    *,
+    after: Sequence[Any] | None = None,
+    limit: int | None = None,
+) -> tuple[str, list[Any]]:
+    """The statement of `groups` (the driver's placeholders) and its arguments."""
+    cols = [DIMENSIONS[b] for b in by]
+    args: list[Any] = [list(tenants), year]
+    where = ["tenant_id = any(cast($1 as text[]))", "year = $2"]
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    for name in ("hospital", "month", "department", "drg"):
+        value = getattr(filters, name)
+        if value is not None:
+            where.append(f"{DIMENSIONS[name]} = {arg(value)}")
+    if after is not None and cols:
+        where.append(f"({', '.join(cols)}) > ({', '.join(arg(v) for v in after)})")
+    sums = ", ".join(f"sum({c}) as {c}" for c in SUMMED)
+    # Without a DRG in the key or the filters, the month rows (the cells summed over their DRGs).
+    table = "analytics_cell" if "drg" in by or filters.drg is not None else "analytics_month"
+    sql = f"select {', '.join([*cols, sums])} from {table} where {' and '.join(where)}"
+    if cols:
+        sql += f" group by {', '.join(cols)} order by {', '.join(cols)}"
+    if limit is not None:
+        sql += f" limit {arg(limit)}"
+    return sql, args
+
+
 async def groups(
-    session: AsyncSession,
+    fetch: Fetch,
     tenants: Sequence[str],
     year: int,
     by: Sequence[str],
@@ -172,35 +208,15 @@ async def groups(
 ) -> list[Group]:
     """The cells of `tenants`' year (that the scope sees) summed per `by`, in key order; with `after`
     (a key of the same `by`), the groups after it; at most `limit`. No `by`: one total (none when
-    there is no cell)."""
+    there is no cell). `fetch` runs the statement in the caller's transaction (db.session.Fetch)."""
     by = check_by(by)
     check_filters(filters)
     if after is not None and not by:
         return []  # the one total row's cursor: nothing comes after it
-    cols = [DIMENSIONS[b] for b in by]
-    where = ["tenant_id = any(cast(:tenants as text[]))", "year = :year"]
-    params: dict[str, Any] = {"tenants": list(tenants), "year": year}
-    for name in ("hospital", "month", "department", "drg"):
-        value = getattr(filters, name)
-        if value is not None:
-            col = DIMENSIONS[name]
-            where.append(f"{col} = :f_{name}")
-            params[f"f_{name}"] = value
-    if after is not None and cols:
-        where.append(f"({', '.join(cols)}) > ({', '.join(f':a{i}' for i in range(len(cols)))})")
-        params.update({f"a{i}": v for i, v in enumerate(after)})
-    sums = ", ".join(f"sum({c}) as {c}" for c in SUMMED)
-    # Without a DRG in the key or the filters, the month rows (the cells summed over their DRGs).
-    table = "analytics_cell" if "drg" in by or filters.drg is not None else "analytics_month"
-    sql = f"select {', '.join([*cols, sums])} from {table} where {' and '.join(where)}"
-    if cols:
-        sql += f" group by {', '.join(cols)} order by {', '.join(cols)}"
-    if limit is not None:
-        sql += " limit :limit"
-        params["limit"] = limit
+    sql, args = groups_statement(tenants, year, by, filters, after=after, limit=limit)
     out = []
-    for r in await session.execute(text(sql), params):
-        m = dict(r._mapping)
+    for r in await fetch(sql, *args):
+        m = dict(r)
         if not m.get("cases"):
             continue
         key = {b: m.pop(DIMENSIONS[b]) for b in by}
@@ -239,7 +255,7 @@ def compare(current: Group, previous: Group | None) -> Comparison:
 
 
 async def year_over_year(
-    session: AsyncSession,
+    fetch: Fetch,
     tenants: Sequence[str],
     year: int,
     by: Sequence[str],
@@ -249,10 +265,10 @@ async def year_over_year(
     limit: int | None = None,
 ) -> list[Comparison]:
     """This year's groups (paged as `groups`), each with the same group of the year before."""
-    this = await groups(session, tenants, year, by, filters, after=after, limit=limit)
+    this = await groups(fetch, tenants, year, by, filters, after=after, limit=limit)
     if not this:
         return []
-    last = {tuple(g.key_values(by)): g for g in await groups(session, tenants, year - 1, by, filters)}
+    last = {tuple(g.key_values(by)): g for g in await groups(fetch, tenants, year - 1, by, filters)}
     return [compare(g, last.get(tuple(g.key_values(by)))) for g in this]
 
 

@@ -4,7 +4,7 @@ the session's begin hook, so a pooled connection never carries one request's sco
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -95,15 +95,22 @@ class Database:
             )
         return self._driver_pool
 
-    async def read_one(self, scope: Scope | None, sql: str, *args: Any) -> Any:
-        """One row (or None) of one statement under `scope`, on the driver's own pool: BEGIN
-        (read only), the scope's settings as every session sets them (scope_settings), the
-        statement, COMMIT. For request paths whose work is a single indexed read (the workstation
-        check): the ORM session costs several times the query there. `sql` uses $1, $2, ..."""
+    @asynccontextmanager
+    async def reading(self, scope: Scope | None) -> AsyncIterator[Any]:
+        """A read-only transaction under `scope` on the driver's own pool (an asyncpg connection):
+        BEGIN (read only), the scope's settings as every session sets them (scope_settings), the
+        caller's statements, COMMIT. For request paths whose work is a few indexed reads (the
+        workstation check, the analytics views): the ORM session costs several times the query
+        there. Statements use $1, $2, ...; `conn.fetch` is a `Fetch`."""
         pool = await self._driver()
         async with pool.acquire() as conn, conn.transaction(readonly=True):
             if scope is not None:
                 await conn.execute(_SET_SCOPE_DRIVER, *scope_settings(scope).values())
+            yield conn
+
+    async def read_one(self, scope: Scope | None, sql: str, *args: Any) -> Any:
+        """One row (or None) of one statement under `scope` (see `reading`)."""
+        async with self.reading(scope) as conn:
             return await conn.fetchrow(sql, *args)
 
     async def dispose(self) -> None:
@@ -114,6 +121,22 @@ class Database:
             else:
                 pool.terminate()
         await self.engine.dispose()
+
+
+# fetch(sql, *args) -> rows (mappings by column name): a statement in the driver's placeholders ($1,
+# $2, ...) run where the caller's transaction is, a `Database.reading` connection's `fetch` or
+# `session_fetch` of an ORM session.
+Fetch = Callable[..., Awaitable[Sequence[Mapping[str, Any]]]]
+
+
+def session_fetch(session: AsyncSession) -> Fetch:
+    """A `Fetch` inside `session`'s transaction (under its scope)."""
+
+    async def fetch(sql: str, *args: Any) -> list[Mapping[str, Any]]:
+        conn = await session.connection()
+        return [r._mapping for r in await conn.exec_driver_sql(sql, args)]
+
+    return fetch
 
 
 @asynccontextmanager
