@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dianshu.db.planner import HASH_JOINS, planner_settings
+
 HAS_RUN = "select 1 from anomaly_run where tenant_id = any(cast(:tenants as text[])) and year = :year limit 1"
 
 # Findings of the year whose priority differs from their cases' (or hospital's) score in the latest
@@ -61,16 +63,6 @@ async def prioritise(session: AsyncSession, tenants: Sequence[str], year: int) -
     # chose nested loops that rescanned the findings, and once merged the findings with the scores
     # on the tenant alone (82 million rows, 190 s for one region). The two sides are materialised
     # apart, so nothing but the case's key can join them, and only hash joins are allowed.
-    before = (
-        await session.execute(text("select current_setting('enable_nestloop'), current_setting('enable_mergejoin')"))
-    ).one()
-    await session.execute(text("set local enable_nestloop = off"))
-    await session.execute(text("set local enable_mergejoin = off"))
-    try:
+    async with planner_settings(session, HASH_JOINS):
         result = await session.execute(text(PRIORITISE), binds)
-    finally:
-        await session.execute(
-            text("select set_config('enable_nestloop', :n, true), set_config('enable_mergejoin', :m, true)"),
-            {"n": before[0], "m": before[1]},
-        )
     return result.rowcount or 0

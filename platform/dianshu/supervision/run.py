@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu import bounds
 from dianshu.audit import service as audit
+from dianshu.db.planner import NO_NESTED_LOOPS, planner_settings
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.kinds import job_kind
@@ -235,52 +236,50 @@ async def run_rules(ctx: JobContext, year: int, months: list[int], version: uuid
     # The write-back joins the hits to the findings of the year: large sets both, and the findings'
     # statistics lag behind a first run's inserts (autovacuum analyses them later). A region's second
     # run once took 100 s instead of 10 on such an estimate; the hits' own statistics (a temporary
-    # table is never analysed automatically) and hash joins keep it to seconds. Restored below.
+    # table is never analysed automatically) and hash joins keep it to seconds.
     await s.execute(text("analyze sup_hits"))
-    nestloop = (await s.execute(text("select current_setting('enable_nestloop')"))).scalar_one()
-    await s.execute(text("select set_config('enable_nestloop', 'off', true)"))
-    upserted = (
+    async with planner_settings(s, NO_NESTED_LOOPS):
+        upserted = (
+            await s.execute(
+                text("""
+            insert into supervision_finding as f (tenant_id, id, hospital_id, rule, level, year, month, fingerprint,
+                patient_id, severity, state, stale, figure, threshold, peer_value, unit, evidence, last_seen_run)
+            select distinct on (tenant_id, fingerprint) tenant_id, gen_random_uuid(), hospital_id, rule, level,
+                   :year, month, fingerprint, patient_id, severity, 'open', false, figure, threshold, peer_value,
+                   unit, evidence, :run
+            from sup_hits order by tenant_id, fingerprint
+            on conflict (tenant_id, fingerprint) do update set
+                last_seen_run = excluded.last_seen_run, last_seen_at = now(), stale = false,
+                month = case when f.state = 'open' then excluded.month else f.month end,
+                figure = case when f.state = 'open' then excluded.figure else f.figure end,
+                threshold = case when f.state = 'open' then excluded.threshold else f.threshold end,
+                peer_value = case when f.state = 'open' then excluded.peer_value else f.peer_value end,
+                evidence = case when f.state = 'open' then excluded.evidence else f.evidence end
+            returning f.rule, (xmax = 0) as inserted"""),
+                {"year": year, "run": ctx.job_id},
+            )
+        ).all()
+        # The cases of open findings follow the data (a corrected case has a new id; frequent admission
+        # gains stays); a decided finding keeps the cases it was decided on.
         await s.execute(
             text("""
-        insert into supervision_finding as f (tenant_id, id, hospital_id, rule, level, year, month, fingerprint,
-            patient_id, severity, state, stale, figure, threshold, peer_value, unit, evidence, last_seen_run)
-        select distinct on (tenant_id, fingerprint) tenant_id, gen_random_uuid(), hospital_id, rule, level,
-               :year, month, fingerprint, patient_id, severity, 'open', false, figure, threshold, peer_value,
-               unit, evidence, :run
-        from sup_hits order by tenant_id, fingerprint
-        on conflict (tenant_id, fingerprint) do update set
-            last_seen_run = excluded.last_seen_run, last_seen_at = now(), stale = false,
-            month = case when f.state = 'open' then excluded.month else f.month end,
-            figure = case when f.state = 'open' then excluded.figure else f.figure end,
-            threshold = case when f.state = 'open' then excluded.threshold else f.threshold end,
-            peer_value = case when f.state = 'open' then excluded.peer_value else f.peer_value end,
-            evidence = case when f.state = 'open' then excluded.evidence else f.evidence end
-        returning f.rule, (xmax = 0) as inserted"""),
-            {"year": year, "run": ctx.job_id},
+            delete from supervision_finding_case fc using supervision_finding f, sup_hits h
+            where f.tenant_id = h.tenant_id and f.fingerprint = h.fingerprint and f.state = 'open'
+              and fc.tenant_id = f.tenant_id and fc.finding_id = f.id and not (fc.list_id = any(h.list_ids))""")
         )
-    ).all()
-    # The cases of open findings follow the data (a corrected case has a new id; frequent admission
-    # gains stays); a decided finding keeps the cases it was decided on.
-    await s.execute(
-        text("""
-        delete from supervision_finding_case fc using supervision_finding f, sup_hits h
-        where f.tenant_id = h.tenant_id and f.fingerprint = h.fingerprint and f.state = 'open'
-          and fc.tenant_id = f.tenant_id and fc.finding_id = f.id and not (fc.list_id = any(h.list_ids))""")
-    )
-    await s.execute(
-        text("""
-        insert into supervision_finding_case (tenant_id, finding_id, list_id, hospital_id, case_id, subject)
-        select f.tenant_id, f.id, u.list_id, f.hospital_id, u.case_id, u.list_id = any(h.subjects)
-        from sup_hits h join supervision_finding f on f.tenant_id = h.tenant_id and f.fingerprint = h.fingerprint
-        cross join lateral unnest(h.list_ids, h.case_ids) as u(list_id, case_id)
-        where f.state = 'open' or not exists (select 1 from supervision_finding_case x
-                                              where x.tenant_id = f.tenant_id and x.finding_id = f.id)
-        on conflict (tenant_id, finding_id, list_id) do update set case_id = excluded.case_id,
-            subject = excluded.subject
-        where (supervision_finding_case.case_id, supervision_finding_case.subject)
-              is distinct from (excluded.case_id, excluded.subject)""")
-    )
-    await s.execute(text("select set_config('enable_nestloop', :v, true)"), {"v": nestloop})
+        await s.execute(
+            text("""
+            insert into supervision_finding_case (tenant_id, finding_id, list_id, hospital_id, case_id, subject)
+            select f.tenant_id, f.id, u.list_id, f.hospital_id, u.case_id, u.list_id = any(h.subjects)
+            from sup_hits h join supervision_finding f on f.tenant_id = h.tenant_id and f.fingerprint = h.fingerprint
+            cross join lateral unnest(h.list_ids, h.case_ids) as u(list_id, case_id)
+            where f.state = 'open' or not exists (select 1 from supervision_finding_case x
+                                                  where x.tenant_id = f.tenant_id and x.finding_id = f.id)
+            on conflict (tenant_id, finding_id, list_id) do update set case_id = excluded.case_id,
+                subject = excluded.subject
+            where (supervision_finding_case.case_id, supervision_finding_case.subject)
+                  is distinct from (excluded.case_id, excluded.subject)""")
+        )
     anchored = [c for c in judged if BY_CODE[c].level == "case" and c not in YEAR_WIDE]
     whole_year = [c for c in judged if c not in anchored]
     stale = (

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu import bounds
+from dianshu.db.planner import NO_NESTED_LOOPS, planner_settings
 from dianshu.errors import Refused
 from dianshu.evaluation.indicators import queries as q
 from dianshu.evaluation.indicators.formulas import Figures, Measure, measures
@@ -117,30 +118,25 @@ async def compute_indicators(session: AsyncSession, tenants: Sequence[str], year
             if h in out.hospitals:
                 figures[h].update({(rename or {}).get(k, k): v for k, v in row.items()})
 
-    # A city year's sorts and hashes in memory, for these statements only (restored below).
-    work_mem, nestloop = (
-        await session.execute(text("select current_setting('work_mem'), current_setting('enable_nestloop')"))
-    ).one()
-    await session.execute(text("select set_config('work_mem', :v, true)"), {"v": q.WORK_MEM})
-    # No nested loop in the case figures: row-level security's predicates hide the tenants' row
-    # counts from the planner, and for one region it estimated one row of per-DRG figures, joined
-    # them to their peers' percentiles by a nested loop over some 10,000 × 10,000 rows and ran for
-    # minutes (8 s without). The other statements keep their nested loops (points: 2 s with, 6 without).
-    await session.execute(text("select set_config('enable_nestloop', 'off', true)"))
-    take(_rows(await session.execute(text(q.CASE_FIGURES), params)))
-    await session.execute(text("select set_config('enable_nestloop', :n, true)"), {"n": nestloop})
-    take(_rows(await session.execute(text(q.CORRECTED_TIMELY), params)))
-    take(_rows(await session.execute(text(q.REVIEW_FIGURES), params)))
-    for row in _rows(await session.execute(text(q.POINT_FIGURES), params)):
-        ry = row.pop("year")
-        if ry == year:
-            take([row])
-        else:
-            take([{"tenant_id": row["tenant_id"], "hospital_id": row["hospital_id"], "last_points": row["points"]}])
-    take(_rows(await session.execute(text(q.LAST_YEAR_FIGURES), params)))
-    take(_rows(await session.execute(text(q.AUDIT_FIGURES), params)))
-    take(_rows(await session.execute(text(q.BATCH_FIGURES), params)))
-    await session.execute(text("select set_config('work_mem', :v, true)"), {"v": work_mem})
+    # A city year's sorts and hashes in memory, for these statements only.
+    async with planner_settings(session, {"work_mem": q.WORK_MEM}):
+        # No nested loop in the case figures: row-level security's predicates hide the tenants' row
+        # counts from the planner, and for one region it estimated one row of per-DRG figures, joined
+        # them to their peers' percentiles by a nested loop over some 10,000 × 10,000 rows and ran for
+        # minutes (8 s without). The other statements keep their nested loops (points: 2 s with, 6 without).
+        async with planner_settings(session, NO_NESTED_LOOPS):
+            take(_rows(await session.execute(text(q.CASE_FIGURES), params)))
+        take(_rows(await session.execute(text(q.CORRECTED_TIMELY), params)))
+        take(_rows(await session.execute(text(q.REVIEW_FIGURES), params)))
+        for row in _rows(await session.execute(text(q.POINT_FIGURES), params)):
+            ry = row.pop("year")
+            if ry == year:
+                take([row])
+            else:
+                take([{"tenant_id": row["tenant_id"], "hospital_id": row["hospital_id"], "last_points": row["points"]}])
+        take(_rows(await session.execute(text(q.LAST_YEAR_FIGURES), params)))
+        take(_rows(await session.execute(text(q.AUDIT_FIGURES), params)))
+        take(_rows(await session.execute(text(q.BATCH_FIGURES), params)))
 
     for h in out.hospitals:
         f = Figures(figures.get(h, {}))
