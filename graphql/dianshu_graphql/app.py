@@ -1,4 +1,5 @@
-"""The Starlette app: /graphql (bearer token required), /healthz, /readyz, /metrics."""
+"""The Starlette app: /graphql (bearer token required), /healthz, /readyz, /metrics; in dev, GraphiQL
+at /graphql with its files at /graphiql/static/ (graphiql.py)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ from dianshu.jobs import service as jobs
 from dianshu_graphql import national_downloads, rest, training_rest
 from dianshu_graphql.context import Context
 from dianshu_graphql.errors import GRAPHQL_VALIDATION_FAILED
+from dianshu_graphql.graphiql import PREFIX as GRAPHIQL_STATIC
+from dianshu_graphql.graphiql import OfflineGraphiQL, offline_graphiql
 from dianshu_graphql.limits import BadRequest, LimitBody, decode_request, error_response
 from dianshu_graphql.schema import build_schema
 from dianshu_tenants.context import TenantRegistry, resolve_scope
@@ -63,9 +66,15 @@ def _operations(query: str, max_tokens: int) -> int | None:
 
 
 class DianshuGraphQL(GraphQL):
-    def __init__(self, services: Services, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, services: Services, graphiql: OfflineGraphiQL | None = None, **kwargs: Any) -> None:
+        super().__init__(graphql_ide="graphiql" if graphiql else None, **kwargs)
         self.services = services
+        self.graphiql = graphiql
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        if self.graphiql is None:  # strawberry calls this only when graphql_ide is set: never in prod
+            raise HTTPException(404, "Not Found")
+        return await self.graphiql.page()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # strawberry answers its own refusals as plain text; clients get the same JSON errors as always.
@@ -83,7 +92,9 @@ class DianshuGraphQL(GraphQL):
     def decode_json(self, data: str | bytes) -> object:
         return decode_request(data, self.services.settings)
 
-    async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any, request_data: Any) -> Any:  # noqa: E501
+    async def execute_single(
+        self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any, request_data: Any
+    ) -> Any:
         query = request_data.query
         if request_data.operation_name is None and isinstance(query, str):
             n = _operations(query, self.services.settings.max_tokens)
@@ -188,10 +199,11 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
     services = Services(settings, db)
     schema = build_schema(settings)
     dev = settings.profile is Profile.dev
+    graphiql = offline_graphiql() if dev else None
     graphql_app = DianshuGraphQL(
         services,
+        graphiql,
         schema=schema,
-        graphql_ide="graphiql" if dev else None,
         allow_queries_via_get=dev,
         multipart_uploads_enabled=True,
     )
@@ -256,9 +268,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
                 "/downloads/national-exports/{tenant}/files/{export}", national_downloads.export_file, methods=["GET"]
             ),
             Route("/downloads/analytics/{tenant}/{year}", rest.analytics_download, methods=["GET"]),
-            Route(
-                "/downloads/analytics/{tenant}/{year}/year-over-year", rest.analytics_yoy_download, methods=["GET"]
-            ),
+            Route("/downloads/analytics/{tenant}/{year}/year-over-year", rest.analytics_yoy_download, methods=["GET"]),
+            *([Route(GRAPHIQL_STATIC + "{path:path}", graphiql.asset, methods=["GET"])] if graphiql else []),
         ],
         middleware=[Middleware(CountRequests, metrics=services.metrics), Middleware(LimitBody, settings=settings)],
         lifespan=lifespan,
