@@ -263,3 +263,31 @@ async def test_the_bureau_reads_all_of_its_tenants_a_hospital_its_own_people(api
     assert none["trainingAttendance"]["nodes"] == [] and [n["hospital"] for n in none["trainingCoverage"]["nodes"]] == [
         city.b1
     ]
+
+
+PAGE = """
+query($first: Int, $after: String) {
+  trainingAttendance(first: $first, after: $after) {
+    nodes { tenantCode sessionCode personId } pageInfo { hasNextPage endCursor } }
+}"""
+
+
+async def test_attendance_pages_by_its_three_column_key(api, db, city):
+    """The 9 attendances of the world, 4 a page: pages of 4, 4 and 1 in (tenant, session, person)
+    order, together exactly the list of one page of 100, with no repeats."""
+    from tests.training import world
+
+    await world.build(db, city)
+    city_admin = api.token(Role.city_admin, [city.city])
+    key = lambda n: (n["tenantCode"], n["sessionCode"], n["personId"])  # noqa: E731
+    whole = [key(n) for n in (await api.gql(city_admin, PAGE, {"first": 100}))["trainingAttendance"]["nodes"]]
+    assert len(whole) == 9 and whole == sorted(whole)
+    pages, after = [], None
+    while True:
+        page = (await api.gql(city_admin, PAGE, {"first": 4, "after": after}))["trainingAttendance"]
+        pages.append([key(n) for n in page["nodes"]])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert [len(p) for p in pages] == [4, 4, 1]
+    assert [k for p in pages for k in p] == whole

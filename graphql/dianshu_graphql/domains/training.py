@@ -5,7 +5,7 @@ attendance (per-row errors; the good rows land)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select, tuple_
@@ -118,6 +118,32 @@ def _attendance_of(row) -> TrainingAttendance:
     )
 
 
+async def _keyset_page(
+    info: Info,
+    q: Any,
+    keys: tuple[Any, ...],
+    of: Any,
+    first: int | None,
+    after: str | None,
+    *,
+    whole_rows: bool = False,
+) -> Any:
+    """One page of `q` ordered by the key columns `keys` (text), after the cursor of a page's last key.
+    `whole_rows`: `q` selects several entities (the first carries the keys)."""
+    limit = pagination.page_size(first)
+    cursor = pagination.decode_cursor(after, *(str for _ in keys))
+    q = q.order_by(None).order_by(*keys).limit(limit + 1)
+    if cursor:
+        q = q.where(tuple_(*keys) > tuple_(*cursor))
+    async with info.context.session() as s:
+        result = await s.execute(q)
+        rows = list(result.all() if whole_rows else result.scalars())
+    names = [k.key for k in keys]
+    if whole_rows:
+        return pagination.build(rows, limit, lambda r: [getattr(r[0], n) for n in names], of, after=after)
+    return pagination.build(rows, limit, lambda r: [getattr(r, n) for n in names], of, after=after)
+
+
 @strawberry.type
 class TrainingQuery:
     @strawberry.field(
@@ -131,17 +157,11 @@ class TrainingQuery:
         first: int | None = 50,
         after: str | None = None,
     ) -> pagination.Connection[TrainingCourse]:
-        limit = pagination.page_size(first)
-        cursor = pagination.decode_cursor(after, str, str)
         C = CourseRow
-        q = select(C).where(C.tenant_id.in_(_tenants(info, tenant))).order_by(C.tenant_id, C.code).limit(limit + 1)
+        q = select(C).where(C.tenant_id.in_(_tenants(info, tenant)))
         if topic is not None:
             q = q.where(C.topic == topic.value)
-        if cursor:
-            q = q.where(tuple_(C.tenant_id, C.code) > tuple_(*cursor))
-        async with info.context.session() as s:
-            rows = list((await s.execute(q)).scalars())
-        return pagination.build(rows, limit, lambda c: [c.tenant_id, c.code], TrainingCourse.of, after=after)
+        return await _keyset_page(info, q, (C.tenant_id, C.code), TrainingCourse.of, first, after)
 
     @strawberry.field(
         description="Training sessions, by region, year held, course and level (every user of a region sees its "
@@ -160,21 +180,15 @@ class TrainingQuery:
     ) -> pagination.Connection[TrainingSession]:
         import datetime
 
-        limit = pagination.page_size(first)
-        cursor = pagination.decode_cursor(after, str, str)
         S = SessionRow
-        q = select(S).where(S.tenant_id.in_(_tenants(info, tenant))).order_by(S.tenant_id, S.code).limit(limit + 1)
+        q = select(S).where(S.tenant_id.in_(_tenants(info, tenant)))
         if year is not None:
             q = q.where(S.held_on >= datetime.date(year, 1, 1), S.held_on < datetime.date(year + 1, 1, 1))
         if course is not None:
             q = q.where(S.course_code == course)
         if level is not None:
             q = q.where(S.level == level.value)
-        if cursor:
-            q = q.where(tuple_(S.tenant_id, S.code) > tuple_(*cursor))
-        async with info.context.session() as s:
-            rows = list((await s.execute(q)).scalars())
-        return pagination.build(rows, limit, lambda x: [x.tenant_id, x.code], TrainingSession.of, after=after)
+        return await _keyset_page(info, q, (S.tenant_id, S.code), TrainingSession.of, first, after)
 
     @strawberry.field(
         description="People on record (a hospital sees its own; bureau staff only the bureau), by region, hospital, "
@@ -191,10 +205,8 @@ class TrainingQuery:
         first: int | None = 50,
         after: str | None = None,
     ) -> pagination.Connection[TrainingPerson]:
-        limit = pagination.page_size(first)
-        cursor = pagination.decode_cursor(after, str, str)
         P = PersonRow
-        q = select(P).where(P.tenant_id.in_(_tenants(info, tenant))).order_by(P.tenant_id, P.person_id).limit(limit + 1)
+        q = select(P).where(P.tenant_id.in_(_tenants(info, tenant)))
         if hospital is not None:
             q = q.where(P.hospital_id == hospital)
         if role is not None:
@@ -205,11 +217,7 @@ class TrainingQuery:
             today = datetime.date.today()
             on = P.left_on.is_(None) | (P.left_on > today)
             q = q.where(on if active else ~on)
-        if cursor:
-            q = q.where(tuple_(P.tenant_id, P.person_id) > tuple_(*cursor))
-        async with info.context.session() as s:
-            rows = list((await s.execute(q)).scalars())
-        return pagination.build(rows, limit, lambda p: [p.tenant_id, p.person_id], TrainingPerson.of, after=after)
+        return await _keyset_page(info, q, (P.tenant_id, P.person_id), TrainingPerson.of, first, after)
 
     @strawberry.field(
         description="Attendance and scores (a hospital sees its own people's), by region, year held, session, "
@@ -229,10 +237,8 @@ class TrainingQuery:
     ) -> pagination.Connection[TrainingAttendance]:
         import datetime
 
-        limit = pagination.page_size(first)
-        cursor = pagination.decode_cursor(after, str, str, str)
         A, S = AttendanceRow, SessionRow
-        q = _attendance_query().where(A.tenant_id.in_(_tenants(info, tenant))).limit(limit + 1)
+        q = _attendance_query().where(A.tenant_id.in_(_tenants(info, tenant)))
         if year is not None:
             q = q.where(S.held_on >= datetime.date(year, 1, 1), S.held_on < datetime.date(year + 1, 1, 1))
         if session is not None:
@@ -241,13 +247,8 @@ class TrainingQuery:
             q = q.where(A.hospital_id == hospital)
         if person_id is not None:
             q = q.where(A.person_id == person_id)
-        if cursor:
-            q = q.where(tuple_(A.tenant_id, A.session_code, A.person_id) > tuple_(*cursor))
-        async with info.context.session() as s:
-            rows = list((await s.execute(q)).all())
-        return pagination.build(
-            rows, limit, lambda r: [r[0].tenant_id, r[0].session_code, r[0].person_id], _attendance_of, after=after
-        )
+        keys = (A.tenant_id, A.session_code, A.person_id)
+        return await _keyset_page(info, q, keys, _attendance_of, first, after, whole_rows=True)
 
     @strawberry.field(
         description="Training coverage per hospital in a year: the share of its active coders and physicians on "
