@@ -200,6 +200,9 @@ async def test_upcoding_mcc_share_by_hand(db, mcc_world):
 #   b4 2024 2 + 8 (0.2); 2025 11 stays, 2 MCC + 9 CC: 2 / 11 = 0.1818, down 0.0182 < 0.02 (its
 #      readmission, 1 / 11 = 0.0909, is up enough): JUST UNDER the drop.
 #   b5 2024 2 + 8; 2025 1 + 9 with no readmission: down 0.1, readmissions up 0 < 0.01: nothing.
+#   b6 as b3 but its readmission crosses the year: 2025's stay 9 discharged 6 December, its patient
+#      admitted again 5 January 2026 (30 days later): 2025's readmission rate 1 / 10 = 0.1: FOUND
+#      like b3 (the next stay is looked for into January; the 2026 stay itself counts in no figure).
 #   (b3–b5 keep own-pay 500, b1 and b2 have no ES21: neither rule's other hospitals move.)
 PLAN_W_A = {
     "a1": dx(3, 7),
@@ -219,13 +222,19 @@ PLAN_W_B = {  # name: ((2024 dx, own), (2025 dx, own, readmission))
 
 
 async def test_upcoding_cmi_own_pay_rise_and_service_shortfall_by_hand(owner_db, db, dispatcher, builtin_versions):  # noqa: F811
-    w = await provision(owner_db, db, levels_a=(2, 2, 2, 3, 3, 3), levels_b=(1, 1, 1, 1, 1))
+    w = await provision(owner_db, db, levels_a=(2, 2, 2, 3, 3, 3), levels_b=(1, 1, 1, 1, 1, 1))
     zj = builtin_versions["zhejiang_2022"]
     await weighted_standard(db, w, zj)
     rows_a = [r for name, dxs in PLAN_W_A.items() for r in series(w, name, 2025, dxs)]
     rows_b = []
     for name, ((last, own_last), (this, own, readmit)) in PLAN_W_B.items():
         rows_b += series(w, name, 2024, last, own=own_last) + series(w, name, 2025, this, own=own, readmit=readmit)
+    b6 = w.hospitals["b6"]
+    rows_b += series(w, "b6", 2024, dx(2, 8)) + series(w, "b6", 2025, dx(1, 8))
+    rows_b += [
+        stay(b6, datetime.date(2025, 12, 6), dx="cc", patient="P-b6-dec", list_id=lid("b6", 2025, 9)),
+        stay(b6, datetime.date(2026, 1, 10), dx="cc", patient="P-b6-dec", list_id=lid("b6", 2026, 0)),
+    ]
     for tenant, rows in ((w.a, rows_a), (w.b, rows_b)):
         region = await load(db, tenant, rows, zj)
         await small_hospitals(db, region, w, tenant)
@@ -249,16 +258,18 @@ async def test_upcoding_cmi_own_pay_rise_and_service_shortfall_by_hand(owner_db,
     assert (D(str(f.evidence["own_pay"])), D(str(f.evidence["cost"]))) == (D(6600), D(80000))
 
     short = by_rule(got, "service_shortfall")
-    assert set(short) == {w.b3}  # b4 fell 0.0182, b5's readmissions did not rise
-    f, cases = short[w.b3]
-    assert (f.figure, f.threshold, f.peer_value, f.unit, cases) == (D("0.1"), D("0.18"), D("0.2"), "share", [])
-    e = {k: D(str(v)) for k, v in f.evidence.items() if k.startswith(("high_rw", "readmission"))}
-    assert e == {
-        "high_rw_share": D("0.1"),
-        "high_rw_share_last_year": D("0.2"),
-        "readmission_rate": D("0.1"),
-        "readmission_rate_last_year": D(0),
-    }
+    assert set(short) == {w.b3, w.b6}  # b4 fell 0.0182, b5's readmissions did not rise
+    for h in (w.b3, w.b6):
+        f, cases = short[h]
+        assert (f.figure, f.threshold, f.peer_value, f.unit, cases) == (D("0.1"), D("0.18"), D("0.2"), "share", [])
+        e = {k: D(str(v)) for k, v in f.evidence.items() if k.startswith(("high_rw", "readmission"))}
+        assert e == {
+            "high_rw_share": D("0.1"),
+            "high_rw_share_last_year": D("0.2"),
+            "readmission_rate": D("0.1"),
+            "readmission_rate_last_year": D(0),
+        }
+        assert f.evidence["cases"] == 10  # b6's January 2026 stay is not one of 2025's
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -154,12 +154,12 @@ RULES: tuple[Rule, ...] = (
             "supervision_shortfall_high_rw",
             "supervision_shortfall_drop",
             "supervision_shortfall_readmission_rise",
-            "supervision_split_days",
             "supervision_hospital_min_cases",
         ),
         "A hospital whose share of high-weight cases (RW ≥ supervision_shortfall_high_rw) fell at least "
-        "supervision_shortfall_drop on last year while its unplanned readmissions within 31 days (or within "
-        "supervision_split_days) rose at least supervision_shortfall_readmission_rise. Needs a payment standard.",
+        "supervision_shortfall_drop on last year while its share of stays followed by an unplanned readmission "
+        "within 31 days (looked for into the next January) rose at least supervision_shortfall_readmission_rise. "
+        "Needs a payment standard.",
     ),
     Rule(
         "high_cost",

@@ -109,6 +109,7 @@ def params(
         "from": datetime.date(year, 1, 1),
         "to": datetime.date(year, 12, 1),
         "prev_from": datetime.date(year - 1, 1, 1),
+        "lookahead": datetime.date(year + 1, 2, 1),
         "split_from": datetime.date(year - 1, 12, 1),
         "exempt": list(policy.readmission_exempt_adrgs),
         "split_days": policy.supervision_split_days,

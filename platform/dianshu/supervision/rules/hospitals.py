@@ -3,6 +3,10 @@ per run in `sup_hstats` (STATS). Peers are the hospitals of the same level among
 (the region; the city for a city run) with at least supervision_hospital_min_cases cases, the hospital
 itself left out; a peer percentile is percentile_disc (a value the peers have, exact in NUMERIC).
 
+A stay is readmitted when the same patient's next stay at the hospital, unplanned, is admitted 0 to
+31 days after its discharge; that next stay is looked for into January of the next year (as the
+evaluation's D03 does), so the year's December counts as fully as last year's.
+
 The upcoding signals (MCC/CC share, CMI) carry the cases that drove their figure as evidence, not
 subjects: the year's cases grouped with MCC (or with MCC or CC, for the MCC/CC share's variant), or
 those whose RW is above the peers' CMI; at most EVIDENCE_CASES of them, the costliest (the highest
@@ -20,7 +24,7 @@ EVIDENCE_CASES = 1000
 
 STATS = f"""
 create temporary table sup_hstats on commit drop as
-with c0 as ({period_cases(":prev_from")}),
+with c0 as ({period_cases(":prev_from", lookahead=True)}),
 c1 as (
   select c0.*, lead(admit_time) over w as n_admit, lead(readmit_planned) over w as n_planned
   from c0 window w as (partition by tenant_id, hospital_id, patient_id order by admit_time, case_id)
@@ -30,6 +34,7 @@ c as (
          (c1.n_admit is not null and not c1.n_planned
           and c1.n_admit::date - c1.discharge_time::date between 0 and 31) as readmitted
   from c1 left join payment_standard_drg d on d.standard_id = :standard and d.drg = c1.drg
+  where c1.discharge_month <= :to  -- the next year's stays only as the readmissions they are
 )
 select c.tenant_id, c.hospital_id, h.level, extract(year from c.discharge_month)::int as year,
        count(*) as cases, sum(c.total_cost) as cost, sum(c.own_pay) as own_pay,
