@@ -103,6 +103,12 @@ def by_rule(got, rule):
 #   b3 2025 3 of 10 (0.3), no 2024: peers' 0.4, threshold 0.5: nothing.
 #   b4 2024 1 of 10, 2025 3 of 10: up 0.2 ≥ 0.1, but 3 − 1 = 2 < 2.846050 (z = 2.11): JUST UNDER the
 #      z-score of the jump; peers (0.4, 0.0909, 0.3): 0.4 + 0.1: nothing.
+# Region B, level 3, the MCC/CC share (no MCC at all: the MCC share is 0 against peers' 0, never above
+# 0 + 0.1), 2025 only:
+#   b5 6 CC + 4 none (MCC/CC share 0.6), b6 2 CC + 8 none (0.2), b7 1 CC + 9 none (0.1)
+#   b5: peers' percentile the 2nd of (0.1, 0.2) = 0.2; 0.6 > 0.3 and 6 − 2 = 4 ≥ 3.794733: FOUND,
+#       variant mcc_cc_peers, figure 0.6, threshold 0.3, peers' value 0.2; its evidence: the MCC or
+#       CC cases, its six CC stays. b6: peers (0.6, 0.1): 0.6 + 0.1: nothing; b7 neither.
 PLAN_M_A = {
     "a1": dx(6, 4),
     "a2": dx(2, 8),
@@ -119,12 +125,15 @@ PLAN_M_B = {  # name: (2024, 2025)
     "b2": (dx(0, 10), dx(1, 10)),
     "b3": (None, dx(3, 7)),
     "b4": (dx(1, 9), dx(3, 7)),
+    "b5": (None, dx(0, 6, 4)),
+    "b6": (None, dx(0, 2, 8)),
+    "b7": (None, dx(0, 1, 9)),
 }
 
 
 @pytest.fixture
 async def mcc_world(owner_db, db, dispatcher, builtin_versions):  # noqa: F811
-    w = await provision(owner_db, db, levels_a=(2, 2, 2, 3, 3, 3, 1, 1, 1), levels_b=(2, 2, 2, 2))
+    w = await provision(owner_db, db, levels_a=(2, 2, 2, 3, 3, 3, 1, 1, 1), levels_b=(2, 2, 2, 2, 3, 3, 3))
     zj = builtin_versions["zhejiang_2022"]
     await weighted_standard(db, w, zj)
     rows_a = []
@@ -146,7 +155,7 @@ async def test_upcoding_mcc_share_by_hand(db, mcc_world):
     got = by_rule(await findings(db, (w.a, w.b)), "upcoding_mcc_share")
     # a4 (just under the margin), a7 (under the z-score), b2 (just under the jump), b4 (under the
     # jump's z-score) and the peers have none.
-    assert set(got) == {w.a1, w.b1}
+    assert set(got) == {w.a1, w.b1, w.b5}
 
     f, cases = got[w.a1]
     assert (f.figure, f.threshold, f.peer_value, f.unit, f.level) == (D("0.6"), D("0.3"), D("0.2"), "share", "hospital")
@@ -174,6 +183,12 @@ async def test_upcoding_mcc_share_by_hand(db, mcc_world):
     assert (D(str(e["last_year_mcc_share"])), D(str(e["mcc_share"])), e["mcc_cases"]) == (D("0.1"), D("0.4"), 4)
     # This year's MCC cases only (2024's one is last year's figure).
     assert cases == [lid("b1", 2025, i) for i in range(4)]
+
+    f, cases = got[w.b5]
+    assert (f.figure, f.threshold, f.peer_value, f.unit) == (D("0.6"), D("0.3"), D("0.2"), "share")
+    e = f.evidence
+    assert (e["variant"], e["mcc_cases"], e["mcc_cc_cases"], D(str(e["peers_mcc_share"]))) == ("mcc_cc_peers", 0, 6, 0)
+    assert cases == [lid("b5", 2025, i) for i in range(6)]  # the MCC-or-CC cases (its CC stays)
 
 
 # ---------------------------------------------------------------------------------------------------
