@@ -45,17 +45,23 @@ def lid(name: str, year: int, i: int) -> str:
     return f"{name}-{year}-{i:02d}"
 
 
-def series(w, name: str, year: int, dxs, *, own: int = 500, readmit: bool = False):
+def series(w, name: str, year: int, dxs, *, own: int = 500, readmit: bool = False, totals=None):
     """Hospital `name`'s stays of `year`, stay i discharged on the 6th of month i + 1 (list id
-    name-year-ii), dx by stay. `readmit`: stay 1 is stay 0's patient again, discharged 20 January
-    after 5 days: admitted 15 January, 9 days after stay 0's discharge (6 January), unplanned."""
+    name-year-ii), dx by stay, 8,000 yuan (or totals[i]). `readmit`: stay 1 is stay 0's patient
+    again, discharged 20 January after 5 days: admitted 15 January, 9 days after stay 0's discharge
+    (6 January), unplanned."""
     rows = []
     for i, dx in enumerate(dxs):
         discharged = datetime.date(year, i + 1, 6)
         patient = f"P-{name}-{year}-{i}"
         if readmit and i == 1:
             discharged, patient = datetime.date(year, 1, 20), f"P-{name}-{year}-0"
-        rows.append(stay(w.hospitals[name], discharged, dx=dx, own=own, patient=patient, list_id=lid(name, year, i)))
+        total = (totals or {}).get(i, 8000)
+        rows.append(
+            stay(
+                w.hospitals[name], discharged, dx=dx, own=own, patient=patient, list_id=lid(name, year, i), total=total
+            )
+        )
     return rows
 
 
@@ -80,7 +86,7 @@ def by_rule(got, rule):
 # the MCC share alone is judged.
 #
 # Region A, 2025, 10 stays each; three level groups, so each test hospital has its own peers:
-#   level 2: a1 6 MCC (0.6), a2 2 (0.2), a3 1 (0.1)
+#   level 2: a1 6 MCC (0.6; its stay 05 costs 9,000), a2 2 (0.2), a3 1 (0.1)
 #     a1: peers a2, a3: percentile the 2nd of (0.1, 0.2) = 0.2; 0.6 > 0.2 + 0.1 = 0.3, and
 #         6 − 10 × 0.2 = 4 ≥ 3 × sqrt(10 × 0.2 × 0.8) = 3 × 1.264911 = 3.794733 (z = 4 / 1.264911 = 3.16):
 #         FOUND, variant mcc_peers, figure 0.6, threshold 0.3, peers' value 0.2.
@@ -138,7 +144,8 @@ async def mcc_world(owner_db, db, dispatcher, builtin_versions):  # noqa: F811
     await weighted_standard(db, w, zj)
     rows_a = []
     for name, dxs in PLAN_M_A.items():
-        rows_a += series(w, name, 2025, dxs, own=700 if name == "a9" else 500, readmit=name == "a5")
+        totals = {5: 9000} if name == "a1" else None  # a1's last MCC stay the costliest (the evidence's order)
+        rows_a += series(w, name, 2025, dxs, own=700 if name == "a9" else 500, readmit=name == "a5", totals=totals)
     rows_b = []
     for name, (last, this) in PLAN_M_B.items():
         rows_b += series(w, name, 2025, this) + (series(w, name, 2024, last) if last else [])
@@ -150,8 +157,8 @@ async def mcc_world(owner_db, db, dispatcher, builtin_versions):  # noqa: F811
     return w, region_a, region_b
 
 
-async def test_upcoding_mcc_share_by_hand(db, mcc_world):
-    w, _, _ = mcc_world
+async def test_upcoding_mcc_share_by_hand(db, mcc_world, monkeypatch):
+    w, region_a, _ = mcc_world
     got = by_rule(await findings(db, (w.a, w.b)), "upcoding_mcc_share")
     # a4 (just under the margin), a7 (under the z-score), b2 (just under the jump), b4 (under the
     # jump's z-score) and the peers have none.
@@ -189,6 +196,14 @@ async def test_upcoding_mcc_share_by_hand(db, mcc_world):
     e = f.evidence
     assert (e["variant"], e["mcc_cases"], e["mcc_cc_cases"], D(str(e["peers_mcc_share"]))) == ("mcc_cc_peers", 0, 6, 0)
     assert cases == [lid("b5", 2025, i) for i in range(6)]  # the MCC-or-CC cases (its CC stays)
+
+    # The evidence is bounded (EVIDENCE_CASES, here 3): the costliest first, then by list id: a1's
+    # stay 05 (9,000 yuan), then 00 and 01 (8,000). The open finding follows the re-run.
+    monkeypatch.setattr("dianshu.supervision.run.EVIDENCE_CASES", 3)
+    await supervise(db, region_a, w.a)
+    f, cases = by_rule(await findings(db, (w.a,)), "upcoding_mcc_share")[w.a1]
+    assert cases == [lid("a1", 2025, i) for i in (0, 1, 5)]
+    assert (f.evidence["evidence_cases"], f.evidence["mcc_cases"]) == (3, 6)
 
 
 # ---------------------------------------------------------------------------------------------------
