@@ -31,8 +31,11 @@ def test_every_rule_is_catalogued_with_known_parameters_and_violations():
         assert set(r.parameters) <= names, r.code
         assert all(p in D for p in r.parameters), r.code
         assert r.violation is None or r.violation in VIOLATION_MULTIPLES, r.code
-        # A hospital-level signal has no cases to mark.
-        assert r.level == "case" or r.violation is None, r.code
+        # A hospital-level signal has no case of its own to mark: only the upcoding signals write a
+        # violation, on the evidence cases the confirming auditor names.
+        assert r.level == "case" or r.violation is None or r.code in ("upcoding_mcc_share", "upcoding_cmi"), r.code
+    hospital_violations = {r.code: r.violation for r in RULES if r.level == "hospital" and r.violation}
+    assert hospital_violations == {"upcoding_mcc_share": "upcoding", "upcoding_cmi": "upcoding"}
     supervision = [f.name for f in fields(Policy) if f.name.startswith("supervision_")]
     assert supervision and all(p in D for p in supervision)
     # The parameters are one block of Policy.

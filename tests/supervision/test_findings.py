@@ -178,8 +178,9 @@ async def test_confirming_again_writes_and_audits_nothing(db, city, split_year):
 
 
 async def test_serious_is_refused_for_a_rule_that_confirms_no_violation(db, city, split_year):
-    """A hospital-level rule (upcoding by MCC share) writes no case violation, so there is nothing
-    to deduct: confirming it as serious is refused on `serious`; confirming it plainly works."""
+    """A hospital-level rule without a violation kind (cost per case above the level's) writes no
+    case violation, so there is nothing to deduct: confirming it as serious is refused on `serious`;
+    confirming it plainly works."""
     region = split_year
     await supervise(db, region, city.a)
     ((f, _),) = await findings(db, (city.a,), "split_admission")
@@ -189,15 +190,15 @@ async def test_serious_is_refused_for_a_rule_that_confirms_no_violation(db, city
             text("""
             insert into supervision_finding (tenant_id, id, hospital_id, rule, level, year, month, fingerprint,
                 patient_id, severity, state, stale, figure, threshold, peer_value, unit, evidence, last_seen_run)
-            select tenant_id, :id, hospital_id, 'upcoding_mcc_share', 'hospital', year, month, md5(fingerprint),
+            select tenant_id, :id, hospital_id, 'high_cost', 'hospital', year, month, md5(fingerprint),
                    null, severity, 'open', false, figure, threshold, peer_value, unit, evidence, last_seen_run
             from supervision_finding where id = :f"""),
             {"id": hospital_level, "f": f.id},
         )
     async with scoped_session(db, region) as s:
         with pytest.raises(service.FindingRefused) as e:
-            await service.decide(s, region, hospital_level, "confirmed", "the hospital's MCC share", True)
+            await service.decide(s, region, hospital_level, "confirmed", "the hospital's cost per case", True)
         assert (e.value.field, e.value.kind) == ("serious", "invalid")
     async with scoped_session(db, region) as s:
-        done = await service.decide(s, region, hospital_level, "confirmed", "the hospital's MCC share")
+        done = await service.decide(s, region, hospital_level, "confirmed", "the hospital's cost per case")
     assert (done.state, done.serious) == ("confirmed", False)

@@ -17,7 +17,7 @@ from tests.supervision.test_anomaly import run, world, zj  # noqa: F401
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
 
-async def _finding(s, tenant, hospital, rule, level, cases, state="open"):
+async def _finding(s, tenant, hospital, rule, level, cases, state="open", subject=True):
     fid = uuid.uuid4()
     await s.execute(
         text(
@@ -31,9 +31,9 @@ async def _finding(s, tenant, hospital, rule, level, cases, state="open"):
         await s.execute(
             text(
                 "insert into supervision_finding_case (tenant_id, finding_id, list_id, hospital_id, case_id, subject) "
-                "values (:t, :f, :l, :h, :c, true)"
+                "values (:t, :f, :l, :h, :c, :s)"
             ),
-            {"t": tenant, "f": fid, "l": list_id, "h": hospital, "c": case_id},
+            {"t": tenant, "f": fid, "l": list_id, "h": hospital, "c": case_id, "s": subject},
         )
     return fid
 
@@ -55,6 +55,11 @@ async def test_open_findings_are_ordered_by_their_anomaly_scores(db, world):  # 
         planted = await _finding(s, w.a, w.a2, "split_admission", "case", [("PLANTED", cases["PLANTED"][0])])
         plain = await _finding(s, w.a, w.hospitals["a1"], "bed_hanging", "case", [(ordinary, cases[ordinary][0])])
         hospital = await _finding(s, w.a, w.hospitals["a3"], "high_cost", "hospital", [])
+        # An upcoding signal lists its evidence cases: it still takes its hospital's mean, not their score.
+        a3_case = next(lid for lid, (_, h) in sorted(cases.items()) if h == w.hospitals["a3"])
+        signal = await _finding(
+            s, w.a, w.hospitals["a3"], "upcoding_mcc_share", "hospital", [(a3_case, cases[a3_case][0])], subject=False
+        )
         decided = await _finding(s, w.a, w.a2, "upcoding", "case", [("PLANTED", cases["PLANTED"][0])], "dismissed")
 
     # The anomaly job sets the open findings' priorities at its end.
@@ -76,6 +81,7 @@ async def test_open_findings_are_ordered_by_their_anomaly_scores(db, world):  # 
         assert got[planted] == score["PLANTED"]
         assert got[plain] == score[ordinary]
         assert got[hospital] == mean[w.hospitals["a3"]]
+        assert got[signal] == mean[w.hospitals["a3"]] != score[a3_case]
         assert got[decided] is None  # decided before the run: its priority is left alone
         # The planted case is the most unusual of the region: its finding heads the queue.
         queue = (

@@ -116,3 +116,34 @@ async def load(db: Database, tenant: str, rows: list[dict[str, str]], zj: uuid.U
 
 async def standard(db: Database, w: World, zj: uuid.UUID) -> uuid.UUID:
     return await publish_standard(db, w, zj)  # only .city and .tenants are read
+
+
+# Base points of the world's three DRGs for the rules that read relative weights (RW = base points /
+# 100): ES21 (MCC) 2, ES23 (CC) 1, ES25 (none) 0.5; each at 8,000 yuan, so a world stay is a normal case.
+WEIGHTS = {"ES21": 200, "ES23": 100, "ES25": 50}
+
+
+async def weighted_standard(db: Database, w: World, zj: uuid.UUID, weights: dict[str, int] = WEIGHTS) -> uuid.UUID:
+    """The city's payment standard under `zj`, in force from 2025-01-01, with `weights` (base points)."""
+    from dianshu.standards.models import PaymentStandard, PaymentStandardDrg
+    from dianshu.standards.service import publish_payment_standard
+
+    async with scoped_session(db, scope_for(Role.city_admin, w.tenants)) as s:
+        std = PaymentStandard(
+            city_code=w.city,
+            scheme_version_id=zj,
+            label=f"weighted {w.city}",
+            avg_cost_all=Decimal("8000.00"),
+            source="import",
+            parameters={},
+            created_by="tests",
+        )
+        s.add(std)
+        await s.flush()
+        for drg, points in weights.items():
+            s.add(
+                PaymentStandardDrg(standard_id=std.id, drg=drg, cases=100, avg_cost=Decimal(8000), base_points=points)
+            )
+        await s.flush()
+        await publish_payment_standard(s, std.id, datetime.date(2025, 1, 1))
+        return std.id

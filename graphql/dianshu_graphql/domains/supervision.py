@@ -51,7 +51,13 @@ FindingResult = Annotated[
 # The bureau decides: the region's (and the city's) administrators.
 DECIDERS = (Role.region_admin, Role.city_admin)
 READ_FINDINGS = Allow(*ANYONE)
-INPUT_FIELDS = {"id": "input.finding", "reason": "input.reason", "state": "input.finding", "cases": "input.finding"}
+INPUT_FIELDS = {
+    "id": "input.finding",
+    "reason": "input.reason",
+    "state": "input.finding",
+    "serious": "input.serious",
+    "cases": "input.cases",
+}
 
 
 async def fetch_finding(info: Info, tenant: str, finding_id: uuid.UUID) -> SupervisionFinding | None:
@@ -93,13 +99,15 @@ ORDER_PRIORITY = func.coalesce(-FindingRow.priority, cast(literal("Infinity"), N
 ORDER_SEVERITY = case((FindingRow.severity == "high", 0), (FindingRow.severity == "medium", 1), else_=2)
 
 
-async def _decide(info: Info, tenant: str, value: strawberry.ID, state: str, reason: str, serious: bool) -> Any:
+async def _decide(
+    info: Info, tenant: str, value: strawberry.ID, state: str, reason: str, serious: bool, cases: list[str] | None
+) -> Any:
     fid = _finding_id(value)
     if isinstance(fid, ValidationError):
         return fid
     try:
         async with info.context.session() as s:
-            f = await service.decide(s, info.context.scope, fid, state, reason, serious, tenant=tenant)
+            f = await service.decide(s, info.context.scope, fid, state, reason, serious, tenant=tenant, cases=cases)
             return FindingPayload(finding=SupervisionFinding.of(f))
     except service.FindingRefused as e:
         return as_union(e, path=lambda f: INPUT_FIELDS.get(f, f), message=str(e))
@@ -200,15 +208,16 @@ class SupervisionMutation:
 
     @strawberry.mutation(
         description="Confirm a finding (the bureau): its cases' points are withdrawn in the next points run and, "
-        "serious, multiple × b deducted (SPEC section 5). The same decision again changes nothing.",
+        "serious, multiple × b deducted (SPEC section 5). A hospital-level upcoding signal: the cases named in "
+        "`cases` (among its evidence cases) are the violations. The same decision again changes nothing.",
         extensions=[Allow(*DECIDERS)],
     )
     async def confirm_finding(self, info: Info, input: ConfirmFindingInput) -> FindingResult:
-        return await _decide(info, input.tenant, input.finding, "confirmed", input.reason, input.serious)
+        return await _decide(info, input.tenant, input.finding, "confirmed", input.reason, input.serious, input.cases)
 
     @strawberry.mutation(
         description="Dismiss a finding (the bureau), saying why. The same decision again changes nothing.",
         extensions=[Allow(*DECIDERS)],
     )
     async def dismiss_finding(self, info: Info, input: DecideFindingInput) -> FindingResult:
-        return await _decide(info, input.tenant, input.finding, "dismissed", input.reason, False)
+        return await _decide(info, input.tenant, input.finding, "dismissed", input.reason, False, None)

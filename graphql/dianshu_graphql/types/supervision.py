@@ -40,7 +40,11 @@ class FindingSeverity(Enum):
 @strawberry.enum(description="What a rule judges: one case (or a patient's cases), or a hospital's year.")
 class SupervisionLevel(Enum):
     case = strawberry.enum_value("case", description="Case-level: its findings name cases.")
-    hospital = strawberry.enum_value("hospital", description="Hospital-level signal: no cases, a figure.")
+    hospital = strawberry.enum_value(
+        "hospital",
+        description="Hospital-level signal: a figure; an upcoding signal also lists the cases that drove it, "
+        "as evidence (not subjects until a confirmation names them).",
+    )
 
 
 def camel(name: str) -> str:
@@ -56,8 +60,9 @@ class SupervisionRule:
     level: SupervisionLevel
     severity: FindingSeverity = strawberry.field(description="Its findings' severity.")
     violation: str | None = strawberry.field(
-        description="The violation kind (ViolationMultiples) a confirmation writes on the finding's cases; "
-        "null: a hospital-level signal or a pattern that is no violation of its own (nothing is written)."
+        description="The violation kind (ViolationMultiples) a confirmation writes on the finding's cases (a "
+        "hospital-level upcoding signal: on the cases named on confirming it); null: a hospital-level signal "
+        "with no case to mark or a pattern that is no violation of its own (nothing is written)."
     )
     parameters: list[str] = strawberry.field(description="Its policy parameters (PolicyParameters' names).")
     description: str
@@ -97,7 +102,10 @@ class FindingCase:
     list_id: str = strawberry.field(description="The settlement list's id (结算清单号).")
     hospital: str
     case_id: int = strawberry.field(description="The case version's id when last found.")
-    subject: bool = strawberry.field(description="Whether a confirmation marks this case (a split's readmission).")
+    subject: bool = strawberry.field(
+        description="Whether a confirmation marks this case (a split's readmission; for a hospital-level upcoding "
+        "signal, the cases named on confirming it)."
+    )
 
 
 def finding_cases_loader(ctx: Any) -> DataLoader[tuple[str, str], list[Any]]:
@@ -167,6 +175,7 @@ class SupervisionFinding(node.Node):
     )
     def evidence(self, info: Info) -> FindingEvidence:
         return redacted(self.full_evidence, self.level, info.context.scope.hospital_id is not None)
+
     priority: Decimal | None = strawberry.field(description="The audit queue's order (the anomaly score), if set.")
     detected_at: datetime.datetime
     last_seen_at: datetime.datetime
@@ -239,6 +248,14 @@ class ConfirmFindingInput:
     finding: strawberry.ID = strawberry.field(description="The finding (its id or databaseId).")
     serious: bool = strawberry.field(description="Serious: multiple × b is deducted too (SPEC section 5).")
     reason: str = strawberry.field(description="Why (required).")
+    cases: list[str] | None = strawberry.field(
+        default=None,
+        description="A hospital-level upcoding signal (a rule of level hospital with a violation kind): the "
+        "list ids, among the finding's cases, that the audit found upcoded; each gets the rule's violation "
+        "(its points withdrawn, and, serious, multiple × b deducted). None or empty: the signal is confirmed "
+        "and no violation is written (serious then refused). Refused on any other rule. Part of the decision: "
+        "a retry names the same cases.",
+    )
 
 
 @strawberry.type(description="The supervision run (supervision.run) started: poll job(id) for its status.")

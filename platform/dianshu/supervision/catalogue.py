@@ -1,7 +1,9 @@
 """The rule catalogue (智能监管规则目录): every rule's stable code, names, level, default severity, the
-violation kind a confirmation writes on its cases (None: a hospital-level signal, or a pattern that
-is no violation of its own) and its policy parameters (dianshu.settlement.arithmetic.policy.Policy,
-prefixed supervision_). Printed by `dianshu supervision rules`, served as supervisionRules."""
+violation kind a confirmation writes on its cases (None: a hospital-level signal with no case to
+mark, or a pattern that is no violation of its own; for a hospital-level upcoding signal, on the
+evidence cases the confirming auditor names) and its policy parameters
+(dianshu.settlement.arithmetic.policy.Policy, prefixed supervision_). Printed by `dianshu supervision
+rules`, served as supervisionRules."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ class Rule:
     name_en: str
     level: str  # case | hospital
     severity: str  # low | medium | high
-    violation: str | None  # the case_violation kind a confirmation writes
+    violation: str | None  # the case_violation kind a confirmation writes (hospital-level: on the named cases)
     parameters: tuple[str, ...]
     description: str
 
@@ -91,7 +93,7 @@ RULES: tuple[Rule, ...] = (
         "Upcoding: MCC/CC share far above peers",
         "hospital",
         "high",
-        None,
+        "upcoding",
         (
             "supervision_peer_percentile",
             "supervision_upcoding_share_margin",
@@ -102,7 +104,9 @@ RULES: tuple[Rule, ...] = (
         "Among a hospital's cases in split ADRGs (DRG ending 1, 3 or 5), its share grouped with MCC (ending 1) "
         "or with MCC or CC (ending 1 or 3) above its level peers' supervision_peer_percentile percentile plus "
         "supervision_upcoding_share_margin, or up supervision_upcoding_jump on last year; in either case by at "
-        "least supervision_upcoding_z binomial standard errors (the excess is not chance in a small hospital).",
+        "least supervision_upcoding_z binomial standard errors (the excess is not chance in a small hospital). "
+        "Cases: the year's MCC cases (MCC or CC cases for the MCC/CC share), as evidence; a confirmation marks "
+        "those the audit found upcoded, named by the auditor.",
     ),
     Rule(
         "upcoding_cmi",
@@ -110,11 +114,12 @@ RULES: tuple[Rule, ...] = (
         "Upcoding: CMI far above peers",
         "hospital",
         "medium",
-        None,
+        "upcoding",
         ("supervision_peer_percentile", "supervision_upcoding_cmi_margin", "supervision_hospital_min_cases"),
         "A hospital's CMI (mean RW = base points / 100 of the standard in force) above its level peers' "
         "supervision_peer_percentile percentile × (1 + supervision_upcoding_cmi_margin). Needs a published "
-        "payment standard in force; without one the rule is skipped.",
+        "payment standard in force; without one the rule is skipped. Cases: the year's cases whose RW is above the "
+        "peers' CMI, as evidence; a confirmation marks those the audit found upcoded, named by the auditor.",
     ),
     Rule(
         "own_pay_rise",
@@ -149,12 +154,12 @@ RULES: tuple[Rule, ...] = (
             "supervision_shortfall_high_rw",
             "supervision_shortfall_drop",
             "supervision_shortfall_readmission_rise",
-            "supervision_split_days",
             "supervision_hospital_min_cases",
         ),
         "A hospital whose share of high-weight cases (RW ≥ supervision_shortfall_high_rw) fell at least "
-        "supervision_shortfall_drop on last year while its unplanned readmissions within 31 days (or within "
-        "supervision_split_days) rose at least supervision_shortfall_readmission_rise. Needs a payment standard.",
+        "supervision_shortfall_drop on last year while its share of stays followed by an unplanned readmission "
+        "within 31 days (looked for into the next January) rose at least supervision_shortfall_readmission_rise. "
+        "Needs a payment standard.",
     ),
     Rule(
         "high_cost",

@@ -1,6 +1,7 @@
 """The audit queue's order (issue 12, item 6): each open finding's priority is the anomaly score of
 its cases in the latest anomaly run of its tenant and year (the highest of them), or, for a
-hospital-level finding (no cases), the hospital's mean case score in that run. Both are on the
+hospital-level finding (whose cases are evidence of a signal, not its subject), the hospital's mean
+case score in that run. Both are on the
 model's 0–100 scale, so the queue (findings by priority, then severity) puts the most unusual
 first. Recomputed when either side changes: at the end of an anomaly run and of a supervision run;
 a decided finding keeps the priority it was decided with."""
@@ -28,6 +29,7 @@ with run as (
     from supervision_finding f
     join supervision_finding_case fc on fc.tenant_id = f.tenant_id and fc.finding_id = f.id
     where f.tenant_id = any(cast(:tenants as text[])) and f.year = :year and f.state = 'open'
+      and f.level = 'case'
 ), run_scores as materialized (
     select a.tenant_id, a.hospital_id, a.list_id, a.score
     from run r join case_anomaly a on a.tenant_id = r.tenant_id and a.run_id = r.id

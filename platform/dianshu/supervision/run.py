@@ -45,7 +45,7 @@ from dianshu.supervision.catalogue import BY_CODE, RULES
 from dianshu.supervision.queue import prioritise
 from dianshu.supervision.rules import HITS_TABLE, NEEDS_STANDARD, YEAR_WIDE
 from dianshu.supervision.rules import RULES as SQL
-from dianshu.supervision.rules.hospitals import STATS
+from dianshu.supervision.rules.hospitals import EVIDENCE_CASES, STATS
 from dianshu.tenancy.models import Tenant
 
 SUPERVISION_RUN = "supervision.run"
@@ -110,6 +110,7 @@ def params(
         "from": datetime.date(year, 1, 1),
         "to": datetime.date(year, 12, 1),
         "prev_from": datetime.date(year - 1, 1, 1),
+        "lookahead": datetime.date(year + 1, 2, 1),
         "split_from": datetime.date(year - 1, 12, 1),
         "exempt": list(policy.readmission_exempt_adrgs),
         "split_days": policy.supervision_split_days,
@@ -136,6 +137,7 @@ def params(
         "sf_readm_rise": policy.supervision_shortfall_readmission_rise,
         "cost_ratio": policy.supervision_high_cost_ratio,
         "own_max": policy.supervision_own_pay_max_share,
+        "evidence_cases": EVIDENCE_CASES,
     }
 
 

@@ -11,9 +11,12 @@ INSERT = """insert into sup_hits (tenant_id, hospital_id, rule, level, severity,
   list_ids, case_ids, subjects, figure, threshold, peer_value, unit, evidence)"""
 
 
-def period_cases(since: str = ":from") -> str:
+def period_cases(since: str = ":from", lookahead: bool = False) -> str:
     """The current, active cases of the run's tenants discharged from `since` to the year's end, with
-    their grouping under the run's scheme version (none when not grouped)."""
+    their grouping under the run's scheme version (none when not grouped). `lookahead`: also the
+    stays admitted before :lookahead (1 February of the next year: a readmission within 31 days of a
+    December discharge), for the caller to look at and leave out of the year's figures."""
+    until = "(r.discharge_month <= :to or r.admit_time < :lookahead)" if lookahead else "r.discharge_month <= :to"
     return f"""
     select r.tenant_id, r.id as case_id, r.hospital_id, r.list_id, r.patient_id, r.admit_time,
            r.discharge_time, r.los_days, r.readmit_planned, r.procedures, r.charges, r.total_cost,
@@ -22,7 +25,7 @@ def period_cases(since: str = ":from") -> str:
     from case_record r
     left join case_grouping g on g.tenant_id = r.tenant_id and g.case_id = r.id and g.version_id = :version
     where r.tenant_id = any(:tenants) and {current_cases("r")}
-      and r.discharge_month >= {since} and r.discharge_month <= :to"""
+      and r.discharge_month >= {since} and {until}"""
 
 
 def _charge(i: int) -> str:

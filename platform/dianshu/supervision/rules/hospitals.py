@@ -1,16 +1,30 @@
 """Hospital-level signals, over the per-hospital figures of the year and the year before, staged once
 per run in `sup_hstats` (STATS). Peers are the hospitals of the same level among the run's tenants
 (the region; the city for a city run) with at least supervision_hospital_min_cases cases, the hospital
-itself left out; a peer percentile is percentile_disc (a value the peers have, exact in NUMERIC)."""
+itself left out; a peer percentile is percentile_disc (a value the peers have, exact in NUMERIC).
+
+A stay is readmitted when the same patient's next stay at the hospital, unplanned, is admitted 0 to
+31 days after its discharge; that next stay is looked for into January of the next year (as the
+evaluation's D03 does), so the year's December counts as fully as last year's.
+
+The upcoding signals (MCC/CC share, CMI) carry the cases that drove their figure as evidence, not
+subjects: the year's cases grouped with MCC (or with MCC or CC, for the MCC/CC share's variant), or
+those whose RW is above the peers' CMI; at most EVIDENCE_CASES of them, the costliest (the highest
+RW) first. An auditor confirming the signal names among them the cases the audit found upcoded
+(supervision.service.decide), and only those become violations."""
 
 from __future__ import annotations
 
 from dianshu.grouping.drg_codes import split_adrg_sql, with_complication_sql, with_mcc_sql
 from dianshu.supervision.rules.cases import INSERT, period_cases
 
+# The most cases an upcoding signal attaches as evidence (bind :evidence_cases): a large hospital's
+# year has thousands of MCC cases; the finding's case list stays readable in one answer.
+EVIDENCE_CASES = 1000
+
 STATS = f"""
 create temporary table sup_hstats on commit drop as
-with c0 as ({period_cases(":prev_from")}),
+with c0 as ({period_cases(":prev_from", lookahead=True)}),
 c1 as (
   select c0.*, lead(admit_time) over w as n_admit, lead(readmit_planned) over w as n_planned
   from c0 window w as (partition by tenant_id, hospital_id, patient_id order by admit_time, case_id)
@@ -20,6 +34,7 @@ c as (
          (c1.n_admit is not null and not c1.n_planned
           and c1.n_admit::date - c1.discharge_time::date between 0 and 31) as readmitted
   from c1 left join payment_standard_drg d on d.standard_id = :standard and d.drg = c1.drg
+  where c1.discharge_month <= :to  -- the next year's stays only as the readmissions they are
 )
 select c.tenant_id, c.hospital_id, h.level, extract(year from c.discharge_month)::int as year,
        count(*) as cases, sum(c.total_cost) as cost, sum(c.own_pay) as own_pay,
@@ -54,13 +69,32 @@ def _with(share: str, figure: str = "share") -> str:
     )"""
 
 
-def _select(rule: str, figure: str, threshold: str, peer: str, unit: str, evidence: str, where: str) -> str:
+def evidence_cases(where: str, order: str, join: str = "") -> str:
+    """A lateral join on the hits `y` (hospitals of the year): the list ids and case ids (ev_lists,
+    ev_ids) of at most :evidence_cases of the hospital's cases of the year meeting `where` (on the
+    period case `c`, and `join`'s tables), in `order`."""
+    return f"""cross join lateral (
+      select coalesce(array_agg(e.list_id order by e.n), array[]::text[]) as ev_lists,
+             coalesce(array_agg(e.case_id order by e.n), array[]::bigint[]) as ev_ids
+      from (select c.list_id, c.case_id, row_number() over (order by {order}) as n
+            from ({period_cases()}) c {join}
+            where c.tenant_id = y.tenant_id and c.hospital_id = y.hospital_id and {where}
+            order by {order} limit :evidence_cases) e
+    ) ev"""
+
+
+def _select(
+    rule: str, figure: str, threshold: str, peer: str, unit: str, evidence: str, where: str, cases: str = ""
+) -> str:
+    """A hit for each hospital of `x` meeting `where`; `cases`: an evidence_cases() join (none: no cases)."""
+    lists, ids = ("ev_lists", "ev_ids") if cases else ("array[]::text[]", "array[]::bigint[]")
+    count = ", 'evidence_cases', cardinality(ev_lists)" if cases else ""
     return f"""{INSERT}
     {_with_for[rule]}
     select tenant_id, hospital_id, '{rule}', 'hospital', :severity, cast(:year as text), null, null,
-           array[]::text[], array[]::bigint[], array[]::text[], {figure}, {threshold}, {peer}, '{unit}',
-           jsonb_build_object('cases', cases, 'level', level, 'peers', peers, {evidence})
-    from x where {where}"""
+           {lists}, {ids}, array[]::text[], {figure}, {threshold}, {peer}, '{unit}',
+           jsonb_build_object('cases', cases, 'level', level, 'peers', peers, {evidence}{count})
+    from (select * from x where {where}) y {cases}"""
 
 
 _CMI = "s.cmi"
@@ -100,6 +134,11 @@ def upcoding_mcc_share() -> str:
     }
     variants = ", ".join(f"case when {cond} then '{name}' end" for name, cond in hits.items())
     mcc_hit = f"({hits['mcc_peers']} or {hits['mcc_jump']})"
+    # The evidence: the MCC cases when the MCC share was hit, else the MCC or CC cases.
+    cases = evidence_cases(
+        f"(case when y.by_mcc then {with_mcc_sql('c.drg')} else {with_complication_sql('c.drg')} end)",
+        "c.total_cost desc, c.list_id",
+    )
     return f"""{INSERT}
     with cur as (select s.*, {m} as m, {c} as c {base} and s.year = :year),
     prev as (select s.tenant_id, s.hospital_id, {m} as m, {c} as c {base} and s.year = :year - 1),
@@ -110,7 +149,7 @@ def upcoding_mcc_share() -> str:
       from cur left join prev using (tenant_id, hospital_id)
     )
     select tenant_id, hospital_id, 'upcoding_mcc_share', 'hospital', :severity, cast(:year as text), null, null,
-           array[]::text[], array[]::bigint[], array[]::text[],
+           ev_lists, ev_ids, array[]::text[],
            case when {mcc_hit} then m else c end,
            case when {hits["mcc_peers"]} then peer_m + :cc_margin when {hits["mcc_jump"]} then prev_m + :cc_jump
                 when {hits["mcc_cc_peers"]} then peer_c + :cc_margin else prev_c + :cc_jump end,
@@ -119,12 +158,14 @@ def upcoding_mcc_share() -> str:
                               'mcc_cases', mcc_cases, 'mcc_cc_cases', cc_cases, 'mcc_share', m, 'mcc_cc_share', c,
                               'peers_mcc_share', peer_m, 'peers_mcc_cc_share', peer_c,
                               'last_year_mcc_share', prev_m, 'last_year_mcc_cc_share', prev_c,
-                              'percentile', cast(:pct as numeric),
+                              'percentile', cast(:pct as numeric), 'evidence_cases', cardinality(ev_lists),
                               'variant', array_to_string(array_remove(array[{variants}], null), ','))
-    from x where {" or ".join(hits.values())}"""
+    from (select x.*, {mcc_hit} as by_mcc from x where {" or ".join(hits.values())}) y {cases}"""
 
 
 def upcoding_cmi() -> str:
+    """The evidence: the year's cases whose RW is above the peers' CMI (they pull the mean up), the
+    highest RW first."""
     return _select(
         "upcoding_cmi",
         "share",
@@ -133,6 +174,11 @@ def upcoding_cmi() -> str:
         "cmi",
         "'rw_cases', rw_cases, 'last_year', prev_share, 'percentile', cast(:pct as numeric)",
         "peer is not null and share > peer * (1 + :cmi_margin)",
+        evidence_cases(
+            "d.base_points / 100 > y.peer",
+            "d.base_points desc, c.total_cost desc, c.list_id",
+            "join payment_standard_drg d on d.standard_id = :standard and d.drg = c.drg",
+        ),
     )
 
 
