@@ -13,6 +13,7 @@ import functools
 import io
 import itertools
 import math
+import threading
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -20,6 +21,8 @@ from markupsafe import Markup
 
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "Microsoft YaHei", "SimSun")
 BAR_COLOUR, LINE_COLOUR = "#5b8fc7", "#c0392b"
+# rc_context sets matplotlib's global rcParams: one chart at a time (the API draws in threads).
+_LOCK = threading.Lock()
 
 
 @functools.cache
@@ -95,7 +98,7 @@ def bar_line_svg(
         "font.size": 9,
         "axes.unicode_minus": False,
     }
-    with rc_context(params):
+    with _LOCK, rc_context(params):
         fig = Figure(figsize=(max(width, 0.8 * len(labels)), height), layout="constrained")
         ax = fig.add_subplot()
         x = list(range(len(labels)))

@@ -49,7 +49,7 @@ def _period(data: dict[str, Any], f: Formatter) -> str:
     return text("statement.period.annual", f.lang, year=run["year"])
 
 
-def _title(data: dict[str, Any], lang: Lang) -> str:
+def statement_title(data: dict[str, Any], lang: Lang) -> str:
     doc = text(f"doc.{data['run']['kind']}", lang)
     return text("statement.title", lang, hospital=data["hospital_name"], period=_period(data, Formatter(lang)), doc=doc)
 
@@ -149,7 +149,7 @@ def to_xlsx(data: dict[str, Any], lang: Lang = Lang.zh) -> bytes:
     """One workbook: the summary, the monthly lines and the region's ledger, a sheet each."""
     ts = tables(data, lang)
     return workbook_bytes(
-        [ts[k] for k in TABLES], lang, sheets=[text(SHEETS[k], lang) for k in TABLES], title=_title(data, lang)
+        [ts[k] for k in TABLES], lang, sheets=[text(SHEETS[k], lang) for k in TABLES], title=statement_title(data, lang)
     )
 
 
@@ -191,7 +191,7 @@ def to_html(data: dict[str, Any], lang: Lang = Lang.zh, *, now: datetime.datetim
         lang,
         bureau=t("bureau", city=data.get("city_name") or data.get("region_name") or data["tenant"]),
         orientation="portrait",
-        title=_title(data, lang),
+        title=statement_title(data, lang),
         region_name=data.get("region_name") or data["tenant"],
         ledger=t(f"ledger.{run['ledger']}"),
         status=t(f"status.{run['status']}"),
