@@ -50,6 +50,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "statement.months_section": ("按月点数与拨付", "Points and payment by month"),
     "statement.ledger_section": ("统筹区账户", "The region's ledger"),
     "statement.chart": ("按月点数（柱）与拨付金额（线）", "Points (bars) and payment (line) by month"),
+    "statement.pv_chart": ("预结算点值（按月）", "Provisional point value by month"),
     "statement.summary": ("结算汇总", "Statement summary"),
     "statement.months": ("按月明细", "Monthly lines"),
     "statement.ledger_table": ("统筹区账户", "Region ledger"),

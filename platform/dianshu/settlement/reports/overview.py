@@ -87,7 +87,7 @@ def overview_html(
                 "title": t("city.chart", ledger=t(f"ledger.{ledger}")),
                 "svg": bar_line_svg(
                     [r.get("name") or r["region"] for r in mine],
-                    [Decimal(r["F"]) for r in mine],
+                    [_number(r.get("F")) or Decimal(0) for r in mine],  # no F yet: no bar
                     t("axis", label=t("fig.F"), unit=t("unit.yuan")),
                     [_number(r.get("PV")) for r in mine],
                     t("axis", label=t("fig.PV"), unit=t("unit.yuan_per_point")),

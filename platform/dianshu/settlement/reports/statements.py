@@ -178,10 +178,18 @@ def to_html(data: dict[str, Any], lang: Lang = Lang.zh, *, now: datetime.datetim
         t("axis", label=t("col.points"), unit=t("unit.points")),
         [Decimal(m["payment"]) for m in months],
         t("axis", label=t("col.payment"), unit=t("unit.yuan")),
+        title=t("statement.chart"),
     )
     pv = [_number(m.get("pv")) for m in months]
     pv_chart = (
-        bar_line_svg(short, None, "", pv, t("axis", label=t("fig.PV_provisional"), unit=t("unit.yuan_per_point")))
+        bar_line_svg(
+            short,
+            None,
+            "",
+            pv,
+            t("axis", label=t("fig.PV_provisional"), unit=t("unit.yuan_per_point")),
+            title=t("statement.pv_chart"),
+        )
         if any(v is not None for v in pv)
         else None
     )
