@@ -83,7 +83,9 @@ class DianshuGraphQL(GraphQL):
     def decode_json(self, data: str | bytes) -> object:
         return decode_request(data, self.services.settings)
 
-    async def execute_single(self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any, request_data: Any) -> Any:  # noqa: E501
+    async def execute_single(
+        self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any, request_data: Any
+    ) -> Any:
         query = request_data.query
         if request_data.operation_name is None and isinstance(query, str):
             n = _operations(query, self.services.settings.max_tokens)
@@ -258,9 +260,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
                 "/downloads/national-exports/{tenant}/files/{export}", national_downloads.export_file, methods=["GET"]
             ),
             Route("/downloads/analytics/{tenant}/{year}", rest.analytics_download, methods=["GET"]),
-            Route(
-                "/downloads/analytics/{tenant}/{year}/year-over-year", rest.analytics_yoy_download, methods=["GET"]
-            ),
+            Route("/downloads/analytics/{tenant}/{year}/year-over-year", rest.analytics_yoy_download, methods=["GET"]),
         ],
         middleware=[Middleware(CountRequests, metrics=services.metrics), Middleware(LimitBody, settings=settings)],
         lifespan=lifespan,
