@@ -142,6 +142,11 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
         ws = load_workbook(io.BytesIO(book.content)).active
         f = ws.cell(row=2, column=[c.value for c in ws[1]].index("基金支付总额") + 1)
         assert (f.value, f.data_type, f.number_format) == (56850, "n", "#,##0.00")
+        printed = await api.client.get(
+            f"/reports/{city.city}/settlement/2025.pdf?lang=en", headers={"Authorization": f"Bearer {viewer}"}
+        )
+        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(printed.content)).pages)
+        assert f"Region {city.a}" in text and "56,850.00" in text and "108.083333" in text and "Fund total" in text
         hosp = api.token(Role.hospital_user, [city.a], city.a1)
         assert (
             await api.client.get(
