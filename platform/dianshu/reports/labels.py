@@ -41,6 +41,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "doc.annual": ("年终清算单", "annual clearing statement"),
     "statement.title": ("{hospital} {period} {doc}", "{hospital}: {doc}, {period}"),
     "statement.period.annual": ("{year}年度", "year {year}"),
+    "statement.draft_notice": (
+        "草稿：本批次尚未发布，数字可能变化，不作结算依据。",
+        "Draft: this run is not published; its figures may change.",
+    ),
     "statement.region": ("统筹区", "Region"),
     "statement.ledger": ("险种账户", "Ledger"),
     "statement.status": ("状态", "Status"),
