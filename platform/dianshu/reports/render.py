@@ -73,8 +73,11 @@ def html(template: str, lang: Lang, *, bureau: str, orientation: str, **context:
 
 def pdf(page: str) -> bytes:
     """The PDF of an HTML page made by html() (its @page rules set size, margins and numbering)."""
-    from weasyprint import HTML
-    from weasyprint.urls import URLFetcher
+    try:
+        from weasyprint import HTML
+        from weasyprint.urls import URLFetcher
+    except OSError as e:  # WeasyPrint loads the system's pango with cffi
+        raise RuntimeError(f"PDF reports need pango >= 1.44 (Debian: apt-get install libpango-1.0-0): {e}") from e
 
     class NoFetch(URLFetcher):
         def fetch(self, url: str, headers: Any = None) -> Any:
