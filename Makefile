@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# A CJK font for the printed reports (PDF) and the charts: without one Chinese prints as boxes.
+FONT   := $(VENV)/.cjk-font
 ARGS   ?=
 # The suite runs on every core (pytest-xdist; each worker migrates its own database; idle workers
 # steal queued tests, so the long demo and drill tests do not leave one core waiting).
@@ -21,10 +23,26 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $@
 
-demo: $(STAMP)
+# Installs Debian's fonts-wqy-zenhei with apt-get only when fontconfig knows no Chinese font and we
+# are root; otherwise it says what to install (the stamp is then left unmade, so it says so again).
+APT    := DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=300
+$(FONT):
+	@if fc-list :lang=zh 2>/dev/null | grep -q .; then \
+	  mkdir -p $(VENV) && touch $@; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "No CJK font found (fc-list :lang=zh is empty): installing fonts-wqy-zenhei with apt-get"; \
+	  { $(APT) install --no-install-recommends fonts-wqy-zenhei fontconfig \
+	    || { $(APT) update && $(APT) install --no-install-recommends fonts-wqy-zenhei fontconfig; }; } >/dev/null \
+	  && fc-cache -f >/dev/null && mkdir -p $(VENV) && touch $@; \
+	else \
+	  echo "WARNING: no CJK font found (fc-list :lang=zh is empty) and not root: PDF statements and charts"; \
+	  echo "         will print Chinese as boxes. Install one, e.g. sudo apt-get install fonts-wqy-zenhei"; \
+	fi
+
+demo: $(STAMP) $(FONT)
 	$(BIN)/dianshu demo $(ARGS)
 
-test: $(STAMP)
+test: $(STAMP) $(FONT)
 	$(BIN)/pytest $(TESTFLAGS) $(ARGS)
 
 lint: $(STAMP)

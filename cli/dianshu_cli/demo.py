@@ -262,7 +262,8 @@ def _serve(settings: Settings, console: Console, host: str, port: int, tokens: d
 async def _settle(settings: Settings, console: Console, summary: dict) -> None:
     """Calibrate and publish the city's payment standard on the year, set every region's budgets,
     run and publish the June pre-settlement, then the annual clearing of each region (all through
-    the real jobs, idempotent by key), and write one hospital's statement as HTML."""
+    the real jobs, idempotent by key), and write one hospital's statement as HTML and PDF."""
+    from dianshu.reports.render import pdf
     from dianshu.settlement.models import SettlementRun
     from dianshu.settlement.reports.statements import to_html
     from dianshu.settlement.runs import budgets, policies
@@ -399,7 +400,9 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
             out = settings.state_dir / "statements"
             out.mkdir(parents=True, exist_ok=True)
             path = out / f"{first.tenant_id}-{hospital}-2025-{first.ledger}.html"
-            path.write_text(to_html(data), encoding="utf-8")
-            console.print(f"[green]✓[/green] statement of {hospital} (with its chart by month): {path}")
+            page = to_html(data)
+            path.write_text(page, encoding="utf-8")
+            path.with_suffix(".pdf").write_bytes(pdf(page))  # the same page, printed (A4, signatures)
+            console.print(f"[green]✓[/green] statement of {hospital} (with its chart by month): {path} and .pdf")
     finally:
         await db.dispose()

@@ -157,26 +157,43 @@ def report(
     year: Annotated[int, typer.Option()],
     city: Annotated[str, typer.Option()] = pilot.CITY[0],
     html: Annotated[Path | None, typer.Option(help="Write the printable page (table and chart) here.")] = None,
-    csv: Annotated[Path | None, typer.Option(help="Write the table as CSV here.")] = None,
+    pdf: Annotated[Path | None, typer.Option(help="Write the page as PDF (A4 landscape) here.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write the table as CSV (UTF-8 with BOM) here.")] = None,
+    xlsx: Annotated[Path | None, typer.Option(help="Write the table as XLSX here.")] = None,
+    lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
 ) -> None:
     """The city's year side by side: budget, fund total and point value of every region."""
     from dianshu.config import get_settings
-    from dianshu.db.session import Database
-    from dianshu.settlement.reports.overview import overview_csv, overview_html
+    from dianshu.db.session import Database, scoped_session
+    from dianshu.settlement.reports.overview import overview_html, overview_table
+    from dianshu.settlement.runs.figures import tenant_name
+    from dianshu.tabular.write import Lang, csv_bytes, xlsx_bytes
 
+    if lang not in ("zh", "en"):
+        raise typer.BadParameter("zh or en", param_hint="--lang")
+    language = Lang(lang)
     settings = get_settings()
 
-    async def go() -> list[dict]:
+    async def go() -> tuple[list[dict], str]:
         db = Database(settings.runtime_url(), pool_size=1)
         try:
-            return await _print(db, city, year)
+            rows = await _print(db, city, year)
+            async with scoped_session(db, Scope(Role.city_viewer, (city,), all_hospitals=True, actor="cli")) as s:
+                return rows, await tenant_name(s, city) or city
         finally:
             await db.dispose()
 
-    rows = asyncio.run(go())
+    rows, name = asyncio.run(go())
+    page = overview_html(city, year, rows, language, city_name=name) if html or pdf else ""
     if html:
-        html.write_text(overview_html(city, year, rows), encoding="utf-8")
+        html.write_text(page, encoding="utf-8")
         console.print(f"[green]✓[/green] {html}")
-    if csv:
-        csv.write_text(overview_csv(rows), encoding="utf-8")
-        console.print(f"[green]✓[/green] {csv}")
+    if pdf:
+        from dianshu.reports.render import pdf as to_pdf
+
+        pdf.write_bytes(to_pdf(page))
+        console.print(f"[green]✓[/green] {pdf}")
+    for path, write in ((csv, csv_bytes), (xlsx, xlsx_bytes)):
+        if path:
+            path.write_bytes(write(overview_table(city, year, rows, language, name), language))
+            console.print(f"[green]✓[/green] {path}")

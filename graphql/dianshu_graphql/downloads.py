@@ -1,10 +1,10 @@
-"""A download over REST: `?format=csv|xlsx&lang=zh|en` (csv and zh when left out), checked
-strictly (another parameter or value is a 400 naming it), answered as an attachment whose file
-name is ASCII with the Chinese title alongside (RFC 6266 filename*)."""
+"""A download over REST: `?format=csv|xlsx&lang=zh|en` (csv and zh when left out; a report offers
+html and pdf too), checked strictly (another parameter or value is a 400 naming it), answered as an
+attachment whose file name is ASCII with the Chinese title alongside (RFC 6266 filename*)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -22,8 +22,16 @@ class DownloadRefused(Exception):
         return JSONResponse({"errors": [{"field": self.field, "reason": self.reason}]}, status_code=400)
 
 
-def download_options(request: Request, extra: Iterable[str] = ()) -> tuple[str, Lang, dict[str, str]]:
-    """(format, language, the `extra` parameters given) from the query string; DownloadRefused."""
+def download_options(
+    request: Request,
+    extra: Iterable[str] = (),
+    *,
+    formats: Sequence[str] = FORMATS,
+    default: str | None = None,
+) -> tuple[str, Lang, dict[str, str]]:
+    """(format, language, the `extra` parameters given) from the query string; DownloadRefused.
+    `formats`: those the path offers (a report adds html and pdf); `default`: the format when none
+    is asked for (the path's own .ext, which a `format` parameter must then agree with)."""
     allowed = {"format", "lang", *extra}
     params = request.query_params
     for key in params:
@@ -31,9 +39,9 @@ def download_options(request: Request, extra: Iterable[str] = ()) -> tuple[str, 
             raise DownloadRefused(key, f"unknown parameter (allowed: {', '.join(sorted(allowed))})")
         if len(params.getlist(key)) > 1:
             raise DownloadRefused(key, "given more than once")
-    fmt = params.get("format", "csv")
-    if fmt not in FORMATS:
-        raise DownloadRefused("format", f"one of {', '.join(FORMATS)}")
+    fmt = params.get("format", default or formats[0])
+    if fmt not in formats:
+        raise DownloadRefused("format", f"one of {', '.join(formats)}")
     lang = params.get("lang", "zh")
     if lang not in ("zh", "en"):
         raise DownloadRefused("lang", "zh or en")

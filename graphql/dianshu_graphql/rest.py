@@ -23,6 +23,8 @@ from dianshu.cases.service import submit_batch
 from dianshu.db.session import scoped_session
 from dianshu.jobs.errors import IdempotencyConflict
 from dianshu.scope import Role, Scope
+from dianshu.tabular.write import Lang
+from dianshu_graphql.downloads import DownloadRefused, attachment, download_options, table_response
 from dianshu_graphql.permissions import ANYONE, BUREAU, Allow
 from dianshu_tenants.context import resolve_scope
 from dianshu_tenants.identity import AuthError, bearer_token
@@ -191,16 +193,43 @@ async def comparison_csv(request: Request, scope: Scope) -> Response:
     )
 
 
+STATEMENT_FORMATS = ("html", "pdf", "xlsx", "csv", "json")
+REPORT_FORMATS = ("html", "pdf", "xlsx", "csv")
+
+
+def _report_options(request: Request, formats: tuple[str, ...], extra: tuple[str, ...] = ()) -> tuple[str, Lang, dict]:
+    """A report's format, language and extra parameters: the path's .ext, or `?format=` on the path
+    without one (html when neither says); both given must agree. DownloadRefused."""
+    ext = request.path_params.get("fmt")
+    if ext is not None and ext not in formats:
+        raise DownloadRefused("format", f"one of {', '.join(formats)} (the path's .{ext[:20]} is not)")
+    fmt, lang, given = download_options(request, extra, formats=formats, default=ext or "html")
+    if ext is not None and fmt != ext:
+        raise DownloadRefused("format", f"{fmt} asked for on a path ending .{ext}: give one or make them agree")
+    return fmt, lang, given
+
+
 @guarded()
 async def statement_file(request: Request, scope: Scope) -> Response:
-    """GET /statements/{tenant}/{run}/{hospital}.{json|csv|html}: a hospital's settlement statement
+    """GET /statements/{tenant}/{run}/{hospital}[.{html|pdf|xlsx|csv|json}] with `?format=` (on the
+    path without .ext), `lang=zh|en` and, for csv or xlsx, `table=summary|months|ledger` (csv: the
+    summary when left out; xlsx: one workbook of all three): a hospital's settlement statement
     (row-level security: a hospital user gets only its own)."""
-    from dianshu.settlement.reports.statements import to_csv, to_html
+    import asyncio
+
+    from dianshu.settlement.reports.statements import TABLES, statement_title, tables, to_html, to_pdf, to_xlsx
     from dianshu.settlement.runs.figures import statement_data
 
-    tenant, hospital, fmt = (request.path_params[k] for k in ("tenant", "hospital", "fmt"))
-    if fmt not in ("json", "csv", "html"):
-        return _problem(404, "format", "json, csv or html")
+    try:
+        fmt, lang, extra = _report_options(request, STATEMENT_FORMATS, ("table",))
+        which = extra.get("table")
+        if which is not None and fmt not in ("csv", "xlsx"):
+            raise DownloadRefused("table", "only with format csv or xlsx")
+        if which is not None and which not in TABLES:
+            raise DownloadRefused("table", f"one of {', '.join(TABLES)}")
+    except DownloadRefused as e:
+        return e.response()
+    tenant, hospital = request.path_params["tenant"], request.path_params["hospital"]
     try:
         run_id = uuid.UUID(request.path_params["run"])
     except ValueError:
@@ -209,28 +238,36 @@ async def statement_file(request: Request, scope: Scope) -> Response:
         data = await statement_data(s, tenant, run_id, hospital)
     if data is None:
         return _problem(404, "statement", f"no statement of {hospital} in run {run_id} (or not yours)")
-    name = f"statement-{data['run']['year']}-{data['run']['kind']}-{hospital}"
     if fmt == "json":
         return JSONResponse(data)
-    if fmt == "csv":
-        return Response(
-            to_csv(data).encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-        )
-    return Response(to_html(data), media_type="text/html; charset=utf-8")
+    if fmt == "csv" or (fmt == "xlsx" and which is not None):
+        return table_response(tables(data, lang)[which or "summary"], fmt, lang)
+    stem = f"statement-{data['run']['year']}-{data['run']['kind']}-{hospital}"
+    # Charts and PDF layout take a CPU second or more: off the event loop.
+    if fmt == "xlsx":
+        return attachment(await asyncio.to_thread(to_xlsx, data, lang), "xlsx", stem, statement_title(data, lang))
+    if fmt == "pdf":
+        return attachment(await asyncio.to_thread(to_pdf, data, lang), "pdf", stem, statement_title(data, lang))
+    return Response(await asyncio.to_thread(to_html, data, lang), media_type="text/html; charset=utf-8")
 
 
 # The city's overview, as settlementOverview declares it: city and region roles (a region sees its
 # own row: row-level security).
 @guarded(Allow(*BUREAU, tenant=False))
 async def overview_file(request: Request, scope: Scope) -> Response:
-    """GET /reports/{city}/settlement/{year}.{csv|html}: the regions' clearing side by side (city and
-    region roles; a region sees its own row)."""
-    from dianshu.settlement.reports.overview import overview_csv, overview_html
-    from dianshu.settlement.runs.figures import city_overview
+    """GET /reports/{city}/settlement/{year}[.{html|pdf|xlsx|csv}] with `?format=` (on the path
+    without .ext) and `lang=zh|en`: the regions' clearing side by side (city and region roles; a
+    region sees its own row)."""
+    import asyncio
 
-    city, fmt = request.path_params["city"], request.path_params["fmt"]
+    from dianshu.settlement.reports.overview import overview_html, overview_pdf, overview_table, title
+    from dianshu.settlement.runs.figures import city_overview, tenant_name
+
+    try:
+        fmt, lang, _ = _report_options(request, REPORT_FORMATS)
+    except DownloadRefused as e:
+        return e.response()
+    city = request.path_params["city"]
     try:
         year = int(request.path_params["year"])
     except ValueError:
@@ -239,15 +276,14 @@ async def overview_file(request: Request, scope: Scope) -> Response:
         return _problem(400, "year", reason)
     async with scoped_session(request.app.state.services.db, scope) as s:
         rows = await city_overview(s, city, year)
-    if fmt == "csv":
-        return Response(
-            overview_csv(rows).encode("utf-8"),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="settlement-{city}-{year}.csv"'},
-        )
-    if fmt == "html":
-        return Response(overview_html(city, year, rows), media_type="text/html; charset=utf-8")
-    return _problem(404, "format", "csv or html")
+        name = await tenant_name(s, city) or city
+    if fmt in ("csv", "xlsx"):
+        return table_response(overview_table(city, year, rows, lang, name), fmt, lang)
+    if fmt == "pdf":
+        data = await asyncio.to_thread(overview_pdf, city, year, rows, lang, city_name=name)
+        return attachment(data, "pdf", f"settlement-{city}-{year}", title(name, year, lang))
+    page = await asyncio.to_thread(overview_html, city, year, rows, lang, city_name=name)
+    return Response(page, media_type="text/html; charset=utf-8")
 
 
 # The doctor-workstation check for HIS integration, as workstationCheck declares it.

@@ -4,7 +4,12 @@ side with the published clearing."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
+
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from dianshu.jobs import service as jobs
 from dianshu.scope import Role
@@ -125,11 +130,23 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
         page = await api.client.get(
             f"/reports/{city.city}/settlement/2025.html", headers={"Authorization": f"Bearer {viewer}"}
         )
-        assert page.status_code == 200 and "<svg" in page.text and city.a in page.text
+        assert page.status_code == 200 and "<svg" in page.text and f">Region {city.a}</text>" in page.text
         table = await api.client.get(
             f"/reports/{city.city}/settlement/2025.csv", headers={"Authorization": f"Bearer {viewer}"}
         )
-        assert table.text.splitlines()[1].startswith(f"{city.a},")
+        assert table.content.startswith(b"\xef\xbb\xbf")
+        assert table.text.lstrip("\ufeff").splitlines()[1].startswith(f"{city.a},Region {city.a},职工医保,")
+        book = await api.client.get(
+            f"/reports/{city.city}/settlement/2025?format=xlsx", headers={"Authorization": f"Bearer {viewer}"}
+        )
+        ws = load_workbook(io.BytesIO(book.content)).active
+        f = ws.cell(row=2, column=[c.value for c in ws[1]].index("基金支付总额") + 1)
+        assert (f.value, f.data_type, f.number_format) == (56850, "n", "#,##0.00")
+        printed = await api.client.get(
+            f"/reports/{city.city}/settlement/2025.pdf?lang=en", headers={"Authorization": f"Bearer {viewer}"}
+        )
+        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(printed.content)).pages)
+        assert f"Region {city.a}" in text and "56,850.00" in text and "108.083333" in text and "Fund total" in text
         hosp = api.token(Role.hospital_user, [city.a], city.a1)
         assert (
             await api.client.get(
@@ -165,10 +182,42 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
             "15200.00",
         ]
         assert js["months"][2]["points"] == "200.0000"  # March: A-1 and A-2
-        csv_text = (await api.client.get(base + ".csv", headers=headers)).text
-        assert "hospital,due,16000.00" in csv_text
+        # Each CSV one table with a BOM, naming the hospital: the summary unless table= names another.
+        raw = (await api.client.get(base + ".csv", headers=headers)).content
+        assert raw.startswith(b"\xef\xbb\xbf")
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        assert len(rows) == 2 and rows[1][:2] == [city.a1, f"Hospital {city.a1}"]
+        assert rows[1][rows[0].index("应付金额")] == "16000.00"
+        months = (await api.client.get(base + "?format=csv&table=months", headers=headers)).content
+        lines = months.decode("utf-8-sig").splitlines()
+        assert (
+            len(lines) == 5
+            and lines[4].endswith(",15200.00,100.000000")  # April's payment, its provisional PV (the policy's 100)
+            and lines[4].startswith(f"{city.a1},Hospital {city.a1},2025-04,")
+        )
+        book = await api.client.get(base + ".xlsx", headers=headers)
+        wb = load_workbook(io.BytesIO(book.content))
+        assert wb.sheetnames == ["结算汇总", "按月明细", "统筹区账户"]
+        head = [c.value for c in wb["结算汇总"][1]]
+        due = wb["结算汇总"].cell(row=2, column=head.index("应付金额") + 1)
+        assert (due.value, due.data_type) == (16000, "n")
         page = (await api.client.get(base + ".html", headers=headers)).text
-        assert "<svg" in page and "16000.00" in page
+        assert "<svg" in page and "16,000.00 元" in page and "应付金额" in page
+        assert "Due" in (await api.client.get(base + "?lang=en", headers=headers)).text  # html without .ext
+        pdf = await api.client.get(base + ".pdf", headers=headers)
+        assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+        assert "16,000.00 元" in text and f"Hospital {city.a1}" in text and "经办人" in text
+        for bad, field in (
+            (".html?format=pdf", "format"),
+            (".pdf?table=months", "table"),
+            ("?format=doc", "format"),
+            (".csv?table=all", "table"),
+            (".csv?lang=fr", "lang"),
+            (".csv?x=1", "x"),
+        ):
+            refused = await api.client.get(base + bad, headers=headers)
+            assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == field, bad
         other = await api.client.get(f"/statements/{city.a}/{monthly['databaseId']}/{city.a2}.json", headers=headers)
         assert other.status_code == 404
 

@@ -139,14 +139,10 @@ def _xlsx_value(value: Any, column: Column) -> Any:
     return str(value)
 
 
-def xlsx_bytes(table: Table, lang: Lang = Lang.zh, *, generated_at: datetime.datetime | None = None) -> bytes:
-    from openpyxl import Workbook
+def _fill_sheet(ws: Any, table: Table, lang: Lang) -> None:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = _sheet_title(table.title(lang))
     bold = Font(bold=True)
     widths = [len(c.header(lang).encode("gbk", "replace")) for c in table.columns]
     for j, c in enumerate(table.columns, start=1):
@@ -172,19 +168,43 @@ def xlsx_bytes(table: Table, lang: Lang = Lang.zh, *, generated_at: datetime.dat
     for j, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = min(60, w + 2)
     ws.freeze_panes = "A2"
+
+
+def workbook_bytes(
+    tables: Sequence[Table],
+    lang: Lang = Lang.zh,
+    *,
+    sheets: Sequence[str] | None = None,
+    title: str | None = None,
+    generated_at: datetime.datetime | None = None,
+) -> bytes:
+    """One workbook, a sheet a table (named `sheets`, else by the tables' titles), each as xlsx_bytes
+    writes its one."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for k, table in enumerate(tables):
+        ws = wb.create_sheet(_sheet_title(sheets[k] if sheets else table.title(lang)))
+        _fill_sheet(ws, table, lang)
     when = (generated_at or datetime.datetime(2000, 1, 1)).replace(tzinfo=None, microsecond=0)
     wb.properties.creator = "Dianshu"
-    wb.properties.title = table.title(lang)
+    wb.properties.title = title or tables[0].title(lang)
     wb.properties.created = wb.properties.modified = when
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
+def xlsx_bytes(table: Table, lang: Lang = Lang.zh, *, generated_at: datetime.datetime | None = None) -> bytes:
+    return workbook_bytes([table], lang, generated_at=generated_at)
+
+
 FORMATS = ("csv", "xlsx")
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",  # the printed reports (dianshu.reports.render), downloaded the same way
 }
 
 

@@ -32,10 +32,20 @@ LINE_FIELDS = (
 )
 
 
-def statement(run: Any, line: Any, months: list[dict[str, Any]], hospital_name: str) -> dict[str, Any]:
-    """`months`: one dict a month: month, cases, points, self_pay, payment (published monthly runs)."""
+def statement(
+    run: Any,
+    line: Any,
+    months: list[dict[str, Any]],
+    hospital_name: str,
+    region_name: str | None = None,
+    city_name: str | None = None,
+) -> dict[str, Any]:
+    """`months`: one dict a month: month, cases, points, self_pay, payment and pv (the provisional
+    point value; payment and pv from the month's published monthly run, pv None without one)."""
     return {
         "tenant": run.tenant_id,
+        "region_name": region_name,
+        "city_name": city_name,
         "hospital": line.hospital_id,
         "hospital_name": hospital_name,
         "run": {
@@ -51,7 +61,7 @@ def statement(run: Any, line: Any, months: list[dict[str, Any]], hospital_name: 
         "figures": {k: v for k, v in run.figures.items() if k != "alliances"},
         "alliance": line.alliance_id,
         "line": {f: (str(getattr(line, f)) if getattr(line, f) is not None else None) for f in LINE_FIELDS},
-        "months": [{k: str(v) for k, v in m.items()} for m in months],
+        "months": [{k: None if v is None else str(v) for k, v in m.items()} for m in months],
     }
 
 
@@ -86,11 +96,12 @@ async def statement_data(session: AsyncSession, tenant: str, run_id: uuid.UUID, 
             {"t": tenant, "r": run.points_run_id, "h": hospital, "l": run.ledger},
         )
     }
-    payments = {
-        r.month: r.payment
+    published = {
+        r.month: r
         for r in await session.execute(
             text(
-                "select distinct on (r.month) r.month, l.payment from settlement_run r "
+                "select distinct on (r.month) r.month, l.payment, r.figures ->> 'PV_provisional' as pv "
+                "from settlement_run r "
                 "join settlement_line l on l.tenant_id = r.tenant_id and l.run_id = r.id and l.hospital_id = :h "
                 "where r.tenant_id = :t and r.kind = 'monthly' and r.status = 'published' and r.year = :y "
                 "and r.ledger = :l order by r.month, r.published_at desc"
@@ -104,7 +115,8 @@ async def statement_data(session: AsyncSession, tenant: str, run_id: uuid.UUID, 
             "cases": by_month[m].cases if m in by_month else 0,
             "points": by_month[m].points if m in by_month else Decimal("0.0000"),
             "self_pay": by_month[m].self_pay if m in by_month else Decimal("0.00"),
-            "payment": payments.get(m, Decimal("0.00")),
+            "payment": published[m].payment if m in published else Decimal("0.00"),
+            "pv": published[m].pv if m in published else None,
         }
         for m in range(1, run.month + 1)
     ]
@@ -113,7 +125,20 @@ async def statement_data(session: AsyncSession, tenant: str, run_id: uuid.UUID, 
             text("select name from hospital where tenant_id = :t and id = :h"), {"t": tenant, "h": hospital}
         )
     ).scalar_one_or_none()
-    return statement(run, line, months, name or hospital)
+    names = (
+        await session.execute(
+            text(
+                "select t.name, c.name as city from tenant t left join tenant c on c.code = t.parent_code "
+                "where t.code = :t"
+            ),
+            {"t": tenant},
+        )
+    ).one_or_none()
+    return statement(run, line, months, name or hospital, names.name if names else None, names.city if names else None)
+
+
+async def tenant_name(session: AsyncSession, code: str) -> str | None:
+    return (await session.execute(text("select name from tenant where code = :c"), {"c": code})).scalar_one_or_none()
 
 
 async def city_overview(session: AsyncSession, city: str, year: int) -> list[dict[str, Any]]:
