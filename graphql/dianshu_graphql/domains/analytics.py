@@ -145,8 +145,7 @@ class AnalyticsQuery:
         extensions=[Allow(*ANYONE)],
     )
     async def analytics_status(self, info: Info, tenant: str, year: int) -> AnalyticsStatus | None:
-        async with info.context.session() as s:
-            st = await views.status(s, tenant, _year(year))
+        st = await views.status(info.context.db, info.context.scope, tenant, _year(year))
         return AnalyticsStatus.of(st) if st is not None else None
 
 

@@ -163,13 +163,16 @@ class AnalyticsStatus:
     tenant_code: str
     year: int
     refreshed_at: datetime.datetime
-    cells: int = strawberry.field(description="Summary cells (hospital × month × department × DRG).")
-    cases: int
+    cells: int = strawberry.field(
+        description="Summary cells (hospital × month × department × DRG) the caller sees: a hospital its own."
+    )
+    cases: int = strawberry.field(description="Cases in those cells: a hospital its own, a region all of them.")
     points_run_id: uuid.UUID | None = strawberry.field(description="The points run the summaries read (null: none).")
     latest_points_run_id: uuid.UUID | None = strawberry.field(description="The year's latest points run now.")
     point_values: list[AnalyticsPointValue]
     stale: bool = strawberry.field(
-        description="Points or groupings changed since: refreshAnalytics brings it up to date."
+        description="The inputs changed since the refresh (points run, standard, point values) or the year's cases "
+        "or groupings did: refreshAnalytics brings it up to date. The same answer for every role."
     )
     stale_reason: str | None
 
@@ -180,8 +183,8 @@ class AnalyticsStatus:
             tenant_code=r.tenant_id,
             year=r.year,
             refreshed_at=r.refreshed_at,
-            cells=r.cells,
-            cases=r.cases,
+            cells=st.cells,
+            cases=st.cases,
             points_run_id=r.points_run_id,
             latest_points_run_id=st.latest_points_run.id if st.latest_points_run is not None else None,
             point_values=[
