@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dianshu import bounds
 from dianshu.analytics.models import AnalyticsRefresh
 from dianshu.analytics.refresh import CELL_COLUMNS, Inputs, inputs_of
 from dianshu.db.session import Fetch
@@ -156,11 +157,15 @@ def check_by(by: Sequence[str], record: str = "analytics") -> tuple[str, ...]:
 
 
 def check_filters(f: Filters, record: str = "analytics") -> None:
-    if f.month is not None and not (isinstance(f.month, int) and 1 <= f.month <= 12):
-        raise AnalyticsRefused(record, "month", f"a month from 1 to 12 (got {f.month})")
+    """The filters within what their columns hold (bounds.py): a month 1 to 12, codes within their
+    column's length and without control characters (a NUL never reaches PostgreSQL)."""
+    if f.month is not None and (reason := bounds.month_reason(f.month)) is not None:
+        raise AnalyticsRefused(record, "month", reason)
     for name, value, most in (("hospital", f.hospital, 20), ("department", f.department, 50), ("drg", f.drg, 8)):
-        if value is not None and len(value) > most:
-            raise AnalyticsRefused(record, name, f"at most {most} characters")
+        if value is None:
+            continue
+        if not isinstance(value, str) or (reason := bounds.text_reason(value, most)) is not None:
+            raise AnalyticsRefused(record, name, reason if isinstance(value, str) else "must be text")
 
 
 def groups_statement(
