@@ -17,10 +17,8 @@ import openpyxl
 from sqlalchemy import select, text
 
 from dianshu.analytics import views
-from dianshu.analytics.refresh import REFRESH
 from dianshu.db.session import scoped_session
 from dianshu.grouping.service import GROUP_CASES
-from dianshu.jobs import service as jobs
 from dianshu.scope import Role, Scope
 from dianshu.settlement.models import SettlementLine, SettlementRun
 from dianshu.settlement.runs.points import POINTS
@@ -216,25 +214,30 @@ async def test_city_peers_make_the_time_index(db, city, year, builtin_versions):
 
 
 async def test_two_concurrent_refreshes_both_succeed_as_one(db, city, year):
-    """Two refresh jobs of the same region-year run at once: the advisory lock makes the second wait
-    and find the first's cells (changed 0); without it both would insert the same cells (a unique
-    violation). The cells equal a single refresh's: 3 cells, 4 cases."""
-    ids = []
-    for key in ("c1", "c2"):
+    """Two refreshes of the same region-year in two transactions at once: the second waits for the
+    first's advisory lock, then finds the cells the first wrote (its digest) and changes nothing.
+    Without the lock the second would compute too, block on the first's new cells and, once the
+    first commits, fail on their primary key. The cells equal one refresh's: 3 cells, 4 cases."""
+    from dianshu.analytics.refresh import refresh_region
+
+    async def second():
         async with scoped_session(db, year) as s:
-            job, _ = await jobs.submit(s, db, year, city.a, REFRESH, {"year": 2025}, idempotency_key=key)
-            ids.append(job.id)
-    outcomes = await asyncio.gather(*(jobs.execute(db, city.a, i) for i in ids))
-    assert list(outcomes) == ["succeeded", "succeeded"]
+            return await refresh_region(s, year, None, city.city, city.a, 2025)
+
+    async with scoped_session(db, year) as s:
+        first = await refresh_region(s, year, None, city.city, city.a, 2025)
+        other = asyncio.create_task(second())
+        await asyncio.sleep(1)
+        assert not other.done()  # waiting for the first transaction
+    again = await asyncio.wait_for(other, 30)
+    assert (first["changed"], again["changed"]) == (True, False)
     async with scoped_session(db, Scope.system((city.a,))) as s:
-        results = [(await s.execute(text("select result from job where id = :i"), {"i": i})).scalar_one() for i in ids]
         cells = (
             await s.execute(
                 text("select count(*), sum(cases) from analytics_cell where tenant_id = :t and year = 2025"),
                 {"t": city.a},
             )
         ).one()
-    assert sorted(r["changed"] for r in results) == [0, 1]
     assert tuple(cells) == (3, 4)
 
 
