@@ -339,3 +339,72 @@ async def test_xlsx_cells_are_numbers_and_the_city_download_names_regions(api, d
     row = next(iter(ws.iter_rows(min_row=2, max_row=2)))
     cases = row[header.index("病例数")]
     assert (cases.value, cases.data_type) == (4, "n")
+
+
+async def publish_at(db, city, zj, avg_cost, on):
+    """A payment standard of ES23 with `avg_cost`, base points 100, in force from `on`."""
+
+    from dianshu.standards.models import PaymentStandard, PaymentStandardDrg
+    from dianshu.standards.service import publish_payment_standard
+
+    admin = scope_for(Role.city_admin, city.tenants)
+    async with scoped_session(db, admin) as s:
+        std = PaymentStandard(
+            city_code=city.city,
+            scheme_version_id=zj,
+            label=f"analytics {avg_cost} {city.city}",
+            avg_cost_all=D(avg_cost),
+            source="import",
+            parameters={},
+            created_by="tests",
+        )
+        s.add(std)
+        await s.flush()
+        s.add(PaymentStandardDrg(standard_id=std.id, drg="ES23", cases=100, avg_cost=D(avg_cost), base_points=D(100)))
+        await s.flush()
+        await publish_payment_standard(s, std.id, on)
+
+
+async def test_severe_cases_at_an_average_of_10000_take_twice(db, city, year, builtin_versions):
+    """A new standard in force from 2025 sets ES23's average cost to 10,000 (stale: another standard
+    is in force at the year's end). At 10,000 or more a severe case costs more than 2 × the average
+    = 20,000 (under 3 × = 30,000 it would be below 10,000). a2: A-4 40,000 (severe), A-6 25,000
+    (severe: over 20,000, not over 30,000), A-7 20,000 (not severe: exactly 2 ×). 2 severe cases,
+    40,000 + 25,000 = 65,000. a1's A-2 12,000 is not severe. Overspend over 10,000: a2's A-4
+    (30,000), A-6 (15,000), A-7 (10,000): 3 cases, 55,000; a1's A-2 (2,000)."""
+    import datetime
+
+    zj = builtin_versions["zhejiang_2022"]
+    await refresh(db, year, city.a, 2025)
+    await publish_at(db, city, zj, "10000", datetime.date(2025, 1, 1))
+    assert await stale(db, city) == (True, "another payment standard is in force at the year's end")
+    rows = [stay("A-6", city.a2, 25000, 8), stay("A-7", city.a2, 20000, 9)]
+    _, outcome, _, _ = await send(db, year, city.a, csv_bytes(rows), "severe")
+    assert outcome == "succeeded"
+    await run_job(db, year, city.a, GROUP_CASES, {"from": "2025-01", "to": "2025-12", "versions": [str(zj)]})
+    await refresh(db, year, city.a, 2025)
+    region = scope_for(Role.region_admin, (city.a,))
+    by = {g.key["hospital"]: g.summary for g in await view(db, region, [city.a], 2025, ["hospital"])}
+    a1, a2 = by[city.a1], by[city.a2]
+    assert (a2.cases, a2.severe_cases, a2.severe_cost) == (3, 2, D("65000.00"))
+    assert (a2.over_cases, a2.over_amount) == (3, D("55000.00"))
+    assert (a1.severe_cases, a1.over_cases, a1.over_amount) == (0, 1, D("2000.00"))
+
+
+async def test_a_correction_supersedes_the_old_version(db, city, year, builtin_versions):
+    """A-1 is corrected (cost 8,000 → 9,000): its new version replaces the old one in the cells, so
+    a1 has still 3 cases, cost 23,000 − 8,000 + 9,000 = 24,000. The new version is not the case the
+    points run priced: a1's run cases 2 (A-2, A-3), points 100 + 37.5 = 137.5, priced cost 12,000 +
+    3,000 = 15,000, payment 13,750.00."""
+    zj = builtin_versions["zhejiang_2022"]
+    _, outcome, result, _ = await send(
+        db, year, city.a, csv_bytes([{**stay("A-1", city.a1, 9000, 3), "correction": "1"}]), "fix"
+    )
+    assert outcome == "succeeded" and result["corrected"] == 1, result
+    await run_job(db, year, city.a, GROUP_CASES, {"from": "2025-01", "to": "2025-12", "versions": [str(zj)]})
+    await refresh(db, year, city.a, 2025)
+    a1 = scope_for(Role.hospital_user, (city.a,), city.a1)
+    (total,) = await view(db, a1, [city.a], 2025, [])
+    s = total.summary
+    assert (s.cases, s.cost, s.run_cases, s.points) == (3, D("24000.00"), 2, D("137.5000"))
+    assert (s.priced_cost, s.expected_payment) == (D("15000.00"), D("13750.00"))
