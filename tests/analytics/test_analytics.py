@@ -214,7 +214,9 @@ async def test_the_region_compares_its_hospitals_and_the_city_its_regions(db, ci
     assert (a2.severe_cases, a2.severe_cost, a2.over_cases, a2.over_amount) == (1, D("40000.00"), 1, D("32000.00"))
     assert (a2.drug_share, a2.consumables_share, a2.own_pay_share) == (D("90.0000"), D("1.2500"), D("1.2500"))
     # The city: region A's total (B has no cells): 4 cases, cost 63,000 against 32,000: 1.96875 →
-    # 1.9688; LOS 25 / 25 = 1; points 537.5 → 53,750.00, loss 53,750.00 − 63,000.00 = −9,250.00.
+    # 1.9688; points 537.5 → 53,750.00, loss 53,750.00 − 63,000.00 = −9,250.00. The time index is
+    # 25 / 25 = 1 by construction here (region peers: the region's LOS against its own mean); with
+    # city peers it is not (test_analytics_review.test_city_peers_make_the_time_index: 0.8929).
     admin = scope_for(Role.city_admin, city.tenants)
     regions = await view(db, admin, [city.a, city.b], 2025, ["region"])
     assert [g.key["region"] for g in regions] == [city.a]

@@ -14,16 +14,22 @@ What a cell counts (per hospital, discharge month, discharge department and DRG)
   (grouping/drg_codes.py); RW, cost and time indices, drug and consumables shares: the evaluation
   indicators' definitions (evaluation/indicators/: rw_sql, drugs_sql, materials_sql; the formulas
   of formulas.FORMULAS are applied to the summed cells by views.py).
-- Time index peers: the hospitals of the same level in the region; a DRG's peer average LOS is the
-  mean LOS of the region's grouped cases of that level and DRG in the year.
+- Time index peers: as the evaluation's A06 (evaluation/indicators: peer_pool, peer_avg_los_sql):
+  the hospitals of the same level in the region, or in every region of the city when the region's
+  policy sets evaluation_peer_scope city; a DRG's peer average LOS is Σ LOS ÷ cases over the pool's
+  grouped cases of that level and DRG in the year. City peers are read by the city administrator's
+  refresh (a region administrator's skips and says why, as the evaluation run refuses).
 - Points: the region's latest points run of the year (settlement/latest.py), joined by case
-  id: a case in that run has its points (case_point.points, the points counted before the
-  hospital's deductions) and its type (high_outlier, low_outlier).
-- Expected payment = points × the point value of the case's ledger: the year's published annual
-  clearing (PV_exact, basis `cleared`) when there is one, else the provisional point value of
-  monthly pre-settlement (settlement/runs/settle.provisional_point_value: last year's clearing or
-  the policy's fixed value; basis `provisional`). Kept exact in the cell; rounded half-up to the fen
-  once, when a view shows a sum. A ledger with no point value (none positive) prices nothing:
+  id: a case in that run has its paid points, as settlement pays them
+  (settlement.arithmetic.year.paid_points: the case's points × the evaluation's points coefficient
+  of its hospital in the cleared run, 1 otherwise, less its deduction), and its type (high_outlier,
+  low_outlier). A case not in the run (arrived or corrected after it) counts in cases, not points.
+- Expected payment = paid points × the point value of the case's ledger: the year's published annual
+  clearing (PV_exact, basis `cleared`, with the clearing's coefficients) when there is one, else the
+  provisional point value of monthly pre-settlement (settlement/runs/settle.provisional_point_value:
+  last year's clearing or the policy's fixed value; basis `provisional`). Kept exact in the cell;
+  rounded half-up to the fen once, when a view shows a sum (so a cleared hospital's Σ equals its
+  clearing line's due + self-pay). A ledger with no point value (none positive) prices nothing:
   its cases count in points, not in `priced_cases`. Profit or loss = expected payment − the actual
   cost (total cost) of the priced cases.
 - Overspend: the weighed cases costing more than their DRG's average cost (the standard's), and
@@ -31,10 +37,18 @@ What a cell counts (per hospital, discharge month, discharge department and DRG)
 - Severe cases (SPEC section 10): grouped cases whose cost exceeds 3 × the DRG's average cost when
   that average is under 10,000 yuan, 2 × when it is 10,000 or more.
 
+Concurrency: a transaction-level advisory lock per (region, year) (lock_region_year): a second
+refresh waits, then finds the first's digest and writes nothing.
+
+A refresh that changes nothing writes no cell and no audit entry; it stamps the refresh row's
+refreshed_at (the year was checked then), so staleness compares later changes with the check.
+
 Triggers: the kind follows settlement.points and grouping.group_cases (JobKind.follows): when one
 succeeds, a refresh of each year it touched is submitted in its own transaction, so the summaries
-follow it; `analyticsStatus` also says whether a
-newer points run exists than the one the summaries read (a cheap staleness check)."""
+follow it. Publishing a settlement run, changing a policy (the provisional point value) or
+publishing a standard are not jobs (the follow-up mechanism follows jobs only, jobs/kinds.py), so
+nothing is submitted after them; `analyticsStatus` reports them instead (views.status: the stored
+inputs against inputs_of now, and the year's cases and groupings changed after refreshed_at)."""
 
 from __future__ import annotations
 

@@ -9,10 +9,10 @@ Figures (`Summary`) from a group's sums, each formed once from exact sums:
   = outliers ÷ the points run's cases × 100; drug, consumables and own-pay share = Σ ÷ Σ cost × 100;
   average LOS. These are the evaluation indicators' formulas (evaluation/indicators/formulas.py),
   applied to the group's sums: 4 places, half-up, None when the denominator is 0.
-- points (Σ case points of the latest points run); expected payment = Σ points × point value of the
-  priced cases, rounded half-up to the fen once (settlement/arithmetic/rounding.fen); profit or
-  loss = expected payment − the actual cost of those cases (negative: a loss); None when no case
-  is priced.
+- points (Σ paid points of the latest points run's cases, as settlement pays them: refresh.py);
+  expected payment = Σ paid points × point value of the priced cases, rounded half-up to the fen
+  once (settlement/arithmetic/rounding.fen); profit or loss = expected payment − the actual cost
+  of those cases (negative: a loss); None when no case is priced.
 - overspend: cases costing more than their DRG's average and Σ (cost − average) over them;
   severe cases and their cost (refresh.py defines both).
 Year over year: the same group's figures a year earlier, and growth = (this ÷ last − 1) × 100
