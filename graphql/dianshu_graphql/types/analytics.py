@@ -49,7 +49,10 @@ class AnalyticsFigures:
     )
     average_los: Decimal | None = strawberry.field(description="平均住院日.")
     points_cases: int = strawberry.field(description="Cases in the year's latest points run.")
-    points: Decimal = strawberry.field(description="总点数: Σ case points of the latest points run.")
+    points: Decimal = strawberry.field(
+        description="总点数: Σ paid points of the latest points run's cases, as settlement pays them (points × the "
+        "cleared run's evaluation coefficient − deductions)."
+    )
     high_outlier_share: Decimal | None = strawberry.field(description="高倍率病例占比 (%): of the points run's cases.")
     low_outlier_share: Decimal | None = strawberry.field(description="低倍率病例占比 (%): of the points run's cases.")
     priced_cases: int = strawberry.field(description="Cases priced (their ledger has a point value).")
