@@ -311,8 +311,10 @@ async def test_points_and_payment_growth(db, city, year):
 
 
 async def test_cases_outside_the_points_run(db, city, year):
-    """A-5 (a2, 2025-07) arrives after the points run: it counts in a2's cases (2) but not in the run
-    (run cases 1), is not priced (priced 1) and adds no points (300)."""
+    """A-5 (a2, 2025-07) arrives after the points run and the grouping: it counts in a2's cases (2)
+    but not in the run (run cases 1), is not priced (priced 1) and adds no points (300). Not grouped
+    under the standard's version, it is in DRG '' and neither grouped nor weighed: grouped 1,
+    weighed 1, CMI RW 1.0 ÷ 1 = 1.0000 (not ÷ 2), time index A-4's LOS 5 ÷ 6.25 = 0.8000."""
     _, outcome, _, _ = await send(db, year, city.a, csv_bytes([stay("A-5", city.a2, 8000, 7)]), "late")
     assert outcome == "succeeded"
     await refresh(db, year, city.a, 2025)
@@ -320,6 +322,11 @@ async def test_cases_outside_the_points_run(db, city, year):
     (a2,) = await view(db, region, [city.a], 2025, [], hospital=city.a2)
     s = a2.summary
     assert (s.cases, s.run_cases, s.priced_cases, s.points) == (2, 1, 1, D("300.0000"))
+    assert (s.grouped, s.weighed, s.cmi, s.time_index) == (1, 1, D("1.0000"), D("0.8000"))
+    by_drg = [
+        (g.key["drg"], g.summary.cases) for g in await view(db, region, [city.a], 2025, ["drg"], hospital=city.a2)
+    ]
+    assert by_drg == [("", 1), ("ES23", 1)]
     # Its cost counts in the cost (48,000) but not in the priced cost (40,000): loss 30,000 − 40,000.
     assert (s.cost, s.priced_cost, s.profit_loss) == (D("48000.00"), D("40000.00"), D("-10000.00"))
 
@@ -408,3 +415,28 @@ async def test_a_correction_supersedes_the_old_version(db, city, year, builtin_v
     s = total.summary
     assert (s.cases, s.cost, s.run_cases, s.points) == (3, D("24000.00"), 2, D("137.5000"))
     assert (s.priced_cost, s.expected_payment) == (D("15000.00"), D("13750.00"))
+
+
+async def test_an_ungroupable_case_counts_in_cases_only(db, city, year, builtin_versions):
+    """A-8 (a1, 2025-06, 5,000) groups into 0000 (pneumonia with an appendectomy, as the evaluation's
+    world): a1 has 4 cases but 3 grouped and 3 weighed; CMI 3 × 1.0 ÷ 3 = 1.0000 (not ÷ 4); cost
+    index over the weighed cases only: 23,000 ÷ 24,000 = 0.9583; time index over the grouped: 20 ÷
+    18.75 = 1.0667; cost 23,000 + 5,000 = 28,000. By DRG: 0000 1 case, ES23 3."""
+    zj = builtin_versions["zhejiang_2022"]
+    ungroupable = {
+        **stay("A-8", city.a1, 5000, 6),
+        "diag_codes": "J18.900",
+        "adm_cond_types": "1",
+        "oprn_oprt_codes": "47.0100",
+    }
+    _, outcome, result, _ = await send(db, year, city.a, csv_bytes([ungroupable]), "0000")
+    assert outcome == "succeeded" and result["accepted"] == 1, result
+    await run_job(db, year, city.a, GROUP_CASES, {"from": "2025-01", "to": "2025-12", "versions": [str(zj)]})
+    await refresh(db, year, city.a, 2025)
+    a1 = scope_for(Role.hospital_user, (city.a,), city.a1)
+    (total,) = await view(db, a1, [city.a], 2025, [])
+    s = total.summary
+    assert (s.cases, s.grouped, s.weighed, s.cmi) == (4, 3, 3, D("1.0000"))
+    assert (s.cost_index, s.time_index, s.cost) == (D("0.9583"), D("1.0667"), D("28000.00"))
+    by_drg = [(g.key["drg"], g.summary.cases) for g in await view(db, a1, [city.a], 2025, ["drg"])]
+    assert by_drg == [("0000", 1), ("ES23", 3)]
