@@ -440,3 +440,24 @@ async def test_an_ungroupable_case_counts_in_cases_only(db, city, year, builtin_
     assert (s.cost_index, s.time_index, s.cost) == (D("0.9583"), D("1.0667"), D("28000.00"))
     by_drg = [(g.key["drg"], g.summary.cases) for g in await view(db, a1, [city.a], 2025, ["drg"])]
     assert by_drg == [("0000", 1), ("ES23", 3)]
+
+
+async def test_an_unknown_or_unseen_tenant_is_refused_never_an_empty_page():
+    """tenants_of (the GraphQL views' and the downloads'): a tenant the scope names but the registry
+    does not know as a region or a city is refused as `tenant`; one outside the scope is Forbidden.
+    Before, both gave an empty list (an empty page)."""
+    import pytest
+
+    from dianshu_graphql.domains.analytics import tenants_of
+    from dianshu_graphql.errors import ExpectedError, Forbidden
+
+    class Registry:
+        async def all(self):
+            return {}
+
+    scope = scope_for(Role.region_admin, ("999999",))
+    with pytest.raises(ExpectedError) as refused:
+        await tenants_of(Registry(), scope, "999999")
+    assert refused.value.extensions == {"code": "BAD_USER_INPUT", "field": "tenant"}
+    with pytest.raises(Forbidden):
+        await tenants_of(Registry(), scope, "888888")
