@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from decimal import Decimal, InvalidOperation
@@ -334,6 +335,7 @@ async def _analytics_download(request: Request, scope: Scope, yoy: bool) -> Resp
     from dianshu.db.session import session_fetch
     from dianshu_graphql.domains.analytics import tenants_of
     from dianshu_graphql.downloads import DownloadRefused, download_options, table_response
+    from dianshu_graphql.errors import ExpectedError, Forbidden
 
     tenant = request.path_params["tenant"]
     try:
@@ -347,8 +349,9 @@ async def _analytics_download(request: Request, scope: Scope, yoy: bool) -> Resp
         by_names = [b for b in extra.get("by", "").split(",") if b] if "by" in extra else []
         month = None
         if "month" in extra:
-            if not extra["month"].isdigit():
-                raise DownloadRefused("month", "a month from 1 to 12")
+            # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
+            if not re.fullmatch(r"[0-9]{1,2}", extra["month"]):
+                raise DownloadRefused("month", f"must be a month from 1 to 12 (got {extra['month'][:20]!r})")
             month = int(extra["month"])
         hospital = extra.get("hospital")
         if hospital is None and scope.hospital_id is not None and not scope.all_hospitals:
@@ -362,7 +365,12 @@ async def _analytics_download(request: Request, scope: Scope, yoy: bool) -> Resp
     except DownloadRefused as e:
         return e.response()
     services = request.app.state.services
-    tenants = await tenants_of(services.registry, scope, tenant)
+    try:
+        tenants = await tenants_of(services.registry, scope, tenant)
+    except Forbidden as e:
+        return _problem(403, "tenant", str(e))
+    except ExpectedError as e:
+        return DownloadRefused("tenant", str(e).removeprefix("tenant: ")).response()
     async with scoped_session(services.db, scope) as s:
         names = {f"hospital:{h}": n for (_, h), n in (await views.hospital_names(s, tenants)).items()}
         names.update({f"region:{c}": n for c, n in await views.city_regions(s, tenant)})

@@ -214,7 +214,9 @@ async def test_the_region_compares_its_hospitals_and_the_city_its_regions(db, ci
     assert (a2.severe_cases, a2.severe_cost, a2.over_cases, a2.over_amount) == (1, D("40000.00"), 1, D("32000.00"))
     assert (a2.drug_share, a2.consumables_share, a2.own_pay_share) == (D("90.0000"), D("1.2500"), D("1.2500"))
     # The city: region A's total (B has no cells): 4 cases, cost 63,000 against 32,000: 1.96875 →
-    # 1.9688; LOS 25 / 25 = 1; points 537.5 → 53,750.00, loss 53,750.00 − 63,000.00 = −9,250.00.
+    # 1.9688; points 537.5 → 53,750.00, loss 53,750.00 − 63,000.00 = −9,250.00. The time index is
+    # 25 / 25 = 1 by construction here (region peers: the region's LOS against its own mean); with
+    # city peers it is not (test_analytics_review.test_city_peers_make_the_time_index: 0.8929).
     admin = scope_for(Role.city_admin, city.tenants)
     regions = await view(db, admin, [city.a, city.b], 2025, ["region"])
     assert [g.key["region"] for g in regions] == [city.a]
@@ -254,6 +256,8 @@ async def test_year_over_year(db, city, year):
 
 
 async def test_a_refresh_that_changes_nothing_writes_nothing(db, city, year):
+    """No cell is written (their row versions, xmin, stay), nothing is audited; only the refresh
+    row's timestamp moves: the year was checked, so the status compares later changes with it."""
     first = await refresh(db, year, city.a, 2025)
     system = Scope.system((city.a,))
 
@@ -262,17 +266,28 @@ async def test_a_refresh_that_changes_nothing_writes_nothing(db, city, year):
             at = (
                 await s.execute(text("select refreshed_at from analytics_refresh where tenant_id = :t"), {"t": city.a})
             ).scalar_one()
+            cells = (
+                await s.execute(
+                    text(
+                        "select string_agg(cast(xmin as text), ',' order by hospital_id, month, department, drg) "
+                        "from analytics_cell where tenant_id = :t and year = 2025"
+                    ),
+                    {"t": city.a},
+                )
+            ).scalar_one()
             audits = (
                 await s.execute(
                     select(AuditEntry).where(AuditEntry.tenant_id == city.a, AuditEntry.action == "analytics.refresh")
                 )
             ).all()
-            return at, len(audits)
+            return at, cells, len(audits)
 
     before = await state()
     again = await refresh(db, year, city.a, 2025)
     assert (first["changed"], again["changed"]) == (1, 0)
-    assert await state() == before == (before[0], 1)
+    after = await state()
+    assert after[1:] == before[1:] == (before[1], 1)
+    assert after[0] > before[0]
 
 
 async def test_a_points_run_and_a_grouping_job_submit_a_refresh(db, city, year):
@@ -349,13 +364,16 @@ async def test_graphql_views_pages_and_downloads(api, db, city, year):
     # Status: computed from the latest points run with the provisional point value.
     status = await api.gql(
         a1,
-        """query($t: String!) { analyticsStatus(tenant: $t, year: 2025) { stale cases
-             pointValues { ledger value basis } } }""",
+        STATUS,
         {"t": city.a},
     )
     st = status["analyticsStatus"]
-    assert st["stale"] is False and st["cases"] == 4
+    # a1's own: A-1 and A-2 in (a1, 3, 呼吸内科, ES23), A-3 in (a1, 5, 心内科, ES23): 2 cells, 3 cases
+    # (never the region's 4 cases in 3 cells, which the region administrator sees).
+    assert (st["stale"], st["cells"], st["cases"]) == (False, 2, 3)
     assert {"ledger": "employee", "value": "100", "basis": "provisional"} in st["pointValues"]
+    region_st = (await api.gql(api.token(Role.region_admin, [city.a]), STATUS, {"t": city.a}))["analyticsStatus"]
+    assert (region_st["stale"], region_st["cells"], region_st["cases"]) == (False, 3, 4)
 
     # Downloads: CSV with a BOM and Chinese headers; XLSX; English on request; a hospital gets its own.
     headers = {"Authorization": f"Bearer {a1}"}
@@ -379,6 +397,9 @@ async def test_graphql_views_pages_and_downloads(api, db, city, year):
     r = await api.client.get(f"/downloads/analytics/{city.a}/2025", headers=other)
     assert r.status_code == 403
 
+
+STATUS = """query($t: String!) { analyticsStatus(tenant: $t, year: 2025) { stale staleReason cells cases
+  pointValues { ledger value basis } } }"""
 
 REFRESH_MUTATION = """mutation($t: String!) { refreshAnalytics(tenant: $t, year: 2025, idempotencyKey: "r1") {
   __typename ... on AnalyticsRefreshJobPayload { created job { databaseId kind } }

@@ -10,12 +10,13 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from dianshu import bounds
 from dianshu.analytics import views
 from dianshu.analytics.refresh import REFRESH
 from dianshu.scope import Scope
 from dianshu_graphql import pagination
 from dianshu_graphql.domains import grouping
-from dianshu_graphql.errors import ExpectedError, IdempotencyConflict, PermissionDenied, ValidationError
+from dianshu_graphql.errors import ExpectedError, Forbidden, IdempotencyConflict, PermissionDenied, ValidationError
 from dianshu_graphql.permissions import ANYONE, Allow
 from dianshu_graphql.types.analytics import (
     AnalyticsComparison,
@@ -35,10 +36,27 @@ RefreshAnalyticsResult = Annotated[
 
 async def tenants_of(registry: TenantRegistry, scope: Scope, tenant: str) -> list[str]:
     """A region: itself. A city: its regions in the caller's scope. From the tenant registry (cached
-    for seconds): every dashboard's field asks."""
+    for seconds): every dashboard's field asks. A tenant the caller does not see is Forbidden; one
+    the registry does not know as a region or a city is refused as `tenant` (never an empty page)."""
+    if not scope.sees_tenant(tenant):
+        raise Forbidden(f"tenant {tenant[:20]!r} is outside your scope")
     tenants = await registry.all()
-    found = [t.code for t in tenants.values() if (t.code == tenant and t.kind == "region") or t.parent_code == tenant]
+    t = tenants.get(tenant)
+    if t is None or t.kind not in ("region", "city"):
+        raise ExpectedError(f"tenant: no region or city {tenant[:20]!r}", "tenant")
+    found = [x.code for x in tenants.values() if (x.code == tenant and x.kind == "region") or x.parent_code == tenant]
     return sorted(c for c in found if scope.sees_tenant(c))
+
+
+def _cursor(after: str | None, by: tuple[str, ...]) -> list[Any] | None:
+    """The `after` cursor's key: a month part must be a month (a crafted 70,000 would reach the
+    smallint column), refused as `after` like any cursor not from this API."""
+    key = pagination.decode_cursor(after, *_shape(by))
+    if key is not None:
+        for b, v in zip(by, key, strict=True):
+            if b == "month" and bounds.month_reason(v) is not None:
+                raise ExpectedError(f"after: {after[:100]!r} is not a cursor from this API for this list", "after")
+    return key
 
 
 def _shape(by: tuple[str, ...]) -> list[Any]:
@@ -68,8 +86,6 @@ def _filters(
 
 
 def _year(year: int) -> int:
-    from dianshu import bounds
-
     if (reason := bounds.year_reason(year)) is not None:
         raise ExpectedError(f"year: {reason}", "year")
     return year
@@ -102,7 +118,7 @@ class AnalyticsQuery:
         limit = pagination.page_size(first)
         by = _by(group_by)
         filters = _filters(info.context.scope, hospital, month, department, drg)
-        cursor = pagination.decode_cursor(after, *_shape(by))
+        cursor = _cursor(after, by)
         ctx = info.context
         tenants = await tenants_of(ctx.registry, ctx.scope, tenant)
         async with ctx.db.reading(ctx.scope) as conn:
@@ -130,7 +146,7 @@ class AnalyticsQuery:
         limit = pagination.page_size(first)
         by = _by(group_by)
         filters = _filters(info.context.scope, hospital, month, department, drg)
-        cursor = pagination.decode_cursor(after, *_shape(by))
+        cursor = _cursor(after, by)
         ctx = info.context
         tenants = await tenants_of(ctx.registry, ctx.scope, tenant)
         async with ctx.db.reading(ctx.scope) as conn:
@@ -145,8 +161,7 @@ class AnalyticsQuery:
         extensions=[Allow(*ANYONE)],
     )
     async def analytics_status(self, info: Info, tenant: str, year: int) -> AnalyticsStatus | None:
-        async with info.context.session() as s:
-            st = await views.status(s, tenant, _year(year))
+        st = await views.status(info.context.db, info.context.scope, tenant, _year(year))
         return AnalyticsStatus.of(st) if st is not None else None
 
 

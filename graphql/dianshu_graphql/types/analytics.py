@@ -49,7 +49,10 @@ class AnalyticsFigures:
     )
     average_los: Decimal | None = strawberry.field(description="平均住院日.")
     points_cases: int = strawberry.field(description="Cases in the year's latest points run.")
-    points: Decimal = strawberry.field(description="总点数: Σ case points of the latest points run.")
+    points: Decimal = strawberry.field(
+        description="总点数: Σ paid points of the latest points run's cases, as settlement pays them (points × the "
+        "cleared run's evaluation coefficient − deductions)."
+    )
     high_outlier_share: Decimal | None = strawberry.field(description="高倍率病例占比 (%): of the points run's cases.")
     low_outlier_share: Decimal | None = strawberry.field(description="低倍率病例占比 (%): of the points run's cases.")
     priced_cases: int = strawberry.field(description="Cases priced (their ledger has a point value).")
@@ -163,13 +166,16 @@ class AnalyticsStatus:
     tenant_code: str
     year: int
     refreshed_at: datetime.datetime
-    cells: int = strawberry.field(description="Summary cells (hospital × month × department × DRG).")
-    cases: int
+    cells: int = strawberry.field(
+        description="Summary cells (hospital × month × department × DRG) the caller sees: a hospital its own."
+    )
+    cases: int = strawberry.field(description="Cases in those cells: a hospital its own, a region all of them.")
     points_run_id: uuid.UUID | None = strawberry.field(description="The points run the summaries read (null: none).")
     latest_points_run_id: uuid.UUID | None = strawberry.field(description="The year's latest points run now.")
     point_values: list[AnalyticsPointValue]
     stale: bool = strawberry.field(
-        description="Points or groupings changed since: refreshAnalytics brings it up to date."
+        description="The inputs changed since the refresh (points run, standard, point values) or the year's cases "
+        "or groupings did: refreshAnalytics brings it up to date. The same answer for every role."
     )
     stale_reason: str | None
 
@@ -180,8 +186,8 @@ class AnalyticsStatus:
             tenant_code=r.tenant_id,
             year=r.year,
             refreshed_at=r.refreshed_at,
-            cells=r.cells,
-            cases=r.cases,
+            cells=st.cells,
+            cases=st.cases,
             points_run_id=r.points_run_id,
             latest_points_run_id=st.latest_points_run.id if st.latest_points_run is not None else None,
             point_values=[

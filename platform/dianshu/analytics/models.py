@@ -8,7 +8,8 @@ row-level security: a hospital sees its own cells only.
 
 analytics_refresh: what one region's year was last computed from (the points run, the standard and
 its scheme version, the point value of each ledger and where it came from) with a digest of the
-cells, so a refresh that would change nothing writes nothing."""
+cells, so a refresh that would change nothing writes nothing (but stamps refreshed_at: checked).
+Tenant-scoped: a hospital's user reads the row, but the status shows it its own counts only."""
 
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ class AnalyticsCell(Base):
     materials: Mapped[Decimal] = mapped_column(MONEY)
     own_pay: Mapped[Decimal] = mapped_column(MONEY)
     run_cases: Mapped[int] = mapped_column(Integer)  # cases in the points run
-    points: Mapped[Decimal] = mapped_column(POINTS)
+    points: Mapped[Decimal] = mapped_column(POINTS)  # Σ paid points (settlement's paid_points)
     high_outliers: Mapped[int] = mapped_column(Integer)
     low_outliers: Mapped[int] = mapped_column(Integer)
     priced_cases: Mapped[int] = mapped_column(Integer)  # run cases whose ledger has a point value

@@ -14,16 +14,22 @@ What a cell counts (per hospital, discharge month, discharge department and DRG)
   (grouping/drg_codes.py); RW, cost and time indices, drug and consumables shares: the evaluation
   indicators' definitions (evaluation/indicators/: rw_sql, drugs_sql, materials_sql; the formulas
   of formulas.FORMULAS are applied to the summed cells by views.py).
-- Time index peers: the hospitals of the same level in the region; a DRG's peer average LOS is the
-  mean LOS of the region's grouped cases of that level and DRG in the year.
+- Time index peers: as the evaluation's A06 (evaluation/indicators: peer_pool, peer_avg_los_sql):
+  the hospitals of the same level in the region, or in every region of the city when the region's
+  policy sets evaluation_peer_scope city; a DRG's peer average LOS is Σ LOS ÷ cases over the pool's
+  grouped cases of that level and DRG in the year. City peers are read by the city administrator's
+  refresh (a region administrator's skips and says why, as the evaluation run refuses).
 - Points: the region's latest points run of the year (settlement/latest.py), joined by case
-  id: a case in that run has its points (case_point.points, the points counted before the
-  hospital's deductions) and its type (high_outlier, low_outlier).
-- Expected payment = points × the point value of the case's ledger: the year's published annual
-  clearing (PV_exact, basis `cleared`) when there is one, else the provisional point value of
-  monthly pre-settlement (settlement/runs/settle.provisional_point_value: last year's clearing or
-  the policy's fixed value; basis `provisional`). Kept exact in the cell; rounded half-up to the fen
-  once, when a view shows a sum. A ledger with no point value (none positive) prices nothing:
+  id: a case in that run has its paid points, as settlement pays them
+  (settlement.arithmetic.year.paid_points: the case's points × the evaluation's points coefficient
+  of its hospital in the cleared run, 1 otherwise, less its deduction), and its type (high_outlier,
+  low_outlier). A case not in the run (arrived or corrected after it) counts in cases, not points.
+- Expected payment = paid points × the point value of the case's ledger: the year's published annual
+  clearing (PV_exact, basis `cleared`, with the clearing's coefficients) when there is one, else the
+  provisional point value of monthly pre-settlement (settlement/runs/settle.provisional_point_value:
+  last year's clearing or the policy's fixed value; basis `provisional`). Kept exact in the cell;
+  rounded half-up to the fen once, when a view shows a sum (so a cleared hospital's Σ equals its
+  clearing line's due + self-pay). A ledger with no point value (none positive) prices nothing:
   its cases count in points, not in `priced_cases`. Profit or loss = expected payment − the actual
   cost (total cost) of the priced cases.
 - Overspend: the weighed cases costing more than their DRG's average cost (the standard's), and
@@ -31,20 +37,29 @@ What a cell counts (per hospital, discharge month, discharge department and DRG)
 - Severe cases (SPEC section 10): grouped cases whose cost exceeds 3 × the DRG's average cost when
   that average is under 10,000 yuan, 2 × when it is 10,000 or more.
 
+Concurrency: a transaction-level advisory lock per (region, year) (lock_region_year): a second
+refresh waits, then finds the first's digest and writes nothing.
+
+A refresh that changes nothing writes no cell and no audit entry; it stamps the refresh row's
+refreshed_at (the year was checked then), so staleness compares later changes with the check.
+
 Triggers: the kind follows settlement.points and grouping.group_cases (JobKind.follows): when one
 succeeds, a refresh of each year it touched is submitted in its own transaction, so the summaries
-follow it; `analyticsStatus` also says whether a
-newer points run exists than the one the summaries read (a cheap staleness check)."""
+follow it. Publishing a settlement run, changing a policy (the provisional point value) or
+publishing a standard are not jobs (the follow-up mechanism follows jobs only, jobs/kinds.py), so
+nothing is submitted after them; `analyticsStatus` reports them instead (views.status: the stored
+inputs against inputs_of now, and the year's cases and groupings changed after refreshed_at)."""
 
 from __future__ import annotations
 
 import datetime
 import hashlib
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,15 +68,17 @@ from dianshu.analytics.models import AnalyticsRefresh
 from dianshu.audit import service as audit
 from dianshu.cases.current import current_cases
 from dianshu.db.planner import HASH_JOINS, planner_settings
-from dianshu.evaluation.indicators.queries import drugs_sql, materials_sql, rw_sql
+from dianshu.evaluation.indicators.queries import drugs_sql, materials_sql, peer_avg_los_sql, peer_pool, rw_sql
 from dianshu.grouping.drg_codes import no_group_sql
 from dianshu.grouping.service import GROUP_CASES
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.kinds import job_kind
+from dianshu.settlement.arithmetic.year import paid_points_sql
 from dianshu.settlement.latest import latest_points_run
 from dianshu.settlement.runs.inputs import policy_set, require_standard_in_force
 from dianshu.settlement.runs.points import POINTS
+from dianshu.settlement.runs.policies import effective_policy
 from dianshu.settlement.runs.settle import latest_published, provisional_point_value
 from dianshu.tenancy.models import Tenant
 
@@ -111,22 +128,32 @@ CELLS_SQL = f"""
 insert into {STAGE} ({", ".join(CELL_COLUMNS)})
 with pv as (
     select * from unnest(cast(:pv_ledgers as text[]), cast(:pv_values as numeric[])) as pv(ledger, value)
-), base as materialized (
-    select c.hospital_id, cast(extract(month from c.discharge_month) as smallint) as month,
-           coalesce(c.discharge_dept, '') as department, coalesce(g.drg, '') as drg, h.level,
-           (g.drg is not null and not {no_group_sql("g.drg")}) as grouped,
-           {rw_sql("d")} as rw, d.avg_cost,
-           c.los_days as los, c.total_cost as cost, {drugs_sql("c")} as drugs, {materials_sql("c")} as materials,
-           c.own_pay, p.case_id is not null as in_run, p.points, p.type, pv.value as pv
+), coef as (
+    select * from unnest(cast(:coef_ledgers as text[]), cast(:coef_hospitals as text[]),
+                         cast(:coef_values as numeric[])) as k(ledger, hospital_id, value)
+), pool as materialized (
+    select c.tenant_id, c.id, c.hospital_id, c.discharge_month, c.discharge_dept, c.los_days, c.total_cost,
+           c.charges, c.own_pay, g.drg, h.level,
+           (g.drg is not null and not {no_group_sql("g.drg")}) as grouped
     from case_record c
     join hospital h on h.tenant_id = c.tenant_id and h.id = c.hospital_id
     left join case_grouping g on g.tenant_id = c.tenant_id and g.case_id = c.id and g.version_id = :version
-    left join payment_standard_drg d on d.standard_id = :standard and d.drg = g.drg
+    where c.tenant_id = any(cast(:peers as text[])) and {current_cases("c")}
+      and c.discharge_month between :start and :end
+), base as (
+    select c.hospital_id, cast(extract(month from c.discharge_month) as smallint) as month,
+           coalesce(c.discharge_dept, '') as department, coalesce(c.drg, '') as drg, c.level, c.grouped,
+           {rw_sql("d")} as rw, d.avg_cost,
+           c.los_days as los, c.total_cost as cost, {drugs_sql("c")} as drugs, {materials_sql("c")} as materials,
+           c.own_pay, p.case_id is not null as in_run, p.type, pv.value as pv,
+           {paid_points_sql("p.points", "p.deduction", "coalesce(k.value, 1)")} as points
+    from pool c
+    left join payment_standard_drg d on d.standard_id = :standard and d.drg = c.drg
     left join case_point p on p.tenant_id = c.tenant_id and p.run_id = cast(:run as uuid) and p.case_id = c.id
     left join pv on pv.ledger = p.ledger
-    where c.tenant_id = :t and {current_cases("c")} and c.discharge_month between :start and :end
-), peer as (
-    select level, drg, avg(cast(los as numeric)) as avg_los from base where grouped group by level, drg
+    left join coef k on k.ledger = p.ledger and k.hospital_id = c.hospital_id
+    where c.tenant_id = :t
+), peer as ({peer_avg_los_sql("(select level, drg, 1 as n, los_days as los from pool where grouped) x")}
 ), cases as (
     select b.*, e.avg_los,
            b.grouped and b.rw is not null as weighed,
@@ -205,7 +232,8 @@ async def regions_of(session: AsyncSession, tenant: str) -> tuple[str, tuple[str
 
 async def point_values(session: AsyncSession, city: str, tenant: str, year: int) -> dict[str, dict[str, Any]]:
     """ledger -> {"value": the exact point value as text or None, "basis": cleared | provisional |
-    none, "source": where it comes from}."""
+    none, "source": where it comes from}; a cleared ledger whose clearing applied the evaluation's
+    points coefficients has them too ("coefficients": hospital -> coefficient as text)."""
     policies = await policy_set(session, city, tenant, year)
     out: dict[str, dict[str, Any]] = {}
     for ledger, p in sorted(policies.by_ledger.items()):
@@ -216,6 +244,8 @@ async def point_values(session: AsyncSession, city: str, tenant: str, year: int)
                 "basis": "cleared",
                 "source": f"annual run {cleared.id}",
             }
+            if coefs := (cleared.inputs or {}).get("evaluation_coefficients"):
+                out[ledger]["coefficients"] = {h: str(c) for h, c in sorted(coefs.items())}
             continue
         pv, source = await provisional_point_value(session, tenant, year, ledger, p.policy)
         if pv > 0:
@@ -225,19 +255,78 @@ async def point_values(session: AsyncSession, city: str, tenant: str, year: int)
     return out
 
 
+@dataclass(frozen=True)
+class Inputs:
+    """What a region's year of cells is computed from: the standard in force at the year's end, the
+    latest points run, the point value (and coefficients) of each ledger, and the time index's peer
+    pool (the regions whose cases are the peers). Read by the refresh and, to compare with the
+    stored ones, by views.status."""
+
+    standard: Any
+    points_run: Any
+    point_values: dict[str, dict[str, Any]]
+    peers: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "points_run": str(self.points_run.id) if self.points_run is not None else None,
+            "standard": str(self.standard.id),
+            "scheme_version": str(self.standard.scheme_version_id),
+            "point_values": self.point_values,
+            "peers": list(self.peers),
+        }
+
+
+async def peer_regions(session: AsyncSession, city: str, tenant: str, year: int) -> tuple[str, ...]:
+    """The time index's peer pool, as the evaluation's (evaluation_peer_scope): the region itself,
+    or every region of the city."""
+    policy = (await effective_policy(session, city, tenant, year, "all")).policy
+    if peer_pool(policy.evaluation_peer_scope, tenant) != "city":
+        return (tenant,)
+    rows = await session.execute(select(Tenant.code).where(Tenant.parent_code == city).order_by(Tenant.code))
+    return tuple(rows.scalars())
+
+
+async def inputs_of(session: AsyncSession, city: str, tenant: str, year: int) -> Inputs:
+    """The inputs a refresh of `tenant`'s year would read now (JobRejected: no standard in force)."""
+    std = await require_standard_in_force(session, city, datetime.date(year, 12, 31))
+    run = await latest_points_run(session, tenant, year)
+    pvs = await point_values(session, city, tenant, year)
+    return Inputs(std, run, pvs, await peer_regions(session, city, tenant, year))
+
+
+async def lock_region_year(session: AsyncSession, tenant: str, year: int) -> None:
+    """One refresh of a region's year at a time (a transaction-level advisory lock, as the national
+    export's): a second waits, then finds the cells the first wrote (its digest) and writes nothing."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"analytics:{tenant}:{year}", 0))))
+
+
 async def refresh_region(
     session: AsyncSession, ctx_scope: Any, job_id: Any, city: str, tenant: str, year: int
 ) -> dict[str, Any]:
     """Compute one region's year; write it when it differs from what is stored. Returns what it did."""
+    await lock_region_year(session, tenant, year)
     try:
-        std = await require_standard_in_force(session, city, datetime.date(year, 12, 31))
+        inp = await inputs_of(session, city, tenant, year)
     except JobRejected as e:
         # Nothing to summarise yet (a grouping before the first standard is published, say): the
         # refresh writes nothing and says why; the points run that follows a standard refreshes.
         return {"tenant": tenant, "year": year, "cells": 0, "cases": 0, "changed": False, "skipped": str(e)}
-    run = await latest_points_run(session, tenant, year)
-    pvs = await point_values(session, city, tenant, year)
+    if not set(inp.peers) <= set(ctx_scope.tenant_ids):
+        # The evaluation's rule (evaluation/runs.py): city peers are read by the city administrator.
+        why = (
+            f"evaluation_peer_scope is city: the time index's peers are every region's hospitals, so the city "
+            f"administrator refreshes (on {city})"
+        )
+        return {"tenant": tenant, "year": year, "cells": 0, "cases": 0, "changed": False, "skipped": why}
+    std, run, pvs = inp.standard, inp.points_run, inp.point_values
     priced = [(ledger, Decimal(v["value"])) for ledger, v in pvs.items() if v["value"] is not None]
+    coefs = [
+        (ledger, h, Decimal(c))
+        for ledger, v in pvs.items()
+        if v["value"] is not None
+        for h, c in (v.get("coefficients") or {}).items()
+    ]
     await session.execute(text(f"drop table if exists {STAGE}"))
     cols = ", ".join(f"{n} {t}" for n, t in CELL_TYPES)
     await session.execute(text(f"create temporary table {STAGE} ({cols}) on commit drop"))
@@ -250,6 +339,7 @@ async def refresh_region(
             text(CELLS_SQL),
             {
                 "t": tenant,
+                "peers": list(inp.peers),
                 "start": datetime.date(year, 1, 1),
                 "end": datetime.date(year, 12, 1),
                 "version": std.scheme_version_id,
@@ -257,25 +347,23 @@ async def refresh_region(
                 "run": run.id if run is not None else None,
                 "pv_ledgers": [x[0] for x in priced],
                 "pv_values": [x[1] for x in priced],
+                "coef_ledgers": [x[0] for x in coefs],
+                "coef_hospitals": [x[1] for x in coefs],
+                "coef_values": [x[2] for x in coefs],
             },
         )
     d = (await session.execute(text(DIGEST_SQL))).one()
-    inputs = {
-        "points_run": str(run.id) if run is not None else None,
-        "standard": str(std.id),
-        "scheme_version": str(std.scheme_version_id),
-        "point_values": pvs,
-    }
+    inputs = inp.as_dict()
     digest = hashlib.sha256(
         (json.dumps(inputs, sort_keys=True, separators=(",", ":")) + ":" + d.digest).encode()
     ).hexdigest()
-    stored = (
-        await session.execute(
-            select(AnalyticsRefresh).where(AnalyticsRefresh.tenant_id == tenant, AnalyticsRefresh.year == year)
-        )
-    ).scalar_one_or_none()
+    R = AnalyticsRefresh
+    stored = (await session.execute(select(R).where(R.tenant_id == tenant, R.year == year))).scalar_one_or_none()
     summary = {"tenant": tenant, "year": year, "cells": int(d.cells), "cases": int(d.cases), **inputs}
     if stored is not None and stored.digest == digest:
+        # Nothing changed: no cell is written and nothing audited; the refresh row records that the
+        # year was checked now (its timestamp only), so the status compares later changes with it.
+        await session.execute(update(R).where(R.tenant_id == tenant, R.year == year).values(refreshed_at=func.now()))
         return {**summary, "changed": False}
     for table in ("analytics_cell", "analytics_month"):
         await session.execute(text(f"delete from {table} where tenant_id = :t and year = :y"), {"t": tenant, "y": year})

@@ -9,10 +9,10 @@ Figures (`Summary`) from a group's sums, each formed once from exact sums:
   = outliers ÷ the points run's cases × 100; drug, consumables and own-pay share = Σ ÷ Σ cost × 100;
   average LOS. These are the evaluation indicators' formulas (evaluation/indicators/formulas.py),
   applied to the group's sums: 4 places, half-up, None when the denominator is 0.
-- points (Σ case points of the latest points run); expected payment = Σ points × point value of the
-  priced cases, rounded half-up to the fen once (settlement/arithmetic/rounding.fen); profit or
-  loss = expected payment − the actual cost of those cases (negative: a loss); None when no case
-  is priced.
+- points (Σ paid points of the latest points run's cases, as settlement pays them: refresh.py);
+  expected payment = Σ paid points × point value of the priced cases, rounded half-up to the fen
+  once (settlement/arithmetic/rounding.fen); profit or loss = expected payment − the actual cost
+  of those cases (negative: a loss); None when no case is priced.
 - overspend: cases costing more than their DRG's average and Σ (cost − average) over them;
   severe cases and their cost (refresh.py defines both).
 Year over year: the same group's figures a year earlier, and growth = (this ÷ last − 1) × 100
@@ -20,6 +20,7 @@ Year over year: the same group's figures a year earlier, and growth = (this ÷ l
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,15 +29,17 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dianshu import bounds
 from dianshu.analytics.models import AnalyticsRefresh
-from dianshu.analytics.refresh import CELL_COLUMNS
+from dianshu.analytics.refresh import CELL_COLUMNS, Inputs, inputs_of
 from dianshu.db.session import Fetch
 from dianshu.errors import Refused
 from dianshu.evaluation.indicators.formulas import FORMULAS, Figures, Measure, growth, growth_per_case, q4
 from dianshu.grouping.service import GROUP_CASES
+from dianshu.jobs.errors import JobRejected
+from dianshu.scope import Scope
 from dianshu.settlement.arithmetic.rounding import fen
 from dianshu.settlement.latest import latest_points_run
-from dianshu.settlement.runs.points import POINTS
 
 # A dimension's name -> its cell column.
 DIMENSIONS: dict[str, str] = {
@@ -154,11 +157,15 @@ def check_by(by: Sequence[str], record: str = "analytics") -> tuple[str, ...]:
 
 
 def check_filters(f: Filters, record: str = "analytics") -> None:
-    if f.month is not None and not (isinstance(f.month, int) and 1 <= f.month <= 12):
-        raise AnalyticsRefused(record, "month", f"a month from 1 to 12 (got {f.month})")
+    """The filters within what their columns hold (bounds.py): a month 1 to 12, codes within their
+    column's length and without control characters (a NUL never reaches PostgreSQL)."""
+    if f.month is not None and (reason := bounds.month_reason(f.month)) is not None:
+        raise AnalyticsRefused(record, "month", reason)
     for name, value, most in (("hospital", f.hospital, 20), ("department", f.department, 50), ("drg", f.drg, 8)):
-        if value is not None and len(value) > most:
-            raise AnalyticsRefused(record, name, f"at most {most} characters")
+        if value is None:
+            continue
+        if not isinstance(value, str) or (reason := bounds.text_reason(value, most)) is not None:
+            raise AnalyticsRefused(record, name, reason if isinstance(value, str) else "must be text")
 
 
 def groups_statement(
@@ -278,32 +285,103 @@ class Status:
     latest_points_run: Any
     stale: bool
     reason: str | None
+    # The caller's own figures: a hospital's scope gets its own cells and cases, never the region's.
+    cells: int
+    cases: int
 
 
-async def status(session: AsyncSession, tenant: str, year: int) -> Status | None:
-    """What a region's year of summaries was computed from, and whether it is stale: a newer points
-    run than the one it read, or a grouping or points job of the region finished after it."""
+def _pv_text(v: Mapping[str, Any]) -> str:
+    return f"{v.get('basis')} {v.get('value')}"
+
+
+def changed_inputs(stored: AnalyticsRefresh, now: Inputs) -> str | None:
+    """Why the stored inputs differ from those a refresh would read now (None: they do not)."""
+    if (now.points_run.id if now.points_run is not None else None) != stored.points_run_id:
+        return "a newer points run exists"
+    if now.standard.id != stored.standard_id:
+        return "another payment standard is in force at the year's end"
+    was = stored.point_values or {}
+    for ledger in sorted(set(was) | set(now.point_values)):
+        old, new = was.get(ledger) or {}, now.point_values.get(ledger) or {}
+        if (old.get("value"), old.get("basis"), old.get("coefficients")) != (
+            new.get("value"),
+            new.get("basis"),
+            new.get("coefficients"),
+        ):
+            return f"the point value of {ledger} changed ({_pv_text(old)} → {_pv_text(new)})"
+    return None
+
+
+CASES_CHANGED_SQL = """
+select exists (
+    select 1 from case_record c
+    where c.tenant_id = :t and c.discharge_month between :start and :end
+      and (c.created_at > :at or c.superseded_at > :at or c.recalled_at > :at))
+"""
+
+GROUPED_AFTER_SQL = """
+select exists (
+    select 1 from job
+    where tenant_id = :t and kind = :kind and status = 'succeeded' and finished_at > :at
+      and params ->> 'from' <= :last and params ->> 'to' >= :first)
+"""
+
+
+async def region_changes(session: AsyncSession, r: AnalyticsRefresh) -> str | None:
+    """Why a region's year changed since its refresh row was written or checked: a case of the year
+    arrived, was corrected or recalled after it, or a grouping job whose period covers the year
+    finished after it. `session` must see the whole region (a region-wide scope)."""
+    year, at = r.year, r.refreshed_at
+    args = {"t": r.tenant_id, "at": at}
+    cases = {**args, "start": datetime.date(year, 1, 1), "end": datetime.date(year, 12, 1)}
+    if (await session.execute(text(CASES_CHANGED_SQL), cases)).scalar_one():
+        return "cases of the year arrived, were corrected or recalled after the refresh"
+    grouped = {**args, "kind": GROUP_CASES, "first": f"{year}-01", "last": f"{year}-12"}
+    if (await session.execute(text(GROUPED_AFTER_SQL), grouped)).scalar_one():
+        return "a grouping job covering the year finished after the refresh"
+    return None
+
+
+async def status(db: Any, scope: Scope, tenant: str, year: int) -> Status | None:
+    """What a region's year of summaries was computed from, and whether it is stale, with the reason:
+    its stored inputs differ from those a refresh would read now (points run, standard, point values:
+    refresh.inputs_of), or the year's cases or groupings changed after it was written or last
+    checked. None before its first refresh or when the caller does not see the region.
+
+    Every role that sees the region gets the same answer: the comparison reads the region as a
+    whole (a system scope of that one tenant, after the caller's own scope has shown it the refresh
+    row), and answers only yes or no and why, never a figure. The counts (cells, cases) are the
+    caller's: a hospital's own cells (row-level security), a region's all of them."""
+    from dianshu.db.session import scoped_session
+
     R = AnalyticsRefresh
-    r = (await session.execute(select(R).where(R.tenant_id == tenant, R.year == year))).scalar_one_or_none()
-    if r is None:
-        return None
-    run = await latest_points_run(session, tenant, year)
-    reason = None
-    if (run.id if run is not None else None) != r.points_run_id:
-        reason = "a newer points run exists"
-    else:
-        later = (
-            await session.execute(
+    async with scoped_session(db, scope) as s:
+        r = (await s.execute(select(R).where(R.tenant_id == tenant, R.year == year))).scalar_one_or_none()
+        if r is None:
+            return None
+        if scope.all_hospitals:
+            cells, cases = r.cells, r.cases
+        else:
+            own = await s.execute(
                 text(
-                    "select exists (select 1 from job where tenant_id = :t and status = 'succeeded' "
-                    "and kind = any(cast(:kinds as text[])) and finished_at > :at)"
+                    "select count(*) as cells, coalesce(sum(cases), 0) as cases from analytics_cell "
+                    "where tenant_id = :t and year = :y"
                 ),
-                {"t": tenant, "at": r.refreshed_at, "kinds": [GROUP_CASES, POINTS]},
+                {"t": tenant, "y": year},
             )
-        ).scalar_one()
-        if later:
-            reason = "a grouping or points job finished after the refresh"
-    return Status(r, run, reason is not None, reason)
+            row = own.one()
+            cells, cases = int(row.cells), int(row.cases)
+    async with scoped_session(db, Scope.system((tenant,), actor=f"analytics status for {scope.actor}")) as s:
+        city = (await s.execute(text("select parent_code from tenant where code = :t"), {"t": tenant})).scalar_one()
+        run = await latest_points_run(s, tenant, year)
+        try:
+            now = await inputs_of(s, str(city), tenant, year)
+            reason = changed_inputs(r, now)
+        except JobRejected:
+            reason = "no payment standard is in force at the year's end any more"
+        if reason is None:
+            reason = await region_changes(s, r)
+    return Status(r, run, reason is not None, reason, cells, cases)
 
 
 async def city_regions(session: AsyncSession, city: str) -> list[tuple[str, str]]:

@@ -39,6 +39,7 @@ from dianshu import bounds
 from dianshu.audit import service as audit
 from dianshu.errors import Refused
 from dianshu.evaluation.catalogue import Catalogue
+from dianshu.evaluation.indicators.queries import peer_pool
 from dianshu.evaluation.run_models import (
     EvaluationDimensionScore,
     EvaluationIndicatorScore,
@@ -186,7 +187,7 @@ async def run_evaluation(ctx: JobContext) -> dict[str, Any]:
     # Peer pools: the whole city for regions whose scope is city (one pool), else the region alone.
     pools: dict[str, list[str]] = defaultdict(list)
     for r in regions:
-        pools["city" if policies[r].evaluation_peer_scope == "city" else r].append(r)
+        pools[peer_pool(policies[r].evaluation_peer_scope, r)].append(r)
     group_id = uuid.uuid4()
     runs = []
     total = len(regions)

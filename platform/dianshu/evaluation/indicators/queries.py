@@ -94,7 +94,7 @@ select tenant_id, hospital_id,
        count(*) filter (where grouped and rw >= 2) as high_rw,
        sum(cost) filter (where grouped and rw is not null) as weighed_cost,
        sum(avg_cost) filter (where grouped and rw is not null) as expected_cost,
-       count(*) filter (where grouped and {with_complication_sql('drg')}) as cc_mcc,
+       count(*) filter (where grouped and {with_complication_sql("drg")}) as cc_mcc,
        count(*) filter (where violation is not null) as violations,
        count(*) filter (where violation = 'no_indication') as no_indication,
        count(*) filter (where violation = 'split_admission') as split_admission,
@@ -133,6 +133,20 @@ from (select tenant_id, hospital_id, in_year, grouped, drg, discharge_time,
 where in_year
 group by tenant_id, hospital_id
 """
+
+
+def peer_pool(peer_scope: str, region: str) -> str:
+    """A region's peer pool (the policy's evaluation_peer_scope, ledger "all"): "city" (every region
+    of the city, one pool) or the region itself. One home: the evaluation run's pools and the
+    analytics' time index peers (analytics/refresh.py)."""
+    return "city" if peer_scope == "city" else region
+
+
+# A6 time_index's peer average LOS of a level's DRG: Σ LOS ÷ cases over the pool's grouped cases of
+# the level and DRG (`source` has level, drg, n and los; one row per case when n = 1).
+def peer_avg_los_sql(source: str) -> str:
+    return f"select level, drg, sum(los) / cast(sum(n) as numeric) as avg_los from {source} group by level, drg"
+
 
 # Per hospital through its DRGs: peers are the hospitals of the same level among the tenants.
 PEERS = """

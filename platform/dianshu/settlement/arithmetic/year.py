@@ -333,6 +333,19 @@ def _case_results(
     return out
 
 
+def paid_points(points: Decimal, deductions: Decimal, coefficient: Decimal = Decimal(1)) -> Decimal:
+    """The points a hospital is paid on: its counted points × the evaluation's points coefficient,
+    less its deductions (a penalty of multiple × b is not scaled by the coefficient, SPEC section 5).
+    Monthly pre-settlement pays on coefficient 1. One rule, one home: the clearing, the monthly runs
+    and the analytics' expected payment (paid_points_sql, the same expression in SQL) use it."""
+    return points * coefficient - deductions
+
+
+def paid_points_sql(points: str, deductions: str, coefficient: str) -> str:
+    """paid_points as a SQL expression of three SQL expressions."""
+    return f"({points} * {coefficient} - {deductions})"
+
+
 @dataclass(frozen=True)
 class PointsTotals:
     """One hospital's figures in one ledger (optionally up to a month)."""
@@ -402,7 +415,7 @@ def _clear_ledger(
     # (exact: the line shows them to 4 places); 1 when the policy sets no bands. Deductions are
     # separate lines (SPEC section 5): a penalty of multiple × b is not scaled by the coefficient.
     coef = {h: (hospitals.get(h) or HospitalIn(h)).evaluation_coefficient for h in totals}
-    counted = {h: t.points * coef[h] - t.deductions for h, t in totals.items()}
+    counted = {h: paid_points(t.points, t.deductions, coef[h]) for h, t in totals.items()}
     if policy.withdrawn_points_leave_total:
         p_total = sum(counted.values(), ZERO)
     else:  # withdrawn and deducted points stay in P: their money stays in the fund

@@ -26,6 +26,7 @@ from dianshu.settlement.arithmetic.year import (
     SettlementInputError,
     check_alliances,
     clear_ledger,
+    paid_points,
 )
 from dianshu.settlement.models import PointsRun, SettlementLine, SettlementRun
 from dianshu.settlement.runs.budgets import latest_budget
@@ -249,7 +250,7 @@ async def _monthly(
             totals[h] = PointsTotals()
     zero = Decimal("0.00")
     ytd = {
-        h: HospitalYtd(t.points - t.deductions, t.self_pay, deducted.get(h, zero), paid_before.get(h, zero))
+        h: HospitalYtd(paid_points(t.points, t.deductions), t.self_pay, deducted.get(h, zero), paid_before.get(h, zero))
         for h, t in totals.items()
     }
     lines = monthly_settlement(ytd, pv, policy)
