@@ -74,8 +74,9 @@ def guarded(allow: Allow | None = None) -> Callable[[Handler], Callable[[Request
 
 @guarded(Allow(job=INGEST))
 async def ingest_stream(request: Request, scope: Scope) -> Response:
-    """POST /ingest/{tenant}?filename=cases.csv.gz&mode=partial&control_rows=..&control_total=..
-    with header Idempotency-Key; the body is the file, streamed."""
+    """POST /ingest/{tenant}?filename=cases.csv.gz&mode=partial&control_rows=..&control_total=..&encoding=..
+    with header Idempotency-Key; the body is the file, streamed. `encoding` (utf-8, gb18030, gbk) is
+    detected when left out; the answer says which was used."""
     tenant = request.path_params["tenant"]
     q: dict[str, Any] = dict(request.query_params)
     try:
@@ -90,6 +91,7 @@ async def ingest_stream(request: Request, scope: Scope) -> Response:
         q.get("mode", "partial"),
         control_rows,
         control_total,
+        q.get("encoding"),
     )
     try:
         sub = await submit_batch(request.app.state.services.db, scope, req, request.stream())
@@ -99,7 +101,13 @@ async def ingest_stream(request: Request, scope: Scope) -> Response:
         return _problem(400, "filename", str(e))
     except IdempotencyConflict as e:
         return _problem(409, "Idempotency-Key", str(e))
-    body = {"batch": str(sub.batch.id), "job": str(sub.job.id), "created": sub.created, "status": sub.batch.status}
+    body = {
+        "batch": str(sub.batch.id),
+        "job": str(sub.job.id),
+        "created": sub.created,
+        "status": sub.batch.status,
+        "encoding": sub.encoding,
+    }
     return JSONResponse(body, status_code=202 if sub.created else 200)
 
 
