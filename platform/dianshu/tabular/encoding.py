@@ -73,11 +73,10 @@ class StrictDecoder:
         self._lines = 0  # LFs in them
         self._first = True
 
-    def _position(self, data: bytes, error: UnicodeDecodeError) -> Position:
-        """Where decoding fails: the first error of the bytes still pending plus this piece (the
-        incremental decoder raised, so there is one; pending bytes hold no LF, which is never part
-        of a multibyte character in either encoding)."""
-        pending = self._decoder.getstate()[0]
+    def _position(self, pending: bytes, data: bytes, error: UnicodeDecodeError) -> Position:
+        """Where decoding fails: the first error of the bytes that were pending plus this piece
+        (the incremental decoder raised, so there is one; pending bytes hold no LF, which is never
+        part of a multibyte character in either encoding)."""
         probe = pending + data
         try:
             probe.decode(self.encoding)
@@ -88,10 +87,11 @@ class StrictDecoder:
         return Position(self._fed - len(pending) + start, line, probe[start:end])
 
     def decode(self, data: bytes, final: bool = False) -> str:
+        pending = self._decoder.getstate()[0]  # after an error the state says nothing
         try:
             text = self._decoder.decode(data, final)
         except UnicodeDecodeError as e:
-            where = self._position(data, e)
+            where = self._position(pending, data, e)
             raise EncodingRefused(
                 "file", f"not {self.encoding.upper()} text from {where}", where, self.encoding
             ) from None
