@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from dianshu import bounds, csvcells
+from dianshu.cases import refused
 from dianshu.cases.ingest import INGEST, BatchRequest, IngestRefused
 from dianshu.cases.models import IngestionBatch, IngestionError
 from dianshu.cases.parsing import LayoutError
@@ -140,20 +141,8 @@ async def errors_csv(request: Request, scope: Scope) -> Response:
             .all()
         )
 
-    def generate():
-        buf = io.StringIO()
-        w = csvcells.writer(buf, lineterminator="\n")
-        w.writerow(["row", "setl_id", "fixmedins_code", "field", "reason"])
-        for e in rows:
-            w.writerow([e.row_no, e.list_id or "", e.row_hospital or "", e.field, e.reason])
-            if buf.tell() > 1 << 16:
-                yield buf.getvalue().encode("utf-8")
-                buf.seek(0)
-                buf.truncate()
-        yield buf.getvalue().encode("utf-8")
-
     return StreamingResponse(
-        generate(),
+        refused.csv_chunks(rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-errors.csv"'},
     )
