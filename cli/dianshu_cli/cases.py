@@ -35,7 +35,7 @@ def generate(console: Console, out: Path, opts: GenerateOptions, check: bool) ->
         table.add_column(col, justify="right")
     for f in files:
         table.add_row(str(f.year), f.tenant, f"{f.rows:,}", f"{Decimal(f.total_cost):,.2f}")
-    console.print(table)
+    Console().print(table)
     if check:
         from dianshu.synthetic.check import profile_files
 

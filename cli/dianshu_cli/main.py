@@ -288,8 +288,20 @@ def ingest(
 ) -> None:
     """Ingest settlement lists through the job path (an in-process worker runs the jobs). Prints
     each batch's id, the encoding its text was read in, and the file of its refused rows."""
-    from dianshu.db.session import Database
     from dianshu.tabular.encoding import EncodingRefused, canonical
+
+    try:
+        canonical(encoding)
+    except EncodingRefused as e:
+        raise typer.BadParameter(e.reason, param_hint="--encoding") from None
+    if directory and not (directory / "manifest.json").is_file():
+        raise typer.BadParameter(
+            f"{directory} has no manifest.json (written by `dianshu generate`)", param_hint="--dir"
+        )
+    if not directory and not (tenant and file):
+        raise typer.BadParameter("give --dir, or --tenant and --file")
+    # The database, the jobs and the worker only once the options are known to be good.
+    from dianshu.db.session import Database
     from dianshu_cli.cases import (
         batch_encodings,
         ingest_files,
@@ -300,20 +312,7 @@ def ingest(
     )
     from dianshu_workers.main import start_in_process
 
-    try:
-        canonical(encoding)
-    except EncodingRefused as e:
-        raise typer.BadParameter(e.reason, param_hint="--encoding") from None
-    if directory:
-        if not (directory / "manifest.json").is_file():
-            raise typer.BadParameter(
-                f"{directory} has no manifest.json (written by `dianshu generate`)", param_hint="--dir"
-            )
-        items = manifest_items(directory)
-    elif tenant and file:
-        items = [(tenant, file, None, None)]
-    else:
-        raise typer.BadParameter("give --dir, or --tenant and --file")
+    items = manifest_items(directory) if directory else [(tenant, file, None, None)]
     settings = _settings()
     worker = start_in_process(threads=2)
 
