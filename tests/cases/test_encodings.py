@@ -184,3 +184,30 @@ def test_sheet_imports_read_by_the_same_rule_and_say_which():
         read_sheet(text.encode("gbk"), names, ["person"], encoding="utf-8")
     # 人 is C8 CB in GBK: the first byte of the file.
     assert e.value.field == "encoding" and "from byte(s) 0xC8 at offset 0 (line 1)" in e.value.reason
+
+
+async def test_dianshu_ingest_reports_the_batch_its_encoding_and_the_refused_rows_file(db, city, dispatcher, tmp_path):
+    """What `dianshu ingest` prints after its jobs (dianshu_cli.cases, the same functions): each
+    batch's id, the encoding it was read in, and the CSV its refused rows were written to (the
+    layout of the errors.csv download)."""
+    import io
+
+    from rich.console import Console
+
+    from dianshu_cli.cases import batch_encodings, print_batches, refused_rows, write_refused
+
+    region = scope_for(Role.region_admin, (city.a,))
+    rows = [row("C1", city.a1, adm_caty="呼吸内科"), row("C2", city.a1, gend="9", adm_caty="呼吸内科")]
+    data = csv_bytes(rows).decode("utf-8").encode("gbk")
+    _, _, result, batch = await send(db, region, city.a, data, "cli-1")
+    assert (result["accepted"], result["refused"]) == (1, 1)
+    files = write_refused(await refused_rows(db, [batch]), tmp_path / "refused")
+    shown = io.StringIO()
+    print_batches(Console(file=shown, width=300), [batch], await batch_encodings(db, [batch]), files)
+    path = tmp_path / "refused" / f"refused-{batch.id}.csv"
+    assert f"batch {batch.id} ({city.a}): done, read as gb18030; refused rows: {path}" in shown.getvalue()
+    # Row 2 (the second data row, as the download numbers it), its list id and hospital, the field.
+    assert path.read_text("utf-8").splitlines() == [
+        "row,setl_id,fixmedins_code,field,reason",
+        f'2,C2,{city.a1},gend,"must be one of 1, 2 (got 9)"',
+    ]
