@@ -42,6 +42,7 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path):
         (["group", "--standard", "chs_drg_99", "--input", str(records)], "unknown standard 'chs_drg_99'"),
         # malformed line
         (["simulate", "--input", str(scenario)], "line 2"),
+        (["standards", "editions", "--dir", str(tmp_path)], "mdc_rules.csv:0: file is missing"),  # long: not wrapped
         # bad option values, unknown options and commands, a missing argument
         (["serve", "--workers", "0"], "'--workers'"),
         (["settlement", "run", "--kind", "weekly", "--year", "2025"], "monthly or annual"),

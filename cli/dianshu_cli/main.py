@@ -35,7 +35,7 @@ app.add_typer(evaluation_app, name="evaluation")
 from dianshu_cli.supervision import app as supervision_app  # noqa: E402
 
 app.add_typer(supervision_app, name="supervision")
-console = Console(stderr=True)  # progress, messages and refusals (logs go to stderr too)
+console = Console(stderr=True, soft_wrap=True)  # progress, messages and refusals (logs go to stderr too)
 out = Console()  # tables and results: stdout, so log lines never land inside them
 
 

@@ -21,7 +21,7 @@ from dianshu.tenancy import pilot
 if TYPE_CHECKING:  # imported where used: the configuration and the database cost every `dianshu` command ~0.4 s
     from dianshu.db.session import Database
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 out = Console()
 app = typer.Typer(help="Monthly pre-settlement, annual clearing and the city's overview.", no_args_is_help=True)
 

@@ -18,7 +18,7 @@ from dianshu.tenancy import pilot
 if TYPE_CHECKING:
     from dianshu.db.session import Database
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 app = typer.Typer(help="Smart supervision (智能监管): rules, runs, findings.", no_args_is_help=True)
 
 
