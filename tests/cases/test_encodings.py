@@ -211,3 +211,41 @@ async def test_dianshu_ingest_reports_the_batch_its_encoding_and_the_refused_row
         "row,setl_id,fixmedins_code,field,reason",
         f'2,C2,{city.a1},gend,"must be one of 1, 2 (got 9)"',
     ]
+
+
+UPLOAD = """
+mutation($input: UploadCasesInput!) {
+  uploadCases(input: $input) {
+    __typename
+    ... on BatchPayload { created encoding batch { databaseId jobId } }
+    ... on ValidationError { errors { field reason } }
+  }
+}"""
+
+
+async def test_upload_cases_takes_and_reports_the_encoding(api, db, city, dispatcher):
+    import json
+
+    token = api.token(Role.region_admin, [city.a])
+    _, data = gbk_rows(city, ("Q1",))
+
+    async def upload(key: str, encoding: str | None) -> dict:
+        variables = {"input": {"tenant": city.a, "file": None, "idempotencyKey": key, "encoding": encoding}}
+        r = await api.client.post(
+            "/graphql",
+            data={
+                "operations": json.dumps({"query": UPLOAD, "variables": variables}),
+                "map": json.dumps({"0": ["variables.input.file"]}),
+            },
+            files={"0": ("c.csv", data, "text/csv")},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert r.status_code == 200, r.text
+        return r.json()["data"]["uploadCases"]
+
+    ok = await upload("gq-1", None)
+    assert (ok["__typename"], ok["encoding"]) == ("BatchPayload", "gb18030"), ok
+    assert await jobs.execute(db, city.a, uuid.UUID(ok["batch"]["jobId"])) == "succeeded"
+    assert (await cases(db, city.a))[0].discharge_dept == "心血管内科（东院）"
+    refused = await upload("gq-2", "utf-8")
+    assert refused["__typename"] == "ValidationError" and refused["errors"][0]["field"] == "encoding", refused
