@@ -374,7 +374,7 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
                             await publish_run(s, region, code, run_id)
         async with scoped_session(db, Scope(Role.city_viewer, (city, *codes), all_hospitals=True, actor="demo")) as s:
             overview = await city_overview(s, city, 2025)
-        print_overview(console, 2025, overview)
+        print_overview(Console(), 2025, overview)  # a table: stdout
         async with scoped_session(db, Scope.system(codes)) as s:
             runs = (
                 (

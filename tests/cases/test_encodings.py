@@ -64,6 +64,22 @@ def test_refusals_name_the_field_and_where():
     assert e.value.field == "encoding"
 
 
+def test_a_file_cut_inside_a_character_is_cut_short_not_another_encoding():
+    # "呼吸\n" in UTF-8 is E5 91 BC E5 90 B8 0A; cut after E5 90, at offset 4 + 3 = 7 on line 2.
+    with pytest.raises(
+        enc.EncodingRefused, match=r"is UTF-8 but ends inside a character \(byte\(s\) 0xE5 0x90 at offset 7 "
+    ):
+        enc.decode("a,b\n呼吸\n".encode()[:-2])
+    # In GBK BA F4 CE FC 0A; cut after CE (a lead byte), at offset 4 + 2 = 6.
+    with pytest.raises(
+        enc.EncodingRefused, match=r"is GB18030 but ends inside a character \(byte\(s\) 0xCE at offset 6 "
+    ):
+        enc.decode("a,b\n呼吸\n".encode("gbk")[:-2])
+    # 0xFF begins no character in either: not "cut short".
+    with pytest.raises(enc.EncodingRefused, match="neither UTF-8 nor GB18030"):
+        enc.decode(b"a\n\xff")
+
+
 def test_streamed_byte_by_byte_the_position_is_the_same():
     """Pieces split characters anywhere: the incremental decoder reports the offset and line of
     the whole file (9 and 3, as above), and the text before is exact."""

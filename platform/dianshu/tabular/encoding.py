@@ -34,6 +34,7 @@ class Position:
     offset: int
     line: int
     bytes: bytes  # the bytes that do not decode (empty: the file ends inside a character)
+    cut: bool = False  # the file ends inside a character: cut short, not another encoding
 
     def __str__(self) -> str:
         shown = " ".join(f"0x{b:02X}" for b in self.bytes)
@@ -80,11 +81,15 @@ class StrictDecoder:
         probe = pending + data
         try:
             probe.decode(self.encoding)
-            start, end = len(pending) + error.start, len(pending) + error.end
+            start, end, why = len(pending) + error.start, len(pending) + error.end, error.reason
         except UnicodeDecodeError as e:
-            start, end = e.start, e.end
+            start, end, why = e.start, e.end, e.reason
         line = self._lines + probe[:start].count(b"\n") + 1
-        return Position(self._fed - len(pending) + start, line, probe[start:end])
+        # Cut short: the last bytes begin a character (a GB18030 lead byte is 0x81-0xFE; Python
+        # calls 0x80 and 0xFF "incomplete" too, but they begin none).
+        lead = start < len(probe) and 0x81 <= probe[start] <= 0xFE
+        cut = end == len(probe) and (why == "unexpected end of data" or (why.startswith("incomplete") and lead))
+        return Position(self._fed - len(pending) + start, line, probe[start:end], cut)
 
     def decode(self, data: bytes, final: bool = False) -> str:
         pending = self._decoder.getstate()[0]  # after an error the state says nothing
@@ -140,6 +145,13 @@ def choose(declared: str | None, check: Utf8Check) -> str:
             "Chinese ANSI/GBK, or leave encoding out to detect it",
             failed,
         )
+    if declared is None and failed.cut:
+        raise EncodingRefused(
+            "file",
+            f"is UTF-8 but ends inside a character ({failed}): the file may be cut short "
+            "(nothing was accepted; send the whole file again)",
+            failed,
+        )
     if declared is None and check.bom:
         raise EncodingRefused("file", f"starts with a UTF-8 byte-order mark but is not UTF-8 from {failed}", failed)
     if declared is None and failed.offset == 0 and check._head[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -154,6 +166,14 @@ def refusal(e: EncodingRefused, declared: bool) -> EncodingRefused:
     if declared:
         return EncodingRefused(
             "encoding", f"declared {enc}, but the file is not {enc.upper()} from {e.position}", e.position, enc
+        )
+    if enc == GB18030 and e.position is not None and e.position.cut:
+        return EncodingRefused(
+            "file",
+            f"is GB18030 but ends inside a character ({e.position}): the file may be cut short "
+            "(nothing was accepted; send the whole file again)",
+            e.position,
+            enc,
         )
     if enc == GB18030:
         return EncodingRefused(
