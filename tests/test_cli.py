@@ -27,19 +27,21 @@ def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 async def test_demo_provisions_the_pilot_city_through_jobs_and_is_idempotent(settings, db):
     first = run("demo", "--no-serve")
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "9/9" in first.stderr and "150" in first.stderr
+    assert "9/9" in first.stderr and "150" in first.stdout + first.stderr
     second = run("demo", "--no-serve")
     assert second.returncode == 0, second.stderr[-3000:]
     assert "(0 new)" in second.stderr
-    assert "Annual clearing 2025" in first.stderr and "statement of" in first.stderr
+    # Tables on stdout, progress and messages on stderr (issue 14: log lines never inside a table).
+    said = first.stdout + first.stderr
+    assert "Annual clearing 2025" in first.stdout and "statement of" in said
     # Issue 12: supervision and the evaluation ran, the scores by dimension and the findings printed.
-    assert "医院考核评价 2025: scores by dimension" in first.stderr and "智能监管 2025" in first.stderr
-    assert "evaluation runs of 2025 published" in first.stderr
+    assert "医院考核评价 2025: scores by dimension" in said and "智能监管 2025" in said
+    assert "evaluation runs of 2025 published" in said
     assert list((TEST_STATE / "statements").glob("*.html"))
     page = TEST_STATE / "overview.html"
     report = run("settlement", "report", "--year", "2025", "--html", str(page))
     assert report.returncode == 0, report.stderr[-3000:]
-    assert "Annual clearing 2025: region by region" in report.stderr
+    assert "Annual clearing 2025: region by region" in report.stdout
     assert "<svg" in page.read_text() and all(c in page.read_text() for c, _, _ in pilot.REGIONS)
     tokens = json.loads((TEST_STATE / "demo-tokens.json").read_text())
     api = Api(settings, db)
@@ -62,7 +64,7 @@ async def test_demo_provisions_the_pilot_city_through_jobs_and_is_idempotent(set
         runs = await api.gql(
             tokens["region_admin"],
             "query($t: String!) { settlementRuns(tenant: $t, year: 2025) "
-            "{ nodes { kind month ledger version status figures { fundTotal pointValue } } } }",
+            "{ nodes { databaseId kind month ledger version status figures { fundTotal pointValue } } } }",
             {"t": pilot.REGIONS[0][0]},
         )
         nodes = runs["settlementRuns"]["nodes"]
@@ -73,6 +75,10 @@ async def test_demo_provisions_the_pilot_city_through_jobs_and_is_idempotent(set
             ("monthly", 6, "employee", 1, "published"),
             ("monthly", 6, "resident", 1, "published"),
         ]
+        # `dianshu settlement list` shows each run by its whole id (what `settlement publish` takes).
+        listed = run("settlement", "list", "--year", "2025", "--tenant", pilot.REGIONS[0][0])
+        assert listed.returncode == 0, listed.stderr[-3000:]
+        assert all(r["databaseId"] in listed.stdout for r in nodes) and "published" in listed.stdout
         annual = [r for r in nodes if r["kind"] == "annual"]
         assert all(D(r["figures"]["fundTotal"]) > 0 and D(r["figures"]["pointValue"]) > 0 for r in annual)
         # Re-running imported nothing twice: one succeeded roster job per region.

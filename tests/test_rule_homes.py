@@ -73,3 +73,10 @@ def test_the_year_s_latest_points_run_is_one_rule():
 
     assert "through_month desc, version desc" in latest_points_runs("true")
     assert copies(r"through_month(\s+desc|\.desc\(\))", "settlement/latest.py") == {}
+
+
+def test_the_encoding_of_an_upload_is_one_rule():
+    """Text from an uploaded file is decoded by dianshu.tabular.encoding (UTF-8 or GB18030, declared
+    or detected) on every path; only the scenario JSON decodes itself, UTF-8 as RFC 8259 says."""
+    found = copies(r"getincrementaldecoder|\.decode\(\s*[\"'](?:utf-?8-sig|gb18030|gbk|gb2312)", "tabular/encoding.py")
+    assert found == {"platform/dianshu/settlement/runs/simulations.py": 1}

@@ -7,6 +7,7 @@ import json
 import uuid
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -34,7 +35,7 @@ def generate(console: Console, out: Path, opts: GenerateOptions, check: bool) ->
         table.add_column(col, justify="right")
     for f in files:
         table.add_row(str(f.year), f.tenant, f"{f.rows:,}", f"{Decimal(f.total_cost):,.2f}")
-    console.print(table)
+    Console().print(table)
     if check:
         from dianshu.synthetic.check import profile_files
 
@@ -47,9 +48,15 @@ def generate(console: Console, out: Path, opts: GenerateOptions, check: bool) ->
 
 
 async def ingest_files(
-    db: Database, console: Console, items: list[tuple[str, Path, int | None, str | None]], actor: str, key_prefix: str
+    db: Database,
+    console: Console,
+    items: list[tuple[str, Path, int | None, str | None]],
+    actor: str,
+    key_prefix: str,
+    encoding: str | None = None,
 ) -> list[IngestionBatch]:
-    """Submit each (tenant, file, control rows, control total) as a batch and wait for its job."""
+    """Submit each (tenant, file, control rows, control total) as a batch and wait for its job;
+    `encoding` as declared for every file (None: each file's is detected)."""
     submitted: list[Submitted] = []
     for tenant, path, control_rows, control_total in items:
         scope = Scope(Role.region_admin, (tenant,), all_hospitals=True, actor=actor)
@@ -66,6 +73,7 @@ async def ingest_files(
             "partial",
             control_rows,
             Decimal(control_total) if control_total else None,
+            encoding,
         )
         submitted.append(await submit_batch(db, scope, req, chunks()))
     tenants = tuple(sorted({s.batch.tenant_id for s in submitted}))
@@ -102,7 +110,58 @@ async def ingest_files(
         )
 
 
-def print_batches(console: Console, batches: list[IngestionBatch]) -> None:
+async def batch_encodings(db: Database, batches: list[IngestionBatch]) -> dict[uuid.UUID, str]:
+    """Each batch's text encoding (utf-8 or gb18030), as its job was given it."""
+    tenants = tuple(sorted({b.tenant_id for b in batches}))
+    async with scoped_session(db, Scope.system(tenants)) as s:
+        rows = (await s.execute(select(Job.id, Job.params).where(Job.id.in_([b.job_id for b in batches])))).all()
+    by_job = {r.id: (r.params or {}).get("encoding", "utf-8") for r in rows}
+    return {b.id: by_job.get(b.job_id, "utf-8") for b in batches}
+
+
+async def refused_rows(db: Database, batches: list[IngestionBatch]) -> dict[uuid.UUID, list[Any]]:
+    """The refused rows of each batch that has some, by row number."""
+    from dianshu.cases.models import IngestionError
+
+    out: dict[uuid.UUID, list[Any]] = {}
+    for b in batches:
+        if b.rows_refused:
+            async with scoped_session(db, Scope.system((b.tenant_id,))) as s:
+                out[b.id] = list(
+                    (
+                        await s.execute(
+                            select(IngestionError)
+                            .where(IngestionError.tenant_id == b.tenant_id, IngestionError.batch_id == b.id)
+                            .order_by(IngestionError.row_no, IngestionError.seq)
+                        )
+                    ).scalars()
+                )
+    return out
+
+
+def write_refused(rows: dict[uuid.UUID, list[Any]], directory: Path) -> dict[uuid.UUID, Path]:
+    """Each batch's refused rows as refused-<batch id>.csv in `directory`, in the layout of the
+    errors.csv download (dianshu.cases.refused)."""
+    from dianshu.cases import refused
+
+    paths: dict[uuid.UUID, Path] = {}
+    for batch_id, errors in rows.items():
+        directory.mkdir(parents=True, exist_ok=True)
+        path = paths[batch_id] = directory / f"refused-{batch_id}.csv"
+        with path.open("wb") as fh:
+            for piece in refused.csv_chunks(errors):
+                fh.write(piece)
+    return paths
+
+
+def print_batches(
+    console: Console,
+    batches: list[IngestionBatch],
+    encodings: dict[uuid.UUID, str] | None = None,
+    refused_files: dict[uuid.UUID, Path] | None = None,
+) -> None:
+    """The batches as a table, then one plain line per batch with its id, its encoding and where
+    its refused rows are (whole, for copying: a table may fold a long id)."""
     table = Table(title="Ingestion batches")
     for col in ("tenant", "status", "rows", "accepted", "corrected", "unchanged", "refused"):
         table.add_column(col, justify="right")
@@ -117,6 +176,15 @@ def print_batches(console: Console, batches: list[IngestionBatch]) -> None:
             f"{b.rows_refused:,}",
         )
     console.print(table)
+    for b in batches:
+        line = f"batch {b.id} ({b.tenant_id}): {b.status}"
+        if encodings is not None:
+            line += f", read as {encodings.get(b.id, 'utf-8')}"
+        if refused_files and b.id in refused_files:
+            line += f"; refused rows: {refused_files[b.id]}"
+        if b.reason:
+            line += f"; {b.reason}"
+        console.print(line, soft_wrap=True, highlight=False, markup=False)
 
 
 def manifest_items(directory: Path) -> list[tuple[str, Path, int | None, str | None]]:

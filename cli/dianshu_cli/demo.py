@@ -190,7 +190,7 @@ async def _group(db_url: str, console: Console) -> None:
             if seen[r.scheme_code] <= 5:
                 rate = f"{(r.grouped or 0) / r.total:.1%}" if seen[r.scheme_code] == 1 else ""
                 table.add_row(r.scheme_code if seen[r.scheme_code] == 1 else "", rate, r.drg, f"{r.n:,}")
-        console.print(table)
+        Console().print(table)
     finally:
         await db.dispose()
 
@@ -205,7 +205,7 @@ def _print_summary(console: Console, summary: dict) -> None:
     for code, name, _ in pilot.REGIONS:
         table.add_row(code, name, str(summary["counts"].get(code, 0)), f"{stays.get(code, 0):,}")
     table.add_row("", "total", str(sum(summary["counts"].values())), f"{sum(stays.values()):,}")
-    console.print(table)
+    Console().print(table)
 
 
 def _print_tokens(settings: Settings, console: Console, summary: dict, host: str, port: int) -> dict[str, str]:
@@ -230,7 +230,7 @@ def _print_tokens(settings: Settings, console: Console, summary: dict, host: str
     table.add_row("region_admin", region)
     table.add_row("hospital_user", f"{region} / {summary['hospital']}")
     table.add_row("integrator", f"{region} via {DEMO_INTEGRATOR}")
-    console.print(table)
+    Console().print(table)
     query = (
         "{ me { role tenantCodes } "
         "hospitals(first: 5) { nodes { code name level type } pageInfo { hasNextPage endCursor } } }"
@@ -375,7 +375,7 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
                             await publish_run(s, region, code, run_id)
         async with scoped_session(db, Scope(Role.city_viewer, (city, *codes), all_hospitals=True, actor="demo")) as s:
             overview = await city_overview(s, city, 2025)
-        print_overview(console, 2025, overview)
+        print_overview(Console(), 2025, overview)  # a table: stdout
         async with scoped_session(db, Scope.system(codes)) as s:
             runs = (
                 (

@@ -190,7 +190,7 @@ def print_scores(console: Console, rows: list, limit: int = 12) -> None:
         dims = [("—" if r.dims.get(d) is None else f"{Decimal(str(r.dims[d])):.1f}") for d in DIMENSIONS]
         total = f"{r.total:.2f}" + (" ≤59" if r.capped else "")
         table.add_row(r.hospital_id, str(r.level), *dims, total, r.rank_band)
-    console.print(table)
+    Console().print(table)
 
 
 def print_findings(console: Console, rows: list) -> None:
@@ -209,4 +209,4 @@ def print_findings(console: Console, rows: list) -> None:
             "" if r.threshold is None else f"{r.threshold:,.2f}",
             str(r.cases),
         )
-    console.print(table)
+    Console().print(table)

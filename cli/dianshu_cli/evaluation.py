@@ -25,7 +25,7 @@ from dianshu.tenancy import pilot
 if TYPE_CHECKING:
     from dianshu.db.session import Database
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 app = typer.Typer(help="Hospital evaluation (医院考核评价): the indicator catalogue.", no_args_is_help=True)
 
 

@@ -321,7 +321,7 @@ def run(
     workers: int | None = None,
     chunk_lines: int = CHUNK_LINES,
 ) -> dict[str, int]:
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)
     workers = workers or os.cpu_count() or 1
     keep_heap_pad()  # before the pool forks: the workers inherit it
     source = sys.stdin.buffer if input_path == "-" else open(input_path, "rb")

@@ -13,8 +13,13 @@ import typer
 from rich.console import Console
 
 from dianshu.scope import Role
+from dianshu_cli.errors import CONTEXT, Cli
 
-app = typer.Typer(help="Dianshu (点数): DRG point-method payment platform.", no_args_is_help=True)
+app = Cli(
+    help="Dianshu (点数): DRG point-method payment platform. Bad input: one line on stderr, exit code 2.",
+    no_args_is_help=True,
+    context_settings=CONTEXT,
+)
 accounts_app = typer.Typer(help="Integrator service accounts.", no_args_is_help=True)
 embedded_app = typer.Typer(help="The embedded PostgreSQL and Redis.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
@@ -30,7 +35,29 @@ app.add_typer(evaluation_app, name="evaluation")
 from dianshu_cli.supervision import app as supervision_app  # noqa: E402
 
 app.add_typer(supervision_app, name="supervision")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # progress, messages and refusals (logs go to stderr too)
+out = Console()  # tables and results: stdout, so log lines never land inside them
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("dianshu")
+        except PackageNotFoundError:  # pragma: no cover - run from a source tree without installing
+            from dianshu import __version__ as number
+        sys.stdout.write(f"dianshu {number}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", is_eager=True, callback=_version, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Dianshu (点数): DRG point-method payment platform. Bad input: one line on stderr, exit code 2."""
 
 
 def _settings():
@@ -204,7 +231,9 @@ def group(
     try:
         counts = run(standard, input, output, trace, workers=workers, chunk_lines=chunk_lines)
     except (SchemeTableError, KeyError, FileNotFoundError) as e:
-        console.print(f"[red]{e}[/red]")
+        from dianshu_cli.errors import describe
+
+        sys.stderr.write(f"dianshu group: {e.args[0] if isinstance(e, KeyError) else describe(e)}\n")
         raise typer.Exit(2) from e
     if counts["invalid"]:
         raise typer.Exit(1)
@@ -238,35 +267,68 @@ def generate(
 @app.command()
 def ingest(
     tenant: Annotated[str | None, typer.Option(help="Tenant (region code) of a single file.")] = None,
-    file: Annotated[Path | None, typer.Option(help="One CSV / JSON Lines file (optionally .gz).")] = None,
-    directory: Annotated[Path | None, typer.Option("--dir", help="A folder written by `dianshu generate`.")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, readable=True, help="One CSV / JSON Lines file (optionally .gz)."),
+    ] = None,
+    directory: Annotated[
+        Path | None, typer.Option("--dir", exists=True, file_okay=False, help="A folder written by `dianshu generate`.")
+    ] = None,
     key: Annotated[str | None, typer.Option(help="Idempotency key prefix (default: derived from the files).")] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option(help="The files' text encoding: utf-8 or gb18030 (gbk is read as gb18030); default: detected."),
+    ] = None,
+    refused_dir: Annotated[
+        Path,
+        typer.Option(
+            "--refused-dir", file_okay=False, help="Where each batch's refused rows go (refused-<batch>.csv)."
+        ),
+    ] = Path("."),
 ) -> None:
-    """Ingest settlement lists through the job path (an in-process worker runs the jobs)."""
+    """Ingest settlement lists through the job path (an in-process worker runs the jobs). Prints
+    each batch's id, the encoding its text was read in, and the file of its refused rows."""
+    from dianshu.tabular.encoding import EncodingRefused, canonical
+
+    try:
+        canonical(encoding)
+    except EncodingRefused as e:
+        raise typer.BadParameter(e.reason, param_hint="--encoding") from None
+    if directory and not (directory / "manifest.json").is_file():
+        raise typer.BadParameter(
+            f"{directory} has no manifest.json (written by `dianshu generate`)", param_hint="--dir"
+        )
+    if not directory and not (tenant and file):
+        raise typer.BadParameter("give --dir, or --tenant and --file")
+    # The database, the jobs and the worker only once the options are known to be good.
     from dianshu.db.session import Database
-    from dianshu_cli.cases import ingest_files, manifest_items, print_batches
+    from dianshu_cli.cases import (
+        batch_encodings,
+        ingest_files,
+        manifest_items,
+        print_batches,
+        refused_rows,
+        write_refused,
+    )
     from dianshu_workers.main import start_in_process
 
+    items = manifest_items(directory) if directory else [(tenant, file, None, None)]
     settings = _settings()
-    if directory:
-        items = manifest_items(directory)
-    elif tenant and file:
-        items = [(tenant, file, None, None)]
-    else:
-        raise typer.BadParameter("give --dir, or --tenant and --file")
     worker = start_in_process(threads=2)
 
     async def run():
         db = Database(settings.runtime_url(), pool_size=4)
         try:
-            return await ingest_files(db, console, items, "cli", key or "cli")
+            batches = await ingest_files(db, console, items, "cli", key or "cli", encoding)
+            return batches, await batch_encodings(db, batches), await refused_rows(db, batches)
         finally:
             await db.dispose()
 
     try:
-        print_batches(console, asyncio.run(run()))
+        batches, encodings, refused = asyncio.run(run())
     finally:
         worker.stop()
+    print_batches(out, batches, encodings, write_refused(refused, refused_dir))
 
 
 @app.command()

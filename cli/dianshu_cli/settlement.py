@@ -1,5 +1,6 @@
-"""`dianshu settlement run | publish | report`: settle regions through the real jobs (an in-process
-worker runs them), publish runs, and print or write the city's year region by region."""
+"""`dianshu settlement run | list | publish | report`: settle regions through the real jobs (an
+in-process worker runs them), list runs with their ids, publish runs, and print or write the city's
+year region by region. Tables go to stdout; progress, messages and logs to stderr."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from dianshu.tenancy import pilot
 if TYPE_CHECKING:  # imported where used: the configuration and the database cost every `dianshu` command ~0.4 s
     from dianshu.db.session import Database
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
+out = Console()
 app = typer.Typer(help="Monthly pre-settlement, annual clearing and the city's overview.", no_args_is_help=True)
 
 
@@ -82,6 +84,72 @@ def run(
         asyncio.run(go())
     finally:
         worker.stop()
+
+
+async def runs_of(db: Database, city: str, codes: list[str], year: int | None, kind: str | None) -> list:
+    """The settlement runs of regions, newest year and month first, then region, ledger, version."""
+    from sqlalchemy import select
+
+    from dianshu.db.session import scoped_session
+    from dianshu.settlement.models import SettlementRun as R
+
+    q = select(R).where(R.tenant_id.in_(codes))
+    if year is not None:
+        q = q.where(R.year == year)
+    if kind is not None:
+        q = q.where(R.kind == kind)
+    q = q.order_by(R.year.desc(), R.month.desc(), R.tenant_id, R.kind, R.ledger, R.version.desc())
+    async with scoped_session(db, Scope(Role.city_viewer, (city, *codes), all_hospitals=True, actor="cli")) as s:
+        return list((await s.execute(q)).scalars())
+
+
+def print_runs(console: Console, runs: list) -> None:
+    """Runs as a table, the id whole (it is what `settlement publish` takes)."""
+    table = Table(title="Settlement runs", box=box.SIMPLE_HEAD)
+    table.add_column("id", no_wrap=True, min_width=36)
+    for col in ("region", "kind", "year", "month", "ledger", "v", "status", "PV"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for r in runs:
+        pv = (r.figures or {}).get("PV")
+        table.add_row(
+            str(r.id),
+            r.tenant_id,
+            r.kind,
+            str(r.year),
+            str(r.month),
+            r.ledger,
+            str(r.version),
+            r.status,
+            f"{Decimal(pv):.4f}" if pv is not None else "",
+        )
+    console.print(table)
+    if not runs:
+        console.print("no settlement runs")
+
+
+@app.command("list")
+def list_runs(
+    year: Annotated[int | None, typer.Option(help="Only this year.")] = None,
+    kind: Annotated[str | None, typer.Option(help="monthly or annual")] = None,
+    tenant: Annotated[list[str] | None, typer.Option(help="Region (repeat); default every region of the city.")] = None,
+    city: Annotated[str, typer.Option()] = pilot.CITY[0],
+) -> None:
+    """List settlement runs with their ids (publish one with `dianshu settlement publish --tenant T ID`)."""
+    from dianshu.config import get_settings
+    from dianshu.db.session import Database
+
+    if kind is not None and kind not in ("monthly", "annual"):
+        raise typer.BadParameter("monthly or annual", param_hint="--kind")
+    settings = get_settings()
+
+    async def go() -> list:
+        db = Database(settings.runtime_url(), pool_size=1)
+        try:
+            return await runs_of(db, city, tenant or await _regions(db, city), year, kind)
+        finally:
+            await db.dispose()
+
+    print_runs(Console(width=max(out.width, 120)), asyncio.run(go()))
 
 
 @app.command("publish")
@@ -148,7 +216,7 @@ async def _print(db: Database, city: str, year: int, codes: list[str] | None = N
     codes = codes or await _regions(db, city)
     async with scoped_session(db, Scope(Role.city_viewer, (city, *codes), all_hospitals=True, actor="cli")) as s:
         rows = await city_overview(s, city, year)
-    print_overview(console, year, [r for r in rows if r["region"] in codes])
+    print_overview(out, year, [r for r in rows if r["region"] in codes])
     return rows
 
 

@@ -105,7 +105,7 @@ def show(settings: Settings, console: Console) -> None:
     for v in asyncio.run(run()):
         period = f"{v.effective_from or ''} – {v.effective_to or ''}"
         table.add_row(v.scheme_code, v.label, v.status, period, str(v.drg_count), str(v.id))
-    console.print(table)
+    Console().print(table)  # tables to stdout, messages and logs to stderr
 
 
 def editions(console: Console, directory: Path, write: bool) -> None:
@@ -139,7 +139,7 @@ def editions(console: Console, directory: Path, write: bool) -> None:
         shown = " + ".join(EDITION_NAMES[e] for e in eds)
         said = " + ".join(EDITION_NAMES[e] for e in declared[family]) if declared else "-"
         out.add_row(family[0], family[1], f"{n:,}", f"{yb:,}", f"{gl:,}", shown, said)
-    console.print(out)
+    Console().print(out)
     if write:
         import csv
 

@@ -18,7 +18,7 @@ from dianshu.tenancy import pilot
 if TYPE_CHECKING:
     from dianshu.db.session import Database
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 app = typer.Typer(help="Smart supervision (智能监管): rules, runs, findings.", no_args_is_help=True)
 
 
@@ -144,11 +144,11 @@ async def print_findings(db: Database, scope: Scope, year: int, top: int) -> Non
             per.setdefault(rule, {})[state] = n
         for rule, st in per.items():
             table.add_row(rule, *(f"{st.get(k, 0):,}" for k in ("open", "confirmed", "dismissed")))
-        console.print(table)
+        Console().print(table)
         tops = Table(title=f"Top {top} open findings (audit queue order)", box=box.SIMPLE)
         for col in ("severity", "rule", "hospital", "figure", "threshold", "unit", "detail"):
             tops.add_column(col)
         for f in rows:
             detail = f.evidence.get("variant") or ""
             tops.add_row(f.severity, f.rule, f.hospital_id, str(f.figure), str(f.threshold), f.unit, str(detail))
-        console.print(tops)
+        Console().print(tops)

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from dianshu import bounds, csvcells
+from dianshu.cases import refused
 from dianshu.cases.ingest import INGEST, BatchRequest, IngestRefused
 from dianshu.cases.models import IngestionBatch, IngestionError
 from dianshu.cases.parsing import LayoutError
@@ -77,8 +78,9 @@ def guarded(allow: Allow | None = None) -> Callable[[Handler], Callable[[Request
 
 @guarded(Allow(job=INGEST))
 async def ingest_stream(request: Request, scope: Scope) -> Response:
-    """POST /ingest/{tenant}?filename=cases.csv.gz&mode=partial&control_rows=..&control_total=..
-    with header Idempotency-Key; the body is the file, streamed."""
+    """POST /ingest/{tenant}?filename=cases.csv.gz&mode=partial&control_rows=..&control_total=..&encoding=..
+    with header Idempotency-Key; the body is the file, streamed. `encoding` (utf-8, gb18030, gbk) is
+    detected when left out; the answer says which was used."""
     tenant = request.path_params["tenant"]
     q: dict[str, Any] = dict(request.query_params)
     try:
@@ -93,6 +95,7 @@ async def ingest_stream(request: Request, scope: Scope) -> Response:
         q.get("mode", "partial"),
         control_rows,
         control_total,
+        q.get("encoding"),
     )
     try:
         sub = await submit_batch(request.app.state.services.db, scope, req, request.stream())
@@ -102,7 +105,13 @@ async def ingest_stream(request: Request, scope: Scope) -> Response:
         return _problem(400, "filename", str(e))
     except IdempotencyConflict as e:
         return _problem(409, "Idempotency-Key", str(e))
-    body = {"batch": str(sub.batch.id), "job": str(sub.job.id), "created": sub.created, "status": sub.batch.status}
+    body = {
+        "batch": str(sub.batch.id),
+        "job": str(sub.job.id),
+        "created": sub.created,
+        "status": sub.batch.status,
+        "encoding": sub.encoding,
+    }
     return JSONResponse(body, status_code=202 if sub.created else 200)
 
 
@@ -135,20 +144,8 @@ async def errors_csv(request: Request, scope: Scope) -> Response:
             .all()
         )
 
-    def generate():
-        buf = io.StringIO()
-        w = csvcells.writer(buf, lineterminator="\n")
-        w.writerow(["row", "setl_id", "fixmedins_code", "field", "reason"])
-        for e in rows:
-            w.writerow([e.row_no, e.list_id or "", e.row_hospital or "", e.field, e.reason])
-            if buf.tell() > 1 << 16:
-                yield buf.getvalue().encode("utf-8")
-                buf.seek(0)
-                buf.truncate()
-        yield buf.getvalue().encode("utf-8")
-
     return StreamingResponse(
-        generate(),
+        refused.csv_chunks(rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-errors.csv"'},
     )

@@ -24,18 +24,22 @@ async def api(settings, db):
 
 
 IMPORT = """
-mutation($tenant: String!, $file: Upload!) {
-  importTrainingAttendance(tenant: $tenant, file: $file) {
+mutation($tenant: String!, $file: Upload!, $encoding: String) {
+  importTrainingAttendance(tenant: $tenant, file: $file, encoding: $encoding) {
     __typename
-    ... on TrainingImportPayload { rows recorded updated unchanged registered refused errors { record field reason } }
+    ... on TrainingImportPayload {
+      rows recorded updated unchanged registered refused errors { record field reason } encoding
+    }
     ... on ValidationError { message errors { record field reason } }
     ... on PermissionDenied { message }
   }
 }"""
 
 
-async def send(api: Api, token: str, tenant: str, data: bytes, filename: str = "签到.csv") -> dict:
-    operations = {"query": IMPORT, "variables": {"tenant": tenant, "file": None}}
+async def send(
+    api: Api, token: str, tenant: str, data: bytes, filename: str = "签到.csv", encoding: str | None = None
+) -> dict:
+    operations = {"query": IMPORT, "variables": {"tenant": tenant, "file": None, "encoding": encoding}}
     r = await api.client.post(
         "/graphql",
         data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.file"]})},
@@ -111,13 +115,19 @@ EXPECTED_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def gbk_csv_of(rows: list[list[str]]) -> bytes:
+    """What Excel's "Save as CSV" writes on Chinese Windows: GBK, no BOM (issue 14)."""
+    return ("\r\n".join(",".join(r) for r in rows) + "\r\n").encode("gbk")
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx", "gbk"])
 async def test_bad_rows_named_good_rows_land_and_a_reimport_writes_nothing(api, db, city, kind):
     await world.build(db, city)
     region = api.token(Role.region_admin, [city.a])
-    data = csv_of(sheet(city)) if kind == "csv" else xlsx_of(sheet(city))
+    data = {"csv": csv_of, "xlsx": xlsx_of, "gbk": gbk_csv_of}[kind](sheet(city))
     before, audits = await attendance(db, city.a), await audit_count(db, city.a)
-    res = await send(api, region, city.a, data, f"签到.{kind}")
+    name = "签到.xlsx" if kind == "xlsx" else "签到.csv"
+    res = await send(api, region, city.a, data, name)
     expected = [
         {"record": r, "field": f, "reason": why.replace("TENANT", city.a).replace("HA2", city.a2)}
         for r, f, why in EXPECTED_ERRORS
@@ -130,7 +140,8 @@ async def test_bad_rows_named_good_rows_land_and_a_reimport_writes_nothing(api, 
         "unchanged": 0,
         "registered": 0,
         "refused": 7,
-        "errors": expected,
+        "errors": expected,  # row 8's 张三 read back exactly from GBK too
+        "encoding": {"csv": "utf-8", "xlsx": None, "gbk": "gb18030"}[kind],
     }
     after = await attendance(db, city.a)
     from decimal import Decimal
@@ -141,7 +152,7 @@ async def test_bad_rows_named_good_rows_land_and_a_reimport_writes_nothing(api, 
     }
     assert await audit_count(db, city.a) == audits + 1
     # The same file again: nothing written, nothing audited, the same errors.
-    again = await send(api, region, city.a, data, f"签到.{kind}")
+    again = await send(api, region, city.a, data, name)
     assert {**again, "errors": None} == {**res, "recorded": 0, "registered": 0, "unchanged": 2, "errors": None}
     assert again["errors"] == expected
     assert await attendance(db, city.a) == after and await audit_count(db, city.a) == audits + 1
@@ -214,6 +225,19 @@ async def test_a_file_that_cannot_be_read_is_refused_whole(api, db, city, data, 
     assert res["__typename"] == "ValidationError"
     assert res["errors"][0]["record"] == "file" and res["errors"][0]["field"] == field
     assert res["errors"][0]["reason"].startswith(reason)
+
+
+async def test_a_declared_encoding_the_bytes_contradict_is_refused(api, db, city):
+    region = api.token(Role.region_admin, [city.a])
+    res = await send(
+        api, region, city.a, gbk_csv_of([["培训场次编号", "人员编号"], ["S1", "P1-0001"]]), encoding="utf-8"
+    )
+    assert res["__typename"] == "ValidationError"
+    # 培 is C5 E0 in GBK: the file's first byte is not UTF-8.
+    assert (res["errors"][0]["record"], res["errors"][0]["field"]) == ("file", "encoding")
+    assert (
+        "declared utf-8, but the file is not UTF-8 from byte(s) 0xC5 at offset 0 (line 1)" in res["errors"][0]["reason"]
+    )
 
 
 async def test_viewers_and_other_regions_may_not_import(api, db, city):

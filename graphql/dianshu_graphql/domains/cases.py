@@ -251,6 +251,7 @@ class CasesMutation:
             input.mode.value,
             input.control_rows,
             input.control_total,
+            input.encoding,
         )
         try:
             sub = await submit_batch(info.context.db, info.context.scope, req, chunks())
@@ -260,7 +261,7 @@ class CasesMutation:
             return ValidationError(message=str(e), errors=[FieldError(record="upload", field="file", reason=str(e))])
         except IdempotencyConflictErr as e:
             return IdempotencyConflict(message=str(e), idempotency_key=e.key)
-        return BatchPayload(batch=IngestionBatch.of(sub.batch), created=sub.created)
+        return BatchPayload(batch=IngestionBatch.of(sub.batch), created=sub.created, encoding=sub.encoding)
 
     @strawberry.mutation(
         description="Recall (召回) a case: it leaves points and settlement, and stays in history.", extensions=[RECALL]

@@ -421,10 +421,13 @@ class TrainingMutation:
         description="Import attendance from a CSV (UTF-8 or GB18030) or XLSX sheet with the columns 培训场次编号/"
         "session, 人员编号/person, and optionally 医疗机构编码/hospital, 人员类别/role, 考核成绩/score. "
         "Each bad row is listed (row number and field) and the good rows land; importing the same file "
-        "again writes nothing.",
+        "again writes nothing. A CSV's encoding (utf-8, gb18030; gbk is read as gb18030) is detected when "
+        "not given, and the answer says which was used.",
         extensions=[PEOPLE_WRITE],
     )
-    async def import_training_attendance(self, info: Info, tenant: str, file: Upload) -> ImportTrainingAttendanceResult:
+    async def import_training_attendance(
+        self, info: Info, tenant: str, file: Upload, encoding: str | None = None
+    ) -> ImportTrainingAttendanceResult:
         data = bytearray()
         while chunk := await file.read(1 << 20):
             data += chunk
@@ -433,7 +436,7 @@ class TrainingMutation:
         filename = str(getattr(file, "filename", "") or "")
         try:
             async with info.context.session() as s:
-                out = await att.import_attendance(s, info.context.scope, tenant, bytes(data), filename)
+                out = await att.import_attendance(s, info.context.scope, tenant, bytes(data), filename, encoding)
         except service.TrainingForbidden as e:
             return PermissionDenied(message=str(e))
         except Refused as e:
@@ -446,4 +449,5 @@ class TrainingMutation:
             registered=out.registered,
             refused=out.refused,
             errors=_payload_errors(out),
+            encoding=out.encoding,
         )

@@ -238,12 +238,20 @@ class UploadCasesInput:
     mode: IngestMode = IngestMode.partial
     control_rows: int | None = None
     control_total: Decimal | None = None
+    encoding: str | None = strawberry.field(
+        default=None,
+        description="The file's text encoding: utf-8 or gb18030 (gbk is read as gb18030). Left out, it is "
+        "detected: valid UTF-8 (a BOM or not) is UTF-8, otherwise GB18030; bytes that decode in neither are refused.",
+    )
 
 
 @strawberry.type
 class BatchPayload:
     batch: IngestionBatch
     created: bool = strawberry.field(description="False when an identical earlier upload returned its batch.")
+    encoding: str = strawberry.field(
+        default="utf-8", description="The encoding the file's text is read in (utf-8 or gb18030), declared or detected."
+    )
 
 
 @strawberry.type(description="What an ingestion (cases.ingest) did with a batch's rows.")
@@ -256,6 +264,7 @@ class IngestJobResult:
     corrected: int
     unchanged: int
     refused: int
+    encoding: str = strawberry.field(description="The encoding the file's text was read in: utf-8 or gb18030.")
 
     @classmethod
     def of(cls, r: dict) -> IngestJobResult:
@@ -268,6 +277,7 @@ class IngestJobResult:
             corrected=int(r["corrected"]),
             unchanged=int(r["unchanged"]),
             refused=int(r["refused"]),
+            encoding=str(r.get("encoding", "utf-8")),
         )
 
 

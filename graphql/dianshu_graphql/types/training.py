@@ -203,6 +203,9 @@ class TrainingImportPayload:
         description="Each refused row's fields: record 'row 7' (Excel's row number, the header is row 1), "
         "field (the column's key: session, person, hospital, role, score) and reason. At most 1000."
     )
+    encoding: str | None = strawberry.field(
+        default=None, description="The CSV's text encoding, declared or detected: utf-8 or gb18030 (null for XLSX)."
+    )
 
 
 @strawberry.input(description="A course (saved by its code: the same again writes nothing).")

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
 from dianshu.cases.models import IngestionBatch, Upload, UploadChunk
-from dianshu.cases.parsing import LayoutError, RowParser, sniff_format
+from dianshu.cases.parsing import GZIP_MAGIC, Inflater, LayoutError, RowParser, sniff_format
 from dianshu.cases.validation import CONTROL_CHARS, RowValidator
 from dianshu.codes.codebook import load_codebook
 from dianshu.config import get_settings
@@ -31,6 +31,7 @@ from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.kinds import job_kind
 from dianshu.scope import Scope
+from dianshu.tabular import encoding as enc
 
 INGEST = "cases.ingest"
 CHUNK_BYTES = 1 << 20
@@ -140,6 +141,7 @@ class BatchRequest:
     mode: str = "partial"  # partial | all_or_nothing
     control_rows: int | None = None
     control_total: Decimal | None = None
+    encoding: str | None = None  # declared (utf-8, gb18030, gbk); None: detected (dianshu.tabular.encoding)
 
 
 class IngestRefused(Refused):
@@ -149,13 +151,68 @@ class IngestRefused(Refused):
         super().__init__("upload", field, reason)
 
 
+class _TextCheck:
+    """The UTF-8 check of an upload's text as it streams in (inflated when it is gzipped). A gzip
+    stream that cannot be inflated stops the check: the job refuses the file for that."""
+
+    def __init__(self) -> None:
+        self.check = enc.Utf8Check()
+        self.held = b""  # the first bytes, until two say whether the file is gzipped
+        self.inflater: Inflater | None = None
+        self.started = self.broken = False
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        if self.broken:
+            return
+        if not self.started:
+            self.held += data
+            if len(self.held) < 2 and not final:
+                return
+            data, self.held, self.started = self.held, b"", True
+            self.inflater = Inflater() if data.startswith(GZIP_MAGIC) else None
+        try:
+            pieces = self.inflater.pieces(data, final) if self.inflater else iter([data])
+            for piece in pieces:
+                self.check.feed(piece)
+            if final:
+                self.check.feed(b"", final=True)
+        except LayoutError:
+            self.broken = True
+
+
+def _encoding(fmt: str, declared: str | None, check: _TextCheck) -> str:
+    """The encoding the job decodes the file in (dianshu.tabular.encoding's rule); JSON Lines is
+    UTF-8 only (RFC 8259)."""
+    if check.broken:
+        return declared or enc.UTF8
+    try:
+        chosen = enc.choose(declared, check.check)
+    except enc.EncodingRefused as e:
+        raise IngestRefused(e.field, e.reason) from None
+    if chosen != enc.UTF8 and fmt != "csv":
+        failed = check.check.failed
+        why = f"not UTF-8 from {failed}" if failed else f"declared {chosen}"
+        raise IngestRefused(
+            "encoding" if declared else "file", f"JSON Lines must be UTF-8 (RFC 8259), and this file is {why}"
+        )
+    return chosen
+
+
 async def store_upload(
-    session: AsyncSession, scope: Scope, tenant_id: str, filename: str, chunks: AsyncIterator[bytes] | Iterable[bytes]
-) -> Upload:
-    """Store a file in the database in 1 MiB chunks (readable by any worker); streamed, never whole."""
+    session: AsyncSession,
+    scope: Scope,
+    tenant_id: str,
+    filename: str,
+    chunks: AsyncIterator[bytes] | Iterable[bytes],
+    declared: str | None = None,
+) -> tuple[Upload, str]:
+    """Store a file in the database in 1 MiB chunks (readable by any worker); streamed, never whole.
+    Returns the upload and the encoding its text is in: `declared` (canonical, or None to detect)
+    checked against the bytes as they stream by (IngestRefused naming `encoding` or `file`)."""
     hospital = scope.hospital_id
     upload_id = uuid.uuid4()
     digest, size, seq, buffer, head = hashlib.sha256(), 0, 0, bytearray(), b""
+    text_check = _TextCheck()
 
     async def flush(data: bytes) -> None:
         nonlocal seq
@@ -193,6 +250,7 @@ async def store_upload(
         if not head:
             head = bytes(piece[:4])
         digest.update(piece)
+        text_check.feed(bytes(piece))
         size += len(piece)
         buffer += piece
         while len(buffer) >= CHUNK_BYTES:
@@ -203,19 +261,25 @@ async def store_upload(
     if size == 0:
         raise IngestRefused("file", "is empty")
     fmt, compressed = sniff_format(filename, head)
+    text_check.feed(b"", final=True)
+    encoding = _encoding(fmt, declared, text_check)
     await session.execute(
         update(Upload)
         .where(Upload.tenant_id == tenant_id, Upload.id == upload_id)
         .values(format=fmt, compressed=compressed, size=size, sha256=digest.hexdigest())
     )
-    return (
+    stored = (
         await session.execute(select(Upload).where(Upload.tenant_id == tenant_id, Upload.id == upload_id))
     ).scalar_one()
+    return stored, encoding
 
 
-def batch_hash(upload: Upload, req: BatchRequest) -> str:
-    """What an idempotency key stands for: the file's bytes and the options that change the result."""
+def batch_hash(upload: Upload, req: BatchRequest, encoding: str = enc.UTF8) -> str:
+    """What an idempotency key stands for: the file's bytes and the options that change the result
+    (the encoding only when it is not UTF-8, so a UTF-8 batch hashes as it always did)."""
     basis = f"{upload.sha256}|{req.mode}|{req.control_rows}|{req.control_total}"
+    if encoding != enc.UTF8:
+        basis += f"|{encoding}"
     return hashlib.sha256(basis.encode()).hexdigest()
 
 
@@ -309,7 +373,9 @@ async def ingest(ctx: JobContext) -> dict[str, Any]:
         else:
             rows.append(copy_line(row_no, values))
 
-    parser = RowParser(upload.format, upload.compressed)
+    # Chosen when the file was stored (store_upload); an upload older than that is UTF-8.
+    encoding = ctx.params.get("encoding", enc.UTF8)
+    parser = RowParser(upload.format, upload.compressed, encoding, declared=bool(ctx.params.get("declared")))
     await ctx.progress(0, upload.size, "validating rows")
     try:
         async for data in upload_chunks(s, ctx.tenant_id, upload.id):
@@ -322,7 +388,9 @@ async def ingest(ctx: JobContext) -> dict[str, Any]:
             take(row_no, item)
         await flush()
     except LayoutError as e:
-        return await _finish(ctx, batch, refused_reason=f"file: {e}")
+        return await _finish(ctx, batch, refused_reason=f"file: {e}", encoding=encoding)
+    except enc.EncodingRefused as e:
+        return await _finish(ctx, batch, refused_reason=f"{e.field}: {e.reason}", encoding=encoding)
 
     # Control totals supplied by the sender: a mismatch means a truncated or wrong file.
     problems = []
@@ -331,7 +399,7 @@ async def ingest(ctx: JobContext) -> dict[str, Any]:
     if batch.control_total is not None and batch.control_total != total_sum:
         problems.append(f"control total cost {batch.control_total} but the rows sum to {total_sum}")
     if problems:
-        return await _finish(ctx, batch, refused_reason="; ".join(problems), rows_total=n_rows)
+        return await _finish(ctx, batch, refused_reason="; ".join(problems), rows_total=n_rows, encoding=encoding)
 
     await ctx.progress(upload.size, upload.size, "checking hospitals, repeats and corrections")
     await _setwise_checks(ctx, batch)
@@ -344,11 +412,12 @@ async def ingest(ctx: JobContext) -> dict[str, Any]:
             refused_reason=f"{n_refused_rows} rows refused and the batch was sent all-or-nothing: nothing was accepted",
             rows_total=n_rows,
             rows_refused=n_refused_rows,
+            encoding=encoding,
         )
     await ctx.progress(upload.size, upload.size, "merging")
     counts = await _merge(ctx, batch)
     await _store_errors(ctx, batch)
-    return await _finish(ctx, batch, rows_total=n_rows, rows_refused=n_refused_rows, **counts)
+    return await _finish(ctx, batch, rows_total=n_rows, rows_refused=n_refused_rows, encoding=encoding, **counts)
 
 
 async def _setwise_checks(ctx: JobContext, batch: IngestionBatch) -> None:
@@ -467,6 +536,7 @@ async def _finish(
     rows_corrected: int = 0,
     rows_unchanged: int = 0,
     rows_refused: int = 0,
+    encoding: str = enc.UTF8,
 ) -> dict[str, Any]:
     status = "refused" if refused_reason else "done"
     await ctx.session.execute(
@@ -495,6 +565,7 @@ async def _finish(
         unchanged=rows_unchanged,
         refused=rows_refused,
         reason=refused_reason,
+        encoding=encoding,
     )
     return {
         "batch_id": str(batch.id),
@@ -505,4 +576,5 @@ async def _finish(
         "corrected": rows_corrected,
         "unchanged": rows_unchanged,
         "refused": rows_refused,
+        "encoding": encoding,
     }

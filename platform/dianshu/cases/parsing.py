@@ -3,11 +3,11 @@ never holding the file in memory.
 
 A row that cannot be read is refused by its row number; the file as a whole is refused
 (LayoutError) when it cannot be trusted to be complete: a gzip stream without its end marker,
-a last line without a line end, an unreadable header."""
+a last line without a line end, an unreadable header, bytes that do not decode in the file's
+encoding (UTF-8 or GB18030, chosen when the file was stored: dianshu.tabular.encoding)."""
 
 from __future__ import annotations
 
-import codecs
 import csv
 import json
 import re
@@ -18,6 +18,7 @@ from typing import Any
 
 from dianshu.cases.layout import MULTI, NAMES
 from dianshu.cases.validation import ShapedRow
+from dianshu.tabular.encoding import UTF8, EncodingRefused, StrictDecoder, refusal
 
 GZIP_MAGIC = b"\x1f\x8b"
 # One line is one row; a longer one is refused as a row and skipped, never held whole.
@@ -164,43 +165,22 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-class RowParser:
-    """feed(bytes) -> parsed rows; each row is (row_no, dict) or (row_no, error text).
+class Inflater:
+    """A gzip stream inflated piece by piece, at most INFLATE_PIECE bytes at a time; concatenated
+    gzip members are one stream (RFC 1952); a stream without its end marker is a truncated file."""
 
-    JSON numbers are read as Decimal (never float, which would round amounts)."""
+    def __init__(self) -> None:
+        self.z = zlib.decompressobj(wbits=31)
 
-    def __init__(self, fmt: str, compressed: bool) -> None:
-        self.fmt = fmt
-        self.inflate = zlib.decompressobj(wbits=31) if compressed else None
-        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
-        self.pending = ""
-        self.skipping = False  # inside a line over MAX_LINE_CHARS: drop text until its newline
-        self.header: list[str] | None = None
-        self.row_no = 0
-        self.bytes_in = 0
-
-    def feed(self, data: bytes, final: bool = False) -> Iterator[tuple[int, dict[str, Any] | str]]:
-        self.bytes_in += len(data)
-        pieces = self._inflate(data, final) if self.inflate is not None else iter([data])
-        last = b""
-        for piece in pieces:
-            if last:
-                yield from self._text(last, False)
-            last = piece
-        yield from self._text(last, final)
-
-    def _inflate(self, data: bytes, final: bool) -> Iterator[bytes]:
-        """Decompressed pieces of at most INFLATE_PIECE bytes; concatenated gzip members are one
-        stream (RFC 1952); a stream without its end marker is a truncated file."""
-        z = self.inflate
-        assert z is not None
+    def pieces(self, data: bytes, final: bool) -> Iterator[bytes]:
+        z = self.z
         try:
             while data:
                 yield z.decompress(data, INFLATE_PIECE)
                 data = z.unconsumed_tail
                 if z.eof and not data and z.unused_data:
                     data = z.unused_data  # the next member starts here
-                    z = self.inflate = zlib.decompressobj(wbits=31)
+                    z = self.z = zlib.decompressobj(wbits=31)
             if final:
                 yield z.flush()
                 if not z.eof:
@@ -211,11 +191,40 @@ class RowParser:
         except zlib.error as e:
             raise LayoutError(f"not a valid gzip file: {e}") from e
 
+
+class RowParser:
+    """feed(bytes) -> parsed rows; each row is (row_no, dict) or (row_no, error text).
+
+    The text is decoded strictly in `encoding` (EncodingRefused for a byte that does not decode,
+    with the field `encoding` when the sender declared it). JSON numbers are read as Decimal
+    (never float, which would round amounts)."""
+
+    def __init__(self, fmt: str, compressed: bool, encoding: str = UTF8, declared: bool = False) -> None:
+        self.fmt = fmt
+        self.inflate = Inflater() if compressed else None
+        self.decoder = StrictDecoder(encoding)
+        self.declared = declared
+        self.pending = ""
+        self.skipping = False  # inside a line over MAX_LINE_CHARS: drop text until its newline
+        self.header: list[str] | None = None
+        self.row_no = 0
+        self.bytes_in = 0
+
+    def feed(self, data: bytes, final: bool = False) -> Iterator[tuple[int, dict[str, Any] | str]]:
+        self.bytes_in += len(data)
+        pieces = self.inflate.pieces(data, final) if self.inflate is not None else iter([data])
+        last = b""
+        for piece in pieces:
+            if last:
+                yield from self._text(last, False)
+            last = piece
+        yield from self._text(last, final)
+
     def _text(self, data: bytes, final: bool) -> Iterator[tuple[int, dict[str, Any] | str]]:
         try:
             text = self.decoder.decode(data, final)
-        except UnicodeDecodeError as e:
-            raise LayoutError(f"not UTF-8 text near row {self.row_no + 1}: {e.reason}") from e
+        except EncodingRefused as e:
+            raise refusal(e, self.declared) from None
         parts = text.split("\n")
         if self.skipping:
             if len(parts) == 1:

@@ -22,6 +22,7 @@ from dianshu.jobs import service as jobs
 from dianshu.jobs.errors import IdempotencyConflict
 from dianshu.jobs.models import Job
 from dianshu.scope import Scope
+from dianshu.tabular import encoding as enc
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,11 @@ class Submitted:
     batch: IngestionBatch
     job: Job
     created: bool
+
+    @property
+    def encoding(self) -> str:
+        """The encoding the file's text is read in (utf-8 or gb18030), chosen when it was stored."""
+        return (self.job.params or {}).get("encoding", enc.UTF8)
 
 
 class _Duplicate(Exception):
@@ -39,6 +45,10 @@ class _Duplicate(Exception):
 def _check(req: BatchRequest) -> None:
     if not req.idempotency_key or len(req.idempotency_key) > 200:
         raise IngestRefused("idempotencyKey", "required, at most 200 characters")
+    try:
+        enc.canonical(req.encoding)
+    except enc.EncodingRefused as e:
+        raise IngestRefused(e.field, e.reason) from None
     if req.mode not in ("partial", "all_or_nothing"):
         raise IngestRefused("mode", f"must be partial or all_or_nothing (got {req.mode!r})")
     # Bounded by their columns (integer, NUMERIC(16, 2)): a client's mistake, never a database error.
@@ -63,8 +73,9 @@ async def submit_batch(
     hospital = scope.hospital_id
     try:
         async with scoped_session(db, scope) as s:
-            upload = await store_upload(s, scope, req.tenant_id, req.filename, chunks)
-            digest = batch_hash(upload, req)
+            declared = enc.canonical(req.encoding)
+            upload, encoding = await store_upload(s, scope, req.tenant_id, req.filename, chunks, declared)
+            digest = batch_hash(upload, req, encoding)
             batch_id = uuid.uuid4()
             inserted = (
                 await s.execute(
@@ -98,9 +109,8 @@ async def submit_batch(
                 if existing.content_hash != digest:
                     raise IdempotencyConflict("ingestion batch", req.idempotency_key)
                 raise _Duplicate(existing.id)  # rolls back the re-sent upload
-            job, _ = await jobs.submit(
-                s, db, scope, req.tenant_id, INGEST, {"batch_id": str(batch_id)}, idempotency_key=f"batch:{batch_id}"
-            )
+            params = {"batch_id": str(batch_id), "encoding": encoding, "declared": declared is not None}
+            job, _ = await jobs.submit(s, db, scope, req.tenant_id, INGEST, params, idempotency_key=f"batch:{batch_id}")
             await s.execute(
                 update(IngestionBatch)
                 .where(IngestionBatch.tenant_id == req.tenant_id, IngestionBatch.id == batch_id)
@@ -115,6 +125,7 @@ async def submit_batch(
                 file=req.filename,
                 size=upload.size,
                 mode=req.mode,
+                encoding=encoding,
             )
             batch = (
                 await s.execute(
@@ -145,14 +156,16 @@ async def submit_batch(
 async def _retry(s: AsyncSession, db: Database, scope: Scope, batch: IngestionBatch) -> Submitted:
     """A batch whose job failed for a system reason, sent again with the same key and file: a new
     job runs it from the stored upload. The key is derived from the failed job, so two senders
-    retrying at once share one new job (the batch row is locked meanwhile)."""
+    retrying at once share one new job (the batch row is locked meanwhile). The new job reads the
+    file in the encoding the failed one was given."""
+    failed = (await s.execute(select(Job).where(Job.tenant_id == batch.tenant_id, Job.id == batch.job_id))).scalar_one()
     job, _ = await jobs.submit(
         s,
         db,
         scope,
         batch.tenant_id,
         INGEST,
-        {"batch_id": str(batch.id)},
+        {**(failed.params or {}), "batch_id": str(batch.id)},
         idempotency_key=f"batch:{batch.id}:after:{batch.job_id}",
     )
     await s.execute(

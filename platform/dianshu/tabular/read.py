@@ -5,7 +5,9 @@ Limits before anything is parsed: the file's size, and for XLSX the unpacked siz
 small zip can unpack to gigabytes) and their count. The header must name each expected column
 once (Chinese or English names, as the import declares them); unknown columns are refused, not
 ignored. Cells come back as text, stripped; an empty cell is None. XLSX numbers come back as their
-plain text (3, 2.5), dates as YYYY-MM-DD: the import's strict schema parses them like CSV text."""
+plain text (3, 2.5), dates as YYYY-MM-DD: the import's strict schema parses them like CSV text.
+A CSV's text is UTF-8 or GB18030, declared or detected by the rule of dianshu.tabular.encoding; the
+rows say which (`Sheet.encoding`)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ import io
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from dianshu.tabular import encoding as enc
 
 MAX_BYTES = 20 * 2**20
 MAX_UNPACKED = 200 * 2**20
@@ -35,6 +39,12 @@ class SheetRefused(Exception):
 class SheetRow:
     number: int  # as Excel numbers it: the header is row 1
     cells: dict[str, str | None]  # column key -> text
+
+
+class Sheet(list[SheetRow]):
+    """A sheet's rows, and the encoding its CSV text was read in (None for an XLSX workbook)."""
+
+    encoding: str | None = None
 
 
 def _text(value: object) -> str | None:
@@ -75,13 +85,13 @@ def _header(raw: Sequence[object], names: Mapping[str, str]) -> list[str | None]
     return keys
 
 
-def _rows(lines: Sequence[Sequence[object]], names: Mapping[str, str], required: Sequence[str]) -> list[SheetRow]:
+def _rows(lines: Sequence[Sequence[object]], names: Mapping[str, str], required: Sequence[str]) -> Sheet:
     if not lines:
         raise SheetRefused("file", "empty: no header row")
     keys = _header(lines[0], names)
     if missing := [k for k in required if k not in keys]:
         raise SheetRefused("header", f"missing column(s): {', '.join(missing)}")
-    out = []
+    out = Sheet()
     for n, line in enumerate(lines[1:], start=2):
         cells: dict[str, str | None] = {k: None for k in keys if k}
         extra = False
@@ -102,26 +112,25 @@ def _rows(lines: Sequence[Sequence[object]], names: Mapping[str, str], required:
     return out
 
 
-def read_csv(data: bytes, names: Mapping[str, str], required: Sequence[str]) -> list[SheetRow]:
+def read_csv(data: bytes, names: Mapping[str, str], required: Sequence[str], encoding: str | None = None) -> Sheet:
+    """`encoding` as declared (utf-8, gb18030, gbk), or None to detect it: Excel on Chinese Windows
+    saves "CSV" as GB18030 (ANSI) unless told UTF-8."""
     if len(data) > MAX_BYTES:
         raise SheetRefused("file", f"larger than {MAX_BYTES // 2**20} MiB")
-    for encoding in ("utf-8-sig", "gb18030"):
-        # Excel on Chinese Windows saves "CSV" as GB18030 (ANSI) unless told UTF-8.
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte sequence but a broken tail
-        raise SheetRefused("file", "neither UTF-8 nor GB18030 text")
+    try:
+        text, used = enc.decode(data, encoding)
+    except enc.EncodingRefused as e:
+        raise SheetRefused(e.field, e.reason) from None
     try:
         lines = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as e:
         raise SheetRefused("file", f"not CSV: {e}") from e
-    return _rows(lines, names, required)
+    rows = _rows(lines, names, required)
+    rows.encoding = used
+    return rows
 
 
-def read_xlsx(data: bytes, names: Mapping[str, str], required: Sequence[str]) -> list[SheetRow]:
+def read_xlsx(data: bytes, names: Mapping[str, str], required: Sequence[str]) -> Sheet:
     if len(data) > MAX_BYTES:
         raise SheetRefused("file", f"larger than {MAX_BYTES // 2**20} MiB")
     try:
@@ -149,8 +158,13 @@ def read_xlsx(data: bytes, names: Mapping[str, str], required: Sequence[str]) ->
     return _rows(lines, names, required)
 
 
-def read_sheet(data: bytes, names: Mapping[str, str], required: Sequence[str]) -> list[SheetRow]:
-    """CSV or XLSX by content (an XLSX is a zip: it starts with PK), whatever the file is called."""
+def read_sheet(data: bytes, names: Mapping[str, str], required: Sequence[str], encoding: str | None = None) -> Sheet:
+    """CSV or XLSX by content (an XLSX is a zip: it starts with PK), whatever the file is called.
+    `encoding` is the CSV's, declared (an XLSX workbook names its own: it is not asked for)."""
     if data[:2] == b"PK":
+        try:
+            enc.canonical(encoding)  # a bad name is refused whatever the file
+        except enc.EncodingRefused as e:
+            raise SheetRefused(e.field, e.reason) from None
         return read_xlsx(data, names, required)
-    return read_csv(data, names, required)
+    return read_csv(data, names, required, encoding)

@@ -80,6 +80,7 @@ class Outcome:
     unchanged: int = 0  # already there as given: nothing written
     registered: int = 0  # always 0: an attendance line never registers anyone (kept in the answer)
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (record, field, reason)
+    encoding: str | None = None  # the CSV's text encoding (utf-8 or gb18030); None for XLSX or no file
     # (session, person) -> the line's outcome, for the single-line mutation
     written: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -320,10 +321,11 @@ async def record_lines(
     return out
 
 
-def sheet_lines(data: bytes) -> list[Line]:
-    """The lines of an attendance spreadsheet (CSV or XLSX); SheetRefused for the file as a whole."""
-    rows = read_sheet(data, HEADER_NAMES, REQUIRED)
-    return [
+def sheet_lines(data: bytes, encoding: str | None = None) -> tuple[list[Line], str | None]:
+    """The lines of an attendance spreadsheet (CSV or XLSX), and the CSV's encoding (declared or
+    detected: dianshu.tabular.encoding); SheetRefused for the file as a whole."""
+    rows = read_sheet(data, HEADER_NAMES, REQUIRED, encoding)
+    lines = [
         Line(
             f"row {r.number}",
             r.cells.get("session"),
@@ -335,19 +337,22 @@ def sheet_lines(data: bytes) -> list[Line]:
         )
         for r in rows
     ]
+    return lines, rows.encoding
 
 
 async def import_attendance(
-    session: AsyncSession, scope: Scope, tenant: Any, data: bytes, filename: str = ""
+    session: AsyncSession, scope: Scope, tenant: Any, data: bytes, filename: str = "", encoding: str | None = None
 ) -> Outcome:
     """Every row of an attendance spreadsheet; TrainingRefused (record "file") when the file as a
-    whole cannot be read (its header, its size)."""
+    whole cannot be read (its header, its size, its encoding: `encoding` declared, or detected)."""
     try:
-        lines = sheet_lines(data)
+        lines, used = sheet_lines(data, encoding)
     except SheetRefused as e:
         raise TrainingRefused("file", e.field, e.reason) from None
     source = {"what": "import", "file": filename[:200], "sha256": hashlib.sha256(data).hexdigest()}
-    return await record_lines(session, scope, tenant, lines, source)
+    out = await record_lines(session, scope, tenant, lines, source)
+    out.encoding = used
+    return out
 
 
 @dataclass(frozen=True)

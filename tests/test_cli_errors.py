@@ -1,0 +1,78 @@
+"""The CLI's answers to bad input (issue 14, item 7): one line on stderr and exit code 2, never a
+traceback; `--version`; `-h` as well as `--help` on every command. No database: each of these is
+refused before the CLI reads its configuration. The processes run side by side (about a second
+each to start)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import typer.main
+
+from dianshu_cli.main import app
+
+DIANSHU = str(Path(sys.executable).parent / "dianshu")
+
+
+def run_all(*invocations: list[str]) -> list[subprocess.CompletedProcess]:
+    procs = [
+        subprocess.Popen([DIANSHU, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ)
+        for args in invocations
+    ]
+    done = []
+    for args, p in zip(invocations, procs, strict=True):
+        out, err = p.communicate(timeout=120)
+        done.append(subprocess.CompletedProcess(args, p.returncode, out, err))
+    return done
+
+
+def test_bad_input_is_one_line_and_exit_code_2(tmp_path):
+    records = tmp_path / "records.jsonl"
+    records.write_text('{"id": "1"}\n')
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text('{"standard": {\n  "avg_cost_all": 1,,\n')  # malformed: line 2
+    cases = [
+        # missing file
+        (["ingest", "--tenant", "330702", "--file", str(tmp_path / "missing.csv")], "does not exist"),
+        (["simulate", "--input", str(tmp_path / "missing.json")], "missing.json: cannot read"),
+        # wrong standard
+        (["group", "--standard", "chs_drg_99", "--input", str(records)], "unknown standard 'chs_drg_99'"),
+        # malformed line
+        (["simulate", "--input", str(scenario)], "line 2"),
+        (["standards", "editions", "--dir", str(tmp_path)], "mdc_rules.csv:0: file is missing"),  # long: not wrapped
+        # bad option values, unknown options and commands, a missing argument
+        (["serve", "--workers", "0"], "'--workers'"),
+        (["settlement", "run", "--kind", "weekly", "--year", "2025"], "monthly or annual"),
+        (["ingest", "--encoding", "big5", "--tenant", "330702", "--file", str(records)], "'big5' is not accepted"),
+        (["ingest", "--dir", str(tmp_path)], "has no manifest.json"),
+        (["token", "--role", "nobody", "--tenant", "330702"], "'nobody' is not one of"),
+        (["settlement", "lst"], "No such command 'lst'"),
+        (["standards", "publish"], "Missing argument"),
+    ]
+    for (args, said), p in zip(cases, run_all(*(a for a, _ in cases)), strict=True):
+        lines = p.stderr.splitlines()
+        assert (p.returncode, len(lines)) == (2, 1), (args, p.returncode, p.stderr)
+        assert said in lines[0] and "Traceback" not in p.stderr + p.stdout, (args, p.stderr)
+
+
+def test_version_and_short_help_on_every_command():
+    version, *helps = run_all(["--version"], ["-h"], ["ingest", "-h"], ["settlement", "list", "-h"])
+    assert version.returncode == 0 and version.stdout.strip() == "dianshu 0.1.0"
+    assert all(h.returncode == 0 and "Usage: dianshu" in h.stdout for h in helps), [h.stderr for h in helps]
+    assert "--encoding" in helps[1].stdout and "--refused-dir" in helps[1].stdout
+    # -h is a help option of every command and group, in process (a subprocess each would be slow).
+    root = typer.main.get_command(app)
+
+    def walk(cmd, path, parent=None):
+        ctx = cmd.make_context(path[-1] if path else "dianshu", [], parent=parent, resilient_parsing=True)
+        yield path, ctx
+        for name, sub in getattr(cmd, "commands", {}).items():
+            yield from walk(sub, [*path, name], ctx)
+
+    walked = list(walk(root, []))
+    assert len(walked) > 30 and ["settlement", "list"] in [p for p, _ in walked]  # the whole tree
+    for path, ctx in walked:
+        assert ctx.help_option_names == ["-h", "--help"], path
