@@ -88,7 +88,7 @@ class DianshuGraphQL(GraphQL):
 
     async def execute_single(
         self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any, request_data: Any
-    ) -> Any:  # noqa: E501
+    ) -> Any:
         query = request_data.query
         if request_data.operation_name is None and isinstance(query, str):
             n = _operations(query, self.services.settings.max_tokens)

@@ -167,7 +167,6 @@ class SupervisionFinding(node.Node):
     )
     def evidence(self, info: Info) -> FindingEvidence:
         return redacted(self.full_evidence, self.level, info.context.scope.hospital_id is not None)
-
     priority: Decimal | None = strawberry.field(description="The audit queue's order (the anomaly score), if set.")
     detected_at: datetime.datetime
     last_seen_at: datetime.datetime
