@@ -102,8 +102,9 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def label(group: str, value: object) -> str:
-    """The Chinese name of an enum value; the value itself when there is none."""
+def label(value: object, group: str) -> str:
+    """The Chinese name of an enum value (`value | label("ledger")` in a template); the value itself
+    when there is none."""
     if value is None:
         return DASH
     return LABELS.get(group, {}).get(str(value), str(value))
