@@ -121,6 +121,8 @@ class Portal:
         return [
             Route("/", self.root, methods=["GET"]),
             Route("/portal", self.root, methods=["GET"]),
+            # Browsers ask for it on every page the app serves (the statements too): no icon, no 404.
+            Route("/favicon.ico", lambda _: Response(status_code=204), methods=["GET"]),
             Route("/portal/sign-in", self.sign_in, methods=["POST"]),
             Route("/portal/sign-out", self.sign_out, methods=["POST"]),
             Route("/portal/oidc/start", self.oidc_start, methods=["POST"]),

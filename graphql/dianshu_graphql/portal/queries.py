@@ -36,7 +36,7 @@ RANKING = """query PortalRanking($tenant: String!, $year: Int!, $after: String) 
 PNL = """query PortalPnl($tenant: String!, $year: Int!, $hospital: String) {
   total: analytics(tenant: $tenant, year: $year, hospital: $hospital) { nodes { figures {
     cases pointsCases points expectedPayment cost pricedCost profitLoss cmi } } }
-  byDrg: analytics(tenant: $tenant, year: $year, hospital: $hospital, groupBy: [drg], first: 200) {
+  byDrg: analytics(tenant: $tenant, year: $year, hospital: $hospital, groupBy: [drg], first: 100) {
     nodes { key { drg } figures { cases points expectedPayment cost profitLoss } }
     pageInfo { hasNextPage } } }"""
 
