@@ -347,7 +347,7 @@ async def hospital_pages(b: Browser, api: Api, token: str, city, y) -> None:
     )
     # The ranking: its own line only (row-level security).
     await b.goto(f"/portal/ranking?tenant={city.a}&year=2025")
-    assert [r[1] for r in await b.cells("#ranking")] == [f"Hospital {city.a1}（{city.a1}）"]
+    assert [r[:2] for r in await b.cells("#ranking")] == [["—", f"Hospital {city.a1}（{city.a1}）"]]
     # Its statement only; another hospital's statement file is refused by the endpoint.
     await b.goto(f"/portal/statements?tenant={city.a}&year=2025")
     assert [r[0] for r in await b.cells("table.statements")] == [f"Hospital {city.a1}（{city.a1}）"]

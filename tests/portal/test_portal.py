@@ -173,6 +173,8 @@ async def test_the_file_proxy_only_reaches_download_endpoints(api, city):
     await sign_in(api, api.token(Role.region_admin, [city.a]))
     assert (await api.client.get("/portal/files/graphql")).status_code == 404
     assert (await api.client.get("/portal/files/portal/home")).status_code == 404
+    sneaky = f"/portal/files/downloads/analytics/{city.a}/%2E%2E/%2E%2E/%2E%2E/graphql"
+    assert (await api.client.get(sneaky)).status_code == 404
     # A download endpoint answers as itself, with the user's scope: another region's is refused.
     r = await api.client.get(f"/portal/files/downloads/analytics/{city.b}/2025?format=xlsx")
     assert r.status_code == 403, r.text

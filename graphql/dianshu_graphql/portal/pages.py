@@ -484,7 +484,7 @@ class FileProxy:
             await RedirectResponse("/", status_code=303)(scope, receive, send)
             return
         path = scope["path"].removeprefix("/portal/files/")
-        if not FILES.match(path):
+        if not FILES.match(path) or any(part in ("", ".", "..") for part in path.split("/")):
             response = portal.problem(request, f"没有这个下载：/{path}", 404, user=None, csrf=session.csrf)
             await response(scope, receive, send)
             return
