@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -216,3 +217,48 @@ def test_cors_origins_are_checked():
     for bad in ("*", "his.example.cn", "https://his.example.cn/"):
         with pytest.raises(ConfigError, match="DIANSHU_CORS_ALLOWED_ORIGINS"):
             Settings(cors_allowed_origins=[bad])
+
+
+async def test_the_session_ends_with_its_token(api, city):
+    # A token with 60 s left: the cookie lives 60 s at most (not the 8 hours of a session), and once
+    # the token has expired the pages send the user back to sign in.
+    token = api.codec.encode(subject="short", role=Role.region_admin, tenant_ids=[city.a], ttl_seconds=60)
+    r = await sign_in(api, token)
+    max_age = int(re.search(r"max-age=(\d+)", set_cookie(r).lower()).group(1))
+    assert 55 <= max_age <= 60
+    expired = api.codec.encode(subject="gone", role=Role.region_admin, tenant_ids=[city.a], ttl_seconds=1)
+    api.client.cookies.clear()
+    assert (await sign_in(api, expired)).status_code == 303
+    cookie = api.client.cookies.get(COOKIE)
+    await asyncio.sleep(2.1)
+    # Sent again after it expired (a client that ignores Max-Age): the server refuses it itself.
+    api.client.cookies.clear()
+    api.client.cookies.set(COOKIE, cookie)
+    r = await api.client.get("/portal/home")
+    assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+def test_cors_origins_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DIANSHU_CORS_ALLOWED_ORIGINS", '["https://his.example.cn", "http://10.1.2.3:8080"]')
+    assert Settings().cors_allowed_origins == ["https://his.example.cn", "http://10.1.2.3:8080"]
+
+
+def test_the_portal_reads_only_through_the_api():
+    """The portal's modules reach no table, session or domain service: its data comes from the
+    GraphQL schema (executed as the user) and the download endpoints."""
+    import ast
+    from pathlib import Path
+
+    import dianshu_graphql.portal as portal
+
+    allowed = {"dianshu.config", "dianshu.scope", "dianshu_tenants.context", "dianshu_tenants.identity"}
+    for path in Path(portal.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [a.name for a in node.names] if isinstance(node, ast.Import)
+                else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            )  # fmt: skip
+            for name in names:
+                ours = name.startswith(("dianshu.", "dianshu_tenants", "dianshu_graphql."))
+                assert not ours or name in allowed or name.startswith("dianshu_graphql.portal"), (path.name, name)
+                assert not name.startswith("sqlalchemy"), (path.name, name)
