@@ -256,15 +256,12 @@ class Settings(BaseSettings):
                 raise ConfigError(
                     f"DIANSHU_CORS_ALLOWED_ORIGINS: {origin!r} is not an origin (scheme://host[:port], no '*')"
                 )
-        oidc = {
-            "DIANSHU_OIDC_ISSUER": self.oidc_issuer,
-            "DIANSHU_OIDC_CLIENT_ID": self.oidc_client_id,
-            "DIANSHU_OIDC_REDIRECT_URL": self.oidc_redirect_url,
-        }
-        if any(oidc.values()):
+        # OIDC sign-in is on when an issuer is set; then the rest is required.
+        if self.oidc_issuer:
+            oidc = {"DIANSHU_OIDC_CLIENT_ID": self.oidc_client_id, "DIANSHU_OIDC_REDIRECT_URL": self.oidc_redirect_url}
             missing = [k for k, v in oidc.items() if not v]
             if missing:
-                raise ConfigError(f"OIDC sign-in: {', '.join(missing)} also required")
+                raise ConfigError(f"DIANSHU_OIDC_ISSUER is set: {', '.join(missing)} also required")
             if not (self.oidc_client_secret or self.oidc_client_secret_file):
                 raise ConfigError(
                     "OIDC sign-in: DIANSHU_OIDC_CLIENT_SECRET or DIANSHU_OIDC_CLIENT_SECRET_FILE is required"

@@ -262,3 +262,22 @@ def test_the_portal_reads_only_through_the_api():
                 ours = name.startswith(("dianshu.", "dianshu_tenants", "dianshu_graphql."))
                 assert not ours or name in allowed or name.startswith("dianshu_graphql.portal"), (path.name, name)
                 assert not name.startswith("sqlalchemy"), (path.name, name)
+
+
+def test_oidc_settings_are_checked():
+    from dianshu.config import ConfigError
+
+    full = {
+        "oidc_issuer": "https://idp.example.cn",
+        "oidc_client_id": "c",
+        "oidc_client_secret": "s",
+        "oidc_redirect_url": "https://portal.example.cn/portal/oidc/callback",
+    }
+    assert Settings(**full).oidc_enabled and not Settings().oidc_enabled
+    with pytest.raises(ConfigError, match="DIANSHU_OIDC_REDIRECT_URL also required"):
+        Settings(**{**full, "oidc_redirect_url": None})
+    with pytest.raises(ConfigError, match="DIANSHU_OIDC_CLIENT_SECRET"):
+        Settings(**{**full, "oidc_client_secret": None})
+    prod = {"profile": "prod", "database_url": "postgresql://u@h/d", "redis_url": "redis://x", "jwt_secret": "s"}
+    with pytest.raises(ConfigError, match="must be an https:// URL"):
+        Settings(**prod, **{**full, "oidc_issuer": "http://idp.example.cn"})
