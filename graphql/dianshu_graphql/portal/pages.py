@@ -194,21 +194,22 @@ class Portal:
                 if session is not None and session.token:
                     self.sessions.clear(response)  # an expired or revoked token: signed out
                 return response
+            user: User | None = None
+            year = datetime.now(BEIJING).year - 1
             try:
                 data = await self.query(request, principal, queries.ME)
                 user = User(principal, data["me"], data["tenants"]["nodes"])
                 year = self.year(request)
                 template, values = await handler(request, user, year)
             except PortalRefused as e:
-                return self.problem(request, e.message, e.status, e.detail, user=None, csrf=session.csrf)
+                # Refused, the page still has its navigation and sign-out.
+                return self.problem(request, e.message, e.status, e.detail, user=user, csrf=session.csrf, year=year)
             return self.render(
                 template,
                 user=user,
                 csrf=session.csrf,
                 year=year,
                 years=list(range(year - 2, year + 2)),
-                path=request.url.path,
-                query=dict(request.query_params),
                 **values,
             )
 
@@ -217,8 +218,7 @@ class Portal:
     def year(self, request: Request) -> int:
         raw = request.query_params.get("year")
         if raw is None:
-            # The year being cleared: last year (Beijing time).
-            return datetime.now(BEIJING).year - 1
+            return datetime.now(BEIJING).year - 1  # the year being cleared: last year (Beijing time)
         if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
             raise PortalRefused(f"年度 {raw!r} 不是 2000 到 2100 之间的年份", 400)
         return int(raw)
@@ -403,7 +403,9 @@ class Portal:
             data["settlementRuns"]["nodes"],
             key=lambda r: (r["kind"] == "annual", r["month"], r["ledger"], -r["version"]),
         )
-        return "runs.html", {"tenant": tenant, "runs": runs}
+        city = user.tenants[tenant]["parentCode"] or tenant
+        report = f"/portal/files/reports/{quote(city)}/settlement/{year}.html" if user.is_bureau else None
+        return "runs.html", {"tenant": tenant, "runs": runs, "report": report}
 
     async def statements(self, request: Request, user: User, year: int) -> tuple[str, dict[str, Any]]:
         tenant = self.tenant(request, user, regions_only=True)
