@@ -14,7 +14,7 @@ ARGS   ?=
 # steal queued tests, so the long demo and drill tests do not leave one core waiting).
 TESTFLAGS ?= -n auto --dist worksteal
 
-.PHONY: demo test lint schema bench clean
+.PHONY: demo test lint schema bench clean chromium
 
 $(STAMP): pyproject.toml constraints.txt
 	@# A venv left half-made (interrupted before pip was in) is made again.
@@ -42,8 +42,22 @@ $(FONT):
 demo: $(STAMP) $(FONT)
 	$(BIN)/dianshu demo $(ARGS)
 
-test: $(STAMP) $(FONT)
+test: $(STAMP) $(FONT) chromium
 	$(BIN)/pytest $(TESTFLAGS) $(ARGS)
+
+# The portal's browser test (tests/portal/test_browser.py) drives Debian's chromium through
+# Playwright (never Playwright's own browser downloads): installed with apt-get when missing and
+# running as root; otherwise a message, and the test says the same when it runs.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "make test: installing Debian's chromium for the portal's browser test (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo "make test: $(CHROMIUM) is missing and this is not root with apt-get:" \
+	    "install it ('sudo apt-get install -y chromium') or set DIANSHU_SKIP_BROWSER_TEST=1"; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -253,6 +253,8 @@ def _serve(settings: Settings, console: Console, host: str, port: int, tokens: d
 
     worker = start_in_process(threads=2)
     console.print(f"[bold green]API on http://{host}:{port}/graphql[/bold green] (Ctrl-C to stop)")
+    tokens_file = settings.state_dir / "demo-tokens.json"
+    console.print(f"Portal on http://{host}:{port}/ (sign in with a token from {tokens_file})")
     try:
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None, log_level="info")
     finally:

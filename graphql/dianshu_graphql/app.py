@@ -1,5 +1,6 @@
-"""The Starlette app: /graphql (bearer token required), /healthz, /readyz, /metrics; in dev, GraphiQL
-at /graphql with its files at /graphiql/static/ (graphiql.py)."""
+"""The Starlette app: /graphql (bearer token required), /healthz, /readyz, /metrics, the REST
+paths and downloads, and the portal (/ and /portal/...: pages for people, dianshu_graphql.portal);
+in dev, GraphiQL at /graphql with its files at /graphiql/static/ (graphiql.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -32,6 +34,7 @@ from dianshu_graphql.errors import GRAPHQL_VALIDATION_FAILED
 from dianshu_graphql.graphiql import PREFIX as GRAPHIQL_STATIC
 from dianshu_graphql.graphiql import OfflineGraphiQL, offline_graphiql
 from dianshu_graphql.limits import BadRequest, LimitBody, decode_request, error_response
+from dianshu_graphql.portal.pages import Portal
 from dianshu_graphql.schema import build_schema
 from dianshu_tenants.context import TenantRegistry, resolve_scope
 from dianshu_tenants.identity import AuthError, Principal, TokenCodec, bearer_token
@@ -129,17 +132,7 @@ class DianshuGraphQL(GraphQL):
         if principal is None:
             # Only the dev GraphiQL page gets here unauthenticated (RequireBearer); no query runs.
             return None
-        services = self.services
-        scope = await resolve_scope(services.db, services.registry, principal)
-        return Context(
-            request=request,
-            response=response,
-            settings=services.settings,
-            db=services.db,
-            registry=services.registry,
-            principal=principal,
-            scope=scope,
-        )
+        return await self.services.context(principal, request, response)
 
 
 class Services:
@@ -151,6 +144,19 @@ class Services:
         self.registry = TenantRegistry(self.db)
         self.codec = TokenCodec(settings)
         self.metrics = Metrics()
+
+    async def context(self, principal: Principal, request: Any, response: Any) -> Context:
+        """The GraphQL context of a request by `principal`: what /graphql and the portal's pages use."""
+        scope = await resolve_scope(self.db, self.registry, principal)
+        return Context(
+            request=request,
+            response=response,
+            settings=self.settings,
+            db=self.db,
+            registry=self.registry,
+            principal=principal,
+            scope=scope,
+        )
 
 
 class RequireBearer:
@@ -248,8 +254,10 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
         yield
         await services.db.dispose()
 
+    portal = Portal(services, schema)
     app = Starlette(
         routes=[
+            *portal.routes(),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
@@ -273,17 +281,55 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
             Route("/downloads/analytics/{tenant}/{year}/year-over-year", rest.analytics_yoy_download, methods=["GET"]),
             *([Route(GRAPHIQL_STATIC + "{path:path}", graphiql.asset, methods=["GET"])] if graphiql else []),
         ],
-        middleware=[Middleware(CountRequests, metrics=services.metrics), Middleware(LimitBody, settings=settings)],
+        middleware=[
+            Middleware(ApiCors, origins=settings.cors_allowed_origins),
+            Middleware(CountRequests, metrics=services.metrics),
+            Middleware(LimitBody, settings=settings),
+        ],
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.schema = schema
+    app.state.portal = portal
     return app
+
+
+class ApiCors:
+    """CORS for third-party front ends on the API paths (bearer tokens, no cookies: credentials are
+    not allowed), for the configured origins only; none configured: no CORS headers at all. The
+    portal's own pages and session are never offered cross-origin."""
+
+    PATHS = ("/graphql", "/ingest/", "/grouping/", "/statements/", "/reports/", "/workstation/", "/downloads/")
+
+    def __init__(self, app: ASGIApp, origins: list[str]) -> None:
+        self.app = app
+        self.cors: ASGIApp | None = None
+        if origins:
+            self.cors = CORSMiddleware(
+                app,
+                allow_origins=origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                expose_headers=["Content-Disposition"],
+                allow_credentials=False,
+                max_age=600,
+            )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.cors is not None and scope["type"] == "http":
+            path = scope["path"]
+            if path == "/graphql" or path.startswith(self.PATHS[1:]):
+                await self.cors(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class CountRequests:
     """Request counts and latency per known path (pure ASGI, so responses stream untouched)."""
 
-    PATHS = ("/graphql", "/healthz", "/readyz", "/metrics", "/ingest", "/grouping", "/workstation", "/downloads")
+    PATHS = (
+        "/graphql", "/healthz", "/readyz", "/metrics", "/ingest", "/grouping", "/workstation", "/downloads", "/portal",
+    )  # fmt: skip
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app

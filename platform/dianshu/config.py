@@ -172,6 +172,44 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DIANSHU_INGEST_FUTURE_TOLERANCE_HOURS", "ingest_future_tolerance_hours"),
     )
 
+    # The portal (server-rendered pages under / and /portal). Its session cookie is signed with
+    # portal_session_secret (generated per state directory in dev; required in prod for sign-in).
+    portal_session_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("DIANSHU_PORTAL_SESSION_SECRET", "portal_session_secret")
+    )
+    portal_session_hours: int = Field(
+        default=8,
+        ge=1,
+        le=24 * 7,
+        validation_alias=AliasChoices("DIANSHU_PORTAL_SESSION_HOURS", "portal_session_hours"),
+    )
+    # The cookie's Secure flag: None = on in prod, off in dev (plain http on loopback).
+    portal_cookie_secure: bool | None = Field(
+        default=None, validation_alias=AliasChoices("DIANSHU_PORTAL_COOKIE_SECURE", "portal_cookie_secure")
+    )
+    # The bureau's OpenID Connect provider (production sign-in; authorization code with PKCE). The
+    # provider's access token is what the API then accepts: it must verify under the JWT settings above.
+    oidc_issuer: str | None = Field(default=None, validation_alias=AliasChoices("DIANSHU_OIDC_ISSUER", "oidc_issuer"))
+    oidc_client_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("DIANSHU_OIDC_CLIENT_ID", "oidc_client_id")
+    )
+    oidc_client_secret: str | None = Field(
+        default=None, validation_alias=AliasChoices("DIANSHU_OIDC_CLIENT_SECRET", "oidc_client_secret")
+    )
+    oidc_client_secret_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("DIANSHU_OIDC_CLIENT_SECRET_FILE", "oidc_client_secret_file")
+    )
+    # Where the provider sends the browser back: https://<portal host>/portal/oidc/callback
+    oidc_redirect_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DIANSHU_OIDC_REDIRECT_URL", "oidc_redirect_url")
+    )
+    oidc_scopes: str = Field(default="openid", validation_alias=AliasChoices("DIANSHU_OIDC_SCOPES", "oidc_scopes"))
+    # Third-party front ends allowed to call the API paths from a browser (CORS), as a JSON list,
+    # e.g. ["https://his.example.cn"]. Default none: no CORS headers at all.
+    cors_allowed_origins: list[str] = Field(
+        default_factory=list, validation_alias=AliasChoices("DIANSHU_CORS_ALLOWED_ORIGINS", "cors_allowed_origins")
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -213,6 +251,23 @@ class Settings(BaseSettings):
                 compile_hospital_pattern(pattern)
         except ValueError as e:
             raise ConfigError(str(e)) from e
+        for origin in self.cors_allowed_origins:
+            if origin == "*" or not origin.startswith(("https://", "http://")) or origin.rstrip("/") != origin:
+                raise ConfigError(
+                    f"DIANSHU_CORS_ALLOWED_ORIGINS: {origin!r} is not an origin (scheme://host[:port], no '*')"
+                )
+        # OIDC sign-in is on when an issuer is set; then the rest is required.
+        if self.oidc_issuer:
+            oidc = {"DIANSHU_OIDC_CLIENT_ID": self.oidc_client_id, "DIANSHU_OIDC_REDIRECT_URL": self.oidc_redirect_url}
+            missing = [k for k, v in oidc.items() if not v]
+            if missing:
+                raise ConfigError(f"DIANSHU_OIDC_ISSUER is set: {', '.join(missing)} also required")
+            if not (self.oidc_client_secret or self.oidc_client_secret_file):
+                raise ConfigError(
+                    "OIDC sign-in: DIANSHU_OIDC_CLIENT_SECRET or DIANSHU_OIDC_CLIENT_SECRET_FILE is required"
+                )
+            if self.profile is Profile.prod and not (self.oidc_issuer or "").startswith("https://"):
+                raise ConfigError("profile prod: DIANSHU_OIDC_ISSUER must be an https:// URL")
         if self.redis_url and self.amqp_url:
             raise ConfigError("set only one of REDIS_URL and AMQP_URL")
         return self
@@ -259,6 +314,34 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer)
+
+    def oidc_secret(self) -> str:
+        if self.oidc_client_secret:
+            return self.oidc_client_secret
+        assert self.oidc_client_secret_file is not None
+        return self.oidc_client_secret_file.read_text().strip()
+
+    def portal_secret(self) -> str | None:
+        """The portal session's signing key: configured, or generated once per state directory in
+        dev; None in prod when unset (the portal then refuses sign-in, saying why)."""
+        if self.portal_session_secret:
+            return self.portal_session_secret
+        if self.profile is Profile.prod:
+            return None
+        path = self.state_dir / "portal-secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    @property
+    def portal_secure_cookie(self) -> bool:
+        return self.profile is Profile.prod if self.portal_cookie_secure is None else self.portal_cookie_secure
 
 
 @lru_cache(maxsize=1)

@@ -35,4 +35,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   valueFrom: {secretKeyRef: {name: {{ include "dianshu.secretName" . }}, key: DIANSHU_JWT_SECRET, optional: true}}
 - name: DIANSHU_METRICS_TOKEN
   valueFrom: {secretKeyRef: {name: {{ include "dianshu.secretName" . }}, key: DIANSHU_METRICS_TOKEN, optional: true}}
+- name: DIANSHU_PORTAL_SESSION_SECRET
+  valueFrom: {secretKeyRef: {name: {{ include "dianshu.secretName" . }}, key: DIANSHU_PORTAL_SESSION_SECRET, optional: true}}
+- name: DIANSHU_OIDC_CLIENT_SECRET
+  valueFrom: {secretKeyRef: {name: {{ include "dianshu.secretName" . }}, key: DIANSHU_OIDC_CLIENT_SECRET, optional: true}}
 {{- end -}}
