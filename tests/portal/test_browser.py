@@ -16,8 +16,9 @@ A job of region A marked running at 3 of 10 (30.0%).
 Checked: a region user and a hospital user sign in with a token; the figures on the pages are the
 GraphQL answers (asked separately, as the same user) and the hand values above; the hospital user
 sees nothing of a2 or b1 (codes and names absent from every page, a2's P&L refused); an XLSX
-downloads with numbers in its cells; the statement link opens a's statement; no console errors; every
-request goes to the app's own origin. Screenshots go to $DIANSHU_TEST_ARTEFACTS (tests/artefacts)."""
+downloads with numbers in its cells; a1's statement PDF downloads with its Chinese labels and its
+figures to the fen; the statement link opens a's statement; no console errors; every request goes
+to the app's own origin. Screenshots go to $DIANSHU_TEST_ARTEFACTS (tests/artefacts)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import openpyxl
+import pypdf
 import pytest
 from sqlalchemy import text
 
@@ -313,6 +315,18 @@ async def region_pages(b: Browser, api: Api, token: str, city, world, y) -> None
         f"Hospital {city.a1}（{city.a1}）",
         f"Hospital {city.a2}（{city.a2}）",
     }
+    # Its PDF downloads through the portal and reads as the statement: the Chinese title and labels,
+    # and the line's own figures to the fen (the same as the table shows).
+    line = next(r for r in await b.cells("table.statements") if r[0] == f"Hospital {city.a1}（{city.a1}）")
+    async with b.page.expect_download() as info:
+        await b.page.click(f"tr[data-hospital='{city.a1}'] a.pdf")
+    download = await info.value
+    saved = artefacts() / f"portal-region-{download.suggested_filename}"
+    await download.save_as(saved)
+    assert saved.read_bytes()[:5] == b"%PDF-"
+    pdf_text = "".join(page.extract_text() for page in pypdf.PdfReader(saved).pages)
+    assert "月度预结算单" in pdf_text and "本院结算" in pdf_text, pdf_text[:500]
+    assert line[3].removesuffix(" 元") in pdf_text, (line, pdf_text[:2000])  # 应付 to the fen
     href = await b.page.get_attribute(f"tr[data-hospital='{city.a1}'] a.statement", "href")
     await b.goto(href)
     assert city.a1 in await b.page.content()
