@@ -91,7 +91,8 @@ def by_name(docs, kind: str) -> dict[str, dict]:
 
 
 def pod_specs(docs) -> dict[str, dict]:
-    return {f"{d['kind']}/{d['metadata']['name']}": d["spec"]["template"]["spec"] for d in docs if d["kind"] in ("Deployment", "Job")}
+    pods = [d for d in docs if d["kind"] in ("Deployment", "Job")]
+    return {f"{d['kind']}/{d['metadata']['name']}": d["spec"]["template"]["spec"] for d in pods}
 
 
 @functools.cache
@@ -99,9 +100,13 @@ def actors() -> dict[str, tuple[str, int]]:
     """job kind -> (queue, time limit in ms), read off the declared Dramatiq actors. In a process of
     its own, against a broker URL nothing listens on: declaring actors connects to nothing, and
     this process starts no embedded Redis."""
-    code = "import json; from dianshu_workers.actors import ACTORS; print(json.dumps({k: [a.queue_name, a.options['time_limit']] for k, a in ACTORS.items()}))"
+    code = (
+        "import json; from dianshu_workers.actors import ACTORS; "
+        "print(json.dumps({k: [a.queue_name, a.options['time_limit']] for k, a in ACTORS.items()}))"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "APP_DATABASE_URL", "AMQP_URL"))}
-    env.update(REDIS_URL="redis://127.0.0.1:9/0", DIANSHU_PROFILE="dev", DIANSHU_STATE_DIR=str(ROOT / ".dianshu" / "chart-test"))
+    state = ROOT / ".dianshu" / "chart-test"
+    env.update(REDIS_URL="redis://127.0.0.1:9/0", DIANSHU_PROFILE="dev", DIANSHU_STATE_DIR=str(state))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, check=True)
     return {k: (q, limit) for k, (q, limit) in json.loads(out.stdout.strip().splitlines()[-1]).items()}
 
@@ -289,7 +294,9 @@ def test_api_and_workers_autoscale_and_have_disruption_budgets(name):
     covered = set()
     for pdb in pdbs:
         selector = pdb["spec"]["selector"]["matchLabels"]
-        matched = [n for n, d in deployments.items() if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()]
+        matched = [
+            n for n, d in deployments.items() if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]
         assert len(matched) == 1, pdb["metadata"]["name"]
         covered |= set(matched)
     assert covered == set(deployments)
@@ -402,4 +409,5 @@ def test_the_api_serves_with_several_processes():
     assert v["workers"] <= max(1, round(cores * 2)), "more processes than the CPU limit can run"
     api = by_name(variant("default"), "Deployment")[f"{FULLNAME}-api"]
     probes = api["spec"]["template"]["spec"]["containers"][0]
-    assert probes["livenessProbe"]["httpGet"]["path"] == "/healthz" and probes["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert probes["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    assert probes["readinessProbe"]["httpGet"]["path"] == "/readyz"
