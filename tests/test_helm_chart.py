@@ -65,7 +65,10 @@ def helm() -> str:
 
 
 def run_helm(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([helm(), *args], capture_output=True, text=True, timeout=60, check=False)
+    # Helm's config, cache and data under the venv: nothing read from or left in the user's home.
+    home = Path(sys.prefix) / "opt" / "helm-home"
+    env = {**os.environ, **{f"HELM_{d}_HOME": str(home / d.lower()) for d in ("CONFIG", "CACHE", "DATA")}}
+    return subprocess.run([helm(), *args], capture_output=True, text=True, timeout=60, check=False, env=env)
 
 
 @functools.cache
