@@ -338,7 +338,10 @@ def test_service_monitor_needs_both_the_switch_and_the_operator_api():
     (monitor,) = kinds(variant("production"), "ServiceMonitor")
     (endpoint,) = monitor["spec"]["endpoints"]
     assert endpoint["path"] == "/metrics" and endpoint["port"] == "http"
-    assert endpoint["bearerTokenSecret"] == {"name": "dianshu-prod", "key": "DIANSHU_METRICS_TOKEN"}
+    assert endpoint["authorization"] == {
+        "type": "Bearer",
+        "credentials": {"name": "dianshu-prod", "key": "DIANSHU_METRICS_TOKEN"},
+    }
     assert monitor["metadata"]["labels"]["release"] == "prometheus"
     # It selects the API's Service, whose port is named http.
     (service,) = kinds(variant("production"), "Service")
