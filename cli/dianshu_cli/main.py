@@ -118,6 +118,9 @@ def serve(
 def worker(
     processes: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
     threads: Annotated[int | None, typer.Option(help="Threads per process.")] = None,
+    queues: Annotated[
+        list[str] | None, typer.Option(help="Queue to consume (repeat for several); default every queue.")
+    ] = None,
 ) -> None:
     """Run Dramatiq workers (refuses a database role that bypasses row-level security)."""
     from dianshu.db.guard import UnsafeRoleError
@@ -125,10 +128,13 @@ def worker(
 
     _settings()
     try:
-        run_worker(processes, threads)
+        run_worker(processes, threads, queues=queues)
     except UnsafeRoleError as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(3) from e
+    except ValueError as e:
+        console.print(f"[red]{e}[/red]")
+        raise typer.Exit(2) from e
 
 
 @app.command()

@@ -10,6 +10,8 @@ from dramatiq.middleware.asyncio import AsyncIO
 from dianshu.config import Settings, get_settings
 
 JOBS_QUEUE = "jobs"
+# Every queue an actor uses: a worker consumes them all unless given some (the chart's queue groups).
+QUEUES = (JOBS_QUEUE,)
 
 
 def make_broker(settings: Settings) -> dramatiq.Broker:

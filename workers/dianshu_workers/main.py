@@ -7,6 +7,7 @@ import sys
 
 from dianshu.config import get_settings
 from dianshu.db.guard import check_runtime_role
+from dianshu_workers.broker import QUEUES
 
 GIVE_BACK_ENV = "DIANSHU_WORKER_GIVES_BACK"
 # Dramatiq's own setting (read by each worker process): messages a process takes off the queue
@@ -25,8 +26,12 @@ def queue_prefetch(threads: int) -> int:
     return threads
 
 
-def run_worker(processes: int | None = None, threads: int | None = None) -> None:
+def run_worker(processes: int | None = None, threads: int | None = None, *, queues: list[str] | None = None) -> None:
+    """`queues`: the queues this worker consumes (the chart's queue group); by default every queue."""
     settings = get_settings()
+    unknown = sorted(set(queues or ()) - set(QUEUES))
+    if unknown:
+        raise ValueError(f"queues: no actor uses {', '.join(unknown)} (the queues are {', '.join(QUEUES)})")
     check_runtime_role(settings.runtime_url())
     threads = threads or settings.worker_threads
     args = [
@@ -39,7 +44,7 @@ def run_worker(processes: int | None = None, threads: int | None = None) -> None
         "--threads",
         str(threads),
         "--queues",
-        "jobs",
+        *(queues or QUEUES),
         # Dramatiq's default waits 10 minutes for running jobs: past any grace period, so the
         # platform would kill the worker mid-job. GracefulShutdown gives back what is still running.
         "--worker-shutdown-timeout",
@@ -60,7 +65,7 @@ def start_in_process(threads: int = 2):
 
     settings = get_settings()
     check_runtime_role(settings.runtime_url())
-    worker = dramatiq.Worker(setup_broker(), worker_threads=threads, queues={"jobs"}, worker_timeout=POLL_MS)
+    worker = dramatiq.Worker(setup_broker(), worker_threads=threads, queues=set(QUEUES), worker_timeout=POLL_MS)
     worker.queue_prefetch = queue_prefetch(threads)  # read when its consumers start
     worker.start()
     return worker
