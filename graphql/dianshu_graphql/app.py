@@ -183,12 +183,7 @@ class RequireBearer:
             await resolve_scope(self.services.db, self.services.registry, principal)
         except AuthError as e:
             self.services.metrics.auth_failures.inc()
-            response = JSONResponse(
-                {"errors": [{"message": str(e), "extensions": {"code": "UNAUTHENTICATED"}}]},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer realm="dianshu"'},
-            )
-            await response(scope, receive, send)
+            await rest.unauthorized(e)(scope, receive, send)
             return
         scope["dianshu.principal"] = principal
         await self.app(scope, receive, send)
