@@ -30,6 +30,9 @@ app.add_typer(evaluation_app, name="evaluation")
 from dianshu_cli.supervision import app as supervision_app  # noqa: E402
 
 app.add_typer(supervision_app, name="supervision")
+from dianshu_cli.db import app as db_app  # noqa: E402
+
+app.add_typer(db_app, name="db")
 console = Console(stderr=True)
 
 
