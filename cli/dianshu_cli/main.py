@@ -50,6 +50,21 @@ def _settings():
 
 
 @app.command()
+def doctor() -> None:
+    """Check this deployment: configuration, the database roles (the runtime role NOBYPASSRLS and
+    owning nothing), migrations at head, the broker, the identity keys. One line per check; exit
+    code 0 when all pass, 1 otherwise."""
+    from dianshu.config import get_settings
+    from dianshu_cli.doctor import run_checks
+
+    checks = run_checks(get_settings)
+    for check in checks:
+        print(check.line())
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
 def migrate() -> None:
     """Apply database migrations (as the owner role)."""
     from dianshu_cli.migrate import upgrade
