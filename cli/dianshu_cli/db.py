@@ -15,11 +15,11 @@ def citus_plan() -> None:
     """Print the create_reference_table / create_distributed_table statements that distribute the
     migrated schema on Citus, in dependency order, from the live catalogue. Exit code 1 (and the
     reasons on stderr) when the schema is not ready to distribute."""
+    from dianshu.config import get_settings
     from dianshu.db.citus import CITUS_EXCEPTIONS, CitusPlanError, plan, read_catalogue, violations
     from dianshu.db.session import sync_url
-    from dianshu_cli.main import _settings
 
-    settings = _settings()
+    settings = get_settings()
     engine = create_engine(sync_url(settings.owner_url()), poolclass=pool.NullPool)
     try:
         with engine.connect() as conn:
