@@ -58,8 +58,10 @@ class Provider:
         self.keys = published
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join()
 
 
 @pytest.fixture
@@ -176,6 +178,44 @@ def test_an_unreachable_provider_is_a_clear_error_and_a_503():
     assert r.status_code == 503
     assert r.json()["errors"][0]["extensions"]["code"] == "IDENTITY_PROVIDER_UNAVAILABLE"
     assert url in r.json()["errors"][0]["message"]
+
+
+def test_a_provider_outage_is_ridden_out_with_its_last_keys_for_a_bounded_time(provider, monkeypatch):
+    # A clock the test moves: the key-set cache, the client's cooldown and the stale window read it.
+    import jwt.jwk_set_cache
+    import jwt.jwks_client
+
+    import dianshu_tenants.identity
+
+    offset = [0.0]
+    clock = SimpleNamespace(monotonic=lambda: time.monotonic() + offset[0], time=time.time)
+    for module in (jwt.jwk_set_cache, jwt.jwks_client, dianshu_tenants.identity):
+        monkeypatch.setattr(module, "time", clock)
+    k1 = _key()
+    provider.publish(("k1", k1))
+    codec = TokenCodec(
+        Settings(
+            jwt_algorithm="RS256",
+            jwt_jwks_url=provider.url,
+            jwt_issuer="https://idp.bureau.example",
+            jwt_jwks_cache_s=60,
+            jwt_jwks_max_stale_s=600,
+        )
+    )
+    assert codec.decode(_token(k1, "k1")).subject == "idp-user"
+    provider.close()  # the provider goes down
+    # 61 s later the cached set has expired (lifespan 60 s) and the refetch fails: the set fetched
+    # at 0 s is 61 s old, within the 600 s stale window, so k1 tokens still verify.
+    offset[0] = 61
+    assert codec.decode(_token(k1, "k1")).subject == "idp-user"
+    # A kid the stale set does not hold cannot be checked now: 503, not 401.
+    offset[0] = 100  # past the 30 s cooldown since the first fetch, so a refetch is tried
+    with pytest.raises(IdentityProviderUnavailable, match="could not be fetched"):
+        codec.decode(_token(_key(), "k2"))
+    # 601 s after the last fetch the stale set is no longer trusted.
+    offset[0] = 602
+    with pytest.raises(IdentityProviderUnavailable, match="could not be fetched"):
+        codec.decode(_token(k1, "k1"))
 
 
 def test_check_reports_the_provider_keys(provider):

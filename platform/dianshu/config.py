@@ -91,6 +91,14 @@ class Settings(BaseSettings):
         le=3_600,
         validation_alias=AliasChoices("DIANSHU_JWT_JWKS_COOLDOWN_S", "jwt_jwks_cooldown_s"),
     )
+    # When the cached set expires and the IdP does not answer, its last set keeps verifying this long
+    # after it was fetched (0: never); a token naming a new kid during the outage gets 503.
+    jwt_jwks_max_stale_s: int = Field(
+        default=3_600,
+        ge=0,
+        le=86_400,
+        validation_alias=AliasChoices("DIANSHU_JWT_JWKS_MAX_STALE_S", "jwt_jwks_max_stale_s"),
+    )
     jwt_jwks_timeout_s: float = Field(
         default=5.0, gt=0, le=60, validation_alias=AliasChoices("DIANSHU_JWT_JWKS_TIMEOUT_S", "jwt_jwks_timeout_s")
     )

@@ -10,6 +10,7 @@ optional for integrator), sa (integrator service account id)."""
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from dianshu.config import Settings, get_settings
 from dianshu.scope import HUMAN_ROLES, Role
 from dianshu.tenancy.codes import hospital_code_problem, plain_code
 
+log = logging.getLogger(__name__)
+
 
 class AuthError(Exception):
     """Authentication failed or the token's claims are inconsistent; the message says why."""
@@ -29,6 +32,56 @@ class AuthError(Exception):
 class IdentityProviderUnavailable(AuthError):
     """The token could not be checked because the identity provider's keys could not be fetched
     (the server's problem, not the token's: the API answers 503)."""
+
+
+class ProviderKeys(jwt.PyJWKClient):
+    """PyJWKClient riding out a short outage of the identity provider: when the cached set expires
+    and the provider does not answer, the last set fetched keeps verifying for up to `max_stale_s`
+    after its fetch (a forced refresh for an unknown kid never falls back: that token gets 503).
+    After a failed fetch no other fetch is tried for max(cooldown, 1 s), so an outage does not
+    hold every request for the fetch's timeout."""
+
+    def __init__(self, uri: str, *, max_stale_s: float, **kwargs: Any) -> None:
+        super().__init__(uri, **kwargs)
+        self.max_stale_s = max_stale_s
+        self._last_set: jwt.PyJWKSet | None = None
+        self._last_set_at = 0.0
+        self._fetched_at = 0.0
+        self._failed_at: float | None = None
+        self._failure: Exception | None = None
+
+    def fetch_data(self) -> Any:
+        data = super().fetch_data()
+        self._fetched_at = time.monotonic()
+        return data
+
+    def _stale(self, now: float, refresh: bool) -> jwt.PyJWKSet | None:
+        if refresh or self._last_set is None or now - self._last_set_at > self.max_stale_s:
+            return None
+        return self._last_set
+
+    def get_jwk_set(self, refresh: bool = False) -> jwt.PyJWKSet:
+        now = time.monotonic()
+        if self._failed_at is not None and now - self._failed_at < max(self.cooldown_duration, 1.0):
+            if (stale := self._stale(now, refresh)) is not None:
+                return stale
+            raise jwt.PyJWKClientConnectionError(str(self._failure)) from self._failure
+        try:
+            jwk_set = super().get_jwk_set(refresh)
+        except jwt.PyJWKClientConnectionError as e:
+            self._failed_at, self._failure = now, e.__cause__ or e
+            if (stale := self._stale(now, refresh)) is not None:
+                log.warning(
+                    "identity provider %s unreachable (%s): using its keys fetched %.0f s ago",
+                    self.uri,
+                    self._failure,
+                    now - self._last_set_at,
+                )
+                return stale
+            raise
+        self._failed_at = self._failure = None
+        self._last_set, self._last_set_at = jwk_set, self._fetched_at
+        return jwk_set
 
 
 @dataclass(frozen=True)
@@ -45,7 +98,7 @@ class TokenCodec:
         self.settings = settings
         self.algorithm = settings.jwt_algorithm
         self._verify_keys: dict[str | None, Any] = {}
-        self._jwks: jwt.PyJWKClient | None = None
+        self._jwks: ProviderKeys | None = None
         if self.algorithm == "HS256":
             self._secret = settings.dev_jwt_secret()
         else:
@@ -58,8 +111,9 @@ class TokenCodec:
                 # The JWK set is cached for its lifespan; an unknown kid forces one refetch unless
                 # another fetch happened within the cooldown. No per-kid cache (cache_keys): a key the
                 # IdP withdraws stops verifying when the cached set expires.
-                self._jwks = jwt.PyJWKClient(
+                self._jwks = ProviderKeys(
                     settings.jwt_jwks_url,
+                    max_stale_s=settings.jwt_jwks_max_stale_s,
                     cache_jwk_set=True,
                     lifespan=settings.jwt_jwks_cache_s,
                     cache_keys=False,
