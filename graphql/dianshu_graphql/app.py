@@ -178,7 +178,7 @@ class RequireBearer:
             token = bearer_token(request.headers.get("authorization"))
             if token is None:
                 raise AuthError("authentication required: send 'Authorization: Bearer <token>'")
-            principal = self.services.codec.decode(token)
+            principal = await self.services.codec.decode_async(token)
             # Resolve the scope now so a token naming an unknown tenant/hospital is a 401, not a 200.
             await resolve_scope(self.services.db, self.services.registry, principal)
         except AuthError as e:
@@ -222,7 +222,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
             allowed = True
         elif token:
             try:
-                allowed = services.codec.decode(token).role.is_city
+                allowed = (await services.codec.decode_async(token)).role.is_city
             except AuthError:
                 allowed = False
         if not allowed:

@@ -37,7 +37,7 @@ async def authenticate(request: Request) -> Scope:
     token = bearer_token(request.headers.get("authorization"))
     if token is None:
         raise AuthError("authentication required: send 'Authorization: Bearer <token>'")
-    principal = services.codec.decode(token)
+    principal = await services.codec.decode_async(token)
     return await resolve_scope(services.db, services.registry, principal)
 
 

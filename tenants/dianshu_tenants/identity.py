@@ -9,6 +9,7 @@ optional for integrator), sa (integrator service account id)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -182,6 +183,13 @@ class TokenCodec:
         except jwt.InvalidTokenError as e:
             raise AuthError(f"invalid token: {e}") from e
         return principal_from_claims(claims, settings=self.settings)
+
+    async def decode_async(self, token: str) -> Principal:
+        """`decode` for a server's event loop: with a JWKS URL a decode may fetch the provider's
+        keys (up to DIANSHU_JWT_JWKS_TIMEOUT_S), so it runs in a thread and never stalls the loop."""
+        if self._jwks is None:
+            return self.decode(token)
+        return await asyncio.to_thread(self.decode, token)
 
     def _provider_key(self, kid: str) -> Any | None:
         """The identity provider's key `kid`; None when its JWKS does not hold it (after the one
