@@ -124,6 +124,23 @@ def test_citus_plan_lists_every_table_once_in_foreign_key_order(test_database, o
     position = {t: i for i, t in enumerate(order)}
     for src, dst in edges:
         assert position[dst] < position[src], f"{src} references {dst} but comes first"
+    # The one comment names the distributed tables with triggers (the immutability guards).
+    comments = [line for line in out.stdout.splitlines() if line.startswith("--")]
+    triggered = (
+        owner.execute(
+            text("""
+            select distinct c.relname from pg_trigger t join pg_class c on c.oid = t.tgrelid
+            join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id'
+            where not t.tgisinternal order by 1""")
+        )
+        .scalars()
+        .all()
+    )
+    assert "settlement_run" in triggered
+    assert comments == [
+        f"-- {len(triggered)} distributed tables carry guard triggers ({', '.join(triggered)}): "
+        "Citus runs triggers on distributed tables only with citus.enable_unsafe_triggers = on"
+    ]
     # One colocation group: the first distributed table starts it, every other joins it.
     colocate = [m[3] for m in matches if m[2]]
     assert colocate[0] == "none" and set(colocate[1:]) == {distributed[0]}
