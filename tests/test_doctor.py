@@ -44,6 +44,13 @@ def test_an_unreachable_broker_fails_its_check_only(test_database):
     assert lines["broker"].startswith(f"✗ broker: Redis at redis://127.0.0.1:{port}/0 unreachable: ")
     assert "fix: check REDIS_URL and that Redis is running" in lines["broker"]
     assert [n for n, line in lines.items() if line.startswith("✗")] == ["broker"]
+    out = run("doctor", env={"AMQP_URL": f"amqp://guest:pw-7f3a@127.0.0.1:{port}/%2F"})
+    assert out.returncode == 1
+    line = _lines(out)["broker"]
+    expected = f"✗ broker: RabbitMQ at amqp://guest:***@127.0.0.1:{port}/%2F unreachable: AMQPConnectionError"
+    assert line.startswith(expected), line
+    assert "Connection refused" in line
+    assert "pw-7f3a" not in out.stdout and "fix: check AMQP_URL" in line
 
 
 def test_a_runtime_role_with_bypassrls_fails_with_the_reason(test_database):
@@ -71,6 +78,10 @@ def test_an_unreachable_identity_provider_and_a_bad_setting_fail_clearly(test_da
     line = _lines(out)["identity"]
     assert line.startswith(f"✗ identity: the identity provider's keys at {url} could not be fetched")
     assert "fix: check DIANSHU_JWT_JWKS_URL" in line
+    # Production without a broker: the configuration check says which setting is missing.
+    out = run("doctor", env={"DIANSHU_PROFILE": "prod"})
+    assert out.returncode == 1
+    assert out.stdout.startswith("✗ configuration: profile prod: REDIS_URL or AMQP_URL is required"), out.stdout
     # A setting that does not load stops there, naming it.
     out = run("doctor", env={"DIANSHU_JWT_LEEWAY_S": "900"})
     assert out.returncode == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 import pydantic
 from sqlalchemy import create_engine, pool, text
@@ -33,7 +34,17 @@ class Failed(Exception):
 
 
 def _safe(url: str) -> str:
+    """A database URL without its password."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def _safe_broker(url: str) -> str:
+    """A broker URL as written, its password masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _connect(url: str, what: str, fix: str):
@@ -142,10 +153,10 @@ def check_broker(settings: Settings) -> str:
             pika.BlockingConnection(params).close()
         except Exception as e:
             raise Failed(
-                f"RabbitMQ at {_safe(settings.amqp_url)} unreachable: {type(e).__name__} {e}".strip(),
+                f"RabbitMQ at {_safe_broker(settings.amqp_url)} unreachable: {e!r}",
                 "check AMQP_URL and that RabbitMQ is running and reachable from here",
             ) from e
-        return f"RabbitMQ at {_safe(settings.amqp_url)} answers"
+        return f"RabbitMQ at {_safe_broker(settings.amqp_url)} answers"
     if settings.redis_url:
         import redis
 
@@ -154,12 +165,12 @@ def check_broker(settings: Settings) -> str:
             client.ping()
         except Exception as e:
             raise Failed(
-                f"Redis at {_safe(settings.redis_url)} unreachable: {e}",
+                f"Redis at {_safe_broker(settings.redis_url)} unreachable: {e}",
                 "check REDIS_URL and that Redis is running and reachable from here",
             ) from e
         finally:
             client.close()
-        return f"Redis at {_safe(settings.redis_url)} answers"
+        return f"Redis at {_safe_broker(settings.redis_url)} answers"
     return f"embedded Redis under {settings.state_dir} (dev; started on demand)"
 
 
