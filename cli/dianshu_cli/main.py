@@ -35,6 +35,9 @@ app.add_typer(evaluation_app, name="evaluation")
 from dianshu_cli.supervision import app as supervision_app  # noqa: E402
 
 app.add_typer(supervision_app, name="supervision")
+from dianshu_cli.db import app as db_app  # noqa: E402
+
+app.add_typer(db_app, name="db")
 console = Console(stderr=True, soft_wrap=True)  # progress, messages and refusals (logs go to stderr too)
 out = Console()  # tables and results: stdout, so log lines never land inside them
 
@@ -71,6 +74,21 @@ def _settings():
         raise typer.Exit(2) from e
     configure(settings.profile, logging.INFO)
     return settings
+
+
+@app.command()
+def doctor() -> None:
+    """Check this deployment: configuration, the database roles (the runtime role NOBYPASSRLS and
+    owning nothing), migrations at head, the broker, the identity keys. One line per check; exit
+    code 0 when all pass, 1 otherwise."""
+    from dianshu.config import get_settings
+    from dianshu_cli.doctor import run_checks
+
+    checks = run_checks(get_settings)
+    for check in checks:
+        print(check.line())
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -184,17 +184,12 @@ class RequireBearer:
             token = bearer_token(request.headers.get("authorization"))
             if token is None:
                 raise AuthError("authentication required: send 'Authorization: Bearer <token>'")
-            principal = self.services.codec.decode(token)
+            principal = await self.services.codec.decode_async(token)
             # Resolve the scope now so a token naming an unknown tenant/hospital is a 401, not a 200.
             await resolve_scope(self.services.db, self.services.registry, principal)
         except AuthError as e:
             self.services.metrics.auth_failures.inc()
-            response = JSONResponse(
-                {"errors": [{"message": str(e), "extensions": {"code": "UNAUTHENTICATED"}}]},
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer realm="dianshu"'},
-            )
-            await response(scope, receive, send)
+            await rest.unauthorized(e)(scope, receive, send)
             return
         scope["dianshu.principal"] = principal
         await self.app(scope, receive, send)
@@ -233,7 +228,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
             allowed = True
         elif token:
             try:
-                allowed = services.codec.decode(token).role.is_city
+                allowed = (await services.codec.decode_async(token)).role.is_city
             except AuthError:
                 allowed = False
         if not allowed:

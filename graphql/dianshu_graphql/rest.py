@@ -29,7 +29,7 @@ from dianshu.tabular.write import Lang
 from dianshu_graphql.downloads import DownloadRefused, attachment, download_options, table_response
 from dianshu_graphql.permissions import ANYONE, BUREAU, Allow
 from dianshu_tenants.context import resolve_scope
-from dianshu_tenants.identity import AuthError, bearer_token
+from dianshu_tenants.identity import AuthError, IdentityProviderUnavailable, bearer_token
 
 
 def _problem(status: int, field: str, reason: str) -> JSONResponse:
@@ -41,11 +41,19 @@ async def authenticate(request: Request) -> Scope:
     token = bearer_token(request.headers.get("authorization"))
     if token is None:
         raise AuthError("authentication required: send 'Authorization: Bearer <token>'")
-    principal = services.codec.decode(token)
+    principal = await services.codec.decode_async(token)
     return await resolve_scope(services.db, services.registry, principal)
 
 
-def _unauthorized(e: AuthError) -> JSONResponse:
+def unauthorized(e: AuthError) -> JSONResponse:
+    """A request whose token was refused: 401; or 503 when the identity provider's keys could not
+    be fetched (the token may be fine: the client retries later, it does not log in again)."""
+    if isinstance(e, IdentityProviderUnavailable):
+        return JSONResponse(
+            {"errors": [{"message": str(e), "extensions": {"code": "IDENTITY_PROVIDER_UNAVAILABLE"}}]},
+            status_code=503,
+            headers={"Retry-After": "30"},
+        )
     return JSONResponse(
         {"errors": [{"message": str(e), "extensions": {"code": "UNAUTHENTICATED"}}]},
         status_code=401,
@@ -66,7 +74,7 @@ def guarded(allow: Allow | None = None) -> Callable[[Handler], Callable[[Request
             try:
                 scope = await authenticate(request)
             except AuthError as e:
-                return _unauthorized(e)
+                return unauthorized(e)
             if allow is not None and (why := allow.refusal(scope, request.path_params.get("tenant"))) is not None:
                 return _problem(403, "tenant" if why.startswith("tenant ") else "role", why)
             return await handler(request, scope)

@@ -76,6 +76,36 @@ class Settings(BaseSettings):
     jwt_jwks_file: Path | None = Field(
         default=None, validation_alias=AliasChoices("DIANSHU_JWT_JWKS_FILE", "jwt_jwks_file")
     )
+    # The bureau's identity provider publishes its signing keys at a JWKS URL: fetched on first use,
+    # cached for jwt_jwks_cache_s, refetched once (at most every jwt_jwks_cooldown_s) when a token
+    # names a key id not in the cache, so the IdP can rotate keys without a restart.
+    jwt_jwks_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DIANSHU_JWT_JWKS_URL", "jwt_jwks_url")
+    )
+    jwt_jwks_cache_s: int = Field(
+        default=300, ge=1, le=86_400, validation_alias=AliasChoices("DIANSHU_JWT_JWKS_CACHE_S", "jwt_jwks_cache_s")
+    )
+    jwt_jwks_cooldown_s: int = Field(
+        default=30,
+        ge=0,
+        le=3_600,
+        validation_alias=AliasChoices("DIANSHU_JWT_JWKS_COOLDOWN_S", "jwt_jwks_cooldown_s"),
+    )
+    # When the cached set expires and the IdP does not answer, its last set keeps verifying this long
+    # after it was fetched (0: never); a token naming a new kid during the outage gets 503.
+    jwt_jwks_max_stale_s: int = Field(
+        default=3_600,
+        ge=0,
+        le=86_400,
+        validation_alias=AliasChoices("DIANSHU_JWT_JWKS_MAX_STALE_S", "jwt_jwks_max_stale_s"),
+    )
+    jwt_jwks_timeout_s: float = Field(
+        default=5.0, gt=0, le=60, validation_alias=AliasChoices("DIANSHU_JWT_JWKS_TIMEOUT_S", "jwt_jwks_timeout_s")
+    )
+    # Clock skew allowed between the IdP and us on exp/iat/nbf, bounded to 5 minutes.
+    jwt_leeway_s: int = Field(
+        default=30, ge=0, le=300, validation_alias=AliasChoices("DIANSHU_JWT_LEEWAY_S", "jwt_leeway_s")
+    )
     jwt_private_key_file: Path | None = Field(
         default=None, validation_alias=AliasChoices("DIANSHU_JWT_PRIVATE_KEY_FILE", "jwt_private_key_file")
     )
@@ -239,8 +269,21 @@ class Settings(BaseSettings):
                 raise ConfigError("profile prod: REDIS_URL or AMQP_URL is required (no embedded Redis)")
             if self.jwt_algorithm == "HS256" and not self.jwt_secret:
                 raise ConfigError("profile prod: DIANSHU_JWT_SECRET is required with HS256")
-            if self.jwt_algorithm == "RS256" and not (self.jwt_public_key_file or self.jwt_jwks_file):
-                raise ConfigError("profile prod: RS256 needs DIANSHU_JWT_PUBLIC_KEY_FILE or DIANSHU_JWT_JWKS_FILE")
+            if self.jwt_algorithm == "RS256" and not self.jwt_verification_sources():
+                raise ConfigError(
+                    "profile prod: RS256 needs DIANSHU_JWT_JWKS_URL, DIANSHU_JWT_JWKS_FILE or "
+                    "DIANSHU_JWT_PUBLIC_KEY_FILE"
+                )
+            if self.jwt_jwks_url and not self.jwt_jwks_url.lower().startswith("https://"):
+                raise ConfigError(
+                    f"profile prod: DIANSHU_JWT_JWKS_URL={self.jwt_jwks_url}: must be https:// (keys fetched over "
+                    "plain http could be replaced in transit)"
+                )
+        if self.jwt_jwks_url:
+            if not self.jwt_jwks_url.lower().startswith(("http://", "https://")):
+                raise ConfigError(f"DIANSHU_JWT_JWKS_URL={self.jwt_jwks_url}: must be an http(s):// URL")
+            if self.jwt_algorithm != "RS256":
+                raise ConfigError("DIANSHU_JWT_JWKS_URL needs DIANSHU_JWT_ALGORITHM=RS256")
         from dianshu.tenancy.codes import compile_hospital_pattern
 
         try:
@@ -273,6 +316,15 @@ class Settings(BaseSettings):
         return self
 
     # Derived values -----------------------------------------------------------------------------
+
+    def jwt_verification_sources(self) -> list[str]:
+        """The configured sources of RS256 verification keys, as the settings naming them."""
+        named = {
+            "DIANSHU_JWT_JWKS_URL": self.jwt_jwks_url,
+            "DIANSHU_JWT_JWKS_FILE": self.jwt_jwks_file,
+            "DIANSHU_JWT_PUBLIC_KEY_FILE": self.jwt_public_key_file,
+        }
+        return [name for name, value in named.items() if value]
 
     def hospital_code_pattern_for(self, tenant_id: str) -> str:
         from dianshu.tenancy.codes import pattern_for

@@ -19,7 +19,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-# Tables shared by every tenant (Citus reference tables). Anything else must carry tenant_id.
+# Tables shared by every tenant (Citus reference tables). Anything else must carry tenant_id. The one
+# list: the catalogue test, the Citus readiness check and `dianshu db citus-plan` (db/citus.py) read it.
 CITY_WIDE_TABLES = frozenset(
     {
         "tenant",

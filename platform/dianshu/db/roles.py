@@ -59,3 +59,12 @@ def runtime_role_problems(conn_row: tuple[str, bool, bool]) -> list[str]:
 
 
 CURRENT_ROLE_SQL = "select rolname, rolsuper, rolbypassrls from pg_roles where rolname = current_user"
+
+# What a role owns (relations, functions, schemas, types), as "kind name"; the runtime role's is empty.
+OWNED_BY_SQL = """
+with r as (select oid from pg_roles where rolname = :r)
+select 'relation ' || relname from pg_class where relowner = (select oid from r)
+union all select 'function ' || proname from pg_proc where proowner = (select oid from r)
+union all select 'schema ' || nspname from pg_namespace where nspowner = (select oid from r)
+union all select 'type ' || typname from pg_type where typowner = (select oid from r)
+"""
