@@ -5,7 +5,8 @@ lists so cases spread over most DRGs with plausible MDC shares and a level-depen
 stay is grouped and its cost drawn log-normally around its DRG's published relative weight (a few
 percent planted outliers); LOS, deaths, transfers, readmissions, fund types and out-of-area patients
 at plausible rates; and a small planted share of what supervision must find: split admissions
-(readmitted 1-2 days after discharge), upcoding (a hospital adding MCCs), short low-standard stays.
+(readmitted 1-2 days after discharge), upcoding (a hospital adding MCCs), short low-standard stays;
+on request (GenerateOptions.confounders) readmissions the split-admission rule must leave alone.
 The same seed gives the same files."""
 
 from __future__ import annotations
