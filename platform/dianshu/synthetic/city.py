@@ -5,7 +5,8 @@ lists so cases spread over most DRGs with plausible MDC shares and a level-depen
 stay is grouped and its cost drawn log-normally around its DRG's published relative weight (a few
 percent planted outliers); LOS, deaths, transfers, readmissions, fund types and out-of-area patients
 at plausible rates; and a small planted share of what supervision must find: split admissions
-(readmitted 1-2 days after discharge), upcoding (a hospital adding MCCs), short low-standard stays.
+(readmitted 1-2 days after discharge), upcoding (a hospital adding MCCs), short low-standard stays;
+on request (GenerateOptions.confounders) readmissions the split-admission rule must leave alone.
 The same seed gives the same files."""
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from typing import Any
 
 from dianshu.cases.layout import CHARGE_COLUMNS, NAMES
 from dianshu.codes.codebook import load_codebook
+from dianshu.grouping.drg_codes import ungroupable_or_ambiguous
 from dianshu.grouping.engine import Grouper
 from dianshu.grouping.records import GroupInput
+from dianshu.settlement.arithmetic.policy import Policy
 from dianshu.standards.tables import builtin_dir, load_scheme
 from dianshu.synthetic.weights import rw_for
 from dianshu.tenancy import pilot
@@ -72,6 +75,17 @@ SURGICAL_AT_LEVEL = {1: 0.12, 2: 0.35, 3: 0.5}
 PROFILE_MEDICAL = (12, 2, 10, 12, 12, 0, 6, 6, 32, 1, 4, 1, 0.2, 1.8)
 PROFILE_SURGICAL = (6, 1, 8, 8, 8, 14, 5, 24, 20, 0.5, 2, 1, 0.2, 2.3)
 PROFILE_LOW_STANDARD = (6, 4, 45, 30, 4, 0, 3, 2, 4, 0, 0, 1, 0.5, 0.5)
+# Readmissions that are not split admissions (SPEC section 9: within 15 days, the same DRG or ADRG,
+# not planned, not exempt), each unplanned and 3 or more days after discharge (so never the 1-2-day
+# variant) unless its kind says otherwise:
+#   planned         the same DRG 3-15 days after, flagged as a planned readmission (31-day flag)
+#   other_group     3-15 days after, to another ADRG (so another DRG) of the same MDC
+#   exempt          the same exempt DRG 3-15 days after (chemotherapy, radiotherapy, dialysis)
+#   long_gap        the same DRG 16 days after (every other pair; the first one past 15), or 17-45
+#   other_hospital  the same DRG 3-15 days after, at another hospital of the region
+CONFOUNDERS = ("planned", "other_group", "exempt", "long_gap", "other_hospital")
+# MDCs a confounder is drawn from: neither newborns nor sex-specific groups.
+CONFOUNDER_MDCS = ("MDCB", "MDCD", "MDCE", "MDCF", "MDCG", "MDCH", "MDCI", "MDCJ", "MDCK", "MDCL", "MDCR")
 
 
 @dataclass
@@ -86,6 +100,11 @@ class GenerateOptions:
     # Also write <out>/<year>/<region>.truth.json: what was planted (list ids), for tests and the demo
     # to measure supervision against. The CSV files are the same with or without it.
     truth: bool = False
+    # Per region and kind, this many pairs of stays of one new patient that the split-admission rule
+    # must leave alone (truth["confounders"], kinds in CONFOUNDERS): written after the year's other rows
+    # from a stream of their own, so every row before them is the same with or without. 0 (the
+    # default): none, the files as they always were.
+    confounders: int = 0
     planted: dict[str, float] = field(
         default_factory=lambda: {
             "high_outlier": 0.02,
@@ -259,6 +278,7 @@ class StayMaker:
         return {
             **first,
             "readmit_of": first.get("list_id"),
+            "first_times": (first["admit"], first["discharge"]),
             "split": split,
             "admit": admit,
             "discharge": discharge,
@@ -266,6 +286,88 @@ class StayMaker:
             "planned": (not split) and rng.random() < 0.2,
             "cost_cents": int(first["cost_cents"] * rng.uniform(0.6, 1.1)),
         }
+
+    def _aimed(
+        self, rng: random.Random, targets: list[Any], sex: int, age: int, los: tuple[int, ...], exempt: bool
+    ) -> tuple[list[str], list[str], str, str]:
+        """A principal diagnosis (and procedure, for a surgical group) aimed at one of `targets` and the
+        DRG and ADRG it groups to as ingestion will group it (with each of `los` and a routine
+        discharge), drawn until every LOS gives one real DRG (not 0000, not QY) in an exempt ADRG
+        (the readmission rule's) or not as `exempt` says."""
+        exempt_adrgs = set(Policy().readmission_exempt_adrgs)
+        for _ in range(500):
+            _adrg, zd, ss, surgical = targets[rng.randrange(len(targets))]
+            dxs, procs = [rng.choice(zd)], [rng.choice(ss)] if surgical and ss else []
+            got = {
+                (res.drg, res.adrg)
+                for res in (
+                    self.g.group(
+                        GroupInput(
+                            id="x",
+                            sex=sex,
+                            age_years=age,
+                            los_days=n,
+                            discharge_way=1,
+                            diagnoses=tuple(dxs),
+                            procedures=tuple(procs),
+                        )
+                    )
+                    for n in los
+                )
+            }
+            if len(got) == 1:
+                ((drg, adrg),) = got
+                if adrg and not ungroupable_or_ambiguous(drg) and (adrg in exempt_adrgs) == exempt:
+                    return dxs, procs, drg, adrg
+        raise RuntimeError("no target groups to one DRG")
+
+    def confounder(
+        self, kind: str, j: int, h: pilot.HospitalSpec, other: pilot.HospitalSpec, patient_no: int, rng: random.Random
+    ) -> tuple[dict[str, Any], dict[str, Any], int]:
+        """The `j`th pair of `kind` (CONFOUNDERS): a first stay and a readmission of one new patient,
+        with the calendar gap between them (admission date − discharge date)."""
+        exempt = set(Policy().readmission_exempt_adrgs)
+        plain = [t for m in CONFOUNDER_MDCS for t in self.targets.get(m, []) if t[0] not in exempt]
+        sex, age = rng.choice((1, 2)), rng.randint(30, 80)
+        los1, los2 = rng.randint(3, 9), rng.randint(2, 8)
+        gap = rng.randint(3, 15)
+        if kind == "long_gap":
+            gap = 16 if j % 2 == 0 else rng.randint(17, 45)
+        pool = [t for ts in self.targets.values() for t in ts if t[0] in exempt] if kind == "exempt" else plain
+        dxs, procs, drg, adrg = self._aimed(rng, pool, sex, age, (los1, los2), kind == "exempt")
+        dxs2, procs2 = dxs, procs
+        if kind == "other_group":  # another ADRG of the same MDC (the rule's "same": DRG or ADRG)
+            mdc = self.g.tables.adrgs[adrg].mdc
+            others = [t for t in self.targets[mdc] if t[0] != adrg and t[0] not in exempt]
+            while True:
+                dxs2, procs2, _drg2, adrg2 = self._aimed(rng, others, sex, age, (los2,), False)
+                if adrg2 != adrg:
+                    break
+        # Discharged 10:00-16:00 by day 300, admitted 07:00-09:00: the readmission (day ≤ 300 + 45 + 8)
+        # stays in the year, and the calendar gap is `gap` exactly.
+        discharge = datetime(self.year, 1, 1, 10) + timedelta(days=rng.randint(los1 + 1, 300), hours=rng.randint(0, 6))
+        admit = (discharge - timedelta(days=los1)).replace(hour=rng.randint(7, 9))
+        admit2 = (discharge + timedelta(days=gap)).replace(hour=rng.randint(7, 9))
+        discharge2 = admit2 + timedelta(days=los2, hours=rng.randint(1, 5))
+        factor = LEVEL_COST[h.level] * rng.lognormvariate(-0.045, 0.3)
+        common = {
+            "patient": f"P{self.region}{patient_no:08d}",
+            "sex": sex,
+            "age": age,
+            "newborn": False,
+            "bw": None,
+            "age_days": None,
+            "way": 1,
+            "low_standard": False,
+            "dept": None,
+        }
+        cost = max(30_000, int(self.opts.base_cost * self.rw.get(drg, 1.0) * factor * 100))
+        first = {**common, "h": h, "dxs": dxs, "procs": procs, "surgical": bool(procs), "planned": False}
+        first |= {"admit": admit, "discharge": discharge, "cost_cents": cost}
+        second = {**common, "h": other if kind == "other_hospital" else h, "dxs": dxs2, "procs": procs2}
+        second |= {"surgical": bool(procs2), "planned": kind == "planned", "admit": admit2, "discharge": discharge2}
+        second["cost_cents"] = int(cost * rng.uniform(0.6, 1.1))
+        return first, second, gap
 
     def row(self, stay: dict[str, Any]) -> list[str]:
         rng = self.rng
@@ -352,10 +454,21 @@ def _generate_one(args: tuple[GenerateOptions, str, int, str]) -> FileInfo:
         "upcoding_hospitals": sorted(upcoders),
         # [hospital, first stay, readmission]: readmitted 1-2 days after discharge
         "split_admission": [],
-        "readmission": [],  # [hospital, first stay, readmission, planned]: 3-14 days after
+        # [hospital, first stay, readmission, planned]: 3-14 days after (before the first stay when after
+        # would fall in the next year: "times" gives the order)
+        "readmission": [],
         "low_standard": [],  # [hospital, list id]: short low-standard stays
         "low_standard_readmission": [],  # [hospital, list id]: a readmission copied from one
+        # {hospital: {list id: [admitted, discharged]}} of every stay above a split or readmission
+        # (first stays too), the order the rows give them ("YYYY-MM-DD HH:MM")
+        "times": {},
+        # {kind: [[hospital, first stay, hospital, readmission, gap days]]} (GenerateOptions.confounders)
+        "confounders": {k: [] for k in CONFOUNDERS} if opts.confounders else {},
     }
+
+    def at(t: datetime) -> str:
+        return t.strftime("%Y-%m-%d %H:%M")
+
     # mtime=0: the same seed gives byte-identical files (so a re-sent batch is recognised as such).
     with gzip.GzipFile(path, "wb", compresslevel=1, mtime=0) as raw, io.TextIOWrapper(raw, "utf-8", newline="") as fh:
         w = csv.writer(fh, lineterminator="\n")
@@ -367,6 +480,9 @@ def _generate_one(args: tuple[GenerateOptions, str, int, str]) -> FileInfo:
             total += stay["cost_cents"]
             w.writerow(row)
             if "readmit_of" in stay:
+                times = truth["times"].setdefault(stay["h"].id, {})
+                times[stay["readmit_of"]] = [at(t) for t in stay["first_times"]]
+                times[stay["list_id"]] = [at(stay["admit"]), at(stay["discharge"])]
                 pair = [stay["h"].id, stay["readmit_of"], stay["list_id"]]
                 if stay["split"]:
                     truth["split_admission"].append(pair)
@@ -375,9 +491,26 @@ def _generate_one(args: tuple[GenerateOptions, str, int, str]) -> FileInfo:
             if stay["low_standard"]:
                 kind = "low_standard_readmission" if "readmit_of" in stay else "low_standard"
                 truth[kind].append([stay["h"].id, stay["list_id"]])
+        if opts.confounders:
+            crng = random.Random(zlib.crc32(f"{opts.seed}-{region}-{year}-confounders".encode()))  # noqa: S311
+            patient_no = total_rows
+            for kind in CONFOUNDERS:
+                for j in range(opts.confounders):
+                    h = crng.choices(roster, weights)[0]
+                    other = crng.choice([x for x in roster if x.id != h.id])
+                    pair = maker.confounder(kind, j, h, other, patient_no, crng)
+                    patient_no += 1
+                    for stay in pair[:2]:
+                        w.writerow(maker.row(stay))
+                        total += stay["cost_cents"]
+                    first, second, gap = pair
+                    truth["confounders"][kind].append(
+                        [first["h"].id, first["list_id"], second["h"].id, second["list_id"], gap]
+                    )
     if opts.truth:
         (Path(out) / str(year) / f"{region}.truth.json").write_text(json.dumps(truth, indent=1))
-    return FileInfo(str(path.relative_to(out)), region, year, total_rows, _fmt(total))
+    rows = total_rows + 2 * len(CONFOUNDERS) * opts.confounders
+    return FileInfo(str(path.relative_to(out)), region, year, rows, _fmt(total))
 
 
 def generate_city(
