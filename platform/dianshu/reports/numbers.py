@@ -1,6 +1,6 @@
 """Figures as people read them, by Babel: zh-CN by default (English with lang=en), money in 元 to the
 fen with thousands separators, points and point values to the places settlement keeps them
-(arithmetic.rounding.POINT, arithmetic.clearing.PV_SHOWN), dates and times in Asia/Shanghai
+(dianshu.settlement.places), dates and times in Asia/Shanghai
 without microseconds. A value already at its places is shown as it is (no second rounding)."""
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import format_decimal
 
 from dianshu.reports.labels import text
-from dianshu.settlement.arithmetic.clearing import PV_SHOWN
-from dianshu.settlement.arithmetic.rounding import FEN, POINT
+from dianshu.settlement.places import FEN, POINT, PV_SHOWN
 from dianshu.tabular.write import Column, Kind, Lang
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -8,8 +8,8 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Context, Decimal, localcontext
 
 from dianshu.settlement.arithmetic.policy import Policy
 from dianshu.settlement.arithmetic.rounding import FEN, fen, rounding
+from dianshu.settlement.places import PV_SHOWN
 
-PV_SHOWN = Decimal("0.000001")
 EXACT = Context(prec=50)
 
 

@@ -10,9 +10,9 @@ from contextvars import ContextVar
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
+from dianshu.settlement.places import FEN, POINT
+
 MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}
-FEN = Decimal("0.01")
-POINT = Decimal("0.0001")
 
 _mode: ContextVar[str] = ContextVar("dianshu_rounding", default=ROUND_HALF_UP)
 

@@ -13,7 +13,6 @@ from dianshu.reports import render
 from dianshu.reports.charts import bar_line_svg
 from dianshu.reports.labels import column, text
 from dianshu.reports.numbers import POINT_PLACES, PV_PLACES, Formatter, month_date
-from dianshu.settlement.runs.figures import LINE_FIELDS
 from dianshu.tabular.write import Column, Kind, Lang, Table, workbook_bytes
 
 TABLES = ("summary", "months", "ledger")
@@ -96,12 +95,13 @@ def tables(data: dict[str, Any], lang: Lang = Lang.zh) -> dict[str, Table]:
     def titles(msgid: str) -> tuple[str, str]:
         return tuple(f"{data['hospital_name']} {_period(data, Formatter(L))} {text(msgid, L)}" for L in Lang)
 
-    line_cols = tuple(_col(k) for k in LINE_FIELDS if data["line"].get(k) is not None)
+    # The line's fields in the order the figures give them (runs.figures.LINE_FIELDS), the empty left out.
+    line_cols = tuple(_col(k) for k, v in data["line"].items() if v is not None)
     summary = Table(
         f"{stem}-summary",
         *titles("statement.summary"),
         (*WHO, column("alliance"), *line_cols),
-        [who | {k: _number(data["line"][k]) for k in LINE_FIELDS if data["line"].get(k) is not None}],
+        [who | {k: _number(v) for k, v in data["line"].items() if v is not None}],
     )
     has_pv = any(m.get("pv") for m in data["months"])
     month_cols = (
