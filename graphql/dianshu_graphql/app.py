@@ -38,7 +38,7 @@ from dianshu_graphql.portal.pages import Portal
 from dianshu_graphql.schema import build_schema
 from dianshu_tenants.context import TenantRegistry, resolve_scope
 from dianshu_tenants.identity import AuthError, Principal, TokenCodec, bearer_token
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import GraphQLError, OperationDefinitionNode, SelectionSetNode, Visitor, parse, visit
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +59,30 @@ class Metrics:
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
+class _EmptySelection(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: tuple[int, int] | None = None
+
+    def enter_selection_set(self, node: SelectionSetNode, *_: Any) -> Any:
+        if not node.selections and self.at is None:
+            loc = node.loc
+            self.at = (loc.start_token.line, loc.start_token.column) if loc else (0, 0)
+        return None
+
+
 @lru_cache(maxsize=256)
-def _operations(query: str, max_tokens: int) -> int | None:
+def _operations(query: str, max_tokens: int) -> tuple[int, tuple[int, int] | None] | None:
+    """(the document's operations, where its first empty selection set `{ }` is) or None when it does
+    not parse (execution reports the syntax error). graphql-core parses `{ }`, which the spec does not
+    allow and the depth limiter cannot measure."""
     try:
         document = parse(query, max_tokens=max_tokens)
     except GraphQLError:
-        return None  # execution reports the syntax error
-    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+        return None
+    empty = _EmptySelection()
+    visit(document, empty)
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions), empty.at
 
 
 class DianshuGraphQL(GraphQL):
@@ -99,9 +116,13 @@ class DianshuGraphQL(GraphQL):
         self, request: Any, request_adapter: Any, sub_response: Any, context: Any, root_value: Any, request_data: Any
     ) -> Any:
         query = request_data.query
-        if request_data.operation_name is None and isinstance(query, str):
-            n = _operations(query, self.services.settings.max_tokens)
-            if n is not None and n > 1:
+        parsed = _operations(query, self.services.settings.max_tokens) if isinstance(query, str) else None
+        if parsed is not None:
+            n, empty = parsed
+            if empty is not None:
+                line, column = empty
+                raise BadRequest(f"query: an empty selection set {{ }} at line {line}, column {column}", "query")
+            if request_data.operation_name is None and n > 1:
                 raise BadRequest(
                     f"operationName: the document has {n} operations; name the one to run", "operationName"
                 )

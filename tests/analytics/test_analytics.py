@@ -434,3 +434,48 @@ async def test_refresh_analytics_mutation(api, db, city, year):
         "cases": 4,
         "skipped": [],
     }
+
+
+DASHBOARD = """query($t: String!) {
+  total: analytics(tenant: $t, year: 2025) { nodes { figures { cases cost } } }
+  departments: analytics(tenant: $t, year: 2025, groupBy: [department]) {
+    nodes { key { department } figures { cases cost } } }
+  months: analytics(tenant: $t, year: 2025, groupBy: [month]) { nodes { key { month } figures { cases } } }
+}"""
+
+
+async def test_a_dashboard_reads_its_views_in_one_transaction(api, db, city, year, monkeypatch):
+    """Three aliased views of one request: one read-only transaction, and each answer the same as
+    the view asked alone. a1 (the world above): 3 cases costing 23,000.00 — 呼吸内科 2 (20,000.00),
+    心内科 1 (3,000.00)."""
+    from dianshu.db.session import Database
+
+    await refresh(db, year, city.a, 2025)
+    a1 = api.token(Role.hospital_user, [city.a], city.a1)
+    opened = []
+    reading = Database.reading
+
+    def counted(self, scope):
+        opened.append(scope)
+        return reading(self, scope)
+
+    monkeypatch.setattr(Database, "reading", counted)
+    data = await api.gql(a1, DASHBOARD, {"t": city.a})
+    assert len(opened) == 1 and opened[0].hospital_id == city.a1
+    assert data["total"]["nodes"] == [{"figures": {"cases": 3, "cost": "23000.00"}}]
+    assert data["departments"]["nodes"] == [
+        {"key": {"department": "呼吸内科"}, "figures": {"cases": 2, "cost": "20000.00"}},
+        {"key": {"department": "心内科"}, "figures": {"cases": 1, "cost": "3000.00"}},
+    ]
+    assert sum(n["figures"]["cases"] for n in data["months"]["nodes"]) == 3
+    # Each alone: the same answers, a transaction each.
+    alone = {
+        "total": "analytics(tenant: $t, year: 2025) { nodes { figures { cases cost } } }",
+        "departments": "analytics(tenant: $t, year: 2025, groupBy: [department]) "
+        "{ nodes { key { department } figures { cases cost } } }",
+        "months": "analytics(tenant: $t, year: 2025, groupBy: [month]) { nodes { key { month } figures { cases } } }",
+    }
+    for alias, field in alone.items():
+        answer = await api.gql(a1, "query($t: String!) { " + field + " }", {"t": city.a})
+        assert answer["analytics"]["nodes"] == data[alias]["nodes"]
+    assert len(opened) == 4

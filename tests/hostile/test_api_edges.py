@@ -73,6 +73,17 @@ BODIES = [
         "has 2 operations",
     ),
     (
+        # graphql-core parses `{ }`, which the spec forbids; the depth limiter then raised a bare
+        # "max() arg is an empty sequence".
+        "empty-selection-set",
+        json.dumps({"query": "query {\n  me { }\n}"}),
+        {},
+        400,
+        "BAD_REQUEST",
+        "query",
+        "an empty selection set { } at line 2, column 6",
+    ),
+    (
         "content-length-lies",
         ME,
         {"content-length": str(50 * MiB)},
