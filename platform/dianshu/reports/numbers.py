@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import format_decimal
@@ -16,9 +15,8 @@ from babel.numbers import format_decimal
 from dianshu.reports.labels import text
 from dianshu.settlement.arithmetic.clearing import PV_SHOWN
 from dianshu.settlement.arithmetic.rounding import FEN, POINT
-from dianshu.tabular.write import Column, Kind, Lang
+from dianshu.tabular.write import SHANGHAI, Column, Kind, Lang
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONEY_PLACES = -FEN.as_tuple().exponent  # 2
 POINT_PLACES = -POINT.as_tuple().exponent  # 4
 PV_PLACES = -PV_SHOWN.as_tuple().exponent  # 6
