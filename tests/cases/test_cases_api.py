@@ -6,9 +6,8 @@ from __future__ import annotations
 import io
 import json
 
-from openpyxl import load_workbook
-
 import pytest
+from openpyxl import load_workbook
 
 from dianshu.jobs import service as jobs
 from dianshu.scope import Role
