@@ -9,6 +9,8 @@ import json
 import pytest
 from openpyxl import load_workbook
 
+from dianshu.cases import refused
+from dianshu.cases.layout import COLUMNS as LAYOUT
 from dianshu.jobs import service as jobs
 from dianshu.scope import Role
 from tests.api import Api
@@ -45,7 +47,7 @@ async def upload(api: Api, token: str, tenant: str, data: bytes, key: str, filen
     return r.json()["data"]["uploadCases"]
 
 
-async def test_upload_run_and_query_by_role(api, db, city, dispatcher):
+async def test_upload_run_and_query_by_role(api, db, city, dispatcher, monkeypatch):
     region = api.token(Role.region_admin, [city.a])
     data = csv_bytes([row("A1", city.a1), row("A2", city.a2), row("BAD", city.a1, gend="9")])
     res = await upload(api, region, city.a, data, "api-1")
@@ -103,11 +105,26 @@ async def test_upload_run_and_query_by_role(api, db, city, dispatcher):
     # errors.csv is CSV: a format= that disagrees is refused, naming the field.
     clash = await api.client.get(url + "?format=xlsx", headers=auth)
     assert clash.status_code == 400 and clash.json()["errors"][0]["field"] == "format"
+    # An XLSX is built in memory: a batch of more refused rows than refused.XLSX_MAX_ROWS (here 0;
+    # this batch has 1) is refused by field format, the CSV (which streams) offered instead.
+    monkeypatch.setattr(refused, "XLSX_MAX_ROWS", 0)
+    big = await api.client.get(res["batch"]["errorsXlsxUrl"], headers=auth)
+    (error,) = big.json()["errors"]
+    assert big.status_code == 400 and error["field"] == "format" and "download format=csv" in error["reason"]
+    assert (await api.client.get(url, headers=auth)).status_code == 200
     # Another region cannot download it.
     other = await api.client.get(
         res["batch"]["errorsCsvUrl"], headers={"Authorization": f"Bearer {api.token(Role.region_admin, [city.b])}"}
     )
     assert other.status_code == 404
+
+
+def test_the_refused_rows_name_the_ids_as_the_input_layout_does():
+    # The list id and hospital columns carry the input's setl_id and fixmedins_code: the same
+    # Chinese names as the layout's (cases.layout), in the file's order.
+    names = {column: zh for column, zh, _, _ in LAYOUT}
+    assert [c.zh for c in refused.COLUMNS[1:3]] == [names["setl_id"], names["fixmedins_code"]]
+    assert [c.key for c in refused.COLUMNS] == ["row_no", "list_id", "row_hospital", "field", "reason"]
 
 
 async def test_upload_permissions(api, city, dispatcher):
