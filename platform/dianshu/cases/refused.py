@@ -20,8 +20,8 @@ COLUMNS = (
     column("reason"),
 )
 
-# An XLSX is built in memory (about 1 kB a row while openpyxl holds it): more rows than this are
-# offered as CSV only, which streams.
+# An XLSX is built in memory (about 1 kB a row while openpyxl holds it): a batch with more refused
+# fields than this (a row of the table each) is offered as CSV only, which streams.
 XLSX_MAX_ROWS = 100_000
 
 
