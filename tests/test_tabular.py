@@ -11,7 +11,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from dianshu.tabular.read import SheetRefused, read_sheet
-from dianshu.tabular.write import Column, Kind, Lang, Table, csv_bytes, xlsx_bytes
+from dianshu.tabular.write import Column, Kind, Lang, Table, csv_bytes, csv_chunks, xlsx_bytes
 
 TABLE = Table(
     "drg-losses",
@@ -64,6 +64,44 @@ def test_xlsx_keeps_numbers_as_numbers_and_text_as_text():
     assert row[5].data_type == "s" and row[5].value == '=HYPERLINK("x")'
     assert ws.freeze_panes == "A2"
     assert load_workbook(io.BytesIO(xlsx_bytes(TABLE, Lang.en))).active["A1"].value == "DRG"
+
+
+def test_moments_are_written_as_beijing_time_whatever_the_servers_zone(monkeypatch):
+    import time
+
+    # 16:30 UTC on 6 March is 00:30 on 7 March in Beijing (UTC+8, no summer time); the server's own
+    # zone (New York here: 11:30 on the 6th) plays no part. A naive value is written as it is.
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        when = Table(
+            "t",
+            "时间",
+            "Times",
+            (Column("at", "时间", "At"),),
+            [(datetime.datetime(2025, 3, 6, 16, 30, tzinfo=datetime.UTC),), (datetime.datetime(2025, 3, 6, 9, 5),)],
+        )
+        assert csv_bytes(when).decode("utf-8-sig").split("\r\n")[1:3] == ["2025-03-07 00:30:00", "2025-03-06 09:05:00"]
+        ws = load_workbook(io.BytesIO(xlsx_bytes(when))).active
+        assert [ws["A2"].value, ws["A3"].value] == [
+            datetime.datetime(2025, 3, 7, 0, 30),
+            datetime.datetime(2025, 3, 6, 9, 5),
+        ]
+    finally:
+        monkeypatch.undo()  # the zone as it was, then re-read
+        time.tzset()
+
+
+def test_csv_streams_in_pieces_with_the_bom_first():
+    # 500 rows of about 60 bytes in pieces of about 1 kB: many pieces, the first starting with the
+    # BOM and the header, together the same bytes as csv_bytes.
+    rows = [(f"ES{i:04d}", i, D("1234.50"), D("0.25"), datetime.date(2025, 3, 1), "备注") for i in range(500)]
+    big = Table(TABLE.name, TABLE.title_zh, TABLE.title_en, TABLE.columns, rows)
+    pieces = list(csv_chunks(big, chunk=1024))
+    assert len(pieces) > 10
+    assert pieces[0].startswith("\ufeff病组,病例数".encode())
+    assert b"\xef\xbb\xbf" not in b"".join(pieces[1:])
+    assert b"".join(pieces) == csv_bytes(big)
 
 
 def test_a_row_of_the_wrong_width_is_an_error():

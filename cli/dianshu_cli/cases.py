@@ -141,15 +141,16 @@ async def refused_rows(db: Database, batches: list[IngestionBatch]) -> dict[uuid
 
 def write_refused(rows: dict[uuid.UUID, list[Any]], directory: Path) -> dict[uuid.UUID, Path]:
     """Each batch's refused rows as refused-<batch id>.csv in `directory`, in the layout of the
-    errors.csv download (dianshu.cases.refused)."""
+    errors.csv download (dianshu.cases.refused: UTF-8 with a BOM, Chinese headers)."""
     from dianshu.cases import refused
+    from dianshu.tabular.write import csv_chunks
 
     paths: dict[uuid.UUID, Path] = {}
     for batch_id, errors in rows.items():
         directory.mkdir(parents=True, exist_ok=True)
         path = paths[batch_id] = directory / f"refused-{batch_id}.csv"
         with path.open("wb") as fh:
-            for piece in refused.csv_chunks(errors):
+            for piece in csv_chunks(refused.table(batch_id, errors)):
                 fh.write(piece)
     return paths
 

@@ -48,13 +48,18 @@ def download_options(
     return fmt, Lang(lang), {k: params[k] for k in extra if k in params}
 
 
-def attachment(data: bytes, fmt: str, stem: str, title: str | None = None) -> Response:
-    """`data` as a file download: stem.fmt (ASCII), and the title's name for browsers that read it."""
-    ascii_name = f"{stem}.{fmt}"
-    disposition = f'attachment; filename="{ascii_name}"'
+def disposition(fmt: str, stem: str, title: str | None = None) -> str:
+    """The Content-Disposition of a download: stem.fmt (ASCII), and the title's name for browsers
+    that read it."""
+    value = f'attachment; filename="{stem}.{fmt}"'
     if title:
-        disposition += f"; filename*=UTF-8''{quote(f'{title}.{fmt}')}"
-    return Response(data, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
+        value += f"; filename*=UTF-8''{quote(f'{title}.{fmt}')}"
+    return value
+
+
+def attachment(data: bytes, fmt: str, stem: str, title: str | None = None) -> Response:
+    """`data` as a file download (named as `disposition` says)."""
+    return Response(data, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition(fmt, stem, title)})
 
 
 def table_response(table: Table, fmt: str, lang: Lang) -> Response:

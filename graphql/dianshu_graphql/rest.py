@@ -1,11 +1,11 @@
 """Plain-HTTP paths for integrators: stream a file in (no multipart, any size) and download the
-refused rows of a batch as CSV. Same bearer tokens and scopes as /graphql, and the same permission
+refused rows of a batch as CSV or XLSX. Same bearer tokens and scopes as /graphql, and the same permission
 declarations (`Allow`, read by `guarded`): the roles, and the `{tenant}` of the path in scope."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
-import io
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from dianshu import bounds, csvcells
+from dianshu import bounds
 from dianshu.cases import refused
 from dianshu.cases.ingest import INGEST, BatchRequest, IngestRefused
 from dianshu.cases.models import IngestionBatch, IngestionError
@@ -25,8 +25,8 @@ from dianshu.cases.service import submit_batch
 from dianshu.db.session import scoped_session
 from dianshu.jobs.errors import IdempotencyConflict
 from dianshu.scope import Role, Scope
-from dianshu.tabular.write import Lang
-from dianshu_graphql.downloads import DownloadRefused, attachment, download_options, table_response
+from dianshu.tabular.write import FORMATS, MEDIA_TYPES, Lang, csv_chunks, xlsx_bytes
+from dianshu_graphql.downloads import DownloadRefused, attachment, disposition, download_options, table_response
 from dianshu_graphql.permissions import ANYONE, BUREAU, Allow
 from dianshu_tenants.context import resolve_scope
 from dianshu_tenants.identity import AuthError, IdentityProviderUnavailable, bearer_token
@@ -123,9 +123,18 @@ async def ingest_stream(request: Request, scope: Scope) -> Response:
     return JSONResponse(body, status_code=202 if sub.created else 200)
 
 
+TABLE_FORMATS = FORMATS  # csv, xlsx
+
+
 @guarded()
-async def errors_csv(request: Request, scope: Scope) -> Response:
-    """GET /ingest/{tenant}/batches/{batch}/errors.csv (row-level security: your batches only)"""
+async def errors_file(request: Request, scope: Scope) -> Response:
+    """GET /ingest/{tenant}/batches/{batch}/errors.csv (or errors.xlsx, or errors with `?format=`)
+    and `lang=zh|en`: the batch's refused rows (row-level security: your batches only). The CSV
+    streams; an XLSX holds at most refused.XLSX_MAX_ROWS rows (a row a refused field)."""
+    try:
+        fmt, lang, _ = _report_options(request, TABLE_FORMATS, default="csv")
+    except DownloadRefused as e:
+        return e.response()
     tenant = request.path_params["tenant"]
     try:
         batch_id = uuid.UUID(request.path_params["batch"])
@@ -140,33 +149,46 @@ async def errors_csv(request: Request, scope: Scope) -> Response:
         ).scalar_one_or_none()
         if batch is None:
             return _problem(404, "batch", f"no batch {batch_id} of {tenant} that you may see")
-        rows = (
-            (
-                await s.execute(
-                    select(IngestionError)
-                    .where(IngestionError.tenant_id == tenant, IngestionError.batch_id == batch_id)
-                    .order_by(IngestionError.row_no, IngestionError.seq)
-                )
-            )
-            .scalars()
-            .all()
+        query = (
+            select(IngestionError)
+            .where(IngestionError.tenant_id == tenant, IngestionError.batch_id == batch_id)
+            .order_by(IngestionError.row_no, IngestionError.seq)
         )
-
+        if fmt == "xlsx":  # built in memory: one more than the bound says whether it is passed
+            query = query.limit(refused.XLSX_MAX_ROWS + 1)
+        rows = (await s.execute(query)).scalars().all()
+    if fmt == "xlsx" and len(rows) > refused.XLSX_MAX_ROWS:
+        return DownloadRefused(
+            "format",
+            f"an XLSX holds at most {refused.XLSX_MAX_ROWS:,} refused rows here and this batch has more: "
+            "download format=csv",
+        ).response()
+    table = refused.table(batch_id, rows)
+    if fmt == "xlsx":
+        data = await asyncio.to_thread(xlsx_bytes, table, lang)
+        return attachment(data, "xlsx", table.name, table.title(lang))
     return StreamingResponse(
-        refused.csv_chunks(rows),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-errors.csv"'},
+        csv_chunks(table, lang),
+        media_type=MEDIA_TYPES["csv"],
+        headers={"Content-Disposition": disposition("csv", table.name, table.title(lang))},
     )
 
 
 @guarded()
-async def comparison_csv(request: Request, scope: Scope) -> Response:
-    """GET /grouping/{tenant}/comparisons/{job}.csv?level=drg (row-level security)"""
+async def comparison_file(request: Request, scope: Scope) -> Response:
+    """GET /grouping/{tenant}/comparisons/{job}.csv (or .xlsx, or without an extension with
+    `?format=`) with `level=drg|adrg` (drg when left out) and `lang=zh|en` (row-level security)."""
     from dianshu.grouping.models import GroupingComparison
+    from dianshu.grouping.tables import LEVELS, comparison_table
 
-    tenant, level = request.path_params["tenant"], request.query_params.get("level", "drg")
-    if level not in ("drg", "adrg"):
-        return _problem(400, "level", "must be drg or adrg")
+    try:
+        fmt, lang, extra = _report_options(request, TABLE_FORMATS, ("level",), default="csv")
+        level = extra.get("level", "drg")
+        if level not in LEVELS:
+            raise DownloadRefused("level", "must be drg or adrg")
+    except DownloadRefused as e:
+        return e.response()
+    tenant = request.path_params["tenant"]
     try:
         job_id = uuid.UUID(request.path_params["job"])
     except ValueError:
@@ -187,29 +209,23 @@ async def comparison_csv(request: Request, scope: Scope) -> Response:
             .scalars()
             .all()
         )
-    buf = io.StringIO()
-    w = csvcells.writer(buf, lineterminator="\n")
-    w.writerow(["fixmedins_code", f"from_{level}", f"to_{level}", "cases"])
-    for r in rows:
-        w.writerow([r.hospital_id, r.from_code, r.to_code, r.cases])
-    return Response(
-        buf.getvalue().encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="comparison-{job_id}-{level}.csv"'},
-    )
+    return table_response(comparison_table(job_id, level, rows), fmt, lang)
 
 
 STATEMENT_FORMATS = ("html", "pdf", "xlsx", "csv", "json")
 REPORT_FORMATS = ("html", "pdf", "xlsx", "csv")
 
 
-def _report_options(request: Request, formats: tuple[str, ...], extra: tuple[str, ...] = ()) -> tuple[str, Lang, dict]:
-    """A report's format, language and extra parameters: the path's .ext, or `?format=` on the path
-    without one (html when neither says); both given must agree. DownloadRefused."""
+def _report_options(
+    request: Request, formats: tuple[str, ...], extra: tuple[str, ...] = (), *, default: str = "html"
+) -> tuple[str, Lang, dict]:
+    """A download's format, language and extra parameters: the path's .ext, or `?format=` on the
+    path without one (`default` when neither says: html for a report); both given must agree.
+    DownloadRefused."""
     ext = request.path_params.get("fmt")
     if ext is not None and ext not in formats:
         raise DownloadRefused("format", f"one of {', '.join(formats)} (the path's .{ext[:20]} is not)")
-    fmt, lang, given = download_options(request, extra, formats=formats, default=ext or "html")
+    fmt, lang, given = download_options(request, extra, formats=formats, default=ext or default)
     if ext is not None and fmt != ext:
         raise DownloadRefused("format", f"{fmt} asked for on a path ending .{ext}: give one or make them agree")
     return fmt, lang, given
@@ -221,8 +237,6 @@ async def statement_file(request: Request, scope: Scope) -> Response:
     path without .ext), `lang=zh|en` and, for csv or xlsx, `table=summary|months|ledger` (csv: the
     summary when left out; xlsx: one workbook of all three): a hospital's settlement statement
     (row-level security: a hospital user gets only its own)."""
-    import asyncio
-
     from dianshu.settlement.reports.statements import TABLES, statement_title, tables, to_html, to_pdf, to_xlsx
     from dianshu.settlement.runs.figures import statement_data
 
@@ -264,8 +278,6 @@ async def overview_file(request: Request, scope: Scope) -> Response:
     """GET /reports/{city}/settlement/{year}[.{html|pdf|xlsx|csv}] with `?format=` (on the path
     without .ext) and `lang=zh|en`: the regions' clearing side by side (city and region roles; a
     region sees its own row)."""
-    import asyncio
-
     from dianshu.settlement.reports.overview import overview_html, overview_pdf, overview_table, title
     from dianshu.settlement.runs.figures import city_overview, tenant_name
 

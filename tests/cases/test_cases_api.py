@@ -1,12 +1,16 @@
-"""Cases through the API: multipart upload, the streaming path, refused rows as CSV, queries
-scoped by role, recall."""
+"""Cases through the API: multipart upload, the streaming path, refused rows as CSV and XLSX,
+queries scoped by role, recall."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
+from openpyxl import load_workbook
 
+from dianshu.cases import refused
+from dianshu.cases.layout import COLUMNS as LAYOUT
 from dianshu.jobs import service as jobs
 from dianshu.scope import Role
 from tests.api import Api
@@ -16,7 +20,7 @@ UPLOAD = """
 mutation($input: UploadCasesInput!) {
   uploadCases(input: $input) {
     __typename
-    ... on BatchPayload { created batch { id status jobId errorsCsvUrl } }
+    ... on BatchPayload { created batch { id status jobId errorsCsvUrl errorsXlsxUrl } }
     ... on PermissionDenied { message }
     ... on ValidationError { message errors { field reason } }
     ... on IdempotencyConflict { message }
@@ -43,7 +47,7 @@ async def upload(api: Api, token: str, tenant: str, data: bytes, key: str, filen
     return r.json()["data"]["uploadCases"]
 
 
-async def test_upload_run_and_query_by_role(api, db, city, dispatcher):
+async def test_upload_run_and_query_by_role(api, db, city, dispatcher, monkeypatch):
     region = api.token(Role.region_admin, [city.a])
     data = csv_bytes([row("A1", city.a1), row("A2", city.a2), row("BAD", city.a1, gend="9")])
     res = await upload(api, region, city.a, data, "api-1")
@@ -68,17 +72,59 @@ async def test_upload_run_and_query_by_role(api, db, city, dispatcher):
         {"b": res["batch"]["id"]},
     )
     assert errs["ingestionErrors"]["nodes"] == [{"rowNo": 3, "field": "gend", "reason": "must be one of 1, 2 (got 9)"}]
-    csv_resp = await api.client.get(res["batch"]["errorsCsvUrl"], headers={"Authorization": f"Bearer {region}"})
-    assert csv_resp.status_code == 200
-    assert csv_resp.text.splitlines() == [
-        "row,setl_id,fixmedins_code,field,reason",
+    auth = {"Authorization": f"Bearer {region}"}
+    url = res["batch"]["errorsCsvUrl"]
+    batch_id = url.split("/")[-2]
+    csv_resp = await api.client.get(url, headers=auth)
+    assert csv_resp.status_code == 200 and csv_resp.headers["content-type"] == "text/csv; charset=utf-8"
+    # UTF-8 with a BOM, CRLF line ends, Chinese headers from the catalogue (the ids named as in the
+    # input layout: 结算清单流水号 setl_id, 定点医药机构编号 fixmedins_code).
+    assert csv_resp.content.startswith(b"\xef\xbb\xbf")
+    assert csv_resp.content.decode("utf-8-sig").split("\r\n") == [
+        "行号,结算清单流水号,定点医药机构编号,字段,原因",
         f'3,BAD,{city.a1},gend,"must be one of 1, 2 (got 9)"',
+        "",
     ]
+    assert f'filename="batch-{batch_id}-errors.csv"' in csv_resp.headers["content-disposition"]
+    # English headers on request.
+    en = await api.client.get(url + "?lang=en", headers=auth)
+    assert en.content.decode("utf-8-sig").splitlines()[0] == "Row,Settlement list id,Hospital code,Field,Reason"
+    # The same table as XLSX: by its own URL, or by format= on the path without an extension;
+    # the row number a number, the texts as text.
+    for xlsx_url in (res["batch"]["errorsXlsxUrl"], url.removesuffix(".csv") + "?format=xlsx"):
+        x = await api.client.get(xlsx_url, headers=auth)
+        assert x.status_code == 200, x.text
+        assert x.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        assert f'filename="batch-{batch_id}-errors.xlsx"' in x.headers["content-disposition"]
+        sheet = load_workbook(io.BytesIO(x.content)).active
+        assert sheet.title == f"批次 {batch_id[:8]} 拒收行"
+        assert list(sheet.iter_rows(values_only=True)) == [
+            ("行号", "结算清单流水号", "定点医药机构编号", "字段", "原因"),
+            (3, "BAD", city.a1, "gend", "must be one of 1, 2 (got 9)"),
+        ]
+    # errors.csv is CSV: a format= that disagrees is refused, naming the field.
+    clash = await api.client.get(url + "?format=xlsx", headers=auth)
+    assert clash.status_code == 400 and clash.json()["errors"][0]["field"] == "format"
+    # An XLSX is built in memory: a batch of more refused rows than refused.XLSX_MAX_ROWS (here 0;
+    # this batch has 1) is refused by field format, the CSV (which streams) offered instead.
+    monkeypatch.setattr(refused, "XLSX_MAX_ROWS", 0)
+    big = await api.client.get(res["batch"]["errorsXlsxUrl"], headers=auth)
+    (error,) = big.json()["errors"]
+    assert big.status_code == 400 and error["field"] == "format" and "download format=csv" in error["reason"]
+    assert (await api.client.get(url, headers=auth)).status_code == 200
     # Another region cannot download it.
     other = await api.client.get(
         res["batch"]["errorsCsvUrl"], headers={"Authorization": f"Bearer {api.token(Role.region_admin, [city.b])}"}
     )
     assert other.status_code == 404
+
+
+def test_the_refused_rows_name_the_ids_as_the_input_layout_does():
+    # The list id and hospital columns carry the input's setl_id and fixmedins_code: the same
+    # Chinese names as the layout's (cases.layout), in the file's order.
+    names = {column: zh for column, zh, _, _ in LAYOUT}
+    assert [c.zh for c in refused.COLUMNS[1:3]] == [names["setl_id"], names["fixmedins_code"]]
+    assert [c.key for c in refused.COLUMNS] == ["row_no", "list_id", "row_hospital", "field", "reason"]
 
 
 async def test_upload_permissions(api, city, dispatcher):

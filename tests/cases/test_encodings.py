@@ -222,10 +222,13 @@ async def test_dianshu_ingest_reports_the_batch_its_encoding_and_the_refused_row
     print_batches(Console(file=shown, width=300), [batch], await batch_encodings(db, [batch]), files)
     path = tmp_path / "refused" / f"refused-{batch.id}.csv"
     assert f"batch {batch.id} ({city.a}): done, read as gb18030; refused rows: {path}" in shown.getvalue()
-    # Row 2 (the second data row, as the download numbers it), its list id and hospital, the field.
-    assert path.read_text("utf-8").splitlines() == [
-        "row,setl_id,fixmedins_code,field,reason",
+    # Row 2 (the second data row, as the download numbers it), its list id and hospital, the field;
+    # the download's layout: a BOM, CRLF, the Chinese headers.
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert path.read_bytes().decode("utf-8-sig").split("\r\n") == [
+        "行号,结算清单流水号,定点医药机构编号,字段,原因",
         f'2,C2,{city.a1},gend,"must be one of 1, 2 (got 9)"',
+        "",
     ]
 
 

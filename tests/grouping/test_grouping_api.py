@@ -3,9 +3,11 @@ export a comparison."""
 
 from __future__ import annotations
 
+import io
 import uuid
 
 import pytest
+from openpyxl import load_workbook
 
 from dianshu.jobs import service as jobs
 from dianshu.scope import Role
@@ -70,7 +72,7 @@ async def test_grouping_through_the_api(api, db, city, dispatcher, builtin_versi
     assert await jobs.execute(db, city.a, uuid.UUID(job_id)) == "succeeded"
     t = await api.gql(
         token,
-        'query($j: ID!) { groupingComparison(job: $j, level: drg) { nodes { hospitalCode fromCode toCode cases } } }',
+        "query($j: ID!) { groupingComparison(job: $j, level: drg) { nodes { hospitalCode fromCode toCode cases } } }",
         {"j": job_id},
     )
     assert {(n["hospitalCode"], n["fromCode"], n["toCode"], n["cases"]) for n in t["groupingComparison"]["nodes"]} == {
@@ -80,8 +82,30 @@ async def test_grouping_through_the_api(api, db, city, dispatcher, builtin_versi
     r = await api.client.get(
         f"/grouping/{city.a}/comparisons/{job_id}.csv?level=adrg", headers={"Authorization": f"Bearer {token}"}
     )
-    assert r.status_code == 200 and r.text.splitlines()[0] == "fixmedins_code,from_adrg,to_adrg,cases"
-    assert f"{city.a1},ES2,ES3,1" in r.text.splitlines()
+    # UTF-8 with a BOM, CRLF, Chinese headers; a1's one case moved from ES2 to ES3 (ES23 → ES35).
+    assert r.status_code == 200 and r.content.startswith(b"\xef\xbb\xbf")
+    lines = r.content.decode("utf-8-sig").split("\r\n")
+    assert lines[0] == "医院编码,原ADRG组,新ADRG组,病例数"
+    assert f"{city.a1},ES2,ES3,1" in lines
+    assert f'filename="comparison-{job_id}-adrg.csv"' in r.headers["content-disposition"]
+    en = await api.client.get(
+        f"/grouping/{city.a}/comparisons/{job_id}.csv?level=drg&lang=en", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert en.content.decode("utf-8-sig").splitlines()[0] == "Hospital code,From DRG,To DRG,Cases"
+    # The same table as XLSX (.xlsx, or format= on the path without one): cases a number; by
+    # hospital: a1 (ES23 → ES35, 1 case), a2 (BR25 → BR25, 1 case).
+    for path in (f"{job_id}.xlsx?level=drg", f"{job_id}?level=drg&format=xlsx"):
+        x = await api.client.get(f"/grouping/{city.a}/comparisons/{path}", headers={"Authorization": f"Bearer {token}"})
+        assert x.status_code == 200, x.text
+        assert list(load_workbook(io.BytesIO(x.content)).active.iter_rows(values_only=True)) == [
+            ("医院编码", "原DRG组", "新DRG组", "病例数"),
+            (city.a1, "ES23", "ES35", 1),
+            (city.a2, "BR25", "BR25", 1),
+        ]
+    bad = await api.client.get(
+        f"/grouping/{city.a}/comparisons/{job_id}.csv?level=mdc", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert bad.status_code == 400 and bad.json()["errors"] == [{"field": "level", "reason": "must be drg or adrg"}]
     # Hospital users and viewers cannot start grouping jobs.
     for tok in (api.token(Role.hospital_user, [city.a], city.a1), api.token(Role.region_viewer, [city.a])):
         denied = await api.gql(tok, RUN, {"i": {"tenant": city.a, "fromMonth": "2024-03"}})

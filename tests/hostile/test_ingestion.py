@@ -486,8 +486,8 @@ async def test_errors_csv_neutralises_formula_cells(api, db, city, dispatcher):
         f"/ingest/{city.a}/batches/{batch.id}/errors.csv", headers={"Authorization": f"Bearer {token}"}
     )
     assert r.status_code == 200
-    assert r.text.splitlines() == [
-        "row,setl_id,fixmedins_code,field,reason",
+    assert r.content.decode("utf-8-sig").splitlines() == [
+        "行号,结算清单流水号,定点医药机构编号,字段,原因",
         "2,'@SUM(A1),'+cmd|x,setl_id,malformed value '@SUM(A1)'",
         "2,'@SUM(A1),'+cmd|x,fixmedins_code,malformed value '+cmd|x'",
         # "-5" is a number to a spreadsheet, not a formula: left as it is.

@@ -22,6 +22,7 @@ to the app's own origin. Screenshots go to $DIANSHU_TEST_ARTEFACTS (tests/artefa
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import threading
@@ -306,7 +307,15 @@ async def region_pages(b: Browser, api: Api, token: str, city, world, y) -> None
     assert shown[3:6] == ["6", "5", "1"]
     href = await b.page.get_attribute(f"tr[data-batch='{world['batch']}'] a.errors", "href")
     csv = await b.page.request.get(b.origin + href)
-    assert csv.status == 200 and "gend" in await csv.text()
+    assert csv.status == 200
+    # UTF-8 with a BOM, the Chinese headers; the refused rows' field among the cells.
+    body = (await csv.body()).decode("utf-8")
+    assert body.startswith("\ufeff行号,结算清单流水号,定点医药机构编号,字段,原因\r\n") and ",gend," in body
+    xlsx_href = await b.page.get_attribute(f"tr[data-batch='{world['batch']}'] a.errors-xlsx", "href")
+    xlsx = await b.page.request.get(b.origin + xlsx_href)
+    assert xlsx.status == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(await xlsx.body())).active
+    assert next(sheet.iter_rows(values_only=True)) == ("行号", "结算清单流水号", "定点医药机构编号", "字段", "原因")
 
     # Statements to print: both hospitals' lines; a1's statement opens.
     await b.goto(f"/portal/statements?tenant={city.a}&year=2025")

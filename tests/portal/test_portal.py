@@ -119,6 +119,25 @@ async def test_sign_in_with_a_token_then_sign_out(api, city):
     assert again.status_code == 303 and again.headers["location"] == "/"
 
 
+async def test_the_portal_decodes_tokens_off_the_event_loop(api, city, monkeypatch):
+    # With a JWKS URL a decode may fetch the provider's keys: the portal asks decode_async (which
+    # runs such a decode in a thread), as the API's own paths do, at sign-in and on every page.
+    codec = api.app.state.services.codec
+    asked: list[str] = []
+    decode_async = codec.decode_async
+
+    async def counted(token: str):
+        asked.append(token)
+        return await decode_async(token)
+
+    monkeypatch.setattr(codec, "decode_async", counted)
+    token = api.token(Role.region_admin, [city.a])
+    assert (await sign_in(api, token)).status_code == 303
+    assert asked == [token]
+    assert (await api.client.get("/portal/home")).status_code == 200
+    assert asked == [token, token]
+
+
 async def test_a_bad_token_gets_a_clear_chinese_message(api, city):
     for token, why in (
         ("not-a-jwt", "invalid token"),

@@ -147,6 +147,17 @@ async def test_settlement_through_the_api(settings, db, city, dispatcher, builti
         )
         text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(printed.content)).pages)
         assert f"Region {city.a}" in text and "56,850.00" in text and "108.083333" in text and "Fund total" in text
+        # In Chinese (the default): the catalogue's labels (fig.F 基金支付总额, fig.PV 点值, city.table
+        # 各统筹区清算, the status 草稿), the fund total to the fen (56,850.00) and the point value
+        # 108.083333 (the same figures as the API's above).
+        printed_zh = await api.client.get(
+            f"/reports/{city.city}/settlement/2025.pdf", headers={"Authorization": f"Bearer {viewer}"}
+        )
+        assert printed_zh.status_code == 200 and printed_zh.content.startswith(b"%PDF")
+        zh = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(printed_zh.content)).pages)
+        for label in ("基金支付总额", "点值", "各统筹区清算", "年终清算", "草稿"):
+            assert label in zh, (label, zh)
+        assert "56,850.00" in zh and "108.083333" in zh and "Fund total" not in zh
         hosp = api.token(Role.hospital_user, [city.a], city.a1)
         assert (
             await api.client.get(

@@ -6,13 +6,12 @@ strings; they are formatted from Decimal, never through float."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from dianshu.reports.labels import MESSAGES, text
 from dianshu.reports.numbers import Formatter
-from dianshu.tabular.write import Lang
+from dianshu.tabular.write import SHANGHAI, Lang
 
-BEIJING = ZoneInfo("Asia/Shanghai")
+BEIJING = SHANGHAI  # one home for the zone: dianshu.tabular.write
 DASH = text("none", Lang.zh)
 ZH = Formatter(Lang.zh)
 

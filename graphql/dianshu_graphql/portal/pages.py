@@ -49,7 +49,7 @@ SECURITY_HEADERS = {
 FILES = re.compile(
     r"^(?:statements/[^/]+/[^/]+/[^/]+\.[a-z]+"
     r"|reports/[^/]+/settlement/\d+\.[a-z]+"
-    r"|ingest/[^/]+/batches/[^/]+/errors\.csv"
+    r"|ingest/[^/]+/batches/[^/]+/errors\.(?:csv|xlsx)"
     r"|downloads/(?:analytics|training|national-exports)/[^?#]+)$"
 )
 BUREAU = (Role.city_admin, Role.city_viewer, Role.region_admin, Role.region_viewer)
@@ -155,7 +155,7 @@ class Portal:
         if session is None or not session.token:
             return None
         try:
-            principal = self.services.codec.decode(session.token)
+            principal = await self.services.codec.decode_async(session.token)
             await resolve_scope(self.services.db, self.services.registry, principal)
         except AuthError:
             return None
@@ -304,7 +304,7 @@ class Portal:
 
     async def _signed_in(self, request: Request, session: PortalSession | None, token: str) -> Response:
         try:
-            principal = self.services.codec.decode(token)
+            principal = await self.services.codec.decode_async(token)
             await resolve_scope(self.services.db, self.services.registry, principal)
         except AuthError as e:
             self.services.metrics.auth_failures.inc()

@@ -48,5 +48,6 @@ fragment portalJob on Job { databaseId tenantCode kind status progressDone progr
 
 REFUSED = """query PortalRefused($tenant: String, $after: String) {
   ingestionBatches(tenant: $tenant, first: 100, after: $after) {
-    nodes { databaseId tenantCode status rowsTotal rowsAccepted rowsRefused createdAt finishedAt errorsCsvUrl }
+    nodes { databaseId tenantCode status rowsTotal rowsAccepted rowsRefused createdAt finishedAt
+            errorsCsvUrl errorsXlsxUrl }
     pageInfo { hasNextPage endCursor } } }"""

@@ -202,9 +202,19 @@ class IngestionBatch(node.Node):
     created_at: datetime.datetime
     finished_at: datetime.datetime | None
 
-    @strawberry.field(description="Where to download the refused rows as CSV (with your bearer token).")
+    @strawberry.field(
+        description="Where to download the refused rows as CSV (UTF-8 with a BOM; `?lang=en` for English "
+        "headers) with your bearer token."
+    )
     def errors_csv_url(self) -> str:
         return f"/ingest/{self.tenant_code}/batches/{self.database_id}/errors.csv"
+
+    @strawberry.field(
+        description="Where to download the refused rows as an Excel workbook (`?lang=en` for English headers) "
+        "with your bearer token."
+    )
+    def errors_xlsx_url(self) -> str:
+        return f"/ingest/{self.tenant_code}/batches/{self.database_id}/errors.xlsx"
 
     @classmethod
     def of(cls, b: models.IngestionBatch) -> IngestionBatch:

@@ -1,27 +1,38 @@
-"""A batch's refused rows as CSV, one layout for the download (GET /ingest/{tenant}/batches/{batch}/
-errors.csv) and the file `dianshu ingest` writes: row, setl_id, fixmedins_code, field, reason, by
-row number, every cell through the formula guard (csvcells)."""
+"""A batch's refused rows as a table, one layout for the download (GET /ingest/{tenant}/batches/
+{batch}/errors.csv, or errors.xlsx) and the file `dianshu ingest --refused-dir` writes: row number,
+settlement list id, hospital code, field, reason, by row number (the headers from the message
+catalogue, Chinese unless English is asked for; CSV and XLSX by dianshu.tabular.write)."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable, Iterator
+import uuid
+from collections.abc import Sequence
 
-from dianshu import csvcells
 from dianshu.cases.models import IngestionError
+from dianshu.reports.labels import column, text
+from dianshu.tabular.write import Kind, Lang, Table
 
-HEADER = ("row", "setl_id", "fixmedins_code", "field", "reason")
+COLUMNS = (
+    column("row_no", Kind.decimal),  # a plain number in Excel (no thousands separator)
+    column("list_id"),
+    column("row_hospital"),
+    column("field"),
+    column("reason"),
+)
+
+# An XLSX is built in memory (about 1 kB a row while openpyxl holds it): a batch with more refused
+# fields than this (a row of the table each) is offered as CSV only, which streams.
+XLSX_MAX_ROWS = 100_000
 
 
-def csv_chunks(rows: Iterable[IngestionError], chunk: int = 1 << 16) -> Iterator[bytes]:
-    """The CSV's bytes (UTF-8) in pieces of about `chunk` bytes, for streaming."""
-    buf = io.StringIO()
-    w = csvcells.writer(buf, lineterminator="\n")
-    w.writerow(HEADER)
-    for e in rows:
-        w.writerow([e.row_no, e.list_id or "", e.row_hospital or "", e.field, e.reason])
-        if buf.tell() > chunk:
-            yield buf.getvalue().encode("utf-8")
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue().encode("utf-8")
+def table(batch_id: uuid.UUID, rows: Sequence[IngestionError]) -> Table:
+    """The file is named by the whole batch id; its title (the sheet's name, at most 31 characters)
+    by the id's first 8 digits."""
+    short = str(batch_id)[:8]
+    return Table(
+        f"batch-{batch_id}-errors",
+        text("refused.title", Lang.zh, batch=short),
+        text("refused.title", Lang.en, batch=short),
+        COLUMNS,
+        rows,
+    )

@@ -90,6 +90,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.version": ("版本", "Version"),
     "col.run": ("结算批次号", "Run id"),
     "col.alliance": ("医联体", "Alliance"),
+    # A refused row (cases.refused; the two ids named as in the input layout, cases.layout)
+    "col.row_no": ("行号", "Row"),
+    "col.list_id": ("结算清单流水号", "Settlement list id"),
+    "col.row_hospital": ("定点医药机构编号", "Hospital code"),
+    "col.field": ("字段", "Field"),
+    "col.reason": ("原因", "Reason"),
+    "refused.title": ("批次 {batch} 拒收行", "Refused rows, batch {batch}"),
+    # A grouping comparison (grouping.tables): a hospital's cases moving from one group to another
+    "col.from_drg": ("原DRG组", "From DRG"),
+    "col.to_drg": ("新DRG组", "To DRG"),
+    "col.from_adrg": ("原ADRG组", "From ADRG"),
+    "col.to_adrg": ("新ADRG组", "To ADRG"),
+    "comparison.title": ("分组方案对比（{level}）", "Grouping comparison ({level})"),
     # A hospital's line (runs.figures.LINE_FIELDS)
     "col.cases": ("病例数", "Cases"),
     "col.points": ("点数", "Points"),

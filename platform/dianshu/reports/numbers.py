@@ -8,16 +8,14 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import format_decimal
 
 from dianshu.reports.labels import text
 from dianshu.settlement.places import FEN, POINT, PV_SHOWN
-from dianshu.tabular.write import Column, Kind, Lang
+from dianshu.tabular.write import SHANGHAI, Column, Kind, Lang
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MONEY_PLACES = -FEN.as_tuple().exponent  # 2
 POINT_PLACES = -POINT.as_tuple().exponent  # 4
 PV_PLACES = -PV_SHOWN.as_tuple().exponent  # 6

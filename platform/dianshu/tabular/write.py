@@ -12,15 +12,18 @@ from __future__ import annotations
 import csv
 import datetime
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dianshu import csvcells
 
 BOM = "\ufeff"
+# The zone every date and time is shown in (the reports' numbers.SHANGHAI is this one).
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class Lang(Enum):
@@ -89,6 +92,11 @@ class Table:
                 yield [getattr(row, k) for k in keys]
 
 
+def _wall_time(value: datetime.datetime) -> datetime.datetime:
+    """A moment as Beijing wall time without a zone (CSV and Excel have none); a naive value as it is."""
+    return value if value.tzinfo is None else value.astimezone(SHANGHAI).replace(tzinfo=None)
+
+
 def _csv_cell(value: Any, column: Column) -> Any:
     if value is None:
         return ""
@@ -97,7 +105,7 @@ def _csv_cell(value: Any, column: Column) -> Any:
     if column.kind is Kind.month and isinstance(value, datetime.date):
         return value.strftime("%Y-%m")
     if isinstance(value, datetime.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
+        return _wall_time(value).strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, Enum):
@@ -107,13 +115,24 @@ def _csv_cell(value: Any, column: Column) -> Any:
     return value
 
 
-def csv_bytes(table: Table, lang: Lang = Lang.zh) -> bytes:
+def csv_chunks(table: Table, lang: Lang = Lang.zh, chunk: int = 1 << 16) -> Iterator[bytes]:
+    """The CSV's bytes in pieces of about `chunk` bytes, for streaming: the BOM and the header
+    first, then the rows as they come."""
     out = io.StringIO()
+    out.write(BOM)
     w = csvcells.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     w.writerow([c.header(lang) for c in table.columns])
     for values in table.values():
         w.writerow([_csv_cell(v, c) for v, c in zip(values, table.columns, strict=True)])
-    return (BOM + out.getvalue()).encode("utf-8")
+        if out.tell() > chunk:
+            yield out.getvalue().encode("utf-8")
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8")
+
+
+def csv_bytes(table: Table, lang: Lang = Lang.zh) -> bytes:
+    return b"".join(csv_chunks(table, lang))
 
 
 def _sheet_title(title: str) -> str:
@@ -133,7 +152,7 @@ def _xlsx_value(value: Any, column: Column) -> Any:
         # Excel holds a double: 15 significant digits, enough for yuan to the fen up to 10^13.
         return float(value)
     if isinstance(value, datetime.datetime):
-        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone().replace(tzinfo=None)
+        return _wall_time(value)  # Beijing time, whatever the server's zone
     if isinstance(value, int | float | datetime.date):
         return value
     return str(value)
