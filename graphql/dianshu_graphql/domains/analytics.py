@@ -5,6 +5,7 @@ hospitals (groupBy: [hospital]); the city compares its regions (tenant: the city
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import strawberry
@@ -95,6 +96,38 @@ def _year(year: int) -> int:
 GROUP_BY = "What the rows are grouped by, in key order (none: one total row)."
 
 
+@dataclass(frozen=True)
+class _View:
+    tenants: tuple[str, ...]
+    year: int
+    by: tuple[str, ...]
+    filters: views.Filters
+    cursor: tuple[Any, ...] | None
+    limit: int
+
+
+async def _view(
+    info: Info,
+    tenant: str,
+    year: int,
+    group_by: list[AnalyticsDimension] | None,
+    hospital: str | None,
+    month: int | None,
+    department: str | None,
+    drg: str | None,
+    first: int | None,
+    after: str | None,
+) -> _View:
+    """Both views' arguments checked, in one order: page size, key, filters, cursor, tenant, year."""
+    ctx = info.context
+    limit = pagination.page_size(first)
+    by = _by(group_by)
+    filters = _filters(ctx.scope, hospital, month, department, drg)
+    cursor = _cursor(after, by)
+    tenants = await tenants_of(ctx.registry, ctx.scope, tenant)
+    return _View(tuple(tenants), _year(year), by, filters, None if cursor is None else tuple(cursor), limit)
+
+
 def _groups_loader(ctx: Any) -> DataLoader[tuple[Any, ...], list[views.Group]]:
     """A request's `analytics` fields in one read-only transaction: a dashboard asks for several
     views at once (aliased fields, resolved together), and each in its own transaction cost a pooled
@@ -131,15 +164,10 @@ class AnalyticsQuery:
         first: int | None = 50,
         after: str | None = None,
     ) -> pagination.Connection[AnalyticsRow]:
-        limit = pagination.page_size(first)
-        by = _by(group_by)
-        filters = _filters(info.context.scope, hospital, month, department, drg)
-        cursor = _cursor(after, by)
-        ctx = info.context
-        tenants = await tenants_of(ctx.registry, ctx.scope, tenant)
-        key = (tuple(tenants), _year(year), by, filters, None if cursor is None else tuple(cursor), limit + 1)
-        rows = await ctx.loader("analytics.groups", _groups_loader).load(key)
-        return pagination.build(rows, limit, lambda g: g.key_values(by), AnalyticsRow.of, after=after)
+        v = await _view(info, tenant, year, group_by, hospital, month, department, drg, first, after)
+        key = (v.tenants, v.year, v.by, v.filters, v.cursor, v.limit + 1)
+        rows = await info.context.loader("analytics.groups", _groups_loader).load(key)
+        return pagination.build(rows, v.limit, lambda g: g.key_values(v.by), AnalyticsRow.of, after=after)
 
     @strawberry.field(
         description="This year's analytics groups (as analytics) each against the same group a year earlier, with "
@@ -159,17 +187,14 @@ class AnalyticsQuery:
         first: int | None = 50,
         after: str | None = None,
     ) -> pagination.Connection[AnalyticsComparison]:
-        limit = pagination.page_size(first)
-        by = _by(group_by)
-        filters = _filters(info.context.scope, hospital, month, department, drg)
-        cursor = _cursor(after, by)
+        v = await _view(info, tenant, year, group_by, hospital, month, department, drg, first, after)
         ctx = info.context
-        tenants = await tenants_of(ctx.registry, ctx.scope, tenant)
+        after_key = None if v.cursor is None else list(v.cursor)
         async with ctx.db.reading(ctx.scope) as conn:
             rows = await views.year_over_year(
-                conn.fetch, tenants, _year(year), by, filters, after=cursor, limit=limit + 1
+                conn.fetch, list(v.tenants), v.year, v.by, v.filters, after=after_key, limit=v.limit + 1
             )
-        return pagination.build(rows, limit, lambda c: [c.key[b] for b in by], AnalyticsComparison.of, after=after)
+        return pagination.build(rows, v.limit, lambda c: [c.key[b] for b in v.by], AnalyticsComparison.of, after=after)
 
     @strawberry.field(
         description="What a region's year of analytics was computed from (points run, point values) and whether it "
