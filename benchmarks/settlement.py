@@ -3,14 +3,16 @@
 
     .venv/bin/python -m benchmarks.ingest          # 1,000,000 stays of 2025 into dianshu_bench_ingest
     .venv/bin/python -m benchmarks.regroup         # group them under ZJ-DRG 2022
-    .venv/bin/python -m benchmarks.settlement [--processes 2] [--repeat 3]
+    .venv/bin/python -m benchmarks.settlement [--processes 2] [--repeat 3] [--prune]
 
 On that database it calibrates and publishes a payment standard from the year (once), sets every
 region's budget, then times:
   points     one points job per region through `dianshu worker --processes N` (database included);
   clearing   the annual clearing of every region and ledger from those points runs (through the workers);
   simulate   simulate() on a generated 100,000-case scenario (pure, no database).
-Each is repeated and the median reported."""
+Each is repeated and the median reported. With --prune, after each round the superseded points runs
+are pruned (settlement/runs/prune.py, as `dianshu db prune-runs` does; timed), so case_point holds the
+latest run only; the sizes of case_point and its partitions are printed after each round."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from benchmarks.common import CODES, through_workers
@@ -121,12 +123,17 @@ async def prepare(settings: Settings, db: Database) -> None:
                 )
 
 
-async def time_points(db: Database, worker_pid: int) -> tuple[float, int, float, dict[str, str]]:
+async def time_points(db: Database, worker_pid: int) -> tuple[float, int, float, dict[str, str], str]:
     stamp = str(time.time())
     params = {c: {"year": 2025, "month": 12, "run": stamp} for c in CODES}
     run = await through_workers(db, worker_pid, POINTS, params)
     elapsed, rows, peak = run.seconds, run.jobs, run.peak_worker_mb
-    return elapsed, sum(r.result["cases"] for r in rows), peak, {r.tenant_id: r.result["points_run"] for r in rows}
+    # CPU seconds say more than the wall time on a shared, loaded machine.
+    cpu = f"CPU: workers {run.worker_cpu_s:.1f}s" + (
+        f", PostgreSQL {run.server_cpu_s:.1f}s" if run.server_cpu_s is not None else ""
+    )
+    runs = {r.tenant_id: r.result["points_run"] for r in rows}
+    return elapsed, sum(r.result["cases"] for r in rows), peak, runs, cpu
 
 
 async def time_clearing(db: Database, worker_pid: int, runs: dict[str, str]) -> tuple[float, int]:
@@ -136,11 +143,53 @@ async def time_clearing(db: Database, worker_pid: int, runs: dict[str, str]) -> 
     return elapsed, sum(run["hospitals"] for r in rows for run in r.result["runs"])
 
 
+async def time_prune(settings: Settings) -> None:
+    from dianshu.settlement.runs.prune import prune_runs, vacuum_statements
+
+    owner = Database(settings.owner_url(), pool_size=1)
+    scope = Scope.system(CODES, actor="bench")
+    try:
+        t0 = time.perf_counter()
+        async with scoped_session(owner, scope) as s:
+            pruned = await prune_runs(s, scope, CODES)
+        rows = sum(r.case_points for r in pruned)
+        t1 = time.perf_counter()
+        raw = await owner.engine.connect()
+        try:
+            await raw.execution_options(isolation_level="AUTOCOMMIT")
+            for statement in vacuum_statements(pruned):
+                await raw.execute(text(statement))
+        finally:
+            await raw.close()
+        vacuumed = time.perf_counter() - t1
+        print(f"prune: {len(pruned)} runs, {rows:,} case points in {t1 - t0:.2f}s, vacuum {vacuumed:.2f}s", flush=True)
+    finally:
+        await owner.dispose()
+
+
+async def print_sizes(settings: Settings) -> None:
+    """case_point's total size (table, indexes, TOAST), its partitions' included."""
+    owner = Database(settings.owner_url(), pool_size=1)
+    try:
+        async with scoped_session(owner, None) as s:
+            size = (
+                await s.execute(
+                    text("""select coalesce(sum(pg_total_relation_size(c.oid)), 0) from pg_class c
+                            where c.relname = 'case_point' or c.oid in (
+                              select inhrelid from pg_inherits where inhparent = 'case_point'::regclass)""")
+                )
+            ).scalar_one()
+        print(f"case_point: {size / 2**20:,.0f} MiB", flush=True)
+    finally:
+        await owner.dispose()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--scenario-cases", type=int, default=100_000)
+    ap.add_argument("--prune", action="store_true", help="prune the superseded points runs after each round")
     a = ap.parse_args()
 
     sc = scenario(a.scenario_cases)
@@ -185,15 +234,19 @@ def main() -> None:
         points, clears = [], []
         try:
             for _ in range(a.repeat):
-                elapsed, cases, peak, runs = await time_points(db, worker.pid)
+                elapsed, cases, peak, runs, cpu = await time_points(db, worker.pid)
                 points.append(elapsed)
                 print(
-                    f"points: {cases:,} cases in {elapsed:.1f}s ({cases / elapsed:,.0f}/s), peak worker {peak:.0f} MB",
+                    f"points: {cases:,} cases in {elapsed:.1f}s ({cases / elapsed:,.0f}/s), {cpu}, "
+                    f"peak worker {peak:.0f} MB",
                     flush=True,
                 )
                 c_elapsed, lines = await time_clearing(db, worker.pid, runs)
                 clears.append(c_elapsed)
                 print(f"clearing: {len(CODES)} regions, {lines} hospital lines in {c_elapsed:.2f}s", flush=True)
+                if a.prune:
+                    await time_prune(settings)
+                await print_sizes(settings)
         finally:
             await db.dispose()
         print(

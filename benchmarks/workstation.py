@@ -278,6 +278,9 @@ def main() -> None:
     a = ap.parse_args()
 
     os.environ.setdefault("DIANSHU_JWT_SECRET", secrets.token_urlsafe(48))
+    from benchmarks.common import BENCH_PSN_KEY
+
+    os.environ.setdefault("DIANSHU_PSN_KEY", BENCH_PSN_KEY)
     from benchmarks.common import fresh_database, run_locust
     from dianshu.config import Settings, reset_settings
     from dianshu.embedded import embedded_redis

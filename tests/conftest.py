@@ -24,6 +24,10 @@ from dianshu.scope import Role, Scope
 ROOT = Path(__file__).resolve().parents[1]
 TEST_STATE = ROOT / ".dianshu" / "test"
 JWT_SECRET = "test-secret-" + "x" * 32
+# The patient-id key of the whole suite (prod settings need one; subprocesses inherit it). Set,
+# not defaulted: a developer's own key must not change what the tests expect.
+PSN_KEY = "test-psn-key-" + "y" * 32
+os.environ["DIANSHU_PSN_KEY"] = PSN_KEY
 
 
 def _admin_url() -> str:
@@ -33,6 +37,27 @@ def _admin_url() -> str:
     from dianshu.embedded import embedded_postgres_url
 
     return embedded_postgres_url(TEST_STATE, database="postgres")
+
+
+def _set_by_others(name: str) -> bool:
+    # pytest's own, and Intel OpenMP's (set once when the anomaly model's library is first imported).
+    return name == "PYTEST_CURRENT_TEST" or name.startswith("KMP_")
+
+
+@pytest.fixture(autouse=True)
+def environment_left_as_found() -> Iterator[None]:
+    """A test that sets os.environ (run_worker, serve) and leaves it set changes every later test
+    in its process (PROMETHEUS_MULTIPROC_DIR turned this process's metrics to multiprocess mode):
+    put it back, and fail the test that leaked, by name."""
+    before = {k: v for k, v in os.environ.items() if not _set_by_others(k)}
+    yield
+    after = {k: v for k, v in os.environ.items() if not _set_by_others(k)}
+    if after != before:
+        for name in after.keys() - before.keys():
+            del os.environ[name]
+        os.environ.update(before)
+        changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+        pytest.fail(f"the test left os.environ changed: {', '.join(changed)} (use monkeypatch)")
 
 
 @dataclass(frozen=True)
@@ -176,6 +201,16 @@ def dispatcher() -> Iterator[RecordingDispatcher]:
     jobs.set_dispatcher(rec)
     yield rec
     jobs.set_dispatcher(None)
+
+
+@pytest.fixture
+async def job_queue_of_its_own(db: Database) -> None:
+    """For a test that starts a real worker: its sweep sweeps the whole test database, so the jobs
+    that earlier tests on this xdist worker left queued or running are closed first (see
+    tests/drills.py close_jobs_left_unfinished)."""
+    from tests.drills import close_jobs_left_unfinished
+
+    await close_jobs_left_unfinished(db)
 
 
 ALL = object()  # scope_for's default: every hospital of the tenants

@@ -15,11 +15,13 @@ import typer.main
 from dianshu_cli.main import app
 
 DIANSHU = str(Path(sys.executable).parent / "dianshu")
+ENGLISH = {**os.environ, "DIANSHU_LANG": "en"}
 
 
 def run_all(*invocations: list[str]) -> list[subprocess.CompletedProcess]:
     procs = [
-        subprocess.Popen([DIANSHU, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ)
+        # In English: the fragments below are the English wording (the zh lines: tests/test_reasons.py).
+        subprocess.Popen([DIANSHU, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENGLISH)
         for args in invocations
     ]
     done = []

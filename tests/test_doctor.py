@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from dianshu.db.session import sync_url
 from tests.test_cli import run
 
-CHECKS = ["configuration", "database owner", "runtime role", "migrations", "broker", "identity"]
+CHECKS = ["configuration", "database owner", "runtime role", "migrations", "broker", "identity", "patient-id key"]
 
 
 def _lines(out) -> dict[str, str]:
@@ -34,6 +34,9 @@ def test_every_check_passes_against_the_test_database(test_database):
     assert all(line.startswith("✓ ") for line in lines.values()), out.stdout
     assert "dianshu_app: NOSUPERUSER NOBYPASSRLS, owns nothing" in lines["runtime role"]
     assert "at head" in lines["migrations"]
+    assert lines["patient-id key"] == (
+        "✓ patient-id key: DIANSHU_PSN_KEY: 45 characters (keep it: another key gives other pseudonyms)"
+    )
 
 
 def test_an_unreachable_broker_fails_its_check_only(test_database):

@@ -149,11 +149,12 @@ def test_every_rendered_manifest_is_valid_for_the_cluster_version(name):
             skipped.append(doc["kind"])
             continue
         kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
-    # The production example renders the ServiceMonitor (the operator's API is declared there).
-    assert skipped == (["ServiceMonitor"] if name == "production" else [])
+    # The production example renders the ServiceMonitors (the operator's API is declared there).
+    assert skipped == (["ServiceMonitor", "ServiceMonitor"] if name == "production" else [])
     # default: ConfigMap, Service, api + 1 worker Deployment, 2 HPAs, 2 PDBs, the migration Job = 9;
-    # production adds the Ingress, two NetworkPolicies and the ServiceMonitor = 13.
-    assert len(docs) == {"default": 9, "production": 13}[name]
+    # production adds the Ingress, three NetworkPolicies (the API, the workers' metrics port, no
+    # ingress), the two ServiceMonitors and the workers' headless metrics Service = 16.
+    assert len(docs) == {"default": 9, "production": 16}[name]
 
 
 def test_the_validator_refuses_a_wrong_manifest():
@@ -174,6 +175,34 @@ def test_required_values_are_refused_by_name():
     assert out.returncode != 0 and "secrets.existingSecret" in out.stderr
     out = run_helm("template", RELEASE, str(CHART), "--set", "config.broker=kafka")
     assert out.returncode != 0 and "config.broker must be redis or rabbitmq" in out.stderr
+
+
+def configmap_data(docs) -> dict[str, str]:
+    return by_name(docs, "ConfigMap")[FULLNAME]["data"]
+
+
+def api_volumes(docs) -> set[str]:
+    spec = pod_specs(docs)[f"Deployment/{FULLNAME}-api"]
+    return {v["name"] for v in spec["volumes"]}
+
+
+def test_signing_keys_from_a_mounted_jwks_or_from_the_identity_providers_url():
+    # Default: an offline site's JWKS document, mounted from the ConfigMap named in the values.
+    mounted = variant("default")
+    assert configmap_data(mounted)["DIANSHU_JWT_JWKS_FILE"] == "/etc/dianshu/jwks/jwks.json"
+    assert "DIANSHU_JWT_JWKS_URL" not in configmap_data(mounted)
+    assert "jwks" in api_volumes(mounted)
+    # The production example: the provider's JWKS URL, fetched and cached by the API, nothing mounted
+    # (a key rotation at the provider needs no redeploy).
+    fetched = variant("production")
+    data = configmap_data(fetched)
+    assert data["DIANSHU_JWT_JWKS_URL"] == "https://idp.bureau.example/realms/ybj/protocol/openid-connect/certs"
+    assert data["DIANSHU_JWT_JWKS_CACHE_S"] == "300" and "DIANSHU_JWT_JWKS_FILE" not in data
+    assert "jwks" not in api_volumes(fetched)
+    assert by_name(fetched, "ConfigMap").keys() == {FULLNAME}  # no JWKS ConfigMap is made
+    # A plain-http key endpoint is refused by name, before anything is applied.
+    out = run_helm("template", RELEASE, str(CHART), "--set", "jwks.url=http://idp.example/certs")
+    assert out.returncode != 0 and "jwks.url=http://idp.example/certs: must be https://" in out.stderr
 
 
 # --- what the rendered objects must be ---------------------------------------------------------
@@ -235,6 +264,11 @@ def test_migrations_run_as_a_pre_install_pre_upgrade_hook(name):
     assert "envFrom" not in container
     owner = [e for e in container["env"] if e["name"] == "DATABASE_URL"]
     assert owner[0]["valueFrom"]["secretKeyRef"]["key"] == "DATABASE_URL"
+    (psn,) = [e for e in container["env"] if e["name"] == "DIANSHU_PSN_KEY"]
+    assert (
+        psn["valueFrom"]["secretKeyRef"]["key"] == "DIANSHU_PSN_KEY"
+        and "optional" not in psn["valueFrom"]["secretKeyRef"]
+    )
 
 
 @pytest.mark.parametrize("name", VARIANTS)
@@ -248,7 +282,9 @@ def test_secrets_come_only_from_the_existing_secret(name):
     keys = {k for k, _ in refs}
     broker = "AMQP_URL" if name == "production" else "REDIS_URL"  # the example runs RabbitMQ
     portal = {"DIANSHU_PORTAL_SESSION_SECRET", "DIANSHU_OIDC_CLIENT_SECRET"}  # the portal's session and OIDC client
-    assert keys == {"DATABASE_URL", "APP_DATABASE_URL", broker, "DIANSHU_JWT_SECRET", "DIANSHU_METRICS_TOKEN", *portal}
+    # DIANSHU_PSN_KEY: the patient-id key, for the pods and the migration Job (migration 0019).
+    expected_keys = {"DATABASE_URL", "APP_DATABASE_URL", broker, "DIANSHU_JWT_SECRET", "DIANSHU_METRICS_TOKEN"}
+    assert keys == {*expected_keys, "DIANSHU_PSN_KEY", *portal}
     # The API and workers read the runtime role's URL under both names, never the owner's.
     for name_, spec in pod_specs(docs).items():
         if "Job/" in name_:
@@ -336,7 +372,9 @@ def test_service_monitor_needs_both_the_switch_and_the_operator_api():
     prod_values, _ = VARIANTS["production"]
     assert kinds(render(prod_values), "ServiceMonitor") == []  # enabled, but no operator API
     assert kinds(render(None, api_versions=("monitoring.coreos.com/v1",)), "ServiceMonitor") == []  # API, not enabled
-    (monitor,) = kinds(variant("production"), "ServiceMonitor")
+    monitors = by_name(variant("production"), "ServiceMonitor")
+    assert set(monitors) == {f"{FULLNAME}-api", f"{FULLNAME}-workers"}
+    monitor = monitors[f"{FULLNAME}-api"]
     (endpoint,) = monitor["spec"]["endpoints"]
     assert endpoint["path"] == "/metrics" and endpoint["port"] == "http"
     assert endpoint["authorization"] == {
@@ -344,10 +382,59 @@ def test_service_monitor_needs_both_the_switch_and_the_operator_api():
         "credentials": {"name": "dianshu-prod", "key": "DIANSHU_METRICS_TOKEN"},
     }
     assert monitor["metadata"]["labels"]["release"] == "prometheus"
-    # It selects the API's Service, whose port is named http.
-    (service,) = kinds(variant("production"), "Service")
-    assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
-    assert service["spec"]["ports"][0]["name"] == "http"
+    # Each selects exactly its Service: the API's, whose port http is the container's; the workers'
+    # headless one, whose port metrics is the worker containers' metrics port.
+    docs = variant("production")
+    services = by_name(docs, "Service")
+    assert set(services) == {f"{FULLNAME}-api", f"{FULLNAME}-worker-metrics"}
+    for name, service in services.items():
+        selected = [
+            m
+            for m in monitors.values()
+            if m["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+        ]
+        assert len(selected) == 1, name
+    api = services[f"{FULLNAME}-api"]
+    assert api["spec"]["ports"][0]["name"] == "http" and api["spec"]["ports"][0]["targetPort"] == "http"
+    workers = monitors[f"{FULLNAME}-workers"]
+    (endpoint,) = workers["spec"]["endpoints"]
+    assert endpoint["path"] == "/metrics" and endpoint["port"] == "metrics" and "authorization" not in endpoint
+    headless = services[f"{FULLNAME}-worker-metrics"]
+    assert headless["spec"]["clusterIP"] == "None" and headless["spec"]["ports"][0]["name"] == "metrics"
+    assert headless["spec"]["selector"]["app.kubernetes.io/component"] == "worker"
+    port = values()["worker"]["metricsPort"]
+    assert headless["spec"]["ports"][0]["port"] == port
+
+
+@pytest.mark.parametrize("name", VARIANTS)
+def test_the_metrics_ports_are_the_processes_real_ones(name):
+    """The API's metrics are on its http port (what `dianshu serve --port` binds); each worker pod
+    names the port its exposition listens on (DIANSHU_WORKER_METRICS_PORT), and both carry the
+    prometheus.io annotations for annotation-based discovery."""
+    docs = variant(name)
+    for deployment in kinds(docs, "Deployment"):
+        pod = deployment["spec"]["template"]
+        (container,) = pod["spec"]["containers"]
+        ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
+        notes = pod["metadata"]["annotations"]
+        assert notes["prometheus.io/scrape"] == "true" and notes["prometheus.io/path"] == "/metrics"
+        if container["name"] == "api":
+            port = int(container["command"][container["command"].index("--port") + 1])
+            assert ports["http"] == port and notes["prometheus.io/port"] == str(port)
+        else:
+            env = {e["name"]: e.get("value") for e in container["env"]}
+            assert int(env["DIANSHU_WORKER_METRICS_PORT"]) == ports["metrics"] == int(notes["prometheus.io/port"])
+
+
+def test_the_workers_metrics_port_admits_only_the_scrapers():
+    prod_values, _ = VARIANTS["production"]
+    policies = by_name(render(prod_values), "NetworkPolicy")
+    metrics = policies[f"{FULLNAME}-worker-metrics"]
+    assert metrics["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "worker"
+    (rule,) = metrics["spec"]["ingress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": "metrics"}] and rule["from"]
+    # Without scrapers named, no such policy: the workers take no traffic at all.
+    assert f"{FULLNAME}-worker-metrics" not in by_name(render(None, "networkPolicy.enabled=true"), "NetworkPolicy")
 
 
 def test_the_image_is_pinned_by_digest_when_given():

@@ -4,6 +4,7 @@ of the tenant's rows, another hospital none of the hospital's, and a scope with 
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import create_engine, pool, text
 
 from dianshu.db.session import scoped_session, sync_url
@@ -17,8 +18,9 @@ from tests.evaluation.world import builtin_catalogue_version  # noqa: F401
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
 
-def tenant_tables(owner_url: str) -> dict[str, bool]:
-    """table -> has a hospital_id column (every table with tenant_id)."""
+def tenant_tables(owner_url: str, partitions: bool = False) -> dict[str, bool]:
+    """table -> has a hospital_id column (every table with tenant_id: plain tables and partitioned
+    parents; with `partitions`, the partitions instead)."""
     engine = create_engine(sync_url(owner_url), poolclass=pool.NullPool)
     with engine.connect() as c:
         rows = c.execute(
@@ -27,9 +29,10 @@ def tenant_tables(owner_url: str) -> dict[str, bool]:
                    exists (select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'hospital_id'
                            and not a.attisdropped) as has_hospital
             from pg_class c join pg_namespace n on n.oid = c.relnamespace
-            where n.nspname = 'public' and c.relkind = 'r' and exists (
+            where n.nspname = 'public' and c.relkind in ('r', 'p') and c.relispartition = :partitions and exists (
               select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped)
-        """)
+        """),
+            {"partitions": partitions},
         ).all()
     engine.dispose()
     return {r.relname: r.has_hospital for r in rows}
@@ -107,7 +110,15 @@ async def test_every_tenant_table_against_every_other_scope(
         "analytics_cell",
         "analytics_month",
         "analytics_refresh",
+        "case_point",  # partitioned by year: read through the parent, as every query does
     } <= set(tables)
+    # The partitions themselves (case_point_y2025 …) are out of the runtime role's reach altogether.
+    partitions = tenant_tables(test_database.owner_url, partitions=True)
+    assert "case_point_y2025" in partitions
+    for table in partitions:
+        with pytest.raises(Exception, match="permission denied"):
+            async with scoped_session(db, Scope.system((city.a,))) as s:
+                await s.execute(text(f"select count(*) from {table}"))
 
     async def count(scope, table, where=""):
         async with scoped_session(db, scope) as s:
@@ -136,7 +147,6 @@ async def check_across_scopes(db, city):
     A-1 at a1, discharged 2025-03-06) finds that stay when region A checks it for a2, and nothing
     when hospital a2 itself checks it: row-level security hides a1's case. Region B and an expert
     of A cannot check for a1 at all."""
-    import pytest
 
     from dianshu.settlement.runs.policies import set_region_policy
     from dianshu.workstation.draft import DraftRefused

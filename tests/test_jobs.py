@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 
 import pytest
@@ -190,6 +192,81 @@ async def test_sweep_resends_unsent_and_stale_jobs(db, city, dispatcher):
     dispatcher.sent.clear()
     await jobs.sweep(db, unsent_grace_s=10, stale_after_s=120)
     assert not {j for t, _, j in dispatcher.sent if t == city.a} & {unsent.id, stale.id}
+
+
+async def test_a_send_the_broker_refuses_leaves_the_job_committed_in_the_outbox(db, city):
+    """The broker down at commit: the submitter hears no error (its job is committed), the job has
+    no enqueued_at, and the sweep sends it once the broker is back."""
+    scope = scope_for(Role.region_admin, (city.a,))
+    tries: list[uuid.UUID] = []
+
+    def down(tenant_id, kind, job_id):
+        tries.append(job_id)
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    jobs.set_dispatcher(down)
+    try:
+        job, created = await submit(db, scope, city.a, {"hospitals": roster(city.a)})
+    finally:
+        jobs.set_dispatcher(None)
+    assert created and tries == [job.id]
+    assert (await job_row(db, city.a, job.id)).enqueued_at is None
+    sent: list[uuid.UUID] = []
+    jobs.set_dispatcher(lambda t, k, j: sent.append(j))
+    try:
+        await jobs.sweep(db, unsent_grace_s=0, stale_after_s=120)
+    finally:
+        jobs.set_dispatcher(None)
+    assert job.id in sent and (await job_row(db, city.a, job.id)).enqueued_at is not None
+
+
+async def test_sweep_resends_a_queued_job_whose_message_was_lost(db, city, dispatcher):
+    """Sent (enqueued_at set) but never started, long after: the message was lost on the way (a
+    dropped connection, a broker restarted without its data): the sweep sends it again, once a period."""
+    scope = scope_for(Role.region_admin, (city.a,))
+    lost, _ = await submit(db, scope, city.a, {"hospitals": roster(city.a)})
+    waiting, _ = await submit(db, scope, city.a, {"hospitals": roster(city.a)[:1]})
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        await s.execute(
+            update(Job)
+            .where(Job.id.in_([lost.id, waiting.id]))
+            .values(created_at=func.now() - text("interval '1 hour'"))
+        )
+        await s.execute(
+            update(Job).where(Job.id == lost.id).values(enqueued_at=func.now() - text("interval '3 minutes'"))
+        )
+    dispatcher.sent.clear()
+    await jobs.sweep(db, unsent_grace_s=10, stale_after_s=120, resend_after_s=120)
+    sent = [j for t, _, j in dispatcher.sent if t == city.a]
+    assert lost.id in sent and waiting.id not in sent  # sent a moment ago: still on its way
+    dispatcher.sent.clear()
+    await jobs.sweep(db, unsent_grace_s=10, stale_after_s=120, resend_after_s=120)
+    assert lost.id not in [j for t, _, j in dispatcher.sent if t == city.a]  # not again within the period
+
+
+async def test_a_job_whose_worker_died_at_every_attempt_fails_clearly(db, city, dispatcher):
+    """Each attempt ended without a word (its worker killed: the job row still says running): past
+    MAX_ATTEMPTS the next delivery fails the job, naming why, instead of running it for ever."""
+    scope = scope_for(Role.region_admin, (city.a,))
+    job, _ = await submit(db, scope, city.a, {"hospitals": roster(city.a)})
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        await s.execute(update(Job).where(Job.id == job.id).values(status="running", attempts=jobs.MAX_ATTEMPTS))
+    assert await jobs.execute(db, city.a, job.id) == "failed"
+    row = await job_row(db, city.a, job.id)
+    assert (row.status, row.attempts) == ("failed", jobs.MAX_ATTEMPTS)
+    assert row.error["message"].startswith(f"gave up after {jobs.MAX_ATTEMPTS} attempts: the worker running this job")
+    assert row.error["attempts"] == jobs.MAX_ATTEMPTS and row.finished_at is not None
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        codes = [h["id"] for h in roster(city.a)]
+        assert (await s.execute(select(func.count()).select_from(Hospital).where(Hospital.id.in_(codes)))).scalar() == 0
+    # One attempt short of the limit still runs.
+    again, _ = await submit(db, scope, city.a, {"hospitals": roster(city.a)[:1]})
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        await s.execute(update(Job).where(Job.id == again.id).values(status="running", attempts=jobs.MAX_ATTEMPTS - 1))
+    assert await jobs.execute(db, city.a, again.id) == "succeeded"
+    done = await job_row(db, city.a, again.id)
+    assert done.attempts == jobs.MAX_ATTEMPTS
+    assert done.worker == jobs.worker_id() == f"{socket.gethostname()}:{os.getpid()}"  # who ran the last attempt
 
 
 async def test_a_job_finishes_after_it_starts(db, city, dispatcher):

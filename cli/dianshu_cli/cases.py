@@ -141,16 +141,18 @@ async def refused_rows(db: Database, batches: list[IngestionBatch]) -> dict[uuid
 
 def write_refused(rows: dict[uuid.UUID, list[Any]], directory: Path) -> dict[uuid.UUID, Path]:
     """Each batch's refused rows as refused-<batch id>.csv in `directory`, in the layout of the
-    errors.csv download (dianshu.cases.refused: UTF-8 with a BOM, Chinese headers)."""
+    errors.csv download (dianshu.cases.refused: UTF-8 with a BOM; headers and reasons in the CLI's
+    language, Chinese by default)."""
     from dianshu.cases import refused
     from dianshu.tabular.write import csv_chunks
+    from dianshu_cli.errors import lang
 
     paths: dict[uuid.UUID, Path] = {}
     for batch_id, errors in rows.items():
         directory.mkdir(parents=True, exist_ok=True)
         path = paths[batch_id] = directory / f"refused-{batch_id}.csv"
         with path.open("wb") as fh:
-            for piece in csv_chunks(refused.table(batch_id, errors)):
+            for piece in csv_chunks(refused.table(batch_id, errors, lang()), lang()):
                 fh.write(piece)
     return paths
 

@@ -187,6 +187,20 @@ def check_identity(settings: Settings) -> str:
         ) from e
 
 
+def check_psn_key(settings: Settings) -> str:
+    """The key patient ids are hashed with (settings refuse a short one, and none at all in prod)."""
+    from dianshu.cases.pseudonym import DEV_KEY
+
+    try:
+        key = settings.psn_secret()
+    except OSError as e:
+        raise Failed(f"DIANSHU_PSN_KEY_FILE unreadable: {e}", "mount the secret readable by this user") from e
+    if key == DEV_KEY:
+        return "the dev key (DIANSHU_PSN_KEY unset; production refuses to start without one)"
+    source = "DIANSHU_PSN_KEY_FILE" if settings.psn_key_file else "DIANSHU_PSN_KEY"
+    return f"{source}: {len(key)} characters (keep it: another key gives other pseudonyms)"
+
+
 CHECKS: tuple[tuple[str, Callable[[Settings], str]], ...] = (
     ("configuration", check_configuration),
     ("database owner", check_owner),
@@ -194,6 +208,7 @@ CHECKS: tuple[tuple[str, Callable[[Settings], str]], ...] = (
     ("migrations", check_migrations),
     ("broker", check_broker),
     ("identity", check_identity),
+    ("patient-id key", check_psn_key),
 )
 
 

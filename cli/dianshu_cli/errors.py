@@ -1,6 +1,8 @@
 """How `dianshu` ends: bad input (a usage error, a missing file, a refused value, a file that cannot
 be read) is one line on stderr and exit code 2; anything else one line and exit code 1; never a
-traceback (DIANSHU_TRACEBACK=1 prints it, for a bug report). Help is `-h` or `--help` everywhere."""
+traceback (DIANSHU_TRACEBACK=1 prints it, for a bug report). Help is `-h` or `--help` everywhere.
+A refusal's reasons are said in the CLI's language (`lang`): `--lang zh|en`, else DIANSHU_LANG,
+else the locale (LC_ALL, LC_MESSAGES, LANG: zh_CN.UTF-8 is zh, en_US.UTF-8 is en), else zh."""
 
 from __future__ import annotations
 
@@ -32,6 +34,38 @@ INPUT_ERRORS = (
     ("dianshu.settlement.runs.simulations", "ScenarioFileError"),
     ("json", "JSONDecodeError"),
 )
+
+
+# `--lang` as given on the command line (main's callback), which wins over the environment.
+CHOSEN: dict[str, str] = {}
+
+
+def lang() -> Any:
+    """The CLI's language (a dianshu.tabular.write.Lang), imported here only when asked for."""
+    from dianshu.reports.reasons import lang_of
+    from dianshu.tabular.write import Lang
+
+    if "lang" in CHOSEN:
+        return Lang(CHOSEN["lang"])
+    if named := os.environ.get("DIANSHU_LANG"):
+        return lang_of(named)
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if value := os.environ.get(var):
+            return lang_of(value)
+    return Lang.zh
+
+
+def localized(line: str) -> str:
+    from dianshu.reports.reasons import localize_message
+
+    return localize_message(line, lang())
+
+
+def _usage(message: str) -> str:
+    """A usage error's message in the CLI's language, with the hint to ask for help."""
+    from dianshu.reports.reasons import Reason
+
+    return Reason("cli_help_hint", {"reason": message}).text(lang())
 
 
 def one_line(text: str) -> str:
@@ -66,10 +100,11 @@ def run(app: typer.Typer, args: Sequence[str] | None = None) -> int:
         return 2
     except cx.UsageError as e:
         where = e.ctx.command_path if e.ctx else prog
-        sys.stderr.write(f"{where}: {one_line(e.format_message())} (-h for help)\n")
+        # Click's own wording (missing option, no such file, invalid choice) has catalogue entries.
+        sys.stderr.write(f"{where}: {_usage(one_line(e.format_message()))}\n")
         return 2
     except cx.ClickException as e:
-        sys.stderr.write(f"{prog}: {one_line(e.format_message())}\n")
+        sys.stderr.write(f"{prog}: {localized(one_line(e.format_message()))}\n")
         return 2
     except typer.Exit as e:
         return e.exit_code
@@ -80,7 +115,7 @@ def run(app: typer.Typer, args: Sequence[str] | None = None) -> int:
         if os.environ.get("DIANSHU_TRACEBACK"):
             traceback.print_exc()
         if _is_input_error(e):
-            sys.stderr.write(f"{prog}: {describe(e)}\n")
+            sys.stderr.write(f"{prog}: {localized(describe(e))}\n")
             return 2
         sys.stderr.write(f"{prog}: failed: {type(e).__name__}: {describe(e)} (DIANSHU_TRACEBACK=1 for details)\n")
         return 1

@@ -253,12 +253,16 @@ def group_file(
         task = bar.add_task("group", total=total_bytes, n=0)
         done = 0
 
+        from dianshu.reports.reasons import localize
+        from dianshu_cli.errors import lang
+
         def write(result: tuple[bytes, list[int], list[tuple[int, str, str]]], size: int) -> None:
             nonlocal done
             data, n, problems = result
             sink.write(data)
             for line_no, field, reason in problems:
-                console.print(f"[yellow]line {line_no}[/yellow]: {escape(field)}: {escape(reason)}", highlight=False)
+                shown = localize(reason, lang())  # stderr in the CLI's language; the output line keeps the English
+                console.print(f"[yellow]line {line_no}[/yellow]: {escape(field)}: {escape(shown)}", highlight=False)
             for status, k in zip(STATUSES, n, strict=True):
                 counts[status] += k
             counts["records"] += sum(n)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -13,7 +14,7 @@ import typer
 from rich.console import Console
 
 from dianshu.scope import Role
-from dianshu_cli.errors import CONTEXT, Cli
+from dianshu_cli.errors import CHOSEN, CONTEXT, Cli
 
 app = Cli(
     help="Dianshu (点数): DRG point-method payment platform. Bad input: one line on stderr, exit code 2.",
@@ -42,6 +43,11 @@ console = Console(stderr=True, soft_wrap=True)  # progress, messages and refusal
 out = Console()  # tables and results: stdout, so log lines never land inside them
 
 
+class CliLang(StrEnum):
+    zh = "zh"
+    en = "en"
+
+
 def _version(value: bool) -> None:
     if value:
         from importlib.metadata import PackageNotFoundError, version
@@ -59,8 +65,17 @@ def main(
     version: Annotated[
         bool, typer.Option("--version", is_eager=True, callback=_version, help="Print the version and exit.")
     ] = False,
+    lang: Annotated[
+        CliLang | None,
+        typer.Option(
+            "--lang",
+            help="Language of refusals and refused-rows files: zh (default) or en [env: DIANSHU_LANG, else LANG].",
+        ),
+    ] = None,
 ) -> None:
     """Dianshu (点数): DRG point-method payment platform. Bad input: one line on stderr, exit code 2."""
+    if lang is not None:
+        CHOSEN["lang"] = lang.value
 
 
 def _settings():
@@ -120,16 +135,30 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    # uvicorn's access log is off: the app logs each request with its id and who asked (RequestContext).
     if workers == 1:
         from dianshu_graphql.app import create_app
         from dianshu_workers.actors import ACTORS  # noqa: F401  (configures the job dispatcher)
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None)
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
         return
     # Each process builds its own app (its own pool, caches and compiled groupers) from the same
     # settings. An embedded database is started here, once, before the processes share it.
     settings.runtime_url()
-    uvicorn.run("dianshu_cli.serving:app", factory=True, host=host, port=port, workers=workers, log_config=None)
+    # Metrics of every process, whichever answers the scrape: prometheus_client's multiprocess mode,
+    # in a directory emptied now, set before the processes start (and import prometheus_client).
+    from dianshu_cli.serving import multiprocess_metrics
+
+    multiprocess_metrics()
+    uvicorn.run(
+        "dianshu_cli.serving:app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @app.command()
@@ -255,9 +284,9 @@ def group(
     try:
         counts = run(standard, input, output, trace, workers=workers, chunk_lines=chunk_lines)
     except (SchemeTableError, KeyError, FileNotFoundError) as e:
-        from dianshu_cli.errors import describe
+        from dianshu_cli.errors import describe, localized
 
-        sys.stderr.write(f"dianshu group: {e.args[0] if isinstance(e, KeyError) else describe(e)}\n")
+        sys.stderr.write(f"dianshu group: {localized(e.args[0] if isinstance(e, KeyError) else describe(e))}\n")
         raise typer.Exit(2) from e
     if counts["invalid"]:
         raise typer.Exit(1)
@@ -414,7 +443,12 @@ def sweep() -> None:
     async def run() -> int:
         db = Database(settings.runtime_url(), pool_size=1)
         try:
-            return await do_sweep(db, stale_after_s=settings.job_stale_after_s)
+            return await do_sweep(
+                db,
+                unsent_grace_s=settings.job_unsent_grace_s,
+                stale_after_s=settings.job_stale_after_s,
+                resend_after_s=settings.job_resend_after_s,
+            )
         finally:
             await db.dispose()
 

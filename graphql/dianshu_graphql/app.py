@@ -7,13 +7,13 @@ from __future__ import annotations
 import logging
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
 from cross_web import HTTPException
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -24,15 +24,20 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from dianshu.analytics.cache import AnswerCache
 from dianshu.config import Profile, Settings, get_settings
 from dianshu.db.guard import check_runtime_role
 from dianshu.db.session import Database
 from dianshu.jobs import service as jobs
+from dianshu.logs import bind_request
+from dianshu.observability import metrics as m
+from dianshu.observability import tracing
 from dianshu_graphql import national_downloads, rest, training_rest
 from dianshu_graphql.context import Context
 from dianshu_graphql.errors import GRAPHQL_VALIDATION_FAILED
 from dianshu_graphql.graphiql import PREFIX as GRAPHIQL_STATIC
 from dianshu_graphql.graphiql import OfflineGraphiQL, offline_graphiql
+from dianshu_graphql.language import Language
 from dianshu_graphql.limits import BadRequest, LimitBody, decode_request, error_response
 from dianshu_graphql.portal.pages import Portal
 from dianshu_graphql.schema import build_schema
@@ -41,18 +46,17 @@ from dianshu_tenants.identity import AuthError, Principal, TokenCodec, bearer_to
 from graphql import GraphQLError, OperationDefinitionNode, SelectionSetNode, Visitor, parse, visit
 
 log = logging.getLogger(__name__)
+# One line per request (uvicorn's own access log is off: this one has the request id and who asked).
+access = logging.getLogger("dianshu.request")
 
 
 class Metrics:
+    """The app's HTTP metrics (their names and every other metric's: dianshu.observability.metrics)."""
+
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter(
-            "dianshu_http_requests_total", "HTTP requests", ["path", "status"], registry=self.registry
-        )
-        self.latency = Histogram(
-            "dianshu_http_request_seconds", "HTTP request latency", ["path"], registry=self.registry
-        )
-        self.auth_failures = Counter("dianshu_auth_failures_total", "Refused bearer tokens", registry=self.registry)
+        self.requests = m.HTTP_REQUESTS
+        self.latency = m.HTTP_SECONDS
+        self.auth_failures = m.AUTH_FAILURES
 
 
 # graphql-core's "Did you mean 'x'?" hints name fields a client did not ask about: not in prod.
@@ -165,6 +169,7 @@ class Services:
         self.registry = TenantRegistry(self.db)
         self.codec = TokenCodec(settings)
         self.metrics = Metrics()
+        self.answers = AnswerCache(settings.analytics_cache_rows)
 
     async def context(self, principal: Principal, request: Any, response: Any) -> Context:
         """The GraphQL context of a request by `principal`: what /graphql and the portal's pages use."""
@@ -177,6 +182,7 @@ class Services:
             registry=self.registry,
             principal=principal,
             scope=scope,
+            answers=self.answers,
         )
 
 
@@ -218,6 +224,9 @@ class RequireBearer:
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None, check_role: bool = True) -> Starlette:
     settings = settings or get_settings()
+    # Tracing first: the engines created from here on are traced (nothing happens when it is off).
+    tracing.setup(settings, "api")
+    m.configure(max_operations=settings.metrics_max_operations)
     services = Services(settings, db)
     schema = build_schema(settings)
     dev = settings.profile is Profile.dev
@@ -254,7 +263,12 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
                 allowed = False
         if not allowed:
             return JSONResponse({"error": "metrics need the metrics token or a city role token"}, status_code=401)
-        return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        # The outbox and the queues are read now, each within the scrape timeout (a source that
+        # does not answer in time is reported down, the rest is still served).
+        backlog = await m.backlog(
+            lambda: jobs.outbox_backlog(services.db), m.queue_depths(), timeout_s=settings.metrics_scrape_timeout_s
+        )
+        return Response(m.render([m.BacklogCollector(backlog)]), media_type=m.CONTENT_TYPE)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -262,13 +276,19 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
             check_runtime_role(settings.runtime_url())
         # Re-send what a crash left in the outbox.
         try:
-            n = await jobs.sweep(services.db, stale_after_s=settings.job_stale_after_s)
+            n = await jobs.sweep(
+                services.db,
+                unsent_grace_s=settings.job_unsent_grace_s,
+                stale_after_s=settings.job_stale_after_s,
+                resend_after_s=settings.job_resend_after_s,
+            )
             if n:
                 log.info("startup sweep re-sent %d jobs", n)
         except Exception:
             log.exception("startup sweep failed")
         yield
         await services.db.dispose()
+        m.mark_process_dead()
 
     portal = Portal(services, schema)
     app = Starlette(
@@ -300,9 +320,12 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
             *([Route(GRAPHIQL_STATIC + "{path:path}", graphiql.asset, methods=["GET"])] if graphiql else []),
         ],
         middleware=[
+            *([Middleware(otel[0], **otel[1])] if (otel := tracing.asgi_middleware()) else []),
+            Middleware(RequestContext),
             Middleware(ApiCors, origins=settings.cors_allowed_origins),
             Middleware(CountRequests, metrics=services.metrics),
             Middleware(LimitBody, settings=settings),
+            Middleware(Language),
         ],
         lifespan=lifespan,
     )
@@ -327,8 +350,8 @@ class ApiCors:
                 app,
                 allow_origins=origins,
                 allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
-                expose_headers=["Content-Disposition"],
+                allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+                expose_headers=["Content-Disposition", "X-Request-ID"],
                 allow_credentials=False,
                 max_age=600,
             )
@@ -340,6 +363,57 @@ class ApiCors:
                 await self.cors(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class RequestContext:
+    """Each request's id: the client's X-Request-ID when it is a plain token (letters, digits and
+    `._:-`, at most 128), a new one otherwise; bound to every log line of the request (with who
+    asked, once the token is verified), returned in the response's X-Request-ID, and one log line
+    per request when it ends (method, path, status, duration)."""
+
+    HEADER = b"x-request-id"
+    VALID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def request_id(self, scope: Scope) -> str:
+        for name, value in scope.get("headers") or ():
+            if name == self.HEADER and self.VALID.fullmatch(value):
+                return value.decode("ascii")
+        return uuid.uuid4().hex
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = self.request_id(scope)
+        bind_request(request_id)
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_wrapper(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                headers = [h for h in message.get("headers", []) if h[0].lower() != self.HEADER]
+                message = {**message, "headers": [*headers, (self.HEADER, request_id.encode("ascii"))]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            access.info(
+                "%s %s %d",
+                scope.get("method"),
+                scope["path"],
+                status["code"],
+                extra={
+                    "method": scope.get("method"),
+                    "path": scope["path"],
+                    "status": status["code"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
 
 
 class CountRequests:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
+from dianshu.analytics.cache import AnswerCache
 from dianshu.config import Settings
 from dianshu.db.session import Database
 from dianshu.scope import Scope
@@ -27,6 +28,8 @@ class Context:
     principal: Principal
     scope: Scope
     loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+    # The app's analytics answers (kept for its lifetime, per refresh); None: not kept.
+    answers: AnswerCache | None = None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from dianshu.tabular.write import FORMATS, MEDIA_TYPES, Lang, Table, table_bytes
+from dianshu_graphql.language import problem
 
 
 class DownloadRefused(Exception):
@@ -19,7 +20,7 @@ class DownloadRefused(Exception):
         self.field, self.reason = field, reason
 
     def response(self) -> JSONResponse:
-        return JSONResponse({"errors": [{"field": self.field, "reason": self.reason}]}, status_code=400)
+        return JSONResponse({"errors": [problem(self.field, self.reason)]}, status_code=400)
 
 
 def download_options(

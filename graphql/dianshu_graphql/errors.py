@@ -7,6 +7,11 @@
   argument, a bad cursor or id. Each carries `extensions.code` (and `extensions.field` when one
   argument is at fault); `ErrorCodes` (schema.py) makes sure every error that reaches a client has a
   code, and masks the unexpected ones as `Unexpected error.` with code `INTERNAL_SERVER_ERROR`.
+
+Languages: `message` and `reason` stay in English, as they always were (clients may compare them);
+each typed error adds `localizedMessage` (and a FieldError `localizedReason` and `code`, the
+reason's stable code in dianshu.reports.reasons) in the request's language (Accept-Language, zh
+by default: dianshu_graphql.language); a top-level error adds `extensions.localizedMessage`.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ import strawberry
 from strawberry.exceptions import StrawberryInputCoercionError
 
 from dianshu.errors import Refused
+from dianshu.reports import reasons
+from dianshu_graphql.language import current
 from dianshu_tenants.identity import AuthError
 from graphql import GraphQLError
 
@@ -86,7 +93,17 @@ def code_of(error: Exception) -> str | None:
 class FieldError:
     record: str = strawberry.field(description="Which input record (e.g. 'hospital #3 (H33070200003)').")
     field: str
-    reason: str
+    reason: str = strawberry.field(description="Why, in English (stable wording; see `code`).")
+
+    @strawberry.field(
+        description="The reason's stable code in the refusal catalogue (null for a reason it has none for)."
+    )
+    def code(self) -> str | None:
+        return reasons.code(self.reason)
+
+    @strawberry.field(description="The reason in the request's language (Accept-Language; Chinese by default).")
+    def localized_reason(self) -> str:
+        return reasons.localize(self.reason, current())
 
 
 @strawberry.type(description="The input was refused; nothing was done. Every refused field is listed.")
@@ -94,16 +111,28 @@ class ValidationError:
     message: str
     errors: list[FieldError]
 
+    @strawberry.field(description="The message in the request's language (Accept-Language; Chinese by default).")
+    def localized_message(self) -> str:
+        return reasons.localize_message(self.message, current())
+
 
 @strawberry.type(description="Your role may not do this, or the tenant named is outside your scope.")
 class PermissionDenied:
     message: str
+
+    @strawberry.field(description="The message in the request's language (Accept-Language; Chinese by default).")
+    def localized_message(self) -> str:
+        return reasons.localize_message(self.message, current())
 
 
 @strawberry.type(description="The idempotency key was used before for a request with other content.")
 class IdempotencyConflict:
     message: str
     idempotency_key: str
+
+    @strawberry.field(description="The message in the request's language (Accept-Language; Chinese by default).")
+    def localized_message(self) -> str:
+        return reasons.localize_message(self.message, current())
 
 
 @strawberry.type(description="No such object that you may see (the same answer whether it exists elsewhere or not).")
@@ -113,6 +142,10 @@ class NotFound:
     field: str = strawberry.field(description="The argument path that named it (e.g. 'id').")
     id: strawberry.ID | None = strawberry.field(default=None, description="The id as sent, when one was.")
 
+    @strawberry.field(description="The message in the request's language (Accept-Language; Chinese by default).")
+    def localized_message(self) -> str:
+        return reasons.localize_message(self.message, current())
+
 
 @strawberry.type(description="The record exists, but its state does not allow this now.")
 class StateConflict:
@@ -120,6 +153,40 @@ class StateConflict:
     record: str = strawberry.field(description="The record (e.g. 'run 3f2…').")
     field: str = strawberry.field(description="The argument path concerned.")
     reason: str
+
+    @strawberry.field(
+        description="The reason's stable code in the refusal catalogue (null for a reason it has none for)."
+    )
+    def code(self) -> str | None:
+        return reasons.code(self.reason)
+
+    @strawberry.field(description="The reason in the request's language (Accept-Language; Chinese by default).")
+    def localized_reason(self) -> str:
+        return reasons.localize(self.reason, current())
+
+    @strawberry.field(description="The message in the request's language (Accept-Language; Chinese by default).")
+    def localized_message(self) -> str:
+        return reasons.localize_message(self.message, current())
+
+
+# The typed errors of result unions: answered as data, each counted as a client error by its name
+# (dianshu_graphql.observe).
+TYPED_ERRORS = (ValidationError, PermissionDenied, IdempotencyConflict, NotFound, StateConflict)
+
+
+def error_code(error: GraphQLError) -> str:
+    """The extensions.code a client gets for a top-level error (ErrorCodes in schema.py sets it):
+    its own, its kind's, INTERNAL_SERVER_ERROR when unexpected, GRAPHQL_VALIDATION_FAILED when the
+    document was refused before running."""
+    extensions = error.extensions or {}
+    if "code" in extensions:
+        return str(extensions["code"])
+    original = error.original_error
+    if original is None:
+        return GRAPHQL_VALIDATION_FAILED
+    if not isinstance(original, EXPECTED):
+        return INTERNAL_SERVER_ERROR
+    return code_of(original) or GRAPHQL_VALIDATION_FAILED
 
 
 def invalid(record: str, field: str, reason: str, message: str | None = None) -> ValidationError:

@@ -27,13 +27,14 @@ from dianshu.jobs.errors import IdempotencyConflict
 from dianshu.scope import Role, Scope
 from dianshu.tabular.write import FORMATS, MEDIA_TYPES, Lang, csv_chunks, xlsx_bytes
 from dianshu_graphql.downloads import DownloadRefused, attachment, disposition, download_options, table_response
+from dianshu_graphql.language import problem
 from dianshu_graphql.permissions import ANYONE, BUREAU, Allow
 from dianshu_tenants.context import resolve_scope
 from dianshu_tenants.identity import AuthError, IdentityProviderUnavailable, bearer_token
 
 
 def _problem(status: int, field: str, reason: str) -> JSONResponse:
-    return JSONResponse({"errors": [{"field": field, "reason": reason}]}, status_code=status)
+    return JSONResponse({"errors": [problem(field, reason)]}, status_code=status)
 
 
 async def authenticate(request: Request) -> Scope:
@@ -163,7 +164,7 @@ async def errors_file(request: Request, scope: Scope) -> Response:
             f"an XLSX holds at most {refused.XLSX_MAX_ROWS:,} refused rows here and this batch has more: "
             "download format=csv",
         ).response()
-    table = refused.table(batch_id, rows)
+    table = refused.table(batch_id, rows, lang)
     if fmt == "xlsx":
         data = await asyncio.to_thread(xlsx_bytes, table, lang)
         return attachment(data, "xlsx", table.name, table.title(lang))
@@ -336,7 +337,7 @@ async def workstation_check(request: Request, scope: Scope) -> Response:
         status = {"invalid": 400, "not_found": 404, "state": 409}[e.kind]
         fields = [f if f in ("hospital", "standard") else f"draft.{f}" for f, _ in e.issues]
         return JSONResponse(
-            {"errors": [{"field": f, "reason": r} for f, (_, r) in zip(fields, e.issues, strict=True)]},
+            {"errors": [problem(f, r) for f, (_, r) in zip(fields, e.issues, strict=True)]},
             status_code=status,
         )
     return JSONResponse(result.to_dict())

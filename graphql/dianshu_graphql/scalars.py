@@ -31,7 +31,7 @@ def parse_decimal(value: Any) -> decimal.Decimal:
 Decimal = strawberry.scalar(
     name="Decimal",
     description=(
-        "A decimal number as a string (\"1234.50\", \"0.05\") or a whole number; never a float. Money "
+        'A decimal number as a string ("1234.50", "0.05") or a whole number; never a float. Money '
         "is in yuan with at most 2 places, points and ratios with the places their fields say."
     ),
     serialize=DecimalDefinition.serialize,

@@ -21,6 +21,7 @@ from strawberry.tools import merge_types
 
 from dianshu.config import Profile, Settings
 from dianshu_graphql.domains.analytics import AnalyticsMutation, AnalyticsQuery
+from dianshu_graphql.domains.audit import AuditQuery
 from dianshu_graphql.domains.budgets import BudgetsMutation, BudgetsQuery
 from dianshu_graphql.domains.cases import CasesMutation, CasesQuery
 from dianshu_graphql.domains.evaluation import EvaluationMutation, EvaluationQuery
@@ -40,9 +41,12 @@ from dianshu_graphql.domains.supervision import SupervisionMutation, Supervision
 from dianshu_graphql.domains.tenancy import TenancyMutation, TenancyQuery
 from dianshu_graphql.domains.training import TrainingMutation, TrainingQuery
 from dianshu_graphql.domains.workstation import WorkstationQuery
-from dianshu_graphql.errors import EXPECTED, GRAPHQL_VALIDATION_FAILED, INTERNAL_SERVER_ERROR, code_of
+from dianshu_graphql.errors import EXPECTED, INTERNAL_SERVER_ERROR, error_code
 from dianshu_graphql.guards import ArgumentGuard
+from dianshu_graphql.language import asked
+from dianshu_graphql.language import message as localized_message
 from dianshu_graphql.node import NodeQuery, node_types
+from dianshu_graphql.observe import OperationMetrics
 from dianshu_graphql.scalars import SCALAR_MAP
 from dianshu_graphql.types import job_results
 from graphql import GraphQLError
@@ -54,6 +58,7 @@ Query = merge_types(
         IdentityQuery,
         TenancyQuery,
         JobsQuery,
+        AuditQuery,
         StandardsQuery,
         CasesQuery,
         GroupingQuery,
@@ -135,9 +140,10 @@ class ErrorCodes(MaskErrors):
         for error in out:
             extensions = dict(error.extensions or {})
             if "code" not in extensions:
-                original = error.original_error
-                extensions["code"] = (code_of(original) if original is not None else None) or GRAPHQL_VALIDATION_FAILED
-                error.extensions = extensions
+                extensions["code"] = error_code(error)
+            if asked() and extensions["code"] != INTERNAL_SERVER_ERROR:  # a language asked for: say it in it
+                extensions["localizedMessage"] = localized_message(error.message)
+            error.extensions = extensions
         return out
 
 
@@ -158,6 +164,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=256),
         ArgumentGuard,
         ErrorCodes,
+        OperationMetrics,
     ]
     if settings.profile is Profile.prod:
         extensions.append(DisableIntrospection)

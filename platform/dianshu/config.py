@@ -8,6 +8,7 @@ refuses both embedded services and the development signing secret.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from enum import StrEnum
@@ -56,6 +57,14 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DIANSHU_APP_DB_PASSWORD", "app_db_password")
     )
     db_pool_size: int = Field(default=10, validation_alias=AliasChoices("DIANSHU_DB_POOL_SIZE", "db_pool_size"))
+    # The analytics views' answers kept per refresh in each API process (analytics/cache.py): at most
+    # this many rows in all (about 4.5 KB each: 20,000 are some 90 MB); 0 turns the cache off.
+    analytics_cache_rows: int = Field(
+        default=20_000,
+        ge=0,
+        le=1_000_000,
+        validation_alias=AliasChoices("DIANSHU_ANALYTICS_CACHE_ROWS", "analytics_cache_rows"),
+    )
 
     # Broker: Redis (default) or RabbitMQ.
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "redis_url"))
@@ -65,6 +74,12 @@ class Settings(BaseSettings):
     )
     broker_heartbeat_ms: int = Field(
         default=60_000, validation_alias=AliasChoices("DIANSHU_BROKER_HEARTBEAT_MS", "broker_heartbeat_ms")
+    )
+    # Redis broker: the longest one command waits on the network. Without it a send during a network
+    # partition hangs (the API's request with it) until the partition ends; with it the send fails
+    # and the job waits in the outbox for the sweep.
+    broker_timeout_s: float = Field(
+        default=10.0, gt=0, validation_alias=AliasChoices("DIANSHU_BROKER_TIMEOUT_S", "broker_timeout_s")
     )
 
     # Identity.
@@ -154,6 +169,35 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(
         default=None, validation_alias=AliasChoices("DIANSHU_METRICS_TOKEN", "metrics_token")
     )
+    # Observability. Distinct GraphQL operation names a process labels before it says "other"; how
+    # long a scrape waits for the database and the broker (the outbox and queue gauges); the port of
+    # a worker pod's metrics (Dramatiq's exposition: no token, reach it only from Prometheus).
+    metrics_max_operations: int = Field(
+        default=200,
+        ge=1,
+        le=10_000,
+        validation_alias=AliasChoices("DIANSHU_METRICS_MAX_OPERATIONS", "metrics_max_operations"),
+    )
+    metrics_scrape_timeout_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=30,
+        validation_alias=AliasChoices("DIANSHU_METRICS_SCRAPE_TIMEOUT_S", "metrics_scrape_timeout_s"),
+    )
+    worker_metrics_port: int = Field(
+        default=9191,
+        ge=1,
+        le=65_535,
+        validation_alias=AliasChoices("DIANSHU_WORKER_METRICS_PORT", "worker_metrics_port"),
+    )
+    # OpenTelemetry tracing: on when an OTLP/HTTP endpoint is set (here or in OTEL_EXPORTER_OTLP_ENDPOINT).
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DIANSHU_OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"),
+    )
+    otel_service_name: str | None = Field(
+        default=None, validation_alias=AliasChoices("DIANSHU_OTEL_SERVICE_NAME", "otel_service_name")
+    )
 
     # Jobs.
     worker_processes: int = Field(
@@ -165,6 +209,17 @@ class Settings(BaseSettings):
     )
     sweep_interval_s: float = Field(
         default=15.0, validation_alias=AliasChoices("DIANSHU_SWEEP_INTERVAL_S", "sweep_interval_s")
+    )
+    # A job committed this long ago whose message was never sent (the broker was down at commit) is
+    # sent by the sweep: long enough that the submitter's own send, just after its commit, goes first.
+    job_unsent_grace_s: int = Field(
+        default=10, ge=0, validation_alias=AliasChoices("DIANSHU_JOB_UNSENT_GRACE_S", "job_unsent_grace_s")
+    )
+    # A job sent this long ago that never started is sent again (its message was lost: a connection
+    # dropped under it, a broker restarted without its data); longer than a queue's usual backlog,
+    # since each re-send of a job still waiting its turn is a duplicate (harmless, but a message).
+    job_resend_after_s: int = Field(
+        default=600, ge=1, validation_alias=AliasChoices("DIANSHU_JOB_RESEND_AFTER_S", "job_resend_after_s")
     )
     # On SIGTERM a worker stops taking messages and gives its running jobs this long to finish; a job
     # still running then is given back (its message is not acknowledged, so it is redelivered and the
@@ -234,6 +289,12 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DIANSHU_OIDC_REDIRECT_URL", "oidc_redirect_url")
     )
     oidc_scopes: str = Field(default="openid", validation_alias=AliasChoices("DIANSHU_OIDC_SCOPES", "oidc_scopes"))
+    # The key patient ids (psn_no) are hashed with (dianshu.cases.pseudonym): the value, or a file
+    # holding it (a mounted secret). Required in prod; dev and the tests use the fixed dev key.
+    psn_key: str | None = Field(default=None, validation_alias=AliasChoices("DIANSHU_PSN_KEY", "psn_key"))
+    psn_key_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("DIANSHU_PSN_KEY_FILE", "psn_key_file")
+    )
     # Third-party front ends allowed to call the API paths from a browser (CORS), as a JSON list,
     # e.g. ["https://his.example.cn"]. Default none: no CORS headers at all.
     cors_allowed_origins: list[str] = Field(
@@ -279,6 +340,7 @@ class Settings(BaseSettings):
                     f"profile prod: DIANSHU_JWT_JWKS_URL={self.jwt_jwks_url}: must be https:// (keys fetched over "
                     "plain http could be replaced in transit)"
                 )
+        self._check_psn_key()
         if self.jwt_jwks_url:
             if not self.jwt_jwks_url.lower().startswith(("http://", "https://")):
                 raise ConfigError(f"DIANSHU_JWT_JWKS_URL={self.jwt_jwks_url}: must be an http(s):// URL")
@@ -311,9 +373,60 @@ class Settings(BaseSettings):
                 )
             if self.profile is Profile.prod and not (self.oidc_issuer or "").startswith("https://"):
                 raise ConfigError("profile prod: DIANSHU_OIDC_ISSUER must be an https:// URL")
+        if self.otel_exporter_otlp_endpoint and not self.otel_exporter_otlp_endpoint.startswith(
+            ("http://", "https://")
+        ):
+            raise ConfigError(
+                f"DIANSHU_OTEL_EXPORTER_OTLP_ENDPOINT={self.otel_exporter_otlp_endpoint}: must be an http(s):// URL"
+            )
         if self.redis_url and self.amqp_url:
             raise ConfigError("set only one of REDIS_URL and AMQP_URL")
         return self
+
+    def _check_psn_key(self) -> None:
+        from dianshu.cases.pseudonym import DEV_KEY, MIN_KEY_CHARS
+
+        if self.psn_key and self.psn_key_file:
+            raise ConfigError("set only one of DIANSHU_PSN_KEY and DIANSHU_PSN_KEY_FILE")
+        if self.psn_key_file is not None and not self.psn_key_file.is_file():
+            raise ConfigError(f"DIANSHU_PSN_KEY_FILE={self.psn_key_file}: no such file")
+        if self.psn_key is None and self.psn_key_file is None:
+            if self.profile is Profile.prod:
+                raise ConfigError(
+                    "profile prod: DIANSHU_PSN_KEY or DIANSHU_PSN_KEY_FILE is required (patient ids are stored "
+                    "as a keyed hash)"
+                )
+            return
+        key = self.psn_secret()
+        if len(key) < MIN_KEY_CHARS:
+            raise ConfigError(f"DIANSHU_PSN_KEY: {len(key)} characters, at least {MIN_KEY_CHARS} required")
+        if self.profile is Profile.prod and key == DEV_KEY:
+            raise ConfigError("profile prod: DIANSHU_PSN_KEY is the published dev key")
+
+    def psn_secret(self) -> str:
+        """The patient-id key: configured (value or file, surrounding whitespace dropped), or the
+        dev key outside prod."""
+        from dianshu.cases.pseudonym import DEV_KEY
+
+        if self.psn_key:
+            return self.psn_key
+        if self.psn_key_file is not None:
+            return self.psn_key_file.read_text(encoding="utf-8").strip()
+        if self.profile is Profile.prod:
+            raise ConfigError("profile prod: DIANSHU_PSN_KEY or DIANSHU_PSN_KEY_FILE is required")
+        return DEV_KEY
+
+    def psn_key_bytes(self) -> bytes:
+        """psn_secret as the HMAC key; the dev key is announced once per process (a warning)."""
+        from dianshu.cases.pseudonym import DEV_KEY
+
+        key = self.psn_secret()
+        if key == DEV_KEY and not _dev_psn_warned:
+            _dev_psn_warned.append(True)
+            logging.getLogger(__name__).warning(
+                "DIANSHU_PSN_KEY is not set: patient ids are hashed with the dev key (never in production)"
+            )
+        return key.encode("utf-8")
 
     # Derived values -----------------------------------------------------------------------------
 
@@ -394,6 +507,9 @@ class Settings(BaseSettings):
     @property
     def portal_secure_cookie(self) -> bool:
         return self.profile is Profile.prod if self.portal_cookie_secure is None else self.portal_cookie_secure
+
+
+_dev_psn_warned: list[bool] = []  # once per process
 
 
 @lru_cache(maxsize=1)

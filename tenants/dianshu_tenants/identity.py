@@ -20,6 +20,7 @@ from typing import Any
 import jwt
 
 from dianshu.config import Settings, get_settings
+from dianshu.logs import bind_principal
 from dianshu.scope import HUMAN_ROLES, Role
 from dianshu.tenancy.codes import hospital_code_problem, plain_code
 
@@ -188,8 +189,12 @@ class TokenCodec:
         """`decode` for a server's event loop: with a JWKS URL a decode may fetch the provider's
         keys (up to DIANSHU_JWT_JWKS_TIMEOUT_S), so it runs in a thread and never stalls the loop."""
         if self._jwks is None:
-            return self.decode(token)
-        return await asyncio.to_thread(self.decode, token)
+            principal = self.decode(token)
+        else:
+            principal = await asyncio.to_thread(self.decode, token)
+        # Every request's path to its principal comes through here: its log lines name who asked.
+        bind_principal(principal)
+        return principal
 
     def _provider_key(self, kid: str) -> Any | None:
         """The identity provider's key `kid`; None when its JWKS does not hold it (after the one

@@ -290,9 +290,11 @@ async def test_a_refresh_that_changes_nothing_writes_nothing(db, city, year):
     assert after[0] > before[0]
 
 
-async def test_a_points_run_and_a_grouping_job_submit_a_refresh(db, city, year):
+async def test_a_points_run_and_a_grouping_job_submit_a_refresh(db, city, year, dispatcher):
     """The fixture's grouping job (2024-01 to 2025-12) submitted a refresh of 2024 and of 2025, its
-    points run one of 2025; each keyed by the job it follows (a retried job submits none again)."""
+    points run one of 2025; each keyed by the job it follows (a retried job submits none again).
+    Its 2025 policy (the provisional point value) one of 2025 too, keyed by the policy's version.
+    Each was sent to the queue when the change that submitted it committed, not left to the sweep."""
     async with scoped_session(db, Scope.system((city.a,))) as s:
         done = {j.kind: j.id for j in (await s.execute(select(Job).where(Job.tenant_id == city.a))).scalars()}
         refreshes = (await s.execute(select(Job).where(Job.tenant_id == city.a, Job.kind == REFRESH))).scalars().all()
@@ -302,8 +304,11 @@ async def test_a_points_run_and_a_grouping_job_submit_a_refresh(db, city, year):
             (str(done[GROUP_CASES]), 2024, "queued"),
             (str(done[GROUP_CASES]), 2025, "queued"),
             (str(done[POINTS]), 2025, "queued"),
+            ("policy.changed", 2025, "queued"),
         ]
     )
+    sent = {job_id for _, kind, job_id in dispatcher.sent if kind == REFRESH}
+    assert sent == {j.id for j in refreshes} and all(j.enqueued_at is not None for j in refreshes)
 
 
 async def test_a_year_without_a_standard_in_force_is_skipped(db, city, year):
@@ -455,9 +460,9 @@ async def test_a_dashboard_reads_its_views_in_one_transaction(api, db, city, yea
     opened = []
     reading = Database.reading
 
-    def counted(self, scope):
+    def counted(self, scope, **kw):
         opened.append(scope)
-        return reading(self, scope)
+        return reading(self, scope, **kw)
 
     monkeypatch.setattr(Database, "reading", counted)
     data = await api.gql(a1, DASHBOARD, {"t": city.a})

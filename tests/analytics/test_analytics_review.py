@@ -81,8 +81,8 @@ async def test_a_grouping_of_another_year_does_not_make_the_year_stale(db, city,
 
 
 async def test_a_point_value_change_makes_it_stale_and_a_refresh_reprices(db, city, year):
-    """The policy's provisional point value 100 → 0.123457 (no refresh follows a policy: the follow-up
-    mechanism follows jobs only, jobs/kinds.py): stale with the reason, for every role; the refresh
+    """The policy's provisional point value 100 → 0.123457 (the policy change queues a refresh,
+    test_analytics_finish; until it runs): stale with the reason, for every role; the refresh
     reprices, rounding once per sum (not per case):
       a1: 237.5 points × 0.123457 = 29.3210375 → 29.32. Per case it would be 100 × 0.123457 =
       12.3457 → 12.35 twice, 37.5 × 0.123457 = 4.6296375 → 4.63: 29.33, a fen more."""

@@ -82,13 +82,16 @@ async def test_upload_run_and_query_by_role(api, db, city, dispatcher, monkeypat
     assert csv_resp.content.startswith(b"\xef\xbb\xbf")
     assert csv_resp.content.decode("utf-8-sig").split("\r\n") == [
         "行号,结算清单流水号,定点医药机构编号,字段,原因",
-        f'3,BAD,{city.a1},gend,"must be one of 1, 2 (got 9)"',
+        f'3,BAD,{city.a1},gend,"应为 1, 2 之一（实际为 9）"',  # the reason in the file's language
         "",
     ]
     assert f'filename="batch-{batch_id}-errors.csv"' in csv_resp.headers["content-disposition"]
     # English headers on request.
     en = await api.client.get(url + "?lang=en", headers=auth)
-    assert en.content.decode("utf-8-sig").splitlines()[0] == "Row,Settlement list id,Hospital code,Field,Reason"
+    assert en.content.decode("utf-8-sig").splitlines() == [
+        "Row,Settlement list id,Hospital code,Field,Reason",
+        f'3,BAD,{city.a1},gend,"must be one of 1, 2 (got 9)"',
+    ]
     # The same table as XLSX: by its own URL, or by format= on the path without an extension;
     # the row number a number, the texts as text.
     for xlsx_url in (res["batch"]["errorsXlsxUrl"], url.removesuffix(".csv") + "?format=xlsx"):
@@ -100,7 +103,7 @@ async def test_upload_run_and_query_by_role(api, db, city, dispatcher, monkeypat
         assert sheet.title == f"批次 {batch_id[:8]} 拒收行"
         assert list(sheet.iter_rows(values_only=True)) == [
             ("行号", "结算清单流水号", "定点医药机构编号", "字段", "原因"),
-            (3, "BAD", city.a1, "gend", "must be one of 1, 2 (got 9)"),
+            (3, "BAD", city.a1, "gend", "应为 1, 2 之一（实际为 9）"),
         ]
     # errors.csv is CSV: a format= that disagrees is refused, naming the field.
     clash = await api.client.get(url + "?format=xlsx", headers=auth)
@@ -108,9 +111,14 @@ async def test_upload_run_and_query_by_role(api, db, city, dispatcher, monkeypat
     # An XLSX is built in memory: a batch of more refused rows than refused.XLSX_MAX_ROWS (here 0;
     # this batch has 1) is refused by field format, the CSV (which streams) offered instead.
     monkeypatch.setattr(refused, "XLSX_MAX_ROWS", 0)
-    big = await api.client.get(res["batch"]["errorsXlsxUrl"], headers=auth)
+    big = await api.client.get(res["batch"]["errorsXlsxUrl"], headers={**auth, "Accept-Language": "zh-CN"})
     (error,) = big.json()["errors"]
     assert big.status_code == 400 and error["field"] == "format" and "download format=csv" in error["reason"]
+    # The refusal keeps its English reason and adds its code and the message in the asked language.
+    assert error["code"] == "xlsx_at_most_refused_rows"
+    assert error["message"] == "XLSX 最多容纳 0 条拒收行，本批次更多：请下载 format=csv"
+    en_big = await api.client.get(res["batch"]["errorsXlsxUrl"], headers={**auth, "Accept-Language": "en-US,en;q=0.9"})
+    assert en_big.json()["errors"][0]["message"] == error["reason"]
     assert (await api.client.get(url, headers=auth)).status_code == 200
     # Another region cannot download it.
     other = await api.client.get(

@@ -202,7 +202,9 @@ def test_sheet_imports_read_by_the_same_rule_and_say_which():
     assert e.value.field == "encoding" and "from byte(s) 0xC8 at offset 0 (line 1)" in e.value.reason
 
 
-async def test_dianshu_ingest_reports_the_batch_its_encoding_and_the_refused_rows_file(db, city, dispatcher, tmp_path):
+async def test_dianshu_ingest_reports_the_batch_its_encoding_and_the_refused_rows_file(
+    db, city, dispatcher, tmp_path, monkeypatch
+):
     """What `dianshu ingest` prints after its jobs (dianshu_cli.cases, the same functions): each
     batch's id, the encoding it was read in, and the CSV its refused rows were written to (the
     layout of the errors.csv download)."""
@@ -217,6 +219,9 @@ async def test_dianshu_ingest_reports_the_batch_its_encoding_and_the_refused_row
     data = csv_bytes(rows).decode("utf-8").encode("gbk")
     _, _, result, batch = await send(db, region, city.a, data, "cli-1")
     assert (result["accepted"], result["refused"]) == (1, 1)
+    for var in ("DIANSHU_LANG", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     files = write_refused(await refused_rows(db, [batch]), tmp_path / "refused")
     shown = io.StringIO()
     print_batches(Console(file=shown, width=300), [batch], await batch_encodings(db, [batch]), files)
@@ -227,7 +232,7 @@ async def test_dianshu_ingest_reports_the_batch_its_encoding_and_the_refused_row
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     assert path.read_bytes().decode("utf-8-sig").split("\r\n") == [
         "行号,结算清单流水号,定点医药机构编号,字段,原因",
-        f'2,C2,{city.a1},gend,"must be one of 1, 2 (got 9)"',
+        f'2,C2,{city.a1},gend,"应为 1, 2 之一（实际为 9）"',  # the CLI's language: zh unless asked
         "",
     ]
 

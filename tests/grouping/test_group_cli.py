@@ -1,5 +1,6 @@
 import dataclasses
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +26,20 @@ def test_group_command_reports_bad_lines_and_goes_on(tmp_path):
     )
     out = tmp_path / "out.jsonl"
     p = subprocess.run(
-        [DIANSHU, "group", "--standard", "chs_drg_11", "--input", str(src), "--output", str(out), "--trace"],
+        # English stderr (the default is Chinese: tests/test_reasons.py checks both)
+        [
+            DIANSHU,
+            "--lang",
+            "en",
+            "group",
+            "--standard",
+            "chs_drg_11",
+            "--input",
+            str(src),
+            "--output",
+            str(out),
+            "--trace",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -59,14 +73,22 @@ def test_group_command_zhejiang_and_unknown_standard(tmp_path):
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["drg"] == "BR29"
     bad = subprocess.run(
-        [DIANSHU, "group", "--standard", "nope", "--input", str(src)], capture_output=True, text=True, timeout=60
+        [DIANSHU, "group", "--standard", "nope", "--input", str(src)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DIANSHU_LANG": "zh"},
     )
-    assert bad.returncode == 2 and "unknown standard" in bad.stderr
+    assert bad.returncode == 2 and "未知的分组方案 'nope'" in bad.stderr  # the CLI's language: zh by default
 
 
 def group(args, stdin=None, timeout=180):
     return subprocess.run(
-        [DIANSHU, "group", *args], input=stdin, capture_output=True, timeout=timeout, text=isinstance(stdin, str)
+        [DIANSHU, "--lang", "en", "group", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+        text=isinstance(stdin, str),
     )
 
 

@@ -557,6 +557,12 @@ CURSORS = {
         [["TENANT", "x\x00"], ["\ud800", "x"], ["TENANT", 1]],
     ),
     "jobs": ("{ jobs(after: $a) { nodes { id } } }", [[TIME, "x\x00"], [TIME + "\ud800", ZERO], [TIME, 1]]),
+    # (at, tenant, entry number): NUL in the tenant, a lone surrogate in the time, the number as text
+    # or negative.
+    "auditLog": (
+        "{ auditLog(after: $a) { nodes { action } } }",
+        [[TIME, "x\x00", 1], [TIME + "\ud800", "T", 1], [TIME, "T", "1"], [TIME, "T", -1]],
+    ),
     "drgs": (f'{{ drgs(version: "{ZERO}", after: $a) {{ nodes {{ code }} }} }}', [["A\x00"], ["\udfff"], [1]]),
     "basePoints": (
         f'{{ basePoints(standard: "{ZERO}", after: $a) {{ nodes {{ drg }} }} }}',

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from dianshu.cases.ingest import BatchRequest
 from dianshu.cases.models import IngestionBatch
+from dianshu.cases.pseudonym import pseudonym
 from dianshu.cases.service import submit_batch
 from dianshu.db.session import scoped_session
 from dianshu.jobs import service as jobs
@@ -27,7 +28,7 @@ from dianshu.scope import Role, Scope
 from tests.api import Api
 from tests.cases.rows import csv_bytes, jsonl_bytes, row
 from tests.cases.test_ingestion import cases, errors, send
-from tests.conftest import scope_for
+from tests.conftest import PSN_KEY, scope_for
 
 KIB = 1024
 
@@ -372,7 +373,8 @@ def _good_values(c) -> dict:
 
 GOOD_VALUES = {
     "mrn": "MRG1",
-    "patient_id": "PG1",
+    # stored as its keyed hash under the suite's key (cases/pseudonym.py), never as sent
+    "patient_id": pseudonym("PG1", PSN_KEY.encode()),
     "age_years": 64,
     "age_days": None,
     "admit_time": datetime(2024, 3, 1, 9, 0),
@@ -486,15 +488,23 @@ async def test_errors_csv_neutralises_formula_cells(api, db, city, dispatcher):
         f"/ingest/{city.a}/batches/{batch.id}/errors.csv", headers={"Authorization": f"Bearer {token}"}
     )
     assert r.status_code == 200
+    # The reasons in the file's language (Chinese by default; the stored reason is the English).
     assert r.content.decode("utf-8-sig").splitlines() == [
         "行号,结算清单流水号,定点医药机构编号,字段,原因",
-        "2,'@SUM(A1),'+cmd|x,setl_id,malformed value '@SUM(A1)'",
-        "2,'@SUM(A1),'+cmd|x,fixmedins_code,malformed value '+cmd|x'",
+        "2,'@SUM(A1),'+cmd|x,setl_id,格式错误的值 '@SUM(A1)'",
+        "2,'@SUM(A1),'+cmd|x,fixmedins_code,格式错误的值 '+cmd|x'",
         # "-5" is a number to a spreadsheet, not a formula: left as it is.
-        f'3,-5,{city.a1},gend,"must be one of 1, 2 (got 9)"',
-        "4,'=1+2,'-H,setl_id,malformed value '=1+2'",
-        f"5,R5,'-H,fixmedins_code,hospital -H is not a hospital of {city.a} within your scope",
+        f'3,-5,{city.a1},gend,"应为 1, 2 之一（实际为 9）"',
+        "4,'=1+2,'-H,setl_id,格式错误的值 '=1+2'",
+        f"5,R5,'-H,fixmedins_code,医院 -H 不是您权限范围内 {city.a} 的医院",
         # Control characters are stored escaped, so a tab or CR never starts a cell.
+        "6,R6,\\u0009H,fixmedins_code,含控制字符（U+0009），位于第 1 位",
+    ]
+    en = await api.client.get(
+        f"/ingest/{city.a}/batches/{batch.id}/errors.csv?lang=en", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert en.content.decode("utf-8-sig").splitlines()[5:7] == [
+        f"5,R5,'-H,fixmedins_code,hospital -H is not a hospital of {city.a} within your scope",
         "6,R6,\\u0009H,fixmedins_code,contains a control character (U+0009) at position 1",
     ]
 

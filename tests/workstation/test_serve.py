@@ -8,8 +8,12 @@ from typer.testing import CliRunner
 from dianshu_cli.main import app
 
 
-def test_serve_with_workers_uses_the_factory(monkeypatch):
+def test_serve_with_workers_uses_the_factory(monkeypatch, tmp_path):
     calls = []
+    # serve points its processes at a metrics directory through the environment: this test's own,
+    # put back afterwards (left set, it would turn this test process's metrics to multiprocess mode).
+    (tmp_path / "stale.db").write_bytes(b"")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append((target, kw)))
     monkeypatch.setattr("dianshu.config.Settings.runtime_url", lambda self: "postgresql://x@127.0.0.1/x")
     result = CliRunner().invoke(app, ["serve", "--workers", "3", "--port", "8123"])
@@ -17,6 +21,7 @@ def test_serve_with_workers_uses_the_factory(monkeypatch):
     ((target, kw),) = calls
     assert target == "dianshu_cli.serving:app"
     assert kw["factory"] is True and kw["workers"] == 3 and kw["port"] == 8123
+    assert list(tmp_path.iterdir()) == [], "the metrics directory is emptied before the processes start"
 
 
 def test_serve_refuses_no_workers():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
+from collections.abc import MutableMapping
 
 from dianshu.config import get_settings
 from dianshu.db.guard import check_runtime_role
@@ -19,6 +21,18 @@ PREFETCH_ENV = "dramatiq_queue_prefetch"
 # process that finished a job sat idle half a second on average before taking the next.
 POLL_ENV = "dramatiq_worker_timeout"
 POLL_MS = 100
+
+
+def worker_metrics_env(env: MutableMapping[str, str]) -> str:
+    """Every worker process writes its metrics to one emptied directory, set before any of them
+    imports prometheus_client (dianshu_workers.metrics); returns it."""
+    from dianshu.observability.metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+    from dianshu_workers.metrics import DRAMATIQ_DB_ENV, METRICS_ENV
+
+    directory = prepare_multiprocess_dir(env.get(MULTIPROC_ENV) or tempfile.mkdtemp(prefix="dianshu-worker-metrics-"))
+    env[MULTIPROC_ENV] = env[DRAMATIQ_DB_ENV] = directory
+    env[METRICS_ENV] = "1"
+    return directory
 
 
 def queue_prefetch(threads: int) -> int:
@@ -52,6 +66,7 @@ def run_worker(processes: int | None = None, threads: int | None = None, *, queu
     ]
     # Only Dramatiq's own worker processes give running jobs back by exiting (not the demo's in-process worker).
     os.environ[GIVE_BACK_ENV] = "1"
+    worker_metrics_env(os.environ)
     os.environ.setdefault(PREFETCH_ENV, str(queue_prefetch(threads)))
     os.environ.setdefault(POLL_ENV, str(POLL_MS))
     os.execv(sys.executable, args)  # noqa: S606  (replace this process with Dramatiq's manager)

@@ -13,7 +13,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from dianshu import bounds
-from dianshu.analytics import views
+from dianshu.analytics import cache, views
 from dianshu.analytics.refresh import REFRESH
 from dianshu.scope import Scope
 from dianshu_graphql import pagination
@@ -128,19 +128,23 @@ async def _view(
     return _View(tuple(tenants), _year(year), by, filters, None if cursor is None else tuple(cursor), limit)
 
 
-def _groups_loader(ctx: Any) -> DataLoader[tuple[Any, ...], list[views.Group]]:
-    """A request's `analytics` fields in one read-only transaction: a dashboard asks for several
+def _groups_loader(ctx: Any) -> DataLoader[cache.Ask, list[Any]]:
+    """A request's analytics fields in one read-only transaction: a dashboard asks for several
     views at once (aliased fields, resolved together), and each in its own transaction cost a pooled
-    connection, BEGIN, the scope's settings and COMMIT (most of the database's work for it)."""
+    connection, BEGIN, the scope's settings and COMMIT (most of the database's work for it). The
+    answers come from the app's cache when the refreshes they were computed from are still the
+    latest (analytics/cache.py: one statement reads the generations, repeatable read)."""
 
-    async def load(keys: list[tuple[Any, ...]]) -> list[list[views.Group]]:
-        async with ctx.db.reading(ctx.scope) as conn:
-            return [
-                await views.groups(conn.fetch, list(t), y, by, f, after=None if a is None else list(a), limit=n)
-                for t, y, by, f, a, n in keys
-            ]
+    async def load(asks: list[cache.Ask]) -> list[list[Any]]:
+        async with ctx.db.reading(ctx.scope, isolation="repeatable_read") as conn:
+            return await cache.answers(conn.fetch, ctx.answers, ctx.scope, asks)
 
     return DataLoader(load_fn=load, cache=False)
+
+
+def _ask(view: str, v: _View) -> cache.Ask:
+    # One more row than the page: pagination.build knows from it whether a next page exists.
+    return cache.Ask(view, v.tenants, v.year, v.by, v.filters, v.cursor, v.limit + 1)
 
 
 @strawberry.type
@@ -165,8 +169,7 @@ class AnalyticsQuery:
         after: str | None = None,
     ) -> pagination.Connection[AnalyticsRow]:
         v = await _view(info, tenant, year, group_by, hospital, month, department, drg, first, after)
-        key = (v.tenants, v.year, v.by, v.filters, v.cursor, v.limit + 1)
-        rows = await info.context.loader("analytics.groups", _groups_loader).load(key)
+        rows = await info.context.loader("analytics.groups", _groups_loader).load(_ask("groups", v))
         return pagination.build(rows, v.limit, lambda g: g.key_values(v.by), AnalyticsRow.of, after=after)
 
     @strawberry.field(
@@ -188,12 +191,7 @@ class AnalyticsQuery:
         after: str | None = None,
     ) -> pagination.Connection[AnalyticsComparison]:
         v = await _view(info, tenant, year, group_by, hospital, month, department, drg, first, after)
-        ctx = info.context
-        after_key = None if v.cursor is None else list(v.cursor)
-        async with ctx.db.reading(ctx.scope) as conn:
-            rows = await views.year_over_year(
-                conn.fetch, list(v.tenants), v.year, v.by, v.filters, after=after_key, limit=v.limit + 1
-            )
+        rows = await info.context.loader("analytics.groups", _groups_loader).load(_ask("year_over_year", v))
         return pagination.build(rows, v.limit, lambda c: [c.key[b] for b in v.by], AnalyticsComparison.of, after=after)
 
     @strawberry.field(

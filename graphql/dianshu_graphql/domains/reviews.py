@@ -52,6 +52,7 @@ INPUT_FIELDS = {
     "points": "input.points",
 }
 
+
 def _refused(e: ReviewRefused) -> ValidationError | NotFound | StateConflict:
     # A conflict with the review's state names the argument that named the review, not the
     # domain's own field ("state", "opinion").

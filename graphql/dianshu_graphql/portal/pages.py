@@ -25,7 +25,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from dianshu.config import Profile
+from dianshu.reports.labels import page_text
 from dianshu.scope import Role
+from dianshu.tabular.write import Lang
+from dianshu_graphql import language
 from dianshu_graphql.portal import queries
 from dianshu_graphql.portal.format import BEIJING, FILTERS
 from dianshu_graphql.portal.oidc import OidcClient, OidcError
@@ -100,6 +103,11 @@ class User:
         return cities[0] if cities else self.default_region()
 
 
+def _t(zh: str, **fields: Any) -> str:
+    """A message of the portal's own (its Chinese is its catalogue id) in the request's language."""
+    return page_text(zh, language.current(), **fields)
+
+
 class Portal:
     def __init__(self, services: Any, schema: Any) -> None:
         self.services = services
@@ -140,8 +148,28 @@ class Portal:
         ]
 
     def render(self, name: str, status: int = 200, **values: Any) -> HTMLResponse:
-        html = self.env.get_template(name).render(settings=self.settings, dev=self.dev, **values)
-        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        """A page in the request's language (dianshu_graphql.language: ?lang=, the cookie, or
+        Accept-Language); a `?lang=` is kept in the `dianshu_lang` cookie for the next pages."""
+        lang = language.current()
+
+        def gettext(zh: str, **fields: Any) -> str:
+            return page_text(zh, lang, **fields)
+
+        html = self.env.get_template(name).render(
+            settings=self.settings,
+            dev=self.dev,
+            _=gettext,
+            lang=lang.value,
+            html_lang="zh-CN" if lang is Lang.zh else "en",
+            switch_href=language.switch_href(Lang.en if lang is Lang.zh else Lang.zh),
+            **values,
+        )
+        response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        if (chosen := language.named()) is not None:
+            response.set_cookie(
+                language.COOKIE, chosen.value, max_age=365 * 86400, path="/", httponly=True, samesite="lax"
+            )
+        return response
 
     @property
     def dev(self) -> bool:
@@ -168,7 +196,9 @@ class Portal:
         if result.errors:
             codes = {(e.extensions or {}).get("code") for e in result.errors}
             status = 403 if "FORBIDDEN" in codes or "PERMISSION_DENIED" in codes else 400
-            raise PortalRefused("接口拒绝了本页的查询", status, "；".join(e.message for e in result.errors))
+            raise PortalRefused(
+                _t("接口拒绝了本页的查询"), status, "；".join(language.message(e.message) for e in result.errors)
+            )
         assert result.data is not None
         return result.data
 
@@ -220,7 +250,7 @@ class Portal:
         if raw is None:
             return datetime.now(BEIJING).year - 1  # the year being cleared: last year (Beijing time)
         if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
-            raise PortalRefused(f"年度 {raw!r} 不是 2000 到 2100 之间的年份", 400)
+            raise PortalRefused(_t("年度 {year} 不是 2000 到 2100 之间的年份", year=repr(raw)), 400)
         return int(raw)
 
     def tenant(self, request: Request, user: User, *, regions_only: bool) -> str:
@@ -230,11 +260,11 @@ class Portal:
         codes = {t["code"] for t in choices}
         if raw:
             if raw not in codes:
-                raise PortalRefused(f"无权查看 {raw} 的数据，或该统筹区不存在", 403)
+                raise PortalRefused(_t("无权查看 {tenant} 的数据，或该统筹区不存在", tenant=raw), 403)
             return raw
         default = user.default_region() if regions_only else user.default_top()
         if default is None:
-            raise PortalRefused("您的账号没有可查看的统筹区", 403)
+            raise PortalRefused(_t("您的账号没有可查看的统筹区"), 403)
         return default
 
     async def names(self, request: Request, user: User, tenant: str) -> dict[str, str]:
@@ -264,7 +294,7 @@ class Portal:
     ) -> Response:
         if not self.sessions.configured:
             return self.problem(
-                request, "门户未配置会话密钥（DIANSHU_PORTAL_SESSION_SECRET），无法登录", 503, user=None, csrf=None
+                request, _t("门户未配置会话密钥（DIANSHU_PORTAL_SESSION_SECRET），无法登录"), 503, user=None, csrf=None
             )
         if session is None or session.token:
             session = PortalSession.fresh()
@@ -285,7 +315,7 @@ class Portal:
         session = self.sessions.read(request)
         form = await request.form()
         if session is None or not session.csrf_ok(form.get("csrf")):  # type: ignore[arg-type]
-            raise PortalRefused("会话已失效或请求来源不明（CSRF 校验未通过），请返回首页重新操作", 403)
+            raise PortalRefused(_t("会话已失效或请求来源不明（CSRF 校验未通过），请返回首页重新操作"), 403)
         return session, form
 
     async def sign_in(self, request: Request) -> Response:
@@ -294,12 +324,12 @@ class Portal:
         except PortalRefused as e:
             return self.problem(request, e.message, e.status, user=None, csrf=None)
         if not self.dev:
-            return self.sign_in_page(request, None, "生产环境请通过统一身份认证登录，不接受粘贴令牌", 403)
+            return self.sign_in_page(request, None, _t("生产环境请通过统一身份认证登录，不接受粘贴令牌"), 403)
         token = str(form.get("token") or "").strip()
         if token.lower().startswith("bearer "):
             token = token[7:].strip()
         if not token:
-            return self.sign_in_page(request, session, "请粘贴访问令牌（Bearer token）", 400)
+            return self.sign_in_page(request, session, _t("请粘贴访问令牌（Bearer token）"), 400)
         return await self._signed_in(request, session, token)
 
     async def _signed_in(self, request: Request, session: PortalSession | None, token: str) -> Response:
@@ -308,9 +338,11 @@ class Portal:
             await resolve_scope(self.services.db, self.services.registry, principal)
         except AuthError as e:
             self.services.metrics.auth_failures.inc()
-            return self.sign_in_page(request, session, f"登录失败：令牌无效、已过期或权限不符（{e}）", 400)
+            return self.sign_in_page(
+                request, session, _t("登录失败：令牌无效、已过期或权限不符（{why}）", why=language.message(str(e))), 400
+            )
         if principal.role not in (*BUREAU, Role.hospital_user):
-            why = f"登录失败：门户供市、统筹区和医院用户使用（此令牌的角色为 {principal.role.value}）"
+            why = _t("登录失败：门户供市、统筹区和医院用户使用（此令牌的角色为 {role}）", role=principal.role.value)
             return self.sign_in_page(request, session, why, 403)
         expires = int(jwt.decode(token, options={"verify_signature": False}).get("exp", time.time()))
         response = RedirectResponse("/portal/home", status_code=303)
@@ -333,11 +365,11 @@ class Portal:
             return self.problem(request, e.message, e.status, user=None, csrf=None)
         assert session is not None
         if self.oidc is None:
-            return self.sign_in_page(request, session, "未配置统一身份认证（DIANSHU_OIDC_ISSUER 等）", 404)
+            return self.sign_in_page(request, session, _t("未配置统一身份认证（DIANSHU_OIDC_ISSUER 等）"), 404)
         try:
             url, pending = await self.oidc.authorization_url()
         except OidcError as e:
-            return self.sign_in_page(request, session, f"登录失败：{e}", 502)
+            return self.sign_in_page(request, session, _t("登录失败：{why}", why=str(e)), 502)
         session.oidc = pending
         response = RedirectResponse(url, status_code=303)
         self.sessions.write(response, session)
@@ -346,24 +378,29 @@ class Portal:
     async def oidc_callback(self, request: Request) -> Response:
         session = self.sessions.read(request)
         if self.oidc is None:
-            return self.sign_in_page(request, session, "未配置统一身份认证", 404)
+            return self.sign_in_page(request, session, _t("未配置统一身份认证"), 404)
         q = request.query_params
         pending = session.oidc if session else {}
         if not pending or not q.get("state") or q.get("state") != pending.get("state"):
-            return self.sign_in_page(request, None, "登录失败：登录请求已失效或来源不明（state 不符），请重新登录", 400)
+            return self.sign_in_page(
+                request, None, _t("登录失败：登录请求已失效或来源不明（state 不符），请重新登录"), 400
+            )
         assert session is not None
         session.oidc = {}
         if q.get("error"):
             return self.sign_in_page(
-                request, session, f"登录失败：统一身份认证服务拒绝（{q.get('error_description') or q['error']}）", 400
+                request,
+                session,
+                _t("登录失败：统一身份认证服务拒绝（{why}）", why=q.get("error_description") or q["error"]),
+                400,
             )
         code = q.get("code")
         if not code:
-            return self.sign_in_page(request, session, "登录失败：回调缺少授权码", 400)
+            return self.sign_in_page(request, session, _t("登录失败：回调缺少授权码"), 400)
         try:
             token = await self.oidc.exchange(code, pending)
         except OidcError as e:
-            return self.sign_in_page(request, session, f"登录失败：{e}", 400)
+            return self.sign_in_page(request, session, _t("登录失败：{why}", why=str(e)), 400)
         return await self._signed_in(request, session, token)
 
     # ---- pages ---------------------------------------------------------------------------------
@@ -433,7 +470,7 @@ class Portal:
         asked = request.query_params.get("hospital") or None
         if user.is_hospital:
             if asked is not None and asked != user.hospital:
-                raise PortalRefused("医院用户只能查看本院的盈亏", 403)
+                raise PortalRefused(_t("医院用户只能查看本院的盈亏"), 403)
             asked = user.hospital
         hospital = None
         if asked is not None:
@@ -441,7 +478,9 @@ class Portal:
                 "hospital"
             ]
             if hospital is None:
-                raise PortalRefused(f"{tenant} 没有医院 {asked}，或您无权查看", 404)
+                raise PortalRefused(
+                    _t("{tenant} 没有医院 {hospital}，或您无权查看", tenant=tenant, hospital=asked), 404
+                )
         data = await self.query(request, user.principal, queries.PNL, tenant=tenant, year=year, hospital=asked)
         total = data["total"]["nodes"][0]["figures"] if data["total"]["nodes"] else None
         params = {"by": "drg", "format": "xlsx"}
@@ -487,7 +526,9 @@ class FileProxy:
             return
         path = scope["path"].removeprefix("/portal/files/")
         if not FILES.match(path) or any(part in ("", ".", "..") for part in path.split("/")):
-            response = portal.problem(request, f"没有这个下载：/{path}", 404, user=None, csrf=session.csrf)
+            response = portal.problem(
+                request, _t("没有这个下载：/{path}", path=path), 404, user=None, csrf=session.csrf
+            )
             await response(scope, receive, send)
             return
         assert session.token is not None

@@ -653,6 +653,11 @@ class PointsRun(node.Node):
         description="Null to callers who do not see every hospital (it holds every hospital's coefficient)."
     )
     created_at: datetime.datetime
+    pruned_at: datetime.datetime | None = strawberry.field(
+        default=None,
+        description="When its case points were deleted as superseded (`dianshu db prune-runs`); its summary "
+        "stays. Null while they are kept: casePoints of a pruned run is empty.",
+    )
 
     @classmethod
     def of(cls, r: Any, whole: bool) -> PointsRun:
@@ -666,6 +671,7 @@ class PointsRun(node.Node):
             summary=PointsSummary.of(r.summary),
             inputs=PointsRunInputs.of(r.inputs) if whole else None,
             created_at=r.created_at,
+            pruned_at=r.pruned_at,
         )
 
     @strawberry.field(description="The tenant's code (the city or region it belongs to).")

@@ -44,6 +44,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end }}
 - name: DIANSHU_JWT_SECRET
   valueFrom: {secretKeyRef: {name: {{ include "dianshu.secretName" . }}, key: DIANSHU_JWT_SECRET, optional: true}}
+- name: DIANSHU_PSN_KEY
+  valueFrom: {secretKeyRef: {name: {{ include "dianshu.secretName" . }}, key: DIANSHU_PSN_KEY}}
 - name: DIANSHU_METRICS_TOKEN
   valueFrom: {secretKeyRef: {name: {{ include "dianshu.secretName" . }}, key: DIANSHU_METRICS_TOKEN, optional: true}}
 - name: DIANSHU_PORTAL_SESSION_SECRET

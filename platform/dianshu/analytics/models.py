@@ -7,7 +7,7 @@ forms its ratios from the sums (views.py), never from averages of averages. Hosp
 row-level security: a hospital sees its own cells only.
 
 analytics_refresh: what one region's year was last computed from (the points run, the standard and
-its scheme version, the point value of each ledger and where it came from) with a digest of the
+its scheme version, the point value of each ledger and where it came from, the time index's peers) with a digest of the
 cells, so a refresh that would change nothing writes nothing (but stamps refreshed_at: checked).
 Tenant-scoped: a hospital's user reads the row, but the status shows it its own counts only."""
 
@@ -96,6 +96,9 @@ class AnalyticsRefresh(Base):
     scheme_version_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     # ledger -> {"value": exact point value or null, "basis": cleared | provisional | none, "source": ...}
     point_values: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # The time index's peer pool (the regions whose cases were the peers, refresh.peer_regions);
+    # null on a row written before it was kept (migration 0021): the status says so.
+    peers: Mapped[list[str] | None] = mapped_column(JSONB)
     digest: Mapped[str] = mapped_column(String(64))
     cells: Mapped[int] = mapped_column(Integer)
     cases: Mapped[int] = mapped_column(Integer)

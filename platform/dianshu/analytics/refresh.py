@@ -45,10 +45,17 @@ refreshed_at (the year was checked then), so staleness compares later changes wi
 
 Triggers: the kind follows settlement.points and grouping.group_cases (JobKind.follows): when one
 succeeds, a refresh of each year it touched is submitted in its own transaction, so the summaries
-follow it. Publishing a settlement run, changing a policy (the provisional point value) or
-publishing a standard are not jobs (the follow-up mechanism follows jobs only, jobs/kinds.py), so
-nothing is submitted after them; `analyticsStatus` reports them instead (views.status: the stored
-inputs against inputs_of now, and the year's cases and groupings changed after refreshed_at)."""
+follow it. It follows two events too (jobs.service.follow_event), submitted in their transaction
+through the same outbox, keyed by what changed (the same change submits nothing twice): an annual
+clearing published (settlement.runs.publish: its year's expected payment is then priced at the
+cleared point value, and the next year's provisional one may be that clearing's), and a new policy
+version (settlement.runs.policies: the provisional point value, the evaluation peer scope) of its
+year (a city's defaults: each of its regions). A monthly run published changes no input of the
+cells: nothing follows it. Publishing a standard is not followed; `analyticsStatus` reports it
+(views.status: the stored inputs against inputs_of now, and the year's cases and groupings changed after refreshed_at).
+
+A year with no case and no summary yet (the year after a clearing, say) is skipped: nothing is
+written until it has cases to summarise."""
 
 from __future__ import annotations
 
@@ -75,6 +82,7 @@ from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.kinds import job_kind
 from dianshu.settlement.arithmetic.year import paid_points_sql
+from dianshu.settlement.events import POLICY_CHANGED, PUBLISHED
 from dianshu.settlement.latest import latest_points_run
 from dianshu.settlement.runs.inputs import policy_set, require_standard_in_force
 from dianshu.settlement.runs.points import POINTS
@@ -192,6 +200,13 @@ DIGEST_SQL = f"""
 select count(*) as cells, coalesce(sum(cases), 0) as cases,
        md5(coalesce(string_agg(cast(s as text), '|' order by hospital_id, month, department, drg), '')) as digest
 from {STAGE} s
+"""
+
+
+NO_CASE = "no case of the year"
+ANY_CASE_SQL = """
+select exists (select 1 from case_record
+               where tenant_id = :t and discharge_month between make_date(:y, 1, 1) and make_date(:y, 12, 1))
 """
 
 
@@ -319,6 +334,12 @@ async def refresh_region(
             f"administrator refreshes (on {city})"
         )
         return {"tenant": tenant, "year": year, "cells": 0, "cases": 0, "changed": False, "skipped": why}
+    R = AnalyticsRefresh
+    stored = (await session.execute(select(R).where(R.tenant_id == tenant, R.year == year))).scalar_one_or_none()
+    # A year with no summary and no case (the year after a clearing, say): skipped before the cells
+    # are computed (an index look-up); one whose cases are all superseded or recalled, after.
+    if stored is None and not (await session.execute(text(ANY_CASE_SQL), {"t": tenant, "y": year})).scalar_one():
+        return {"tenant": tenant, "year": year, "cells": 0, "cases": 0, "changed": False, "skipped": NO_CASE}
     std, run, pvs = inp.standard, inp.points_run, inp.point_values
     priced = [(ledger, Decimal(v["value"])) for ledger, v in pvs.items() if v["value"] is not None]
     coefs = [
@@ -357,13 +378,25 @@ async def refresh_region(
     digest = hashlib.sha256(
         (json.dumps(inputs, sort_keys=True, separators=(",", ":")) + ":" + d.digest).encode()
     ).hexdigest()
-    R = AnalyticsRefresh
-    stored = (await session.execute(select(R).where(R.tenant_id == tenant, R.year == year))).scalar_one_or_none()
     summary = {"tenant": tenant, "year": year, "cells": int(d.cells), "cases": int(d.cases), **inputs}
+    if stored is None and int(d.cases) == 0:
+        return {
+            "tenant": tenant,
+            "year": year,
+            "cells": 0,
+            "cases": 0,
+            "changed": False,
+            "skipped": NO_CASE,
+        }
     if stored is not None and stored.digest == digest:
         # Nothing changed: no cell is written and nothing audited; the refresh row records that the
         # year was checked now (its timestamp only), so the status compares later changes with it.
-        await session.execute(update(R).where(R.tenant_id == tenant, R.year == year).values(refreshed_at=func.now()))
+        # A row from before the peers were kept (null) gets them: the status compares them from now on.
+        await session.execute(
+            update(R)
+            .where(R.tenant_id == tenant, R.year == year)
+            .values(refreshed_at=func.now(), peers=list(inp.peers))
+        )
         return {**summary, "changed": False}
     for table in ("analytics_cell", "analytics_month"):
         await session.execute(text(f"delete from {table} where tenant_id = :t and year = :y"), {"t": tenant, "y": year})
@@ -391,6 +424,7 @@ async def refresh_region(
         "standard_id": std.id,
         "scheme_version_id": std.scheme_version_id,
         "point_values": pvs,
+        "peers": list(inp.peers),
         "digest": digest,
         "cells": int(d.cells),
         "cases": int(d.cases),
@@ -407,8 +441,15 @@ async def refresh_region(
 
 
 def follow(kind: str, params: dict[str, Any], result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The years a finished points run or grouping job touched: a refresh of each follows it."""
+    """The years a finished points run or grouping job, a published clearing or a policy change
+    touched: a refresh of each follows it."""
     if kind == POINTS:
+        years = [params.get("year")]
+    elif kind == PUBLISHED:
+        # A clearing prices its year (basis cleared) and is the next year's provisional point value
+        # (rule last_year_final); a monthly run is an input of neither.
+        years = [params["year"], params["year"] + 1] if params.get("kind") == "annual" else []
+    elif kind == POLICY_CHANGED:
         years = [params.get("year")]
     else:  # GROUP_CASES: its period
         try:
@@ -419,7 +460,11 @@ def follow(kind: str, params: dict[str, Any], result: dict[str, Any]) -> list[di
 
 
 @job_kind(
-    REFRESH, roles={"city_admin", "region_admin"}, check=check_refresh, follows={POINTS, GROUP_CASES}, follow=follow
+    REFRESH,
+    roles={"city_admin", "region_admin"},
+    check=check_refresh,
+    follows={POINTS, GROUP_CASES, PUBLISHED, POLICY_CHANGED},
+    follow=follow,
 )
 async def refresh_job(ctx: JobContext) -> dict[str, Any]:
     year = check_parameters(ctx.params)

@@ -16,14 +16,14 @@ Figures (`Summary`) from a group's sums, each formed once from exact sums:
 - overspend: cases costing more than their DRG's average and Σ (cost − average) over them;
   severe cases and their cost (refresh.py defines both).
 Year over year: the same group's figures a year earlier, and growth = (this ÷ last − 1) × 100
-(formulas.growth), the CMI's change as a difference."""
+(formulas.growth), the CMI's change as the difference of the exact CMIs, rounded once."""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from sqlalchemy import select, text
@@ -257,8 +257,21 @@ def compare(current: Group, previous: Group | None) -> Comparison:
         growth_per_case(c.cost, c.cases, p.cost, p.cases).value,
         growth(c.points, p.points).value if c.run_cases and p.run_cases else None,
         growth(c.expected_payment, p.expected_payment).value,
-        c.cmi - p.cmi if c.cmi is not None and p.cmi is not None else None,
+        cmi_change(current.sums, previous.sums),
     )
+
+
+def cmi_change(this: Mapping[str, Any], last: Mapping[str, Any]) -> Decimal | None:
+    """This year's CMI − last year's from the exact sums, rounded once (half-up, 4 places): the
+    difference of the two shown CMIs, each rounded, can be a ten-thousandth off (1.00006 → 1.0001
+    against 0.99992 → 0.9999 shows 0.0002; the change is 0.00014 → 0.0001). None without weighed
+    cases in either year."""
+    tw, lw = int(this.get("weighed") or 0), int(last.get("weighed") or 0)
+    if not tw or not lw:
+        return None
+    with localcontext() as ctx:
+        ctx.prec = 40
+        return q4(Decimal(this.get("rw_sum") or 0) / tw - Decimal(last.get("rw_sum") or 0) / lw)
 
 
 async def year_over_year(
@@ -309,6 +322,10 @@ def changed_inputs(stored: AnalyticsRefresh, now: Inputs) -> str | None:
             new.get("coefficients"),
         ):
             return f"the point value of {ledger} changed ({_pv_text(old)} → {_pv_text(new)})"
+    if stored.peers is None:
+        return "the time index's peers were not recorded by the last refresh"
+    if list(now.peers) != list(stored.peers):
+        return f"the time index's peers changed ({', '.join(stored.peers)} → {', '.join(now.peers)})"
     return None
 
 
@@ -344,9 +361,9 @@ async def region_changes(session: AsyncSession, r: AnalyticsRefresh) -> str | No
 
 async def status(db: Any, scope: Scope, tenant: str, year: int) -> Status | None:
     """What a region's year of summaries was computed from, and whether it is stale, with the reason:
-    its stored inputs differ from those a refresh would read now (points run, standard, point values:
-    refresh.inputs_of), or the year's cases or groupings changed after it was written or last
-    checked. None before its first refresh or when the caller does not see the region.
+    its stored inputs differ from those a refresh would read now (points run, standard, point values,
+    the time index's peer pool: refresh.inputs_of), or the year's cases or groupings changed after it
+    was written or last checked. None before its first refresh or when the caller does not see the region.
 
     Every role that sees the region gets the same answer: the comparison reads the region as a
     whole (a system scope of that one tenant, after the caller's own scope has shown it the refresh

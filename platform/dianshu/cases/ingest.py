@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dianshu.audit import service as audit
 from dianshu.cases.models import IngestionBatch, Upload, UploadChunk
 from dianshu.cases.parsing import GZIP_MAGIC, Inflater, LayoutError, RowParser, sniff_format
+from dianshu.cases.pseudonym import Pseudonymiser
 from dianshu.cases.validation import CONTROL_CHARS, RowValidator
 from dianshu.codes.codebook import load_codebook
 from dianshu.config import get_settings
@@ -30,6 +31,7 @@ from dianshu.errors import Refused
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.kinds import job_kind
+from dianshu.observability import metrics
 from dianshu.scope import Scope
 from dianshu.tabular import encoding as enc
 
@@ -331,6 +333,8 @@ async def ingest(ctx: JobContext) -> dict[str, Any]:
     ).scalar_one()
     tolerance = datetime.timedelta(hours=get_settings().ingest_future_tolerance_hours)
     validator = RowValidator(load_codebook(), future_tolerance=tolerance)
+    # The patient id is stored only as its keyed hash (pseudonym.py), the content hash taken over it.
+    pseudonymise = Pseudonymiser(get_settings().psn_key_bytes())
     # prev_*: the accepted current version of the same list id, filled in one join before merging.
     staged = await stage(s, "ingest_rows", STAGE_COLUMNS, extra=(("prev_version", "smallint"), ("prev_hash", "text")))
     refusals = await stage(s, "ingest_refused", REFUSED_COLUMNS)
@@ -371,6 +375,7 @@ async def ingest(ctx: JobContext) -> dict[str, Any]:
                     )
                 )
         else:
+            values["patient_id"] = pseudonymise(values["patient_id"])
             rows.append(copy_line(row_no, values))
 
     # Chosen when the file was stored (store_upload); an upload older than that is UTF-8.
@@ -567,6 +572,19 @@ async def _finish(
         reason=refused_reason,
         encoding=encoding,
     )
+    counts = {
+        "accepted": rows_accepted,
+        "corrected": rows_corrected,
+        "unchanged": rows_unchanged,
+        "refused": rows_refused,
+    }
+
+    def count_rows() -> None:
+        for outcome, n in counts.items():
+            if n:
+                metrics.INGEST_ROWS.labels(outcome).inc(n)
+
+    ctx.after_commit(count_rows)
     return {
         "batch_id": str(batch.id),
         "status": status,

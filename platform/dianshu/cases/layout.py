@@ -9,7 +9,7 @@ COLUMNS: tuple[tuple[str, str, bool, str], ...] = (
     ("setl_id", "结算清单流水号", True, "the list id: unique per hospital"),
     ("fixmedins_code", "定点医药机构编号", True, "hospital code"),
     ("medcasno", "病案号", True, "medical record number"),
-    ("psn_no", "人员编号", True, "patient id (pseudonymised)"),
+    ("psn_no", "人员编号", True, "patient id, stored only as its keyed hash (HMAC-SHA256)"),
     ("gend", "性别", True, "1 male, 2 female"),
     ("brdy", "出生日期", False, "YYYY-MM-DD"),
     ("age", "年龄(岁)", True, "age in whole years at admission"),

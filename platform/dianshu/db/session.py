@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from typing import Any
 
+import sqlalchemy.ext.asyncio as sa_asyncio
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from dianshu.observability import metrics, tracing
 from dianshu.scope import Scope
 
 _SET_SCOPE = text(
@@ -69,20 +71,25 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(
+        # Through the module, not a name imported from it: with tracing on, the OpenTelemetry
+        # instrumentation wraps the module's function and so traces this engine's statements.
+        self.engine: AsyncEngine = sa_asyncio.create_async_engine(
             async_url(url),
             pool_size=pool_size,
             max_overflow=pool_size,
             pool_pre_ping=True,
             echo=echo,
         )
+        self._unmeter = metrics.instrument_pool(self.engine, pool_size)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._pool_size = pool_size
         self._driver_pool: Any = None  # asyncpg.Pool of read_one, made on first use in its loop
         self._driver_loop: Any = None
 
     def session(self, scope: Scope | None) -> AsyncSession:
-        return self._sessions(info={"scope": scope})
+        # The database too: a domain change submits its follow-up jobs in the session's transaction
+        # and sends them once it commits (jobs.service.follow_event).
+        return self._sessions(info={"scope": scope, "db": self})
 
     async def _driver(self) -> Any:
         import asyncpg
@@ -96,17 +103,20 @@ class Database:
         return self._driver_pool
 
     @asynccontextmanager
-    async def reading(self, scope: Scope | None) -> AsyncIterator[Any]:
+    async def reading(self, scope: Scope | None, *, isolation: str = "read_committed") -> AsyncIterator[Any]:
         """A read-only transaction under `scope` on the driver's own pool (an asyncpg connection):
         BEGIN (read only), the scope's settings as every session sets them (scope_settings), the
         caller's statements, COMMIT. For request paths whose work is a few indexed reads (the
         workstation check, the analytics views): the ORM session costs several times the query
-        there. Statements use $1, $2, ...; `conn.fetch` is a `Fetch`."""
+        there. Statements use $1, $2, ...; `conn.fetch` is a `Fetch`. `isolation`: asyncpg's name of
+        the level (repeatable_read: every statement reads one snapshot)."""
         pool = await self._driver()
-        async with pool.acquire() as conn, conn.transaction(readonly=True):
-            if scope is not None:
-                await conn.execute(_SET_SCOPE_DRIVER, *scope_settings(scope).values())
-            yield conn
+        # The driver's own pool is outside the SQLAlchemy instrumentation: one span per transaction.
+        with tracing.span("db.reading", **{"db.system": "postgresql"}):
+            async with pool.acquire() as conn, conn.transaction(isolation=isolation, readonly=True):
+                if scope is not None:
+                    await conn.execute(_SET_SCOPE_DRIVER, *scope_settings(scope).values())
+                yield conn
 
     async def read_one(self, scope: Scope | None, sql: str, *args: Any) -> Any:
         """One row (or None) of one statement under `scope` (see `reading`)."""
@@ -114,6 +124,8 @@ class Database:
             return await conn.fetchrow(sql, *args)
 
     async def dispose(self) -> None:
+        unmeter, self._unmeter = self._unmeter, lambda: None
+        unmeter()
         if self._driver_pool is not None:
             pool, self._driver_pool = self._driver_pool, None
             if self._driver_loop is asyncio.get_running_loop():
@@ -149,11 +161,17 @@ async def scoped_session(db: Database, scope: Scope | None) -> AsyncIterator[Asy
     try:
         async with session.begin():
             yield session
-        for callback in session.info.pop("after_commit", []):
-            await callback()
+        await run_after_commit(session)
     finally:
         await session.close()
 
 
 def after_commit(session: AsyncSession, callback: Any) -> None:
     session.info.setdefault("after_commit", []).append(callback)
+
+
+async def run_after_commit(session: AsyncSession) -> None:
+    """Run (once) the work registered with `after_commit`: call it once `session`'s transaction
+    has committed, wherever the session was opened."""
+    for callback in session.info.pop("after_commit", []):
+        await callback()

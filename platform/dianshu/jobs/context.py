@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,12 @@ class JobContext:
     params: dict[str, Any]
     step_delay_s: float = 0.0
     _progress_scope: Scope | None = field(default=None, repr=False)
+    # Run once the job's transaction has committed (never for an attempt rolled back): counters of
+    # what the job did, so a retried attempt counts nothing twice.
+    committed: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self.committed.append(callback)
 
     async def progress(self, done: int, total: int | None = None, message: str | None = None) -> None:
         values: dict[str, Any] = {"progress_done": done, "heartbeat_at": _now()}

@@ -20,10 +20,12 @@ FailureHook = Callable[[AsyncSession, str, dict[str, Any], str], Awaitable[None]
 # Checks a job's parameters when it is submitted (session under the submitter's scope, tenant,
 # params), raising JobRejected; the handler may check again, but a client hears of its mistake now.
 Check = Callable[[Any, str, dict[str, Any]], Awaitable[None]]
-# A follow-up: a kind that declares `follows` (other kinds' names) is submitted when a job of one
-# of them succeeds, in that job's own transaction, once per parameters `follow` returns from the
-# finished job's (kind, parameters, result): the summaries that read a job's output follow it
-# without the job's module importing theirs.
+# A follow-up: a kind that declares `follows` (other kinds' names, or events: changes that are not
+# jobs, such as a settlement run published, announced by service.follow_event) is submitted when a
+# job of one of them succeeds (or the event happens), in that transaction, once per parameters
+# `follow` returns from the finished job's (kind, parameters, result) or the event's (event,
+# parameters, {}): the summaries that read a job's output follow it without the job's module
+# importing theirs.
 Follow = Callable[[str, dict[str, Any], dict[str, Any]], list[dict[str, Any]]]
 
 

@@ -11,7 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import socket
+import time
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -20,12 +24,15 @@ from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dianshu.db.session import Database, after_commit
+from dianshu.db.session import Database, after_commit, run_after_commit
+from dianshu.jobs import events
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import IdempotencyConflict, JobBusy, JobRejected
 from dianshu.jobs.kinds import JobKind
 from dianshu.jobs.models import Job, JobStatus
 from dianshu.jobs.registry import all_kinds, get_kind
+from dianshu.logs import job_context
+from dianshu.observability import metrics
 from dianshu.scope import Role, Scope
 from dianshu.tenancy.models import Tenant
 
@@ -109,16 +116,23 @@ async def submit(
     return job, True
 
 
-async def dispatch(db: Database, tenant_id: str, kind: str, job_id: uuid.UUID) -> None:
-    """Send the job's message and record that it was sent."""
+async def dispatch(db: Database, tenant_id: str, kind: str, job_id: uuid.UUID) -> bool:
+    """Send the job's message and record that it was sent. A send the broker refuses (down,
+    restarting, unreachable) leaves the job in the outbox for the sweep and returns False: the job is
+    committed, so the caller's request succeeded; raising here would answer it with an error."""
     if _dispatcher is None:
         log.warning("no job dispatcher configured; job %s stays in the outbox", job_id)
-        return
-    sent = _dispatcher(tenant_id, kind, job_id)
-    if sent is not None:
-        await sent
+        return False
+    try:
+        sent = _dispatcher(tenant_id, kind, job_id)
+        if sent is not None:
+            await sent
+    except Exception as e:
+        log.warning("job %s (%s) stays in the outbox, the sweep sends it: the broker refused it: %r", job_id, kind, e)
+        return False
     async with db.session(Scope.system((tenant_id,))) as s, s.begin():
         await s.execute(update(Job).where(Job.tenant_id == tenant_id, Job.id == job_id).values(enqueued_at=func.now()))
+    return True
 
 
 async def _job_scope(db: Database, job: Job) -> Scope:
@@ -148,7 +162,36 @@ async def execute(db: Database, tenant_id: str, job_id: uuid.UUID, *, step_delay
     if peek is None:
         raise JobRejected(f"job {job_id} does not exist in tenant {tenant_id}")
     if JobStatus(peek.status).final:
+        metrics.JOB_SKIPPED.labels(peek.kind, "final").inc()
         return "already-final"
+    with job_context(job_id, peek.kind, tenant_id):
+        started = time.perf_counter()
+        outcome = "retry"  # unless the attempt returns: it raised, and the queue retries it
+        try:
+            outcome = await _attempt(db, system, peek, step_delay_s)
+            return outcome
+        except JobBusy:
+            outcome = "busy"  # a second delivery while the job runs elsewhere: the queue retries the message
+            raise
+        finally:
+            _observe(peek.kind, outcome, time.perf_counter() - started)
+
+
+def _observe(kind: str, outcome: str, seconds: float) -> None:
+    if outcome in ("already-final", "busy"):
+        metrics.JOB_SKIPPED.labels(kind, "final" if outcome == "already-final" else "busy").inc()
+        return
+    metrics.JOB_SECONDS.labels(kind, outcome).observe(seconds)
+    if outcome == "failed":
+        metrics.JOB_FAILURES.labels(kind).inc()
+    elif outcome == "retry":
+        metrics.JOB_RETRIES.labels(kind).inc()
+    level = logging.INFO if outcome == "succeeded" else logging.WARNING
+    log.log(level, "job %s", outcome, extra={"outcome": outcome, "duration_ms": round(seconds * 1000, 1)})
+
+
+async def _attempt(db: Database, system: Scope, peek: Job, step_delay_s: float) -> str:
+    tenant_id, job_id = peek.tenant_id, peek.id
     kind = get_kind(peek.kind)
     scope = await _job_scope(db, peek)
 
@@ -166,6 +209,14 @@ async def execute(db: Database, tenant_id: str, job_id: uuid.UUID, *, step_delay
             job = (await session.execute(select(Job).where(Job.tenant_id == tenant_id, Job.id == job_id))).scalar_one()
             if JobStatus(job.status).final:
                 return "already-final"
+            if job.attempts >= MAX_ATTEMPTS:
+                # Every attempt so far ended without a word (a failure is recorded, a worker that dies
+                # records nothing): one that kills its worker (memory, a crash) must not loop for ever.
+                raise JobRejected(
+                    f"gave up after {job.attempts} attempts: the worker running this job stopped each time "
+                    "before it finished (killed, out of memory, or cut off from the database)",
+                    attempts=job.attempts,
+                )
             await _mark_running(db, system, tenant_id, job_id)
             ctx = JobContext(
                 db=db,
@@ -191,6 +242,10 @@ async def execute(db: Database, tenant_id: str, job_id: uuid.UUID, *, step_delay
                     message="done",
                 )
             )
+        for callback in ctx.committed:
+            callback()
+        # The follow-ups submitted in the job's transaction are sent now, not at the next sweep.
+        await run_after_commit(session)
         return "succeeded"
     except JobBusy:
         raise
@@ -200,6 +255,7 @@ async def execute(db: Database, tenant_id: str, job_id: uuid.UUID, *, step_delay
     except Exception as e:
         final = await _attempts(db, system, tenant_id, job_id) >= MAX_ATTEMPTS
         await _record_failure(db, system, tenant_id, job_id, f"{type(e).__name__}: {e}", {}, final=final, kind=kind)
+        log.warning("job attempt failed%s: %s: %s", "" if final else ", will retry", type(e).__name__, e)
         if final:
             return "failed"
         raise
@@ -211,14 +267,72 @@ async def _follow_ups(ctx: JobContext, result: dict[str, Any]) -> None:
     """Submit the kinds that follow this job's kind (JobKind.follows), in the job's transaction: they
     are sent when its effect commits, and a retried job submits nothing twice (the key is the job's
     and the parameters'). A hospital-bound job submits none: a follow-up reads its whole tenant."""
-    if not ctx.scope.all_hospitals:
-        return
+    await _submit_followers(
+        ctx.session, ctx.db, ctx.scope, ctx.tenant_id, ctx.kind, ctx.params, result, f"after:{ctx.job_id}"
+    )
+
+
+async def follow_event(
+    session: AsyncSession, scope: Scope, tenant_id: str, event: str, params: dict[str, Any], *, record: str
+) -> int:
+    """A domain change that is not a job (a settlement run published, a policy changed) happened in
+    `session`'s transaction: submit the kinds that follow `event` (JobKind.follows names it) as a
+    finished job's follow-ups are, in the same transaction (the outbox: sent once it commits), keyed
+    by the event and its record (`record`: what changed, e.g. the run's id), so the same change
+    submits nothing twice. Returns how many jobs were created. `session` must come from
+    Database.session (it knows its database, to send after the commit)."""
+    db = session.info.get("db")
+    if db is None:
+        raise RuntimeError(f"{event}: a session from Database.session is needed to submit its follow-ups")
+    return await _submit_followers(session, db, scope, tenant_id, event, params, {}, f"after:{event}:{record}")
+
+
+events.set_follower(follow_event)
+
+
+async def _submit_followers(
+    session: AsyncSession,
+    db: Database,
+    scope: Scope,
+    tenant_id: str,
+    source: str,
+    params: dict[str, Any],
+    result: dict[str, Any],
+    key: str,
+) -> int:
+    if not scope.all_hospitals:
+        return 0
+    seen = _followed(session)
+    created = 0
     for follower in sorted(all_kinds().values(), key=lambda k: k.name):
-        if ctx.kind not in follower.follows or follower.follow is None:
+        if source not in follower.follows or follower.follow is None:
             continue
-        for params in follower.follow(ctx.kind, ctx.params, result):
-            key = f"after:{ctx.job_id}:{params_hash(params)[:16]}"
-            await submit(ctx.session, ctx.db, ctx.scope, ctx.tenant_id, follower.name, params, idempotency_key=key)
+        for p in follower.follow(source, params, result):
+            # Submitted already in this transaction (two runs published together, say): that job is
+            # sent only once the transaction commits, so it reads both changes; one is enough.
+            if (what := (follower.name, tenant_id, params_hash(p))) in seen:
+                continue
+            seen.add(what)
+            _, new = await submit(
+                session, db, scope, tenant_id, follower.name, p, idempotency_key=f"{key}:{params_hash(p)[:16]}"
+            )
+            created += new
+    return created
+
+
+def _followed(session: AsyncSession) -> set[tuple[str, str, str]]:
+    """The follow-ups submitted in `session`'s current transaction (kind, tenant, parameters' hash)."""
+    tx = session.get_transaction()
+    held = session.info.get("followed")
+    if held is None or held[0]() is not tx:
+        held = (weakref.ref(tx) if tx is not None else (lambda: None), set())
+        session.info["followed"] = held
+    return held[1]
+
+
+def worker_id() -> str:
+    """This process as a job row names it: host and pid (a forked worker process has its own pid)."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:120]
 
 
 async def _mark_running(db: Database, scope: Scope, tenant_id: str, job_id: uuid.UUID) -> None:
@@ -229,6 +343,7 @@ async def _mark_running(db: Database, scope: Scope, tenant_id: str, job_id: uuid
             .values(
                 status=JobStatus.running.value,
                 attempts=Job.attempts + 1,
+                worker=worker_id(),
                 started_at=func.now(),
                 heartbeat_at=func.now(),
                 message="running",
@@ -270,10 +385,29 @@ async def _record_failure(
         )
 
 
-async def sweep(db: Database, *, unsent_grace_s: int = 10, stale_after_s: int = 120) -> int:
-    """Re-send jobs that were committed but never sent, and running jobs whose heartbeat is stale
-    (their worker died). Runs as the system role over every registered tenant: an explicit scope,
-    not a bypass. Safe to run anywhere, any time: execution is idempotent."""
+async def outbox_backlog(db: Database) -> tuple[int, float]:
+    """(jobs committed but never sent, the oldest one's age in seconds; 0 when none) over every
+    tenant: what the sweep would re-send, read for the metrics."""
+    async with db.session(None) as s:
+        tenants = [t for (t,) in (await s.execute(select(Tenant.code))).all()]
+    if not tenants:
+        return 0, 0.0
+    age = func.coalesce(func.extract("epoch", func.now() - func.min(Job.created_at)), 0)
+    async with db.session(Scope.system(tenants, actor="metrics")) as s, s.begin():
+        n, oldest = (
+            await s.execute(
+                select(func.count(), age).where(Job.status == JobStatus.queued.value, Job.enqueued_at.is_(None))
+            )
+        ).one()
+    return int(n), float(oldest)
+
+
+async def sweep(db: Database, *, unsent_grace_s: int = 10, stale_after_s: int = 120, resend_after_s: int = 600) -> int:
+    """Re-send jobs that were committed but never sent, jobs sent `resend_after_s` ago that never
+    started (the message was lost on the way: a dropped connection, a broker restarted without its
+    data), and running jobs whose heartbeat is stale (their worker died). Runs as the system role
+    over every registered tenant: an explicit scope, not a bypass. Safe to run anywhere, any time:
+    execution is idempotent (a duplicate message finds the job busy or final)."""
     async with db.session(None) as s:
         tenants = [t for (t,) in (await s.execute(select(Tenant.code))).all()]
     if not tenants:
@@ -285,7 +419,13 @@ async def sweep(db: Database, *, unsent_grace_s: int = 10, stale_after_s: int = 
                 select(Job.tenant_id, Job.kind, Job.id).where(
                     or_(
                         (Job.status == JobStatus.queued.value)
-                        & or_(Job.enqueued_at.is_(None), Job.heartbeat_at < now - timedelta(seconds=stale_after_s))
+                        & or_(
+                            Job.enqueued_at.is_(None),
+                            # Re-sent by a sweep (or retried after a failure) that long ago.
+                            Job.heartbeat_at < now - timedelta(seconds=stale_after_s),
+                            # Sent by its submitter, never started: long enough for a queue's backlog.
+                            Job.heartbeat_at.is_(None) & (Job.enqueued_at < now - timedelta(seconds=resend_after_s)),
+                        )
                         & (Job.created_at < now - timedelta(seconds=unsent_grace_s)),
                         (Job.status == JobStatus.running.value)
                         & (Job.heartbeat_at < now - timedelta(seconds=stale_after_s)),

@@ -189,3 +189,177 @@ def column(key: str, kind: Kind = Kind.text, places: int | None = None, msgid: s
     """A table column labelled from the catalogue (`col.<key>` unless `msgid` names another)."""
     zh, en = MESSAGES[msgid or f"col.{key}"]
     return Column(key, zh, en, kind, places)
+
+
+# The portal's page texts, gettext-style: the Chinese a template writes (`_("…")`) is the message id,
+# the English beside it (placeholders are str.format fields). tests/portal/test_portal_lang.py finds
+# every `_("…")` of the templates here, and no Chinese left outside one.
+PAGES: dict[str, str] = {
+    "点数 DRG 点数法付费平台": "Dianshu DRG point-method payment",
+    "点数": "Dianshu",
+    "DRG 点数法付费平台": "DRG point-method payment",
+    "首页": "Home",
+    "预算与点值": "Budget and point value",
+    "结算批次": "Settlement runs",
+    "考核排名": "Evaluation ranking",
+    "DRG 盈亏": "DRG profit and loss",
+    "运行中的任务": "Running jobs",
+    "拒收行": "Refused rows",
+    "结算单": "Statements",
+    "退出登录": "Sign out",
+    "数据来自本平台的 GraphQL 接口，按您的角色与权限范围显示。金额单位：元。": (
+        "Figures from this platform's GraphQL API, shown for your role and scope. Amounts in yuan."
+    ),
+    "预算与点值 ·": "Budget and point value ·",
+    "{year} 年度": "year {year}",
+    "年度预算（最新版本）": "Budget of the year (latest version)",
+    "险种": "Ledger",
+    "版本": "Version",
+    "上年支出": "Last year's spending",
+    "增长率": "Growth rate",
+    "预算总额": "Budget total",
+    "调节金": "Reserve",
+    "点数法预算": "Points budget",
+    "本年度尚无预算。": "No budget for this year yet.",
+    "点值（按月）": "Point value (by month)",
+    "月份": "Month",
+    "类型": "Kind",
+    "状态": "Status",
+    "总点数": "Total points",
+    "预结算点值": "Provisional point value",
+    "点值": "Point value",
+    "全年": "whole year",
+    "{month} 月": "month {month}",
+    "本年度尚无结算。": "No settlement for this year yet.",
+    "您好，{name}": "Hello, {name}",
+    "角色": "Role",
+    "单位": "Organisation",
+    "医院": "Hospital",
+    "年度": "Year",
+    "可查看的内容（{year} 年度）": "What you can see (year {year})",
+    "各险种年度预算、月度预结算点值与年度清算点值": (
+        "Each ledger's budget, the monthly provisional point values and the annual point value"
+    ),
+    "月度预结算、年度清算及其状态": "Monthly pre-settlements, annual clearings and their status",
+    "所辖医院按考核得分排名": "Your hospitals ranked by evaluation score",
+    "本院按病组的预计支付、成本与盈亏，可下载 Excel": (
+        "Your hospital's expected payment, cost and profit or loss by DRG; Excel download"
+    ),
+    "医院按病组的预计支付、成本与盈亏，可下载 Excel": (
+        "Hospitals' expected payment, cost and profit or loss by DRG; Excel download"
+    ),
+    "导入、分组、结算等后台任务的进度": "Progress of background jobs: ingest, grouping, settlement and more",
+    "病例导入中被拒收的行，可下载": "Rows refused by case ingest, to download",
+    "本院的结算单，可打印": "Your hospital's statements, to print",
+    "各医院的结算单，可打印": "Each hospital's statements, to print",
+    "运行中": "Running",
+    "排队中": "Queued",
+    "任务": "Job",
+    "进度": "Progress",
+    "说明": "Message",
+    "提交人": "Submitted by",
+    "开始时间": "Started",
+    "无。": "None.",
+    "统筹区": "Region",
+    "查看": "Show",
+    "DRG 盈亏 ·": "DRG profit and loss ·",
+    "{region}全部医院": "all hospitals of {region}",
+    "全部医院": "All hospitals",
+    "下载 Excel（按病组）": "Download Excel (by DRG)",
+    "病例数": "Cases",
+    "预计支付": "Expected payment",
+    "成本（计价病例）": "Cost (priced cases)",
+    "盈亏": "Profit or loss",
+    "按病组": "By DRG",
+    "成本": "Cost",
+    "仅显示前 100 个病组，完整数据请下载 Excel。": "Only the first 100 DRGs are shown; download the Excel for all.",
+    "本年度尚无运营分析数据。": "No analytics for this year yet.",
+    "无法显示": "Cannot be shown",
+    "返回首页": "Back to home",
+    "考核排名 ·": "Evaluation ranking ·",
+    "名次": "Rank",
+    "级别": "Level",
+    "考核得分": "Evaluation score",
+    "档次": "Band",
+    "奖惩系数": "Reward/penalty coefficient",
+    "医院用户只看到本院的得分与档次，不显示名次。": "A hospital user sees its own score and band, without the rank.",
+    "本年度尚无已发布的考核结果。": "No published evaluation for this year yet.",
+    "病例导入时未通过校验的行；下载后按行号和原因更正，再重新导入。": (
+        "Rows that failed validation on case ingest: download, correct them by row number and reason, and ingest again."
+    ),
+    "导入时间": "Ingested",
+    "总行数": "Rows",
+    "接收": "Accepted",
+    "拒收": "Refused",
+    "下载": "Download",
+    "拒收行 CSV": "Refused rows CSV",
+    "没有拒收行。": "No refused rows.",
+    "结算批次 ·": "Settlement runs ·",
+    "全市结算报告（{year} 年度，可打印）": "City settlement report (year {year}, to print)",
+    "医院数": "Hospitals",
+    "本期拨付": "Payment",
+    "生成时间": "Generated",
+    "发布时间": "Published",
+    "本年度尚无结算批次。": "No settlement runs for this year yet.",
+    "登录": "Sign in",
+    "市医保局、统筹区和定点医院的用户登录后，可查看本单位权限范围内的预算、点值、结算、考核、盈亏和结算单。": (
+        "Users of the city bureau, its regions and its hospitals sign in to see the budgets, point values, "
+        "settlements, evaluations, profit and loss and statements within their scope."
+    ),
+    "通过统一身份认证登录": "Sign in with single sign-on",
+    "访问令牌（开发环境：": "Access token (development:",
+    "写入": "writes",
+    "用令牌登录": "Sign in with the token",
+    "未配置统一身份认证（DIANSHU_OIDC_ISSUER 等），生产环境无法登录门户。": (
+        "No single sign-on is configured (DIANSHU_OIDC_ISSUER and the rest): nobody can sign in in production."
+    ),
+    "结算单 ·": "Statements ·",
+    "第 {version} 版": "version {version}",
+    "应付": "Due",
+    "打印": "Print",
+    "仅显示前 100 家医院。": "Only the first 100 hospitals are shown.",
+    "无结算单。": "No statements.",
+    # The portal's own messages (dianshu_graphql.portal.pages: refusals and sign-in failures)
+    "接口拒绝了本页的查询": "The API refused this page's query",
+    "年度 {year} 不是 2000 到 2100 之间的年份": "Year {year} is not a year from 2000 to 2100",
+    "无权查看 {tenant} 的数据，或该统筹区不存在": "You may not see {tenant}'s data, or there is no such region",
+    "您的账号没有可查看的统筹区": "Your account sees no region",
+    "门户未配置会话密钥（DIANSHU_PORTAL_SESSION_SECRET），无法登录": (
+        "The portal has no session secret (DIANSHU_PORTAL_SESSION_SECRET): nobody can sign in"
+    ),
+    "会话已失效或请求来源不明（CSRF 校验未通过），请返回首页重新操作": (
+        "The session has expired or the request's origin is unknown (CSRF check failed): go back home and try again"
+    ),
+    "生产环境请通过统一身份认证登录，不接受粘贴令牌": (
+        "In production sign in with single sign-on; a pasted token is not accepted"
+    ),
+    "请粘贴访问令牌（Bearer token）": "Paste an access token (Bearer token)",
+    "登录失败：令牌无效、已过期或权限不符（{why}）": (
+        "Sign-in failed: the token is invalid, expired or not entitled ({why})"
+    ),
+    "登录失败：门户供市、统筹区和医院用户使用（此令牌的角色为 {role}）": (
+        "Sign-in failed: the portal is for city, region and hospital users (this token's role is {role})"
+    ),
+    "未配置统一身份认证（DIANSHU_OIDC_ISSUER 等）": (
+        "No single sign-on is configured (DIANSHU_OIDC_ISSUER and the rest)"
+    ),
+    "登录失败：{why}": "Sign-in failed: {why}",
+    "未配置统一身份认证": "No single sign-on is configured",
+    "登录失败：登录请求已失效或来源不明（state 不符），请重新登录": (
+        "Sign-in failed: the sign-in request has expired or its origin is unknown (state mismatch); sign in again"
+    ),
+    "登录失败：统一身份认证服务拒绝（{why}）": "Sign-in failed: the single sign-on service refused ({why})",
+    "登录失败：回调缺少授权码": "Sign-in failed: the callback has no authorisation code",
+    "医院用户只能查看本院的盈亏": "A hospital user sees its own hospital's profit and loss only",
+    "{tenant} 没有医院 {hospital}，或您无权查看": "{tenant} has no hospital {hospital}, or you may not see it",
+    "没有这个下载：/{path}": "No such download: /{path}",
+    "（": " (",
+    "）": ")",
+    "、": ", ",
+}
+
+
+def page_text(zh: str, lang: Lang, **fields: object) -> str:
+    """A portal page's text in `lang` (its Chinese is its id)."""
+    s = zh if lang is Lang.zh else PAGES[zh]
+    return s.format(**fields) if fields else s

@@ -144,7 +144,7 @@ class CaseViolation(Base):
 
 class PointsRun(Base):
     """One computation of a region's case points for a year up to a month, with its inputs. Never
-    changed: a re-run is a new version."""
+    changed (a re-run is a new version), except `pruned_at` when its case points are dropped."""
 
     __tablename__ = "points_run"
     __table_args__ = (UniqueConstraint("tenant_id", "year", "through_month", "version"),)
@@ -161,17 +161,26 @@ class PointsRun(Base):
     job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # When `dianshu db prune-runs` deleted its case points (superseded: settlement/runs/prune.py);
+    # its summary and its hospitals' monthly totals (points_month) stay.
+    pruned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CasePoint(Base):
-    """A case's points in one points run: type, reason, add-on and deduction."""
+    """A case's points in one points run: type, reason, add-on and deduction. Partitioned by the
+    run's year (db/partitions.py, migration 0020); `year` is last in the key so that lookups by
+    (tenant, run, case) keep their index prefix."""
 
     __tablename__ = "case_point"
-    __table_args__ = (Index("ix_case_point_hospital", "tenant_id", "run_id", "hospital_id"),)
+    __table_args__ = (
+        Index("ix_case_point_hospital", "tenant_id", "run_id", "hospital_id"),
+        {"postgresql_partition_by": "LIST (year)"},
+    )
 
     tenant_id: Mapped[str] = mapped_column(String(12), primary_key=True)
     run_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     case_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # the points run's year
     hospital_id: Mapped[str] = mapped_column(String(20))
     list_id: Mapped[str] = mapped_column(String(50))
     ledger: Mapped[str] = mapped_column(String(10))

@@ -22,6 +22,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.cases.current import current_cases
+from dianshu.cases.pseudonym import pseudonym
+from dianshu.config import get_settings
 from dianshu.db.session import Database, scoped_session
 from dianshu.jobs.errors import JobRejected
 from dianshu.scope import Scope
@@ -188,8 +190,10 @@ async def last_stay(
     """The patient's last discharge before the draft's admission, at `hospital` (None: in the region),
     as the caller may see it (row-level security under `scope`: a hospital sees its own cases only)."""
     d = case.draft
+    # Stays hold the patient's keyed hash (cases/pseudonym.py): the draft's id is hashed to match.
+    patient = pseudonym(d.patient_id, get_settings().psn_key_bytes())
     row = await db.read_one(
-        scope, LAST_STAY_SQL, ty.scheme_version_id, ty.tenant, d.patient_id, d.admission_time, hospital, d.list_id
+        scope, LAST_STAY_SQL, ty.scheme_version_id, ty.tenant, patient, d.admission_time, hospital, d.list_id
     )
     if row is None:
         return None

@@ -17,7 +17,9 @@ from dianshu.config import get_settings
 from dianshu.db.session import Database
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.service import execute, set_dispatcher, sweep
-from dianshu_workers.broker import JOBS_QUEUE
+from dianshu.observability import tracing
+from dianshu.observability.metrics import set_queue_depths
+from dianshu_workers.broker import JOBS_QUEUE, queue_depths
 from dianshu_workers.runtime import database
 
 log = logging.getLogger(__name__)
@@ -38,15 +40,16 @@ class WorkerStopping(Exception):
 def job_actor(kind: str, *, time_limit_s: int, max_retries: int = 3) -> dramatiq.Actor:
     """Declare the actor for a job kind with an explicit time limit and retry count."""
 
-    async def run(tenant_id: str, job_id: str) -> None:
+    async def run(tenant_id: str, job_id: str, trace: dict[str, str] | None = None) -> None:
+        # `trace`: the submitter's trace context (send_job). It travels in the message's kwargs, not
+        # its options: Dramatiq's AsyncIO runs this on its event loop's thread, where the message
+        # being processed (CurrentMessage) is out of reach.
         if STOPPING.is_set():
             raise WorkerStopping(f"job {job_id} ({kind}) not started: this worker is shutting down")
         settings = get_settings()
-        outcome = await execute(
-            database(), tenant_id, uuid.UUID(job_id), step_delay_s=settings.job_step_delay_ms / 1000
-        )
-        # The outcome lives on the job row; the message result is not kept.
-        log.info("job %s (%s, %s): %s", job_id, kind, tenant_id, outcome)
+        with tracing.job_span(kind, tenant_id, job_id, trace):
+            # The outcome lives on the job row (and execute logs it); the message result is not kept.
+            await execute(database(), tenant_id, uuid.UUID(job_id), step_delay_s=settings.job_step_delay_ms / 1000)
 
     run.__name__ = kind.replace(".", "_")
     act = dramatiq.actor(
@@ -68,10 +71,15 @@ def send_job(tenant_id: str, kind: str, job_id: uuid.UUID) -> None:
         actor = ACTORS[kind]
     except KeyError:
         raise KeyError(f"no actor for job kind {kind!r}") from None
-    actor.send(tenant_id, str(job_id))
+    carrier = tracing.carrier()  # {} unless tracing is on
+    if carrier:
+        actor.send_with_options(args=(tenant_id, str(job_id)), kwargs={"trace": carrier})
+    else:
+        actor.send(tenant_id, str(job_id))
 
 
 set_dispatcher(send_job)
+set_queue_depths(queue_depths)
 
 
 class SweeperMiddleware(Middleware):
@@ -106,7 +114,14 @@ class SweeperMiddleware(Middleware):
         try:
             while not self._stop.is_set():
                 try:
-                    n = loop.run_until_complete(sweep(db, stale_after_s=settings.job_stale_after_s))
+                    n = loop.run_until_complete(
+                        sweep(
+                            db,
+                            unsent_grace_s=settings.job_unsent_grace_s,
+                            stale_after_s=settings.job_stale_after_s,
+                            resend_after_s=settings.job_resend_after_s,
+                        )
+                    )
                     if n:
                         log.info("sweeper re-sent %d jobs", n)
                 except Exception:

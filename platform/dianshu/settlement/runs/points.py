@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
 from dianshu.db.copy import copy_text, stage
+from dianshu.db.partitions import ensure_year_partition
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.kinds import job_kind
@@ -45,6 +46,10 @@ POINT_COLUMNS = tuple(n for n, _ in POINT_STAGE)
 async def compute_points(ctx: JobContext, year: int, through_month: int) -> PointsRun:
     """Compute and store a points run (a new version) for the tenant's year up to `through_month`."""
     s = ctx.session
+    # The year's partition of case_point, in a short transaction of its own before this one touches
+    # case_point: creating it (once a year) locks the parent, which must not last the whole run.
+    async with ctx.db.session(ctx.scope) as ps, ps.begin():
+        await ensure_year_partition(ps, "case_point", year)
     await ctx.progress(0, None, "reading cases")
     inp = await load_points_inputs(s, ctx.tenant_id, year, through_month)
     total = len(inp.cases)
@@ -121,10 +126,10 @@ async def compute_points(ctx: JobContext, year: int, through_month: int) -> Poin
     cols = ", ".join(POINT_COLUMNS)
     await s.execute(
         text(
-            f"insert into case_point (tenant_id, run_id, {cols}) "
-            f"select cast(:t as varchar), cast(:r as uuid), {cols} from points_stage"
+            f"insert into case_point (tenant_id, run_id, year, {cols}) "
+            f"select cast(:t as varchar), cast(:r as uuid), cast(:y as smallint), {cols} from points_stage"
         ),
-        {"t": ctx.tenant_id, "r": run.id},
+        {"t": ctx.tenant_id, "r": run.id, "y": year},
     )
     await s.execute(
         text("""

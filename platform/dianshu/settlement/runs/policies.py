@@ -1,7 +1,9 @@
 """Setting and reading policy parameters: defaults from SPEC, then the city's, then the region's.
 
 Each change is checked (an unknown name or a bad value is refused with its field), stored as a new
-version with its reason, and audited; setting the same parameters again adds nothing (safe to retry)."""
+version with its reason, and audited; setting the same parameters again adds nothing (safe to retry).
+A new version announces POLICY_CHANGED (jobs.events): the jobs that follow it (the analytics refresh
+of the year) are submitted in the same transaction."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
 from dianshu.errors import Refused
+from dianshu.jobs.events import occurred
 from dianshu.scope import Scope
 from dianshu.settlement.arithmetic.policy import Policy
+from dianshu.settlement.events import POLICY_CHANGED
 from dianshu.settlement.models import PolicyDefault, PolicyVersion
 from dianshu.strict import Invalid
 
@@ -153,11 +157,14 @@ async def _new_version(
         session,
         scope,
         audit_tenant,
-        "policy.changed",
+        POLICY_CHANGED,
         f"{model.__tablename__}:{year}/{ledger}",
         version=row.version,
         parameters=parameters,
         previous=latest.parameters if latest else None,
         reason=reason.strip()[:1000],
     )
+    # audit_tenant: the city for its defaults (a follow-up covers its regions), else the region.
+    record = f"{model.__tablename__}:{audit_tenant}:{year}/{ledger}:v{row.version}"
+    await occurred(session, scope, audit_tenant, POLICY_CHANGED, {"year": year, "ledger": ledger}, record=record)
     return row

@@ -1,6 +1,7 @@
 """Publishing a settlement run: a draft becomes final (frozen by a database trigger), and the months it
 settles are closed: their cases can no longer be recalled (recall_case here is the cases' recall with
-that check)."""
+that check). Publishing announces PUBLISHED (jobs.events): the jobs that follow it (the analytics
+refresh of a cleared year) are submitted in the same transaction."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from dianshu.audit import service as audit
 from dianshu.cases import service as cases
 from dianshu.cases.models import CaseRecord
 from dianshu.errors import Refused
+from dianshu.jobs.events import occurred
 from dianshu.scope import Scope
-from dianshu.settlement.models import SettlementRun
+from dianshu.settlement.events import PUBLISHED
+from dianshu.settlement.models import PointsRun, SettlementRun
 
 
 class RunRefused(Refused):
@@ -35,6 +38,19 @@ async def publish_run(session: AsyncSession, scope: Scope, tenant: str, run_id: 
         raise RunRefused(f"run {run_id}", "run", f"no settlement run {run_id} in {tenant}", kind="not_found")
     if run.status == "published":
         return run
+    # Read after the lock above: a prune locks this run too before it deletes (runs/prune.py).
+    pruned_at = (
+        await session.execute(
+            select(PointsRun.pruned_at).where(PointsRun.tenant_id == tenant, PointsRun.id == run.points_run_id)
+        )
+    ).scalar_one()
+    if pruned_at is not None:
+        raise RunRefused(
+            f"run {run_id}",
+            "run",
+            f"its points run {run.points_run_id} was superseded and its case points pruned: settle again",
+            kind="state",
+        )
     newest = (
         await session.execute(
             select(func.max(SettlementRun.version)).where(
@@ -78,8 +94,10 @@ async def publish_run(session: AsyncSession, scope: Scope, tenant: str, run_id: 
         .values(status="published", published_by=scope.actor, published_at=func.now())
     )
     await audit.record(
-        session, scope, tenant, "settlement.published", f"settlement_run:{run_id}", kind=run.kind, version=run.version
+        session, scope, tenant, PUBLISHED, f"settlement_run:{run_id}", kind=run.kind, version=run.version
     )
+    event = {"kind": run.kind, "year": run.year, "month": run.month, "ledger": run.ledger}
+    await occurred(session, scope, tenant, PUBLISHED, event, record=str(run_id))
     await session.refresh(run)
     return run
 

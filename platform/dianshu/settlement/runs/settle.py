@@ -133,6 +133,7 @@ async def given_points_run(session: AsyncSession, tenant: str, p: dict[str, Any]
     ).scalar_one_or_none()
     if points_run is None:
         raise JobRejected(f"points_run: no points run {pr_id} in {tenant}", field="points_run")
+    _refuse_pruned(pr_id, points_run.pruned_at)
     if (points_run.year, points_run.through_month) != (year, month):
         raise JobRejected(
             f"points_run: it covers {points_run.year} through month {points_run.through_month}, "
@@ -140,6 +141,15 @@ async def given_points_run(session: AsyncSession, tenant: str, p: dict[str, Any]
             field="points_run",
         )
     return points_run
+
+
+def _refuse_pruned(run_id: uuid.UUID, pruned_at: Any) -> None:
+    if pruned_at is not None:
+        raise JobRejected(
+            f"points_run: {run_id} was superseded and its case points pruned on {pruned_at:%Y-%m-%d}; "
+            "settle from the year's latest run or a new one",
+            field="points_run",
+        )
 
 
 async def check_settle(session: AsyncSession, tenant: str, p: dict[str, Any]) -> None:
@@ -218,6 +228,16 @@ async def _new_run(
     )
     s.add(run)
     await s.flush()
+    # Read again now that the foreign key check holds the points run (FOR KEY SHARE): a prune locks
+    # it FOR UPDATE, so either it committed before (and is seen here: no draft of a pruned run is
+    # made) or it waits for this commit; a draft does not keep its run from being pruned, but then
+    # it can no longer be published (runs/publish.py, runs/prune.py).
+    pruned_at = (
+        await s.execute(
+            select(PointsRun.pruned_at).where(PointsRun.tenant_id == ctx.tenant_id, PointsRun.id == points_run.id)
+        )
+    ).scalar_one()
+    _refuse_pruned(points_run.id, pruned_at)
     await audit.record(
         s, ctx.scope, ctx.tenant_id, f"settlement.{kind}", f"settlement_run:{run.id}", ledger=ledger, **figures
     )

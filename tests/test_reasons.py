@@ -1,0 +1,479 @@
+"""The refusal reasons' catalogue (dianshu.reports.reasons): complete in both languages, every
+reason the source writes has an entry (extracted as xgettext would), and reasons, messages and
+Accept-Language headers come out as hand-written here."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+import re
+import string
+from collections.abc import Iterator
+
+import pytest
+
+from dianshu.reports.reasons import REASONS, SHAPES, code, lang_of, localize, localize_message, negotiate, parse
+from dianshu.tabular.write import Lang
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SOURCES = (
+    "platform/dianshu",
+    "tenants/dianshu_tenants",
+    "graphql/dianshu_graphql",
+    "workers/dianshu_workers",
+    "cli/dianshu_cli",
+)
+# A refusal's class (dianshu.errors.Refused and its subclasses, the readers' row and file errors).
+REFUSAL = re.compile(r"(Refused|SettlementInputError|_RowError|LayoutError)$")
+# What a refusal names as its kind, not its reason (Refused(..., kind="state") spelled positionally).
+NOT_REASONS = {"", "not_found", "state", "invalid"}
+
+
+def _name(fn: ast.expr) -> str:
+    return fn.id if isinstance(fn, ast.Name) else fn.attr if isinstance(fn, ast.Attribute) else ""
+
+
+def _reason_args(call: ast.Call) -> list[ast.expr]:
+    """The reason argument(s) of a refusal, a FieldError (field, reason) or (record, field, reason),
+    the API's `invalid(record, field, reason)`, a reader's error (reason first)."""
+    name, args = _name(call.func), call.args
+    out: list[ast.expr] = []
+    if name == "FieldError" and len(args) >= 2:
+        out.append(args[2] if len(args) >= 3 else args[1])
+    elif name == "invalid" and len(args) >= 3:
+        out.append(args[2])
+    elif name in ("_RowError", "LayoutError") and args:
+        out.append(args[0])
+    elif name in ("EncodingRefused", "DownloadRefused") and len(args) >= 2:
+        out.append(args[1])
+    elif name == "_problem" and len(args) >= 3:
+        out.append(args[2])
+    elif REFUSAL.search(name) and len(args) >= 3:
+        out.append(args[2])
+    elif not (REFUSAL.search(name) or name in ("FieldError", "invalid", "_problem")):
+        return []
+    for kw in call.keywords:
+        if kw.arg == "reason":
+            out.append(kw.value)
+        if kw.arg == "more" and isinstance(kw.value, ast.List | ast.Tuple):
+            out += [e.elts[1] for e in kw.value.elts if isinstance(e, ast.Tuple) and len(e.elts) == 2]
+    return out
+
+
+def _template(node: ast.Constant | ast.JoinedStr) -> str:
+    """A string or f-string as a catalogue template with every placeholder written `{}`."""
+    if isinstance(node, ast.Constant):
+        return str(node.value).replace("{", "{{").replace("}", "}}")
+    return "".join(
+        str(v.value).replace("{", "{{").replace("}", "}}") if isinstance(v, ast.Constant) else "{}" for v in node.values
+    )
+
+
+class _Extractor:
+    def __init__(self, tree: ast.Module) -> None:
+        # Names assigned in each function, for a reason passed as a variable (`why = f"..."`).
+        self.assigned: dict[int, dict[str, list[ast.expr]]] = {}
+        for f in ast.walk(tree):
+            if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef):
+                names: dict[str, list[ast.expr]] = {}
+                for n in ast.walk(f):
+                    if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+                        names.setdefault(n.targets[0].id, []).append(n.value)
+                    elif isinstance(n, ast.NamedExpr):
+                        names.setdefault(n.target.id, []).append(n.value)
+                for n in ast.walk(f):
+                    self.assigned.setdefault(id(n), names)
+
+    def templates(self, node: ast.expr, seen: frozenset[str] = frozenset()) -> list[str]:
+        if isinstance(node, ast.IfExp):
+            return self.templates(node.body, seen) + self.templates(node.orelse, seen)
+        if isinstance(node, ast.BoolOp):
+            return [t for v in node.values for t in self.templates(v, seen)]
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = self.templates(node.left, seen), self.templates(node.right, seen)
+            return [a + b for a in left for b in right] if left and right else left + right
+        if (isinstance(node, ast.Constant) and isinstance(node.value, str)) or isinstance(node, ast.JoinedStr):
+            return [_template(node)]
+        if isinstance(node, ast.Name) and node.id not in seen:
+            values = self.assigned.get(id(node), {}).get(node.id, [])
+            return [t for v in values for t in self.templates(v, seen | {node.id})]
+        return []
+
+
+def source_reasons() -> Iterator[tuple[str, int, str]]:
+    """(file, line, template) of every reason written in the source."""
+    for root in SOURCES:
+        for path in sorted((ROOT / root).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            ex = _Extractor(tree)
+            nodes: list[ast.expr] = []
+            for n in ast.walk(tree):
+                if isinstance(n, ast.Call):
+                    nodes += _reason_args(n)
+                if isinstance(n, ast.FunctionDef) and n.name.endswith(("_reason", "refusal")):
+                    nodes += [r.value for r in ast.walk(n) if isinstance(r, ast.Return) and r.value is not None]
+            for node in nodes:
+                for template in ex.templates(node):
+                    if template not in NOT_REASONS and not re.fullmatch(r"\{\}", template):
+                        yield str(path.relative_to(ROOT)), node.lineno, template
+
+
+def _normal(template: str) -> str:
+    return "".join(
+        lit.replace("{", "{{").replace("}", "}}") + ("{}" if name is not None else "")
+        for lit, name, _, _ in string.Formatter().parse(template)
+    )
+
+
+def test_every_entry_has_both_languages_with_the_same_placeholders() -> None:
+    assert len(REASONS) > 200
+    for key, (zh, en) in REASONS.items():
+        assert re.fullmatch(r"[a-z0-9_]+", key), key
+        assert zh.strip() and en.strip(), key
+        assert re.search(r"[\u4e00-\u9fff]", zh), f"{key}: the Chinese is not Chinese: {zh!r}"
+
+        def fields(s: str) -> list[str]:
+            return sorted(n for _, n, _, _ in string.Formatter().parse(s) if n is not None)
+
+        assert fields(zh) == fields(en), key
+    ens = [_normal(en) for _, en in REASONS.values()]
+    assert len(ens) == len(set(ens)), "two codes for one English template"
+
+
+def test_every_reason_in_the_source_has_an_entry() -> None:
+    """A reason added in English only fails here: add its code with zh and en to REASONS."""
+    known = {_normal(en) for _, en in REASONS.values()}
+    found = list(source_reasons())
+    assert len(found) > 250  # the extractor still sees the refusals
+    missing = sorted({f"{file}:{line}: {t!r}" for file, line, t in found if _normal(t) not in known})
+    assert not missing, "reasons without a catalogue entry:\n" + "\n".join(missing)
+
+
+# Sample parameters: a word, words with spaces, numbers, a quoted string, a list, a date, a
+# "field: reason"-like text; a placeholder of a known shape takes values of that shape.
+SAMPLES = ("x", "an amount in yuan", "42", "'abc'", "12.5", "1, 2", "2025-01-01", "-3", "a: b", "V01.000")
+SHAPE_SAMPLES = {
+    "sign": ("≥", "<", ">", "≤"),
+    "diagnosis": ("principal diagnosis", "diagnosis 2", "diagnosis 31"),
+    "path_kind": ("file", "dir", "path"),
+    "given": ("'x'", "'two words'", '"it\'s"', "''"),
+}
+
+
+def test_every_template_filled_in_is_read_back_as_itself():
+    """No template shadows another: each, filled in with sample values (rotated, so that the
+    placeholders of one template differ), parses back to its own code."""
+    assert set(SHAPE_SAMPLES) == set(SHAPES)
+    wrong = []
+    for key, (_, en) in REASONS.items():
+        names = list(dict.fromkeys(n for _, n, _, _ in string.Formatter().parse(en) if n))
+        for k in range(len(SAMPLES)):
+            values = {
+                n: SHAPE_SAMPLES[n][k % len(SHAPE_SAMPLES[n])] if n in SHAPES else SAMPLES[(k + i) % len(SAMPLES)]
+                for i, n in enumerate(names)
+            }
+            reason = en.format(**values)
+            found = parse(reason)
+            if found is None or found.code != key:
+                wrong.append(f"{key}: {reason!r} -> {found and found.code}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_phrase_with_spaces_is_not_read_as_a_bound():
+    # cases/validation.py's yuan amount and strict.py's bound (≥ 0) are two templates.
+    assert code("must be an amount in yuan (got 'abc')") == "must"
+    assert localize("must be an amount in yuan (got 'abc')", Lang.zh).endswith("（实际为 'abc'）")
+    assert code("must be ≥ 0 (got -1)") == "must_3"
+    assert localize("must be ≥ 0 (got -1)", Lang.zh) == "应 ≥ 0（实际为 -1）"
+
+
+def _raised(step) -> str:
+    from dianshu.errors import Refused
+
+    with pytest.raises(Refused) as e:
+        step()
+    return e.value.reason
+
+
+def test_label_like_parameters_are_said_in_chinese():
+    """The settlement list's amounts, hours and diagnoses, the review workflow's roles, steps and
+    states, the training ranges: Chinese through and through (only codes and values stay)."""
+    from decimal import Decimal
+
+    from dianshu.reviews.workflow import next_state
+    from dianshu.training.service import decimal_of
+
+    cases = {
+        # cases/validation.py (the reasons as it writes them)
+        "must be an amount in yuan (got 'abc')": "应为以元计的金额（实际为 'abc'）",
+        "must be a number of hours (got 'x1')": "应为小时数（实际为 'x1'）",
+        "must be a non-negative amount (got -5)": "应为非负金额（实际为 -5）",
+        "must be a non-negative number of hours (got -1.5)": "应为非负小时数（实际为 -1.5）",
+        "must be less than 100,000,000 yuan (got 123456789012)": "应小于 100,000,000 元（实际为 123456789012）",
+        "must be less than 10,000 hours (got 99999)": "应小于 10,000 小时（实际为 99999）",
+        "principal diagnosis is empty": "主要诊断为空",
+        "diagnosis 3 is empty": "第 3 个诊断为空",
+        "diagnosis 12 X99.999 is not a 医保版 ICD-10 v2.0 code": "第 12 个诊断 X99.999 不是医保版 ICD-10 v2.0 编码",
+        # reviews/workflow.py, raised by the rules themselves
+        _raised(lambda: next_state("decide", "in_review", "hospital_user", "r")): "医院用户不能裁定特病单议申请",
+        _raised(lambda: next_state("appeal", "submitted", "hospital_user", "r")): (
+            "不能申诉状态为已提交的申请（仅限已裁定）"
+        ),
+        _raised(lambda: next_state("assign", "decided", "region_admin", "r")): (
+            "不能分配状态为已裁定的申请（仅限已预审、已申诉）"
+        ),
+        "the review is in_review, not in review": "该申请状态为评审中，不在评审中",
+        # training/service.py
+        _raised(lambda: decimal_of("6", "r", "s", 1, Decimal(0), Decimal(5), zero=True)): (
+            "应在 0（含）至 5 之间（实际为 6）"
+        ),
+        _raised(lambda: decimal_of("0", "r", "h", 1, Decimal(0), Decimal(24), zero=False)): (
+            "应在 0（不含）至 24 之间（实际为 0）"
+        ),
+    }  # fmt: skip
+    for en, zh in cases.items():
+        assert localize(en, Lang.zh) == zh, en
+        assert localize(en, Lang.en) == en
+        # No English word is left: only the values, the codes and the coding's name.
+        rest = re.sub(r"'[^']*'|[A-Z]\d\d\.\d+|ICD-10 v2\.0", "", zh)
+        assert not re.search(r"[A-Za-z]", rest), zh
+    # A value the vocabulary does not list stays as written, and only where its placeholder is a label.
+    assert localize("a robot cannot decide a review", Lang.zh) == "robot不能裁定特病单议申请"
+    assert localize("must be one of submitted, final (got x)", Lang.zh) == "应为 submitted, final 之一（实际为 x）"
+    # Validators' wordings of "must be … (got …)" have their own entries (strict.py, workstation/draft.py).
+    assert localize("must be 1 (male) or 2 (female) (got 5)", Lang.zh) == "应为 1（男）或 2（女）（实际为 5）"
+    assert localize("must be below 1,000,000,000,000 in size (got 1E+20)", Lang.zh) == (
+        "绝对值应小于 1,000,000,000,000（实际为 1E+20）"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        ("en-US,en;q=0.9", Lang.en),
+        ("fr", Lang.zh),
+        ("zh-CN", Lang.zh),
+        ("fr-FR, en;q=0.5", Lang.en),
+        ("zh-CN;q=0.4, en-GB;q=0.8", Lang.en),
+        ("en;q=0, zh;q=0.1", Lang.zh),
+        ("zh-Hans-CN,zh;q=0.9,en;q=0.8", Lang.zh),
+        ("", Lang.zh),
+        (None, Lang.zh),
+    ],
+)
+def test_accept_language_negotiation(header, lang):
+    assert negotiate(header) is lang
+
+
+def test_settings_name_a_language_by_its_language_part():
+    assert [lang_of(v) for v in ("zh_CN.UTF-8", "en_US.UTF-8", "en", "C.UTF-8", None)] == [
+        Lang.zh, Lang.en, Lang.en, Lang.zh, Lang.zh,
+    ]  # fmt: skip
+
+
+def test_an_ingest_row_refusal_in_both_languages():
+    # cases.validation: the gend of a row (an allowed-values check) and a nested principal-diagnosis reason.
+    assert code("must be one of 1, 2 (got 9)") == "must_one"
+    assert localize("must be one of 1, 2 (got 9)", Lang.zh) == "应为 1, 2 之一（实际为 9）"
+    assert localize("must be one of 1, 2 (got 9)", Lang.en) == "must be one of 1, 2 (got 9)"
+    nested = "principal diagnosis V01.000: an external cause (V01-Y98) cannot be the principal diagnosis"
+    assert localize(nested, Lang.zh) == "主要诊断 V01.000：损伤中毒的外部原因（V01-Y98）不能作为主要诊断"
+    concatenated = "has more than 2 decimal places (got 12.345): amounts are in fen"
+    assert localize(concatenated, Lang.zh) == "有超过 2 位小数（实际为 12.345）：金额以分为单位"
+
+
+def test_a_refused_message_of_several_fields_is_said_part_by_part():
+    msg = (
+        "input.year: must be a year from 2000 to 2100 (got 1900); "
+        "input.reason: must be at most 2000 characters (got 2001)"
+    )
+    assert localize_message(msg, Lang.zh) == (
+        "input.year: 应为 2000 至 2100 之间的年份（实际为 1900）；input.reason: 最多 2000 个字符（实际为 2001 个）"
+    )
+    assert localize_message(msg, Lang.en) == msg
+    # A reason the catalogue does not make stays as it is, with no code.
+    assert localize_message("something else entirely", Lang.zh) == "something else entirely"
+    assert parse("something else entirely") is None
+
+
+def test_a_field_prefixed_reason_is_said_after_its_prefix():
+    """A job's refusal ("year: reason", "tenant: X is unknown") travels whole as a FieldError's or
+    a REST problem's reason: its code and Chinese are the reason's after the field."""
+    from dianshu_graphql.errors import FieldError, StateConflict
+    from dianshu_graphql.language import ASKED, LANG, problem
+
+    job = "year: must be a year from 2000 to 2100 (got 1900)"
+    assert code(job) == "must_year_from_2000_2100"
+    assert localize(job, Lang.zh) == "year: 应为 2000 至 2100 之间的年份（实际为 1900）"
+    assert localize("tenant: t9 is unknown", Lang.zh) == "tenant: t9 不存在"
+    assert localize(job, Lang.en) == job
+    tokens = LANG.set(Lang.zh), ASKED.set(True)
+    try:
+        error = FieldError(record="evaluation.run", field="year", reason=job)
+        assert (error.code(), error.localized_reason()) == (
+            "must_year_from_2000_2100",
+            "year: 应为 2000 至 2100 之间的年份（实际为 1900）",
+        )
+        state = StateConflict(message=f"run 1.year: {job}", record="run 1", field="year", reason=job)
+        assert state.localized_reason() == "year: 应为 2000 至 2100 之间的年份（实际为 1900）"
+        assert problem("tenant", "tenant: t9 is unknown") == {
+            "field": "tenant",
+            "reason": "tenant: t9 is unknown",
+            "code": "is_unknown",
+            "message": "tenant: t9 不存在",
+        }
+    finally:
+        LANG.reset(tokens[0])
+        ASKED.reset(tokens[1])
+    # A prefix before a reason the catalogue does not make: as given, no code.
+    assert localize("tenant: something else", Lang.zh) == "tenant: something else"
+    assert code("tenant: something else") is None
+
+
+SET_POLICY = """mutation($i: SetPolicyInput!) { setPolicy(input: $i) { __typename
+  ... on ValidationError { message localizedMessage errors { field reason code localizedReason } } } }"""
+
+
+async def test_a_graphql_argument_refusal_follows_accept_language(settings, db, city):
+    from dianshu.scope import Role
+    from tests.api import Api
+
+    api = Api(settings, db)
+    try:
+        token = api.token(Role.city_admin, [city.city])
+        variables = {"i": {"tenant": city.a, "year": 1900, "ledger": "employee", "parameters": {}, "reason": "x"}}
+        body = {"query": SET_POLICY, "variables": variables}
+        answers = {}
+        for header in (None, "en-US,en;q=0.9", "fr", "zh-CN"):
+            headers = {"Authorization": f"Bearer {token}", **({"Accept-Language": header} if header else {})}
+            r = await api.client.post("/graphql", json=body, headers=headers)
+            assert r.json().get("data"), r.text
+            answers[header] = r.json()["data"]["setPolicy"]
+        en = answers["en-US,en;q=0.9"]
+        assert en == {
+            "__typename": "ValidationError",
+            "message": "input.year: must be a year from 2000 to 2100 (got 1900)",
+            "localizedMessage": "input.year: must be a year from 2000 to 2100 (got 1900)",
+            "errors": [
+                {
+                    "field": "input.year",
+                    "reason": "must be a year from 2000 to 2100 (got 1900)",
+                    "code": "must_year_from_2000_2100",
+                    "localizedReason": "must be a year from 2000 to 2100 (got 1900)",
+                }
+            ],
+        }
+        zh = {**en, "localizedMessage": "input.year: 应为 2000 至 2100 之间的年份（实际为 1900）"}
+        zh["errors"] = [{**en["errors"][0], "localizedReason": "应为 2000 至 2100 之间的年份（实际为 1900）"}]
+        assert answers[None] == answers["fr"] == answers["zh-CN"] == zh  # zh by default; message/reason unchanged
+        # A top-level error: extensions.localizedMessage when a language is asked for.
+        q = "query { tenants(first: 0) { nodes { id } } }"
+        r = await api.client.post(
+            "/graphql", json={"query": q}, headers={"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN"}
+        )
+        (error,) = r.json()["errors"]
+        assert error["extensions"]["localizedMessage"] == "first: 应在 1 与 100 之间（实际为 0）"
+        assert error["message"] == "first: must be between 1 and 100 (got 0)"
+    finally:
+        await api.client.aclose()
+
+
+def test_the_cli_says_a_bad_line_in_its_language(tmp_path):
+    import subprocess
+    import sys
+
+    line = '{"id":"1","sex":1,"age_years":999}\n'
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(tmp_path)}
+    exe = [sys.executable, "-m", "dianshu_cli.main"]
+
+    def stderr(*args: str, **extra: str) -> str:
+        r = subprocess.run(
+            [*exe, *args, "group", "--standard", "chs_drg_11", "--input", "-"],
+            input=line, capture_output=True, text=True, env={**env, **extra}, check=False,
+        )  # fmt: skip
+        return next(x for x in r.stderr.splitlines() if x.startswith("line 1"))
+
+    assert stderr() == "line 1: age_years: 应在 0 与 150 之间（实际为 999）"  # zh by default
+    assert stderr("--lang", "en") == "line 1: age_years: must be between 0 and 150 (got 999)"
+    assert stderr(LANG="en_US.UTF-8") == "line 1: age_years: must be between 0 and 150 (got 999)"
+    assert stderr("--lang", "zh", DIANSHU_LANG="en") == "line 1: age_years: 应在 0 与 150 之间（实际为 999）"
+    # A refused option value: one line, exit 2, in the asked language.
+    bad = subprocess.run(
+        [*exe, "--lang", "en", "group", "--standard", "chs_drg_11", "--input", "/nonexistent.jsonl"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0
+
+
+def test_the_cli_says_its_bad_input_and_clicks_usage_errors_in_its_language(tmp_path):
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(tmp_path)}
+
+    def said(*args: str) -> str:
+        r = subprocess.run(
+            [sys.executable, "-m", "dianshu_cli.main", *args], input="", capture_output=True, text=True, env=env,
+            check=False,
+        )  # fmt: skip
+        assert r.returncode == 2, r.stderr
+        (line,) = r.stderr.splitlines()
+        return line
+
+    missing = str(tmp_path / "nope.csv")
+    zh = {
+        ("group", "--standard", "nope", "--input", "-"): (
+            "dianshu group: 未知的分组方案 'nope'：既不是 chs_drg_11, zhejiang_2022 之一，也不是文件夹"
+        ),
+        ("group", "--standard", "chs_drg_11", "--input", missing): f"dianshu group: {missing}: 文件或目录不存在",
+        ("group", "--input", "-"): "dianshu group: 缺少选项 '--standard'。（-h 查看帮助）",
+        ("ingest", "--tenant", "t", "--file", missing): (
+            f"dianshu ingest: '--file' 的值无效：文件 '{missing}' 不存在。（-h 查看帮助）"
+        ),
+        ("--lang", "fr", "group"): "dianshu: '--lang' 的值无效：取值有误：'fr' 不是 'zh', 'en' 之一。（-h 查看帮助）",
+        (
+            "group",
+            "--standard",
+            "chs_drg_11",
+            "--input",
+            "-",
+            "extra",
+        ): "dianshu group: 多余的参数（extra）（-h 查看帮助）",
+    }
+    for args, line in zh.items():
+        assert said(*args) == line  # zh by default
+    assert said("--lang", "en", "group", "--input", "-") == "dianshu group: Missing option '--standard'. (-h for help)"
+    assert said("--lang", "en", "group", "--standard", "nope", "--input", "-") == (
+        "dianshu group: unknown standard 'nope': not one of chs_drg_11, zhejiang_2022 nor a folder"
+    )
+
+
+def test_a_long_message_is_localized_in_bounded_time():
+    """The matcher's work is bounded (reasons.MAX_REASON, MAX_PREFIXES): 52 kB messages of many
+    parts, of a few long parts, of one part with many prefixes, each said in well under a second."""
+    import time
+
+    from dianshu.reports.reasons import MAX_REASON
+
+    parts = [f"input.hospitals[{i}].code: no hospital H{i:05d} of 330702 that you may see" for i in range(700)]
+    many = "; ".join(parts)
+    part = ("a: no hospital H of t: that " * 100)[: MAX_REASON - 10]
+    messages = {
+        "many": many,
+        "long parts": "; ".join(f"{i}{part}" for i in range(26)),
+        "prefixes": "".join(f"field{i}: no hospital H{i} of t that " for i in range(1400)),
+    }
+    for name, message in messages.items():
+        assert len(message) > 50_000, name
+        parse.cache_clear()
+        started = time.perf_counter()
+        said = localize_message(message, Lang.zh)
+        assert time.perf_counter() - started < 0.5, name
+    assert (
+        localize_message(many, Lang.zh).split("；")[699]
+        == "input.hospitals[699].code: 没有您可查看的 330702 医院 H00699"
+    )
+    assert said == messages["prefixes"]  # longer than any reason: as given
+    # A reason within the bound is still read, a long list and all.
+    allowed = ", ".join(f"parameter_{i}" for i in range(100))
+    assert code(f"unknown parameter (allowed: {allowed})") == "unknown_parameter_allowed"
