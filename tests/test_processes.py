@@ -4,6 +4,7 @@ grace period without a traceback (the job's message is given back, so another wo
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -29,6 +30,7 @@ GRACE_S = 3  # DIANSHU_WORKER_SHUTDOWN_TIMEOUT_S given to the worker below
 
 
 @pytest.mark.drill
+@pytest.mark.usefixtures("job_queue_of_its_own")
 async def test_worker_exits_on_sigterm_mid_job_within_its_grace_without_a_traceback(db, city, test_database):
     env, _ = drill_setup("embedded", step_delay_ms=2000)  # 15 steps of 2 s: the job outlives the grace
     env["DIANSHU_WORKER_SHUTDOWN_TIMEOUT_S"] = str(GRACE_S)
@@ -36,7 +38,7 @@ async def test_worker_exits_on_sigterm_mid_job_within_its_grace_without_a_traceb
     scope = scope_for(Role.region_admin, (city.a,))
     async with scoped_session(db, scope) as s:
         job, _ = await jobs.submit(s, db, scope, city.a, IMPORT_HOSPITALS, {"hospitals": roster})
-    worker = start_worker(env)
+    worker = start_worker(env, stderr=subprocess.PIPE)  # read by communicate() below
     try:
         await wait_for(db, city.a, job.id, lambda r: r.status == "running", timeout_s=60)
         sent = time.monotonic()
@@ -125,7 +127,56 @@ def test_embedded_stop_stops_a_redis_left_behind():
         shutil.rmtree(state, ignore_errors=True)
 
 
-def test_a_worker_process_takes_no_more_jobs_than_it_has_threads_and_polls_soon(monkeypatch):
+def test_the_embedded_redis_outlives_its_clients_and_is_started_once():
+    """A client's exit or garbage collection used to shut the shared server down when it counted
+    itself the last connection (a worker then attached to a new server while the sender's message
+    sat in the old one), and processes starting at once each started a server on the one file."""
+    state = Path(tempfile.mkdtemp(prefix="ds-rshare-", dir="/tmp"))
+    env = {**os.environ, "DIANSHU_STATE_DIR": str(state), "DIANSHU_PROFILE": "dev"}
+    script = (
+        "import sys; from pathlib import Path; from dianshu.embedded import embedded_redis; "
+        "r = embedded_redis(Path(sys.argv[1])); r.ping(); "
+        "print(int(Path(r.pidfile).read_text()), flush=True)"
+    )
+    try:
+        starters = [
+            subprocess.Popen([sys.executable, "-c", script, str(state)], env=env, stdout=subprocess.PIPE, text=True)
+            for _ in range(3)
+        ]
+        pids = {int(p.communicate(timeout=60)[0].strip()) for p in starters}
+        assert [p.returncode for p in starters] == [0, 0, 0]
+        assert len(pids) == 1, pids  # one server for all three
+        (pid,) = pids
+        assert _process_alive(pid)  # each exited, the last one alone on the server: it runs on
+
+        from dianshu.embedded import embedded_redis
+
+        client = embedded_redis(state)
+        client.set("kept", "1")
+        del client
+        gc.collect()
+        assert _process_alive(pid)
+        assert embedded_redis(state).get("kept") == b"1"
+
+        out = subprocess.run([DIANSHU, "embedded", "stop"], env=env, capture_output=True, text=True, timeout=60)
+        assert f"embedded Redis (pid {pid}) stopped" in out.stdout + out.stderr, out.stdout + out.stderr
+        assert not _process_alive(pid)
+    finally:
+        subprocess.run([DIANSHU, "embedded", "stop"], env=env, capture_output=True, timeout=60)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture
+def worker_environ(monkeypatch):
+    """run_worker sets the environment Dramatiq's processes inherit (it then execs them): here,
+    a copy of this test's, put back afterwards."""
+    from dianshu_workers import main
+
+    monkeypatch.setattr(main.os, "environ", dict(os.environ))
+    return main.os.environ
+
+
+def test_a_worker_process_takes_no_more_jobs_than_it_has_threads_and_polls_soon(monkeypatch, worker_environ):
     """Dramatiq's default prefetch (twice the threads) let a busy process hold a second long job
     while the other process sat idle, and its 1 s poll left a process idle after each job;
     `dianshu worker` hands Dramatiq one job per thread and a 0.1 s poll, and an operator's own
@@ -135,24 +186,23 @@ def test_a_worker_process_takes_no_more_jobs_than_it_has_threads_and_polls_soon(
     seen: list[tuple[list[str], str | None, str | None]] = []
 
     def execv(path: str, args: list[str]) -> None:
-        seen.append((args, os.environ.get(main.PREFETCH_ENV), os.environ.get(main.POLL_ENV)))
+        seen.append((args, worker_environ.get(main.PREFETCH_ENV), worker_environ.get(main.POLL_ENV)))
 
     monkeypatch.setattr(main, "check_runtime_role", lambda url: None)
     monkeypatch.setattr(main.os, "execv", execv)
-    monkeypatch.delenv(main.PREFETCH_ENV, raising=False)
-    monkeypatch.delenv(main.POLL_ENV, raising=False)
-    monkeypatch.delenv(main.GIVE_BACK_ENV, raising=False)
+    for name in (main.PREFETCH_ENV, main.POLL_ENV, main.GIVE_BACK_ENV):
+        worker_environ.pop(name, None)
     main.run_worker(processes=2, threads=3)
     args, prefetch, poll = seen[-1]
     assert args[args.index("--threads") + 1] == "3" and args[args.index("--processes") + 1] == "2"
     assert prefetch == "3"
     assert poll == "100"  # a process that finished a job polls for the next within 0.1 s, not 1 s
-    monkeypatch.setenv(main.PREFETCH_ENV, "7")
+    worker_environ[main.PREFETCH_ENV] = "7"
     main.run_worker(processes=2, threads=3)
     assert seen[-1][1] == "7"
 
 
-def test_a_worker_consumes_its_queue_group(monkeypatch):
+def test_a_worker_consumes_its_queue_group(monkeypatch, worker_environ):
     """`dianshu worker --queues` (the chart's queue groups) hands Dramatiq those queues, every
     queue by default; a queue no actor uses is refused by name before anything starts."""
     import pytest

