@@ -1,6 +1,6 @@
-"""Year partitions of case_point (db/partitions.py, migration 0020): made on demand, once, by two
-racing callers; under forced row-level security and out of the runtime role's reach; and the
-migration moves existing rows in and (downgrade) out again."""
+"""Year partitions of case_point and case_grouping (db/partitions.py, migrations 0020 and 0023):
+made on demand, once, by racing callers; under forced row-level security and out of the runtime
+role's reach; and each migration moves existing rows in and (downgrade) out again."""
 
 from __future__ import annotations
 
@@ -22,20 +22,24 @@ from tests.conftest import _admin_url
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _migration_0020():
-    path = ROOT / "migrations" / "versions" / "0020_case_point_partitions.py"
-    spec = importlib.util.spec_from_file_location("migration_0020", path)
+def _migration(number: str):
+    (path,) = (ROOT / "migrations" / "versions").glob(f"{number}_*.py")
+    spec = importlib.util.spec_from_file_location(f"migration_{number}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def _partitions(url: str) -> dict[str, str]:
+def _migration_0020():
+    return _migration("0020")
+
+
+def _partitions(url: str, parent: str = "case_point") -> dict[str, str]:
     engine = create_engine(sync_url(url), poolclass=pool.NullPool)
     with engine.connect() as c:
         rows = c.execute(text(LIST_PARTITIONS_SQL)).all()
     engine.dispose()
-    return {r.partition: r.bound for r in rows if r.parent == "case_point"}
+    return {r.partition: r.bound for r in rows if r.parent == parent}
 
 
 async def test_two_racing_jobs_make_one_partition_and_the_runtime_role_cannot_reach_it(test_database, db):
@@ -94,8 +98,9 @@ async def test_the_partition_function_refuses_other_tables_and_odd_years(db, par
 
 
 @pytest.fixture
-def scratch_database():
-    """A database of its own, migrated to just before 0020 (as the owner role)."""
+def scratch_database(request):
+    """A database of its own, migrated to just before 0020 (or the migration named by indirect
+    parametrisation), as the owner role."""
     from dianshu.config import Settings
     from dianshu_cli.migrate import upgrade
 
@@ -106,7 +111,7 @@ def scratch_database():
         c.execute(text(f'create database "{name}"'))
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     settings = Settings(database_url=url)
-    upgrade(settings, owner_url=url, revision=_migration_0020().down_revision)
+    upgrade(settings, owner_url=url, revision=_migration(getattr(request, "param", "0020")).down_revision)
     try:
         yield settings, url
     finally:
@@ -221,3 +226,126 @@ def test_the_migration_on_an_empty_database_makes_no_partition(scratch_database)
     assert _partitions(url) == {}
     _alembic(url, "downgrade", _migration_0020().down_revision)
     _alembic(url, "upgrade", _migration_0020().revision)
+
+
+def _case_and_grouping_rows(c) -> None:
+    """Three cases of two tenants discharged in December 2024, January 2025 and March 2025, and
+    their groupings (the first under two scheme versions), written before 0023. Foreign keys are not
+    checked here (session_replication_role): the cases stand alone, without their batches."""
+    c.execute(text("set local session_replication_role = replica"))
+    c.execute(
+        text("""insert into tenant (code, name, kind, parent_code) values
+                ('TC', 'city', 'city', null), ('T1', 'one', 'region', 'TC'), ('T2', 'two', 'region', 'TC')""")
+    )
+    for tenant, case_id, month in (("T1", 1, "2024-12-01"), ("T1", 2, "2025-01-01"), ("T2", 3, "2025-03-01")):
+        c.execute(
+            text("""insert into case_record (tenant_id, id, hospital_id, list_id, version, is_current, status,
+                    batch_id, row_no, content_hash, mrn, patient_id, sex, age_years, fund_type, insured_place,
+                    admit_time, discharge_time, los_days, discharge_way, readmit_planned, coding, diagnoses,
+                    procedures, charges, total_cost, fund_pay, self_pay, own_pay, discharge_month)
+                    values (:t, :c, 'H1', 'L' || :c, 1, true, 'active', gen_random_uuid(), :c, 'h', 'm', 'p',
+                    1, 50, '310', 1, cast(:m as date) - 3, cast(:m as date), 3, 1, false, 'yibao', '{J18.900}',
+                    '{}', '{}', 100, 80, 20, 0, cast(:m as date))"""),
+            {"t": tenant, "c": case_id, "m": month},
+        )
+    for tenant, case_id, version in (
+        ("T1", 1, "00000000-0000-0000-0000-00000000000a"),
+        ("T1", 1, "00000000-0000-0000-0000-00000000000b"),
+        ("T1", 2, "00000000-0000-0000-0000-00000000000a"),
+        ("T2", 3, "00000000-0000-0000-0000-00000000000a"),
+    ):
+        c.execute(
+            text("""insert into case_grouping (tenant_id, case_id, version_id, hospital_id, mdc, adrg, drg, status,
+                    mcc, cc, messages, job_id) values (:t, :c, :v, 'H1', 'MDCE', 'ES3', 'ES35', 'grouped',
+                    '{}', '{J96.000}', '[{"level": "warning", "field": "x", "text": "主要诊断 J18.900"}]',
+                    gen_random_uuid())"""),
+            {"t": tenant, "c": case_id, "v": version},
+        )
+
+
+def _scoped(c, owner_role: str) -> None:
+    c.execute(text(f'set local role "{owner_role}"'))
+    c.execute(text("set local app.tenant_ids = 'T1,T2'"))
+    c.execute(text("set local app.all_hospitals = 'on'"))
+
+
+GROUPING_ROWS = "select tenant_id, case_id, version_id, drg, cc, messages, job_id from case_grouping"
+
+
+def _fillfactor(c, table: str) -> list[str] | None:
+    return c.execute(text("select reloptions from pg_class where relname = :n"), {"n": table}).scalar()
+
+
+@pytest.mark.parametrize("scratch_database", ["0023"], indirect=True)
+def test_the_grouping_migration_moves_rows_in_and_out(scratch_database, settings):
+    """After 0023 every grouping is in its case's discharge-year partition with that year, each
+    partition at fillfactor 50, under forced row-level security; the runtime role reaches them
+    through the parent only; downgrade puts the same rows back in a plain table, and upgrade again."""
+    scratch, url = scratch_database
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+
+    def rows(c):
+        return sorted(tuple(map(str, r)) for r in c.execute(text(GROUPING_ROWS)).all())
+
+    with engine.begin() as c:
+        _case_and_grouping_rows(c)
+    with engine.begin() as c:
+        _scoped(c, settings.owner_role)
+        before = rows(c)
+    assert len(before) == 4
+
+    _alembic(url, "upgrade", "0023")
+    assert _partitions(url, "case_grouping") == {
+        "case_grouping_y2024": "FOR VALUES IN ('2024')",
+        "case_grouping_y2025": "FOR VALUES IN ('2025')",
+    }
+    with engine.begin() as c:
+        assert c.execute(text("select relkind from pg_class where relname = 'case_grouping'")).scalar() == "p"
+        assert _fillfactor(c, "case_grouping_y2024") == _fillfactor(c, "case_grouping_y2025") == ["fillfactor=50"]
+        forced = "select relforcerowsecurity from pg_class where relname = :n"
+        assert all(c.execute(text(forced), {"n": n}).scalar() for n in ("case_record", "case_grouping_y2024"))
+        _scoped(c, settings.owner_role)
+        assert rows(c) == before
+        by_year = sorted(c.execute(text("select tenant_id, case_id, year from case_grouping")).all())
+        assert by_year == [("T1", 1, 2024), ("T1", 1, 2024), ("T1", 2, 2025), ("T2", 3, 2025)]
+        c.execute(text("set local app.tenant_ids = ''"))
+        assert c.execute(text("select count(*) from case_grouping")).scalar() == 0
+    runtime = Database(scratch.runtime_url())
+
+    async def as_runtime():
+        try:
+            async with scoped_session(runtime, Scope.system(("T2",))) as s:
+                n = (await s.execute(text("select count(*) from case_grouping"))).scalar()
+                # A new year's partition, made through the function, gets the storage and the policy.
+                await s.execute(text("select dianshu_year_partition('case_grouping', 2026)"))
+            with pytest.raises(Exception, match="permission denied"):
+                async with scoped_session(runtime, Scope.system(("T2",))) as s:
+                    await s.execute(text("select count(*) from case_grouping_y2025"))
+            return n
+        finally:
+            await runtime.dispose()
+
+    assert asyncio.run(as_runtime()) == 1
+    with engine.begin() as c:
+        assert _fillfactor(c, "case_grouping_y2026") == ["fillfactor=50"]
+        policy = "select qual from pg_policies where tablename = :n"
+        assert (
+            c.execute(text(policy), {"n": "case_grouping_y2026"}).scalar()
+            == c.execute(text(policy), {"n": "case_grouping"}).scalar()
+        )
+
+    _alembic(url, "downgrade", "0022")
+    with engine.begin() as c:
+        assert c.execute(text("select relkind from pg_class where relname = 'case_grouping'")).scalar() == "r"
+        assert c.execute(text("select count(*) from pg_class where relname like 'case_grouping_y%'")).scalar() == 0
+        assert _fillfactor(c, "case_grouping") == ["fillfactor=50"]
+        assert c.execute(text("select relforcerowsecurity from pg_class where relname = 'case_grouping'")).scalar()
+        _scoped(c, settings.owner_role)
+        assert rows(c) == before
+    with pytest.raises(Exception, match="not partitioned by year"), engine.begin() as c:
+        c.execute(text("select dianshu_year_partition('case_grouping', 2025)"))  # the function as 0020 made it
+    _alembic(url, "upgrade", "0023")
+    with engine.begin() as c:
+        _scoped(c, settings.owner_role)
+        assert rows(c) == before
+    engine.dispose()

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 from dianshu.db import rls
-from dianshu.db.partitions import YEAR_PARTITION_FUNCTION, function_grants
+from dianshu.db.partitions import YearPartitioned, function_grants, year_partition_function
 
 revision: str = "0020"
 down_revision: str | None = "0019"
@@ -70,7 +70,7 @@ def _same_count(old: str) -> None:
 
 def upgrade() -> None:
     app = context.config.attributes["app_role"]
-    op.execute(YEAR_PARTITION_FUNCTION)
+    op.execute(year_partition_function({"case_point": YearPartitioned("hospital_id")}))  # the parents known then
     for statement in function_grants(app):
         op.execute(statement)
     op.add_column("points_run", sa.Column("pruned_at", sa.DateTime(timezone=True), nullable=True))

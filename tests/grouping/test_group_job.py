@@ -136,7 +136,8 @@ async def test_copy_lines_round_trip_through_postgres(db, zj):
 
     weird = 'a\\b"c,d{e}'
     rows = [
-        # FAST_COLUMNS: id, hospital, sex, age, age days, weight, los, way, dxs, procs, vent, icu, dept, coding
+        # FAST_COLUMNS: id, hospital, sex, age, age days, weight, los, way, dxs, procs, vent, icu, dept, coding,
+        # discharge year
         (
             11,
             "H1",
@@ -152,8 +153,9 @@ async def test_copy_lines_round_trip_through_postgres(db, zj):
             None,
             None,
             "yibao",
+            2025,
         ),
-        (12, "H2", 2, 30, None, None, 3, 1, ["I48.900"], [], None, None, "ICU", "yibao"),  # grey principal
+        (12, "H2", 2, 30, None, None, 3, 1, ["I48.900"], [], None, None, "ICU", "yibao", 2024),  # grey principal
     ]
     inputs = fast_inputs(rows)
     counts = {"grouped": 0, "ungroupable": 0, "ambiguous": 0}
@@ -163,21 +165,35 @@ async def test_copy_lines_round_trip_through_postgres(db, zj):
     async with scoped_session(db, Scope.system(("none",))) as s:
         await s.execute(
             text(
-                "create temporary table grouping_results (version_id uuid, case_id bigint, hospital_id text, "
-                "mdc text, adrg text, drg text, status text, mcc text[], cc text[], messages jsonb) on commit drop"
+                "create temporary table grouping_results (version_id uuid, case_id bigint, year smallint, "
+                "hospital_id text, mdc text, adrg text, drg text, status text, mcc text[], cc text[], "
+                "messages jsonb) on commit drop"
             )
         )
         pg = (await (await s.connection()).get_raw_connection()).driver_connection
         await pg.copy_to_table(
             "grouping_results",
             source=io.BytesIO("".join(lines).encode()),
-            columns=["version_id", "case_id", "hospital_id", "mdc", "adrg", "drg", "status", "mcc", "cc", "messages"],
+            columns=[
+                "version_id",
+                "case_id",
+                "year",
+                "hospital_id",
+                "mdc",
+                "adrg",
+                "drg",
+                "status",
+                "mcc",
+                "cc",
+                "messages",
+            ],
             format="text",
         )
         back = (await s.execute(text("select * from grouping_results order by case_id"))).mappings().all()
     first, grey = back
     expected = zj.group(inputs[0])
-    assert (str(first["version_id"]), first["case_id"], first["hospital_id"]) == (vid, 11, "H1")
+    assert (str(first["version_id"]), first["case_id"], first["year"], first["hospital_id"]) == (vid, 11, 2025, "H1")
+    assert grey["year"] == 2024
     assert (first["mdc"], first["adrg"], first["drg"], first["status"]) == (
         expected.mdc,
         expected.adrg,
@@ -228,8 +244,56 @@ async def test_many_small_batches(db, city, dispatcher, builtin_versions, monkey
 
 
 async def test_results_table_leaves_room_for_in_place_updates(db):
+    """Each year's partition of case_grouping (migration 0023) keeps 0011's fillfactor 50."""
     from sqlalchemy import text
 
     async with scoped_session(db, Scope.system(("none",))) as s:
-        options = (await s.execute(text("select reloptions from pg_class where relname = 'case_grouping'"))).scalar()
-    assert options == ["fillfactor=50"]
+        await s.execute(text("select dianshu_year_partition('case_grouping', 2024)"))
+        options = (
+            await s.execute(
+                text(
+                    "select c.relname, c.reloptions from pg_inherits i join pg_class c on c.oid = i.inhrelid "
+                    "where i.inhparent = 'case_grouping'::regclass"
+                )
+            )
+        ).all()
+    assert options and all(o == ["fillfactor=50"] for _, o in options), options
+    assert "case_grouping_y2024" in {name for name, _ in options}
+
+
+async def test_a_period_across_new_year_writes_each_case_to_its_discharge_years_partition(
+    db,
+    city,
+    dispatcher,
+    builtin_versions,  # noqa: F811
+):
+    """December 2024 and January 2025 grouped by one job: each grouping carries its case's
+    discharge year and sits in that year's partition (migration 0023); a regroup of the same period
+    changes nothing."""
+    region = scope_for(Role.region_admin, (city.a,))
+    rows = [
+        row("NY1", city.a1, adm_time="2024-12-20 09:00", dscg_time="2024-12-28 10:00", act_ipt_days="8"),
+        row("NY2", city.a1, adm_time="2024-12-28 09:00", dscg_time="2025-01-03 10:00", act_ipt_days="6"),
+    ]
+    _, ingested, result, _ = await send(db, region, city.a, csv_bytes(rows), "new-year")
+    assert (ingested, result["accepted"]) == ("succeeded", 2), result
+    zj = str(builtin_versions["zhejiang_2022"])
+    params = {"from": "2024-12", "to": "2025-01", "versions": [zj]}
+    outcome, job = await run_group(db, region, city.a, params)
+    assert outcome == "succeeded", job.error
+    sql = text(
+        "select c.list_id, g.year, g.tableoid::regclass::text as part from case_grouping g "
+        "join case_record c on c.tenant_id = g.tenant_id and c.id = g.case_id "
+        "where g.tenant_id = :t and c.list_id in ('NY1', 'NY2') and g.version_id = :v order by 1"
+    )
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        got = [tuple(r) for r in (await s.execute(sql, {"t": city.a, "v": zj})).all()]
+    assert got == [("NY1", 2024, "case_grouping_y2024"), ("NY2", 2025, "case_grouping_y2025")]
+    outcome, again = await run_group(db, region, city.a, params)
+    assert outcome == "succeeded", again.error
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        jobs_of = (
+            "select distinct g.job_id from case_grouping g join case_record c on c.tenant_id = g.tenant_id "
+            "and c.id = g.case_id where g.tenant_id = :t and g.version_id = :v and c.list_id in ('NY1', 'NY2')"
+        )
+        assert {r[0] for r in (await s.execute(text(jobs_of), {"t": city.a, "v": zj})).all()} == {job.id}

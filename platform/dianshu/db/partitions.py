@@ -1,12 +1,14 @@
-"""Year partitions of the large per-case tables (migration 0020): one home for which tables are
-partitioned, how a partition is named and how one comes to exist.
+"""Year partitions of the large per-case tables: one home for which tables are partitioned, how a
+partition is named and how one comes to exist.
 
-`case_point` is LIST-partitioned by `year` (the points run's year), one partition per year,
-`case_point_y2025`. One level only: Citus distributes a partitioned table but not a multi-level one
-(citusdata/citus#4911), and a partition per points run would make every run a DDL statement on the
-parent (ACCESS EXCLUSIVE) and, on Citus, a distributed table of its own (shards × runs). Within a
-year, a superseded run is deleted from that year's partition alone (settlement/runs/prune.py); a
-year past retention is one DROP (or DETACH) of its partition.
+`case_point` (migration 0020) is LIST-partitioned by `year`, the points run's year, one partition
+per year (`case_point_y2025`); `case_grouping` (migration 0023) by its case's discharge year (a case
+version's discharge month never changes: a correction is a new case version, a new row). One level
+only: Citus distributes a partitioned table but not a multi-level one (citusdata/citus#4911), and a
+partition per points run would make every run a DDL statement on the parent (ACCESS EXCLUSIVE) and,
+on Citus, a distributed table of its own (shards × runs). Within a year, a superseded run is
+deleted from that year's partition alone (settlement/runs/prune.py); a year past retention is one
+DROP (or DETACH) of each table's partition.
 
 A partition is created when a job first writes its year, by `dianshu_year_partition(parent, year)`:
 a SECURITY DEFINER function owned by the owner role (the runtime role owns nothing and cannot
@@ -17,11 +19,23 @@ runtime role gets no privilege on it at all (it reads and writes through the par
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# parent -> its hospital column (its row-level security policy's shape, as db/rls.protect makes it).
-YEAR_PARTITIONED: dict[str, str | None] = {"case_point": "hospital_id"}
+
+@dataclass(frozen=True)
+class YearPartitioned:
+    hospital_column: str | None  # its row-level security policy's shape, as db/rls.protect makes it
+    storage: str | None = None  # each partition's storage parameters (a partitioned parent has none)
+
+
+YEAR_PARTITIONED: dict[str, YearPartitioned] = {
+    "case_point": YearPartitioned("hospital_id"),
+    # Half of each page free: a regroup updates its rows in place (HOT; migration 0011).
+    "case_grouping": YearPartitioned("hospital_id", storage="fillfactor = 50"),
+}
 
 # The years a partition may be made for (a typo'd year would otherwise leave a stray table behind).
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -38,23 +52,27 @@ def _policy_condition(hospital_column: str | None) -> str:
     return cond
 
 
-def _parent_cases() -> str:
+def _parent_cases(partitioned: dict[str, YearPartitioned]) -> str:
     return "\n".join(
-        f"    when '{parent}' then cond := '{_policy_condition(col)}';" for parent, col in YEAR_PARTITIONED.items()
+        f"    when '{parent}' then cond := '{_policy_condition(p.hospital_column)}'; "
+        f"storage := '{f' with ({p.storage})' if p.storage else ''}';"
+        for parent, p in partitioned.items()
     )
 
 
-# Created by migration 0020 as the owner role. `set search_path` because it runs with the owner's
-# rights: no object of the caller's choosing may stand in for ours.
-YEAR_PARTITION_FUNCTION = f"""
+def year_partition_function(partitioned: dict[str, YearPartitioned]) -> str:
+    """The function's definition for these parents: each migration that partitions a table
+    replaces it with the parents known then (0020: case_point; 0023: and case_grouping)."""
+    return f"""
 create or replace function dianshu_year_partition(parent text, year int) returns text
 language plpgsql security definer set search_path = public, pg_temp as $$
 declare
   part text := parent || '_y' || year;
   cond text;
+  storage text;
 begin
   case parent
-{_parent_cases()}
+{_parent_cases(partitioned)}
     else raise exception '% is not partitioned by year', parent using errcode = '22023';
   end case;
   if year is null or year < {FIRST_YEAR} or year > {LAST_YEAR} then
@@ -65,7 +83,7 @@ begin
   end if;
   -- One creator at a time per partition; the loser finds the table made (IF NOT EXISTS).
   perform pg_advisory_xact_lock(hashtextextended('dianshu_year_partition:' || part, 0));
-  execute format('create table if not exists %I partition of %I for values in (%s)', part, parent, year);
+  execute format('create table if not exists %I partition of %I for values in (%s)', part, parent, year) || storage;
   if not exists (select 1 from pg_policy where polrelid = part::regclass) then
     execute format('alter table %I enable row level security', part);
     execute format('alter table %I force row level security', part);
@@ -76,6 +94,11 @@ begin
   return part;
 end $$;
 """
+
+
+# Created or replaced as the owner role by the migrations. `set search_path` because it runs with
+# the owner's rights: no object of the caller's choosing may stand in for ours.
+YEAR_PARTITION_FUNCTION = year_partition_function(YEAR_PARTITIONED)
 
 
 def function_grants(app_role: str) -> list[str]:

@@ -15,6 +15,7 @@ from dianshu import bounds
 from dianshu.audit import service as audit
 from dianshu.cases.current import current_cases
 from dianshu.db.copy import copy_text, raw_connection, stage
+from dianshu.db.partitions import ensure_year_partition
 from dianshu.grouping.engine import Grouper
 from dianshu.grouping.records import GroupInput
 from dianshu.jobs.context import JobContext
@@ -27,7 +28,7 @@ from dianshu.tenancy.service import parent_city
 
 GROUP_CASES = "grouping.group_cases"
 FETCH = 10_000
-RESULT_COLUMNS = ("case_id", "hospital_id", "mdc", "adrg", "drg", "status", "mcc", "cc", "messages")
+RESULT_COLUMNS = ("case_id", "year", "hospital_id", "mdc", "adrg", "drg", "status", "mcc", "cc", "messages")
 
 
 def month(value: str, field: str) -> datetime.date:
@@ -81,10 +82,11 @@ FAST_COLUMNS = (
     "icu_hours::float8",
     "discharge_dept",
     "coding",
+    "extract(year from discharge_month)::int2",  # case_grouping's partition (migration 0023)
 )
 
 
-_ID, _HOSPITAL = FAST_COLUMNS.index("id"), FAST_COLUMNS.index("hospital_id")  # rows read by column name
+_ID, _HOSPITAL, _YEAR = 0, 1, len(FAST_COLUMNS) - 1  # rows read by position
 
 
 class _CopyText(dict):
@@ -99,7 +101,7 @@ def fast_inputs(rows: Sequence[Sequence[Any]]) -> list[GroupInput]:
     """Grouper records from FAST_COLUMNS rows (values stored as validated at ingestion)."""
     return [
         GroupInput(str(cid), sex, age_y, age_d, weight, los, way, tuple(dxs), tuple(procs), vent, icu, dept, coding)
-        for cid, _, sex, age_y, age_d, weight, los, way, dxs, procs, vent, icu, dept, coding in rows
+        for cid, _, sex, age_y, age_d, weight, los, way, dxs, procs, vent, icu, dept, coding, _year in rows
     ]
 
 
@@ -113,7 +115,7 @@ def result_lines(
     arrays: dict[tuple[str, ...], str] = {(): "{}"}
     out = []
     for row, rec in zip(rows, inputs, strict=True):
-        cid, hospital = row[_ID], row[_HOSPITAL]
+        cid, year, hospital = row[_ID], row[_YEAR], row[_HOSPITAL]
         r = group(rec)
         counts[r.status] += 1
         mcc, cc = arrays.get(r.mcc), arrays.get(r.cc)
@@ -128,7 +130,7 @@ def result_lines(
         else:
             msgs = "[]"
         out.append(
-            f"{version}\t{cid}\t{text_of[hospital]}\t{text_of[r.mdc]}\t{text_of[r.adrg]}\t{text_of[r.drg]}\t"
+            f"{version}\t{cid}\t{year}\t{text_of[hospital]}\t{text_of[r.mdc]}\t{text_of[r.adrg]}\t{text_of[r.drg]}\t"
             f"{r.status}\t{mcc}\t{cc}\t{msgs}\n"
         )
     return out
@@ -164,6 +166,11 @@ def period(p: dict[str, Any]) -> tuple[datetime.date, datetime.date]:
 async def group_period(
     ctx: JobContext, versions: list[uuid.UUID], start: datetime.date, end: datetime.date
 ) -> dict[str, Any]:
+    # The period's partitions of case_grouping, in a short transaction of its own before this one
+    # touches case_grouping: creating one (once a year) locks the parent, which must not last the job.
+    async with ctx.db.session(ctx.scope) as ps, ps.begin():
+        for year in range(start.year, end.year + 1):
+            await ensure_year_partition(ps, "case_grouping", year)
     s = ctx.session
     if not versions:
         v = await default_version(s, await parent_city(s, ctx.tenant_id), end)
@@ -195,6 +202,7 @@ async def group_period(
         (
             ("version_id", "uuid"),
             ("case_id", "bigint"),
+            ("year", "smallint"),
             ("hospital_id", "text"),
             ("mdc", "text"),
             ("adrg", "text"),
@@ -229,7 +237,7 @@ async def group_period(
         insert into case_grouping (tenant_id, version_id, {", ".join(RESULT_COLUMNS)}, job_id, grouped_at)
         select cast(:t as varchar), version_id, {", ".join(RESULT_COLUMNS)}, cast(:job as uuid), now()
         from grouping_results
-        on conflict (tenant_id, case_id, version_id) do update set
+        on conflict (tenant_id, case_id, version_id, year) do update set
           hospital_id = excluded.hospital_id, mdc = excluded.mdc, adrg = excluded.adrg, drg = excluded.drg,
           status = excluded.status, mcc = excluded.mcc, cc = excluded.cc, messages = excluded.messages,
           job_id = excluded.job_id, grouped_at = excluded.grouped_at

@@ -217,6 +217,7 @@ select c.id, c.hospital_id, c.list_id, c.patient_id, c.fund_type, c.admit_time, 
        g.drg, g.adrg, case when $5 then c.procedures end as procedures, c.insured_place
 from case_record c
 join case_grouping g on g.tenant_id = c.tenant_id and g.case_id = c.id and g.version_id = $2
+  and g.year = $6  -- the year's partition alone (migration 0023)
 where c.tenant_id = $1 and {current_cases("c")} and c.discharge_month between $3 and $4
 order by c.id
 """
@@ -281,7 +282,7 @@ async def load_points_inputs(session: AsyncSession, tenant: str, year: int, thro
     # The year's cases through asyncpg directly (in the same transaction, so under the same scope):
     # a million rows cost seconds less than through result rows.
     pg = await raw_connection(session)
-    rows = await pg.fetch(CASES_SQL, tenant, std.scheme_version_id, start, end, bool(tech_of))
+    rows = await pg.fetch(CASES_SQL, tenant, std.scheme_version_id, start, end, bool(tech_of), year)
     # Cross-province cases carved out of the budget are paid outside the points: they leave the run.
     carved = {ledger for ledger, p in policies.by_ledger.items() if p.policy.carve_out_cross_province}
     ledger_of = policies.ledger_of
