@@ -505,3 +505,35 @@ def test_the_api_serves_with_several_processes():
     probes = api["spec"]["template"]["spec"]["containers"][0]
     assert probes["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert probes["readinessProbe"]["httpGet"]["path"] == "/readyz"
+
+
+def _settings_by_environment_name() -> dict[str, object]:
+    """Each setting's environment name (its first alias) and default, as the program reads them."""
+    from pydantic import AliasChoices
+
+    from dianshu.config import Settings
+
+    out = {}
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        env = alias.choices[0] if isinstance(alias, AliasChoices) else (alias or name.upper())
+        out[str(env)] = field.default
+    return out
+
+
+def test_the_configmap_sets_only_settings_the_program_reads_and_job_timings_at_its_defaults():
+    """A misspelt key in the chart would be ignored by the program without a word; the job and
+    broker timings the chart exposes default to the program's own defaults."""
+    known = _settings_by_environment_name()
+    data = configmap_data(variant("default"))
+    unknown = sorted(k for k in data if k.startswith("DIANSHU_") and k not in known)
+    assert unknown == []
+    for key in (
+        "DIANSHU_JOB_STALE_AFTER_S",
+        "DIANSHU_SWEEP_INTERVAL_S",
+        "DIANSHU_JOB_UNSENT_GRACE_S",
+        "DIANSHU_JOB_RESEND_AFTER_S",
+        "DIANSHU_BROKER_TIMEOUT_S",
+        "DIANSHU_BROKER_HEARTBEAT_MS",
+    ):
+        assert float(data[key]) == float(known[key]), key
