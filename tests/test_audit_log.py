@@ -202,3 +202,103 @@ def test_details_are_typed_pairs():
     ]
     many = details({f"k{i:03d}": i for i in range(250)})
     assert len(many) == 201 and many[-1].key == "…" and many[199] == Detail("k199", "number", "199")
+
+
+# --- the download (/downloads/audit-log) ------------------------------------------------------
+
+
+async def _download(api, token, params: dict | None = None):
+    return await api.client.get(
+        "/downloads/audit-log", params={"until": UNTIL, **(params or {})}, headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+def _csv_rows(r) -> list[list[str]]:
+    import csv
+    import io
+
+    assert r.content.startswith(b"\xef\xbb\xbf"), r.content[:10]  # the BOM: Excel on Chinese Windows reads UTF-8
+    return list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+
+
+async def test_the_download_holds_what_the_query_shows_in_chinese_and_english(api, city, entries):
+    token = api.token(Role.city_admin, [city.city])
+    r = await _download(api, token, {"action": "cases."})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv")
+    assert 'filename="audit-log.csv"' in r.headers["content-disposition"]
+    header, *rows = _csv_rows(r)
+    assert header == [
+        "统筹区",
+        "序号",
+        "时间(北京时间)",
+        "操作人",
+        "角色",
+        "定点医药机构编号",
+        "操作",
+        "对象类型",
+        "对象编号",
+        "详情",
+    ]
+    # Newest first, as auditLog (e4, e3, e2); times in Beijing time; details as key=value pairs.
+    assert [(row[0], row[2], row[6], row[7], row[8]) for row in rows] == [
+        (city.b, "2025-01-04 09:00:00", "cases.batch.submitted", "batch", "B2"),
+        (city.a, "2025-01-03 09:00:00", "cases.recalled", "case", "L7"),
+        (city.a, "2025-01-02 09:00:00", "cases.batch.submitted", "batch", "B1"),
+    ]
+    assert rows[2][5] == city.a1
+    assert rows[2][9] == f"hospitals.{city.a1}=3; ids[0]=x; ids[1]=y; none=null; ok=true"
+
+    en = await _download(api, token, {"action": "cases.", "lang": "en", "format": "xlsx"})
+    assert en.status_code == 200, en.text
+    import io
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(en.content)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    head = next(i for i, v in enumerate(values) if v and v[0] == "Tenant")
+    assert values[head][:3] == ["Tenant", "No.", "Time (Beijing time)"]
+    assert [v[6] for v in values[head + 1 : head + 4]] == [
+        "cases.batch.submitted",
+        "cases.recalled",
+        "cases.batch.submitted",
+    ]
+
+
+async def test_the_download_is_the_bureaus_own_and_refuses_by_name(api, city, entries):
+    region_a = api.token(Role.region_admin, [city.a])
+    _, *rows = _csv_rows(await _download(api, region_a))
+    assert {row[0] for row in rows} == {city.a} and len(rows) == 3  # row-level security: its own entries
+    assert (await _download(api, region_a, {"tenant": city.b})).status_code == 403
+    for token in (api.token(Role.hospital_user, [city.a], city.a1), api.token(Role.expert, [city.a])):
+        r = await _download(api, token)
+        assert r.status_code == 403, r.text
+    assert (await api.client.get("/downloads/audit-log")).status_code == 401
+
+    def field_of(r) -> str:
+        assert r.status_code == 400, r.text
+        return r.json()["errors"][0]["field"]
+
+    token = api.token(Role.city_admin, [city.city])
+    assert field_of(await _download(api, token, {"since": "2025-01-01T00:00:00"})) == "since"  # no zone
+    assert field_of(await _download(api, token, {"since": "yesterday"})) == "since"
+    zh = (await _download(api, token, {"since": "yesterday", "lang": "zh"})).json()["errors"][0]
+    assert (zh["code"], zh["message"]) == ("is_not_a_time", "'yesterday' 不是时间（例如 2025-01-01T00:00:00+08:00）")
+    assert field_of(await _download(api, token, {"since": "2025-03-01T00:00:00+08:00"})) == "until"  # reversed
+    assert field_of(await _download(api, token, {"entityId": "B1"})) == "entityId"
+    assert field_of(await _download(api, token, {"action": "DROP TABLE"})) == "action"
+    assert field_of(await _download(api, token, {"first": "10"})) == "first"  # not a filter here
+    assert field_of(await _download(api, token, {"format": "pdf"})) == "format"
+
+
+async def test_a_selection_over_the_file_limit_is_refused_not_cut(api, city, entries, monkeypatch):
+    from dianshu_graphql import audit_downloads
+
+    monkeypatch.setattr(audit_downloads, "MAX_ROWS", 2)
+    token = api.token(Role.city_admin, [city.city])
+    r = await _download(api, token, {"action": "cases."})
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "since", r.text
+    assert "more than 2 entries" in r.text
+    monkeypatch.setattr(audit_downloads, "MAX_ROWS", 3)
+    assert len(_csv_rows(await _download(api, token, {"action": "cases."}))) == 4  # header and all three

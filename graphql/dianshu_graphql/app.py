@@ -32,7 +32,7 @@ from dianshu.jobs import service as jobs
 from dianshu.logs import bind_request
 from dianshu.observability import metrics as m
 from dianshu.observability import tracing
-from dianshu_graphql import national_downloads, rest, training_rest
+from dianshu_graphql import audit_downloads, national_downloads, rest, training_rest
 from dianshu_graphql.context import Context
 from dianshu_graphql.errors import GRAPHQL_VALIDATION_FAILED
 from dianshu_graphql.graphiql import PREFIX as GRAPHIQL_STATIC
@@ -310,6 +310,7 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None, 
             Route("/workstation/check", rest.workstation_check, methods=["POST"]),
             Route("/downloads/training/{tenant}/coverage/{year}", training_rest.coverage_file, methods=["GET"]),
             Route("/downloads/training/{tenant}/attendance/{year}", training_rest.attendance_file, methods=["GET"]),
+            Route("/downloads/audit-log", audit_downloads.audit_log_file, methods=["GET"]),
             Route("/downloads/national-exports/{tenant}/log", national_downloads.export_log, methods=["GET"]),
             Route("/downloads/national-exports/{tenant}/items", national_downloads.upload_items, methods=["GET"]),
             Route(

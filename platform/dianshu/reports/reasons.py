@@ -1241,6 +1241,15 @@ REASONS: dict[str, tuple[str, str]] = {
         "应为 1 至 {n} 个可打印字符",
         "must be 1 to {n} printable characters",
     ),
+    # The audit log's download (graphql audit_downloads.py).
+    "is_not_a_time": (
+        "{value} 不是时间（例如 2025-01-01T00:00:00+08:00）",
+        "{value} is not a time (e.g. 2025-01-01T00:00:00+08:00)",
+    ),
+    "more_than_entries_narrow_the_range": (
+        "超过 {n} 条记录：请缩小时间范围（since、until）或其他筛选条件",
+        "more than {n} entries: narrow the range (since, until) or the other filters",
+    ),
     # settlement/runs/publish.py: the run's points were pruned after a newer points run.
     "points_run_superseded_settle_again": (
         "其点数计算 {points_run} 已被取代、病例点数已清理：请重新结算",
