@@ -198,6 +198,9 @@ def test_signing_keys_from_a_mounted_jwks_or_from_the_identity_providers_url():
     data = configmap_data(fetched)
     assert data["DIANSHU_JWT_JWKS_URL"] == "https://idp.bureau.example/realms/ybj/protocol/openid-connect/certs"
     assert data["DIANSHU_JWT_JWKS_CACHE_S"] == "300" and "DIANSHU_JWT_JWKS_FILE" not in data
+    # The provider's tokens carry its own issuer: the keys' URL is under it (a Keycloak realm).
+    assert data["DIANSHU_JWT_JWKS_URL"].startswith(data["DIANSHU_JWT_ISSUER"] + "/")
+    assert data["DIANSHU_OIDC_ISSUER"] == data["DIANSHU_JWT_ISSUER"]
     assert "jwks" not in api_volumes(fetched)
     assert by_name(fetched, "ConfigMap").keys() == {FULLNAME}  # no JWKS ConfigMap is made
     # A plain-http key endpoint is refused by name, before anything is applied.
@@ -537,3 +540,29 @@ def test_the_configmap_sets_only_settings_the_program_reads_and_job_timings_at_i
         "DIANSHU_BROKER_HEARTBEAT_MS",
     ):
         assert float(data[key]) == float(known[key]), key
+
+
+def test_the_production_ingress_routes_every_path_people_use_and_not_the_metrics(settings, db):
+    """Every route the API serves (its path with sample values for its parameters) is reachable
+    through the production example's Ingress, as Kubernetes matches a Prefix or an Exact path,
+    except /metrics (scraped inside the cluster) and the dev-only GraphiQL assets."""
+    from starlette.routing import Mount
+
+    from tests.api import Api
+
+    (ingress,) = kinds(variant("production"), "Ingress")
+    paths = [(p["path"], p["pathType"]) for r in ingress["spec"]["rules"] for p in r["http"]["paths"]]
+
+    def routed(path: str) -> bool:
+        return any(
+            path == p if kind == "Exact" else path == p or path.startswith(p.rstrip("/") + "/") for p, kind in paths
+        )
+
+    served = []
+    for route in Api(settings, db).app.routes:
+        path = re.sub(r"\{[^}]+\}", "x", route.path) + ("/x" if isinstance(route, Mount) else "")
+        if path not in ("/metrics", "/favicon.ico") and not path.startswith("/graphiql"):
+            served.append(path)
+    assert "/statements/x/x/x.x" in served and "/downloads/audit-log" in served and "/" in served
+    assert [p for p in served if not routed(p)] == []
+    assert not routed("/metrics")

@@ -422,17 +422,23 @@ class CountRequests:
 
     PATHS = (
         "/graphql", "/healthz", "/readyz", "/metrics", "/ingest", "/grouping", "/workstation", "/downloads", "/portal",
+        "/statements", "/reports",
     )  # fmt: skip
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
 
+    @classmethod
+    def label(cls, path: str) -> str:
+        """The metrics' `path` label: the known prefix, or other (a label per URL would be unbounded)."""
+        return next((p for p in cls.PATHS if path == p or path.startswith(p + "/")), "other")
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = next((p for p in self.PATHS if scope["path"] == p or scope["path"].startswith(p + "/")), "other")
+        path = self.label(scope["path"])
         started = time.perf_counter()
         status = {"code": 500}
 

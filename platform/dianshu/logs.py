@@ -75,7 +75,11 @@ def bind_principal(principal: Any) -> None:
 
 
 @contextmanager
-def job_context(job_id: Any, kind: str, tenant: str) -> Iterator[None]:
-    """The job's fields on every line logged while it runs (restored afterwards)."""
-    with bound_contextvars(job_id=str(job_id), kind=kind, tenant=tenant):
+def job_context(job_id: Any, kind: str, tenant: str, user: str | None = None) -> Iterator[None]:
+    """The job's fields on every line logged while it runs (restored afterwards); `user`: who
+    submitted it (the job's created_by), as a request's lines name who asked."""
+    fields = {"job_id": str(job_id), "kind": kind, "tenant": tenant}
+    if user:
+        fields["user"] = user
+    with bound_contextvars(**fields):
         yield

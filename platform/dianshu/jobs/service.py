@@ -164,7 +164,7 @@ async def execute(db: Database, tenant_id: str, job_id: uuid.UUID, *, step_delay
     if JobStatus(peek.status).final:
         metrics.JOB_SKIPPED.labels(peek.kind, "final").inc()
         return "already-final"
-    with job_context(job_id, peek.kind, tenant_id):
+    with job_context(job_id, peek.kind, tenant_id, peek.created_by):
         started = time.perf_counter()
         outcome = "retry"  # unless the attempt returns: it raised, and the queue retries it
         try:
