@@ -343,6 +343,41 @@ async def test_a_change_of_peer_scope_alone_is_stale(db, city, year):
     assert await stale(db, city) == (False, None)
 
 
+async def test_with_city_peers_a_peer_regions_new_case_makes_the_region_stale(db, city, year, builtin_versions):
+    """Region A's time index is computed over both regions' hospitals (evaluation_peer_scope city):
+    a case arriving in region B, and B's grouping job, change A's peer averages, so A's status is
+    stale, naming B, for every role; the city's refresh makes it fresh and its time index moves."""
+    from dianshu.grouping.service import GROUP_CASES
+    from tests.cases.rows import csv_bytes
+    from tests.cases.test_ingestion import send
+    from tests.settlement.world import stay
+
+    async with scoped_session(db, year) as s:
+        await set_region_policy(s, year, city.city, city.a, 2025, "all", {"evaluation_peer_scope": "city"}, "peers")
+    admin = scope_for(Role.city_admin, city.tenants)
+    await refresh(db, admin, city.city, 2025)
+    assert await stale(db, city) == (False, None)
+    (before,) = [g for g in await view(db, admin, [city.a, city.b], 2025, ["region"]) if g.key["region"] == city.a]
+
+    b = scope_for(Role.region_admin, (city.b,))
+    long = stay("B-PEER-1", city.b1, 8000, 3, day=15)
+    long.update(adm_time="2025-03-05 09:00", act_ipt_days="10")
+    _, outcome, _, _ = await send(db, b, city.b, csv_bytes([long]), "b-peer-1")
+    assert outcome == "succeeded"
+    assert await stale(db, city) == (
+        True,
+        f"cases of the time index's peer region {city.b} of the year arrived, were corrected or recalled "
+        "after the refresh",
+    )
+    zj = str(builtin_versions["zhejiang_2022"])
+    await run_job(db, b, city.b, GROUP_CASES, {"from": "2025-01", "to": "2025-12", "versions": [zj]})
+    assert (await stale(db, city))[0] is True
+    await refresh(db, admin, city.city, 2025)
+    assert await stale(db, city) == (False, None)
+    (after,) = [g for g in await view(db, admin, [city.a, city.b], 2025, ["region"]) if g.key["region"] == city.a]
+    assert after.summary.time_index != before.summary.time_index  # B's long stay moved A's peers
+
+
 async def test_a_city_default_change_queues_the_citys_refresh(db, city, year):
     """The city's 2025 defaults change: one refresh of the city (which does each of its regions),
     submitted on the city tenant by the city administrator."""

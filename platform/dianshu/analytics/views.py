@@ -347,15 +347,20 @@ select exists (
 async def region_changes(session: AsyncSession, r: AnalyticsRefresh) -> str | None:
     """Why a region's year changed since its refresh row was written or checked: a case of the year
     arrived, was corrected or recalled after it, or a grouping job whose period covers the year
-    finished after it. `session` must see the whole region (a region-wide scope)."""
+    finished after it, in the region or in another region of its time index's peer pool (city
+    peers: their cases are the peer averages). `session` must see the region and its peers whole
+    (a region-wide scope over each)."""
     year, at = r.year, r.refreshed_at
-    args = {"t": r.tenant_id, "at": at}
-    cases = {**args, "start": datetime.date(year, 1, 1), "end": datetime.date(year, 12, 1)}
-    if (await session.execute(text(CASES_CHANGED_SQL), cases)).scalar_one():
-        return "cases of the year arrived, were corrected or recalled after the refresh"
-    grouped = {**args, "kind": GROUP_CASES, "first": f"{year}-01", "last": f"{year}-12"}
-    if (await session.execute(text(GROUPED_AFTER_SQL), grouped)).scalar_one():
-        return "a grouping job covering the year finished after the refresh"
+    others = [p for p in (r.peers or ()) if p != r.tenant_id]
+    for tenant in (r.tenant_id, *others):
+        whose = "" if tenant == r.tenant_id else f" of the time index's peer region {tenant}"
+        args = {"t": tenant, "at": at}
+        cases = {**args, "start": datetime.date(year, 1, 1), "end": datetime.date(year, 12, 1)}
+        if (await session.execute(text(CASES_CHANGED_SQL), cases)).scalar_one():
+            return f"cases{whose} of the year arrived, were corrected or recalled after the refresh"
+        grouped = {**args, "kind": GROUP_CASES, "first": f"{year}-01", "last": f"{year}-12"}
+        if (await session.execute(text(GROUPED_AFTER_SQL), grouped)).scalar_one():
+            return f"a grouping job{whose} covering the year finished after the refresh"
     return None
 
 
@@ -388,7 +393,9 @@ async def status(db: Any, scope: Scope, tenant: str, year: int) -> Status | None
             )
             row = own.one()
             cells, cases = int(row.cells), int(row.cases)
-    async with scoped_session(db, Scope.system((tenant,), actor=f"analytics status for {scope.actor}")) as s:
+    # The region and its time index's peers (city peers: every region), each read whole.
+    seen = tuple(sorted({tenant, *(r.peers or ())}))
+    async with scoped_session(db, Scope.system(seen, actor=f"analytics status for {scope.actor}")) as s:
         city = (await s.execute(text("select parent_code from tenant where code = :t"), {"t": tenant})).scalar_one()
         run = await latest_points_run(s, tenant, year)
         try:
