@@ -322,18 +322,19 @@ async def test_a_monthly_run_published_queues_nothing(db, city, year):
 async def test_a_change_of_peer_scope_alone_is_stale(db, city, year):
     """Region A's policy for every ledger sets evaluation_peer_scope city, nothing else: the point
     values, points run and standard are the same, but the time index's peers are now both regions:
-    stale, for every role, with the reason. The region administrator's refresh skips (city peers
-    are the city's to read); the city's refresh records them and the status is fresh. A row from
-    before the peers were kept (null) is stale too, and a refresh that changes nothing fills it."""
+    stale, for every role, with the reason. The region administrator's refresh reads them (their
+    average stays, apart) and records them: fresh, and the city's refresh then changes nothing. A
+    row from before the peers were kept (null) is stale too, and a refresh that changes nothing
+    fills it."""
     await refresh(db, year, city.a, 2025)
     assert (await views.status(db, year, city.a, 2025)).refresh.peers == [city.a]
     async with scoped_session(db, year) as s:
         await set_region_policy(s, year, city.city, city.a, 2025, "all", {"evaluation_peer_scope": "city"}, "peers")
     assert await stale(db, city) == (True, f"the time index's peers changed ({city.a} → {city.a}, {city.b})")
-    assert (await refresh(db, year, city.a, 2025))["changed"] == 0
-    assert (await stale(db, city))[0] is True
+    assert (await refresh(db, year, city.a, 2025))["changed"] == 1
+    assert await stale(db, city) == (False, None)
     admin = scope_for(Role.city_admin, city.tenants)
-    await refresh(db, admin, city.city, 2025)
+    assert (await refresh(db, admin, city.city, 2025))["changed"] == 0
     assert await stale(db, city) == (False, None)
     assert (await views.status(db, year, city.a, 2025)).refresh.peers == [city.a, city.b]
     async with scoped_session(db, Scope.system((city.a,))) as s:
@@ -376,6 +377,34 @@ async def test_with_city_peers_a_peer_regions_new_case_makes_the_region_stale(db
     assert await stale(db, city) == (False, None)
     (after,) = [g for g in await view(db, admin, [city.a, city.b], 2025, ["region"]) if g.key["region"] == city.a]
     assert after.summary.time_index != before.summary.time_index  # B's long stay moved A's peers
+
+
+async def test_with_city_peers_the_refresh_after_a_regions_points_run_brings_it_up_to_date(db, city, year):
+    """Region A (city peers) runs its points: the refresh that follows, under the region
+    administrator's scope, reads the peers' averages and leaves A fresh (it used to skip, 'the
+    city administrator refreshes', and the dashboard stayed stale until a city refresh by hand)."""
+    from dianshu.jobs import service as jobs
+    from dianshu.settlement.runs.points import POINTS
+
+    async with scoped_session(db, year) as s:
+        await set_region_policy(s, year, city.city, city.a, 2025, "all", {"evaluation_peer_scope": "city"}, "p")
+    admin = scope_for(Role.city_admin, city.tenants)
+    await refresh(db, admin, city.city, 2025)
+    before = {k for k, _ in await refresh_jobs(db, city.a)}
+    await run_job(db, year, city.a, POINTS, {"year": 2025, "month": 12})
+    assert (await stale(db, city))[1] == "a newer points run exists"
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        new = [
+            j
+            for j in (await s.execute(select(Job).where(Job.tenant_id == city.a, Job.kind == REFRESH))).scalars()
+            if j.idempotency_key not in before
+        ]
+    assert [(j.params, j.hospital_id) for j in new] == [({"year": 2025}, None)]  # region-wide, its tenant only
+    assert await jobs.execute(db, city.a, new[0].id) == "succeeded"
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        result = (await s.execute(select(Job.result).where(Job.id == new[0].id))).scalar_one()
+    assert (result["changed"], result["skipped"]) == (1, [])
+    assert await stale(db, city) == (False, None)
 
 
 async def test_a_city_default_change_queues_the_citys_refresh(db, city, year):

@@ -17,8 +17,9 @@ What a cell counts (per hospital, discharge month, discharge department and DRG)
 - Time index peers: as the evaluation's A06 (evaluation/indicators: peer_pool, peer_avg_los_sql):
   the hospitals of the same level in the region, or in every region of the city when the region's
   policy sets evaluation_peer_scope city; a DRG's peer average LOS is Σ LOS ÷ cases over the pool's
-  grouped cases of that level and DRG in the year. City peers are read by the city administrator's
-  refresh (a region administrator's skips and says why, as the evaluation run refuses).
+  grouped cases of that level and DRG in the year. City peers outside the caller's scope (a region
+  administrator's refresh, or the one that follows its points run) are read in a session of their
+  own over the peer regions, for those averages only (refresh_region).
 - Points: the region's latest points run of the year (settlement/latest.py), joined by case
   id: a case in that run has its paid points, as settlement pays them
   (settlement.arithmetic.year.paid_points: the case's points × the evaluation's points coefficient
@@ -62,6 +63,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -81,6 +83,7 @@ from dianshu.grouping.service import GROUP_CASES
 from dianshu.jobs.context import JobContext
 from dianshu.jobs.errors import JobRejected
 from dianshu.jobs.kinds import job_kind
+from dianshu.scope import Scope
 from dianshu.settlement.arithmetic.year import paid_points_sql
 from dianshu.settlement.events import POLICY_CHANGED, PUBLISHED
 from dianshu.settlement.latest import latest_points_run
@@ -146,7 +149,7 @@ with pv as (
     from case_record c
     join hospital h on h.tenant_id = c.tenant_id and h.id = c.hospital_id
     left join case_grouping g on g.tenant_id = c.tenant_id and g.case_id = c.id and g.version_id = :version
-    where c.tenant_id = any(cast(:peers as text[])) and {current_cases("c")}
+    where c.tenant_id = :t and {current_cases("c")}
       and c.discharge_month between :start and :end
 ), base as (
     select c.hospital_id, cast(extract(month from c.discharge_month) as smallint) as month,
@@ -160,8 +163,9 @@ with pv as (
     left join case_point p on p.tenant_id = c.tenant_id and p.run_id = cast(:run as uuid) and p.case_id = c.id
     left join pv on pv.ledger = p.ledger
     left join coef k on k.ledger = p.ledger and k.hospital_id = c.hospital_id
-    where c.tenant_id = :t
-), peer as ({peer_avg_los_sql("(select level, drg, 1 as n, los_days as los from pool where grouped) x")}
+), peer as (
+    select * from unnest(cast(:peer_levels as smallint[]), cast(:peer_drgs as text[]),
+                         cast(:peer_avg_los as numeric[])) as e(level, drg, avg_los)
 ), cases as (
     select b.*, e.avg_los,
            b.grouped and b.rw is not null as weighed,
@@ -195,6 +199,19 @@ select hospital_id, month, department, drg,
 from cases
 group by hospital_id, month, department, drg
 """
+
+# The time index's peer averages: a DRG's average stay over the pool's grouped stays of each
+# hospital level (the evaluation's A06, peer_avg_los_sql), read apart from the cells so that a
+# region's refresh can read city peers (refresh_region) without its own scope widening.
+_PEER_STAYS = f"""(
+    select h.level, g.drg, 1 as n, c.los_days as los
+    from case_record c
+    join hospital h on h.tenant_id = c.tenant_id and h.id = c.hospital_id
+    join case_grouping g on g.tenant_id = c.tenant_id and g.case_id = c.id and g.version_id = :version
+    where c.tenant_id = any(cast(:peers as text[])) and {current_cases("c")}
+      and c.discharge_month between :start and :end and not {no_group_sql("g.drg")}
+) x"""
+PEER_LOS_SQL = peer_avg_los_sql(_PEER_STAYS)
 
 DIGEST_SQL = f"""
 select count(*) as cells, coalesce(sum(cases), 0) as cases,
@@ -316,10 +333,43 @@ async def lock_region_year(session: AsyncSession, tenant: str, year: int) -> Non
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"analytics:{tenant}:{year}", 0))))
 
 
+async def peer_averages(
+    session: AsyncSession, peers: Sequence[str], version: Any, year: int
+) -> tuple[list[int], list[str], list[Decimal]]:
+    """The time index's peer averages (PEER_LOS_SQL) as the cells statement takes them: levels,
+    DRGs and average stays, in three arrays."""
+    rows = (
+        await session.execute(
+            text(PEER_LOS_SQL),
+            {
+                "peers": list(peers),
+                "version": version,
+                "start": datetime.date(year, 1, 1),
+                "end": datetime.date(year, 12, 1),
+            },
+        )
+    ).all()
+    return [r.level for r in rows], [r.drg for r in rows], [r.avg_los for r in rows]
+
+
 async def refresh_region(
-    session: AsyncSession, ctx_scope: Any, job_id: Any, city: str, tenant: str, year: int
+    session: AsyncSession,
+    ctx_scope: Any,
+    job_id: Any,
+    city: str,
+    tenant: str,
+    year: int,
+    *,
+    db: Any = None,
 ) -> dict[str, Any]:
-    """Compute one region's year; write it when it differs from what is stored. Returns what it did."""
+    """Compute one region's year; write it when it differs from what is stored. Returns what it did.
+
+    City peers (evaluation_peer_scope city) outside the caller's scope (a region administrator's
+    refresh, or the one that follows its points run) are read by the platform in a session of
+    their own over the peer regions (`db`), for their per-level, per-DRG average stays only: no
+    case, hospital or figure of another region reaches the region's cells, and the caller's scope
+    does not widen (unlike the evaluation run, which scores the other regions' hospitals and so is
+    the city administrator's)."""
     await lock_region_year(session, tenant, year)
     try:
         inp = await inputs_of(session, city, tenant, year)
@@ -327,13 +377,6 @@ async def refresh_region(
         # Nothing to summarise yet (a grouping before the first standard is published, say): the
         # refresh writes nothing and says why; the points run that follows a standard refreshes.
         return {"tenant": tenant, "year": year, "cells": 0, "cases": 0, "changed": False, "skipped": str(e)}
-    if not set(inp.peers) <= set(ctx_scope.tenant_ids):
-        # The evaluation's rule (evaluation/runs.py): city peers are read by the city administrator.
-        why = (
-            f"evaluation_peer_scope is city: the time index's peers are every region's hospitals, so the city "
-            f"administrator refreshes (on {city})"
-        )
-        return {"tenant": tenant, "year": year, "cells": 0, "cases": 0, "changed": False, "skipped": why}
     R = AnalyticsRefresh
     stored = (await session.execute(select(R).where(R.tenant_id == tenant, R.year == year))).scalar_one_or_none()
     # A year with no summary and no case (the year after a clearing, say): skipped before the cells
@@ -348,6 +391,15 @@ async def refresh_region(
         if v["value"] is not None
         for h, c in (v.get("coefficients") or {}).items()
     ]
+    version = std.scheme_version_id
+    if set(inp.peers) <= set(ctx_scope.tenant_ids):
+        levels, drgs, averages = await peer_averages(session, inp.peers, version, year)
+    else:
+        if db is None:
+            raise RuntimeError("refresh_region: city peers outside the caller's scope need `db` to be read")
+        peers_scope = Scope.system(inp.peers, actor=f"job:{job_id} time index peers")
+        async with db.session(peers_scope) as ps, ps.begin():
+            levels, drgs, averages = await peer_averages(ps, inp.peers, version, year)
     await session.execute(text(f"drop table if exists {STAGE}"))
     cols = ", ".join(f"{n} {t}" for n, t in CELL_TYPES)
     await session.execute(text(f"create temporary table {STAGE} ({cols}) on commit drop"))
@@ -360,7 +412,9 @@ async def refresh_region(
             text(CELLS_SQL),
             {
                 "t": tenant,
-                "peers": list(inp.peers),
+                "peer_levels": levels,
+                "peer_drgs": drgs,
+                "peer_avg_los": averages,
                 "start": datetime.date(year, 1, 1),
                 "end": datetime.date(year, 12, 1),
                 "version": std.scheme_version_id,
@@ -474,7 +528,7 @@ async def refresh_job(ctx: JobContext) -> dict[str, Any]:
     done = []
     for i, region in enumerate(regions):
         await ctx.progress(i, len(regions), f"analytics {region} {year}")
-        done.append(await refresh_region(ctx.session, ctx.scope, ctx.job_id, city, region, year))
+        done.append(await refresh_region(ctx.session, ctx.scope, ctx.job_id, city, region, year, db=ctx.db))
     return {
         "year": year,
         "regions": len(regions),
