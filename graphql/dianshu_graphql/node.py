@@ -175,3 +175,7 @@ class NodeQuery:
     )
     async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
         return await resolve_many(info, ids)
+
+
+# The Int case ids of CaseGroupingResult, CasePoint and CaseAnomaly, deprecated for caseNodeId.
+CASE_ID_DEPRECATED = "the case's databaseId: use caseNodeId, the Case's global id as everywhere else (Case.id)"

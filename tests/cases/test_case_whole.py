@@ -52,7 +52,8 @@ async def test_cases_whole_one_id_and_filters(settings, db, city, dispatcher, bu
         extra = "".join(f", {k}: {v}" for k, v in args.items())
         q = (
             "query($t: String!) { cases(tenant: $t, first: 50" + extra + ") { nodes { id databaseId listId "
-            "doctorCode dischargeDept settlementMonth points { drg type points reason } groupings { drg versionId } "
+            "doctorCode dischargeDept settlementMonth points { drg type points reason caseNodeId } "
+            "groupings { drg versionId caseNodeId } "
             "} } }"
         )
         return (await api.gql(token, q, {"t": city.a}))["cases"]["nodes"]
@@ -63,7 +64,8 @@ async def test_cases_whole_one_id_and_filters(settings, db, city, dispatcher, bu
     for lid, month, doctor in (("A-1", "2025-03", "D01"), ("A-2", "2025-03", "D02"), ("A-3", "2025-05", "D01")):
         c = mine[lid]
         assert (c["doctorCode"], c["settlementMonth"], c["dischargeDept"]) == (doctor, month, "呼吸内科")
-        assert c["groupings"] == [{"drg": "ES23", "versionId": str(zj)}]
+        assert c["groupings"] == [{"drg": "ES23", "versionId": str(zj), "caseNodeId": c["id"]}]
+        assert c["points"]["caseNodeId"] == c["id"]  # one id for the case everywhere
         assert (c["points"]["drg"], c["points"]["type"], D(c["points"]["points"])) == ("ES23", "normal", D(100))
         assert c["points"]["reason"]
 
@@ -87,8 +89,13 @@ async def test_cases_whole_one_id_and_filters(settings, db, city, dispatcher, bu
 
     # One id everywhere: caseGroupings and caseTrace take the Case's id; the Int caseId still works.
     one = mine["A-1"]
-    by_id = await api.gql(a1, "query($c: ID!) { caseGroupings(case: $c) { nodes { drg caseId } } }", {"c": one["id"]})
-    assert by_id["caseGroupings"]["nodes"] == [{"drg": "ES23", "caseId": one["databaseId"]}]
+    by_id = await api.gql(
+        a1, "query($c: ID!) { caseGroupings(case: $c) { nodes { drg caseId caseNodeId } } }", {"c": one["id"]}
+    )
+    assert by_id["caseGroupings"]["nodes"] == [{"drg": "ES23", "caseId": one["databaseId"], "caseNodeId": one["id"]}]
+    # The id it gives opens the case: node(id:).
+    opened = await api.gql(a1, "query($c: ID!) { node(id: $c) { ... on Case { listId } } }", {"c": one["id"]})
+    assert opened["node"] == {"listId": "A-1"}
     old = await api.gql(
         a1,
         "query($t: String!, $n: Int!) { caseGroupings(tenant: $t, caseId: $n) { nodes { drg } } }",

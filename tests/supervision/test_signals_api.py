@@ -41,7 +41,7 @@ QUEUE = """query($t: String!, $after: String) { signalQueue(tenant: $t, year: 20
   nodes { hospital area priority flag } pageInfo { hasNextPage endCursor } } }"""
 
 ANOMALIES = """query($t: String!) {
-  caseAnomalies(tenant: $t, year: 2025, first: 2) { nodes { hospital listId rank score
+  caseAnomalies(tenant: $t, year: 2025, first: 2) { nodes { hospital listId rank score caseNodeId
     drivers { feature value peerMedian } } }
   hospitalAnomalies(tenant: $t, year: 2025) { nodes { hospital cases meanScore rank } } }"""
 
@@ -131,6 +131,10 @@ async def test_case_anomalies_have_typed_drivers_and_stay_in_scope(api, db, disp
     nodes = out["caseAnomalies"]["nodes"]
     assert nodes and {n["hospital"] for n in nodes} == {w.a1}
     assert nodes[0]["rank"] < nodes[1]["rank"] and len(nodes[0]["drivers"]) == 3
+    opened = await api.gql(
+        a1, "query($c: ID!) { node(id: $c) { ... on Case { listId } } }", {"c": nodes[0]["caseNodeId"]}
+    )
+    assert opened["node"] == {"listId": nodes[0]["listId"]}  # the Case's global id
     assert nodes[0]["drivers"][0]["feature"] in {
         "cost_ratio",
         "los_ratio",

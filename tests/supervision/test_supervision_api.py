@@ -21,7 +21,8 @@ RESULT = """query($id: ID!) { job(id: $id) { status result { __typename ... on S
   tenantCodes year months findings new stale rules { rule found new stale } skipped { rule reason } } } } }"""
 FINDINGS = """query($t: String!, $r: String, $s: FindingState) { findings(tenant: $t, year: 2025, rule: $r, state: $s) {
   nodes { id databaseId hospital rule level severity state stale decidedBy reason serious priority
-    evidence { figure threshold unit variant figures { name value } } cases { listId hospital subject } } } }"""
+    evidence { figure threshold unit variant figures { name value } }
+    cases { listId hospital subject caseNodeId } } } }"""
 DECIDED = """__typename ... on FindingPayload { finding { state serious reason decidedBy } }
   ... on ValidationError { errors { field reason } } ... on NotFound { record field }
   ... on StateConflict { field reason } ... on PermissionDenied { message }"""
@@ -68,10 +69,16 @@ async def test_supervision_through_the_typed_api(api, db, city):
     assert f["evidence"]["figure"] == "2.0000" and f["evidence"]["unit"] == "days"
     assert f["evidence"]["variant"] == "same_group_short_gap"
     assert {"name": "readmission", "value": "S-2"} in f["evidence"]["figures"]
-    assert f["cases"] == [
+    assert [{k: v for k, v in c.items() if k != "caseNodeId"} for c in f["cases"]] == [
         {"listId": "S-1", "hospital": city.a1, "subject": False},
         {"listId": "S-2", "hospital": city.a1, "subject": True},
     ]
+    # Each case's id opens it (the Case's global id, as everywhere).
+    for c in f["cases"]:
+        opened = await api.gql(
+            region, "query($c: ID!) { node(id: $c) { ... on Case { listId } } }", {"c": c["caseNodeId"]}
+        )
+        assert opened["node"] == {"listId": c["listId"]}
     # Hospital a1 sees its own finding; a2 sees none of a1's.
     assert [n["id"] for n in (await api.gql(a1, FINDINGS, {"t": city.a}))["findings"]["nodes"]] == [
         n["id"]

@@ -32,7 +32,10 @@ class Transition:
 @strawberry.type(description="A case's stored result under one scheme version.")
 class CaseGroupingResult(node.Node):
     id: strawberry.ID
-    case_id: int = strawberry.field(description="The case's databaseId.")
+    case_id: int = strawberry.field(description="The case's databaseId.", deprecation_reason=node.CASE_ID_DEPRECATED)
+    case_node_id: strawberry.ID = strawberry.field(
+        description="The Case's global id (Case.id), as `node(id:)` and `cases(case:)` take it."
+    )
     version_id: strawberry.ID = strawberry.field(description="The scheme version's databaseId.")
     mdc: str | None
     adrg: str | None
@@ -46,6 +49,7 @@ class CaseGroupingResult(node.Node):
         return cls(
             id=node.global_id("CaseGroupingResult", r.tenant_id, r.case_id, r.version_id),
             case_id=r.case_id,
+            case_node_id=node.global_id("Case", r.tenant_id, r.case_id),
             version_id=strawberry.ID(str(r.version_id)),
             mdc=r.mdc,
             adrg=r.adrg,

@@ -681,7 +681,10 @@ class PointsRun(node.Node):
 
 @strawberry.type(description="One case's points in a points run.")
 class CasePoint:
-    case_id: int
+    case_id: int = strawberry.field(description="The case's databaseId.", deprecation_reason=node.CASE_ID_DEPRECATED)
+    case_node_id: strawberry.ID = strawberry.field(
+        description="The Case's global id (Case.id), as `node(id:)` and `cases(case:)` take it."
+    )
     list_id: str = strawberry.field(description="The settlement list's id (结算清单号).")
     hospital: str
     ledger: Ledger
@@ -697,6 +700,7 @@ class CasePoint:
     def of(cls, r: Any) -> CasePoint:
         return cls(
             case_id=r.case_id,
+            case_node_id=node.global_id("Case", r.tenant_id, r.case_id),
             list_id=r.list_id,
             hospital=r.hospital_id,
             ledger=Ledger(r.ledger),

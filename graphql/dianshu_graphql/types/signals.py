@@ -12,6 +12,7 @@ import strawberry
 
 from dianshu.supervision.anomaly.service import ANOMALY
 from dianshu.supervision.signals.service import SIGNALS
+from dianshu_graphql import node
 from dianshu_graphql.types import job_results
 from dianshu_graphql.types.jobs import Job
 
@@ -141,7 +142,10 @@ class CaseAnomaly:
     tenant_code: str
     hospital: str
     run_id: uuid.UUID = strawberry.field(description="The anomaly run (its databaseId).")
-    case_id: int = strawberry.field(description="The case's databaseId.")
+    case_id: int = strawberry.field(description="The case's databaseId.", deprecation_reason=node.CASE_ID_DEPRECATED)
+    case_node_id: strawberry.ID = strawberry.field(
+        description="The Case's global id (Case.id), as `node(id:)` and `cases(case:)` take it."
+    )
     list_id: str = strawberry.field(description="The settlement list's id (结算清单号).")
     drg: str
     score: Decimal = strawberry.field(
@@ -161,6 +165,7 @@ class CaseAnomaly:
             hospital=r.hospital_id,
             run_id=r.run_id,
             case_id=r.case_id,
+            case_node_id=node.global_id("Case", r.tenant_id, r.case_id),
             list_id=r.list_id,
             drg=r.drg,
             score=r.score,

@@ -101,7 +101,13 @@ class FindingEvidence:
 class FindingCase:
     list_id: str = strawberry.field(description="The settlement list's id (结算清单号).")
     hospital: str
-    case_id: int = strawberry.field(description="The case version's id when last found.")
+    case_id: int = strawberry.field(
+        description="The case version's id when last found.",
+        deprecation_reason="the case version's databaseId: use caseNodeId, the Case's global id (Case.id)",
+    )
+    case_node_id: strawberry.ID = strawberry.field(
+        description="The Case's global id (Case.id), as `node(id:)` and `cases(case:)` take it."
+    )
     subject: bool = strawberry.field(
         description="Whether a confirmation marks this case (a split's readmission; for a hospital-level upcoding "
         "signal, the cases named on confirming it)."
@@ -191,7 +197,14 @@ class SupervisionFinding(node.Node):
             (self.tenant_code, str(self.database_id))
         )
         return [
-            FindingCase(list_id=c.list_id, hospital=c.hospital_id, case_id=c.case_id, subject=c.subject) for c in rows
+            FindingCase(
+                list_id=c.list_id,
+                hospital=c.hospital_id,
+                case_id=c.case_id,
+                case_node_id=node.global_id("Case", c.tenant_id, c.case_id),
+                subject=c.subject,
+            )
+            for c in rows
         ]
 
     @classmethod
