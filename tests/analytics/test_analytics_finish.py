@@ -451,3 +451,82 @@ async def test_two_changes_in_one_transaction_queue_one_refresh(db, city, year):
     assert [(k.rsplit(":", 1)[0], y) for k, y in added] == [
         (f"after:policy.changed:policy_version:{city.a}:2025/employee:v2", 2025)
     ]
+
+
+# ---- two DRGs of different weight and cost (the review: every figure with RW ≠ 1) ----------------
+
+
+async def test_two_drgs_of_different_weight_by_hand(db, city, dispatcher, builtin_versions):
+    """Region B, hospital b1, 2025 (employee ledger, provisional point value 100). The standard:
+    ES23 average cost 8,000, base points 100 (RW 1); BR25 (I63.900, cerebral infarction) average
+    16,000, base points 200 (RW 2). All three stays normal (cost ratio 1, 1.25, 0.875: inside the
+    outlier bounds), so points = base points.
+
+      list  DRG   cost    points  payment (× 100)  profit
+      B-1   ES23   8,000   100     10,000           2,000
+      B-2   BR25  20,000   200     20,000               0
+      B-3   BR25  14,000   200     20,000           6,000
+
+    b1: 3 cases; total weight 1 + 2 + 2 = 5; CMI 5 ÷ 3 = 1.6667; points 500; expected payment
+    50,000; cost 42,000; profit 8,000; cost index 42,000 ÷ (8,000 + 2 × 16,000) = 1.05.
+    ES23: CMI 1, payment 10,000, profit 2,000, cost index 1. BR25: CMI 2, total weight 4, payment
+    40,000, cost 34,000, profit 6,000, cost index 34,000 ÷ 32,000 = 1.0625. Overspend: B-2 alone
+    (4,000 over BR25's 16,000; B-3 is under it). Severe: none (BR25's average is 10,000 or more, so
+    2 × 16,000 = 32,000; ES23's 3 × 8,000 = 24,000)."""
+    import datetime
+
+    from dianshu.grouping.service import GROUP_CASES
+    from dianshu.settlement.runs.points import POINTS
+    from dianshu.standards.models import PaymentStandard, PaymentStandardDrg
+    from dianshu.standards.service import publish_payment_standard
+    from tests.cases.rows import csv_bytes
+    from tests.cases.test_ingestion import send
+    from tests.settlement.world import stay
+
+    zj = builtin_versions["zhejiang_2022"]
+    admin = scope_for(Role.city_admin, city.tenants)
+    async with scoped_session(db, admin) as s:
+        std = PaymentStandard(
+            city_code=city.city,
+            scheme_version_id=zj,
+            label=f"two drgs {city.city}",
+            avg_cost_all=D("8000.00"),
+            source="import",
+            parameters={},
+            created_by="tests",
+        )
+        s.add(std)
+        await s.flush()
+        s.add(PaymentStandardDrg(standard_id=std.id, drg="ES23", cases=100, avg_cost=D(8000), base_points=D(100)))
+        s.add(PaymentStandardDrg(standard_id=std.id, drg="BR25", cases=100, avg_cost=D(16000), base_points=D(200)))
+        await s.flush()
+        await publish_payment_standard(s, std.id, datetime.date(2024, 1, 1))
+    region = scope_for(Role.region_admin, (city.b,))
+    infarct = {"diag_codes": "I63.900", "adm_cond_types": "1"}
+    b2, b3 = stay("B-2", city.b1, 20000, 3), stay("B-3", city.b1, 14000, 4)
+    b2.update(infarct)
+    b3.update(infarct)
+    _, outcome, result, _ = await send(db, region, city.b, csv_bytes([stay("B-1", city.b1, 8000, 3), b2, b3]), "two")
+    assert outcome == "succeeded" and result["accepted"] == 3, result
+    await run_job(db, region, city.b, GROUP_CASES, {"from": "2025-01", "to": "2025-12", "versions": [str(zj)]})
+    async with scoped_session(db, region) as s:
+        await set_region_policy(s, region, city.city, city.b, 2025, "employee", {"provisional_point_value": "100"}, "t")
+    await run_job(db, region, city.b, POINTS, {"year": 2025, "month": 12})
+    await refresh(db, region, city.b, 2025)
+
+    (b1,) = await view(db, region, [city.b], 2025, ["hospital"])
+    t = b1.summary
+    assert (t.cases, t.grouped, t.weighed) == (3, 3, 3)
+    assert (t.total_weight, t.cmi, t.points) == (D("5"), D("1.6667"), D("500"))
+    assert (t.expected_payment, t.cost, t.profit_loss) == (D("50000.00"), D("42000.00"), D("8000.00"))
+    assert t.cost_index == D("1.0500")
+    assert (t.over_cases, t.over_amount, t.severe_cases) == (1, D("4000.00"), 0)
+    by_drg = {g.key["drg"]: g.summary for g in await view(db, region, [city.b], 2025, ["drg"])}
+    assert sorted(by_drg) == ["BR25", "ES23"]
+    es, br = by_drg["ES23"], by_drg["BR25"]
+    assert (es.cases, es.cmi, es.expected_payment, es.profit_loss, es.cost_index) == (
+        1, D("1.0000"), D("10000.00"), D("2000.00"), D("1.0000"),
+    )  # fmt: skip
+    assert (br.cases, br.cmi, br.total_weight, br.expected_payment, br.cost, br.profit_loss, br.cost_index) == (
+        2, D("2.0000"), D("4"), D("40000.00"), D("34000.00"), D("6000.00"), D("1.0625"),
+    )  # fmt: skip
