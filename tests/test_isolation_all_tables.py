@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, pool, text
 
+from dianshu.cases.ingest import BatchRequest
+from dianshu.cases.service import submit_batch
 from dianshu.db.session import scoped_session, sync_url
 from dianshu.grouping.service import COMPARE
 from dianshu.jobs import service as jobs
@@ -82,6 +84,8 @@ async def test_every_tenant_table_against_every_other_scope(
     await fill_training_tables(db, city)
     await fill_national_tables(db, city)
     await fill_analytics_tables(db, city)
+    # A batch still pending keeps its file's bytes (upload_chunk); a final one has none.
+    await submit_batch(db, a1, BatchRequest(city.a, "pending.csv", "iso-pending"), [csv_bytes([row("I3", city.a1)])])
 
     tables = tenant_tables(test_database.owner_url)
     assert {

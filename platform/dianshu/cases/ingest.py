@@ -4,7 +4,12 @@ Per row (Python, streaming): layout, types, codes, dates, sums (validation.RowVa
 go by binary COPY into a temporary staging table; then set-wise in SQL: hospitals in the sender's
 scope, repeats within the batch, the correction rule against accepted versions, and the merge. The
 batch's effect and the job's completion commit together (jobs/service.py), so a retried or killed
-job never leaves half a batch."""
+job never leaves half a batch.
+
+The file's bytes (upload_chunk, with the patient ids as sent) are kept only while the batch is
+pending: the transaction that makes it final (done, refused, failed) deletes them (drop_chunks).
+The upload row keeps the file's name, size and SHA-256, and the batch its content hash, so the
+same file sent again is still recognised, and a failed batch retries from the file sent again."""
 
 from __future__ import annotations
 
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dianshu.audit import service as audit
@@ -301,18 +306,35 @@ async def upload_chunks(session: AsyncSession, tenant_id: str, upload_id: uuid.U
         seq += 1
 
 
+async def drop_chunks(session: AsyncSession, tenant_id: str, upload_id: uuid.UUID) -> int:
+    """Delete an upload's bytes (its chunks; the upload row, with its size and SHA-256, stays):
+    called in the transaction that makes its batch final, so the raw file, patient ids and all,
+    lives only as long as its batch is pending. Returns the chunks deleted."""
+    gone = await session.execute(
+        delete(UploadChunk).where(UploadChunk.tenant_id == tenant_id, UploadChunk.upload_id == upload_id)
+    )
+    return gone.rowcount or 0
+
+
 async def batch_failed(session: AsyncSession, tenant_id: str, params: dict[str, Any], message: str) -> None:
     """The ingestion job failed for good (not for the file's content, which refuses rows or the
     batch without failing the job): the batch ends `failed` with the reason, and sending the same
-    key and file again retries it (service.submit_batch)."""
+    key and file again retries it (service.submit_batch), from the bytes sent again: the stored
+    ones are deleted with the failure, as for any final batch."""
     batch_id = uuid.UUID(params["batch_id"])
     reason = f"the ingestion job failed (a system error, not the file): {message}; send the same file again to retry"
-    done = await session.execute(
-        update(IngestionBatch)
-        .where(IngestionBatch.tenant_id == tenant_id, IngestionBatch.id == batch_id, IngestionBatch.status == "pending")
-        .values(status="failed", reason=_printable(reason)[:2000], finished_at=func.clock_timestamp())
-    )
-    if done.rowcount:
+    upload_id = (
+        await session.execute(
+            update(IngestionBatch)
+            .where(
+                IngestionBatch.tenant_id == tenant_id, IngestionBatch.id == batch_id, IngestionBatch.status == "pending"
+            )
+            .values(status="failed", reason=_printable(reason)[:2000], finished_at=func.clock_timestamp())
+            .returning(IngestionBatch.upload_id)
+        )
+    ).scalar_one_or_none()
+    if upload_id is not None:
+        await drop_chunks(session, tenant_id, upload_id)
         scope = Scope.system((tenant_id,), actor="jobs")
         await audit.record(session, scope, tenant_id, "cases.batch.failed", f"batch:{batch_id}", reason=reason[:500])
 
@@ -328,6 +350,10 @@ async def ingest(ctx: JobContext) -> dict[str, Any]:
     ).scalar_one_or_none()
     if batch is None:
         raise JobRejected(f"ingestion batch {batch_id} not found")
+    if batch.status != "pending":
+        # Its file's bytes went when it became final: nothing to read again (a failed batch is
+        # retried by sending the file again, which makes a new job).
+        raise JobRejected(f"ingestion batch {batch_id} is already {batch.status}")
     upload = (
         await s.execute(select(Upload).where(Upload.tenant_id == ctx.tenant_id, Upload.id == batch.upload_id))
     ).scalar_one()
@@ -558,6 +584,8 @@ async def _finish(
             finished_at=func.clock_timestamp(),
         )
     )
+    # Final: the file's bytes go with this transaction (a retried job reads them until then).
+    await drop_chunks(ctx.session, ctx.tenant_id, batch.upload_id)
     await audit.record(
         ctx.session,
         ctx.scope,

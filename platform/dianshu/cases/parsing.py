@@ -301,8 +301,14 @@ class RowParser:
             self.header = [h.strip() for h in fields]
             unknown = [h for h in self.header if h not in NAMES]
             missing = [c for c in REQUIRED if c not in self.header]
+            if unknown and len(unknown) == len(self.header):
+                # Most likely a row where the header should be: its values (a patient id among
+                # them) are not repeated into the batch's reason, which is stored.
+                raise LayoutError(
+                    "header: no known column name: the first line must be the header (setl_id, fixmedins_code, ...)"
+                )
             if unknown:
-                raise LayoutError(f"header: unknown column(s) {', '.join(unknown)}")
+                raise LayoutError(f"header: unknown column(s) {', '.join(h[:40] for h in unknown[:10])}")
             if missing:
                 raise LayoutError(f"header: missing required column(s) {', '.join(missing)}")
             if len(set(self.header)) != len(self.header):

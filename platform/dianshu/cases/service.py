@@ -65,8 +65,8 @@ async def submit_batch(
     db: Database, scope: Scope, req: BatchRequest, chunks: AsyncIterator[bytes] | Iterable[bytes]
 ) -> Submitted:
     """Store the file and create its batch and job in one transaction. The same key with the same
-    file and options returns the earlier batch (the re-sent bytes are discarded); with another file
-    it is refused (IdempotencyConflict)."""
+    file and options returns the earlier batch (the re-sent bytes are discarded), or retries it from
+    them when it failed (_retry); with another file it is refused (IdempotencyConflict)."""
     _check(req)
     if not scope.sees_tenant(req.tenant_id):
         raise PermissionError(f"tenant {req.tenant_id} is outside your scope")
@@ -100,14 +100,20 @@ async def submit_batch(
             if inserted is None:
                 existing = (
                     await s.execute(
-                        select(IngestionBatch).where(
+                        select(IngestionBatch)
+                        .where(
                             IngestionBatch.tenant_id == req.tenant_id,
                             IngestionBatch.idempotency_key == req.idempotency_key,
                         )
+                        .with_for_update()
                     )
                 ).scalar_one()
                 if existing.content_hash != digest:
                     raise IdempotencyConflict("ingestion batch", req.idempotency_key)
+                # Only the sender's own scope reruns a failed batch (the job checks the rows against
+                # that scope), from the bytes just sent: a final batch's own were deleted.
+                if existing.status == "failed" and existing.hospital_id == hospital:
+                    return await _retry(s, db, scope, existing, upload.id)
                 raise _Duplicate(existing.id)  # rolls back the re-sent upload
             params = {"batch_id": str(batch_id), "encoding": encoding, "declared": declared is not None}
             job, _ = await jobs.submit(s, db, scope, req.tenant_id, INGEST, params, idempotency_key=f"batch:{batch_id}")
@@ -139,25 +145,24 @@ async def submit_batch(
         async with scoped_session(db, scope) as s:
             batch = (
                 await s.execute(
-                    select(IngestionBatch)
-                    .where(IngestionBatch.tenant_id == req.tenant_id, IngestionBatch.id == dup.batch_id)
-                    .with_for_update()
+                    select(IngestionBatch).where(
+                        IngestionBatch.tenant_id == req.tenant_id, IngestionBatch.id == dup.batch_id
+                    )
                 )
             ).scalar_one()
-            # Only the sender's own scope reruns it: the job checks the rows against that scope.
-            if batch.status == "failed" and batch.hospital_id == hospital:
-                return await _retry(s, db, scope, batch)
             job = (
                 await s.execute(select(Job).where(Job.tenant_id == req.tenant_id, Job.id == batch.job_id))
             ).scalar_one()
             return Submitted(batch, job, False)
 
 
-async def _retry(s: AsyncSession, db: Database, scope: Scope, batch: IngestionBatch) -> Submitted:
+async def _retry(s: AsyncSession, db: Database, scope: Scope, batch: IngestionBatch, upload_id: uuid.UUID) -> Submitted:
     """A batch whose job failed for a system reason, sent again with the same key and file: a new
-    job runs it from the stored upload. The key is derived from the failed job, so two senders
-    retrying at once share one new job (the batch row is locked meanwhile). The new job reads the
-    file in the encoding the failed one was given."""
+    job runs it from the upload just stored (the same bytes: the content hash matched), which the
+    batch now points to; the failed sending's upload row stays, without its bytes. The key is
+    derived from the failed job, so two senders retrying at once share one new job (the batch row
+    is locked meanwhile: the second finds it pending and gets the same batch, its own bytes
+    discarded). The new job reads the file in the encoding the failed one was given."""
     failed = (await s.execute(select(Job).where(Job.tenant_id == batch.tenant_id, Job.id == batch.job_id))).scalar_one()
     job, _ = await jobs.submit(
         s,
@@ -171,10 +176,16 @@ async def _retry(s: AsyncSession, db: Database, scope: Scope, batch: IngestionBa
     await s.execute(
         update(IngestionBatch)
         .where(IngestionBatch.tenant_id == batch.tenant_id, IngestionBatch.id == batch.id)
-        .values(status="pending", reason=None, finished_at=None, job_id=job.id)
+        .values(status="pending", reason=None, finished_at=None, job_id=job.id, upload_id=upload_id)
     )
     await audit.record(
-        s, scope, batch.tenant_id, "cases.batch.retried", f"batch:{batch.id}", failed_job=str(batch.job_id)
+        s,
+        scope,
+        batch.tenant_id,
+        "cases.batch.retried",
+        f"batch:{batch.id}",
+        failed_job=str(batch.job_id),
+        upload=str(upload_id),
     )
     await s.refresh(batch)
     return Submitted(batch, job, True)

@@ -115,6 +115,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "表头行含回车符：文件使用仅 CR 的（旧 Mac）换行符；请以 LF 或 CRLF 换行后重新发送",
         "the header line holds a carriage return: the file has CR-only (old Mac) line endings; send it with LF or CRLF line endings",
     ),
+    "header_no_known_column": (
+        "表头：没有已知的列名：第一行须为表头（setl_id、fixmedins_code 等）",
+        "header: no known column name: the first line must be the header (setl_id, fixmedins_code, ...)",
+    ),
     "header_unknown_column": (
         "表头：未知列 {join}",
         "header: unknown column(s) {join}",
