@@ -259,7 +259,7 @@ async def test_the_sweeps_resends_are_counted_by_kind_and_reason(db, city, dispa
         await s.execute(update(Job).where(Job.id == orphaned).values(status="running", heartbeat_at=hour_ago))
         await s.execute(update(Job).where(Job.id == fresh).values(created_at=text("now()"), enqueued_at=None))
         await s.execute(update(Job).where(Job.id == alive).values(status="running", heartbeat_at=text("now()")))
-    assert jobs.resend_reason("running", None) == "orphaned"
+    assert jobs.why_resent("running", None) == "orphaned"
     dispatcher.sent.clear()
     assert await jobs.sweep(db, unsent_grace_s=10, stale_after_s=120, resend_after_s=600) == 3
     assert {j for _, _, j in dispatcher.sent} == {unsent, lost, orphaned}

@@ -402,7 +402,7 @@ async def outbox_backlog(db: Database) -> tuple[int, float]:
     return int(n), float(oldest)
 
 
-def resend_reason(status: str, enqueued_at: object) -> str:
+def why_resent(status: str, enqueued_at: object) -> str:
     """Why the sweep re-sends a job it selected: `orphaned`, running with a stale heartbeat (its
     worker died); `unsent`, queued and never sent (a crash or a refused send left it in the outbox);
     `lost`, queued and sent long ago but never started (the message went missing on the way), a
@@ -444,7 +444,7 @@ async def sweep(db: Database, *, unsent_grace_s: int = 10, stale_after_s: int = 
             )
         ).all()
     for tenant_id, kind, job_id, status, enqueued_at in rows:
-        reason = resend_reason(status, enqueued_at)
+        reason = why_resent(status, enqueued_at)
         log.info("sweep: re-sending job %s (%s) of %s: %s", job_id, kind, tenant_id, reason)
         if await dispatch(db, tenant_id, kind, job_id):
             metrics.JOB_RESENT.labels(kind, reason).inc()
