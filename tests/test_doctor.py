@@ -1,6 +1,7 @@
 """`dianshu doctor` against the test database: every check passes; an unreachable broker, a runtime
-role with BYPASSRLS (a throwaway role) and an unreachable identity provider each fail with a line
-that says what is wrong and how to fix it."""
+role with BYPASSRLS or owning an object (throwaway roles), a DATABASE_URL whose login cannot act as
+the owner and an unreachable identity provider each fail with a line that says what is wrong and how
+to fix it; DATABASE_URL as the runtime role (a chart pod's) leaves the owner check undone, said so."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ def test_every_check_passes_against_the_test_database(test_database):
     assert list(lines) == CHECKS
     assert all(line.startswith("✓ ") for line in lines.values()), out.stdout
     assert "dianshu_app: NOSUPERUSER NOBYPASSRLS, owns nothing" in lines["runtime role"]
+    login = make_url(test_database.owner_url).username
+    assert lines["database owner"].startswith(f"✓ database owner: connected as {login} ("), lines["database owner"]
+    assert "dianshu_owner owns the " in lines["database owner"]
     assert "at head" in lines["migrations"]
     assert lines["patient-id key"] == (
         "✓ patient-id key: DIANSHU_PSN_KEY: 45 characters (keep it: another key gives other pseudonyms)"
@@ -92,3 +96,76 @@ def test_an_unreachable_identity_provider_and_a_bad_setting_fail_clearly(test_da
         "✗ configuration: DIANSHU_JWT_LEEWAY_S='900': Input should be less than or equal to 300"
         " — fix: correct the setting it names\n"
     )
+
+
+def _throwaway_role(test_database, *setup: str):
+    """A login role (password pw) made by the test database's admin login, with `setup` statements
+    ({role} in them is its name, {db} the database's); returns (role, its URL, drop)."""
+    role = f"zz_doctor_{secrets.token_hex(3)}"
+    admin = create_engine(sync_url(test_database.owner_url), isolation_level="AUTOCOMMIT", poolclass=pool.NullPool)
+    with admin.connect() as c:
+        c.execute(text(f"create role {role} login password 'pw' nosuperuser nobypassrls"))
+        for statement in setup:
+            c.execute(text(statement.format(role=role, db=make_url(test_database.owner_url).database)))
+
+    def drop() -> None:
+        with admin.connect() as c:
+            c.execute(text(f"drop owned by {role}"))
+            c.execute(text(f"drop role {role}"))
+        admin.dispose()
+
+    url = make_url(test_database.owner_url).set(username=role, password="pw").render_as_string(hide_password=False)
+    return role, url, drop
+
+
+def test_database_url_as_the_runtime_role_says_the_owner_was_not_checked(test_database):
+    """A chart pod: DATABASE_URL and APP_DATABASE_URL both the runtime role's. The owner check says
+    which role it connected as, that it is the runtime role, and that the owner was not checked:
+    no ✓, no ✗ (nothing to fix here), the exit code left to the other checks."""
+    env = {"DATABASE_URL": test_database.runtime_url, "APP_DATABASE_URL": test_database.runtime_url}
+    out = run("doctor", env=env)
+    line = _lines(out)["database owner"]
+    assert line.startswith(
+        "– database owner: not checked: DATABASE_URL connects as dianshu_app, the runtime role, not as a login"
+        " that can act as dianshu_owner"
+    ), line
+    assert "the catalogue, read as dianshu_app, says dianshu_owner owns the " in line
+    assert out.returncode == 0, out.stdout + out.stderr[-2000:]  # the other checks pass as that role
+    assert _lines(out)["runtime role"].startswith("✓ runtime role: dianshu_app:")
+
+
+def test_database_url_whose_login_cannot_act_as_the_owner_fails(test_database):
+    role, url, drop = _throwaway_role(test_database, 'grant connect on database "{db}" to {role}')
+    try:
+        out = run("doctor", env={"DATABASE_URL": url})
+    finally:
+        drop()
+    assert out.returncode == 1
+    line = _lines(out)["database owner"]
+    assert line.startswith(f"✗ database owner: DATABASE_URL connects as {role}, which can not act as dianshu_owner"), (
+        line
+    )
+    assert f"fix: grant dianshu_owner to {role}" in line
+
+
+def test_a_runtime_role_that_owns_an_object_fails_naming_it(test_database):
+    role, url, drop = _throwaway_role(test_database, "create schema {role}_own authorization {role}")
+    try:
+        out = run("doctor", env={"APP_DATABASE_URL": url})
+    finally:
+        drop()
+    assert out.returncode == 1
+    line = _lines(out)["runtime role"]
+    assert line.startswith(f"✗ runtime role: role {role} owns 1 object(s): schema {role}_own"), line
+    assert "reassign what it owns to dianshu_owner" in line
+
+
+def test_a_runtime_role_that_may_act_as_the_owner_fails(test_database):
+    role, url, drop = _throwaway_role(test_database, "grant dianshu_owner to {role}")
+    try:
+        out = run("doctor", env={"APP_DATABASE_URL": url})
+    finally:
+        drop()
+    assert out.returncode == 1
+    line = _lines(out)["runtime role"]
+    assert line.startswith(f"✗ runtime role: role {role} may act as the owner dianshu_owner (a member of it)"), line

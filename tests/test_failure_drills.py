@@ -47,6 +47,7 @@ from tests.drills import (
     wait_for,
     worker_env,
     worker_job_metrics,
+    workers_counter,
 )
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
@@ -220,11 +221,14 @@ async def _kill_repeatedly(db, tenant: str, job_id: uuid.UUID, env: dict, kills:
     """`kills` + 1 workers started together (their start-up, slow on a loaded machine, overlaps);
     `kills` times, just after a new attempt of the job began, the worker running it (named on the
     job row, `job.worker`) is SIGKILLed with its process group, and the attempt must have left
-    nothing behind; a survivor takes the job over once the sweep sees its heartbeat stale."""
+    nothing behind; a survivor takes the job over once the sweep sees its heartbeat stale, and the
+    survivors' metrics show it (dianshu_jobs_resent_total, reason orphaned, of the job's kind: a
+    killed worker's own count goes with it, but the last take-over's sweep ran in a survivor)."""
     # Each its own metrics port, as separate pods would have: started together on one port, all but
     # one would lose their metrics exposition (a run at -n 2 once saw no worker take the job).
     envs = [{**env, "DIANSHU_WORKER_METRICS_PORT": str(free_port())} for _ in range(kills + 1)]
     workers = {p.pid: p for p in (start_worker(e) for e in envs)}
+    env_of = {pid: e for pid, e in zip(workers, envs, strict=True)}
     try:
         for k in range(kills):
             # 90 s: at -n 2 on the local servers a take-over once needed more than 45 s (sweep + start-up).
@@ -236,7 +240,12 @@ async def _kill_repeatedly(db, tenant: str, job_id: uuid.UUID, env: dict, kills:
             row = await job_state(db, tenant, job_id)
             assert row.status == "running" and row.attempts == k + 1, (row.status, row.attempts, row.error)
             assert await leftover() == 0, "a killed attempt's writes must roll back"
-        return await wait_for(db, tenant, job_id, final, 45, (*workers.values(),))
+        done = await wait_for(db, tenant, job_id, final, 45, (*workers.values(),))
+        orphaned = {"kind": done.kind, "reason": "orphaned"}
+        survivors = [env_of[pid] for pid in workers]
+        taken_over = workers_counter(survivors, "dianshu_jobs_resent_total", orphaned, lambda n: n >= 1)
+        assert taken_over >= 1, f"no survivor counted re-sending the orphaned job: {taken_over}"
+        return done
     finally:
         for w in workers.values():
             kill(w)

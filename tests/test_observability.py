@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 
 from dianshu.config import Profile
 from dianshu.db.session import Database, scoped_session
@@ -28,6 +28,7 @@ from dianshu.scope import Role, Scope
 from dianshu.tenancy.jobs import IMPORT_HOSPITALS
 from tests.api import Api
 from tests.conftest import scope_for
+from tests.drills import close_jobs_left_unfinished
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -230,6 +231,64 @@ async def test_job_failures_and_retries_are_counted_by_kind(db, city, dispatcher
     with pytest.raises(ConnectionError):
         await jobs.execute(db, city.a, job.id)
     assert (sample(*retries), sample(*failed)) == (r0 + 1, f0 + 1)
+
+
+async def test_the_sweeps_resends_are_counted_by_kind_and_reason(db, city, dispatcher, job_queue_of_its_own):
+    """Hand-built job rows, one per state the sweep takes up: never sent (unsent), sent long ago and
+    never started (lost), running with a stale heartbeat (orphaned: its worker died). A job the sweep
+    re-sent that still has not started, a period later, is lost again; a job waiting in its grace
+    period, a fresh heartbeat and a refused send are not counted."""
+    scope = scope_for(Role.region_admin, (city.a,))
+
+    def resent(reason: str) -> float:
+        return sample("dianshu_jobs_resent_total", {"kind": IMPORT_HOSPITALS, "reason": reason})
+
+    reasons = ("unsent", "lost", "orphaned")
+    before = {r: resent(r) for r in reasons}
+    made = []
+    for i in range(5):
+        async with scoped_session(db, scope) as s:
+            job, _ = await jobs.submit(s, db, scope, city.a, IMPORT_HOSPITALS, {"hospitals": roster(city.a, 60 + i)})
+        made.append(job.id)
+    unsent, lost, orphaned, fresh, alive = made
+    hour_ago = text("now() - interval '1 hour'")
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        await s.execute(update(Job).where(Job.id.in_(made)).values(created_at=hour_ago))
+        await s.execute(update(Job).where(Job.id == unsent).values(enqueued_at=None))
+        await s.execute(update(Job).where(Job.id == lost).values(enqueued_at=hour_ago))
+        await s.execute(update(Job).where(Job.id == orphaned).values(status="running", heartbeat_at=hour_ago))
+        await s.execute(update(Job).where(Job.id == fresh).values(created_at=text("now()"), enqueued_at=None))
+        await s.execute(update(Job).where(Job.id == alive).values(status="running", heartbeat_at=text("now()")))
+    assert jobs.why_resent("running", None) == "orphaned"
+    dispatcher.sent.clear()
+    assert await jobs.sweep(db, unsent_grace_s=10, stale_after_s=120, resend_after_s=600) == 3
+    assert {j for _, _, j in dispatcher.sent} == {unsent, lost, orphaned}
+    assert {r: resent(r) - before[r] for r in reasons} == {"unsent": 1, "lost": 1, "orphaned": 1}
+
+    # A period later none of them has started: the two queued ones were sent (the unsent one by the
+    # sweep) and never began, so both count as lost now; the orphan is still running, unattended.
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        await s.execute(update(Job).where(Job.id.in_([unsent, lost, orphaned])).values(heartbeat_at=hour_ago))
+    await jobs.sweep(db, unsent_grace_s=10, stale_after_s=120, resend_after_s=600)
+    assert {r: resent(r) - before[r] for r in reasons} == {"unsent": 1, "lost": 3, "orphaned": 2}
+
+    # A send the broker refuses re-sent nothing: not counted (the job stays in the outbox).
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        await s.execute(update(Job).where(Job.id == fresh).values(created_at=hour_ago))
+
+    def down(tenant_id, kind, job_id):
+        raise ConnectionError("Connection refused.")
+
+    jobs.set_dispatcher(down)
+    await jobs.sweep(db, unsent_grace_s=10, stale_after_s=120, resend_after_s=600)
+    assert resent("unsent") - before["unsent"] == 1
+    assert (await _row(db, city.a, fresh)).enqueued_at is None
+    await close_jobs_left_unfinished(db)  # no later test's worker should pick these up
+
+
+async def _row(db, tenant, job_id) -> Job:
+    async with scoped_session(db, Scope.system((tenant,))) as s:
+        return (await s.execute(select(Job).where(Job.id == job_id))).scalar_one()
 
 
 async def test_ingestion_counts_accepted_and_refused_rows_once_committed(db, city, dispatcher):

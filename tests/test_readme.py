@@ -1,4 +1,5 @@
-"""The README stays true: its ingestion layout table is the code's, and it names the two commands."""
+"""The README stays true: its ingestion layout table is the code's, it names the two commands, and the
+metrics it and docs/sizing.md name are the code's."""
 
 from pathlib import Path
 
@@ -54,3 +55,20 @@ def test_the_api_examples_are_valid_against_the_schema():
     for block in blocks:
         errors = validate(schema, parse(block), rules)
         assert not errors, [e.message for e in errors]
+
+
+def test_the_metrics_the_docs_name_are_the_codes():
+    """Every `dianshu_*` metric the README's table and docs/sizing.md (as a selector) name is defined in
+    dianshu.observability.metrics, and every one defined there is in the README's table."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    source = (root / "platform" / "dianshu" / "observability" / "metrics.py").read_text()
+    defined = set(re.findall(r'"(dianshu_[a-z_]+)"', source))
+    sizing = (root / "docs" / "sizing.md").read_text()
+    named = set(re.findall(r"\b(dianshu_[a-z_]+)\{", sizing))  # a selector: a metric, not a SQL function
+    assert named, "docs/sizing.md names the queue-depth metric to scale on"
+    table = README.split("**Metrics.**", 1)[1].split("**Tracing.**", 1)[0]
+    named |= set(re.findall(r"`(dianshu_[a-z_]+)`", table))
+    assert named <= defined, sorted(named - defined)
+    assert defined <= set(re.findall(r"`(dianshu_[a-z_]+)`", table)), sorted(defined - named)

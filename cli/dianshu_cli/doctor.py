@@ -20,9 +20,12 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    # Could not be checked from here (e.g. the owner's login inside a pod that has only the runtime
+    # role's): neither a pass nor a failure, shown with "–"; it does not change the exit code.
+    skipped: bool = False
 
     def line(self) -> str:
-        mark = "✓" if self.ok else "✗"
+        mark = "–" if self.skipped else ("✓" if self.ok else "✗")
         tail = f" — fix: {self.fix}" if (self.fix and not self.ok) else ""
         return f"{mark} {self.name}: {self.detail}{tail}"
 
@@ -31,6 +34,10 @@ class Failed(Exception):
     def __init__(self, detail: str, fix: str) -> None:
         super().__init__(detail)
         self.detail, self.fix = detail, fix
+
+
+class Skipped(Exception):
+    """The check could not be made from here; `detail` says why and what was seen."""
 
 
 def _safe(url: str) -> str:
@@ -64,12 +71,27 @@ def check_configuration(settings: Settings) -> str:
     return "profile dev (embedded PostgreSQL and Redis allowed; set DIANSHU_PROFILE=prod in production)"
 
 
+def _runtime_role_name(settings: Settings) -> str:
+    return make_url(settings.runtime_url()).username or settings.app_role
+
+
 def check_owner(settings: Settings) -> str:
-    engine, conn = _connect(settings.owner_url(), "the owner", "check DATABASE_URL and that PostgreSQL is up")
+    """DATABASE_URL is the migrating login: it must be able to act as the owner role (the owner
+    itself, a member of it, or a superuser; migrations `set role` to it). Inside the chart's API and
+    worker pods DATABASE_URL is the runtime role's: the owner's login is then not checked (said so,
+    not passed), and only the catalogue's table ownership, readable by any role, is."""
+    fix = "check DATABASE_URL and that PostgreSQL is up"
+    engine, conn = _connect(settings.owner_url(), "DATABASE_URL's login", fix)
     try:
         owner = settings.owner_role
+        login, superuser = conn.execute(
+            text("select rolname, rolsuper from pg_roles where rolname = current_user")
+        ).one()
         if conn.execute(text("select 1 from pg_roles where rolname = :r"), {"r": owner}).first() is None:
-            raise Failed(f"role {owner} does not exist", "run `dianshu migrate` (it creates the roles)")
+            raise Failed(
+                f"connected as {login}; role {owner} does not exist", "run `dianshu migrate` (it creates the roles)"
+            )
+        acts_as_owner = conn.execute(text("select pg_has_role(:o, 'MEMBER')"), {"o": owner}).scalar_one()
         foreign = (
             conn.execute(
                 text("""
@@ -81,19 +103,37 @@ def check_owner(settings: Settings) -> str:
             .scalars()
             .all()
         )
-        if foreign:
-            raise Failed(
-                f"{len(foreign)} table(s) not owned by {owner}: {', '.join(foreign[:5])}",
-                f"alter table … owner to {owner} (migrations create every table as the owner role)",
-            )
         n = conn.execute(
             text("""select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace
                     where n.nspname = 'public' and c.relkind in ('r', 'p')""")
         ).scalar_one()
-        return f"{owner} owns the {n} tables"
     finally:
         conn.close()
         engine.dispose()
+    runtime = _runtime_role_name(settings)
+    if foreign:
+        raise Failed(
+            f"connected as {login}: {len(foreign)} table(s) not owned by {owner}: {', '.join(foreign[:5])}",
+            f"alter table … owner to {owner} (migrations create every table as the owner role)",
+        )
+    if login == owner:
+        how = "the owner role itself"
+    elif superuser:
+        how = f"a superuser, acts as {owner}"
+    elif acts_as_owner:
+        how = f"a member of {owner}"
+    elif login == runtime:
+        raise Skipped(
+            f"not checked: DATABASE_URL connects as {login}, the runtime role, not as a login that can act as "
+            f"{owner} (a chart pod has only the runtime role's; run doctor with the migration Job's DATABASE_URL "
+            f"to check the owner); the catalogue, read as {login}, says {owner} owns the {n} tables"
+        )
+    else:
+        raise Failed(
+            f"DATABASE_URL connects as {login}, which can not act as {owner} (neither a member of it nor a superuser)",
+            f"grant {owner} to {login}, or set DATABASE_URL to the login migrations run as",
+        )
+    return f"connected as {login} ({how}); {owner} owns the {n} tables"
 
 
 def check_runtime_role(settings: Settings) -> str:
@@ -106,17 +146,25 @@ def check_runtime_role(settings: Settings) -> str:
     try:
         name, superuser, bypassrls = conn.execute(text(CURRENT_ROLE_SQL)).one()
         owned = conn.execute(text(OWNED_BY_SQL), {"r": name}).scalars().all()
+        member_of_owner = not superuser and bool(
+            conn.execute(
+                text("select pg_has_role(:r, oid, 'MEMBER') from pg_roles where rolname = :o"),
+                {"r": name, "o": settings.owner_role},
+            ).scalar()
+        )
     finally:
         conn.close()
         engine.dispose()
     problems = runtime_role_problems((name, superuser, bypassrls))
+    if member_of_owner:
+        problems.append(f"role {name} may act as the owner {settings.owner_role} (a member of it)")
     if owned:
         problems.append(f"role {name} owns {len(owned)} object(s): {', '.join(owned[:5])}")
     if problems:
         raise Failed(
             "; ".join(problems) + " (row-level security would not hold)",
-            f"alter role {name} nosuperuser nobypassrls, and reassign what it owns to {settings.owner_role}; "
-            "or connect as a role that owns nothing",
+            f"alter role {name} nosuperuser nobypassrls, revoke {settings.owner_role} from it and reassign what "
+            f"it owns to {settings.owner_role}; or connect as a role that owns nothing",
         )
     return f"{name}: NOSUPERUSER NOBYPASSRLS, owns nothing"
 
@@ -229,6 +277,8 @@ def run_checks(load: Callable[[], Settings]) -> list[Check]:
             out.append(Check(name, True, check(settings)))
         except Failed as e:
             out.append(Check(name, False, e.detail, e.fix))
+        except Skipped as e:
+            out.append(Check(name, True, str(e), skipped=True))
         except Exception as e:  # a check that breaks is a failed check, with what broke
             out.append(Check(name, False, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"))
     return out

@@ -93,9 +93,10 @@ def _settings():
 
 @app.command()
 def doctor() -> None:
-    """Check this deployment: configuration, the database roles (the runtime role NOBYPASSRLS and
-    owning nothing), migrations at head, the broker, the identity keys. One line per check; exit
-    code 0 when all pass, 1 otherwise."""
+    """Check this deployment: configuration, the database roles (DATABASE_URL's login able to act as
+    the owner; the runtime role NOBYPASSRLS and owning nothing), migrations at head, the broker, the
+    identity keys. One line per check (– for one that could not be made from here); exit code 0 when
+    none fails, 1 otherwise."""
     from dianshu.config import get_settings
     from dianshu_cli.doctor import run_checks
 

@@ -402,6 +402,16 @@ async def outbox_backlog(db: Database) -> tuple[int, float]:
     return int(n), float(oldest)
 
 
+def why_resent(status: str, enqueued_at: object) -> str:
+    """Why the sweep re-sends a job it selected: `orphaned`, running with a stale heartbeat (its
+    worker died); `unsent`, queued and never sent (a crash or a refused send left it in the outbox);
+    `lost`, queued and sent long ago but never started (the message went missing on the way), a
+    job the sweep already re-sent and that still has not started included."""
+    if status == JobStatus.running.value:
+        return "orphaned"
+    return "unsent" if enqueued_at is None else "lost"
+
+
 async def sweep(db: Database, *, unsent_grace_s: int = 10, stale_after_s: int = 120, resend_after_s: int = 600) -> int:
     """Re-send jobs that were committed but never sent, jobs sent `resend_after_s` ago that never
     started (the message was lost on the way: a dropped connection, a broker restarted without its
@@ -416,7 +426,7 @@ async def sweep(db: Database, *, unsent_grace_s: int = 10, stale_after_s: int = 
     async with db.session(Scope.system(tenants, actor="sweeper")) as s, s.begin():
         rows = (
             await s.execute(
-                select(Job.tenant_id, Job.kind, Job.id).where(
+                select(Job.tenant_id, Job.kind, Job.id, Job.status, Job.enqueued_at).where(
                     or_(
                         (Job.status == JobStatus.queued.value)
                         & or_(
@@ -433,9 +443,11 @@ async def sweep(db: Database, *, unsent_grace_s: int = 10, stale_after_s: int = 
                 )
             )
         ).all()
-    for tenant_id, kind, job_id in rows:
-        log.info("sweep: re-sending job %s (%s) of %s", job_id, kind, tenant_id)
-        await dispatch(db, tenant_id, kind, job_id)
+    for tenant_id, kind, job_id, status, enqueued_at in rows:
+        reason = why_resent(status, enqueued_at)
+        log.info("sweep: re-sending job %s (%s) of %s: %s", job_id, kind, tenant_id, reason)
+        if await dispatch(db, tenant_id, kind, job_id):
+            metrics.JOB_RESENT.labels(kind, reason).inc()
         # Bump the heartbeat so the next sweep waits a full period before sending again.
         async with db.session(Scope.system((tenant_id,))) as s, s.begin():
             await s.execute(

@@ -88,6 +88,16 @@ JOB_SKIPPED = Counter(
     registry=REGISTRY,
 )
 
+# The sweep's re-sends (dianshu.jobs.service.sweep), counted when the message went out: unsent (never
+# sent: left in the outbox), lost (sent, or re-sent, long ago and never started), orphaned (running,
+# its heartbeat stale: a dead worker's job taken over).
+JOB_RESENT = Counter(
+    "dianshu_jobs_resent_total",
+    "Jobs the sweep sent again, by kind and reason (unsent, lost, orphaned)",
+    ["kind", "reason"],
+    registry=REGISTRY,
+)
+
 # Ingestion: rows of committed batches.
 INGEST_ROWS = Counter(
     "dianshu_ingest_rows_total",
