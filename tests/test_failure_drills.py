@@ -226,7 +226,14 @@ async def _kill_repeatedly(db, tenant: str, job_id: uuid.UUID, env: dict, kills:
     killed worker's own count goes with it, but the last take-over's sweep ran in a survivor)."""
     # Each its own metrics port, as separate pods would have: started together on one port, all but
     # one would lose their metrics exposition (a run at -n 2 once saw no worker take the job).
-    envs = [{**env, "DIANSHU_WORKER_METRICS_PORT": str(free_port())} for _ in range(kills + 1)]
+    # The Redis broker's own requeue of a dead worker's messages waits 10 s of silence here (the
+    # drills' 2 s elsewhere), so the take-over is always the sweep's, after the job's 2 s stale
+    # heartbeat, and counted (reason orphaned); with both at 2 s a maintenance pass could requeue
+    # the message first and the take-over would go uncounted.
+    envs = [
+        {**env, "DIANSHU_WORKER_METRICS_PORT": str(free_port()), "DIANSHU_BROKER_HEARTBEAT_MS": "10000"}
+        for _ in range(kills + 1)
+    ]
     workers = {p.pid: p for p in (start_worker(e) for e in envs)}
     env_of = {pid: e for pid, e in zip(workers, envs, strict=True)}
     try:
