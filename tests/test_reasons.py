@@ -196,6 +196,10 @@ def test_every_entry_has_both_languages_with_the_same_placeholders() -> None:
 
         assert fields(zh) == fields(en), key
     ens = [_normal(en) for _, en in REASONS.values()]
+    # A code says what it means: not a bare word of its wording ("must", "one") unless that is the
+    # whole reason, nor another code with a number added to tell them apart ("must_3").
+    assert not [k for k in REASONS if "_" not in k and REASONS[k][1] != k], "a code of one word"
+    assert not [k for k in REASONS if (m := re.fullmatch(r"(.+)_\d", k)) and m.group(1) in REASONS]
     assert len(ens) == len(set(ens)), "two codes for one English template"
 
 
@@ -260,9 +264,9 @@ def test_every_template_filled_in_is_read_back_as_itself():
 
 def test_a_phrase_with_spaces_is_not_read_as_a_bound():
     # cases/validation.py's yuan amount and strict.py's bound (≥ 0) are two templates.
-    assert code("must be an amount in yuan (got 'abc')") == "must"
+    assert code("must be an amount in yuan (got 'abc')") == "not_the_expected_kind"
     assert localize("must be an amount in yuan (got 'abc')", Lang.zh).endswith("（实际为 'abc'）")
-    assert code("must be ≥ 0 (got -1)") == "must_3"
+    assert code("must be ≥ 0 (got -1)") == "out_of_bound"
     assert localize("must be ≥ 0 (got -1)", Lang.zh) == "应 ≥ 0（实际为 -1）"
 
 
@@ -561,7 +565,7 @@ def test_a_long_message_is_localized_in_bounded_time():
 def test_a_prefixed_empty_reason_is_said_after_its_prefix():
     # "{subject} is empty" never takes the "field: " prefix into its subject.
     assert localize_message("diag_codes: principal diagnosis is empty", Lang.zh) == "diag_codes: 主要诊断为空"
-    assert code("diag_codes: principal diagnosis is empty") == "empty"
+    assert code("diag_codes: principal diagnosis is empty") == "subject_empty"
     assert localize("file: is empty", Lang.zh) == "file: 为空"
 
 

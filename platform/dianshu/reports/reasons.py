@@ -27,7 +27,7 @@ from dianshu.tabular.write import Lang
 
 # code -> (zh, en). Placeholders are str.format fields; a template's English is what the code raises.
 REASONS: dict[str, tuple[str, str]] = {
-    "one": (
+    "not_one_of_got": (
         "应为 {join} 之一（实际为 {b}）",
         "one of {join} (got {b})",
     ),
@@ -179,7 +179,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "格式错误的值 {x}",
         "malformed value {x}",
     ),
-    "must_whole_number_2": (
+    "not_a_whole_number_got": (
         "应为整数（实际为 {x}）",
         "must be a whole number (got {x})",
     ),
@@ -191,7 +191,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "应在 {lo} 与 {hi} 之间（实际为 {n}）",
         "must be between {lo} and {hi} (got {n})",
     ),
-    "must": (
+    "not_the_expected_kind": (
         "应为{expected}（实际为 {x}）",
         "must be {expected} (got {x})",
     ),
@@ -203,7 +203,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "应小于 {value} {unit}（实际为 {shown}）",
         "must be less than {value} {unit} (got {shown})",
     ),
-    "before": (
+    "date_before_earliest": (
         "{x} 早于 {EARLIEST}",
         "{x} is before {EARLIEST}",
     ),
@@ -215,7 +215,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "{count} 项：最多 {MAX_ITEMS} 项",
         "{count} items: at most {MAX_ITEMS}",
     ),
-    "empty": (
+    "subject_empty": (
         "{subject}为空",
         "{subject} is empty",
     ),
@@ -575,7 +575,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "没有病例 {first}",
         "no case {first}",
     ),
-    "must_one_4": (
+    "not_an_allowed_value": (
         "应为 {join} 之一",
         "must be one of {join}",
     ),
@@ -643,7 +643,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "{tenant} 中没有结算批次 {run_id}",
         "no settlement run {run_id} in {tenant}",
     ),
-    "version_not_newest_publish_newest_2": (
+    "version_not_newest_publish_newest_rerun": (
         "第 {version} 版不是最新版（最新为第 {newest} 版）：请发布最新的重算批次",
         "version {version} is not the newest ({newest}): publish the newest re-run",
     ),
@@ -747,7 +747,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "应为 JSON 布尔值 true 或 false（实际为 {show}）",
         "must be a JSON boolean, true or false (got {show})",
     ),
-    "must_3": (
+    "out_of_bound": (
         "应 {sign} {get}（实际为 {show}）",
         "must be {sign} {get} (got {show})",
     ),
@@ -779,7 +779,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "必填：说明理由",
         "required: say why",
     ),
-    "at_most_characters_2": (
+    "reason_at_most_characters": (
         "最多 {MAX_REASON} 个字符（实际为 {count} 个）",
         "at most {MAX_REASON} characters (got {count})",
     ),
@@ -811,7 +811,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "病例 {lid}：不是该发现的病例",
         "case {lid}: not one of the finding's cases",
     ),
-    "case": (
+    "case_refused": (
         "病例 {list_id}：{reason}",
         "case {list_id}: {reason}",
     ),
@@ -883,7 +883,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "应为小数（文本形式）或整数，不能是 {name}",
         "must be a decimal (as text) or a whole number, not {name}",
     ),
-    "must_4": (
+    "out_of_range": (
         "应在 {low}（{bound}）至 {high} 之间（实际为 {v}）",
         "must be {bound} {low} to {high} (got {v})",
     ),
@@ -903,7 +903,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "医院级场次必填，且仅限医院级场次",
         "required for a hospital-level session, and only for one",
     ),
-    "not_hospital_2": (
+    "host_not_a_hospital_of": (
         "{host} 不是 {t} 的医院",
         "{host} is not a hospital of {t}",
     ),
@@ -931,7 +931,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "为 {getattr}，不可更改（请以新的编号重新登记该人员）",
         "is {getattr} and cannot change (register the person anew under another id)",
     ),
-    "must_date_yyyy_mm_dd_2": (
+    "must_date_yyyy_mm_dd_got": (
         "应为 YYYY-MM-DD 格式的日期（实际为 {value}）",
         "must be a date YYYY-MM-DD (got {value})",
     ),
@@ -979,7 +979,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "请给出 scenario 或 file 之一",
         "give either scenario or file",
     ),
-    "must_json_object_2": (
+    "must_json_object_bare": (
         "应为 JSON 对象",
         "must be a JSON object",
     ),
