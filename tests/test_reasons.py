@@ -606,3 +606,25 @@ def test_a_reason_around_another_is_whole_chinese():
     for en, zh in cases.items():
         assert localize_message(en, Lang.zh) == zh, en
         assert not set(english_left(zh)) - {"partial"}, zh  # a value the caller types stays
+
+
+def test_a_jobs_error_is_said_in_the_asked_language():
+    from dianshu_graphql.language import ASKED, LANG
+    from dianshu_graphql.types.job_results import JobError
+
+    error = JobError.of(
+        {
+            "message": "no budget for employee 2025: set the region's budget first",
+            "issues": [{"path": "cases[1].los_days", "reason": "must be a whole number"}],
+        }
+    )
+    assert error is not None
+    tokens = LANG.set(Lang.zh), ASKED.set(True)
+    try:
+        assert error.localized_message() == "2025 年职工医保没有预算：请先设置统筹区预算"
+        assert error.issues[0].localized_reason() == "应为整数"
+        LANG.set(Lang.en)
+        assert error.localized_message() == error.message
+    finally:
+        LANG.reset(tokens[0])
+        ASKED.reset(tokens[1])
