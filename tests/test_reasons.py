@@ -44,7 +44,7 @@ MESSAGE_ARG = {
     "SheetRefused": 1,  # (field, reason)
 }
 # A template that is only a prefix before a reason made elsewhere ("year: {}", "{}: {}").
-PREFIX_ONLY = re.compile(r"(?:[\w.\[\], ]|\{\})*: \{\}")
+PREFIX_ONLY = re.compile(r"(?:[\w.\[\]]|, |\{\})*: \{\}")
 
 
 def _name(fn: ast.expr) -> str:
@@ -564,7 +564,7 @@ def test_a_long_message_is_localized_in_bounded_time():
 
 def test_a_prefixed_empty_reason_is_said_after_its_prefix():
     # "{subject} is empty" never takes the "field: " prefix into its subject.
-    assert localize_message("diag_codes: principal diagnosis is empty", Lang.zh) == "diag_codes: 主要诊断为空"
+    assert localize_message("diag_codes: principal diagnosis is empty", Lang.zh) == "诊断代码(diag_codes): 主要诊断为空"
     assert code("diag_codes: principal diagnosis is empty") == "subject_empty"
     assert localize("file: is empty", Lang.zh) == "file: 为空"
 
@@ -628,3 +628,30 @@ def test_a_jobs_error_is_said_in_the_asked_language():
     finally:
         LANG.reset(tokens[0])
         ASKED.reset(tokens[1])
+
+
+def test_an_upload_columns_field_is_named_in_chinese_with_its_code():
+    import uuid
+
+    from dianshu.cases import refused
+    from dianshu.cases.models import IngestionError
+    from dianshu.reports.reasons import field_name
+
+    assert field_name("gend", Lang.zh) == "性别(gend)"
+    assert field_name("diag_codes[2]", Lang.zh) == "诊断代码(diag_codes)[2]"
+    assert field_name("gend", Lang.en) == "gend"
+    assert field_name("input.year", Lang.zh) == "input.year"  # not an upload column: as given
+    assert localize("gend: must be one of 1, 2 (got 9)", Lang.zh) == "性别(gend): 应为 1, 2 之一（实际为 9）"
+    assert localize("line 3: diag_codes: principal diagnosis is empty", Lang.zh) == (
+        "line 3: 诊断代码(diag_codes): 主要诊断为空"
+    )
+    assert localize("gend: must be one of 1, 2 (got 9)", Lang.en) == "gend: must be one of 1, 2 (got 9)"
+    row = IngestionError(row_no=2, list_id="L1", row_hospital="H1", field="gend", reason="must be one of 1, 2 (got 9)")
+    (zh,) = refused.table(uuid.uuid4(), [row], Lang.zh).rows
+    assert (zh["field"], zh["reason"]) == ("性别(gend)", "应为 1, 2 之一（实际为 9）")
+    (en,) = refused.table(uuid.uuid4(), [row], Lang.en).rows
+    assert (en["field"], en["reason"]) == ("gend", "must be one of 1, 2 (got 9)")
+    # A role list is said role by role.
+    assert localize("role hospital_user may not do this (allowed: city_admin, region_admin)", Lang.zh) == (
+        "医院用户无权执行此操作（允许：市级管理员、统筹区管理员）"
+    )

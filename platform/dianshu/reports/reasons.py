@@ -10,10 +10,13 @@ clients that read them stay as they were); at the edge (an API response, a downl
 line) `localize` finds the template an English reason was made from, which gives its code and
 parameters, and renders the same template in the asked language (a nested reason in it too, and
 a label-like parameter through TERMS; a placeholder of a known shape matches only that shape:
-SHAPES); a "field: reason" is read after its prefix. A reason no template makes stays in English
-and has no code. tests/test_reasons.py extracts every reason written in the source (as
-xgettext would: the reason argument of each refusal, each `*_reason` / `*refusal` function's
-returns) and fails when one has no entry here, or an entry lacks a language."""
+SHAPES); a "field: reason" is read after its prefix, and a prefix that is an upload column is
+named in Chinese with its code ("性别(gend): …", `field_name`). A reason no template makes stays
+in English and has no code. tests/test_reasons.py extracts every reason written in the source (as
+xgettext would: the reason argument of each refusal, the message argument of each exception a
+user reads (JobRejected, ExpectedError, AuthError, PermissionError … : its MESSAGE_ARG), each
+`*_reason` / `*refusal` function's returns) and fails when one has no entry here, or an entry
+lacks a language, or its Chinese keeps English words."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import string
 from dataclasses import dataclass
 from functools import lru_cache
 
+from dianshu.cases.layout import COLUMNS
 from dianshu.reports.labels import MESSAGES
 from dianshu.tabular.write import Lang
 
@@ -988,8 +992,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "larger than {value} MiB",
     ),
     "role_may_not_do_this": (
-        "角色 {value} 无权执行此操作（允许：{join}）",
-        "role {value} may not do this (allowed: {join})",
+        "{role}无权执行此操作（允许：{roles}）",
+        "role {role} may not do this (allowed: {roles})",
     ),
     "tenant_outside_your_scope": (
         "单位 {tenant} 不在您的权限范围内",
@@ -1742,6 +1746,22 @@ REASONS: dict[str, tuple[str, str]] = {
         "{value} 不是{id_kind}",
         "{value} is not {id_kind}",
     ),
+    "not_csv": (
+        "不是 CSV：{reason}",
+        "not CSV: {reason}",
+    ),
+    "token_scope_refused": (
+        "令牌的权限范围被拒绝：{reason}",
+        "token scope refused: {reason}",
+    ),
+    "token_claim_hospital_refused": (
+        "令牌声明 hospital 有误：{problem}",
+        "token claim hospital: {problem}",
+    ),
+    "invalid_token": (
+        "令牌无效：{detail}",
+        "invalid token: {detail}",
+    ),
 }
 
 # Placeholders whose value is itself a reason (a nested refusal: "principal diagnosis X: {why}").
@@ -1787,7 +1807,23 @@ def _literal(template: str) -> int:
 # One alternation, the most specific templates (most literal text) first, so that a template of
 # placeholders and little text ("{x} is before {y}") is tried after those it could shadow.
 _ORDER = sorted(REASONS, key=lambda c: -_literal(REASONS[c][1]))
-_MATCHER = re.compile("|".join(_pattern(REASONS[c][1], i) for i, c in enumerate(_ORDER)), re.DOTALL)
+
+
+def _first(template: str) -> str:
+    """The character a template's reasons begin with, or "" when it begins with a placeholder."""
+    return template[:1] if template[:1] != "{" or template[:2] == "{{" else ""
+
+
+# The alternation split by a template's first character (a reason is tried against the templates
+# that begin as it does and those that begin with a placeholder; the first in _ORDER wins), so
+# that a reason is not tried against the whole catalogue.
+_BY_FIRST: dict[str, list[int]] = {}
+for _i, _c in enumerate(_ORDER):
+    _BY_FIRST.setdefault(_first(REASONS[_c][1]).replace("{{", "{"), []).append(_i)
+_MATCHERS = {
+    first: re.compile("|".join(_pattern(REASONS[_ORDER[i]][1], i) for i in indices), re.DOTALL)
+    for first, indices in _BY_FIRST.items()
+}
 
 
 # Label-like parameters said in Chinese: placeholder -> {English value: Chinese}. A value not
@@ -1822,6 +1858,7 @@ TERMS: dict[str, dict[str, str]] = {
         "appeal": "申诉",
         "accept": "接受",
     },
+    "roles": {k.removeprefix("role."): zh for k, (zh, _) in MESSAGES.items() if k.startswith("role.")},
     "state": _REVIEW_STATES,
     "states": _REVIEW_STATES,
     # training/service.py: a range with its low end included or not.
@@ -1883,10 +1920,14 @@ def parse(reason: str) -> Reason | None:
     """The catalogue entry an English reason was made from, with its parameters as written."""
     if len(reason) > MAX_REASON:
         return None
-    m = _MATCHER.fullmatch(reason)
-    if m is None or m.lastgroup is None:
+    found = []
+    for first in {reason[:1], ""}:
+        matcher = _MATCHERS.get(first)
+        if matcher is not None and (m := matcher.fullmatch(reason)) is not None and m.lastgroup is not None:
+            found.append((int(m.lastgroup[1:]), m))
+    if not found:
         return None
-    i = int(m.lastgroup[1:])
+    i, m = min(found, key=lambda f: f[0])
     template = REASONS[_ORDER[i]][1]
     names = [name for _, name, _, _ in string.Formatter().parse(template)]
     params = {name: m.group(f"t{i}p{j}") for j, name in enumerate(names) if name}
@@ -1908,6 +1949,25 @@ def _find(reason: str) -> tuple[str, Reason] | None:
     return None
 
 
+# An upload column's Chinese name (cases/layout.py), for a refusal's field prefix and the refused
+# rows' field column: "性别(gend)", the raw name kept so that integrators can still match it.
+_COLUMN_NAMES = {name: zh for name, zh, _, _ in COLUMNS}
+
+
+def field_name(field: str, lang: Lang) -> str:
+    """A refused field as `lang` names it: an upload column with its Chinese name before it in
+    Chinese ("性别(gend)"; "诊断代码(diag_codes)[2]"), any other field as given."""
+    base, bracket, rest = field.partition("[")
+    if lang is Lang.en or base not in _COLUMN_NAMES:
+        return field
+    return f"{_COLUMN_NAMES[base]}({base}){bracket}{rest}"
+
+
+def _prefix(prefix: str, lang: Lang) -> str:
+    """A reason's "field: " prefixes ("line 3: gend: ") with each upload column named."""
+    return "".join(field_name(p, lang) + ": " for p in prefix.split(": ")[:-1])
+
+
 def code(reason: str) -> str | None:
     """A reason's stable code (of the reason after a field prefix), or None when the catalogue
     does not make it."""
@@ -1921,7 +1981,7 @@ def localize(reason: str, lang: Lang) -> str:
     if lang is Lang.en:
         return reason
     found = _find(reason)
-    return reason if found is None else found[0] + found[1].text(lang)
+    return reason if found is None else _prefix(found[0], lang) + found[1].text(lang)
 
 
 def localize_message(message: str, lang: Lang) -> str:
