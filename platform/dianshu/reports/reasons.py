@@ -1762,10 +1762,19 @@ REASONS: dict[str, tuple[str, str]] = {
         "令牌无效：{detail}",
         "invalid token: {detail}",
     ),
+    # Where an upload stops decoding (tabular/encoding.py Position), inside the encoding reasons.
+    "undecodable_bytes_at": (
+        "第 {line} 行（偏移 {offset}）的字节 {shown}",
+        "byte(s) {shown} at offset {offset} (line {line})",
+    ),
+    "file_ends_inside_character_at": (
+        "第 {line} 行（偏移 {offset}）处的文件末尾（字符不完整）",
+        "the end of the file (inside a character) at offset {offset} (line {line})",
+    ),
 }
 
 # Placeholders whose value is itself a reason (a nested refusal: "principal diagnosis X: {why}").
-NESTED = frozenset({"why", "reason", "problem"})
+NESTED = frozenset({"why", "reason", "problem", "failed", "position"})  # and where a file stops decoding
 
 
 def _fields(template: str) -> list[str]:
@@ -1809,21 +1818,26 @@ def _literal(template: str) -> int:
 _ORDER = sorted(REASONS, key=lambda c: -_literal(REASONS[c][1]))
 
 
-def _first(template: str) -> str:
-    """The character a template's reasons begin with, or "" when it begins with a placeholder."""
-    return template[:1] if template[:1] != "{" or template[:2] == "{{" else ""
+def _key(template: str) -> tuple[bool, str]:
+    """Which templates a reason is tried against: (False, its first character) for a template that
+    begins with text, else (True, its first text: a reason holds it somewhere)."""
+    parsed = list(string.Formatter().parse(template))
+    if parsed[0][0]:
+        return False, parsed[0][0][:1]
+    return True, next((literal for literal, *_ in parsed if literal), "")
 
 
-# The alternation split by a template's first character (a reason is tried against the templates
-# that begin as it does and those that begin with a placeholder; the first in _ORDER wins), so
-# that a reason is not tried against the whole catalogue.
-_BY_FIRST: dict[str, list[int]] = {}
+# The alternation split by the templates' keys (a reason is tried against the templates that begin
+# as it does and those that begin with a placeholder and hold text it holds; the first in _ORDER
+# wins), so that a reason is not tried against the whole catalogue.
+_BY_KEY: dict[tuple[bool, str], list[int]] = {}
 for _i, _c in enumerate(_ORDER):
-    _BY_FIRST.setdefault(_first(REASONS[_c][1]).replace("{{", "{"), []).append(_i)
+    _BY_KEY.setdefault(_key(REASONS[_c][1]), []).append(_i)
 _MATCHERS = {
-    first: re.compile("|".join(_pattern(REASONS[_ORDER[i]][1], i) for i in indices), re.DOTALL)
-    for first, indices in _BY_FIRST.items()
+    key: re.compile("|".join(_pattern(REASONS[_ORDER[i]][1], i) for i in indices), re.DOTALL)
+    for key, indices in _BY_KEY.items()
 }
+_INSIDE = [(key[1], matcher) for key, matcher in _MATCHERS.items() if key[0]]
 
 
 # Label-like parameters said in Chinese: placeholder -> {English value: Chinese}. A value not
@@ -1921,9 +1935,9 @@ def parse(reason: str) -> Reason | None:
     if len(reason) > MAX_REASON:
         return None
     found = []
-    for first in {reason[:1], ""}:
-        matcher = _MATCHERS.get(first)
-        if matcher is not None and (m := matcher.fullmatch(reason)) is not None and m.lastgroup is not None:
+    first = _MATCHERS.get((False, reason[:1]))
+    for matcher in ([first] if first else []) + [m for text, m in _INSIDE if text in reason]:
+        if (m := matcher.fullmatch(reason)) is not None and m.lastgroup is not None:
             found.append((int(m.lastgroup[1:]), m))
     if not found:
         return None
