@@ -491,14 +491,14 @@ async def test_errors_csv_neutralises_formula_cells(api, db, city, dispatcher):
     # The reasons in the file's language (Chinese by default; the stored reason is the English).
     assert r.content.decode("utf-8-sig").splitlines() == [
         "行号,结算清单流水号,定点医药机构编号,字段,原因",
-        "2,'@SUM(A1),'+cmd|x,setl_id,格式错误的值 '@SUM(A1)'",
-        "2,'@SUM(A1),'+cmd|x,fixmedins_code,格式错误的值 '+cmd|x'",
+        "2,'@SUM(A1),'+cmd|x,结算清单流水号(setl_id),格式错误的值 '@SUM(A1)'",
+        "2,'@SUM(A1),'+cmd|x,定点医药机构编号(fixmedins_code),格式错误的值 '+cmd|x'",
         # "-5" is a number to a spreadsheet, not a formula: left as it is.
-        f'3,-5,{city.a1},gend,"应为 1, 2 之一（实际为 9）"',
-        "4,'=1+2,'-H,setl_id,格式错误的值 '=1+2'",
-        f"5,R5,'-H,fixmedins_code,医院 -H 不是您权限范围内 {city.a} 的医院",
+        f'3,-5,{city.a1},性别(gend),"应为 1, 2 之一（实际为 9）"',
+        "4,'=1+2,'-H,结算清单流水号(setl_id),格式错误的值 '=1+2'",
+        f"5,R5,'-H,定点医药机构编号(fixmedins_code),医院 -H 不是您权限范围内 {city.a} 的医院",
         # Control characters are stored escaped, so a tab or CR never starts a cell.
-        "6,R6,\\u0009H,fixmedins_code,含控制字符（U+0009），位于第 1 位",
+        "6,R6,\\u0009H,定点医药机构编号(fixmedins_code),含控制字符（U+0009），位于第 1 位",
     ]
     en = await api.client.get(
         f"/ingest/{city.a}/batches/{batch.id}/errors.csv?lang=en", headers={"Authorization": f"Bearer {token}"}

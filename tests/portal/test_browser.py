@@ -310,7 +310,7 @@ async def region_pages(b: Browser, api: Api, token: str, city, world, y) -> None
     assert csv.status == 200
     # UTF-8 with a BOM, the Chinese headers; the refused rows' field among the cells.
     body = (await csv.body()).decode("utf-8")
-    assert body.startswith("\ufeff行号,结算清单流水号,定点医药机构编号,字段,原因\r\n") and ",gend," in body
+    assert body.startswith("\ufeff行号,结算清单流水号,定点医药机构编号,字段,原因\r\n") and ",性别(gend)," in body
     xlsx_href = await b.page.get_attribute(f"tr[data-batch='{world['batch']}'] a.errors-xlsx", "href")
     xlsx = await b.page.request.get(b.origin + xlsx_href)
     assert xlsx.status == 200

@@ -140,9 +140,9 @@ async def test_the_portal_decodes_tokens_off_the_event_loop(api, city, monkeypat
 
 async def test_a_bad_token_gets_a_clear_chinese_message(api, city):
     for token, why in (
-        ("not-a-jwt", "invalid token"),
+        ("not-a-jwt", "令牌无效："),
         # Expired two minutes ago: beyond the verification leeway (DIANSHU_JWT_LEEWAY_S, 30 s).
-        (api.codec.encode(subject="x", role=Role.region_admin, tenant_ids=[city.a], ttl_seconds=-120), "expired"),
+        (api.codec.encode(subject="x", role=Role.region_admin, tenant_ids=[city.a], ttl_seconds=-120), "令牌已过期"),
         # A well-signed token naming a tenant that does not exist.
         (api.token(Role.region_admin, ["999999"]), ""),
         ("", ""),

@@ -16,7 +16,9 @@ from typing import Annotated, Any, Union
 
 import strawberry
 
+from dianshu.reports import reasons
 from dianshu_graphql.errors import FieldError
+from dianshu_graphql.language import current
 
 _RESULTS: dict[str, tuple[type, Callable[[dict[str, Any]], Any]]] = {}
 _UNION: list[Any] = []
@@ -95,6 +97,10 @@ class JobIssue:
     path: str
     reason: str
 
+    @strawberry.field(description="The reason in the request's language (Accept-Language; Chinese by default).")
+    def localized_reason(self) -> str:
+        return reasons.localize(self.reason, current())
+
 
 KNOWN_ERROR_KEYS = frozenset({"message", "field", "errors", "issues", "issue_count"})
 
@@ -107,6 +113,10 @@ class JobError:
     issues: list[JobIssue] = strawberry.field(description="Refused paths of the input, when listed (the first ones).")
     issue_count: int | None = strawberry.field(description="How many issues there were in all.")
     details: list[JobFigure] = strawberry.field(description="Any other detail the job recorded, by path.")
+
+    @strawberry.field(description="The message in the request's language (Accept-Language; Chinese by default).")
+    def localized_message(self) -> str:
+        return reasons.localize_message(self.message, current())
 
     @classmethod
     def of(cls, e: dict[str, Any] | None) -> JobError | None:

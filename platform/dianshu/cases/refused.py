@@ -3,7 +3,8 @@
 settlement list id, hospital code, field, reason, by row number (the headers from the message
 catalogue, Chinese unless English is asked for; CSV and XLSX by dianshu.tabular.write). A row's
 reason is stored in English (what the API's `reason` says); the file says it in its own language
-through the reasons' catalogue (dianshu.reports.reasons)."""
+through the reasons' catalogue (dianshu.reports.reasons), and names an upload column's field in
+Chinese too ("性别(gend)")."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 
 from dianshu.cases.models import IngestionError
 from dianshu.reports.labels import column, text
-from dianshu.reports.reasons import localize
+from dianshu.reports.reasons import field_name, localize
 from dianshu.tabular.write import Kind, Lang, Table
 
 COLUMNS = (
@@ -33,7 +34,10 @@ def table(batch_id: uuid.UUID, rows: Sequence[IngestionError], lang: Lang = Lang
     by the id's first 8 digits. Reasons in `lang`."""
     short = str(batch_id)[:8]
     keys = [c.key for c in COLUMNS]
-    shown = [{**{k: getattr(r, k) for k in keys}, "reason": localize(r.reason, lang)} for r in rows]
+    shown = [
+        {**{k: getattr(r, k) for k in keys}, "field": field_name(r.field, lang), "reason": localize(r.reason, lang)}
+        for r in rows
+    ]
     return Table(
         f"batch-{batch_id}-errors",
         text("refused.title", Lang.zh, batch=short),

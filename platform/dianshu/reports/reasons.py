@@ -10,10 +10,13 @@ clients that read them stay as they were); at the edge (an API response, a downl
 line) `localize` finds the template an English reason was made from, which gives its code and
 parameters, and renders the same template in the asked language (a nested reason in it too, and
 a label-like parameter through TERMS; a placeholder of a known shape matches only that shape:
-SHAPES); a "field: reason" is read after its prefix. A reason no template makes stays in English
-and has no code. tests/test_reasons.py extracts every reason written in the source (as
-xgettext would: the reason argument of each refusal, each `*_reason` / `*refusal` function's
-returns) and fails when one has no entry here, or an entry lacks a language."""
+SHAPES); a "field: reason" is read after its prefix, and a prefix that is an upload column is
+named in Chinese with its code ("性别(gend): …", `field_name`). A reason no template makes stays
+in English and has no code. tests/test_reasons.py extracts every reason written in the source (as
+xgettext would: the reason argument of each refusal, the message argument of each exception a
+user reads (JobRejected, ExpectedError, AuthError, PermissionError … : its MESSAGE_ARG), each
+`*_reason` / `*refusal` function's returns) and fails when one has no entry here, or an entry
+lacks a language, or its Chinese keeps English words."""
 
 from __future__ import annotations
 
@@ -22,12 +25,13 @@ import string
 from dataclasses import dataclass
 from functools import lru_cache
 
+from dianshu.cases.layout import COLUMNS
 from dianshu.reports.labels import MESSAGES
 from dianshu.tabular.write import Lang
 
 # code -> (zh, en). Placeholders are str.format fields; a template's English is what the code raises.
 REASONS: dict[str, tuple[str, str]] = {
-    "one": (
+    "not_one_of_got": (
         "应为 {join} 之一（实际为 {b}）",
         "one of {join} (got {b})",
     ),
@@ -183,7 +187,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "格式错误的值 {x}",
         "malformed value {x}",
     ),
-    "must_whole_number_2": (
+    "not_a_whole_number_got": (
         "应为整数（实际为 {x}）",
         "must be a whole number (got {x})",
     ),
@@ -195,7 +199,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "应在 {lo} 与 {hi} 之间（实际为 {n}）",
         "must be between {lo} and {hi} (got {n})",
     ),
-    "must": (
+    "not_the_expected_kind": (
         "应为{expected}（实际为 {x}）",
         "must be {expected} (got {x})",
     ),
@@ -207,7 +211,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "应小于 {value} {unit}（实际为 {shown}）",
         "must be less than {value} {unit} (got {shown})",
     ),
-    "before": (
+    "date_before_earliest": (
         "{x} 早于 {EARLIEST}",
         "{x} is before {EARLIEST}",
     ),
@@ -219,7 +223,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "{count} 项：最多 {MAX_ITEMS} 项",
         "{count} items: at most {MAX_ITEMS}",
     ),
-    "empty": (
+    "subject_empty": (
         "{subject}为空",
         "{subject} is empty",
     ),
@@ -579,7 +583,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "没有病例 {first}",
         "no case {first}",
     ),
-    "must_one_4": (
+    "not_an_allowed_value": (
         "应为 {join} 之一",
         "must be one of {join}",
     ),
@@ -647,7 +651,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "{tenant} 中没有结算批次 {run_id}",
         "no settlement run {run_id} in {tenant}",
     ),
-    "version_not_newest_publish_newest_2": (
+    "version_not_newest_publish_newest_rerun": (
         "第 {version} 版不是最新版（最新为第 {newest} 版）：请发布最新的重算批次",
         "version {version} is not the newest ({newest}): publish the newest re-run",
     ),
@@ -751,7 +755,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "应为 JSON 布尔值 true 或 false（实际为 {show}）",
         "must be a JSON boolean, true or false (got {show})",
     ),
-    "must_3": (
+    "out_of_bound": (
         "应 {sign} {get}（实际为 {show}）",
         "must be {sign} {get} (got {show})",
     ),
@@ -783,7 +787,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "必填：说明理由",
         "required: say why",
     ),
-    "at_most_characters_2": (
+    "reason_at_most_characters": (
         "最多 {MAX_REASON} 个字符（实际为 {count} 个）",
         "at most {MAX_REASON} characters (got {count})",
     ),
@@ -815,7 +819,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "病例 {lid}：不是该发现的病例",
         "case {lid}: not one of the finding's cases",
     ),
-    "case": (
+    "case_refused": (
         "病例 {list_id}：{reason}",
         "case {list_id}: {reason}",
     ),
@@ -887,7 +891,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "应为小数（文本形式）或整数，不能是 {name}",
         "must be a decimal (as text) or a whole number, not {name}",
     ),
-    "must_4": (
+    "out_of_range": (
         "应在 {low}（{bound}）至 {high} 之间（实际为 {v}）",
         "must be {bound} {low} to {high} (got {v})",
     ),
@@ -907,7 +911,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "医院级场次必填，且仅限医院级场次",
         "required for a hospital-level session, and only for one",
     ),
-    "not_hospital_2": (
+    "host_not_a_hospital_of": (
         "{host} 不是 {t} 的医院",
         "{host} is not a hospital of {t}",
     ),
@@ -935,7 +939,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "为 {getattr}，不可更改（请以新的编号重新登记该人员）",
         "is {getattr} and cannot change (register the person anew under another id)",
     ),
-    "must_date_yyyy_mm_dd_2": (
+    "must_date_yyyy_mm_dd_got": (
         "应为 YYYY-MM-DD 格式的日期（实际为 {value}）",
         "must be a date YYYY-MM-DD (got {value})",
     ),
@@ -983,7 +987,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "请给出 scenario 或 file 之一",
         "give either scenario or file",
     ),
-    "must_json_object_2": (
+    "must_json_object_bare": (
         "应为 JSON 对象",
         "must be a JSON object",
     ),
@@ -992,8 +996,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "larger than {value} MiB",
     ),
     "role_may_not_do_this": (
-        "角色 {value} 无权执行此操作（允许：{join}）",
-        "role {value} may not do this (allowed: {join})",
+        "{role}无权执行此操作（允许：{roles}）",
+        "role {role} may not do this (allowed: {roles})",
     ),
     "tenant_outside_your_scope": (
         "单位 {tenant} 不在您的权限范围内",
@@ -1264,10 +1268,517 @@ REASONS: dict[str, tuple[str, str]] = {
         "医院 {hospital} 不是您权限范围内 {tenant} 的医院",
         "hospital {hospital} is not a hospital of {tenant} within your scope",
     ),
+    # Issue 14: the reasons of the other refusals a user reads (a job's JobRejected, the API's
+    # ExpectedError / InvalidId / BadRequest, a token's AuthError, PermissionError, SheetRefused).
+    "unknown_parameter_allowed_year": (
+        "{name}: 未知参数（允许：year）",
+        "{name}: unknown parameter (allowed: year)",
+    ),
+    "no_tenant": (
+        "单位 {tenant} 不存在",
+        "no tenant {tenant}",
+    ),
+    "analytics_refreshed_for_whole_region": (
+        "运营分析按整个统筹区（全部医院）刷新",
+        "analytics are refreshed for a whole region (every hospital)",
+    ),
+    "jsonl_must_be_utf8": (
+        "JSON Lines 文件应为 UTF-8 编码（RFC 8259），而此文件{why}",
+        "JSON Lines must be UTF-8 (RFC 8259), and this file is {why}",
+    ),
+    "not_utf8_from": (
+        "自 {failed} 起不是 UTF-8",
+        "not UTF-8 from {failed}",
+    ),
+    "declared_encoding": (
+        "声明为 {encoding}",
+        "declared {encoding}",
+    ),
+    "is_empty": (
+        "为空",
+        "is empty",
+    ),
+    "ingestion_batch_not_found": (
+        "未找到导入批次 {batch}",
+        "ingestion batch {batch} not found",
+    ),
+    "required_at_most_200_characters": (
+        "必填，最多 200 个字符",
+        "required, at most 200 characters",
+    ),
+    "must_be_partial_or_all_or_nothing": (
+        "应为 partial（部分接收）或 all_or_nothing（全部接收或全部拒收）（实际为 {value}）",
+        "must be partial or all_or_nothing (got {value})",
+    ),
+    "must_be_whole_number_0_to_int_max": (
+        "应为 0 至 2147483647 之间的整数",
+        "must be a whole number from 0 to 2147483647",
+    ),
+    "must_be_amount_below_limit_2_decimals": (
+        "应为小于 100,000,000,000,000 的非负金额，最多 2 位小数",
+        "must be a non-negative amount below 100,000,000,000,000 with at most 2 decimals",
+    ),
+    "no_accepted_case_of_hospital": (
+        "{period} 没有医院 {hospital} 已接收的病例 {list_id}（或不属于您）",
+        "no accepted case {list_id} of hospital {hospital} in {period} (or not yours)",
+    ),
+    "case_settled_cannot_be_recalled": (
+        "医院 {hospital} 的病例 {list_id} 于 {month} 出院，已由已发布的{run_kind}结算批次 {run_id}（第 {version} 版）结算：不能撤回",
+        "case {list_id} of hospital {hospital} was discharged in {month}, already settled by the published {run_kind} run {run_id} (version {version}): it cannot be recalled",
+    ),
+    "role_may_not_enter_indicator_values": (
+        "{role}无权录入指标值（由医保局录入）",
+        "role {role} may not enter indicator values (the bureau enters them)",
+    ),
+    "unknown_parameters": (
+        "未知参数 {names}",
+        "unknown {names}",
+    ),
+    "city_peer_scope_city_admin_runs": (
+        "evaluation_peer_scope 为 city：同级医院为全市各统筹区的医院，须由市级管理员运行考核（于 {tenant}）",
+        "evaluation_peer_scope is city: peers are every region's hospitals, so the city administrator runs the evaluation (on {tenant})",
+    ),
+    "has_no_regions_to_evaluate": (
+        "{tenant} 下没有可考核的统筹区",
+        "{tenant} has no regions to evaluate",
+    ),
+    "role_may_not_change_evaluation_catalogue": (
+        "{role}无权修改考核指标目录（仅限市级管理员）",
+        "role {role} may not change the evaluation catalogue (city_admin only)",
+    ),
+    "period_ends_before_it_starts": (
+        "期间的结束早于开始",
+        "the period ends before it starts",
+    ),
+    "compare_two_different_versions": (
+        "请比较两个不同的版本",
+        "compare two different versions",
+    ),
+    "no_scheme_version_to_group_with": (
+        "没有可用于分组的方案版本：请发布一个支付标准或指定方案版本",
+        "no scheme version to group with: publish a standard or name one",
+    ),
+    "no_scheme_version": (
+        "方案版本 {version} 不存在",
+        "no scheme version {version}",
+    ),
+    "two_scheme_version_ids_required": (
+        "需要两个方案版本编号",
+        "two scheme version ids are required",
+    ),
+    "tenant_outside_callers_scope": (
+        "单位 {tenant} 不在调用方的权限范围内",
+        "tenant {tenant} is outside the caller's scope",
+    ),
+    "job_message_without_tenant": (
+        "未指明单位的任务消息被拒绝",
+        "a job message without a tenant is refused",
+    ),
+    "job_does_not_exist_in_tenant": (
+        "单位 {tenant} 中不存在任务 {job}",
+        "job {job} does not exist in tenant {tenant}",
+    ),
+    "job_gave_up_after_attempts": (
+        "尝试 {attempts} 次后放弃：运行此任务的工作进程每次都在完成前停止（被终止、内存不足或与数据库断开）",
+        "gave up after {attempts} attempts: the worker running this job stopped each time before it finished (killed, out of memory, or cut off from the database)",
+    ),
+    "a_month_as_yyyy_mm_string": (
+        "应为 YYYY-MM 格式的月份（字符串）",
+        "a month as YYYY-MM (a string)",
+    ),
+    "month_the_year": (
+        "年份{reason}",
+        "the year {reason}",
+    ),
+    "is_not_a_month_01_12": (
+        "{value} 不是月份（01-12）",
+        "{value} is not a month (01-12)",
+    ),
+    "not_a_parameter_of_only_month": (
+        "{name}：不是 {kind} 的参数（仅有 month）",
+        "{name}: not a parameter of {kind} (only month)",
+    ),
+    "is_a_city_upload_per_region": (
+        "{tenant} 是市：上传文件按统筹区一区一个",
+        "{tenant} is a city; the upload is one file per region",
+    ),
+    "not_a_parameter_of": (
+        "{name}：不是 {kind} 的参数",
+        "{name}: not a parameter of {kind}",
+    ),
+    "upload_holds_every_hospital_of_region": (
+        "上传文件包含统筹区的全部医院（按统筹区运行的任务）",
+        "the upload holds every hospital of the region (a region-wide job)",
+    ),
+    "no_settlement_lists_discharged_in": (
+        "{tenant} 没有 {month} 出院的结算清单",
+        "no settlement lists of {tenant} discharged in {month}",
+    ),
+    "scope_does_not_include_tenant": (
+        "{who} 的权限范围不包括单位 {tenant}",
+        "scope of {who} does not include tenant {tenant}",
+    ),
+    "is_not_a_region_of_a_city": (
+        "{tenant} 不是某市下的统筹区",
+        "{tenant} is not a region of a city",
+    ),
+    "no_published_payment_standard_calibrate_first": (
+        "{city} 在 {on} 没有生效的已发布支付标准：请先测算并发布",
+        "no published payment standard of {city} is in force on {on}: calibrate and publish one first",
+    ),
+    "current_cases_not_grouped_under_scheme_version": (
+        "{year}-01..{year2}-{month} 有 {count} 例当前病例未按支付标准的方案版本 {version} 分组：请先对该期间运行分组",
+        "{count} current cases of {year}-01..{year2}-{month} are not grouped under the standard's scheme version {version}: run grouping for the period first",
+    ),
+    "whole_numbers_are_required": (
+        "应为整数",
+        "whole numbers are required",
+    ),
+    "bed_day_group_needs_base_points_per_day": (
+        "支付标准 {standard}，DRG {drg}：床日付费组需要 base_points_per_day",
+        "payment standard {standard}, DRG {drg}: a bed-day group needs base_points_per_day",
+    ),
+    "must_be_monthly_or_annual": (
+        "应为 monthly（月度）或 annual（年度）（实际为 {value}）",
+        "must be monthly or annual (got {value})",
+    ),
+    "no_points_run_in": (
+        "{tenant} 中没有点数计算 {run_id}",
+        "no points run {run_id} in {tenant}",
+    ),
+    "points_run_covers_other_period": (
+        "其覆盖 {year} 年至 {month} 月，而非 {year2} 年至 {month2} 月",
+        "it covers {year} through month {month}, not {year2} through {month2}",
+    ),
+    "points_run_superseded_pruned_on": (
+        "{run_id} 已被取代，其病例点数已于 {on} 清理；请基于该年度最新的点数计算或新的点数计算结算",
+        "{run_id} was superseded and its case points pruned on {on}; settle from the year's latest run or a new one",
+    ),
+    "no_provisional_point_value": (
+        "{tenant} {year} 没有预结算点值：请发布 {year2} 年度清算，或设置政策参数 provisional_point_value",
+        "no provisional point value for {tenant} {year}: publish {year2}'s annual clearing or set the policy parameter provisional_point_value",
+    ),
+    "no_budget_set_region_budget_first": (
+        "{year} 年{ledger}没有预算：请先设置统筹区预算",
+        "no budget for {ledger} {year}: set the region's budget first",
+    ),
+    "is_not_an_id": (
+        "{value} 不是编号",
+        "{value} is not an id",
+    ),
+    "is_not_a_ledger_of_in": (
+        "{ledger} 不是 {tenant} {year} 年的基金账户",
+        "{ledger} is not a ledger of {tenant} in {year}",
+    ),
+    "scenario_refused_issues": (
+        "情景被拒绝：共 {count} 个问题，第一个为 {first}",
+        "scenario refused: {count} issue(s), first {first}",
+    ),
+    "calibration_runs_for_city": (
+        "测算按市（含其统筹区）运行，不能按统筹区运行",
+        "a calibration runs for a city (with its regions), not for a region",
+    ),
+    "no_grouped_stays_to_calibrate_on": (
+        "{tenant} 中没有已分组的住院病例可用于测算",
+        "no grouped stays in {tenant} to calibrate on",
+    ),
+    "model_needs_at_least_2_grouped_cases": (
+        "{tenant} 有 {count} 例病例按支付标准的方案版本 {version} 分组：模型至少需要 2 例（请先对该年度运行分组）",
+        "{count} case(s) of {tenant} grouped under the standard's scheme version {version}: the model needs at least 2 (run grouping for the year first)",
+    ),
+    "months_non_empty_list": (
+        "应为非空的月份列表（或不填：全年）",
+        "a non-empty list of months (or left out: the whole year)",
+    ),
+    "neither_region_nor_city_with_regions": (
+        "{tenant} 既不是统筹区，也不是下设统筹区的市",
+        "{tenant} is neither a region nor a city with regions",
+    ),
+    "months_not_with_batch": (
+        "不能与 batch 同时给出（按批次的月份判断）",
+        "not with batch (the batch's months are judged)",
+    ),
+    "no_payment_standard_at_end_of_name_version": (
+        "{tenant} 在 {period} 末没有生效的支付标准：请指定方案版本",
+        "no payment standard of {tenant} is in force at the end of {period}: name the scheme version",
+    ),
+    "no_drg_scheme_version": (
+        "DRG 方案版本 {version} 不存在",
+        "no DRG scheme version {version}",
+    ),
+    "an_ingestion_batch_id": (
+        "应为导入批次编号",
+        "an ingestion batch id",
+    ),
+    "a_drg_scheme_version_id": (
+        "应为 DRG 方案版本编号",
+        "a DRG scheme version id",
+    ),
+    "invalid_roster_rows": (
+        "花名册有 {count} 行无效",
+        "{count} invalid roster rows",
+    ),
+    "first_row_names_no_column": (
+        "第一行没有列名",
+        "the first row names no column",
+    ),
+    "empty_no_header_row": (
+        "文件为空：没有表头行",
+        "empty: no header row",
+    ),
+    "missing_columns": (
+        "缺少列：{columns}",
+        "missing column(s): {columns}",
+    ),
+    "unknown_column_known": (
+        "未知列 {column}（已知列：{known}）",
+        "unknown column {column} (known: {known})",
+    ),
+    "column_appears_twice": (
+        "列 {column} 重复出现",
+        "column {column} appears twice",
+    ),
+    "more_than_rows": (
+        "超过 {n} 行",
+        "more than {n} rows",
+    ),
+    "not_an_xlsx_workbook": (
+        "不是 XLSX 工作簿（不是 zip 文件）",
+        "not an XLSX workbook (not a zip file)",
+    ),
+    "not_a_readable_xlsx_workbook": (
+        "无法读取的 XLSX 工作簿（{detail}）",
+        "not a readable XLSX workbook ({detail})",
+    ),
+    "workbook_unpacks_too_large": (
+        "工作簿解压后过大",
+        "the workbook unpacks too large",
+    ),
+    "role_may_not_save_this": (
+        "{role}无权保存此项",
+        "role {role} may not save this",
+    ),
+    "hospital_saves_own_people_only": (
+        "医院只能保存本院人员（{hospital}）",
+        "a hospital saves its own people only ({hospital})",
+    ),
+    "role_cannot_call_the_api": (
+        "{role}不能调用接口",
+        "role {role} cannot call the API",
+    ),
+    "token_names_unknown_tenant": (
+        "令牌指定了不存在的单位 {tenant}",
+        "token names unknown tenant {tenant}",
+    ),
+    "token_names_city_tenants_only": (
+        "{role}令牌只能指定市级单位",
+        "a {role} token names city tenants only",
+    ),
+    "token_names_a_region_not": (
+        "{role}令牌应指定统筹区，而不是 {tenant}",
+        "a {role} token names a region, not {tenant}",
+    ),
+    "token_names_hospital_not_of_tenant": (
+        "令牌指定的医院 {hospital} 不是单位 {tenant} 的医院",
+        "token names hospital {hospital}, not a hospital of tenant {tenant}",
+    ),
+    "service_account_unknown_or_deactivated": (
+        "服务账号 {account} 不存在或已停用",
+        "service account {account} is unknown or deactivated",
+    ),
+    "service_account_may_not_act_for": (
+        "服务账号 {account} 无权代表 {tenant} 操作",
+        "service account {account} may not act for {tenant}",
+    ),
+    "service_account_limited_to_hospital": (
+        "服务账号 {account} 仅限医院 {hospital}",
+        "service account {account} is limited to hospital {hospital}",
+    ),
+    "service_account_names_hospital_not_of": (
+        "服务账号 {account} 指定的医院 {hospital} 不是 {tenant} 的医院",
+        "service account {account} names hospital {hospital}, not a hospital of {tenant}",
+    ),
+    "token_claim_role_not_for_client": (
+        "令牌声明 role={value} 不能由客户端使用",
+        "token claim role={value} cannot be used by a client",
+    ),
+    "token_claim_tenants_non_empty_list": (
+        "令牌声明 tenants 应为非空的单位编码列表",
+        "token claim tenants must be a non-empty list of tenant codes",
+    ),
+    "token_claim_hospital_must_be_code": (
+        "令牌声明 hospital 应为医院编码",
+        "token claim hospital must be a hospital code",
+    ),
+    "hospital_user_token_one_tenant_hospital": (
+        "医院用户令牌应恰好指定一个单位及其医院",
+        "a hospital_user token names exactly one tenant and its hospital",
+    ),
+    "token_names_exactly_one_tenant": (
+        "{role}令牌应恰好指定一个单位",
+        "a {role} token names exactly one tenant",
+    ),
+    "token_cannot_name_hospital": (
+        "{role}令牌不能指定医院",
+        "a {role} token cannot name a hospital",
+    ),
+    "integrator_token_names_service_account": (
+        "接口对接令牌应指定其服务账号（声明 sa）",
+        "an integrator token names its service account (claim sa)",
+    ),
+    "authorization_header_must_be_bearer": (
+        "Authorization 请求头应为 'Bearer <token>'",
+        "Authorization header must be 'Bearer <token>'",
+    ),
+    "minting_rs256_needs_private_key": (
+        "签发 RS256 令牌需要 DIANSHU_JWT_PRIVATE_KEY_FILE（通常由身份提供方签发）",
+        "minting RS256 tokens needs DIANSHU_JWT_PRIVATE_KEY_FILE (normally the IdP mints them)",
+    ),
+    "token_claim_role_not_known": (
+        "令牌声明 role={value} 不是已知角色",
+        "token claim role={value} is not a known role",
+    ),
+    "rs256_needs_jwks_or_public_key": (
+        "RS256 需要 DIANSHU_JWT_JWKS_URL、DIANSHU_JWT_JWKS_FILE 或 DIANSHU_JWT_PUBLIC_KEY_FILE",
+        "RS256 needs DIANSHU_JWT_JWKS_URL, DIANSHU_JWT_JWKS_FILE or DIANSHU_JWT_PUBLIC_KEY_FILE",
+    ),
+    "token_expired": (
+        "令牌已过期",
+        "token expired",
+    ),
+    "token_unknown_key_id": (
+        "令牌签名使用了未知的密钥编号 {kid}",
+        "token signed with unknown key id {kid}",
+    ),
+    "token_unknown_key_id_not_at_provider": (
+        "令牌签名使用了未知的密钥编号 {kid}：不在身份提供方 {url} 的密钥中",
+        "token signed with unknown key id {kid}: not among the identity provider's keys at {url}",
+    ),
+    "authentication_required": (
+        "需要身份认证：请发送 'Authorization: Bearer <token>'",
+        "authentication required: send 'Authorization: Bearer <token>'",
+    ),
+    "empty_selection_set": (
+        "第 {line} 行第 {column} 列的选择集 {{ }} 为空",
+        "an empty selection set {{ }} at line {line}, column {column}",
+    ),
+    "document_has_operations_name_one": (
+        "文档包含 {count} 个操作：请指定要运行的一个",
+        "the document has {count} operations; name the one to run",
+    ),
+    "no_region_or_city": (
+        "统筹区或市 {tenant} 不存在",
+        "no region or city {tenant}",
+    ),
+    "not_a_cursor_for_this_list": (
+        "{value} 不是本接口为此列表给出的游标",
+        "{value} is not a cursor from this API for this list",
+    ),
+    "is_not_a_month_yyyy_mm": (
+        "{value} 不是月份（YYYY-MM）",
+        "{value} is not a month (YYYY-MM)",
+    ),
+    "version_only_with_drg": (
+        "仅可与 drg 同时给出（该 DRG 所属的方案版本）",
+        "only with drg (the scheme version the DRG belongs to)",
+    ),
+    "give_year_or_version": (
+        "请给出年份或版本（二者之一）",
+        "give a year or a version (one of them)",
+    ),
+    "case_required_or_tenant_and_case_id": (
+        "必填（病例的 id），或同时给出 tenant 和 caseId",
+        "required (the Case's id), or else both tenant and caseId",
+    ),
+    "case_names_another_case": (
+        "与 tenant 和 caseId 所指的不是同一病例（请只给出 case）",
+        "names another case than tenant and caseId (give case alone)",
+    ),
+    "unknown_tenant": (
+        "单位 {tenant} 不存在",
+        "unknown tenant {tenant}",
+    ),
+    "no_published_version_in_force_today": (
+        "{scheme} 今天没有生效的已发布版本",
+        "no published version of {scheme} is in force today",
+    ),
+    "no_standard_version": (
+        "支付标准版本 {version} 不存在",
+        "no standard version {version}",
+    ),
+    "no_payment_standard_for_your_city": (
+        "您所在的市没有生效的支付标准；请指定方案或版本",
+        "no payment standard is in force for your city; name a scheme or version",
+    ),
+    "body_not_json_numbers_finite": (
+        "{value} 不是 JSON（数字应为有限值）",
+        "{value} is not JSON (numbers must be finite)",
+    ),
+    "body_graphql_request_json_object": (
+        "GraphQL 请求应为含 query、variables 和 operationName 的 JSON 对象，而不是 {kind}",
+        "a GraphQL request is a JSON object with query, variables and operationName, not {kind}",
+    ),
+    "json_nested_too_deeply": (
+        "JSON 嵌套过深",
+        "JSON nested too deeply",
+    ),
+    "body_not_valid_json_detail": (
+        "不是有效的 JSON（{detail}）",
+        "not valid JSON ({detail})",
+    ),
+    "more_than_values": (
+        "超过 {n} 个值",
+        "more than {n} values",
+    ),
+    "nested_more_than_levels": (
+        "嵌套超过 {n} 层",
+        "nested more than {n} levels deep",
+    ),
+    "is_the_id_of_another_type": (
+        "{value} 是 {kind} 的编号，不是 {expected} 的编号",
+        "{value} is the id of a {kind}, not of a {expected}",
+    ),
+    "ids_at_most_at_once": (
+        "一次最多 {n} 个（实际为 {count} 个）",
+        "at most {n} at once (got {count})",
+    ),
+    "not_an_id_from_this_api": (
+        "{value} 不是本接口的编号",
+        "{value} is not an id from this API",
+    ),
+    "is_not_id_kind": (
+        "{value} 不是{id_kind}",
+        "{value} is not {id_kind}",
+    ),
+    "not_csv": (
+        "不是 CSV：{reason}",
+        "not CSV: {reason}",
+    ),
+    "token_scope_refused": (
+        "令牌的权限范围被拒绝：{reason}",
+        "token scope refused: {reason}",
+    ),
+    "token_claim_hospital_refused": (
+        "令牌声明 hospital 有误：{problem}",
+        "token claim hospital: {problem}",
+    ),
+    "invalid_token": (
+        "令牌无效：{detail}",
+        "invalid token: {detail}",
+    ),
+    # Where an upload stops decoding (tabular/encoding.py Position), inside the encoding reasons.
+    "undecodable_bytes_at": (
+        "第 {line} 行（偏移 {offset}）的字节 {shown}",
+        "byte(s) {shown} at offset {offset} (line {line})",
+    ),
+    "file_ends_inside_character_at": (
+        "第 {line} 行（偏移 {offset}）处的文件末尾（字符不完整）",
+        "the end of the file (inside a character) at offset {offset} (line {line})",
+    ),
 }
 
 # Placeholders whose value is itself a reason (a nested refusal: "principal diagnosis X: {why}").
-NESTED = frozenset({"why", "reason", "problem"})
+NESTED = frozenset({"why", "reason", "problem", "failed", "position"})  # and where a file stops decoding
 
 
 def _fields(template: str) -> list[str]:
@@ -1286,6 +1797,10 @@ SHAPES: dict[str, str] = {
     # A value as Typer quotes it (its repr), so that "Value error, 'x' is not one of …" is a
     # value error about 'x'.
     "given": r"'[^']*'|\"[^\"]*\"",
+    # What an id argument takes (graphql node.py's "{field}: 'x' is not a job id").
+    "id_kind": "a batch id|a job id",
+    # "{subject} is empty": a diagnosis or a column, never a "field: " prefix before it.
+    "subject": r"(?:(?!: ).)+",
 }
 
 
@@ -1305,7 +1820,28 @@ def _literal(template: str) -> int:
 # One alternation, the most specific templates (most literal text) first, so that a template of
 # placeholders and little text ("{x} is before {y}") is tried after those it could shadow.
 _ORDER = sorted(REASONS, key=lambda c: -_literal(REASONS[c][1]))
-_MATCHER = re.compile("|".join(_pattern(REASONS[c][1], i) for i, c in enumerate(_ORDER)), re.DOTALL)
+
+
+def _key(template: str) -> tuple[bool, str]:
+    """Which templates a reason is tried against: (False, its first character) for a template that
+    begins with text, else (True, its first text: a reason holds it somewhere)."""
+    parsed = list(string.Formatter().parse(template))
+    if parsed[0][0]:
+        return False, parsed[0][0][:1]
+    return True, next((literal for literal, *_ in parsed if literal), "")
+
+
+# The alternation split by the templates' keys (a reason is tried against the templates that begin
+# as it does and those that begin with a placeholder and hold text it holds; the first in _ORDER
+# wins), so that a reason is not tried against the whole catalogue.
+_BY_KEY: dict[tuple[bool, str], list[int]] = {}
+for _i, _c in enumerate(_ORDER):
+    _BY_KEY.setdefault(_key(REASONS[_c][1]), []).append(_i)
+_MATCHERS = {
+    key: re.compile("|".join(_pattern(REASONS[_ORDER[i]][1], i) for i in indices), re.DOTALL)
+    for key, indices in _BY_KEY.items()
+}
+_INSIDE = [(key[1], matcher) for key, matcher in _MATCHERS.items() if key[0]]
 
 
 # Label-like parameters said in Chinese: placeholder -> {English value: Chinese}. A value not
@@ -1340,12 +1876,19 @@ TERMS: dict[str, dict[str, str]] = {
         "appeal": "申诉",
         "accept": "接受",
     },
+    "roles": {k.removeprefix("role."): zh for k, (zh, _) in MESSAGES.items() if k.startswith("role.")},
     "state": _REVIEW_STATES,
     "states": _REVIEW_STATES,
     # training/service.py: a range with its low end included or not.
     "bound": {"from": "含", "above": "不含"},
     # the CLI's path options
     "path_kind": {"file": "文件", "dir": "目录", "path": "路径"},
+    "id_kind": {"a batch id": "批次编号", "a job id": "任务编号"},
+    # a case's payment type (settlement/arithmetic/points.py): the labels' catalogue
+    "type": {k.removeprefix("case_type."): zh for k, (zh, _) in MESSAGES.items() if k.startswith("case_type.")},
+    "run_kind": {"monthly": "月度", "annual": "年度"},
+    # settlement's ledgers (the labels' catalogue)
+    "ledger": {k.removeprefix("ledger."): zh for k, (zh, _) in MESSAGES.items() if k.startswith("ledger.")},
 }
 _NUMBERED = {
     name: [(re.compile(re.escape(en).replace(r"\{n\}", r"(\d+)")), zh) for en, zh in terms.items() if "{n}" in en]
@@ -1395,10 +1938,14 @@ def parse(reason: str) -> Reason | None:
     """The catalogue entry an English reason was made from, with its parameters as written."""
     if len(reason) > MAX_REASON:
         return None
-    m = _MATCHER.fullmatch(reason)
-    if m is None or m.lastgroup is None:
+    found = []
+    first = _MATCHERS.get((False, reason[:1]))
+    for matcher in ([first] if first else []) + [m for text, m in _INSIDE if text in reason]:
+        if (m := matcher.fullmatch(reason)) is not None and m.lastgroup is not None:
+            found.append((int(m.lastgroup[1:]), m))
+    if not found:
         return None
-    i = int(m.lastgroup[1:])
+    i, m = min(found, key=lambda f: f[0])
     template = REASONS[_ORDER[i]][1]
     names = [name for _, name, _, _ in string.Formatter().parse(template)]
     params = {name: m.group(f"t{i}p{j}") for j, name in enumerate(names) if name}
@@ -1420,6 +1967,25 @@ def _find(reason: str) -> tuple[str, Reason] | None:
     return None
 
 
+# An upload column's Chinese name (cases/layout.py), for a refusal's field prefix and the refused
+# rows' field column: "性别(gend)", the raw name kept so that integrators can still match it.
+_COLUMN_NAMES = {name: zh for name, zh, _, _ in COLUMNS}
+
+
+def field_name(field: str, lang: Lang) -> str:
+    """A refused field as `lang` names it: an upload column with its Chinese name before it in
+    Chinese ("性别(gend)"; "诊断代码(diag_codes)[2]"), any other field as given."""
+    base, bracket, rest = field.partition("[")
+    if lang is Lang.en or base not in _COLUMN_NAMES:
+        return field
+    return f"{_COLUMN_NAMES[base]}({base}){bracket}{rest}"
+
+
+def _prefix(prefix: str, lang: Lang) -> str:
+    """A reason's "field: " prefixes ("line 3: gend: ") with each upload column named."""
+    return "".join(field_name(p, lang) + ": " for p in prefix.split(": ")[:-1])
+
+
 def code(reason: str) -> str | None:
     """A reason's stable code (of the reason after a field prefix), or None when the catalogue
     does not make it."""
@@ -1433,7 +1999,7 @@ def localize(reason: str, lang: Lang) -> str:
     if lang is Lang.en:
         return reason
     found = _find(reason)
-    return reason if found is None else found[0] + found[1].text(lang)
+    return reason if found is None else _prefix(found[0], lang) + found[1].text(lang)
 
 
 def localize_message(message: str, lang: Lang) -> str:
@@ -1444,7 +2010,10 @@ def localize_message(message: str, lang: Lang) -> str:
     whole = parse(message)
     if whole is not None:
         return whole.text(lang)
-    return "；".join(localize(part, lang) for part in message.split("; "))
+    parts = message.split("; ")
+    said = [localize(part, lang) for part in parts]
+    # A message nothing here makes keeps its punctuation too.
+    return message if said == parts else "；".join(said)
 
 
 def negotiate(accept_language: str | None) -> Lang:
