@@ -74,7 +74,8 @@ def rows(city):
     ]
 
 
-async def publish(db, city, zj) -> uuid.UUID:
+async def publish(db, city, zj, drgs=(("ES23", 8000, 100),)) -> uuid.UUID:
+    """The city's payment standard, in force from 2024: each DRG's (code, average cost, base points)."""
     admin = scope_for(Role.city_admin, city.tenants)
     async with scoped_session(db, admin) as s:
         std = PaymentStandard(
@@ -88,7 +89,12 @@ async def publish(db, city, zj) -> uuid.UUID:
         )
         s.add(std)
         await s.flush()
-        s.add(PaymentStandardDrg(standard_id=std.id, drg="ES23", cases=100, avg_cost=D(8000), base_points=D(100)))
+        for drg, avg_cost, base_points in drgs:
+            s.add(
+                PaymentStandardDrg(
+                    standard_id=std.id, drg=drg, cases=100, avg_cost=D(avg_cost), base_points=D(base_points)
+                )
+            )
         await s.flush()
         await publish_payment_standard(s, std.id, datetime.date(2024, 1, 1))
         return std.id

@@ -473,34 +473,16 @@ async def test_two_drgs_of_different_weight_by_hand(db, city, dispatcher, builti
     40,000, cost 34,000, profit 6,000, cost index 34,000 ÷ 32,000 = 1.0625. Overspend: B-2 alone
     (4,000 over BR25's 16,000; B-3 is under it). Severe: none (BR25's average is 10,000 or more, so
     2 × 16,000 = 32,000; ES23's 3 × 8,000 = 24,000)."""
-    import datetime
 
     from dianshu.grouping.service import GROUP_CASES
     from dianshu.settlement.runs.points import POINTS
-    from dianshu.standards.models import PaymentStandard, PaymentStandardDrg
-    from dianshu.standards.service import publish_payment_standard
+    from tests.analytics.test_analytics import publish
     from tests.cases.rows import csv_bytes
     from tests.cases.test_ingestion import send
     from tests.settlement.world import stay
 
     zj = builtin_versions["zhejiang_2022"]
-    admin = scope_for(Role.city_admin, city.tenants)
-    async with scoped_session(db, admin) as s:
-        std = PaymentStandard(
-            city_code=city.city,
-            scheme_version_id=zj,
-            label=f"two drgs {city.city}",
-            avg_cost_all=D("8000.00"),
-            source="import",
-            parameters={},
-            created_by="tests",
-        )
-        s.add(std)
-        await s.flush()
-        s.add(PaymentStandardDrg(standard_id=std.id, drg="ES23", cases=100, avg_cost=D(8000), base_points=D(100)))
-        s.add(PaymentStandardDrg(standard_id=std.id, drg="BR25", cases=100, avg_cost=D(16000), base_points=D(200)))
-        await s.flush()
-        await publish_payment_standard(s, std.id, datetime.date(2024, 1, 1))
+    await publish(db, city, zj, drgs=(("ES23", 8000, 100), ("BR25", 16000, 200)))
     region = scope_for(Role.region_admin, (city.b,))
     infarct = {"diag_codes": "I63.900", "adm_cond_types": "1"}
     b2, b3 = stay("B-2", city.b1, 20000, 3), stay("B-3", city.b1, 14000, 4)
