@@ -1302,6 +1302,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "未找到导入批次 {batch}",
         "ingestion batch {batch} not found",
     ),
+    "ingestion_batch_already_final": (
+        "导入批次 {batch} 已结束（{status}）：如需重新导入，请重新发送文件",
+        "ingestion batch {batch} is already {status}",
+    ),
     "required_at_most_200_characters": (
         "必填，最多 200 个字符",
         "required, at most 200 characters",
