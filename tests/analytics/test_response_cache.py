@@ -158,3 +158,68 @@ def test_which_documents_are_kept():
     assert not ok('{ ...F } fragment F on Query { analytics(tenant: "a", year: 2025) { pageInfo { hasNextPage } } }')
     assert not ok('mutation { analytics(tenant: "a", year: 2025) { pageInfo { hasNextPage } } }')
     assert not ok("{ analytics(")
+
+
+async def test_a_new_tenant_generation_is_another_entry(api, db, city, year, executed):
+    """The registry's generation is in the key: a tenant added (a city's regions come from it) makes
+    the next request execute. Reloading the same tenants keeps the generation."""
+    await refresh(db, year, city.a, 2025)
+    a1 = api.token(Role.hospital_user, [city.a], city.a1)
+    v = {"t": city.a, "by": ["department"]}
+    registry = api.app.state.services.registry
+    await post(api, a1, v)
+    generation = registry.generation
+    registry.invalidate()
+    await registry.all()
+    assert registry.generation == generation
+    await post(api, a1, v)
+    assert len(executed) == 1
+    registry.generation += 1  # what a load finding other tenants does
+    await post(api, a1, v)
+    assert len(executed) == 2
+
+
+def test_entries_age_out_and_a_mixed_read_is_marked():
+    now = [0.0]
+    kept = ResponseCache(2, ttl=10, clock=lambda: now[0])
+    kept.put("a", response_cache.Entry({"x": 1}, {}))
+    assert kept.get("a") is not None
+    now[0] = 10.0
+    assert kept.get("a") is None and len(kept) == 0
+    seen = cache.Seen()
+    seen.record({("r", 2025): "d1", ("r", 2024): None})
+    seen.record({("r", 2025): "d1"})
+    assert not seen.mixed
+    seen.record({("r", 2025): "d2"})  # a refresh committed between two of the request's reads
+    assert seen.mixed
+
+
+async def test_the_registry_generation_changes_when_the_tenants_do():
+    from collections import namedtuple
+    from contextlib import asynccontextmanager
+
+    from dianshu_tenants.context import TenantRegistry
+
+    Row = namedtuple("Row", "code name kind parent_code")
+    rows = [Row("c", "City", "city", None), Row("r1", "R1", "region", "c")]
+
+    class Result:
+        def all(self):
+            return list(rows)
+
+    class Session:
+        async def execute(self, _):
+            return Result()
+
+    class Db:
+        @asynccontextmanager
+        async def session(self, _):
+            yield Session()
+
+    registry = TenantRegistry(Db(), ttl_seconds=0)
+    await registry.all()
+    first = registry.generation
+    await registry.all()
+    assert registry.generation == first  # the same tenants read again
+    rows.append(Row("r2", "R2", "region", "c"))
+    assert "r2" in await registry.all() and registry.generation == first + 1
