@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from cross_web import HTTPException
@@ -23,8 +23,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
-from dianshu.analytics.cache import AnswerCache
+from dianshu.analytics.cache import AnswerCache, Seen
 from dianshu.config import Profile, Settings, get_settings
 from dianshu.db.guard import check_runtime_role
 from dianshu.db.session import Database
@@ -32,7 +33,7 @@ from dianshu.jobs import service as jobs
 from dianshu.logs import bind_request
 from dianshu.observability import metrics as m
 from dianshu.observability import tracing
-from dianshu_graphql import audit_downloads, national_downloads, rest, training_rest
+from dianshu_graphql import audit_downloads, language, national_downloads, response_cache, rest, training_rest
 from dianshu_graphql.context import Context
 from dianshu_graphql.errors import GRAPHQL_VALIDATION_FAILED
 from dianshu_graphql.graphiql import PREFIX as GRAPHIQL_STATIC
@@ -130,7 +131,8 @@ class DianshuGraphQL(GraphQL):
                 raise BadRequest(
                     f"operationName: the document has {n} operations; name the one to run", "operationName"
                 )
-        return await super().execute_single(
+        run = partial(
+            super().execute_single,
             request=request,
             request_adapter=request_adapter,
             sub_response=sub_response,
@@ -138,6 +140,44 @@ class DianshuGraphQL(GraphQL):
             root_value=root_value,
             request_data=request_data,
         )
+        responses = self.services.responses
+        if (
+            responses.max_entries <= 0
+            or not isinstance(query, str)
+            or not isinstance(context, Context)
+            or request_data.extensions
+            or (request_adapter.method == "GET" and not self.allow_queries_via_get)
+        ):
+            return await run()
+        operation = request_data.operation_name
+        ok, name = response_cache.eligible(query, operation, self.services.settings.max_tokens)
+        lang = language.current().value
+        k = response_cache.key(query, operation, request_data.variables, context, lang) if ok else None
+        if k is None:
+            return await run()
+        return await self._kept(run, responses, k, operation or name, context)
+
+    async def _kept(
+        self, run: Any, responses: response_cache.ResponseCache, k: Any, name: str | None, context: Context
+    ) -> Any:
+        """An analytics-only query: from `responses` when its entry is still the summaries' (counted
+        as an operation like any), else executed (its digests recorded) and kept when it has no errors."""
+        started = time.perf_counter()
+        entry = responses.get(k)
+        if entry is not None and await response_cache.still_valid(context, entry):
+            responses.hits += 1
+            m.ANALYTICS_RESPONSE_CACHE.labels("hit").inc()
+            m.GRAPHQL_SECONDS.labels(m.operation_label(name), "query").observe(time.perf_counter() - started)
+            return ExecutionResult(data=entry.data, errors=None)
+        responses.misses += 1
+        m.ANALYTICS_RESPONSE_CACHE.labels("miss").inc()
+        context.seen = Seen()
+        result = await run()
+        if result.errors or getattr(result, "extensions", None) or result.data is None or context.seen.mixed:
+            responses.discard(k)
+        else:
+            responses.put(k, response_cache.Entry(result.data, dict(context.seen.digests)))
+        return result
 
     async def process_result(self, request: Any, result: Any) -> Any:
         data = await super().process_result(request, result)
@@ -170,6 +210,7 @@ class Services:
         self.codec = TokenCodec(settings)
         self.metrics = Metrics()
         self.answers = AnswerCache(settings.analytics_cache_rows)
+        self.responses = response_cache.ResponseCache(settings.analytics_response_cache_entries)
 
     async def context(self, principal: Principal, request: Any, response: Any) -> Context:
         """The GraphQL context of a request by `principal`: what /graphql and the portal's pages use."""

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
-from dianshu.analytics.cache import AnswerCache
+from dianshu.analytics.cache import AnswerCache, Seen
 from dianshu.config import Settings
 from dianshu.db.session import Database
 from dianshu.scope import Scope
@@ -30,6 +30,9 @@ class Context:
     loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
     # The app's analytics answers (kept for its lifetime, per refresh); None: not kept.
     answers: AnswerCache | None = None
+    # The digests this request's analytics answers were read under, when the whole-response cache
+    # (response_cache.py) may keep its response; None: not recorded.
+    seen: Seen | None = None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -65,6 +65,14 @@ class Settings(BaseSettings):
         le=1_000_000,
         validation_alias=AliasChoices("DIANSHU_ANALYTICS_CACHE_ROWS", "analytics_cache_rows"),
     )
+    # Whole responses of analytics-only queries kept per refresh in each API process
+    # (dianshu_graphql/response_cache.py): at most this many (a dashboard's is some 20-100 KB); 0 off.
+    analytics_response_cache_entries: int = Field(
+        default=1_000,
+        ge=0,
+        le=100_000,
+        validation_alias=AliasChoices("DIANSHU_ANALYTICS_RESPONSE_CACHE_ENTRIES", "analytics_response_cache_entries"),
+    )
 
     # Broker: Redis (default) or RabbitMQ.
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL", "redis_url"))

@@ -34,6 +34,9 @@ class TenantRegistry:
         self.ttl = ttl_seconds
         self._loaded_at = 0.0
         self._tenants: dict[str, TenantInfo] = {}
+        # Bumped whenever a load finds other tenants than the last (a region added to a city): what
+        # is kept from the tenants (the whole-response cache's key) is kept under it.
+        self.generation = 0
         # (tenants, hospital) -> (when, the tenants that have the hospital): found ones only, so a
         # hospital just added to a roster is never refused from memory.
         self._hospitals: dict[tuple[tuple[str, ...], str], tuple[float, list[str]]] = {}
@@ -42,7 +45,10 @@ class TenantRegistry:
         if time.monotonic() - self._loaded_at > self.ttl:
             async with self.db.session(None) as s:
                 rows = (await s.execute(select(Tenant.code, Tenant.name, Tenant.kind, Tenant.parent_code))).all()
-            self._tenants = {r.code: TenantInfo(r.code, r.name, r.kind, r.parent_code) for r in rows}
+            tenants = {r.code: TenantInfo(r.code, r.name, r.kind, r.parent_code) for r in rows}
+            if tenants != self._tenants:
+                self.generation += 1
+            self._tenants = tenants
             self._loaded_at = time.monotonic()
         return self._tenants
 

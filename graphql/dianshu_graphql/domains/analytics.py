@@ -137,7 +137,7 @@ def _groups_loader(ctx: Any) -> DataLoader[cache.Ask, list[Any]]:
 
     async def load(asks: list[cache.Ask]) -> list[list[Any]]:
         async with ctx.db.reading(ctx.scope, isolation="repeatable_read") as conn:
-            return await cache.answers(conn.fetch, ctx.answers, ctx.scope, asks)
+            return await cache.answers(conn.fetch, ctx.answers, ctx.scope, asks, seen=ctx.seen)
 
     return DataLoader(load_fn=load, cache=False)
 

@@ -117,8 +117,9 @@ class AnswerCache:
         self._entries.move_to_end(key)
         return value
 
-    def put(self, key: Any, value: list[Any]) -> None:
-        size = max(1, len(value))
+    def put(self, key: Any, value: Any, size: int | None = None) -> None:
+        """Keep `value` (`size` rows: by default its length, at least 1)."""
+        size = max(1, len(value)) if size is None else max(1, size)
         if size > self.max_rows:
             return  # bigger than the whole cache: answered, not kept
         if key in self._entries:
@@ -128,21 +129,57 @@ class AnswerCache:
         self._entries[key] = (self._clock(), size, value)
         self._rows += size
 
+    def discard(self, key: Any) -> None:
+        if key in self._entries:
+            self._drop(key)
+
     def _drop(self, key: Any) -> None:
         _, size, _ = self._entries.pop(key)
         self._rows -= size
 
 
-async def answers(fetch: Fetch, cache: AnswerCache | None, scope: Scope, asks: Sequence[Ask]) -> list[list[Any]]:
+class Seen:
+    """The (tenant, year) -> digest a request's answers were read under (the whole-response cache,
+    dianshu_graphql.response_cache, keeps a response under them). `mixed`: one region-year was read
+    under two digests (a refresh committed between two of the request's transactions): the response
+    is not one generation's and must not be kept."""
+
+    def __init__(self) -> None:
+        self.digests: dict[tuple[str, int], str | None] = {}
+        self.mixed = False
+
+    def record(self, digests: dict[tuple[str, int], str | None]) -> None:
+        for k, d in digests.items():
+            if k in self.digests and self.digests[k] != d:
+                self.mixed = True
+            self.digests[k] = d
+
+
+async def generations(fetch: Fetch, tenants: Sequence[str], years: Sequence[int]) -> dict[tuple[str, int], Any]:
+    """The digest of every region-year of `tenants` × `years` (None: never refreshed), one statement."""
+    rows = await fetch(GENERATIONS_SQL, sorted(set(tenants)), sorted(set(years))) if tenants else []
+    found = {(r["tenant_id"], int(r["year"])): r["digest"] for r in rows}
+    return {(t, y): found.get((t, y)) for t in tenants for y in years}
+
+
+async def answers(
+    fetch: Fetch, cache: AnswerCache | None, scope: Scope, asks: Sequence[Ask], seen: Seen | None = None
+) -> list[list[Any]]:
     """Each ask's answer, in `fetch`'s transaction under `scope` (a repeatable-read one, see the
     module's docstring): from `cache` when it holds the answer of the generations read now, else
-    computed (and kept). No cache: each computed."""
-    if cache is None or cache.max_rows <= 0:
+    computed (and kept). No cache: each computed. `seen`: told every region-year's digest the
+    answers were read under (read even with no cache)."""
+    off = cache is None or cache.max_rows <= 0
+    if off and seen is None:
         return [await a.compute(fetch) for a in asks]
     tenants = sorted({t for a in asks for t in a.tenants})
     years = sorted({y for a in asks for y in a.years})
-    rows = await fetch(GENERATIONS_SQL, tenants, years) if tenants else []
-    digests = {(r["tenant_id"], int(r["year"])): r["digest"] for r in rows}
+    digests = await generations(fetch, tenants, years)
+    if seen is not None:
+        seen.record({(t, y): digests[(t, y)] for a in asks for t in a.tenants for y in a.years})
+    if off:
+        return [await a.compute(fetch) for a in asks]
+    assert cache is not None
     who = scope_key(scope)
     out = []
     for a in asks:

@@ -66,6 +66,16 @@ GRAPHQL_ERRORS = Counter(
     registry=REGISTRY,
 )
 
+# Whole responses of analytics-only queries (dianshu_graphql.response_cache): result="hit" answered
+# from memory (still counted in dianshu_graphql_operation_seconds), "miss" executed (none kept, or
+# the summaries changed since).
+ANALYTICS_RESPONSE_CACHE = Counter(
+    "dianshu_analytics_response_cache_total",
+    "Analytics-only GraphQL queries by whether their whole response was kept (hit) or executed (miss)",
+    ["result"],
+    registry=REGISTRY,
+)
+
 # Jobs (dianshu.jobs.service.execute): one observation per attempt.
 JOB_BUCKETS = (0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, float("inf"))
 JOB_SECONDS = Histogram(
