@@ -11,7 +11,8 @@ line) `localize` finds the template an English reason was made from, which gives
 parameters, and renders the same template in the asked language (a nested reason in it too, and
 a label-like parameter through TERMS; a placeholder of a known shape matches only that shape:
 SHAPES); a "field: reason" is read after its prefix, and a prefix that is an upload column is
-named in Chinese with its code ("性别(gend): …", `field_name`). A reason no template makes stays
+named in Chinese with its code ("性别(gend): …", `field_name`), and so is an argument the API or the
+CLI refuses by (FIELDS: "年度(input.year): …"; a CLI line is "第 3 行: …"). A reason no template makes stays
 in English and has no code. tests/test_reasons.py extracts every reason written in the source (as
 xgettext would: the reason argument of each refusal, the message argument of each exception a
 user reads (JobRejected, ExpectedError, AuthError, PermissionError … : its MESSAGE_ARG), each
@@ -1302,6 +1303,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "未找到导入批次 {batch}",
         "ingestion batch {batch} not found",
     ),
+    "ingestion_batch_already": (
+        "导入批次 {batch} 已是{batch_status}状态",
+        "ingestion batch {batch} is already {batch_status}",
+    ),
     "required_at_most_200_characters": (
         "必填，最多 200 个字符",
         "required, at most 200 characters",
@@ -1671,8 +1676,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "no region or city {tenant}",
     ),
     "not_a_cursor_for_this_list": (
-        "{value} 不是本接口为此列表给出的游标",
-        "{value} is not a cursor from this API for this list",
+        "{given} 不是本接口为此列表给出的游标",
+        "{given} is not a cursor from this API for this list",
     ),
     "is_not_a_month_yyyy_mm": (
         "{value} 不是月份（YYYY-MM）",
@@ -1887,6 +1892,10 @@ TERMS: dict[str, dict[str, str]] = {
     # a case's payment type (settlement/arithmetic/points.py): the labels' catalogue
     "type": {k.removeprefix("case_type."): zh for k, (zh, _) in MESSAGES.items() if k.startswith("case_type.")},
     "run_kind": {"monthly": "月度", "annual": "年度"},
+    # an ingestion batch's status (the labels' catalogue)
+    "batch_status": {
+        k.removeprefix("batch_status."): zh for k, (zh, _) in MESSAGES.items() if k.startswith("batch_status.")
+    },
     # settlement's ledgers (the labels' catalogue)
     "ledger": {k.removeprefix("ledger."): zh for k, (zh, _) in MESSAGES.items() if k.startswith("ledger.")},
 }
@@ -1971,18 +1980,98 @@ def _find(reason: str) -> tuple[str, Reason] | None:
 # rows' field column: "性别(gend)", the raw name kept so that integrators can still match it.
 _COLUMN_NAMES = {name: zh for name, zh, _, _ in COLUMNS}
 
+# The arguments and fields the API and the CLI refuse by (the `field=` of Refused, JobRejected,
+# ExpectedError and the "name: " prefixes of reasons) that are not upload columns: name -> (zh, en).
+# Said like an upload column, the raw name kept: "年度(year)", "年度(input.year)".
+FIELDS: dict[str, tuple[str, str]] = {
+    "after": ("游标", "after"),
+    "age_days": ("年龄（天）", "age_days"),
+    "age_years": ("年龄（岁）", "age_years"),
+    "base": ("基准版本", "base"),
+    "base_points_per_day": ("床日基准点数", "base_points_per_day"),
+    "batch": ("批次", "batch"),
+    "birth_weight_g": ("新生儿出生体重（克）", "birth_weight_g"),
+    "body": ("请求体", "body"),
+    "budget": ("预算", "budget"),
+    "case": ("病例", "case"),
+    "cases": ("病例", "cases"),
+    "catalogue": ("目录", "catalogue"),
+    "charges": ("费用", "charges"),
+    "clearScore": ("通过分数", "clearScore"),
+    "coding": ("编码版本", "coding"),
+    "database": ("数据库", "database"),
+    "dept": ("科室", "dept"),
+    "diagnoses": ("诊断", "diagnoses"),
+    "discharge_way": ("离院方式", "discharge_way"),
+    "effectiveTo": ("失效日期", "effectiveTo"),
+    "evaluation_peer_scope": ("评价同级范围", "evaluation_peer_scope"),
+    "file": ("文件", "file"),
+    "finding": ("发现", "finding"),
+    "first": ("每页条数", "first"),
+    "format": ("格式", "format"),
+    "grants": ("授权", "grants"),
+    "header": ("表头", "header"),
+    "hospital_code_patterns": ("医院编码规则", "hospital_code_patterns"),
+    "icu_hours": ("重症监护时长（小时）", "icu_hours"),
+    "id": ("编号", "id"),
+    "ids": ("编号", "ids"),
+    "input": ("输入", "input"),
+    "job": ("任务", "job"),
+    "kind": ("类型", "kind"),
+    "ledgers": ("台账", "ledgers"),
+    "level": ("等级", "level"),
+    "line": ("行", "line"),
+    "los_days": ("住院天数", "los_days"),
+    "month": ("月份", "month"),
+    "months": ("月份", "months"),
+    "other": ("对比版本", "other"),
+    "parameters": ("参数", "parameters"),
+    "personId": ("人员编号", "personId"),
+    "points_run": ("点数计算", "points_run"),
+    "procedures": ("手术操作", "procedures"),
+    "provisional_point_value": ("预估点值", "provisional_point_value"),
+    "query": ("查询", "query"),
+    "reason": ("理由", "reason"),
+    "record": ("记录", "record"),
+    "review": ("审核", "review"),
+    "revision": ("修订版", "revision"),
+    "scenario": ("测算方案", "scenario"),
+    "scheme": ("分组方案", "scheme"),
+    "scope": ("范围", "scope"),
+    "settlement": ("结算", "settlement"),
+    "sex": ("性别", "sex"),
+    "standard": ("分组标准", "standard"),
+    "tenant": ("单位", "tenant"),
+    "to": ("截止", "to"),
+    "variables": ("变量", "variables"),
+    "vent_hours": ("呼吸机使用时长（小时）", "vent_hours"),
+    "version": ("版本", "version"),
+    "versions": ("版本", "versions"),
+    "year": ("年度", "year"),
+    "year_weights": ("年度权重", "year_weights"),
+    "years": ("年度", "years"),
+}
+
+_LINE = re.compile(r"line (\d[\d,]*)")
+
 
 def field_name(field: str, lang: Lang) -> str:
-    """A refused field as `lang` names it: an upload column with its Chinese name before it in
-    Chinese ("性别(gend)"; "诊断代码(diag_codes)[2]"), any other field as given."""
-    base, bracket, rest = field.partition("[")
-    if lang is Lang.en or base not in _COLUMN_NAMES:
+    """A refused field as `lang` names it: in Chinese an upload column or an argument (FIELDS) with
+    its Chinese name before it ("性别(gend)"; "诊断代码(diag_codes)[2]"; "年度(year)"), a dotted path
+    by its last segment's name with the whole path kept ("年度(input.year)"), a CLI line as "第 3 行";
+    any other field as given."""
+    if lang is Lang.en:
         return field
-    return f"{_COLUMN_NAMES[base]}({base}){bracket}{rest}"
+    if (m := _LINE.fullmatch(field)) is not None:
+        return f"第 {m.group(1)} 行"
+    base, bracket, rest = field.partition("[")
+    last = base.rpartition(".")[2]
+    zh = _COLUMN_NAMES.get(last) or (FIELDS[last][0] if last in FIELDS else None)
+    return field if zh is None else f"{zh}({base}){bracket}{rest}"
 
 
 def _prefix(prefix: str, lang: Lang) -> str:
-    """A reason's "field: " prefixes ("line 3: gend: ") with each upload column named."""
+    """A reason's "field: " prefixes ("line 3: gend: ") with each field named."""
     return "".join(field_name(p, lang) + ": " for p in prefix.split(": ")[:-1])
 
 
