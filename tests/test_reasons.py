@@ -728,3 +728,26 @@ def test_every_field_the_source_refuses_by_has_a_chinese_name():
 def _whole(m: re.Match[str]) -> bool:
     """Whether the prefixed reason at `m` is a catalogue entry whole (its prefix is its own)."""
     return any(en.startswith(m.group(1) + ": ") for _, en in REASONS.values())
+
+
+def test_a_reviews_grounds_are_said_in_chinese():
+    """Review.grounds stay English (stored, read by clients); localizedGrounds says each in the
+    request's language, whole."""
+    from dianshu.reviews.workflow import grounds
+
+    said = grounds(drg="QY19", case_type="high_outlier", los_days=75, drg_cases_in_year=3, has_new_technology=True)
+    assert [localize(g, Lang.zh) for g in said] == [
+        "高倍率病例",
+        "DRG 组病例数少于 5 例（3 例）",
+        "住院超过 60 天（75 天）",
+        "新技术",
+    ]
+    assert [localize(g, Lang.en) for g in said] == said
+    assert localize("ungroupable", Lang.zh) == "无法入组"
+    assert all(code(g) is not None for g in said)
+
+
+def test_the_schema_has_localized_grounds():
+    sdl = (ROOT / "schema.graphql").read_text(encoding="utf-8")
+    review = sdl[sdl.index("type Review implements Node") :]
+    assert "localizedGrounds: [String!]!" in review[: review.index("\n}")]

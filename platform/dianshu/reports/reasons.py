@@ -1303,6 +1303,28 @@ REASONS: dict[str, tuple[str, str]] = {
         "未找到导入批次 {batch}",
         "ingestion batch {batch} not found",
     ),
+    # A review's grounds (reviews/workflow.py `grounds`): why a case may be reviewed, not a refusal,
+    # said at the edge like one (Review.localizedGrounds).
+    "ground_high_outlier": (
+        "高倍率病例",
+        "high outlier",
+    ),
+    "ground_ungroupable": (
+        "无法入组",
+        "ungroupable",
+    ),
+    "ground_small_drg": (
+        "DRG 组病例数少于 {small} 例（{cases} 例）",
+        "DRG with fewer than {small} cases ({cases})",
+    ),
+    "ground_long_stay": (
+        "住院超过 {days} 天（{los} 天）",
+        "stay over {days} days ({los})",
+    ),
+    "ground_new_technology": (
+        "新技术",
+        "new technology",
+    ),
     "ingestion_batch_already": (
         "导入批次 {batch} 已是{batch_status}状态",
         "ingestion batch {batch} is already {batch_status}",
