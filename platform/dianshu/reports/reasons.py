@@ -1325,6 +1325,31 @@ REASONS: dict[str, tuple[str, str]] = {
         "新技术",
         "new technology",
     ),
+    # A job's progress message (Job.message; ctx.progress in cases/ingest.py, settlement/runs/points.py,
+    # ...): not a refusal, said at the edge like one (Job.localizedMessage, the portal's jobs page).
+    "progress_validating_rows": ("正在校验数据行", "validating rows"),
+    "progress_rows_read": ("已读取 {tally} 行", "{tally} rows read"),
+    "progress_checking_hospitals": ("正在核对医院、重复记录和更正记录", "checking hospitals, repeats and corrections"),
+    "progress_merging": ("正在合并入库", "merging"),
+    "progress_reading_cases": ("正在读取病例", "reading cases"),
+    "progress_cases": ("共 {tally} 个病例", "{tally} cases"),
+    "progress_case_points": ("已计算 {tally} 个病例的点数", "{tally} case points"),
+    "progress_reading_case_features": ("正在读取病例特征", "reading case features"),
+    "progress_exporting_month": ("正在导出 {period}", "exporting {period}"),
+    "progress_signals": (
+        "正在计算 {year_from}—{year_to} 年度的监管信号（{tally} 个统筹区）",
+        "signals {year_from}-{year_to} of {tally} region(s)",
+    ),
+    "progress_fitting_scoring": ("{tally} 个病例：正在拟合和评分", "{tally} cases: fitting and scoring"),
+    "progress_grouping_history": ("正在对历史年度分组", "grouping the history years"),
+    "progress_analytics_region": ("正在刷新运营分析：{region} {run_year} 年度", "analytics {region} {run_year}"),
+    "progress_scored": ("已完成评分：{scored}", "scored {scored}"),
+    "progress_importing_hospitals": ("正在导入医院", "importing hospitals"),
+    "progress_simulating": ("正在测算", "simulating"),
+    "progress_staging_hospitals": ("正在准备各医院的数据", "staging the hospitals' figures"),
+    "progress_rule": ("正在执行监管规则 {rule_code}", "rule {rule_code}"),
+    "progress_grouping": ("正在分组", "grouping"),
+    "progress_groupings": ("已完成 {tally} 次分组", "{tally} groupings"),
     "ingestion_batch_already": (
         "导入批次 {batch} 已是{batch_status}状态",
         "ingestion batch {batch} is already {batch_status}",
@@ -1828,6 +1853,13 @@ SHAPES: dict[str, str] = {
     "id_kind": "a batch id|a job id",
     # "{subject} is empty": a diagnosis or a column, never a "field: " prefix before it.
     "subject": r"(?:(?!: ).)+",
+    # A job's progress: a count as it writes it ("12,345"), a month, a year.
+    "tally": r"\d[\d,]*",
+    "period": r"\d{4}-\d{2}",
+    "year_from": r"\d{4}",
+    "year_to": r"\d{4}",
+    "run_year": r"\d{4}",
+    "rule_code": r"[a-z][a-z0-9_]*",
 }
 
 
