@@ -249,6 +249,8 @@ SHAPE_SAMPLES = {
     "year_to": ("2025",),
     "run_year": ("2025",),
     "rule_code": ("split_admission",),
+    "folder": ("/tmp/x", "data"),
+    "json_msg": ("Expecting value", "Extra data"),
 }
 
 
@@ -484,12 +486,20 @@ def test_the_cli_says_a_bad_line_in_its_language(tmp_path):
             [*exe, *args, "group", "--standard", "chs_drg_11", "--input", "-"],
             input=line, capture_output=True, text=True, env={**env, **extra}, check=False,
         )  # fmt: skip
-        return next(x for x in r.stderr.splitlines() if x.startswith("line 1"))
+        return next(x for x in r.stderr.splitlines() if x.startswith(("line 1", "第 1 行")))
 
-    assert stderr() == "line 1: age_years: 应在 0 与 150 之间（实际为 999）"  # zh by default
+    # zh by default: the line and the field named in Chinese too (the raw field name kept).
+    assert stderr() == "第 1 行: 年龄（岁）(age_years): 应在 0 与 150 之间（实际为 999）"
     assert stderr("--lang", "en") == "line 1: age_years: must be between 0 and 150 (got 999)"
     assert stderr(LANG="en_US.UTF-8") == "line 1: age_years: must be between 0 and 150 (got 999)"
-    assert stderr("--lang", "zh", DIANSHU_LANG="en") == "line 1: age_years: 应在 0 与 150 之间（实际为 999）"
+    assert stderr("--lang", "zh", DIANSHU_LANG="en") == stderr()
+    # `dianshu group`'s summary lines too.
+    said = subprocess.run(
+        [*exe, "group", "--standard", "chs_drg_11", "--input", "-"],
+        input=line, capture_output=True, text=True, env=env, check=False,
+    ).stderr.splitlines()  # fmt: skip
+    assert said[0].startswith("chs_drg_11：已编译 ") and said[0].endswith(" 秒"), said
+    assert said[-1] == "共 1 条记录：已入组 0 条，无法入组 0 条，歧义 0 条，无效行 1 条", said
     # A refused option value: one line, exit 2, in the asked language.
     bad = subprocess.run(
         [*exe, "--lang", "en", "group", "--standard", "chs_drg_11", "--input", "/nonexistent.jsonl"],

@@ -145,8 +145,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "not valid JSON: {msg} at column {colno}",
     ),
     "not_valid_json": (
-        "不是有效的 JSON：{e}",
-        "not valid JSON: {e}",
+        "不是有效的 JSON：{reason}",
+        "not valid JSON: {reason}",
     ),
     "compressed_file_truncated_gzip_stream": (
         "压缩文件不完整：gzip 数据在结束标记前中断（未接收任何内容；请重新发送完整文件）",
@@ -825,8 +825,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "case {list_id}: {reason}",
     ),
     "not_accepted_give_leave_out": (
-        "不接受 {name}：请给出 {ACCEPTED}，或不填以自动识别",
-        "{name} is not accepted: give {ACCEPTED}, or leave it out to detect",
+        "不接受 {given}：请给出 {ACCEPTED}，或不填以自动识别",
+        "{given} is not accepted: give {ACCEPTED}, or leave it out to detect",
     ),
     "declared_utf_8_but_file": (
         "声明为 utf-8，但文件从 {failed} 起不是 UTF-8；如果以中文 ANSI/GBK 保存，请声明 gb18030，或不填 encoding 以自动识别",
@@ -1153,6 +1153,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "{param} 的值无效：{reason}",
         "Invalid value for {param}: {reason}",
     ),
+    "cli_invalid_value_env": (
+        "{param}（环境变量 {env}）的值无效：{reason}",
+        "Invalid value for {param} (env var: {env}): {reason}",
+    ),
     "cli_value_error": (
         "取值有误：{reason}",
         "Value error, {reason}",
@@ -1205,6 +1209,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "没有命令 {name}。",
         "No such command {name}.",
     ),
+    "cli_no_such_command_did_you_mean": (
+        "没有命令 {name}。是否要输入 {suggestion}？",
+        "No such command {name}. Did you mean {suggestion}?",
+    ),
     "cli_extra_arguments": (
         "多余的参数（{args}）",
         "Got unexpected extra argument(s) ({args})",
@@ -1220,6 +1228,37 @@ REASONS: dict[str, tuple[str, str]] = {
     "unknown_standard_nor_folder": (
         "未知的分组方案 {standard}：既不是 {schemes} 之一，也不是文件夹",
         "unknown standard {standard}: not one of {schemes} nor a folder",
+    ),
+    # `dianshu group`'s summary lines on stderr (said with Reason(...).text in the CLI's language).
+    "cli_group_compiled": (
+        "{standard}：已编译 {drgs} 个 DRG 组，用时 {seconds} 秒",
+        "{standard}: {drgs} DRGs compiled in {seconds}s",
+    ),
+    "cli_group_summary": (
+        "共 {records} 条记录：已入组 {grouped} 条，无法入组 {ungroupable} 条，歧义 {ambiguous} 条，无效行 {invalid} 条",
+        "{records} records: {grouped} grouped, {ungroupable} ungroupable, {ambiguous} ambiguous, {invalid} invalid lines",
+    ),
+    "dir_has_no_manifest": (
+        "{folder} 中没有 manifest.json（由 'dianshu generate' 生成）",
+        "{folder} has no manifest.json (written by `dianshu generate`)",
+    ),
+    "required_or_schema": (
+        "必填（或给出 --schema）",
+        "required (or --schema)",
+    ),
+    "cannot_read_why": (
+        "无法读取：{reason}",
+        "cannot read: {reason}",
+    ),
+    # A scheme folder's table that is not there (standards/tables.py).
+    "table_file_is_missing": (
+        "文件缺失",
+        "file is missing",
+    ),
+    # Python's json module's wording of a malformed file ("Expecting value: line 1 column 2 (char 1)").
+    "json_error_at": (
+        "{json_msg}（第 {line} 行第 {column} 列，第 {char} 个字符）",
+        "{json_msg}: line {line} column {column} (char {char})",
     ),
     "no_such_file_or_directory": (
         "文件或目录不存在",
@@ -1860,6 +1899,11 @@ SHAPES: dict[str, str] = {
     "year_to": r"\d{4}",
     "run_year": r"\d{4}",
     "rule_code": r"[a-z][a-z0-9_]*",
+    # A folder the CLI names, never a "field: " prefix before it.
+    "folder": r"(?:(?!: ).)+",
+    # Python's json module's message (TERMS json_msg), never the text before it.
+    "json_msg": r"Expecting [^:]+|Extra data|Unterminated string starting at|Invalid control character at"
+    r"|Invalid \\escape|Illegal trailing comma before end of (?:object|array)",
 }
 
 
@@ -1940,6 +1984,23 @@ TERMS: dict[str, dict[str, str]] = {
     "states": _REVIEW_STATES,
     # training/service.py: a range with its low end included or not.
     "bound": {"from": "含", "above": "不含"},
+    # the encodings an upload may declare (tabular/encoding.py ACCEPTED)
+    "ACCEPTED": {
+        "utf-8, gb18030 (gbk and gb2312 are read as gb18030)": "utf-8 或 gb18030（gbk、gb2312 按 gb18030 读取）"
+    },
+    # Python's json module's messages (json.decoder)
+    "json_msg": {
+        "Expecting value": "此处应有值",
+        "Expecting property name enclosed in double quotes": "属性名应以双引号括起",
+        "Expecting ',' delimiter": "此处应有逗号 ','",
+        "Expecting ':' delimiter": "此处应有冒号 ':'",
+        "Extra data": "有多余的数据",
+        "Unterminated string starting at": "字符串未结束",
+        "Invalid control character at": "含无效的控制字符",
+        "Invalid \\escape": "含无效的转义",
+        "Illegal trailing comma before end of object": "对象末尾有多余的逗号",
+        "Illegal trailing comma before end of array": "数组末尾有多余的逗号",
+    },
     # the CLI's path options
     "path_kind": {"file": "文件", "dir": "目录", "path": "路径"},
     "id_kind": {"a batch id": "批次编号", "a job id": "任务编号"},
