@@ -405,9 +405,7 @@ def simulate(
     from dianshu.settlement.runs.simulations import ScenarioFileError, decode_scenario
 
     def refuse(*lines: str) -> NoReturn:
-        from dianshu_cli.errors import localized
-
-        sys.stderr.write("".join(f"{localized(line)}\n" for line in lines))
+        sys.stderr.write("".join(f"{line}\n" for line in lines))
         raise typer.Exit(2)
 
     if schema:
