@@ -134,12 +134,18 @@ def test_database_url_as_the_runtime_role_says_the_owner_was_not_checked(test_da
     assert _lines(out)["runtime role"].startswith("✓ runtime role: dianshu_app:")
 
 
-def test_database_url_whose_login_cannot_act_as_the_owner_fails(test_database):
-    role, url, drop = _throwaway_role(test_database, 'grant connect on database "{db}" to {role}')
+def _doctor_with_throwaway_role(test_database, setup: str, variable: str):
+    """`dianshu doctor` with `variable` (DATABASE_URL or APP_DATABASE_URL) naming a new login set up
+    by `setup` (dropped afterwards); (the role, the run)."""
+    role, url, drop = _throwaway_role(test_database, setup)
     try:
-        out = run("doctor", env={"DATABASE_URL": url})
+        return role, run("doctor", env={variable: url})
     finally:
         drop()
+
+
+def test_database_url_whose_login_cannot_act_as_the_owner_fails(test_database):
+    role, out = _doctor_with_throwaway_role(test_database, 'grant connect on database "{db}" to {role}', "DATABASE_URL")
     assert out.returncode == 1
     line = _lines(out)["database owner"]
     assert line.startswith(f"✗ database owner: DATABASE_URL connects as {role}, which can not act as dianshu_owner"), (
@@ -149,11 +155,9 @@ def test_database_url_whose_login_cannot_act_as_the_owner_fails(test_database):
 
 
 def test_a_runtime_role_that_owns_an_object_fails_naming_it(test_database):
-    role, url, drop = _throwaway_role(test_database, "create schema {role}_own authorization {role}")
-    try:
-        out = run("doctor", env={"APP_DATABASE_URL": url})
-    finally:
-        drop()
+    role, out = _doctor_with_throwaway_role(
+        test_database, "create schema {role}_own authorization {role}", "APP_DATABASE_URL"
+    )
     assert out.returncode == 1
     line = _lines(out)["runtime role"]
     assert line.startswith(f"✗ runtime role: role {role} owns 1 object(s): schema {role}_own"), line
@@ -161,11 +165,7 @@ def test_a_runtime_role_that_owns_an_object_fails_naming_it(test_database):
 
 
 def test_a_runtime_role_that_may_act_as_the_owner_fails(test_database):
-    role, url, drop = _throwaway_role(test_database, "grant dianshu_owner to {role}")
-    try:
-        out = run("doctor", env={"APP_DATABASE_URL": url})
-    finally:
-        drop()
+    role, out = _doctor_with_throwaway_role(test_database, "grant dianshu_owner to {role}", "APP_DATABASE_URL")
     assert out.returncode == 1
     line = _lines(out)["runtime role"]
     assert line.startswith(f"✗ runtime role: role {role} may act as the owner dianshu_owner (a member of it)"), line
