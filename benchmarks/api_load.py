@@ -147,6 +147,19 @@ async def warm_up(port: int, requests: list[list[str]], clients: int) -> int:
     return failed
 
 
+def response_cache_counts(port: int, token: str) -> dict[str, float]:
+    """dianshu_analytics_response_cache_total by result, summed over the server's processes."""
+    r = httpx.get(f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    r.raise_for_status()
+    counts: dict[str, float] = {}
+    for line in r.text.splitlines():
+        if line.startswith("dianshu_analytics_response_cache_total{"):
+            labels, value = line.rsplit(" ", 1)
+            result = labels.split('result="', 1)[1].split('"', 1)[0]
+            counts[result] = counts.get(result, 0) + float(value)
+    return counts
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--database", default="dianshu_bench_analytics", help="the copy to migrate and measure")
@@ -158,6 +171,12 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument(
         "--rate", type=float, default=0.0, help="dashboards a second per client (0: closed loop, the saturation)"
+    )
+    ap.add_argument(
+        "--response-cache-entries",
+        type=int,
+        default=None,
+        help="the server's DIANSHU_ANALYTICS_RESPONSE_CACHE_ENTRIES (0: every request resolved)",
     )
     ap.add_argument("--skip-setup", action="store_true", help="reuse the migrated, refreshed copy")
     ap.add_argument("--setup-only", action="store_true", help="copy, migrate and refresh, then stop")
@@ -204,7 +223,10 @@ def main() -> None:
         "DIANSHU_PROFILE": "prod",
         "DATABASE_URL": os.environ["DATABASE_URL"],
         "REDIS_URL": f"unix://{redis.socket_file}",
+        "DIANSHU_METRICS_TOKEN": (metrics_token := secrets.token_urlsafe(24)),
     }
+    if a.response_cache_entries is not None:
+        env["DIANSHU_ANALYTICS_RESPONSE_CACHE_ENTRIES"] = str(a.response_cache_entries)
     port = free_port()
     server = start_server(a.workers, port, env)
     try:
@@ -220,6 +242,9 @@ def main() -> None:
             }
             host = f"http://127.0.0.1:{port}"
             runs = [run_locust(LOCUSTFILE, host, a.clients, a.seconds, load_env, "dashboard") for _ in range(a.runs)]
+        cache = response_cache_counts(port, metrics_token)
+        hits, misses = cache.get("hit", 0), cache.get("miss", 0)
+        print(f"whole-response cache (warm-up included): {hits:,.0f} hits, {misses:,.0f} misses")
     finally:
         stop_server(server)
     median = sorted(runs, key=lambda r: r["p95_ms"])[len(runs) // 2]
