@@ -405,7 +405,9 @@ def simulate(
     from dianshu.settlement.runs.simulations import ScenarioFileError, decode_scenario
 
     def refuse(*lines: str) -> NoReturn:
-        sys.stderr.write("".join(f"{line}\n" for line in lines))
+        from dianshu_cli.errors import localized
+
+        sys.stderr.write("".join(f"{localized(line)}\n" for line in lines))
         raise typer.Exit(2)
 
     if schema:

@@ -118,7 +118,11 @@ def editions(console: Console, directory: Path, write: bool) -> None:
     try:
         tables = load_scheme_tables_only(directory)
     except SchemeTableError as e:
-        console.print(f"[red]{e}[/red]")
+        from rich.markup import escape
+
+        from dianshu_cli.errors import localized
+
+        console.print(f"[red]{escape(localized(str(e)))}[/red]")
         raise typer.Exit(2) from e
     codebook = load_codebook()
     measured = measure_editions(tables, codebook)

@@ -89,3 +89,37 @@ async def test_the_pages_in_english_by_lang_cookie_and_accept_language(api, city
     assert "No settlement runs for this year yet." in asked.text
     french = await api.client.get("/portal/runs?year=2025", headers={"Accept-Language": "fr"})
     assert "本年度尚无结算批次。" in french.text
+
+
+async def test_the_jobs_page_says_a_jobs_progress_in_the_pages_language(api, city, db):
+    """A job's progress message (English, as the domain writes it) is said in the page's language."""
+    from sqlalchemy import text
+
+    from dianshu.analytics.refresh import REFRESH
+    from dianshu.db.session import scoped_session
+    from dianshu.jobs import service as jobs
+    from dianshu.scope import Scope
+    from tests.conftest import scope_for
+
+    region = scope_for(Role.region_admin, (city.a,))
+    async with scoped_session(db, region) as s:
+        job, _ = await jobs.submit(s, db, region, city.a, REFRESH, {"year": 2024})
+    async with scoped_session(db, Scope.system((city.a,))) as s:
+        await s.execute(
+            text("update job set status = 'running', progress_done = 3, progress_total = 10, started_at = now(), "
+                 "message = '12,345 rows read' where id = :id"),
+            {"id": job.id},
+        )  # fmt: skip
+    await sign_in(api, api.token(Role.region_admin, [city.a]))
+    zh = await api.client.get("/portal/jobs?lang=zh")
+    assert zh.status_code == 200 and "已读取 12,345 行" in zh.text and "rows read" not in zh.text
+    en = await api.client.get("/portal/jobs?lang=en")
+    assert en.status_code == 200 and "12,345 rows read" in en.text
+    # The API says it too: Job.localizedMessage, beside the English message (zh: no language named).
+    api.client.cookies.delete("dianshu_lang")
+    got = await api.gql(
+        api.token(Role.region_admin, [city.a]),
+        "query($id: ID!) { job(id: $id) { message localizedMessage } }",
+        {"id": str(job.id)},
+    )
+    assert got["job"] == {"message": "12,345 rows read", "localizedMessage": "已读取 12,345 行"}

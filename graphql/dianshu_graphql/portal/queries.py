@@ -44,7 +44,7 @@ JOBS = """query PortalJobs($tenant: String) {
   running: jobs(tenant: $tenant, status: running, first: 100) { nodes { ...portalJob } }
   queued: jobs(tenant: $tenant, status: queued, first: 100) { nodes { ...portalJob } } }
 fragment portalJob on Job { databaseId tenantCode kind status progressDone progressTotal progress message
-  createdBy createdAt startedAt }"""
+  localizedMessage createdBy createdAt startedAt }"""
 
 REFUSED = """query PortalRefused($tenant: String, $after: String) {
   ingestionBatches(tenant: $tenant, first: 100, after: $after) {

@@ -11,7 +11,8 @@ line) `localize` finds the template an English reason was made from, which gives
 parameters, and renders the same template in the asked language (a nested reason in it too, and
 a label-like parameter through TERMS; a placeholder of a known shape matches only that shape:
 SHAPES); a "field: reason" is read after its prefix, and a prefix that is an upload column is
-named in Chinese with its code ("性别(gend): …", `field_name`). A reason no template makes stays
+named in Chinese with its code ("性别(gend): …", `field_name`), and so is an argument the API or the
+CLI refuses by (FIELDS: "年度(input.year): …"; a CLI line is "第 3 行: …"). A reason no template makes stays
 in English and has no code. tests/test_reasons.py extracts every reason written in the source (as
 xgettext would: the reason argument of each refusal, the message argument of each exception a
 user reads (JobRejected, ExpectedError, AuthError, PermissionError … : its MESSAGE_ARG), each
@@ -144,8 +145,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "not valid JSON: {msg} at column {colno}",
     ),
     "not_valid_json": (
-        "不是有效的 JSON：{e}",
-        "not valid JSON: {e}",
+        "不是有效的 JSON：{reason}",
+        "not valid JSON: {reason}",
     ),
     "compressed_file_truncated_gzip_stream": (
         "压缩文件不完整：gzip 数据在结束标记前中断（未接收任何内容；请重新发送完整文件）",
@@ -824,8 +825,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "case {list_id}: {reason}",
     ),
     "not_accepted_give_leave_out": (
-        "不接受 {name}：请给出 {ACCEPTED}，或不填以自动识别",
-        "{name} is not accepted: give {ACCEPTED}, or leave it out to detect",
+        "不接受 {given}：请给出 {ACCEPTED}，或不填以自动识别",
+        "{given} is not accepted: give {ACCEPTED}, or leave it out to detect",
     ),
     "declared_utf_8_but_file": (
         "声明为 utf-8，但文件从 {failed} 起不是 UTF-8；如果以中文 ANSI/GBK 保存，请声明 gb18030，或不填 encoding 以自动识别",
@@ -1152,6 +1153,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "{param} 的值无效：{reason}",
         "Invalid value for {param}: {reason}",
     ),
+    "cli_invalid_value_env": (
+        "{param}（环境变量 {env}）的值无效：{reason}",
+        "Invalid value for {param} (env var: {env}): {reason}",
+    ),
     "cli_value_error": (
         "取值有误：{reason}",
         "Value error, {reason}",
@@ -1204,6 +1209,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "没有命令 {name}。",
         "No such command {name}.",
     ),
+    "cli_no_such_command_did_you_mean": (
+        "没有命令 {name}。是否要输入 {suggestion}？",
+        "No such command {name}. Did you mean {suggestion}?",
+    ),
     "cli_extra_arguments": (
         "多余的参数（{args}）",
         "Got unexpected extra argument(s) ({args})",
@@ -1219,6 +1228,37 @@ REASONS: dict[str, tuple[str, str]] = {
     "unknown_standard_nor_folder": (
         "未知的分组方案 {standard}：既不是 {schemes} 之一，也不是文件夹",
         "unknown standard {standard}: not one of {schemes} nor a folder",
+    ),
+    # `dianshu group`'s summary lines on stderr (said with Reason(...).text in the CLI's language).
+    "cli_group_compiled": (
+        "{standard}：已编译 {drgs} 个 DRG 组，用时 {seconds} 秒",
+        "{standard}: {drgs} DRGs compiled in {seconds}s",
+    ),
+    "cli_group_summary": (
+        "共 {records} 条记录：已入组 {grouped} 条，无法入组 {ungroupable} 条，歧义 {ambiguous} 条，无效行 {invalid} 条",
+        "{records} records: {grouped} grouped, {ungroupable} ungroupable, {ambiguous} ambiguous, {invalid} invalid lines",
+    ),
+    "dir_has_no_manifest": (
+        "{folder} 中没有 manifest.json（由 'dianshu generate' 生成）",
+        "{folder} has no manifest.json (written by `dianshu generate`)",
+    ),
+    "required_or_schema": (
+        "必填（或给出 --schema）",
+        "required (or --schema)",
+    ),
+    "cannot_read_why": (
+        "无法读取：{reason}",
+        "cannot read: {reason}",
+    ),
+    # A scheme folder's table that is not there (standards/tables.py).
+    "table_file_is_missing": (
+        "文件缺失",
+        "file is missing",
+    ),
+    # Python's json module's wording of a malformed file ("Expecting value: line 1 column 2 (char 1)").
+    "json_error_at": (
+        "{json_msg}（第 {line} 行第 {column} 列，第 {char} 个字符）",
+        "{json_msg}: line {line} column {column} (char {char})",
     ),
     "no_such_file_or_directory": (
         "文件或目录不存在",
@@ -1302,9 +1342,56 @@ REASONS: dict[str, tuple[str, str]] = {
         "未找到导入批次 {batch}",
         "ingestion batch {batch} not found",
     ),
-    "ingestion_batch_already_final": (
-        "导入批次 {batch} 已结束（{status}）：如需重新导入，请重新发送文件",
-        "ingestion batch {batch} is already {status}",
+    # A review's grounds (reviews/workflow.py `grounds`): why a case may be reviewed, not a refusal,
+    # said at the edge like one (Review.localizedGrounds).
+    "ground_high_outlier": (
+        "高倍率病例",
+        "high outlier",
+    ),
+    "ground_ungroupable": (
+        "无法入组",
+        "ungroupable",
+    ),
+    "ground_small_drg": (
+        "DRG 组病例数少于 {small} 例（{cases} 例）",
+        "DRG with fewer than {small} cases ({cases})",
+    ),
+    "ground_long_stay": (
+        "住院超过 {days} 天（{los} 天）",
+        "stay over {days} days ({los})",
+    ),
+    "ground_new_technology": (
+        "新技术",
+        "new technology",
+    ),
+    # A job's progress message (Job.message; ctx.progress in cases/ingest.py, settlement/runs/points.py,
+    # ...): not a refusal, said at the edge like one (Job.localizedMessage, the portal's jobs page).
+    "progress_validating_rows": ("正在校验数据行", "validating rows"),
+    "progress_rows_read": ("已读取 {tally} 行", "{tally} rows read"),
+    "progress_checking_hospitals": ("正在核对医院、重复记录和更正记录", "checking hospitals, repeats and corrections"),
+    "progress_merging": ("正在合并入库", "merging"),
+    "progress_reading_cases": ("正在读取病例", "reading cases"),
+    "progress_cases": ("共 {tally} 个病例", "{tally} cases"),
+    "progress_case_points": ("已计算 {tally} 个病例的点数", "{tally} case points"),
+    "progress_reading_case_features": ("正在读取病例特征", "reading case features"),
+    "progress_exporting_month": ("正在导出 {period}", "exporting {period}"),
+    "progress_signals": (
+        "正在计算 {year_from}—{year_to} 年度的监管信号（{tally} 个统筹区）",
+        "signals {year_from}-{year_to} of {tally} region(s)",
+    ),
+    "progress_fitting_scoring": ("{tally} 个病例：正在拟合和评分", "{tally} cases: fitting and scoring"),
+    "progress_grouping_history": ("正在对历史年度分组", "grouping the history years"),
+    "progress_analytics_region": ("正在刷新运营分析：{region} {run_year} 年度", "analytics {region} {run_year}"),
+    "progress_scored": ("已完成评分：{scored}", "scored {scored}"),
+    "progress_importing_hospitals": ("正在导入医院", "importing hospitals"),
+    "progress_simulating": ("正在测算", "simulating"),
+    "progress_staging_hospitals": ("正在准备各医院的数据", "staging the hospitals' figures"),
+    "progress_rule": ("正在执行监管规则 {rule_code}", "rule {rule_code}"),
+    "progress_grouping": ("正在分组", "grouping"),
+    "progress_groupings": ("已完成 {tally} 次分组", "{tally} groupings"),
+    "ingestion_batch_already": (
+        "导入批次 {batch} 已是{batch_status}状态",
+        "ingestion batch {batch} is already {batch_status}",
     ),
     "required_at_most_200_characters": (
         "必填，最多 200 个字符",
@@ -1675,8 +1762,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "no region or city {tenant}",
     ),
     "not_a_cursor_for_this_list": (
-        "{value} 不是本接口为此列表给出的游标",
-        "{value} is not a cursor from this API for this list",
+        "{given} 不是本接口为此列表给出的游标",
+        "{given} is not a cursor from this API for this list",
     ),
     "is_not_a_month_yyyy_mm": (
         "{value} 不是月份（YYYY-MM）",
@@ -1805,6 +1892,18 @@ SHAPES: dict[str, str] = {
     "id_kind": "a batch id|a job id",
     # "{subject} is empty": a diagnosis or a column, never a "field: " prefix before it.
     "subject": r"(?:(?!: ).)+",
+    # A job's progress: a count as it writes it ("12,345"), a month, a year.
+    "tally": r"\d[\d,]*",
+    "period": r"\d{4}-\d{2}",
+    "year_from": r"\d{4}",
+    "year_to": r"\d{4}",
+    "run_year": r"\d{4}",
+    "rule_code": r"[a-z][a-z0-9_]*",
+    # A folder the CLI names, never a "field: " prefix before it.
+    "folder": r"(?:(?!: ).)+",
+    # Python's json module's message (TERMS json_msg), never the text before it.
+    "json_msg": r"Expecting [^:]+|Extra data|Unterminated string starting at|Invalid control character at"
+    r"|Invalid \\escape|Illegal trailing comma before end of (?:object|array)",
 }
 
 
@@ -1885,12 +1984,33 @@ TERMS: dict[str, dict[str, str]] = {
     "states": _REVIEW_STATES,
     # training/service.py: a range with its low end included or not.
     "bound": {"from": "含", "above": "不含"},
+    # the encodings an upload may declare (tabular/encoding.py ACCEPTED)
+    "ACCEPTED": {
+        "utf-8, gb18030 (gbk and gb2312 are read as gb18030)": "utf-8 或 gb18030（gbk、gb2312 按 gb18030 读取）"
+    },
+    # Python's json module's messages (json.decoder)
+    "json_msg": {
+        "Expecting value": "此处应有值",
+        "Expecting property name enclosed in double quotes": "属性名应以双引号括起",
+        "Expecting ',' delimiter": "此处应有逗号 ','",
+        "Expecting ':' delimiter": "此处应有冒号 ':'",
+        "Extra data": "有多余的数据",
+        "Unterminated string starting at": "字符串未结束",
+        "Invalid control character at": "含无效的控制字符",
+        "Invalid \\escape": "含无效的转义",
+        "Illegal trailing comma before end of object": "对象末尾有多余的逗号",
+        "Illegal trailing comma before end of array": "数组末尾有多余的逗号",
+    },
     # the CLI's path options
     "path_kind": {"file": "文件", "dir": "目录", "path": "路径"},
     "id_kind": {"a batch id": "批次编号", "a job id": "任务编号"},
     # a case's payment type (settlement/arithmetic/points.py): the labels' catalogue
     "type": {k.removeprefix("case_type."): zh for k, (zh, _) in MESSAGES.items() if k.startswith("case_type.")},
     "run_kind": {"monthly": "月度", "annual": "年度"},
+    # an ingestion batch's status (the labels' catalogue)
+    "batch_status": {
+        k.removeprefix("batch_status."): zh for k, (zh, _) in MESSAGES.items() if k.startswith("batch_status.")
+    },
     # settlement's ledgers (the labels' catalogue)
     "ledger": {k.removeprefix("ledger."): zh for k, (zh, _) in MESSAGES.items() if k.startswith("ledger.")},
 }
@@ -1975,18 +2095,98 @@ def _find(reason: str) -> tuple[str, Reason] | None:
 # rows' field column: "性别(gend)", the raw name kept so that integrators can still match it.
 _COLUMN_NAMES = {name: zh for name, zh, _, _ in COLUMNS}
 
+# The arguments and fields the API and the CLI refuse by (the `field=` of Refused, JobRejected,
+# ExpectedError and the "name: " prefixes of reasons) that are not upload columns: name -> (zh, en).
+# Said like an upload column, the raw name kept: "年度(year)", "年度(input.year)".
+FIELDS: dict[str, tuple[str, str]] = {
+    "after": ("游标", "after"),
+    "age_days": ("年龄（天）", "age_days"),
+    "age_years": ("年龄（岁）", "age_years"),
+    "base": ("基准版本", "base"),
+    "base_points_per_day": ("床日基准点数", "base_points_per_day"),
+    "batch": ("批次", "batch"),
+    "birth_weight_g": ("新生儿出生体重（克）", "birth_weight_g"),
+    "body": ("请求体", "body"),
+    "budget": ("预算", "budget"),
+    "case": ("病例", "case"),
+    "cases": ("病例", "cases"),
+    "catalogue": ("目录", "catalogue"),
+    "charges": ("费用", "charges"),
+    "clearScore": ("通过分数", "clearScore"),
+    "coding": ("编码版本", "coding"),
+    "database": ("数据库", "database"),
+    "dept": ("科室", "dept"),
+    "diagnoses": ("诊断", "diagnoses"),
+    "discharge_way": ("离院方式", "discharge_way"),
+    "effectiveTo": ("失效日期", "effectiveTo"),
+    "evaluation_peer_scope": ("评价同级范围", "evaluation_peer_scope"),
+    "file": ("文件", "file"),
+    "finding": ("发现", "finding"),
+    "first": ("每页条数", "first"),
+    "format": ("格式", "format"),
+    "grants": ("授权", "grants"),
+    "header": ("表头", "header"),
+    "hospital_code_patterns": ("医院编码规则", "hospital_code_patterns"),
+    "icu_hours": ("重症监护时长（小时）", "icu_hours"),
+    "id": ("编号", "id"),
+    "ids": ("编号", "ids"),
+    "input": ("输入", "input"),
+    "job": ("任务", "job"),
+    "kind": ("类型", "kind"),
+    "ledgers": ("台账", "ledgers"),
+    "level": ("等级", "level"),
+    "line": ("行", "line"),
+    "los_days": ("住院天数", "los_days"),
+    "month": ("月份", "month"),
+    "months": ("月份", "months"),
+    "other": ("对比版本", "other"),
+    "parameters": ("参数", "parameters"),
+    "personId": ("人员编号", "personId"),
+    "points_run": ("点数计算", "points_run"),
+    "procedures": ("手术操作", "procedures"),
+    "provisional_point_value": ("预估点值", "provisional_point_value"),
+    "query": ("查询", "query"),
+    "reason": ("理由", "reason"),
+    "record": ("记录", "record"),
+    "review": ("审核", "review"),
+    "revision": ("修订版", "revision"),
+    "scenario": ("测算方案", "scenario"),
+    "scheme": ("分组方案", "scheme"),
+    "scope": ("范围", "scope"),
+    "settlement": ("结算", "settlement"),
+    "sex": ("性别", "sex"),
+    "standard": ("分组标准", "standard"),
+    "tenant": ("单位", "tenant"),
+    "to": ("截止", "to"),
+    "variables": ("变量", "variables"),
+    "vent_hours": ("呼吸机使用时长（小时）", "vent_hours"),
+    "version": ("版本", "version"),
+    "versions": ("版本", "versions"),
+    "year": ("年度", "year"),
+    "year_weights": ("年度权重", "year_weights"),
+    "years": ("年度", "years"),
+}
+
+_LINE = re.compile(r"line (\d[\d,]*)")
+
 
 def field_name(field: str, lang: Lang) -> str:
-    """A refused field as `lang` names it: an upload column with its Chinese name before it in
-    Chinese ("性别(gend)"; "诊断代码(diag_codes)[2]"), any other field as given."""
-    base, bracket, rest = field.partition("[")
-    if lang is Lang.en or base not in _COLUMN_NAMES:
+    """A refused field as `lang` names it: in Chinese an upload column or an argument (FIELDS) with
+    its Chinese name before it ("性别(gend)"; "诊断代码(diag_codes)[2]"; "年度(year)"), a dotted path
+    by its last segment's name with the whole path kept ("年度(input.year)"), a CLI line as "第 3 行";
+    any other field as given."""
+    if lang is Lang.en:
         return field
-    return f"{_COLUMN_NAMES[base]}({base}){bracket}{rest}"
+    if (m := _LINE.fullmatch(field)) is not None:
+        return f"第 {m.group(1)} 行"
+    base, bracket, rest = field.partition("[")
+    last = base.rpartition(".")[2]
+    zh = _COLUMN_NAMES.get(last) or (FIELDS[last][0] if last in FIELDS else None)
+    return field if zh is None else f"{zh}({base}){bracket}{rest}"
 
 
 def _prefix(prefix: str, lang: Lang) -> str:
-    """A reason's "field: " prefixes ("line 3: gend: ") with each upload column named."""
+    """A reason's "field: " prefixes ("line 3: gend: ") with each field named."""
     return "".join(field_name(p, lang) + ": " for p in prefix.split(": ")[:-1])
 
 
