@@ -81,7 +81,7 @@ def test_bad_input_is_one_line_wholly_in_chinese(tmp_path):
          f"{tmp_path / 'missing.json'}: 无法读取：文件或目录不存在"),
         (["simulate", "--input", str(scenario)],
          f"{scenario}: 不是有效的 JSON：属性名应以双引号括起（第 2 行第 21 列，第 35 个字符）"),
-        (["simulate"], "--input: 必填（或给出 --schema）"),
+        (["simulate"], "输入(--input): 必填（或给出 --schema）"),
         (["standards", "editions", "--dir", str(tmp_path)],
          "mdc_rules.csv:0: 文件缺失；mdc_pdx_table.csv:0: 文件缺失；"),
         (["ingest", "--dir", str(tmp_path)],

@@ -251,6 +251,7 @@ SHAPE_SAMPLES = {
     "rule_code": ("split_admission",),
     "folder": ("/tmp/x", "data"),
     "json_msg": ("Expecting value", "Extra data"),
+    "names": ("year", "a, b_c"),
 }
 
 
@@ -333,7 +334,7 @@ def test_label_like_parameters_are_said_in_chinese():
         assert not re.search(r"[A-Za-z]", rest), zh
     # A value the vocabulary does not list stays as written, and only where its placeholder is a label.
     assert localize("a robot cannot decide a review", Lang.zh) == "robot不能裁定特病单议申请"
-    assert localize("must be one of submitted, final (got x)", Lang.zh) == "应为 submitted, final 之一（实际为 x）"
+    assert localize("must be one of submitted, final (got x)", Lang.zh) == "应为 submitted、final 之一（实际为 x）"
     # Validators' wordings of "must be … (got …)" have their own entries (strict.py, workstation/draft.py).
     assert localize("must be 1 (male) or 2 (female) (got 5)", Lang.zh) == "应为 1（男）或 2（女）（实际为 5）"
     assert localize("must be below 1,000,000,000,000 in size (got 1E+20)", Lang.zh) == (
@@ -368,7 +369,7 @@ def test_settings_name_a_language_by_its_language_part():
 def test_an_ingest_row_refusal_in_both_languages():
     # cases.validation: the gend of a row (an allowed-values check) and a nested principal-diagnosis reason.
     assert code("must be one of 1, 2 (got 9)") == "must_one"
-    assert localize("must be one of 1, 2 (got 9)", Lang.zh) == "应为 1, 2 之一（实际为 9）"
+    assert localize("must be one of 1, 2 (got 9)", Lang.zh) == "应为 1、2 之一（实际为 9）"
     assert localize("must be one of 1, 2 (got 9)", Lang.en) == "must be one of 1, 2 (got 9)"
     nested = "principal diagnosis V01.000: an external cause (V01-Y98) cannot be the principal diagnosis"
     assert localize(nested, Lang.zh) == "主要诊断 V01.000：损伤中毒的外部原因（V01-Y98）不能作为主要诊断"
@@ -661,14 +662,14 @@ def test_an_upload_columns_field_is_named_in_chinese_with_its_code():
     assert field_name("diag_codes[2]", Lang.zh) == "诊断代码(diag_codes)[2]"
     assert field_name("gend", Lang.en) == "gend"
     assert field_name("not_a_field", Lang.zh) == "not_a_field"  # neither a column nor an argument: as given
-    assert localize("gend: must be one of 1, 2 (got 9)", Lang.zh) == "性别(gend): 应为 1, 2 之一（实际为 9）"
+    assert localize("gend: must be one of 1, 2 (got 9)", Lang.zh) == "性别(gend): 应为 1、2 之一（实际为 9）"
     assert localize("line 3: diag_codes: principal diagnosis is empty", Lang.zh) == (
         "第 3 行: 诊断代码(diag_codes): 主要诊断为空"
     )
     assert localize("gend: must be one of 1, 2 (got 9)", Lang.en) == "gend: must be one of 1, 2 (got 9)"
     row = IngestionError(row_no=2, list_id="L1", row_hospital="H1", field="gend", reason="must be one of 1, 2 (got 9)")
     (zh,) = refused.table(uuid.uuid4(), [row], Lang.zh).rows
-    assert (zh["field"], zh["reason"]) == ("性别(gend)", "应为 1, 2 之一（实际为 9）")
+    assert (zh["field"], zh["reason"]) == ("性别(gend)", "应为 1、2 之一（实际为 9）")
     (en,) = refused.table(uuid.uuid4(), [row], Lang.en).rows
     assert (en["field"], en["reason"]) == ("gend", "must be one of 1, 2 (got 9)")
     # A role list is said role by role.

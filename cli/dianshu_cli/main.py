@@ -74,6 +74,7 @@ def main(
     ] = None,
 ) -> None:
     """Dianshu (点数): DRG point-method payment platform. Bad input: one line on stderr, exit code 2."""
+    CHOSEN.clear()  # each invocation's own choice (tests invoke the app many times in one process)
     if lang is not None:
         CHOSEN["lang"] = lang.value
 

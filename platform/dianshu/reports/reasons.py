@@ -1425,6 +1425,64 @@ REASONS: dict[str, tuple[str, str]] = {
         "未知参数 {names}",
         "unknown {names}",
     ),
+    # strict.py: a JSON key the schema does not have (a scenario, a policy, any strict argument).
+    "unknown_key_top_level": (
+        "此处不应有键 {key}：它属于顶层",
+        "unknown key here: {key} belongs at the top level",
+    ),
+    "unknown_key_did_you_mean": (
+        "未知的键（是否要写 {suggestion}？）",
+        "unknown key (did you mean {suggestion}?)",
+    ),
+    "unknown_key_allowed": (
+        "未知的键（允许：{allowed}）",
+        "unknown key (allowed: {allowed})",
+    ),
+    "unknown_key": (
+        "未知的键",
+        "unknown key",
+    ),
+    # strict.py's decimals (Dec, Money) and the scenario's cross-references (arithmetic/scenario.py).
+    "decimals_travel_as_strings": (
+        "小数应以字符串传递，不能是 {kind}（{value}）",
+        "decimals travel as strings, not {kind} ({value})",
+    ),
+    "not_a_plain_decimal": (
+        '{value} 不是普通小数（只含数字，小数点后至多 {places} 位，如 "{example}"）',
+        '{value} is not a plain decimal (digits, at most {places} after the point: "{example}")',
+    ),
+    "decimal_too_many_places": (
+        "{what}至多保留 {places} 位小数（实际为 {value}）",
+        "{what} has at most {places} decimal places (got {value})",
+    ),
+    "duplicate_is_also": (
+        "重复：{value} 已出现在 {other}",
+        "duplicate: {value} is also {other}",
+    ),
+    "not_in_hospitals": (
+        "{value} 不在 hospitals 中",
+        "{value} is not in hospitals",
+    ),
+    "not_in_groups": (
+        "{value} 不在 groups 中（无法入组的病例填 {ungroupable}）",
+        "{value} is not in groups ({ungroupable} for an ungroupable case)",
+    ),
+    "case_cannot_readmit_itself": (
+        "病例不能是自身的再入院",
+        "a case cannot readmit itself",
+    ),
+    "spec_floor_is": (
+        "SPEC 规定的下限为 {floor}（实际为 {x}）",
+        "SPEC's floor is {floor} (got {x})",
+    ),
+    "not_a_hospital_of_the_region": (
+        "不是本统筹区的医院",
+        "not a hospital of the region",
+    ),
+    "must_be_at_least_0_below_1": (
+        "应不小于 0 且小于 1（实际为 {x}）",
+        "must be at least 0 and below 1 (got {x})",
+    ),
     "city_peer_scope_city_admin_runs": (
         "evaluation_peer_scope 为 city：同级医院为全市各统筹区的医院，须由市级管理员运行考核（于 {tenant}）",
         "evaluation_peer_scope is city: peers are every region's hospitals, so the city administrator runs the evaluation (on {tenant})",
@@ -1899,6 +1957,8 @@ SHAPES: dict[str, str] = {
     "year_to": r"\d{4}",
     "run_year": r"\d{4}",
     "rule_code": r"[a-z][a-z0-9_]*",
+    # evaluation/runs.py's "parameters: unknown a, b": parameter names, never other words.
+    "names": r"[A-Za-z_]\w*(?:, [A-Za-z_]\w*)*",
     # A folder the CLI names, never a "field: " prefix before it.
     "folder": r"(?:(?!: ).)+",
     # Python's json module's message (TERMS json_msg), never the text before it.
@@ -1961,6 +2021,7 @@ _REVIEW_STATES = {
     "appealed": "已申诉",
     "final": "已终裁",
 }
+_JSON_KINDS = {"an object": "对象", "an array": "数组", "a string": "字符串", "a boolean": "布尔值"}
 _DIAGNOSES = {"principal diagnosis": "主要诊断", "diagnosis {n}": "第 {n} 个诊断"}
 TERMS: dict[str, dict[str, str]] = {
     # cases/validation.py: a settlement list's amounts and hours, its diagnoses.
@@ -2011,6 +2072,11 @@ TERMS: dict[str, dict[str, str]] = {
     "batch_status": {
         k.removeprefix("batch_status."): zh for k, (zh, _) in MESSAGES.items() if k.startswith("batch_status.")
     },
+    # strict.py's Dec and Money: what a decimal is
+    "what": {"a decimal": "小数", "money": "金额"},
+    # strict.py's _kind: what a JSON value was when it was the wrong kind
+    "show": _JSON_KINDS,
+    "kind": {**_JSON_KINDS, "float": "浮点数"},
     # settlement's ledgers (the labels' catalogue)
     "ledger": {k.removeprefix("ledger."): zh for k, (zh, _) in MESSAGES.items() if k.startswith("ledger.")},
 }
@@ -2020,8 +2086,15 @@ _NUMBERED = {
 }
 
 
+# A list of values as the source joins it ("1, 2, 3 or 9": pydantic's Literal, a, b or c).
+_OR = re.compile(r"(?<=\S) or (?=\S+$)")
+
+
 def _term(name: str, value: str) -> str:
-    """A parameter in Chinese when it is a listed label, else as written."""
+    """A parameter in Chinese when it is a listed label, else as written; a {join} list with
+    Chinese separators (its values as written)."""
+    if name == "join":
+        return _OR.sub(" 或 ", value).replace(", ", "、")
     terms = TERMS.get(name)
     if terms is None:
         return value
@@ -2102,7 +2175,10 @@ FIELDS: dict[str, tuple[str, str]] = {
     "after": ("游标", "after"),
     "age_days": ("年龄（天）", "age_days"),
     "age_years": ("年龄（岁）", "age_years"),
+    "alliances": ("医共体", "alliances"),
+    "amount": ("金额", "amount"),
     "base": ("基准版本", "base"),
+    "base_points": ("基准点数", "base_points"),
     "base_points_per_day": ("床日基准点数", "base_points_per_day"),
     "batch": ("批次", "batch"),
     "birth_weight_g": ("新生儿出生体重（克）", "birth_weight_g"),
@@ -2114,6 +2190,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "charges": ("费用", "charges"),
     "clearScore": ("通过分数", "clearScore"),
     "coding": ("编码版本", "coding"),
+    "coefficient": ("系数", "coefficient"),
     "database": ("数据库", "database"),
     "dept": ("科室", "dept"),
     "diagnoses": ("诊断", "diagnoses"),
@@ -2124,9 +2201,12 @@ FIELDS: dict[str, tuple[str, str]] = {
     "finding": ("发现", "finding"),
     "first": ("每页条数", "first"),
     "format": ("格式", "format"),
+    "fund_pay": ("基金支付", "fund_pay"),
     "grants": ("授权", "grants"),
+    "groups": ("病组", "groups"),
     "header": ("表头", "header"),
     "hospital_code_patterns": ("医院编码规则", "hospital_code_patterns"),
+    "hospitals": ("医院", "hospitals"),
     "icu_hours": ("重症监护时长（小时）", "icu_hours"),
     "id": ("编号", "id"),
     "ids": ("编号", "ids"),
@@ -2143,31 +2223,42 @@ FIELDS: dict[str, tuple[str, str]] = {
     "parameters": ("参数", "parameters"),
     "personId": ("人员编号", "personId"),
     "points_run": ("点数计算", "points_run"),
+    "policy": ("政策参数", "policy"),
+    "prepaid": ("预付", "prepaid"),
     "procedures": ("手术操作", "procedures"),
     "provisional_point_value": ("预估点值", "provisional_point_value"),
     "query": ("查询", "query"),
+    "readmission_of": ("再入院对应病例", "readmission_of"),
     "reason": ("理由", "reason"),
     "record": ("记录", "record"),
+    "reserve_ratio": ("预留比例", "reserve_ratio"),
     "review": ("审核", "review"),
     "revision": ("修订版", "revision"),
     "scenario": ("测算方案", "scenario"),
     "scheme": ("分组方案", "scheme"),
     "scope": ("范围", "scope"),
+    "serious": ("是否严重", "serious"),
     "settlement": ("结算", "settlement"),
     "sex": ("性别", "sex"),
+    "shares": ("分配比例", "shares"),
+    "stable": ("是否稳定病组", "stable"),
     "standard": ("分组标准", "standard"),
     "tenant": ("单位", "tenant"),
     "to": ("截止", "to"),
+    "total_cost": ("总费用", "total_cost"),
     "variables": ("变量", "variables"),
     "vent_hours": ("呼吸机使用时长（小时）", "vent_hours"),
     "version": ("版本", "version"),
     "versions": ("版本", "versions"),
+    "violation": ("违规", "violation"),
     "year": ("年度", "year"),
     "year_weights": ("年度权重", "year_weights"),
     "years": ("年度", "years"),
 }
 
 _LINE = re.compile(r"line (\d[\d,]*)")
+_NAME = re.compile(r"[A-Za-z_]\w*")
+_INDICES = re.compile(r"(?:\[\d+\])*")
 
 
 def field_name(field: str, lang: Lang) -> str:
@@ -2179,10 +2270,17 @@ def field_name(field: str, lang: Lang) -> str:
         return field
     if (m := _LINE.fullmatch(field)) is not None:
         return f"第 {m.group(1)} 行"
-    base, bracket, rest = field.partition("[")
-    last = base.rpartition(".")[2]
-    zh = _COLUMN_NAMES.get(last) or (FIELDS[last][0] if last in FIELDS else None)
-    return field if zh is None else f"{zh}({base}){bracket}{rest}"
+    # The path's last name says what the value is ("cases[1].los_days" is a length of stay); an
+    # index after it stays outside the brackets ("诊断代码(diag_codes)[2]").
+    names = list(_NAME.finditer(field))
+    if not names:
+        return field
+    last = names[-1]
+    zh = _COLUMN_NAMES.get(last.group()) or (FIELDS[last.group()][0] if last.group() in FIELDS else None)
+    if zh is None:
+        return field
+    named, rest = field[: last.end()], field[last.end() :]
+    return f"{zh}({named}){rest}" if _INDICES.fullmatch(rest) else f"{zh}({field})"
 
 
 def _prefix(prefix: str, lang: Lang) -> str:
