@@ -56,6 +56,13 @@ def test_every_page_text_is_in_the_catalogue_and_none_is_left_outside():
     ]  # fmt: skip
     assert not loose, loose
     used |= ids
+    # The single sign-on's refusals (portal/oidc.py OidcError("…", …)), said by the sign-in page.
+    tree = ast.parse((PORTAL / "oidc.py").read_text(encoding="utf-8"))
+    used |= {
+        n.args[0].value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "OidcError" and isinstance(n.args[0], ast.Constant)
+    }
     missing = sorted(used - PAGES.keys())
     assert not missing, missing
     assert all(PAGES[k].strip() and not CJK.search(PAGES[k]) for k in used)

@@ -369,7 +369,7 @@ class Portal:
         try:
             url, pending = await self.oidc.authorization_url()
         except OidcError as e:
-            return self.sign_in_page(request, session, _t("登录失败：{why}", why=str(e)), 502)
+            return self.sign_in_page(request, session, _t("登录失败：{why}", why=e.said(language.current())), 502)
         session.oidc = pending
         response = RedirectResponse(url, status_code=303)
         self.sessions.write(response, session)
@@ -400,7 +400,7 @@ class Portal:
         try:
             token = await self.oidc.exchange(code, pending)
         except OidcError as e:
-            return self.sign_in_page(request, session, _t("登录失败：{why}", why=str(e)), 400)
+            return self.sign_in_page(request, session, _t("登录失败：{why}", why=e.said(language.current())), 400)
         return await self._signed_in(request, session, token)
 
     # ---- pages ---------------------------------------------------------------------------------

@@ -358,6 +358,23 @@ PAGES: dict[str, str] = {
     ),
     "登录失败：统一身份认证服务拒绝（{why}）": "Sign-in failed: the single sign-on service refused ({why})",
     "登录失败：回调缺少授权码": "Sign-in failed: the callback has no authorisation code",
+    # portal/oidc.py's OidcError: why a single sign-on cannot go on
+    "无法连接统一身份认证服务（{kind}）": "cannot reach the single sign-on service ({kind})",
+    "统一身份认证服务返回 {status}（{url}）": "the single sign-on service answered {status} ({url})",
+    "统一身份认证服务的应答不是 JSON（{url}）": "the single sign-on service's answer is not JSON ({url})",
+    "统一身份认证服务的应答不是 JSON 对象（{url}）": "the single sign-on service's answer is not a JSON object ({url})",
+    "统一身份认证服务的配置缺少 {key}": "the single sign-on service's configuration has no {key}",
+    "统一身份认证服务的 issuer（{theirs}）与配置（{ours}）不符": (
+        "the single sign-on service's issuer ({theirs}) is not the one configured ({ours})"
+    ),
+    "统一身份认证服务的公钥（JWKS）无法读取": "the single sign-on service's keys (JWKS) cannot be read",
+    "身份令牌格式错误": "the ID token is malformed",
+    "身份令牌的签名密钥未知（kid {kid}）": "the ID token's signing key is unknown (kid {kid})",
+    "身份令牌无效：{detail}": "the ID token is not valid: {detail}",
+    "身份令牌的 nonce 与本次登录不符": "the ID token's nonce is not this sign-in's",
+    "换取令牌失败（{status}：{said}）": "the token exchange failed ({status}: {said})",
+    "换取令牌失败（{status}）": "the token exchange failed ({status})",
+    "统一身份认证服务未返回身份令牌和访问令牌": "the single sign-on service returned no ID token and access token",
     "医院用户只能查看本院的盈亏": "A hospital user sees its own hospital's profit and loss only",
     "{tenant} 没有医院 {hospital}，或您无权查看": "{tenant} has no hospital {hospital}, or you may not see it",
     "没有这个下载：/{path}": "No such download: /{path}",

@@ -2072,6 +2072,19 @@ TERMS: dict[str, dict[str, str]] = {
     "batch_status": {
         k.removeprefix("batch_status."): zh for k, (zh, _) in MESSAGES.items() if k.startswith("batch_status.")
     },
+    # Why a token was refused (dianshu_tenants.identity.JWT_FAILURES)
+    "detail": {
+        "expired": "已过期",
+        "not valid yet (iat or nbf in the future)": "尚未生效（iat 或 nbf 在将来）",
+        "wrong audience (aud)": "受众（aud）不符",
+        "wrong issuer (iss)": "签发方（iss）不符",
+        "a required claim is missing (exp, iat, sub, iss, aud)": "缺少必需的声明（exp、iat、sub、iss、aud）",
+        "the signature does not verify": "签名校验失败",
+        "its signing algorithm is not accepted": "签名算法不被接受",
+        "the key does not fit the token": "密钥与令牌不匹配",
+        "not a well-formed JWT": "不是格式正确的 JWT",
+        "not accepted": "不被接受",
+    },
     # strict.py's Dec and Money: what a decimal is
     "what": {"a decimal": "小数", "money": "金额"},
     # strict.py's _kind: what a JSON value was when it was the wrong kind
@@ -2088,6 +2101,11 @@ _NUMBERED = {
 
 # A list of values as the source joins it ("1, 2, 3 or 9": pydantic's Literal, a, b or c).
 _OR = re.compile(r"(?<=\S) or (?=\S+$)")
+
+
+def term(name: str, value: str, lang: Lang) -> str:
+    """A label-like parameter (TERMS) in `lang`, outside a reason (a portal message's field)."""
+    return value if lang is Lang.en else _term(name, value)
 
 
 def _term(name: str, value: str) -> str:
