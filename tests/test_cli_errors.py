@@ -115,3 +115,19 @@ def test_version_and_short_help_on_every_command():
     assert len(walked) > 30 and ["settlement", "list"] in [p for p, _ in walked]  # the whole tree
     for path, ctx in walked:
         assert ctx.help_option_names == ["-h", "--help"], path
+
+
+def test_a_setting_of_the_wrong_type_is_one_line_naming_it():
+    """A mistyped environment variable (not a pydantic dump with a URL): each setting by its name
+    and why, in the CLI's language, exit code 2."""
+    bad = {"DIANSHU_ANALYTICS_RESPONSE_CACHE_ENTRIES": "abc", "DIANSHU_PROFILE": "staging"}
+    zh, en = run_all(["settlement", "list"], env=CHINESE | bad) + run_all(["settlement", "list"], env=ENGLISH | bad)
+    assert (zh.returncode, en.returncode) == (2, 2), (zh.stderr, en.stderr)
+    assert zh.stderr.splitlines() == [
+        'dianshu: DIANSHU_PROFILE: 应为 dev 或 prod 之一（实际为 "staging"）；'
+        'DIANSHU_ANALYTICS_RESPONSE_CACHE_ENTRIES: 应为整数（实际为 "abc"）'
+    ], zh.stderr
+    assert en.stderr.splitlines() == [
+        'dianshu: DIANSHU_PROFILE: must be one of dev or prod (got "staging"); '
+        'DIANSHU_ANALYTICS_RESPONSE_CACHE_ENTRIES: must be a whole number (got "abc")'
+    ], en.stderr

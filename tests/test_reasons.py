@@ -42,6 +42,11 @@ MESSAGE_ARG = {
     "IngestRefused": 1,  # (field, reason)
     "RecallRefused": 1,  # (list_id, reason)
     "SheetRefused": 1,  # (field, reason)
+    "Issue": 1,  # strict.py's (path, reason): a scenario's or a strict argument's issues
+    "ConfigError": 0,  # a setting that cannot work (the CLI, `dianshu serve`, doctor)
+    "ScenarioFileError": 0,  # a scenario file that cannot be read (`dianshu simulate`)
+    "StandardsError": 0,  # a standard that cannot be loaded or published
+    "LayoutViolation": 0,  # a national upload row that breaks the layout
 }
 # A template that is only a prefix before a reason made elsewhere ("year: {}", "{}: {}").
 PREFIX_ONLY = re.compile(r"(?:[\w.\[\]]|, |\{\})*: \{\}")
@@ -252,6 +257,7 @@ SHAPE_SAMPLES = {
     "folder": ("/tmp/x", "data"),
     "json_msg": ("Expecting value", "Extra data"),
     "names": ("year", "a, b_c"),
+    "standard_id": ("0b9e6f3c-1d2a-4e5f-8a7b-6c5d4e3f2a1b",),
 }
 
 

@@ -86,7 +86,11 @@ def _settings():
     try:
         settings = get_settings()
     except ConfigError as e:
-        console.print(f"[red]configuration error:[/red] {e}")
+        from rich.markup import escape
+
+        from dianshu_cli.errors import localized
+
+        console.print(f"[red]{escape(localized(f'configuration error: {e}'))}[/red]", highlight=False)
         raise typer.Exit(2) from e
     configure(settings.profile, logging.INFO)
     return settings

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -522,7 +522,13 @@ _dev_psn_warned: list[bool] = []  # once per process
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings, or ConfigError naming each setting that is not of its type and why."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        from dianshu.strict import reasons_of
+
+        raise ConfigError("; ".join(f"{name}: {why}" for name, why in reasons_of(Settings, e))) from None
 
 
 def reset_settings() -> None:

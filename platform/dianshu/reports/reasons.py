@@ -1475,6 +1475,194 @@ REASONS: dict[str, tuple[str, str]] = {
         "SPEC 规定的下限为 {floor}（实际为 {x}）",
         "SPEC's floor is {floor} (got {x})",
     ),
+    "cli_configuration_error": (
+        "配置错误：{reason}",
+        "configuration error: {reason}",
+    ),
+    "must_be_true_or_false": (
+        "应为 true 或 false（实际为 {show}）",
+        "must be true or false (got {show})",
+    ),
+    "must_be_a_number_got": (
+        "应为数值（实际为 {show}）",
+        "must be a number (got {show})",
+    ),
+    "config_file_missing": (
+        "DIANSHU_CONFIG_FILE={path}：文件不存在",
+        "DIANSHU_CONFIG_FILE={path}: no such file",
+    ),
+    "config_jwt_algorithm": (
+        "DIANSHU_JWT_ALGORITHM={value}：应为 HS256 或 RS256",
+        "DIANSHU_JWT_ALGORITHM={value}: must be HS256 or RS256",
+    ),
+    "config_prod_database": (
+        "生产环境（DIANSHU_PROFILE=prod）：必须设置 DATABASE_URL（生产环境不使用内嵌 PostgreSQL）",
+        "profile prod: DATABASE_URL is required (no embedded PostgreSQL in production)",
+    ),
+    "config_prod_broker": (
+        "生产环境（DIANSHU_PROFILE=prod）：必须设置 REDIS_URL 或 AMQP_URL（不使用内嵌 Redis）",
+        "profile prod: REDIS_URL or AMQP_URL is required (no embedded Redis)",
+    ),
+    "config_prod_jwt_secret": (
+        "生产环境（DIANSHU_PROFILE=prod）：使用 HS256 时必须设置 DIANSHU_JWT_SECRET",
+        "profile prod: DIANSHU_JWT_SECRET is required with HS256",
+    ),
+    "config_prod_rs256_keys": (
+        "生产环境（DIANSHU_PROFILE=prod）：RS256 需要 DIANSHU_JWT_JWKS_URL、DIANSHU_JWT_JWKS_FILE 或 DIANSHU_JWT_PUBLIC_KEY_FILE",
+        "profile prod: RS256 needs DIANSHU_JWT_JWKS_URL, DIANSHU_JWT_JWKS_FILE or DIANSHU_JWT_PUBLIC_KEY_FILE",
+    ),
+    "config_prod_jwks_https": (
+        "生产环境（DIANSHU_PROFILE=prod）：DIANSHU_JWT_JWKS_URL={url}：必须为 https://（经明文 http 获取的公钥可能在传输中被替换）",
+        "profile prod: DIANSHU_JWT_JWKS_URL={url}: must be https:// (keys fetched over plain http could be replaced in transit)",
+    ),
+    "config_jwks_url": (
+        "DIANSHU_JWT_JWKS_URL={url}：应为 http(s):// 地址",
+        "DIANSHU_JWT_JWKS_URL={url}: must be an http(s):// URL",
+    ),
+    "config_jwks_needs_rs256": (
+        "DIANSHU_JWT_JWKS_URL 需要 DIANSHU_JWT_ALGORITHM=RS256",
+        "DIANSHU_JWT_JWKS_URL needs DIANSHU_JWT_ALGORITHM=RS256",
+    ),
+    "config_cors_origin": (
+        "DIANSHU_CORS_ALLOWED_ORIGINS：{origin} 不是来源（scheme://host[:port]，不可用 '*'）",
+        "DIANSHU_CORS_ALLOWED_ORIGINS: {origin} is not an origin (scheme://host[:port], no '*')",
+    ),
+    "config_oidc_missing": (
+        "已设置 DIANSHU_OIDC_ISSUER：还须设置 {settings}",
+        "DIANSHU_OIDC_ISSUER is set: {settings} also required",
+    ),
+    "config_oidc_secret": (
+        "OIDC 登录：必须设置 DIANSHU_OIDC_CLIENT_SECRET 或 DIANSHU_OIDC_CLIENT_SECRET_FILE",
+        "OIDC sign-in: DIANSHU_OIDC_CLIENT_SECRET or DIANSHU_OIDC_CLIENT_SECRET_FILE is required",
+    ),
+    "config_prod_oidc_https": (
+        "生产环境（DIANSHU_PROFILE=prod）：DIANSHU_OIDC_ISSUER 必须为 https:// 地址",
+        "profile prod: DIANSHU_OIDC_ISSUER must be an https:// URL",
+    ),
+    "config_otlp_endpoint": (
+        "DIANSHU_OTEL_EXPORTER_OTLP_ENDPOINT={url}：应为 http(s):// 地址",
+        "DIANSHU_OTEL_EXPORTER_OTLP_ENDPOINT={url}: must be an http(s):// URL",
+    ),
+    "config_one_broker": (
+        "REDIS_URL 与 AMQP_URL 只能设置一个",
+        "set only one of REDIS_URL and AMQP_URL",
+    ),
+    "config_one_psn_key": (
+        "DIANSHU_PSN_KEY 与 DIANSHU_PSN_KEY_FILE 只能设置一个",
+        "set only one of DIANSHU_PSN_KEY and DIANSHU_PSN_KEY_FILE",
+    ),
+    "config_psn_key_file_missing": (
+        "DIANSHU_PSN_KEY_FILE={path}：文件不存在",
+        "DIANSHU_PSN_KEY_FILE={path}: no such file",
+    ),
+    "config_prod_psn_key_why": (
+        "生产环境（DIANSHU_PROFILE=prod）：必须设置 DIANSHU_PSN_KEY 或 DIANSHU_PSN_KEY_FILE（患者编号以带密钥的哈希保存）",
+        "profile prod: DIANSHU_PSN_KEY or DIANSHU_PSN_KEY_FILE is required (patient ids are stored as a keyed hash)",
+    ),
+    "config_psn_key_short": (
+        "DIANSHU_PSN_KEY：{n} 个字符，至少需要 {min}",
+        "DIANSHU_PSN_KEY: {n} characters, at least {min} required",
+    ),
+    "config_prod_psn_dev_key": (
+        "生产环境（DIANSHU_PROFILE=prod）：DIANSHU_PSN_KEY 是公开的开发密钥",
+        "profile prod: DIANSHU_PSN_KEY is the published dev key",
+    ),
+    "config_prod_psn_key": (
+        "生产环境（DIANSHU_PROFILE=prod）：必须设置 DIANSHU_PSN_KEY 或 DIANSHU_PSN_KEY_FILE",
+        "profile prod: DIANSHU_PSN_KEY or DIANSHU_PSN_KEY_FILE is required",
+    ),
+    "layout_required": (
+        "{where}：{section}.{name}（{name_zh}）为必填",
+        "{where}: {section}.{name} ({name_zh}) is required",
+    ),
+    "layout_too_long": (
+        "{where}：{section}.{name} 超过 {length} 个字符",
+        "{where}: {section}.{name} longer than {length} characters",
+    ),
+    "layout_not_a_code": (
+        "{where}：{section}.{name}（{name_zh}）{value} 不是 {codes} 之一",
+        "{where}: {section}.{name} ({name_zh}) {value} is not one of {codes}",
+    ),
+    "layout_not_duration": (
+        "{where}：{section}.{name} 不符合格式 {format}",
+        "{where}: {section}.{name} is not {format}",
+    ),
+    "layout_not_a_number": (
+        "{where}：{section}.{name} 应为数值",
+        "{where}: {section}.{name} must be a number",
+    ),
+    "layout_too_many_places": (
+        "{where}：{section}.{name} 的小数超过 {scale} 位",
+        "{where}: {section}.{name} has more than {scale} places",
+    ),
+    "layout_too_many_digits": (
+        "{where}：{section}.{name} 超过 {precision} 位数字",
+        "{where}: {section}.{name} has more than {precision} digits",
+    ),
+    "layout_unknown_field": (
+        "{where}：{name} 不是该表的字段",
+        "{where}: {name} is not a field of the table",
+    ),
+    "scenario_bed_day_points_required": (
+        "床日病组必填",
+        "required for a bed-day group",
+    ),
+    "scenario_bed_day_points_only": (
+        "仅用于床日病组（bed_day: true）",
+        "only for a bed-day group (bed_day: true)",
+    ),
+    "scenario_review_points_or_review": (
+        "special_review_points 与 special_review 只能给出一个",
+        "give special_review_points or special_review, not both",
+    ),
+    "scenario_add_points_required": (
+        "评审结果为 add_points 时必填",
+        "required when the outcome is add_points",
+    ),
+    "scenario_only_with_add_points": (
+        "仅用于 add_points（评审结果为 {outcome}）",
+        "only with add_points (the outcome is {outcome})",
+    ),
+    "scenario_not_a_ledger": (
+        "不是该政策的台账（{why}）",
+        "not a ledger of this policy ({why})",
+    ),
+    "scenario_merged_one_budget": (
+        "merge_ledgers 已开启：只有一个预算 all",
+        "merge_ledgers is on: one budget, all",
+    ),
+    "scenario_only_with_merge": (
+        "仅在 merge_ledgers 开启时使用",
+        "only with merge_ledgers",
+    ),
+    "scenario_budget_required": (
+        "必填：有 {fund} 病例",
+        "required: there are {fund} cases",
+    ),
+    "scenario_not_utf8": (
+        "不是 UTF-8（第 {byte} 个字节）",
+        "not UTF-8 (byte {byte})",
+    ),
+    "scenario_file_too_large": (
+        "超过 {limit} 字节（DIANSHU_SIMULATE_FILE_MAX_BYTES）",
+        "larger than {limit} bytes (DIANSHU_SIMULATE_FILE_MAX_BYTES)",
+    ),
+    "standard_label_used": (
+        "{scheme} 的版本标签 {label} 已用于不同的分组表或编码版本",
+        "{scheme} version label {label} is already used for different tables or code editions",
+    ),
+    "standard_cannot_be_grouped": (
+        "版本 {version} 无法分组：{reason}",
+        "version {version} cannot be grouped: {reason}",
+    ),
+    "standard_no_such": (
+        "没有支付标准 {standard_id}",
+        "no payment standard {standard_id}",
+    ),
+    "standard_retire_published_only": (
+        "版本 {label} 为{status}：只有已发布的版本可以停用",
+        "version {label} is {status}: only a published version can be retired",
+    ),
     "not_a_hospital_of_the_region": (
         "不是本统筹区的医院",
         "not a hospital of the region",
@@ -1959,6 +2147,8 @@ SHAPES: dict[str, str] = {
     "rule_code": r"[a-z][a-z0-9_]*",
     # evaluation/runs.py's "parameters: unknown a, b": parameter names, never other words.
     "names": r"[A-Za-z_]\w*(?:, [A-Za-z_]\w*)*",
+    # standards/service.py's "no payment standard {standard_id}": an id, never other words.
+    "standard_id": r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
     # A folder the CLI names, never a "field: " prefix before it.
     "folder": r"(?:(?!: ).)+",
     # Python's json module's message (TERMS json_msg), never the text before it.
