@@ -232,7 +232,7 @@ async def test_dianshu_ingest_reports_the_batch_its_encoding_and_the_refused_row
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     assert path.read_bytes().decode("utf-8-sig").split("\r\n") == [
         "行号,结算清单流水号,定点医药机构编号,字段,原因",
-        f'2,C2,{city.a1},性别(gend),应为 1、2 之一（实际为 9）',  # the CLI's language: zh unless asked
+        f"2,C2,{city.a1},性别(gend),应为 1、2 之一（实际为 9）",  # the CLI's language: zh unless asked
         "",
     ]
 
