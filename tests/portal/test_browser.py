@@ -34,14 +34,12 @@ from pathlib import Path
 import openpyxl
 import pypdf
 import pytest
-from sqlalchemy import text
 
 from dianshu.analytics.refresh import REFRESH
 from dianshu.db.session import scoped_session
 from dianshu.evaluation.runs import RUN, publish_run
 from dianshu.grouping.service import GROUP_CASES
-from dianshu.jobs import service as jobs
-from dianshu.scope import Role, Scope
+from dianshu.scope import Role
 from dianshu.settlement.runs import budgets
 from dianshu.settlement.runs.points import POINTS
 from dianshu.settlement.runs.policies import set_region_policy
@@ -54,6 +52,7 @@ from tests.cases.rows import csv_bytes, row
 from tests.cases.test_ingestion import send
 from tests.conftest import ROOT, scope_for
 from tests.evaluation.test_runs import evaluation_inputs  # noqa: F401
+from tests.portal.jobs import job_in_flight
 from tests.settlement.world import run_job
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
@@ -95,17 +94,8 @@ async def world(db, city, dispatcher, builtin_versions, evaluation_inputs):  # n
     first = (await run_job(db, region, city.a, RUN, {"year": 2025}))["runs"][0]["id"]
     async with scoped_session(db, region) as s:
         await publish_run(s, region, city.a, uuid.UUID(first))
-    # A job in flight: submitted (the recording dispatcher keeps it from running), then marked
-    # running at 3 of 10 as a worker would.
-    async with scoped_session(db, region) as s:
-        job, _ = await jobs.submit(s, db, region, city.a, REFRESH, {"year": 2024})
-    async with scoped_session(db, Scope.system((city.a,))) as s:
-        await s.execute(
-            text("update job set status = 'running', progress_done = 3, progress_total = 10, started_at = now() "
-                 "where id = :id"),
-            {"id": job.id},
-        )  # fmt: skip
-    return {"batch": batch.id, "job": job.id}
+    job = await job_in_flight(db, region, city.a)
+    return {"batch": batch.id, "job": job}
 
 
 def artefacts() -> Path:

@@ -100,23 +100,11 @@ async def test_the_pages_in_english_by_lang_cookie_and_accept_language(api, city
 
 async def test_the_jobs_page_says_a_jobs_progress_in_the_pages_language(api, city, db):
     """A job's progress message (English, as the domain writes it) is said in the page's language."""
-    from sqlalchemy import text
-
-    from dianshu.analytics.refresh import REFRESH
-    from dianshu.db.session import scoped_session
-    from dianshu.jobs import service as jobs
-    from dianshu.scope import Scope
     from tests.conftest import scope_for
+    from tests.portal.jobs import job_in_flight
 
     region = scope_for(Role.region_admin, (city.a,))
-    async with scoped_session(db, region) as s:
-        job, _ = await jobs.submit(s, db, region, city.a, REFRESH, {"year": 2024})
-    async with scoped_session(db, Scope.system((city.a,))) as s:
-        await s.execute(
-            text("update job set status = 'running', progress_done = 3, progress_total = 10, started_at = now(), "
-                 "message = '12,345 rows read' where id = :id"),
-            {"id": job.id},
-        )  # fmt: skip
+    job = await job_in_flight(db, region, city.a, "12,345 rows read")
     await sign_in(api, api.token(Role.region_admin, [city.a]))
     zh = await api.client.get("/portal/jobs?lang=zh")
     assert zh.status_code == 200 and "已读取 12,345 行" in zh.text and "rows read" not in zh.text
@@ -127,6 +115,6 @@ async def test_the_jobs_page_says_a_jobs_progress_in_the_pages_language(api, cit
     got = await api.gql(
         api.token(Role.region_admin, [city.a]),
         "query($id: ID!) { job(id: $id) { message localizedMessage } }",
-        {"id": str(job.id)},
+        {"id": str(job)},
     )
     assert got["job"] == {"message": "12,345 rows read", "localizedMessage": "已读取 12,345 行"}
