@@ -45,7 +45,7 @@ from dianshu.settlement.runs.points import POINTS
 from dianshu.settlement.runs.policies import set_region_policy
 from dianshu.settlement.runs.settle import SETTLE
 from dianshu_graphql.portal import queries
-from dianshu_graphql.portal.format import money
+from dianshu_graphql.portal.format import money, number
 from tests.analytics.test_analytics import publish, rows
 from tests.api import Api
 from tests.cases.rows import csv_bytes, row
@@ -233,6 +233,9 @@ async def region_pages(b: Browser, api: Api, token: str, city, world, y) -> None
     (month,) = await b.cells("#point-values")
     assert month[:5] == ["4 月", "月度预结算", "职工医保", "1", "草稿"]
     assert D(month[6].replace(",", "")) == D(run["figures"]["provisionalPointValue"]) == D(100)
+    # The point value to the API's 6 places (not rounded again for the page); a draft has none yet.
+    pv = run["figures"]["pointValue"]
+    assert month[7] == ("—" if pv is None else number(pv, 6)), (month, pv)
 
     # Settlement runs and their status.
     await b.goto(f"/portal/runs?tenant={city.a}&year=2025")
@@ -257,6 +260,11 @@ async def region_pages(b: Browser, api: Api, token: str, city, world, y) -> None
         ("1", f"Hospital {city.a1}（{city.a1}）", "100.00"),
         ("2", f"Hospital {city.a2}（{city.a2}）", "60.00"),
     ]
+    # Level and band by their names, not 1/2/3 and Q1–Q4.
+    bands = {"Q1": "前 25%", "Q2": "25%–50%", "Q3": "50%–75%", "Q4": "后 25%"}
+    by_hospital = {r["hospital"]: r for r in ranked["evaluationResults"]["nodes"]}
+    for r, hospital in zip(shown, (city.a1, city.a2), strict=True):
+        assert r[3] in ("一级", "二级", "三级") and r[5] == bands[by_hospital[hospital]["rankBand"]], r
 
     # The region's DRG profit and loss, then one hospital's.
     await b.goto(f"/portal/pnl?tenant={city.a}&year=2025")

@@ -148,6 +148,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "role.integrator": ("接口对接", "integrator"),
     "role.expert": ("评审专家", "review expert"),
     # A case's payment type (settlement/arithmetic/points.py CasePoints.type)
+    # An evaluation's quartile among peers (evaluation/scoring.py BAND_LABELS) and a hospital's level.
+    "rank_band.Q1": ("前 25%", "top 25%"),
+    "rank_band.Q2": ("25%–50%", "25%–50%"),
+    "rank_band.Q3": ("50%–75%", "50%–75%"),
+    "rank_band.Q4": ("后 25%", "bottom 25%"),
+    "hospital_level.1": ("一级", "level 1"),
+    "hospital_level.2": ("二级", "level 2"),
+    "hospital_level.3": ("三级", "level 3"),
     "case_type.normal": ("正常", "normal"),
     "case_type.high_outlier": ("高倍率", "high outlier"),
     "case_type.low_outlier": ("低倍率", "low outlier"),
