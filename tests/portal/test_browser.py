@@ -382,6 +382,27 @@ async def hospital_pages(b: Browser, api: Api, token: str, city, y) -> None:
     await b.goto(href)
     foreign = await b.page.request.get(b.origin + href.replace(city.a1, city.a2))
     assert foreign.status == 404
+    # Its files, downloaded as a user would: the P&L workbook and its statement's PDF hold its own
+    # figures and nothing of another hospital.
+    await b.goto(f"/portal/pnl?tenant={city.a}&year=2025")
+    async with b.page.expect_download() as info:
+        await b.page.click("#xlsx")
+    saved = artefacts() / f"portal-hospital-{(await info.value).suggested_filename}"
+    await (await info.value).save_as(saved)
+    header, *rows = openpyxl.load_workbook(saved).active.iter_rows(values_only=True)
+    by_drg = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+    # Its one DRG, as the API answered it (750.00 = 23,750.00 − 23,000.00), a number in the cell.
+    assert list(by_drg) == [n["key"]["drg"] for n in pnl["byDrg"]["nodes"]], by_drg
+    assert [D(str(r["盈亏(元)"])) for r in by_drg.values()] == [D("750.00")], by_drg
+    cells = [str(v) for row in rows for v in row if v is not None]
+    assert not [c for c in cells for o in others if o in c], cells
+    await b.goto(f"/portal/statements?tenant={city.a}&year=2025")
+    async with b.page.expect_download() as info:
+        await b.page.click(f"tr[data-hospital='{city.a1}'] a.pdf")
+    saved = artefacts() / f"portal-hospital-{(await info.value).suggested_filename}"
+    await (await info.value).save_as(saved)
+    pdf_text = "".join(page.extract_text() for page in pypdf.PdfReader(saved).pages)
+    assert city.a1 in pdf_text and not [o for o in others if o in pdf_text], pdf_text[:1000]
     assert not b.errors, (b.errors, b.failed)
     assert not b.foreign(), b.foreign()
 

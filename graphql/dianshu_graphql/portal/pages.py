@@ -9,12 +9,13 @@ configured. State-changing requests are POSTs carrying the session's CSRF token.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 import jwt
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -22,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from dianshu.config import Profile
 from dianshu.reports.labels import page_text
@@ -544,4 +545,41 @@ class FileProxy:
         )
         inner.pop("route", None)
         inner.pop("endpoint", None)
-        await scope["app"](inner, receive, send)
+        # The file in the page's language unless the link names one (the endpoint reads ?lang=).
+        query = scope.get("query_string", b"").decode("latin-1")
+        if "lang" not in parse_qs(query):
+            query = "&".join(q for q in (query, f"lang={language.current().value}") if q)
+        inner["query_string"] = query.encode("latin-1")
+        # A refusal (a JSON problem: too many rows, a stale link) as a page in the page's language,
+        # not the endpoint's JSON; a file streams through untouched.
+        refused: dict[str, Any] = {}
+
+        async def relay(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] >= 400:
+                refused.update(status=message["status"], body=b"")
+                return
+            if refused and message["type"] == "http.response.body":
+                refused["body"] += message.get("body", b"")
+                if not message.get("more_body"):
+                    page = portal.problem(
+                        request,
+                        _t("无法下载"),
+                        refused["status"],
+                        _refusal(refused["body"]),
+                        user=None,
+                        csrf=session.csrf,
+                    )
+                    await page(scope, receive, send)
+                return
+            await send(message)
+
+        await scope["app"](inner, receive, relay)
+
+
+def _refusal(body: bytes) -> str:
+    """What a download endpoint's JSON problem says (its `message`s, in the asked language), or its text."""
+    try:
+        errors = json.loads(body)["errors"]
+        return "；".join(str(e.get("message") or f"{e['field']}: {e['reason']}") for e in errors)
+    except (ValueError, KeyError, TypeError):
+        return body.decode("utf-8", "replace")[:500]

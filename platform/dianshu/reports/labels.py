@@ -386,6 +386,7 @@ PAGES: dict[str, str] = {
     "医院用户只能查看本院的盈亏": "A hospital user sees its own hospital's profit and loss only",
     "{tenant} 没有医院 {hospital}，或您无权查看": "{tenant} has no hospital {hospital}, or you may not see it",
     "没有这个下载：/{path}": "No such download: /{path}",
+    "无法下载": "The file cannot be downloaded",
     "（": " (",
     "）": ")",
     "、": ", ",
