@@ -55,7 +55,7 @@ def rules(fmt: Annotated[str, typer.Option("--format", help="table or json")] = 
             r.code,
             r.name_zh,
             r.name_en,
-            r.level,
+            code_word("rule_level", r.level),
             code_word("severity", r.severity),
             r.violation or "—",
             "\n".join(r.parameters),
