@@ -370,9 +370,9 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
                 db,
                 console,
                 submitted,
-                t("2025 年{kind}（截至 {month} 月）", kind=code_word("kind", kind), month=month)
+                t("{year} 年{kind}（截至 {month} 月）", year=2025, kind=code_word("kind", kind), month=month)
                 if kind == "monthly"
-                else t("2025 年{kind}", kind=code_word("kind", kind)),
+                else t("{year} 年{kind}", year=2025, kind=code_word("kind", kind)),
             )
             if kind == "monthly":
                 for code in codes:

@@ -76,7 +76,7 @@ def run(
                         {"kind": kind, "year": year, "month": month if kind == "monthly" else 12},
                     )
                 submitted.append((code, job.id))
-            await wait_for_jobs(db, console, submitted, t("{kind}结算 {year}", kind=code_word("kind", kind), year=year))
+            await wait_for_jobs(db, console, submitted, t("{year} 年{kind}", kind=code_word("kind", kind), year=year))
             await _print(db, city, year, codes)
         finally:
             await db.dispose()

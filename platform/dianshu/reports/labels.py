@@ -403,7 +403,7 @@ def page_text(zh: str, lang: Lang, **fields: object) -> str:
 # tests/test_cli_words.py finds every `t("…")` of cli/dianshu_cli here, each with the same fields.
 CLI: dict[str, str] = {
     # dianshu settlement
-    "{kind}结算 {year}": "{kind} settlement {year}",
+    "{year} 年{kind}": "{kind} settlement {year}",
     "结算批次": "Settlement runs",
     "批次编号": "id",
     "统筹区": "region",
@@ -506,8 +506,7 @@ CLI: dict[str, str] = {
         "Portal on http://{host}:{port}/ (sign in with a token from {file})"
     ),
     "按 2025 年数据测算支付标准": "calibrating the payment standard on 2025",
-    "2025 年{kind}（截至 {month} 月）": "{kind} settlement of 2025 through month {month}",
-    "2025 年{kind}": "{kind} settlement of 2025",
+    "{year} 年{kind}（截至 {month} 月）": "{kind} settlement of {year} through month {month}",
     "{hospital} 的结算单（含按月图表）：{path} 及 .pdf": (
         "statement of {hospital} (with its chart by month): {path} and .pdf"
     ),
