@@ -242,6 +242,7 @@ def group_file(
     trusted = trusted_codes(grouper.codebook.diagnoses.names, grouper.codebook.procedures.names)
     from dianshu.reports.reasons import Reason, field_name, localize
     from dianshu_cli.errors import lang
+    from dianshu_cli.words import t
 
     seconds = f"{time.perf_counter() - started:.2f}"
     drgs = f"{grouper.tables.drg_count}"
@@ -249,9 +250,9 @@ def group_file(
     console.print(escape(compiled.text(lang())), highlight=False)
     counts = dict.fromkeys(("records", *STATUSES), 0)
     with Progress(
-        TextColumn("grouping"),
+        TextColumn(t("分组中")),
         BarColumn(),
-        TextColumn("{task.fields[n]:,} records"),
+        TextColumn(t("{task.fields[n]:,} 条记录")),  # Rich formats the task's fields into it
         TimeElapsedColumn(),
         console=console,
         disable=not console.is_terminal and total_bytes is None,

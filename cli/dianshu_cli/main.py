@@ -15,6 +15,7 @@ from rich.console import Console
 
 from dianshu.scope import Role
 from dianshu_cli.errors import CHOSEN, CONTEXT, Cli
+from dianshu_cli.words import t
 
 app = Cli(
     help="Dianshu (点数): DRG point-method payment platform. Bad input: one line on stderr, exit code 2.",
@@ -119,7 +120,7 @@ def migrate() -> None:
 
     settings = _settings()
     upgrade(settings)
-    console.print("[green]migrations applied[/green]")
+    console.print(f"[green]{t('数据库迁移已完成')}[/green]")
 
 
 @app.command()
@@ -204,7 +205,7 @@ def token(
 
     settings = _settings()
     if role is Role.system:
-        console.print("[red]role system is not for tokens[/red]")
+        console.print(f"[red]{t('system 角色不签发令牌')}[/red]")
         raise typer.Exit(2)
     claims = {"role": role.value, "tenants": tenant, "hospital": hospital, "sa": service_account, "sub": "x"}
     try:
@@ -250,7 +251,7 @@ def accounts_add(
     except ValueError as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2) from e
-    console.print(f"service account {account_id} active for {', '.join(tenant)}")
+    console.print(t("服务账号 {account} 已启用，可代表 {tenants}", account=account_id, tenants=", ".join(tenant)))
 
 
 @accounts_app.command("deactivate")
@@ -269,7 +270,7 @@ def accounts_deactivate(account_id: str) -> None:
             await db.dispose()
 
     asyncio.run(run())
-    console.print(f"service account {account_id} deactivated")
+    console.print(t("服务账号 {account} 已停用", account=account_id))
 
 
 @app.command()
@@ -460,7 +461,7 @@ def sweep() -> None:
         finally:
             await db.dispose()
 
-    console.print(f"re-sent {asyncio.run(run())} jobs")
+    console.print(t("已重新发送 {n} 个任务", n=asyncio.run(run())))
 
 
 @app.command()
