@@ -407,6 +407,24 @@ async def hospital_pages(b: Browser, api: Api, token: str, city, y) -> None:
     assert not b.foreign(), b.foreign()
 
 
+async def test_the_statements_page_lists_every_hospital_past_a_page(settings, db, city, world, monkeypatch):
+    """A run's lines come page by page (here a page of 1, so region A's two hospitals take two):
+    every hospital's statement can be printed, not only the first page's."""
+    from tests.portal.test_portal import sign_in
+
+    for name in ("STATEMENTS", "RUN_LINES"):
+        monkeypatch.setattr(queries, name, getattr(queries, name).replace("first: 100", "first: 1"))
+    api = Api(settings, db)
+    try:
+        await sign_in(api, api.token(Role.region_admin, [city.a]))
+        page = await api.client.get(f"/portal/statements?tenant={city.a}&year=2025")
+        assert page.status_code == 200, page.text
+        for hospital in (city.a1, city.a2):
+            assert f'data-hospital="{hospital}"' in page.text and f"/{hospital}.pdf" in page.text, hospital
+    finally:
+        await api.client.aclose()
+
+
 def test_docs_screenshot_is_in_place():
     """The README shows the portal (docs/portal.png), copied from a run's artefacts when refreshed."""
     assert (ROOT / "docs" / "portal.png").stat().st_size > 10_000

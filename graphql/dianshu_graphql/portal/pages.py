@@ -203,11 +203,23 @@ class Portal:
         assert result.data is not None
         return result.data
 
-    async def all_nodes(self, request: Request, principal: Principal, document: str, field: str, **variables: Any):
+    async def all_nodes(
+        self,
+        request: Request,
+        principal: Principal,
+        document: str,
+        field: str,
+        first_after: str | None = None,
+        **variables: Any,
+    ) -> list[dict[str, Any]]:
+        """Every node of the connection at `field` ("a.b": a connection inside an object), page by
+        page from the cursor `first_after` (None: from the start)."""
         nodes: list[dict[str, Any]] = []
-        after = None
+        after = first_after
         for _ in range(50):  # at most 5,000 rows on a page
-            page = (await self.query(request, principal, document, after=after, **variables))[field]
+            page = await self.query(request, principal, document, after=after, **variables)
+            for name in field.split("."):
+                page = page[name]
             nodes.extend(page["nodes"])
             if not page["pageInfo"]["hasNextPage"]:
                 break
@@ -447,10 +459,24 @@ class Portal:
 
     async def statements(self, request: Request, user: User, year: int) -> tuple[str, dict[str, Any]]:
         tenant = self.tenant(request, user, regions_only=True)
-        data = await self.query(request, user.principal, queries.STATEMENTS, tenant=tenant, year=year)
+        found = await self.all_nodes(
+            request, user.principal, queries.STATEMENTS, "settlementRuns", tenant=tenant, year=year
+        )
+        for run in found:  # every hospital's line, so that each statement can be printed
+            lines = run["lines"]
+            if lines["pageInfo"]["hasNextPage"]:
+                lines["nodes"] += await self.all_nodes(
+                    request,
+                    user.principal,
+                    queries.RUN_LINES,
+                    "settlementRun.lines",
+                    tenant=tenant,
+                    id=run["id"],
+                    first_after=lines["pageInfo"]["endCursor"],
+                )
         names = await self.names(request, user, tenant)
         runs = sorted(
-            data["settlementRuns"]["nodes"],
+            found,
             key=lambda r: (r["kind"] == "annual", r["month"], r["ledger"], -r["version"]),
         )
         return "statements.html", {"tenant": tenant, "runs": runs, "names": names, "quote": quote}

@@ -341,7 +341,6 @@ PAGES: dict[str, str] = {
     "第 {version} 版": "version {version}",
     "应付": "Due",
     "打印": "Print",
-    "仅显示前 100 家医院。": "Only the first 100 hospitals are shown.",
     "无结算单。": "No statements.",
     # The portal's own messages (dianshu_graphql.portal.pages: refusals and sign-in failures)
     "接口拒绝了本页的查询": "The API refused this page's query",
