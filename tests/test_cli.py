@@ -113,6 +113,8 @@ def test_token_command_mints_verifiable_tokens_and_refuses_bad_claims(settings):
     p = TokenCodec(settings).decode(ok.stdout.strip())
     assert (p.role, p.tenant_ids, p.hospital_id) == (Role.hospital_user, ("330702",), "H33070200001")
     bad = run("token", "--role", "hospital_user", "--tenant", "330702")
+    assert bad.returncode == 2 and bad.stderr == "医院用户令牌应恰好指定一个单位及其医院\n", bad.stderr
+    bad = run("--lang", "en", "token", "--role", "hospital_user", "--tenant", "330702")
     assert bad.returncode == 2 and "exactly one tenant and its hospital" in bad.stderr
 
 

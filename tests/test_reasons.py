@@ -47,6 +47,7 @@ MESSAGE_ARG = {
     "ScenarioFileError": 0,  # a scenario file that cannot be read (`dianshu simulate`)
     "StandardsError": 0,  # a standard that cannot be loaded or published
     "LayoutViolation": 0,  # a national upload row that breaks the layout
+    "BadParameter": 0,  # a CLI option's value refused (Click says "Invalid value for …: {reason}")
 }
 # A template that is only a prefix before a reason made elsewhere ("year: {}", "{}: {}").
 PREFIX_ONLY = re.compile(r"(?:[\w.\[\]]|, |\{\})*: \{\}")
@@ -257,6 +258,9 @@ SHAPE_SAMPLES = {
     "folder": ("/tmp/x", "data"),
     "json_msg": ("Expecting value", "Extra data"),
     "names": ("year", "a, b_c"),
+    "setl_where": ("H1/S1", "H33070200001/2025-000123"),
+    "layout_section": ("setlinfo",),
+    "layout_field": ("psn_no", "dscg_way"),
     "standard_id": ("0b9e6f3c-1d2a-4e5f-8a7b-6c5d4e3f2a1b",),
 }
 

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 
 from dianshu.scope import Role
-from dianshu_cli.errors import CHOSEN, CONTEXT, Cli
+from dianshu_cli.errors import CHOSEN, CONTEXT, Cli, red_line
 from dianshu_cli.words import t
 
 app = Cli(
@@ -184,10 +184,10 @@ def worker(
     try:
         run_worker(processes, threads, queues=queues)
     except UnsafeRoleError as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(red_line(e), highlight=False)
         raise typer.Exit(3) from e
     except ValueError as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(red_line(e), highlight=False)
         raise typer.Exit(2) from e
 
 
@@ -222,7 +222,7 @@ def token(
             )
         )
     except AuthError as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(red_line(e), highlight=False)
         raise typer.Exit(2) from e
 
 
@@ -249,7 +249,7 @@ def accounts_add(
     try:
         asyncio.run(run())
     except ValueError as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(red_line(e), highlight=False)
         raise typer.Exit(2) from e
     console.print(t("服务账号 {account} 已启用，可代表 {tenants}", account=account_id, tenants=", ".join(tenant)))
 

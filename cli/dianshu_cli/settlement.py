@@ -17,6 +17,7 @@ from rich.table import Table
 
 from dianshu.scope import Role, Scope
 from dianshu.tenancy import pilot
+from dianshu_cli.errors import red_line
 from dianshu_cli.words import code_word, en, t
 
 if TYPE_CHECKING:  # imported where used: the configuration and the database cost every `dianshu` command ~0.4 s
@@ -186,7 +187,7 @@ def publish(
     try:
         asyncio.run(go())
     except (RunRefused, ValueError) as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(red_line(e), highlight=False)
         raise typer.Exit(2) from e
 
 

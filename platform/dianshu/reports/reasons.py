@@ -1475,6 +1475,30 @@ REASONS: dict[str, tuple[str, str]] = {
         "SPEC 规定的下限为 {floor}（实际为 {x}）",
         "SPEC's floor is {floor} (got {x})",
     ),
+    "cli_give_one_to_three_years": (
+        "请给出一至三个 --year",
+        "give one to three --year",
+    ),
+    "cli_give_dir_or_tenant_file": (
+        "请给出 --dir，或同时给出 --tenant 和 --file",
+        "give --dir, or --tenant and --file",
+    ),
+    "cli_monthly_or_annual": (
+        "应为 monthly 或 annual",
+        "monthly or annual",
+    ),
+    "cli_not_a_date": (
+        "{value} 不是日期（YYYY-MM-DD）",
+        "{value} is not a date (YYYY-MM-DD)",
+    ),
+    "cli_not_built_in_give_dir": (
+        "{scheme} 不是内置方案：请给出 --dir",
+        "{scheme} is not built in: give --dir",
+    ),
+    "cli_table_or_json": (
+        "应为 table 或 json",
+        "table or json",
+    ),
     "cli_configuration_error": (
         "配置错误：{reason}",
         "configuration error: {reason}",
@@ -1572,36 +1596,36 @@ REASONS: dict[str, tuple[str, str]] = {
         "profile prod: DIANSHU_PSN_KEY or DIANSHU_PSN_KEY_FILE is required",
     ),
     "layout_required": (
-        "{where}：{section}.{name}（{name_zh}）为必填",
-        "{where}: {section}.{name} ({name_zh}) is required",
+        "{setl_where}：{layout_section}.{layout_field}（{name_zh}）为必填",
+        "{setl_where}: {layout_section}.{layout_field} ({name_zh}) is required",
     ),
     "layout_too_long": (
-        "{where}：{section}.{name} 超过 {length} 个字符",
-        "{where}: {section}.{name} longer than {length} characters",
+        "{setl_where}：{layout_section}.{layout_field} 超过 {length} 个字符",
+        "{setl_where}: {layout_section}.{layout_field} longer than {length} characters",
     ),
     "layout_not_a_code": (
-        "{where}：{section}.{name}（{name_zh}）{value} 不是 {codes} 之一",
-        "{where}: {section}.{name} ({name_zh}) {value} is not one of {codes}",
+        "{setl_where}：{layout_section}.{layout_field}（{name_zh}）{value} 不是 {codes} 之一",
+        "{setl_where}: {layout_section}.{layout_field} ({name_zh}) {value} is not one of {codes}",
     ),
     "layout_not_duration": (
-        "{where}：{section}.{name} 不符合格式 {format}",
-        "{where}: {section}.{name} is not {format}",
+        "{setl_where}：{layout_section}.{layout_field} 不符合格式 {format}",
+        "{setl_where}: {layout_section}.{layout_field} is not {format}",
     ),
     "layout_not_a_number": (
-        "{where}：{section}.{name} 应为数值",
-        "{where}: {section}.{name} must be a number",
+        "{setl_where}：{layout_section}.{layout_field} 应为数值",
+        "{setl_where}: {layout_section}.{layout_field} must be a number",
     ),
     "layout_too_many_places": (
-        "{where}：{section}.{name} 的小数超过 {scale} 位",
-        "{where}: {section}.{name} has more than {scale} places",
+        "{setl_where}：{layout_section}.{layout_field} 的小数超过 {scale} 位",
+        "{setl_where}: {layout_section}.{layout_field} has more than {scale} places",
     ),
     "layout_too_many_digits": (
-        "{where}：{section}.{name} 超过 {precision} 位数字",
-        "{where}: {section}.{name} has more than {precision} digits",
+        "{setl_where}：{layout_section}.{layout_field} 超过 {precision} 位数字",
+        "{setl_where}: {layout_section}.{layout_field} has more than {precision} digits",
     ),
     "layout_unknown_field": (
-        "{where}：{name} 不是该表的字段",
-        "{where}: {name} is not a field of the table",
+        "{setl_where}：{layout_field} 不是该表的字段",
+        "{setl_where}: {layout_field} is not a field of the table",
     ),
     "scenario_bed_day_points_required": (
         "床日病组必填",
@@ -2147,6 +2171,11 @@ SHAPES: dict[str, str] = {
     "rule_code": r"[a-z][a-z0-9_]*",
     # evaluation/runs.py's "parameters: unknown a, b": parameter names, never other words.
     "names": r"[A-Za-z_]\w*(?:, [A-Za-z_]\w*)*",
+    # national/layout.py's "{setl_where}: {layout_section}.{layout_field} …": a hospital/settlement
+    # id and a national table's and field's names, never other words.
+    "setl_where": r"[^\s:/]+/[^\s:/]+",
+    "layout_section": r"[A-Za-z_]\w*",
+    "layout_field": r"[A-Za-z_]\w*",
     # standards/service.py's "no payment standard {standard_id}": an id, never other words.
     "standard_id": r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
     # A folder the CLI names, never a "field: " prefix before it.
