@@ -23,6 +23,7 @@ from dianshu.scope import Role
 from dianshu_graphql.portal.session import COOKIE
 from tests.api import Api
 from tests.portal.test_portal import csrf_of
+from tests.portal.test_session import big_token, session_cookies
 
 ISSUER = "https://idp.example.cn/realms/ybj"
 CLIENT, SECRET = "dianshu-portal", "client-secret-1"
@@ -200,3 +201,15 @@ async def test_an_access_token_the_api_does_not_accept_is_refused(oidc):
     url = await start(api)
     r = await api.client.get("/portal/oidc/callback", params={"code": idp.authorize(url), "state": state_of(url)})
     assert r.status_code == 400 and "令牌无效：不是格式正确的 JWT" in r.text, r.text
+
+
+async def test_an_access_token_too_large_for_the_cookie_is_refused(oidc, city):
+    # A provider's access token with 5 KB of claims: the API would take it, but its session cookie
+    # would pass the browser's 4 KB, so the sign-in says why and sets no session with it.
+    api, idp = oidc
+    idp.access_token = big_token(api, [city.a], 5000)
+    url = await start(api)
+    r = await api.client.get("/portal/oidc/callback", params={"code": idp.authorize(url), "state": state_of(url)})
+    assert r.status_code == 400 and "访问令牌过大" in r.text, r.text
+    assert all(len(h) < 1000 for h in session_cookies(r))
+    assert (await api.client.get("/portal/home")).headers["location"] == "/"

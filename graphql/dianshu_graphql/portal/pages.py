@@ -33,7 +33,7 @@ from dianshu_graphql import language
 from dianshu_graphql.portal import queries
 from dianshu_graphql.portal.format import BEIJING, FILTERS
 from dianshu_graphql.portal.oidc import OidcClient, OidcError
-from dianshu_graphql.portal.session import PortalSession, Sessions
+from dianshu_graphql.portal.session import PortalSession, Sessions, SessionTooLarge
 from dianshu_tenants.context import resolve_scope
 from dianshu_tenants.identity import AuthError, Principal
 
@@ -359,7 +359,15 @@ class Portal:
             return self.sign_in_page(request, session, why, 403)
         expires = int(jwt.decode(token, options={"verify_signature": False}).get("exp", time.time()))
         response = RedirectResponse("/portal/home", status_code=303)
-        self.sessions.write(response, self.sessions.signed_in(token, expires))
+        try:
+            self.sessions.write(response, self.sessions.signed_in(token, expires))
+        except SessionTooLarge as e:
+            # A cookie the browser would silently drop (a sign-in loop): refused, saying why.
+            why = _t(
+                "登录失败：访问令牌过大（{size} 字节），会话 Cookie 会超出浏览器 4 KB 上限，请联系管理员精简令牌",
+                size=e.token_size,
+            )
+            return self.sign_in_page(request, session, why, 400)
         return response
 
     async def sign_out(self, request: Request) -> Response:

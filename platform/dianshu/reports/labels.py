@@ -373,6 +373,10 @@ PAGES: dict[str, str] = {
     ),
     "登录失败：统一身份认证服务拒绝（{why}）": "Sign-in failed: the single sign-on service refused ({why})",
     "登录失败：回调缺少授权码": "Sign-in failed: the callback has no authorisation code",
+    "登录失败：访问令牌过大（{size} 字节），会话 Cookie 会超出浏览器 4 KB 上限，请联系管理员精简令牌": (
+        "Sign-in failed: the access token is too large ({size} bytes); the session cookie would exceed"
+        " the browser's 4 KB limit. Ask the administrator to trim the token's claims"
+    ),
     # portal/oidc.py's OidcError: why a single sign-on cannot go on
     "无法连接统一身份认证服务（{kind}）": "cannot reach the single sign-on service ({kind})",
     "统一身份认证服务返回 {status}（{url}）": "the single sign-on service answered {status} ({url})",
