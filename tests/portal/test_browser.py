@@ -426,5 +426,10 @@ async def test_the_statements_page_lists_every_hospital_past_a_page(settings, db
 
 
 def test_docs_screenshot_is_in_place():
-    """The README shows the portal (docs/portal.png), copied from a run's artefacts when refreshed."""
-    assert (ROOT / "docs" / "portal.png").stat().st_size > 10_000
+    """The README shows the portal (docs/portal.png, copied from a run's artefacts when refreshed)
+    and one printed page of a statement (docs/statement.png): both there, both PNGs, both shown."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in ("portal.png", "statement.png"):
+        picture = ROOT / "docs" / name
+        assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 10_000, name
+        assert f"](docs/{name})" in readme, name
