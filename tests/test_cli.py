@@ -20,7 +20,12 @@ DIANSHU = str(Path(sys.executable).parent / "dianshu")
 
 def run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [DIANSHU, *args], env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=300
+        # Chinese unless `--lang en` (whatever the locale of the machine running the tests)
+        [DIANSHU, *args],
+        env={**os.environ, "DIANSHU_LANG": "zh", **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -28,20 +33,28 @@ async def test_demo_provisions_the_pilot_city_through_jobs_and_is_idempotent(set
     first = run("demo", "--no-serve")
     assert first.returncode == 0, first.stderr[-3000:]
     assert "9/9" in first.stderr and "150" in first.stdout + first.stderr
-    second = run("demo", "--no-serve")
+    second = run("--lang", "en", "demo", "--no-serve")  # the second in English: the same, said in English
     assert second.returncode == 0, second.stderr[-3000:]
-    assert "(0 new)" in second.stderr
+    assert "(0 new)" in second.stderr and "（新增 0 个）" not in second.stderr
+    assert "统筹区" in first.stderr + first.stdout  # Chinese by default
     # Tables on stdout, progress and messages on stderr (issue 14: log lines never inside a table).
     said = first.stdout + first.stderr
-    assert "Annual clearing 2025" in first.stdout and "statement of" in said
+    assert "2025 年终清算：各统筹区对比" in first.stdout and "的结算单" in said
     # Issue 12: supervision and the evaluation ran, the scores by dimension and the findings printed.
-    assert "医院考核评价 2025: scores by dimension" in said and "智能监管 2025" in said
-    assert "evaluation runs of 2025 published" in said
+    assert "医院考核评价 2025：各维度得分" in said and "智能监管 2025" in said
+    assert "2025 年考核评价结果已发布" in said
+    said_en = second.stdout + second.stderr
+    assert "Annual clearing 2025" in second.stdout and "statement of" in said_en
+    assert "医院考核评价 2025: scores by dimension" in said_en and "智能监管 2025: top open findings" in said_en
+    assert "evaluation runs of 2025 published" in said_en
     assert list((TEST_STATE / "statements").glob("*.html"))
     page = TEST_STATE / "overview.html"
     report = run("settlement", "report", "--year", "2025", "--html", str(page))
     assert report.returncode == 0, report.stderr[-3000:]
-    assert "Annual clearing 2025: region by region" in report.stdout
+    assert "2025 年终清算：各统筹区对比" in report.stdout
+    english = run("--lang", "en", "settlement", "report", "--year", "2025")
+    assert english.returncode == 0, english.stderr[-3000:]
+    assert "Annual clearing 2025: region by region" in english.stdout
     assert "<svg" in page.read_text() and all(c in page.read_text() for c, _, _ in pilot.REGIONS)
     tokens = json.loads((TEST_STATE / "demo-tokens.json").read_text())
     api = Api(settings, db)
@@ -78,7 +91,9 @@ async def test_demo_provisions_the_pilot_city_through_jobs_and_is_idempotent(set
         # `dianshu settlement list` shows each run by its whole id (what `settlement publish` takes).
         listed = run("settlement", "list", "--year", "2025", "--tenant", pilot.REGIONS[0][0])
         assert listed.returncode == 0, listed.stderr[-3000:]
-        assert all(r["databaseId"] in listed.stdout for r in nodes) and "published" in listed.stdout
+        assert all(r["databaseId"] in listed.stdout for r in nodes) and "已发布" in listed.stdout
+        listed_en = run("--lang", "en", "settlement", "list", "--year", "2025", "--tenant", pilot.REGIONS[0][0])
+        assert all(r["databaseId"] in listed_en.stdout for r in nodes) and "published" in listed_en.stdout
         annual = [r for r in nodes if r["kind"] == "annual"]
         assert all(D(r["figures"]["fundTotal"]) > 0 and D(r["figures"]["pointValue"]) > 0 for r in annual)
         # Re-running imported nothing twice: one succeeded roster job per region.
@@ -98,6 +113,8 @@ def test_token_command_mints_verifiable_tokens_and_refuses_bad_claims(settings):
     p = TokenCodec(settings).decode(ok.stdout.strip())
     assert (p.role, p.tenant_ids, p.hospital_id) == (Role.hospital_user, ("330702",), "H33070200001")
     bad = run("token", "--role", "hospital_user", "--tenant", "330702")
+    assert bad.returncode == 2 and bad.stderr == "医院用户令牌应恰好指定一个单位及其医院\n", bad.stderr
+    bad = run("--lang", "en", "token", "--role", "hospital_user", "--tenant", "330702")
     assert bad.returncode == 2 and "exactly one tenant and its hospital" in bad.stderr
 
 

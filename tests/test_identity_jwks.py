@@ -135,12 +135,12 @@ def test_issuer_and_audience_are_checked_with_provider_keys(provider):
     k1 = _key()
     provider.publish(("k1", k1))
     codec = _codec(provider.url)
-    with pytest.raises(AuthError, match="Invalid issuer"):
+    with pytest.raises(AuthError, match=r"invalid token: wrong issuer \(iss\)"):
         codec.decode(_token(k1, "k1", iss="https://other.example"))
-    with pytest.raises(AuthError, match="Audience doesn't match"):
+    with pytest.raises(AuthError, match=r"invalid token: wrong audience \(aud\)"):
         codec.decode(_token(k1, "k1", aud="another-api"))
     # A token signed by a key not the published k1 but naming kid k1 fails the signature.
-    with pytest.raises(AuthError, match="Signature verification failed"):
+    with pytest.raises(AuthError, match="invalid token: the signature does not verify"):
         codec.decode(_token(_key(), "k1"))
 
 
@@ -238,7 +238,7 @@ def test_clock_skew_within_the_leeway_is_accepted_beyond_it_refused():
         codec.decode(tok(exp=now - 60))
     # Issued 10 s in the future (the IdP's clock ahead): accepted; 60 s ahead: refused.
     assert codec.decode(tok(iat=now + 10)).subject == "u"
-    with pytest.raises(AuthError, match="not yet valid"):
+    with pytest.raises(AuthError, match=r"invalid token: not valid yet \(iat or nbf in the future\)"):
         codec.decode(tok(iat=now + 60))
 
 

@@ -42,6 +42,12 @@ MESSAGE_ARG = {
     "IngestRefused": 1,  # (field, reason)
     "RecallRefused": 1,  # (list_id, reason)
     "SheetRefused": 1,  # (field, reason)
+    "Issue": 1,  # strict.py's (path, reason): a scenario's or a strict argument's issues
+    "ConfigError": 0,  # a setting that cannot work (the CLI, `dianshu serve`, doctor)
+    "ScenarioFileError": 0,  # a scenario file that cannot be read (`dianshu simulate`)
+    "StandardsError": 0,  # a standard that cannot be loaded or published
+    "LayoutViolation": 0,  # a national upload row that breaks the layout
+    "BadParameter": 0,  # a CLI option's value refused (Click says "Invalid value for …: {reason}")
 }
 # A template that is only a prefix before a reason made elsewhere ("year: {}", "{}: {}").
 PREFIX_ONLY = re.compile(r"(?:[\w.\[\]]|, |\{\})*: \{\}")
@@ -243,6 +249,19 @@ SHAPE_SAMPLES = {
     "given": ("'x'", "'two words'", '"it\'s"', "''"),
     "id_kind": ("a batch id", "a job id"),
     "subject": ("principal diagnosis", "diagnosis 2", "column drg"),
+    "tally": ("7", "12,345"),
+    "period": ("2025-03",),
+    "year_from": ("2023",),
+    "year_to": ("2025",),
+    "run_year": ("2025",),
+    "rule_code": ("split_admission",),
+    "folder": ("/tmp/x", "data"),
+    "json_msg": ("Expecting value", "Extra data"),
+    "names": ("year", "a, b_c"),
+    "setl_where": ("H1/S1", "H33070200001/2025-000123"),
+    "layout_section": ("setlinfo",),
+    "layout_field": ("psn_no", "dscg_way"),
+    "standard_id": ("0b9e6f3c-1d2a-4e5f-8a7b-6c5d4e3f2a1b",),
 }
 
 
@@ -325,7 +344,7 @@ def test_label_like_parameters_are_said_in_chinese():
         assert not re.search(r"[A-Za-z]", rest), zh
     # A value the vocabulary does not list stays as written, and only where its placeholder is a label.
     assert localize("a robot cannot decide a review", Lang.zh) == "robot不能裁定特病单议申请"
-    assert localize("must be one of submitted, final (got x)", Lang.zh) == "应为 submitted, final 之一（实际为 x）"
+    assert localize("must be one of submitted, final (got x)", Lang.zh) == "应为 submitted、final 之一（实际为 x）"
     # Validators' wordings of "must be … (got …)" have their own entries (strict.py, workstation/draft.py).
     assert localize("must be 1 (male) or 2 (female) (got 5)", Lang.zh) == "应为 1（男）或 2（女）（实际为 5）"
     assert localize("must be below 1,000,000,000,000 in size (got 1E+20)", Lang.zh) == (
@@ -360,7 +379,7 @@ def test_settings_name_a_language_by_its_language_part():
 def test_an_ingest_row_refusal_in_both_languages():
     # cases.validation: the gend of a row (an allowed-values check) and a nested principal-diagnosis reason.
     assert code("must be one of 1, 2 (got 9)") == "must_one"
-    assert localize("must be one of 1, 2 (got 9)", Lang.zh) == "应为 1, 2 之一（实际为 9）"
+    assert localize("must be one of 1, 2 (got 9)", Lang.zh) == "应为 1、2 之一（实际为 9）"
     assert localize("must be one of 1, 2 (got 9)", Lang.en) == "must be one of 1, 2 (got 9)"
     nested = "principal diagnosis V01.000: an external cause (V01-Y98) cannot be the principal diagnosis"
     assert localize(nested, Lang.zh) == "主要诊断 V01.000：损伤中毒的外部原因（V01-Y98）不能作为主要诊断"
@@ -374,7 +393,8 @@ def test_a_refused_message_of_several_fields_is_said_part_by_part():
         "input.reason: must be at most 2000 characters (got 2001)"
     )
     assert localize_message(msg, Lang.zh) == (
-        "input.year: 应为 2000 至 2100 之间的年份（实际为 1900）；input.reason: 最多 2000 个字符（实际为 2001 个）"
+        "年度(input.year): 应为 2000 至 2100 之间的年份（实际为 1900）；"
+        "理由(input.reason): 最多 2000 个字符（实际为 2001 个）"
     )
     assert localize_message(msg, Lang.en) == msg
     # A reason the catalogue does not make stays as it is, with no code.
@@ -390,7 +410,7 @@ def test_a_field_prefixed_reason_is_said_after_its_prefix():
 
     job = "year: must be a year from 2000 to 2100 (got 1900)"
     assert code(job) == "must_year_from_2000_2100"
-    assert localize(job, Lang.zh) == "year: 应为 2000 至 2100 之间的年份（实际为 1900）"
+    assert localize(job, Lang.zh) == "年度(year): 应为 2000 至 2100 之间的年份（实际为 1900）"
     assert localize("tenant: t9 is unknown", Lang.zh) == "tenant: t9 不存在"
     assert localize(job, Lang.en) == job
     tokens = LANG.set(Lang.zh), ASKED.set(True)
@@ -398,10 +418,10 @@ def test_a_field_prefixed_reason_is_said_after_its_prefix():
         error = FieldError(record="evaluation.run", field="year", reason=job)
         assert (error.code(), error.localized_reason()) == (
             "must_year_from_2000_2100",
-            "year: 应为 2000 至 2100 之间的年份（实际为 1900）",
+            "年度(year): 应为 2000 至 2100 之间的年份（实际为 1900）",
         )
         state = StateConflict(message=f"run 1.year: {job}", record="run 1", field="year", reason=job)
-        assert state.localized_reason() == "year: 应为 2000 至 2100 之间的年份（实际为 1900）"
+        assert state.localized_reason() == "年度(year): 应为 2000 至 2100 之间的年份（实际为 1900）"
         assert problem("tenant", "tenant: t9 is unknown") == {
             "field": "tenant",
             "reason": "tenant: t9 is unknown",
@@ -449,7 +469,7 @@ async def test_a_graphql_argument_refusal_follows_accept_language(settings, db, 
                 }
             ],
         }
-        zh = {**en, "localizedMessage": "input.year: 应为 2000 至 2100 之间的年份（实际为 1900）"}
+        zh = {**en, "localizedMessage": "年度(input.year): 应为 2000 至 2100 之间的年份（实际为 1900）"}
         zh["errors"] = [{**en["errors"][0], "localizedReason": "应为 2000 至 2100 之间的年份（实际为 1900）"}]
         assert answers[None] == answers["fr"] == answers["zh-CN"] == zh  # zh by default; message/reason unchanged
         # A top-level error: extensions.localizedMessage when a language is asked for.
@@ -458,7 +478,7 @@ async def test_a_graphql_argument_refusal_follows_accept_language(settings, db, 
             "/graphql", json={"query": q}, headers={"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN"}
         )
         (error,) = r.json()["errors"]
-        assert error["extensions"]["localizedMessage"] == "first: 应在 1 与 100 之间（实际为 0）"
+        assert error["extensions"]["localizedMessage"] == "每页条数(first): 应在 1 与 100 之间（实际为 0）"
         assert error["message"] == "first: must be between 1 and 100 (got 0)"
     finally:
         await api.client.aclose()
@@ -477,12 +497,20 @@ def test_the_cli_says_a_bad_line_in_its_language(tmp_path):
             [*exe, *args, "group", "--standard", "chs_drg_11", "--input", "-"],
             input=line, capture_output=True, text=True, env={**env, **extra}, check=False,
         )  # fmt: skip
-        return next(x for x in r.stderr.splitlines() if x.startswith("line 1"))
+        return next(x for x in r.stderr.splitlines() if x.startswith(("line 1", "第 1 行")))
 
-    assert stderr() == "line 1: age_years: 应在 0 与 150 之间（实际为 999）"  # zh by default
+    # zh by default: the line and the field named in Chinese too (the raw field name kept).
+    assert stderr() == "第 1 行: 年龄（岁）(age_years): 应在 0 与 150 之间（实际为 999）"
     assert stderr("--lang", "en") == "line 1: age_years: must be between 0 and 150 (got 999)"
     assert stderr(LANG="en_US.UTF-8") == "line 1: age_years: must be between 0 and 150 (got 999)"
-    assert stderr("--lang", "zh", DIANSHU_LANG="en") == "line 1: age_years: 应在 0 与 150 之间（实际为 999）"
+    assert stderr("--lang", "zh", DIANSHU_LANG="en") == stderr()
+    # `dianshu group`'s summary lines too.
+    said = subprocess.run(
+        [*exe, "group", "--standard", "chs_drg_11", "--input", "-"],
+        input=line, capture_output=True, text=True, env=env, check=False,
+    ).stderr.splitlines()  # fmt: skip
+    assert said[0].startswith("chs_drg_11：已编译 ") and said[0].endswith(" 秒"), said
+    assert said[-1] == "共 1 条记录：已入组 0 条，无法入组 0 条，歧义 0 条，无效行 1 条", said
     # A refused option value: one line, exit 2, in the asked language.
     bad = subprocess.run(
         [*exe, "--lang", "en", "group", "--standard", "chs_drg_11", "--input", "/nonexistent.jsonl"],
@@ -569,7 +597,7 @@ def test_a_prefixed_empty_reason_is_said_after_its_prefix():
     # "{subject} is empty" never takes the "field: " prefix into its subject.
     assert localize_message("diag_codes: principal diagnosis is empty", Lang.zh) == "诊断代码(diag_codes): 主要诊断为空"
     assert code("diag_codes: principal diagnosis is empty") == "subject_empty"
-    assert localize("file: is empty", Lang.zh) == "file: 为空"
+    assert localize("file: is empty", Lang.zh) == "文件(file): 为空"
 
 
 def test_a_message_nothing_translates_keeps_its_punctuation():
@@ -600,8 +628,8 @@ def test_a_reason_around_another_is_whole_chinese():
         "authentication required: send 'Authorization: Bearer <token>'": (
             "需要身份认证：请发送 'Authorization: Bearer <token>'"
         ),
-        "after: 'zz' is not a cursor from this API for this list": "after: 'zz' 不是本接口为此列表给出的游标",
-        "tenant: unknown tenant t9": "tenant: 单位 t9 不存在",
+        "after: 'zz' is not a cursor from this API for this list": "游标(after): 'zz' 不是本接口为此列表给出的游标",
+        "tenant: unknown tenant t9": "单位(tenant): 单位 t9 不存在",
         "JSON Lines must be UTF-8 (RFC 8259), and this file is declared GB18030": (
             "JSON Lines 文件应为 UTF-8 编码（RFC 8259），而此文件声明为 GB18030"
         ),
@@ -643,15 +671,15 @@ def test_an_upload_columns_field_is_named_in_chinese_with_its_code():
     assert field_name("gend", Lang.zh) == "性别(gend)"
     assert field_name("diag_codes[2]", Lang.zh) == "诊断代码(diag_codes)[2]"
     assert field_name("gend", Lang.en) == "gend"
-    assert field_name("input.year", Lang.zh) == "input.year"  # not an upload column: as given
-    assert localize("gend: must be one of 1, 2 (got 9)", Lang.zh) == "性别(gend): 应为 1, 2 之一（实际为 9）"
+    assert field_name("not_a_field", Lang.zh) == "not_a_field"  # neither a column nor an argument: as given
+    assert localize("gend: must be one of 1, 2 (got 9)", Lang.zh) == "性别(gend): 应为 1、2 之一（实际为 9）"
     assert localize("line 3: diag_codes: principal diagnosis is empty", Lang.zh) == (
-        "line 3: 诊断代码(diag_codes): 主要诊断为空"
+        "第 3 行: 诊断代码(diag_codes): 主要诊断为空"
     )
     assert localize("gend: must be one of 1, 2 (got 9)", Lang.en) == "gend: must be one of 1, 2 (got 9)"
     row = IngestionError(row_no=2, list_id="L1", row_hospital="H1", field="gend", reason="must be one of 1, 2 (got 9)")
     (zh,) = refused.table(uuid.uuid4(), [row], Lang.zh).rows
-    assert (zh["field"], zh["reason"]) == ("性别(gend)", "应为 1, 2 之一（实际为 9）")
+    assert (zh["field"], zh["reason"]) == ("性别(gend)", "应为 1、2 之一（实际为 9）")
     (en,) = refused.table(uuid.uuid4(), [row], Lang.en).rows
     assert (en["field"], en["reason"]) == ("gend", "must be one of 1, 2 (got 9)")
     # A role list is said role by role.
@@ -675,3 +703,106 @@ def test_every_reason_in_the_source_comes_out_whole_chinese():
         if re.search(r"\b[A-Za-z]{2,}[ ,]+[a-z]{2,}\b", said):
             left.append(f"{file}:{line}: {t!r} -> {said!r}")
     assert not left, "\n".join(left)
+
+
+def test_an_arguments_prefix_is_named_in_chinese_with_its_raw_name():
+    """The API's and the CLI's "field: reason" prefixes that are not upload columns are named in
+    Chinese too, the raw name (a dotted path whole) kept for integrators; English as given."""
+    from dianshu.reports.reasons import field_name, localize_message
+
+    assert field_name("input.year", Lang.zh) == "年度(input.year)"
+    assert field_name("tenant", Lang.zh) == "单位(tenant)"
+    assert field_name("ids[2]", Lang.zh) == "编号(ids)[2]"
+    assert field_name("line 3", Lang.zh) == "第 3 行"
+    assert field_name("input.year", Lang.en) == "input.year"
+    assert localize("year: must be a year from 2000 to 2100 (got 1)", Lang.zh) == (
+        "年度(year): 应为 2000 至 2100 之间的年份（实际为 1）"
+    )
+    assert localize("input.year: must be a whole number", Lang.zh) == "年度(input.year): 应为整数"
+    assert localize("first: must be a whole number", Lang.zh) == "每页条数(first): 应为整数"
+    assert localize("line 3: sex: must be a whole number", Lang.zh) == "第 3 行: 性别(sex): 应为整数"
+    assert localize_message("month: must be text; file: must be text", Lang.zh) == (
+        "月份(month): 应为文本；文件(file): 应为文本"
+    )
+    assert localize("input.year: must be a whole number", Lang.en) == "input.year: must be a whole number"
+
+
+_FIELD_ARG = re.compile(r"""\bfield=f?["']([A-Za-z_][A-Za-z_.]*)""")
+_RECORD_FIELD = re.compile(r"""RecordError\(\s*["']([A-Za-z_][A-Za-z_.]*)["']""")
+_PREFIXED = re.compile(r"""(?:Refused|JobRejected|ExpectedError|ValueError|Issue)\(\s*f?["']([A-Za-z_][A-Za-z_.]*): """)
+
+
+def test_every_field_the_source_refuses_by_has_a_chinese_name():
+    """Each `field=` of a refusal, each field a grouping record is refused by, and each "name: "
+    prefix a refusal's reason starts with names an upload column or a FIELDS entry (else a Chinese
+    user would read the raw name alone)."""
+    from dianshu.reports.reasons import FIELDS, field_name
+
+    left = []
+    for folder in ("platform", "graphql", "cli"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            for m in [*_FIELD_ARG.finditer(text), *_RECORD_FIELD.finditer(text), *_PREFIXED.finditer(text)]:
+                name = m.group(1).rstrip(".")
+                if field_name(name, Lang.zh) != name or (m.re is _PREFIXED and _whole(m)):
+                    continue  # named, or a reason whose "name: " is its own ("header: …", "duplicate: …")
+                left.append(f"{path.relative_to(ROOT)}: {name}")
+    assert not left, "\n".join(sorted(set(left)))
+    for name, (zh, en) in FIELDS.items():
+        assert zh and en == name and not re.search(r"[A-Za-z]", zh), name
+
+
+def _whole(m: re.Match[str]) -> bool:
+    """Whether the prefixed reason at `m` is a catalogue entry whole (its prefix is its own)."""
+    return any(en.startswith(m.group(1) + ": ") for _, en in REASONS.values())
+
+
+def test_a_reviews_grounds_are_said_in_chinese():
+    """Review.grounds stay English (stored, read by clients); localizedGrounds says each in the
+    request's language, whole."""
+    from dianshu.reviews.workflow import grounds
+
+    said = grounds(drg="QY19", case_type="high_outlier", los_days=75, drg_cases_in_year=3, has_new_technology=True)
+    assert [localize(g, Lang.zh) for g in said] == [
+        "高倍率病例",
+        "DRG 组病例数少于 5 例（3 例）",
+        "住院超过 60 天（75 天）",
+        "新技术",
+    ]
+    assert [localize(g, Lang.en) for g in said] == said
+    assert localize("ungroupable", Lang.zh) == "无法入组"
+    assert all(code(g) is not None for g in said)
+
+
+def test_the_schema_has_localized_grounds():
+    sdl = (ROOT / "schema.graphql").read_text(encoding="utf-8")
+    review = sdl[sdl.index("type Review implements Node") :]
+    assert "localizedGrounds: [String!]!" in review[: review.index("\n}")]
+
+
+def test_a_jobs_progress_messages_are_said_in_chinese():
+    """Job.message (ctx.progress: English, as the domain writes it) is said whole at the edge."""
+    cases = {
+        "validating rows": "正在校验数据行",
+        "12,345 rows read": "已读取 12,345 行",
+        "checking hospitals, repeats and corrections": "正在核对医院、重复记录和更正记录",
+        "merging": "正在合并入库",
+        "reading cases": "正在读取病例",
+        "1,200 cases": "共 1,200 个病例",
+        "800 case points": "已计算 800 个病例的点数",
+        "exporting 2025-03": "正在导出 2025-03",
+        "signals 2023-2025 of 3 region(s)": "正在计算 2023—2025 年度的监管信号（3 个统筹区）",
+        "5,000 cases: fitting and scoring": "5,000 个病例：正在拟合和评分",
+        "grouping the history years": "正在对历史年度分组",
+        "reading case features": "正在读取病例特征",
+    }
+    for en, zh in cases.items():
+        assert localize_message(en, Lang.zh) == zh, en
+        assert localize_message(en, Lang.en) == en
+    progress = re.compile(r"""ctx\.progress\([^"]*?f?"([^"]+)"\)""")
+    for path in sorted((ROOT / "platform").rglob("*.py")):
+        for m in progress.finditer(path.read_text(encoding="utf-8")):
+            filled = re.sub(r"\{first\}|\{year\}", "2025", re.sub(r"\{month:[^}]*\}", "2025-03", m.group(1)))
+            filled = re.sub(r"\{r\.code\}", "split_admission", filled)
+            filled = re.sub(r"\{[^}]*\}", "7", filled)
+            assert code(filled) is not None, f"{path.name}: {m.group(1)!r} has no catalogue entry"

@@ -21,29 +21,38 @@ from dianshu.db.session import Database, scoped_session
 from dianshu.jobs.models import Job, JobStatus
 from dianshu.scope import Role, Scope
 from dianshu.synthetic.city import GenerateOptions, generate_city
+from dianshu_cli.errors import localized
+from dianshu_cli.words import code_word, t
 
 
 def generate(console: Console, out: Path, opts: GenerateOptions, check: bool) -> None:
     total_files = len(opts.years) * 9
     with Progress(
-        TextColumn("generating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        TextColumn(t("生成中")), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as bar:
         task = bar.add_task("files", total=total_files)
         files = generate_city(out, opts, on_file=lambda f: bar.advance(task))
-    table = Table(title=f"Generated pilot city into {out}")
-    for col in ("year", "region", "stays", "total cost (yuan)"):
-        table.add_column(col, justify="right")
+    table = Table(title=t("试点城市数据已生成到 {out}", out=out))
+    for col in ("年度", "统筹区", "住院人次", "总费用（元）"):
+        table.add_column(t(col), justify="right")
     for f in files:
         table.add_row(str(f.year), f.tenant, f"{f.rows:,}", f"{Decimal(f.total_cost):,.2f}")
     Console().print(table)
     if check:
         from dianshu.synthetic.check import profile_files
 
-        with console.status("grouping every stay to check the profile ..."):
+        with console.status(t("正在逐条分组以检查数据特征 ...")):
             p = profile_files([out / f.path for f in files], opts.scheme)
         console.print(
-            f"rows {p.rows:,}, invalid {p.invalid}, grouping rate {p.grouping_rate:.1%}, "
-            f"MDCs {len(p.mdcs)}, DRGs {len(p.drgs)}, outlier share {p.outlier_share:.1%}"
+            t(
+                "行数 {rows}，无效 {invalid}，入组率 {rate}，MDC {mdcs} 个，DRG {drgs} 个，高低倍率占比 {outliers}",
+                rows=f"{p.rows:,}",
+                invalid=p.invalid,
+                rate=f"{p.grouping_rate:.1%}",
+                mdcs=len(p.mdcs),
+                drgs=len(p.drgs),
+                outliers=f"{p.outlier_share:.1%}",
+            )
         )
 
 
@@ -78,7 +87,7 @@ async def ingest_files(
         submitted.append(await submit_batch(db, scope, req, chunks()))
     tenants = tuple(sorted({s.batch.tenant_id for s in submitted}))
     with Progress(
-        TextColumn("ingesting (validate, stage, merge)"),
+        TextColumn(t("导入中（校验、暂存、合并）")),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -165,13 +174,13 @@ def print_batches(
 ) -> None:
     """The batches as a table, then one plain line per batch with its id, its encoding and where
     its refused rows are (whole, for copying: a table may fold a long id)."""
-    table = Table(title="Ingestion batches")
-    for col in ("tenant", "status", "rows", "accepted", "corrected", "unchanged", "refused"):
-        table.add_column(col, justify="right")
+    table = Table(title=t("导入批次"))
+    for col in ("统筹区", "状态", "行数", "接收", "更正", "未变", "拒收"):
+        table.add_column(t(col), justify="right")
     for b in batches:
         table.add_row(
             b.tenant_id,
-            b.status,
+            code_word("batch_status", b.status),
             f"{b.rows_total:,}",
             f"{b.rows_accepted:,}",
             f"{b.rows_corrected:,}",
@@ -180,13 +189,15 @@ def print_batches(
         )
     console.print(table)
     for b in batches:
-        line = f"batch {b.id} ({b.tenant_id}): {b.status}"
+        line = t(
+            "批次 {id}（{tenant}）：{status}", id=b.id, tenant=b.tenant_id, status=code_word("batch_status", b.status)
+        )
         if encodings is not None:
-            line += f", read as {encodings.get(b.id, 'utf-8')}"
+            line += t("，按 {encoding} 读取", encoding=encodings.get(b.id, "utf-8"))
         if refused_files and b.id in refused_files:
-            line += f"; refused rows: {refused_files[b.id]}"
+            line += t("；拒收行：{path}", path=refused_files[b.id])
         if b.reason:
-            line += f"; {b.reason}"
+            line += t("；{reason}", reason=localized(b.reason))
         console.print(line, soft_wrap=True, highlight=False, markup=False)
 
 

@@ -23,6 +23,7 @@ from dianshu.tenancy.jobs import IMPORT_HOSPITALS
 from dianshu.tenancy.models import Hospital
 from dianshu_cli.jobs import wait_for_jobs
 from dianshu_cli.migrate import upgrade
+from dianshu_cli.words import code_word, en, t
 from dianshu_tenants.identity import TokenCodec
 from dianshu_tenants.provisioning import ensure_service_account, ensure_tenants
 
@@ -33,12 +34,19 @@ DEMO_EFFECTIVE = date(2024, 1, 1)
 def run_demo(
     settings: Settings, console: Console, *, serve_api: bool, host: str, port: int, n_hospitals: int, stays: int = 5000
 ) -> None:
-    console.rule("[bold]Dianshu demo: pilot city 金华市 (330700)")
-    where = "embedded PostgreSQL" if settings.embedded_database else "DATABASE_URL"
-    broker = "embedded Redis" if settings.embedded_broker else ("REDIS_URL" if settings.redis_url else "AMQP_URL")
-    console.print(f"database: {where}; broker: {broker}; state: {settings.state_dir.resolve()}")
+    console.rule(f"[bold]{t('点数演示：试点城市 金华市（330700）')}")
+    where = t("内置 PostgreSQL") if settings.embedded_database else "DATABASE_URL"
+    broker = t("内置 Redis") if settings.embedded_broker else ("REDIS_URL" if settings.redis_url else "AMQP_URL")
+    console.print(
+        t(
+            "数据库：{db}；消息队列：{broker}；状态目录：{state}",
+            db=where,
+            broker=broker,
+            state=settings.state_dir.resolve(),
+        )
+    )
     upgrade(settings)
-    console.print("[green]✓[/green] migrations applied")
+    console.print(f"[green]✓[/green] {t('数据库迁移已完成')}")
 
     from dianshu_workers.main import start_in_process
 
@@ -60,13 +68,14 @@ async def _provision(settings: Settings, console: Console, n_hospitals: int) -> 
     db = Database(settings.runtime_url(), pool_size=4)
     try:
         created = await ensure_tenants(owner, pilot.CITY, [(c, n) for c, n, _ in pilot.REGIONS])
-        console.print(f"[green]✓[/green] tenant registry: city + {len(pilot.REGIONS)} regions ({created} new)")
+        said = t("租户登记：市 + {n} 个统筹区（新增 {created} 个）", n=len(pilot.REGIONS), created=created)
+        console.print(f"[green]✓[/green] {said}")
         await ensure_service_account(
             owner, DEMO_INTEGRATOR, "Demo third-party team", [pilot.REGIONS[0][0], pilot.REGIONS[1][0]]
         )
-        with console.status("loading the DRG standards (CHS-DRG 1.1, ZJ-DRG 2022) ..."):
+        with console.status(t("正在载入 DRG 标准（CHS-DRG 1.1、ZJ-DRG 2022）...")):
             versions = await ensure_builtin_standards(owner, settings.owner_url(), DEMO_EFFECTIVE, "demo")
-        console.print(f"[green]✓[/green] DRG standards published: {', '.join(versions)}")
+        console.print(f"[green]✓[/green] {t('DRG 标准已发布：{versions}', versions=', '.join(versions))}")
         roster = pilot.hospitals(n_hospitals)
         by_region: dict[str, list[dict]] = {}
         for h in roster:
@@ -125,7 +134,7 @@ async def _cases(settings: Settings, console: Console, n_hospitals: int, stays: 
     from dianshu_cli.cases import ingest_files, manifest_items
 
     out = settings.state_dir / "pilot-city"
-    with console.status(f"generating {stays:,} stays of 2025 for the pilot city ..."):
+    with console.status(t("正在为试点城市生成 2025 年 {stays} 人次住院 ...", stays=f"{stays:,}")):
         generate_city(out, GenerateOptions(years=(2025,), stays_per_year=stays, hospitals=n_hospitals, seed=2026))
     db = Database(settings.runtime_url(), pool_size=4)
     try:
@@ -134,11 +143,14 @@ async def _cases(settings: Settings, console: Console, n_hospitals: int, stays: 
         await db.dispose()
     await _group(db_url=settings.runtime_url(), console=console)
     accepted = sum(b.rows_accepted for b in batches)
-    console.print(
-        f"[green]✓[/green] settlement lists ingested: {sum(b.rows_total for b in batches):,} rows, "
-        f"{accepted:,} accepted now, {sum(b.rows_unchanged for b in batches):,} unchanged, "
-        f"{sum(b.rows_refused for b in batches):,} refused"
+    said = t(
+        "结算清单已导入：{rows} 行，本次接收 {accepted}，未变 {unchanged}，拒收 {refused}",
+        rows=f"{sum(b.rows_total for b in batches):,}",
+        accepted=f"{accepted:,}",
+        unchanged=f"{sum(b.rows_unchanged for b in batches):,}",
+        refused=f"{sum(b.rows_refused for b in batches):,}",
     )
+    console.print(f"[green]✓[/green] {said}")
     return batches
 
 
@@ -167,7 +179,7 @@ async def _group(db_url: str, console: Console) -> None:
         }
         key = f"demo-group-2025-{jobs.params_hash(params)[:12]}"
         submitted = await _submit_per_region(db, GROUP_CASES, {code: (params, key) for code, _, _ in pilot.REGIONS})
-        await wait_for_jobs(db, console, submitted, "grouping under ZJ-DRG 2022 and CHS-DRG 1.1")
+        await wait_for_jobs(db, console, submitted, t("按 ZJ-DRG 2022 和 CHS-DRG 1.1 分组"))
         codes = tuple(c for c, _, _ in pilot.REGIONS)
         async with scoped_session(db, Scope.system(codes)) as s:
             rows = (
@@ -179,9 +191,9 @@ async def _group(db_url: str, console: Console) -> None:
                 group by v.scheme_code, g.drg, g.status order by v.scheme_code, n desc""")
                 )
             ).all()
-        table = Table(title="Grouping of 2025: rate and the five largest DRGs per scheme")
-        for col in ("scheme", "grouped", "DRG", "stays"):
-            table.add_column(col, justify="right")
+        table = Table(title=t("2025 年分组：各方案的入组率和人次最多的五个 DRG"))
+        for col in ("方案", "入组率", "DRG", "住院人次"):
+            table.add_column(t(col), justify="right")
         seen: dict[str, int] = {}
         for r in rows:
             if is_ungroupable(r.drg):
@@ -196,15 +208,15 @@ async def _group(db_url: str, console: Console) -> None:
 
 
 def _print_summary(console: Console, summary: dict) -> None:
-    table = Table(title="Pilot city 金华市: hospitals and stays per pooling region")
-    table.add_column("code")
-    table.add_column("region")
-    table.add_column("hospitals", justify="right")
-    table.add_column("stays 2025", justify="right")
+    table = Table(title=t("试点城市 金华市：各统筹区的医院和住院人次"))
+    table.add_column(t("代码"))
+    table.add_column(t("统筹区"))
+    table.add_column(t("医院数"), justify="right")
+    table.add_column(t("2025 年住院人次"), justify="right")
     stays = {b.tenant_id: b.rows_total for b in summary.get("batches", [])}
     for code, name, _ in pilot.REGIONS:
         table.add_row(code, name, str(summary["counts"].get(code, 0)), f"{stays.get(code, 0):,}")
-    table.add_row("", "total", str(sum(summary["counts"].values())), f"{sum(stays.values()):,}")
+    table.add_row("", t("合计"), str(sum(summary["counts"].values())), f"{sum(stays.values()):,}")
     Console().print(table)
 
 
@@ -223,19 +235,23 @@ def _print_tokens(settings: Settings, console: Console, summary: dict, host: str
     }
     token_file = settings.state_dir / "demo-tokens.json"
     token_file.write_text(json.dumps(tokens, indent=2))
-    table = Table(title=f"Tokens (also in {token_file})")
-    table.add_column("role")
-    table.add_column("scope")
-    table.add_row("city_admin", f"{pilot.CITY[0]} and all regions")
-    table.add_row("region_admin", region)
-    table.add_row("hospital_user", f"{region} / {summary['hospital']}")
-    table.add_row("integrator", f"{region} via {DEMO_INTEGRATOR}")
+    table = Table(title=t("令牌（另存于 {file}）", file=token_file))
+    table.add_column(t("角色"))
+    table.add_column(t("范围"))
+
+    def role(r: str) -> str:  # the code is the token file's key
+        return r if en() else f"{r}（{code_word('role', r)}）"
+
+    table.add_row(role("city_admin"), t("{city} 及所有统筹区", city=pilot.CITY[0]))
+    table.add_row(role("region_admin"), region)
+    table.add_row(role("hospital_user"), f"{region} / {summary['hospital']}")
+    table.add_row(role("integrator"), t("{region}，经 {account}", region=region, account=DEMO_INTEGRATOR))
     Console().print(table)
     query = (
         "{ me { role tenantCodes } "
         "hospitals(first: 5) { nodes { code name level type } pageInfo { hasNextPage endCursor } } }"
     )
-    console.print("Example query:")
+    console.print(t("查询示例："))
     console.print(
         f"  curl -s http://{host}:{port}/graphql -H 'Content-Type: application/json' "
         f'-H "Authorization: Bearer $(jq -r .region_admin {token_file})" '
@@ -252,9 +268,10 @@ def _serve(settings: Settings, console: Console, host: str, port: int, tokens: d
     from dianshu_workers.main import start_in_process
 
     worker = start_in_process(threads=2)
-    console.print(f"[bold green]API on http://{host}:{port}/graphql[/bold green] (Ctrl-C to stop)")
+    api = t("API 地址 http://{host}:{port}/graphql", host=host, port=port)
+    console.print(f"[bold green]{api}[/bold green] {t('（Ctrl-C 停止）')}")
     tokens_file = settings.state_dir / "demo-tokens.json"
-    console.print(f"Portal on http://{host}:{port}/ (sign in with a token from {tokens_file})")
+    console.print(t("门户地址 http://{host}:{port}/（用 {file} 中的令牌登录）", host=host, port=port, file=tokens_file))
     try:
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None, log_level="info")
     finally:
@@ -305,7 +322,7 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
                 job, _ = await jobs.submit(
                     s, db, admin, city, CALIBRATE, {"version": str(zj), "years": [2025]}, idempotency_key="demo-calib"
                 )
-            await wait_for_jobs(db, console, [(city, job.id)], "calibrating the payment standard on 2025")
+            await wait_for_jobs(db, console, [(city, job.id)], t("按 2025 年数据测算支付标准"))
             async with scoped_session(db, admin) as s:
                 sid = (
                     await s.execute(select(PaymentStandard.id).where(PaymentStandard.city_code == city).limit(1))
@@ -353,7 +370,9 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
                 db,
                 console,
                 submitted,
-                f"{kind} settlement of 2025" + (f" through month {month}" if kind == "monthly" else ""),
+                t("{year} 年{kind}（截至 {month} 月）", year=2025, kind=code_word("kind", kind), month=month)
+                if kind == "monthly"
+                else t("{year} 年{kind}", year=2025, kind=code_word("kind", kind)),
             )
             if kind == "monthly":
                 for code in codes:
@@ -405,6 +424,7 @@ async def _settle(settings: Settings, console: Console, summary: dict) -> None:
             page = to_html(data)
             path.write_text(page, encoding="utf-8")
             path.with_suffix(".pdf").write_bytes(pdf(page))  # the same page, printed (A4, signatures)
-            console.print(f"[green]✓[/green] statement of {hospital} (with its chart by month): {path} and .pdf")
+            said = t("{hospital} 的结算单（含按月图表）：{path} 及 .pdf", hospital=hospital, path=path)
+            console.print(f"[green]✓[/green] {said}")
     finally:
         await db.dispose()

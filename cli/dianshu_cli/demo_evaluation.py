@@ -19,6 +19,7 @@ from dianshu.db.session import Database, scoped_session
 from dianshu.scope import Role, Scope
 from dianshu.tenancy import pilot
 from dianshu_cli.jobs import wait_for_jobs
+from dianshu_cli.words import code_word, en, t
 
 YEAR = 2025
 # The bureau's demo entries: (code, low, high, whole number?) drawn per hospital from a fixed seed.
@@ -58,7 +59,7 @@ async def points_runs(db: Database, console: Console) -> dict[str, str]:
     from dianshu.settlement.runs.points import POINTS
 
     submitted = await _submit(db, POINTS, {"year": YEAR, "month": 12}, f"demo-points-{YEAR}")
-    await wait_for_jobs(db, console, submitted, f"case points of {YEAR}")
+    await wait_for_jobs(db, console, submitted, t("{year} 年病例点数", year=YEAR))
     codes = tuple(c for c, _ in submitted)
     async with scoped_session(db, Scope.system(codes)) as s:
         rows = (await s.execute(select(Job.tenant_id, Job.result).where(Job.id.in_([j for _, j in submitted])))).all()
@@ -76,19 +77,18 @@ async def supervise_and_evaluate(owner: Database, db: Database, console: Console
     city = pilot.CITY[0]
     codes = tuple(c for c, _, _ in pilot.REGIONS)
     for kind, what in (
-        (SUPERVISION_RUN, "supervision rules"),
-        (SIGNALS, "hospital signals (PEPPER)"),
-        (ANOMALY, "anomaly ranking"),
+        (SUPERVISION_RUN, t("{year} 年监管规则", year=YEAR)),
+        (SIGNALS, t("{year} 年医院信号（PEPPER）", year=YEAR)),
+        (ANOMALY, t("{year} 年异常排序", year=YEAR)),
     ):
         submitted = await _submit(db, kind, {"year": YEAR}, f"demo-{kind}-{YEAR}")
-        await wait_for_jobs(db, console, submitted, f"{what} of {YEAR}")
+        await wait_for_jobs(db, console, submitted, what)
 
     operator = Scope.system((city, *codes))
     async with scoped_session(owner, operator) as s:
         version = await ensure_builtin_catalogue(s, operator)
-    console.print(
-        f"[green]✓[/green] evaluation catalogue {version.label} published ({version.indicator_count} indicators)"
-    )
+    said = t("考核指标目录 {label} 已发布（{n} 项指标）", label=version.label, n=version.indicator_count)
+    console.print(f"[green]✓[/green] {said}")
     entered = 0
     for code in codes:
         region = Scope(Role.region_admin, (code,), all_hospitals=True, actor=f"demo@{code}")
@@ -103,9 +103,9 @@ async def supervise_and_evaluate(owner: Database, db: Database, console: Console
                 for ind, low, high, whole in DEMO_ENTRIES:
                     await enter_indicator(s, region, code, h, YEAR, ind, _value(rng, low, high, whole), "demo figure")
                     entered += 1
-    console.print(f"[green]✓[/green] {entered} entered indicator values (demo figures)")
+    console.print(f"[green]✓[/green] {t('已录入 {n} 个指标值（演示数据）', n=entered)}")
     submitted = await _submit(db, RUN, {"year": YEAR}, f"demo-evaluation-{YEAR}")
-    await wait_for_jobs(db, console, submitted, f"evaluation of {YEAR}")
+    await wait_for_jobs(db, console, submitted, t("{year} 年考核评价", year=YEAR))
     from dianshu.evaluation.run_models import EvaluationRun
 
     for code in codes:
@@ -121,7 +121,7 @@ async def supervise_and_evaluate(owner: Database, db: Database, console: Console
             ).scalar_one()
             if run.status == "draft":
                 await publish_run(s, region, code, run.id)
-    console.print(f"[green]✓[/green] evaluation runs of {YEAR} published: the annual clearing reads their scores")
+    console.print(f"[green]✓[/green] {t('{year} 年考核评价结果已发布：年终清算读取其得分', year=YEAR)}")
     viewer = Scope(Role.city_viewer, (city, *codes), all_hospitals=True, actor="demo")
     async with scoped_session(db, viewer) as s:
         print_scores(console, await _scores(s))
@@ -167,7 +167,8 @@ async def _findings(s) -> list:
 
 
 DIMENSIONS = ("comprehensive", "drg", "audit", "outcome", "satisfaction", "process")
-# Short headers so the table fits a terminal: 综合指标 DRGs 审核结果 服务效果 满意度 医疗过程.
+# Short headers so the table fits a terminal: 综合指标 DRGs 审核结果 服务效果 满意度 医疗过程 (their
+# English in dianshu.reports.labels.CLI).
 SHORT = {
     "comprehensive": "综合",
     "drg": "DRGs",
@@ -179,9 +180,10 @@ SHORT = {
 
 
 def print_scores(console: Console, rows: list, limit: int = 12) -> None:
-    table = Table(title=f"医院考核评价 {YEAR}: scores by dimension (top and bottom {limit // 2} of {len(rows)})")
+    title = t("医院考核评价 {year}：各维度得分（{n} 家中的前后各 {k} 家）", year=YEAR, n=len(rows), k=limit // 2)
+    table = Table(title=title)
     for col in ("医院", "级", *[SHORT[d] for d in DIMENSIONS], "总分", "档"):
-        table.add_column(col, justify="left" if col == "医院" else "right")
+        table.add_column(t(col), justify="left" if col == "医院" else "right")
     shown = rows if len(rows) <= limit else [*rows[: limit // 2], None, *rows[-limit // 2 :]]
     for r in shown:
         if r is None:
@@ -196,15 +198,15 @@ def print_scores(console: Console, rows: list, limit: int = 12) -> None:
 def print_findings(console: Console, rows: list) -> None:
     from dianshu.supervision.catalogue import BY_CODE
 
-    table = Table(title=f"智能监管 {YEAR}: top open findings (audit queue order)")
+    table = Table(title=t("智能监管 {year}：待处理的主要疑点（按审核队列顺序）", year=YEAR))
     for col in ("医院", "规则", "级别", "数值", "阈值", "病例"):
-        table.add_column(col, justify="left" if col in ("医院", "规则", "级别") else "right")
+        table.add_column(t(col), justify="left" if col in ("医院", "规则", "级别") else "right")
     for r in rows:
         rule = BY_CODE.get(r.rule)
         table.add_row(
             r.hospital_id,
-            rule.name_zh if rule else r.rule,
-            r.severity,
+            (rule.name_en if en() else rule.name_zh) if rule else r.rule,
+            code_word("severity", r.severity),
             "" if r.figure is None else f"{r.figure:,.2f} {r.unit}",
             "" if r.threshold is None else f"{r.threshold:,.2f}",
             str(r.cases),

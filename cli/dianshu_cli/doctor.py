@@ -265,9 +265,9 @@ def run_checks(load: Callable[[], Settings]) -> list[Check]:
     try:
         settings = load()
     except pydantic.ValidationError as e:
-        detail = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}={err.get('input')!r}: {err['msg']}" for err in e.errors()
-        )
+        from dianshu.strict import reasons_of
+
+        detail = "; ".join(f"{name}: {why}" for name, why in reasons_of(Settings, e))  # as get_settings says it
         return [Check("configuration", False, detail, "correct the setting it names")]
     except (ConfigError, ValueError) as e:
         return [Check("configuration", False, str(e).splitlines()[0], "correct the setting it names")]

@@ -61,6 +61,13 @@ def localized(line: str) -> str:
     return localize_message(line, lang())
 
 
+def red_line(e: BaseException) -> str:
+    """A refusal's message for the console, in the CLI's language, as Rich markup (red, escaped)."""
+    from rich.markup import escape
+
+    return "[red]" + escape(localized(str(e))) + "[/red]"
+
+
 def _usage(message: str) -> str:
     """A usage error's message in the CLI's language, with the hint to ask for help."""
     from dianshu.reports.reasons import Reason

@@ -21,6 +21,8 @@ from rich.table import Table
 from dianshu import csvcells
 from dianshu.evaluation.catalogue import INDICATOR_COLUMNS, Catalogue, builtin_catalogue
 from dianshu.tenancy import pilot
+from dianshu_cli.errors import localized
+from dianshu_cli.words import code_word, en, t
 
 if TYPE_CHECKING:
     from dianshu.db.session import Database
@@ -169,12 +171,16 @@ def catalogue_command(
     format: Annotated[Format, typer.Option("--format", help="table, json (every field) or csv (UTF-8, BOM).")] = (
         Format.table
     ),
-    lang: Annotated[Lang, typer.Option("--lang", help="The table's language.")] = Lang.zh,
+    lang: Annotated[
+        Lang | None, typer.Option("--lang", help="The table's language (default: the CLI's, `dianshu --lang`).")
+    ] = None,
     version: Annotated[
         str | None, typer.Option("--version", help="A stored version's label (default: the built-in catalogue file).")
     ] = None,
 ) -> None:
     """Print the indicator catalogue (考核指标目录)."""
+    if lang is None:
+        lang = Lang.en if en() else Lang.zh
     info: dict[str, Any] | None = None
     if version is None:
         catalogue, title = (
@@ -184,10 +190,12 @@ def catalogue_command(
     else:
         found = asyncio.run(_stored(version))
         if found is None:
-            console.print(f"[red]refused[/red] --version: no catalogue version labelled {version!r}")
+            console.print(
+                f"[red]{t('拒收')}[/red] --version: {t('没有标签为 {label} 的指标目录版本', label=repr(version))}"
+            )
             raise typer.Exit(2)
         info, catalogue = found
-        title = f"{version} ({info['status']})"
+        title = f"{version} ({code_word('version_status', info['status'])})"
     if format is Format.json:
         sys.stdout.write(as_json(catalogue, info))
     elif format is Format.csv:
@@ -245,10 +253,18 @@ def load_catalogue_command(
     try:
         v, created = asyncio.run(run())
     except Refused as e:
-        console.print(f"[red]refused[/red] {e.record}: {e}")
+        console.print(f"[red]{t('拒收')}[/red] {e.record}: {localized(str(e))}")
         raise typer.Exit(2) from e
-    what = "loaded as a draft" if created else "already stored (same content): nothing changed"
-    console.print(f"catalogue {v.label} ({v.indicator_count} indicators), version {v.id}: {what}; {v.status}")
+    what = t("已作为草稿载入") if created else t("已存过（内容相同）：未作改动")
+    said = t(
+        "指标目录 {label}（{n} 项指标），版本 {id}：{what}；{status}",
+        label=v.label,
+        n=v.indicator_count,
+        id=v.id,
+        what=what,
+        status=code_word("version_status", v.status),
+    )
+    console.print(said)
 
 
 @app.command("publish-catalogue")
@@ -287,12 +303,15 @@ def publish_catalogue_command(
     try:
         v = asyncio.run(run())
     except Refused as e:
-        console.print(f"[red]refused[/red] {e.record}: {e}")
+        console.print(f"[red]{t('拒收')}[/red] {e.record}: {localized(str(e))}")
         raise typer.Exit(2) from e
     if v is None:
-        console.print(f"[red]refused[/red] no catalogue version {version!r}")
+        console.print(f"[red]{t('拒收')}[/red] {t('没有指标目录版本 {version}', version=repr(version))}")
         raise typer.Exit(2)
-    console.print(f"catalogue {v.label} published, in force {v.effective_from}–{v.effective_to or ''}")
+    said = t(
+        "指标目录 {label} 已发布，适用 {start}–{end}", label=v.label, start=v.effective_from, end=v.effective_to or ""
+    )
+    console.print(said)
 
 
 @app.command("versions")
@@ -310,10 +329,10 @@ def versions_command() -> None:
         finally:
             await db.dispose()
 
-    table = Table(title="evaluation catalogue versions")
-    for col in ("label", "status", "in force", "indicators", "id"):
-        table.add_column(col)
+    table = Table(title=t("考核指标目录版本"))
+    for col in ("标签", "状态", "适用年度", "指标数", "编号"):
+        table.add_column(t(col))
     for v in asyncio.run(run()):
         period = f"{v.effective_from or ''}–{v.effective_to or ''}" if v.effective_from else ""
-        table.add_row(v.label, v.status, period, str(v.indicator_count), str(v.id))
+        table.add_row(v.label, code_word("version_status", v.status), period, str(v.indicator_count), str(v.id))
     Console().print(table)

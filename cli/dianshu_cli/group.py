@@ -240,12 +240,19 @@ def group_file(
     started = time.perf_counter()
     grouper = load_grouper(standard)
     trusted = trusted_codes(grouper.codebook.diagnoses.names, grouper.codebook.procedures.names)
-    console.print(f"{standard}: {grouper.tables.drg_count} DRGs compiled in {time.perf_counter() - started:.2f}s")
+    from dianshu.reports.reasons import Reason, field_name, localize
+    from dianshu_cli.errors import lang
+    from dianshu_cli.words import t
+
+    seconds = f"{time.perf_counter() - started:.2f}"
+    drgs = f"{grouper.tables.drg_count}"
+    compiled = Reason("cli_group_compiled", {"standard": standard, "drgs": drgs, "seconds": seconds})
+    console.print(escape(compiled.text(lang())), highlight=False)
     counts = dict.fromkeys(("records", *STATUSES), 0)
     with Progress(
-        TextColumn("grouping"),
+        TextColumn(t("分组中")),
         BarColumn(),
-        TextColumn("{task.fields[n]:,} records"),
+        TextColumn(t("{task.fields[n]:,} 条记录")),  # Rich formats the task's fields into it
         TimeElapsedColumn(),
         console=console,
         disable=not console.is_terminal and total_bytes is None,
@@ -253,16 +260,14 @@ def group_file(
         task = bar.add_task("group", total=total_bytes, n=0)
         done = 0
 
-        from dianshu.reports.reasons import localize
-        from dianshu_cli.errors import lang
-
         def write(result: tuple[bytes, list[int], list[tuple[int, str, str]]], size: int) -> None:
             nonlocal done
             data, n, problems = result
             sink.write(data)
             for line_no, field, reason in problems:
                 shown = localize(reason, lang())  # stderr in the CLI's language; the output line keeps the English
-                console.print(f"[yellow]line {line_no}[/yellow]: {escape(field)}: {escape(shown)}", highlight=False)
+                where, named = field_name(f"line {line_no}", lang()), field_name(field, lang())
+                console.print(f"[yellow]{escape(where)}[/yellow]: {escape(named)}: {escape(shown)}", highlight=False)
             for status, k in zip(STATUSES, n, strict=True):
                 counts[status] += k
             counts["records"] += sum(n)
@@ -351,8 +356,9 @@ def run(
     finally:
         if source is not sys.stdin.buffer:
             source.close()
-    console.print(
-        f"{counts['records']:,} records: {counts['grouped']:,} grouped, {counts['ungroupable']:,} ungroupable, "
-        f"{counts['ambiguous']:,} ambiguous, {counts['invalid']:,} invalid lines"
-    )
+    from dianshu.reports.reasons import Reason
+    from dianshu_cli.errors import lang
+
+    summary = Reason("cli_group_summary", {k: f"{v:,}" for k, v in counts.items()})
+    console.print(escape(summary.text(lang())), highlight=False)
     return counts

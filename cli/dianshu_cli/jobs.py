@@ -12,11 +12,14 @@ from sqlalchemy import select
 from dianshu.db.session import Database, scoped_session
 from dianshu.jobs.models import Job, JobStatus
 from dianshu.scope import Scope
+from dianshu_cli.words import t
 
 
 async def wait_for_jobs(
-    db: Database, console: Console, submitted: list[tuple[str, uuid.UUID]], what: str = "importing hospital rosters"
+    db: Database, console: Console, submitted: list[tuple[str, uuid.UUID]], what: str | None = None
 ) -> None:
+    """Wait with a progress bar labelled `what` (in the CLI's language; by default the rosters')."""
+    what = what or t("正在导入医院名册")
     codes = tuple(c for c, _ in submitted)
     ids = [j for _, j in submitted]
     with Progress(
@@ -35,8 +38,8 @@ async def wait_for_jobs(
             bar.update(task, completed=len(done))
             failed = [r for r in rows if r.status == JobStatus.failed.value]
             if failed:
-                raise RuntimeError(f"{what} failed: {failed[0].error}")
+                raise RuntimeError(t("{what}失败：{error}", what=what, error=failed[0].error))
             if len(done) == len(ids):
                 return
             await asyncio.sleep(0.1)
-    raise TimeoutError(f"{what}: jobs did not finish in 120 s")
+    raise TimeoutError(t("{what}：任务未在 120 秒内完成", what=what))

@@ -14,7 +14,8 @@ import typer
 from rich.console import Console
 
 from dianshu.scope import Role
-from dianshu_cli.errors import CHOSEN, CONTEXT, Cli
+from dianshu_cli.errors import CHOSEN, CONTEXT, Cli, red_line
+from dianshu_cli.words import t
 
 app = Cli(
     help="Dianshu (点数): DRG point-method payment platform. Bad input: one line on stderr, exit code 2.",
@@ -74,6 +75,7 @@ def main(
     ] = None,
 ) -> None:
     """Dianshu (点数): DRG point-method payment platform. Bad input: one line on stderr, exit code 2."""
+    CHOSEN.clear()  # each invocation's own choice (tests invoke the app many times in one process)
     if lang is not None:
         CHOSEN["lang"] = lang.value
 
@@ -85,7 +87,11 @@ def _settings():
     try:
         settings = get_settings()
     except ConfigError as e:
-        console.print(f"[red]configuration error:[/red] {e}")
+        from rich.markup import escape
+
+        from dianshu_cli.errors import localized
+
+        console.print(f"[red]{escape(localized(f'configuration error: {e}'))}[/red]", highlight=False)
         raise typer.Exit(2) from e
     configure(settings.profile, logging.INFO)
     return settings
@@ -114,7 +120,7 @@ def migrate() -> None:
 
     settings = _settings()
     upgrade(settings)
-    console.print("[green]migrations applied[/green]")
+    console.print(f"[green]{t('数据库迁移已完成')}[/green]")
 
 
 @app.command()
@@ -178,10 +184,10 @@ def worker(
     try:
         run_worker(processes, threads, queues=queues)
     except UnsafeRoleError as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(red_line(e), highlight=False)
         raise typer.Exit(3) from e
     except ValueError as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(red_line(e), highlight=False)
         raise typer.Exit(2) from e
 
 
@@ -199,7 +205,7 @@ def token(
 
     settings = _settings()
     if role is Role.system:
-        console.print("[red]role system is not for tokens[/red]")
+        console.print(f"[red]{t('system 角色不签发令牌')}[/red]")
         raise typer.Exit(2)
     claims = {"role": role.value, "tenants": tenant, "hospital": hospital, "sa": service_account, "sub": "x"}
     try:
@@ -216,7 +222,7 @@ def token(
             )
         )
     except AuthError as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(red_line(e), highlight=False)
         raise typer.Exit(2) from e
 
 
@@ -243,9 +249,9 @@ def accounts_add(
     try:
         asyncio.run(run())
     except ValueError as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(red_line(e), highlight=False)
         raise typer.Exit(2) from e
-    console.print(f"service account {account_id} active for {', '.join(tenant)}")
+    console.print(t("服务账号 {account} 已启用，可代表 {tenants}", account=account_id, tenants=", ".join(tenant)))
 
 
 @accounts_app.command("deactivate")
@@ -264,7 +270,7 @@ def accounts_deactivate(account_id: str) -> None:
             await db.dispose()
 
     asyncio.run(run())
-    console.print(f"service account {account_id} deactivated")
+    console.print(t("服务账号 {account} 已停用", account=account_id))
 
 
 @app.command()
@@ -405,7 +411,9 @@ def simulate(
     from dianshu.settlement.runs.simulations import ScenarioFileError, decode_scenario
 
     def refuse(*lines: str) -> NoReturn:
-        sys.stderr.write("".join(f"{line}\n" for line in lines))
+        from dianshu_cli.errors import localized
+
+        sys.stderr.write("".join(f"{localized(line)}\n" for line in lines))
         raise typer.Exit(2)
 
     if schema:
@@ -453,7 +461,7 @@ def sweep() -> None:
         finally:
             await db.dispose()
 
-    console.print(f"re-sent {asyncio.run(run())} jobs")
+    console.print(t("已重新发送 {n} 个任务", n=asyncio.run(run())))
 
 
 @app.command()

@@ -17,6 +17,8 @@ from rich.table import Table
 
 from dianshu.scope import Role, Scope
 from dianshu.tenancy import pilot
+from dianshu_cli.errors import red_line
+from dianshu_cli.words import code_word, en, t
 
 if TYPE_CHECKING:  # imported where used: the configuration and the database cost every `dianshu` command ~0.4 s
     from dianshu.db.session import Database
@@ -75,7 +77,7 @@ def run(
                         {"kind": kind, "year": year, "month": month if kind == "monthly" else 12},
                     )
                 submitted.append((code, job.id))
-            await wait_for_jobs(db, console, submitted, f"{kind} settlement {year}")
+            await wait_for_jobs(db, console, submitted, t("{year} 年{kind}", kind=code_word("kind", kind), year=year))
             await _print(db, city, year, codes)
         finally:
             await db.dispose()
@@ -105,26 +107,26 @@ async def runs_of(db: Database, city: str, codes: list[str], year: int | None, k
 
 def print_runs(console: Console, runs: list) -> None:
     """Runs as a table, the id whole (it is what `settlement publish` takes)."""
-    table = Table(title="Settlement runs", box=box.SIMPLE_HEAD)
-    table.add_column("id", no_wrap=True, min_width=36)
-    for col in ("region", "kind", "year", "month", "ledger", "v", "status", "PV"):
-        table.add_column(col, justify="right", no_wrap=True)
+    table = Table(title=t("结算批次"), box=box.SIMPLE_HEAD)
+    table.add_column(t("批次编号"), no_wrap=True, min_width=36)
+    for col in ("统筹区", "类型", "年度", "月份", "基金", "版本", "状态", "PV"):
+        table.add_column(t(col), justify="right", no_wrap=True)
     for r in runs:
         pv = (r.figures or {}).get("PV")
         table.add_row(
             str(r.id),
             r.tenant_id,
-            r.kind,
+            code_word("kind", r.kind),
             str(r.year),
             str(r.month),
-            r.ledger,
+            code_word("ledger", r.ledger),
             str(r.version),
-            r.status,
+            code_word("run_status", r.status),
             f"{Decimal(pv):.4f}" if pv is not None else "",
         )
     console.print(table)
     if not runs:
-        console.print("no settlement runs")
+        console.print(t("没有结算批次"))
 
 
 @app.command("list")
@@ -170,14 +172,22 @@ def publish(
         try:
             async with scoped_session(db, scope) as s:
                 r = await publish_run(s, scope, tenant, uuid.UUID(run_id))
-            console.print(f"[green]✓[/green] {r.kind} run {r.id} v{r.version} of {tenant}: {r.status}")
+            said = t(
+                "{tenant} 的{kind}批次 {id} 第 {version} 版：{status}",
+                tenant=tenant,
+                kind=code_word("kind", r.kind),
+                id=r.id,
+                version=r.version,
+                status=code_word("run_status", r.status),
+            )
+            console.print(f"[green]✓[/green] {said}")
         finally:
             await db.dispose()
 
     try:
         asyncio.run(go())
     except (RunRefused, ValueError) as e:
-        console.print(f"[red]{e}[/red]")
+        console.print(red_line(e), highlight=False)
         raise typer.Exit(2) from e
 
 
@@ -190,16 +200,16 @@ def print_overview(console: Console, year: int, rows: list[dict]) -> None:
     """The regions' clearing side by side, narrow enough for an 80-column terminal (money in 万元
     for reading; the runs keep it to the fen)."""
     table = Table(
-        title=f"Annual clearing {year}: region by region (published, else the newest draft; T, E, F in 万元)",
+        title=t("{year} 年终清算：各统筹区对比（已发布的，否则最新草稿；T、E、F 单位万元）", year=year),
         box=box.SIMPLE_HEAD,
     )
-    for col in ("region", "ledger", "status", "T", "E", "F", "PV", "hosp."):
-        table.add_column(col, justify="right")
+    for col in ("统筹区", "基金", "状态", "T", "E", "F", "PV", "医院数"):
+        table.add_column(t(col), justify="right")
     for r in rows:
         table.add_row(
             r["region"],
-            r["ledger"][:3],
-            r["status"],
+            r["ledger"][:3] if en() else code_word("ledger", r["ledger"]),
+            code_word("run_status", r["status"]),
             _wan(r["T"]),
             _wan(r["E"]),
             _wan(r["F"]),
@@ -228,7 +238,7 @@ def report(
     pdf: Annotated[Path | None, typer.Option(help="Write the page as PDF (A4 landscape) here.")] = None,
     csv: Annotated[Path | None, typer.Option(help="Write the table as CSV (UTF-8 with BOM) here.")] = None,
     xlsx: Annotated[Path | None, typer.Option(help="Write the table as XLSX here.")] = None,
-    lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
+    lang: Annotated[str | None, typer.Option(help="zh or en (default: the CLI's language, `dianshu --lang`)")] = None,
 ) -> None:
     """The city's year side by side: budget, fund total and point value of every region."""
     from dianshu.config import get_settings
@@ -236,10 +246,14 @@ def report(
     from dianshu.settlement.reports.overview import overview_html, overview_table
     from dianshu.settlement.runs.figures import tenant_name
     from dianshu.tabular.write import Lang, csv_bytes, xlsx_bytes
+    from dianshu_cli.errors import CHOSEN
+    from dianshu_cli.errors import lang as cli_lang
 
-    if lang not in ("zh", "en"):
+    if lang is not None and lang not in ("zh", "en"):
         raise typer.BadParameter("zh or en", param_hint="--lang")
-    language = Lang(lang)
+    if lang is not None:
+        CHOSEN["lang"] = lang  # the table on the terminal in the language of the page
+    language = cli_lang() if lang is None else Lang(lang)
     settings = get_settings()
 
     async def go() -> tuple[list[dict], str]:

@@ -17,6 +17,7 @@ from dianshu.db.session import Database, scoped_session
 from dianshu.standards.models import DrgSchemeVersion
 from dianshu.standards.service import BUILTIN_NAMES, StandardsError, load_version_from_folder, publish_version
 from dianshu.standards.tables import BUILTIN_SCHEMES, SchemeTableError, builtin_dir
+from dianshu_cli.words import code_word, t
 
 SCHEME_NAMES = BUILTIN_NAMES
 
@@ -45,19 +46,27 @@ def load(
         raise typer.BadParameter(f"{scheme} is not built in: give --dir", param_hint="--dir")
     effective = _date(publish, "--publish")
     try:
-        with console.status(f"validating and loading {folder} ..."):
+        with console.status(t("正在校验并载入 {folder} ...", folder=folder)):
             result = load_version_from_folder(
                 settings.owner_url(), folder, scheme, name or SCHEME_NAMES.get(scheme, scheme), label, "cli"
             )
     except (SchemeTableError, StandardsError) as e:
         problems = getattr(e, "problems", None)
         for p in problems or [e]:
-            console.print(f"[red]refused[/red] {p}")
+            console.print(f"[red]{t('拒收')}[/red] {p}")
         raise typer.Exit(2) from e
     for w in result.warnings:
-        console.print(f"[yellow]warning[/yellow] {w}")
-    what = "loaded" if result.created else "already loaded (same files): nothing changed"
-    console.print(f"{scheme} {result.label}: {result.drg_count} DRGs, version {result.version_id}: {what}")
+        console.print(f"[yellow]{t('警告')}[/yellow] {w}")
+    what = t("已载入") if result.created else t("已载入过（文件相同）：未作改动")
+    said = t(
+        "{scheme} {label}：{drgs} 个 DRG，版本 {id}：{what}",
+        scheme=scheme,
+        label=result.label,
+        drgs=result.drg_count,
+        id=result.version_id,
+        what=what,
+    )
+    console.print(said)
     if effective is not None:
         publish(settings, console, str(result.version_id), publish, None)
     return result.version_id
@@ -77,9 +86,11 @@ def publish(settings: Settings, console: Console, version: str, effective_from: 
     try:
         v = asyncio.run(run())
     except (StandardsError, ValueError) as e:
-        console.print(f"[red]refused[/red] {e}")
+        console.print(f"[red]{t('拒收')}[/red] {e}")
         raise typer.Exit(2) from e
-    console.print(f"{v.scheme_code} {v.label} published, effective {v.effective_from}")
+    console.print(
+        t("{scheme} {label} 已发布，{start} 起生效", scheme=v.scheme_code, label=v.label, start=v.effective_from)
+    )
 
 
 def show(settings: Settings, console: Console) -> None:
@@ -99,12 +110,14 @@ def show(settings: Settings, console: Console) -> None:
         finally:
             await db.dispose()
 
-    table = Table(title="DRG standard versions")
-    for col in ("scheme", "label", "status", "effective", "DRGs", "id"):
-        table.add_column(col)
+    table = Table(title=t("DRG 标准版本"))
+    for col in ("方案", "标签", "状态", "有效期", "DRG 数", "编号"):
+        table.add_column(t(col))
     for v in asyncio.run(run()):
         period = f"{v.effective_from or ''} – {v.effective_to or ''}"
-        table.add_row(v.scheme_code, v.label, v.status, period, str(v.drg_count), str(v.id))
+        table.add_row(
+            v.scheme_code, v.label, code_word("version_status", v.status), period, str(v.drg_count), str(v.id)
+        )
     Console().print(table)  # tables to stdout, messages and logs to stderr
 
 
@@ -118,7 +131,11 @@ def editions(console: Console, directory: Path, write: bool) -> None:
     try:
         tables = load_scheme_tables_only(directory)
     except SchemeTableError as e:
-        console.print(f"[red]{e}[/red]")
+        from rich.markup import escape
+
+        from dianshu_cli.errors import localized
+
+        console.print(f"[red]{escape(localized(str(e)))}[/red]")
         raise typer.Exit(2) from e
     codebook = load_codebook()
     measured = measure_editions(tables, codebook)
@@ -129,11 +146,12 @@ def editions(console: Console, directory: Path, write: bool) -> None:
         problems: list = []
         declared = read_editions(folder_rows(directory)(EDITIONS_FILE, problems), problems)
         if problems:
-            console.print(f"[yellow]{EDITIONS_FILE} as written is refused: {'; '.join(map(str, problems))}[/yellow]")
+            said = t("{file} 所写内容被拒收：{problems}", file=EDITIONS_FILE, problems="; ".join(map(str, problems)))
+            console.print(f"[yellow]{said}[/yellow]")
             declared = None
-    out = Table(title=f"code editions of {directory}")
-    for col in ("table", "codes", "codes in it", "医保版 only", "国临版 only", "measured", "declared"):
-        out.add_column(col)
+    out = Table(title=t("{directory} 的编码版本", directory=directory))
+    for col in ("表", "编码", "其中编码数", "仅医保版", "仅国临版", "实测", "声明"):
+        out.add_column(t(col))
     for family, eds in measured.items():
         n, yb, gl = edition_counts(tables, codebook, family)
         shown = " + ".join(EDITION_NAMES[e] for e in eds)
@@ -149,4 +167,4 @@ def editions(console: Console, directory: Path, write: bool) -> None:
             for (table, kind), eds in measured.items():
                 for e in eds:
                     w.writerow((table, kind, e))
-        console.print(f"wrote {directory / EDITIONS_FILE}")
+        console.print(t("已写入 {path}", path=directory / EDITIONS_FILE))

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from dianshu.scope import Role, Scope
 from dianshu.tenancy import pilot
+from dianshu_cli.words import code_word, t
 
 if TYPE_CHECKING:
     from dianshu.db.session import Database
@@ -46,11 +47,19 @@ def rules(fmt: Annotated[str, typer.Option("--format", help="table or json")] = 
         return
     if fmt != "table":
         raise typer.BadParameter("table or json", param_hint="--format")
-    table = Table(title="Supervision rules (智能监管规则)", box=box.SIMPLE)
-    for col in ("code", "名称", "name", "level", "severity", "violation", "parameters"):
-        table.add_column(col)
+    table = Table(title=t("智能监管规则"), box=box.SIMPLE)
+    for col in ("代码", "名称", "英文名称", "层级", "级别", "违规类型", "参数"):
+        table.add_column(t(col))
     for r in RULES:
-        table.add_row(r.code, r.name_zh, r.name_en, r.level, r.severity, r.violation or "—", "\n".join(r.parameters))
+        table.add_row(
+            r.code,
+            r.name_zh,
+            r.name_en,
+            code_word("rule_level", r.level),
+            code_word("severity", r.severity),
+            r.violation or "—",
+            "\n".join(r.parameters),
+        )
     Console(width=200).print(table)
 
 
@@ -88,7 +97,7 @@ def run(
             scope = Scope(role, (tenant, *await _regions(db, tenant)), all_hospitals=True, actor="cli")
             async with scoped_session(db, scope) as s:
                 job, _ = await jobs.submit(s, db, scope, tenant, SUPERVISION_RUN, params)
-            await wait_for_jobs(db, console, [(tenant, job.id)], f"supervision {year}")
+            await wait_for_jobs(db, console, [(tenant, job.id)], t("{year} 年智能监管", year=year))
             await print_findings(db, scope, year, top)
         finally:
             await db.dispose()
@@ -136,19 +145,27 @@ async def print_findings(db: Database, scope: Scope, year: int, top: int) -> Non
         rows = (
             await s.execute(select(F).where(F.year == year, F.state == "open").order_by(*order).limit(top))
         ).scalars()
-        table = Table(title=f"Supervision findings {year}: per rule", box=box.SIMPLE)
-        for col in ("rule", "open", "confirmed", "dismissed"):
-            table.add_column(col, justify="right")
+        table = Table(title=t("{year} 年监管疑点：按规则", year=year), box=box.SIMPLE)
+        for col in ("规则", "待处理", "已确认", "已排除"):
+            table.add_column(t(col), justify="right")
         per: dict[str, dict[str, int]] = {}
         for rule, state, n in counts:
             per.setdefault(rule, {})[state] = n
         for rule, st in per.items():
             table.add_row(rule, *(f"{st.get(k, 0):,}" for k in ("open", "confirmed", "dismissed")))
         Console().print(table)
-        tops = Table(title=f"Top {top} open findings (audit queue order)", box=box.SIMPLE)
-        for col in ("severity", "rule", "hospital", "figure", "threshold", "unit", "detail"):
-            tops.add_column(col)
+        tops = Table(title=t("待处理疑点前 {top} 条（按审核队列顺序）", top=top), box=box.SIMPLE)
+        for col in ("级别", "规则", "医院", "数值", "阈值", "单位", "详情"):
+            tops.add_column(t(col))
         for f in rows:
             detail = f.evidence.get("variant") or ""
-            tops.add_row(f.severity, f.rule, f.hospital_id, str(f.figure), str(f.threshold), f.unit, str(detail))
+            tops.add_row(
+                code_word("severity", f.severity),
+                f.rule,
+                f.hospital_id,
+                str(f.figure),
+                str(f.threshold),
+                f.unit,
+                str(detail),
+            )
         Console().print(tops)

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -265,8 +265,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DIANSHU_INGEST_FUTURE_TOLERANCE_HOURS", "ingest_future_tolerance_hours"),
     )
 
-    # The portal (server-rendered pages under / and /portal). Its session cookie is signed with
-    # portal_session_secret (generated per state directory in dev; required in prod for sign-in).
+    # The portal (server-rendered pages under / and /portal). Its session cookie is encrypted with a
+    # key derived from portal_session_secret (generated per state directory in dev; required in prod
+    # for sign-in).
     portal_session_secret: str | None = Field(
         default=None, validation_alias=AliasChoices("DIANSHU_PORTAL_SESSION_SECRET", "portal_session_secret")
     )
@@ -499,8 +500,9 @@ class Settings(BaseSettings):
         return self.oidc_client_secret_file.read_text().strip()
 
     def portal_secret(self) -> str | None:
-        """The portal session's signing key: configured, or generated once per state directory in
-        dev; None in prod when unset (the portal then refuses sign-in, saying why)."""
+        """The portal session's secret (its cookie's key is derived from it, portal/session.py):
+        configured, or generated once per state directory in dev; None in prod when unset (the
+        portal then refuses sign-in, saying why)."""
         if self.portal_session_secret:
             return self.portal_session_secret
         if self.profile is Profile.prod:
@@ -522,7 +524,13 @@ _dev_psn_warned: list[bool] = []  # once per process
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    """The settings, or ConfigError naming each setting that is not of its type and why."""
+    try:
+        return Settings()
+    except ValidationError as e:
+        from dianshu.strict import reasons_of
+
+        raise ConfigError("; ".join(f"{name}: {why}" for name, why in reasons_of(Settings, e))) from None
 
 
 def reset_settings() -> None:

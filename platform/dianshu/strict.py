@@ -215,11 +215,15 @@ def _reason(root: type[BaseModel], err: Any) -> str:
         return f"must be a JSON array (got {_show(value)})"
     if kind == "bool_type":
         return f"must be a JSON boolean, true or false (got {_show(value)})"
-    if kind in ("int_type", "int_from_float"):
+    if kind == "bool_parsing":
+        return f"must be true or false (got {_show(value)})"
+    if kind == "float_parsing":
+        return f"must be a number (got {_show(value)})"
+    if kind in ("int_type", "int_from_float", "int_parsing"):
         return f"must be a whole number (got {_show(value)})"
     if kind == "string_type":
         return f"must be a string (got {_show(value)})"
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         return f"must be one of {ctx.get('expected', '?').replace(chr(39), '')} (got {_show(value)})"
     bounds = {
         "greater_than_equal": ("≥", "ge"),
@@ -241,6 +245,11 @@ def _reason(root: type[BaseModel], err: Any) -> str:
     if kind == "value_error":
         return str(ctx.get("error") or err["msg"]).removeprefix("Value error, ")
     return str(err["msg"])
+
+
+def reasons_of(model: type[BaseModel], e: PydanticError) -> list[tuple[str, str]]:
+    """Each error of `e` as (its location as written, e.g. an environment variable, and why)."""
+    return [(".".join(str(p) for p in err["loc"]), _reason(model, err)) for err in e.errors(include_url=False)]
 
 
 def issues_of(model: type[BaseModel], e: PydanticError, prefix: str, whole: str) -> list[Issue]:

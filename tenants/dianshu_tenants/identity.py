@@ -27,6 +27,26 @@ from dianshu.tenancy.codes import hospital_code_problem, plain_code
 log = logging.getLogger(__name__)
 
 
+# PyJWT's refusals by kind, in our words (its own are technical; these have Chinese in the reasons'
+# catalogue, TERMS "detail"), the most specific kind first.
+JWT_FAILURES: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
+    (jwt.ExpiredSignatureError, "expired"),
+    (jwt.ImmatureSignatureError, "not valid yet (iat or nbf in the future)"),
+    (jwt.InvalidAudienceError, "wrong audience (aud)"),
+    (jwt.InvalidIssuerError, "wrong issuer (iss)"),
+    (jwt.MissingRequiredClaimError, "a required claim is missing (exp, iat, sub, iss, aud)"),
+    (jwt.InvalidSignatureError, "the signature does not verify"),
+    (jwt.InvalidAlgorithmError, "its signing algorithm is not accepted"),
+    (jwt.InvalidKeyError, "the key does not fit the token"),
+    (jwt.DecodeError, "not a well-formed JWT"),
+)
+
+
+def jwt_failure(e: jwt.InvalidTokenError) -> str:
+    """Why PyJWT refused a token, said by its kind."""
+    return next((why for kind, why in JWT_FAILURES if isinstance(e, kind)), "not accepted")
+
+
 class AuthError(Exception):
     """Authentication failed or the token's claims are inconsistent; the message says why."""
 
@@ -182,7 +202,7 @@ class TokenCodec:
         except jwt.ExpiredSignatureError as e:
             raise AuthError("token expired") from e
         except jwt.InvalidTokenError as e:
-            raise AuthError(f"invalid token: {e}") from e
+            raise AuthError(f"invalid token: {jwt_failure(e)}") from e
         return principal_from_claims(claims, settings=self.settings)
 
     async def decode_async(self, token: str) -> Principal:

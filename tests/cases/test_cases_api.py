@@ -82,7 +82,7 @@ async def test_upload_run_and_query_by_role(api, db, city, dispatcher, monkeypat
     assert csv_resp.content.startswith(b"\xef\xbb\xbf")
     assert csv_resp.content.decode("utf-8-sig").split("\r\n") == [
         "行号,结算清单流水号,定点医药机构编号,字段,原因",
-        f'3,BAD,{city.a1},性别(gend),"应为 1, 2 之一（实际为 9）"',  # the reason in the file's language
+        f"3,BAD,{city.a1},性别(gend),应为 1、2 之一（实际为 9）",  # the reason in the file's language
         "",
     ]
     assert f'filename="batch-{batch_id}-errors.csv"' in csv_resp.headers["content-disposition"]
@@ -103,7 +103,7 @@ async def test_upload_run_and_query_by_role(api, db, city, dispatcher, monkeypat
         assert sheet.title == f"批次 {batch_id[:8]} 拒收行"
         assert list(sheet.iter_rows(values_only=True)) == [
             ("行号", "结算清单流水号", "定点医药机构编号", "字段", "原因"),
-            (3, "BAD", city.a1, "性别(gend)", "应为 1, 2 之一（实际为 9）"),
+            (3, "BAD", city.a1, "性别(gend)", "应为 1、2 之一（实际为 9）"),
         ]
     # errors.csv is CSV: a format= that disagrees is refused, naming the field.
     clash = await api.client.get(url + "?format=xlsx", headers=auth)

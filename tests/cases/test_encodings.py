@@ -223,16 +223,22 @@ async def test_dianshu_ingest_reports_the_batch_its_encoding_and_the_refused_row
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     files = write_refused(await refused_rows(db, [batch]), tmp_path / "refused")
+    encodings = await batch_encodings(db, [batch])
     shown = io.StringIO()
-    print_batches(Console(file=shown, width=300), [batch], await batch_encodings(db, [batch]), files)
+    print_batches(Console(file=shown, width=300), [batch], encodings, files)
     path = tmp_path / "refused" / f"refused-{batch.id}.csv"
-    assert f"batch {batch.id} ({city.a}): done, read as gb18030; refused rows: {path}" in shown.getvalue()
+    assert f"批次 {batch.id}（{city.a}）：已完成，按 gb18030 读取；拒收行：{path}" in shown.getvalue()
+    monkeypatch.setenv("DIANSHU_LANG", "en")  # English on request (tables and lines alike)
+    english = io.StringIO()
+    print_batches(Console(file=english, width=300), [batch], encodings, files)
+    assert f"batch {batch.id} ({city.a}): done, read as gb18030; refused rows: {path}" in english.getvalue()
+    monkeypatch.delenv("DIANSHU_LANG")
     # Row 2 (the second data row, as the download numbers it), its list id and hospital, the field;
     # the download's layout: a BOM, CRLF, the Chinese headers.
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     assert path.read_bytes().decode("utf-8-sig").split("\r\n") == [
         "行号,结算清单流水号,定点医药机构编号,字段,原因",
-        f'2,C2,{city.a1},性别(gend),"应为 1, 2 之一（实际为 9）"',  # the CLI's language: zh unless asked
+        f"2,C2,{city.a1},性别(gend),应为 1、2 之一（实际为 9）",  # the CLI's language: zh unless asked
         "",
     ]
 

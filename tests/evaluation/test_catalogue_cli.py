@@ -68,9 +68,9 @@ def test_csv_is_utf8_with_a_bom_in_the_catalogue_files_columns():
     )
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
+def run(*args: str, lang: str = "en") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [DIANSHU, "evaluation", *args],
+        [DIANSHU, "--lang", lang, "evaluation", *args],
         env={**os.environ, "COLUMNS": "250"},
         capture_output=True,
         text=True,
@@ -82,6 +82,9 @@ def test_a_stored_version_loads_idempotently_prints_and_publishes_retry_safe(bui
     loaded = run("load-catalogue")
     assert loaded.returncode == 0, loaded.stderr
     assert f"catalogue {builtin_label()} (50 indicators)" in loaded.stderr and "nothing changed" in loaded.stderr
+    chinese = run("load-catalogue", lang="zh")  # the CLI's default language
+    assert chinese.returncode == 0, chinese.stderr
+    assert f"指标目录 {builtin_label()}（50 项指标）" in chinese.stderr and "未作改动" in chinese.stderr
     shown = run("catalogue", "--version", builtin_label(), "--format", "json")
     assert shown.returncode == 0, shown.stderr
     doc = json.loads(shown.stdout)
@@ -94,4 +97,6 @@ def test_a_stored_version_loads_idempotently_prints_and_publishes_retry_safe(bui
     missing = run("catalogue", "--version", "no-such-label")
     assert missing.returncode == 2 and "no catalogue version labelled 'no-such-label'" in missing.stderr
     listed = run("versions")
-    assert listed.returncode == 0 and builtin_label() in listed.stdout
+    assert listed.returncode == 0 and builtin_label() in listed.stdout and "in force" in listed.stdout
+    listed_zh = run("versions", lang="zh")
+    assert listed_zh.returncode == 0 and builtin_label() in listed_zh.stdout and "适用年度" in listed_zh.stdout

@@ -494,7 +494,7 @@ async def test_errors_csv_neutralises_formula_cells(api, db, city, dispatcher):
         "2,'@SUM(A1),'+cmd|x,结算清单流水号(setl_id),格式错误的值 '@SUM(A1)'",
         "2,'@SUM(A1),'+cmd|x,定点医药机构编号(fixmedins_code),格式错误的值 '+cmd|x'",
         # "-5" is a number to a spreadsheet, not a formula: left as it is.
-        f'3,-5,{city.a1},性别(gend),"应为 1, 2 之一（实际为 9）"',
+        f"3,-5,{city.a1},性别(gend),应为 1、2 之一（实际为 9）",
         "4,'=1+2,'-H,结算清单流水号(setl_id),格式错误的值 '=1+2'",
         f"5,R5,'-H,定点医药机构编号(fixmedins_code),医院 -H 不是您权限范围内 {city.a} 的医院",
         # Control characters are stored escaped, so a tab or CR never starts a cell.

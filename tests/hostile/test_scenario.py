@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from dianshu.reports.reasons import field_name, localize
 from dianshu.scope import Role
 from dianshu.settlement.arithmetic.simulate import ScenarioError, parse_scenario, simulate
+from dianshu.tabular.write import Lang
 from dianshu_cli.main import app as cli
 from dianshu_graphql.types.settlement import graphql_path
 from dianshu_graphql.types.simulation import SCENARIO_RENAMES
@@ -356,10 +359,35 @@ async def test_graphql_simulate_returns_a_typed_error(api, name, edit, issue):
 def test_the_cli_exits_2_with_one_line_per_issue(tmp_path, edit, issue):
     src = tmp_path / "scenario.json"
     src.write_text(json.dumps(hostile(edit)), encoding="utf-8")
-    r = CliRunner().invoke(cli, ["simulate", "--input", str(src)])
+    r = CliRunner().invoke(cli, ["--lang", "en", "simulate", "--input", str(src)])
     assert r.exit_code == 2, (r.stdout, r.stderr)
     assert f"{src}: {issue[0]}: {issue[1]}" in r.stderr.splitlines()
     assert "Traceback" not in r.stderr + r.stdout and r.stdout == ""
+
+
+# The words of the scenario reader's English reasons: in Chinese none is left (the field paths,
+# the keys a reason names and the values it quotes stay as written, and are cut out first).
+_ENGLISH = re.compile(
+    r"\b(?:must|unknown|key|got|not|of|the|be|below|least|between|and|or|an|array|object|"
+    r"boolean|whole|number|hospital|region|belongs|level|allowed|did|you|mean|size|case|required)\b"
+)
+
+
+@pytest.mark.parametrize(("edit", "issue"), [h[1:] for h in HOSTILE], ids=IDS)
+def test_the_cli_says_each_issue_wholly_in_chinese(tmp_path, edit, issue):
+    src = tmp_path / "scenario.json"
+    src.write_text(json.dumps(hostile(edit)), encoding="utf-8")
+    r = CliRunner().invoke(cli, ["--lang", "zh", "simulate", "--input", str(src)])
+    assert r.exit_code == 2 and r.stdout == "", (r.stdout, r.stderr)
+    path, reason = issue
+    said = localize(f"{path}: {reason}", Lang.zh)
+    assert f"{src}: {said}" in r.stderr.splitlines(), (said, r.stderr)
+    words = said.removeprefix(field_name(path, Lang.zh) + ": ")
+    assert words != reason and re.search(r"[\u4e00-\u9fff]", words), said
+    for kept in re.findall(r"\((?:allowed|did you mean)[^)]*\)|'[^']*'|\"[^\"]*\"", reason):
+        words = words.replace(kept, "")
+    words = re.sub(r"[（(]允许：[^）)]*[）)]|是否要写 [\w.]+|此处不应有键 \w+", "", words)
+    assert not _ENGLISH.search(words), said
 
 
 @pytest.mark.parametrize(
@@ -379,7 +407,7 @@ def test_the_cli_refuses_unreadable_input(tmp_path, content, message):
         src.write_bytes(content)
     elif content is not None:
         src.write_text(content, encoding="utf-8")
-    r = CliRunner().invoke(cli, ["simulate", "--input", str(src)])
+    r = CliRunner().invoke(cli, ["--lang", "en", "simulate", "--input", str(src)])
     assert r.exit_code == 2 and r.stderr.startswith(f"{src}: {message}"), r.stderr
     assert "Traceback" not in r.stderr and r.stderr.count("\n") == 1
 

@@ -34,26 +34,25 @@ from pathlib import Path
 import openpyxl
 import pypdf
 import pytest
-from sqlalchemy import text
 
 from dianshu.analytics.refresh import REFRESH
 from dianshu.db.session import scoped_session
 from dianshu.evaluation.runs import RUN, publish_run
 from dianshu.grouping.service import GROUP_CASES
-from dianshu.jobs import service as jobs
-from dianshu.scope import Role, Scope
+from dianshu.scope import Role
 from dianshu.settlement.runs import budgets
 from dianshu.settlement.runs.points import POINTS
 from dianshu.settlement.runs.policies import set_region_policy
 from dianshu.settlement.runs.settle import SETTLE
 from dianshu_graphql.portal import queries
-from dianshu_graphql.portal.format import money
+from dianshu_graphql.portal.format import money, number
 from tests.analytics.test_analytics import publish, rows
 from tests.api import Api
 from tests.cases.rows import csv_bytes, row
 from tests.cases.test_ingestion import send
 from tests.conftest import ROOT, scope_for
 from tests.evaluation.test_runs import evaluation_inputs  # noqa: F401
+from tests.portal.jobs import job_in_flight
 from tests.settlement.world import run_job
 from tests.test_standards_db import builtin_versions  # noqa: F401
 
@@ -95,17 +94,8 @@ async def world(db, city, dispatcher, builtin_versions, evaluation_inputs):  # n
     first = (await run_job(db, region, city.a, RUN, {"year": 2025}))["runs"][0]["id"]
     async with scoped_session(db, region) as s:
         await publish_run(s, region, city.a, uuid.UUID(first))
-    # A job in flight: submitted (the recording dispatcher keeps it from running), then marked
-    # running at 3 of 10 as a worker would.
-    async with scoped_session(db, region) as s:
-        job, _ = await jobs.submit(s, db, region, city.a, REFRESH, {"year": 2024})
-    async with scoped_session(db, Scope.system((city.a,))) as s:
-        await s.execute(
-            text("update job set status = 'running', progress_done = 3, progress_total = 10, started_at = now() "
-                 "where id = :id"),
-            {"id": job.id},
-        )  # fmt: skip
-    return {"batch": batch.id, "job": job.id}
+    job = await job_in_flight(db, region, city.a)
+    return {"batch": batch.id, "job": job}
 
 
 def artefacts() -> Path:
@@ -243,6 +233,9 @@ async def region_pages(b: Browser, api: Api, token: str, city, world, y) -> None
     (month,) = await b.cells("#point-values")
     assert month[:5] == ["4 月", "月度预结算", "职工医保", "1", "草稿"]
     assert D(month[6].replace(",", "")) == D(run["figures"]["provisionalPointValue"]) == D(100)
+    # The point value to the API's 6 places (not rounded again for the page); a draft has none yet.
+    pv = run["figures"]["pointValue"]
+    assert month[7] == ("—" if pv is None else number(pv, 6)), (month, pv)
 
     # Settlement runs and their status.
     await b.goto(f"/portal/runs?tenant={city.a}&year=2025")
@@ -267,6 +260,11 @@ async def region_pages(b: Browser, api: Api, token: str, city, world, y) -> None
         ("1", f"Hospital {city.a1}（{city.a1}）", "100.00"),
         ("2", f"Hospital {city.a2}（{city.a2}）", "60.00"),
     ]
+    # Level and band by their names, not 1/2/3 and Q1–Q4.
+    bands = {"Q1": "前 25%", "Q2": "25%–50%", "Q3": "50%–75%", "Q4": "后 25%"}
+    by_hospital = {r["hospital"]: r for r in ranked["evaluationResults"]["nodes"]}
+    for r, hospital in zip(shown, (city.a1, city.a2), strict=True):
+        assert r[3] in ("一级", "二级", "三级") and r[5] == bands[by_hospital[hospital]["rankBand"]], r
 
     # The region's DRG profit and loss, then one hospital's.
     await b.goto(f"/portal/pnl?tenant={city.a}&year=2025")
@@ -384,10 +382,54 @@ async def hospital_pages(b: Browser, api: Api, token: str, city, y) -> None:
     await b.goto(href)
     foreign = await b.page.request.get(b.origin + href.replace(city.a1, city.a2))
     assert foreign.status == 404
+    # Its files, downloaded as a user would: the P&L workbook and its statement's PDF hold its own
+    # figures and nothing of another hospital.
+    await b.goto(f"/portal/pnl?tenant={city.a}&year=2025")
+    async with b.page.expect_download() as info:
+        await b.page.click("#xlsx")
+    saved = artefacts() / f"portal-hospital-{(await info.value).suggested_filename}"
+    await (await info.value).save_as(saved)
+    header, *rows = openpyxl.load_workbook(saved).active.iter_rows(values_only=True)
+    by_drg = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+    # Its one DRG, as the API answered it (750.00 = 23,750.00 − 23,000.00), a number in the cell.
+    assert list(by_drg) == [n["key"]["drg"] for n in pnl["byDrg"]["nodes"]], by_drg
+    assert [D(str(r["盈亏(元)"])) for r in by_drg.values()] == [D("750.00")], by_drg
+    cells = [str(v) for row in rows for v in row if v is not None]
+    assert not [c for c in cells for o in others if o in c], cells
+    await b.goto(f"/portal/statements?tenant={city.a}&year=2025")
+    async with b.page.expect_download() as info:
+        await b.page.click(f"tr[data-hospital='{city.a1}'] a.pdf")
+    saved = artefacts() / f"portal-hospital-{(await info.value).suggested_filename}"
+    await (await info.value).save_as(saved)
+    pdf_text = "".join(page.extract_text() for page in pypdf.PdfReader(saved).pages)
+    assert city.a1 in pdf_text and not [o for o in others if o in pdf_text], pdf_text[:1000]
     assert not b.errors, (b.errors, b.failed)
     assert not b.foreign(), b.foreign()
 
 
+async def test_the_statements_page_lists_every_hospital_past_a_page(settings, db, city, world, monkeypatch):
+    """A run's lines come page by page (here a page of 1, so region A's two hospitals take two):
+    every hospital's statement can be printed, not only the first page's."""
+    from tests.portal.test_portal import sign_in
+
+    for name in ("STATEMENTS", "RUN_LINES"):
+        monkeypatch.setattr(queries, name, getattr(queries, name).replace("first: 100", "first: 1"))
+    api = Api(settings, db)
+    try:
+        await sign_in(api, api.token(Role.region_admin, [city.a]))
+        page = await api.client.get(f"/portal/statements?tenant={city.a}&year=2025")
+        assert page.status_code == 200, page.text
+        for hospital in (city.a1, city.a2):
+            assert f'data-hospital="{hospital}"' in page.text and f"/{hospital}.pdf" in page.text, hospital
+    finally:
+        await api.client.aclose()
+
+
 def test_docs_screenshot_is_in_place():
-    """The README shows the portal (docs/portal.png), copied from a run's artefacts when refreshed."""
-    assert (ROOT / "docs" / "portal.png").stat().st_size > 10_000
+    """The README shows the portal (docs/portal.png, copied from a run's artefacts when refreshed)
+    and one printed page of a statement (docs/statement.png): both there, both PNGs, both shown."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in ("portal.png", "statement.png"):
+        picture = ROOT / "docs" / name
+        assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 10_000, name
+        assert f"](docs/{name})" in readme, name

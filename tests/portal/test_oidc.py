@@ -8,8 +8,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -21,6 +23,7 @@ from dianshu.scope import Role
 from dianshu_graphql.portal.session import COOKIE
 from tests.api import Api
 from tests.portal.test_portal import csrf_of
+from tests.portal.test_session import big_token, session_cookies
 
 ISSUER = "https://idp.example.cn/realms/ybj"
 CLIENT, SECRET = "dianshu-portal", "client-secret-1"
@@ -153,8 +156,35 @@ async def test_an_id_token_for_another_nonce_or_client_is_refused(oidc):
     idp.nonce_override, idp.audience = None, "another-client"
     url = await start(api)
     r = await api.client.get("/portal/oidc/callback", params={"code": idp.authorize(url), "state": state_of(url)})
-    assert r.status_code == 400 and "身份令牌无效" in r.text
+    assert r.status_code == 400 and "身份令牌无效：受众（aud）不符" in r.text
     assert (await api.client.get("/portal/home")).status_code == 303
+    # The same refusal in English: the portal's words and PyJWT's failure said by its kind.
+    url = await start(api)
+    r = await api.client.get(
+        "/portal/oidc/callback",
+        params={"code": idp.authorize(url), "state": state_of(url)},
+        headers={"Accept-Language": "en"},
+    )
+    assert r.status_code == 400 and "the ID token is not valid: wrong audience (aud)" in r.text, r.text
+
+
+def test_every_sign_on_refusal_has_both_languages():
+    """Each OidcError's id is in the portal catalogue, with the same placeholders in English; each
+    of PyJWT's failures, as dianshu_tenants.identity says it, has its Chinese."""
+    import string
+
+    from dianshu.reports.labels import PAGES
+    from dianshu.reports.reasons import TERMS
+    from dianshu_graphql.portal import oidc as module
+    from dianshu_tenants.identity import JWT_FAILURES
+
+    ids = re.findall(r'OidcError\(\s*"([^"]+)"', Path(module.__file__).read_text(encoding="utf-8"))
+    assert len(ids) >= 14
+    for zh in ids:
+        assert zh in PAGES, zh
+        names = {n for _, n, _, _ in string.Formatter().parse(zh) if n}
+        assert names == {n for _, n, _, _ in string.Formatter().parse(PAGES[zh]) if n}, zh
+    assert {why for _, why in JWT_FAILURES} | {"not accepted"} == set(TERMS["detail"])
 
 
 async def test_the_provider_refusing_is_shown(oidc):
@@ -170,4 +200,16 @@ async def test_an_access_token_the_api_does_not_accept_is_refused(oidc):
     idp.access_token = "opaque-token-not-a-jwt"
     url = await start(api)
     r = await api.client.get("/portal/oidc/callback", params={"code": idp.authorize(url), "state": state_of(url)})
-    assert r.status_code == 400 and "令牌无效" in r.text
+    assert r.status_code == 400 and "令牌无效：不是格式正确的 JWT" in r.text, r.text
+
+
+async def test_an_access_token_too_large_for_the_cookie_is_refused(oidc, city):
+    # A provider's access token with 5 KB of claims: the API would take it, but its session cookie
+    # would pass the browser's 4 KB, so the sign-in says why and sets no session with it.
+    api, idp = oidc
+    idp.access_token = big_token(api, [city.a], 5000)
+    url = await start(api)
+    r = await api.client.get("/portal/oidc/callback", params={"code": idp.authorize(url), "state": state_of(url)})
+    assert r.status_code == 400 and "访问令牌过大" in r.text, r.text
+    assert all(len(h) < 1000 for h in session_cookies(r))
+    assert (await api.client.get("/portal/home")).headers["location"] == "/"

@@ -199,8 +199,32 @@ async def test_the_file_proxy_only_reaches_download_endpoints(api, city):
     # A download endpoint answers as itself, with the user's scope: another region's is refused.
     r = await api.client.get(f"/portal/files/downloads/analytics/{city.b}/2025?format=xlsx")
     assert r.status_code == 403, r.text
+    # ... said as a page in the page's language, not the endpoint's JSON.
+    assert r.headers["content-type"].startswith("text/html") and "无法下载" in r.text and '"errors"' not in r.text
+    en = await api.client.get(f"/portal/files/downloads/analytics/{city.b}/2025?format=xlsx&lang=en")
+    assert en.status_code == 403 and "The file cannot be downloaded" in en.text and "无法下载" not in en.text
     ok = await api.client.get(f"/portal/files/downloads/analytics/{city.a}/2025?format=xlsx")
     assert ok.status_code == 200 and ok.content[:2] == b"PK"
+
+
+async def test_a_download_comes_in_the_portals_language(api, city):
+    """The proxy adds the page's language to a link that names none (the endpoints read ?lang=)."""
+    import io
+
+    import openpyxl
+
+    await sign_in(api, api.token(Role.region_admin, [city.a]))
+
+    async def first_header() -> str:
+        r = await api.client.get(f"/portal/files/downloads/analytics/{city.a}/2025?format=xlsx")
+        assert r.status_code == 200, r.text
+        sheet = openpyxl.load_workbook(io.BytesIO(r.content)).active
+        return str(next(c.value for c in next(sheet.iter_rows(max_row=1)) if c.value))
+
+    chinese = await first_header()
+    api.client.cookies.set("dianshu_lang", "en")  # as the portal's language switch leaves it
+    english = await first_header()
+    assert re.search(r"[\u4e00-\u9fff]", chinese) and english.isascii() and english != chinese, (chinese, english)
 
 
 async def test_cors_for_configured_origins_only(settings, db):
@@ -273,7 +297,7 @@ def test_the_portal_reads_only_through_the_api():
 
     allowed = {"dianshu.config", "dianshu.scope", "dianshu_tenants.context", "dianshu_tenants.identity"}
     # The reports' formatting and wording (pure: no table, no session), one home for both.
-    allowed |= {"dianshu.reports.labels", "dianshu.reports.numbers", "dianshu.tabular.write"}
+    allowed |= {"dianshu.reports.labels", "dianshu.reports.numbers", "dianshu.reports.reasons", "dianshu.tabular.write"}
     allowed |= {"dianshu_graphql.language"}  # the request's language (no data)
     for path in Path(portal.__file__).parent.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):

@@ -56,6 +56,13 @@ def test_every_page_text_is_in_the_catalogue_and_none_is_left_outside():
     ]  # fmt: skip
     assert not loose, loose
     used |= ids
+    # The single sign-on's refusals (portal/oidc.py OidcError("…", …)), said by the sign-in page.
+    tree = ast.parse((PORTAL / "oidc.py").read_text(encoding="utf-8"))
+    used |= {
+        n.args[0].value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "OidcError" and isinstance(n.args[0], ast.Constant)
+    }
     missing = sorted(used - PAGES.keys())
     assert not missing, missing
     assert all(PAGES[k].strip() and not CJK.search(PAGES[k]) for k in used)
@@ -89,3 +96,25 @@ async def test_the_pages_in_english_by_lang_cookie_and_accept_language(api, city
     assert "No settlement runs for this year yet." in asked.text
     french = await api.client.get("/portal/runs?year=2025", headers={"Accept-Language": "fr"})
     assert "本年度尚无结算批次。" in french.text
+
+
+async def test_the_jobs_page_says_a_jobs_progress_in_the_pages_language(api, city, db):
+    """A job's progress message (English, as the domain writes it) is said in the page's language."""
+    from tests.conftest import scope_for
+    from tests.portal.jobs import job_in_flight
+
+    region = scope_for(Role.region_admin, (city.a,))
+    job = await job_in_flight(db, region, city.a, "12,345 rows read")
+    await sign_in(api, api.token(Role.region_admin, [city.a]))
+    zh = await api.client.get("/portal/jobs?lang=zh")
+    assert zh.status_code == 200 and "已读取 12,345 行" in zh.text and "rows read" not in zh.text
+    en = await api.client.get("/portal/jobs?lang=en")
+    assert en.status_code == 200 and "12,345 rows read" in en.text
+    # The API says it too: Job.localizedMessage, beside the English message (zh: no language named).
+    api.client.cookies.delete("dianshu_lang")
+    got = await api.gql(
+        api.token(Role.region_admin, [city.a]),
+        "query($id: ID!) { job(id: $id) { message localizedMessage } }",
+        {"id": str(job)},
+    )
+    assert got["job"] == {"message": "12,345 rows read", "localizedMessage": "已读取 12,345 行"}

@@ -33,7 +33,7 @@ EXPERT = """mutation($t: String!, $e: String!) { addReviewExpert(tenant: $t, exp
   ... on PermissionDenied { message } } }"""
 REVIEWS = """query($t: String!, $s: ReviewState, $a: String) { reviews(tenant: $t, state: $s, first: 2, after: $a) {
   pageInfo { hasNextPage endCursor }
-  nodes { id hospital listId state round grounds
+  nodes { id hospital listId state round grounds localizedGrounds
     case { drg points type losDays totalCost diagnoses charges }
     steps { seq action fromState toState reason } opinions { round expert opinion } } } }"""
 
@@ -106,6 +106,7 @@ async def test_a_review_through_the_typed_api(api, city):
     seen = (await api.gql(expert, REVIEWS, {"t": city.a}))["reviews"]["nodes"]
     (r,) = seen
     assert (r["hospital"], r["listId"], r["state"], r["grounds"]) == (None, None, "decided", ["high outlier"])
+    assert r["localizedGrounds"] == ["高倍率病例"]  # the request names no language: zh
     # A-4: ES23, a high outlier: 100 + 100 × (5 − 3) = 300 points; 40,000 yuan over 5 days.
     assert {k: r["case"][k] for k in ("drg", "points", "type", "losDays", "totalCost")} == {
         "drg": "ES23",

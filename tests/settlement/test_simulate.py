@@ -147,6 +147,7 @@ def test_bad_scenarios_name_the_record_and_field(edit, message):
 
 def test_simulate_command(tmp_path):
     import json
+    import os
     import subprocess
     import sys
     from pathlib import Path
@@ -161,8 +162,21 @@ def test_simulate_command(tmp_path):
     assert json.loads(out.read_text())["ledgers"]["employee"]["hospitals"]["H1"]["due"] == "71937.50"
     bad = dict(SCENARIO, standard={"avg_cost_all": "0"})
     src.write_text(json.dumps(bad))
-    p = subprocess.run([dianshu, "simulate", "--input", str(src)], capture_output=True, text=True, timeout=60)
+    english = {**os.environ, "DIANSHU_LANG": "en"}
+    p = subprocess.run(
+        [dianshu, "simulate", "--input", str(src)], capture_output=True, text=True, timeout=60, env=english
+    )
     assert p.returncode == 2 and 'standard.avg_cost_all: must be > 0 (got "0")' in p.stderr
+    # Without a language asked for (LANG=C.UTF-8 names none), the line is in Chinese.
+    plain = {k: v for k, v in os.environ.items() if k not in ("DIANSHU_LANG", "LC_ALL", "LC_MESSAGES")}
+    p = subprocess.run(
+        [dianshu, "simulate", "--input", str(src)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=plain | {"LANG": "C.UTF-8"},
+    )
+    assert p.returncode == 2 and 'standard.avg_cost_all: 应 > 0（实际为 "0"）' in p.stderr, p.stderr
 
 
 @pytest.mark.parametrize(("mode", "balance"), [("half_up", "1218.13"), ("half_even", "1218.12"), ("down", "1218.12")])

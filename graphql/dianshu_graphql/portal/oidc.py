@@ -19,10 +19,23 @@ import httpx
 import jwt
 
 from dianshu.config import Settings
+from dianshu.reports.labels import page_text
+from dianshu.reports.reasons import term
+from dianshu.tabular.write import Lang
+from dianshu_tenants.identity import jwt_failure
 
 
 class OidcError(Exception):
-    """The sign-in cannot go on; the message (Chinese) says why, for the user."""
+    """The sign-in cannot go on: `zh` is the portal catalogue's id of why (labels.PAGES, so the page
+    says it in its language), `fields` its values (a `detail` is a reasons TERMS label); str() is
+    the Chinese."""
+
+    def __init__(self, zh: str, **fields: object) -> None:
+        self.zh, self.fields = zh, {k: str(v) for k, v in fields.items()}
+        super().__init__(self.said(Lang.zh))
+
+    def said(self, lang: Lang) -> str:
+        return page_text(self.zh, lang, **{k: term(k, v, lang) for k, v in self.fields.items()})
 
 
 @dataclass(frozen=True)
@@ -60,15 +73,15 @@ class OidcClient:
             async with self._client() as c:
                 r = await c.get(url, headers={"Accept": "application/json"})
         except httpx.HTTPError as e:
-            raise OidcError(f"无法连接统一身份认证服务（{type(e).__name__}）") from e
+            raise OidcError("无法连接统一身份认证服务（{kind}）", kind=type(e).__name__) from e
         if r.status_code != 200:
-            raise OidcError(f"统一身份认证服务返回 {r.status_code}（{url}）")
+            raise OidcError("统一身份认证服务返回 {status}（{url}）", status=r.status_code, url=url)
         try:
             body = r.json()
         except ValueError as e:
-            raise OidcError(f"统一身份认证服务的应答不是 JSON（{url}）") from e
+            raise OidcError("统一身份认证服务的应答不是 JSON（{url}）", url=url) from e
         if not isinstance(body, dict):
-            raise OidcError(f"统一身份认证服务的应答不是 JSON 对象（{url}）")
+            raise OidcError("统一身份认证服务的应答不是 JSON 对象（{url}）", url=url)
         return body
 
     async def provider(self) -> Provider:
@@ -85,9 +98,9 @@ class OidcClient:
                 jwks_uri=str(doc["jwks_uri"]),
             )
         except KeyError as e:
-            raise OidcError(f"统一身份认证服务的配置缺少 {e.args[0]}") from e
+            raise OidcError("统一身份认证服务的配置缺少 {key}", key=e.args[0]) from e
         if p.issuer.rstrip("/") != issuer:
-            raise OidcError(f"统一身份认证服务的 issuer（{p.issuer}）与配置（{issuer}）不符")
+            raise OidcError("统一身份认证服务的 issuer（{theirs}）与配置（{ours}）不符", theirs=p.issuer, ours=issuer)
         self._provider = (now, p)
         return p
 
@@ -120,7 +133,7 @@ class OidcClient:
         try:
             keys = jwt.PyJWKSet.from_dict(await self._get_json(p.jwks_uri))
         except jwt.PyJWKSetError as e:
-            raise OidcError(f"统一身份认证服务的公钥无法读取：{e}") from e
+            raise OidcError("统一身份认证服务的公钥（JWKS）无法读取") from e
         self._jwks = (now, keys)
         return keys
 
@@ -128,7 +141,7 @@ class OidcClient:
         try:
             kid = jwt.get_unverified_header(id_token).get("kid")
         except jwt.InvalidTokenError as e:
-            raise OidcError(f"身份令牌格式错误：{e}") from e
+            raise OidcError("身份令牌格式错误") from e
         key = None
         for refresh in (False, True):  # a key rotated since the last fetch: fetch once more
             keys = await self._keys(p, refresh)
@@ -136,7 +149,7 @@ class OidcClient:
             if key is not None:
                 break
         if key is None:
-            raise OidcError(f"身份令牌的签名密钥未知（kid {kid!r}）")
+            raise OidcError("身份令牌的签名密钥未知（kid {kid}）", kid=repr(kid))
         try:
             claims = jwt.decode(
                 id_token,
@@ -147,7 +160,7 @@ class OidcClient:
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
             )
         except jwt.InvalidTokenError as e:
-            raise OidcError(f"身份令牌无效：{e}") from e
+            raise OidcError("身份令牌无效：{detail}", detail=jwt_failure(e)) from e
         if not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
             raise OidcError("身份令牌的 nonce 与本次登录不符")
         return claims
@@ -167,14 +180,16 @@ class OidcClient:
             async with self._client() as c:
                 r = await c.post(p.token_endpoint, data=form, auth=auth, headers={"Accept": "application/json"})
         except httpx.HTTPError as e:
-            raise OidcError(f"无法连接统一身份认证服务（{type(e).__name__}）") from e
+            raise OidcError("无法连接统一身份认证服务（{kind}）", kind=type(e).__name__) from e
         try:
             body = r.json()
         except ValueError:
             body = {}
         if r.status_code != 200 or not isinstance(body, dict):
             detail = body.get("error_description") or body.get("error") if isinstance(body, dict) else None
-            raise OidcError(f"换取令牌失败（{r.status_code}{'：' + str(detail) if detail else ''}）")
+            if detail:
+                raise OidcError("换取令牌失败（{status}：{said}）", status=r.status_code, said=str(detail)[:200])
+            raise OidcError("换取令牌失败（{status}）", status=r.status_code)
         id_token, access_token = body.get("id_token"), body.get("access_token")
         if not isinstance(id_token, str) or not isinstance(access_token, str):
             raise OidcError("统一身份认证服务未返回身份令牌和访问令牌")

@@ -9,12 +9,13 @@ configured. State-changing requests are POSTs carrying the session's CSRF token.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode
 
 import jwt
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -22,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from dianshu.config import Profile
 from dianshu.reports.labels import page_text
@@ -32,7 +33,7 @@ from dianshu_graphql import language
 from dianshu_graphql.portal import queries
 from dianshu_graphql.portal.format import BEIJING, FILTERS
 from dianshu_graphql.portal.oidc import OidcClient, OidcError
-from dianshu_graphql.portal.session import PortalSession, Sessions
+from dianshu_graphql.portal.session import PortalSession, Sessions, SessionTooLarge
 from dianshu_tenants.context import resolve_scope
 from dianshu_tenants.identity import AuthError, Principal
 
@@ -202,11 +203,23 @@ class Portal:
         assert result.data is not None
         return result.data
 
-    async def all_nodes(self, request: Request, principal: Principal, document: str, field: str, **variables: Any):
+    async def all_nodes(
+        self,
+        request: Request,
+        principal: Principal,
+        document: str,
+        field: str,
+        first_after: str | None = None,
+        **variables: Any,
+    ) -> list[dict[str, Any]]:
+        """Every node of the connection at `field` ("a.b": a connection inside an object), page by
+        page from the cursor `first_after` (None: from the start)."""
         nodes: list[dict[str, Any]] = []
-        after = None
+        after = first_after
         for _ in range(50):  # at most 5,000 rows on a page
-            page = (await self.query(request, principal, document, after=after, **variables))[field]
+            page = await self.query(request, principal, document, after=after, **variables)
+            for name in field.split("."):
+                page = page[name]
             nodes.extend(page["nodes"])
             if not page["pageInfo"]["hasNextPage"]:
                 break
@@ -346,7 +359,15 @@ class Portal:
             return self.sign_in_page(request, session, why, 403)
         expires = int(jwt.decode(token, options={"verify_signature": False}).get("exp", time.time()))
         response = RedirectResponse("/portal/home", status_code=303)
-        self.sessions.write(response, self.sessions.signed_in(token, expires))
+        try:
+            self.sessions.write(response, self.sessions.signed_in(token, expires))
+        except SessionTooLarge as e:
+            # A cookie the browser would silently drop (a sign-in loop): refused, saying why.
+            why = _t(
+                "登录失败：访问令牌过大（{size} 字节），会话 Cookie 会超出浏览器 4 KB 上限，请联系管理员精简令牌",
+                size=e.token_size,
+            )
+            return self.sign_in_page(request, session, why, 400)
         return response
 
     async def sign_out(self, request: Request) -> Response:
@@ -369,7 +390,7 @@ class Portal:
         try:
             url, pending = await self.oidc.authorization_url()
         except OidcError as e:
-            return self.sign_in_page(request, session, _t("登录失败：{why}", why=str(e)), 502)
+            return self.sign_in_page(request, session, _t("登录失败：{why}", why=e.said(language.current())), 502)
         session.oidc = pending
         response = RedirectResponse(url, status_code=303)
         self.sessions.write(response, session)
@@ -400,7 +421,7 @@ class Portal:
         try:
             token = await self.oidc.exchange(code, pending)
         except OidcError as e:
-            return self.sign_in_page(request, session, _t("登录失败：{why}", why=str(e)), 400)
+            return self.sign_in_page(request, session, _t("登录失败：{why}", why=e.said(language.current())), 400)
         return await self._signed_in(request, session, token)
 
     # ---- pages ---------------------------------------------------------------------------------
@@ -446,10 +467,24 @@ class Portal:
 
     async def statements(self, request: Request, user: User, year: int) -> tuple[str, dict[str, Any]]:
         tenant = self.tenant(request, user, regions_only=True)
-        data = await self.query(request, user.principal, queries.STATEMENTS, tenant=tenant, year=year)
+        found = await self.all_nodes(
+            request, user.principal, queries.STATEMENTS, "settlementRuns", tenant=tenant, year=year
+        )
+        for run in found:  # every hospital's line, so that each statement can be printed
+            lines = run["lines"]
+            if lines["pageInfo"]["hasNextPage"]:
+                lines["nodes"] += await self.all_nodes(
+                    request,
+                    user.principal,
+                    queries.RUN_LINES,
+                    "settlementRun.lines",
+                    tenant=tenant,
+                    id=run["id"],
+                    first_after=lines["pageInfo"]["endCursor"],
+                )
         names = await self.names(request, user, tenant)
         runs = sorted(
-            data["settlementRuns"]["nodes"],
+            found,
             key=lambda r: (r["kind"] == "annual", r["month"], r["ledger"], -r["version"]),
         )
         return "statements.html", {"tenant": tenant, "runs": runs, "names": names, "quote": quote}
@@ -544,4 +579,41 @@ class FileProxy:
         )
         inner.pop("route", None)
         inner.pop("endpoint", None)
-        await scope["app"](inner, receive, send)
+        # The file in the page's language unless the link names one (the endpoint reads ?lang=).
+        query = scope.get("query_string", b"").decode("latin-1")
+        if "lang" not in parse_qs(query):
+            query = "&".join(q for q in (query, f"lang={language.current().value}") if q)
+        inner["query_string"] = query.encode("latin-1")
+        # A refusal (a JSON problem: too many rows, a stale link) as a page in the page's language,
+        # not the endpoint's JSON; a file streams through untouched.
+        refused: dict[str, Any] = {}
+
+        async def relay(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] >= 400:
+                refused.update(status=message["status"], body=b"")
+                return
+            if refused and message["type"] == "http.response.body":
+                refused["body"] += message.get("body", b"")
+                if not message.get("more_body"):
+                    page = portal.problem(
+                        request,
+                        _t("无法下载"),
+                        refused["status"],
+                        _refusal(refused["body"]),
+                        user=None,
+                        csrf=session.csrf,
+                    )
+                    await page(scope, receive, send)
+                return
+            await send(message)
+
+        await scope["app"](inner, receive, relay)
+
+
+def _refusal(body: bytes) -> str:
+    """What a download endpoint's JSON problem says (its `message`s, in the asked language), or its text."""
+    try:
+        errors = json.loads(body)["errors"]
+        return "；".join(str(e.get("message") or f"{e['field']}: {e['reason']}") for e in errors)
+    except (ValueError, KeyError, TypeError):
+        return body.decode("utf-8", "replace")[:500]

@@ -23,10 +23,18 @@ RUNS = """query PortalRuns($tenant: String!, $year: Int!) {
     nodes { databaseId kind month ledger version status createdAt publishedAt
       figures { hospitals payment } } } }"""
 
-STATEMENTS = """query PortalStatements($tenant: String!, $year: Int!) {
-  settlementRuns(tenant: $tenant, year: $year, first: 100) {
-    nodes { databaseId kind month ledger version status
-      lines(first: 100) { nodes { hospital cases points due payment } } } } }"""
+STATEMENTS = """query PortalStatements($tenant: String!, $year: Int!, $after: String) {
+  settlementRuns(tenant: $tenant, year: $year, first: 100, after: $after) {
+    nodes { id databaseId kind month ledger version status
+      lines(first: 100) { nodes { ...portalLine } pageInfo { hasNextPage endCursor } } }
+    pageInfo { hasNextPage endCursor } } }
+fragment portalLine on SettlementLine { hospital cases points due payment }"""
+
+# A run's lines after its first 100 (a region of more hospitals), page by page.
+RUN_LINES = """query PortalRunLines($tenant: String!, $id: ID!, $after: String) {
+  settlementRun(tenant: $tenant, id: $id) {
+    lines(first: 100, after: $after) {
+      nodes { hospital cases points due payment } pageInfo { hasNextPage endCursor } } } }"""
 
 RANKING = """query PortalRanking($tenant: String!, $year: Int!, $after: String) {
   evaluationResults(tenant: $tenant, year: $year, first: 100, after: $after) {
@@ -44,7 +52,7 @@ JOBS = """query PortalJobs($tenant: String) {
   running: jobs(tenant: $tenant, status: running, first: 100) { nodes { ...portalJob } }
   queued: jobs(tenant: $tenant, status: queued, first: 100) { nodes { ...portalJob } } }
 fragment portalJob on Job { databaseId tenantCode kind status progressDone progressTotal progress message
-  createdBy createdAt startedAt }"""
+  localizedMessage createdBy createdAt startedAt }"""
 
 REFUSED = """query PortalRefused($tenant: String, $after: String) {
   ingestionBatches(tenant: $tenant, first: 100, after: $after) {

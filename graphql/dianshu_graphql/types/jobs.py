@@ -13,7 +13,7 @@ import dianshu.grouping.service
 import dianshu.standards.jobs  # noqa: F401
 from dianshu.jobs import models
 from dianshu.jobs.registry import all_kinds
-from dianshu_graphql import node
+from dianshu_graphql import language, node
 from dianshu_graphql.loaders import tenant_loader
 from dianshu_graphql.types import job_results
 from dianshu_graphql.types.job_results import JobError
@@ -79,6 +79,12 @@ class Job(node.Node):
         self,
     ) -> Annotated[JobResult, strawberry.lazy("dianshu_graphql.types.job_result_union")] | None:
         return job_results.to_result(self.kind_name, self.raw_result)
+
+    @strawberry.field(
+        description="`message` in the request's language (`lang`, the cookie, Accept-Language; zh by default)."
+    )
+    def localized_message(self) -> str | None:
+        return None if self.message is None else language.message(self.message)
 
     @strawberry.field(description="Why the job failed, or why its last attempt failed when it will retry.")
     def error(self) -> JobError | None:

@@ -12,7 +12,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from dianshu_graphql import node
+from dianshu_graphql import language, node
 from dianshu_graphql.loaders import review_opinions_loader, review_steps_loader
 from dianshu_graphql.types.settlement import CaseType
 
@@ -142,7 +142,7 @@ class Review(node.Node):
     hospital: str | None = strawberry.field(description="Hidden from experts (blind review).")
     list_id: str | None = strawberry.field(description="Hidden from experts (blind review).")
     year: int
-    grounds: list[str] = strawberry.field(description="Why the case is eligible.")
+    grounds: list[str] = strawberry.field(description="Why the case is eligible (English, as stored).")
     request: str = strawberry.field(description="The hospital's reasons.")
     case: ReviewCase = strawberry.field(description="The case as the experts see it.")
     state: ReviewState
@@ -151,6 +151,12 @@ class Review(node.Node):
     decided_points: Decimal | None
     decided_month: datetime.date | None = strawberry.field(description="The month the decision lands in.")
     appealed: bool
+
+    @strawberry.field(
+        description="The grounds in the request's language (`lang`, the cookie, Accept-Language; zh by default)."
+    )
+    def localized_grounds(self) -> list[str]:
+        return [language.message(g) for g in self.grounds]
 
     @strawberry.field(description="Every step, in order (one query per request for all reviews asked).")
     async def steps(self, info: Info) -> list[ReviewStep]:

@@ -140,6 +140,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "run_status.draft": ("草稿", "draft"),
     "run_status.published": ("已发布", "published"),
     "run_status.superseded": ("已取代", "superseded"),
+    "version_status.draft": ("草稿", "draft"),
+    "version_status.published": ("已发布", "published"),
+    "version_status.retired": ("已停用", "retired"),
+    "rule_level.case": ("病例", "case"),
+    "rule_level.hospital": ("医院", "hospital"),
+    "severity.high": ("高", "high"),
+    "severity.medium": ("中", "medium"),
+    "severity.low": ("低", "low"),
     "role.city_admin": ("市级管理员", "city administrator"),
     "role.city_viewer": ("市级查看", "city viewer"),
     "role.region_admin": ("统筹区管理员", "region administrator"),
@@ -148,6 +156,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "role.integrator": ("接口对接", "integrator"),
     "role.expert": ("评审专家", "review expert"),
     # A case's payment type (settlement/arithmetic/points.py CasePoints.type)
+    # An evaluation's quartile among peers (evaluation/scoring.py BAND_LABELS) and a hospital's level.
+    "rank_band.Q1": ("前 25%", "top 25%"),
+    "rank_band.Q2": ("25%–50%", "25%–50%"),
+    "rank_band.Q3": ("50%–75%", "50%–75%"),
+    "rank_band.Q4": ("后 25%", "bottom 25%"),
+    "hospital_level.1": ("一级", "level 1"),
+    "hospital_level.2": ("二级", "level 2"),
+    "hospital_level.3": ("三级", "level 3"),
     "case_type.normal": ("正常", "normal"),
     "case_type.high_outlier": ("高倍率", "high outlier"),
     "case_type.low_outlier": ("低倍率", "low outlier"),
@@ -325,7 +341,6 @@ PAGES: dict[str, str] = {
     "第 {version} 版": "version {version}",
     "应付": "Due",
     "打印": "Print",
-    "仅显示前 100 家医院。": "Only the first 100 hospitals are shown.",
     "无结算单。": "No statements.",
     # The portal's own messages (dianshu_graphql.portal.pages: refusals and sign-in failures)
     "接口拒绝了本页的查询": "The API refused this page's query",
@@ -358,9 +373,31 @@ PAGES: dict[str, str] = {
     ),
     "登录失败：统一身份认证服务拒绝（{why}）": "Sign-in failed: the single sign-on service refused ({why})",
     "登录失败：回调缺少授权码": "Sign-in failed: the callback has no authorisation code",
+    "登录失败：访问令牌过大（{size} 字节），会话 Cookie 会超出浏览器 4 KB 上限，请联系管理员精简令牌": (
+        "Sign-in failed: the access token is too large ({size} bytes); the session cookie would exceed"
+        " the browser's 4 KB limit. Ask the administrator to trim the token's claims"
+    ),
+    # portal/oidc.py's OidcError: why a single sign-on cannot go on
+    "无法连接统一身份认证服务（{kind}）": "cannot reach the single sign-on service ({kind})",
+    "统一身份认证服务返回 {status}（{url}）": "the single sign-on service answered {status} ({url})",
+    "统一身份认证服务的应答不是 JSON（{url}）": "the single sign-on service's answer is not JSON ({url})",
+    "统一身份认证服务的应答不是 JSON 对象（{url}）": "the single sign-on service's answer is not a JSON object ({url})",
+    "统一身份认证服务的配置缺少 {key}": "the single sign-on service's configuration has no {key}",
+    "统一身份认证服务的 issuer（{theirs}）与配置（{ours}）不符": (
+        "the single sign-on service's issuer ({theirs}) is not the one configured ({ours})"
+    ),
+    "统一身份认证服务的公钥（JWKS）无法读取": "the single sign-on service's keys (JWKS) cannot be read",
+    "身份令牌格式错误": "the ID token is malformed",
+    "身份令牌的签名密钥未知（kid {kid}）": "the ID token's signing key is unknown (kid {kid})",
+    "身份令牌无效：{detail}": "the ID token is not valid: {detail}",
+    "身份令牌的 nonce 与本次登录不符": "the ID token's nonce is not this sign-in's",
+    "换取令牌失败（{status}：{said}）": "the token exchange failed ({status}: {said})",
+    "换取令牌失败（{status}）": "the token exchange failed ({status})",
+    "统一身份认证服务未返回身份令牌和访问令牌": "the single sign-on service returned no ID token and access token",
     "医院用户只能查看本院的盈亏": "A hospital user sees its own hospital's profit and loss only",
     "{tenant} 没有医院 {hospital}，或您无权查看": "{tenant} has no hospital {hospital}, or you may not see it",
     "没有这个下载：/{path}": "No such download: /{path}",
+    "无法下载": "The file cannot be downloaded",
     "（": " (",
     "）": ")",
     "、": ", ",
@@ -370,4 +407,188 @@ PAGES: dict[str, str] = {
 def page_text(zh: str, lang: Lang, **fields: object) -> str:
     """A portal page's text in `lang` (its Chinese is its id)."""
     s = zh if lang is Lang.zh else PAGES[zh]
+    return s.format(**fields) if fields else s
+
+
+# The CLI's wording (tables' titles and headers, progress labels, summary lines), as PAGES: the
+# Chinese a command writes (`dianshu_cli.words.t("…")`) is the message id, the English beside it.
+# tests/test_cli_words.py finds every `t("…")` of cli/dianshu_cli here, each with the same fields.
+CLI: dict[str, str] = {
+    # dianshu settlement
+    "{year} 年{kind}": "{kind} settlement {year}",
+    "结算批次": "Settlement runs",
+    "批次编号": "id",
+    "统筹区": "region",
+    "类型": "kind",
+    "年度": "year",
+    "月份": "month",
+    "基金": "ledger",
+    "版本": "v",
+    "状态": "status",
+    "PV": "PV",
+    "没有结算批次": "no settlement runs",
+    "{year} 年终清算：各统筹区对比（已发布的，否则最新草稿；T、E、F 单位万元）": (
+        "Annual clearing {year}: region by region (published, else the newest draft; T, E, F in 万元)"
+    ),
+    "T": "T",
+    "E": "E",
+    "F": "F",
+    "医院数": "hosp.",
+    "{tenant} 的{kind}批次 {id} 第 {version} 版：{status}": "{kind} run {id} v{version} of {tenant}: {status}",
+    # dianshu standards
+    "正在校验并载入 {folder} ...": "validating and loading {folder} ...",
+    "拒收": "refused",
+    "警告": "warning",
+    "已载入": "loaded",
+    "已载入过（文件相同）：未作改动": "already loaded (same files): nothing changed",
+    "{scheme} {label}：{drgs} 个 DRG，版本 {id}：{what}": "{scheme} {label}: {drgs} DRGs, version {id}: {what}",
+    "{scheme} {label} 已发布，{start} 起生效": "{scheme} {label} published, effective {start}",
+    "DRG 标准版本": "DRG standard versions",
+    "方案": "scheme",
+    "标签": "label",
+    "有效期": "effective",
+    "DRG 数": "DRGs",
+    "编号": "id",
+    "{file} 所写内容被拒收：{problems}": "{file} as written is refused: {problems}",
+    "{directory} 的编码版本": "code editions of {directory}",
+    "表": "table",
+    "编码": "codes",
+    "其中编码数": "codes in it",
+    "仅医保版": "医保版 only",
+    "仅国临版": "国临版 only",
+    "实测": "measured",
+    "声明": "declared",
+    "已写入 {path}": "wrote {path}",
+    # dianshu generate, dianshu ingest
+    "生成中": "generating",
+    "试点城市数据已生成到 {out}": "Generated pilot city into {out}",
+    "住院人次": "stays",
+    "总费用（元）": "total cost (yuan)",
+    "正在逐条分组以检查数据特征 ...": "grouping every stay to check the profile ...",
+    "行数 {rows}，无效 {invalid}，入组率 {rate}，MDC {mdcs} 个，DRG {drgs} 个，高低倍率占比 {outliers}": (
+        "rows {rows}, invalid {invalid}, grouping rate {rate}, MDCs {mdcs}, DRGs {drgs}, outlier share {outliers}"
+    ),
+    "导入中（校验、暂存、合并）": "ingesting (validate, stage, merge)",
+    "导入批次": "Ingestion batches",
+    "行数": "rows",
+    "接收": "accepted",
+    "更正": "corrected",
+    "未变": "unchanged",
+    "批次 {id}（{tenant}）：{status}": "batch {id} ({tenant}): {status}",
+    "，按 {encoding} 读取": ", read as {encoding}",
+    "；拒收行：{path}": "; refused rows: {path}",
+    "；{reason}": "; {reason}",
+    # waiting for jobs (the demo, dianshu settlement run)
+    "正在导入医院名册": "importing hospital rosters",
+    "{what}失败：{error}": "{what} failed: {error}",
+    "{what}：任务未在 120 秒内完成": "{what}: jobs did not finish in 120 s",
+    # dianshu group (its records on stdout are never worded)
+    "分组中": "grouping",
+    "{task.fields[n]:,} 条记录": "{task.fields[n]:,} records",
+    # dianshu demo
+    "点数演示：试点城市 金华市（330700）": "Dianshu demo: pilot city 金华市 (330700)",
+    "内置 PostgreSQL": "embedded PostgreSQL",
+    "内置 Redis": "embedded Redis",
+    "数据库：{db}；消息队列：{broker}；状态目录：{state}": "database: {db}; broker: {broker}; state: {state}",
+    "数据库迁移已完成": "migrations applied",
+    "租户登记：市 + {n} 个统筹区（新增 {created} 个）": "tenant registry: city + {n} regions ({created} new)",
+    "正在载入 DRG 标准（CHS-DRG 1.1、ZJ-DRG 2022）...": "loading the DRG standards (CHS-DRG 1.1, ZJ-DRG 2022) ...",
+    "DRG 标准已发布：{versions}": "DRG standards published: {versions}",
+    "正在为试点城市生成 2025 年 {stays} 人次住院 ...": "generating {stays} stays of 2025 for the pilot city ...",
+    "结算清单已导入：{rows} 行，本次接收 {accepted}，未变 {unchanged}，拒收 {refused}": (
+        "settlement lists ingested: {rows} rows, {accepted} accepted now, {unchanged} unchanged, {refused} refused"
+    ),
+    "按 ZJ-DRG 2022 和 CHS-DRG 1.1 分组": "grouping under ZJ-DRG 2022 and CHS-DRG 1.1",
+    "2025 年分组：各方案的入组率和人次最多的五个 DRG": "Grouping of 2025: rate and the five largest DRGs per scheme",
+    "入组率": "grouped",
+    "DRG": "DRG",
+    "试点城市 金华市：各统筹区的医院和住院人次": "Pilot city 金华市: hospitals and stays per pooling region",
+    "代码": "code",
+    "2025 年住院人次": "stays 2025",
+    "合计": "total",
+    "令牌（另存于 {file}）": "Tokens (also in {file})",
+    "角色": "role",
+    "范围": "scope",
+    "{city} 及所有统筹区": "{city} and all regions",
+    "{region}，经 {account}": "{region} via {account}",
+    "查询示例：": "Example query:",
+    "API 地址 http://{host}:{port}/graphql": "API on http://{host}:{port}/graphql",
+    "（Ctrl-C 停止）": "(Ctrl-C to stop)",
+    "门户地址 http://{host}:{port}/（用 {file} 中的令牌登录）": (
+        "Portal on http://{host}:{port}/ (sign in with a token from {file})"
+    ),
+    "按 2025 年数据测算支付标准": "calibrating the payment standard on 2025",
+    "{year} 年{kind}（截至 {month} 月）": "{kind} settlement of {year} through month {month}",
+    "{hospital} 的结算单（含按月图表）：{path} 及 .pdf": (
+        "statement of {hospital} (with its chart by month): {path} and .pdf"
+    ),
+    # dianshu demo: supervision and the evaluation
+    "{year} 年病例点数": "case points of {year}",
+    "{year} 年监管规则": "supervision rules of {year}",
+    "{year} 年医院信号（PEPPER）": "hospital signals (PEPPER) of {year}",
+    "{year} 年异常排序": "anomaly ranking of {year}",
+    "考核指标目录 {label} 已发布（{n} 项指标）": "evaluation catalogue {label} published ({n} indicators)",
+    "已录入 {n} 个指标值（演示数据）": "{n} entered indicator values (demo figures)",
+    "{year} 年考核评价": "evaluation of {year}",
+    "{year} 年考核评价结果已发布：年终清算读取其得分": (
+        "evaluation runs of {year} published: the annual clearing reads their scores"
+    ),
+    "医院考核评价 {year}：各维度得分（{n} 家中的前后各 {k} 家）": (
+        "医院考核评价 {year}: scores by dimension (top and bottom {k} of {n})"
+    ),
+    "医院": "hospital",
+    "级": "level",
+    "综合": "comp.",
+    "DRGs": "DRGs",
+    "审核": "audit",
+    "效果": "outcome",
+    "满意": "satisf.",
+    "过程": "process",
+    "总分": "total",
+    "档": "band",
+    "智能监管 {year}：待处理的主要疑点（按审核队列顺序）": "智能监管 {year}: top open findings (audit queue order)",
+    "规则": "rule",
+    "级别": "severity",
+    "数值": "figure",
+    "阈值": "threshold",
+    "病例": "cases",
+    # dianshu supervision
+    "智能监管规则": "Supervision rules (智能监管规则)",
+    "名称": "名称",
+    "英文名称": "name",
+    "层级": "level",
+    "违规类型": "violation",
+    "参数": "parameters",
+    "{year} 年智能监管": "supervision {year}",
+    "{year} 年监管疑点：按规则": "Supervision findings {year}: per rule",
+    "待处理": "open",
+    "已确认": "confirmed",
+    "已排除": "dismissed",
+    "待处理疑点前 {top} 条（按审核队列顺序）": "Top {top} open findings (audit queue order)",
+    "单位": "unit",
+    "详情": "detail",
+    # dianshu evaluation
+    "没有标签为 {label} 的指标目录版本": "no catalogue version labelled {label}",
+    "已作为草稿载入": "loaded as a draft",
+    "已存过（内容相同）：未作改动": "already stored (same content): nothing changed",
+    "指标目录 {label}（{n} 项指标），版本 {id}：{what}；{status}": (
+        "catalogue {label} ({n} indicators), version {id}: {what}; {status}"
+    ),
+    "没有指标目录版本 {version}": "no catalogue version {version}",
+    "指标目录 {label} 已发布，适用 {start}–{end}": "catalogue {label} published, in force {start}–{end}",
+    "考核指标目录版本": "evaluation catalogue versions",
+    "适用年度": "in force",
+    "指标数": "indicators",
+    # dianshu migrate, token, accounts, sweep
+    "system 角色不签发令牌": "role system is not for tokens",
+    "服务账号 {account} 已启用，可代表 {tenants}": "service account {account} active for {tenants}",
+    "服务账号 {account} 已停用": "service account {account} deactivated",
+    "已重新发送 {n} 个任务": "re-sent {n} jobs",
+}
+
+
+def cli_text(zh: str, lang: Lang, **fields: object) -> str:
+    """A CLI text in `lang` (its Chinese is its id); without fields, the text as written (a Rich
+    TextColumn formats its own `{task...}` fields)."""
+    s = zh if lang is Lang.zh else CLI[zh]
     return s.format(**fields) if fields else s

@@ -11,7 +11,8 @@ line) `localize` finds the template an English reason was made from, which gives
 parameters, and renders the same template in the asked language (a nested reason in it too, and
 a label-like parameter through TERMS; a placeholder of a known shape matches only that shape:
 SHAPES); a "field: reason" is read after its prefix, and a prefix that is an upload column is
-named in Chinese with its code ("性别(gend): …", `field_name`). A reason no template makes stays
+named in Chinese with its code ("性别(gend): …", `field_name`), and so is an argument the API or the
+CLI refuses by (FIELDS: "年度(input.year): …"; a CLI line is "第 3 行: …"). A reason no template makes stays
 in English and has no code. tests/test_reasons.py extracts every reason written in the source (as
 xgettext would: the reason argument of each refusal, the message argument of each exception a
 user reads (JobRejected, ExpectedError, AuthError, PermissionError … : its MESSAGE_ARG), each
@@ -144,8 +145,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "not valid JSON: {msg} at column {colno}",
     ),
     "not_valid_json": (
-        "不是有效的 JSON：{e}",
-        "not valid JSON: {e}",
+        "不是有效的 JSON：{reason}",
+        "not valid JSON: {reason}",
     ),
     "compressed_file_truncated_gzip_stream": (
         "压缩文件不完整：gzip 数据在结束标记前中断（未接收任何内容；请重新发送完整文件）",
@@ -824,8 +825,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "case {list_id}: {reason}",
     ),
     "not_accepted_give_leave_out": (
-        "不接受 {name}：请给出 {ACCEPTED}，或不填以自动识别",
-        "{name} is not accepted: give {ACCEPTED}, or leave it out to detect",
+        "不接受 {given}：请给出 {ACCEPTED}，或不填以自动识别",
+        "{given} is not accepted: give {ACCEPTED}, or leave it out to detect",
     ),
     "declared_utf_8_but_file": (
         "声明为 utf-8，但文件从 {failed} 起不是 UTF-8；如果以中文 ANSI/GBK 保存，请声明 gb18030，或不填 encoding 以自动识别",
@@ -1152,6 +1153,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "{param} 的值无效：{reason}",
         "Invalid value for {param}: {reason}",
     ),
+    "cli_invalid_value_env": (
+        "{param}（环境变量 {env}）的值无效：{reason}",
+        "Invalid value for {param} (env var: {env}): {reason}",
+    ),
     "cli_value_error": (
         "取值有误：{reason}",
         "Value error, {reason}",
@@ -1204,6 +1209,10 @@ REASONS: dict[str, tuple[str, str]] = {
         "没有命令 {name}。",
         "No such command {name}.",
     ),
+    "cli_no_such_command_did_you_mean": (
+        "没有命令 {name}。是否要输入 {suggestion}？",
+        "No such command {name}. Did you mean {suggestion}?",
+    ),
     "cli_extra_arguments": (
         "多余的参数（{args}）",
         "Got unexpected extra argument(s) ({args})",
@@ -1219,6 +1228,37 @@ REASONS: dict[str, tuple[str, str]] = {
     "unknown_standard_nor_folder": (
         "未知的分组方案 {standard}：既不是 {schemes} 之一，也不是文件夹",
         "unknown standard {standard}: not one of {schemes} nor a folder",
+    ),
+    # `dianshu group`'s summary lines on stderr (said with Reason(...).text in the CLI's language).
+    "cli_group_compiled": (
+        "{standard}：已编译 {drgs} 个 DRG 组，用时 {seconds} 秒",
+        "{standard}: {drgs} DRGs compiled in {seconds}s",
+    ),
+    "cli_group_summary": (
+        "共 {records} 条记录：已入组 {grouped} 条，无法入组 {ungroupable} 条，歧义 {ambiguous} 条，无效行 {invalid} 条",
+        "{records} records: {grouped} grouped, {ungroupable} ungroupable, {ambiguous} ambiguous, {invalid} invalid lines",
+    ),
+    "dir_has_no_manifest": (
+        "{folder} 中没有 manifest.json（由 'dianshu generate' 生成）",
+        "{folder} has no manifest.json (written by `dianshu generate`)",
+    ),
+    "required_or_schema": (
+        "必填（或给出 --schema）",
+        "required (or --schema)",
+    ),
+    "cannot_read_why": (
+        "无法读取：{reason}",
+        "cannot read: {reason}",
+    ),
+    # A scheme folder's table that is not there (standards/tables.py).
+    "table_file_is_missing": (
+        "文件缺失",
+        "file is missing",
+    ),
+    # Python's json module's wording of a malformed file ("Expecting value: line 1 column 2 (char 1)").
+    "json_error_at": (
+        "{json_msg}（第 {line} 行第 {column} 列，第 {char} 个字符）",
+        "{json_msg}: line {line} column {column} (char {char})",
     ),
     "no_such_file_or_directory": (
         "文件或目录不存在",
@@ -1302,9 +1342,56 @@ REASONS: dict[str, tuple[str, str]] = {
         "未找到导入批次 {batch}",
         "ingestion batch {batch} not found",
     ),
-    "ingestion_batch_already_final": (
-        "导入批次 {batch} 已结束（{status}）：如需重新导入，请重新发送文件",
-        "ingestion batch {batch} is already {status}",
+    # A review's grounds (reviews/workflow.py `grounds`): why a case may be reviewed, not a refusal,
+    # said at the edge like one (Review.localizedGrounds).
+    "ground_high_outlier": (
+        "高倍率病例",
+        "high outlier",
+    ),
+    "ground_ungroupable": (
+        "无法入组",
+        "ungroupable",
+    ),
+    "ground_small_drg": (
+        "DRG 组病例数少于 {small} 例（{cases} 例）",
+        "DRG with fewer than {small} cases ({cases})",
+    ),
+    "ground_long_stay": (
+        "住院超过 {days} 天（{los} 天）",
+        "stay over {days} days ({los})",
+    ),
+    "ground_new_technology": (
+        "新技术",
+        "new technology",
+    ),
+    # A job's progress message (Job.message; ctx.progress in cases/ingest.py, settlement/runs/points.py,
+    # ...): not a refusal, said at the edge like one (Job.localizedMessage, the portal's jobs page).
+    "progress_validating_rows": ("正在校验数据行", "validating rows"),
+    "progress_rows_read": ("已读取 {tally} 行", "{tally} rows read"),
+    "progress_checking_hospitals": ("正在核对医院、重复记录和更正记录", "checking hospitals, repeats and corrections"),
+    "progress_merging": ("正在合并入库", "merging"),
+    "progress_reading_cases": ("正在读取病例", "reading cases"),
+    "progress_cases": ("共 {tally} 个病例", "{tally} cases"),
+    "progress_case_points": ("已计算 {tally} 个病例的点数", "{tally} case points"),
+    "progress_reading_case_features": ("正在读取病例特征", "reading case features"),
+    "progress_exporting_month": ("正在导出 {period}", "exporting {period}"),
+    "progress_signals": (
+        "正在计算 {year_from}—{year_to} 年度的监管信号（{tally} 个统筹区）",
+        "signals {year_from}-{year_to} of {tally} region(s)",
+    ),
+    "progress_fitting_scoring": ("{tally} 个病例：正在拟合和评分", "{tally} cases: fitting and scoring"),
+    "progress_grouping_history": ("正在对历史年度分组", "grouping the history years"),
+    "progress_analytics_region": ("正在刷新运营分析：{region} {run_year} 年度", "analytics {region} {run_year}"),
+    "progress_scored": ("已完成评分：{scored}", "scored {scored}"),
+    "progress_importing_hospitals": ("正在导入医院", "importing hospitals"),
+    "progress_simulating": ("正在测算", "simulating"),
+    "progress_staging_hospitals": ("正在准备各医院的数据", "staging the hospitals' figures"),
+    "progress_rule": ("正在执行监管规则 {rule_code}", "rule {rule_code}"),
+    "progress_grouping": ("正在分组", "grouping"),
+    "progress_groupings": ("已完成 {tally} 次分组", "{tally} groupings"),
+    "ingestion_batch_already": (
+        "导入批次 {batch} 已是{batch_status}状态",
+        "ingestion batch {batch} is already {batch_status}",
     ),
     "required_at_most_200_characters": (
         "必填，最多 200 个字符",
@@ -1337,6 +1424,276 @@ REASONS: dict[str, tuple[str, str]] = {
     "unknown_parameters": (
         "未知参数 {names}",
         "unknown {names}",
+    ),
+    # strict.py: a JSON key the schema does not have (a scenario, a policy, any strict argument).
+    "unknown_key_top_level": (
+        "此处不应有键 {key}：它属于顶层",
+        "unknown key here: {key} belongs at the top level",
+    ),
+    "unknown_key_did_you_mean": (
+        "未知的键（是否要写 {suggestion}？）",
+        "unknown key (did you mean {suggestion}?)",
+    ),
+    "unknown_key_allowed": (
+        "未知的键（允许：{allowed}）",
+        "unknown key (allowed: {allowed})",
+    ),
+    "unknown_key": (
+        "未知的键",
+        "unknown key",
+    ),
+    # strict.py's decimals (Dec, Money) and the scenario's cross-references (arithmetic/scenario.py).
+    "decimals_travel_as_strings": (
+        "小数应以字符串传递，不能是 {kind}（{value}）",
+        "decimals travel as strings, not {kind} ({value})",
+    ),
+    "not_a_plain_decimal": (
+        '{value} 不是普通小数（只含数字，小数点后至多 {places} 位，如 "{example}"）',
+        '{value} is not a plain decimal (digits, at most {places} after the point: "{example}")',
+    ),
+    "decimal_too_many_places": (
+        "{what}至多保留 {places} 位小数（实际为 {value}）",
+        "{what} has at most {places} decimal places (got {value})",
+    ),
+    "duplicate_is_also": (
+        "重复：{value} 已出现在 {other}",
+        "duplicate: {value} is also {other}",
+    ),
+    "not_in_hospitals": (
+        "{value} 不在 hospitals 中",
+        "{value} is not in hospitals",
+    ),
+    "not_in_groups": (
+        "{value} 不在 groups 中（无法入组的病例填 {ungroupable}）",
+        "{value} is not in groups ({ungroupable} for an ungroupable case)",
+    ),
+    "case_cannot_readmit_itself": (
+        "病例不能是自身的再入院",
+        "a case cannot readmit itself",
+    ),
+    "spec_floor_is": (
+        "SPEC 规定的下限为 {floor}（实际为 {x}）",
+        "SPEC's floor is {floor} (got {x})",
+    ),
+    "cli_give_one_to_three_years": (
+        "请给出一至三个 --year",
+        "give one to three --year",
+    ),
+    "cli_give_dir_or_tenant_file": (
+        "请给出 --dir，或同时给出 --tenant 和 --file",
+        "give --dir, or --tenant and --file",
+    ),
+    "cli_monthly_or_annual": (
+        "应为 monthly 或 annual",
+        "monthly or annual",
+    ),
+    "cli_not_a_date": (
+        "{value} 不是日期（YYYY-MM-DD）",
+        "{value} is not a date (YYYY-MM-DD)",
+    ),
+    "cli_not_built_in_give_dir": (
+        "{scheme} 不是内置方案：请给出 --dir",
+        "{scheme} is not built in: give --dir",
+    ),
+    "cli_table_or_json": (
+        "应为 table 或 json",
+        "table or json",
+    ),
+    "cli_configuration_error": (
+        "配置错误：{reason}",
+        "configuration error: {reason}",
+    ),
+    "must_be_true_or_false": (
+        "应为 true 或 false（实际为 {show}）",
+        "must be true or false (got {show})",
+    ),
+    "must_be_a_number_got": (
+        "应为数值（实际为 {show}）",
+        "must be a number (got {show})",
+    ),
+    "config_file_missing": (
+        "DIANSHU_CONFIG_FILE={path}：文件不存在",
+        "DIANSHU_CONFIG_FILE={path}: no such file",
+    ),
+    "config_jwt_algorithm": (
+        "DIANSHU_JWT_ALGORITHM={value}：应为 HS256 或 RS256",
+        "DIANSHU_JWT_ALGORITHM={value}: must be HS256 or RS256",
+    ),
+    "config_prod_database": (
+        "生产环境（DIANSHU_PROFILE=prod）：必须设置 DATABASE_URL（生产环境不使用内嵌 PostgreSQL）",
+        "profile prod: DATABASE_URL is required (no embedded PostgreSQL in production)",
+    ),
+    "config_prod_broker": (
+        "生产环境（DIANSHU_PROFILE=prod）：必须设置 REDIS_URL 或 AMQP_URL（不使用内嵌 Redis）",
+        "profile prod: REDIS_URL or AMQP_URL is required (no embedded Redis)",
+    ),
+    "config_prod_jwt_secret": (
+        "生产环境（DIANSHU_PROFILE=prod）：使用 HS256 时必须设置 DIANSHU_JWT_SECRET",
+        "profile prod: DIANSHU_JWT_SECRET is required with HS256",
+    ),
+    "config_prod_rs256_keys": (
+        "生产环境（DIANSHU_PROFILE=prod）：RS256 需要 DIANSHU_JWT_JWKS_URL、DIANSHU_JWT_JWKS_FILE 或 DIANSHU_JWT_PUBLIC_KEY_FILE",
+        "profile prod: RS256 needs DIANSHU_JWT_JWKS_URL, DIANSHU_JWT_JWKS_FILE or DIANSHU_JWT_PUBLIC_KEY_FILE",
+    ),
+    "config_prod_jwks_https": (
+        "生产环境（DIANSHU_PROFILE=prod）：DIANSHU_JWT_JWKS_URL={url}：必须为 https://（经明文 http 获取的公钥可能在传输中被替换）",
+        "profile prod: DIANSHU_JWT_JWKS_URL={url}: must be https:// (keys fetched over plain http could be replaced in transit)",
+    ),
+    "config_jwks_url": (
+        "DIANSHU_JWT_JWKS_URL={url}：应为 http(s):// 地址",
+        "DIANSHU_JWT_JWKS_URL={url}: must be an http(s):// URL",
+    ),
+    "config_jwks_needs_rs256": (
+        "DIANSHU_JWT_JWKS_URL 需要 DIANSHU_JWT_ALGORITHM=RS256",
+        "DIANSHU_JWT_JWKS_URL needs DIANSHU_JWT_ALGORITHM=RS256",
+    ),
+    "config_cors_origin": (
+        "DIANSHU_CORS_ALLOWED_ORIGINS：{origin} 不是来源（scheme://host[:port]，不可用 '*'）",
+        "DIANSHU_CORS_ALLOWED_ORIGINS: {origin} is not an origin (scheme://host[:port], no '*')",
+    ),
+    "config_oidc_missing": (
+        "已设置 DIANSHU_OIDC_ISSUER：还须设置 {settings}",
+        "DIANSHU_OIDC_ISSUER is set: {settings} also required",
+    ),
+    "config_oidc_secret": (
+        "OIDC 登录：必须设置 DIANSHU_OIDC_CLIENT_SECRET 或 DIANSHU_OIDC_CLIENT_SECRET_FILE",
+        "OIDC sign-in: DIANSHU_OIDC_CLIENT_SECRET or DIANSHU_OIDC_CLIENT_SECRET_FILE is required",
+    ),
+    "config_prod_oidc_https": (
+        "生产环境（DIANSHU_PROFILE=prod）：DIANSHU_OIDC_ISSUER 必须为 https:// 地址",
+        "profile prod: DIANSHU_OIDC_ISSUER must be an https:// URL",
+    ),
+    "config_otlp_endpoint": (
+        "DIANSHU_OTEL_EXPORTER_OTLP_ENDPOINT={url}：应为 http(s):// 地址",
+        "DIANSHU_OTEL_EXPORTER_OTLP_ENDPOINT={url}: must be an http(s):// URL",
+    ),
+    "config_one_broker": (
+        "REDIS_URL 与 AMQP_URL 只能设置一个",
+        "set only one of REDIS_URL and AMQP_URL",
+    ),
+    "config_one_psn_key": (
+        "DIANSHU_PSN_KEY 与 DIANSHU_PSN_KEY_FILE 只能设置一个",
+        "set only one of DIANSHU_PSN_KEY and DIANSHU_PSN_KEY_FILE",
+    ),
+    "config_psn_key_file_missing": (
+        "DIANSHU_PSN_KEY_FILE={path}：文件不存在",
+        "DIANSHU_PSN_KEY_FILE={path}: no such file",
+    ),
+    "config_prod_psn_key_why": (
+        "生产环境（DIANSHU_PROFILE=prod）：必须设置 DIANSHU_PSN_KEY 或 DIANSHU_PSN_KEY_FILE（患者编号以带密钥的哈希保存）",
+        "profile prod: DIANSHU_PSN_KEY or DIANSHU_PSN_KEY_FILE is required (patient ids are stored as a keyed hash)",
+    ),
+    "config_psn_key_short": (
+        "DIANSHU_PSN_KEY：{n} 个字符，至少需要 {min}",
+        "DIANSHU_PSN_KEY: {n} characters, at least {min} required",
+    ),
+    "config_prod_psn_dev_key": (
+        "生产环境（DIANSHU_PROFILE=prod）：DIANSHU_PSN_KEY 是公开的开发密钥",
+        "profile prod: DIANSHU_PSN_KEY is the published dev key",
+    ),
+    "config_prod_psn_key": (
+        "生产环境（DIANSHU_PROFILE=prod）：必须设置 DIANSHU_PSN_KEY 或 DIANSHU_PSN_KEY_FILE",
+        "profile prod: DIANSHU_PSN_KEY or DIANSHU_PSN_KEY_FILE is required",
+    ),
+    "layout_required": (
+        "{setl_where}：{layout_section}.{layout_field}（{name_zh}）为必填",
+        "{setl_where}: {layout_section}.{layout_field} ({name_zh}) is required",
+    ),
+    "layout_too_long": (
+        "{setl_where}：{layout_section}.{layout_field} 超过 {length} 个字符",
+        "{setl_where}: {layout_section}.{layout_field} longer than {length} characters",
+    ),
+    "layout_not_a_code": (
+        "{setl_where}：{layout_section}.{layout_field}（{name_zh}）{value} 不是 {codes} 之一",
+        "{setl_where}: {layout_section}.{layout_field} ({name_zh}) {value} is not one of {codes}",
+    ),
+    "layout_not_duration": (
+        "{setl_where}：{layout_section}.{layout_field} 不符合格式 {format}",
+        "{setl_where}: {layout_section}.{layout_field} is not {format}",
+    ),
+    "layout_not_a_number": (
+        "{setl_where}：{layout_section}.{layout_field} 应为数值",
+        "{setl_where}: {layout_section}.{layout_field} must be a number",
+    ),
+    "layout_too_many_places": (
+        "{setl_where}：{layout_section}.{layout_field} 的小数超过 {scale} 位",
+        "{setl_where}: {layout_section}.{layout_field} has more than {scale} places",
+    ),
+    "layout_too_many_digits": (
+        "{setl_where}：{layout_section}.{layout_field} 超过 {precision} 位数字",
+        "{setl_where}: {layout_section}.{layout_field} has more than {precision} digits",
+    ),
+    "layout_unknown_field": (
+        "{setl_where}：{layout_field} 不是该表的字段",
+        "{setl_where}: {layout_field} is not a field of the table",
+    ),
+    "scenario_bed_day_points_required": (
+        "床日病组必填",
+        "required for a bed-day group",
+    ),
+    "scenario_bed_day_points_only": (
+        "仅用于床日病组（bed_day: true）",
+        "only for a bed-day group (bed_day: true)",
+    ),
+    "scenario_review_points_or_review": (
+        "special_review_points 与 special_review 只能给出一个",
+        "give special_review_points or special_review, not both",
+    ),
+    "scenario_add_points_required": (
+        "评审结果为 add_points 时必填",
+        "required when the outcome is add_points",
+    ),
+    "scenario_only_with_add_points": (
+        "仅用于 add_points（评审结果为 {outcome}）",
+        "only with add_points (the outcome is {outcome})",
+    ),
+    "scenario_not_a_ledger": (
+        "不是该政策的台账（{why}）",
+        "not a ledger of this policy ({why})",
+    ),
+    "scenario_merged_one_budget": (
+        "merge_ledgers 已开启：只有一个预算 all",
+        "merge_ledgers is on: one budget, all",
+    ),
+    "scenario_only_with_merge": (
+        "仅在 merge_ledgers 开启时使用",
+        "only with merge_ledgers",
+    ),
+    "scenario_budget_required": (
+        "必填：有 {fund} 病例",
+        "required: there are {fund} cases",
+    ),
+    "scenario_not_utf8": (
+        "不是 UTF-8（第 {byte} 个字节）",
+        "not UTF-8 (byte {byte})",
+    ),
+    "scenario_file_too_large": (
+        "超过 {limit} 字节（DIANSHU_SIMULATE_FILE_MAX_BYTES）",
+        "larger than {limit} bytes (DIANSHU_SIMULATE_FILE_MAX_BYTES)",
+    ),
+    "standard_label_used": (
+        "{scheme} 的版本标签 {label} 已用于不同的分组表或编码版本",
+        "{scheme} version label {label} is already used for different tables or code editions",
+    ),
+    "standard_cannot_be_grouped": (
+        "版本 {version} 无法分组：{reason}",
+        "version {version} cannot be grouped: {reason}",
+    ),
+    "standard_no_such": (
+        "没有支付标准 {standard_id}",
+        "no payment standard {standard_id}",
+    ),
+    "standard_retire_published_only": (
+        "版本 {label} 为{status}：只有已发布的版本可以停用",
+        "version {label} is {status}: only a published version can be retired",
+    ),
+    "not_a_hospital_of_the_region": (
+        "不是本统筹区的医院",
+        "not a hospital of the region",
+    ),
+    "must_be_at_least_0_below_1": (
+        "应不小于 0 且小于 1（实际为 {x}）",
+        "must be at least 0 and below 1 (got {x})",
     ),
     "city_peer_scope_city_admin_runs": (
         "evaluation_peer_scope 为 city：同级医院为全市各统筹区的医院，须由市级管理员运行考核（于 {tenant}）",
@@ -1675,8 +2032,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "no region or city {tenant}",
     ),
     "not_a_cursor_for_this_list": (
-        "{value} 不是本接口为此列表给出的游标",
-        "{value} is not a cursor from this API for this list",
+        "{given} 不是本接口为此列表给出的游标",
+        "{given} is not a cursor from this API for this list",
     ),
     "is_not_a_month_yyyy_mm": (
         "{value} 不是月份（YYYY-MM）",
@@ -1805,6 +2162,27 @@ SHAPES: dict[str, str] = {
     "id_kind": "a batch id|a job id",
     # "{subject} is empty": a diagnosis or a column, never a "field: " prefix before it.
     "subject": r"(?:(?!: ).)+",
+    # A job's progress: a count as it writes it ("12,345"), a month, a year.
+    "tally": r"\d[\d,]*",
+    "period": r"\d{4}-\d{2}",
+    "year_from": r"\d{4}",
+    "year_to": r"\d{4}",
+    "run_year": r"\d{4}",
+    "rule_code": r"[a-z][a-z0-9_]*",
+    # evaluation/runs.py's "parameters: unknown a, b": parameter names, never other words.
+    "names": r"[A-Za-z_]\w*(?:, [A-Za-z_]\w*)*",
+    # national/layout.py's "{setl_where}: {layout_section}.{layout_field} …": a hospital/settlement
+    # id and a national table's and field's names, never other words.
+    "setl_where": r"[^\s:/]+/[^\s:/]+",
+    "layout_section": r"[A-Za-z_]\w*",
+    "layout_field": r"[A-Za-z_]\w*",
+    # standards/service.py's "no payment standard {standard_id}": an id, never other words.
+    "standard_id": r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    # A folder the CLI names, never a "field: " prefix before it.
+    "folder": r"(?:(?!: ).)+",
+    # Python's json module's message (TERMS json_msg), never the text before it.
+    "json_msg": r"Expecting [^:]+|Extra data|Unterminated string starting at|Invalid control character at"
+    r"|Invalid \\escape|Illegal trailing comma before end of (?:object|array)",
 }
 
 
@@ -1862,6 +2240,7 @@ _REVIEW_STATES = {
     "appealed": "已申诉",
     "final": "已终裁",
 }
+_JSON_KINDS = {"an object": "对象", "an array": "数组", "a string": "字符串", "a boolean": "布尔值"}
 _DIAGNOSES = {"principal diagnosis": "主要诊断", "diagnosis {n}": "第 {n} 个诊断"}
 TERMS: dict[str, dict[str, str]] = {
     # cases/validation.py: a settlement list's amounts and hours, its diagnoses.
@@ -1885,12 +2264,51 @@ TERMS: dict[str, dict[str, str]] = {
     "states": _REVIEW_STATES,
     # training/service.py: a range with its low end included or not.
     "bound": {"from": "含", "above": "不含"},
+    # the encodings an upload may declare (tabular/encoding.py ACCEPTED)
+    "ACCEPTED": {
+        "utf-8, gb18030 (gbk and gb2312 are read as gb18030)": "utf-8 或 gb18030（gbk、gb2312 按 gb18030 读取）"
+    },
+    # Python's json module's messages (json.decoder)
+    "json_msg": {
+        "Expecting value": "此处应有值",
+        "Expecting property name enclosed in double quotes": "属性名应以双引号括起",
+        "Expecting ',' delimiter": "此处应有逗号 ','",
+        "Expecting ':' delimiter": "此处应有冒号 ':'",
+        "Extra data": "有多余的数据",
+        "Unterminated string starting at": "字符串未结束",
+        "Invalid control character at": "含无效的控制字符",
+        "Invalid \\escape": "含无效的转义",
+        "Illegal trailing comma before end of object": "对象末尾有多余的逗号",
+        "Illegal trailing comma before end of array": "数组末尾有多余的逗号",
+    },
     # the CLI's path options
     "path_kind": {"file": "文件", "dir": "目录", "path": "路径"},
     "id_kind": {"a batch id": "批次编号", "a job id": "任务编号"},
     # a case's payment type (settlement/arithmetic/points.py): the labels' catalogue
     "type": {k.removeprefix("case_type."): zh for k, (zh, _) in MESSAGES.items() if k.startswith("case_type.")},
     "run_kind": {"monthly": "月度", "annual": "年度"},
+    # an ingestion batch's status (the labels' catalogue)
+    "batch_status": {
+        k.removeprefix("batch_status."): zh for k, (zh, _) in MESSAGES.items() if k.startswith("batch_status.")
+    },
+    # Why a token was refused (dianshu_tenants.identity.JWT_FAILURES)
+    "detail": {
+        "expired": "已过期",
+        "not valid yet (iat or nbf in the future)": "尚未生效（iat 或 nbf 在将来）",
+        "wrong audience (aud)": "受众（aud）不符",
+        "wrong issuer (iss)": "签发方（iss）不符",
+        "a required claim is missing (exp, iat, sub, iss, aud)": "缺少必需的声明（exp、iat、sub、iss、aud）",
+        "the signature does not verify": "签名校验失败",
+        "its signing algorithm is not accepted": "签名算法不被接受",
+        "the key does not fit the token": "密钥与令牌不匹配",
+        "not a well-formed JWT": "不是格式正确的 JWT",
+        "not accepted": "不被接受",
+    },
+    # strict.py's Dec and Money: what a decimal is
+    "what": {"a decimal": "小数", "money": "金额"},
+    # strict.py's _kind: what a JSON value was when it was the wrong kind
+    "show": _JSON_KINDS,
+    "kind": {**_JSON_KINDS, "float": "浮点数"},
     # settlement's ledgers (the labels' catalogue)
     "ledger": {k.removeprefix("ledger."): zh for k, (zh, _) in MESSAGES.items() if k.startswith("ledger.")},
 }
@@ -1900,8 +2318,20 @@ _NUMBERED = {
 }
 
 
+# A list of values as the source joins it ("1, 2, 3 or 9": pydantic's Literal, a, b or c).
+_OR = re.compile(r"(?<=\S) or (?=\S+$)")
+
+
+def term(name: str, value: str, lang: Lang) -> str:
+    """A label-like parameter (TERMS) in `lang`, outside a reason (a portal message's field)."""
+    return value if lang is Lang.en else _term(name, value)
+
+
 def _term(name: str, value: str) -> str:
-    """A parameter in Chinese when it is a listed label, else as written."""
+    """A parameter in Chinese when it is a listed label, else as written; a {join} list with
+    Chinese separators (its values as written)."""
+    if name == "join":
+        return _OR.sub(" 或 ", value).replace(", ", "、")
     terms = TERMS.get(name)
     if terms is None:
         return value
@@ -1975,18 +2405,123 @@ def _find(reason: str) -> tuple[str, Reason] | None:
 # rows' field column: "性别(gend)", the raw name kept so that integrators can still match it.
 _COLUMN_NAMES = {name: zh for name, zh, _, _ in COLUMNS}
 
+# The arguments and fields the API and the CLI refuse by (the `field=` of Refused, JobRejected,
+# ExpectedError and the "name: " prefixes of reasons) that are not upload columns: name -> (zh, en).
+# Said like an upload column, the raw name kept: "年度(year)", "年度(input.year)".
+FIELDS: dict[str, tuple[str, str]] = {
+    "after": ("游标", "after"),
+    "age_days": ("年龄（天）", "age_days"),
+    "age_years": ("年龄（岁）", "age_years"),
+    "alliances": ("医共体", "alliances"),
+    "amount": ("金额", "amount"),
+    "base": ("基准版本", "base"),
+    "base_points": ("基准点数", "base_points"),
+    "base_points_per_day": ("床日基准点数", "base_points_per_day"),
+    "batch": ("批次", "batch"),
+    "birth_weight_g": ("新生儿出生体重（克）", "birth_weight_g"),
+    "body": ("请求体", "body"),
+    "budget": ("预算", "budget"),
+    "case": ("病例", "case"),
+    "cases": ("病例", "cases"),
+    "catalogue": ("目录", "catalogue"),
+    "charges": ("费用", "charges"),
+    "clearScore": ("通过分数", "clearScore"),
+    "coding": ("编码版本", "coding"),
+    "coefficient": ("系数", "coefficient"),
+    "database": ("数据库", "database"),
+    "dept": ("科室", "dept"),
+    "diagnoses": ("诊断", "diagnoses"),
+    "discharge_way": ("离院方式", "discharge_way"),
+    "effectiveTo": ("失效日期", "effectiveTo"),
+    "evaluation_peer_scope": ("评价同级范围", "evaluation_peer_scope"),
+    "file": ("文件", "file"),
+    "finding": ("发现", "finding"),
+    "first": ("每页条数", "first"),
+    "format": ("格式", "format"),
+    "fund_pay": ("基金支付", "fund_pay"),
+    "grants": ("授权", "grants"),
+    "groups": ("病组", "groups"),
+    "header": ("表头", "header"),
+    "hospital_code_patterns": ("医院编码规则", "hospital_code_patterns"),
+    "hospitals": ("医院", "hospitals"),
+    "icu_hours": ("重症监护时长（小时）", "icu_hours"),
+    "id": ("编号", "id"),
+    "ids": ("编号", "ids"),
+    "input": ("输入", "input"),
+    "job": ("任务", "job"),
+    "kind": ("类型", "kind"),
+    "ledgers": ("台账", "ledgers"),
+    "level": ("等级", "level"),
+    "line": ("行", "line"),
+    "los_days": ("住院天数", "los_days"),
+    "month": ("月份", "month"),
+    "months": ("月份", "months"),
+    "other": ("对比版本", "other"),
+    "parameters": ("参数", "parameters"),
+    "personId": ("人员编号", "personId"),
+    "points_run": ("点数计算", "points_run"),
+    "policy": ("政策参数", "policy"),
+    "prepaid": ("预付", "prepaid"),
+    "procedures": ("手术操作", "procedures"),
+    "provisional_point_value": ("预估点值", "provisional_point_value"),
+    "query": ("查询", "query"),
+    "readmission_of": ("再入院对应病例", "readmission_of"),
+    "reason": ("理由", "reason"),
+    "record": ("记录", "record"),
+    "reserve_ratio": ("预留比例", "reserve_ratio"),
+    "review": ("审核", "review"),
+    "revision": ("修订版", "revision"),
+    "scenario": ("测算方案", "scenario"),
+    "scheme": ("分组方案", "scheme"),
+    "scope": ("范围", "scope"),
+    "serious": ("是否严重", "serious"),
+    "settlement": ("结算", "settlement"),
+    "sex": ("性别", "sex"),
+    "shares": ("分配比例", "shares"),
+    "stable": ("是否稳定病组", "stable"),
+    "standard": ("分组标准", "standard"),
+    "tenant": ("单位", "tenant"),
+    "to": ("截止", "to"),
+    "total_cost": ("总费用", "total_cost"),
+    "variables": ("变量", "variables"),
+    "vent_hours": ("呼吸机使用时长（小时）", "vent_hours"),
+    "version": ("版本", "version"),
+    "versions": ("版本", "versions"),
+    "violation": ("违规", "violation"),
+    "year": ("年度", "year"),
+    "year_weights": ("年度权重", "year_weights"),
+    "years": ("年度", "years"),
+}
+
+_LINE = re.compile(r"line (\d[\d,]*)")
+_NAME = re.compile(r"[A-Za-z_]\w*")
+_INDICES = re.compile(r"(?:\[\d+\])*")
+
 
 def field_name(field: str, lang: Lang) -> str:
-    """A refused field as `lang` names it: an upload column with its Chinese name before it in
-    Chinese ("性别(gend)"; "诊断代码(diag_codes)[2]"), any other field as given."""
-    base, bracket, rest = field.partition("[")
-    if lang is Lang.en or base not in _COLUMN_NAMES:
+    """A refused field as `lang` names it: in Chinese an upload column or an argument (FIELDS) with
+    its Chinese name before it ("性别(gend)"; "诊断代码(diag_codes)[2]"; "年度(year)"), a dotted path
+    by its last segment's name with the whole path kept ("年度(input.year)"), a CLI line as "第 3 行";
+    any other field as given."""
+    if lang is Lang.en:
         return field
-    return f"{_COLUMN_NAMES[base]}({base}){bracket}{rest}"
+    if (m := _LINE.fullmatch(field)) is not None:
+        return f"第 {m.group(1)} 行"
+    # The path's last name says what the value is ("cases[1].los_days" is a length of stay); an
+    # index after it stays outside the brackets ("诊断代码(diag_codes)[2]").
+    names = list(_NAME.finditer(field))
+    if not names:
+        return field
+    last = names[-1]
+    zh = _COLUMN_NAMES.get(last.group()) or (FIELDS[last.group()][0] if last.group() in FIELDS else None)
+    if zh is None:
+        return field
+    named, rest = field[: last.end()], field[last.end() :]
+    return f"{zh}({named}){rest}" if _INDICES.fullmatch(rest) else f"{zh}({field})"
 
 
 def _prefix(prefix: str, lang: Lang) -> str:
-    """A reason's "field: " prefixes ("line 3: gend: ") with each upload column named."""
+    """A reason's "field: " prefixes ("line 3: gend: ") with each field named."""
     return "".join(field_name(p, lang) + ": " for p in prefix.split(": ")[:-1])
 
 

@@ -258,7 +258,9 @@ async def _publish(
         )
     row = (await session.execute(select(model).where(model.id == row_id).with_for_update())).scalar_one_or_none()
     if row is None:
-        raise StandardsError(f"no {what} {row_id}")
+        raise StandardsError(
+            f"no payment standard {row_id}" if what == "payment standard" else f"no standard version {row_id}"
+        )
     if row.status == "published" and row.effective_from == effective_from and row.effective_to == effective_to:
         return row  # retried: nothing to do
     if row.status != "draft":
