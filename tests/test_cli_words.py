@@ -128,11 +128,11 @@ def test_settlement_list_and_ingest_tables_in_both_languages(chinese_locale, mon
         ledger="employee",
         version=2,
         status="published",
-        figures={"PV": "12.34567"},
+        figures={"PV": "12.345670"},
     )
     zh = shown(monkeypatch, "zh", lambda c: print_runs(c, [run]))
     assert "结算批次" in zh and "批次编号" in zh and "月度预结算" in zh and "职工医保" in zh and "已发布" in zh
-    assert str(run.id) in zh and "12.3457" in zh
+    assert str(run.id) in zh and "12.345670" in zh  # the point value as stored, to its 6 places
     en = shown(monkeypatch, "en", lambda c: print_runs(c, [run]))
     assert "Settlement runs" in en and "monthly" in en and "employee" in en and "published" in en
     assert "结算" not in en and str(run.id) in en

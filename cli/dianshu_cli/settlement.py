@@ -122,7 +122,7 @@ def print_runs(console: Console, runs: list) -> None:
             code_word("ledger", r.ledger),
             str(r.version),
             code_word("run_status", r.status),
-            f"{Decimal(pv):.4f}" if pv is not None else "",
+            str(Decimal(pv)) if pv is not None else "",  # as stored: 6 places, never rounded again
         )
     console.print(table)
     if not runs:
