@@ -202,10 +202,15 @@ def test_the_checks_are_said_in_chinese_by_default(test_database):
     out = run("doctor", env={"DIANSHU_JWT_LEEWAY_S": "900"})
     assert out.returncode == 1
     assert out.stdout == '✗ 配置：DIANSHU_JWT_LEEWAY_S: 应 ≤ 300（实际为 "900"）——处理：更正其中指出的设置\n'
-    # Production without a broker, and an unreachable broker: no English but the values.
+    # Production without a broker; an unreachable identity provider and broker: Chinese but the values.
     out = run("doctor", env={"DIANSHU_PROFILE": "prod"})
     assert out.stdout.startswith("✗ 配置：生产环境（DIANSHU_PROFILE=prod）：必须设置 REDIS_URL 或 AMQP_URL"), out.stdout
     assert _english_left(out.stdout) == []
+    url = f"http://127.0.0.1:{_closed_port()}/jwks.json"
+    out = run("doctor", env={"DIANSHU_JWT_ALGORITHM": "RS256", "DIANSHU_JWT_JWKS_URL": url})
+    line = {line[2:].split("：", 1)[0]: line for line in out.stdout.splitlines()}["身份认证"]
+    assert line.startswith(f"✗ 身份认证：无法获取身份提供方 {url} 的密钥（"), line
+    assert "——处理：检查 DIANSHU_JWT_JWKS_URL（从这里可以访问）" in line
     out = run("doctor", env={"REDIS_URL": f"redis://127.0.0.1:{_closed_port()}/0"})
     line = {line[2:].split("：", 1)[0]: line for line in out.stdout.splitlines()}["消息代理"]
     assert (

@@ -2015,6 +2015,18 @@ REASONS: dict[str, tuple[str, str]] = {
         "令牌签名使用了未知的密钥编号 {kid}：不在身份提供方 {url} 的密钥中",
         "token signed with unknown key id {kid}: not among the identity provider's keys at {url}",
     ),
+    "identity_keys_not_fetched": (
+        "无法获取身份提供方 {url} 的密钥（{reason}）",
+        "the identity provider's keys at {url} could not be fetched ({reason})",
+    ),
+    "identity_keys_not_a_jwk_set": (
+        "身份提供方 {url} 的密钥不是可用的 JWK 集：{reason}",
+        "the identity provider's keys at {url} are not a usable JWK set: {reason}",
+    ),
+    "identity_keys_refused": (
+        "身份提供方 {url} 的密钥：{reason}",
+        "the identity provider's keys at {url}: {reason}",
+    ),
     "authentication_required": (
         "需要身份认证：请发送 'Authorization: Bearer <token>'",
         "authentication required: send 'Authorization: Bearer <token>'",
