@@ -166,7 +166,7 @@ def check_owner(settings: Settings) -> str:
 
 
 def check_runtime_role(settings: Settings) -> str:
-    from dianshu.db.roles import CURRENT_ROLE_SQL, OWNED_BY_SQL
+    from dianshu.db.roles import CURRENT_ROLE_SQL, OWNED_BY_SQL, runtime_role_problems
 
     url = settings.runtime_url()
     fix = t(
@@ -189,11 +189,8 @@ def check_runtime_role(settings: Settings) -> str:
         conn.close()
         engine.dispose()
     owner = settings.owner_role
-    problems = []  # as dianshu.db.roles.runtime_role_problems says them, in the CLI's language
-    if superuser:
-        problems.append(t("角色 {role} 是超级用户", role=name))
-    if bypassrls:
-        problems.append(t("角色 {role} 具有 {attribute}", role=name, attribute="BYPASSRLS"))
+    # The startup guard's rule (one home), its reasons said in the CLI's language.
+    problems = [localized(p) for p in runtime_role_problems((name, superuser, bypassrls))]
     if member_of_owner:
         problems.append(t("角色 {role} 可作为属主 {owner} 操作（是其成员）", role=name, owner=owner))
     if owned:

@@ -633,8 +633,6 @@ CLI: dict[str, str] = {
     "已以 {login} 连接（{how}）；{owner} 拥有全部 {n} 张表": (
         "connected as {login} ({how}); {owner} owns the {n} tables"
     ),
-    "角色 {role} 是超级用户": "role {role} is a superuser",
-    "角色 {role} 具有 {attribute}": "role {role} has {attribute}",
     "角色 {role} 可作为属主 {owner} 操作（是其成员）": "role {role} may act as the owner {owner} (a member of it)",
     "角色 {role} 拥有 {n} 个对象：{objects}": "role {role} owns {n} object(s): {objects}",
     "；": "; ",

@@ -1499,6 +1499,15 @@ REASONS: dict[str, tuple[str, str]] = {
         "应为 table 或 json",
         "table or json",
     ),
+    # db/roles.py runtime_role_problems: why a login must not run the API or a worker
+    "runtime_role_superuser": (
+        "角色 {role} 是超级用户",
+        "role {role} is a superuser",
+    ),
+    "runtime_role_bypassrls": (
+        "角色 {role} 具有 BYPASSRLS",
+        "role {role} has BYPASSRLS",
+    ),
     "cli_configuration_error": (
         "配置错误：{reason}",
         "configuration error: {reason}",
