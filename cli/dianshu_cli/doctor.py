@@ -1,5 +1,7 @@
 """dianshu doctor: is this deployment able to run? One line per check, what is wrong and how to fix
-it. Checks only: it starts nothing (an embedded database is used when the settings name none)."""
+it, in the CLI's language (`dianshu_cli.words.t`; values such as URLs, roles and counts as fields,
+a driver's or library's error as it says it). Checks only: it starts nothing (an embedded database is
+used when the settings name none)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from sqlalchemy import create_engine, pool, text
 from sqlalchemy.engine import make_url
 
 from dianshu.config import ConfigError, Profile, Settings
+from dianshu_cli.errors import localized
+from dianshu_cli.words import t
 
 
 @dataclass(frozen=True)
@@ -26,8 +30,10 @@ class Check:
 
     def line(self) -> str:
         mark = "–" if self.skipped else ("✓" if self.ok else "✗")
-        tail = f" — fix: {self.fix}" if (self.fix and not self.ok) else ""
-        return f"{mark} {self.name}: {self.detail}{tail}"
+        line = t("{name}：{detail}", name=self.name, detail=self.detail)
+        if self.fix and not self.ok:
+            line += t("——处理：{fix}", fix=self.fix)
+        return f"{mark} {line}"
 
 
 class Failed(Exception):
@@ -62,13 +68,14 @@ def _connect(url: str, what: str, fix: str):
         return engine, engine.connect()
     except Exception as e:
         engine.dispose()
-        raise Failed(f"cannot connect as {what} to {_safe(url)}: {str(e).splitlines()[0]}", fix) from e
+        reason = str(e).splitlines()[0]
+        raise Failed(t("无法以{what}连接 {url}：{reason}", what=what, url=_safe(url), reason=reason), fix) from e
 
 
 def check_configuration(settings: Settings) -> str:
     if settings.profile is Profile.prod:
-        return "profile prod: database, broker and signing keys configured"
-    return "profile dev (embedded PostgreSQL and Redis allowed; set DIANSHU_PROFILE=prod in production)"
+        return t("生产环境（{var}）：数据库、消息代理和签名密钥均已配置", var="DIANSHU_PROFILE=prod")
+    return t("开发环境（允许内嵌 PostgreSQL 和 Redis；生产环境请设置 {var}）", var="DIANSHU_PROFILE=prod")
 
 
 def _runtime_role_name(settings: Settings) -> str:
@@ -80,8 +87,8 @@ def check_owner(settings: Settings) -> str:
     itself, a member of it, or a superuser; migrations `set role` to it). Inside the chart's API and
     worker pods DATABASE_URL is the runtime role's: the owner's login is then not checked (said so,
     not passed), and only the catalogue's table ownership, readable by any role, is."""
-    fix = "check DATABASE_URL and that PostgreSQL is up"
-    engine, conn = _connect(settings.owner_url(), "DATABASE_URL's login", fix)
+    fix = t("检查 {var}，并确认 PostgreSQL 已启动", var="DATABASE_URL")
+    engine, conn = _connect(settings.owner_url(), t("登录角色（{var}）", var="DATABASE_URL"), fix)
     try:
         owner = settings.owner_role
         login, superuser = conn.execute(
@@ -89,7 +96,8 @@ def check_owner(settings: Settings) -> str:
         ).one()
         if conn.execute(text("select 1 from pg_roles where rolname = :r"), {"r": owner}).first() is None:
             raise Failed(
-                f"connected as {login}; role {owner} does not exist", "run `dianshu migrate` (it creates the roles)"
+                t("已以 {login} 连接；角色 {owner} 不存在", login=login, owner=owner),
+                t("运行 {command}（它会创建这些角色）", command="`dianshu migrate`"),
             )
         acts_as_owner = conn.execute(text("select pg_has_role(:o, 'MEMBER')"), {"o": owner}).scalar_one()
         foreign = (
@@ -113,36 +121,61 @@ def check_owner(settings: Settings) -> str:
     runtime = _runtime_role_name(settings)
     if foreign:
         raise Failed(
-            f"connected as {login}: {len(foreign)} table(s) not owned by {owner}: {', '.join(foreign[:5])}",
-            f"alter table … owner to {owner} (migrations create every table as the owner role)",
+            t(
+                "已以 {login} 连接：{n} 张表的属主不是 {owner}：{tables}",
+                login=login,
+                n=len(foreign),
+                owner=owner,
+                tables=", ".join(foreign[:5]),
+            ),
+            t("{statement}（迁移以属主角色创建每张表）", statement=f"alter table … owner to {owner}"),
         )
     if login == owner:
-        how = "the owner role itself"
+        how = t("即属主角色本身")
     elif superuser:
-        how = f"a superuser, acts as {owner}"
+        how = t("超级用户，可作为 {owner} 操作", owner=owner)
     elif acts_as_owner:
-        how = f"a member of {owner}"
+        how = t("{owner} 的成员", owner=owner)
     elif login == runtime:
         raise Skipped(
-            f"not checked: DATABASE_URL connects as {login}, the runtime role, not as a login that can act as "
-            f"{owner} (a chart pod has only the runtime role's; run doctor with the migration Job's DATABASE_URL "
-            f"to check the owner); the catalogue, read as {login}, says {owner} owns the {n} tables"
+            t(
+                "未检查：{var} 以运行时角色 {login} 连接，而不是以可作为 {owner} 操作的登录角色连接（Helm chart 的 pod "
+                "只有运行时角色的连接；要检查属主，请用迁移 Job 的 {var} 运行 doctor）；以 {login} 读取的系统目录显示 "
+                "{owner} 拥有全部 {n} 张表",
+                var="DATABASE_URL",
+                login=login,
+                owner=owner,
+                n=n,
+            )
         )
     else:
         raise Failed(
-            f"DATABASE_URL connects as {login}, which can not act as {owner} (neither a member of it nor a superuser)",
-            f"grant {owner} to {login}, or set DATABASE_URL to the login migrations run as",
+            t(
+                "{var} 以 {login} 连接，它不能作为 {owner} 操作（既不是其成员，也不是超级用户）",
+                var="DATABASE_URL",
+                login=login,
+                owner=owner,
+            ),
+            t(
+                "执行 {statement}，或将 {var} 设为运行迁移所用的登录角色",
+                statement=f"grant {owner} to {login}",
+                var="DATABASE_URL",
+            ),
         )
-    return f"connected as {login} ({how}); {owner} owns the {n} tables"
+    return t("已以 {login} 连接（{how}）；{owner} 拥有全部 {n} 张表", login=login, how=how, owner=owner, n=n)
 
 
 def check_runtime_role(settings: Settings) -> str:
     from dianshu.db.roles import CURRENT_ROLE_SQL, OWNED_BY_SQL, runtime_role_problems
 
     url = settings.runtime_url()
-    engine, conn = _connect(
-        url, "the runtime role", "check APP_DATABASE_URL (or DIANSHU_APP_ROLE and DIANSHU_APP_DB_PASSWORD)"
+    fix = t(
+        "检查 {var}（或 {role_var} 和 {with_var}）",
+        var="APP_DATABASE_URL",
+        role_var="DIANSHU_APP_ROLE",
+        with_var="DIANSHU_APP_DB_PASSWORD",
     )
+    engine, conn = _connect(url, t("运行时角色（{var}）", var="APP_DATABASE_URL"), fix)
     try:
         name, superuser, bypassrls = conn.execute(text(CURRENT_ROLE_SQL)).one()
         owned = conn.execute(text(OWNED_BY_SQL), {"r": name}).scalars().all()
@@ -155,18 +188,25 @@ def check_runtime_role(settings: Settings) -> str:
     finally:
         conn.close()
         engine.dispose()
-    problems = runtime_role_problems((name, superuser, bypassrls))
+    owner = settings.owner_role
+    # The startup guard's rule (one home), its reasons said in the CLI's language.
+    problems = [localized(p) for p in runtime_role_problems((name, superuser, bypassrls))]
     if member_of_owner:
-        problems.append(f"role {name} may act as the owner {settings.owner_role} (a member of it)")
+        problems.append(t("角色 {role} 可作为属主 {owner} 操作（是其成员）", role=name, owner=owner))
     if owned:
-        problems.append(f"role {name} owns {len(owned)} object(s): {', '.join(owned[:5])}")
+        problems.append(
+            t("角色 {role} 拥有 {n} 个对象：{objects}", role=name, n=len(owned), objects=", ".join(owned[:5]))
+        )
     if problems:
         raise Failed(
-            "; ".join(problems) + " (row-level security would not hold)",
-            f"alter role {name} nosuperuser nobypassrls, revoke {settings.owner_role} from it and reassign what "
-            f"it owns to {settings.owner_role}; or connect as a role that owns nothing",
+            t("{problems}（行级安全将失效）", problems=t("；").join(problems)),
+            t(
+                "执行 {alter}，从它收回 {owner} 并将它拥有的对象转给 {owner}；或改用不拥有任何对象的角色连接",
+                alter=f"alter role {name} nosuperuser nobypassrls",
+                owner=owner,
+            ),
         )
-    return f"{name}: NOSUPERUSER NOBYPASSRLS, owns nothing"
+    return t("{role}：{attributes}，不拥有任何对象", role=name, attributes="NOSUPERUSER NOBYPASSRLS")
 
 
 def check_migrations(settings: Settings) -> str:
@@ -175,7 +215,7 @@ def check_migrations(settings: Settings) -> str:
     from dianshu_cli.migrate import migrations_dir
 
     heads = set(ScriptDirectory(str(migrations_dir())).get_heads())
-    engine, conn = _connect(settings.owner_url(), "the owner", "check DATABASE_URL")
+    engine, conn = _connect(settings.owner_url(), t("属主"), t("检查 {var}", var="DATABASE_URL"))
     try:
         exists = conn.execute(text("select to_regclass('public.alembic_version') is not null")).scalar_one()
         current = set(conn.execute(text("select version_num from alembic_version")).scalars()) if exists else set()
@@ -184,10 +224,14 @@ def check_migrations(settings: Settings) -> str:
         engine.dispose()
     if current != heads:
         raise Failed(
-            f"database at {', '.join(sorted(current)) or 'no revision'}, code at {', '.join(sorted(heads))}",
-            "run `dianshu migrate` (the chart's migration Job does it on install and upgrade)",
+            t(
+                "数据库位于 {current}，代码位于 {heads}",
+                current=", ".join(sorted(current)) or t("尚无修订版本"),
+                heads=", ".join(sorted(heads)),
+            ),
+            t("运行 {command}（Helm chart 的迁移 Job 会在安装和升级时执行）", command="`dianshu migrate`"),
         )
-    return f"at head {', '.join(sorted(heads))}"
+    return t("已是最新修订版本 {heads}", heads=", ".join(sorted(heads)))
 
 
 def check_broker(settings: Settings) -> str:
@@ -201,10 +245,15 @@ def check_broker(settings: Settings) -> str:
             pika.BlockingConnection(params).close()
         except Exception as e:
             raise Failed(
-                f"RabbitMQ at {_safe_broker(settings.amqp_url)} unreachable: {e!r}",
-                "check AMQP_URL and that RabbitMQ is running and reachable from here",
+                t(
+                    "{broker} {url} 无法连接：{reason}",
+                    broker="RabbitMQ",
+                    url=_safe_broker(settings.amqp_url),
+                    reason=repr(e),
+                ),
+                t("检查 {var}，并确认 {broker} 正在运行且从这里可以访问", var="AMQP_URL", broker="RabbitMQ"),
             ) from e
-        return f"RabbitMQ at {_safe_broker(settings.amqp_url)} answers"
+        return t("{broker} {url} 有应答", broker="RabbitMQ", url=_safe_broker(settings.amqp_url))
     if settings.redis_url:
         import redis
 
@@ -213,26 +262,42 @@ def check_broker(settings: Settings) -> str:
             client.ping()
         except Exception as e:
             raise Failed(
-                f"Redis at {_safe_broker(settings.redis_url)} unreachable: {e}",
-                "check REDIS_URL and that Redis is running and reachable from here",
+                t("{broker} {url} 无法连接：{reason}", broker="Redis", url=_safe_broker(settings.redis_url), reason=e),
+                t("检查 {var}，并确认 {broker} 正在运行且从这里可以访问", var="REDIS_URL", broker="Redis"),
             ) from e
         finally:
             client.close()
-        return f"Redis at {_safe_broker(settings.redis_url)} answers"
-    return f"embedded Redis under {settings.state_dir} (dev; started on demand)"
+        return t("{broker} {url} 有应答", broker="Redis", url=_safe_broker(settings.redis_url))
+    return t("内嵌 Redis，位于 {dir}（开发环境；按需启动）", dir=settings.state_dir)
 
 
 def check_identity(settings: Settings) -> str:
     from dianshu_tenants.identity import AuthError, TokenCodec
 
+    codec = TokenCodec(settings)
     try:
-        return TokenCodec(settings).check()
+        sources = codec.key_sources()
     except (AuthError, OSError, ValueError) as e:
         raise Failed(
-            str(e),
-            "check DIANSHU_JWT_JWKS_URL (reachable from here) or the key files DIANSHU_JWT_JWKS_FILE / "
-            "DIANSHU_JWT_PUBLIC_KEY_FILE (readable)",
+            localized(str(e)),
+            t(
+                "检查 {url_var}（从这里可以访问）或密钥文件 {jwks_file_var} / {key_file_var}（可读）",
+                url_var="DIANSHU_JWT_JWKS_URL",
+                jwks_file_var="DIANSHU_JWT_JWKS_FILE",
+                key_file_var="DIANSHU_JWT_PUBLIC_KEY_FILE",
+            ),
         ) from e
+    said = []
+    for kind, fields in sources:
+        if kind == "secret":
+            said.append(t("共享密钥"))
+        elif kind == "jwks_url":
+            said.append(t("{url} 的 {n} 个签名密钥", **fields))
+        elif kind == "jwks_file":
+            said.append(t("{var} 中的 {n} 个密钥", var="DIANSHU_JWT_JWKS_FILE", **fields))
+        else:
+            said.append(t("{var} 中的公钥", var="DIANSHU_JWT_PUBLIC_KEY_FILE"))
+    return t("{algorithm}，使用{keys}", algorithm=codec.algorithm, keys=t("、").join(said))
 
 
 def check_psn_key(settings: Settings) -> str:
@@ -242,22 +307,27 @@ def check_psn_key(settings: Settings) -> str:
     try:
         key = settings.psn_secret()
     except OSError as e:
-        raise Failed(f"DIANSHU_PSN_KEY_FILE unreadable: {e}", "mount the secret readable by this user") from e
+        raise Failed(
+            t("{var} 无法读取：{reason}", var="DIANSHU_PSN_KEY_FILE", reason=e),
+            t("挂载该密钥文件，使当前用户可读"),
+        ) from e
     if key == DEV_KEY:
-        return "the dev key (DIANSHU_PSN_KEY unset; production refuses to start without one)"
+        return t("开发用密钥（未设置 {var}；生产环境没有密钥时拒绝启动）", var="DIANSHU_PSN_KEY")
     source = "DIANSHU_PSN_KEY_FILE" if settings.psn_key_file else "DIANSHU_PSN_KEY"
-    return f"{source}: {len(key)} characters (keep it: another key gives other pseudonyms)"
+    return t("{source}：{n} 个字符（请妥善保留：换用其他密钥会得到不同的化名）", source=source, n=len(key))
 
 
-CHECKS: tuple[tuple[str, Callable[[Settings], str]], ...] = (
-    ("configuration", check_configuration),
-    ("database owner", check_owner),
-    ("runtime role", check_runtime_role),
-    ("migrations", check_migrations),
-    ("broker", check_broker),
-    ("identity", check_identity),
-    ("patient-id key", check_psn_key),
-)
+def checks() -> tuple[tuple[str, Callable[[Settings], str]], ...]:
+    """The checks in order, each with its name in the CLI's language."""
+    return (
+        (t("配置"), check_configuration),
+        (t("数据库属主"), check_owner),
+        (t("运行时角色"), check_runtime_role),
+        (t("数据库迁移"), check_migrations),
+        (t("消息代理"), check_broker),
+        (t("身份认证"), check_identity),
+        (t("患者标识密钥"), check_psn_key),
+    )
 
 
 def run_checks(load: Callable[[], Settings]) -> list[Check]:
@@ -268,11 +338,11 @@ def run_checks(load: Callable[[], Settings]) -> list[Check]:
         from dianshu.strict import reasons_of
 
         detail = "; ".join(f"{name}: {why}" for name, why in reasons_of(Settings, e))  # as get_settings says it
-        return [Check("configuration", False, detail, "correct the setting it names")]
+        return [Check(t("配置"), False, localized(detail), t("更正其中指出的设置"))]
     except (ConfigError, ValueError) as e:
-        return [Check("configuration", False, str(e).splitlines()[0], "correct the setting it names")]
+        return [Check(t("配置"), False, localized(str(e).splitlines()[0]), t("更正其中指出的设置"))]
     out = []
-    for name, check in CHECKS:
+    for name, check in checks():
         try:
             out.append(Check(name, True, check(settings)))
         except Failed as e:

@@ -243,10 +243,22 @@ class TokenCodec:
 
     def check(self) -> str:
         """Load the verification keys now (the JWKS fetched afresh); what was found, or AuthError
-        saying why tokens cannot be checked. For `dianshu doctor`."""
+        saying why tokens cannot be checked."""
+        said = {
+            "secret": "a shared secret",
+            "jwks_url": "{n} signing key(s) at {url}",
+            "jwks_file": "{n} key(s) from DIANSHU_JWT_JWKS_FILE",
+            "public_key_file": "a public key from DIANSHU_JWT_PUBLIC_KEY_FILE",
+        }
+        found = [said[kind].format(**fields) for kind, fields in self.key_sources()]
+        return f"{self.algorithm} with " + ", ".join(found)
+
+    def key_sources(self) -> list[tuple[str, dict[str, object]]]:
+        """`check`'s findings as (kind, fields), for `dianshu doctor` to say in its language: kind
+        secret (HS256), jwks_url (n, url), jwks_file (n), public_key_file."""
         if self.algorithm == "HS256":
-            return "HS256 with a shared secret"
-        found = []
+            return [("secret", {})]
+        found: list[tuple[str, dict[str, object]]] = []
         if self._jwks is not None:
             try:
                 keys = self._jwks.get_signing_keys(refresh=True)
@@ -256,13 +268,13 @@ class TokenCodec:
                 ) from e
             except (jwt.PyJWTError, ValueError) as e:
                 raise IdentityProviderUnavailable(f"the identity provider's keys at {self._jwks.uri}: {e}") from e
-            found.append(f"{len(keys)} signing key(s) at {self._jwks.uri}")
+            found.append(("jwks_url", {"n": len(keys), "url": self._jwks.uri}))
         files = [k for k in self._verify_keys if k is not None]
         if files:
-            found.append(f"{len(files)} key(s) from DIANSHU_JWT_JWKS_FILE")
+            found.append(("jwks_file", {"n": len(files)}))
         if None in self._verify_keys:
-            found.append("a public key from DIANSHU_JWT_PUBLIC_KEY_FILE")
-        return "RS256 with " + ", ".join(found)
+            found.append(("public_key_file", {}))
+        return found
 
 
 def principal_from_claims(claims: dict[str, Any], *, settings: Settings | None = None) -> Principal:

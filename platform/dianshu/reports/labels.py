@@ -584,6 +584,92 @@ CLI: dict[str, str] = {
     "服务账号 {account} 已启用，可代表 {tenants}": "service account {account} active for {tenants}",
     "服务账号 {account} 已停用": "service account {account} deactivated",
     "已重新发送 {n} 个任务": "re-sent {n} jobs",
+    # dianshu doctor: the checks' names, what each found and how to fix it ("✗ 名称：详情——处理：…")
+    "配置": "configuration",
+    "数据库属主": "database owner",
+    "运行时角色": "runtime role",
+    "数据库迁移": "migrations",
+    "消息代理": "broker",
+    "身份认证": "identity",
+    "患者标识密钥": "patient-id key",
+    "{name}：{detail}": "{name}: {detail}",
+    "——处理：{fix}": " — fix: {fix}",
+    "更正其中指出的设置": "correct the setting it names",
+    "无法以{what}连接 {url}：{reason}": "cannot connect as {what} to {url}: {reason}",
+    "登录角色（{var}）": "{var}'s login",
+    "运行时角色（{var}）": "the runtime role ({var})",
+    "属主": "the owner",
+    "生产环境（{var}）：数据库、消息代理和签名密钥均已配置": (
+        "profile prod ({var}): database, broker and signing keys configured"
+    ),
+    "开发环境（允许内嵌 PostgreSQL 和 Redis；生产环境请设置 {var}）": (
+        "profile dev (embedded PostgreSQL and Redis allowed; set {var} in production)"
+    ),
+    "检查 {var}": "check {var}",
+    "检查 {var}，并确认 PostgreSQL 已启动": "check {var} and that PostgreSQL is up",
+    "检查 {var}（或 {role_var} 和 {with_var}）": "check {var} (or {role_var} and {with_var})",
+    "已以 {login} 连接；角色 {owner} 不存在": "connected as {login}; role {owner} does not exist",
+    "运行 {command}（它会创建这些角色）": "run {command} (it creates the roles)",
+    "已以 {login} 连接：{n} 张表的属主不是 {owner}：{tables}": (
+        "connected as {login}: {n} table(s) not owned by {owner}: {tables}"
+    ),
+    "{statement}（迁移以属主角色创建每张表）": "{statement} (migrations create every table as the owner role)",
+    "即属主角色本身": "the owner role itself",
+    "超级用户，可作为 {owner} 操作": "a superuser, acts as {owner}",
+    "{owner} 的成员": "a member of {owner}",
+    "未检查：{var} 以运行时角色 {login} 连接，而不是以可作为 {owner} 操作的登录角色连接（Helm chart 的 pod "
+    "只有运行时角色的连接；要检查属主，请用迁移 Job 的 {var} 运行 doctor）；以 {login} 读取的系统目录显示 "
+    "{owner} 拥有全部 {n} 张表": (
+        "not checked: {var} connects as {login}, the runtime role, not as a login that can act as {owner} (a chart "
+        "pod has only the runtime role's; run doctor with the migration Job's {var} to check the owner); the "
+        "catalogue, read as {login}, says {owner} owns the {n} tables"
+    ),
+    "{var} 以 {login} 连接，它不能作为 {owner} 操作（既不是其成员，也不是超级用户）": (
+        "{var} connects as {login}, which can not act as {owner} (neither a member of it nor a superuser)"
+    ),
+    "执行 {statement}，或将 {var} 设为运行迁移所用的登录角色": (
+        "{statement}, or set {var} to the login migrations run as"
+    ),
+    "已以 {login} 连接（{how}）；{owner} 拥有全部 {n} 张表": (
+        "connected as {login} ({how}); {owner} owns the {n} tables"
+    ),
+    "角色 {role} 可作为属主 {owner} 操作（是其成员）": "role {role} may act as the owner {owner} (a member of it)",
+    "角色 {role} 拥有 {n} 个对象：{objects}": "role {role} owns {n} object(s): {objects}",
+    "；": "; ",
+    "{problems}（行级安全将失效）": "{problems} (row-level security would not hold)",
+    "执行 {alter}，从它收回 {owner} 并将它拥有的对象转给 {owner}；或改用不拥有任何对象的角色连接": (
+        "{alter}, revoke {owner} from it and reassign what it owns to {owner}; or connect as a role that owns nothing"
+    ),
+    "{role}：{attributes}，不拥有任何对象": "{role}: {attributes}, owns nothing",
+    "数据库位于 {current}，代码位于 {heads}": "database at {current}, code at {heads}",
+    "尚无修订版本": "no revision",
+    "运行 {command}（Helm chart 的迁移 Job 会在安装和升级时执行）": (
+        "run {command} (the chart's migration Job does it on install and upgrade)"
+    ),
+    "已是最新修订版本 {heads}": "at head {heads}",
+    "{broker} {url} 无法连接：{reason}": "{broker} at {url} unreachable: {reason}",
+    "检查 {var}，并确认 {broker} 正在运行且从这里可以访问": (
+        "check {var} and that {broker} is running and reachable from here"
+    ),
+    "{broker} {url} 有应答": "{broker} at {url} answers",
+    "内嵌 Redis，位于 {dir}（开发环境；按需启动）": "embedded Redis under {dir} (dev; started on demand)",
+    "检查 {url_var}（从这里可以访问）或密钥文件 {jwks_file_var} / {key_file_var}（可读）": (
+        "check {url_var} (reachable from here) or the key files {jwks_file_var} / {key_file_var} (readable)"
+    ),
+    "{algorithm}，使用{keys}": "{algorithm} with {keys}",
+    "共享密钥": "a shared secret",
+    "{url} 的 {n} 个签名密钥": "{n} signing key(s) at {url}",
+    "{var} 中的 {n} 个密钥": "{n} key(s) from {var}",
+    "{var} 中的公钥": "a public key from {var}",
+    "、": ", ",
+    "{var} 无法读取：{reason}": "{var} unreadable: {reason}",
+    "挂载该密钥文件，使当前用户可读": "mount the secret readable by this user",
+    "开发用密钥（未设置 {var}；生产环境没有密钥时拒绝启动）": (
+        "the dev key ({var} unset; production refuses to start without one)"
+    ),
+    "{source}：{n} 个字符（请妥善保留：换用其他密钥会得到不同的化名）": (
+        "{source}: {n} characters (keep it: another key gives other pseudonyms)"
+    ),
 }
 
 

@@ -1499,6 +1499,15 @@ REASONS: dict[str, tuple[str, str]] = {
         "应为 table 或 json",
         "table or json",
     ),
+    # db/roles.py runtime_role_problems: why a login must not run the API or a worker
+    "runtime_role_superuser": (
+        "角色 {role} 是超级用户",
+        "role {role} is a superuser",
+    ),
+    "runtime_role_bypassrls": (
+        "角色 {role} 具有 BYPASSRLS",
+        "role {role} has BYPASSRLS",
+    ),
     "cli_configuration_error": (
         "配置错误：{reason}",
         "configuration error: {reason}",
@@ -2014,6 +2023,18 @@ REASONS: dict[str, tuple[str, str]] = {
     "token_unknown_key_id_not_at_provider": (
         "令牌签名使用了未知的密钥编号 {kid}：不在身份提供方 {url} 的密钥中",
         "token signed with unknown key id {kid}: not among the identity provider's keys at {url}",
+    ),
+    "identity_keys_not_fetched": (
+        "无法获取身份提供方 {url} 的密钥（{reason}）",
+        "the identity provider's keys at {url} could not be fetched ({reason})",
+    ),
+    "identity_keys_not_a_jwk_set": (
+        "身份提供方 {url} 的密钥不是可用的 JWK 集：{reason}",
+        "the identity provider's keys at {url} are not a usable JWK set: {reason}",
+    ),
+    "identity_keys_refused": (
+        "身份提供方 {url} 的密钥：{reason}",
+        "the identity provider's keys at {url}: {reason}",
     ),
     "authentication_required": (
         "需要身份认证：请发送 'Authorization: Bearer <token>'",
