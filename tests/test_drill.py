@@ -4,6 +4,7 @@ twice; a worker refuses to run as a role that bypasses row-level security."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 import pytest
@@ -95,10 +96,17 @@ async def test_worker_killed_mid_job_loses_nothing_and_does_nothing_twice(db, ci
 
 
 def test_worker_refuses_a_role_that_bypasses_rls(test_database):
-    env = {**os.environ, "APP_DATABASE_URL": test_database.owner_url}
+    env = {**os.environ, "APP_DATABASE_URL": test_database.owner_url, "DIANSHU_LANG": "en"}
     proc = subprocess.run([DIANSHU, "worker"], env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 3
     assert "refusing to start" in proc.stderr and "superuser" in proc.stderr
+    # In Chinese (the default) the line is Chinese whole, each of its problems too.
+    proc = subprocess.run(
+        [DIANSHU, "worker"], env=env | {"DIANSHU_LANG": "zh"}, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 3
+    assert proc.stderr.startswith("拒绝启动：角色 ") and "是超级用户" in proc.stderr, proc.stderr
+    assert not re.search(r"\b(?:role|is|has|refusing|Connect)\b", proc.stderr), proc.stderr
 
 
 @pytest.mark.drill

@@ -258,6 +258,7 @@ SHAPE_SAMPLES = {
     "folder": ("/tmp/x", "data"),
     "json_msg": ("Expecting value", "Extra data"),
     "names": ("year", "a, b_c"),
+    "pg_role": ("postgres", "dianshu_app"),
     "setl_where": ("H1/S1", "H33070200001/2025-000123"),
     "layout_section": ("setlinfo",),
     "layout_field": ("psn_no", "dscg_way"),

@@ -1499,14 +1499,20 @@ REASONS: dict[str, tuple[str, str]] = {
         "应为 table 或 json",
         "table or json",
     ),
+    # db/guard.py: the API and the workers refuse a login that row-level security would not bind
+    "refusing_to_start_unsafe_role": (
+        "拒绝启动：{why}（行级安全将不起作用）。请以运行时角色连接（APP_DATABASE_URL / DIANSHU_APP_ROLE）。",
+        "refusing to start: {why} (row-level security would not apply). "
+        "Connect as the runtime role (APP_DATABASE_URL / DIANSHU_APP_ROLE).",
+    ),
     # db/roles.py runtime_role_problems: why a login must not run the API or a worker
     "runtime_role_superuser": (
-        "角色 {role} 是超级用户",
-        "role {role} is a superuser",
+        "角色 {pg_role} 是超级用户",
+        "role {pg_role} is a superuser",
     ),
     "runtime_role_bypassrls": (
-        "角色 {role} 具有 BYPASSRLS",
-        "role {role} has BYPASSRLS",
+        "角色 {pg_role} 具有 BYPASSRLS",
+        "role {pg_role} has BYPASSRLS",
     ),
     "cli_configuration_error": (
         "配置错误：{reason}",
@@ -2192,6 +2198,8 @@ SHAPES: dict[str, str] = {
     "rule_code": r"[a-z][a-z0-9_]*",
     # evaluation/runs.py's "parameters: unknown a, b": parameter names, never other words.
     "names": r"[A-Za-z_]\w*(?:, [A-Za-z_]\w*)*",
+    # db/roles.py: a PostgreSQL login's name, one word.
+    "pg_role": r"[^\s;:,]+",
     # national/layout.py's "{setl_where}: {layout_section}.{layout_field} …": a hospital/settlement
     # id and a national table's and field's names, never other words.
     "setl_where": r"[^\s:/]+/[^\s:/]+",
@@ -2376,7 +2384,8 @@ class Reason:
         zh, en = REASONS[self.code]
         if lang is Lang.en:
             return en.format(**self.params)
-        params = {k: localize(v, lang) if k in NESTED else _term(k, v) for k, v in self.params.items()}
+        # A nested reason may be several ("a; b"): each said, as a message's parts are.
+        params = {k: localize_message(v, lang) if k in NESTED else _term(k, v) for k, v in self.params.items()}
         return zh.format(**params)
 
 
