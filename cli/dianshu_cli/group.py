@@ -246,7 +246,7 @@ def group_file(
 
     seconds = f"{time.perf_counter() - started:.2f}"
     drgs = f"{grouper.tables.drg_count}"
-    compiled = Reason("cli_group_compiled", {"standard": standard, "drgs": drgs, "seconds": seconds})
+    compiled = Reason("cli_group_compiled", {"compiled_standard": standard, "drgs": drgs, "seconds": seconds})
     console.print(escape(compiled.text(lang())), highlight=False)
     counts = dict.fromkeys(("records", *STATUSES), 0)
     with Progress(

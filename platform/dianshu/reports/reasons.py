@@ -1231,8 +1231,8 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
     # `dianshu group`'s summary lines on stderr (said with Reason(...).text in the CLI's language).
     "cli_group_compiled": (
-        "{standard}：已编译 {drgs} 个 DRG 组，用时 {seconds} 秒",
-        "{standard}: {drgs} DRGs compiled in {seconds}s",
+        "{compiled_standard}：已编译 {drgs} 个 DRG 组，用时 {seconds} 秒",
+        "{compiled_standard}: {drgs} DRGs compiled in {seconds}s",
     ),
     "cli_group_summary": (
         "共 {records} 条记录：已入组 {grouped} 条，无法入组 {ungroupable} 条，歧义 {ambiguous} 条，无效行 {invalid} 条",
@@ -2198,6 +2198,11 @@ SHAPES: dict[str, str] = {
     "rule_code": r"[a-z][a-z0-9_]*",
     # evaluation/runs.py's "parameters: unknown a, b": parameter names, never other words.
     "names": r"[A-Za-z_]\w*(?:, [A-Za-z_]\w*)*",
+    # `dianshu group`'s "{compiled_standard}: {drgs} DRGs compiled in {seconds}s": a scheme or a
+    # folder (no colon), numbers; shaped so that this line is not tried at every ": " of a reason.
+    "compiled_standard": r"[^:]+",
+    "drgs": r"\d[\d,]*",
+    "seconds": r"\d+\.\d+",
     # db/roles.py: a PostgreSQL login's name, one word.
     "pg_role": r"[^\s;:,]+",
     # national/layout.py's "{setl_where}: {layout_section}.{layout_field} …": a hospital/settlement
