@@ -61,8 +61,9 @@ def localized(line: str) -> str:
     return localize_message(line, lang())
 
 
-def red_line(e: BaseException) -> str:
-    """A refusal's message for the console, in the CLI's language, as Rich markup (red, escaped)."""
+def red_line(e: BaseException | str) -> str:
+    """A refusal (an exception's message, or a line) for the console, in the CLI's language, as Rich
+    markup (red, escaped)."""
     from rich.markup import escape
 
     return "[red]" + escape(localized(str(e))) + "[/red]"

@@ -87,11 +87,7 @@ def _settings():
     try:
         settings = get_settings()
     except ConfigError as e:
-        from rich.markup import escape
-
-        from dianshu_cli.errors import localized
-
-        console.print(f"[red]{escape(localized(f'configuration error: {e}'))}[/red]", highlight=False)
+        console.print(red_line(f"configuration error: {e}"), highlight=False)
         raise typer.Exit(2) from e
     configure(settings.profile, logging.INFO)
     return settings

@@ -131,11 +131,9 @@ def editions(console: Console, directory: Path, write: bool) -> None:
     try:
         tables = load_scheme_tables_only(directory)
     except SchemeTableError as e:
-        from rich.markup import escape
+        from dianshu_cli.errors import red_line
 
-        from dianshu_cli.errors import localized
-
-        console.print(f"[red]{escape(localized(str(e)))}[/red]")
+        console.print(red_line(e))
         raise typer.Exit(2) from e
     codebook = load_codebook()
     measured = measure_editions(tables, codebook)
